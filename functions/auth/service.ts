@@ -1,0 +1,34 @@
+/**
+ * `auth`: the seed project's example, ported to the platform. It shows the smallest possible
+ * service: no database, one route, its own response shape.
+ */
+import { defineService, type ApiRequest } from "../runtime/service";
+
+const AUTHENTICATED = { statusCode: 200, body: { message: "User authenticated successfully" } };
+const INVALID_REQUEST = { statusCode: 400, body: { message: "Invalid request" } };
+
+/** True for `{"request": {"type": "Create", ...}}`; reading a malformed JSON body throws. */
+function isCreateRequest(request: ApiRequest): boolean {
+    const body = request.body as { request?: { type?: unknown } } | undefined;
+    return typeof body === "object" && body !== null && body.request?.type === "Create";
+}
+
+export default defineService({
+    name: "auth",
+    description: "Authenticates a user from a Create request (the seed's example).",
+    database: false,
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    routes: {
+        "POST /auth": {
+            description: "Authenticate a Create request",
+            handler: async (request) => {
+                try {
+                    return isCreateRequest(request) ? AUTHENTICATED : INVALID_REQUEST;
+                } catch {
+                    return INVALID_REQUEST; // not JSON: this service answers every bad request the same way
+                }
+            },
+        },
+    },
+});

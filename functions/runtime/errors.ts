@@ -1,0 +1,42 @@
+/**
+ * Errors a handler throws to answer with a 4xx. The wrapper maps them to
+ * `{"error":{"code","message"}}`; anything else becomes a 500 that carries only the request id.
+ */
+export class HttpError extends Error {
+    constructor(
+        readonly statusCode: number,
+        readonly code: string,
+        message: string,
+        readonly details?: unknown,
+    ) {
+        super(message);
+        this.name = "HttpError";
+    }
+}
+
+/** 400: the request is malformed or fails validation. */
+export function badRequest(message: string, details?: unknown): HttpError {
+    return new HttpError(400, "validation_error", message, details);
+}
+
+/** 404: the addressed thing does not exist. */
+export function notFound(message: string): HttpError {
+    return new HttpError(404, "not_found", message);
+}
+
+/** 409: the request conflicts with what is stored (a unique key, say). */
+export function conflict(message: string): HttpError {
+    return new HttpError(409, "conflict", message);
+}
+
+/** True for errors the wrapper turns into a client response. Duck-typed on purpose: a closure and
+ * a module may hold different copies of the class once serialized. */
+export function isHttpError(error: unknown): error is HttpError {
+    return (
+        typeof error === "object" &&
+        error !== null &&
+        (error as HttpError).name === "HttpError" &&
+        typeof (error as HttpError).statusCode === "number" &&
+        typeof (error as HttpError).code === "string"
+    );
+}

@@ -1,0 +1,109 @@
+/**
+ * Input validation for handlers: small typed checkers that collect every problem and throw one 400
+ * naming each field. Hand-written rather than a schema library on purpose: this code is serialized
+ * into every function, and a general-purpose validator would be most of each archive's size.
+ *
+ * @example
+ * const input = parseBody(request.body, { email: email(), name: text({ max: 100 }) });
+ * //    ^? { email: string; name: string }
+ */
+import { badRequest } from "./errors";
+
+/** Checks one value; returns the (normalized) value or a problem description. */
+export type Check<T> = (value: unknown) => { ok: true; value: T } | { ok: false; problem: string };
+type Shape = Record<string, Check<unknown>>;
+type Parsed<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
+
+export interface Issue {
+    field: string;
+    problem: string;
+}
+
+/** A trimmed string of `min`-`max` characters (counted as Unicode code points). */
+export function text(limits: { min?: number; max: number } = { max: 1000 }): Check<string> {
+    const min = limits.min ?? 1;
+    return (value) => {
+        if (typeof value !== "string") return { ok: false, problem: "must be a string" };
+        const trimmed = value.trim();
+        const length = [...trimmed].length;
+        if (length < min) return { ok: false, problem: min === 1 ? "must not be empty" : `must have at least ${min} characters` };
+        if (length > limits.max) return { ok: false, problem: `must have at most ${limits.max} characters` };
+        // Control characters have no business in names and break logs and terminals downstream.
+        if (/[\u0000-\u001f\u007f]/.test(trimmed)) return { ok: false, problem: "must not contain control characters" };
+        return { ok: true, value: trimmed };
+    };
+}
+
+// Deliberately plain: one @, no spaces, a dot in the domain. Deliverability is for a confirmation mail.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** An email address, lower-cased so that uniqueness does not depend on case. At most 254 characters. */
+export function email(): Check<string> {
+    return (value) => {
+        if (typeof value !== "string") return { ok: false, problem: "must be a string" };
+        const normalized = value.trim().toLowerCase();
+        if (normalized.length > 254) return { ok: false, problem: "must have at most 254 characters" };
+        if (!EMAIL.test(normalized)) return { ok: false, problem: "must be an email address" };
+        return { ok: true, value: normalized };
+    };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID in its canonical 36-character form, lower-cased. */
+export function uuid(): Check<string> {
+    return (value) =>
+        typeof value === "string" && UUID.test(value)
+            ? { ok: true, value: value.toLowerCase() }
+            : { ok: false, problem: "must be a UUID" };
+}
+
+/** An integer in `min`-`max`, given as a number or (query strings) as decimal digits. */
+export function integer(limits: { min: number; max: number }): Check<number> {
+    return (value) => {
+        const number = typeof value === "string" && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+        if (typeof number !== "number" || !Number.isInteger(number) || number < limits.min || number > limits.max) {
+            return { ok: false, problem: `must be an integer from ${limits.min} to ${limits.max}` };
+        }
+        return { ok: true, value: number };
+    };
+}
+
+/** Makes a field optional: absent (or empty in a query string) gives `fallback`. */
+export function optional<T, F extends T | undefined>(check: Check<T>, fallback: F): Check<T | F> {
+    return (value) => (value === undefined || value === "" ? { ok: true, value: fallback } : check(value));
+}
+
+function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, where: string): Parsed<S> {
+    const issues: Issue[] = [];
+    const result: Record<string, unknown> = {};
+    for (const [field, check] of Object.entries(shape)) {
+        const outcome = check(input[field]);
+        if (outcome.ok) result[field] = outcome.value;
+        else issues.push({ field, problem: input[field] === undefined ? "is required" : outcome.problem });
+    }
+    if (issues.length > 0) {
+        throw badRequest(`Invalid ${where}: ${issues.map((issue) => `${issue.field} ${issue.problem}`).join("; ")}.`, { issues });
+    }
+    return result as Parsed<S>;
+}
+
+/**
+ * Validates a JSON body against `shape`: it must be an object with exactly those fields (unknown
+ * fields are rejected so that a typo is not silently ignored).
+ */
+export function parseBody<S extends Shape>(body: unknown, shape: S): Parsed<S> {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw badRequest("The request body must be a JSON object.");
+    }
+    const unknownFields = Object.keys(body).filter((field) => !(field in shape));
+    if (unknownFields.length > 0) {
+        throw badRequest(`Unknown field(s) in the request body: ${unknownFields.join(", ")}. Allowed: ${Object.keys(shape).join(", ")}.`);
+    }
+    return parseShape(body as Record<string, unknown>, shape, "request body");
+}
+
+/** Validates path or query parameters against `shape`; other parameters are ignored. */
+export function parseParams<S extends Shape>(params: Readonly<Record<string, string>>, shape: S, where = "parameters"): Parsed<S> {
+    return parseShape(params, shape, where);
+}

@@ -1,0 +1,101 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { databaseFromEnvironment } from "../../functions/runtime/database";
+import { applyMigrations, migrationSetHash, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
+import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+
+/** What the Migrations component needs. Fields without a default are required. */
+export interface MigrationsArgs {
+    /** Every service's migrations, read from `functions/<service>/migrations/`. */
+    migrations: Migration[];
+    database: DatabaseConnection;
+    settings: FunctionSettings;
+    /**
+     * How long one run may take. Not behind the API, so the 29 s cap of route functions does not
+     * apply; a long migration should still be split up.
+     * @default 300
+     */
+    timeoutSeconds?: number;
+}
+
+const DEFAULTS = { timeoutSeconds: 300, memoryMb: 256 } as const;
+
+/** The code of the migration function: the SQL is captured by value, the runner is the shared one. */
+export function migrationHandlerFactory(migrations: Migration[]): () => () => Promise<MigrationResult> {
+    return () => async () => {
+        const db = databaseFromEnvironment();
+        try {
+            return await applyMigrations(db, migrations);
+        } finally {
+            await db.end();
+        }
+    };
+}
+
+/**
+ * Applies pending migrations during `pulumi up`: a function holding the SQL, invoked by the program
+ * whenever the set of migrations changes (the invocation is keyed on their content hash). The
+ * program makes database services depend on it, so a failing migration stops `pulumi up` before
+ * new code goes live. Code already running meets the new schema, so migrations must stay backward
+ * compatible with it (expand, then contract).
+ */
+export class Migrations extends pulumi.ComponentResource {
+    /** Hash of the applied migration set; changes re-run the function. */
+    readonly migrationSetHash: string;
+    readonly functionName: pulumi.Output<string>;
+    /** What the last run reported (`{"applied": [...], "alreadyApplied": n}`). */
+    readonly result: pulumi.Output<string>;
+
+    constructor(name: string, args: MigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("microservices:migrations:Migrations", name, {}, opts);
+        const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
+        const { settings } = args;
+
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            { name: settings.logGroupName("platform", name), retentionInDays: settings.logRetentionDays, tags: settings.tags },
+            { parent: this },
+        );
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            { description: "The database migration function", assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: logWritePolicy([logGroup.arn], args.database) }, { parent: this });
+
+        const fn = new aws.lambda.CallbackFunction(
+            `${name}-function`,
+            {
+                description: "Applies the services' SQL migrations",
+                callbackFactory: migrationHandlerFactory(args.migrations),
+                ...functionSettings(settings, {
+                    role,
+                    memoryMb: DEFAULTS.memoryMb,
+                    timeoutSeconds,
+                    logGroup,
+                    database: args.database,
+                    tags: {
+                        "policy-suppress:lambda-timeout-bounds":
+                            "Runs outside the HTTP API during pulumi up; a migration may need minutes, not the 29 s of a route.",
+                    },
+                }),
+            },
+            { parent: this },
+        );
+
+        this.migrationSetHash = migrationSetHash(args.migrations);
+        const invocation = new aws.lambda.Invocation(
+            `${name}-run`,
+            {
+                functionName: fn.name,
+                input: JSON.stringify({ migrationSetHash: this.migrationSetHash }),
+                triggers: { migrationSetHash: this.migrationSetHash },
+            },
+            { parent: this },
+        );
+
+        this.functionName = fn.name;
+        this.result = invocation.result;
+        this.registerOutputs({ functionName: this.functionName, migrationSetHash: this.migrationSetHash });
+    }
+}

@@ -1,0 +1,150 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+
+/** What the Network component needs; every field has a default. */
+export interface NetworkArgs {
+    /**
+     * Address range of the VPC.
+     * @default "10.0.0.0/16"
+     */
+    cidrBlock?: string;
+    /**
+     * Zones to spread subnets over. Aurora's subnet group needs at least two.
+     * @default 2
+     */
+    availabilityZones?: number;
+    /**
+     * NAT gateways for the private subnets. Functions reach AWS through interface endpoints, so none
+     * are needed unless a function calls the internet; each costs ~$33/month before traffic.
+     * @default "none"
+     */
+    natGateways?: "none" | "single" | "onePerAz";
+    /**
+     * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). One is enough
+     * for a dev stack; production wants one per zone so a zone outage does not cut secrets off.
+     * @default 1
+     */
+    secretsEndpointZones?: number;
+    /** Tags on every resource. */
+    tags?: Record<string, string>;
+}
+
+const DEFAULTS = {
+    cidrBlock: "10.0.0.0/16",
+    availabilityZones: 2,
+    natGateways: "none",
+    secretsEndpointZones: 1,
+} as const;
+
+const NAT_STRATEGY = { none: "None", single: "Single", onePerAz: "OnePerAz" } as const;
+
+/**
+ * The VPC the functions and the database live in: private subnets for functions, isolated subnets
+ * for the database, a Secrets Manager endpoint so functions fetch the database secret without a
+ * NAT gateway, and the security groups that let only the functions reach PostgreSQL.
+ */
+export class Network extends pulumi.ComponentResource {
+    readonly vpcId: pulumi.Output<string>;
+    /** Subnets the database functions run in. */
+    readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** Subnets with no route out, for the database. */
+    readonly isolatedSubnetIds: pulumi.Output<string[]>;
+    /** Attached to every database function; the only source the database admits. */
+    readonly functionSecurityGroupId: pulumi.Output<string>;
+    /** Attached to the database; admits 5432 from the functions' group only. */
+    readonly databaseSecurityGroupId: pulumi.Output<string>;
+
+    constructor(name: string, args: NetworkArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("microservices:network:Network", name, {}, opts);
+        const settings = { ...DEFAULTS, ...args };
+        const region = aws.getRegionOutput({}, { parent: this });
+        const tags = args.tags ?? {};
+
+        const vpc = new awsx.ec2.Vpc(
+            `${name}-vpc`,
+            {
+                cidrBlock: settings.cidrBlock,
+                numberOfAvailabilityZones: settings.availabilityZones,
+                enableDnsHostnames: true, // interface endpoints with private DNS need both
+                enableDnsSupport: true,
+                natGateways: { strategy: NAT_STRATEGY[settings.natGateways] },
+                subnetStrategy: "Auto",
+                subnetSpecs: [
+                    // Public subnets exist only to hold NAT gateways.
+                    ...(settings.natGateways === "none" ? [] : [{ type: "Public" as const, name: "public" }]),
+                    { type: "Private", name: "functions" },
+                    { type: "Isolated", name: "database" },
+                ],
+                tags,
+            },
+            { parent: this },
+        );
+
+        const functions = new aws.ec2.SecurityGroup(
+            `${name}-functions`,
+            {
+                vpcId: vpc.vpcId,
+                description: "Lambda functions that use the database",
+                // Functions talk only inside the VPC (database, endpoints) unless a NAT gateway exists.
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: [settings.cidrBlock], description: "Inside the VPC" }],
+                tags: { ...tags, Name: `${name}-functions` },
+            },
+            { parent: this },
+        );
+        if (settings.natGateways !== "none") {
+            new aws.vpc.SecurityGroupEgressRule(
+                `${name}-functions-internet`,
+                { securityGroupId: functions.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS through the NAT gateway" },
+                { parent: this },
+            );
+        }
+
+        const database = new aws.ec2.SecurityGroup(
+            `${name}-database`,
+            {
+                vpcId: vpc.vpcId,
+                description: "Aurora PostgreSQL: 5432 from the functions only",
+                ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: [functions.id], description: "PostgreSQL from the functions" }],
+                tags: { ...tags, Name: `${name}-database` },
+            },
+            { parent: this },
+        );
+
+        const endpoint = new aws.ec2.SecurityGroup(
+            `${name}-endpoints`,
+            {
+                vpcId: vpc.vpcId,
+                description: "Interface endpoints: HTTPS from the functions",
+                ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, securityGroups: [functions.id], description: "HTTPS from the functions" }],
+                tags: { ...tags, Name: `${name}-endpoints` },
+            },
+            { parent: this },
+        );
+
+        new aws.ec2.VpcEndpoint(
+            `${name}-secretsmanager`,
+            {
+                vpcId: vpc.vpcId,
+                serviceName: pulumi.interpolate`com.amazonaws.${region.region}.secretsmanager`,
+                vpcEndpointType: "Interface",
+                privateDnsEnabled: true, // the SDK's default endpoint resolves to the private addresses
+                subnetIds: vpc.privateSubnetIds.apply((ids) => ids.slice(0, settings.secretsEndpointZones)),
+                securityGroupIds: [endpoint.id],
+                tags: { ...tags, Name: `${name}-secretsmanager` },
+            },
+            { parent: this },
+        );
+
+        this.vpcId = vpc.vpcId;
+        this.privateSubnetIds = vpc.privateSubnetIds;
+        this.isolatedSubnetIds = vpc.isolatedSubnetIds;
+        this.functionSecurityGroupId = functions.id;
+        this.databaseSecurityGroupId = database.id;
+        this.registerOutputs({
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+            isolatedSubnetIds: this.isolatedSubnetIds,
+        });
+    }
+}

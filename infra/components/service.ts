@@ -1,0 +1,135 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { databaseFromEnvironment } from "../../functions/runtime/database";
+import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
+import type { ResolvedRoute } from "../registry-validation";
+import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+
+/** What a Service component needs. Fields without a default are required. */
+export interface ServiceArgs {
+    /** The service's routes, already validated and with their settings resolved. */
+    routes: ResolvedRoute[];
+    /** The HTTP API the routes join. */
+    apiId: pulumi.Input<string>;
+    /** The API's execution ARN; invoke permissions are scoped to it. */
+    apiExecutionArn: pulumi.Input<string>;
+    /** Settings every function of the stack shares (retention, log level, tags). */
+    settings: FunctionSettings;
+    /** The database and its network, for services that use it. */
+    database?: DatabaseConnection;
+}
+
+/** API Gateway gives up on an integration after 30 s; the function must finish before that. */
+const MAX_INTEGRATION_TIMEOUT_MS = 30_000;
+
+/**
+ * The code of one route's function. Only this closure is serialized: it captures the route's own
+ * handler and the runtime helpers, never the registry or any Pulumi value, and its factory runs
+ * once per container (the database connection is opened on the first request and kept).
+ */
+export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database">): () => LambdaHttpHandler {
+    const { handler, service, routeKey } = route;
+    if (route.database) {
+        return () => createRouteHandler(handler, { service, routeKey, openDatabase: () => databaseFromEnvironment() });
+    }
+    return () => createRouteHandler(handler, { service, routeKey });
+}
+
+/**
+ * One microservice: an IAM role with only what the service needs, and per route a log group, a
+ * Lambda function made from the route's handler, an integration, a route and an invoke permission.
+ */
+export class Service extends pulumi.ComponentResource {
+    /** Function name per route key. */
+    readonly functionNames: pulumi.Output<Record<string, string>>;
+    readonly roleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("microservices:service:Service", name, {}, opts);
+        const { settings, database } = args;
+        const usesDatabase = args.routes.some((route) => route.database);
+
+        const logGroups = args.routes.map(
+            (route) =>
+                new aws.cloudwatch.LogGroup(
+                    `${name}-${route.id}`,
+                    { name: settings.logGroupName(name, route.id), retentionInDays: settings.logRetentionDays, tags: settings.tags },
+                    { parent: this },
+                ),
+        );
+
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            { description: `Functions of the ${name} service`, assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(
+            `${name}-permissions`,
+            { role: role.id, policy: logWritePolicy(logGroups.map((group) => group.arn), usesDatabase ? database : undefined) },
+            { parent: this },
+        );
+
+        const functionNames: Record<string, pulumi.Output<string>> = {};
+        args.routes.forEach((route, index) => {
+            const fn = new aws.lambda.CallbackFunction(
+                `${name}-${route.id}`,
+                {
+                    description: `${route.routeKey}: ${route.description}`.slice(0, 256),
+                    callbackFactory: routeHandlerFactory(route),
+                    ...functionSettings(settings, {
+                        role,
+                        memoryMb: route.memoryMb,
+                        timeoutSeconds: route.timeoutSeconds,
+                        reservedConcurrency: route.reservedConcurrency,
+                        logGroup: logGroups[index],
+                        database: route.database ? database : undefined,
+                        environment: { SERVICE_NAME: name, ROUTE_KEY: route.routeKey },
+                    }),
+                },
+                { parent: this },
+            );
+
+            const integration = new aws.apigatewayv2.Integration(
+                `${name}-${route.id}`,
+                {
+                    apiId: args.apiId,
+                    integrationType: "AWS_PROXY",
+                    integrationMethod: "POST",
+                    integrationUri: fn.arn,
+                    payloadFormatVersion: "2.0",
+                    // One second more than the function's timeout, so the function's own timeout fires first.
+                    timeoutMilliseconds: Math.min(MAX_INTEGRATION_TIMEOUT_MS, (route.timeoutSeconds + 1) * 1000),
+                },
+                { parent: this },
+            );
+
+            new aws.apigatewayv2.Route(
+                `${name}-${route.id}`,
+                { apiId: args.apiId, routeKey: route.routeKey, target: pulumi.interpolate`integrations/${integration.id}` },
+                { parent: this },
+            );
+
+            new aws.lambda.Permission(
+                `${name}-${route.id}`,
+                {
+                    action: "lambda:InvokeFunction",
+                    function: fn.name,
+                    principal: "apigateway.amazonaws.com",
+                    sourceArn: pulumi.interpolate`${args.apiExecutionArn}/*/${sourceArnRoute(route)}`,
+                },
+                { parent: this },
+            );
+            functionNames[route.routeKey] = fn.name;
+        });
+
+        this.functionNames = pulumi.output(functionNames);
+        this.roleArn = role.arn;
+        this.registerOutputs({ functionNames: this.functionNames, roleArn: this.roleArn });
+    }
+}
+
+/** `GET /users/{id}` -> `GET/users/*`: the method and path part of the invoking ARN. */
+function sourceArnRoute(route: Pick<ResolvedRoute, "method" | "path">): string {
+    const method = route.method === "ANY" ? "*" : route.method;
+    return `${method}${route.path.replace(/\{[^}]+\}/g, "*")}`;
+}

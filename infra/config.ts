@@ -1,0 +1,275 @@
+/**
+ * The stack's configuration (`Pulumi.<stack>.yaml`), read through one typed module. `parseStackConfig`
+ * is pure: it takes the raw key/value pairs and either returns a complete, typed config or throws a
+ * `ConfigError` naming the stack, every wrong key and what is allowed — before any resource exists.
+ */
+
+/** The Pulumi project name; config keys without a namespace belong to it. */
+export const PROJECT = "serverless-microservices";
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
+export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
+
+/** Lambda and HTTP API limits that bound the registry and the defaults. */
+export const LIMITS = {
+    memoryMb: { min: 128, max: 10240 },
+    /** The HTTP API cuts every request at 30 s; a longer function timeout is time nobody waits for. */
+    timeoutSeconds: { min: 1, max: 29 },
+    reservedConcurrency: { min: 1, max: 1000 },
+    acu: { min: 0, max: 256 },
+    autoPauseSeconds: { min: 300, max: 86400 },
+    backupRetentionDays: { min: 1, max: 35 },
+} as const;
+
+export interface CorsConfig {
+    allowOrigins: string[];
+    allowMethods: string[];
+    allowHeaders: string[];
+    exposeHeaders: string[];
+    allowCredentials: boolean;
+    maxAgeSeconds: number;
+}
+
+export interface StackConfig {
+    stack: string;
+    /** `aws:region`. */
+    region: string;
+    /** Retention of every log group the program creates (functions, API access logs). */
+    logRetentionDays: number;
+    /** Application log level of the functions (Lambda drops lines below it). */
+    logLevel: (typeof LOG_LEVELS)[number];
+    /** Memory and timeout for services that do not set their own. */
+    functionDefaults: { memoryMb: number; timeoutSeconds: number };
+    api: {
+        /** Steady-state requests per second across the API's routes. */
+        throttlingRateLimit: number;
+        /** Requests allowed in a burst above the rate. */
+        throttlingBurstLimit: number;
+        /** CORS; absent means the API answers no preflight and sends no CORS headers. */
+        cors?: CorsConfig;
+    };
+    network: {
+        cidrBlock: string;
+        /** Availability zones to spread subnets over (Aurora needs at least 2). */
+        availabilityZones: number;
+        /** NAT gateways give private subnets internet access, at ~$33/month each. */
+        natGateways: (typeof NAT_GATEWAY_STRATEGIES)[number];
+        /** Zones holding a Secrets Manager interface endpoint (each ~$7.30/month); 1 is enough for dev. */
+        secretsEndpointZones: number;
+    };
+    database: {
+        engineVersion: string;
+        databaseName: string;
+        /** Aurora Capacity Units; 0 lets the cluster pause when idle. */
+        minCapacity: number;
+        maxCapacity: number;
+        /** Idle seconds before a 0-ACU cluster pauses; only with `minCapacity: 0`. */
+        autoPauseSeconds?: number;
+        /** Readers in other zones, promoted on failover. */
+        readers: number;
+        backupRetentionDays: number;
+        deletionProtection: boolean;
+        /** Take a snapshot when the cluster is deleted. */
+        finalSnapshot: boolean;
+        /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. */
+        protect: boolean;
+    };
+}
+
+/** Raised for any wrong, missing or unknown stack setting; lists every problem at once. */
+export class ConfigError extends Error {
+    constructor(
+        readonly stack: string,
+        readonly problems: string[],
+    ) {
+        super(`Stack "${stack}" configuration (Pulumi.${stack}.yaml) is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** Reads values out of a raw config tree, recording a problem (with the key's full name) for each bad one. */
+class Reader {
+    readonly problems: string[] = [];
+
+    constructor(private readonly stack: string) {}
+
+    private fail(key: string, message: string): undefined {
+        this.problems.push(`${key}: ${message}`);
+        return undefined;
+    }
+
+    /** Pulumi hands scalars over as strings and structured values as JSON text. */
+    private decode(value: unknown): unknown {
+        if (typeof value !== "string") return value;
+        const trimmed = value.trim();
+        if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+            try {
+                return JSON.parse(trimmed);
+            } catch {
+                return value;
+            }
+        }
+        return value;
+    }
+
+    object(key: string, value: unknown, allowed: readonly string[], required = true): Record<string, unknown> | undefined {
+        const decoded = this.decode(value);
+        if (decoded === undefined) return required ? this.fail(key, `is required (an object with ${allowed.join(", ")})`) : undefined;
+        if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
+            return this.fail(key, `must be an object with ${allowed.join(", ")}`);
+        }
+        for (const field of Object.keys(decoded)) {
+            if (!allowed.includes(field)) this.fail(`${key}.${field}`, `is not a known setting; allowed: ${allowed.join(", ")}`);
+        }
+        return decoded as Record<string, unknown>;
+    }
+
+    number(key: string, value: unknown, range: { min: number; max: number; step?: number; integer?: boolean }, fallback?: number): number | undefined {
+        const decoded = this.decode(value);
+        if (decoded === undefined || decoded === "") {
+            return fallback !== undefined ? fallback : this.fail(key, `is required (${describeRange(range)})`);
+        }
+        const number = typeof decoded === "string" && decoded.trim() !== "" ? Number(decoded) : decoded;
+        const stepOk = range.step === undefined || Number.isInteger(Number(number) / range.step);
+        if (typeof number !== "number" || !Number.isFinite(number) || number < range.min || number > range.max || (range.integer && !Number.isInteger(number)) || !stepOk) {
+            return this.fail(key, `${JSON.stringify(decoded)} is not allowed; use ${describeRange(range)}`);
+        }
+        return number;
+    }
+
+    oneOf<T extends string | number>(key: string, value: unknown, allowed: readonly T[], fallback?: T): T | undefined {
+        const decoded = this.decode(value);
+        if (decoded === undefined || decoded === "") {
+            return fallback !== undefined ? fallback : this.fail(key, `is required; one of ${allowed.join(", ")}`);
+        }
+        const match = allowed.find((option) => String(option) === String(decoded));
+        return match !== undefined ? match : this.fail(key, `${JSON.stringify(decoded)} is not allowed; use one of ${allowed.join(", ")}`);
+    }
+
+    boolean(key: string, value: unknown, fallback?: boolean): boolean | undefined {
+        const decoded = this.decode(value);
+        if (decoded === undefined || decoded === "") return fallback !== undefined ? fallback : this.fail(key, "is required (true or false)");
+        if (decoded === true || decoded === "true") return true;
+        if (decoded === false || decoded === "false") return false;
+        return this.fail(key, `${JSON.stringify(decoded)} is not allowed; use true or false`);
+    }
+
+    string(key: string, value: unknown, pattern: RegExp, description: string, fallback?: string): string | undefined {
+        const decoded = this.decode(value);
+        if (decoded === undefined || decoded === "") return fallback !== undefined ? fallback : this.fail(key, `is required (${description})`);
+        if (typeof decoded !== "string" || !pattern.test(decoded)) return this.fail(key, `${JSON.stringify(decoded)} is not allowed; use ${description}`);
+        return decoded;
+    }
+
+    stringList(key: string, value: unknown, pattern: RegExp, description: string, fallback: string[]): string[] | undefined {
+        const decoded = this.decode(value);
+        if (decoded === undefined) return fallback;
+        if (!Array.isArray(decoded) || decoded.some((item) => typeof item !== "string" || !pattern.test(item))) {
+            return this.fail(key, `must be a list of ${description}`);
+        }
+        return decoded as string[];
+    }
+}
+
+function describeRange(range: { min: number; max: number; step?: number; integer?: boolean }): string {
+    const kind = range.integer ? "an integer" : range.step ? `a multiple of ${range.step}` : "a number";
+    return `${kind} from ${range.min} to ${range.max}`;
+}
+
+const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database"] as const;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
+const HTTP_METHOD_OR_STAR = /^(\*|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/;
+
+/**
+ * Validates a stack's raw configuration: `values` maps `namespace:key` (as `pulumi config` and
+ * `pulumi.runtime.allConfig()` present it) to strings or already-decoded values.
+ */
+export function parseStackConfig(stack: string, values: Readonly<Record<string, unknown>>): StackConfig {
+    const read = new Reader(stack);
+    const key = (name: string) => `${PROJECT}:${name}`;
+    const project: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(values)) {
+        const [namespace, name] = fullKey.includes(":") ? fullKey.split(":", 2) : [PROJECT, fullKey];
+        if (namespace !== PROJECT) continue;
+        if (!(TOP_LEVEL_KEYS as readonly string[]).includes(name)) {
+            read.problems.push(`${key(name)}: is not a known setting; allowed: ${TOP_LEVEL_KEYS.join(", ")}`);
+            continue;
+        }
+        project[name] = value;
+    }
+
+    const region = read.string("aws:region", values["aws:region"], REGION, "an AWS region such as us-east-1");
+    const logRetentionDays = read.oneOf(key("logRetentionDays"), project.logRetentionDays, LOG_RETENTION_DAYS);
+    const logLevel = read.oneOf(key("logLevel"), project.logLevel, LOG_LEVELS, "INFO");
+
+    const fd = read.object(key("functionDefaults"), project.functionDefaults, ["memoryMb", "timeoutSeconds"]) ?? {};
+    const functionDefaults = {
+        memoryMb: read.number(key("functionDefaults.memoryMb"), fd.memoryMb, { ...LIMITS.memoryMb, integer: true }),
+        timeoutSeconds: read.number(key("functionDefaults.timeoutSeconds"), fd.timeoutSeconds, { ...LIMITS.timeoutSeconds, integer: true }),
+    };
+
+    const apiRaw = read.object(key("api"), project.api, ["throttlingRateLimit", "throttlingBurstLimit", "cors"]) ?? {};
+    const corsKeys = ["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "allowCredentials", "maxAgeSeconds"];
+    const corsRaw = read.object(key("api.cors"), apiRaw.cors, corsKeys, false);
+    const cors: CorsConfig | undefined = corsRaw && {
+        allowOrigins: read.stringList(key("api.cors.allowOrigins"), corsRaw.allowOrigins, /^(\*|https?:\/\/[^\s/]+)$/, 'origins such as "https://app.example.com" or "*"', []) ?? [],
+        allowMethods: read.stringList(key("api.cors.allowMethods"), corsRaw.allowMethods, HTTP_METHOD_OR_STAR, "HTTP methods or *", ["*"]) ?? [],
+        allowHeaders: read.stringList(key("api.cors.allowHeaders"), corsRaw.allowHeaders, /^[\w*-]+$/, "header names", ["content-type", "authorization"]) ?? [],
+        exposeHeaders: read.stringList(key("api.cors.exposeHeaders"), corsRaw.exposeHeaders, /^[\w-]+$/, "header names", ["x-request-id"]) ?? [],
+        allowCredentials: read.boolean(key("api.cors.allowCredentials"), corsRaw.allowCredentials, false) ?? false,
+        maxAgeSeconds: read.number(key("api.cors.maxAgeSeconds"), corsRaw.maxAgeSeconds, { min: 0, max: 86400, integer: true }, 300) ?? 0,
+    };
+    if (cors && cors.allowCredentials && cors.allowOrigins.includes("*")) {
+        read.problems.push(`${key("api.cors.allowCredentials")}: cannot be true while allowOrigins contains "*" (browsers refuse it); list the origins`);
+    }
+    const api = {
+        throttlingRateLimit: read.number(key("api.throttlingRateLimit"), apiRaw.throttlingRateLimit, { min: 1, max: 10000 }),
+        throttlingBurstLimit: read.number(key("api.throttlingBurstLimit"), apiRaw.throttlingBurstLimit, { min: 1, max: 5000, integer: true }),
+        cors,
+    };
+
+    const netRaw = read.object(key("network"), project.network, ["cidrBlock", "availabilityZones", "natGateways", "secretsEndpointZones"]) ?? {};
+    const network = {
+        cidrBlock: read.string(key("network.cidrBlock"), netRaw.cidrBlock, CIDR, "an IPv4 CIDR block from /16 to /24 such as 10.0.0.0/16", "10.0.0.0/16"),
+        availabilityZones: read.number(key("network.availabilityZones"), netRaw.availabilityZones, { min: 2, max: 3, integer: true }, 2),
+        natGateways: read.oneOf(key("network.natGateways"), netRaw.natGateways, NAT_GATEWAY_STRATEGIES, "none"),
+        secretsEndpointZones: read.number(key("network.secretsEndpointZones"), netRaw.secretsEndpointZones, { min: 1, max: 3, integer: true }, 1),
+    };
+    if (network.secretsEndpointZones !== undefined && network.availabilityZones !== undefined && network.secretsEndpointZones > network.availabilityZones) {
+        read.problems.push(`${key("network.secretsEndpointZones")}: ${network.secretsEndpointZones} is more than network.availabilityZones (${network.availabilityZones})`);
+    }
+
+    const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect"];
+    const dbRaw = read.object(key("database"), project.database, dbKeys) ?? {};
+    const database = {
+        engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", "17.5"),
+        databaseName: read.string(key("database.databaseName"), dbRaw.databaseName, /^[a-z][a-z0-9_]{0,62}$/, "a lower-case identifier such as app", "app"),
+        minCapacity: read.number(key("database.minCapacity"), dbRaw.minCapacity, { ...LIMITS.acu, step: 0.5 }),
+        maxCapacity: read.number(key("database.maxCapacity"), dbRaw.maxCapacity, { min: 1, max: LIMITS.acu.max, step: 0.5 }),
+        autoPauseSeconds: dbRaw.autoPauseSeconds === undefined ? undefined : read.number(key("database.autoPauseSeconds"), dbRaw.autoPauseSeconds, { ...LIMITS.autoPauseSeconds, integer: true }),
+        readers: read.number(key("database.readers"), dbRaw.readers, { min: 0, max: 2, integer: true }, 0),
+        backupRetentionDays: read.number(key("database.backupRetentionDays"), dbRaw.backupRetentionDays, { ...LIMITS.backupRetentionDays, integer: true }),
+        deletionProtection: read.boolean(key("database.deletionProtection"), dbRaw.deletionProtection),
+        finalSnapshot: read.boolean(key("database.finalSnapshot"), dbRaw.finalSnapshot),
+        protect: read.boolean(key("database.protect"), dbRaw.protect, false),
+    };
+    if (database.minCapacity !== undefined && database.maxCapacity !== undefined && database.minCapacity > database.maxCapacity) {
+        read.problems.push(`${key("database.minCapacity")}: ${database.minCapacity} is above database.maxCapacity (${database.maxCapacity})`);
+    }
+    if (database.minCapacity === 0 && database.autoPauseSeconds === undefined) {
+        read.problems.push(`${key("database.autoPauseSeconds")}: is required when database.minCapacity is 0 (${describeRange(LIMITS.autoPauseSeconds)} seconds)`);
+    }
+    if (database.minCapacity !== undefined && database.minCapacity > 0 && dbRaw.autoPauseSeconds !== undefined) {
+        read.problems.push(`${key("database.autoPauseSeconds")}: only applies when database.minCapacity is 0 (it is ${database.minCapacity}); remove it`);
+    }
+    if (database.readers !== undefined && network.availabilityZones !== undefined && database.readers >= network.availabilityZones) {
+        read.problems.push(`${key("database.readers")}: ${database.readers} readers need more than network.availabilityZones (${network.availabilityZones}) zones for the writer and each reader to sit apart`);
+    }
+
+    if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
+    // Every field was checked above; the problems list being empty means none is undefined.
+    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database } as StackConfig;
+}

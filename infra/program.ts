@@ -1,0 +1,125 @@
+/**
+ * The Pulumi program: validated config and registry in, the whole stack out.
+ *
+ *   config + registry (validated, no resource yet)
+ *     -> Api -> [Network -> Database -> Migrations] -> one Service per registry entry
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readMigrations, type Migration } from "../functions/runtime/migrations";
+import type { AnyService } from "../functions/runtime/service";
+import { Api } from "./components/api";
+import { Database } from "./components/database";
+import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
+import { Migrations } from "./components/migrations";
+import { Network } from "./components/network";
+import { Service } from "./components/service";
+import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
+import { RegistryError, resolveRegistry, type ResolvedRoute } from "./registry-validation";
+import { services as registeredServices } from "./registry";
+
+export interface PlatformOutputs {
+    apiUrl: pulumi.Output<string>;
+    apiId: pulumi.Output<string>;
+    databaseEndpoint?: pulumi.Output<string>;
+    databaseClusterId?: pulumi.Output<string>;
+    migrationFunction?: pulumi.Output<string>;
+    functionNames: Record<string, pulumi.Output<Record<string, string>>>;
+}
+
+interface Plan {
+    config: StackConfig;
+    routes: ResolvedRoute[];
+    migrations: Migration[];
+}
+
+/**
+ * Everything that can be wrong with the inputs, checked before the first resource: a mistake in a
+ * stack file or a service file ends the program here with a message that names it.
+ */
+export function planStack(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): Plan {
+    try {
+        const config = parseStackConfig(stack, rawConfig);
+        const routes = resolveRegistry(services, config.functionDefaults);
+        const migrations = services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : []));
+        return { config, routes, migrations };
+    } catch (error) {
+        // RunError prints the message alone: the stack trace of a validation error helps nobody.
+        if (error instanceof ConfigError || error instanceof RegistryError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
+/** Builds the stack from the registry. `services` is a parameter so tests can deploy other registries. */
+export async function deployPlatform(services: readonly AnyService[] = registeredServices): Promise<PlatformOutputs> {
+    const stack = pulumi.getStack();
+    const { config, routes, migrations } = planStack(stack, pulumi.runtime.allConfig(), services);
+
+    const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
+    const settings: FunctionSettings = {
+        logRetentionDays: config.logRetentionDays,
+        logLevel: config.logLevel,
+        tags,
+        logGroupName: (service, functionId) => `/${PROJECT}/${stack}/${service}/${functionId}`,
+    };
+
+    const api = new Api("api", {
+        logRetentionDays: config.logRetentionDays,
+        throttlingRateLimit: config.api.throttlingRateLimit,
+        throttlingBurstLimit: config.api.throttlingBurstLimit,
+        cors: config.api.cors,
+        tags,
+    });
+
+    let connection: DatabaseConnection | undefined;
+    let database: Database | undefined;
+    let migrationRun: Migrations | undefined;
+    if (routes.some((route) => route.database)) {
+        const network = new Network("network", { ...config.network, tags });
+        database = new Database("database", {
+            subnetIds: network.isolatedSubnetIds,
+            securityGroupIds: [network.databaseSecurityGroupId],
+            engineVersion: config.database.engineVersion,
+            databaseName: config.database.databaseName,
+            minCapacity: config.database.minCapacity,
+            maxCapacity: config.database.maxCapacity,
+            autoPauseSeconds: config.database.autoPauseSeconds,
+            readers: config.database.readers,
+            backupRetentionDays: config.database.backupRetentionDays,
+            deletionProtection: config.database.deletionProtection,
+            finalSnapshot: config.database.finalSnapshot,
+            protect: config.database.protect,
+            tags,
+        });
+        connection = {
+            host: database.endpoint,
+            port: database.port,
+            name: database.databaseName,
+            secretArn: database.secretArn,
+            subnetIds: network.privateSubnetIds,
+            securityGroupIds: [network.functionSecurityGroupId],
+        };
+        if (migrations.length > 0) migrationRun = new Migrations("migrations", { migrations, database: connection, settings });
+    }
+
+    const functionNames: PlatformOutputs["functionNames"] = {};
+    for (const serviceName of new Set(routes.map((route) => route.service))) {
+        const serviceRoutes = routes.filter((route) => route.service === serviceName);
+        const usesDatabase = serviceRoutes.some((route) => route.database);
+        const service = new Service(
+            serviceName,
+            { routes: serviceRoutes, apiId: api.apiId, apiExecutionArn: api.executionArn, settings, database: usesDatabase ? connection : undefined },
+            // New code goes live only after the schema it expects is in place.
+            { dependsOn: usesDatabase && migrationRun ? [migrationRun] : [] },
+        );
+        functionNames[serviceName] = service.functionNames;
+    }
+
+    return {
+        apiUrl: api.url,
+        apiId: api.apiId,
+        databaseEndpoint: database?.endpoint,
+        databaseClusterId: database?.clusterIdentifier,
+        migrationFunction: migrationRun?.functionName,
+        functionNames,
+    };
+}

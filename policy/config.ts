@@ -1,0 +1,103 @@
+/**
+ * The default configuration of every rule, in code.
+ *
+ * The CLI fills a policy's `configSchema` defaults in before it calls the pack, but the SDK does
+ * not, and neither do our tests or the offline run. So each rule reads its config through
+ * `withDefaults`, and the schema the CLI sees is generated from the same knob list: one source.
+ *
+ * Per-stack values live in `config.<stack>.json` beside this file.
+ */
+import type { PolicyConfigSchema } from "./lib/sdk";
+
+type JsonSchema = PolicyConfigSchema["properties"][string];
+
+/** One knob: its JSON schema (checked by the CLI), its default and what it is for. */
+type Knobs<C> = { [K in keyof C]: JsonSchema & { default: C[K]; description: string } };
+
+/** A rule's defaults and the `configSchema` that documents them. */
+export interface RuleConfig<C extends object> {
+    defaults: Readonly<C>;
+    schema: PolicyConfigSchema;
+}
+
+function knobs<C extends object>(spec: Knobs<C>): RuleConfig<C> {
+    const defaults = {} as C;
+    const properties: PolicyConfigSchema["properties"] = {};
+    for (const key of Object.keys(spec) as (keyof C & string)[]) {
+        defaults[key] = spec[key].default;
+        properties[key] = spec[key] as JsonSchema;
+    }
+    return { defaults: Object.freeze(defaults), schema: { properties } };
+}
+
+/** A rule's effective config: the configured value of each knob, else its default. */
+export function withDefaults<C extends object>(defaults: Readonly<C>, configured: object | undefined): C {
+    const merged = { ...defaults } as C;
+    const given = (configured ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(defaults) as (keyof C & string)[]) {
+        if (given[key] !== undefined) {
+            merged[key] = given[key] as C[typeof key];
+        }
+    }
+    return merged;
+}
+
+export interface TimeoutBoundsConfig { minSeconds: number; maxSeconds: number }
+export interface ApiTimeoutBudgetConfig { maxIntegrationTimeoutMs: number }
+export interface MemoryBoundsConfig { minMb: number; maxMb: number }
+export interface RetentionConfig { minRetentionDays: number; maxRetentionDays: number }
+export interface BackupRetentionConfig { minDays: number }
+export interface DeletionProtectionConfig { requireDeletionProtection: boolean }
+export interface LogExportsConfig { requiredLogExports: string[] }
+export interface ManagedPoliciesConfig { allowedPolicyArns: string[] }
+export interface WildcardActionsConfig { forbidServiceWildcards: boolean }
+export interface ConnectionBudgetConfig { maxConnections: number }
+export type NoConfig = Record<string, never>;
+
+const none = knobs<NoConfig>({});
+
+export const ruleConfig = {
+    "lambda-timeout-bounds": knobs<TimeoutBoundsConfig>({
+        minSeconds: { type: "integer", minimum: 1, maximum: 900, default: 1, description: "Smallest allowed function timeout, in seconds." },
+        maxSeconds: { type: "integer", minimum: 1, maximum: 900, default: 29, description: "Largest allowed function timeout, in seconds. 29 keeps every function under the HTTP API's 30 s cut-off." },
+    }),
+    "api-timeout-budget": knobs<ApiTimeoutBudgetConfig>({
+        maxIntegrationTimeoutMs: { type: "integer", minimum: 50, maximum: 30000, default: 30000, description: "The longest an HTTP API integration may wait, in milliseconds (API Gateway's hard limit is 30000)." },
+    }),
+    "lambda-memory-bounds": knobs<MemoryBoundsConfig>({
+        minMb: { type: "integer", minimum: 128, maximum: 10240, default: 128, description: "Smallest allowed memory size, in MB." },
+        maxMb: { type: "integer", minimum: 128, maximum: 10240, default: 3008, description: "Largest allowed memory size, in MB." },
+    }),
+    "lambda-json-logging": none,
+    "lambda-log-group-in-stack": none,
+    "lambda-tracing-active": none,
+    "log-group-retention": knobs<RetentionConfig>({
+        minRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 1, description: "Shortest allowed log retention, in days (prod: 30)." },
+        maxRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 3653, description: "Longest allowed log retention, in days." },
+    }),
+    "api-stage-access-logs": none,
+    "rds-storage-encrypted": none,
+    "rds-not-publicly-accessible": none,
+    "rds-managed-master-password": none,
+    "rds-backup-retention": knobs<BackupRetentionConfig>({
+        minDays: { type: "integer", minimum: 1, maximum: 35, default: 7, description: "Shortest allowed automated backup retention, in days." },
+    }),
+    "rds-deletion-protection": knobs<DeletionProtectionConfig>({
+        requireDeletionProtection: { type: "boolean", default: false, description: "Whether clusters must have deletion protection (true for prod)." },
+    }),
+    "rds-log-exports": knobs<LogExportsConfig>({
+        requiredLogExports: { type: "array", items: { type: "string" }, default: ["postgresql"], description: "Log types every cluster must export to CloudWatch Logs." },
+    }),
+    "iam-no-broad-managed-policies": knobs<ManagedPoliciesConfig>({
+        allowedPolicyArns: { type: "array", items: { type: "string" }, default: [], description: "AWS-managed policy ARNs to allow despite their name (an explicit, reviewed exception)." },
+    }),
+    "iam-no-wildcard-actions": knobs<WildcardActionsConfig>({
+        forbidServiceWildcards: { type: "boolean", default: true, description: "Also reject service-wide wildcards such as \"s3:*\", not only a bare \"*\"." },
+    }),
+    "db-connection-budget": knobs<ConnectionBudgetConfig>({
+        maxConnections: { type: "integer", minimum: 1, default: 100, description: "Connections the cluster's smallest capacity can hold; the database functions' reserved concurrency must fit in it (one pooled connection per container)." },
+    }),
+    "policy-suppression-reason": none,
+} as const;
+
+export type RuleName = keyof typeof ruleConfig;

@@ -1,0 +1,54 @@
+/**
+ * The pack's policies, in catalogue order. `index.ts` hands this list to `PolicyPack`; tests and
+ * `tools/policy-run.ts` import it from here (never `index.ts`, which starts a gRPC server).
+ */
+import type { Policies } from "./lib/sdk";
+import { apiStageAccessLogs } from "./rules/api-stage-access-logs";
+import { apiTimeoutBudget } from "./rules/api-timeout-budget";
+import { dbConnectionBudget } from "./rules/db-connection-budget";
+import { iamNoBroadManagedPolicies } from "./rules/iam-no-broad-managed-policies";
+import { iamNoWildcardActions } from "./rules/iam-no-wildcard-actions";
+import { lambdaJsonLogging } from "./rules/lambda-json-logging";
+import { lambdaLogGroupInStack } from "./rules/lambda-log-group-in-stack";
+import { lambdaMemoryBounds } from "./rules/lambda-memory-bounds";
+import { lambdaTimeoutBounds } from "./rules/lambda-timeout-bounds";
+import { lambdaTracingActive } from "./rules/lambda-tracing-active";
+import { logGroupRetention } from "./rules/log-group-retention";
+import { policySuppressionReason } from "./rules/policy-suppression-reason";
+import { rdsBackupRetention } from "./rules/rds-backup-retention";
+import { rdsDeletionProtection } from "./rules/rds-deletion-protection";
+import { rdsLogExports } from "./rules/rds-log-exports";
+import { rdsManagedMasterPassword } from "./rules/rds-managed-master-password";
+import { rdsNotPubliclyAccessible } from "./rules/rds-not-publicly-accessible";
+import { rdsStorageEncrypted } from "./rules/rds-storage-encrypted";
+
+/** The name the pack registers under (`pulumi preview` prints it with every violation). */
+export const PACK_NAME = "serverless-microservices";
+
+export const policies: Policies = [
+    // Timeouts
+    lambdaTimeoutBounds,
+    apiTimeoutBudget,
+    // Memory
+    lambdaMemoryBounds,
+    // Logging and tracing
+    lambdaJsonLogging,
+    lambdaLogGroupInStack,
+    logGroupRetention,
+    apiStageAccessLogs,
+    lambdaTracingActive,
+    // Database
+    rdsStorageEncrypted,
+    rdsNotPubliclyAccessible,
+    rdsManagedMasterPassword,
+    rdsBackupRetention,
+    rdsDeletionProtection,
+    rdsLogExports,
+    // IAM
+    iamNoBroadManagedPolicies,
+    iamNoWildcardActions,
+    // Capacity
+    dbConnectionBudget,
+    // Suppressions
+    policySuppressionReason,
+];

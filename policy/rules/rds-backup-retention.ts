@@ -1,0 +1,32 @@
+import { ruleConfig } from "../config";
+import { isUnknown } from "../lib/unknown";
+import { resourcePolicy } from "../lib/rule";
+import { Types } from "../lib/types";
+
+/** What RDS keeps when a cluster sets no `backupRetentionPeriod`. */
+const DEFAULT_BACKUP_RETENTION_DAYS = 1;
+
+/** Clusters keep automated backups long enough to restore from a mistake noticed late (prod: 7+ days). */
+export const rdsBackupRetention = resourcePolicy({
+    name: "rds-backup-retention",
+    description: "RDS clusters keep automated backups for at least the configured number of days (default 7).",
+    enforcementLevel: "mandatory",
+    config: ruleConfig["rds-backup-retention"],
+    resourceTypes: [Types.rdsCluster],
+    remediationSteps: "Set `backupRetentionPeriod` (days, 1-35) on the cluster from the stack config.",
+    check: ({ props }, { minDays }) => {
+        const days = props.backupRetentionPeriod;
+        if (isUnknown(days)) {
+            return [];
+        }
+        if (days === undefined || days === null) {
+            return DEFAULT_BACKUP_RETENTION_DAYS >= minDays
+                ? []
+                : [`Backup retention is not set (RDS keeps ${DEFAULT_BACKUP_RETENTION_DAYS} day); set backupRetentionPeriod to at least ${minDays} days.`];
+        }
+        if (typeof days !== "number" || days < minDays) {
+            return [`Backup retention is ${JSON.stringify(days)} days, below the minimum of ${minDays}; set backupRetentionPeriod to at least ${minDays} days.`];
+        }
+        return [];
+    },
+});

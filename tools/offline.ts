@@ -1,0 +1,238 @@
+/**
+ * Runs the Pulumi program in-process, without the CLI or a cloud account: Pulumi's mock monitor
+ * stands in for the engine, the real `Pulumi.<stack>.yaml` supplies the config, and every
+ * registered resource is recorded with its inputs, outputs and dependencies. Tests, the offline
+ * policy run and the plan all see the stack through this one function.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import type { AnyService } from "../functions/runtime/service";
+
+export const REPOSITORY_ROOT = path.resolve(__dirname, "..");
+const ACCOUNT = "123456789012";
+
+export interface OfflineResource {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    /** Parent URN. */
+    parent?: string;
+    /** As the program registered them (unknown values are undefined). */
+    inputs: Record<string, any>;
+    /** Inputs merged with what the mock returned (id, arn, ...). */
+    outputs: Record<string, any>;
+    /** URNs this resource depends on. */
+    dependencies: string[];
+    /** Input name -> URNs the value came from. */
+    propertyDependencies: Record<string, string[]>;
+    protect: boolean;
+    provider?: string;
+}
+
+export interface OfflineRun {
+    stack: string;
+    resources: OfflineResource[];
+    outputs: Record<string, any>;
+}
+
+export interface OfflineOptions {
+    stack: string;
+    /** Run as `pulumi preview` would (the default is `pulumi up`). */
+    preview?: boolean;
+    /** Raw `namespace:key` config instead of `Pulumi.<stack>.yaml`. */
+    config?: Record<string, unknown>;
+    /** Another registry than `infra/registry.ts`. */
+    services?: readonly AnyService[];
+}
+
+/** Reads `Pulumi.<stack>.yaml` into the `namespace:key` -> value map Pulumi hands a program. */
+export function readStackConfig(stack: string, root = REPOSITORY_ROOT): Record<string, unknown> {
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new Error(`No stack file ${file}; stacks here: ${listStacks(root).join(", ")}`);
+    const document = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    return { ...(document?.config ?? {}) };
+}
+
+/** The stacks that have a `Pulumi.<stack>.yaml`. */
+export function listStacks(root = REPOSITORY_ROOT): string[] {
+    return fs
+        .readdirSync(root)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((stack): stack is string => stack !== undefined);
+}
+
+/** Pulumi passes every config value to the program as a string; structured values as JSON. */
+function asPulumiConfig(config: Record<string, unknown>): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+        if ((value as { secure?: unknown })?.secure !== undefined) continue; // secrets need the CLI to decrypt
+        result[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return result;
+}
+
+/** Plausible outputs for the resources the program creates, as AWS would return them. */
+function mockOutputs(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+    const region = "us-east-1";
+    const id = `${name}-id`;
+    switch (type) {
+        case "aws:lambda/function:Function": {
+            const functionName = inputs.name ?? `${name}-1a2b3c4`;
+            const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${functionName}`;
+            return {
+                id: functionName,
+                state: { ...inputs, name: functionName, arn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations` },
+            };
+        }
+        case "aws:apigatewayv2/api:Api":
+            return {
+                id: "a1b2c3d4e5",
+                state: {
+                    ...inputs,
+                    apiEndpoint: `https://a1b2c3d4e5.execute-api.${region}.amazonaws.com`,
+                    executionArn: `arn:aws:execute-api:${region}:${ACCOUNT}:a1b2c3d4e5`,
+                    arn: `arn:aws:apigateway:${region}::/apis/a1b2c3d4e5`,
+                },
+            };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${inputs.name ?? id}` } };
+        case "aws:iam/role:Role":
+            return { id: `${name}-1a2b3c4`, state: { ...inputs, name: `${name}-1a2b3c4`, arn: `arn:aws:iam::${ACCOUNT}:role/${name}-1a2b3c4` } };
+        case "aws:rds/cluster:Cluster": {
+            const identifier = `${name}-1a2b3c4`;
+            return {
+                id: identifier,
+                state: {
+                    ...inputs,
+                    clusterIdentifier: identifier,
+                    arn: `arn:aws:rds:${region}:${ACCOUNT}:cluster:${identifier}`,
+                    endpoint: `${identifier}.cluster-abcdefghijkl.${region}.rds.amazonaws.com`,
+                    readerEndpoint: `${identifier}.cluster-ro-abcdefghijkl.${region}.rds.amazonaws.com`,
+                    port: 5432,
+                    masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:rds!cluster-${identifier}-AbCdEf`, secretStatus: "active", kmsKeyId: "" }],
+                },
+            };
+        }
+        case "awsx:ec2:Vpc": {
+            const azs = Number(inputs.numberOfAvailabilityZones ?? 2);
+            const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}${i}`);
+            const hasPublic = (inputs.subnetSpecs ?? []).some((spec: { type: string }) => spec.type === "Public");
+            return {
+                id,
+                state: {
+                    vpcId: "vpc-0a1b2c3d",
+                    privateSubnetIds: subnets("private"),
+                    isolatedSubnetIds: subnets("isolated"),
+                    publicSubnetIds: hasPublic ? subnets("public") : [],
+                    subnetLayout: [],
+                },
+            };
+        }
+        case "aws:lambda/invocation:Invocation":
+            return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
+        default:
+            return { id, state: { ...inputs, arn: `arn:aws:mock:${region}:${ACCOUNT}:${type}/${name}` } };
+    }
+}
+
+function mockCall(token: string, inputs: Record<string, any>): Record<string, any> {
+    switch (token) {
+        case "aws:index/getRegion:getRegion":
+            return { name: "us-east-1", region: "us-east-1", id: "us-east-1" };
+        case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: ["use1-az1", "use1-az2", "use1-az3"], id: "us-east-1" };
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/offline`, userId: "offline" };
+        default:
+            return inputs;
+    }
+}
+
+/** Runs are serialized: the Pulumi runtime keeps its settings in process-wide state. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs the program as `pulumi up` (or `preview`) would for `stack`, against mocks. Rejects with the
+ * program's error (a config or registry error, for example) after recording what was registered.
+ */
+export function runProgramOffline(options: OfflineOptions): Promise<OfflineRun> {
+    const run = queue.then(() => runOnce(options));
+    queue = run.catch(() => undefined);
+    return run;
+}
+
+/** The resources registered by the last run, also when it failed. */
+export let lastRegistered: OfflineResource[] = [];
+
+async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
+    const { stack } = options;
+    const config = asPulumiConfig(options.config ?? readStackConfig(stack));
+    const resources: OfflineResource[] = [];
+    lastRegistered = resources;
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => mockOutputs(args.type, args.name, args.inputs),
+            call: (args) => mockCall(args.token, args.inputs),
+        },
+        "serverless-microservices",
+        stack,
+        options.preview ?? false,
+    );
+    pulumi.runtime.setAllConfig(config, []);
+
+    // Record what the engine would see: the mock monitor keeps only URN and state.
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request: any, callback: (error: unknown, response: any) => void) => {
+        registerResource(request, (error: unknown, response: any) => {
+            if (!error && response) {
+                const inputs = pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, any>;
+                const state = pulumi.runtime.deserializeProperties(response.getObject()) as Record<string, any>;
+                const propertyDependencies: Record<string, string[]> = {};
+                request.getPropertydependenciesMap().forEach((value: any, key: string) => {
+                    propertyDependencies[key] = value.getUrnsList();
+                });
+                resources.push({
+                    urn: response.getUrn(),
+                    type: request.getType(),
+                    name: request.getName(),
+                    custom: request.getCustom(),
+                    parent: request.getParent() || undefined,
+                    inputs,
+                    outputs: { ...inputs, ...state, id: response.getId() || undefined },
+                    dependencies: request.getDependenciesList(),
+                    propertyDependencies,
+                    protect: Boolean(request.getProtect?.()),
+                    provider: request.getProvider() || undefined,
+                });
+            }
+            callback(error, response);
+        });
+    };
+
+    const { deployPlatform } = await import("../infra/program");
+    const stackOutputs = await pulumi.runtime.runInPulumiStack(() => deployPlatform(options.services));
+    await pulumi.runtime.waitForRPCs();
+    const outputs: Record<string, any> = {};
+    for (const [key, value] of Object.entries(stackOutputs ?? {})) {
+        outputs[key] = await resolve(value);
+    }
+    return { stack, resources, outputs };
+}
+
+/** Resolves Outputs (nested in objects too) to plain values. */
+async function resolve(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        return resolve(await new Promise((done) => (value as pulumi.Output<unknown>).apply((inner) => done(inner))));
+    }
+    if (Array.isArray(value)) return Promise.all(value.map(resolve));
+    if (value && typeof value === "object") {
+        const entries = await Promise.all(Object.entries(value).map(async ([key, inner]) => [key, await resolve(inner)] as const));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
