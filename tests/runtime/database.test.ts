@@ -1,0 +1,199 @@
+import * as assert from "node:assert/strict";
+import * as net from "node:net";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { createDatabase, createSecretCredentials, databaseFromEnvironment } from "../../functions/runtime/database";
+import { usePostgres } from "../support/postgres";
+
+const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-test-AbCdEf";
+const secret = (username: string, password: string) => ({ SecretString: JSON.stringify({ username, password }) });
+
+/** A TCP proxy to PostgreSQL that drops the first `drops` connections, as a resuming cluster does. */
+async function flakyProxy(targetPort: number, drops: number) {
+    let connections = 0;
+    const server = net.createServer((client) => {
+        connections++;
+        if (connections <= drops) {
+            client.destroy();
+            return;
+        }
+        const upstream = net.connect(targetPort, "127.0.0.1");
+        client.pipe(upstream).pipe(client);
+        upstream.on("error", () => client.destroy());
+        client.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        port: (server.address() as net.AddressInfo).port,
+        connections: () => connections,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
+describe("database access", () => {
+    const postgres = usePostgres({ migrate: false });
+    const secretsMock = mockClient(SecretsManagerClient);
+
+    before(async () => {
+        await postgres().sql("CREATE ROLE app_user LOGIN PASSWORD 'rotated-password'");
+        await postgres().sql("GRANT ALL ON SCHEMA public TO app_user");
+    });
+    beforeEach(() => secretsMock.reset());
+
+    describe("the secret cache", () => {
+        it("fetches the secret once and serves later reads from the cache", async () => {
+            // Prepare
+            secretsMock.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves(secret("app_user", "p1"));
+            const credentials = createSecretCredentials(SECRET_ARN, new SecretsManagerClient({ region: "us-east-1" }));
+            // Act
+            const first = await credentials.get();
+            const second = await credentials.get();
+            // Assess
+            assert.deepEqual([first, second], [{ username: "app_user", password: "p1" }, { username: "app_user", password: "p1" }]);
+            assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 1);
+        });
+
+        it("fetches again after refresh() (the password was rotated)", async () => {
+            secretsMock.on(GetSecretValueCommand).resolvesOnce(secret("app_user", "old")).resolves(secret("app_user", "new"));
+            const credentials = createSecretCredentials(SECRET_ARN, new SecretsManagerClient({ region: "us-east-1" }));
+            assert.equal((await credentials.get()).password, "old");
+            credentials.refresh();
+            assert.equal((await credentials.get()).password, "new");
+            assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 2);
+        });
+
+        it("does not cache a failed fetch", async () => {
+            secretsMock.on(GetSecretValueCommand).rejectsOnce(new Error("throttled")).resolves(secret("app_user", "p1"));
+            const credentials = createSecretCredentials(SECRET_ARN, new SecretsManagerClient({ region: "us-east-1" }));
+            await assert.rejects(credentials.get(), /throttled/);
+            assert.equal((await credentials.get()).password, "p1");
+        });
+
+        it("rejects a secret without username and password", async () => {
+            secretsMock.on(GetSecretValueCommand).resolves({ SecretString: "{}" });
+            const credentials = createSecretCredentials(SECRET_ARN, new SecretsManagerClient({ region: "us-east-1" }));
+            await assert.rejects(credentials.get(), /has no username and password/);
+        });
+    });
+
+    describe("against a real PostgreSQL", () => {
+        const fromSecret = (port = postgres().server.port, extra: object = {}) =>
+            createDatabase({
+                host: "127.0.0.1",
+                port,
+                database: "app",
+                secretArn: SECRET_ARN,
+                secrets: new SecretsManagerClient({ region: "us-east-1" }),
+                tls: false,
+                resumeRetryDelayMs: 10,
+                ...extra,
+            });
+
+        it("connects with the credentials from the secret", async () => {
+            secretsMock.on(GetSecretValueCommand).resolves(secret("app_user", "rotated-password"));
+            const db = fromSecret();
+            try {
+                const { rows } = await db.query<{ user: string }>("SELECT current_user AS user");
+                assert.deepEqual(rows, [{ user: "app_user" }]);
+            } finally {
+                await db.end();
+            }
+        });
+
+        it("refreshes the secret once on an authentication failure and succeeds with the rotated password", async () => {
+            // Prepare: the cached value is the password from before the rotation.
+            secretsMock.on(GetSecretValueCommand).resolvesOnce(secret("app_user", "stale-password")).resolves(secret("app_user", "rotated-password"));
+            const db = fromSecret();
+            try {
+                // Act
+                const { rows } = await db.query<{ one: number }>("SELECT 1 AS one");
+                // Assess
+                assert.deepEqual(rows, [{ one: 1 }]);
+                assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 2);
+            } finally {
+                await db.end();
+            }
+        });
+
+        it("gives up after one refresh when the password is still wrong", async () => {
+            secretsMock.on(GetSecretValueCommand).resolves(secret("app_user", "wrong"));
+            const db = fromSecret();
+            try {
+                await assert.rejects(db.query("SELECT 1"), (error: { code?: string }) => error.code === "28P01");
+                assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 2);
+            } finally {
+                await db.end();
+            }
+        });
+
+        it("retries a connection dropped while the cluster resumes, once", async () => {
+            secretsMock.on(GetSecretValueCommand).resolves(secret("app_user", "rotated-password"));
+            const proxy = await flakyProxy(postgres().server.port, 1);
+            const db = fromSecret(proxy.port);
+            try {
+                assert.deepEqual((await db.query("SELECT 2 AS two")).rows, [{ two: 2 }]);
+                assert.equal(proxy.connections(), 2);
+            } finally {
+                await db.end();
+                await proxy.close();
+            }
+        });
+
+        it("fails after the one retry when the cluster stays unreachable", async () => {
+            secretsMock.on(GetSecretValueCommand).resolves(secret("app_user", "rotated-password"));
+            const proxy = await flakyProxy(postgres().server.port, 100);
+            const db = fromSecret(proxy.port);
+            try {
+                await assert.rejects(db.query("SELECT 1"));
+                assert.equal(proxy.connections(), 2);
+            } finally {
+                await db.end();
+                await proxy.close();
+            }
+        });
+
+        it("ends statements that run past the statement timeout", async () => {
+            const db = createDatabase({ connectionString: postgres().server.url, statementTimeoutMs: 100 });
+            try {
+                await assert.rejects(db.query("SELECT pg_sleep(2)"), (error: { code?: string }) => error.code === "57014");
+                // The connection survives a cancelled statement.
+                assert.deepEqual((await db.query("SELECT 3 AS three")).rows, [{ three: 3 }]);
+            } finally {
+                await db.end();
+            }
+        });
+
+        it("rolls a transaction back when its work throws", async () => {
+            const db = createDatabase({ connectionString: postgres().server.url });
+            try {
+                await db.query("CREATE TABLE tx_test (n int)");
+                await assert.rejects(
+                    db.transaction(async (tx) => {
+                        await tx.query("INSERT INTO tx_test VALUES (1)");
+                        throw new Error("boom");
+                    }),
+                    /boom/,
+                );
+                await db.transaction((tx) => tx.query("INSERT INTO tx_test VALUES (2)"));
+                assert.deepEqual((await db.query("SELECT n FROM tx_test")).rows, [{ n: 2 }]);
+            } finally {
+                await db.end();
+            }
+        });
+    });
+
+    describe("settings from the environment", () => {
+        it("uses DATABASE_URL locally", async () => {
+            const db = databaseFromEnvironment({ DATABASE_URL: postgres().server.url });
+            try {
+                assert.deepEqual((await db.query("SELECT current_database() AS name")).rows, [{ name: "app" }]);
+            } finally {
+                await db.end();
+            }
+        });
+
+        it("names the missing variables when neither DATABASE_URL nor the DB_* settings are there", () => {
+            assert.throws(() => databaseFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME, DB_SECRET_ARN\./);
+        });
+    });
+});
