@@ -74,6 +74,8 @@ export class Migrations extends pulumi.ComponentResource {
                     role,
                     memoryMb: DEFAULTS.memoryMb,
                     timeoutSeconds,
+                    // One run at a time, and one database connection at most.
+                    reservedConcurrency: 1,
                     logGroup,
                     database: args.database,
                     tags: {

@@ -25,7 +25,8 @@ export const rdsBackupRetention = resourcePolicy({
                 : [`Backup retention is not set (RDS keeps ${DEFAULT_BACKUP_RETENTION_DAYS} day); set backupRetentionPeriod to at least ${minDays} days.`];
         }
         if (typeof days !== "number" || days < minDays) {
-            return [`Backup retention is ${JSON.stringify(days)} days, below the minimum of ${minDays}; set backupRetentionPeriod to at least ${minDays} days.`];
+            const shown = typeof days === "number" ? `${days} day${days === 1 ? "" : "s"}` : JSON.stringify(days);
+            return [`Backup retention is ${shown}, below the minimum of ${minDays}; set backupRetentionPeriod to at least ${minDays} days.`];
         }
         return [];
     },

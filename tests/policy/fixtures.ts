@@ -1,0 +1,137 @@
+/**
+ * Compliant "happy path" resources, shaped like the program registers them. Each failing test
+ * changes one field of one of these.
+ */
+import { Types } from "../../policy/lib/types";
+import type { Props, StackSpec } from "./harness";
+
+export const ACCOUNT = "123456789012";
+export const REGION = "eu-west-1";
+
+export function functionProps(name = "users-get-user"): Props {
+    return {
+        name,
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        timeout: 10,
+        memorySize: 256,
+        loggingConfig: {
+            logFormat: "JSON",
+            logGroup: `/aws/lambda/${name}`,
+            applicationLogLevel: "INFO",
+            systemLogLevel: "WARN",
+        },
+        tracingConfig: { mode: "Active" },
+        role: `arn:aws:iam::${ACCOUNT}:role/users-role`,
+        tags: { service: "users" },
+    };
+}
+
+export function databaseFunctionProps(name = "users-create-user", reserved = 10): Props {
+    return {
+        ...functionProps(name),
+        reservedConcurrentExecutions: reserved,
+        vpcConfig: { subnetIds: ["subnet-1", "subnet-2"], securityGroupIds: ["sg-functions"] },
+        environment: { variables: { DB_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:db-abc`, DB_NAME: "app" } },
+    };
+}
+
+export function logGroupProps(name = "/aws/lambda/users-get-user", retentionInDays = 30): Props {
+    return { name, retentionInDays };
+}
+
+export function stageProps(): Props {
+    return {
+        apiId: "api123",
+        name: "$default",
+        autoDeploy: true,
+        accessLogSettings: {
+            destinationArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/apigateway/api`,
+            format: JSON.stringify({ requestId: "$context.requestId", status: "$context.status" }),
+        },
+        defaultRouteSettings: { throttlingBurstLimit: 100, throttlingRateLimit: 50 },
+    };
+}
+
+export function clusterProps(): Props {
+    return {
+        engine: "aurora-postgresql",
+        engineVersion: "17.4",
+        engineMode: "provisioned",
+        storageEncrypted: true,
+        manageMasterUserPassword: true,
+        masterUsername: "app",
+        backupRetentionPeriod: 14,
+        deletionProtection: true,
+        enabledCloudwatchLogsExports: ["postgresql"],
+        serverlessv2ScalingConfiguration: { minCapacity: 0.5, maxCapacity: 4 },
+        tags: { service: "platform" },
+    };
+}
+
+export function clusterInstanceProps(): Props {
+    return { clusterIdentifier: "app-cluster", instanceClass: "db.serverless", engine: "aurora-postgresql", publiclyAccessible: false };
+}
+
+export function rolePolicyDocument(): Props {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:*:*:log-group:/aws/lambda/users-*" },
+            { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+            { Sid: "Secret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:db-abc` },
+        ],
+    };
+}
+
+export function rolePolicyProps(document: Props = rolePolicyDocument()): Props {
+    return { role: "users-role", policy: JSON.stringify(document) };
+}
+
+export interface ApiChainOptions {
+    functionTimeout?: unknown;
+    integrationTimeoutMs?: unknown;
+    /** "dependencies": link only by propertyDependencies (preview); "values": only by id / ARN. */
+    linkBy?: "dependencies" | "values";
+}
+
+/**
+ * One route -> integration -> function chain (plus the API), as stack resources: props are
+ * outputs over inputs, so ids and ARNs are there.
+ */
+export function apiChain(opts: ApiChainOptions = {}): StackSpec[] {
+    const linkBy = opts.linkBy ?? "dependencies";
+    const fn: Props = { ...functionProps("users-get-user"), arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:users-get-user` };
+    if ("functionTimeout" in opts) {
+        fn.timeout = opts.functionTimeout;
+    }
+    const integration: Props = {
+        id: "intg123",
+        apiId: "api123",
+        integrationType: "AWS_PROXY",
+        integrationUri: fn.arn,
+        payloadFormatVersion: "2.0",
+        timeoutMilliseconds: 30000,
+    };
+    if ("integrationTimeoutMs" in opts) {
+        integration.timeoutMilliseconds = opts.integrationTimeoutMs;
+    }
+    const route: Props = { apiId: "api123", routeKey: "GET /users/{id}", target: "integrations/intg123" };
+    const deps = linkBy === "dependencies";
+    return [
+        { type: Types.lambdaFunction, name: "users-get-user", props: fn },
+        { type: "aws:apigatewayv2/api:Api", name: "api", props: { id: "api123", protocolType: "HTTP" } },
+        {
+            type: Types.httpApiIntegration,
+            name: "users-get-user-integration",
+            props: integration,
+            propertyDependencies: deps ? { apiId: ["api"], integrationUri: ["users-get-user"] } : {},
+        },
+        {
+            type: Types.httpApiRoute,
+            name: "users-get-user-route",
+            props: route,
+            propertyDependencies: deps ? { apiId: ["api"], target: ["users-get-user-integration"] } : {},
+        },
+    ];
+}
