@@ -12,6 +12,32 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
 
+/**
+ * The alarm thresholds a stack may override under `monitoring.thresholds`, with the values each
+ * accepts. Their defaults live in one place, `MONITORING_DEFAULTS` in infra/components/monitoring.ts;
+ * this module stays free of Pulumi, so it only knows what is allowed.
+ */
+export const MONITORING_THRESHOLD_RANGES = {
+    /** Function alarm: Errors / Invocations over 5 minutes, in percent. */
+    functionErrorRatePercent: { min: 0.1, max: 100 },
+    /** Function alarm: throttled invocations in 5 minutes. */
+    functionThrottles: { min: 1, max: 100000, integer: true },
+    /** Function alarm: p99 Duration as a percentage of that function's own timeout. */
+    functionDurationPercentOfTimeout: { min: 10, max: 100 },
+    /** API alarm: 5xx responses / requests over 5 minutes, in percent. */
+    apiServerErrorRatePercent: { min: 0.1, max: 100 },
+    /** API alarm: p99 Latency in milliseconds (the HTTP API gives up at 30 000). */
+    apiLatencyP99Ms: { min: 10, max: 30000, integer: true },
+    /** Database alarm: writer capacity as a percentage of database.maxCapacity. */
+    databaseCapacityPercentOfMax: { min: 10, max: 100 },
+    /** Database alarm: connections as a percentage of the max_connections the maximum capacity gives. */
+    databaseConnectionsPercent: { min: 10, max: 100 },
+    /** Database alarm: writer CPU in percent. */
+    databaseCpuPercent: { min: 10, max: 100 },
+} as const;
+
+export type MonitoringThresholds = { -readonly [K in keyof typeof MONITORING_THRESHOLD_RANGES]: number };
+
 /** Lambda and HTTP API limits that bound the registry and the defaults. */
 export const LIMITS = {
     memoryMb: { min: 128, max: 10240 },
@@ -75,6 +101,17 @@ export interface StackConfig {
         finalSnapshot: boolean;
         /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. */
         protect: boolean;
+    };
+    /** Alarms, their notification topic and the dashboard (infra/components/monitoring.ts). */
+    monitoring: {
+        /** Alarms and the SNS topic they notify. Absent `monitoring` means false. */
+        enabled: boolean;
+        /** The CloudWatch dashboard ($3/month). Follows `enabled` unless set. */
+        dashboard: boolean;
+        /** Subscribed to the alarm topic; AWS mails a confirmation link first. */
+        email?: string;
+        /** Only the thresholds the stack overrides; the rest keep the component's defaults. */
+        thresholds: Partial<MonitoringThresholds>;
     };
 }
 
@@ -183,10 +220,12 @@ function describeRange(range: { min: number; max: number; step?: number; integer
     return `${kind} from ${range.min} to ${range.max}`;
 }
 
-const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database"] as const;
+const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "monitoring"] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
 const HTTP_METHOD_OR_STAR = /^(\*|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/;
+/** One address, no display name: what an SNS email subscription's endpoint takes. */
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$/;
 
 /**
  * Validates a stack's raw configuration: `values` maps `namespace:key` (as `pulumi config` and
@@ -274,7 +313,30 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         read.problems.push(`${key("database.readers")}: ${database.readers} readers need more than network.availabilityZones (${network.availabilityZones}) zones for the writer and each reader to sit apart`);
     }
 
+    const monitoring = readMonitoring(read, key, project.monitoring);
+
     if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
     // Every field was checked above; the problems list being empty means none is undefined.
-    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database } as StackConfig;
+    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, monitoring } as StackConfig;
+}
+
+/**
+ * `monitoring: {enabled, dashboard, email, thresholds}`. Optional as a whole (absent: no alarms and no
+ * dashboard); once present, `enabled` must be said explicitly so turning alarms off is a decision.
+ */
+function readMonitoring(read: Reader, key: (name: string) => string, value: unknown): StackConfig["monitoring"] {
+    const raw = read.object(key("monitoring"), value, ["enabled", "dashboard", "email", "thresholds"], false);
+    if (!raw) return { enabled: false, dashboard: false, thresholds: {} };
+    const enabled = read.boolean(key("monitoring.enabled"), raw.enabled) ?? false;
+    const dashboard = read.boolean(key("monitoring.dashboard"), raw.dashboard, enabled) ?? false;
+    const email = raw.email === undefined ? undefined : read.string(key("monitoring.email"), raw.email, EMAIL, "one email address such as ops@example.com");
+    const names = Object.keys(MONITORING_THRESHOLD_RANGES) as (keyof MonitoringThresholds)[];
+    const thresholdsRaw = read.object(key("monitoring.thresholds"), raw.thresholds, names, false) ?? {};
+    const thresholds: Partial<MonitoringThresholds> = {};
+    for (const name of names) {
+        if (thresholdsRaw[name] === undefined) continue;
+        const number = read.number(key(`monitoring.thresholds.${name}`), thresholdsRaw[name], MONITORING_THRESHOLD_RANGES[name]);
+        if (number !== undefined) thresholds[name] = number;
+    }
+    return { enabled, dashboard, ...(email !== undefined ? { email } : {}), thresholds };
 }

@@ -3,6 +3,7 @@
  *
  *   config + registry (validated, no resource yet)
  *     -> Api -> [Network -> Database -> Migrations] -> one Service per registry entry
+ *     -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { readMigrations, type Migration } from "../functions/runtime/migrations";
@@ -11,6 +12,7 @@ import { Api } from "./components/api";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
+import { Monitoring, type MonitoredFunction } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Service } from "./components/service";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
@@ -24,7 +26,17 @@ export interface PlatformOutputs {
     databaseClusterId?: pulumi.Output<string>;
     migrationFunction?: pulumi.Output<string>;
     functionNames: Record<string, pulumi.Output<Record<string, string>>>;
+    /** The SNS topic the alarms notify (stacks with `monitoring.enabled`). */
+    alarmTopicArn?: pulumi.Output<string>;
+    /** The CloudWatch dashboard in the console (stacks with a dashboard). */
+    dashboardUrl?: pulumi.Output<string>;
 }
+
+/**
+ * How long one migration run may take. Passed to the migration function and to its duration alarm,
+ * so the alarm follows the timeout the function really has.
+ */
+const MIGRATION_TIMEOUT_SECONDS = 300;
 
 interface Plan {
     config: StackConfig;
@@ -98,10 +110,13 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
         };
-        if (migrations.length > 0) migrationRun = new Migrations("migrations", { migrations, database: connection, settings });
+        if (migrations.length > 0) {
+            migrationRun = new Migrations("migrations", { migrations, database: connection, settings, timeoutSeconds: MIGRATION_TIMEOUT_SECONDS });
+        }
     }
 
     const functionNames: PlatformOutputs["functionNames"] = {};
+    const monitored: MonitoredFunction[] = [];
     for (const serviceName of new Set(routes.map((route) => route.service))) {
         const serviceRoutes = routes.filter((route) => route.service === serviceName);
         const usesDatabase = serviceRoutes.some((route) => route.database);
@@ -114,6 +129,47 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             database: usesDatabase && connection ? { ...connection, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
         });
         functionNames[serviceName] = service.functionNames;
+        for (const route of serviceRoutes) {
+            monitored.push({
+                service: serviceName,
+                id: route.id,
+                label: route.routeKey,
+                functionName: service.functionNames.apply((names) => names[route.routeKey]),
+                timeoutSeconds: route.timeoutSeconds,
+                logGroupName: settings.logGroupName(serviceName, route.id),
+            });
+        }
+    }
+    if (migrationRun) {
+        monitored.push({
+            service: "platform",
+            id: "migrations",
+            label: "database migrations",
+            functionName: migrationRun.functionName,
+            timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
+            logGroupName: settings.logGroupName("platform", "migrations"),
+        });
+    }
+
+    // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
+    let monitoring: Monitoring | undefined;
+    if (config.monitoring.enabled || config.monitoring.dashboard) {
+        monitoring = new Monitoring("monitoring", {
+            stack,
+            region: config.region,
+            alarms: config.monitoring.enabled,
+            dashboard: config.monitoring.dashboard,
+            email: config.monitoring.email,
+            thresholds: config.monitoring.thresholds,
+            functions: monitored,
+            api: { apiId: api.apiId, stage: "$default" },
+            database: database && {
+                clusterIdentifier: database.clusterIdentifier,
+                minCapacity: config.database.minCapacity,
+                maxCapacity: config.database.maxCapacity,
+            },
+            tags,
+        });
     }
 
     return {
@@ -123,5 +179,8 @@ export async function deployPlatform(services: readonly AnyService[] = registere
         databaseClusterId: database?.clusterIdentifier,
         migrationFunction: migrationRun?.functionName,
         functionNames,
+        // Only what exists: an undefined output makes the runtime print a warning.
+        ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
+        ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),
     };
 }

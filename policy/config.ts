@@ -71,6 +71,7 @@ export const ruleConfig = {
     "lambda-json-logging": none,
     "lambda-log-group-in-stack": none,
     "lambda-tracing-active": none,
+    "lambda-error-alarm": none,
     "log-group-retention": knobs<RetentionConfig>({
         minRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 1, description: "Shortest allowed log retention, in days (prod: 30)." },
         maxRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 3653, description: "Longest allowed log retention, in days." },

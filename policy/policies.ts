@@ -8,6 +8,7 @@ import { apiTimeoutBudget } from "./rules/api-timeout-budget";
 import { dbConnectionBudget } from "./rules/db-connection-budget";
 import { iamNoBroadManagedPolicies } from "./rules/iam-no-broad-managed-policies";
 import { iamNoWildcardActions } from "./rules/iam-no-wildcard-actions";
+import { lambdaErrorAlarm } from "./rules/lambda-error-alarm";
 import { lambdaJsonLogging } from "./rules/lambda-json-logging";
 import { lambdaLogGroupInStack } from "./rules/lambda-log-group-in-stack";
 import { lambdaMemoryBounds } from "./rules/lambda-memory-bounds";
@@ -37,6 +38,8 @@ export const policies: Policies = [
     logGroupRetention,
     apiStageAccessLogs,
     lambdaTracingActive,
+    // Alarms
+    lambdaErrorAlarm,
     // Database
     rdsStorageEncrypted,
     rdsNotPubliclyAccessible,

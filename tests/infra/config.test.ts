@@ -88,7 +88,7 @@ describe("stack configuration", () => {
 
     it("rejects an unknown project key, listing the allowed ones", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logRetention")]: "7" }), [
-            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database`,
+            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, monitoring`,
         ]);
     });
 
@@ -148,6 +148,56 @@ describe("stack configuration", () => {
     it("rejects CORS credentials with a wildcard origin", () => {
         const config = { ...validConfig(), [key("api")]: { throttlingRateLimit: 10, throttlingBurstLimit: 10, cors: { allowOrigins: ["*"], allowCredentials: true } } };
         assert.match(problemsOf("dev", config)[0], /api\.cors\.allowCredentials: cannot be true while allowOrigins contains "\*"/);
+    });
+
+    describe("monitoring", () => {
+        const withMonitoring = (monitoring: unknown) => ({ ...validConfig(), [key("monitoring")]: monitoring });
+
+        it("reads dev with alarms and dashboard off, and prod with both on and one threshold override", () => {
+            assert.deepEqual(parseStackConfig("dev", readStackConfig("dev")).monitoring, { enabled: false, dashboard: false, thresholds: {} });
+            assert.deepEqual(parseStackConfig("prod", readStackConfig("prod")).monitoring, { enabled: true, dashboard: true, thresholds: { apiLatencyP99Ms: 2000 } });
+        });
+
+        it("treats an absent monitoring key as off, and lets the dashboard differ from the alarms", () => {
+            const { [key("monitoring")]: _omitted, ...without } = validConfig();
+            assert.deepEqual(parseStackConfig("dev", without).monitoring, { enabled: false, dashboard: false, thresholds: {} });
+            assert.deepEqual(parseStackConfig("dev", withMonitoring({ enabled: true, dashboard: false })).monitoring, { enabled: true, dashboard: false, thresholds: {} });
+            assert.deepEqual(parseStackConfig("dev", withMonitoring(JSON.stringify({ enabled: "false", dashboard: "true" }))).monitoring, { enabled: false, dashboard: true, thresholds: {} });
+        });
+
+        it("requires enabled once monitoring is present, and rejects unknown settings and thresholds by name", () => {
+            assert.deepEqual(problemsOf("dev", withMonitoring({ email: "ops@example.com" })), [`${key("monitoring.enabled")}: is required (true or false)`]);
+            assert.deepEqual(problemsOf("dev", withMonitoring({ enabled: true, alarms: true, thresholds: { errorRate: 5 } })), [
+                `${key("monitoring.alarms")}: is not a known setting; allowed: enabled, dashboard, email, thresholds`,
+                `${key("monitoring.thresholds.errorRate")}: is not a known setting; allowed: functionErrorRatePercent, functionThrottles, functionDurationPercentOfTimeout, apiServerErrorRatePercent, apiLatencyP99Ms, databaseCapacityPercentOfMax, databaseConnectionsPercent, databaseCpuPercent`,
+            ]);
+            assert.deepEqual(problemsOf("dev", withMonitoring(true)), [`${key("monitoring")}: must be an object with enabled, dashboard, email, thresholds`]);
+        });
+
+        it("rejects an email that is not one address", () => {
+            for (const email of ["ops", "ops@example", "Ops <ops@example.com>", "a@example.com,b@example.com"]) {
+                assert.deepEqual(problemsOf("prod", withMonitoring({ enabled: true, email })), [`${key("monitoring.email")}: ${JSON.stringify(email)} is not allowed; use one email address such as ops@example.com`], email);
+            }
+            assert.equal(parseStackConfig("prod", withMonitoring({ enabled: true, email: "on-call+prod@ops.example.co.uk" })).monitoring.email, "on-call+prod@ops.example.co.uk");
+        });
+
+        it("rejects thresholds outside their ranges, listing every one", () => {
+            const thresholds = { functionErrorRatePercent: 0, functionThrottles: 1.5, functionDurationPercentOfTimeout: 120, apiLatencyP99Ms: 31000, databaseCpuPercent: "high" };
+            assert.deepEqual(problemsOf("prod", withMonitoring({ enabled: true, thresholds })), [
+                `${key("monitoring.thresholds.functionErrorRatePercent")}: 0 is not allowed; use a number from 0.1 to 100`,
+                `${key("monitoring.thresholds.functionThrottles")}: 1.5 is not allowed; use an integer from 1 to 100000`,
+                `${key("monitoring.thresholds.functionDurationPercentOfTimeout")}: 120 is not allowed; use a number from 10 to 100`,
+                `${key("monitoring.thresholds.apiLatencyP99Ms")}: 31000 is not allowed; use an integer from 10 to 30000`,
+                `${key("monitoring.thresholds.databaseCpuPercent")}: "high" is not allowed; use a number from 10 to 100`,
+            ]);
+        });
+
+        it("rejects a non-boolean enabled or dashboard", () => {
+            assert.deepEqual(problemsOf("dev", withMonitoring({ enabled: "yes", dashboard: 1 })), [
+                `${key("monitoring.enabled")}: "yes" is not allowed; use true or false`,
+                `${key("monitoring.dashboard")}: 1 is not allowed; use true or false`,
+            ]);
+        });
     });
 
     it("rejects a malformed region", () => {

@@ -179,7 +179,8 @@ describe("the program under mocks", function () {
             it("parents every resource to a component (the tree reads by concern)", () => {
                 const stackUrn = one(run(), "pulumi:pulumi:Stack").urn;
                 const roots = run().resources.filter((r) => r.parent === stackUrn);
-                assert.deepEqual(roots.map((r) => r.type).sort(), ["microservices:api:Api", "microservices:database:Database", "microservices:migrations:Migrations", "microservices:network:Network", "microservices:service:Service", "microservices:service:Service"]);
+                const monitoring = stack === "prod" ? ["microservices:monitoring:Monitoring"] : [];
+                assert.deepEqual(roots.map((r) => r.type).sort(), ["microservices:api:Api", "microservices:database:Database", "microservices:migrations:Migrations", ...monitoring, "microservices:network:Network", "microservices:service:Service", "microservices:service:Service"]);
             });
 
             it("exports the API URL, the database endpoint and every function name", () => {

@@ -41,7 +41,7 @@ function resource(type: string, name: string, inputs: Record<string, any>, extra
     };
 }
 
-/** A compliant stack: one API route to one function, a database function, the cluster, IAM. */
+/** A compliant stack: one API route to one function, a database function, the cluster, IAM, error alarms. */
 function syntheticStack(): EngineResource[] {
     const fnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:users-get-user`;
     const dbFnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:users-create-user`;
@@ -71,6 +71,10 @@ function syntheticStack(): EngineResource[] {
             { propertyDependencies: { target: [urn(Types.httpApiIntegration, "users-get-user-integration")] } }),
         resource(Types.rdsCluster, "db", clusterProps(), { protect: true } as Partial<EngineResource>),
         resource(Types.rdsClusterInstance, "db-writer", clusterInstanceProps()),
+        ...["users-get-user", "users-create-user"].map((fn) =>
+            resource("aws:cloudwatch/metricAlarm:MetricAlarm", `${fn}-errors`,
+                { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: fn }, statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold" },
+                { propertyDependencies: { dimensions: [urn(Types.lambdaFunction, fn)] } })),
     ];
 }
 
@@ -96,7 +100,7 @@ describe("policy engine (offline run)", () => {
         // Assess
         assert.deepEqual(prod.violations, []);
         assert.deepEqual(dev.violations, []);
-        assert.equal(prod.policiesRun, 18);
+        assert.equal(prod.policiesRun, 19);
     });
 
     it("reports a 60 s function behind an API route as mandatory, naming the function", async () => {
@@ -252,7 +256,7 @@ describe("policy engine (offline run)", () => {
         const result = await runPolicies(resources, config);
         // Assess
         assert.deepEqual(summary(result.violations), ["advisory lambda-timeout-bounds users-get-user"]);
-        assert.equal(result.policiesRun, 17);
+        assert.equal(result.policiesRun, 18);
     });
 
     it("prints violations grouped by level with the resource named, and a summary line", async () => {
@@ -266,6 +270,6 @@ describe("policy engine (offline run)", () => {
         assert.equal(lines[0], "Policy pack on stack prod");
         assert.ok(lines.indexOf("MANDATORY (2)") < lines.indexOf("ADVISORY (1)"));
         assert.ok(lines.includes("  [lambda-timeout-bounds] users-get-user (aws:lambda/function:Function)"));
-        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 18 policies over 15 resources.");
+        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 19 policies over 17 resources.");
     });
 });

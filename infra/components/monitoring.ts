@@ -1,0 +1,434 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { MonitoringThresholds } from "../config";
+
+/** A function to watch: a route's function, or a platform function such as the migration runner. */
+export interface MonitoredFunction {
+    /** The service it belongs to (`platform` for the migration runner); groups the dashboard rows. */
+    service: string;
+    /** Unique within the service and part of the alarm names: the route id (`get-users-id`) or `migrations`. */
+    id: string;
+    /** What it serves, shown on the dashboard and in alarm descriptions: a route key such as `GET /users/{id}`. */
+    label: string;
+    /** The deployed function's name: the `FunctionName` dimension of its metrics. */
+    functionName: pulumi.Input<string>;
+    /** Its timeout; the duration alarm fires at a percentage of it. */
+    timeoutSeconds: number;
+    /** Where its logs are, named in the alarm descriptions. */
+    logGroupName?: string;
+}
+
+/** What the Monitoring component needs. Fields without a default are required. */
+export interface MonitoringArgs {
+    /** The stack: the first word of every alarm name (`prod-users-get-users-id-errors`). */
+    stack: string;
+    /** The region the dashboard's widgets read metrics from. */
+    region: string;
+    /**
+     * Alarms, the SNS topic they notify and its encryption key. Each alarm costs $0.10 a month per
+     * metric it reads (the rate alarms read two), the key $1 a month.
+     * @default true
+     */
+    alarms?: boolean;
+    /**
+     * The stack's CloudWatch dashboard, $3 a month. Independent of `alarms` so a stack may have
+     * either; the stack files tie both to `monitoring.enabled` unless `monitoring.dashboard` is set.
+     * @default true
+     */
+    dashboard?: boolean;
+    /**
+     * An address subscribed to the alarm topic. AWS sends it a confirmation link; nothing arrives
+     * until someone clicks it. An unconfirmed subscription cannot be deleted (AWS drops it after 3 days).
+     * @default none
+     * @example "ops@example.com"
+     */
+    email?: string;
+    /** Overrides of `MONITORING_DEFAULTS.thresholds`; any left out keep the default. @default {} */
+    thresholds?: Partial<MonitoringThresholds>;
+    /** Every function of the stack, in dashboard order. */
+    functions: MonitoredFunction[];
+    /** The HTTP API and its stage. */
+    api: { apiId: pulumi.Input<string>; stage?: string };
+    /** The Aurora Serverless v2 cluster, when the stack has one. */
+    database?: { clusterIdentifier: pulumi.Input<string>; minCapacity: number; maxCapacity: number };
+    tags?: Record<string, string>;
+}
+
+/** How long a condition must hold before an alarm fires: `periods` of `period` seconds, `datapoints` of them breaching. */
+interface Window {
+    periodSeconds: number;
+    evaluationPeriods: number;
+    datapointsToAlarm: number;
+}
+
+/**
+ * Every default of the monitoring, in one place: thresholds (which stack files may override under
+ * `monitoring.thresholds`; infra/config.ts knows their allowed ranges) and the evaluation windows
+ * (fixed here, so every stack's alarms mean the same thing).
+ */
+export const MONITORING_DEFAULTS = {
+    alarms: true,
+    dashboard: true,
+    stage: "$default",
+    thresholds: {
+        // The route wrapper turns a handler's exception into a 500 response, which Lambda counts as
+        // a success: Lambda `Errors` are only crashes, timeouts, out-of-memory and failed cold starts.
+        // Those should be near zero, so 1% of invocations already means something is broken.
+        functionErrorRatePercent: 1,
+        functionThrottles: 1,
+        functionDurationPercentOfTimeout: 80,
+        // Handled 500s, and the 503/504 the API returns when a function fails or times out.
+        apiServerErrorRatePercent: 5,
+        apiLatencyP99Ms: 3000,
+        databaseCapacityPercentOfMax: 100,
+        databaseConnectionsPercent: 80,
+        databaseCpuPercent: 80,
+    } satisfies MonitoringThresholds,
+    windows: {
+        /** A 5-minute rate: one bad 5 minutes is worth a message. */
+        errorRate: { periodSeconds: 300, evaluationPeriods: 1, datapointsToAlarm: 1 },
+        throttles: { periodSeconds: 300, evaluationPeriods: 1, datapointsToAlarm: 1 },
+        /** 2 of 3 five-minute windows, so one slow cold start (or a resuming database) does not page. */
+        latency: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 },
+        /** At its maximum capacity for 15 minutes: scaling has nowhere left to go. */
+        databaseCapacity: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 },
+        databaseConnections: { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 },
+        databaseCpu: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 },
+    } satisfies Record<string, Window>,
+} as const;
+
+/**
+ * The `max_connections` Aurora PostgreSQL Serverless v2 derives from the maximum capacity: about 210
+ * per ACU of maximum capacity (189 at 1 ACU, 3360 at 16), at most 5000, and at most 2000 when the
+ * minimum capacity is 0 or 0.5 ACU. An estimate: `SHOW max_connections` on the writer is the truth.
+ */
+export function estimatedMaxConnections(minCapacity: number, maxCapacity: number): number {
+    return Math.min(Math.floor(maxCapacity * 210), minCapacity <= 0.5 ? 2000 : 5000);
+}
+
+type AlarmSettings = Omit<aws.cloudwatch.MetricAlarmArgs, "name" | "alarmActions" | "okActions" | "tags">;
+
+/** A metric: names known at once, dimensions once the resource they name exists. */
+interface Metric {
+    namespace: string;
+    metricName: string;
+    dimensions: pulumi.Output<Record<string, string>>;
+}
+
+/**
+ * Alarms, a notification topic and a dashboard for a stack, generated from its functions, API and
+ * database:
+ *
+ * - per function: error rate, throttles, and p99 duration approaching that function's timeout;
+ * - the API (`AWS/ApiGateway`, `ApiId` + `Stage`): 5xx rate and p99 latency;
+ * - the database writer (`AWS/RDS`, `DBClusterIdentifier` + `Role: WRITER`): capacity at its maximum,
+ *   connections near `max_connections`, CPU.
+ *
+ * Every alarm notifies one SNS topic (alarm and back to OK) and treats missing data as not breaching:
+ * no invocations, no requests or a paused database is not a problem. The topic is encrypted with a
+ * customer-managed KMS key, not the AWS-managed `alias/aws/sns`: that key's policy cannot be changed
+ * and does not let CloudWatch use it, so an alarm could never publish to the topic.
+ *
+ * The dashboard (`<project>-<stack>`) has a row for the API, one per service with its functions'
+ * invocations, errors, duration and throttles, and one for the database, plus the alarms' states.
+ * It exists when `dashboard` is true, whatever `alarms` says: dev turns both off (a dashboard costs
+ * $3 a month; dev is watched in its logs), prod has both.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+    /** The SNS topic every alarm notifies; undefined without alarms. */
+    readonly alarmTopicArn?: pulumi.Output<string>;
+    /** Names of the alarms, in creation order. */
+    readonly alarmNames: string[] = [];
+    /** The dashboard's console address; undefined without a dashboard. */
+    readonly dashboardUrl?: pulumi.Output<string>;
+
+    private readonly alarmArns: pulumi.Output<string>[] = [];
+
+    constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("microservices:monitoring:Monitoring", name, {}, opts);
+        const thresholds: MonitoringThresholds = { ...MONITORING_DEFAULTS.thresholds, ...args.thresholds };
+        const tags = args.tags ?? {};
+
+        if (args.alarms ?? MONITORING_DEFAULTS.alarms) {
+            const topic = this.createTopic(name, args, tags);
+            this.alarmTopicArn = topic.arn;
+            const alarm = (id: string, description: string, settings: AlarmSettings) => {
+                const alarmName = `${args.stack}-${id}`;
+                const resource = new aws.cloudwatch.MetricAlarm(
+                    `${name}-${id}`,
+                    {
+                        name: alarmName,
+                        alarmDescription: description.slice(0, 1024),
+                        actionsEnabled: true,
+                        alarmActions: [topic.arn],
+                        okActions: [topic.arn],
+                        treatMissingData: "notBreaching",
+                        ...settings,
+                        tags,
+                    },
+                    { parent: this },
+                );
+                this.alarmNames.push(alarmName);
+                this.alarmArns.push(resource.arn);
+            };
+            for (const fn of args.functions) this.functionAlarms(fn, thresholds, alarm);
+            this.apiAlarms(args, thresholds, alarm);
+            if (args.database) this.databaseAlarms(args.database, thresholds, alarm);
+        }
+
+        if (args.dashboard ?? MONITORING_DEFAULTS.dashboard) {
+            const dashboardName = `${pulumi.getProject()}-${args.stack}`;
+            const body = pulumi
+                .all([
+                    pulumi.all(args.functions.map((fn) => fn.functionName)),
+                    args.api.apiId,
+                    args.database?.clusterIdentifier,
+                    pulumi.all(this.alarmArns),
+                ])
+                .apply(([functionNames, apiId, clusterId, alarmArns]) =>
+                    JSON.stringify(
+                        dashboardBody({
+                            title: dashboardName,
+                            region: args.region,
+                            functions: args.functions.map((fn, index) => ({ ...fn, functionName: functionNames[index] })),
+                            api: { apiId, stage: args.api.stage ?? MONITORING_DEFAULTS.stage },
+                            database: args.database && clusterId ? { ...args.database, clusterIdentifier: clusterId } : undefined,
+                            alarmArns,
+                            thresholds,
+                        }),
+                    ),
+                );
+            const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, { dashboardName, dashboardBody: body }, { parent: this });
+            this.dashboardUrl = pulumi.interpolate`https://${args.region}.console.aws.amazon.com/cloudwatch/home?region=${args.region}#dashboards/dashboard/${dashboard.dashboardName}`;
+        }
+
+        this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, dashboardUrl: this.dashboardUrl });
+    }
+
+    /** The topic, its key (CloudWatch may use it), and the optional email subscription. */
+    private createTopic(name: string, args: MonitoringArgs, tags: Record<string, string>): aws.sns.Topic {
+        const caller = aws.getCallerIdentityOutput({}, { parent: this });
+        const key = new aws.kms.Key(
+            `${name}-alarms-key`,
+            {
+                description: `Encrypts the alarm topic of ${pulumi.getProject()} (${args.stack})`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: caller.apply(({ accountId, arn }) => alarmTopicKeyPolicy(accountId, arn.split(":")[1] ?? "aws")),
+                tags,
+            },
+            { parent: this },
+        );
+        const topic = new aws.sns.Topic(
+            `${name}-alarms`,
+            {
+                name: `${pulumi.getProject()}-${args.stack}-alarms`,
+                displayName: `${pulumi.getProject()} ${args.stack} alarms`,
+                kmsMasterKeyId: key.arn,
+                tags,
+            },
+            { parent: this },
+        );
+        if (args.email) {
+            new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: topic.arn, protocol: "email", endpoint: args.email }, { parent: this });
+        }
+        return topic;
+    }
+
+    private functionAlarms(fn: MonitoredFunction, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
+        const id = `${fn.service}-${fn.id}`;
+        const where = `${fn.label} (${fn.service})` + (fn.logGroupName ? `. Logs: ${fn.logGroupName}` : "");
+        const dimensions = pulumi.output(fn.functionName).apply((name): Record<string, string> => ({ FunctionName: name }));
+        const lambda = (metricName: string): Metric => ({ namespace: "AWS/Lambda", metricName, dimensions });
+
+        alarm(`${id}-errors`, `More than ${t.functionErrorRatePercent}% of invocations failed (crash, timeout or out of memory) in 5 minutes: ${where}`, {
+            ...rateAlarm(lambda("Errors"), lambda("Invocations"), MONITORING_DEFAULTS.windows.errorRate, "errors", "invocations"),
+            threshold: t.functionErrorRatePercent,
+        });
+        alarm(`${id}-throttles`, `At least ${t.functionThrottles} invocation(s) throttled in 5 minutes (reserved or account concurrency reached): ${where}`, {
+            ...metricAlarm(lambda("Throttles"), MONITORING_DEFAULTS.windows.throttles, { statistic: "Sum" }),
+            threshold: t.functionThrottles,
+        });
+        const thresholdMs = Math.round((fn.timeoutSeconds * 1000 * t.functionDurationPercentOfTimeout) / 100);
+        alarm(`${id}-duration`, `p99 duration reached ${t.functionDurationPercentOfTimeout}% of the ${fn.timeoutSeconds} s timeout (${thresholdMs} ms): ${where}`, {
+            ...metricAlarm(lambda("Duration"), MONITORING_DEFAULTS.windows.latency, { extendedStatistic: "p99" }),
+            threshold: thresholdMs,
+        });
+    }
+
+    private apiAlarms(args: MonitoringArgs, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
+        const stage = args.api.stage ?? MONITORING_DEFAULTS.stage;
+        const dimensions = pulumi.output(args.api.apiId).apply((apiId): Record<string, string> => ({ ApiId: apiId, Stage: stage }));
+        const api = (metricName: string): Metric => ({ namespace: "AWS/ApiGateway", metricName, dimensions });
+        alarm("api-5xx-rate", `More than ${t.apiServerErrorRatePercent}% of API requests answered 5xx in 5 minutes. Find them in the API access log by status, then the function log by requestId.`, {
+            ...rateAlarm(api("5xx"), api("Count"), MONITORING_DEFAULTS.windows.errorRate, "serverErrors", "requests"),
+            threshold: t.apiServerErrorRatePercent,
+        });
+        alarm("api-latency-p99", `API p99 latency above ${t.apiLatencyP99Ms} ms in 2 of 3 five-minute windows.`, {
+            ...metricAlarm(api("Latency"), MONITORING_DEFAULTS.windows.latency, { extendedStatistic: "p99" }),
+            threshold: t.apiLatencyP99Ms,
+        });
+    }
+
+    private databaseAlarms(database: NonNullable<MonitoringArgs["database"]>, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
+        const dimensions = pulumi.output(database.clusterIdentifier).apply(writerDimensions);
+        const rds = (metricName: string): Metric => ({ namespace: "AWS/RDS", metricName, dimensions });
+        const capacity = (database.maxCapacity * t.databaseCapacityPercentOfMax) / 100;
+        alarm("database-capacity-at-max", `The database writer ran at ${capacity} ACU (${t.databaseCapacityPercentOfMax}% of its maximum of ${database.maxCapacity}) for 15 minutes: it cannot scale further. Raise database.maxCapacity or find the expensive queries.`, {
+            ...metricAlarm(rds("ServerlessDatabaseCapacity"), MONITORING_DEFAULTS.windows.databaseCapacity, { statistic: "Average" }),
+            threshold: capacity,
+        });
+        const limit = estimatedMaxConnections(database.minCapacity, database.maxCapacity);
+        const connections = Math.floor((limit * t.databaseConnectionsPercent) / 100);
+        alarm("database-connections", `Database connections reached ${connections} (${t.databaseConnectionsPercent}% of about ${limit} max_connections at ${database.maxCapacity} ACU). Check the database functions' reserved concurrency.`, {
+            ...metricAlarm(rds("DatabaseConnections"), MONITORING_DEFAULTS.windows.databaseConnections, { statistic: "Maximum" }),
+            threshold: connections,
+        });
+        alarm("database-cpu", `Database writer CPU above ${t.databaseCpuPercent}% for 15 minutes.`, {
+            ...metricAlarm(rds("CPUUtilization"), MONITORING_DEFAULTS.windows.databaseCpu, { statistic: "Average" }),
+            threshold: t.databaseCpuPercent,
+        });
+    }
+}
+
+/** Aurora publishes each instance metric per cluster and role too; the writer is what the functions use. */
+function writerDimensions(clusterIdentifier: string): Record<string, string> {
+    return { DBClusterIdentifier: clusterIdentifier, Role: "WRITER" };
+}
+
+/** An alarm on one metric's statistic. */
+function metricAlarm(metric: Metric, window: Window, stat: { statistic: string } | { extendedStatistic: string }): AlarmSettings {
+    return {
+        namespace: metric.namespace,
+        metricName: metric.metricName,
+        dimensions: metric.dimensions,
+        ...stat,
+        period: window.periodSeconds,
+        evaluationPeriods: window.evaluationPeriods,
+        datapointsToAlarm: window.datapointsToAlarm,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+    };
+}
+
+/** An alarm on `100 * part / whole` (sums over the period), in percent. */
+function rateAlarm(part: Metric, whole: Metric, window: Window, partId: string, wholeId: string): AlarmSettings {
+    const query = (id: string, metric: Metric) => ({ id, returnData: false, metric: { ...metric, period: window.periodSeconds, stat: "Sum" } });
+    return {
+        metricQueries: [
+            query(partId, part),
+            query(wholeId, whole),
+            // No invocations: 0 / 0 gives no datapoint, which treatMissingData counts as fine.
+            { id: "rate", expression: `100 * ${partId} / ${wholeId}`, label: `${partId} / ${wholeId} (%)`, returnData: true },
+        ],
+        evaluationPeriods: window.evaluationPeriods,
+        datapointsToAlarm: window.datapointsToAlarm,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+    };
+}
+
+/**
+ * The key policy of the alarm topic's key: the account administers it through IAM, and CloudWatch
+ * may encrypt what an alarm publishes (the AWS-managed `alias/aws/sns` key cannot grant this).
+ */
+export function alarmTopicKeyPolicy(accountId: string, partition = "aws"): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+            { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*" },
+        ],
+    });
+}
+
+interface DashboardInput {
+    title: string;
+    region: string;
+    functions: (Omit<MonitoredFunction, "functionName"> & { functionName: string })[];
+    api: { apiId: string; stage: string };
+    database?: { clusterIdentifier: string; minCapacity: number; maxCapacity: number };
+    alarmArns: string[];
+    thresholds: MonitoringThresholds;
+}
+
+type MetricLine = (string | Record<string, unknown>)[];
+
+/**
+ * The dashboard body (CloudWatch dashboard body structure): a header, the alarms' states, an API row,
+ * a row per service (one line per function in each graph) and a database row. Pure, for tests.
+ */
+export function dashboardBody(input: DashboardInput): { widgets: object[] } {
+    const widgets: object[] = [];
+    let y = 0;
+    const text = (markdown: string, height = 1) => {
+        widgets.push({ type: "text", x: 0, y, width: 24, height, properties: { markdown } });
+        y += height;
+    };
+    const row = (graphs: { title: string; metrics: MetricLine[]; stat: string; annotations?: { label: string; value: number }[] }[]) => {
+        const width = Math.floor(24 / graphs.length);
+        graphs.forEach((graph, index) =>
+            widgets.push({
+                type: "metric",
+                x: index * width,
+                y,
+                width,
+                height: 6,
+                properties: {
+                    title: graph.title,
+                    region: input.region,
+                    view: "timeSeries",
+                    stacked: false,
+                    period: 60,
+                    stat: graph.stat,
+                    metrics: graph.metrics,
+                    ...(graph.annotations ? { annotations: { horizontal: graph.annotations } } : {}),
+                },
+            }),
+        );
+        y += 6;
+    };
+
+    text(`# ${input.title}\nAPI \`${input.api.apiId}\` (stage \`${input.api.stage}\`)${input.database ? `, database \`${input.database.clusterIdentifier}\`` : ""}. Alarm thresholds: \`monitoring.thresholds\` in the stack file.`, 2);
+    if (input.alarmArns.length > 0) {
+        const height = 2 + Math.ceil(input.alarmArns.length / 4);
+        widgets.push({ type: "alarm", x: 0, y, width: 24, height, properties: { title: "Alarms", alarms: input.alarmArns, sortBy: "stateUpdatedTimestamp" } });
+        y += height;
+    }
+
+    const api = (metricName: string, options: Record<string, unknown>): MetricLine => ["AWS/ApiGateway", metricName, "ApiId", input.api.apiId, "Stage", input.api.stage, options];
+    text("## API");
+    row([
+        { title: "Requests", stat: "Sum", metrics: [api("Count", { label: "requests" })] },
+        {
+            title: "Latency (ms)",
+            stat: "p99",
+            metrics: [api("Latency", { stat: "p50", label: "p50" }), api("Latency", { stat: "p99", label: "p99" }), api("IntegrationLatency", { stat: "p99", label: "integration p99" })],
+            annotations: [{ label: "alarm", value: input.thresholds.apiLatencyP99Ms }],
+        },
+        { title: "Errors", stat: "Sum", metrics: [api("4xx", { label: "4xx" }), api("5xx", { label: "5xx" })] },
+    ]);
+
+    const services = [...new Set(input.functions.map((fn) => fn.service))];
+    for (const service of services) {
+        const functions = input.functions.filter((fn) => fn.service === service);
+        const lines = (metricName: string, stat: string) => functions.map((fn): MetricLine => ["AWS/Lambda", metricName, "FunctionName", fn.functionName, { label: fn.label, stat }]);
+        text(`## Service \`${service}\``);
+        row([
+            { title: "Invocations", stat: "Sum", metrics: lines("Invocations", "Sum") },
+            { title: "Errors", stat: "Sum", metrics: lines("Errors", "Sum") },
+            { title: "Duration p99 (ms)", stat: "p99", metrics: lines("Duration", "p99") },
+            { title: "Throttles", stat: "Sum", metrics: lines("Throttles", "Sum") },
+        ]);
+    }
+
+    if (input.database) {
+        const { clusterIdentifier, minCapacity, maxCapacity } = input.database;
+        const rds = (metricName: string, stat: string): MetricLine => ["AWS/RDS", metricName, "DBClusterIdentifier", clusterIdentifier, "Role", "WRITER", { label: "writer", stat }];
+        text(`## Database \`${clusterIdentifier}\``);
+        row([
+            { title: "Capacity (ACU)", stat: "Average", metrics: [rds("ServerlessDatabaseCapacity", "Average")], annotations: [{ label: "maximum", value: maxCapacity }] },
+            { title: "Connections", stat: "Maximum", metrics: [rds("DatabaseConnections", "Maximum")], annotations: [{ label: "max_connections (estimate)", value: estimatedMaxConnections(minCapacity, maxCapacity) }] },
+            { title: "CPU (%)", stat: "Average", metrics: [rds("CPUUtilization", "Average")], annotations: [{ label: "alarm", value: input.thresholds.databaseCpuPercent }] },
+        ]);
+    }
+    return { widgets };
+}

@@ -1,0 +1,237 @@
+/**
+ * Alarms, the alarm topic and the dashboard, as the program registers them under Pulumi's mocks
+ * with the real stack files: prod watches every function, the API and the database with the
+ * configured thresholds; dev registers none of it.
+ */
+import * as assert from "node:assert/strict";
+import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../infra/config";
+import { estimatedMaxConnections, MONITORING_DEFAULTS } from "../../infra/components/monitoring";
+import { policies } from "../../policy/policies";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import * as path from "node:path";
+
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const key = (name: string) => `${PROJECT}:${name}`;
+
+function ofType(run: OfflineRun, type: string): OfflineResource[] {
+    return run.resources.filter((resource) => resource.type === type);
+}
+function one(run: OfflineRun, type: string): OfflineResource {
+    const found = ofType(run, type);
+    assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
+    return found[0];
+}
+function alarmNamed(run: OfflineRun, name: string): OfflineResource {
+    const found = ofType(run, ALARM).find((alarm) => alarm.inputs.name === name);
+    assert.ok(found, `no alarm named ${name}; have ${ofType(run, ALARM).map((a) => a.inputs.name).join(", ")}`);
+    return found;
+}
+/** The dimensions of the Lambda Errors metric in an error-rate alarm. */
+function queryMetric(alarm: OfflineResource, metricName: string): { namespace: string; dimensions: Record<string, string>; stat: string; period: number } {
+    const query = alarm.inputs.metricQueries.find((q: { metric?: { metricName: string } }) => q.metric?.metricName === metricName);
+    assert.ok(query, `${alarm.inputs.name} reads no ${metricName}`);
+    return query.metric;
+}
+/** Every function of the stack, with what its alarms are named after. */
+function functionsOf(run: OfflineRun): { name: string; alarmPrefix: string; timeout: number }[] {
+    return ofType(run, "aws:lambda/function:Function").map((fn) => {
+        const variables = fn.inputs.environment?.variables ?? {};
+        const alarmPrefix = variables.ROUTE_KEY ? `${variables.SERVICE_NAME}-${fn.name.slice(variables.SERVICE_NAME.length + 1)}` : "platform-migrations";
+        return { name: fn.outputs.name, alarmPrefix, timeout: fn.inputs.timeout };
+    });
+}
+
+describe("monitoring under mocks", function () {
+    this.timeout(120_000);
+    let prod: OfflineRun;
+    let dev: OfflineRun;
+    const prodConfig = parseStackConfig("prod", readStackConfig("prod"));
+    const thresholds = { ...MONITORING_DEFAULTS.thresholds, ...prodConfig.monitoring.thresholds };
+
+    before(async () => {
+        prod = await runProgramOffline({ stack: "prod" });
+        dev = await runProgramOffline({ stack: "dev" });
+    });
+
+    describe("prod stack", () => {
+        it("gives every function (six routes and the migration runner) error, throttle and duration alarms named <stack>-<service>-<id>-<what>", () => {
+            const functions = functionsOf(prod);
+            assert.equal(functions.length, 7);
+            const expected = functions.flatMap((fn) => ["errors", "throttles", "duration"].map((what) => `prod-${fn.alarmPrefix}-${what}`)).sort();
+            const lambdaAlarms = ofType(prod, ALARM).filter((alarm) => alarm.inputs.namespace === "AWS/Lambda" || alarm.inputs.metricQueries?.[0]?.metric?.namespace === "AWS/Lambda");
+            assert.deepEqual(lambdaAlarms.map((alarm) => alarm.inputs.name).sort(), expected);
+            assert.ok(expected.includes("prod-users-get-users-id-errors") && expected.includes("prod-platform-migrations-duration"));
+        });
+
+        it("alarms on each function's error rate (Errors / Invocations) with the real function name and the configured threshold", () => {
+            for (const fn of functionsOf(prod)) {
+                const alarm = alarmNamed(prod, `prod-${fn.alarmPrefix}-errors`);
+                for (const metricName of ["Errors", "Invocations"]) {
+                    const metric = queryMetric(alarm, metricName);
+                    assert.deepEqual([metric.namespace, metric.dimensions, metric.stat, metric.period], ["AWS/Lambda", { FunctionName: fn.name }, "Sum", 300], alarm.inputs.name);
+                }
+                const expression = alarm.inputs.metricQueries.find((q: { returnData: boolean }) => q.returnData);
+                assert.equal(expression.expression, "100 * errors / invocations");
+                assert.equal(alarm.inputs.threshold, thresholds.functionErrorRatePercent);
+                assert.equal(alarm.inputs.comparisonOperator, "GreaterThanOrEqualToThreshold");
+            }
+        });
+
+        it("alarms on throttles and on p99 duration at 80% of that function's own timeout", () => {
+            for (const fn of functionsOf(prod)) {
+                const throttles = alarmNamed(prod, `prod-${fn.alarmPrefix}-throttles`);
+                assert.deepEqual([throttles.inputs.namespace, throttles.inputs.metricName, throttles.inputs.dimensions, throttles.inputs.statistic, throttles.inputs.threshold], ["AWS/Lambda", "Throttles", { FunctionName: fn.name }, "Sum", thresholds.functionThrottles]);
+                const duration = alarmNamed(prod, `prod-${fn.alarmPrefix}-duration`);
+                assert.deepEqual([duration.inputs.metricName, duration.inputs.dimensions, duration.inputs.extendedStatistic], ["Duration", { FunctionName: fn.name }, "p99"]);
+                assert.equal(duration.inputs.threshold, fn.timeout * 1000 * 0.8, duration.inputs.name);
+            }
+            // The auth route has 5 s, the users routes the stack's 10 s, the migration runner 300 s.
+            assert.equal(alarmNamed(prod, "prod-auth-post-auth-duration").inputs.threshold, 4000);
+            assert.equal(alarmNamed(prod, "prod-users-get-users-id-duration").inputs.threshold, 8000);
+            assert.equal(alarmNamed(prod, "prod-platform-migrations-duration").inputs.threshold, 240_000);
+        });
+
+        it("alarms on the API's 5xx rate and p99 latency with the ApiId and $default stage dimensions", () => {
+            const apiId = one(prod, "aws:apigatewayv2/api:Api").outputs.id;
+            const rate = alarmNamed(prod, "prod-api-5xx-rate");
+            for (const metricName of ["5xx", "Count"]) {
+                assert.deepEqual(queryMetric(rate, metricName).dimensions, { ApiId: apiId, Stage: "$default" });
+                assert.equal(queryMetric(rate, metricName).namespace, "AWS/ApiGateway");
+            }
+            assert.equal(rate.inputs.threshold, 5);
+            const latency = alarmNamed(prod, "prod-api-latency-p99");
+            assert.deepEqual([latency.inputs.namespace, latency.inputs.metricName, latency.inputs.dimensions, latency.inputs.extendedStatistic], ["AWS/ApiGateway", "Latency", { ApiId: apiId, Stage: "$default" }, "p99"]);
+            // Pulumi.prod.yaml overrides the 3000 ms default.
+            assert.equal(latency.inputs.threshold, 2000);
+        });
+
+        it("alarms on the database writer's capacity at its maximum, connections near max_connections and CPU", () => {
+            const clusterId = one(prod, "aws:rds/cluster:Cluster").outputs.clusterIdentifier;
+            const dimensions = { DBClusterIdentifier: clusterId, Role: "WRITER" };
+            const expected: Record<string, [string, string, number]> = {
+                "prod-database-capacity-at-max": ["ServerlessDatabaseCapacity", "Average", 8],
+                "prod-database-connections": ["DatabaseConnections", "Maximum", Math.floor(estimatedMaxConnections(0.5, 8) * 0.8)],
+                "prod-database-cpu": ["CPUUtilization", "Average", 80],
+            };
+            for (const [name, [metricName, statistic, threshold]] of Object.entries(expected)) {
+                const alarm = alarmNamed(prod, name);
+                assert.deepEqual([alarm.inputs.namespace, alarm.inputs.metricName, alarm.inputs.dimensions, alarm.inputs.statistic, alarm.inputs.threshold], ["AWS/RDS", metricName, dimensions, statistic, threshold], name);
+            }
+            assert.equal(estimatedMaxConnections(0.5, 8), 1680);
+            assert.equal(estimatedMaxConnections(0.5, 16), 2000);
+            assert.equal(estimatedMaxConnections(1, 64), 5000);
+        });
+
+        it("sends every alarm, and its return to OK, to the one SNS topic, and treats missing data as not breaching", () => {
+            const topic = one(prod, "aws:sns/topic:Topic");
+            const alarms = ofType(prod, ALARM);
+            assert.equal(alarms.length, 7 * 3 + 2 + 3);
+            for (const alarm of alarms) {
+                assert.deepEqual(alarm.inputs.alarmActions, [topic.outputs.arn], alarm.inputs.name);
+                assert.deepEqual(alarm.inputs.okActions, [topic.outputs.arn], alarm.inputs.name);
+                assert.equal(alarm.inputs.treatMissingData, "notBreaching");
+                assert.equal(alarm.inputs.actionsEnabled, true);
+                assert.match(alarm.inputs.alarmDescription, /\S/);
+            }
+        });
+
+        it("encrypts the topic with a rotating customer key CloudWatch may use", () => {
+            const topic = one(prod, "aws:sns/topic:Topic");
+            const key = one(prod, "aws:kms/key:Key");
+            assert.equal(topic.inputs.name, "serverless-microservices-prod-alarms");
+            assert.equal(topic.inputs.kmsMasterKeyId, key.outputs.arn);
+            assert.equal(key.inputs.enableKeyRotation, true);
+            const statements = JSON.parse(key.inputs.policy).Statement;
+            const cloudwatch = statements.find((s: { Principal: { Service?: string } }) => s.Principal.Service === "cloudwatch.amazonaws.com");
+            assert.deepEqual(cloudwatch.Action, ["kms:Decrypt", "kms:GenerateDataKey*"]);
+            assert.equal(statements.find((s: { Principal: { AWS?: string } }) => s.Principal.AWS).Principal.AWS, "arn:aws:iam::123456789012:root");
+            // Pulumi.prod.yaml names no address yet: no subscription.
+            assert.equal(ofType(prod, "aws:sns/topicSubscription:TopicSubscription").length, 0);
+        });
+
+        it("builds one dashboard whose valid JSON body names the real function names, API id and cluster id", () => {
+            const dashboard = one(prod, "aws:cloudwatch/dashboard:Dashboard");
+            assert.equal(dashboard.inputs.dashboardName, "serverless-microservices-prod");
+            const body = JSON.parse(dashboard.inputs.dashboardBody) as { widgets: { type: string; properties: any }[] };
+            const metrics = body.widgets.filter((w) => w.type === "metric").flatMap((w) => w.properties.metrics as unknown[][]);
+            const lambdaNames = new Set(metrics.filter((m) => m[0] === "AWS/Lambda").map((m) => m[3]));
+            assert.deepEqual([...lambdaNames].sort(), functionsOf(prod).map((fn) => fn.name).sort());
+            const apiId = one(prod, "aws:apigatewayv2/api:Api").outputs.id;
+            assert.ok(metrics.some((m) => m[0] === "AWS/ApiGateway" && m[1] === "Count" && m[3] === apiId && m[5] === "$default"));
+            const clusterId = one(prod, "aws:rds/cluster:Cluster").outputs.clusterIdentifier;
+            assert.deepEqual(metrics.filter((m) => m[0] === "AWS/RDS").map((m) => [m[1], m[3]]), [["ServerlessDatabaseCapacity", clusterId], ["DatabaseConnections", clusterId], ["CPUUtilization", clusterId]]);
+            for (const widget of body.widgets.filter((w) => w.type === "metric")) assert.equal(widget.properties.region, "us-east-1");
+        });
+
+        it("lays the dashboard out as an API row, a row per service with four graphs, and a database row", () => {
+            const body = JSON.parse(one(prod, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody) as { widgets: { type: string; properties: any }[] };
+            const headings = body.widgets.filter((w) => w.type === "text").map((w) => w.properties.markdown.split("\n")[0]);
+            assert.deepEqual(headings.slice(1), ["## API", "## Service `auth`", "## Service `users`", "## Service `platform`", "## Database `database-cluster-1a2b3c4`"]);
+            const titles = body.widgets.filter((w) => w.type === "metric").map((w) => w.properties.title);
+            assert.deepEqual(titles.filter((t) => t === "Throttles").length, 3);
+            const alarms = body.widgets.find((w) => w.type === "alarm");
+            assert.equal(alarms?.properties.alarms.length, ofType(prod, ALARM).length);
+        });
+
+        it("exports the alarm topic and the dashboard's console address", () => {
+            assert.match(prod.outputs.alarmTopicArn, /sns/);
+            assert.equal(prod.outputs.dashboardUrl, "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/serverless-microservices-prod");
+        });
+
+        it("passes the pack's lambda-error-alarm rule with no finding", async () => {
+            const config = loadPackConfig(path.join(PACK_DIR, "config.prod.json"));
+            const result = await runPolicies(prod.resources, config);
+            assert.deepEqual(result.violations.filter((v) => v.policy === "lambda-error-alarm"), []);
+            assert.ok(policies.some((p) => p.name === "lambda-error-alarm"));
+        });
+    });
+
+    it("dev, with monitoring.enabled false, registers no alarm, topic, key or dashboard", () => {
+        for (const type of [ALARM, "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:cloudwatch/dashboard:Dashboard", "microservices:monitoring:Monitoring"]) {
+            assert.equal(ofType(dev, type).length, 0, type);
+        }
+        assert.equal(dev.outputs.alarmTopicArn, undefined);
+    });
+
+    it("a stack-file override changes that threshold and keeps the other defaults", async () => {
+        const config = { ...readStackConfig("prod"), [key("monitoring")]: { enabled: true, thresholds: { functionDurationPercentOfTimeout: 50, databaseCpuPercent: 90 } } };
+        const run = await runProgramOffline({ stack: "prod", config });
+        assert.equal(alarmNamed(run, "prod-users-get-users-id-duration").inputs.threshold, 5000);
+        assert.equal(alarmNamed(run, "prod-database-cpu").inputs.threshold, 90);
+        assert.equal(alarmNamed(run, "prod-api-latency-p99").inputs.threshold, MONITORING_DEFAULTS.thresholds.apiLatencyP99Ms);
+    });
+
+    it("subscribes the stack file's email to the alarm topic", async () => {
+        const config = { ...readStackConfig("prod"), [key("monitoring")]: { enabled: true, email: "oncall@example.com" } };
+        const run = await runProgramOffline({ stack: "prod", config });
+        const subscription = one(run, "aws:sns/topicSubscription:TopicSubscription");
+        assert.deepEqual([subscription.inputs.topic, subscription.inputs.protocol, subscription.inputs.endpoint], [one(run, "aws:sns/topic:Topic").outputs.arn, "email", "oncall@example.com"]);
+    });
+
+    it("a dashboard without alarms: monitoring.dashboard true with enabled false", async () => {
+        const config = { ...readStackConfig("dev"), [key("monitoring")]: { enabled: false, dashboard: true } };
+        const run = await runProgramOffline({ stack: "dev", config });
+        assert.equal(ofType(run, ALARM).length, 0);
+        assert.equal(ofType(run, "aws:sns/topic:Topic").length, 0);
+        const body = JSON.parse(one(run, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
+        assert.ok(!body.widgets.some((w: { type: string }) => w.type === "alarm"));
+    });
+
+    it("stops on an invalid monitoring config before any resource, naming the key", async () => {
+        const config = { ...readStackConfig("prod"), [key("monitoring")]: { enabled: true, email: "ops at example", thresholds: { apiLatencyP99Ms: 60000 } } };
+        await assert.rejects(
+            runProgramOffline({ stack: "prod", config }),
+            /Stack "prod" configuration \(Pulumi\.prod\.yaml\) is invalid:\n  - serverless-microservices:monitoring\.email: "ops at example" is not allowed; use one email address such as ops@example\.com\n  - serverless-microservices:monitoring\.thresholds\.apiLatencyP99Ms: 60000 is not allowed; use an integer from 10 to 30000/,
+        );
+        assert.deepEqual(lastRegistered.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.urn), []);
+    });
+
+    it("keeps every threshold's default in MONITORING_DEFAULTS and its allowed range in the config module, for the same keys", () => {
+        assert.deepEqual(Object.keys(MONITORING_DEFAULTS.thresholds).sort(), Object.keys(MONITORING_THRESHOLD_RANGES).sort());
+        for (const [name, value] of Object.entries(MONITORING_DEFAULTS.thresholds)) {
+            const range = MONITORING_THRESHOLD_RANGES[name as keyof typeof MONITORING_THRESHOLD_RANGES];
+            assert.ok(value >= range.min && value <= range.max, `${name} default ${value} is outside ${range.min}-${range.max}`);
+        }
+    });
+});

@@ -1,0 +1,179 @@
+/**
+ * The cost model on synthetic resource lists: each line item from the price table, by hand.
+ */
+import { strict as assert } from "assert";
+import { DEFAULT_ASSUMPTIONS, estimateCost, idleCost, trafficCost, type CostLine, type CostResource } from "../../tools/cost";
+import { HOURS_PER_MONTH, PRICES } from "../../tools/pricing";
+
+const PREFIX = "urn:pulumi:test::serverless-microservices::";
+let counter = 0;
+
+function resource(type: string, name: string, inputs: Record<string, any>, extra: Partial<CostResource> = {}): CostResource {
+    counter++;
+    return { urn: `${PREFIX}${type}::${name}`, type, name, inputs, outputs: { ...inputs, id: `${name}-id` }, ...extra };
+}
+
+const vpc = (strategy: string | undefined, zones = 2, publicSubnets = strategy !== "None") =>
+    resource("awsx:ec2:Vpc", "vpc", {
+        numberOfAvailabilityZones: zones,
+        ...(strategy ? { natGateways: { strategy } } : {}),
+        subnetSpecs: [...(publicSubnets ? [{ type: "Public" }] : []), { type: "Private" }, { type: "Isolated" }],
+    });
+const endpoint = (zones: number, type = "Interface") =>
+    resource("aws:ec2/vpcEndpoint:VpcEndpoint", `endpoint-${counter}`, {
+        vpcEndpointType: type,
+        serviceName: "com.amazonaws.us-east-1.secretsmanager",
+        subnetIds: Array.from({ length: zones }, (_, i) => `subnet-${i}`),
+    });
+const cluster = (minCapacity: number, name = "db") =>
+    resource("aws:rds/cluster:Cluster", name, {
+        engine: "aurora-postgresql",
+        manageMasterUserPassword: true,
+        serverlessv2ScalingConfiguration: { minCapacity, maxCapacity: 4, ...(minCapacity === 0 ? { secondsUntilAutoPause: 300 } : {}) },
+    });
+const instance = (of: CostResource, name: string) =>
+    resource("aws:rds/clusterInstance:ClusterInstance", name, { instanceClass: "db.serverless", clusterIdentifier: `${of.name}-id` }, { propertyDependencies: { clusterIdentifier: [of.urn] } });
+const fn = (routeKey: string, memorySize: number, timeout: number, architecture = "arm64") =>
+    resource("aws:lambda/function:Function", routeKey.replace(/\W+/g, "-"), {
+        memorySize,
+        timeout,
+        architectures: [architecture],
+        environment: { variables: { ROUTE_KEY: routeKey, SERVICE_NAME: "svc" } },
+    });
+const route = (routeKey: string) => resource("aws:apigatewayv2/route:Route", routeKey.replace(/\W+/g, "-"), { routeKey });
+
+function item(lines: readonly CostLine[], name: string | RegExp): CostLine {
+    const found = lines.find((l) => (typeof name === "string" ? l.item === name : name.test(l.item)));
+    assert.ok(found, `no line ${name} in ${lines.map((l) => l.item).join(", ")}`);
+    return found;
+}
+
+const near = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} != ${expected}`);
+
+describe("cost model", () => {
+    describe("idle cost", () => {
+        it("prices nothing for a stack of routes only", () => {
+            const lines = idleCost([fn("GET /a", 256, 5), route("GET /a")]);
+            near(lines.reduce((t, l) => t + l.amount, 0), 0, "total");
+        });
+
+        it("bills an interface endpoint per AZ-hour and a gateway endpoint nothing", () => {
+            const lines = idleCost([endpoint(1), endpoint(2), endpoint(3, "Gateway")]);
+            const line = item(lines, "Interface VPC endpoints");
+            assert.equal(line.quantity, 3 * HOURS_PER_MONTH);
+            near(line.amount, 3 * HOURS_PER_MONTH * PRICES.interfaceEndpoint.perAzHour, "endpoints");
+            near(line.amount, 21.9, "endpoints in dollars");
+        });
+
+        it("adds a NAT gateway's cost: none, single and one per AZ", () => {
+            near(item(idleCost([vpc("None")]), "NAT gateways").amount, 0, "None");
+            near(item(idleCost([vpc("Single")]), "NAT gateways").amount, HOURS_PER_MONTH * PRICES.natGateway.perHour, "Single");
+            near(item(idleCost([vpc("Single")]), "NAT gateways").amount, 32.85, "Single in dollars");
+            near(item(idleCost([vpc("OnePerAz", 3)]), "NAT gateways").amount, 3 * HOURS_PER_MONTH * PRICES.natGateway.perHour, "OnePerAz x3");
+            // awsx's default is one per AZ when there are public subnets; none without them.
+            near(item(idleCost([vpc(undefined, 2, true)]), "NAT gateways").amount, 2 * HOURS_PER_MONTH * PRICES.natGateway.perHour, "default");
+            near(item(idleCost([vpc("OnePerAz", 2, false)]), "NAT gateways").amount, 0, "no public subnets");
+            // An explicit NatGateway resource counts too.
+            const explicit = resource("aws:ec2/natGateway:NatGateway", "nat", {});
+            near(item(idleCost([vpc("None"), explicit]), "NAT gateways").amount, HOURS_PER_MONTH * PRICES.natGateway.perHour, "explicit");
+        });
+
+        it("costs 0 ACU idle at min capacity 0, but still bills storage and the secret", () => {
+            const db = cluster(0);
+            const lines = idleCost([db, instance(db, "writer")]);
+            near(item(lines, /^Aurora capacity floor/).amount, 0, "floor");
+            assert.match(item(lines, /^Aurora capacity floor/).note, /pauses after 300 s/);
+            near(item(lines, /^Aurora storage/).amount, DEFAULT_ASSUMPTIONS.databaseStorageGb * PRICES.aurora.storagePerGbMonth, "storage");
+            near(item(lines, "Secrets Manager secrets").amount, PRICES.secretsManager.perSecretMonth, "secret");
+        });
+
+        it("bills the floor on every instance: two instances double it", () => {
+            const db = cluster(0.5);
+            const one = item(idleCost([db, instance(db, "writer")]), /^Aurora capacity floor/).amount;
+            const two = item(idleCost([db, instance(db, "writer"), instance(db, "reader-1")]), /^Aurora capacity floor/).amount;
+            near(one, 0.5 * HOURS_PER_MONTH * PRICES.aurora.perAcuHour, "one instance");
+            near(one, 43.8, "one instance in dollars");
+            near(two, 2 * one, "two instances");
+        });
+
+        it("keeps each cluster's instances to itself", () => {
+            const a = cluster(1, "a");
+            const b = cluster(2, "b");
+            const lines = idleCost([a, b, instance(a, "a-writer"), instance(b, "b-writer"), instance(b, "b-reader")]);
+            near(item(lines, "Aurora capacity floor (a)").amount, 1 * HOURS_PER_MONTH * PRICES.aurora.perAcuHour, "a");
+            near(item(lines, "Aurora capacity floor (b)").amount, 4 * HOURS_PER_MONTH * PRICES.aurora.perAcuHour, "b");
+            assert.equal(item(lines, "Secrets Manager secrets").quantity, 2);
+        });
+
+        it("counts alarms, dashboards, secrets and keys that are present", () => {
+            const lines = idleCost([
+                resource("aws:cloudwatch/metricAlarm:MetricAlarm", "a1", {}),
+                resource("aws:cloudwatch/metricAlarm:MetricAlarm", "a2", {}),
+                resource("aws:cloudwatch/metricAlarm:MetricAlarm", "a3", {}),
+                resource("aws:cloudwatch/dashboard:Dashboard", "d", {}),
+                resource("aws:secretsmanager/secret:Secret", "s", {}),
+                resource("aws:kms/key:Key", "k", {}),
+                resource("aws:sns/topic:Topic", "t", {}),
+            ]);
+            near(item(lines, "CloudWatch alarms").amount, 0.3, "alarms");
+            near(item(lines, "CloudWatch dashboards").amount, 3, "dashboards");
+            near(item(lines, "Secrets Manager secrets").amount, 0.4, "secrets");
+            near(item(lines, "KMS customer-managed keys").amount, 1, "keys");
+            near(item(lines, "SNS topics").amount, 0, "topics are free idle");
+        });
+
+        it("bills an RDS proxy on at least 8 ACUs", () => {
+            const db = cluster(0.5);
+            const lines = idleCost([db, instance(db, "writer"), resource("aws:rds/proxy:Proxy", "proxy", {})]);
+            near(item(lines, "RDS Proxy").amount, 8 * HOURS_PER_MONTH * PRICES.rdsProxy.perAcuHour, "proxy");
+        });
+
+        it("adds the lines up to the idle total", () => {
+            const db = cluster(0.5);
+            const estimate = estimateCost([vpc("Single"), endpoint(2), db, instance(db, "writer")]);
+            const expected = 32.85 + 14.6 + 43.8 + 0.1 + 0.4;
+            near(Math.round(estimate.idle.total * 100) / 100, expected, "total");
+        });
+    });
+
+    describe("cost per million requests", () => {
+        it("is HTTP API + Lambda requests + compute at the route's memory and the average duration + logs", () => {
+            const t = trafficCost([fn("GET /a", 1024, 10), route("GET /a")]);
+            near(item(t.lines, "HTTP API requests").amount, 1.0, "http api");
+            near(item(t.lines, "Lambda requests").amount, 0.2, "lambda requests");
+            // 1 GB x 0.1 s x 1e6 requests = 100,000 GB-s at the arm64 price.
+            near(item(t.lines, "Lambda compute").amount, 100_000 * PRICES.lambda.perGbSecond.arm64, "compute");
+            near(item(t.lines, "CloudWatch Logs ingestion").amount, 0.5, "logs");
+            near(t.typical, 1.2 + 1.33334 + 0.5, "typical");
+            // Worst case: every request runs the full 10 s.
+            near(t.worstCase, 1.2 + 10 * 1_000_000 * PRICES.lambda.perGbSecond.arm64 + 0.5, "worst");
+        });
+
+        it("averages compute over the routes equally and uses each function's architecture", () => {
+            const t = trafficCost([fn("GET /a", 512, 5), route("GET /a"), fn("GET /b", 2048, 20, "x86_64"), route("GET /b")]);
+            const a = 0.5 * 0.1 * 1e6 * PRICES.lambda.perGbSecond.arm64;
+            const b = 2 * 0.1 * 1e6 * PRICES.lambda.perGbSecond.x86_64;
+            near(item(t.lines, "Lambda compute").amount, (a + b) / 2, "mean compute");
+            assert.deepEqual(
+                t.routes.map((r) => [r.routeKey, r.memoryMb, r.timeoutSeconds, r.architecture]),
+                [
+                    ["GET /a", 512, 5, "arm64"],
+                    ["GET /b", 2048, 20, "x86_64"],
+                ],
+            );
+            near(t.routes[1].computeWorst, 2 * 20 * 1e6 * PRICES.lambda.perGbSecond.x86_64, "worst b");
+        });
+
+        it("leaves out functions that serve no route (the migration function)", () => {
+            const migrations = resource("aws:lambda/function:Function", "migrations", { memorySize: 256, timeout: 300, architectures: ["arm64"] });
+            const t = trafficCost([migrations, fn("GET /a", 128, 3), route("GET /a")]);
+            assert.deepEqual(t.routes.map((r) => r.routeKey), ["GET /a"]);
+        });
+
+        it("follows the assumptions it is given", () => {
+            const t = trafficCost([fn("GET /a", 1024, 10), route("GET /a")], { averageDurationMs: 250, databaseStorageGb: 1, logBytesPerRequest: 0 });
+            near(item(t.lines, "Lambda compute").amount, 250_000 * PRICES.lambda.perGbSecond.arm64, "compute at 250 ms");
+            near(item(t.lines, "CloudWatch Logs ingestion").amount, 0, "no logs");
+        });
+    });
+});

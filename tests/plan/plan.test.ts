@@ -1,0 +1,157 @@
+/**
+ * `npm run plan` over the real stacks, in-process through `main(argv)`: what it lists, what it
+ * costs, its JSON, and its exit code on a planted mandatory violation.
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { formatComparison, main, parseArgs, planStack, UsageError, type StackPlan } from "../../tools/plan";
+import { readStackConfig } from "../../tools/offline";
+import { services } from "../../infra/registry";
+
+interface Captured {
+    code: number;
+    out: string;
+    err: string;
+}
+
+async function run(argv: string[], stackConfig?: Record<string, Record<string, unknown>>): Promise<Captured> {
+    let out = "";
+    let err = "";
+    const code = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), stackConfig });
+    return { code, out, err };
+}
+
+/** Every route key in the registry: the plan must list them all. */
+const registryRoutes = services.flatMap((s) => Object.keys(s.routes));
+
+describe("plan (npm run plan)", function () {
+    this.timeout(120_000);
+
+    let devText: Captured;
+    let dev: StackPlan;
+    let prod: StackPlan;
+
+    before(async () => {
+        const started = Date.now();
+        devText = await run(["--stack", "dev"]);
+        assert.ok(Date.now() - started < 30_000, `dev plan took ${Date.now() - started} ms`);
+        dev = await planStack({ stack: "dev" });
+        prod = await planStack({ stack: "prod" });
+    });
+
+    it("parses its arguments and rejects wrong ones", () => {
+        assert.deepEqual(parseArgs(["--stack", "dev", "--json", "--compare=prod"]), { stack: "dev", json: true, compare: "prod" });
+        assert.throws(() => parseArgs([]), UsageError);
+        assert.throws(() => parseArgs(["--stack"]), /--stack needs a value/);
+        assert.throws(() => parseArgs(["--stack", "dev", "--bogus"]), /unknown argument --bogus/);
+        assert.throws(() => parseArgs(["--stack", "dev", "--compare", "dev"]), /same stack/);
+    });
+
+    it("exits 2 with a message on an unknown stack or a bad argument", async () => {
+        const unknown = await run(["--stack", "nope"]);
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.err, /config\.nope\.json|No stack file/);
+        assert.equal((await run(["--stak", "dev"])).code, 2);
+    });
+
+    it("prints the dev plan and exits 0: tree, routes, database, network, policy, cost", () => {
+        assert.equal(devText.code, 0, devText.err);
+        for (const heading of ["RESOURCES (by component)", "ROUTES (", "DATABASE", "NETWORK", "POLICY", "ESTIMATED MONTHLY COST", "Idle total", "Typical total", "Worst case"]) {
+            assert.ok(devText.out.includes(heading), `missing ${heading}`);
+        }
+        assert.match(devText.out, /Policy check passed/);
+        assert.match(devText.out, /├─ users \(Service\)|└─ users \(Service\)/);
+        assert.match(devText.out, /capacity 0-2 ACU per instance; auto-pause after 600 s idle/);
+        assert.match(devText.out, /NAT None \(0 gateways\)/);
+    });
+
+    it("lists every route of the registry with its method, path, memory, timeout and auth", () => {
+        assert.deepEqual(dev.routes.map((r) => r.routeKey).sort(), [...registryRoutes].sort());
+        for (const key of registryRoutes) {
+            const [method, routePath] = key.split(" ");
+            const line = devText.out.split("\n").find((l) => new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s`).test(l));
+            assert.ok(line, `route ${key} not in the ROUTES table`);
+            assert.match(line, /\d+ MB\s+\d+ s\s+NONE/);
+        }
+        for (const route of dev.routes) {
+            assert.ok(route.memoryMb && route.timeoutSeconds && route.timeoutSeconds <= 29, `${route.routeKey} settings`);
+        }
+    });
+
+    it("keeps dev's idle cost at or under $10 a month", () => {
+        assert.ok(dev.cost.idle.total > 0, "an idle dev stack still costs its endpoint and storage");
+        assert.ok(dev.cost.idle.total <= 10, `dev idle ${dev.cost.idle.total}`);
+        const floor = dev.cost.idle.lines.find((l) => l.item.startsWith("Aurora capacity floor"));
+        assert.equal(floor?.amount, 0, "dev pauses at 0 ACU");
+    });
+
+    it("costs more idle in prod: a capacity floor on two instances and endpoints in two zones", () => {
+        assert.ok(prod.cost.idle.total > dev.cost.idle.total, `${prod.cost.idle.total} <= ${dev.cost.idle.total}`);
+        const floor = prod.cost.idle.lines.find((l) => l.item.startsWith("Aurora capacity floor"));
+        assert.equal(Math.round((floor?.amount ?? 0) * 100) / 100, 87.6, "0.5 ACU x 2 instances x 730 h x $0.12");
+        assert.equal(prod.databases[0].instances, 2);
+        assert.equal(prod.policy.mandatory, 0, JSON.stringify(prod.policy.violations, null, 2));
+    });
+
+    it("prices a million requests from the routes' own memory", () => {
+        for (const plan of [dev, prod]) {
+            const t = plan.cost.perMillionRequests;
+            assert.equal(t.routes.length, plan.routes.length);
+            assert.ok(t.typical > 1.2 && t.typical < 10, `${plan.stack} typical ${t.typical}`);
+            assert.ok(t.worstCase > t.typical);
+        }
+    });
+
+    it("prints the same as JSON with --json", async () => {
+        const result = await run(["--stack", "dev", "--json"]);
+        assert.equal(result.code, 0, result.err);
+        const parsed = JSON.parse(result.out) as StackPlan;
+        assert.equal(parsed.stack, "dev");
+        assert.equal(parsed.routes.length, dev.routes.length);
+        assert.equal(parsed.cost.idle.total, dev.cost.idle.total);
+        assert.equal(parsed.policy.passed, true);
+        assert.ok(parsed.tree.length === 1 && parsed.tree[0].children.length > 0);
+    });
+
+    it("compares two stacks side by side", async () => {
+        const text = formatComparison(dev, prod);
+        assert.match(text, /COMPARE: dev vs prod/);
+        assert.match(text, /Idle total per month\s+\$\d+\.\d\d\s+\$\d+\.\d\d/);
+        assert.match(text, /ACU min-max \(database-cluster\)\s+0-2\s+0\.5-8/);
+        assert.match(text, /instances \(database-cluster\)\s+1 \(0 readers\)\s+2 \(1 reader\)/);
+        const result = await run(["--stack", "dev", "--compare", "prod", "--json"]);
+        assert.equal(result.code, 0, result.err);
+        const json = JSON.parse(result.out);
+        assert.deepEqual(json.stacks.map((s: StackPlan) => s.stack), ["dev", "prod"]);
+        const idle = json.comparison.find((row: { item: string }) => row.item === "Idle total per month");
+        assert.deepEqual(idle.values, [`$${dev.cost.idle.total.toFixed(2)}`, `$${prod.cost.idle.total.toFixed(2)}`]);
+    });
+
+    describe("a planted mandatory violation", () => {
+        it("exits 1 when the stack breaks a mandatory rule (log retention below the pack's minimum)", async () => {
+            const planted = { ...readStackConfig("dev"), "serverless-microservices:logRetentionDays": 1 };
+            const result = await run(["--stack", "dev"], { dev: planted });
+            assert.equal(result.code, 1, result.out + result.err);
+            assert.match(result.out, /MANDATORY \(\d+\)/);
+            assert.match(result.out, /\[log-group-retention\]/);
+            assert.match(result.out, /Policy check FAILED/);
+            const json = await run(["--stack", "dev", "--json"], { dev: planted });
+            assert.equal(json.code, 1);
+            assert.equal(JSON.parse(json.out).policy.passed, false);
+        });
+
+        it("exits 1 under a stricter pack config (dev held to prod's rules)", async () => {
+            const result = await run(["--stack", "dev", "--policy-config", path.join("policy", "config.prod.json")]);
+            assert.equal(result.code, 1);
+            assert.match(result.out, /\[rds-deletion-protection\]|\[log-group-retention\]|\[rds-backup-retention\]/);
+        });
+
+        it("exits 1 when the compared stack fails", async () => {
+            const planted = { ...readStackConfig("prod"), "serverless-microservices:logRetentionDays": 7 };
+            const result = await run(["--stack", "dev", "--compare", "prod"], { prod: planted });
+            assert.equal(result.code, 1);
+            assert.match(result.out, /POLICY \(prod\)/);
+            assert.match(result.out, /FAILED \(\d+ mandatory/);
+        });
+    });
+});

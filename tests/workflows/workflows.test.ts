@@ -1,0 +1,365 @@
+/**
+ * The GitHub workflows: every file passes a real validator (`@action-validator/core`, the
+ * SchemaStore GitHub workflow schema compiled to WebAssembly; it runs offline), a broken copy fails
+ * it, and the delivery rules hold: previews with the policy pack for every stack, commenting on
+ * the PR; `up` with the policy pack; one concurrency group per stack; OIDC, never access keys; prod
+ * behind the `production` environment.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { validateWorkflow, type ValidationError } from "@action-validator/core";
+import * as YAML from "yaml";
+import { listStacks, REPOSITORY_ROOT } from "../../tools/offline";
+
+const WORKFLOWS = path.join(REPOSITORY_ROOT, ".github", "workflows");
+const REUSABLE = "./.github/workflows/pulumi.yml";
+
+type Json = Record<string, any>;
+
+function files(): string[] {
+    return fs
+        .readdirSync(WORKFLOWS)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort();
+}
+
+function source(file: string): string {
+    return fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
+}
+
+function load(file: string): Json {
+    return YAML.parse(source(file));
+}
+
+/** The validator's errors as one line each: the innermost reasons with their paths. */
+function problems(errors: readonly ValidationError[]): string[] {
+    const out: string[] = [];
+    const walk = (e: ValidationError) => {
+        const nested = "states" in e ? e.states ?? [] : [];
+        if (nested.length === 0) {
+            out.push(`${"path" in e ? e.path : ""} ${e.title}${e.detail ? `: ${e.detail}` : ""}`.trim());
+        }
+        nested.forEach((state) => state.errors.forEach(walk));
+    };
+    errors.forEach(walk);
+    return [...new Set(out)];
+}
+
+function validate(text: string): string[] {
+    return problems(validateWorkflow(text).errors);
+}
+
+function steps(job: Json): Json[] {
+    return job.steps ?? [];
+}
+
+function runs(job: Json): string[] {
+    return steps(job)
+        .map((s) => s.run)
+        .filter((r): r is string => typeof r === "string");
+}
+
+function usesStep(job: Json, action: string): Json | undefined {
+    return steps(job).find((s) => typeof s.uses === "string" && s.uses.split("@")[0] === action);
+}
+
+/** The jobs of a workflow that call the reusable Pulumi workflow. */
+function callers(workflow: Json): Array<[string, Json]> {
+    return Object.entries(workflow.jobs as Json).filter(([, job]) => job.uses === REUSABLE);
+}
+
+const GRANTS: Record<string, number> = { none: 0, read: 1, write: 2 };
+
+/**
+ * Evaluates the part of GitHub's expression language the `if:` conditions here use: `||`, `&&`,
+ * `!`, `==`, `!=`, parentheses, 'strings', `startsWith(a, b)` and context paths (`github.ref`).
+ * An unknown construct throws, so a condition the evaluator cannot read fails the test.
+ */
+function evaluate(expression: string, context: Json): boolean {
+    const text = expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, "$1");
+    const tokens = text.match(/'(?:[^']|'')*'|\|\||&&|==|!=|[()!,]|[A-Za-z_][A-Za-z0-9_.-]*|\S/g) ?? [];
+    let at = 0;
+    const peek = () => tokens[at];
+    const take = (expected?: string) => {
+        const token = tokens[at++];
+        if (expected !== undefined && token !== expected) throw new Error(`expected ${expected} at ${token} in ${text}`);
+        return token;
+    };
+    const primary = (): unknown => {
+        const token = take();
+        if (token === "(") {
+            const value = or();
+            take(")");
+            return value;
+        }
+        if (token === "!") return !primary();
+        if (token?.startsWith("'")) return token.slice(1, -1).replace(/''/g, "'");
+        if (token === "startsWith") {
+            take("(");
+            const a = String(or());
+            take(",");
+            const b = String(or());
+            take(")");
+            return a.toLowerCase().startsWith(b.toLowerCase());
+        }
+        if (token === "true" || token === "false") return token === "true";
+        if (token && /^[A-Za-z_]/.test(token)) return token.split(".").reduce<any>((value, key) => value?.[key], context) ?? "";
+        throw new Error(`cannot evaluate ${token} in ${text}`);
+    };
+    const comparison = (): unknown => {
+        let left = primary();
+        while (peek() === "==" || peek() === "!=") {
+            const op = take();
+            const right = primary();
+            const equal = String(left).toLowerCase() === String(right).toLowerCase();
+            left = op === "==" ? equal : !equal;
+        }
+        return left;
+    };
+    const and = (): unknown => {
+        let left = comparison();
+        while (peek() === "&&") {
+            take();
+            const right = comparison();
+            left = left ? right : left;
+        }
+        return left;
+    };
+    const or = (): unknown => {
+        let left = and();
+        while (peek() === "||") {
+            take();
+            const right = and();
+            left = left ? left : right;
+        }
+        return left;
+    };
+    const value = or();
+    if (at !== tokens.length) throw new Error(`unexpected ${peek()} in ${text}`);
+    return Boolean(value);
+}
+
+describe("GitHub workflows", () => {
+    it("exist: pull-request.yml, deploy.yml and the reusable pulumi.yml", () => {
+        assert.deepEqual(files(), ["deploy.yml", "pull-request.yml", "pulumi.yml"]);
+    });
+
+    describe("pass the workflow validator", () => {
+        for (const file of files()) {
+            it(file, () => {
+                assert.deepEqual(validate(source(file)), [], `${file} is not a valid workflow`);
+            });
+        }
+    });
+
+    describe("a broken copy fails the validator", () => {
+        const broken: Array<[string, string, (text: string) => string]> = [
+            ["an unknown key on a job", "pull-request.yml", (t) => t.replace("    timeout-minutes: 45\n", "    timeout-minutes: 45\n    retries: 3\n")],
+            ["an unknown key on a step", "pull-request.yml", (t) => t.replace("      - run: npm test\n", "      - run: npm test\n        timeout: 5\n")],
+            ["a misspelt event", "pull-request.yml", (t) => t.replace("  pull_request:\n", "  pull_requests:\n")],
+            ["an unknown permission", "pull-request.yml", (t) => t.replace("  id-token: write\n", "  id-tokens: write\n")],
+            ["an environment on a job that calls a reusable workflow", "deploy.yml", (t) => t.replace("    uses: ./.github/workflows/pulumi.yml\n", "    environment: production\n    uses: ./.github/workflows/pulumi.yml\n")],
+            ["a job without runs-on", "pulumi.yml", (t) => t.replace("    runs-on: ubuntu-latest\n", "")],
+            ["a non-boolean cancel-in-progress", "deploy.yml", (t) => t.replace("cancel-in-progress: false", "cancel-in-progress: sometimes")],
+        ];
+        for (const [what, file, breakIt] of broken) {
+            it(`${file} with ${what}`, () => {
+                const original = source(file);
+                const copy = breakIt(original);
+                assert.notEqual(copy, original, "the edit did not apply: update this test with the workflow");
+                assert.ok(validate(copy).length > 0, `the validator accepted ${file} with ${what}`);
+            });
+        }
+    });
+
+    describe("the reusable Pulumi workflow (pulumi.yml)", () => {
+        const workflow = load("pulumi.yml");
+        const job = workflow.jobs.pulumi as Json;
+
+        it("is called with a command, a stack and an optional environment", () => {
+            const call = workflow.on.workflow_call;
+            assert.ok(call, "on: workflow_call");
+            assert.deepEqual(Object.keys(call.inputs).sort(), ["command", "comment-on-pr", "environment", "stack"]);
+            assert.equal(call.inputs.command.required, true);
+            assert.equal(call.inputs.stack.required, true);
+            assert.equal(job.environment, "${{ inputs.environment }}");
+        });
+
+        it("installs the program and the policy pack on Node 20 with the npm cache", () => {
+            assert.ok(usesStep(job, "actions/checkout"));
+            const node = usesStep(job, "actions/setup-node");
+            assert.equal(String(node?.with?.["node-version"]), "20");
+            assert.equal(node?.with?.cache, "npm");
+            assert.ok(runs(job).some((r) => /^npm ci\b(?!.*--prefix)/.test(r)), "npm ci");
+            assert.ok(runs(job).some((r) => /^npm ci --prefix policy\b/.test(r)), "npm ci --prefix policy");
+            assert.ok(runs(job).some((r) => r.includes('npm run --silent plan -- --stack "$STACK"')), "offline plan");
+        });
+
+        it("assumes the AWS role through OIDC, with no long-lived keys", () => {
+            const aws = usesStep(job, "aws-actions/configure-aws-credentials");
+            assert.ok(aws, "configure-aws-credentials");
+            assert.match(aws.uses, /@v4$/);
+            assert.match(aws.with["role-to-assume"], /vars\.AWS_DEPLOY_ROLE_ARN/);
+            assert.ok(!("aws-access-key-id" in aws.with) && !("aws-secret-access-key" in aws.with));
+            const names = ["pulumi.yml", "pull-request.yml", "deploy.yml"].map(source).join("\n");
+            assert.doesNotMatch(names, /AWS_SECRET_ACCESS_KEY|aws-secret-access-key|AWS_ACCESS_KEY_ID/);
+        });
+
+        it("runs pulumi/actions@v6 with the policy pack and the stack's pack config", () => {
+            const pulumi = usesStep(job, "pulumi/actions");
+            assert.ok(pulumi, "pulumi/actions");
+            assert.match(pulumi.uses, /@v6$/);
+            const w = pulumi.with;
+            assert.equal(w.command, "${{ inputs.command }}");
+            assert.match(w["stack-name"], /inputs\.stack/);
+            assert.equal(w["work-dir"], ".");
+            assert.equal(w.policyPacks, "policy");
+            assert.equal(w.policyPackConfigs, "policy/config.${{ inputs.stack }}.json");
+            assert.equal(w["comment-on-pr"], "${{ inputs.comment-on-pr }}");
+            // The step order: install, plan, credentials, then Pulumi.
+            const order = steps(job).map((s) => s.uses?.split("@")[0] ?? s.run?.split(" ").slice(0, 3).join(" "));
+            assert.ok(order.indexOf("aws-actions/configure-aws-credentials") < order.indexOf("pulumi/actions"));
+        });
+
+        it("supports both backends: Pulumi Cloud (token) and self-managed (URL + passphrase)", () => {
+            assert.equal(job.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+            assert.equal(job.env.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+            assert.equal(job.env.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}");
+            assert.equal(usesStep(job, "pulumi/actions")?.with["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}");
+            assert.deepEqual(Object.keys(workflow.on.workflow_call.secrets).sort(), ["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
+        });
+
+        it("asks for no permissions of its own: the caller's grant is the ceiling", () => {
+            assert.equal(workflow.permissions, undefined);
+            assert.equal(job.permissions, undefined);
+            // A concurrency group here as well as in the caller would deadlock the two.
+            assert.equal(job.concurrency, undefined);
+        });
+
+        it("has a pack config for every stack it can be given", () => {
+            for (const stack of listStacks()) {
+                assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, "policy", `config.${stack}.json`)), `policy/config.${stack}.json`);
+            }
+        });
+    });
+
+    describe("pull-request.yml", () => {
+        const workflow = load("pull-request.yml");
+
+        it("runs on pull requests with contents: read, pull-requests: write and id-token: write", () => {
+            assert.ok("pull_request" in workflow.on);
+            assert.deepEqual(workflow.permissions, { contents: "read", "pull-requests": "write", "id-token": "write" });
+        });
+
+        it("installs both packages, runs the tests, the offline policy run for both stacks and the plan", () => {
+            const test = workflow.jobs.test as Json;
+            assert.equal(String(usesStep(test, "actions/setup-node")?.with?.["node-version"]), "20");
+            assert.equal(usesStep(test, "actions/setup-node")?.with?.cache, "npm");
+            const commands = runs(test);
+            const index = (pattern: RegExp) => commands.findIndex((c) => pattern.test(c));
+            const order = [/^npm ci\b(?!.*--prefix)/, /^npm ci --prefix policy\b/, /^npm test$/, /^npm run policy -- --stack dev$/, /^npm run policy -- --stack prod$/].map(index);
+            assert.ok(order.every((i) => i >= 0), `missing a step: ${order}`);
+            assert.deepEqual([...order].sort((a, b) => a - b), order, "steps out of order");
+            assert.ok(commands.some((c) => c.includes("npm run --silent plan -- --stack dev --compare prod")));
+        });
+
+        it("previews every stack with the policy pack after the tests, commenting on the PR", () => {
+            const [[name, preview]] = callers(workflow);
+            assert.equal(name, "preview");
+            assert.equal(preview.needs, "test");
+            assert.deepEqual([...preview.strategy.matrix.stack].sort(), listStacks().sort());
+            assert.equal(preview.with.command, "preview");
+            assert.equal(preview.with.stack, "${{ matrix.stack }}");
+            assert.equal(preview.with["comment-on-pr"], true);
+            assert.equal(preview.with.environment, undefined, "previews run in no environment (no reviewers to wait for)");
+            assert.equal(preview.secrets, "inherit");
+            assert.equal(preview.permissions["pull-requests"], "write");
+            assert.equal(preview.permissions["id-token"], "write");
+        });
+
+        it("skips previews for pull requests from forks (no secrets, no OIDC token there)", () => {
+            const [[, preview]] = callers(workflow);
+            const pr = (repo: string) => ({ github: { repository: "acme/platform", event: { pull_request: { head: { repo: { full_name: repo } } } } } });
+            assert.equal(evaluate(preview.if, pr("acme/platform")), true);
+            assert.equal(evaluate(preview.if, pr("someone/platform")), false);
+        });
+    });
+
+    describe("deploy.yml", () => {
+        const workflow = load("deploy.yml");
+        const jobs = Object.fromEntries(callers(workflow).map(([, job]) => [job.with.stack, job])) as Record<string, Json>;
+
+        it("triggers on pushes to main, release tags v* and a manual run choosing the stack", () => {
+            assert.deepEqual(workflow.on.push.branches, ["main"]);
+            assert.deepEqual(workflow.on.push.tags, ["v*"]);
+            const stack = workflow.on.workflow_dispatch.inputs.stack;
+            assert.equal(stack.type, "choice");
+            assert.deepEqual([...stack.options].sort(), listStacks().sort());
+        });
+
+        it("runs pulumi up for each stack, through the reusable workflow with the policy pack", () => {
+            assert.deepEqual(Object.keys(jobs).sort(), listStacks().sort());
+            for (const job of Object.values(jobs)) {
+                assert.equal(job.with.command, "up");
+                assert.equal(job.secrets, "inherit");
+            }
+        });
+
+        it("deploys dev on a push to main and prod on a release tag or a manual run, nothing else", () => {
+            const cases: Array<[string, Json, string[]]> = [
+                ["push to main", { github: { event_name: "push", ref: "refs/heads/main" } }, ["dev"]],
+                ["release tag", { github: { event_name: "push", ref: "refs/tags/v1.4.0" } }, ["prod"]],
+                ["manual dev", { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { stack: "dev" } }, ["dev"]],
+                ["manual prod from main", { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { stack: "prod" } }, ["prod"]],
+                ["manual prod from a tag", { github: { event_name: "workflow_dispatch", ref: "refs/tags/v1.4.0" }, inputs: { stack: "prod" } }, ["prod"]],
+                ["manual prod from a branch", { github: { event_name: "workflow_dispatch", ref: "refs/heads/feature" }, inputs: { stack: "prod" } }, []],
+                ["push to another branch", { github: { event_name: "push", ref: "refs/heads/feature" } }, []],
+            ];
+            for (const [what, context, expected] of cases) {
+                const deployed = Object.entries(jobs)
+                    .filter(([, job]) => evaluate(job.if, context))
+                    .map(([stack]) => stack)
+                    .sort();
+                assert.deepEqual(deployed, expected, what);
+            }
+        });
+
+        it("deploys prod only in the production environment (required reviewers)", () => {
+            assert.equal(jobs.prod.with.environment, "production");
+            assert.notEqual(jobs.dev.with.environment, "production");
+        });
+
+        it("never overlaps two deployments of one stack", () => {
+            for (const [stack, job] of Object.entries(jobs)) {
+                assert.deepEqual(job.concurrency, { group: `deploy-${stack}`, "cancel-in-progress": false });
+            }
+        });
+
+        it("grants an OIDC token and nothing it does not need", () => {
+            for (const permissions of [workflow.permissions, ...Object.values(jobs).map((j) => j.permissions)]) {
+                assert.deepEqual(permissions, { contents: "read", "id-token": "write" });
+            }
+        });
+    });
+
+    describe("every call of the reusable workflow", () => {
+        const callee = load("pulumi.yml").on.workflow_call;
+        for (const file of ["pull-request.yml", "deploy.yml"]) {
+            const workflow = load(file);
+            for (const [name, job] of callers(workflow)) {
+                it(`${file} ${name}: passes known inputs, every required one, and grants what the callee uses`, () => {
+                    const given = Object.keys(job.with ?? {});
+                    for (const input of given) assert.ok(input in callee.inputs, `unknown input ${input}`);
+                    for (const [input, spec] of Object.entries(callee.inputs as Json)) {
+                        if (spec.required) assert.ok(given.includes(input), `missing required input ${input}`);
+                    }
+                    const granted = job.permissions ?? workflow.permissions;
+                    assert.ok(GRANTS[granted["id-token"]] >= GRANTS.write, "id-token: write for OIDC");
+                    assert.ok(GRANTS[granted.contents] >= GRANTS.read, "contents: read for checkout");
+                    if (job.with?.["comment-on-pr"]) assert.equal(granted["pull-requests"], "write", "pull-requests: write to comment");
+                });
+            }
+        }
+    });
+});

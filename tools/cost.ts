@@ -1,0 +1,367 @@
+/**
+ * The plan's cost model: an estimated monthly bill for a stack, from the resources the program
+ * registers (as `tools/offline.ts` records them) and the list prices in `tools/pricing.ts`.
+ *
+ * Two numbers a reviewer can compare between stacks and between commits:
+ *
+ * - **Idle cost**: what the stack costs per month with no traffic at all. Interface endpoints and
+ *   NAT gateways bill by the hour, Aurora bills its minimum capacity on every instance (nothing
+ *   when it can pause at 0 ACU) plus storage even while paused, Secrets Manager bills per secret,
+ *   CloudWatch per alarm and dashboard. Lambda, the HTTP API, log groups, IAM and security groups
+ *   cost nothing idle.
+ * - **Cost per million requests**, spread evenly over the routes: HTTP API requests, Lambda
+ *   requests and compute (each route's memory x an assumed average duration; the worst case runs
+ *   every request to the route's timeout), and log ingestion at an assumed size per request.
+ *   Database capacity above the floor, database I/O and data transfer depend on what the handlers
+ *   do and are not included: the notes say so.
+ *
+ * Pure functions over plain data, so tests can price synthetic resource lists.
+ */
+import { HOURS_PER_MONTH, PRICES, PRICES_AS_OF, PRICING_REGION, PRICING_SOURCE } from "./pricing";
+
+/** The part of a registered resource the cost model reads (`OfflineResource` fits). */
+export interface CostResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    inputs: Record<string, any>;
+    outputs?: Record<string, any>;
+    propertyDependencies?: Record<string, string[]>;
+}
+
+export interface CostAssumptions {
+    /** Average billed duration of a request, in milliseconds. */
+    averageDurationMs: number;
+    /** Cluster storage assumed for the idle estimate, in GB, per cluster. */
+    databaseStorageGb: number;
+    /** Log bytes ingested per request (the API's access log line plus the function's lines). */
+    logBytesPerRequest: number;
+}
+
+export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
+    averageDurationMs: 100,
+    databaseStorageGb: 1,
+    logBytesPerRequest: 1000,
+};
+
+export interface CostLine {
+    /** What is billed, e.g. "Interface VPC endpoints". */
+    item: string;
+    /** How many of `unit`. */
+    quantity: number;
+    unit: string;
+    /** USD per unit. */
+    unitPrice: number;
+    /** USD per month (idle) or per million requests (traffic). */
+    amount: number;
+    /** How the amount was reached, or what it leaves out. */
+    note: string;
+}
+
+export interface RouteCost {
+    routeKey: string;
+    service?: string;
+    functionName?: string;
+    memoryMb: number;
+    timeoutSeconds: number;
+    architecture: "arm64" | "x86_64";
+    /** USD of Lambda compute per million requests at the average duration. */
+    computeTypical: number;
+    /** USD of Lambda compute per million requests when every request runs to the timeout. */
+    computeWorst: number;
+}
+
+export interface CostEstimate {
+    region: string;
+    pricesAsOf: string;
+    pricesSource: string;
+    assumptions: CostAssumptions;
+    idle: { lines: CostLine[]; total: number };
+    perMillionRequests: {
+        routes: RouteCost[];
+        /** Line items at the average duration; `amount` is USD per million requests. */
+        lines: CostLine[];
+        typical: number;
+        /** Same, with every request running to its route's timeout. */
+        worstCase: number;
+    };
+    notes: string[];
+}
+
+const TYPES = {
+    function: "aws:lambda/function:Function",
+    route: "aws:apigatewayv2/route:Route",
+    cluster: "aws:rds/cluster:Cluster",
+    clusterInstance: "aws:rds/clusterInstance:ClusterInstance",
+    awsxVpc: "awsx:ec2:Vpc",
+    natGateway: "aws:ec2/natGateway:NatGateway",
+    vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+    secret: "aws:secretsmanager/secret:Secret",
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    dashboard: "aws:cloudwatch/dashboard:Dashboard",
+    topic: "aws:sns/topic:Topic",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    rdsProxy: "aws:rds/proxy:Proxy",
+    kmsKey: "aws:kms/key:Key",
+} as const;
+
+/** Rounds to cents for display and totals (amounts are kept unrounded in lines). */
+export function cents(amount: number): number {
+    return Math.round(amount * 100) / 100;
+}
+
+function ofType(resources: readonly CostResource[], type: string): CostResource[] {
+    return resources.filter((r) => r.type === type);
+}
+
+function plural(count: number, word: string): string {
+    return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** A value as registered, or as the mock returned it when the input was computed. */
+function valueOf(r: CostResource, key: string): any {
+    return r.inputs[key] !== undefined ? r.inputs[key] : r.outputs?.[key];
+}
+
+/** The NAT gateways an `awsx.ec2.Vpc` creates (under mocks it has no children to count). */
+export function natGatewaysOf(vpc: CostResource): number {
+    const zones = Number(valueOf(vpc, "numberOfAvailabilityZones") ?? 3);
+    const specs: Array<{ type?: string }> | undefined = valueOf(vpc, "subnetSpecs");
+    const hasPublic = specs === undefined || specs.some((spec) => spec.type === "Public");
+    const strategy: string | undefined = valueOf(vpc, "natGateways")?.strategy;
+    if (!hasPublic) return 0; // NAT gateways live in public subnets
+    switch (strategy ?? "OnePerAz") {
+        case "None":
+            return 0;
+        case "Single":
+            return 1;
+        default:
+            return zones;
+    }
+}
+
+/** Zones an interface endpoint is in: one network interface, billed hourly, per subnet. */
+function endpointZones(endpoint: CostResource): number {
+    const subnets = valueOf(endpoint, "subnetIds");
+    return Array.isArray(subnets) && subnets.length > 0 ? subnets.length : 1;
+}
+
+function isInterfaceEndpoint(endpoint: CostResource): boolean {
+    // The provider's default type is Gateway (S3, DynamoDB), which has no hourly charge.
+    return (valueOf(endpoint, "vpcEndpointType") ?? "Gateway") === "Interface";
+}
+
+/** Each cluster with the instances that belong to it (by dependency, by id, or the only cluster). */
+export function clustersWithInstances(resources: readonly CostResource[]): Array<{ cluster: CostResource; instances: CostResource[] }> {
+    const clusters = ofType(resources, TYPES.cluster);
+    const instances = ofType(resources, TYPES.clusterInstance);
+    return clusters.map((cluster) => ({
+        cluster,
+        instances: instances.filter((instance) => {
+            const deps = instance.propertyDependencies?.clusterIdentifier;
+            if (deps && deps.length > 0) return deps.includes(cluster.urn);
+            const id = valueOf(instance, "clusterIdentifier");
+            const clusterIds = [cluster.outputs?.id, cluster.outputs?.clusterIdentifier, cluster.inputs.clusterIdentifier].filter(Boolean);
+            if (id !== undefined && clusterIds.length > 0) return clusterIds.includes(id);
+            return clusters.length === 1;
+        }),
+    }));
+}
+
+/** Each route with the function behind it: the function's ROUTE_KEY, else the same name and parent. */
+export function routesWithFunctions(resources: readonly CostResource[]): Array<{ route: CostResource; fn?: CostResource }> {
+    const functions = ofType(resources, TYPES.function);
+    return ofType(resources, TYPES.route).map((route) => {
+        const routeKey = route.inputs.routeKey;
+        const fn =
+            functions.find((f) => f.inputs.environment?.variables?.ROUTE_KEY === routeKey && f.parent === route.parent) ??
+            functions.find((f) => f.inputs.environment?.variables?.ROUTE_KEY === routeKey) ??
+            functions.find((f) => f.name === route.name && f.parent === route.parent);
+        return { route, fn };
+    });
+}
+
+/** Lambda's defaults when the program leaves a setting out. */
+const LAMBDA_DEFAULTS = { memoryMb: 128, timeoutSeconds: 3 };
+
+function routeCost(route: CostResource, fn: CostResource | undefined, assumptions: CostAssumptions): RouteCost | undefined {
+    if (!fn) return undefined;
+    const memoryMb = Number(fn.inputs.memorySize ?? LAMBDA_DEFAULTS.memoryMb);
+    const timeoutSeconds = Number(fn.inputs.timeout ?? LAMBDA_DEFAULTS.timeoutSeconds);
+    const architecture = (fn.inputs.architectures?.[0] ?? "x86_64") === "arm64" ? "arm64" : "x86_64";
+    const gbSecond = PRICES.lambda.perGbSecond[architecture];
+    const gb = memoryMb / 1024;
+    return {
+        routeKey: route.inputs.routeKey,
+        service: fn.inputs.environment?.variables?.SERVICE_NAME,
+        functionName: fn.name,
+        memoryMb,
+        timeoutSeconds,
+        architecture,
+        computeTypical: gb * (assumptions.averageDurationMs / 1000) * 1_000_000 * gbSecond,
+        computeWorst: gb * timeoutSeconds * 1_000_000 * gbSecond,
+    };
+}
+
+function line(item: string, quantity: number, unit: string, unitPrice: number, note: string, amount = quantity * unitPrice): CostLine {
+    return { item, quantity, unit, unitPrice, amount, note };
+}
+
+function sum(lines: readonly CostLine[]): number {
+    return lines.reduce((total, l) => total + l.amount, 0);
+}
+
+/** The idle monthly cost: what the stack's resources bill with no traffic. */
+export function idleCost(resources: readonly CostResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostLine[] {
+    const lines: CostLine[] = [];
+
+    const endpoints = ofType(resources, TYPES.vpcEndpoint).filter(isInterfaceEndpoint);
+    const endpointAzs = endpoints.reduce((total, e) => total + endpointZones(e), 0);
+    lines.push(
+        line(
+            "Interface VPC endpoints",
+            endpointAzs * HOURS_PER_MONTH,
+            "AZ-hours",
+            PRICES.interfaceEndpoint.perAzHour,
+            endpoints.length === 0
+                ? "none"
+                : `${endpoints.map((e) => `${e.name} in ${plural(endpointZones(e), "AZ")}`).join(", ")} x ${HOURS_PER_MONTH} h`,
+        ),
+    );
+
+    const vpcs = ofType(resources, TYPES.awsxVpc);
+    const explicitNat = ofType(resources, TYPES.natGateway).length;
+    const nat = vpcs.reduce((total, vpc) => total + natGatewaysOf(vpc), 0) + explicitNat;
+    const natNote = [
+        ...vpcs.map((vpc) => `${vpc.name}: strategy ${valueOf(vpc, "natGateways")?.strategy ?? "OnePerAz (awsx default)"} -> ${natGatewaysOf(vpc)}`),
+        ...(explicitNat > 0 ? [`${explicitNat} NatGateway resource(s)`] : []),
+    ];
+    lines.push(line("NAT gateways", nat * HOURS_PER_MONTH, "gateway-hours", PRICES.natGateway.perHour, `${natNote.join("; ") || "no VPC"}; data processed extra`));
+
+    const clusters = clustersWithInstances(resources);
+    for (const { cluster, instances } of clusters) {
+        const scaling = valueOf(cluster, "serverlessv2ScalingConfiguration") ?? {};
+        const minAcu = Number(scaling.minCapacity ?? 0);
+        const serverless = instances.filter((i) => valueOf(i, "instanceClass") === "db.serverless");
+        const provisioned = instances.length - serverless.length;
+        const pause = scaling.secondsUntilAutoPause;
+        const how =
+            minAcu === 0
+                ? `0 ACU floor: pauses${pause ? ` after ${pause} s idle` : " when idle"} (capacity billed only while it runs)`
+                : `${minAcu} ACU x ${plural(serverless.length, "instance")} x ${HOURS_PER_MONTH} h (every Serverless v2 instance bills its own ACUs)`;
+        lines.push(
+            line(
+                `Aurora capacity floor (${cluster.name})`,
+                minAcu * serverless.length * HOURS_PER_MONTH,
+                "ACU-hours",
+                PRICES.aurora.perAcuHour,
+                provisioned > 0 ? `${how}; ${provisioned} provisioned instance(s) not priced` : how,
+            ),
+        );
+        lines.push(
+            line(
+                `Aurora storage (${cluster.name})`,
+                assumptions.databaseStorageGb,
+                "GB-months",
+                PRICES.aurora.storagePerGbMonth,
+                `${assumptions.databaseStorageGb} GB assumed; billed while paused too; backups within the cluster size are free`,
+            ),
+        );
+    }
+
+    const proxies = ofType(resources, TYPES.rdsProxy);
+    if (proxies.length > 0) {
+        const floorAcus = clusters.reduce((total, { cluster, instances }) => total + Number(valueOf(cluster, "serverlessv2ScalingConfiguration")?.minCapacity ?? 0) * instances.length, 0);
+        const billed = Math.max(PRICES.rdsProxy.minimumAcus, floorAcus);
+        lines.push(
+            line("RDS Proxy", proxies.length * billed * HOURS_PER_MONTH, "ACU-hours", PRICES.rdsProxy.perAcuHour, `${plural(proxies.length, "proxy")} at ${billed} ACUs (8-ACU minimum); also keeps the cluster from pausing`),
+        );
+    }
+
+    const managedSecrets = clusters.filter(({ cluster }) => valueOf(cluster, "manageMasterUserPassword") !== false).length;
+    const ownSecrets = ofType(resources, TYPES.secret).length;
+    lines.push(
+        line(
+            "Secrets Manager secrets",
+            managedSecrets + ownSecrets,
+            "secret-months",
+            PRICES.secretsManager.perSecretMonth,
+            `${plural(managedSecrets, "RDS-managed master secret")}${ownSecrets ? ` + ${ownSecrets} Secret resource(s)` : ""}; API calls extra`,
+        ),
+    );
+
+    const keys = ofType(resources, TYPES.kmsKey).length;
+    if (keys > 0) lines.push(line("KMS customer-managed keys", keys, "key-months", PRICES.kms.perCustomerKeyMonth, "requests extra"));
+
+    const alarms = ofType(resources, TYPES.metricAlarm).length;
+    lines.push(line("CloudWatch alarms", alarms, "alarm-months", PRICES.cloudWatch.perAlarmMonth, "standard resolution, before free tier"));
+    const dashboards = ofType(resources, TYPES.dashboard).length;
+    lines.push(line("CloudWatch dashboards", dashboards, "dashboard-months", PRICES.cloudWatch.perDashboardMonth, "before free tier"));
+
+    const topics = ofType(resources, TYPES.topic).length;
+    if (topics > 0) lines.push(line("SNS topics", topics, "topics", 0, "no charge idle; billed per publish and delivery"));
+
+    const logGroups = ofType(resources, TYPES.logGroup).length;
+    lines.push(
+        line("CloudWatch log storage", logGroups, "log groups", PRICES.cloudWatch.logsStoredPerGbMonth, `negligible idle: $${PRICES.cloudWatch.logsStoredPerGbMonth}/GB-month of what traffic left within retention`, 0),
+    );
+    return lines;
+}
+
+/** The cost of a million requests spread evenly over the routes. */
+export function trafficCost(
+    resources: readonly CostResource[],
+    assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
+): CostEstimate["perMillionRequests"] {
+    const routes = routesWithFunctions(resources)
+        .map(({ route, fn }) => routeCost(route, fn, assumptions))
+        .filter((r): r is RouteCost => r !== undefined);
+    const mean = (pick: (r: RouteCost) => number) => (routes.length === 0 ? 0 : routes.reduce((total, r) => total + pick(r), 0) / routes.length);
+    const million = 1_000_000;
+    const logGb = (assumptions.logBytesPerRequest * million) / 1e9;
+    const common = [
+        line("HTTP API requests", million, "requests", PRICES.httpApi.perRequest, "first 300 million a month"),
+        line("Lambda requests", million, "requests", PRICES.lambda.perRequest, "one invocation per request"),
+    ];
+    const logs = line("CloudWatch Logs ingestion", logGb, "GB", PRICES.cloudWatch.logsIngestedPerGb, `${assumptions.logBytesPerRequest} bytes per request assumed (access log + function lines)`);
+    const computeTypical = mean((r) => r.computeTypical);
+    const computeWorst = mean((r) => r.computeWorst);
+    const meanGb = mean((r) => r.memoryMb / 1024);
+    const lines = [
+        ...common,
+        line(
+            "Lambda compute",
+            meanGb * (assumptions.averageDurationMs / 1000) * million,
+            "GB-seconds",
+            routes.length > 0 ? computeTypical / (meanGb * (assumptions.averageDurationMs / 1000) * million) : PRICES.lambda.perGbSecond.arm64,
+            routes.length === 0
+                ? "no routes"
+                : `${assumptions.averageDurationMs} ms average at each route's memory, spread evenly over ${plural(routes.length, "route")}`,
+            computeTypical,
+        ),
+        logs,
+    ];
+    const typical = sum(lines);
+    return { routes, lines, typical, worstCase: typical - computeTypical + computeWorst };
+}
+
+/** The whole estimate: idle lines and total, traffic lines and totals, assumptions and what is left out. */
+export function estimateCost(resources: readonly CostResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostEstimate {
+    const idleLines = idleCost(resources, assumptions);
+    const perMillionRequests = trafficCost(resources, assumptions);
+    return {
+        region: PRICING_REGION,
+        pricesAsOf: PRICES_AS_OF,
+        pricesSource: PRICING_SOURCE,
+        assumptions,
+        idle: { lines: idleLines, total: sum(idleLines) },
+        perMillionRequests,
+        notes: [
+            `List prices, ${PRICING_REGION}, as of ${PRICES_AS_OF}; no free tier, no tax, no discount.`,
+            `Idle: ${HOURS_PER_MONTH} hours a month; Lambda, the HTTP API, log groups, IAM and security groups cost nothing without traffic.`,
+            `Per million requests: worst case runs every request to its route's timeout; not included: database capacity above the floor, ` +
+                `database I/O ($${PRICES.aurora.perIoRequest * 1_000_000}/million), NAT and endpoint data processing, Secrets Manager API calls, data transfer out.`,
+        ],
+    };
+}

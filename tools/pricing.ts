@@ -1,0 +1,68 @@
+/**
+ * The one table of AWS list prices the plan's cost estimate uses (`tools/cost.ts`).
+ *
+ * Region: us-east-1. Source: the AWS public pricing pages for each service, as collected in the
+ * project's notes (shared/notes/aws.md, "List prices (us-east-1)"). Prices as published around
+ * 2025, on-demand, before free tier, taxes and any discount. Checked: 2025-11.
+ *
+ * To update: change the numbers here (and PRICES_AS_OF) only; nothing else in the code holds a price.
+ * A price for another region is not a multiplier of these: look it up on the pricing pages.
+ */
+export const PRICES_AS_OF = "2025-11";
+export const PRICING_REGION = "us-east-1";
+export const PRICING_SOURCE = "AWS public pricing pages, us-east-1 on-demand list prices (shared/notes/aws.md)";
+
+/** Hours AWS bills in an average month (8760 / 12). */
+export const HOURS_PER_MONTH = 730;
+
+export const PRICES = {
+    lambda: {
+        /** USD per request. */
+        perRequest: 0.2 / 1_000_000,
+        /** USD per GB-second of compute, by architecture. */
+        perGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
+    },
+    httpApi: {
+        /** USD per request (first 300 million a month). */
+        perRequest: 1.0 / 1_000_000,
+    },
+    aurora: {
+        /** Aurora Serverless v2 (Standard), USD per ACU-hour, per instance. */
+        perAcuHour: 0.12,
+        /** USD per GB-month of cluster storage (billed while paused too). */
+        storagePerGbMonth: 0.1,
+        /** USD per request (I/O), Standard configuration. */
+        perIoRequest: 0.2 / 1_000_000,
+    },
+    natGateway: {
+        perHour: 0.045,
+        perGbProcessed: 0.045,
+    },
+    interfaceEndpoint: {
+        /** USD per hour per availability zone the endpoint is in. */
+        perAzHour: 0.01,
+        perGbProcessed: 0.01,
+    },
+    secretsManager: {
+        perSecretMonth: 0.4,
+        perApiCall: 0.05 / 10_000,
+    },
+    cloudWatch: {
+        logsIngestedPerGb: 0.5,
+        logsStoredPerGbMonth: 0.03,
+        /** Standard-resolution metric alarm. */
+        perAlarmMonth: 0.1,
+        perDashboardMonth: 3.0,
+    },
+    rdsProxy: {
+        /** On Aurora Serverless v2: USD per ACU-hour of the database's capacity... */
+        perAcuHour: 0.015,
+        /** ...billed on at least this many ACUs. */
+        minimumAcus: 8,
+    },
+    kms: {
+        perCustomerKeyMonth: 1.0,
+    },
+} as const;
+
+export type Prices = typeof PRICES;
