@@ -5,8 +5,13 @@
  * authentication failure fetches it again and retries once. A paused Aurora Serverless v2 cluster
  * refuses or drops the first connection while it resumes, so a failed connect is retried once.
  */
-import * as secretsManager from "@aws-sdk/client-secrets-manager";
-import * as pg from "pg";
+import type * as secretsManager from "@aws-sdk/client-secrets-manager";
+import type * as pg from "pg";
+
+// Both are loaded on first use, not when the module loads: the AWS SDK alone is most of a cold
+// start, a local run (DATABASE_URL) never needs it, and functions that never query pay for neither.
+const loadPg = (): typeof pg => require("pg");
+const loadSecretsManager = (): typeof secretsManager => require("@aws-sdk/client-secrets-manager");
 
 export type QueryResult<Row> = { rows: Row[]; rowCount: number };
 
@@ -71,7 +76,8 @@ function isResumeFailure(error: unknown): boolean {
 export function createSecretCredentials(secretArn: string, client: SecretsReader) {
     let cached: Promise<Credentials> | undefined;
     const fetchCredentials = async (): Promise<Credentials> => {
-        const output = await client.send(new secretsManager.GetSecretValueCommand({ SecretId: secretArn }));
+        const { GetSecretValueCommand } = loadSecretsManager();
+        const output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
         const parsed = JSON.parse(output.SecretString ?? "{}") as Partial<Credentials>;
         if (typeof parsed.username !== "string" || typeof parsed.password !== "string") {
             throw new Error(`Secret ${secretArn} has no username and password.`);
@@ -108,13 +114,14 @@ export function createDatabase(options: DatabaseOptions): Database {
     let pool: pg.Pool | undefined;
     const getPool = async (): Promise<pg.Pool> => {
         if (pool) return pool;
+        const { Pool } = loadPg();
         if ("connectionString" in options) {
-            pool = new pg.Pool({ ...common, connectionString: options.connectionString, ssl: options.tls ? { rejectUnauthorized: true } : undefined });
+            pool = new Pool({ ...common, connectionString: options.connectionString, ssl: options.tls ? { rejectUnauthorized: true } : undefined });
         } else {
-            credentials ??= createSecretCredentials(options.secretArn, options.secrets ?? new secretsManager.SecretsManagerClient({}));
+            credentials ??= createSecretCredentials(options.secretArn, options.secrets ?? new (loadSecretsManager().SecretsManagerClient)({}));
             const { username } = await credentials.get();
             const secret = credentials;
-            pool = new pg.Pool({
+            pool = new Pool({
                 ...common,
                 host: options.host,
                 port: options.port,

@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { codePathOptions, DATABASE_PACKAGES } from "../function-packaging";
 
 /** Stack-wide function settings, built once by the program. */
 export interface FunctionSettings {
@@ -37,14 +38,6 @@ export interface DatabaseConnection {
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
-
-/**
- * Packages a function never loads from its archive. The Node.js 22 runtime ships the AWS SDK v3,
- * so the Secrets Manager client is used from there (a smaller archive and a faster cold start, at
- * the price of the runtime's SDK version); `pg` is needed only by database functions.
- */
-const PROVIDED_BY_RUNTIME = ["@aws-sdk/client-secrets-manager"];
-const DATABASE_ONLY = ["pg"];
 
 /** The DB_* environment the runtime's `databaseFromEnvironment` reads. */
 export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds: number): Record<string, pulumi.Input<string>> {
@@ -97,7 +90,7 @@ export function functionSettings(settings: FunctionSettings, options: FunctionOp
                 ...options.environment,
             },
         },
-        codePathOptions: { extraExcludePackages: database ? [...PROVIDED_BY_RUNTIME] : [...PROVIDED_BY_RUNTIME, ...DATABASE_ONLY] },
+        codePathOptions: codePathOptions(database ? DATABASE_PACKAGES : []),
         tags: { ...settings.tags, ...options.tags },
     };
 }
