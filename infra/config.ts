@@ -102,6 +102,20 @@ export interface StackConfig {
         /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. */
         protect: boolean;
     };
+    /** Token issuers for routes with `auth: "jwt"`. */
+    auth: {
+        /** An OIDC issuer (Cognito user pool, Auth0, Okta, ...): the HTTP API's JWT authorizer checks tokens against it. */
+        jwt?: { issuer: string; audience: string[] };
+    };
+    /** A custom domain for the API; absent means the execute-api URL. */
+    domain?: {
+        /** e.g. api.example.com */
+        name: string;
+        /** An ACM certificate for the name, in the stack's region, already issued. */
+        certificateArn: string;
+        /** A Route 53 hosted zone to create the alias record in; without it, point DNS yourself. */
+        hostedZoneId?: string;
+    };
     /** Alarms, their notification topic and the dashboard (infra/components/monitoring.ts). */
     monitoring: {
         /** Alarms and the SNS topic they notify. Absent `monitoring` means false. */
@@ -220,7 +234,7 @@ function describeRange(range: { min: number; max: number; step?: number; integer
     return `${kind} from ${range.min} to ${range.max}`;
 }
 
-const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "monitoring"] as const;
+const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring"] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
 const HTTP_METHOD_OR_STAR = /^(\*|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/;
@@ -313,11 +327,33 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         read.problems.push(`${key("database.readers")}: ${database.readers} readers need more than network.availabilityZones (${network.availabilityZones}) zones for the writer and each reader to sit apart`);
     }
 
+    const authRaw = read.object(key("auth"), project.auth, ["jwt"], false) ?? {};
+    const jwtRaw = read.object(key("auth.jwt"), authRaw.jwt, ["issuer", "audience"], false);
+    const auth: StackConfig["auth"] = {
+        jwt: jwtRaw && {
+            issuer: read.string(key("auth.jwt.issuer"), jwtRaw.issuer, /^https:\/\/[^\s]+$/, "the issuer URL, https://... (e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf)") ?? "",
+            audience: read.stringList(key("auth.jwt.audience"), jwtRaw.audience ?? [], /^\S{1,256}$/, "audiences (client ids)", []) ?? [],
+        },
+    };
+    if (auth.jwt && jwtRaw?.audience !== undefined && auth.jwt.audience.length === 0) {
+        read.problems.push(`${key("auth.jwt.audience")}: must list at least one audience (the app client ids tokens are issued to)`);
+    } else if (jwtRaw && jwtRaw.audience === undefined) {
+        read.problems.push(`${key("auth.jwt.audience")}: is required (a list of audiences, the app client ids tokens are issued to)`);
+    }
+    const domainRaw = read.object(key("domain"), project.domain, ["name", "certificateArn", "hostedZoneId"], false);
+    const domain: StackConfig["domain"] = domainRaw && {
+        name: read.string(key("domain.name"), domainRaw.name, /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lower-case DNS name such as api.example.com") ?? "",
+        certificateArn: read.string(key("domain.certificateArn"), domainRaw.certificateArn, /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)") ?? "",
+        hostedZoneId: domainRaw.hostedZoneId === undefined ? undefined : read.string(key("domain.hostedZoneId"), domainRaw.hostedZoneId, /^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id such as Z0123456789ABC"),
+    };
+    if (domain?.certificateArn && region && !domain.certificateArn.startsWith(`arn:aws:acm:${region}:`) && /^arn:aws:acm:/.test(domain.certificateArn)) {
+        read.problems.push(`${key("domain.certificateArn")}: the certificate must be in the stack's region (${region}) for a regional API domain`);
+    }
     const monitoring = readMonitoring(read, key, project.monitoring);
 
     if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
     // Every field was checked above; the problems list being empty means none is undefined.
-    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, monitoring } as StackConfig;
+    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring } as StackConfig;
 }
 
 /**

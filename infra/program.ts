@@ -2,13 +2,13 @@
  * The Pulumi program: validated config and registry in, the whole stack out.
  *
  *   config + registry (validated, no resource yet)
- *     -> Api -> [Network -> Database -> Migrations] -> one Service per registry entry
- *     -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
+ *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one Service per registry entry
+ *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { AnyService } from "../functions/runtime/service";
-import { Api } from "./components/api";
+import { Api, ApiStage } from "./components/api";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
@@ -26,6 +26,8 @@ export interface PlatformOutputs {
     databaseClusterId?: pulumi.Output<string>;
     migrationFunction?: pulumi.Output<string>;
     functionNames: Record<string, pulumi.Output<Record<string, string>>>;
+    /** Where to point DNS for the custom domain (stacks with `domain` and no hosted zone). */
+    domainTarget?: pulumi.Output<string>;
     /** The SNS topic the alarms notify (stacks with `monitoring.enabled`). */
     alarmTopicArn?: pulumi.Output<string>;
     /** The CloudWatch dashboard in the console (stacks with a dashboard). */
@@ -52,6 +54,12 @@ export function planStack(stack: string, rawConfig: Readonly<Record<string, unkn
     try {
         const config = parseStackConfig(stack, rawConfig);
         const routes = resolveRegistry(services, config.functionDefaults);
+        const protectedRoutes = routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
+        if (protectedRoutes.length > 0 && !config.auth.jwt) {
+            throw new ConfigError(stack, [
+                `${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`,
+            ]);
+        }
         const migrations = services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : []));
         return { config, routes, migrations };
     } catch (error) {
@@ -75,10 +83,9 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     };
 
     const api = new Api("api", {
-        logRetentionDays: config.logRetentionDays,
-        throttlingRateLimit: config.api.throttlingRateLimit,
-        throttlingBurstLimit: config.api.throttlingBurstLimit,
         cors: config.api.cors,
+        // One authorizer per API, only when a route uses it.
+        jwt: routes.some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
         tags,
     });
 
@@ -116,6 +123,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     }
 
     const functionNames: PlatformOutputs["functionNames"] = {};
+    const serviceComponents: Service[] = [];
     const monitored: MonitoredFunction[] = [];
     for (const serviceName of new Set(routes.map((route) => route.service))) {
         const serviceRoutes = routes.filter((route) => route.service === serviceName);
@@ -124,11 +132,13 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             routes: serviceRoutes,
             apiId: api.apiId,
             apiExecutionArn: api.executionArn,
+            jwtAuthorizerId: api.jwtAuthorizerId,
             settings,
             // New code goes live only after the schema it expects is in place.
             database: usesDatabase && connection ? { ...connection, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
         });
         functionNames[serviceName] = service.functionNames;
+        serviceComponents.push(service);
         for (const route of serviceRoutes) {
             monitored.push({
                 service: serviceName,
@@ -150,6 +160,21 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             logGroupName: settings.logGroupName("platform", "migrations"),
         });
     }
+
+    // After the routes: a stage's per-route settings may only name routes that exist.
+    const stage = new ApiStage(
+        "api",
+        {
+            apiId: api.apiId,
+            logRetentionDays: config.logRetentionDays,
+            throttlingRateLimit: config.api.throttlingRateLimit,
+            throttlingBurstLimit: config.api.throttlingBurstLimit,
+            routeThrottles: routes.flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
+            domain: config.domain,
+            tags,
+        },
+        { dependsOn: serviceComponents },
+    );
 
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
     let monitoring: Monitoring | undefined;
@@ -173,13 +198,13 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     }
 
     return {
-        apiUrl: api.url,
+        apiUrl: stage.url ?? api.endpoint,
         apiId: api.apiId,
-        databaseEndpoint: database?.endpoint,
-        databaseClusterId: database?.clusterIdentifier,
-        migrationFunction: migrationRun?.functionName,
         functionNames,
         // Only what exists: an undefined output makes the runtime print a warning.
+        ...(database ? { databaseEndpoint: database.endpoint, databaseClusterId: database.clusterIdentifier } : {}),
+        ...(migrationRun ? { migrationFunction: migrationRun.functionName } : {}),
+        ...(stage.domainTarget ? { domainTarget: stage.domainTarget } : {}),
         ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
         ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),
     };

@@ -3,7 +3,7 @@
  * before any resource is registered (and in the local runtime), so a mistake in a service file
  * stops everything with a message that names the service, the route and what is allowed.
  */
-import { HTTP_METHODS, type AnyService, type RouteDefinition, type RouteHandler } from "../functions/runtime/service";
+import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteHandler, type RouteThrottle } from "../functions/runtime/service";
 import { LIMITS } from "./config";
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
@@ -19,6 +19,11 @@ export interface ResolvedRoute {
     timeoutSeconds: number;
     reservedConcurrency?: number;
     database: boolean;
+    auth: RouteAuth;
+    /** Scopes a JWT must carry one of; empty: any valid token. */
+    scopes: string[];
+    /** Route throttling overriding the stack's defaults. */
+    throttle?: RouteThrottle;
     handler: RouteHandler;
 }
 
@@ -33,6 +38,11 @@ export class RegistryError extends Error {
 const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const PARAMETER_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
+/** OAuth scope tokens: printable ASCII without spaces, quotes or backslashes (RFC 6749, 3.3). */
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
+const ROUTE_AUTH: readonly RouteAuth[] = ["none", "jwt"];
+/** API Gateway's account-level ceilings for a stage's throttling. */
+const THROTTLE_LIMITS = { rateLimit: { min: 0, max: 10000 }, burstLimit: { min: 0, max: 5000 } };
 /** API Gateway accepts at most 300 routes per API. */
 const MAX_ROUTES = 300;
 
@@ -66,6 +76,31 @@ export function pathProblems(path: string): string[] {
             );
         }
     });
+    return problems;
+}
+
+/** Problems with a route's `auth`, `scopes` and `throttle`, prefixed with `at`. */
+function routeAccessProblems(route: RouteDefinition | undefined, at: string): string[] {
+    const problems: string[] = [];
+    if (route?.auth !== undefined && !ROUTE_AUTH.includes(route.auth)) {
+        problems.push(`${at}: auth ${JSON.stringify(route.auth)} is not allowed; use "none" (public) or "jwt"`);
+    }
+    if (route?.scopes !== undefined) {
+        if (route.auth !== "jwt") problems.push(`${at}: scopes need auth "jwt"`);
+        if (!Array.isArray(route.scopes) || route.scopes.length === 0 || route.scopes.some((scope) => typeof scope !== "string" || !SCOPE.test(scope))) {
+            problems.push(`${at}: scopes must be a non-empty list of OAuth scopes (no spaces), e.g. ["users:write"]`);
+        }
+    }
+    if (route?.throttle !== undefined) {
+        const { rateLimit, burstLimit } = route.throttle ?? ({} as RouteThrottle);
+        const { rateLimit: rate, burstLimit: burst } = THROTTLE_LIMITS;
+        if (typeof rateLimit !== "number" || !Number.isFinite(rateLimit) || rateLimit < rate.min || rateLimit > rate.max) {
+            problems.push(`${at}: throttle.rateLimit ${JSON.stringify(rateLimit)} is not allowed; use requests per second from ${rate.min} to ${rate.max}`);
+        }
+        if (!checkInteger(burstLimit, burst) || burstLimit === undefined) {
+            problems.push(`${at}: throttle.burstLimit ${JSON.stringify(burstLimit)} is not allowed; use ${describeInteger(burst)}`);
+        }
+    }
     return problems;
 }
 
@@ -162,6 +197,8 @@ export function resolveRegistry(
                 problems.push(`${at}: timeoutSeconds ${JSON.stringify(route?.timeoutSeconds)} is not allowed; use ${describeInteger(LIMITS.timeoutSeconds)} (the HTTP API cuts requests at 30 s)`);
             }
 
+            problems.push(...routeAccessProblems(route, at));
+
             routes.push({
                 service: name,
                 routeKey,
@@ -173,6 +210,9 @@ export function resolveRegistry(
                 timeoutSeconds: route?.timeoutSeconds ?? service?.timeoutSeconds ?? stackDefaults.timeoutSeconds,
                 reservedConcurrency: service?.reservedConcurrency,
                 database: service?.database === true,
+                auth: route?.auth ?? "none",
+                scopes: route?.scopes ?? [],
+                throttle: route?.throttle,
                 handler: route?.handler as RouteHandler,
             });
         }

@@ -52,6 +52,7 @@ export interface LogExportsConfig { requiredLogExports: string[] }
 export interface ManagedPoliciesConfig { allowedPolicyArns: string[] }
 export interface WildcardActionsConfig { forbidServiceWildcards: boolean }
 export interface ConnectionBudgetConfig { maxConnections: number }
+export interface RouteAuthorizationConfig { publicRoutes: string[] }
 export type NoConfig = Record<string, never>;
 
 const none = knobs<NoConfig>({});
@@ -97,6 +98,9 @@ export const ruleConfig = {
     }),
     "db-connection-budget": knobs<ConnectionBudgetConfig>({
         maxConnections: { type: "integer", minimum: 1, default: 100, description: "Connections the cluster's smallest capacity can hold; the database functions' reserved concurrency must fit in it (one pooled connection per container)." },
+    }),
+    "api-route-authorization": knobs<RouteAuthorizationConfig>({
+        publicRoutes: { type: "array", items: { type: "string" }, default: [], description: 'Route keys ("METHOD /path") that are public on purpose; any other route without an authorizer is reported.' },
     }),
     "policy-suppression-reason": none,
 } as const;

@@ -3,6 +3,7 @@
  * `tools/policy-run.ts` import it from here (never `index.ts`, which starts a gRPC server).
  */
 import type { Policies } from "./lib/sdk";
+import { apiRouteAuthorization } from "./rules/api-route-authorization";
 import { apiStageAccessLogs } from "./rules/api-stage-access-logs";
 import { apiTimeoutBudget } from "./rules/api-timeout-budget";
 import { dbConnectionBudget } from "./rules/db-connection-budget";
@@ -40,6 +41,8 @@ export const policies: Policies = [
     lambdaTracingActive,
     // Alarms
     lambdaErrorAlarm,
+    // Access
+    apiRouteAuthorization,
     // Database
     rdsStorageEncrypted,
     rdsNotPubliclyAccessible,

@@ -131,6 +131,14 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 },
             };
         }
+        case "aws:apigatewayv2/domainName:DomainName":
+            return {
+                id: inputs.domainName ?? id,
+                state: {
+                    ...inputs,
+                    domainNameConfiguration: { ...inputs.domainNameConfiguration, targetDomainName: "d-abc123.execute-api.us-east-1.amazonaws.com", hostedZoneId: "Z1UJRXOUMOOFQ8" },
+                },
+            };
         case "aws:lambda/invocation:Invocation":
             return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
         default:

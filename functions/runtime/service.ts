@@ -75,6 +75,25 @@ export interface RouteDefinition<UsesDatabase extends boolean = boolean> {
     memoryMb?: number;
     /** Timeout in whole seconds, 1-29 (the HTTP API cuts every request at 30 s). @default the service's `timeoutSeconds` */
     timeoutSeconds?: number;
+    /**
+     * Who may call the route: `"none"` (public) or `"jwt"` (a valid token from the stack's issuer,
+     * `auth.jwt` in the stack file; its claims reach the handler as `request.claims`).
+     * @default "none"
+     */
+    auth?: RouteAuth;
+    /** With `auth: "jwt"`: the token must carry at least one of these scopes, else 403. @default any valid token */
+    scopes?: string[];
+    /** Throttling of this route, overriding the stack's `api` defaults. Over the limit: 429. */
+    throttle?: RouteThrottle;
+}
+
+export type RouteAuth = "none" | "jwt";
+
+export interface RouteThrottle {
+    /** Steady-state requests per second. */
+    rateLimit: number;
+    /** Requests allowed in a burst above the rate. */
+    burstLimit: number;
 }
 
 /**

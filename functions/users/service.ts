@@ -1,6 +1,7 @@
 /**
  * `users`: a service that keeps data. It is the model to copy for a CRUD service: input checked
  * by `parseBody`/`parseParams`, parameterized SQL, errors thrown as `badRequest`/`notFound`/`conflict`.
+ * Reads are public; writes need a token from the stack's issuer, and deleting needs `users:delete`.
  */
 import * as path from "node:path";
 import { conflict, notFound } from "../runtime/errors";
@@ -55,6 +56,9 @@ export default defineService({
     routes: {
         "POST /users": {
             description: "Create a user",
+            auth: "jwt",
+            // Sign-ups come in bursts; keep them from starving the reads.
+            throttle: { rateLimit: 20, burstLimit: 40 },
             handler: async (request, { db, log }) => {
                 const input = parseBody(request.body, { email: email(), name: NAME });
                 const { rows } = await db.query<UserRow>(
@@ -102,6 +106,7 @@ export default defineService({
 
         "PATCH /users/{id}": {
             description: "Rename a user",
+            auth: "jwt",
             handler: async (request, { db }) => {
                 const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
                 const input = parseBody(request.body, { name: NAME });
@@ -117,6 +122,8 @@ export default defineService({
 
         "DELETE /users/{id}": {
             description: "Delete a user",
+            auth: "jwt",
+            scopes: ["users:delete"],
             handler: async (request, { db }) => {
                 const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
                 const { rowCount } = await db.query("DELETE FROM users WHERE id = $1", [id]);

@@ -4,6 +4,19 @@ import type { CorsConfig } from "../config";
 
 /** What the Api component needs. Fields without a default are required. */
 export interface ApiArgs {
+    /** CORS answered by API Gateway itself (preflights never reach a function). @default none */
+    cors?: CorsConfig;
+    /**
+     * The issuer and audiences of a JWT authorizer shared by every route with `auth: "jwt"` (one
+     * authorizer per API). @default no authorizer
+     */
+    jwt?: { issuer: string; audience: string[] };
+    tags?: Record<string, string>;
+}
+
+/** What the ApiStage component needs. Fields without a default are required. */
+export interface ApiStageArgs {
+    apiId: pulumi.Input<string>;
     /** Retention of the access log group, in days (a value CloudWatch accepts). */
     logRetentionDays: number;
     /**
@@ -16,8 +29,10 @@ export interface ApiArgs {
      * @default 200
      */
     throttlingBurstLimit?: number;
-    /** CORS answered by API Gateway itself (preflights never reach a function). @default none */
-    cors?: CorsConfig;
+    /** Per-route throttling overrides from the registry, by route key. @default none */
+    routeThrottles?: { routeKey: string; rateLimit: number; burstLimit: number }[];
+    /** A custom domain mapped to the stage, with an optional Route 53 alias. @default the execute-api URL */
+    domain?: { name: string; certificateArn: string; hostedZoneId?: string };
     tags?: Record<string, string>;
 }
 
@@ -49,20 +64,21 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 });
 
 /**
- * An API Gateway HTTP API (payload format 2.0) with its one `$default` stage: access logs in JSON
- * to a log group with retention, default throttling for every route, and CORS.
+ * An API Gateway HTTP API (payload format 2.0) with CORS and, when routes ask for it, the one JWT
+ * authorizer they share. Its stage is a separate component (`ApiStage`) created after the routes,
+ * because per-route settings can only name routes that already exist.
  */
 export class Api extends pulumi.ComponentResource {
     readonly apiId: pulumi.Output<string>;
     /** `https://<id>.execute-api.<region>.amazonaws.com` */
-    readonly url: pulumi.Output<string>;
+    readonly endpoint: pulumi.Output<string>;
     /** Prefix of the ARNs API Gateway invokes functions with; scopes their invoke permissions. */
     readonly executionArn: pulumi.Output<string>;
-    readonly stageName: pulumi.Output<string>;
+    /** The JWT authorizer's id, when `jwt` was given. */
+    readonly jwtAuthorizerId?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("microservices:api:Api", name, {}, opts);
-        const settings = { ...DEFAULTS, ...args };
         const tags = args.tags ?? {};
 
         const api = new aws.apigatewayv2.Api(
@@ -83,6 +99,45 @@ export class Api extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        if (args.jwt) {
+            const authorizer = new aws.apigatewayv2.Authorizer(
+                `${name}-jwt`,
+                {
+                    apiId: api.id,
+                    authorizerType: "JWT",
+                    name: "jwt",
+                    identitySources: ["$request.header.Authorization"],
+                    jwtConfiguration: { issuer: args.jwt.issuer, audiences: args.jwt.audience },
+                },
+                { parent: this },
+            );
+            this.jwtAuthorizerId = authorizer.id;
+        }
+
+        this.apiId = api.id;
+        this.endpoint = api.apiEndpoint;
+        this.executionArn = api.executionArn;
+        this.registerOutputs({ apiId: this.apiId, endpoint: this.endpoint });
+    }
+}
+
+/**
+ * The API's one `$default` stage (so URLs carry no stage prefix): JSON access logs to a log group
+ * with retention, default throttling for every route and the registry's per-route overrides, and
+ * the custom domain when the stack has one.
+ */
+export class ApiStage extends pulumi.ComponentResource {
+    readonly stageName: pulumi.Output<string>;
+    /** The URL clients use: the custom domain when there is one, else the execute-api URL. */
+    readonly url?: pulumi.Output<string>;
+    /** Where to point a CNAME or alias when the domain's DNS is not in Route 53. */
+    readonly domainTarget?: pulumi.Output<string>;
+
+    constructor(name: string, args: ApiStageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("microservices:api:ApiStage", name, {}, opts);
+        const settings = { ...DEFAULTS, ...args };
+        const tags = args.tags ?? {};
+
         const accessLogs = new aws.cloudwatch.LogGroup(
             `${name}-access-logs`,
             {
@@ -96,7 +151,7 @@ export class Api extends pulumi.ComponentResource {
         const stage = new aws.apigatewayv2.Stage(
             `${name}-stage`,
             {
-                apiId: api.id,
+                apiId: args.apiId,
                 name: "$default",
                 autoDeploy: true,
                 accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
@@ -105,15 +160,51 @@ export class Api extends pulumi.ComponentResource {
                     throttlingBurstLimit: settings.throttlingBurstLimit,
                     detailedMetricsEnabled: true,
                 },
+                routeSettings: (args.routeThrottles ?? []).map((route) => ({
+                    routeKey: route.routeKey,
+                    throttlingRateLimit: route.rateLimit,
+                    throttlingBurstLimit: route.burstLimit,
+                    detailedMetricsEnabled: true,
+                })),
                 tags,
             },
-            { parent: this },
+            // Children do not inherit a component's dependsOn; the stage itself must wait for the routes.
+            { parent: this, dependsOn: opts?.dependsOn },
         );
-
-        this.apiId = api.id;
-        this.url = api.apiEndpoint;
-        this.executionArn = api.executionArn;
         this.stageName = stage.name;
-        this.registerOutputs({ apiId: this.apiId, url: this.url });
+
+        if (args.domain) {
+            const domain = new aws.apigatewayv2.DomainName(
+                `${name}-domain`,
+                {
+                    domainName: args.domain.name,
+                    domainNameConfiguration: { certificateArn: args.domain.certificateArn, endpointType: "REGIONAL", securityPolicy: "TLS_1_2" },
+                    tags,
+                },
+                { parent: this },
+            );
+            new aws.apigatewayv2.ApiMapping(`${name}-mapping`, { apiId: args.apiId, domainName: domain.id, stage: stage.id }, { parent: this });
+            if (args.domain.hostedZoneId) {
+                new aws.route53.Record(
+                    `${name}-alias`,
+                    {
+                        zoneId: args.domain.hostedZoneId,
+                        name: args.domain.name,
+                        type: "A",
+                        aliases: [
+                            {
+                                name: domain.domainNameConfiguration.targetDomainName,
+                                zoneId: domain.domainNameConfiguration.hostedZoneId,
+                                evaluateTargetHealth: false,
+                            },
+                        ],
+                    },
+                    { parent: this },
+                );
+            }
+            this.url = pulumi.output(`https://${args.domain.name}`);
+            this.domainTarget = domain.domainNameConfiguration.targetDomainName;
+        }
+        this.registerOutputs({ stageName: this.stageName, url: this.url });
     }
 }

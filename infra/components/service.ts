@@ -13,6 +13,8 @@ export interface ServiceArgs {
     apiId: pulumi.Input<string>;
     /** The API's execution ARN; invoke permissions are scoped to it. */
     apiExecutionArn: pulumi.Input<string>;
+    /** The API's JWT authorizer, for routes with `auth: "jwt"`. @default none (then no route may use jwt) */
+    jwtAuthorizerId?: pulumi.Input<string>;
     /** Settings every function of the stack shares (retention, log level, tags). */
     settings: FunctionSettings;
     /** The database and its network, for services that use it. */
@@ -105,7 +107,12 @@ export class Service extends pulumi.ComponentResource {
 
             new aws.apigatewayv2.Route(
                 `${name}-${route.id}`,
-                { apiId: args.apiId, routeKey: route.routeKey, target: pulumi.interpolate`integrations/${integration.id}` },
+                {
+                    apiId: args.apiId,
+                    routeKey: route.routeKey,
+                    target: pulumi.interpolate`integrations/${integration.id}`,
+                    ...routeAuthorization(route, args.jwtAuthorizerId),
+                },
                 { parent: this },
             );
 
@@ -126,6 +133,17 @@ export class Service extends pulumi.ComponentResource {
         this.roleArn = role.arn;
         this.registerOutputs({ functionNames: this.functionNames, roleArn: this.roleArn });
     }
+}
+
+/** The Route inputs that make API Gateway check a JWT (and its scopes) before the function runs. */
+function routeAuthorization(route: Pick<ResolvedRoute, "auth" | "scopes" | "routeKey">, jwtAuthorizerId: pulumi.Input<string> | undefined) {
+    if (route.auth !== "jwt") return { authorizationType: "NONE" };
+    if (!jwtAuthorizerId) throw new Error(`Route "${route.routeKey}" uses auth "jwt" but the API has no JWT authorizer.`);
+    return {
+        authorizationType: "JWT",
+        authorizerId: jwtAuthorizerId,
+        authorizationScopes: route.scopes.length > 0 ? route.scopes : undefined,
+    };
 }
 
 /** `GET /users/{id}` -> `GET/users/*`: the method and path part of the invoking ARN. */

@@ -88,7 +88,7 @@ describe("stack configuration", () => {
 
     it("rejects an unknown project key, listing the allowed ones", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logRetention")]: "7" }), [
-            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, monitoring`,
+            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring`,
         ]);
     });
 
@@ -202,5 +202,39 @@ describe("stack configuration", () => {
 
     it("rejects a malformed region", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), "aws:region": "useast1" }), ['aws:region: "useast1" is not allowed; use an AWS region such as us-east-1']);
+    });
+
+    it("reads the JWT issuer and audience of the real stacks", () => {
+        assert.deepEqual(parseStackConfig("dev", validConfig()).auth.jwt, { issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DevPool01", audience: ["dev-app-client-id"] });
+    });
+
+    it("rejects a JWT issuer that is not an https URL and a missing or empty audience", () => {
+        const withJwt = (jwt: object) => ({ ...validConfig(), [key("auth")]: { jwt } });
+        assert.deepEqual(problemsOf("dev", withJwt({ issuer: "http://issuer.example.com", audience: ["a"] })), [
+            `${key("auth.jwt.issuer")}: "http://issuer.example.com" is not allowed; use the issuer URL, https://... (e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf)`,
+        ]);
+        assert.deepEqual(problemsOf("dev", withJwt({ issuer: "https://issuer.example.com" })), [
+            `${key("auth.jwt.audience")}: is required (a list of audiences, the app client ids tokens are issued to)`,
+        ]);
+        assert.deepEqual(problemsOf("dev", withJwt({ issuer: "https://issuer.example.com", audience: [] })), [
+            `${key("auth.jwt.audience")}: must list at least one audience (the app client ids tokens are issued to)`,
+        ]);
+    });
+
+    it("reads a custom domain and rejects a malformed name, certificate or zone", () => {
+        const domain = { name: "api.example.com", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", hostedZoneId: "Z0123456789ABC" };
+        assert.deepEqual(parseStackConfig("dev", { ...validConfig(), [key("domain")]: domain }).domain, domain);
+        const problems = problemsOf("dev", { ...validConfig(), [key("domain")]: { name: "API.example", certificateArn: "arn:aws:iam::1:role/x", hostedZoneId: "zone" } });
+        assert.equal(problems.length, 3);
+        assert.match(problems[0], /domain\.name: "API\.example" is not allowed; use a lower-case DNS name/);
+        assert.match(problems[1], /domain\.certificateArn: "arn:aws:iam::1:role\/x" is not allowed; use an ACM certificate ARN/);
+        assert.match(problems[2], /domain\.hostedZoneId: "zone" is not allowed; use a Route 53 hosted zone id/);
+    });
+
+    it("rejects a certificate from another region than the stack's", () => {
+        const domain = { name: "api.example.com", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" };
+        assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("domain")]: domain }), [
+            `${key("domain.certificateArn")}: the certificate must be in the stack's region (us-east-1) for a regional API domain`,
+        ]);
     });
 });

@@ -180,7 +180,7 @@ describe("the program under mocks", function () {
                 const stackUrn = one(run(), "pulumi:pulumi:Stack").urn;
                 const roots = run().resources.filter((r) => r.parent === stackUrn);
                 const monitoring = stack === "prod" ? ["microservices:monitoring:Monitoring"] : [];
-                assert.deepEqual(roots.map((r) => r.type).sort(), ["microservices:api:Api", "microservices:database:Database", "microservices:migrations:Migrations", ...monitoring, "microservices:network:Network", "microservices:service:Service", "microservices:service:Service"]);
+                assert.deepEqual(roots.map((r) => r.type).sort(), ["microservices:api:Api", "microservices:api:ApiStage", "microservices:database:Database", "microservices:migrations:Migrations", ...monitoring, "microservices:network:Network", "microservices:service:Service", "microservices:service:Service"]);
             });
 
             it("exports the API URL, the database endpoint and every function name", () => {

@@ -19,6 +19,7 @@ const SAMPLES: { type: string; props: Record<string, unknown> }[] = [
     { type: Types.lambdaFunction, props: databaseFunctionProps() },
     { type: Types.logGroup, props: logGroupProps() },
     { type: Types.httpApiStage, props: stageProps() },
+    { type: Types.httpApiRoute, props: { apiId: "api", routeKey: "POST /orders", target: "integrations/i", authorizationType: "NONE" } },
     { type: Types.rdsCluster, props: clusterProps() },
     { type: Types.rdsClusterInstance, props: clusterInstanceProps() },
     { type: Types.iamRolePolicy, props: rolePolicyProps() },
