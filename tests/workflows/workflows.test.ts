@@ -140,6 +140,13 @@ function evaluate(expression: string, context: Json): boolean {
     return Boolean(value);
 }
 
+describe("installing the policy pack", () => {
+    it("comes with the root install (the workflows run only `npm ci`, and pulumi/actions installs nothing)", () => {
+        const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { scripts: Record<string, string> };
+        assert.match(manifest.scripts.postinstall, /^npm ci --prefix policy\b/);
+    });
+});
+
 describe("GitHub workflows", () => {
     it("exist: pull-request.yml, deploy.yml and the reusable pulumi.yml", () => {
         assert.deepEqual(files(), ["deploy.yml", "pull-request.yml", "pulumi.yml"]);
@@ -192,7 +199,6 @@ describe("GitHub workflows", () => {
             assert.equal(String(node?.with?.["node-version"]), "20");
             assert.equal(node?.with?.cache, "npm");
             assert.ok(runs(job).some((r) => /^npm ci\b(?!.*--prefix)/.test(r)), "npm ci");
-            assert.ok(runs(job).some((r) => /^npm ci --prefix policy\b/.test(r)), "npm ci --prefix policy");
             assert.ok(runs(job).some((r) => r.includes('npm run --silent plan -- --stack "$STACK"')), "offline plan");
         });
 
@@ -258,7 +264,7 @@ describe("GitHub workflows", () => {
             assert.equal(usesStep(test, "actions/setup-node")?.with?.cache, "npm");
             const commands = runs(test);
             const index = (pattern: RegExp) => commands.findIndex((c) => pattern.test(c));
-            const order = [/^npm ci\b(?!.*--prefix)/, /^npm ci --prefix policy\b/, /^npm test$/, /^npm run policy -- --stack dev$/, /^npm run policy -- --stack prod$/].map(index);
+            const order = [/^npm ci\b(?!.*--prefix)/, /^npm test$/, /^npm run policy -- --stack dev$/, /^npm run policy -- --stack prod$/].map(index);
             assert.ok(order.every((i) => i >= 0), `missing a step: ${order}`);
             assert.deepEqual([...order].sort((a, b) => a - b), order, "steps out of order");
             assert.ok(commands.some((c) => c.includes("npm run --silent plan -- --stack dev --compare prod")));
