@@ -123,7 +123,8 @@ export class Database extends pulumi.ComponentResource {
                 copyTagsToSnapshot: true,
                 deletionProtection: settings.deletionProtection,
                 skipFinalSnapshot: !settings.finalSnapshot,
-                finalSnapshotIdentifier: settings.finalSnapshot ? `${name}-final-snapshot` : undefined,
+                // Unique per account and region, so it names the project and stack.
+                finalSnapshotIdentifier: settings.finalSnapshot ? `${pulumi.getProject()}-${pulumi.getStack()}-${name}-final` : undefined,
                 enabledCloudwatchLogsExports: ["postgresql"],
                 applyImmediately: !settings.deletionProtection,
                 tags,

@@ -63,7 +63,7 @@ export class Migrations extends pulumi.ComponentResource {
             { description: "The database migration function", assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
             { parent: this },
         );
-        new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: logWritePolicy([logGroup.arn], args.database) }, { parent: this });
+        const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: logWritePolicy([logGroup.arn], args.database) }, { parent: this });
 
         const fn = new aws.lambda.CallbackFunction(
             `${name}-function`,
@@ -84,7 +84,8 @@ export class Migrations extends pulumi.ComponentResource {
                     },
                 }),
             },
-            { parent: this },
+            // The policy must be attached before Lambda creates the function's network interfaces.
+            { parent: this, dependsOn: [permissions] },
         );
 
         this.migrationSetHash = migrationSetHash(args.migrations);

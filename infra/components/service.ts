@@ -65,7 +65,7 @@ export class Service extends pulumi.ComponentResource {
             { description: `Functions of the ${name} service`, assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
             { parent: this },
         );
-        new aws.iam.RolePolicy(
+        const permissions = new aws.iam.RolePolicy(
             `${name}-permissions`,
             { role: role.id, policy: logWritePolicy(logGroups.map((group) => group.arn), usesDatabase ? database : undefined) },
             { parent: this },
@@ -88,7 +88,9 @@ export class Service extends pulumi.ComponentResource {
                         environment: { SERVICE_NAME: name, ROUTE_KEY: route.routeKey },
                     }),
                 },
-                { parent: this },
+                // Lambda checks the role's permissions when it creates a VPC function's network
+                // interfaces, so the policy must be attached before the function exists.
+                { parent: this, dependsOn: [permissions] },
             );
 
             const integration = new aws.apigatewayv2.Integration(

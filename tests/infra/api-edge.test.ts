@@ -7,9 +7,9 @@ import { defineService } from "../../functions/runtime/service";
 import { PROJECT } from "../../infra/config";
 import { RegistryError, resolveRegistry } from "../../infra/registry-validation";
 import { services } from "../../infra/registry";
+import { ofType } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 
-const ofType = (run: OfflineRun, type: string) => run.resources.filter((r) => r.type === type);
 const ok = async () => ({});
 
 describe("the API edge", function () {

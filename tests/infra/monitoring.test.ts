@@ -8,20 +8,13 @@ import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../in
 import { estimatedMaxConnections, MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { policies } from "../../policy/policies";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { ofType, one } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 import * as path from "node:path";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const key = (name: string) => `${PROJECT}:${name}`;
 
-function ofType(run: OfflineRun, type: string): OfflineResource[] {
-    return run.resources.filter((resource) => resource.type === type);
-}
-function one(run: OfflineRun, type: string): OfflineResource {
-    const found = ofType(run, type);
-    assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
-    return found[0];
-}
 function alarmNamed(run: OfflineRun, name: string): OfflineResource {
     const found = ofType(run, ALARM).find((alarm) => alarm.inputs.name === name);
     assert.ok(found, `no alarm named ${name}; have ${ofType(run, ALARM).map((a) => a.inputs.name).join(", ")}`);

@@ -9,18 +9,11 @@ import * as path from "node:path";
 import { defineService, type AnyService } from "../../functions/runtime/service";
 import { PROJECT } from "../../infra/config";
 import { services } from "../../infra/registry";
+import { ofType, one } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 
 const ROUTE_KEYS = ["POST /auth", "POST /users", "GET /users/{id}", "GET /users", "PATCH /users/{id}", "DELETE /users/{id}"];
 
-function ofType(run: OfflineRun, type: string): OfflineResource[] {
-    return run.resources.filter((resource) => resource.type === type);
-}
-function one(run: OfflineRun, type: string): OfflineResource {
-    const found = ofType(run, type);
-    assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
-    return found[0];
-}
 /** Route functions: every function but the migration runner. */
 function routeFunctions(run: OfflineRun): OfflineResource[] {
     return ofType(run, "aws:lambda/function:Function").filter((fn) => fn.inputs.environment?.variables?.ROUTE_KEY);
@@ -72,6 +65,13 @@ describe("the program under mocks", function () {
                     used.add(group.inputs.name);
                 }
                 for (const group of groups.values()) assert.equal(group.inputs.retentionInDays, retention, group.name);
+            });
+
+            it("attaches each function's permissions before the function is created", () => {
+                const policies = new Set(ofType(run(), "aws:iam/rolePolicy:RolePolicy").map((policy) => policy.urn));
+                for (const fn of ofType(run(), "aws:lambda/function:Function")) {
+                    assert.ok(fn.dependencies.some((urn) => policies.has(urn)), `${fn.name} may be created before its role policy`);
+                }
             });
 
             it("traces every function with X-Ray", () => {
@@ -206,7 +206,7 @@ describe("the program under mocks", function () {
         assert.equal(cluster.inputs.deletionProtection, true);
         assert.ok(cluster.inputs.backupRetentionPeriod >= 7);
         assert.equal(cluster.inputs.skipFinalSnapshot, false);
-        assert.match(cluster.inputs.finalSnapshotIdentifier, /final-snapshot/);
+        assert.equal(cluster.inputs.finalSnapshotIdentifier, "serverless-microservices-prod-database-final");
         assert.equal(cluster.protect, true);
     });
 

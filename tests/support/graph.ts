@@ -1,0 +1,14 @@
+/** Lookups in an offline run's resource list, for graph assertions. */
+import * as assert from "node:assert/strict";
+import type { OfflineResource, OfflineRun } from "../../tools/offline";
+
+export function ofType(run: OfflineRun, type: string): OfflineResource[] {
+    return run.resources.filter((resource) => resource.type === type);
+}
+
+/** The one resource of `type`; fails the test if there are none or several. */
+export function one(run: OfflineRun, type: string): OfflineResource {
+    const found = ofType(run, type);
+    assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
+    return found[0];
+}
