@@ -84,7 +84,7 @@ export default defineService({
         },
 
         "GET /users": {
-            description: "List users, oldest first, a page at a time",
+            description: "List users by creation time, a page at a time",
             handler: async (request, { db }) => {
                 const { limit, cursor: after } = parseParams(
                     request.query,
