@@ -13,9 +13,15 @@
  *   --url URL          test a runtime that is already running (loopback only) instead of starting
  *                      one; the row check then needs --database-url or DATABASE_URL
  *   --database-url URL the PostgreSQL behind --url
+ *   --token JWT        the token for the creates (POST /users needs one); default: one minted by
+ *                      the local issuer (with --url, the key in LOCAL_JWT_DIR or .data/jwt, as
+ *                      `npm start` uses)
  *
  * Without --url it starts `local/start.ts --quiet` as a separate process (as `npm start` runs) on
- * a free port, over a fresh embedded PostgreSQL in a temporary directory, and stops both after.
+ * a free port, over a fresh embedded PostgreSQL in a temporary directory, with its own local token
+ * issuer there and LOCAL_THROTTLING=off (POST /users allows 20 creates/s locally as in the cloud;
+ * this measures the runtime, not the throttle), and stops both after. With --url, start that
+ * runtime with LOCAL_THROTTLING=off too, or the creates beyond the throttle count as errors.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -24,6 +30,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
+import { jwtDirFromEnv, mintLocalToken } from "../local/issuer";
 import { freePort } from "../local/postgres";
 
 interface Options {
@@ -33,6 +40,7 @@ interface Options {
     maxSeconds: number;
     url?: string;
     databaseUrl?: string;
+    token?: string;
 }
 
 const REPOSITORY_ROOT = path.resolve(__dirname, "..");
@@ -45,7 +53,7 @@ function parseOptions(argv: string[]): Options {
         const [name, inline] = flag.slice(2).split("=", 2);
         values.set(name, inline ?? argv[++index] ?? "");
     }
-    const known = ["clients", "requests", "write-ratio", "max-seconds", "url", "database-url"];
+    const known = ["clients", "requests", "write-ratio", "max-seconds", "url", "database-url", "token"];
     for (const name of values.keys()) if (!known.includes(name)) throw new Error(`Unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(", ")}.`);
     const integer = (name: string, fallback: number, max: number) => {
         const raw = values.get(name);
@@ -66,17 +74,31 @@ function parseOptions(argv: string[]): Options {
         maxSeconds: integer("max-seconds", 600, 3600),
         url,
         databaseUrl: values.get("database-url") ?? (url ? process.env.DATABASE_URL : undefined),
+        token: values.get("token"),
     };
 }
 
 /** Starts the runtime as `npm start` would, quietly, and reads its URLs from what it prints. */
-async function startServer(): Promise<{ url: string; databaseUrl: string; child: ChildProcess; cleanup(): Promise<void> }> {
+async function startServer(): Promise<{ url: string; databaseUrl: string; jwtDir: string; child: ChildProcess; cleanup(): Promise<void> }> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "load-"));
     fs.chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user when we are root
     const port = await freePort();
+    const jwtDir = path.join(dataDir, "jwt");
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts", "--quiet"], {
         cwd: REPOSITORY_ROOT,
-        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: path.join(dataDir, "postgres"), LOG_LEVEL: "ERROR", DATABASE_URL: "" },
+        env: {
+            ...process.env,
+            PORT: String(port),
+            LOCAL_DATA_DIR: path.join(dataDir, "postgres"),
+            LOG_LEVEL: "ERROR",
+            DATABASE_URL: "",
+            // Its own issuer (the token below is minted with the same key) and no throttling.
+            LOCAL_JWT_DIR: jwtDir,
+            JWT_ISSUER: "",
+            JWT_AUDIENCE: "",
+            JWT_JWKS_URL: "",
+            LOCAL_THROTTLING: "off",
+        },
         stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -100,7 +122,7 @@ async function startServer(): Promise<{ url: string; databaseUrl: string; child:
         fs.rmSync(dataDir, { recursive: true, force: true });
     };
     try {
-        return { ...(await ready), child, cleanup };
+        return { ...(await ready), jwtDir, child, cleanup };
     } catch (error) {
         await cleanup();
         throw error;
@@ -112,9 +134,10 @@ interface Reply {
     body: string;
 }
 
-function send(agent: http.Agent, base: URL, method: string, path: string, body?: string): Promise<Reply> {
+function send(agent: http.Agent, base: URL, method: string, path: string, body?: string, authorization?: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
         const headers: http.OutgoingHttpHeaders = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+        if (authorization) headers.authorization = authorization;
         const req = http.request({ agent, host: base.hostname, port: base.port, method, path, headers }, (res) => {
             let text = "";
             res.setEncoding("utf8");
@@ -135,7 +158,7 @@ interface ClientResult {
 }
 
 /** One client: its own keep-alive connection, requests one after another. */
-async function runClient(client: number, options: Options, base: URL, runId: string, deadline: number): Promise<ClientResult> {
+async function runClient(client: number, options: Options, base: URL, runId: string, deadline: number, authorization: string): Promise<ClientResult> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const result: ClientResult = { latenciesMs: [], creates: 0, reads: 0, errors: [] };
     const created: string[] = [];
@@ -149,7 +172,7 @@ async function runClient(client: number, options: Options, base: URL, runId: str
             const started = process.hrtime.bigint();
             try {
                 if (create) {
-                    const reply = await send(agent, base, "POST", "/users", JSON.stringify({ email: `load-${runId}-${client}-${n}@example.com`, name: `Load ${client}.${n}` }));
+                    const reply = await send(agent, base, "POST", "/users", JSON.stringify({ email: `load-${runId}-${client}-${n}@example.com`, name: `Load ${client}.${n}` }), authorization);
                     if (reply.status === 201) {
                         created.push((JSON.parse(reply.body) as { id: string }).id);
                         result.creates++;
@@ -201,11 +224,15 @@ async function main(): Promise<number> {
                 `~${Math.round(options.writeRatio * 100)}% creates, against ${url}${server ? " (started for this run)" : ""}`,
         );
         const rowsBefore = databaseUrl ? await countUsers(databaseUrl) : undefined;
+        // Creates need a token: one for the whole run, valid longer than --max-seconds.
+        const token =
+            options.token ?? (await mintLocalToken({ sub: "load-test", expiresIn: `${options.maxSeconds + 600}s`, dir: server?.jwtDir ?? jwtDirFromEnv(process.env) }));
+        const authorization = `Bearer ${token}`;
 
         const runId = randomBytes(4).toString("hex");
         const started = Date.now();
         const deadline = started + options.maxSeconds * 1000;
-        const results = await Promise.all(Array.from({ length: options.clients }, (_, client) => runClient(client, options, new URL(url), runId, deadline)));
+        const results = await Promise.all(Array.from({ length: options.clients }, (_, client) => runClient(client, options, new URL(url), runId, deadline, authorization)));
         const elapsedS = (Date.now() - started) / 1000;
 
         const latencies = Float64Array.from(results.flatMap((result) => result.latenciesMs)).sort();

@@ -1,9 +1,28 @@
 /** The table the start script prints: what is served where, with the settings each function gets. */
+import type { RouteThrottle } from "../functions/runtime/service";
 import type { ResolvedRoute } from "../infra/registry-validation";
 import { DEFAULT_LOCAL_CONCURRENCY } from "./server";
 
-export function formatRouteTable(routes: readonly ResolvedRoute[], baseUrl: string): string {
-    const header = ["METHOD", "PATH", "SERVICE", "MEMORY", "TIMEOUT", "CONCURRENCY", "DATABASE", "DESCRIPTION"];
+export interface RouteTableOptions {
+    /** The stack's default route throttling; routes without their own `throttle` get it. */
+    throttleDefaults?: RouteThrottle;
+    /** False when local throttling is off: the column says so. @default true */
+    throttling?: boolean;
+}
+
+function describeAuth(route: ResolvedRoute): string {
+    if (route.auth !== "jwt") return "public";
+    return route.scopes.length > 0 ? `jwt (${route.scopes.join(" | ")})` : "jwt";
+}
+
+function describeThrottle(route: ResolvedRoute, options: RouteTableOptions): string {
+    if (options.throttling === false) return "off";
+    const limits = route.throttle ?? options.throttleDefaults;
+    return limits ? `${limits.rateLimit}/s, burst ${limits.burstLimit}` : "-";
+}
+
+export function formatRouteTable(routes: readonly ResolvedRoute[], baseUrl: string, options: RouteTableOptions = {}): string {
+    const header = ["METHOD", "PATH", "SERVICE", "MEMORY", "TIMEOUT", "CONCURRENCY", "DATABASE", "AUTH", "THROTTLE", "DESCRIPTION"];
     const rows = routes.map((route) => [
         route.method,
         route.path,
@@ -13,6 +32,8 @@ export function formatRouteTable(routes: readonly ResolvedRoute[], baseUrl: stri
         // Containers the local server runs at most for this function (each with one connection).
         String(route.reservedConcurrency ?? DEFAULT_LOCAL_CONCURRENCY),
         route.database ? "yes" : "no",
+        describeAuth(route),
+        describeThrottle(route, options),
         route.description,
     ]);
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));

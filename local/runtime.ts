@@ -8,8 +8,10 @@ import { createDatabase } from "../functions/runtime/database";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import type { LogLevel } from "../functions/runtime/logger";
 import { applyMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
-import type { AnyService } from "../functions/runtime/service";
+import type { AnyService, RouteThrottle } from "../functions/runtime/service";
 import type { StackConfig } from "../infra/config";
+import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
+import { DEFAULT_JWT_DIR } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
 import { loadRegistry, resolveLocalRegistry, type LocalRegistry } from "./registry";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
@@ -39,6 +41,13 @@ export interface LocalRuntimeOptions {
     onRequest?: (entry: AccessLogEntry) => void;
     /** Sees every event as the wrapper receives it. */
     onEvent?: (event: HttpApiEvent) => void;
+    /**
+     * Whose tokens open the routes with `auth: "jwt"`. @default the local issuer, its key in
+     * `.data/jwt` (see `authSettingsFromEnv` for the start script's environment variables)
+     */
+    auth?: LocalAuthSettings;
+    /** Throttle routes with a token bucket (their `throttle`, else the stack's `api` limits). @default true */
+    throttling?: boolean;
 }
 
 export interface LocalRuntime {
@@ -48,6 +57,10 @@ export interface LocalRuntime {
     /** Whether the runtime started its own PostgreSQL (false with `databaseUrl`). */
     embeddedDatabase: boolean;
     stackConfig: StackConfig;
+    /** The JWT authorizer protecting the routes with `auth: "jwt"`. */
+    authorizer: JwtAuthorizer;
+    /** Whether routes are throttled. */
+    throttling: boolean;
     registry: LocalRegistry;
     migrations: MigrationResult;
     server: LocalServer;
@@ -55,6 +68,12 @@ export interface LocalRuntime {
     reload(services?: readonly AnyService[]): Promise<{ registry: LocalRegistry; migrations?: MigrationResult }>;
     /** Stops the HTTP server, then PostgreSQL when it is ours. Safe to call twice. */
     stop(): Promise<void>;
+}
+
+/** The stage's default route throttling from the stack file, if it sets both limits. */
+export function stackThrottle(config: StackConfig): RouteThrottle | undefined {
+    const { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit } = config.api;
+    return Number.isFinite(rateLimit) && Number.isFinite(burstLimit) ? { rateLimit, burstLimit } : undefined;
 }
 
 /** Applies migrations over a short-lived connection of its own, as the cloud's migration function does. */
@@ -72,6 +91,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const defaults = stackConfig.functionDefaults;
     // The registry is checked before anything starts: a mistake costs no database start-up.
     let registry = resolveLocalRegistry(options.services ?? loadRegistry(), defaults);
+    // Also before the database: a bad key file or issuer setting costs no start-up either.
+    const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
+    const throttling = options.throttling ?? true;
 
     let postgres: LocalPostgres | undefined;
     const databaseUrl =
@@ -89,6 +111,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             writeLog: options.writeLog,
             onRequest: options.onRequest,
             onEvent: options.onEvent,
+            authorizer,
+            throttling: throttling && { defaults: stackThrottle(stackConfig) },
         });
         const url = await server.listen(options.port ?? 3000, options.host ?? "127.0.0.1");
 
@@ -99,6 +123,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             databaseUrl,
             embeddedDatabase: postgres !== undefined,
             stackConfig,
+            authorizer,
+            throttling,
             get registry() {
                 return registry;
             },

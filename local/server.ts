@@ -3,7 +3,10 @@
  * functions. It matches the route, builds the payload 2.0 event, calls the very wrapper the Lambda
  * closure calls (`createRouteHandler`), and turns its answer into the HTTP response, with API
  * Gateway's own answers for no route (404), an oversized body (413), a function that fails (500)
- * and one that runs past its timeout (503).
+ * and one that runs past its timeout (503). In front of the function, in this order: CORS
+ * preflights are answered first (as API Gateway does, so they need no token), then the route's
+ * throttle (429), then its JWT authorizer (401/403), whose verified claims reach the function in
+ * `requestContext.authorizer.jwt`.
  */
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
@@ -12,12 +15,16 @@ import { createDatabase, type Database } from "../functions/runtime/database";
 import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } from "../functions/runtime/handler";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
+import type { RouteThrottle } from "../functions/runtime/service";
 import type { CorsConfig } from "../infra/config";
 import type { ResolvedRoute } from "../infra/registry-validation";
+import type { JwtAuthorizer } from "./authorizer";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";
+import { LOCAL_JWKS_PATH } from "./issuer";
 import { fromFunctionResult, GATEWAY_ERRORS, writeResponse, type GatewayResponse } from "./response";
 import { createRouter, type Router } from "./router";
+import { createTokenBucket, routeLimits, type TokenBucket } from "./throttle";
 
 /** Lambda's synchronous invocation payload limit: a larger request never reaches a function. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -38,6 +45,16 @@ export interface LocalServerOptions {
     onRequest?: (entry: AccessLogEntry) => void;
     /** @default 6 MB, Lambda's limit */
     maxBodyBytes?: number;
+    /**
+     * Checks the tokens of routes with `auth: "jwt"`. Required when a route has it. When it is the
+     * local issuer's, its public keys are served at `/.well-known/jwks.json`.
+     */
+    authorizer?: JwtAuthorizer;
+    /**
+     * Route throttling: each route's `throttle`, else `defaults` (the stack's). `false` turns it
+     * off (load tests). @default routes with their own `throttle` are throttled
+     */
+    throttling?: false | { defaults?: RouteThrottle };
 }
 
 export interface AccessLogEntry {
@@ -78,6 +95,8 @@ interface Container {
 interface LocalRoute {
     routeKey: string;
     route: ResolvedRoute;
+    /** The route's throttle; absent when it has no limits or throttling is off. */
+    bucket?: TokenBucket;
     acquire(): Promise<Container>;
     release(container: Container): void;
 }
@@ -86,6 +105,10 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
     if (route.database && !options.databaseUrl) {
         throw new Error(`Route "${route.routeKey}" of service "${route.service}" uses the database, but no database URL was given.`);
     }
+    if (route.auth === "jwt" && !options.authorizer) {
+        throw new Error(`Route "${route.routeKey}" of service "${route.service}" needs a JWT authorizer, but none was given.`);
+    }
+    const limits = options.throttling === false ? undefined : routeLimits(route.throttle, options.throttling?.defaults);
     const logger: Logger = createLogger({
         level: options.logLevel,
         write: options.writeLog,
@@ -110,6 +133,7 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
     return {
         routeKey: route.routeKey,
         route,
+        bucket: limits ? createTokenBucket(limits) : undefined,
         acquire() {
             const container = idle.pop();
             if (container) return Promise.resolve(container);
@@ -270,30 +294,52 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
         }
 
         const [path] = url.split("?", 1);
+        // The local issuer's key set, so other local tools can verify its tokens too.
+        if (options.authorizer?.publicJwks && path === LOCAL_JWKS_PATH && (method === "GET" || method === "HEAD")) {
+            send({ statusCode: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(options.authorizer.publicJwks)) });
+            return;
+        }
         const match = deployment.router.match(method, path);
         if (!match) {
             send(GATEWAY_ERRORS.notFound());
             return;
         }
         routeKey = match.route.routeKey;
-        const event = createEvent({
-            request: {
-                method,
-                url,
-                rawHeaders: req.rawHeaders,
-                body: body.body,
-                sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-                protocol: `HTTP/${req.httpVersion}`,
-                port,
-            },
-            routeKey,
-            pathParameters: match.pathParameters,
-            requestId,
-            receivedAt,
-        });
-        options.onEvent?.(event);
+        const route = match.route.route;
+        if (match.route.bucket && !match.route.bucket.take()) {
+            send(GATEWAY_ERRORS.tooManyRequests());
+            return;
+        }
+        // From here the request belongs to this deployment: a reload waits for it (the authorizer may await a JWKS fetch).
         deployment.inFlight++;
         try {
+            let authorizer: NonNullable<HttpApiEvent["requestContext"]["authorizer"]> | undefined;
+            if (route.auth === "jwt") {
+                const decision = await options.authorizer!.authorize(req.headers.authorization, route.scopes);
+                if (!decision.ok) {
+                    send(decision.response);
+                    return;
+                }
+                // API Gateway sends "scopes": null to a route that requires none.
+                authorizer = { jwt: { claims: decision.claims, scopes: (route.scopes.length > 0 ? decision.scopes : null) as string[] } };
+            }
+            const event = createEvent({
+                request: {
+                    method,
+                    url,
+                    rawHeaders: req.rawHeaders,
+                    body: body.body,
+                    sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+                    protocol: `HTTP/${req.httpVersion}`,
+                    port,
+                },
+                routeKey,
+                pathParameters: match.pathParameters,
+                requestId,
+                receivedAt,
+            });
+            if (authorizer) event.requestContext.authorizer = authorizer;
+            options.onEvent?.(event);
             send(await invoke(match.route, event));
         } finally {
             deployment.inFlight--;

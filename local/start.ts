@@ -5,14 +5,19 @@
  *
  * Environment: `PORT` (default 3000), `DATABASE_URL` (use that PostgreSQL; none is started),
  * `LOCAL_DATA_DIR` (where the embedded PostgreSQL keeps its files; default `.data/postgres`),
- * `LOG_LEVEL` (the handlers' log level; default the dev stack's).
+ * `LOG_LEVEL` (the handlers' log level; default the dev stack's), `LOCAL_JWT_DIR` (the local
+ * token issuer's key; default `.data/jwt`), `JWT_ISSUER` + `JWT_AUDIENCE` (+ `JWT_JWKS_URL`) to
+ * trust a real issuer instead, `LOCAL_THROTTLING=off` to turn route throttling off.
  */
 import * as path from "node:path";
 import type { LogLevel } from "../functions/runtime/logger";
 import { LOG_LEVELS } from "../infra/config";
+import { authSettingsFromEnv } from "./authorizer";
+import { LOCAL_JWKS_PATH } from "./issuer";
 import { formatRouteTable } from "./route-table";
 import type { AccessLogEntry } from "./server";
-import { DEFAULT_DATA_DIR, startLocalRuntime, type LocalRuntime } from "./runtime";
+import { DEFAULT_DATA_DIR, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
+import { throttlingFromEnv } from "./throttle";
 import { watchFunctions } from "./watch";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -52,6 +57,8 @@ async function main(): Promise<void> {
     const port = parsePort(process.env.PORT);
     const databaseUrl = process.env.DATABASE_URL || undefined;
     const logLevel = parseLogLevel(process.env.LOG_LEVEL);
+    const auth = authSettingsFromEnv(process.env);
+    const throttling = throttlingFromEnv(process.env);
 
     const dataDir = process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : DEFAULT_DATA_DIR;
     console.log(databaseUrl ? "Using the PostgreSQL in DATABASE_URL." : `Starting PostgreSQL 17 (data in ${path.relative(process.cwd(), dataDir) || dataDir})...`);
@@ -60,6 +67,8 @@ async function main(): Promise<void> {
         databaseUrl,
         dataDir,
         logLevel,
+        auth,
+        throttling,
         // --quiet drops the line per request (the load test sends a hundred thousand).
         onRequest: quiet ? undefined : (entry) => console.log(formatAccessLine(entry)),
     });
@@ -68,10 +77,16 @@ async function main(): Promise<void> {
     console.log(`Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(", ")})` : ""}, ${alreadyApplied} already applied.`);
     if (runtime.embeddedDatabase) console.log(`PostgreSQL: ${runtime.databaseUrl}`);
     console.log("");
-    console.log(formatRouteTable(runtime.registry.routes, runtime.url));
+    console.log(formatRouteTable(runtime.registry.routes, runtime.url, { throttleDefaults: stackThrottle(runtime.stackConfig), throttling }));
     console.log("");
     const cors = runtime.stackConfig.api.cors;
     if (cors) console.log(`CORS (from Pulumi.dev.yaml): origins ${cors.allowOrigins.join(", ")}`);
+    if (auth.kind === "local") {
+        console.log(`JWT: local issuer (key ${path.relative(process.cwd(), auth.dir) || auth.dir}, keys at ${runtime.url}${LOCAL_JWKS_PATH}); mint a token: npm run token -- --sub <id> [--scope <scope>]`);
+    } else {
+        console.log(`JWT: issuer ${auth.issuer}, audience ${auth.audience.join(", ")}, keys from ${auth.jwksUrl}`);
+    }
+    if (!throttling) console.log("Throttling: off (LOCAL_THROTTLING=off).");
 
     const stopWatching = watch
         ? watchFunctions(runtime, {

@@ -97,7 +97,8 @@ export interface PlannedRoute {
     runtime?: string;
     /** `NONE`, `JWT`, `AWS_IAM` or `CUSTOM`. */
     authorizationType: string;
-    authorizer?: string;
+    /** Scopes a token must carry one of (JWT routes). */
+    scopes?: string[];
     reservedConcurrency?: number;
     inVpc: boolean;
     logRetentionDays?: number;
@@ -280,7 +281,7 @@ export function summarize(stack: string, resources: readonly OfflineResource[], 
             architecture: f ? (f.architectures ?? ["x86_64"]).join(",") : undefined,
             runtime: f?.runtime,
             authorizationType: route.inputs.authorizationType ?? "NONE",
-            ...(route.inputs.authorizerId ? { authorizer: String(route.inputs.authorizerId) } : {}),
+            ...(Array.isArray(route.inputs.authorizationScopes) ? { scopes: route.inputs.authorizationScopes.map(String) } : {}),
             ...(f && f.reservedConcurrentExecutions !== undefined && f.reservedConcurrentExecutions >= 0 ? { reservedConcurrency: Number(f.reservedConcurrentExecutions) } : {}),
             inVpc: Boolean(f?.vpcConfig?.subnetIds?.length),
             logRetentionDays: retentionOf(f?.loggingConfig?.logGroup),
@@ -457,7 +458,7 @@ export function formatPlan(plan: StackPlan): string {
                       r.service ?? "-",
                       r.memoryMb !== undefined ? `${r.memoryMb} MB` : "-",
                       r.timeoutSeconds !== undefined ? `${r.timeoutSeconds} s` : "-",
-                      r.authorizationType + (r.authorizer ? ` (${r.authorizer})` : ""),
+                      r.authorizationType + (r.scopes?.length ? ` (${r.scopes.join(" or ")})` : ""),
                       yesNo(r.inVpc),
                       r.reservedConcurrency !== undefined ? String(r.reservedConcurrency) : "-",
                       r.logRetentionDays !== undefined ? `${r.logRetentionDays} d` : "-",

@@ -76,6 +76,8 @@ const AUTH_BAD_BODIES: Array<[string, TestRequest["body"], Record<string, string
 
 function assertRejected(response: TestResponse, label: string): void {
     assert.ok(response.status >= 400 && response.status < 500, `${label}: expected a 4xx, got ${response.status} ${response.text.slice(0, 200)}`);
+    // The request carried a good token and is not throttled: the route itself must have refused it.
+    assert.ok(![401, 403, 429].includes(response.status), `${label}: refused by the gateway (${response.status}), not by the route`);
     assert.match(String(response.headers["content-type"]), /^application\/json/, `${label}: content-type`);
     assert.equal(typeof response.json, "object", `${label}: a JSON body, got ${response.text.slice(0, 200)}`);
 }
@@ -83,11 +85,16 @@ function assertRejected(response: TestResponse, label: string): void {
 describe("e2e: bad input never gets a 5xx and never changes the database", () => {
     let t: TestRuntime;
     let existing: { id: string; email: string; name: string };
+    /** A token with every scope, so that the protected routes reach their validation. */
+    let auth: Record<string, string>;
+    /** `request` with the token; a case's own headers come on top. */
+    const send = (options: TestRequest) => request(t.url, { ...options, headers: { ...auth, ...options.headers } });
 
     before(async () => {
         t = await startTestRuntime();
-        existing = (await request(t.url, { method: "POST", path: "/users", body: { email: "taken@example.com", name: "Taken" } })).json;
-        await request(t.url, { method: "POST", path: "/users", body: { email: "second@example.com", name: "Second" } });
+        auth = await t.authHeader({ scopes: ["users:delete"] });
+        existing = (await send({ method: "POST", path: "/users", body: { email: "taken@example.com", name: "Taken" } })).json;
+        await send({ method: "POST", path: "/users", body: { email: "second@example.com", name: "Second" } });
     });
     after(async () => {
         await t?.stop();
@@ -157,7 +164,7 @@ describe("e2e: bad input never gets a 5xx and never changes the database", () =>
         assert.equal(before.length, 2);
         const failures: string[] = [];
         for (const [label, options] of cases) {
-            const response = await request(t.url, { ...options, path: options.path.replace("{existing}", existing.id) });
+            const response = await send({ ...options, path: options.path.replace("{existing}", existing.id) });
             try {
                 assertRejected(response, label);
             } catch (error) {
@@ -171,7 +178,7 @@ describe("e2e: bad input never gets a 5xx and never changes the database", () =>
 
     it("answers the POST /auth bad inputs with exactly 400 {\"message\":\"Invalid request\"} (or 413 over 6 MB)", async () => {
         for (const [label, body, headers] of AUTH_BAD_BODIES) {
-            const response = await request(t.url, { method: "POST", path: "/auth", body, headers });
+            const response = await send({ method: "POST", path: "/auth", body, headers });
             if (label === "a body over 6 MB") {
                 assert.equal(response.status, 413);
                 continue;
@@ -189,9 +196,9 @@ describe("e2e: bad input never gets a 5xx and never changes the database", () =>
         const before = await snapshotUsers(t.sql);
         for (const field of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
             const body = `{"${field}":{"admin":true},"email":"proto-${field.toLowerCase()}@example.com","name":"Proto"}`;
-            const created = await request(t.url, { method: "POST", path: "/users", body, headers: JSON_TYPE });
+            const created = await send({ method: "POST", path: "/users", body, headers: JSON_TYPE });
             assert.equal(created.status, 400, `POST ${field}: ${created.text}`);
-            const patched = await request(t.url, { method: "PATCH", path: `/users/${existing.id}`, body: `{"${field}":1,"name":"Proto"}`, headers: JSON_TYPE });
+            const patched = await send({ method: "PATCH", path: `/users/${existing.id}`, body: `{"${field}":1,"name":"Proto"}`, headers: JSON_TYPE });
             assert.equal(patched.status, 400, `PATCH ${field}: ${patched.text}`);
         }
         assert.deepEqual(await snapshotUsers(t.sql), before);
@@ -213,20 +220,20 @@ describe("e2e: bad input never gets a 5xx and never changes the database", () =>
         names.forEach((name, index) => {
             it(`round-trips the name ${JSON.stringify(name.length > 24 ? `${name.slice(0, 12)}…` : name)} through POST, GET, PATCH and the table`, async () => {
                 const email = `unusual${index}@example.com`;
-                const created = await request(t.url, { method: "POST", path: "/users", body: { email, name } });
+                const created = await send({ method: "POST", path: "/users", body: { email, name } });
                 assert.equal(created.status, 201, created.text);
                 assert.equal(created.json.name, name);
-                assert.deepEqual((await request(t.url, { path: `/users/${created.json.id}` })).json, created.json);
+                assert.deepEqual((await send({ path: `/users/${created.json.id}` })).json, created.json);
                 const stored = await t.sql.query("SELECT email, name FROM users WHERE id = $1", [created.json.id]);
                 assert.deepEqual(stored.rows, [{ email, name }]);
-                const renamed = await request(t.url, { method: "PATCH", path: `/users/${created.json.id}`, body: { name: `${name.slice(0, 50)}!` } });
+                const renamed = await send({ method: "PATCH", path: `/users/${created.json.id}`, body: { name: `${name.slice(0, 50)}!` } });
                 assert.equal(renamed.status, 200, renamed.text);
                 assert.equal(renamed.json.name, `${name.slice(0, 50)}!`);
             });
         });
 
         it("accepts an internationalized email and stores it lower-cased", async () => {
-            const created = await request(t.url, { method: "POST", path: "/users", body: { email: "Üser@Exämple.com", name: "Ü" } });
+            const created = await send({ method: "POST", path: "/users", body: { email: "Üser@Exämple.com", name: "Ü" } });
             assert.equal(created.status, 201, created.text);
             assert.equal(created.json.email, "üser@exämple.com");
         });

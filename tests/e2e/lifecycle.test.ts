@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defineService } from "../../functions/runtime/service";
+import { mintLocalToken } from "../../local/issuer";
 import { freePort } from "../../local/postgres";
 import { startLocalRuntime } from "../../local/runtime";
 import { REPOSITORY_ROOT } from "../../local/stack-config";
@@ -21,12 +22,15 @@ function temporaryDirectory(): string {
     return directory;
 }
 
+const jwtDirOf = (dataDir: string) => path.join(path.dirname(dataDir), "jwt");
+
 /** Runs `local/start.ts` as `npm start` does, in a process group of its own (as a terminal would). */
 function startScript(port: number, dataDir: string): { child: ChildProcess; output: () => string; ready: Promise<number> } {
     const started = Date.now();
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts"], {
         cwd: REPOSITORY_ROOT,
-        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOG_LEVEL: "WARN", DATABASE_URL: "" },
+        // The local issuer's key beside the database, so the test can mint tokens the server accepts.
+        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOCAL_JWT_DIR: jwtDirOf(dataDir), LOG_LEVEL: "WARN", DATABASE_URL: "" },
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
     });
@@ -77,6 +81,11 @@ describe("e2e: local runtime life cycle", () => {
                     assert.ok(startupMs < 30_000, `ready after ${startupMs} ms`);
                     assert.match(run.output(), new RegExp(`Serving 6 route\\(s\\) on http://127\\.0\\.0\\.1:${port}`));
                     assert.match(run.output(), /GET\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes/);
+                    // Authorization and throttling per route: the registry's, else the dev stack's limits.
+                    assert.match(run.output(), /GET\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes\s+public\s+50\/s, burst 100/);
+                    assert.match(run.output(), /POST\s+\/users\s+users\s+512 MB\s+10 s\s+10\s+yes\s+jwt\s+20\/s, burst 40/);
+                    assert.match(run.output(), /DELETE\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes\s+jwt \(users:delete\)\s+50\/s, burst 100/);
+                    assert.match(run.output(), /JWT: local issuer .*npm run token -- --sub <id>/);
                     const response = await request(`http://127.0.0.1:${port}`, { method: "POST", path: "/auth", body: { request: { type: "Create" } } });
                     assert.equal(response.status, 200);
                     const pid = postmasterPid(dataDir);
@@ -105,7 +114,8 @@ describe("e2e: local runtime life cycle", () => {
                         const base = `http://127.0.0.1:${port}`;
                         if (round === 1) {
                             assert.match(run.output(), /Migrations: 1 applied/);
-                            id = (await request(base, { method: "POST", path: "/users", body: { email: "kept@example.com", name: "Kept" } })).json.id;
+                            const authorization = `Bearer ${await mintLocalToken({ sub: "kept", dir: jwtDirOf(ownDir) })}`;
+                            id = (await request(base, { method: "POST", path: "/users", body: { email: "kept@example.com", name: "Kept" }, headers: { authorization } })).json.id;
                         } else {
                             assert.match(run.output(), /Migrations: 0 applied, 1 already applied/);
                             const response = await request(base, { path: `/users/${id}` });

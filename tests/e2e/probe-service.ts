@@ -69,3 +69,35 @@ export const probeService = defineService({
         },
     },
 });
+
+/**
+ * Test routes for the API edge: protected routes that show what the authorizer handed the
+ * function, and a route with a small throttle. Never in the real registry.
+ */
+export const edgeProbeService = defineService({
+    name: "edge-probe",
+    description: "Test routes for JWT authorization and throttling",
+    database: false,
+    routes: {
+        "GET /probe/whoami": {
+            description: "Any valid token; answers with the claims it received",
+            auth: "jwt",
+            handler: async (request) => ({ claims: request.claims ?? null }),
+        },
+        "GET /probe/admin": {
+            description: "A token with probe:admin or probe:root",
+            auth: "jwt",
+            scopes: ["probe:admin", "probe:root"],
+            handler: async (request) => ({ claims: request.claims ?? null }),
+        },
+        "GET /probe/public": {
+            description: "No token needed; the stack's default throttle",
+            handler: async (request) => ({ claims: request.claims ?? null }),
+        },
+        "GET /probe/limited": {
+            description: "1 request per second, bursts of 2",
+            throttle: { rateLimit: 1, burstLimit: 2 },
+            handler: async () => ({ ok: true }),
+        },
+    },
+});

@@ -1,7 +1,8 @@
 /**
  * What the end-to-end suites share: a local runtime on a free port over a fresh embedded
- * PostgreSQL in a temporary directory, a plain HTTP client (node:http, so every header and byte
- * sent is under the test's control), and a snapshot of a table for "nothing changed" checks.
+ * PostgreSQL in a temporary directory (with its own local token issuer there), a plain HTTP client
+ * (node:http, so every header and byte sent is under the test's control), and a snapshot of a
+ * table for "nothing changed" checks.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -11,6 +12,8 @@ import * as path from "node:path";
 import * as pg from "pg";
 import type { HttpApiEvent } from "../../functions/runtime/http";
 import type { AnyService } from "../../functions/runtime/service";
+import type { LocalAuthSettings } from "../../local/authorizer";
+import { mintLocalToken, type MintOptions } from "../../local/issuer";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 
 export interface TestRuntime {
@@ -24,17 +27,33 @@ export interface TestRuntime {
     events: HttpApiEvent[];
     /** The embedded PostgreSQL's postmaster pid, to prove it is gone after `stop`. */
     postgresPid: number;
+    /** The local issuer's key directory of this runtime. */
+    jwtDir: string;
+    /** A token from this runtime's local issuer (default subject "e2e-user", valid for an hour). */
+    token(options?: Partial<MintOptions>): Promise<string>;
+    /** `{ authorization: "Bearer <token>" }` for such a token. */
+    authHeader(options?: Partial<MintOptions>): Promise<Record<string, string>>;
     stop(): Promise<void>;
 }
 
+export interface TestRuntimeOptions {
+    /** @default the local issuer, keys in the test's temporary directory */
+    auth?: LocalAuthSettings;
+    /** Route throttling; off unless a suite tests it, so fast test traffic is never throttled. @default false */
+    throttling?: boolean;
+}
+
 /** Starts the runtime with `services` (default: the real registry) and a throwaway database. */
-export async function startTestRuntime(services?: readonly AnyService[]): Promise<TestRuntime> {
+export async function startTestRuntime(services?: readonly AnyService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-"));
     // PostgreSQL runs as its own user when we are root; it must be able to reach its directory.
     fs.chmodSync(dataDir, 0o755);
     const logs: Record<string, unknown>[] = [];
     const events: HttpApiEvent[] = [];
+    const jwtDir = path.join(dataDir, "jwt");
     const runtime = await startLocalRuntime({
+        auth: options.auth ?? { kind: "local", dir: jwtDir },
+        throttling: options.throttling ?? false,
         port: 0,
         services,
         dataDir: path.join(dataDir, "postgres"),
@@ -46,6 +65,7 @@ export async function startTestRuntime(services?: readonly AnyService[]): Promis
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });
     await sql.connect();
+    const token = (tokenOptions: Partial<MintOptions> = {}) => mintLocalToken({ sub: "e2e-user", dir: jwtDir, ...tokenOptions });
     return {
         runtime,
         url: runtime.url,
@@ -53,6 +73,11 @@ export async function startTestRuntime(services?: readonly AnyService[]): Promis
         logs,
         events,
         postgresPid,
+        jwtDir,
+        token,
+        async authHeader(tokenOptions) {
+            return { authorization: `Bearer ${await token(tokenOptions)}` };
+        },
         async stop() {
             await sql.end().catch(() => undefined);
             await runtime.stop();
@@ -127,12 +152,14 @@ export function request(baseUrl: string, options: TestRequest): Promise<TestResp
     });
 }
 
-/** Shorthand for a JSON request to `url`. */
-export const api = (baseUrl: string) => ({
-    get: (path: string, headers?: Record<string, string>) => request(baseUrl, { path, headers }),
-    post: (path: string, body?: TestRequest["body"], headers?: Record<string, string>) => request(baseUrl, { method: "POST", path, body, headers }),
-    patch: (path: string, body?: TestRequest["body"], headers?: Record<string, string>) => request(baseUrl, { method: "PATCH", path, body, headers }),
-    delete: (path: string) => request(baseUrl, { method: "DELETE", path }),
+/** Shorthand for a JSON request to `url`; `defaults` (e.g. an authorization header) go with every request. */
+export const api = (baseUrl: string, defaults: Record<string, string> = {}) => ({
+    get: (path: string, headers?: Record<string, string>) => request(baseUrl, { path, headers: { ...defaults, ...headers } }),
+    post: (path: string, body?: TestRequest["body"], headers?: Record<string, string>) =>
+        request(baseUrl, { method: "POST", path, body, headers: { ...defaults, ...headers } }),
+    patch: (path: string, body?: TestRequest["body"], headers?: Record<string, string>) =>
+        request(baseUrl, { method: "PATCH", path, body, headers: { ...defaults, ...headers } }),
+    delete: (path: string, headers?: Record<string, string>) => request(baseUrl, { method: "DELETE", path, headers: { ...defaults, ...headers } }),
 });
 
 /** Every row of `users`, in a stable order, for before/after comparisons. */

@@ -23,6 +23,10 @@ async function run(argv: string[], stackConfig?: Record<string, Record<string, u
 
 /** Every route key in the registry: the plan must list them all. */
 const registryRoutes = services.flatMap((s) => Object.keys(s.routes));
+/** What the ROUTES table should say in its AUTH column, from the registry. */
+const expectedAuth = new Map(
+    services.flatMap((s) => Object.entries(s.routes).map(([key, route]) => [key, route.auth === "jwt" ? `JWT${route.scopes ? ` \\(${route.scopes.join(" or ")}\\)` : ""}` : "NONE"] as const)),
+);
 
 describe("plan (npm run plan)", function () {
     this.timeout(120_000);
@@ -71,7 +75,7 @@ describe("plan (npm run plan)", function () {
             const [method, routePath] = key.split(" ");
             const line = devText.out.split("\n").find((l) => new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s`).test(l));
             assert.ok(line, `route ${key} not in the ROUTES table`);
-            assert.match(line, /\d+ MB\s+\d+ s\s+NONE/);
+            assert.match(line, new RegExp(`\\d+ MB\\s+\\d+ s\\s+${expectedAuth.get(key)}\\s`), `${key}: ${line}`);
         }
         for (const route of dev.routes) {
             assert.ok(route.memoryMb && route.timeoutSeconds && route.timeoutSeconds <= 29, `${route.routeKey} settings`);
