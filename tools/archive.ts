@@ -12,7 +12,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as zlib from "node:zlib";
+import * as fflate from "fflate";
 import { REPOSITORY_ROOT, type OfflineResource } from "./offline";
 
 export interface ArchiveFile {
@@ -70,84 +70,30 @@ function walk(directory: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal zip (store/deflate, no zip64): enough to measure the upload and to unpack it again.
+// Zipping and unzipping (fflate): enough to measure the upload and to unpack it as Lambda does.
 
-const DOS_TIME = 0; // 1980-01-01 00:00, fixed so the same files give the same zip
+/** 1980-01-01, fixed so the same files give the same zip. */
+const FIXED_TIME = new Date(1980, 0, 1);
 
 /** Zips `files` the way the Pulumi engine does for an upload (deflate, default level). */
 export function zipFiles(files: readonly ArchiveFile[]): Buffer {
-    const locals: Buffer[] = [];
-    const centrals: Buffer[] = [];
-    let offset = 0;
-    for (const file of files) {
-        const name = Buffer.from(file.path, "utf8");
-        const deflated = zlib.deflateRawSync(file.data);
-        const deflate = deflated.length < file.data.length;
-        const body = deflate ? deflated : file.data;
-        const crc = zlib.crc32(file.data);
-        const local = Buffer.alloc(30);
-        local.writeUInt32LE(0x04034b50, 0);
-        local.writeUInt16LE(20, 4);
-        local.writeUInt16LE(0x0800, 6); // UTF-8 names
-        local.writeUInt16LE(deflate ? 8 : 0, 8);
-        local.writeUInt32LE(DOS_TIME, 10);
-        local.writeUInt32LE(crc, 14);
-        local.writeUInt32LE(body.length, 18);
-        local.writeUInt32LE(file.data.length, 22);
-        local.writeUInt16LE(name.length, 26);
-        local.writeUInt16LE(0, 28);
-        const central = Buffer.alloc(46);
-        central.writeUInt32LE(0x02014b50, 0);
-        central.writeUInt16LE(0x0314, 4); // made by Unix, so the mode below counts
-        central.writeUInt16LE(20, 6);
-        central.writeUInt16LE(0x0800, 8);
-        central.writeUInt16LE(deflate ? 8 : 0, 10);
-        central.writeUInt32LE(DOS_TIME, 12);
-        central.writeUInt32LE(crc, 16);
-        central.writeUInt32LE(body.length, 20);
-        central.writeUInt32LE(file.data.length, 24);
-        central.writeUInt16LE(name.length, 28);
-        central.writeUInt32LE(((0o100644 << 16) >>> 0), 38);
-        central.writeUInt32LE(offset, 42);
-        locals.push(local, name, body);
-        centrals.push(central, name);
-        offset += local.length + name.length + body.length;
-    }
-    const centralSize = centrals.reduce((sum, part) => sum + part.length, 0);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(files.length, 8);
-    end.writeUInt16LE(files.length, 10);
-    end.writeUInt32LE(centralSize, 12);
-    end.writeUInt32LE(offset, 16);
-    return Buffer.concat([...locals, ...centrals, end]);
+    const entries: fflate.Zippable = {};
+    for (const file of files) entries[file.path] = [new Uint8Array(file.data), { level: 6, mtime: FIXED_TIME }];
+    return Buffer.from(fflate.zipSync(entries));
 }
 
 /** Unpacks a zip into `directory` as Lambda does into /var/task; refuses entries that would escape it. */
 export function unzipTo(zip: Buffer, directory: string): string[] {
-    const endOffset = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-    if (endOffset < 0) throw new Error("Not a zip file.");
-    const count = zip.readUInt16LE(endOffset + 10);
-    let cursor = zip.readUInt32LE(endOffset + 16);
+    const entries = fflate.unzipSync(new Uint8Array(zip));
     const written: string[] = [];
-    for (let i = 0; i < count; i++) {
-        const method = zip.readUInt16LE(cursor + 10);
-        const compressedSize = zip.readUInt32LE(cursor + 20);
-        const nameLength = zip.readUInt16LE(cursor + 28);
-        const extraLength = zip.readUInt16LE(cursor + 30);
-        const commentLength = zip.readUInt16LE(cursor + 32);
-        const localOffset = zip.readUInt32LE(cursor + 42);
-        const name = zip.toString("utf8", cursor + 46, cursor + 46 + nameLength);
-        cursor += 46 + nameLength + extraLength + commentLength;
-
+    for (const [name, data] of Object.entries(entries)) {
+        if (name.endsWith("/")) continue; // directory entries
         if (path.isAbsolute(name) || name.split("/").includes("..")) {
             throw new Error(`Archive entry "${name}" points outside the function's folder; Lambda would not find it.`);
         }
-        const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
-        const body = zip.subarray(dataStart, dataStart + compressedSize);
         const target = path.join(directory, ...name.split("/"));
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, method === 8 ? zlib.inflateRawSync(body) : body);
+        fs.writeFileSync(target, data);
         written.push(name);
     }
     return written;
