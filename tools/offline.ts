@@ -231,7 +231,10 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
     let stackOutputs: Record<string, unknown> | undefined;
     try {
         stackOutputs = await pulumi.runtime.runInPulumiStack(() => deployPlatform(options.services));
+        // Registrations go on after the program returns; a run is complete only when every RPC
+        // has settled (else the next run's mocks would receive this run's last calls).
         await pulumi.runtime.awaitStackRegistrations();
+        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
     }
