@@ -4,13 +4,12 @@
  * registered resource is recorded with its inputs, outputs and dependencies. Tests, the offline
  * policy run and the plan all see the stack through this one function.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
 import type { AnyService } from "../functions/runtime/service";
+import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../infra/stack-files";
 
-export const REPOSITORY_ROOT = path.resolve(__dirname, "..");
+export { listStacks, readStackConfig, REPOSITORY_ROOT };
+
 const ACCOUNT = "123456789012";
 
 export interface OfflineResource {
@@ -46,22 +45,6 @@ export interface OfflineOptions {
     config?: Record<string, unknown>;
     /** Another registry than `infra/registry.ts`. */
     services?: readonly AnyService[];
-}
-
-/** Reads `Pulumi.<stack>.yaml` into the `namespace:key` -> value map Pulumi hands a program. */
-export function readStackConfig(stack: string, root = REPOSITORY_ROOT): Record<string, unknown> {
-    const file = path.join(root, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) throw new Error(`No stack file ${file}; stacks here: ${listStacks(root).join(", ")}`);
-    const document = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-    return { ...(document?.config ?? {}) };
-}
-
-/** The stacks that have a `Pulumi.<stack>.yaml`. */
-export function listStacks(root = REPOSITORY_ROOT): string[] {
-    return fs
-        .readdirSync(root)
-        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
-        .filter((stack): stack is string => stack !== undefined);
 }
 
 /** Pulumi passes every config value to the program as a string; structured values as JSON. */
