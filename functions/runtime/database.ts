@@ -1,9 +1,22 @@
 /**
  * Database access for handlers: one `pg` connection per container, opened on first use and kept
- * while the container is warm. In the cloud the credentials come from the RDS-managed secret in
- * Secrets Manager, fetched once and cached; when the password has been rotated the first
- * authentication failure fetches it again and retries once. A paused Aurora Serverless v2 cluster
- * refuses or drops the first connection while it resumes, so a failed connect is retried once.
+ * while the container is warm, written for a database that goes away now and then.
+ *
+ * - **Connects are retried** with backoff and jitter until a deadline: for a route, the invocation's
+ *   remaining time minus a margin to answer; otherwise `connectRetryWindowMs` (a minute, for the
+ *   migration function). A paused Aurora Serverless v2 cluster holds or refuses new connections for
+ *   up to ~15 s while it resumes; a failover or reboot refuses them for a few seconds.
+ * - **A dropped session never crashes the process.** The server ends sessions on a failover, a
+ *   reboot, a scaling event or `idle_session_timeout` (57P01 and friends); `pg` reports that as an
+ *   `error` event, which would end the process without a listener. Every client carries one for its
+ *   whole life, checked out or idle, and a connection that reported an error is never used again.
+ * - **Nothing runs twice.** A kept connection that sat idle is checked with a round trip before it
+ *   is reused (a frozen Lambda container learns that its session was ended only when it next speaks).
+ *   A failed check, a failed connect or a failed `BEGIN` moves to a new connection: nothing of the
+ *   request has run yet. A statement or `COMMIT` whose connection is lost is never retried, since it
+ *   may have run; it fails with `DatabaseUnavailableError`, which the route wrapper answers with 503.
+ * - **Credentials** come from the RDS-managed secret in Secrets Manager (cloud), fetched once and
+ *   cached; when the password has been rotated, the first authentication failure fetches it again.
  */
 import type * as secretsManager from "@aws-sdk/client-secrets-manager";
 import type * as pg from "pg";
@@ -23,6 +36,11 @@ export interface Queryable {
 export interface Database extends Queryable {
     /** Runs `work` in a transaction: committed when it resolves, rolled back when it throws. */
     transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+    /**
+     * The same connection, with connects retried until `deadline` (epoch milliseconds) and no
+     * longer. The route wrapper passes each invocation's deadline, less a margin to answer.
+     */
+    withConnectDeadline(deadline: number): Database;
     /** Closes the connection (tests and the local runtime; Lambda simply freezes the container). */
     end(): Promise<void>;
 }
@@ -36,14 +54,45 @@ export type DatabaseOptions = (
     statementTimeoutMs?: number;
     /** Require TLS and verify the server's certificate. @default true for the secret variant */
     tls?: boolean;
-    /** Wait before the one retry of a failed connect (a resuming cluster). @default 1000 */
-    resumeRetryDelayMs?: number;
-    /** Give up on a connect attempt after this long. @default 5000 */
+    /** Longest wait for one connect attempt, so an address that stopped answering is given up. @default 5000 */
     connectTimeoutMs?: number;
+    /**
+     * How long connects are retried when the caller sets no deadline (the migration function, which
+     * may wait out a resuming cluster: its timeout is minutes). @default 60000
+     */
+    connectRetryWindowMs?: number;
+    /** A kept connection idle for longer than this is checked with `SELECT 1` before it is reused. @default 1000 */
+    idleCheckAfterMs?: number;
 };
 
 /** The part of the Secrets Manager client used here; tests pass a mocked client. */
 export type SecretsReader = Pick<secretsManager.SecretsManagerClient, "send">;
+
+/** What a route keeps back from its invocation's remaining time to answer a clean 503 when no connection comes. */
+export const CONNECT_DEADLINE_MARGIN_MS = 1000;
+
+const DEFAULTS = { statementTimeoutMs: 25_000, connectTimeoutMs: 5_000, connectRetryWindowMs: 60_000, idleCheckAfterMs: 1_000 } as const;
+
+/** Connect retries wait this long at first, doubling up to the maximum; half of each wait is random. */
+const RETRY_FIRST_DELAY_MS = 100;
+const RETRY_MAX_DELAY_MS = 2_000;
+
+/**
+ * The database did not answer: no connection before the deadline, or the connection was lost
+ * while a statement ran (it may or may not have taken effect, so it was not run again). `cause` is
+ * what `pg` reported.
+ */
+export class DatabaseUnavailableError extends Error {
+    constructor(message: string, cause: unknown) {
+        super(message, { cause });
+        this.name = "DatabaseUnavailableError";
+    }
+}
+
+/** Duck-typed on purpose, like `isHttpError`: a closure and a module may hold different copies of the class. */
+export function isDatabaseUnavailable(error: unknown): error is DatabaseUnavailableError {
+    return error instanceof Error && error.name === "DatabaseUnavailableError";
+}
 
 interface Credentials {
     username: string;
@@ -56,17 +105,19 @@ function isAuthenticationFailure(error: unknown): boolean {
     return code === "28P01" || code === "28000";
 }
 
-/** The server is not there yet: refused, reset, timed out, or starting up (57P03) while it resumes. */
-function isResumeFailure(error: unknown): boolean {
-    const code = (error as { code?: string } | null)?.code;
+// Socket errors, and SQLSTATEs after which the session is gone or none can start yet: 57P01
+// admin_shutdown (pg_terminate_backend, failover, reboot), 57P02 crash_shutdown, 57P03
+// cannot_connect_now (starting up, shutting down), 57P05 idle_session_timeout, 25P03
+// idle_in_transaction_session_timeout, 53300 too_many_connections, and class 08 (connection exception).
+const LOST_CONNECTION_CODES = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P02", "57P03", "57P05", "25P03", "53300"];
+// What `pg` itself says when the socket closed, a connect timed out, or the client is unusable.
+const LOST_CONNECTION_MESSAGES = /Connection terminated|timeout expired|not queryable/i;
+
+/** True when the error means the connection is unusable (or could not be made), not that the SQL failed. */
+export function isConnectionFailure(error: unknown): boolean {
+    const code = String((error as { code?: string } | null)?.code ?? "");
     const message = String((error as { message?: string } | null)?.message ?? "");
-    return (
-        code === "ECONNREFUSED" ||
-        code === "ECONNRESET" ||
-        code === "ETIMEDOUT" ||
-        code === "57P03" ||
-        /timeout expired|Connection terminated/i.test(message)
-    );
+    return LOST_CONNECTION_CODES.includes(code) || code.startsWith("08") || LOST_CONNECTION_MESSAGES.test(message);
 }
 
 /**
@@ -100,109 +151,225 @@ export function createSecretCredentials(secretArn: string, client: SecretsReader
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createDatabase(options: DatabaseOptions): Database {
-    const statementTimeoutMs = options.statementTimeoutMs ?? 25000;
-    const resumeRetryDelayMs = options.resumeRetryDelayMs ?? 1000;
-    const common = {
-        max: 1, // one connection per container: concurrency is Lambda's, not the pool's
-        idleTimeoutMillis: 0,
-        connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-        statement_timeout: statementTimeoutMs,
+/** Exponential backoff with equal jitter: retrying containers spread out instead of arriving together. */
+function retryDelayMs(attempt: number): number {
+    const ceiling = Math.min(RETRY_MAX_DELAY_MS, RETRY_FIRST_DELAY_MS * 2 ** attempt);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** One request at a time on the one connection. A waiter gives up at its deadline instead of hanging. */
+function createLock() {
+    let held = false;
+    const waiters: Array<() => void> = [];
+    return {
+        async acquire(deadline: number): Promise<void> {
+            if (!held) {
+                held = true;
+                return;
+            }
+            await new Promise<void>((resolve, reject) => {
+                let timer: NodeJS.Timeout | undefined = undefined;
+                const grant = () => {
+                    clearTimeout(timer);
+                    resolve();
+                };
+                timer = setTimeout(() => {
+                    waiters.splice(waiters.indexOf(grant), 1);
+                    reject(new Error("The database connection stayed busy until the deadline. Inside transaction(), query through its `tx`, not the database."));
+                }, Math.max(0, deadline - Date.now()));
+                waiters.push(grant);
+            });
+        },
+        release(): void {
+            const next = waiters.shift();
+            if (next) next();
+            else held = false;
+        },
     };
+}
+
+/** The kept connection and what is known about it. */
+interface Connection {
+    client: pg.Client;
+    /** What ended it (an `error` event, the socket's end, a failed statement): it is not used again. */
+    lost?: unknown;
+    /** When its last use ended. */
+    idleSince: number;
+}
+
+export function createDatabase(options: DatabaseOptions): Database {
+    const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs;
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+    const connectRetryWindowMs = options.connectRetryWindowMs ?? DEFAULTS.connectRetryWindowMs;
+    const idleCheckAfterMs = options.idleCheckAfterMs ?? DEFAULTS.idleCheckAfterMs;
 
     let credentials: ReturnType<typeof createSecretCredentials> | undefined;
-    let pool: pg.Pool | undefined;
-    const getPool = async (): Promise<pg.Pool> => {
-        if (pool) return pool;
-        const { Pool } = loadPg();
+    const clientConfig = async (): Promise<pg.ClientConfig> => {
         if ("connectionString" in options) {
-            pool = new Pool({ ...common, connectionString: options.connectionString, ssl: options.tls ? { rejectUnauthorized: true } : undefined });
-        } else {
-            credentials ??= createSecretCredentials(options.secretArn, options.secrets ?? new (loadSecretsManager().SecretsManagerClient)({}));
-            const { username } = await credentials.get();
-            const secret = credentials;
-            pool = new Pool({
-                ...common,
-                host: options.host,
-                port: options.port,
-                database: options.database,
-                user: username,
-                // Read on every new connection, so a refreshed secret takes effect without a new pool.
-                password: async () => (await secret.get()).password,
-                ssl: options.tls === false ? undefined : { rejectUnauthorized: true },
-            });
+            return { connectionString: options.connectionString, ssl: options.tls ? { rejectUnauthorized: true } : undefined };
         }
-        // An idle connection the server closed (a paused cluster) must not crash the container.
-        pool.on("error", () => undefined);
-        return pool;
+        credentials ??= createSecretCredentials(options.secretArn, options.secrets ?? new (loadSecretsManager().SecretsManagerClient)({}));
+        // Read for every new connection, so a refreshed secret takes effect at the next connect.
+        const { username, password } = await credentials.get();
+        return {
+            host: options.host,
+            port: options.port,
+            database: options.database,
+            user: username,
+            password,
+            ssl: options.tls === false ? undefined : { rejectUnauthorized: true },
+        };
     };
 
-    const connect = async (): Promise<pg.PoolClient> => {
+    const connectOnce = async (timeoutMs: number): Promise<Connection> => {
+        const { Client } = loadPg();
+        const client = new Client({
+            ...(await clientConfig()),
+            connectionTimeoutMillis: Math.max(1, Math.round(timeoutMs)),
+            statement_timeout: statementTimeoutMs,
+            // Notices a peer that vanished without a word (the old writer after a failover).
+            keepAlive: true,
+            keepAliveInitialDelayMillis: 10_000,
+        });
+        const connection: Connection = { client, idleSince: Date.now() };
+        client.on("error", (error) => (connection.lost ??= error));
+        client.on("end", () => (connection.lost ??= new Error("Connection terminated")));
+        try {
+            await client.connect();
+            return connection;
+        } catch (error) {
+            void client.end().catch(() => undefined);
+            throw error;
+        }
+    };
+
+    /** Connects, retrying until `deadline` while the server is not there (yet) or refuses; refreshes rotated credentials once. */
+    const openConnection = async (deadline: number): Promise<Connection> => {
         let refreshedCredentials = false;
-        let retriedResume = false;
-        for (;;) {
+        let lastFailure: unknown;
+        for (let attempt = 0; ; attempt++) {
+            const remainingMs = deadline - Date.now();
+            if (remainingMs <= 0) {
+                throw new DatabaseUnavailableError(`No database connection before the deadline (${attempt} attempt(s)).`, lastFailure);
+            }
             try {
-                return await (await getPool()).connect();
+                return await connectOnce(Math.min(connectTimeoutMs, remainingMs));
             } catch (error) {
                 if (isAuthenticationFailure(error) && credentials && !refreshedCredentials) {
                     refreshedCredentials = true;
                     credentials.refresh();
                     continue;
                 }
-                if (isResumeFailure(error) && !retriedResume) {
-                    retriedResume = true;
-                    await sleep(resumeRetryDelayMs);
-                    continue;
-                }
-                throw error;
+                if (!isConnectionFailure(error)) throw error;
+                lastFailure = error;
+                await sleep(Math.min(retryDelayMs(attempt), Math.max(0, deadline - Date.now())));
             }
         }
     };
 
-    const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-        const client = await connect();
+    let connection: Connection | undefined;
+    const lock = createLock();
+
+    const drop = (lost: Connection) => {
+        if (connection === lost) connection = undefined;
+        void lost.client.end().catch(() => undefined);
+    };
+
+    /** A round trip on a connection that sat idle; any failure marks it lost (nothing of the request ran on it). */
+    const checkAlive = async (kept: Connection, deadline: number): Promise<void> => {
+        let timer: NodeJS.Timeout | undefined;
+        const silence = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error("timeout expired: no answer to SELECT 1")), Math.max(1, Math.min(connectTimeoutMs, deadline - Date.now())));
+        });
         try {
-            const result = await work(client);
-            client.release();
-            return result;
+            await Promise.race([kept.client.query("SELECT 1"), silence]);
         } catch (error) {
-            // A broken connection is destroyed rather than handed to the next request.
-            client.release(isResumeFailure(error) ? (error as Error) : undefined);
+            kept.lost ??= error;
+        } finally {
+            clearTimeout(timer);
+        }
+    };
+
+    /** The kept connection if it is still good, else a new one. */
+    const usableConnection = async (deadline: number): Promise<Connection> => {
+        if (connection && !connection.lost && Date.now() - connection.idleSince > idleCheckAfterMs) await checkAlive(connection, deadline);
+        if (connection?.lost) drop(connection);
+        connection ??= await openConnection(deadline);
+        return connection;
+    };
+
+    const run = async <Row>(on: Connection, text: string, values?: readonly unknown[]): Promise<QueryResult<Row>> => {
+        if (on.lost) throw new DatabaseUnavailableError("The database connection was lost during the request.", on.lost);
+        try {
+            const result = await on.client.query(text, values as unknown[] | undefined);
+            return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+        } catch (error) {
+            if (on.lost || isConnectionFailure(error)) {
+                on.lost ??= error;
+                throw new DatabaseUnavailableError("The database connection was lost during a statement; it is not run again, as it may have taken effect.", error);
+            }
             throw error;
         }
     };
 
-    const query = async <Row>(text: string, values?: readonly unknown[]): Promise<QueryResult<Row>> => {
-        const result = await withClient((client) => client.query(text, values as unknown[] | undefined));
-        return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    /** `BEGIN`, on a new connection once more if the first one turns out lost: no statement of the transaction has run. */
+    const begin = async (deadline: number): Promise<Connection> => {
+        const first = await usableConnection(deadline);
+        try {
+            await first.client.query("BEGIN");
+            return first;
+        } catch (error) {
+            if (!(first.lost || isConnectionFailure(error))) throw error;
+            first.lost ??= error;
+            drop(first);
+            const second = await usableConnection(deadline);
+            await run(second, "BEGIN");
+            return second;
+        }
     };
 
-    return {
-        query,
-        transaction: (work) =>
-            withClient(async (client) => {
-                await client.query("BEGIN");
+    const exclusive = async <T>(deadline: number, work: () => Promise<T>): Promise<T> => {
+        await lock.acquire(deadline);
+        try {
+            return await work();
+        } finally {
+            if (connection) {
+                connection.idleSince = Date.now();
+                if (connection.lost) drop(connection);
+            }
+            lock.release();
+        }
+    };
+
+    const view = (deadlineOf: () => number): Database => ({
+        query: <Row>(text: string, values?: readonly unknown[]) => {
+            const deadline = deadlineOf();
+            return exclusive(deadline, async () => run<Row>(await usableConnection(deadline), text, values));
+        },
+        transaction: <T>(work: (tx: Queryable) => Promise<T>) => {
+            const deadline = deadlineOf();
+            return exclusive(deadline, async () => {
+                const on = await begin(deadline);
                 try {
-                    const tx: Queryable = {
-                        query: async <Row>(text: string, values?: readonly unknown[]) => {
-                            const result = await client.query(text, values as unknown[] | undefined);
-                            return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
-                        },
-                    };
-                    const result = await work(tx);
-                    await client.query("COMMIT");
+                    const result = await work({ query: (text, values) => run(on, text, values) });
+                    // A COMMIT whose answer is lost may have committed: it is reported, never repeated.
+                    await run(on, "COMMIT");
                     return result;
                 } catch (error) {
-                    await client.query("ROLLBACK").catch(() => undefined);
+                    if (!on.lost) await on.client.query("ROLLBACK").catch(() => undefined);
                     throw error;
                 }
-            }),
-        end: async () => {
-            const current = pool;
-            pool = undefined;
-            await current?.end();
+            });
         },
-    };
+        withConnectDeadline: (deadline) => view(() => deadline),
+        end: async () => {
+            const current = connection;
+            connection = undefined;
+            await current?.client.end().catch(() => undefined);
+        },
+    });
+
+    return view(() => Date.now() + connectRetryWindowMs);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Errors a handler throws to answer with a 4xx. The wrapper maps them to
- * `{"error":{"code","message"}}`; anything else becomes a 500 that carries only the request id.
+ * Errors a handler throws to answer with a 4xx (and the platform's own 503). The wrapper maps them
+ * to `{"error":{"code","message","requestId"}}`; anything else becomes a 500 that carries only the
+ * request id.
  */
 export class HttpError extends Error {
     constructor(
@@ -8,6 +9,8 @@ export class HttpError extends Error {
         readonly code: string,
         message: string,
         readonly details?: unknown,
+        /** Response headers that belong to the answer, e.g. `retry-after`. */
+        readonly headers?: Readonly<Record<string, string>>,
     ) {
         super(message);
         this.name = "HttpError";
@@ -27,6 +30,20 @@ export function notFound(message: string): HttpError {
 /** 409: the request conflicts with what is stored (a unique key, say). */
 export function conflict(message: string): HttpError {
     return new HttpError(409, "conflict", message);
+}
+
+/** How long a client is asked to wait before retrying a request the database could not serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * 503: the database did not answer in time, or the connection was lost during the request. The
+ * route wrapper answers this for a `DatabaseUnavailableError`; a new connection usually works a
+ * moment later (a resumed cluster, a finished failover).
+ */
+export function databaseUnavailable(): HttpError {
+    return new HttpError(503, "database_unavailable", "The database is not available right now; retry in a moment.", undefined, {
+        "retry-after": String(DATABASE_RETRY_AFTER_SECONDS),
+    });
 }
 
 /** True for errors the wrapper turns into a client response. Duck-typed on purpose: a closure and

@@ -3,8 +3,8 @@
  * local server both call `createRouteHandler`, so a handler behaves the same in both places.
  */
 import type { Context as LambdaContext } from "aws-lambda";
-import type { Database } from "./database";
-import { isHttpError } from "./errors";
+import { CONNECT_DEADLINE_MARGIN_MS, isDatabaseUnavailable, type Database } from "./database";
+import { databaseUnavailable, isHttpError } from "./errors";
 import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http";
 import { createLogger, type Logger } from "./logger";
 import type { HandlerContext, RouteHandler } from "./service";
@@ -26,8 +26,10 @@ export type LambdaHttpHandler = (event: HttpApiEvent, context?: InvocationContex
 
 /**
  * Wraps a route handler: parses the event, gives the handler its context, maps its result and its
- * errors to an API Gateway v2 response. Client errors become 4xx JSON; anything unexpected becomes
- * a 500 that carries the request id and nothing of the error itself.
+ * errors to an API Gateway v2 response. Client errors become 4xx JSON; a database that did not
+ * answer (no connection before the invocation's deadline, or one lost during a statement) becomes
+ * a 503 with `retry-after`; anything unexpected becomes a 500 that carries the request id and
+ * nothing of the error itself.
  */
 export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeOptions): LambdaHttpHandler {
     const baseLogger = options.logger ?? createLogger({ fields: { service: options.service, route: options.routeKey } });
@@ -39,10 +41,12 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
         try {
             const request = parseRequest(event);
             if (options.openDatabase) database ??= options.openDatabase();
+            // Connects give up in time for a clean 503 before the platform ends the invocation.
+            const connectDeadline = context ? Date.now() + context.getRemainingTimeInMillis() - CONNECT_DEADLINE_MARGIN_MS : undefined;
             const handlerContext: HandlerContext = {
                 log,
                 requestId,
-                db: database,
+                db: connectDeadline === undefined ? database : database?.withConnectDeadline(connectDeadline),
                 remainingTimeMs: () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
             };
             const result = await handler(request, handlerContext);
@@ -51,6 +55,10 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
             if (isHttpError(error)) {
                 log.info("request rejected", { statusCode: error.statusCode, code: error.code, reason: error.message });
                 return errorResponse(error, requestId);
+            }
+            if (isDatabaseUnavailable(error)) {
+                log.warn("database unavailable", { error, cause: error.cause });
+                return errorResponse(databaseUnavailable(), requestId);
             }
             log.error("unhandled error", { error });
             return formatResponse(

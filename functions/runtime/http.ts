@@ -135,5 +135,5 @@ export function formatResponse(result: unknown, requestId: string): HttpApiResul
 export function errorResponse(error: HttpError, requestId: string): HttpApiResult {
     const payload: Record<string, unknown> = { code: error.code, message: error.message, requestId };
     if (error.details !== undefined) payload.details = error.details;
-    return formatResponse({ statusCode: error.statusCode, body: { error: payload } }, requestId);
+    return formatResponse({ statusCode: error.statusCode, headers: error.headers && { ...error.headers }, body: { error: payload } }, requestId);
 }

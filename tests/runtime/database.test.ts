@@ -2,7 +2,16 @@ import * as assert from "node:assert/strict";
 import * as net from "node:net";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
-import { createDatabase, createSecretCredentials, databaseFromEnvironment } from "../../functions/runtime/database";
+import {
+    createDatabase,
+    createSecretCredentials,
+    databaseFromEnvironment,
+    isConnectionFailure,
+    isDatabaseUnavailable,
+    type Database,
+    type Queryable,
+} from "../../functions/runtime/database";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { usePostgres } from "../support/postgres";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-test-AbCdEf";
@@ -85,7 +94,6 @@ describe("database access", () => {
                 secretArn: SECRET_ARN,
                 secrets: new SecretsManagerClient({ region: "us-east-1" }),
                 tls: false,
-                resumeRetryDelayMs: 10,
                 ...extra,
             });
 
@@ -126,26 +134,33 @@ describe("database access", () => {
             }
         });
 
-        it("retries a connection dropped while the cluster resumes, once", async () => {
+        it("retries a connection dropped while the cluster resumes", async () => {
             secretsMock.on(GetSecretValueCommand).resolves(secret("app_user", "rotated-password"));
-            const proxy = await flakyProxy(postgres().server.port, 1);
+            const proxy = await flakyProxy(postgres().server.port, 3);
             const db = fromSecret(proxy.port);
             try {
                 assert.deepEqual((await db.query("SELECT 2 AS two")).rows, [{ two: 2 }]);
-                assert.equal(proxy.connections(), 2);
+                assert.equal(proxy.connections(), 4);
             } finally {
                 await db.end();
                 await proxy.close();
             }
         });
 
-        it("fails after the one retry when the cluster stays unreachable", async () => {
+        it("gives up at the connect deadline with DatabaseUnavailableError, after retries spaced by backoff", async () => {
+            // Prepare: every connection is dropped; the caller allows 1.5 s.
             secretsMock.on(GetSecretValueCommand).resolves(secret("app_user", "rotated-password"));
-            const proxy = await flakyProxy(postgres().server.port, 100);
+            const proxy = await flakyProxy(postgres().server.port, Number.POSITIVE_INFINITY);
             const db = fromSecret(proxy.port);
             try {
-                await assert.rejects(db.query("SELECT 1"));
-                assert.equal(proxy.connections(), 2);
+                // Act
+                const started = Date.now();
+                const failure = await db.withConnectDeadline(started + 1500).query("SELECT 1").catch((error: unknown) => error);
+                const elapsed = Date.now() - started;
+                // Assess: unavailable (not a bare socket error), at the deadline, and not in a tight loop.
+                assert.ok(isDatabaseUnavailable(failure), String(failure));
+                assert.ok(elapsed >= 1400 && elapsed < 2500, `gave up after ${elapsed} ms`);
+                assert.ok(proxy.connections() >= 4 && proxy.connections() <= 12, `${proxy.connections()} attempts`);
             } finally {
                 await db.end();
                 await proxy.close();
@@ -179,6 +194,141 @@ describe("database access", () => {
             } finally {
                 await db.end();
             }
+        });
+    });
+
+    describe("when the server ends sessions or loses answers", () => {
+        const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+        let proxy: FaultProxy;
+        let db: Database;
+
+        /** Ends a backend as a failover, reboot or idle_session_timeout does, and waits until it is gone. */
+        async function terminateBackend(pid: number): Promise<void> {
+            await postgres().sql("SELECT pg_terminate_backend($1)", [pid]);
+            for (let attempt = 0; attempt < 100; attempt++) {
+                if ((await postgres().sql("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid])).length === 0) return;
+                await sleep(20);
+            }
+            throw new Error(`backend ${pid} is still there`);
+        }
+        const backendPid = async (on: Queryable) => (await on.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+        const storedWrites = async (tag: string) => Number((await postgres().sql<{ n: string }>("SELECT count(*) AS n FROM fault_writes WHERE tag = $1", [tag]))[0].n);
+
+        before(() => postgres().sql("CREATE TABLE fault_writes (id serial PRIMARY KEY, tag text NOT NULL)"));
+        beforeEach(async () => {
+            proxy = await startFaultProxy(postgres().server.port);
+            db = createDatabase({ connectionString: proxy.url(postgres().server.url) });
+        });
+        afterEach(async () => {
+            await db.end();
+            await proxy.close();
+        });
+
+        it("checks a kept connection that sat idle and replaces it when its session was ended (a frozen container): the next query succeeds", async () => {
+            // Prepare: the session ends while the client reads nothing, as in a frozen Lambda container.
+            const pid = await backendPid(db);
+            proxy.freezeOpenConnections();
+            await terminateBackend(pid);
+            await sleep(1100); // longer than the default idle check (1 s)
+            // Act
+            const { rows } = await db.query<{ one: number }>("SELECT 1 AS one");
+            // Assess
+            assert.deepEqual(rows, [{ one: 1 }]);
+            assert.equal(proxy.connections(), 2, "one new connection");
+            assert.notEqual(await backendPid(db), pid);
+        });
+
+        it("moves a transaction whose BEGIN meets an ended session to a new connection: nothing had run, and it commits once", async () => {
+            // Prepare: used a moment ago, so no idle check runs; the ended session shows only when BEGIN is sent.
+            const pid = await backendPid(db);
+            proxy.freezeOpenConnections();
+            await terminateBackend(pid);
+            // Act
+            const id = await db.transaction(async (tx) => (await tx.query<{ id: number }>("INSERT INTO fault_writes (tag) VALUES ('begin') RETURNING id")).rows[0].id);
+            // Assess
+            assert.equal(typeof id, "number");
+            assert.equal(await storedWrites("begin"), 1);
+            assert.equal(proxy.connections(), 2);
+        });
+
+        it("fails a statement that meets an ended session with DatabaseUnavailableError and does not send it again; the next one reconnects", async () => {
+            // Prepare
+            const pid = await backendPid(db);
+            proxy.freezeOpenConnections();
+            await terminateBackend(pid);
+            // Act
+            const failure = await db.query("INSERT INTO fault_writes (tag) VALUES ('ended')").catch((error: unknown) => error);
+            // Assess
+            assert.ok(isDatabaseUnavailable(failure), String(failure));
+            assert.equal(await storedWrites("ended"), 0);
+            assert.deepEqual((await db.query("SELECT 2 AS two")).rows, [{ two: 2 }]);
+        });
+
+        it("never runs a write twice: an INSERT whose answer is lost after it committed fails with DatabaseUnavailableError and is stored once", async () => {
+            // Prepare
+            await db.query("SELECT 1");
+            const lost = proxy.loseAnswerContaining("INSERT 0 1");
+            // Act
+            const failure = await db.query("INSERT INTO fault_writes (tag) VALUES ('lost-answer')").catch((error: unknown) => error);
+            await lost;
+            // Assess
+            assert.ok(isDatabaseUnavailable(failure), String(failure));
+            assert.equal(await storedWrites("lost-answer"), 1);
+            assert.deepEqual((await db.query("SELECT 3 AS three")).rows, [{ three: 3 }]);
+        });
+
+        it("never repeats a COMMIT whose answer is lost: the transaction's rows are stored once", async () => {
+            // Prepare
+            await db.query("SELECT 1");
+            const lost = proxy.loseAnswerContaining("COMMIT");
+            // Act
+            const failure = await db
+                .transaction(async (tx) => {
+                    await tx.query("INSERT INTO fault_writes (tag) VALUES ('lost-commit')");
+                    await tx.query("INSERT INTO fault_writes (tag) VALUES ('lost-commit')");
+                })
+                .catch((error: unknown) => error);
+            await lost;
+            // Assess
+            assert.ok(isDatabaseUnavailable(failure), String(failure));
+            assert.equal(await storedWrites("lost-commit"), 2);
+        });
+
+        it("fails a statement whose session is ended while it runs with DatabaseUnavailableError; nothing is written and it is not run again", async () => {
+            // Prepare
+            const pid = await backendPid(db);
+            // Act
+            const pending = db.query("INSERT INTO fault_writes (tag) SELECT 'mid-statement' FROM pg_sleep(1)").catch((error: unknown) => error);
+            await sleep(200);
+            await terminateBackend(pid);
+            const failure = await pending;
+            // Assess
+            assert.ok(isDatabaseUnavailable(failure), String(failure));
+            assert.equal(await storedWrites("mid-statement"), 0);
+        });
+
+        it("survives a session ended between the statements of a transaction (no query active): the transaction fails and nothing is committed", async () => {
+            // Act: the server's goodbye reaches the client while it is checked out and idle, an
+            // `error` event that ends the process when nobody listens.
+            const failure = await db
+                .transaction(async (tx) => {
+                    await tx.query("INSERT INTO fault_writes (tag) VALUES ('between')");
+                    await terminateBackend(await backendPid(tx));
+                    await sleep(100);
+                    await tx.query("INSERT INTO fault_writes (tag) VALUES ('between')");
+                })
+                .catch((error: unknown) => error);
+            // Assess
+            assert.ok(isDatabaseUnavailable(failure), String(failure));
+            assert.equal(await storedWrites("between"), 0);
+            assert.deepEqual((await db.query("SELECT 4 AS four")).rows, [{ four: 4 }]);
+        });
+
+        it("tells a lost connection from a failed statement", () => {
+            const lost = [{ code: "57P01" }, { code: "57P03" }, { code: "08006" }, { code: "ECONNREFUSED" }, { code: "ECONNRESET" }, new Error("Connection terminated unexpectedly")];
+            const failed = [{ code: "23505" }, { code: "57014" }, { code: "28P01" }, { code: "42P01" }, new Error("boom")];
+            assert.deepEqual(lost.map(isConnectionFailure), lost.map(() => true));
+            assert.deepEqual(failed.map(isConnectionFailure), failed.map(() => false));
         });
     });
 

@@ -137,7 +137,12 @@ describe("the route handler wrapper", () => {
 
     it("opens the database once per container, on the first request", async () => {
         let opened = 0;
-        const fakeDb = { query: async () => ({ rows: [], rowCount: 0 }), transaction: async () => undefined, end: async () => undefined };
+        const fakeDb = {
+            query: async () => ({ rows: [], rowCount: 0 }),
+            transaction: async () => undefined,
+            withConnectDeadline: () => fakeDb,
+            end: async () => undefined,
+        };
         const invoke = createRouteHandler(async (_req, ctx) => ({ same: ctx.db === fakeDb }), {
             service: "test",
             routeKey: "GET /x",
