@@ -62,12 +62,23 @@ export function fromFunctionResult(result: unknown): GatewayResponse {
     return { statusCode, headers: responseHeaders, body: bytes };
 }
 
-/** Writes a response with a fixed length (API Gateway never chunks a Lambda response). */
-export function writeResponse(res: http.ServerResponse, response: GatewayResponse, extraHeaders: Record<string, string>): void {
+/**
+ * Writes a response with a fixed length (API Gateway never chunks a Lambda response). With
+ * `endAfter`, the whole response is sent at once but the exchange ends only when it settles: a
+ * response that closes the connection closes it then.
+ */
+export function writeResponse(res: http.ServerResponse, response: GatewayResponse, extraHeaders: Record<string, string>, endAfter?: Promise<unknown>): void {
     const headers: Record<string, string | string[]> = { ...response.headers, ...extraHeaders };
     // 204 and 304 carry no body; Node refuses a Content-Length on them for good reason.
     const bodyless = response.statusCode === 204 || response.statusCode === 304 || response.statusCode < 200;
     if (!bodyless) headers["content-length"] = String(response.body.length);
     res.writeHead(response.statusCode, headers);
-    res.end(bodyless ? undefined : response.body);
+    if (!endAfter) {
+        res.end(bodyless ? undefined : response.body);
+        return;
+    }
+    if (!bodyless) res.write(response.body);
+    void endAfter.finally(() => {
+        if (res.socket && !res.socket.destroyed) res.end();
+    });
 }

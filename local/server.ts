@@ -29,6 +29,13 @@ import { createTokenBucket, routeLimits, type TokenBucket } from "./throttle";
 /** Lambda's synchronous invocation payload limit: a larger request never reaches a function. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
 
+/**
+ * After a 413, what the client still sends is read and thrown away up to this many bytes (the
+ * HTTP API itself accepts 10 MB) and for this long; past either, the connection is cut.
+ */
+const MAX_DISCARDED_BODY_BYTES = 16 * 1024 * 1024;
+const DISCARD_TIMEOUT_MS = 10_000;
+
 export interface LocalServerOptions {
     routes: readonly ResolvedRoute[];
     /** Connection string of the PostgreSQL the database routes use. Required when a route uses the database. */
@@ -184,7 +191,7 @@ type BodyResult = { ok: true; body: Buffer | undefined } | { ok: false };
 
 /**
  * Reads the body up to `limit` bytes. Past the limit it stops keeping the bytes and answers
- * `{ ok: false }` at once, without waiting for the rest.
+ * `{ ok: false }` at once, without waiting for the rest (see `discardRest`).
  */
 function readBody(req: http.IncomingMessage, limit: number): Promise<BodyResult> {
     const declared = Number(req.headers["content-length"]);
@@ -205,6 +212,35 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<BodyResult>
         req.on("data", onData);
         req.on("end", () => resolve({ ok: true, body: size === 0 ? undefined : Buffer.concat(chunks, size) }));
         req.on("error", reject);
+    });
+}
+
+/**
+ * Reads and throws away the rest of a rejected body, so that the connection can then close
+ * cleanly: closing a socket with unread bytes resets it, and a client that sends its whole body
+ * before it reads the answer (Python's http.client, most SDKs) would get the reset instead of the
+ * 413. Resolves when the body has ended; past the bounds it cuts the connection.
+ */
+function discardRest(req: http.IncomingMessage): Promise<void> {
+    return new Promise((resolve) => {
+        let discarded = 0;
+        const done = () => {
+            clearTimeout(timer);
+            resolve();
+        };
+        const cut = () => {
+            req.socket.destroy();
+            done();
+        };
+        const timer = setTimeout(cut, DISCARD_TIMEOUT_MS);
+        req.on("data", (chunk: Buffer) => {
+            discarded += chunk.length;
+            if (discarded > MAX_DISCARDED_BODY_BYTES) cut();
+        });
+        req.once("end", done);
+        req.once("close", done);
+        req.once("error", done);
+        req.resume();
     });
 }
 
@@ -254,14 +290,14 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
         const deployment = current;
         let routeKey: string | undefined;
 
-        const send = (response: GatewayResponse, extra: Record<string, string> = {}) => {
+        const send = (response: GatewayResponse, extra: Record<string, string> = {}, endAfter?: Promise<void>) => {
             const headers = { ...response.headers };
             if (options.cors) {
                 // API Gateway owns CORS when it is configured: the function's own headers are replaced.
                 for (const name of Object.keys(headers)) if (name.startsWith("access-control-")) delete headers[name];
                 Object.assign(extra, responseCorsHeaders(options.cors, origin));
             }
-            writeResponse(res, { ...response, headers }, { "apigw-requestid": requestId, ...extra });
+            writeResponse(res, { ...response, headers }, { "apigw-requestid": requestId, ...extra }, endAfter);
             options.onRequest?.({
                 method,
                 path: url,
@@ -283,13 +319,10 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
 
         const body = await readBody(req, maxBodyBytes);
         if (!body.ok) {
-            // Answer now and close the connection; the client may still be sending. The rest of the
-            // body is discarded unread for a moment (so the client sees the 413 rather than a reset).
+            // Answer now (a client that reads while it sends sees it at once), then close the
+            // connection once the client has finished sending what it started.
             res.shouldKeepAlive = false;
-            send(GATEWAY_ERRORS.tooLarge(), { connection: "close" });
-            req.resume();
-            const socket = req.socket;
-            setTimeout(() => socket.destroy(), 2000).unref();
+            send(GATEWAY_ERRORS.tooLarge(), { connection: "close" }, discardRest(req));
             return;
         }
 
