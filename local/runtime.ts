@@ -48,6 +48,11 @@ export interface LocalRuntimeOptions {
     auth?: LocalAuthSettings;
     /** Throttle routes with a token bucket (their `throttle`, else the stack's `api` limits). @default true */
     throttling?: boolean;
+    /**
+     * Told what happened to the embedded PostgreSQL that a person should know: a stale lock removed,
+     * a server left by an earlier run stopped, a restart after it exited. @default standard error
+     */
+    onDatabaseNotice?: (message: string) => void;
 }
 
 export interface LocalRuntime {
@@ -76,7 +81,10 @@ export function stackThrottle(config: StackConfig): RouteThrottle | undefined {
     return Number.isFinite(rateLimit) && Number.isFinite(burstLimit) ? { rateLimit, burstLimit } : undefined;
 }
 
-/** Applies migrations over a short-lived connection of its own, as the cloud's migration function does. */
+/**
+ * Applies migrations over a short-lived connection of its own, as the cloud's migration function
+ * does (with the same connect retries, so a database that is still coming up is waited for).
+ */
 export async function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise<MigrationResult> {
     const db = createDatabase({ connectionString: databaseUrl, statementTimeoutMs: 60_000 });
     try {
@@ -98,7 +106,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let postgres: LocalPostgres | undefined;
     const databaseUrl =
         options.databaseUrl ??
-        (postgres = await startLocalPostgres({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, persistent: options.persistent ?? true })).url;
+        (postgres = await startLocalPostgres({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, persistent: options.persistent ?? true, onNotice: options.onDatabaseNotice })).url;
 
     let server: LocalServer | undefined;
     try {
@@ -139,6 +147,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             },
             stop() {
                 stopping ??= (async () => {
+                    // From now on PostgreSQL exiting is expected (Ctrl-C reaches it too), not a fault to repair.
+                    postgres?.stopRestarting();
                     await localServer.close();
                     await postgres?.stop();
                 })();

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
         throttling,
         // --quiet drops the line per request (the load test sends a hundred thousand).
         onRequest: quiet ? undefined : (entry) => console.log(formatAccessLine(entry)),
+        onDatabaseNotice: (message) => console.log(message),
     });
 
     const { applied, alreadyApplied } = runtime.migrations;
