@@ -75,7 +75,7 @@ const DEFAULTS = { statementTimeoutMs: 25_000, connectTimeoutMs: 5_000, connectR
 
 /** Connect retries wait this long at first, doubling up to the maximum; half of each wait is random. */
 const RETRY_FIRST_DELAY_MS = 100;
-const RETRY_MAX_DELAY_MS = 2_000;
+const RETRY_MAX_DELAY_MS = 1_000;
 
 /**
  * The database did not answer: no connection before the deadline, or the connection was lost

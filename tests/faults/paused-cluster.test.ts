@@ -1,0 +1,52 @@
+/**
+ * A paused dev cluster: for 15 s new connections are held silent (as a resuming Aurora Serverless
+ * v2 cluster holds them) or refused, in front of a real PostgreSQL. The migration function (which
+ * `pulumi up` waits on) and a route whose timeout covers the window must succeed; a route with the
+ * dev stack's 10 s timeout must answer a clean 503 before its timeout, and the next request in the
+ * same container must succeed.
+ */
+import * as assert from "node:assert/strict";
+import { pausedClusterScenario, type RouteCall } from "../support/paused-cluster";
+import { usePostgres } from "../support/postgres";
+
+const WINDOW_MS = 15_000;
+
+function assertDatabaseUnavailable(call: RouteCall): void {
+    assert.equal(call.status, 503, JSON.stringify(call.body));
+    assert.equal(call.body?.error?.code, "database_unavailable");
+    assert.equal(typeof call.body.error.message, "string");
+    assert.equal(call.body.error.requestId, call.headers["x-request-id"]);
+    assert.equal(call.headers["retry-after"], "1");
+    assert.match(call.headers["content-type"], /^application\/json/);
+}
+
+describe("faults: a paused cluster (connections held or refused for 15 s)", function () {
+    this.timeout(45_000);
+    const postgres = usePostgres();
+
+    for (const mode of ["silent", "refused"] as const) {
+        it(`${mode}: the migration run and a 29 s route succeed; a 10 s route answers 503 before its timeout and the next request succeeds`, async () => {
+            // Prepare: a database the migration run has not seen yet.
+            const migrationDatabase = `paused_${mode}`;
+            await postgres().sql(`CREATE DATABASE ${migrationDatabase}`);
+            const migrationDatabaseUrl = Object.assign(new URL(postgres().server.url), { pathname: `/${migrationDatabase}` }).toString();
+
+            // Act
+            const outcome = await pausedClusterScenario({ routeDatabaseUrl: postgres().server.url, migrationDatabaseUrl, mode, windowMs: WINDOW_MS });
+
+            // Assess: the migration waited the window out.
+            assert.deepEqual(outcome.migration, { applied: ["users/1_create_users"], atMs: outcome.migration.atMs });
+            assert.ok(outcome.migration.atMs >= WINDOW_MS - 500, `migrated after ${outcome.migration.atMs} ms`);
+            // The long route succeeded once the cluster answered, inside its timeout.
+            assert.equal(outcome.longRoute.status, 200, JSON.stringify(outcome.longRoute.body));
+            assert.ok(Array.isArray(outcome.longRoute.body.items));
+            assert.ok(outcome.longRoute.durationMs < 29_000);
+            // The short route gave up in time to answer cleanly, a second before its timeout...
+            assertDatabaseUnavailable(outcome.shortRouteFirst);
+            assert.ok(outcome.shortRouteFirst.durationMs >= 8_500 && outcome.shortRouteFirst.durationMs < 10_000, `503 after ${outcome.shortRouteFirst.durationMs} ms`);
+            // ...and the next request in the same container succeeded.
+            assert.equal(outcome.shortRouteNext.status, 200, JSON.stringify(outcome.shortRouteNext.body));
+            assert.ok(outcome.shortRouteNext.durationMs < 10_000);
+        });
+    }
+});

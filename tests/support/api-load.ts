@@ -1,0 +1,106 @@
+/**
+ * A few clients writing and reading users through the API while a test breaks the database under
+ * them. Every request is kept with the phase it started in, its status and error code, or the
+ * transport error it met, and every write the API acknowledged with 201 is remembered, so a test
+ * can say what each fault cost and check that nothing acknowledged was lost.
+ */
+import { request, type TestResponse } from "../e2e/support";
+
+export interface LoadRequest {
+    phase: string;
+    route: "POST /users" | "GET /users/{id}" | "GET /users";
+    startedAt: number;
+    finishedAt: number;
+    /** The HTTP status, or undefined when the request got no response (reset, refused, ...). */
+    status?: number;
+    /** `error.code` of a JSON error body. */
+    errorCode?: string;
+    retryAfter?: string;
+    /** A transport error (e.g. ECONNRESET). */
+    transportError?: string;
+}
+
+export interface ApiLoad {
+    /** Requests started from now on belong to `phase`. */
+    phase(name: string): void;
+    /** Everything so far. */
+    requests(): readonly LoadRequest[];
+    /** Ids of the users the API answered 201 for. */
+    acknowledgedIds(): readonly string[];
+    /** Lets every client finish its current request, then stops. */
+    stop(): Promise<readonly LoadRequest[]>;
+}
+
+export function startApiLoad(options: { baseUrl: string; token: string; clients: number; phase?: string }): ApiLoad {
+    let phase = options.phase ?? "steady";
+    let stopped = false;
+    const requests: LoadRequest[] = [];
+    const acknowledged: string[] = [];
+    const authorization = `Bearer ${options.token}`;
+
+    const send = async (route: LoadRequest["route"], call: () => Promise<TestResponse>): Promise<TestResponse | undefined> => {
+        const entry: LoadRequest = { phase, route, startedAt: Date.now(), finishedAt: 0 };
+        try {
+            const response = await call();
+            Object.assign(entry, { status: response.status, errorCode: response.json?.error?.code, retryAfter: response.headers["retry-after"] });
+            return response;
+        } catch (error) {
+            entry.transportError = (error as NodeJS.ErrnoException).code ?? String(error);
+            return undefined;
+        } finally {
+            entry.finishedAt = Date.now();
+            requests.push(entry);
+        }
+    };
+
+    const client = async (index: number) => {
+        for (let round = 0; !stopped; round++) {
+            const email = `load-${index}-${round}-${Date.now()}@example.com`;
+            const created = await send("POST /users", () =>
+                request(options.baseUrl, { method: "POST", path: "/users", body: { email, name: `Client ${index}` }, headers: { authorization } }),
+            );
+            if (created?.status === 201) {
+                acknowledged.push(created.json.id);
+                await send("GET /users/{id}", () => request(options.baseUrl, { path: `/users/${created.json.id}` }));
+            }
+            if (round % 5 === 0) await send("GET /users", () => request(options.baseUrl, { path: "/users?limit=5" }));
+            // A client that got no answer at all waits a moment, as any would, instead of spinning.
+            if (!created) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+    };
+    const clients = Array.from({ length: options.clients }, (_, index) => client(index));
+
+    return {
+        phase: (name) => void (phase = name),
+        requests: () => requests,
+        acknowledgedIds: () => acknowledged,
+        async stop() {
+            stopped = true;
+            await Promise.all(clients);
+            return requests;
+        },
+    };
+}
+
+/** Per phase: how many requests, by outcome (`201`, `503 database_unavailable`, `ECONNRESET`, ...). */
+export function summarizeLoad(requests: readonly LoadRequest[]): Record<string, Record<string, number>> {
+    const summary: Record<string, Record<string, number>> = {};
+    for (const entry of requests) {
+        const outcome = entry.transportError ?? (entry.errorCode ? `${entry.status} ${entry.errorCode}` : String(entry.status));
+        summary[entry.phase] ??= {};
+        summary[entry.phase][outcome] = (summary[entry.phase][outcome] ?? 0) + 1;
+    }
+    return summary;
+}
+
+/**
+ * How long after `since` the API served again: the end of the first success that started after
+ * the last failure of the requests started from `since` on.
+ */
+export function recoveredAfterMs(requests: readonly LoadRequest[], since: number): number | undefined {
+    const later = requests.filter((entry) => entry.startedAt >= since);
+    const failed = (entry: LoadRequest) => entry.status === undefined || entry.status >= 500;
+    const lastFailure = Math.max(since, ...later.filter(failed).map((entry) => entry.startedAt));
+    const firstSuccess = later.filter((entry) => !failed(entry) && entry.startedAt > lastFailure).sort((a, b) => a.finishedAt - b.finishedAt)[0];
+    return firstSuccess ? firstSuccess.finishedAt - since : undefined;
+}

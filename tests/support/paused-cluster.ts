@@ -1,0 +1,115 @@
+/**
+ * A paused Aurora Serverless v2 cluster, played by the fault proxy in front of a real PostgreSQL:
+ * for `windowMs` new connections are held silent (the cluster holds them while it resumes) or
+ * refused. Meanwhile, as in a `pulumi up` and a first burst of traffic after a quiet night, the
+ * migration function runs, a route with a long timeout is called, and a route with a short one is
+ * called twice in a row in the same container. The same wrapper, database module and migration
+ * runner as the deployed functions, with a Lambda-like context counting down each timeout.
+ * The fault tests assert on the outcome; `bench/faults.ts` prints its timings.
+ */
+import { databaseFromEnvironment, type Database } from "../../functions/runtime/database";
+import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
+import { createLogger } from "../../functions/runtime/logger";
+import { applyMigrations, readMigrations } from "../../functions/runtime/migrations";
+import users from "../../functions/users/service";
+import { services } from "../../infra/registry";
+import { httpApiEvent } from "./events";
+import { startFaultProxy } from "./fault-proxy";
+
+export interface PausedClusterOptions {
+    /** A migrated database (the routes read from it). */
+    routeDatabaseUrl: string;
+    /** A database without migrations, on the same server (the migration run applies them). */
+    migrationDatabaseUrl: string;
+    mode: "silent" | "refused";
+    windowMs: number;
+    /** @default 29 */
+    longTimeoutSeconds?: number;
+    /** @default 10 */
+    shortTimeoutSeconds?: number;
+}
+
+export interface RouteCall {
+    status: number;
+    headers: Record<string, string>;
+    body: any;
+    /** When the answer came, in ms since the window opened. */
+    atMs: number;
+    /** How long the invocation took. */
+    durationMs: number;
+}
+
+export interface PausedClusterOutcome {
+    migration: { applied?: string[]; error?: string; atMs: number };
+    longRoute: RouteCall;
+    shortRouteFirst: RouteCall;
+    shortRouteNext: RouteCall;
+}
+
+const ROUTE_KEY = "GET /users";
+
+export async function pausedClusterScenario(options: PausedClusterOptions): Promise<PausedClusterOutcome> {
+    const longTimeoutSeconds = options.longTimeoutSeconds ?? 29;
+    const shortTimeoutSeconds = options.shortTimeoutSeconds ?? 10;
+    const migrations = services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : []));
+    const proxy = await startFaultProxy(Number(new URL(options.routeDatabaseUrl).port));
+    const silent = createLogger({ write: () => undefined });
+    const databases: Database[] = [];
+    // One container of the route: its database opens on the first request, as the deployed closure's does.
+    const container = (timeoutSeconds: number) =>
+        createRouteHandler(users.routes[ROUTE_KEY].handler as never, {
+            service: users.name,
+            routeKey: ROUTE_KEY,
+            logger: silent,
+            openDatabase: () => {
+                const database = databaseFromEnvironment({ DATABASE_URL: proxy.url(options.routeDatabaseUrl), DB_STATEMENT_TIMEOUT_MS: String((timeoutSeconds - 1) * 1000) });
+                databases.push(database);
+                return database;
+            },
+        });
+    try {
+        const windowStart = Date.now();
+        const call = async (invoke: LambdaHttpHandler, timeoutSeconds: number): Promise<RouteCall> => {
+            const started = Date.now();
+            const deadline = started + timeoutSeconds * 1000;
+            const response = await invoke(httpApiEvent({ routeKey: ROUTE_KEY, path: "/users", query: "limit=1" }), {
+                awsRequestId: `paused-${started}`,
+                getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+            });
+            const now = Date.now();
+            return {
+                status: response.statusCode ?? 200,
+                headers: (response.headers ?? {}) as Record<string, string>,
+                body: response.body === undefined ? undefined : JSON.parse(response.body),
+                atMs: now - windowStart,
+                durationMs: now - started,
+            };
+        };
+        const migrate = async () => {
+            // What the migration function does: the database from its environment, the shared runner.
+            const db = databaseFromEnvironment({ DATABASE_URL: proxy.url(options.migrationDatabaseUrl) });
+            try {
+                const { applied } = await applyMigrations(db, migrations);
+                return { applied, atMs: Date.now() - windowStart };
+            } catch (error) {
+                return { error: String(error), atMs: Date.now() - windowStart };
+            } finally {
+                await db.end();
+            }
+        };
+
+        const window = options.mode === "silent" ? proxy.holdNewConnections(options.windowMs) : proxy.refuseNewConnections(options.windowMs);
+        const shortContainer = container(shortTimeoutSeconds);
+        const [migration, longRoute, [shortRouteFirst, shortRouteNext]] = await Promise.all([
+            migrate(),
+            call(container(longTimeoutSeconds), longTimeoutSeconds),
+            // The next request in the same container comes as soon as the first is answered.
+            call(shortContainer, shortTimeoutSeconds).then(async (first) => [first, await call(shortContainer, shortTimeoutSeconds)] as const),
+        ]);
+        await window;
+        return { migration, longRoute, shortRouteFirst, shortRouteNext };
+    } finally {
+        await Promise.all(databases.map((database) => database.end()));
+        await proxy.close();
+    }
+}
