@@ -1,12 +1,14 @@
 /**
  * A few clients writing and reading users through the API while a test breaks the database under
- * them. Every request is kept with the phase it started in, its status and error code, or the
- * transport error it met, and every write the API acknowledged with 201 is remembered, so a test
- * can say what each fault cost and check that nothing acknowledged was lost.
+ * them. Every request is kept with the phase it ended in (a request in flight when a fault hits is
+ * that fault's), its status and error code, or the transport error it met, and every write the API
+ * acknowledged with 201 is remembered, so a test can say what each fault cost and check that
+ * nothing acknowledged was lost.
  */
 import { request, type TestResponse } from "../e2e/support";
 
 export interface LoadRequest {
+    /** The phase when it was answered. */
     phase: string;
     route: "POST /users" | "GET /users/{id}" | "GET /users";
     startedAt: number;
@@ -21,7 +23,7 @@ export interface LoadRequest {
 }
 
 export interface ApiLoad {
-    /** Requests started from now on belong to `phase`. */
+    /** Requests answered from now on belong to `phase`. */
     phase(name: string): void;
     /** Everything so far. */
     requests(): readonly LoadRequest[];
@@ -49,6 +51,7 @@ export function startApiLoad(options: { baseUrl: string; token: string; clients:
             return undefined;
         } finally {
             entry.finishedAt = Date.now();
+            entry.phase = phase;
             requests.push(entry);
         }
     };
@@ -94,13 +97,12 @@ export function summarizeLoad(requests: readonly LoadRequest[]): Record<string, 
 }
 
 /**
- * How long after `since` the API served again: the end of the first success that started after
- * the last failure of the requests started from `since` on.
+ * How long after `since` (a fault) the API served again: to the end of the first success among
+ * the requests that started no earlier than the last failing one (and than `since`).
  */
 export function recoveredAfterMs(requests: readonly LoadRequest[], since: number): number | undefined {
-    const later = requests.filter((entry) => entry.startedAt >= since);
     const failed = (entry: LoadRequest) => entry.status === undefined || entry.status >= 500;
-    const lastFailure = Math.max(since, ...later.filter(failed).map((entry) => entry.startedAt));
-    const firstSuccess = later.filter((entry) => !failed(entry) && entry.startedAt > lastFailure).sort((a, b) => a.finishedAt - b.finishedAt)[0];
+    const lastFailureStart = Math.max(since, ...requests.filter(failed).map((entry) => entry.startedAt));
+    const firstSuccess = requests.filter((entry) => !failed(entry) && entry.startedAt >= lastFailureStart).sort((a, b) => a.finishedAt - b.finishedAt)[0];
     return firstSuccess ? firstSuccess.finishedAt - since : undefined;
 }
