@@ -57,7 +57,7 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
                 return errorResponse(error, requestId);
             }
             if (isDatabaseUnavailable(error)) {
-                log.warn("database unavailable", { error, cause: error.cause });
+                log.warn("database unavailable", { error, cause: error.cause, causeCode: (error.cause as { code?: string } | undefined)?.code });
                 return errorResponse(databaseUnavailable(), requestId);
             }
             log.error("unhandled error", { error });
