@@ -29,7 +29,14 @@ export interface OfflineResource {
     propertyDependencies: Record<string, string[]>;
     protect: boolean;
     provider?: string;
+    /** The `aliases` option as the engine receives it: a URN, or a spec the engine completes. */
+    aliases: OfflineAlias[];
 }
+
+/** One alias of a resource: an old URN, or the parts of it that differ (the engine fills in the rest). */
+export type OfflineAlias =
+    | { urn: string }
+    | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
 
 export interface OfflineRun {
     stack: string;
@@ -199,6 +206,7 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
                     propertyDependencies,
                     protect: Boolean(request.getProtect?.()),
                     provider: request.getProvider() || undefined,
+                    aliases: request.getAliasesList().map(aliasOf),
                 });
             }
             callback(error, response);
@@ -226,6 +234,20 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
         outputs[key] = await resolve(value);
     }
     return { stack, resources, outputs };
+}
+
+/** A `pulumirpc.Alias` as plain data: empty fields are the ones the engine takes from the resource. */
+function aliasOf(alias: any): OfflineAlias {
+    if (alias.hasUrn()) return { urn: alias.getUrn() };
+    const spec = alias.getSpec();
+    return {
+        ...(spec.getName() ? { name: spec.getName() } : {}),
+        ...(spec.getType() ? { type: spec.getType() } : {}),
+        ...(spec.getStack() ? { stack: spec.getStack() } : {}),
+        ...(spec.getProject() ? { project: spec.getProject() } : {}),
+        ...(spec.hasParenturn() && spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+        ...(spec.hasNoparent() && spec.getNoparent() ? { noParent: true } : {}),
+    };
 }
 
 /** Resolves Outputs (nested in objects too) to plain values. */
