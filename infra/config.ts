@@ -4,11 +4,11 @@
  * `ConfigError` naming the stack, every wrong key and what is allowed — before any resource exists.
  */
 
+import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../policy/lib/limits";
+
 /** The Pulumi project name; config keys without a namespace belong to it. */
 export const PROJECT = "serverless-microservices";
 
-/** Retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
 
@@ -26,8 +26,8 @@ export const MONITORING_THRESHOLD_RANGES = {
     functionDurationPercentOfTimeout: { min: 10, max: 100 },
     /** API alarm: 5xx responses / requests over 5 minutes, in percent. */
     apiServerErrorRatePercent: { min: 0.1, max: 100 },
-    /** API alarm: p99 Latency in milliseconds (the HTTP API gives up at 30 000). */
-    apiLatencyP99Ms: { min: 10, max: 30000, integer: true },
+    /** API alarm: p99 Latency in milliseconds (the HTTP API gives up at its integration timeout). */
+    apiLatencyP99Ms: { min: 10, max: HTTP_API.integrationTimeoutMs.max, integer: true },
     /** Database alarm: writer capacity as a percentage of database.maxCapacity. */
     databaseCapacityPercentOfMax: { min: 10, max: 100 },
     /** Database alarm: connections as a percentage of the max_connections the maximum capacity gives. */
@@ -37,17 +37,6 @@ export const MONITORING_THRESHOLD_RANGES = {
 } as const;
 
 export type MonitoringThresholds = { -readonly [K in keyof typeof MONITORING_THRESHOLD_RANGES]: number };
-
-/** Lambda and HTTP API limits that bound the registry and the defaults. */
-export const LIMITS = {
-    memoryMb: { min: 128, max: 10240 },
-    /** The HTTP API cuts every request at 30 s; a longer function timeout is time nobody waits for. */
-    timeoutSeconds: { min: 1, max: 29 },
-    reservedConcurrency: { min: 1, max: 1000 },
-    acu: { min: 0, max: 256 },
-    autoPauseSeconds: { min: 300, max: 86400 },
-    backupRetentionDays: { min: 1, max: 35 },
-} as const;
 
 export interface CorsConfig {
     allowOrigins: string[];
@@ -265,8 +254,8 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
 
     const fd = read.object(key("functionDefaults"), project.functionDefaults, ["memoryMb", "timeoutSeconds"]) ?? {};
     const functionDefaults = {
-        memoryMb: read.number(key("functionDefaults.memoryMb"), fd.memoryMb, { ...LIMITS.memoryMb, integer: true }),
-        timeoutSeconds: read.number(key("functionDefaults.timeoutSeconds"), fd.timeoutSeconds, { ...LIMITS.timeoutSeconds, integer: true }),
+        memoryMb: read.number(key("functionDefaults.memoryMb"), fd.memoryMb, { ...LAMBDA.memoryMb, integer: true }),
+        timeoutSeconds: read.number(key("functionDefaults.timeoutSeconds"), fd.timeoutSeconds, { ...ROUTE_FUNCTION.timeoutSeconds, integer: true }),
     };
 
     const apiRaw = read.object(key("api"), project.api, ["throttlingRateLimit", "throttlingBurstLimit", "cors"]) ?? {};
@@ -278,14 +267,14 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         allowHeaders: read.stringList(key("api.cors.allowHeaders"), corsRaw.allowHeaders, /^[\w*-]+$/, "header names", ["content-type", "authorization"]) ?? [],
         exposeHeaders: read.stringList(key("api.cors.exposeHeaders"), corsRaw.exposeHeaders, /^[\w-]+$/, "header names", ["x-request-id"]) ?? [],
         allowCredentials: read.boolean(key("api.cors.allowCredentials"), corsRaw.allowCredentials, false) ?? false,
-        maxAgeSeconds: read.number(key("api.cors.maxAgeSeconds"), corsRaw.maxAgeSeconds, { min: 0, max: 86400, integer: true }, 300) ?? 0,
+        maxAgeSeconds: read.number(key("api.cors.maxAgeSeconds"), corsRaw.maxAgeSeconds, { ...HTTP_API.corsMaxAgeSeconds, integer: true }, 300) ?? 0,
     };
     if (cors && cors.allowCredentials && cors.allowOrigins.includes("*")) {
         read.problems.push(`${key("api.cors.allowCredentials")}: cannot be true while allowOrigins contains "*" (browsers refuse it); list the origins`);
     }
     const api = {
-        throttlingRateLimit: read.number(key("api.throttlingRateLimit"), apiRaw.throttlingRateLimit, { min: 1, max: 10000 }),
-        throttlingBurstLimit: read.number(key("api.throttlingBurstLimit"), apiRaw.throttlingBurstLimit, { min: 1, max: 5000, integer: true }),
+        throttlingRateLimit: read.number(key("api.throttlingRateLimit"), apiRaw.throttlingRateLimit, { min: 1, max: HTTP_API.throttle.rateLimit.max }),
+        throttlingBurstLimit: read.number(key("api.throttlingBurstLimit"), apiRaw.throttlingBurstLimit, { min: 1, max: HTTP_API.throttle.burstLimit.max, integer: true }),
         cors,
     };
 
@@ -305,11 +294,11 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
     const database = {
         engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", "17.5"),
         databaseName: read.string(key("database.databaseName"), dbRaw.databaseName, /^[a-z][a-z0-9_]{0,62}$/, "a lower-case identifier such as app", "app"),
-        minCapacity: read.number(key("database.minCapacity"), dbRaw.minCapacity, { ...LIMITS.acu, step: 0.5 }),
-        maxCapacity: read.number(key("database.maxCapacity"), dbRaw.maxCapacity, { min: 1, max: LIMITS.acu.max, step: 0.5 }),
-        autoPauseSeconds: dbRaw.autoPauseSeconds === undefined ? undefined : read.number(key("database.autoPauseSeconds"), dbRaw.autoPauseSeconds, { ...LIMITS.autoPauseSeconds, integer: true }),
+        minCapacity: read.number(key("database.minCapacity"), dbRaw.minCapacity, AURORA_SERVERLESS_V2.minCapacityAcu),
+        maxCapacity: read.number(key("database.maxCapacity"), dbRaw.maxCapacity, AURORA_SERVERLESS_V2.maxCapacityAcu),
+        autoPauseSeconds: dbRaw.autoPauseSeconds === undefined ? undefined : read.number(key("database.autoPauseSeconds"), dbRaw.autoPauseSeconds, { ...AURORA_SERVERLESS_V2.autoPauseSeconds, integer: true }),
         readers: read.number(key("database.readers"), dbRaw.readers, { min: 0, max: 2, integer: true }, 0),
-        backupRetentionDays: read.number(key("database.backupRetentionDays"), dbRaw.backupRetentionDays, { ...LIMITS.backupRetentionDays, integer: true }),
+        backupRetentionDays: read.number(key("database.backupRetentionDays"), dbRaw.backupRetentionDays, { ...AURORA_SERVERLESS_V2.backupRetentionDays, integer: true }),
         deletionProtection: read.boolean(key("database.deletionProtection"), dbRaw.deletionProtection),
         finalSnapshot: read.boolean(key("database.finalSnapshot"), dbRaw.finalSnapshot),
         protect: read.boolean(key("database.protect"), dbRaw.protect, false),
@@ -318,7 +307,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         read.problems.push(`${key("database.minCapacity")}: ${database.minCapacity} is above database.maxCapacity (${database.maxCapacity})`);
     }
     if (database.minCapacity === 0 && database.autoPauseSeconds === undefined) {
-        read.problems.push(`${key("database.autoPauseSeconds")}: is required when database.minCapacity is 0 (${describeRange(LIMITS.autoPauseSeconds)} seconds)`);
+        read.problems.push(`${key("database.autoPauseSeconds")}: is required when database.minCapacity is 0 (${describeRange(AURORA_SERVERLESS_V2.autoPauseSeconds)} seconds)`);
     }
     if (database.minCapacity !== undefined && database.minCapacity > 0 && dbRaw.autoPauseSeconds !== undefined) {
         read.problems.push(`${key("database.autoPauseSeconds")}: only applies when database.minCapacity is 0 (it is ${database.minCapacity}); remove it`);

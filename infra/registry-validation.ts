@@ -4,7 +4,10 @@
  * stops everything with a message that names the service, the route and what is allowed.
  */
 import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteHandler, type RouteThrottle } from "../functions/runtime/service";
-import { LIMITS } from "./config";
+import { HTTP_API, LAMBDA, ROUTE_FUNCTION } from "../policy/lib/limits";
+
+const LIMITS = { memoryMb: LAMBDA.memoryMb, timeoutSeconds: ROUTE_FUNCTION.timeoutSeconds, reservedConcurrency: LAMBDA.reservedConcurrency };
+const HTTP_API_CUT = `(the HTTP API cuts requests at ${HTTP_API.integrationTimeoutMs.max / 1000} s)`;
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
 export interface ResolvedRoute {
@@ -41,10 +44,8 @@ const PARAMETER_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
 /** OAuth scope tokens: printable ASCII without spaces, quotes or backslashes (RFC 6749, 3.3). */
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const ROUTE_AUTH: readonly RouteAuth[] = ["none", "jwt"];
-/** API Gateway's account-level ceilings for a stage's throttling. */
-const THROTTLE_LIMITS = { rateLimit: { min: 0, max: 10000 }, burstLimit: { min: 0, max: 5000 } };
-/** API Gateway accepts at most 300 routes per API. */
-const MAX_ROUTES = 300;
+const THROTTLE_LIMITS = { rateLimit: { min: 0, max: HTTP_API.throttle.rateLimit.max }, burstLimit: { min: 0, max: HTTP_API.throttle.burstLimit.max } };
+const MAX_ROUTES = HTTP_API.maxRoutes;
 
 function describeInteger(range: { min: number; max: number }): string {
     return `an integer from ${range.min} to ${range.max}`;
@@ -150,7 +151,7 @@ export function resolveRegistry(
             problems.push(`${where}: memoryMb ${JSON.stringify(service.memoryMb)} is not allowed; use ${describeInteger(LIMITS.memoryMb)}`);
         }
         if (!checkInteger(service?.timeoutSeconds, LIMITS.timeoutSeconds)) {
-            problems.push(`${where}: timeoutSeconds ${JSON.stringify(service.timeoutSeconds)} is not allowed; use ${describeInteger(LIMITS.timeoutSeconds)} (the HTTP API cuts requests at 30 s)`);
+            problems.push(`${where}: timeoutSeconds ${JSON.stringify(service.timeoutSeconds)} is not allowed; use ${describeInteger(LIMITS.timeoutSeconds)} ${HTTP_API_CUT}`);
         }
         if (!checkInteger(service?.reservedConcurrency, LIMITS.reservedConcurrency)) {
             problems.push(`${where}: reservedConcurrency ${JSON.stringify(service.reservedConcurrency)} is not allowed; use ${describeInteger(LIMITS.reservedConcurrency)} or leave it out`);
@@ -194,7 +195,7 @@ export function resolveRegistry(
                 problems.push(`${at}: memoryMb ${JSON.stringify(route?.memoryMb)} is not allowed; use ${describeInteger(LIMITS.memoryMb)}`);
             }
             if (!checkInteger(route?.timeoutSeconds, LIMITS.timeoutSeconds)) {
-                problems.push(`${at}: timeoutSeconds ${JSON.stringify(route?.timeoutSeconds)} is not allowed; use ${describeInteger(LIMITS.timeoutSeconds)} (the HTTP API cuts requests at 30 s)`);
+                problems.push(`${at}: timeoutSeconds ${JSON.stringify(route?.timeoutSeconds)} is not allowed; use ${describeInteger(LIMITS.timeoutSeconds)} ${HTTP_API_CUT}`);
             }
 
             problems.push(...routeAccessProblems(route, at));

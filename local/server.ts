@@ -17,6 +17,7 @@ import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { CorsConfig } from "../infra/config";
+import { LAMBDA } from "../policy/lib/limits";
 import type { ResolvedRoute } from "../infra/registry-validation";
 import type { JwtAuthorizer } from "./authorizer";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
@@ -27,7 +28,7 @@ import { createRouter, type Router } from "./router";
 import { createTokenBucket, routeLimits, type TokenBucket } from "./throttle";
 
 /** Lambda's synchronous invocation payload limit: a larger request never reaches a function. */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const MAX_BODY_BYTES = LAMBDA.payloadBytes;
 
 export interface LocalServerOptions {
     routes: readonly ResolvedRoute[];

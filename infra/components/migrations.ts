@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseFromEnvironment } from "../../functions/runtime/database";
 import { applyMigrations, migrationSetHash, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
+import { ROUTE_FUNCTION } from "../../policy/lib/limits";
 import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What the Migrations component needs. Fields without a default are required. */
@@ -11,7 +12,7 @@ export interface MigrationsArgs {
     database: DatabaseConnection;
     settings: FunctionSettings;
     /**
-     * How long one run may take. Not behind the API, so the 29 s cap of route functions does not
+     * How long one run may take. Not behind the API, so the timeout cap of route functions does not
      * apply; a long migration should still be split up.
      * @default 300
      */
@@ -80,7 +81,7 @@ export class Migrations extends pulumi.ComponentResource {
                     database: args.database,
                     tags: {
                         "policy-suppress:lambda-timeout-bounds":
-                            "Runs outside the HTTP API during pulumi up; a migration may need minutes, not the 29 s of a route.",
+                            `Runs outside the HTTP API during pulumi up; a migration may need minutes, not the ${ROUTE_FUNCTION.timeoutSeconds.max} s of a route.`,
                     },
                 }),
             },

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseFromEnvironment } from "../../functions/runtime/database";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
+import { HTTP_API } from "../../policy/lib/limits";
 import type { ResolvedRoute } from "../registry-validation";
 import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
@@ -20,9 +21,6 @@ export interface ServiceArgs {
     /** The database and its network, for services that use it. */
     database?: DatabaseConnection;
 }
-
-/** API Gateway gives up on an integration after 30 s; the function must finish before that. */
-const MAX_INTEGRATION_TIMEOUT_MS = 30_000;
 
 /**
  * The code of one route's function. Only this closure is serialized: it captures the route's own
@@ -102,7 +100,7 @@ export class Service extends pulumi.ComponentResource {
                     integrationUri: fn.arn,
                     payloadFormatVersion: "2.0",
                     // One second more than the function's timeout, so the function's own timeout fires first.
-                    timeoutMilliseconds: Math.min(MAX_INTEGRATION_TIMEOUT_MS, (route.timeoutSeconds + 1) * 1000),
+                    timeoutMilliseconds: Math.min(HTTP_API.integrationTimeoutMs.max, (route.timeoutSeconds + 1) * 1000),
                 },
                 { parent: this },
             );
