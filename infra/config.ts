@@ -4,12 +4,12 @@
  * `ConfigError` naming the stack, every wrong key and what is allowed — before any resource exists.
  */
 
+import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
 import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../policy/lib/limits";
 
 /** The Pulumi project name; config keys without a namespace belong to it. */
 export const PROJECT = "serverless-microservices";
 
-export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
 
 /**
@@ -54,7 +54,7 @@ export interface StackConfig {
     /** Retention of every log group the program creates (functions, API access logs). */
     logRetentionDays: number;
     /** Application log level of the functions (Lambda drops lines below it). */
-    logLevel: (typeof LOG_LEVELS)[number];
+    logLevel: LogLevel;
     /** Memory and timeout for services that do not set their own. */
     functionDefaults: { memoryMb: number; timeoutSeconds: number };
     api: {

@@ -4,10 +4,10 @@
  * registry. The start script, the end-to-end tests and the load test all start it this way.
  */
 import * as path from "node:path";
-import { createDatabase } from "../functions/runtime/database";
+import { statementTimeoutFor } from "../functions/runtime/database";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import type { LogLevel } from "../functions/runtime/logger";
-import { applyMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
 import type { AnyService, RouteThrottle } from "../functions/runtime/service";
 import type { StackConfig } from "../infra/config";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
@@ -76,14 +76,9 @@ export function stackThrottle(config: StackConfig): RouteThrottle | undefined {
     return Number.isFinite(rateLimit) && Number.isFinite(burstLimit) ? { rateLimit, burstLimit } : undefined;
 }
 
-/** Applies migrations over a short-lived connection of its own, as the cloud's migration function does. */
-export async function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise<MigrationResult> {
-    const db = createDatabase({ connectionString: databaseUrl, statementTimeoutMs: 60_000 });
-    try {
-        return await applyMigrations(db, migrations);
-    } finally {
-        await db.end();
-    }
+/** The migration run the cloud's migration function does, over the local PostgreSQL. */
+function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise<MigrationResult> {
+    return runMigrations({ connectionString: databaseUrl, statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) }, migrations);
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {

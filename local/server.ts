@@ -11,7 +11,8 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDatabase, type Database } from "../functions/runtime/database";
+import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/database";
+import { logLevelFromEnvironment } from "../functions/runtime/environment";
 import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } from "../functions/runtime/handler";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
@@ -111,17 +112,14 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
     }
     const limits = options.throttling === false ? undefined : routeLimits(route.throttle, options.throttling?.defaults);
     const logger: Logger = createLogger({
-        level: options.logLevel,
+        level: options.logLevel ?? logLevelFromEnvironment(),
         write: options.writeLog,
         fields: { service: route.service, route: route.routeKey },
     });
-    // Statements end a second before the function would, as DB_STATEMENT_TIMEOUT_MS does in the cloud.
+    // The call the deployed function makes, with the settings the cloud puts in its environment.
     const openDatabase = route.database
         ? () => {
-              const database = createDatabase({
-                  connectionString: options.databaseUrl!,
-                  statementTimeoutMs: Math.max(1, route.timeoutSeconds - 1) * 1000,
-              });
+              const database = createDatabase({ connectionString: options.databaseUrl!, statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) });
               databases.push(database);
               return database;
           }

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseFromEnvironment } from "../../functions/runtime/database";
-import { applyMigrations, migrationSetHash, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
+import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
+import { MIGRATION_TIMEOUT_SECONDS, migrationSetHash, runMigrations, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
 import { ROUTE_FUNCTION } from "../../policy/lib/limits";
 import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
@@ -14,23 +14,16 @@ export interface MigrationsArgs {
     /**
      * How long one run may take. Not behind the API, so the timeout cap of route functions does not
      * apply; a long migration should still be split up.
-     * @default 300
+     * @default MIGRATION_TIMEOUT_SECONDS (functions/runtime/migrations.ts)
      */
     timeoutSeconds?: number;
 }
 
-const DEFAULTS = { timeoutSeconds: 300, memoryMb: 256 } as const;
+const DEFAULTS = { timeoutSeconds: MIGRATION_TIMEOUT_SECONDS, memoryMb: 256 } as const;
 
 /** The code of the migration function: the SQL is captured by value, the runner is the shared one. */
 export function migrationHandlerFactory(migrations: Migration[]): () => () => Promise<MigrationResult> {
-    return () => async () => {
-        const db = databaseFromEnvironment();
-        try {
-            return await applyMigrations(db, migrations);
-        } finally {
-            await db.end();
-        }
-    };
+    return () => () => runMigrations(databaseSettingsFromEnvironment(), migrations);
 }
 
 /**

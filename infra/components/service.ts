@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseFromEnvironment } from "../../functions/runtime/database";
+import { createDatabase } from "../../functions/runtime/database";
+import { databaseSettingsFromEnvironment, ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
 import type { ResolvedRoute } from "../registry-validation";
@@ -30,7 +31,7 @@ export interface ServiceArgs {
 export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database">): () => LambdaHttpHandler {
     const { handler, service, routeKey } = route;
     if (route.database) {
-        return () => createRouteHandler(handler, { service, routeKey, openDatabase: () => databaseFromEnvironment() });
+        return () => createRouteHandler(handler, { service, routeKey, openDatabase: () => createDatabase(databaseSettingsFromEnvironment()) });
     }
     return () => createRouteHandler(handler, { service, routeKey });
 }
@@ -83,7 +84,7 @@ export class Service extends pulumi.ComponentResource {
                         reservedConcurrency: route.reservedConcurrency,
                         logGroup: logGroups[index],
                         database: route.database ? database : undefined,
-                        environment: { SERVICE_NAME: name, ROUTE_KEY: route.routeKey },
+                        environment: { [ENVIRONMENT.serviceName]: name, [ENVIRONMENT.routeKey]: route.routeKey },
                     }),
                 },
                 // Lambda checks the role's permissions when it creates a VPC function's network
