@@ -6,7 +6,6 @@
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { AnyService } from "../functions/runtime/service";
 import { Api, ApiStage } from "./components/api";
 import { Database } from "./components/database";
@@ -16,7 +15,8 @@ import { Monitoring, type MonitoredFunction } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Service } from "./components/service";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
-import { RegistryError, resolveRegistry, type ResolvedRoute } from "./registry-validation";
+import { functionLogGroupName } from "./naming";
+import { RegistryError, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
 import { services as registeredServices } from "./registry";
 
 export interface PlatformOutputs {
@@ -40,28 +40,27 @@ export interface PlatformOutputs {
  */
 const MIGRATION_TIMEOUT_SECONDS = 300;
 
-interface Plan {
+/** What the program is built from: the stack's settings and the registry, both checked. */
+interface ProgramInputs {
     config: StackConfig;
-    routes: ResolvedRoute[];
-    migrations: Migration[];
+    registry: ResolvedRegistry;
 }
 
 /**
  * Everything that can be wrong with the inputs, checked before the first resource: a mistake in a
  * stack file or a service file ends the program here with a message that names it.
  */
-export function planStack(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): Plan {
+export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): ProgramInputs {
     try {
         const config = parseStackConfig(stack, rawConfig);
-        const routes = resolveRegistry(services, config.functionDefaults);
-        const protectedRoutes = routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
+        const registry = resolveRegistry(services, config.functionDefaults);
+        const protectedRoutes = registry.routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             throw new ConfigError(stack, [
                 `${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`,
             ]);
         }
-        const migrations = services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : []));
-        return { config, routes, migrations };
+        return { config, registry };
     } catch (error) {
         // RunError prints the message alone: the stack trace of a validation error helps nobody.
         if (error instanceof ConfigError || error instanceof RegistryError) throw new pulumi.RunError(error.message);
@@ -72,14 +71,15 @@ export function planStack(stack: string, rawConfig: Readonly<Record<string, unkn
 /** Builds the stack from the registry. `services` is a parameter so tests can deploy other registries. */
 export async function deployPlatform(services: readonly AnyService[] = registeredServices): Promise<PlatformOutputs> {
     const stack = pulumi.getStack();
-    const { config, routes, migrations } = planStack(stack, pulumi.runtime.allConfig(), services);
+    const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
+    const { routes, migrations } = registry;
 
     const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
     const settings: FunctionSettings = {
         logRetentionDays: config.logRetentionDays,
         logLevel: config.logLevel,
         tags,
-        logGroupName: (service, functionId) => `/${PROJECT}/${stack}/${service}/${functionId}`,
+        logGroupName: (service, functionId) => functionLogGroupName(PROJECT, stack, service, functionId),
     };
 
     const api = new Api("api", {
@@ -125,9 +125,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     const functionNames: PlatformOutputs["functionNames"] = {};
     const serviceComponents: Service[] = [];
     const monitored: MonitoredFunction[] = [];
-    for (const serviceName of new Set(routes.map((route) => route.service))) {
-        const serviceRoutes = routes.filter((route) => route.service === serviceName);
-        const usesDatabase = serviceRoutes.some((route) => route.database);
+    for (const { name: serviceName, routes: serviceRoutes, database: usesDatabase } of registry.services) {
         const service = new Service(serviceName, {
             routes: serviceRoutes,
             apiId: api.apiId,

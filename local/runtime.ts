@@ -13,7 +13,8 @@ import type { StackConfig } from "../infra/config";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
 import { DEFAULT_JWT_DIR } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
-import { loadRegistry, resolveLocalRegistry, type LocalRegistry } from "./registry";
+import { resolveRegistry, type ResolvedRegistry } from "../infra/registry-resolution";
+import { loadRegistry } from "./registry";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "./stack-config";
 
@@ -61,11 +62,11 @@ export interface LocalRuntime {
     authorizer: JwtAuthorizer;
     /** Whether routes are throttled. */
     throttling: boolean;
-    registry: LocalRegistry;
+    registry: ResolvedRegistry;
     migrations: MigrationResult;
     server: LocalServer;
     /** Re-reads `infra/registry.ts` (or uses `services`), applies new migrations, swaps the routes. */
-    reload(services?: readonly AnyService[]): Promise<{ registry: LocalRegistry; migrations?: MigrationResult }>;
+    reload(services?: readonly AnyService[]): Promise<{ registry: ResolvedRegistry; migrations?: MigrationResult }>;
     /** Stops the HTTP server, then PostgreSQL when it is ours. Safe to call twice. */
     stop(): Promise<void>;
 }
@@ -85,7 +86,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const stackConfig = readLocalStackConfig(options.stack ?? "dev");
     const defaults = stackConfig.functionDefaults;
     // The registry is checked before anything starts: a mistake costs no database start-up.
-    let registry = resolveLocalRegistry(options.services ?? loadRegistry(), defaults);
+    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults);
     // Also before the database: a bad key file or issuer setting costs no start-up either.
     const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
     const throttling = options.throttling ?? true;
@@ -126,8 +127,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             migrations,
             server: localServer,
             async reload(services) {
-                const next = resolveLocalRegistry(services ?? loadRegistry(), defaults);
-                const applied = next.migrationHash !== registry.migrationHash ? await migrate(databaseUrl, next.migrations) : undefined;
+                const next = resolveRegistry(services ?? loadRegistry(), defaults);
+                const applied = next.migrationSetHash !== registry.migrationSetHash ? await migrate(databaseUrl, next.migrations) : undefined;
                 await localServer.setRoutes(next.routes);
                 registry = next;
                 return { registry: next, migrations: applied };

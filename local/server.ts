@@ -19,7 +19,7 @@ import { createLogger, type Logger, type LogLevel } from "../functions/runtime/l
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { CorsConfig } from "../infra/config";
 import { LAMBDA } from "../policy/lib/limits";
-import type { ResolvedRoute } from "../infra/registry-validation";
+import type { ResolvedRoute } from "../infra/registry-resolution";
 import type { JwtAuthorizer } from "./authorizer";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";

@@ -4,7 +4,7 @@ import { createDatabase } from "../../functions/runtime/database";
 import { databaseSettingsFromEnvironment, ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
-import type { ResolvedRoute } from "../registry-validation";
+import type { ResolvedRoute } from "../registry-resolution";
 import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What a Service component needs. Fields without a default are required. */
