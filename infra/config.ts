@@ -13,6 +13,48 @@ export const PROJECT = "serverless-microservices";
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
 
 /**
+ * What a stack file may leave out, and what it then gets: the one owner of these defaults. The
+ * components take every one of them as a required argument, so a default can never be decided in
+ * two places. Every setting not listed here is required in the stack file (deletion protection,
+ * backups, capacity: a stack says what it wants). Alarm thresholds are the exception: the
+ * Monitoring component owns their defaults (`MONITORING_DEFAULTS`).
+ */
+export const STACK_DEFAULTS: {
+    readonly logLevel: LogLevel;
+    readonly cors: Readonly<CorsConfig>;
+    readonly network: Readonly<StackConfig["network"]>;
+    readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect">>;
+    readonly monitoring: { readonly enabled: boolean };
+} = {
+    logLevel: "INFO",
+    /** Applied field by field once `api.cors` is present; without it the API answers no preflight. */
+    cors: {
+        allowOrigins: [],
+        allowMethods: ["*"],
+        allowHeaders: ["content-type", "authorization"],
+        exposeHeaders: ["x-request-id"],
+        allowCredentials: false,
+        maxAgeSeconds: 300,
+    },
+    network: {
+        cidrBlock: "10.0.0.0/16",
+        availabilityZones: 2,
+        // Functions reach AWS through interface endpoints; a NAT gateway costs ~$33/month before traffic.
+        natGateways: "none",
+        // One Secrets Manager endpoint zone is enough for dev; production lists one per zone.
+        secretsEndpointZones: 1,
+    },
+    database: {
+        engineVersion: "17.5",
+        databaseName: "app",
+        readers: 0,
+        protect: false,
+    },
+    /** No `monitoring` at all: no alarms, no topic, no dashboard (`monitoring.dashboard` follows `enabled`). */
+    monitoring: { enabled: false },
+};
+
+/**
  * The alarm thresholds a stack may override under `monitoring.thresholds`, with the values each
  * accepts. Their defaults live in one place, `MONITORING_DEFAULTS` in infra/components/monitoring.ts;
  * this module stays free of Pulumi, so it only knows what is allowed.
@@ -53,7 +95,7 @@ export interface StackConfig {
     region: string;
     /** Retention of every log group the program creates (functions, API access logs). */
     logRetentionDays: number;
-    /** Application log level of the functions (Lambda drops lines below it). */
+    /** Application log level of the functions (Lambda drops lines below it). @default STACK_DEFAULTS.logLevel */
     logLevel: LogLevel;
     /** Memory and timeout for services that do not set their own. */
     functionDefaults: { memoryMb: number; timeoutSeconds: number };
@@ -62,9 +104,10 @@ export interface StackConfig {
         throttlingRateLimit: number;
         /** Requests allowed in a burst above the rate. */
         throttlingBurstLimit: number;
-        /** CORS; absent means the API answers no preflight and sends no CORS headers. */
+        /** CORS; absent means the API answers no preflight and sends no CORS headers. Fields left out: `STACK_DEFAULTS.cors`. */
         cors?: CorsConfig;
     };
+    /** Every field: @default `STACK_DEFAULTS.network`. */
     network: {
         cidrBlock: string;
         /** Availability zones to spread subnets over (Aurora needs at least 2). */
@@ -75,20 +118,22 @@ export interface StackConfig {
         secretsEndpointZones: number;
     };
     database: {
+        /** @default STACK_DEFAULTS.database.engineVersion */
         engineVersion: string;
+        /** @default STACK_DEFAULTS.database.databaseName */
         databaseName: string;
         /** Aurora Capacity Units; 0 lets the cluster pause when idle. */
         minCapacity: number;
         maxCapacity: number;
-        /** Idle seconds before a 0-ACU cluster pauses; only with `minCapacity: 0`. */
+        /** Idle seconds before a 0-ACU cluster pauses; required with `minCapacity: 0`, refused otherwise. */
         autoPauseSeconds?: number;
-        /** Readers in other zones, promoted on failover. */
+        /** Readers in other zones, promoted on failover. @default STACK_DEFAULTS.database.readers */
         readers: number;
         backupRetentionDays: number;
         deletionProtection: boolean;
         /** Take a snapshot when the cluster is deleted. */
         finalSnapshot: boolean;
-        /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. */
+        /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. @default STACK_DEFAULTS.database.protect */
         protect: boolean;
     };
     /** Token issuers for routes with `auth: "jwt"`. */
@@ -250,7 +295,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
 
     const region = read.string("aws:region", values["aws:region"], REGION, "an AWS region such as us-east-1");
     const logRetentionDays = read.oneOf(key("logRetentionDays"), project.logRetentionDays, LOG_RETENTION_DAYS);
-    const logLevel = read.oneOf(key("logLevel"), project.logLevel, LOG_LEVELS, "INFO");
+    const logLevel = read.oneOf(key("logLevel"), project.logLevel, LOG_LEVELS, STACK_DEFAULTS.logLevel);
 
     const fd = read.object(key("functionDefaults"), project.functionDefaults, ["memoryMb", "timeoutSeconds"]) ?? {};
     const functionDefaults = {
@@ -261,13 +306,14 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
     const apiRaw = read.object(key("api"), project.api, ["throttlingRateLimit", "throttlingBurstLimit", "cors"]) ?? {};
     const corsKeys = ["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "allowCredentials", "maxAgeSeconds"];
     const corsRaw = read.object(key("api.cors"), apiRaw.cors, corsKeys, false);
+    const corsDefaults = STACK_DEFAULTS.cors;
     const cors: CorsConfig | undefined = corsRaw && {
-        allowOrigins: read.stringList(key("api.cors.allowOrigins"), corsRaw.allowOrigins, /^(\*|https?:\/\/[^\s/]+)$/, 'origins such as "https://app.example.com" or "*"', []) ?? [],
-        allowMethods: read.stringList(key("api.cors.allowMethods"), corsRaw.allowMethods, HTTP_METHOD_OR_STAR, "HTTP methods or *", ["*"]) ?? [],
-        allowHeaders: read.stringList(key("api.cors.allowHeaders"), corsRaw.allowHeaders, /^[\w*-]+$/, "header names", ["content-type", "authorization"]) ?? [],
-        exposeHeaders: read.stringList(key("api.cors.exposeHeaders"), corsRaw.exposeHeaders, /^[\w-]+$/, "header names", ["x-request-id"]) ?? [],
-        allowCredentials: read.boolean(key("api.cors.allowCredentials"), corsRaw.allowCredentials, false) ?? false,
-        maxAgeSeconds: read.number(key("api.cors.maxAgeSeconds"), corsRaw.maxAgeSeconds, { ...HTTP_API.corsMaxAgeSeconds, integer: true }, 300) ?? 0,
+        allowOrigins: read.stringList(key("api.cors.allowOrigins"), corsRaw.allowOrigins, /^(\*|https?:\/\/[^\s/]+)$/, 'origins such as "https://app.example.com" or "*"', [...corsDefaults.allowOrigins]) ?? [],
+        allowMethods: read.stringList(key("api.cors.allowMethods"), corsRaw.allowMethods, HTTP_METHOD_OR_STAR, "HTTP methods or *", [...corsDefaults.allowMethods]) ?? [],
+        allowHeaders: read.stringList(key("api.cors.allowHeaders"), corsRaw.allowHeaders, /^[\w*-]+$/, "header names", [...corsDefaults.allowHeaders]) ?? [],
+        exposeHeaders: read.stringList(key("api.cors.exposeHeaders"), corsRaw.exposeHeaders, /^[\w-]+$/, "header names", [...corsDefaults.exposeHeaders]) ?? [],
+        allowCredentials: read.boolean(key("api.cors.allowCredentials"), corsRaw.allowCredentials, corsDefaults.allowCredentials) ?? false,
+        maxAgeSeconds: read.number(key("api.cors.maxAgeSeconds"), corsRaw.maxAgeSeconds, { ...HTTP_API.corsMaxAgeSeconds, integer: true }, corsDefaults.maxAgeSeconds) ?? 0,
     };
     if (cors && cors.allowCredentials && cors.allowOrigins.includes("*")) {
         read.problems.push(`${key("api.cors.allowCredentials")}: cannot be true while allowOrigins contains "*" (browsers refuse it); list the origins`);
@@ -280,10 +326,10 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
 
     const netRaw = read.object(key("network"), project.network, ["cidrBlock", "availabilityZones", "natGateways", "secretsEndpointZones"]) ?? {};
     const network = {
-        cidrBlock: read.string(key("network.cidrBlock"), netRaw.cidrBlock, CIDR, "an IPv4 CIDR block from /16 to /24 such as 10.0.0.0/16", "10.0.0.0/16"),
-        availabilityZones: read.number(key("network.availabilityZones"), netRaw.availabilityZones, { min: 2, max: 3, integer: true }, 2),
-        natGateways: read.oneOf(key("network.natGateways"), netRaw.natGateways, NAT_GATEWAY_STRATEGIES, "none"),
-        secretsEndpointZones: read.number(key("network.secretsEndpointZones"), netRaw.secretsEndpointZones, { min: 1, max: 3, integer: true }, 1),
+        cidrBlock: read.string(key("network.cidrBlock"), netRaw.cidrBlock, CIDR, "an IPv4 CIDR block from /16 to /24 such as 10.0.0.0/16", STACK_DEFAULTS.network.cidrBlock),
+        availabilityZones: read.number(key("network.availabilityZones"), netRaw.availabilityZones, { min: 2, max: 3, integer: true }, STACK_DEFAULTS.network.availabilityZones),
+        natGateways: read.oneOf(key("network.natGateways"), netRaw.natGateways, NAT_GATEWAY_STRATEGIES, STACK_DEFAULTS.network.natGateways),
+        secretsEndpointZones: read.number(key("network.secretsEndpointZones"), netRaw.secretsEndpointZones, { min: 1, max: 3, integer: true }, STACK_DEFAULTS.network.secretsEndpointZones),
     };
     if (network.secretsEndpointZones !== undefined && network.availabilityZones !== undefined && network.secretsEndpointZones > network.availabilityZones) {
         read.problems.push(`${key("network.secretsEndpointZones")}: ${network.secretsEndpointZones} is more than network.availabilityZones (${network.availabilityZones})`);
@@ -292,16 +338,16 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
     const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect"];
     const dbRaw = read.object(key("database"), project.database, dbKeys) ?? {};
     const database = {
-        engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", "17.5"),
-        databaseName: read.string(key("database.databaseName"), dbRaw.databaseName, /^[a-z][a-z0-9_]{0,62}$/, "a lower-case identifier such as app", "app"),
+        engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", STACK_DEFAULTS.database.engineVersion),
+        databaseName: read.string(key("database.databaseName"), dbRaw.databaseName, /^[a-z][a-z0-9_]{0,62}$/, "a lower-case identifier such as app", STACK_DEFAULTS.database.databaseName),
         minCapacity: read.number(key("database.minCapacity"), dbRaw.minCapacity, AURORA_SERVERLESS_V2.minCapacityAcu),
         maxCapacity: read.number(key("database.maxCapacity"), dbRaw.maxCapacity, AURORA_SERVERLESS_V2.maxCapacityAcu),
         autoPauseSeconds: dbRaw.autoPauseSeconds === undefined ? undefined : read.number(key("database.autoPauseSeconds"), dbRaw.autoPauseSeconds, { ...AURORA_SERVERLESS_V2.autoPauseSeconds, integer: true }),
-        readers: read.number(key("database.readers"), dbRaw.readers, { min: 0, max: 2, integer: true }, 0),
+        readers: read.number(key("database.readers"), dbRaw.readers, { min: 0, max: 2, integer: true }, STACK_DEFAULTS.database.readers),
         backupRetentionDays: read.number(key("database.backupRetentionDays"), dbRaw.backupRetentionDays, { ...AURORA_SERVERLESS_V2.backupRetentionDays, integer: true }),
         deletionProtection: read.boolean(key("database.deletionProtection"), dbRaw.deletionProtection),
         finalSnapshot: read.boolean(key("database.finalSnapshot"), dbRaw.finalSnapshot),
-        protect: read.boolean(key("database.protect"), dbRaw.protect, false),
+        protect: read.boolean(key("database.protect"), dbRaw.protect, STACK_DEFAULTS.database.protect),
     };
     if (database.minCapacity !== undefined && database.maxCapacity !== undefined && database.minCapacity > database.maxCapacity) {
         read.problems.push(`${key("database.minCapacity")}: ${database.minCapacity} is above database.maxCapacity (${database.maxCapacity})`);
@@ -351,7 +397,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
  */
 function readMonitoring(read: Reader, key: (name: string) => string, value: unknown): StackConfig["monitoring"] {
     const raw = read.object(key("monitoring"), value, ["enabled", "dashboard", "email", "thresholds"], false);
-    if (!raw) return { enabled: false, dashboard: false, thresholds: {} };
+    if (!raw) return { enabled: STACK_DEFAULTS.monitoring.enabled, dashboard: STACK_DEFAULTS.monitoring.enabled, thresholds: {} };
     const enabled = read.boolean(key("monitoring.enabled"), raw.enabled) ?? false;
     const dashboard = read.boolean(key("monitoring.dashboard"), raw.dashboard, enabled) ?? false;
     const email = raw.email === undefined ? undefined : read.string(key("monitoring.email"), raw.email, EMAIL, "one email address such as ops@example.com");

@@ -34,12 +34,6 @@ export interface PlatformOutputs {
     dashboardUrl?: pulumi.Output<string>;
 }
 
-/**
- * How long one migration run may take. Passed to the migration function and to its duration alarm,
- * so the alarm follows the timeout the function really has.
- */
-const MIGRATION_TIMEOUT_SECONDS = 300;
-
 /** What the program is built from: the stack's settings and the registry, both checked. */
 interface ProgramInputs {
     config: StackConfig;
@@ -118,7 +112,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             securityGroupIds: [network.functionSecurityGroupId],
         };
         if (migrations.length > 0) {
-            migrationRun = new Migrations("migrations", { migrations, database: connection, settings, timeoutSeconds: MIGRATION_TIMEOUT_SECONDS });
+            migrationRun = new Migrations("migrations", { migrations, database: connection, settings });
         }
     }
 
@@ -154,7 +148,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             id: "migrations",
             label: "database migrations",
             functionName: migrationRun.functionName,
-            timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
+            timeoutSeconds: migrationRun.timeoutSeconds,
             logGroupName: settings.logGroupName("platform", "migrations"),
         });
     }
@@ -185,7 +179,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             email: config.monitoring.email,
             thresholds: config.monitoring.thresholds,
             functions: monitored,
-            api: { apiId: api.apiId, stage: "$default" },
+            api: { apiId: api.apiId, stage: stage.stageName },
             database: database && {
                 clusterIdentifier: database.clusterIdentifier,
                 minCapacity: config.database.minCapacity,

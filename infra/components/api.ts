@@ -11,6 +11,7 @@ export interface ApiArgs {
      * authorizer per API). @default no authorizer
      */
     jwt?: { issuer: string; audience: string[] };
+    /** @default none */
     tags?: Record<string, string>;
 }
 
@@ -19,27 +20,17 @@ export interface ApiStageArgs {
     apiId: pulumi.Input<string>;
     /** Retention of the access log group, in days (a value CloudWatch accepts). */
     logRetentionDays: number;
-    /**
-     * Steady-state requests per second for every route of the stage.
-     * @default 100
-     */
-    throttlingRateLimit?: number;
-    /**
-     * Requests allowed in a burst above the rate.
-     * @default 200
-     */
-    throttlingBurstLimit?: number;
+    /** Steady-state requests per second for every route of the stage (`api.throttlingRateLimit`). */
+    throttlingRateLimit: number;
+    /** Requests allowed in a burst above the rate (`api.throttlingBurstLimit`). */
+    throttlingBurstLimit: number;
     /** Per-route throttling overrides from the registry, by route key. @default none */
     routeThrottles?: { routeKey: string; rateLimit: number; burstLimit: number }[];
     /** A custom domain mapped to the stage, with an optional Route 53 alias. @default the execute-api URL */
     domain?: { name: string; certificateArn: string; hostedZoneId?: string };
+    /** @default none */
     tags?: Record<string, string>;
 }
-
-const DEFAULTS = {
-    throttlingRateLimit: 100,
-    throttlingBurstLimit: 200,
-} as const;
 
 /**
  * The fields of every access log line: enough to find a request (requestId matches the function's
@@ -135,7 +126,6 @@ export class ApiStage extends pulumi.ComponentResource {
 
     constructor(name: string, args: ApiStageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("microservices:api:ApiStage", name, {}, opts);
-        const settings = { ...DEFAULTS, ...args };
         const tags = args.tags ?? {};
 
         const accessLogs = new aws.cloudwatch.LogGroup(
@@ -156,8 +146,8 @@ export class ApiStage extends pulumi.ComponentResource {
                 autoDeploy: true,
                 accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
                 defaultRouteSettings: {
-                    throttlingRateLimit: settings.throttlingRateLimit,
-                    throttlingBurstLimit: settings.throttlingBurstLimit,
+                    throttlingRateLimit: args.throttlingRateLimit,
+                    throttlingBurstLimit: args.throttlingBurstLimit,
                     detailedMetricsEnabled: true,
                 },
                 routeSettings: (args.routeThrottles ?? []).map((route) => ({

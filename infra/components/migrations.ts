@@ -34,6 +34,8 @@ export function migrationHandlerFactory(migrations: Migration[]): () => () => Pr
  * compatible with it (expand, then contract).
  */
 export class Migrations extends pulumi.ComponentResource {
+    /** The function's timeout: what its duration alarm is measured against. */
+    readonly timeoutSeconds: number;
     /** Hash of the applied migration set; changes re-run the function. */
     readonly migrationSetHash: string;
     readonly functionName: pulumi.Output<string>;
@@ -45,6 +47,7 @@ export class Migrations extends pulumi.ComponentResource {
     constructor(name: string, args: MigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("microservices:migrations:Migrations", name, {}, opts);
         const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
+        this.timeoutSeconds = timeoutSeconds;
         const { settings } = args;
 
         const logGroup = new aws.cloudwatch.LogGroup(
