@@ -2,7 +2,7 @@
  * The Pulumi program: validated config and registry in, the whole stack out.
  *
  *   config + registry (validated, no resource yet)
- *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one Service per registry entry
+ *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one ServiceFunctions per service
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +13,7 @@ import type { DatabaseConnection, FunctionSettings } from "./components/function
 import { Migrations } from "./components/migrations";
 import { Monitoring, type MonitoredFunction } from "./components/monitoring";
 import { Network } from "./components/network";
-import { Service } from "./components/service";
+import { ServiceFunctions } from "./components/service-functions";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
 import { functionLogGroupName } from "./naming";
 import { RegistryError, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
@@ -117,10 +117,10 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     }
 
     const functionNames: PlatformOutputs["functionNames"] = {};
-    const serviceComponents: Service[] = [];
+    const serviceFunctions: ServiceFunctions[] = [];
     const monitored: MonitoredFunction[] = [];
     for (const { name: serviceName, routes: serviceRoutes, database: usesDatabase } of registry.services) {
-        const service = new Service(serviceName, {
+        const functions = new ServiceFunctions(serviceName, {
             routes: serviceRoutes,
             apiId: api.apiId,
             apiExecutionArn: api.executionArn,
@@ -129,14 +129,14 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             // New code goes live only after the schema it expects is in place.
             database: usesDatabase && connection ? { ...connection, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
         });
-        functionNames[serviceName] = service.functionNames;
-        serviceComponents.push(service);
+        functionNames[serviceName] = functions.functionNames;
+        serviceFunctions.push(functions);
         for (const route of serviceRoutes) {
             monitored.push({
                 service: serviceName,
                 id: route.id,
                 label: route.routeKey,
-                functionName: service.functionNames.apply((names) => names[route.routeKey]),
+                functionName: functions.functionNames.apply((names) => names[route.routeKey]),
                 timeoutSeconds: route.timeoutSeconds,
                 logGroupName: settings.logGroupName(serviceName, route.id),
             });
@@ -165,7 +165,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             domain: config.domain,
             tags,
         },
-        { dependsOn: serviceComponents },
+        { dependsOn: serviceFunctions },
     );
 
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.

@@ -128,7 +128,7 @@ export function engineResources(resources: readonly OfflineResource[], services:
     const componentOwner = new Map<string, string>();
     resources.forEach((r, index) => {
         const parentOwner = r.parent ? componentOwner.get(r.parent) : undefined;
-        const own = r.type === ComponentTypes.service && services.includes(r.name) ? r.name : undefined;
+        const own = r.type === ComponentTypes.serviceFunctions && services.includes(r.name) ? r.name : undefined;
         const owner = own ?? parentOwner;
         if (owner) {
             componentOwner.set(r.urn, owner);

@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import { withPreviousType } from "./component-type";
 import type { CorsConfig } from "../config";
 
 /** What the Api component needs. Fields without a default are required. */
@@ -69,7 +71,7 @@ export class Api extends pulumi.ComponentResource {
     readonly jwtAuthorizerId?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:api:Api", name, {}, opts);
+        super(ComponentTypes.api, name, {}, withPreviousType("api", opts));
         const tags = args.tags ?? {};
 
         const api = new aws.apigatewayv2.Api(
@@ -125,7 +127,7 @@ export class ApiStage extends pulumi.ComponentResource {
     readonly domainTarget?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiStageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:api:ApiStage", name, {}, opts);
+        super(ComponentTypes.apiStage, name, {}, withPreviousType("apiStage", opts));
         const tags = args.tags ?? {};
 
         const accessLogs = new aws.cloudwatch.LogGroup(

@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import { withPreviousType } from "./component-type";
 
 /**
  * What the Database component needs. The stack file decides every setting (`database.*`; what it
@@ -56,7 +58,7 @@ export class Database extends pulumi.ComponentResource {
     readonly secretArn: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:database:Database", name, {}, opts);
+        super(ComponentTypes.database, name, {}, withPreviousType("database", opts));
         const tags = args.tags ?? {};
         const major = args.engineVersion.split(".")[0];
 

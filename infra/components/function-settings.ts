@@ -105,10 +105,11 @@ export function lambdaAssumeRolePolicy(): string {
 }
 
 /**
- * What a service's functions may do: write to their own log groups, send traces, and, when they
- * use the database, manage their VPC network interfaces and read the database secret.
+ * The inline policy of a function role, and everything it grants: writing to the functions' own log
+ * groups, sending traces, and, when they use the database, managing their VPC network interfaces
+ * and reading the database secret.
  */
-export function logWritePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection): pulumi.Output<string> {
+export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection): pulumi.Output<string> {
     return pulumi.all([pulumi.all(logGroupArns), database?.secretArn]).apply(([arns, secretArn]) => {
         const statements: object[] = [
             { Sid: "OwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: arns.map((arn) => `${arn}:*`) },

@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import { withPreviousType } from "./component-type";
 import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
 import { MIGRATION_TIMEOUT_SECONDS, migrationSetHash, runMigrations, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
 import { ROUTE_FUNCTION } from "../../policy/lib/limits";
-import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What the Migrations component needs. Fields without a default are required. */
 export interface MigrationsArgs {
@@ -45,7 +47,7 @@ export class Migrations extends pulumi.ComponentResource {
     readonly result: pulumi.Output<string>;
 
     constructor(name: string, args: MigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:migrations:Migrations", name, {}, opts);
+        super(ComponentTypes.migrations, name, {}, withPreviousType("migrations", opts));
         const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
         this.timeoutSeconds = timeoutSeconds;
         const { settings } = args;
@@ -60,7 +62,7 @@ export class Migrations extends pulumi.ComponentResource {
             { description: "The database migration function", assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
             { parent: this },
         );
-        const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: logWritePolicy([logGroup.arn], args.database) }, { parent: this });
+        const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: functionRolePolicy([logGroup.arn], args.database) }, { parent: this });
 
         const fn = new aws.lambda.CallbackFunction(
             `${name}-function`,

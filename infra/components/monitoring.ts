@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import { withPreviousType } from "./component-type";
 import type { MonitoringThresholds } from "../config";
 
 /** A function to watch: a route's function, or a platform function such as the migration runner. */
@@ -141,7 +143,7 @@ export class Monitoring extends pulumi.ComponentResource {
     private readonly alarmArns: pulumi.Output<string>[] = [];
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:monitoring:Monitoring", name, {}, opts);
+        super(ComponentTypes.monitoring, name, {}, withPreviousType("monitoring", opts));
         const thresholds: MonitoringThresholds = { ...MONITORING_DEFAULTS.thresholds, ...args.thresholds };
         const tags = args.tags ?? {};
 

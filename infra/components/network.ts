@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import { withPreviousType } from "./component-type";
 
 /**
  * What the Network component needs. The stack file decides every setting (`network.*`; what it may
@@ -44,7 +46,7 @@ export class Network extends pulumi.ComponentResource {
     readonly databaseSecurityGroupId: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:network:Network", name, {}, opts);
+        super(ComponentTypes.network, name, {}, withPreviousType("network", opts));
         const region = aws.getRegionOutput({}, { parent: this });
         const tags = args.tags ?? {};
 

@@ -60,11 +60,27 @@ export const Types = {
  * these tokens; each component registers under its own.
  */
 export const ComponentTypes = {
+    api: "serverless-microservices:api:Api",
+    apiStage: "serverless-microservices:api:ApiStage",
+    database: "serverless-microservices:database:Database",
+    migrations: "serverless-microservices:migrations:Migrations",
+    monitoring: "serverless-microservices:monitoring:Monitoring",
+    network: "serverless-microservices:network:Network",
+    serviceFunctions: "serverless-microservices:service:ServiceFunctions",
+} as const;
+
+/**
+ * The tokens the deployed stacks hold these components (and so all their children) under. Each
+ * component declares its entry as an alias, so `pulumi up` moves the resources to the token above
+ * instead of replacing them. An entry can go once every stack has been deployed with the token
+ * above and the URN snapshot refreshed (`npm run snapshot:urns`).
+ */
+export const PreviousComponentTypes: { readonly [K in keyof typeof ComponentTypes]: string } = {
     api: "microservices:api:Api",
     apiStage: "microservices:api:ApiStage",
     database: "microservices:database:Database",
     migrations: "microservices:migrations:Migrations",
     monitoring: "microservices:monitoring:Monitoring",
     network: "microservices:network:Network",
-    service: "microservices:service:Service",
-} as const;
+    serviceFunctions: "microservices:service:Service",
+};

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { defineService, type AnyService } from "../../functions/runtime/service";
 import { services } from "../../infra/registry";
-import { ComponentTypes, Types } from "../../policy/lib/types";
+import { ComponentTypes, PreviousComponentTypes, Types } from "../../policy/lib/types";
 import { runProgramOffline, type OfflineResource } from "../../tools/offline";
 import { compareWithSnapshot, engineResources, readSnapshot, type EngineResource } from "../../tools/urn-snapshot";
 
@@ -83,12 +83,13 @@ describe("URN snapshot of the deployed stacks", function () {
         // Prepare: the users service's GET /users log group under another name.
         const engine = runs.get("prod")!.engine;
         const old = engine.find((r) => r.type === Types.logGroup && r.urn.endsWith("::users-get-users"))!;
-        const renamed = engine.map((r) => (r === old ? { ...r, urn: r.urn.replace(/::users-get-users$/, "::users-list-users") } : r));
+        const renamed = engine.map((r) => (r === old ? { ...r, urn: r.urn.replace(/::users-get-users$/, "::users-list-users"), name: "users-list-users" } : r));
         // Act
         const { problems } = compareWithSnapshot(readSnapshot("prod"), renamed, SERVICE_NAMES);
         // Assess
         assert.equal(problems.length, 1, problems.join("\n"));
-        assert.match(problems[0], new RegExp(`^${escape(old.urn)} is no longer produced and no alias resolves to it`));
+        const deployed = readSnapshot("prod").resources.find((entry) => entry.urn.endsWith("$aws:cloudwatch/logGroup:LogGroup::users-get-users"))!;
+        assert.match(problems[0], new RegExp(`^${escape(deployed.urn)} is no longer produced and no alias resolves to it`));
     });
 
     it("reports a changed physical name as a replacement", () => {
@@ -108,26 +109,49 @@ describe("URN snapshot of the deployed stacks", function () {
     });
 
     it("follows a component's alias to its old URN, and its children through the parent's alias", () => {
-        // Prepare: the users component registered under another type, aliased to the old one;
-        // its children declare nothing and keep their names.
+        // Prepare: the users component registered under yet another type, aliased to the deployed
+        // one; its children declare nothing and keep their names.
         const { raw } = runs.get("prod")!;
-        const retyped = raw.map((r) => (r.type === ComponentTypes.service && r.name === "users" ? { ...r, type: "example:service:Users", aliases: [{ type: ComponentTypes.service }] } : r));
-        const engine = engineResources(retyped, SERVICE_NAMES);
+        const users = raw.find((r) => r.type === ComponentTypes.serviceFunctions && r.name === "users")!;
+        const retyped = raw.map((r) => (r === users ? { ...r, type: "example:service:Users", aliases: [{ type: PreviousComponentTypes.serviceFunctions }] } : r));
+        const children = raw.filter((r) => r.parent === users.urn);
         // Act
-        const comparison = compareWithSnapshot(readSnapshot("prod"), engine, SERVICE_NAMES);
+        const comparison = compareWithSnapshot(readSnapshot("prod"), engineResources(retyped, SERVICE_NAMES), SERVICE_NAMES);
         // Assess
         assert.deepEqual(comparison.problems, []);
-        const moved = [...comparison.aliased.entries()];
-        const children = raw.filter((r) => r.parent && raw.find((p) => p.urn === r.parent)?.name === "users" && raw.find((p) => p.urn === r.parent)?.type === ComponentTypes.service);
+        const moved = [...comparison.aliased.entries()].filter(([now]) => now.includes("::example:service:Users"));
         assert.equal(moved.length, 1 + children.length);
-        for (const [now, before] of moved) {
-            assert.equal(before, now.replace("::example:service:Users", `::${ComponentTypes.service}`), now);
-        }
-        // And without the alias every one of them would be lost.
-        const unaliased = engineResources(retyped.map((r) => ({ ...r, aliases: [] })), SERVICE_NAMES);
+        for (const [now, before] of moved) assert.equal(before, now.replace("::example:service:Users", `::${PreviousComponentTypes.serviceFunctions}`), now);
+        // And without the component's alias every one of them would be lost.
+        const unaliased = engineResources(retyped.map((r) => (r.urn === users.urn ? { ...r, aliases: [] } : r)), SERVICE_NAMES);
         const lost = compareWithSnapshot(readSnapshot("prod"), unaliased, SERVICE_NAMES).problems.filter((p) => / is no longer produced /.test(p));
         assert.equal(lost.length, 1 + children.length);
     });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: each renamed component claims exactly its deployed URN, and its children follow through it`, () => {
+            // Prepare
+            const { engine } = runs.get(stack)!;
+            const previous = new Map(Object.entries(ComponentTypes).map(([kind, token]) => [token as string, PreviousComponentTypes[kind as keyof typeof ComponentTypes]]));
+            /** A URN with every component token in its type chain replaced by the deployed one. */
+            const deployedUrn = (urn: string) => {
+                const [prefix, project, qualifiedType, name] = urn.split("::");
+                return [prefix, project, qualifiedType.split("$").map((type) => previous.get(type) ?? type).join("$"), name].join("::");
+            };
+            // Act
+            const comparison = compareWithSnapshot(readSnapshot(stack), engine, SERVICE_NAMES);
+            // Assess: everything under a component moved, each to the URN it is deployed under...
+            assert.deepEqual(comparison.problems, []);
+            assert.equal(comparison.aliased.size, engine.filter((r) => r.type !== Types.stack).length);
+            for (const [now, before] of comparison.aliased) assert.equal(before, deployedUrn(now));
+            // ...with one alias on each component and none on the children.
+            for (const r of engine) {
+                const kind = Object.entries(ComponentTypes).find(([, token]) => token === r.type)?.[0] as keyof typeof ComponentTypes | undefined;
+                const declared = r.aliases.map((alias) => ("type" in alias ? alias.type : alias));
+                assert.deepEqual(declared, kind ? [PreviousComponentTypes[kind]] : [], r.urn);
+            }
+        });
+    }
 });
 
 function escape(text: string): string {

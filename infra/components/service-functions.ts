@@ -1,14 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import { withPreviousType } from "./component-type";
 import { createDatabase } from "../../functions/runtime/database";
 import { databaseSettingsFromEnvironment, ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
 import type { ResolvedRoute } from "../registry-resolution";
-import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
-/** What a Service component needs. Fields without a default are required. */
-export interface ServiceArgs {
+/** What a ServiceFunctions component needs. Fields without a default are required. */
+export interface ServiceFunctionsArgs {
     /** The service's routes, already validated and with their settings resolved. */
     routes: ResolvedRoute[];
     /** The HTTP API the routes join. */
@@ -19,7 +21,7 @@ export interface ServiceArgs {
     jwtAuthorizerId?: pulumi.Input<string>;
     /** Settings every function of the stack shares (retention, log level, tags). */
     settings: FunctionSettings;
-    /** The database and its network, for services that use it. */
+    /** The database and its network, for services that use it. @default none */
     database?: DatabaseConnection;
 }
 
@@ -37,16 +39,17 @@ export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "serv
 }
 
 /**
- * One microservice: an IAM role with only what the service needs, and per route a log group, a
- * Lambda function made from the route's handler, an integration, a route and an invoke permission.
+ * The functions of one service (its `ServiceDefinition`, `functions/<service>/service.ts`): an IAM
+ * role with only what the service needs, and per route a log group, a Lambda function made from the
+ * route's handler, an integration, a route and an invoke permission.
  */
-export class Service extends pulumi.ComponentResource {
+export class ServiceFunctions extends pulumi.ComponentResource {
     /** Function name per route key. */
     readonly functionNames: pulumi.Output<Record<string, string>>;
     readonly roleArn: pulumi.Output<string>;
 
-    constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:service:Service", name, {}, opts);
+    constructor(name: string, args: ServiceFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ComponentTypes.serviceFunctions, name, {}, withPreviousType("serviceFunctions", opts));
         const { settings, database } = args;
         const usesDatabase = args.routes.some((route) => route.database);
 
@@ -66,7 +69,7 @@ export class Service extends pulumi.ComponentResource {
         );
         const permissions = new aws.iam.RolePolicy(
             `${name}-permissions`,
-            { role: role.id, policy: logWritePolicy(logGroups.map((group) => group.arn), usesDatabase ? database : undefined) },
+            { role: role.id, policy: functionRolePolicy(logGroups.map((group) => group.arn), usesDatabase ? database : undefined) },
             { parent: this },
         );
 
