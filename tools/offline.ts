@@ -6,6 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AnyService } from "../functions/runtime/service";
+import { Types } from "../policy/lib/types";
+import { PROJECT } from "../infra/config";
 import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../infra/stack-files";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
@@ -69,7 +71,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
     const region = "us-east-1";
     const id = `${name}-id`;
     switch (type) {
-        case "aws:lambda/function:Function": {
+        case Types.lambdaFunction: {
             const functionName = inputs.name ?? `${name}-1a2b3c4`;
             const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${functionName}`;
             return {
@@ -77,7 +79,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 state: { ...inputs, name: functionName, arn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations` },
             };
         }
-        case "aws:apigatewayv2/api:Api":
+        case Types.httpApi:
             return {
                 id: "a1b2c3d4e5",
                 state: {
@@ -87,11 +89,11 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                     arn: `arn:aws:apigateway:${region}::/apis/a1b2c3d4e5`,
                 },
             };
-        case "aws:cloudwatch/logGroup:LogGroup":
+        case Types.logGroup:
             return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${inputs.name ?? id}` } };
-        case "aws:iam/role:Role":
+        case Types.iamRole:
             return { id: `${name}-1a2b3c4`, state: { ...inputs, name: `${name}-1a2b3c4`, arn: `arn:aws:iam::${ACCOUNT}:role/${name}-1a2b3c4` } };
-        case "aws:rds/cluster:Cluster": {
+        case Types.rdsCluster: {
             const identifier = `${name}-1a2b3c4`;
             return {
                 id: identifier,
@@ -106,7 +108,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 },
             };
         }
-        case "awsx:ec2:Vpc": {
+        case Types.awsxVpc: {
             const azs = Number(inputs.numberOfAvailabilityZones ?? 2);
             const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}${i}`);
             const hasPublic = (inputs.subnetSpecs ?? []).some((spec: { type: string }) => spec.type === "Public");
@@ -121,7 +123,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 },
             };
         }
-        case "aws:apigatewayv2/domainName:DomainName":
+        case Types.httpApiDomainName:
             return {
                 id: inputs.domainName ?? id,
                 state: {
@@ -129,7 +131,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                     domainNameConfiguration: { ...inputs.domainNameConfiguration, targetDomainName: "d-abc123.execute-api.us-east-1.amazonaws.com", hostedZoneId: "Z1UJRXOUMOOFQ8" },
                 },
             };
-        case "aws:lambda/invocation:Invocation":
+        case Types.lambdaInvocation:
             return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
         default:
             return { id, state: { ...inputs, arn: `arn:aws:mock:${region}:${ACCOUNT}:${type}/${name}` } };
@@ -176,7 +178,7 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
             newResource: (args) => mockOutputs(args.type, args.name, args.inputs),
             call: (args) => mockCall(args.token, args.inputs),
         },
-        "serverless-microservices",
+        PROJECT,
         stack,
         options.preview ?? false,
     );

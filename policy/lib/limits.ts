@@ -65,4 +65,8 @@ export const AWS_DEFAULTS = {
     /** An HTTP API integration without `timeoutMilliseconds` waits the maximum. */
     httpApiIntegrationTimeoutMs: HTTP_API.integrationTimeoutMs.max,
     rdsBackupRetentionDays: 1,
+    /** A VPC endpoint without a type is a Gateway endpoint (S3, DynamoDB), which bills nothing by the hour. */
+    vpcEndpointType: "Gateway",
+    /** What `awsx.ec2.Vpc` builds when told nothing: three zones, a NAT gateway in each. */
+    awsxVpc: { availabilityZones: 3, natGatewayStrategy: "OnePerAz" },
 } as const;

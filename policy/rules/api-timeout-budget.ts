@@ -1,7 +1,7 @@
 import { ruleConfig } from "../config";
 import { isKnown } from "../lib/checks";
 import { AWS_DEFAULTS, HTTP_API, ROUTE_FUNCTION } from "../lib/limits";
-import { linked, ofType, targetsIntegration, urisFunction } from "../lib/links";
+import { integrationFunctions, linked, ofType, targetsIntegration } from "../lib/links";
 import { Finding, StackResource, stackPolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 import { isUnknown } from "../lib/unknown";
@@ -48,7 +48,7 @@ export const apiTimeoutBudget = stackPolicy({
                 continue; // No route reaches it: no caller waits on it.
             }
             const limitMs = Math.min(timeoutMs, maxIntegrationTimeoutMs);
-            for (const fn of linked(integration, "integrationUri", functions, urisFunction)) {
+            for (const fn of integrationFunctions(integration, functions)) {
                 const exposure = exposures.get(fn.urn) ?? { fn, limitMs, routes: new Set<string>() };
                 exposure.limitMs = Math.min(exposure.limitMs, limitMs);
                 routeKeys.forEach((key) => exposure.routes.add(key));

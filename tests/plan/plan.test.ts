@@ -4,7 +4,9 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { formatComparison, main, parseArgs, planStack, UsageError, type StackPlan } from "../../tools/plan";
+import { main, parseArgs, UsageError } from "../../tools/plan";
+import { planStack, type StackPlan } from "../../tools/plan/model";
+import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
 import { services } from "../../infra/registry";
 
