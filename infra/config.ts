@@ -109,20 +109,30 @@ export interface StackConfig {
     };
     /** Every field: @default `STACK_DEFAULTS.network`. */
     network: {
+        /** Address range of the VPC. */
         cidrBlock: string;
-        /** Availability zones to spread subnets over (Aurora needs at least 2). */
+        /** Availability zones to spread subnets over (Aurora's subnet group needs at least 2). */
         availabilityZones: number;
-        /** NAT gateways give private subnets internet access, at ~$33/month each. */
+        /**
+         * NAT gateways for the private subnets, ~$33/month each before traffic. Functions reach AWS
+         * through interface endpoints, so none are needed unless a function calls the internet.
+         */
         natGateways: (typeof NAT_GATEWAY_STRATEGIES)[number];
-        /** Zones holding a Secrets Manager interface endpoint (each ~$7.30/month); 1 is enough for dev. */
+        /**
+         * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). One is enough
+         * for dev; production wants one per zone so a zone outage does not cut secrets off.
+         */
         secretsEndpointZones: number;
     };
     database: {
-        /** @default STACK_DEFAULTS.database.engineVersion */
+        /** Aurora PostgreSQL version; the parameter group family follows its major version. @default STACK_DEFAULTS.database.engineVersion */
         engineVersion: string;
         /** @default STACK_DEFAULTS.database.databaseName */
         databaseName: string;
-        /** Aurora Capacity Units; 0 lets the cluster pause when idle. */
+        /**
+         * Lowest capacity in Aurora Capacity Units. 0 lets the cluster pause when idle (the first
+         * request after a pause waits up to ~15 s while it resumes); production keeps a floor.
+         */
         minCapacity: number;
         maxCapacity: number;
         /** Idle seconds before a 0-ACU cluster pauses; required with `minCapacity: 0`, refused otherwise. */
@@ -130,6 +140,10 @@ export interface StackConfig {
         /** Readers in other zones, promoted on failover. @default STACK_DEFAULTS.database.readers */
         readers: number;
         backupRetentionDays: number;
+        /**
+         * Refuse deletion through the AWS API. Caution: turning it off on a live stack is what lets
+         * `pulumi destroy` (or a replacement) delete the data.
+         */
         deletionProtection: boolean;
         /** Take a snapshot when the cluster is deleted. */
         finalSnapshot: boolean;

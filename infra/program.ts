@@ -89,18 +89,9 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     if (routes.some((route) => route.database)) {
         const network = new Network("network", { ...config.network, tags });
         database = new Database("database", {
+            ...config.database,
             subnetIds: network.isolatedSubnetIds,
             securityGroupIds: [network.databaseSecurityGroupId],
-            engineVersion: config.database.engineVersion,
-            databaseName: config.database.databaseName,
-            minCapacity: config.database.minCapacity,
-            maxCapacity: config.database.maxCapacity,
-            autoPauseSeconds: config.database.autoPauseSeconds,
-            readers: config.database.readers,
-            backupRetentionDays: config.database.backupRetentionDays,
-            deletionProtection: config.database.deletionProtection,
-            finalSnapshot: config.database.finalSnapshot,
-            protect: config.database.protect,
             tags,
         });
         connection = {

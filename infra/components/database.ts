@@ -1,41 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
+import type { StackConfig } from "../config";
 import { withPreviousType } from "./component-type";
 
 /**
- * What the Database component needs. The stack file decides every setting (`database.*`; what it
- * may leave out is defaulted in `STACK_DEFAULTS`, infra/config.ts), so none has a default here:
- * deletion protection, backups and capacity are always a stack's explicit choice.
+ * What the Database component needs: where it lives, and the stack file's `database` settings
+ * (each documented on `StackConfig.database`, infra/config.ts). None has a default here: deletion
+ * protection, backups and capacity are always a stack's explicit choice, and what a stack file may
+ * leave out is defaulted once, in `STACK_DEFAULTS`.
  */
-export interface DatabaseArgs {
+export interface DatabaseArgs extends Readonly<StackConfig["database"]> {
     /** Subnets with no route out (at least two zones). */
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** The group that admits PostgreSQL from the functions only. */
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
-    /** Aurora PostgreSQL version; the parameter group family follows its major version. */
-    engineVersion: string;
-    databaseName: string;
-    /**
-     * Lowest capacity in ACUs. 0 lets the cluster pause when idle (first request after a pause
-     * waits up to ~15 s while it resumes); production keeps a floor.
-     */
-    minCapacity: number;
-    maxCapacity: number;
-    /** Idle seconds before a 0-ACU cluster pauses; given exactly when `minCapacity` is 0. @default none */
-    autoPauseSeconds?: number;
-    /** Readers, each in a different zone from the writer; Aurora promotes one on failover. */
-    readers: number;
-    backupRetentionDays: number;
-    /**
-     * Refuse deletion through the AWS API. Caution: turning it off on a live stack is what lets
-     * `pulumi destroy` (or a replacement) delete the data.
-     */
-    deletionProtection: boolean;
-    /** Snapshot the cluster when it is deleted. */
-    finalSnapshot: boolean;
-    /** Pulumi `protect` on the cluster: `pulumi destroy` refuses to touch it. */
-    protect: boolean;
     /** @default none */
     tags?: Record<string, string>;
 }

@@ -2,27 +2,14 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
+import type { StackConfig } from "../config";
 import { withPreviousType } from "./component-type";
 
 /**
- * What the Network component needs. The stack file decides every setting (`network.*`; what it may
- * leave out is defaulted in `STACK_DEFAULTS`, infra/config.ts), so none has a default here.
+ * What the Network component needs: the stack file's `network` settings (each documented on
+ * `StackConfig.network`, infra/config.ts, and defaulted there in `STACK_DEFAULTS`).
  */
-export interface NetworkArgs {
-    /** Address range of the VPC. */
-    cidrBlock: string;
-    /** Zones to spread subnets over. Aurora's subnet group needs at least two. */
-    availabilityZones: number;
-    /**
-     * NAT gateways for the private subnets. Functions reach AWS through interface endpoints, so none
-     * are needed unless a function calls the internet; each costs ~$33/month before traffic.
-     */
-    natGateways: "none" | "single" | "onePerAz";
-    /**
-     * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). One is enough
-     * for a dev stack; production wants one per zone so a zone outage does not cut secrets off.
-     */
-    secretsEndpointZones: number;
+export interface NetworkArgs extends Readonly<StackConfig["network"]> {
     /** Tags on every resource. @default none */
     tags?: Record<string, string>;
 }
