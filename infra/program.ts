@@ -66,7 +66,7 @@ export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, 
 export async function deployPlatform(services: readonly AnyService[] = registeredServices): Promise<PlatformOutputs> {
     const stack = pulumi.getStack();
     const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
-    const { routes, migrations } = registry;
+    const { routes } = registry;
 
     const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
     const settings: FunctionSettings = {
@@ -86,7 +86,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     let connection: DatabaseConnection | undefined;
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
-    if (routes.some((route) => route.database)) {
+    if (registry.services.some((service) => service.database)) {
         const network = new Network("network", { ...config.network, tags });
         database = new Database("database", {
             ...config.database,
@@ -102,8 +102,8 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
         };
-        if (migrations.length > 0) {
-            migrationRun = new Migrations("migrations", { migrations, database: connection, settings });
+        if (registry.migrations.length > 0) {
+            migrationRun = new Migrations("migrations", { migrations: registry.migrations, migrationSetHash: registry.migrationSetHash, database: connection, settings });
         }
     }
 

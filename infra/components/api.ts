@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import { withPreviousType } from "./component-type";
 import type { CorsConfig } from "../config";
+import { withPreviousType } from "./component-type";
 
 /** What the Api component needs. Fields without a default are required. */
 export interface ApiArgs {

@@ -1,16 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
+import { ROUTE_FUNCTION } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { withPreviousType } from "./component-type";
-import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
-import { MIGRATION_TIMEOUT_SECONDS, migrationSetHash, runMigrations, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
-import { ROUTE_FUNCTION } from "../../policy/lib/limits";
 import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What the Migrations component needs. Fields without a default are required. */
 export interface MigrationsArgs {
-    /** Every service's migrations, read from `functions/<service>/migrations/`. */
+    /** Every service's migrations, as `resolveRegistry` read them from `functions/<service>/migrations/`. */
     migrations: Migration[];
+    /** Their hash, as `resolveRegistry` computed it: the function runs again whenever it changes. */
+    migrationSetHash: string;
     database: DatabaseConnection;
     settings: FunctionSettings;
     /**
@@ -87,7 +89,7 @@ export class Migrations extends pulumi.ComponentResource {
             { parent: this, dependsOn: [permissions] },
         );
 
-        this.migrationSetHash = migrationSetHash(args.migrations);
+        this.migrationSetHash = args.migrationSetHash;
         const invocation = new aws.lambda.Invocation(
             `${name}-run`,
             {

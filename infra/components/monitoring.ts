@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import { withPreviousType } from "./component-type";
 import type { MonitoringThresholds } from "../config";
+import { withPreviousType } from "./component-type";
 
 /** A function to watch: a route's function, or a platform function such as the migration runner. */
 export interface MonitoredFunction {

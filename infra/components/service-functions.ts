@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ComponentTypes } from "../../policy/lib/types";
-import { withPreviousType } from "./component-type";
 import { createDatabase } from "../../functions/runtime/database";
 import { databaseSettingsFromEnvironment, ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
+import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedRoute } from "../registry-resolution";
+import { withPreviousType } from "./component-type";
 import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What a ServiceFunctions component needs. Fields without a default are required. */
