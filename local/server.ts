@@ -18,8 +18,8 @@ import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { CorsConfig } from "../infra/config";
-import { LAMBDA } from "../policy/lib/limits";
 import type { ResolvedRoute } from "../infra/registry-resolution";
+import { LAMBDA } from "../policy/lib/limits";
 import type { JwtAuthorizer } from "./authorizer";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";
@@ -116,7 +116,8 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
         write: options.writeLog,
         fields: { service: route.service, route: route.routeKey },
     });
-    // The call the deployed function makes, with the settings the cloud puts in its environment.
+    // The call the deployed function makes to open its database: here with a connection string, and
+    // the statement timeout the cloud passes in the function's environment.
     const openDatabase = route.database
         ? () => {
               const database = createDatabase({ connectionString: options.databaseUrl!, statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) });

@@ -1,5 +1,5 @@
 /**
- * `npm run snapshot:urns [-- --stack <name>]`: the URNs of the deployed stacks, kept in
+ * `npm run snapshot:urns [-- --stack <name>] [--check]`: the URNs of the deployed stacks, kept in
  * `tests/infra/urns.<stack>.json`, and the check that the program still produces every one of them.
  *
  * Pulumi knows a resource by its URN (stack, project, the types of its parents, its type, its name).
@@ -287,26 +287,36 @@ export async function currentResources(stack: string, services?: readonly AnySer
     return engineResources(run.resources, registry.map((service) => service.name));
 }
 
+const USAGE = "usage: npm run snapshot:urns [-- --stack <name>] [--check]";
+
+/**
+ * Refreshes the snapshot of every stack (or of `--stack`), first printing what changed against the
+ * committed one. `--check` only prints, and exits 1 when the check would fail.
+ */
 async function main(argv: readonly string[]): Promise<number> {
     const stackFlag = argv.indexOf("--stack");
     const stacks = stackFlag >= 0 ? [argv[stackFlag + 1]] : listStacks();
-    if (stacks.some((stack) => stack === undefined || stack.startsWith("--"))) {
-        console.error("usage: npm run snapshot:urns [-- --stack <name>]");
+    const check = argv.includes("--check");
+    const unknown = argv.filter((arg, index) => arg !== "--check" && arg !== "--stack" && (stackFlag < 0 || index !== stackFlag + 1));
+    if (unknown.length > 0 || stacks.some((stack) => stack === undefined || stack.startsWith("--"))) {
+        console.error(USAGE);
         return 2;
     }
     const services = (await import("../infra/registry")).services.map((service) => service.name);
+    let failed = false;
     for (const stack of stacks) {
         const resources = await currentResources(stack);
-        const file = snapshotFile(stack);
-        if (fs.existsSync(file)) {
-            const comparison = compareWithSnapshot(readSnapshot(stack), resources, services);
-            const dropped = readSnapshot(stack).resources.filter((entry) => !comparison.kept.includes(entry.urn));
-            console.log(`${stack}: ${comparison.kept.length} kept, ${comparison.aliased.size} now under a new URN, ${dropped.length - comparison.aliased.size} gone, ${comparison.added.length} added`);
+        if (fs.existsSync(snapshotFile(stack))) {
+            const snapshot = readSnapshot(stack);
+            const comparison = compareWithSnapshot(snapshot, resources, services);
+            const gone = snapshot.resources.length - comparison.kept.length - comparison.aliased.size;
+            console.log(`${stack}: ${comparison.kept.length} kept, ${comparison.aliased.size} under a new URN through an alias, ${gone} gone, ${comparison.added.length} added`);
             for (const problem of comparison.problems) console.log(`  ${problem}`);
+            failed ||= comparison.problems.length > 0;
         }
-        console.log(`  wrote ${path.relative(process.cwd(), writeSnapshot(snapshotOf(stack, resources)))}`);
+        if (!check) console.log(`  wrote ${path.relative(process.cwd(), writeSnapshot(snapshotOf(stack, resources)))}`);
     }
-    return 0;
+    return check && failed ? 1 : 0;
 }
 
 if (require.main === module) {

@@ -26,8 +26,8 @@ export interface ApiStageArgs {
     throttlingRateLimit: number;
     /** Requests allowed in a burst above the rate (`api.throttlingBurstLimit`). */
     throttlingBurstLimit: number;
-    /** Per-route throttling overrides from the registry, by route key. @default none */
-    routeThrottles?: { routeKey: string; rateLimit: number; burstLimit: number }[];
+    /** Per-route throttling overrides from the registry, by route key (none: an empty list). */
+    routeThrottles: { routeKey: string; rateLimit: number; burstLimit: number }[];
     /** A custom domain mapped to the stage, with an optional Route 53 alias. @default the execute-api URL */
     domain?: { name: string; certificateArn: string; hostedZoneId?: string };
     /** @default none */
@@ -152,7 +152,7 @@ export class ApiStage extends pulumi.ComponentResource {
                     throttlingBurstLimit: args.throttlingBurstLimit,
                     detailedMetricsEnabled: true,
                 },
-                routeSettings: (args.routeThrottles ?? []).map((route) => ({
+                routeSettings: args.routeThrottles.map((route) => ({
                     routeKey: route.routeKey,
                     throttlingRateLimit: route.rateLimit,
                     throttlingBurstLimit: route.burstLimit,

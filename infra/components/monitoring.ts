@@ -43,8 +43,8 @@ export interface MonitoringArgs {
      * @example "ops@example.com"
      */
     email?: string;
-    /** Overrides of `MONITORING_DEFAULTS.thresholds`; any left out keep the default. @default {} */
-    thresholds?: Partial<MonitoringThresholds>;
+    /** The stack's overrides of `MONITORING_DEFAULTS.thresholds`; any left out keep the default. */
+    thresholds: Partial<MonitoringThresholds>;
     /** Every function of the stack, in dashboard order. */
     functions: MonitoredFunction[];
     /** The HTTP API and its stage. */
