@@ -29,7 +29,11 @@ export const HTTP_API = {
 export const LAMBDA = {
     memoryMb: { min: 128, max: 10_240 },
     timeoutSeconds: { min: 1, max: 900 },
-    /** What the platform lets one function reserve; the account's quota (1000 by default) bounds the sum. */
+    /**
+     * The registry's bound on one function's reserved concurrency. AWS keeps 100 of the account's
+     * concurrency unreserved, so on the default quota of 1000 a function can reserve at most 900;
+     * an account with a raised quota can reserve more.
+     */
     reservedConcurrency: { min: 1, max: 1_000 },
     /** A synchronous invocation's payload, each way: a larger request never reaches a function. */
     payloadBytes: 6 * 1024 * 1024,
