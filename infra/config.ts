@@ -4,13 +4,55 @@
  * `ConfigError` naming the stack, every wrong key and what is allowed — before any resource exists.
  */
 
+import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
+import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../policy/lib/limits";
+
 /** The Pulumi project name; config keys without a namespace belong to it. */
 export const PROJECT = "serverless-microservices";
 
-/** Retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
+
+/**
+ * What a stack file may leave out, and what it then gets: the one owner of these defaults. The
+ * components take every one of them as a required argument, so a default can never be decided in
+ * two places. Every setting not listed here is required in the stack file (deletion protection,
+ * backups, capacity: a stack says what it wants). Alarm thresholds are the exception: the
+ * Monitoring component owns their defaults (`MONITORING_DEFAULTS`).
+ */
+export const STACK_DEFAULTS: {
+    readonly logLevel: LogLevel;
+    readonly cors: Readonly<CorsConfig>;
+    readonly network: Readonly<StackConfig["network"]>;
+    readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect">>;
+    readonly monitoring: { readonly enabled: boolean };
+} = {
+    logLevel: "INFO",
+    /** Applied field by field once `api.cors` is present; without it the API answers no preflight. */
+    cors: {
+        allowOrigins: [],
+        allowMethods: ["*"],
+        allowHeaders: ["content-type", "authorization"],
+        exposeHeaders: ["x-request-id"],
+        allowCredentials: false,
+        maxAgeSeconds: 300,
+    },
+    network: {
+        cidrBlock: "10.0.0.0/16",
+        availabilityZones: 2,
+        // Functions reach AWS through interface endpoints; a NAT gateway costs ~$33/month before traffic.
+        natGateways: "none",
+        // One Secrets Manager endpoint zone is enough for dev; production lists one per zone.
+        secretsEndpointZones: 1,
+    },
+    database: {
+        engineVersion: "17.5",
+        databaseName: "app",
+        readers: 0,
+        protect: false,
+    },
+    /** No `monitoring` at all: no alarms, no topic, no dashboard (`monitoring.dashboard` follows `enabled`). */
+    monitoring: { enabled: false },
+};
 
 /**
  * The alarm thresholds a stack may override under `monitoring.thresholds`, with the values each
@@ -26,8 +68,8 @@ export const MONITORING_THRESHOLD_RANGES = {
     functionDurationPercentOfTimeout: { min: 10, max: 100 },
     /** API alarm: 5xx responses / requests over 5 minutes, in percent. */
     apiServerErrorRatePercent: { min: 0.1, max: 100 },
-    /** API alarm: p99 Latency in milliseconds (the HTTP API gives up at 30 000). */
-    apiLatencyP99Ms: { min: 10, max: 30000, integer: true },
+    /** API alarm: p99 Latency in milliseconds (the HTTP API gives up at its integration timeout). */
+    apiLatencyP99Ms: { min: 10, max: HTTP_API.integrationTimeoutMs.max, integer: true },
     /** Database alarm: writer capacity as a percentage of database.maxCapacity. */
     databaseCapacityPercentOfMax: { min: 10, max: 100 },
     /** Database alarm: connections as a percentage of the max_connections the maximum capacity gives. */
@@ -37,17 +79,6 @@ export const MONITORING_THRESHOLD_RANGES = {
 } as const;
 
 export type MonitoringThresholds = { -readonly [K in keyof typeof MONITORING_THRESHOLD_RANGES]: number };
-
-/** Lambda and HTTP API limits that bound the registry and the defaults. */
-export const LIMITS = {
-    memoryMb: { min: 128, max: 10240 },
-    /** The HTTP API cuts every request at 30 s; a longer function timeout is time nobody waits for. */
-    timeoutSeconds: { min: 1, max: 29 },
-    reservedConcurrency: { min: 1, max: 1000 },
-    acu: { min: 0, max: 256 },
-    autoPauseSeconds: { min: 300, max: 86400 },
-    backupRetentionDays: { min: 1, max: 35 },
-} as const;
 
 export interface CorsConfig {
     allowOrigins: string[];
@@ -64,8 +95,8 @@ export interface StackConfig {
     region: string;
     /** Retention of every log group the program creates (functions, API access logs). */
     logRetentionDays: number;
-    /** Application log level of the functions (Lambda drops lines below it). */
-    logLevel: (typeof LOG_LEVELS)[number];
+    /** Application log level of the functions (Lambda drops lines below it). @default STACK_DEFAULTS.logLevel */
+    logLevel: LogLevel;
     /** Memory and timeout for services that do not set their own. */
     functionDefaults: { memoryMb: number; timeoutSeconds: number };
     api: {
@@ -73,33 +104,50 @@ export interface StackConfig {
         throttlingRateLimit: number;
         /** Requests allowed in a burst above the rate. */
         throttlingBurstLimit: number;
-        /** CORS; absent means the API answers no preflight and sends no CORS headers. */
+        /** CORS; absent means the API answers no preflight and sends no CORS headers. Fields left out: `STACK_DEFAULTS.cors`. */
         cors?: CorsConfig;
     };
+    /** Every field: @default `STACK_DEFAULTS.network`. */
     network: {
+        /** Address range of the VPC. */
         cidrBlock: string;
-        /** Availability zones to spread subnets over (Aurora needs at least 2). */
+        /** Availability zones to spread subnets over (Aurora's subnet group needs at least 2). */
         availabilityZones: number;
-        /** NAT gateways give private subnets internet access, at ~$33/month each. */
+        /**
+         * NAT gateways for the private subnets, ~$33/month each before traffic. Functions reach AWS
+         * through interface endpoints, so none are needed unless a function calls the internet.
+         */
         natGateways: (typeof NAT_GATEWAY_STRATEGIES)[number];
-        /** Zones holding a Secrets Manager interface endpoint (each ~$7.30/month); 1 is enough for dev. */
+        /**
+         * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). One is enough
+         * for dev; production wants one per zone so a zone outage does not cut secrets off.
+         */
         secretsEndpointZones: number;
     };
     database: {
+        /** Aurora PostgreSQL version; the parameter group family follows its major version. @default STACK_DEFAULTS.database.engineVersion */
         engineVersion: string;
+        /** @default STACK_DEFAULTS.database.databaseName */
         databaseName: string;
-        /** Aurora Capacity Units; 0 lets the cluster pause when idle. */
+        /**
+         * Lowest capacity in Aurora Capacity Units. 0 lets the cluster pause when idle (the first
+         * request after a pause waits up to ~15 s while it resumes); production keeps a floor.
+         */
         minCapacity: number;
         maxCapacity: number;
-        /** Idle seconds before a 0-ACU cluster pauses; only with `minCapacity: 0`. */
+        /** Idle seconds before a 0-ACU cluster pauses; required with `minCapacity: 0`, refused otherwise. */
         autoPauseSeconds?: number;
-        /** Readers in other zones, promoted on failover. */
+        /** Readers in other zones, promoted on failover. @default STACK_DEFAULTS.database.readers */
         readers: number;
         backupRetentionDays: number;
+        /**
+         * Refuse deletion through the AWS API. Caution: turning it off on a live stack is what lets
+         * `pulumi destroy` (or a replacement) delete the data.
+         */
         deletionProtection: boolean;
         /** Take a snapshot when the cluster is deleted. */
         finalSnapshot: boolean;
-        /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. */
+        /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. @default STACK_DEFAULTS.database.protect */
         protect: boolean;
     };
     /** Token issuers for routes with `auth: "jwt"`. */
@@ -261,40 +309,41 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
 
     const region = read.string("aws:region", values["aws:region"], REGION, "an AWS region such as us-east-1");
     const logRetentionDays = read.oneOf(key("logRetentionDays"), project.logRetentionDays, LOG_RETENTION_DAYS);
-    const logLevel = read.oneOf(key("logLevel"), project.logLevel, LOG_LEVELS, "INFO");
+    const logLevel = read.oneOf(key("logLevel"), project.logLevel, LOG_LEVELS, STACK_DEFAULTS.logLevel);
 
     const fd = read.object(key("functionDefaults"), project.functionDefaults, ["memoryMb", "timeoutSeconds"]) ?? {};
     const functionDefaults = {
-        memoryMb: read.number(key("functionDefaults.memoryMb"), fd.memoryMb, { ...LIMITS.memoryMb, integer: true }),
-        timeoutSeconds: read.number(key("functionDefaults.timeoutSeconds"), fd.timeoutSeconds, { ...LIMITS.timeoutSeconds, integer: true }),
+        memoryMb: read.number(key("functionDefaults.memoryMb"), fd.memoryMb, { ...LAMBDA.memoryMb, integer: true }),
+        timeoutSeconds: read.number(key("functionDefaults.timeoutSeconds"), fd.timeoutSeconds, { ...ROUTE_FUNCTION.timeoutSeconds, integer: true }),
     };
 
     const apiRaw = read.object(key("api"), project.api, ["throttlingRateLimit", "throttlingBurstLimit", "cors"]) ?? {};
     const corsKeys = ["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "allowCredentials", "maxAgeSeconds"];
     const corsRaw = read.object(key("api.cors"), apiRaw.cors, corsKeys, false);
+    const corsDefaults = STACK_DEFAULTS.cors;
     const cors: CorsConfig | undefined = corsRaw && {
-        allowOrigins: read.stringList(key("api.cors.allowOrigins"), corsRaw.allowOrigins, /^(\*|https?:\/\/[^\s/]+)$/, 'origins such as "https://app.example.com" or "*"', []) ?? [],
-        allowMethods: read.stringList(key("api.cors.allowMethods"), corsRaw.allowMethods, HTTP_METHOD_OR_STAR, "HTTP methods or *", ["*"]) ?? [],
-        allowHeaders: read.stringList(key("api.cors.allowHeaders"), corsRaw.allowHeaders, /^[\w*-]+$/, "header names", ["content-type", "authorization"]) ?? [],
-        exposeHeaders: read.stringList(key("api.cors.exposeHeaders"), corsRaw.exposeHeaders, /^[\w-]+$/, "header names", ["x-request-id"]) ?? [],
-        allowCredentials: read.boolean(key("api.cors.allowCredentials"), corsRaw.allowCredentials, false) ?? false,
-        maxAgeSeconds: read.number(key("api.cors.maxAgeSeconds"), corsRaw.maxAgeSeconds, { min: 0, max: 86400, integer: true }, 300) ?? 0,
+        allowOrigins: read.stringList(key("api.cors.allowOrigins"), corsRaw.allowOrigins, /^(\*|https?:\/\/[^\s/]+)$/, 'origins such as "https://app.example.com" or "*"', [...corsDefaults.allowOrigins]) ?? [],
+        allowMethods: read.stringList(key("api.cors.allowMethods"), corsRaw.allowMethods, HTTP_METHOD_OR_STAR, "HTTP methods or *", [...corsDefaults.allowMethods]) ?? [],
+        allowHeaders: read.stringList(key("api.cors.allowHeaders"), corsRaw.allowHeaders, /^[\w*-]+$/, "header names", [...corsDefaults.allowHeaders]) ?? [],
+        exposeHeaders: read.stringList(key("api.cors.exposeHeaders"), corsRaw.exposeHeaders, /^[\w-]+$/, "header names", [...corsDefaults.exposeHeaders]) ?? [],
+        allowCredentials: read.boolean(key("api.cors.allowCredentials"), corsRaw.allowCredentials, corsDefaults.allowCredentials) ?? false,
+        maxAgeSeconds: read.number(key("api.cors.maxAgeSeconds"), corsRaw.maxAgeSeconds, { ...HTTP_API.corsMaxAgeSeconds, integer: true }, corsDefaults.maxAgeSeconds) ?? 0,
     };
     if (cors && cors.allowCredentials && cors.allowOrigins.includes("*")) {
         read.problems.push(`${key("api.cors.allowCredentials")}: cannot be true while allowOrigins contains "*" (browsers refuse it); list the origins`);
     }
     const api = {
-        throttlingRateLimit: read.number(key("api.throttlingRateLimit"), apiRaw.throttlingRateLimit, { min: 1, max: 10000 }),
-        throttlingBurstLimit: read.number(key("api.throttlingBurstLimit"), apiRaw.throttlingBurstLimit, { min: 1, max: 5000, integer: true }),
+        throttlingRateLimit: read.number(key("api.throttlingRateLimit"), apiRaw.throttlingRateLimit, { min: 1, max: HTTP_API.throttle.rateLimit.max }),
+        throttlingBurstLimit: read.number(key("api.throttlingBurstLimit"), apiRaw.throttlingBurstLimit, { min: 1, max: HTTP_API.throttle.burstLimit.max, integer: true }),
         cors,
     };
 
     const netRaw = read.object(key("network"), project.network, ["cidrBlock", "availabilityZones", "natGateways", "secretsEndpointZones"]) ?? {};
     const network = {
-        cidrBlock: read.string(key("network.cidrBlock"), netRaw.cidrBlock, CIDR, "an IPv4 CIDR block from /16 to /24 such as 10.0.0.0/16", "10.0.0.0/16"),
-        availabilityZones: read.number(key("network.availabilityZones"), netRaw.availabilityZones, { min: 2, max: 3, integer: true }, 2),
-        natGateways: read.oneOf(key("network.natGateways"), netRaw.natGateways, NAT_GATEWAY_STRATEGIES, "none"),
-        secretsEndpointZones: read.number(key("network.secretsEndpointZones"), netRaw.secretsEndpointZones, { min: 1, max: 3, integer: true }, 1),
+        cidrBlock: read.string(key("network.cidrBlock"), netRaw.cidrBlock, CIDR, "an IPv4 CIDR block from /16 to /24 such as 10.0.0.0/16", STACK_DEFAULTS.network.cidrBlock),
+        availabilityZones: read.number(key("network.availabilityZones"), netRaw.availabilityZones, { min: 2, max: 3, integer: true }, STACK_DEFAULTS.network.availabilityZones),
+        natGateways: read.oneOf(key("network.natGateways"), netRaw.natGateways, NAT_GATEWAY_STRATEGIES, STACK_DEFAULTS.network.natGateways),
+        secretsEndpointZones: read.number(key("network.secretsEndpointZones"), netRaw.secretsEndpointZones, { min: 1, max: 3, integer: true }, STACK_DEFAULTS.network.secretsEndpointZones),
     };
     if (network.secretsEndpointZones !== undefined && network.availabilityZones !== undefined && network.secretsEndpointZones > network.availabilityZones) {
         read.problems.push(`${key("network.secretsEndpointZones")}: ${network.secretsEndpointZones} is more than network.availabilityZones (${network.availabilityZones})`);
@@ -303,22 +352,22 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
     const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect"];
     const dbRaw = read.object(key("database"), project.database, dbKeys) ?? {};
     const database = {
-        engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", "17.5"),
-        databaseName: read.string(key("database.databaseName"), dbRaw.databaseName, /^[a-z][a-z0-9_]{0,62}$/, "a lower-case identifier such as app", "app"),
-        minCapacity: read.number(key("database.minCapacity"), dbRaw.minCapacity, { ...LIMITS.acu, step: 0.5 }),
-        maxCapacity: read.number(key("database.maxCapacity"), dbRaw.maxCapacity, { min: 1, max: LIMITS.acu.max, step: 0.5 }),
-        autoPauseSeconds: dbRaw.autoPauseSeconds === undefined ? undefined : read.number(key("database.autoPauseSeconds"), dbRaw.autoPauseSeconds, { ...LIMITS.autoPauseSeconds, integer: true }),
-        readers: read.number(key("database.readers"), dbRaw.readers, { min: 0, max: 2, integer: true }, 0),
-        backupRetentionDays: read.number(key("database.backupRetentionDays"), dbRaw.backupRetentionDays, { ...LIMITS.backupRetentionDays, integer: true }),
+        engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", STACK_DEFAULTS.database.engineVersion),
+        databaseName: read.string(key("database.databaseName"), dbRaw.databaseName, /^[a-z][a-z0-9_]{0,62}$/, "a lower-case identifier such as app", STACK_DEFAULTS.database.databaseName),
+        minCapacity: read.number(key("database.minCapacity"), dbRaw.minCapacity, AURORA_SERVERLESS_V2.minCapacityAcu),
+        maxCapacity: read.number(key("database.maxCapacity"), dbRaw.maxCapacity, AURORA_SERVERLESS_V2.maxCapacityAcu),
+        autoPauseSeconds: dbRaw.autoPauseSeconds === undefined ? undefined : read.number(key("database.autoPauseSeconds"), dbRaw.autoPauseSeconds, { ...AURORA_SERVERLESS_V2.autoPauseSeconds, integer: true }),
+        readers: read.number(key("database.readers"), dbRaw.readers, { min: 0, max: 2, integer: true }, STACK_DEFAULTS.database.readers),
+        backupRetentionDays: read.number(key("database.backupRetentionDays"), dbRaw.backupRetentionDays, { ...AURORA_SERVERLESS_V2.backupRetentionDays, integer: true }),
         deletionProtection: read.boolean(key("database.deletionProtection"), dbRaw.deletionProtection),
         finalSnapshot: read.boolean(key("database.finalSnapshot"), dbRaw.finalSnapshot),
-        protect: read.boolean(key("database.protect"), dbRaw.protect, false),
+        protect: read.boolean(key("database.protect"), dbRaw.protect, STACK_DEFAULTS.database.protect),
     };
     if (database.minCapacity !== undefined && database.maxCapacity !== undefined && database.minCapacity > database.maxCapacity) {
         read.problems.push(`${key("database.minCapacity")}: ${database.minCapacity} is above database.maxCapacity (${database.maxCapacity})`);
     }
     if (database.minCapacity === 0 && database.autoPauseSeconds === undefined) {
-        read.problems.push(`${key("database.autoPauseSeconds")}: is required when database.minCapacity is 0 (${describeRange(LIMITS.autoPauseSeconds)} seconds)`);
+        read.problems.push(`${key("database.autoPauseSeconds")}: is required when database.minCapacity is 0 (${describeRange(AURORA_SERVERLESS_V2.autoPauseSeconds)} seconds)`);
     }
     if (database.minCapacity !== undefined && database.minCapacity > 0 && dbRaw.autoPauseSeconds !== undefined) {
         read.problems.push(`${key("database.autoPauseSeconds")}: only applies when database.minCapacity is 0 (it is ${database.minCapacity}); remove it`);
@@ -362,7 +411,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
  */
 function readMonitoring(read: Reader, key: (name: string) => string, value: unknown): StackConfig["monitoring"] {
     const raw = read.object(key("monitoring"), value, ["enabled", "dashboard", "email", "thresholds"], false);
-    if (!raw) return { enabled: false, dashboard: false, thresholds: {} };
+    if (!raw) return { enabled: STACK_DEFAULTS.monitoring.enabled, dashboard: STACK_DEFAULTS.monitoring.enabled, thresholds: {} };
     const enabled = read.boolean(key("monitoring.enabled"), raw.enabled) ?? false;
     const dashboard = read.boolean(key("monitoring.dashboard"), raw.dashboard, enabled) ?? false;
     const email = raw.email === undefined ? undefined : read.string(key("monitoring.email"), raw.email, EMAIL, "one email address such as ops@example.com");

@@ -2,11 +2,10 @@
  * The Pulumi program: validated config and registry in, the whole stack out.
  *
  *   config + registry (validated, no resource yet)
- *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one Service per registry entry
+ *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one ServiceFunctions per service
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { AnyService } from "../functions/runtime/service";
 import { Api, ApiStage } from "./components/api";
 import { Database } from "./components/database";
@@ -14,9 +13,10 @@ import type { DatabaseConnection, FunctionSettings } from "./components/function
 import { Migrations } from "./components/migrations";
 import { Monitoring, type MonitoredFunction } from "./components/monitoring";
 import { Network } from "./components/network";
-import { Service } from "./components/service";
+import { ServiceFunctions } from "./components/service-functions";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
-import { RegistryError, resolveRegistry, type ResolvedRoute } from "./registry-validation";
+import { functionLogGroupName } from "./naming";
+import { RegistryError, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
 import { services as registeredServices } from "./registry";
 
 export interface PlatformOutputs {
@@ -34,34 +34,27 @@ export interface PlatformOutputs {
     dashboardUrl?: pulumi.Output<string>;
 }
 
-/**
- * How long one migration run may take. Passed to the migration function and to its duration alarm,
- * so the alarm follows the timeout the function really has.
- */
-const MIGRATION_TIMEOUT_SECONDS = 300;
-
-interface Plan {
+/** What the program is built from: the stack's settings and the registry, both checked. */
+interface ProgramInputs {
     config: StackConfig;
-    routes: ResolvedRoute[];
-    migrations: Migration[];
+    registry: ResolvedRegistry;
 }
 
 /**
  * Everything that can be wrong with the inputs, checked before the first resource: a mistake in a
  * stack file or a service file ends the program here with a message that names it.
  */
-export function planStack(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): Plan {
+export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): ProgramInputs {
     try {
         const config = parseStackConfig(stack, rawConfig);
-        const routes = resolveRegistry(services, config.functionDefaults);
-        const protectedRoutes = routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
+        const registry = resolveRegistry(services, config.functionDefaults);
+        const protectedRoutes = registry.routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             throw new ConfigError(stack, [
                 `${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`,
             ]);
         }
-        const migrations = services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : []));
-        return { config, routes, migrations };
+        return { config, registry };
     } catch (error) {
         // RunError prints the message alone: the stack trace of a validation error helps nobody.
         if (error instanceof ConfigError || error instanceof RegistryError) throw new pulumi.RunError(error.message);
@@ -72,14 +65,15 @@ export function planStack(stack: string, rawConfig: Readonly<Record<string, unkn
 /** Builds the stack from the registry. `services` is a parameter so tests can deploy other registries. */
 export async function deployPlatform(services: readonly AnyService[] = registeredServices): Promise<PlatformOutputs> {
     const stack = pulumi.getStack();
-    const { config, routes, migrations } = planStack(stack, pulumi.runtime.allConfig(), services);
+    const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
+    const { routes } = registry;
 
     const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
     const settings: FunctionSettings = {
         logRetentionDays: config.logRetentionDays,
         logLevel: config.logLevel,
         tags,
-        logGroupName: (service, functionId) => `/${PROJECT}/${stack}/${service}/${functionId}`,
+        logGroupName: (service, functionId) => functionLogGroupName(PROJECT, stack, service, functionId),
     };
 
     const api = new Api("api", {
@@ -92,21 +86,12 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     let connection: DatabaseConnection | undefined;
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
-    if (routes.some((route) => route.database)) {
+    if (registry.services.some((service) => service.database)) {
         const network = new Network("network", { ...config.network, tags });
         database = new Database("database", {
+            ...config.database,
             subnetIds: network.isolatedSubnetIds,
             securityGroupIds: [network.databaseSecurityGroupId],
-            engineVersion: config.database.engineVersion,
-            databaseName: config.database.databaseName,
-            minCapacity: config.database.minCapacity,
-            maxCapacity: config.database.maxCapacity,
-            autoPauseSeconds: config.database.autoPauseSeconds,
-            readers: config.database.readers,
-            backupRetentionDays: config.database.backupRetentionDays,
-            deletionProtection: config.database.deletionProtection,
-            finalSnapshot: config.database.finalSnapshot,
-            protect: config.database.protect,
             tags,
         });
         connection = {
@@ -117,18 +102,16 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
         };
-        if (migrations.length > 0) {
-            migrationRun = new Migrations("migrations", { migrations, database: connection, settings, timeoutSeconds: MIGRATION_TIMEOUT_SECONDS });
+        if (registry.migrations.length > 0) {
+            migrationRun = new Migrations("migrations", { migrations: registry.migrations, migrationSetHash: registry.migrationSetHash, database: connection, settings });
         }
     }
 
     const functionNames: PlatformOutputs["functionNames"] = {};
-    const serviceComponents: Service[] = [];
+    const serviceFunctions: ServiceFunctions[] = [];
     const monitored: MonitoredFunction[] = [];
-    for (const serviceName of new Set(routes.map((route) => route.service))) {
-        const serviceRoutes = routes.filter((route) => route.service === serviceName);
-        const usesDatabase = serviceRoutes.some((route) => route.database);
-        const service = new Service(serviceName, {
+    for (const { name: serviceName, routes: serviceRoutes, database: usesDatabase } of registry.services) {
+        const functions = new ServiceFunctions(serviceName, {
             routes: serviceRoutes,
             apiId: api.apiId,
             apiExecutionArn: api.executionArn,
@@ -137,14 +120,14 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             // New code goes live only after the schema it expects is in place.
             database: usesDatabase && connection ? { ...connection, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
         });
-        functionNames[serviceName] = service.functionNames;
-        serviceComponents.push(service);
+        functionNames[serviceName] = functions.functionNames;
+        serviceFunctions.push(functions);
         for (const route of serviceRoutes) {
             monitored.push({
                 service: serviceName,
                 id: route.id,
                 label: route.routeKey,
-                functionName: service.functionNames.apply((names) => names[route.routeKey]),
+                functionName: functions.functionNames.apply((names) => names[route.routeKey]),
                 timeoutSeconds: route.timeoutSeconds,
                 logGroupName: settings.logGroupName(serviceName, route.id),
             });
@@ -156,7 +139,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             id: "migrations",
             label: "database migrations",
             functionName: migrationRun.functionName,
-            timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
+            timeoutSeconds: migrationRun.timeoutSeconds,
             logGroupName: settings.logGroupName("platform", "migrations"),
         });
     }
@@ -173,7 +156,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             domain: config.domain,
             tags,
         },
-        { dependsOn: serviceComponents },
+        { dependsOn: serviceFunctions },
     );
 
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
@@ -187,7 +170,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             email: config.monitoring.email,
             thresholds: config.monitoring.thresholds,
             functions: monitored,
-            api: { apiId: api.apiId, stage: "$default" },
+            api: { apiId: api.apiId, stage: stage.stageName },
             database: database && {
                 clusterIdentifier: database.clusterIdentifier,
                 minCapacity: config.database.minCapacity,

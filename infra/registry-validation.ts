@@ -1,56 +1,31 @@
 /**
- * Checks a service registry and resolves it into the routes the program deploys. Pure code: it runs
- * before any resource is registered (and in the local runtime), so a mistake in a service file
- * stops everything with a message that names the service, the route and what is allowed.
+ * The checks a service registry must pass, as named pure functions: each takes part of the registry
+ * and returns the problems it finds (none: fine), every one naming the service, the route and what
+ * is allowed. `validateRegistry` runs them all; `resolveRegistry` (registry-resolution.ts) refuses
+ * a registry with any problem before a default is applied or a resource exists.
  */
-import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteHandler, type RouteThrottle } from "../functions/runtime/service";
-import { LIMITS } from "./config";
-
-/** A route with every setting decided: what one Lambda function, integration and route are made from. */
-export interface ResolvedRoute {
-    service: string;
-    routeKey: string;
-    method: string;
-    path: string;
-    /** Lower-case, dash-separated id unique within the service, used in resource names (`get-users-id`). */
-    id: string;
-    description: string;
-    memoryMb: number;
-    timeoutSeconds: number;
-    reservedConcurrency?: number;
-    database: boolean;
-    auth: RouteAuth;
-    /** Scopes a JWT must carry one of; empty: any valid token. */
-    scopes: string[];
-    /** Route throttling overriding the stack's defaults. */
-    throttle?: RouteThrottle;
-    handler: RouteHandler;
-}
-
-export class RegistryError extends Error {
-    constructor(readonly problems: string[]) {
-        super(`The service registry (infra/registry.ts) is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-        this.name = "RegistryError";
-    }
-}
+import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
+import { HTTP_API, LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
+import { routeId } from "./naming";
 
 /** Lower-case DNS label: letters, digits and dashes, starting with a letter, at most 32 characters. */
 const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+const ROUTE_KEY = /^(\S+) (\S+)$/;
 const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const PARAMETER_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
 /** OAuth scope tokens: printable ASCII without spaces, quotes or backslashes (RFC 6749, 3.3). */
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const ROUTE_AUTH: readonly RouteAuth[] = ["none", "jwt"];
-/** API Gateway's account-level ceilings for a stage's throttling. */
-const THROTTLE_LIMITS = { rateLimit: { min: 0, max: 10000 }, burstLimit: { min: 0, max: 5000 } };
-/** API Gateway accepts at most 300 routes per API. */
-const MAX_ROUTES = 300;
+/** A route may switch throttling off (0) up to the account's ceilings. */
+const ROUTE_THROTTLE = { rateLimit: { min: 0, max: HTTP_API.throttle.rateLimit.max }, burstLimit: { min: 0, max: HTTP_API.throttle.burstLimit.max } };
+const WHY_TIMEOUT = `(the HTTP API cuts requests at ${HTTP_API.integrationTimeoutMs.max / 1000} s)`;
 
-function describeInteger(range: { min: number; max: number }): string {
+function describeInteger(range: Range): string {
     return `an integer from ${range.min} to ${range.max}`;
 }
 
-function checkInteger(value: unknown, range: { min: number; max: number }): boolean {
+/** Absent, or an integer within `range`. */
+function isOptionalInteger(value: unknown, range: Range): boolean {
     return value === undefined || (typeof value === "number" && Number.isInteger(value) && value >= range.min && value <= range.max);
 }
 
@@ -79,8 +54,56 @@ export function pathProblems(path: string): string[] {
     return problems;
 }
 
-/** Problems with a route's `auth`, `scopes` and `throttle`, prefixed with `at`. */
-function routeAccessProblems(route: RouteDefinition | undefined, at: string): string[] {
+/** `"GET /users/{id}"` -> its method and path, or undefined when it is not `METHOD /path` with one space. */
+export function parseRouteKey(routeKey: string): { method: string; path: string } | undefined {
+    const match = ROUTE_KEY.exec(routeKey);
+    return match ? { method: match[1], path: match[2] } : undefined;
+}
+
+/** A well-formed route key's method and path. */
+export function validateRouteKey(method: string, path: string, at: string): string[] {
+    const problems: string[] = [];
+    if (!(HTTP_METHODS as readonly string[]).includes(method)) {
+        problems.push(`${at}: method "${method}" is not allowed; use one of ${HTTP_METHODS.join(", ")}`);
+    }
+    for (const problem of pathProblems(path)) problems.push(`${at}: ${problem}`);
+    return problems;
+}
+
+/** A service's own fields: name, description, database flag, function settings, migrations. */
+export function validateService(service: AnyService, where: string): string[] {
+    const problems: string[] = [];
+    if (!SERVICE_NAME.test(String(service?.name))) {
+        problems.push(`${where}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
+    }
+    if (typeof service?.description !== "string" || service.description.trim() === "") {
+        problems.push(`${where}: description is required (one line saying what the service does)`);
+    }
+    if (typeof service?.database !== "boolean") problems.push(`${where}: database must be true or false`);
+    problems.push(...validateFunctionSettings(service, where));
+    if (!isOptionalInteger(service?.reservedConcurrency, LAMBDA.reservedConcurrency)) {
+        problems.push(`${where}: reservedConcurrency ${JSON.stringify(service.reservedConcurrency)} is not allowed; use ${describeInteger(LAMBDA.reservedConcurrency)} or leave it out`);
+    }
+    if (service?.migrationsDir !== undefined && service.database !== true) {
+        problems.push(`${where}: migrationsDir is set but database is false; migrations need the database`);
+    }
+    return problems;
+}
+
+/** Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's limits. */
+export function validateFunctionSettings(settings: { memoryMb?: unknown; timeoutSeconds?: unknown } | undefined, at: string): string[] {
+    const problems: string[] = [];
+    if (!isOptionalInteger(settings?.memoryMb, LAMBDA.memoryMb)) {
+        problems.push(`${at}: memoryMb ${JSON.stringify(settings?.memoryMb)} is not allowed; use ${describeInteger(LAMBDA.memoryMb)}`);
+    }
+    if (!isOptionalInteger(settings?.timeoutSeconds, ROUTE_FUNCTION.timeoutSeconds)) {
+        problems.push(`${at}: timeoutSeconds ${JSON.stringify(settings?.timeoutSeconds)} is not allowed; use ${describeInteger(ROUTE_FUNCTION.timeoutSeconds)} ${WHY_TIMEOUT}`);
+    }
+    return problems;
+}
+
+/** A route's `auth`, `scopes` and `throttle`. */
+export function validateRouteAccess(route: RouteDefinition | undefined, at: string): string[] {
     const problems: string[] = [];
     if (route?.auth !== undefined && !ROUTE_AUTH.includes(route.auth)) {
         problems.push(`${at}: auth ${JSON.stringify(route.auth)} is not allowed; use "none" (public) or "jwt"`);
@@ -93,71 +116,57 @@ function routeAccessProblems(route: RouteDefinition | undefined, at: string): st
     }
     if (route?.throttle !== undefined) {
         const { rateLimit, burstLimit } = route.throttle ?? ({} as RouteThrottle);
-        const { rateLimit: rate, burstLimit: burst } = THROTTLE_LIMITS;
+        const { rateLimit: rate, burstLimit: burst } = ROUTE_THROTTLE;
         if (typeof rateLimit !== "number" || !Number.isFinite(rateLimit) || rateLimit < rate.min || rateLimit > rate.max) {
             problems.push(`${at}: throttle.rateLimit ${JSON.stringify(rateLimit)} is not allowed; use requests per second from ${rate.min} to ${rate.max}`);
         }
-        if (!checkInteger(burstLimit, burst) || burstLimit === undefined) {
+        if (burstLimit === undefined || !isOptionalInteger(burstLimit, burst)) {
             problems.push(`${at}: throttle.burstLimit ${JSON.stringify(burstLimit)} is not allowed; use ${describeInteger(burst)}`);
         }
     }
     return problems;
 }
 
-/** `"GET /users/{id}"` -> `"get-users-id"`. */
-export function routeId(method: string, path: string): string {
-    const words = path
-        .split("/")
-        .filter(Boolean)
-        .map((segment) => segment.replace(/[{}+]/g, "").replace(/[^A-Za-z0-9]+/g, "-").toLowerCase());
-    return [method.toLowerCase(), ...(words.length > 0 ? words : ["root"])].join("-").replace(/-+/g, "-").replace(/-$/, "");
+/** One route's own definition: its handler, function settings and access. */
+export function validateRoute(route: RouteDefinition | undefined, at: string): string[] {
+    const problems: string[] = [];
+    if (typeof route?.handler !== "function") problems.push(`${at}: handler must be a function (request, context) => response`);
+    problems.push(...validateFunctionSettings(route, at));
+    problems.push(...validateRouteAccess(route, at));
+    return problems;
+}
+
+/** How many routes one HTTP API can hold. */
+export function validateRouteCount(count: number): string[] {
+    return count > HTTP_API.maxRoutes ? [`the registry declares ${count} routes; an HTTP API holds at most ${HTTP_API.maxRoutes}`] : [];
 }
 
 /**
- * Validates the registry and applies defaults (service, then stack). Throws a `RegistryError`
- * listing every problem at once.
+ * Every problem of a registry, in the order of its services and routes: each service on its own,
+ * then what only the whole registry can tell (unique names, a route declared twice, resource names
+ * that clash, the API's route count).
  */
-export function resolveRegistry(
-    services: readonly AnyService[],
-    stackDefaults: { memoryMb: number; timeoutSeconds: number },
-): ResolvedRoute[] {
+export function validateRegistry(services: readonly AnyService[]): string[] {
+    if (!Array.isArray(services) || services.length === 0) {
+        return ["the registry lists no services; add at least one to infra/registry.ts"];
+    }
     const problems: string[] = [];
-    const routes: ResolvedRoute[] = [];
     const serviceNames = new Set<string>();
     // Route key -> owner; parameter names are erased because API Gateway treats
     // `GET /users/{id}` and `GET /users/{userId}` as the same route.
     const routeOwners = new Map<string, string>();
-
-    if (!Array.isArray(services) || services.length === 0) {
-        throw new RegistryError(["the registry lists no services; add at least one to infra/registry.ts"]);
-    }
+    let routeCount = 0;
 
     for (const [index, service] of services.entries()) {
         const name = typeof service?.name === "string" ? service.name : `#${index + 1}`;
         const where = `service "${name}"`;
-        if (!SERVICE_NAME.test(String(service?.name))) {
-            problems.push(`${where}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
-        } else if (serviceNames.has(name)) {
-            problems.push(`${where}: another service has the same name; service names must be unique`);
+        const own = validateService(service, where);
+        // A valid name has no problem of its own, so a duplicate is the service's first.
+        if (SERVICE_NAME.test(String(service?.name)) && serviceNames.has(name)) {
+            own.unshift(`${where}: another service has the same name; service names must be unique`);
         }
         serviceNames.add(name);
-
-        if (typeof service?.description !== "string" || service.description.trim() === "") {
-            problems.push(`${where}: description is required (one line saying what the service does)`);
-        }
-        if (typeof service?.database !== "boolean") problems.push(`${where}: database must be true or false`);
-        if (!checkInteger(service?.memoryMb, LIMITS.memoryMb)) {
-            problems.push(`${where}: memoryMb ${JSON.stringify(service.memoryMb)} is not allowed; use ${describeInteger(LIMITS.memoryMb)}`);
-        }
-        if (!checkInteger(service?.timeoutSeconds, LIMITS.timeoutSeconds)) {
-            problems.push(`${where}: timeoutSeconds ${JSON.stringify(service.timeoutSeconds)} is not allowed; use ${describeInteger(LIMITS.timeoutSeconds)} (the HTTP API cuts requests at 30 s)`);
-        }
-        if (!checkInteger(service?.reservedConcurrency, LIMITS.reservedConcurrency)) {
-            problems.push(`${where}: reservedConcurrency ${JSON.stringify(service.reservedConcurrency)} is not allowed; use ${describeInteger(LIMITS.reservedConcurrency)} or leave it out`);
-        }
-        if (service?.migrationsDir !== undefined && service.database !== true) {
-            problems.push(`${where}: migrationsDir is set but database is false; migrations need the database`);
-        }
+        problems.push(...own);
 
         const routeEntries = Object.entries((service?.routes ?? {}) as Record<string, RouteDefinition | undefined>);
         if (routeEntries.length === 0) problems.push(`${where}: has no routes; declare at least one "METHOD /path"`);
@@ -165,16 +174,14 @@ export function resolveRegistry(
 
         for (const [routeKey, route] of routeEntries) {
             const at = `${where}, route "${routeKey}"`;
-            const match = /^(\S+) (\S+)$/.exec(routeKey);
-            if (!match) {
+            const parsed = parseRouteKey(routeKey);
+            if (!parsed) {
                 problems.push(`${at}: a route key is "METHOD /path" with one space, e.g. "GET /users/{id}"`);
                 continue;
             }
-            const [, method, path] = match;
-            if (!(HTTP_METHODS as readonly string[]).includes(method)) {
-                problems.push(`${at}: method "${method}" is not allowed; use one of ${HTTP_METHODS.join(", ")}`);
-            }
-            for (const problem of pathProblems(path)) problems.push(`${at}: ${problem}`);
+            routeCount++;
+            const { method, path } = parsed;
+            problems.push(...validateRouteKey(method, path, at));
 
             const normalized = `${method} ${path.replace(/\{[^}]*\}/g, "{}")}`;
             const owner = routeOwners.get(normalized);
@@ -189,37 +196,9 @@ export function resolveRegistry(
             if (sameId !== undefined) problems.push(`${at}: its resource name "${id}" clashes with route "${sameId}"; rename one path`);
             idsInService.set(id, routeKey);
 
-            if (typeof route?.handler !== "function") problems.push(`${at}: handler must be a function (request, context) => response`);
-            if (!checkInteger(route?.memoryMb, LIMITS.memoryMb)) {
-                problems.push(`${at}: memoryMb ${JSON.stringify(route?.memoryMb)} is not allowed; use ${describeInteger(LIMITS.memoryMb)}`);
-            }
-            if (!checkInteger(route?.timeoutSeconds, LIMITS.timeoutSeconds)) {
-                problems.push(`${at}: timeoutSeconds ${JSON.stringify(route?.timeoutSeconds)} is not allowed; use ${describeInteger(LIMITS.timeoutSeconds)} (the HTTP API cuts requests at 30 s)`);
-            }
-
-            problems.push(...routeAccessProblems(route, at));
-
-            routes.push({
-                service: name,
-                routeKey,
-                method,
-                path,
-                id,
-                description: route?.description ?? service?.description ?? "",
-                memoryMb: route?.memoryMb ?? service?.memoryMb ?? stackDefaults.memoryMb,
-                timeoutSeconds: route?.timeoutSeconds ?? service?.timeoutSeconds ?? stackDefaults.timeoutSeconds,
-                reservedConcurrency: service?.reservedConcurrency,
-                database: service?.database === true,
-                auth: route?.auth ?? "none",
-                scopes: route?.scopes ?? [],
-                throttle: route?.throttle,
-                handler: route?.handler as RouteHandler,
-            });
+            problems.push(...validateRoute(route, at));
         }
     }
-    if (routes.length > MAX_ROUTES) {
-        problems.push(`the registry declares ${routes.length} routes; an HTTP API holds at most ${MAX_ROUTES}`);
-    }
-    if (problems.length > 0) throw new RegistryError(problems);
-    return routes;
+    problems.push(...validateRouteCount(routeCount));
+    return problems;
 }

@@ -1,12 +1,10 @@
 /**
- * Loads the service registry for the local runtime, validated by the same code the Pulumi program
- * uses (so a registry mistake fails here too, with the same message), and reloads it from disk in
- * watch mode.
+ * Loads the service registry for the local runtime, afresh in watch mode. It is resolved like the
+ * Pulumi program's (`resolveRegistry` in infra/registry-resolution.ts), so a registry mistake fails
+ * here too, with the same message.
  */
 import * as path from "node:path";
 import type { AnyService } from "../functions/runtime/service";
-import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
-import { resolveRegistry, type ResolvedRoute } from "../infra/registry-validation";
 import { REPOSITORY_ROOT } from "./stack-config";
 
 const FUNCTIONS_DIR = path.join(REPOSITORY_ROOT, "functions") + path.sep;
@@ -22,24 +20,4 @@ export function loadRegistry(): readonly AnyService[] {
         if (file.startsWith(FUNCTIONS_DIR) || file.startsWith(REGISTRY_MODULE)) delete require.cache[file];
     }
     return (require(REGISTRY_MODULE) as typeof import("../infra/registry")).services;
-}
-
-export interface LocalRegistry {
-    services: readonly AnyService[];
-    routes: ResolvedRoute[];
-    migrations: Migration[];
-    /** Changes when any migration file is added or edited. */
-    migrationHash: string;
-}
-
-/** Validates `services` with the stack's defaults and reads every service's migrations. */
-export function resolveLocalRegistry(
-    services: readonly AnyService[],
-    defaults: { memoryMb: number; timeoutSeconds: number },
-): LocalRegistry {
-    const routes = resolveRegistry(services, defaults);
-    const migrations = services.flatMap((service) =>
-        service.database && service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : [],
-    );
-    return { services, routes, migrations, migrationHash: migrationSetHash(migrations) };
 }

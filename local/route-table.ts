@@ -1,6 +1,6 @@
 /** The table the start script prints: what is served where, with the settings each function gets. */
 import type { RouteThrottle } from "../functions/runtime/service";
-import type { ResolvedRoute } from "../infra/registry-validation";
+import type { ResolvedRoute } from "../infra/registry-resolution";
 import { DEFAULT_LOCAL_CONCURRENCY } from "./server";
 
 export interface RouteTableOptions {

@@ -4,16 +4,17 @@
  * registry. The start script, the end-to-end tests and the load test all start it this way.
  */
 import * as path from "node:path";
-import { createDatabase } from "../functions/runtime/database";
+import { statementTimeoutFor } from "../functions/runtime/database";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import type { LogLevel } from "../functions/runtime/logger";
-import { applyMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
 import type { AnyService, RouteThrottle } from "../functions/runtime/service";
 import type { StackConfig } from "../infra/config";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
 import { DEFAULT_JWT_DIR } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
-import { loadRegistry, resolveLocalRegistry, type LocalRegistry } from "./registry";
+import { resolveRegistry, type ResolvedRegistry } from "../infra/registry-resolution";
+import { loadRegistry } from "./registry";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "./stack-config";
 
@@ -66,11 +67,11 @@ export interface LocalRuntime {
     authorizer: JwtAuthorizer;
     /** Whether routes are throttled. */
     throttling: boolean;
-    registry: LocalRegistry;
+    registry: ResolvedRegistry;
     migrations: MigrationResult;
     server: LocalServer;
     /** Re-reads `infra/registry.ts` (or uses `services`), applies new migrations, swaps the routes. */
-    reload(services?: readonly AnyService[]): Promise<{ registry: LocalRegistry; migrations?: MigrationResult }>;
+    reload(services?: readonly AnyService[]): Promise<{ registry: ResolvedRegistry; migrations?: MigrationResult }>;
     /** Stops the HTTP server, then PostgreSQL when it is ours. Safe to call twice. */
     stop(): Promise<void>;
 }
@@ -82,23 +83,18 @@ export function stackThrottle(config: StackConfig): RouteThrottle | undefined {
 }
 
 /**
- * Applies migrations over a short-lived connection of its own, as the cloud's migration function
- * does (with the same connect retries, so a database that is still coming up is waited for).
+ * The migration run the cloud's migration function does, over the local PostgreSQL (with the same
+ * connect retries, so a database that is still coming up is waited for).
  */
-export async function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise<MigrationResult> {
-    const db = createDatabase({ connectionString: databaseUrl, statementTimeoutMs: 60_000 });
-    try {
-        return await applyMigrations(db, migrations);
-    } finally {
-        await db.end();
-    }
+function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise<MigrationResult> {
+    return runMigrations({ connectionString: databaseUrl, statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) }, migrations);
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
     const stackConfig = readLocalStackConfig(options.stack ?? "dev");
     const defaults = stackConfig.functionDefaults;
     // The registry is checked before anything starts: a mistake costs no database start-up.
-    let registry = resolveLocalRegistry(options.services ?? loadRegistry(), defaults);
+    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults);
     // Also before the database: a bad key file or issuer setting costs no start-up either.
     const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
     const throttling = options.throttling ?? true;
@@ -139,8 +135,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             migrations,
             server: localServer,
             async reload(services) {
-                const next = resolveLocalRegistry(services ?? loadRegistry(), defaults);
-                const applied = next.migrationHash !== registry.migrationHash ? await migrate(databaseUrl, next.migrations) : undefined;
+                const next = resolveRegistry(services ?? loadRegistry(), defaults);
+                const applied = next.migrationSetHash !== registry.migrationSetHash ? await migrate(databaseUrl, next.migrations) : undefined;
                 await localServer.setRoutes(next.routes);
                 registry = next;
                 return { registry: next, migrations: applied };

@@ -11,13 +11,15 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDatabase, type Database } from "../functions/runtime/database";
+import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/database";
+import { logLevelFromEnvironment } from "../functions/runtime/environment";
 import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } from "../functions/runtime/handler";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { CorsConfig } from "../infra/config";
-import type { ResolvedRoute } from "../infra/registry-validation";
+import type { ResolvedRoute } from "../infra/registry-resolution";
+import { LAMBDA } from "../policy/lib/limits";
 import type { JwtAuthorizer } from "./authorizer";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";
@@ -27,7 +29,7 @@ import { createRouter, type Router } from "./router";
 import { createTokenBucket, routeLimits, type TokenBucket } from "./throttle";
 
 /** Lambda's synchronous invocation payload limit: a larger request never reaches a function. */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const MAX_BODY_BYTES = LAMBDA.payloadBytes;
 
 /**
  * After a 413, what the client still sends is read and thrown away up to this many bytes (the
@@ -117,17 +119,15 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
     }
     const limits = options.throttling === false ? undefined : routeLimits(route.throttle, options.throttling?.defaults);
     const logger: Logger = createLogger({
-        level: options.logLevel,
+        level: options.logLevel ?? logLevelFromEnvironment(),
         write: options.writeLog,
         fields: { service: route.service, route: route.routeKey },
     });
-    // Statements end a second before the function would, as DB_STATEMENT_TIMEOUT_MS does in the cloud.
+    // The call the deployed function makes to open its database: here with a connection string, and
+    // the statement timeout the cloud passes in the function's environment.
     const openDatabase = route.database
         ? () => {
-              const database = createDatabase({
-                  connectionString: options.databaseUrl!,
-                  statementTimeoutMs: Math.max(1, route.timeoutSeconds - 1) * 1000,
-              });
+              const database = createDatabase({ connectionString: options.databaseUrl!, statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) });
               databases.push(database);
               return database;
           }

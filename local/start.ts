@@ -10,8 +10,7 @@
  * trust a real issuer instead, `LOCAL_THROTTLING=off` to turn route throttling off.
  */
 import * as path from "node:path";
-import type { LogLevel } from "../functions/runtime/logger";
-import { LOG_LEVELS } from "../infra/config";
+import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
 import { authSettingsFromEnv } from "./authorizer";
 import { LOCAL_JWKS_PATH } from "./issuer";
 import { formatRouteTable } from "./route-table";

@@ -7,6 +7,7 @@
  *
  * Per-stack values live in `config.<stack>.json` beside this file.
  */
+import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "./lib/limits";
 import type { PolicyConfigSchema } from "./lib/sdk";
 
 type JsonSchema = PolicyConfigSchema["properties"][string];
@@ -57,32 +58,50 @@ export type NoConfig = Record<string, never>;
 
 const none = knobs<NoConfig>({});
 
+/** A limit as the bounds of a JSON schema. */
+function schemaRange(range: { min: number; max: number }): { minimum: number; maximum: number } {
+    return { minimum: range.min, maximum: range.max };
+}
+
+const RETENTION_DAYS = { min: LOG_RETENTION_DAYS[0], max: LOG_RETENTION_DAYS[LOG_RETENTION_DAYS.length - 1] };
+
 export const ruleConfig = {
     "lambda-timeout-bounds": knobs<TimeoutBoundsConfig>({
-        minSeconds: { type: "integer", minimum: 1, maximum: 900, default: 1, description: "Smallest allowed function timeout, in seconds." },
-        maxSeconds: { type: "integer", minimum: 1, maximum: 900, default: 29, description: "Largest allowed function timeout, in seconds. 29 keeps every function under the HTTP API's 30 s cut-off." },
+        minSeconds: { type: "integer", ...schemaRange(LAMBDA.timeoutSeconds), default: LAMBDA.timeoutSeconds.min, description: "Smallest allowed function timeout, in seconds." },
+        maxSeconds: {
+            type: "integer",
+            ...schemaRange(LAMBDA.timeoutSeconds),
+            default: ROUTE_FUNCTION.timeoutSeconds.max,
+            description: `Largest allowed function timeout, in seconds. ${ROUTE_FUNCTION.timeoutSeconds.max} keeps every function under the HTTP API's ${HTTP_API.integrationTimeoutMs.max / 1000} s cut-off.`,
+        },
     }),
     "api-timeout-budget": knobs<ApiTimeoutBudgetConfig>({
-        maxIntegrationTimeoutMs: { type: "integer", minimum: 50, maximum: 30000, default: 30000, description: "The longest an HTTP API integration may wait, in milliseconds (API Gateway's hard limit is 30000)." },
+        maxIntegrationTimeoutMs: {
+            type: "integer",
+            ...schemaRange(HTTP_API.integrationTimeoutMs),
+            default: HTTP_API.integrationTimeoutMs.max,
+            description: `The longest an HTTP API integration may wait, in milliseconds (API Gateway's hard limit is ${HTTP_API.integrationTimeoutMs.max}).`,
+        },
     }),
     "lambda-memory-bounds": knobs<MemoryBoundsConfig>({
-        minMb: { type: "integer", minimum: 128, maximum: 10240, default: 128, description: "Smallest allowed memory size, in MB." },
-        maxMb: { type: "integer", minimum: 128, maximum: 10240, default: 3008, description: "Largest allowed memory size, in MB." },
+        minMb: { type: "integer", ...schemaRange(LAMBDA.memoryMb), default: LAMBDA.memoryMb.min, description: "Smallest allowed memory size, in MB." },
+        // The pack's ceiling, well under Lambda's: a stack whose functions need more raises it in its own config.
+        maxMb: { type: "integer", ...schemaRange(LAMBDA.memoryMb), default: 3008, description: "Largest allowed memory size, in MB." },
     }),
     "lambda-json-logging": none,
     "lambda-log-group-in-stack": none,
     "lambda-tracing-active": none,
     "lambda-error-alarm": none,
     "log-group-retention": knobs<RetentionConfig>({
-        minRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 1, description: "Shortest allowed log retention, in days (prod: 30)." },
-        maxRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 3653, description: "Longest allowed log retention, in days." },
+        minRetentionDays: { type: "integer", ...schemaRange(RETENTION_DAYS), default: RETENTION_DAYS.min, description: "Shortest allowed log retention, in days (prod: 30)." },
+        maxRetentionDays: { type: "integer", ...schemaRange(RETENTION_DAYS), default: RETENTION_DAYS.max, description: "Longest allowed log retention, in days." },
     }),
     "api-stage-access-logs": none,
     "rds-storage-encrypted": none,
     "rds-not-publicly-accessible": none,
     "rds-managed-master-password": none,
     "rds-backup-retention": knobs<BackupRetentionConfig>({
-        minDays: { type: "integer", minimum: 1, maximum: 35, default: 7, description: "Shortest allowed automated backup retention, in days." },
+        minDays: { type: "integer", ...schemaRange(AURORA_SERVERLESS_V2.backupRetentionDays), default: 7, description: "Shortest allowed automated backup retention, in days." },
     }),
     "rds-deletion-protection": knobs<DeletionProtectionConfig>({
         requireDeletionProtection: { type: "boolean", default: false, description: "Whether clusters must have deletion protection (true for prod)." },

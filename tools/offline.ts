@@ -6,6 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AnyService } from "../functions/runtime/service";
+import { Types } from "../policy/lib/types";
+import { PROJECT } from "../infra/config";
 import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../infra/stack-files";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
@@ -29,7 +31,14 @@ export interface OfflineResource {
     propertyDependencies: Record<string, string[]>;
     protect: boolean;
     provider?: string;
+    /** The `aliases` option as the engine receives it: a URN, or a spec the engine completes. */
+    aliases: OfflineAlias[];
 }
+
+/** One alias of a resource: an old URN, or the parts of it that differ (the engine fills in the rest). */
+export type OfflineAlias =
+    | { urn: string }
+    | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
 
 export interface OfflineRun {
     stack: string;
@@ -62,7 +71,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
     const region = "us-east-1";
     const id = `${name}-id`;
     switch (type) {
-        case "aws:lambda/function:Function": {
+        case Types.lambdaFunction: {
             const functionName = inputs.name ?? `${name}-1a2b3c4`;
             const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${functionName}`;
             return {
@@ -70,7 +79,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 state: { ...inputs, name: functionName, arn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations` },
             };
         }
-        case "aws:apigatewayv2/api:Api":
+        case Types.httpApi:
             return {
                 id: "a1b2c3d4e5",
                 state: {
@@ -80,11 +89,11 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                     arn: `arn:aws:apigateway:${region}::/apis/a1b2c3d4e5`,
                 },
             };
-        case "aws:cloudwatch/logGroup:LogGroup":
+        case Types.logGroup:
             return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${inputs.name ?? id}` } };
-        case "aws:iam/role:Role":
+        case Types.iamRole:
             return { id: `${name}-1a2b3c4`, state: { ...inputs, name: `${name}-1a2b3c4`, arn: `arn:aws:iam::${ACCOUNT}:role/${name}-1a2b3c4` } };
-        case "aws:rds/cluster:Cluster": {
+        case Types.rdsCluster: {
             const identifier = `${name}-1a2b3c4`;
             return {
                 id: identifier,
@@ -99,7 +108,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 },
             };
         }
-        case "awsx:ec2:Vpc": {
+        case Types.awsxVpc: {
             const azs = Number(inputs.numberOfAvailabilityZones ?? 2);
             const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}${i}`);
             const hasPublic = (inputs.subnetSpecs ?? []).some((spec: { type: string }) => spec.type === "Public");
@@ -114,7 +123,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 },
             };
         }
-        case "aws:apigatewayv2/domainName:DomainName":
+        case Types.httpApiDomainName:
             return {
                 id: inputs.domainName ?? id,
                 state: {
@@ -122,7 +131,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                     domainNameConfiguration: { ...inputs.domainNameConfiguration, targetDomainName: "d-abc123.execute-api.us-east-1.amazonaws.com", hostedZoneId: "Z1UJRXOUMOOFQ8" },
                 },
             };
-        case "aws:lambda/invocation:Invocation":
+        case Types.lambdaInvocation:
             return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
         default:
             return { id, state: { ...inputs, arn: `arn:aws:mock:${region}:${ACCOUNT}:${type}/${name}` } };
@@ -169,7 +178,7 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
             newResource: (args) => mockOutputs(args.type, args.name, args.inputs),
             call: (args) => mockCall(args.token, args.inputs),
         },
-        "serverless-microservices",
+        PROJECT,
         stack,
         options.preview ?? false,
     );
@@ -199,6 +208,7 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
                     propertyDependencies,
                     protect: Boolean(request.getProtect?.()),
                     provider: request.getProvider() || undefined,
+                    aliases: request.getAliasesList().map(aliasOf),
                 });
             }
             callback(error, response);
@@ -226,6 +236,20 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
         outputs[key] = await resolve(value);
     }
     return { stack, resources, outputs };
+}
+
+/** A `pulumirpc.Alias` as plain data: empty fields are the ones the engine takes from the resource. */
+function aliasOf(alias: any): OfflineAlias {
+    if (alias.hasUrn()) return { urn: alias.getUrn() };
+    const spec = alias.getSpec();
+    return {
+        ...(spec.getName() ? { name: spec.getName() } : {}),
+        ...(spec.getType() ? { type: spec.getType() } : {}),
+        ...(spec.getStack() ? { stack: spec.getStack() } : {}),
+        ...(spec.getProject() ? { project: spec.getProject() } : {}),
+        ...(spec.hasParenturn() && spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+        ...(spec.hasNoparent() && spec.getNoparent() ? { noParent: true } : {}),
+    };
 }
 
 /** Resolves Outputs (nested in objects too) to plain values. */

@@ -6,7 +6,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { defineService } from "../../functions/runtime/service";
-import { resolveRegistry } from "../../infra/registry-validation";
+import { resolveRegistry } from "../../infra/registry-resolution";
 import { createLocalServer } from "../../local/server";
 
 const BODY = JSON.stringify({ ok: true });
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
         return;
     }
     const ping = defineService({ name: "ping", description: "Trivial route for the benchmark", database: false, routes: { "GET /ping": { handler: () => ({ ok: true }) } } });
-    const routes = resolveRegistry([ping], { memoryMb: 128, timeoutSeconds: 5 });
+    const { routes } = resolveRegistry([ping], { memoryMb: 128, timeoutSeconds: 5 });
     // Log lines are dropped so that the comparison measures the server, not the terminal.
     const server = createLocalServer({ routes, writeLog: () => undefined, logLevel: "ERROR" });
     console.log(JSON.stringify({ url: await server.listen(0, "127.0.0.1") }));

@@ -1,6 +1,6 @@
 /**
- * `auth`: the seed project's example, ported to the platform. It shows the smallest possible
- * service: no database, one route, its own response shape.
+ * `auth`: the smallest possible service: no database, one route, and a response shape of its own
+ * (`{"message"}` rather than the platform's error bodies): a handler may answer with any body.
  */
 import { defineService, type ApiRequest } from "../runtime/service";
 

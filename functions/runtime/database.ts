@@ -22,7 +22,7 @@ import type * as secretsManager from "@aws-sdk/client-secrets-manager";
 import type * as pg from "pg";
 
 // Both are loaded on first use, not when the module loads: the AWS SDK alone is most of a cold
-// start, a local run (DATABASE_URL) never needs it, and functions that never query pay for neither.
+// start, a local run (a connection string) never needs it, and functions that never query pay for neither.
 const loadPg = (): typeof pg => require("pg");
 const loadSecretsManager = (): typeof secretsManager => require("@aws-sdk/client-secrets-manager");
 
@@ -373,25 +373,10 @@ export function createDatabase(options: DatabaseOptions): Database {
 }
 
 /**
- * The database as the deployed function sees it: everything from the environment the Service
- * component sets (`DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_SECRET_ARN`, `DB_STATEMENT_TIMEOUT_MS`), or
- * `DATABASE_URL` when running locally.
+ * The statement timeout of a function's database: a second before the function's own timeout, so
+ * a slow query ends with an error the handler can still answer instead of a killed function.
+ * The cloud passes it in `DB_STATEMENT_TIMEOUT_MS`; the local runtime applies it directly.
  */
-export function databaseFromEnvironment(env: NodeJS.ProcessEnv = process.env): Database {
-    const statementTimeoutMs = env.DB_STATEMENT_TIMEOUT_MS ? Number(env.DB_STATEMENT_TIMEOUT_MS) : undefined;
-    if (env.DATABASE_URL) {
-        return createDatabase({ connectionString: env.DATABASE_URL, statementTimeoutMs, tls: env.DB_TLS === "require" });
-    }
-    const missing = ["DB_HOST", "DB_NAME", "DB_SECRET_ARN"].filter((name) => !env[name]);
-    if (missing.length > 0) {
-        throw new Error(`Database settings missing from the environment: ${missing.join(", ")}.`);
-    }
-    return createDatabase({
-        host: env.DB_HOST!,
-        port: Number(env.DB_PORT ?? 5432),
-        database: env.DB_NAME!,
-        secretArn: env.DB_SECRET_ARN!,
-        statementTimeoutMs,
-        tls: env.DB_TLS !== "disable",
-    });
+export function statementTimeoutFor(functionTimeoutSeconds: number): number {
+    return Math.max(1, functionTimeoutSeconds - 1) * 1000;
 }

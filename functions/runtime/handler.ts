@@ -4,6 +4,7 @@
  */
 import type { Context as LambdaContext } from "aws-lambda";
 import { CONNECT_DEADLINE_MARGIN_MS, isDatabaseUnavailable, type Database } from "./database";
+import { logLevelFromEnvironment } from "./environment";
 import { databaseUnavailable, isHttpError } from "./errors";
 import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http";
 import { createLogger, type Logger } from "./logger";
@@ -15,7 +16,7 @@ export interface RouteRuntimeOptions {
     routeKey: string;
     /** Opens the service's database; called once per container, on the first request. */
     openDatabase?: () => Database;
-    /** Where log lines go. @default a JSON logger on standard output */
+    /** Where log lines go. @default a JSON logger on standard output, at the level the environment names */
     logger?: Logger;
 }
 
@@ -32,7 +33,7 @@ export type LambdaHttpHandler = (event: HttpApiEvent, context?: InvocationContex
  * nothing of the error itself.
  */
 export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeOptions): LambdaHttpHandler {
-    const baseLogger = options.logger ?? createLogger({ fields: { service: options.service, route: options.routeKey } });
+    const baseLogger = options.logger ?? createLogger({ level: logLevelFromEnvironment(), fields: { service: options.service, route: options.routeKey } });
     let database: Database | undefined;
 
     return async (event, context) => {

@@ -2,7 +2,9 @@
  * Structured JSON logs, one object a line, each carrying the request id. Lambda's JSON log format
  * keeps such lines as they are, so CloudWatch Logs Insights can query every field.
  */
-export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
+/** The levels Lambda's log configuration knows, lowest first. */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const LEVEL_ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
@@ -16,17 +18,12 @@ export interface Logger {
 }
 
 export interface LoggerOptions {
-    /** Lowest level written. @default `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's log config), else INFO */
+    /** Lowest level written. @default INFO (the route wrapper passes the level Lambda's log configuration sets) */
     level?: LogLevel;
     /** Where lines go. @default standard output */
     write?: (line: string) => void;
     /** Fields on every line (service, function, request id). */
     fields?: Record<string, unknown>;
-}
-
-function levelFromEnvironment(): LogLevel {
-    const configured = (process.env.AWS_LAMBDA_LOG_LEVEL ?? process.env.LOG_LEVEL ?? "").toUpperCase();
-    return configured in LEVEL_ORDER ? (configured as LogLevel) : "INFO";
 }
 
 /** Error objects do not survive JSON.stringify; keep their name and message, and the stack for logs only. */
@@ -38,7 +35,7 @@ function serializable(value: unknown): unknown {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-    const threshold = LEVEL_ORDER[options.level ?? levelFromEnvironment()];
+    const threshold = LEVEL_ORDER[options.level ?? "INFO"];
     const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
     const baseFields = options.fields ?? {};
 

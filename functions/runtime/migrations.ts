@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Database } from "./database";
+import { createDatabase, type Database, type DatabaseOptions } from "./database";
 
 export interface Migration {
     service: string;
@@ -56,6 +56,13 @@ export function readMigrations(service: string, directory: string): Migration[] 
 export function migrationSetHash(migrations: readonly Migration[]): string {
     return sha256(migrations.map((m) => `${m.service}/${m.version}/${m.checksum}`).join("\n"));
 }
+
+/**
+ * How long one migration run may take, in seconds: the migration function's timeout in the cloud
+ * (it runs outside the HTTP API, so the route timeout does not bind it), and locally the same
+ * bound on its statements.
+ */
+export const MIGRATION_TIMEOUT_SECONDS = 300;
 
 // Any constant works; it only has to be the same for every runner so that two never interleave.
 const MIGRATION_LOCK_KEY = 727_401_190;
@@ -109,4 +116,18 @@ export async function applyMigrations(db: Database, migrations: readonly Migrati
         }
         return { applied, alreadyApplied: ordered.length - applied.length };
     });
+}
+
+/**
+ * One migration run over a connection of its own, closed afterwards: the whole job of the cloud's
+ * migration function (settings from its environment) and of the local runtime at start (its
+ * connection string).
+ */
+export async function runMigrations(settings: DatabaseOptions, migrations: readonly Migration[]): Promise<MigrationResult> {
+    const db = createDatabase(settings);
+    try {
+        return await applyMigrations(db, migrations);
+    } finally {
+        await db.end();
+    }
 }

@@ -71,9 +71,12 @@ export interface RouteDefinition<UsesDatabase extends boolean = boolean> {
     handler: RouteHandler<UsesDatabase>;
     /** One line for the route table and the function's description. */
     description?: string;
-    /** Memory in MB, an integer in 128-10240. @default the service's `memoryMb` */
+    /** Memory in MB, an integer within Lambda's limits. @default the service's `memoryMb` */
     memoryMb?: number;
-    /** Timeout in whole seconds, 1-29 (the HTTP API cuts every request at 30 s). @default the service's `timeoutSeconds` */
+    /**
+     * Timeout in whole seconds, at least a second under the HTTP API's integration timeout, which
+     * cuts every request. @default the service's `timeoutSeconds`
+     */
     timeoutSeconds?: number;
     /**
      * Who may call the route: `"none"` (public) or `"jwt"` (a valid token from the stack's issuer,

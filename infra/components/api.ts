@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
 import type { CorsConfig } from "../config";
+import { withPreviousType } from "./component-type";
 
 /** What the Api component needs. Fields without a default are required. */
 export interface ApiArgs {
@@ -11,6 +13,7 @@ export interface ApiArgs {
      * authorizer per API). @default no authorizer
      */
     jwt?: { issuer: string; audience: string[] };
+    /** @default none */
     tags?: Record<string, string>;
 }
 
@@ -19,27 +22,17 @@ export interface ApiStageArgs {
     apiId: pulumi.Input<string>;
     /** Retention of the access log group, in days (a value CloudWatch accepts). */
     logRetentionDays: number;
-    /**
-     * Steady-state requests per second for every route of the stage.
-     * @default 100
-     */
-    throttlingRateLimit?: number;
-    /**
-     * Requests allowed in a burst above the rate.
-     * @default 200
-     */
-    throttlingBurstLimit?: number;
-    /** Per-route throttling overrides from the registry, by route key. @default none */
-    routeThrottles?: { routeKey: string; rateLimit: number; burstLimit: number }[];
+    /** Steady-state requests per second for every route of the stage (`api.throttlingRateLimit`). */
+    throttlingRateLimit: number;
+    /** Requests allowed in a burst above the rate (`api.throttlingBurstLimit`). */
+    throttlingBurstLimit: number;
+    /** Per-route throttling overrides from the registry, by route key (none: an empty list). */
+    routeThrottles: { routeKey: string; rateLimit: number; burstLimit: number }[];
     /** A custom domain mapped to the stage, with an optional Route 53 alias. @default the execute-api URL */
     domain?: { name: string; certificateArn: string; hostedZoneId?: string };
+    /** @default none */
     tags?: Record<string, string>;
 }
-
-const DEFAULTS = {
-    throttlingRateLimit: 100,
-    throttlingBurstLimit: 200,
-} as const;
 
 /**
  * The fields of every access log line: enough to find a request (requestId matches the function's
@@ -78,7 +71,7 @@ export class Api extends pulumi.ComponentResource {
     readonly jwtAuthorizerId?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:api:Api", name, {}, opts);
+        super(ComponentTypes.api, name, {}, withPreviousType("api", opts));
         const tags = args.tags ?? {};
 
         const api = new aws.apigatewayv2.Api(
@@ -134,8 +127,7 @@ export class ApiStage extends pulumi.ComponentResource {
     readonly domainTarget?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiStageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:api:ApiStage", name, {}, opts);
-        const settings = { ...DEFAULTS, ...args };
+        super(ComponentTypes.apiStage, name, {}, withPreviousType("apiStage", opts));
         const tags = args.tags ?? {};
 
         const accessLogs = new aws.cloudwatch.LogGroup(
@@ -156,11 +148,11 @@ export class ApiStage extends pulumi.ComponentResource {
                 autoDeploy: true,
                 accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
                 defaultRouteSettings: {
-                    throttlingRateLimit: settings.throttlingRateLimit,
-                    throttlingBurstLimit: settings.throttlingBurstLimit,
+                    throttlingRateLimit: args.throttlingRateLimit,
+                    throttlingBurstLimit: args.throttlingBurstLimit,
                     detailedMetricsEnabled: true,
                 },
-                routeSettings: (args.routeThrottles ?? []).map((route) => ({
+                routeSettings: args.routeThrottles.map((route) => ({
                     routeKey: route.routeKey,
                     throttlingRateLimit: route.rateLimit,
                     throttlingBurstLimit: route.burstLimit,

@@ -1,64 +1,23 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import type { StackConfig } from "../config";
+import { withPreviousType } from "./component-type";
 
-/** What the Database component needs. Fields without a default are required. */
-export interface DatabaseArgs {
+/**
+ * What the Database component needs: where it lives, and the stack file's `database` settings
+ * (each documented on `StackConfig.database`, infra/config.ts). None has a default here: deletion
+ * protection, backups and capacity are always a stack's explicit choice, and what a stack file may
+ * leave out is defaulted once, in `STACK_DEFAULTS`.
+ */
+export interface DatabaseArgs extends Readonly<StackConfig["database"]> {
     /** Subnets with no route out (at least two zones). */
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** The group that admits PostgreSQL from the functions only. */
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
-    /**
-     * Aurora PostgreSQL version; the parameter group family follows its major version.
-     * @default "17.5"
-     */
-    engineVersion?: string;
-    /** @default "app" */
-    databaseName?: string;
-    /**
-     * Lowest capacity in ACUs. 0 lets the cluster pause when idle (first request after a pause
-     * waits up to ~15 s while it resumes); production keeps a floor.
-     * @default 0
-     */
-    minCapacity?: number;
-    /** @default 4 */
-    maxCapacity?: number;
-    /**
-     * Idle seconds before a 0-ACU cluster pauses (300-86400). Only with `minCapacity: 0`.
-     * @default 300 when minCapacity is 0
-     */
-    autoPauseSeconds?: number;
-    /**
-     * Readers, each in a different zone from the writer; Aurora promotes one on failover.
-     * @default 0
-     */
-    readers?: number;
-    /** @default 7 */
-    backupRetentionDays?: number;
-    /**
-     * Refuse deletion through the AWS API. Caution: turning it off on a live stack is what lets
-     * `pulumi destroy` (or a replacement) delete the data.
-     * @default true
-     */
-    deletionProtection?: boolean;
-    /** Snapshot the cluster when it is deleted. @default true */
-    finalSnapshot?: boolean;
-    /** Pulumi `protect` on the cluster: `pulumi destroy` refuses to touch it. @default false */
-    protect?: boolean;
+    /** @default none */
     tags?: Record<string, string>;
 }
-
-const DEFAULTS = {
-    engineVersion: "17.5",
-    databaseName: "app",
-    minCapacity: 0,
-    maxCapacity: 4,
-    autoPauseSeconds: 300,
-    readers: 0,
-    backupRetentionDays: 7,
-    deletionProtection: true,
-    finalSnapshot: true,
-    protect: false,
-} as const;
 
 /** The user RDS creates; its password lives only in the Secrets Manager secret RDS manages. */
 const MASTER_USERNAME = "app_admin";
@@ -78,10 +37,9 @@ export class Database extends pulumi.ComponentResource {
     readonly secretArn: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:database:Database", name, {}, opts);
-        const settings = { ...DEFAULTS, ...args };
+        super(ComponentTypes.database, name, {}, withPreviousType("database", opts));
         const tags = args.tags ?? {};
-        const major = settings.engineVersion.split(".")[0];
+        const major = args.engineVersion.split(".")[0];
 
         const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, tags }, { parent: this });
 
@@ -104,8 +62,8 @@ export class Database extends pulumi.ComponentResource {
             {
                 engine: "aurora-postgresql",
                 engineMode: "provisioned", // Serverless v2 runs on the provisioned engine mode
-                engineVersion: settings.engineVersion,
-                databaseName: settings.databaseName,
+                engineVersion: args.engineVersion,
+                databaseName: args.databaseName,
                 masterUsername: MASTER_USERNAME,
                 manageMasterUserPassword: true,
                 storageEncrypted: true,
@@ -113,27 +71,27 @@ export class Database extends pulumi.ComponentResource {
                 vpcSecurityGroupIds: args.securityGroupIds,
                 dbClusterParameterGroupName: parameters.name,
                 serverlessv2ScalingConfiguration: {
-                    minCapacity: settings.minCapacity,
-                    maxCapacity: settings.maxCapacity,
-                    secondsUntilAutoPause: settings.minCapacity === 0 ? settings.autoPauseSeconds : undefined,
+                    minCapacity: args.minCapacity,
+                    maxCapacity: args.maxCapacity,
+                    secondsUntilAutoPause: args.minCapacity === 0 ? args.autoPauseSeconds : undefined,
                 },
-                backupRetentionPeriod: settings.backupRetentionDays,
+                backupRetentionPeriod: args.backupRetentionDays,
                 preferredBackupWindow: "03:00-04:00",
                 preferredMaintenanceWindow: "sun:04:30-sun:05:30",
                 copyTagsToSnapshot: true,
-                deletionProtection: settings.deletionProtection,
-                skipFinalSnapshot: !settings.finalSnapshot,
+                deletionProtection: args.deletionProtection,
+                skipFinalSnapshot: !args.finalSnapshot,
                 // Unique per account and region, so it names the project and stack.
-                finalSnapshotIdentifier: settings.finalSnapshot ? `${pulumi.getProject()}-${pulumi.getStack()}-${name}-final` : undefined,
+                finalSnapshotIdentifier: args.finalSnapshot ? `${pulumi.getProject()}-${pulumi.getStack()}-${name}-final` : undefined,
                 enabledCloudwatchLogsExports: ["postgresql"],
-                applyImmediately: !settings.deletionProtection,
+                applyImmediately: !args.deletionProtection,
                 tags,
             },
-            { parent: this, protect: settings.protect },
+            { parent: this, protect: args.protect },
         );
 
         const zones = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this });
-        const instances = Array.from({ length: 1 + settings.readers }, (_, index) => {
+        const instances = Array.from({ length: 1 + args.readers }, (_, index) => {
             const role = index === 0 ? "writer" : `reader-${index}`;
             return new aws.rds.ClusterInstance(
                 `${name}-${role}`,
@@ -149,7 +107,7 @@ export class Database extends pulumi.ComponentResource {
                     dbSubnetGroupName: subnetGroup.name,
                     tags,
                 },
-                { parent: this, protect: settings.protect },
+                { parent: this, protect: args.protect },
             );
         });
 

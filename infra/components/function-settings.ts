@@ -5,6 +5,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { statementTimeoutFor } from "../../functions/runtime/database";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { codePathOptions, DATABASE_PACKAGES } from "../function-packaging";
 
 /** Stack-wide function settings, built once by the program. */
@@ -39,18 +41,17 @@ export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** The DB_* environment the runtime's `databaseFromEnvironment` reads. */
+/** The environment the runtime's `databaseSettingsFromEnvironment` reads. */
 export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds: number): Record<string, pulumi.Input<string>> {
     return {
-        DB_HOST: database.host,
-        DB_PORT: pulumi.output(database.port).apply(String),
-        DB_NAME: database.name,
-        DB_SECRET_ARN: database.secretArn,
-        // Statements end a second before the function would, so the handler can still answer.
-        DB_STATEMENT_TIMEOUT_MS: String(Math.max(1, timeoutSeconds - 1) * 1000),
+        [ENVIRONMENT.databaseHost]: database.host,
+        [ENVIRONMENT.databasePort]: pulumi.output(database.port).apply(String),
+        [ENVIRONMENT.databaseName]: database.name,
+        [ENVIRONMENT.databaseSecretArn]: database.secretArn,
+        [ENVIRONMENT.databaseStatementTimeoutMs]: String(statementTimeoutFor(timeoutSeconds)),
         // Node 20+ runtimes load the RDS certificate authorities only when asked.
         NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
-        ...(database.migrationSet ? { DB_MIGRATION_SET: database.migrationSet } : {}),
+        ...(database.migrationSet ? { [ENVIRONMENT.databaseMigrationSet]: database.migrationSet } : {}),
     };
 }
 
@@ -104,10 +105,11 @@ export function lambdaAssumeRolePolicy(): string {
 }
 
 /**
- * What a service's functions may do: write to their own log groups, send traces, and, when they
- * use the database, manage their VPC network interfaces and read the database secret.
+ * The inline policy of a function role, and everything it grants: writing to the functions' own log
+ * groups, sending traces, and, when they use the database, managing their VPC network interfaces
+ * and reading the database secret.
  */
-export function logWritePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection): pulumi.Output<string> {
+export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection): pulumi.Output<string> {
     return pulumi.all([pulumi.all(logGroupArns), database?.secretArn]).apply(([arns, secretArn]) => {
         const statements: object[] = [
             { Sid: "OwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: arns.map((arn) => `${arn}:*`) },

@@ -1,35 +1,33 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseFromEnvironment } from "../../functions/runtime/database";
-import { applyMigrations, migrationSetHash, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
-import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
+import { ROUTE_FUNCTION } from "../../policy/lib/limits";
+import { ComponentTypes } from "../../policy/lib/types";
+import { withPreviousType } from "./component-type";
+import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What the Migrations component needs. Fields without a default are required. */
 export interface MigrationsArgs {
-    /** Every service's migrations, read from `functions/<service>/migrations/`. */
+    /** Every service's migrations, as `resolveRegistry` read them from `functions/<service>/migrations/`. */
     migrations: Migration[];
+    /** Their hash, as `resolveRegistry` computed it: the function runs again whenever it changes. */
+    migrationSetHash: string;
     database: DatabaseConnection;
     settings: FunctionSettings;
     /**
-     * How long one run may take. Not behind the API, so the 29 s cap of route functions does not
+     * How long one run may take. Not behind the API, so the timeout cap of route functions does not
      * apply; a long migration should still be split up.
-     * @default 300
+     * @default MIGRATION_TIMEOUT_SECONDS (functions/runtime/migrations.ts)
      */
     timeoutSeconds?: number;
 }
 
-const DEFAULTS = { timeoutSeconds: 300, memoryMb: 256 } as const;
+const DEFAULTS = { timeoutSeconds: MIGRATION_TIMEOUT_SECONDS, memoryMb: 256 } as const;
 
 /** The code of the migration function: the SQL is captured by value, the runner is the shared one. */
 export function migrationHandlerFactory(migrations: Migration[]): () => () => Promise<MigrationResult> {
-    return () => async () => {
-        const db = databaseFromEnvironment();
-        try {
-            return await applyMigrations(db, migrations);
-        } finally {
-            await db.end();
-        }
-    };
+    return () => () => runMigrations(databaseSettingsFromEnvironment(), migrations);
 }
 
 /**
@@ -40,6 +38,8 @@ export function migrationHandlerFactory(migrations: Migration[]): () => () => Pr
  * compatible with it (expand, then contract).
  */
 export class Migrations extends pulumi.ComponentResource {
+    /** The function's timeout: what its duration alarm is measured against. */
+    readonly timeoutSeconds: number;
     /** Hash of the applied migration set; changes re-run the function. */
     readonly migrationSetHash: string;
     readonly functionName: pulumi.Output<string>;
@@ -49,8 +49,9 @@ export class Migrations extends pulumi.ComponentResource {
     readonly result: pulumi.Output<string>;
 
     constructor(name: string, args: MigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:migrations:Migrations", name, {}, opts);
+        super(ComponentTypes.migrations, name, {}, withPreviousType("migrations", opts));
         const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
+        this.timeoutSeconds = timeoutSeconds;
         const { settings } = args;
 
         const logGroup = new aws.cloudwatch.LogGroup(
@@ -63,7 +64,7 @@ export class Migrations extends pulumi.ComponentResource {
             { description: "The database migration function", assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
             { parent: this },
         );
-        const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: logWritePolicy([logGroup.arn], args.database) }, { parent: this });
+        const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: functionRolePolicy([logGroup.arn], args.database) }, { parent: this });
 
         const fn = new aws.lambda.CallbackFunction(
             `${name}-function`,
@@ -80,7 +81,7 @@ export class Migrations extends pulumi.ComponentResource {
                     database: args.database,
                     tags: {
                         "policy-suppress:lambda-timeout-bounds":
-                            "Runs outside the HTTP API during pulumi up; a migration may need minutes, not the 29 s of a route.",
+                            `Runs outside the HTTP API during pulumi up; a migration may need minutes, not the ${ROUTE_FUNCTION.timeoutSeconds.max} s of a route.`,
                     },
                 }),
             },
@@ -88,7 +89,7 @@ export class Migrations extends pulumi.ComponentResource {
             { parent: this, dependsOn: [permissions] },
         );
 
-        this.migrationSetHash = migrationSetHash(args.migrations);
+        this.migrationSetHash = args.migrationSetHash;
         const invocation = new aws.lambda.Invocation(
             `${name}-run`,
             {

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
 import type { MonitoringThresholds } from "../config";
+import { withPreviousType } from "./component-type";
 
 /** A function to watch: a route's function, or a platform function such as the migration runner. */
 export interface MonitoredFunction {
@@ -25,17 +27,15 @@ export interface MonitoringArgs {
     /** The region the dashboard's widgets read metrics from. */
     region: string;
     /**
-     * Alarms, the SNS topic they notify and its encryption key. Each alarm costs $0.10 a month per
-     * metric it reads (the rate alarms read two), the key $1 a month.
-     * @default true
+     * Alarms, the SNS topic they notify and its encryption key (`monitoring.enabled`). Each alarm
+     * costs $0.10 a month per metric it reads (the rate alarms read two), the key $1 a month.
      */
-    alarms?: boolean;
+    alarms: boolean;
     /**
      * The stack's CloudWatch dashboard, $3 a month. Independent of `alarms` so a stack may have
      * either; the stack files tie both to `monitoring.enabled` unless `monitoring.dashboard` is set.
-     * @default true
      */
-    dashboard?: boolean;
+    dashboard: boolean;
     /**
      * An address subscribed to the alarm topic. AWS sends it a confirmation link; nothing arrives
      * until someone clicks it. An unconfirmed subscription cannot be deleted (AWS drops it after 3 days).
@@ -43,14 +43,15 @@ export interface MonitoringArgs {
      * @example "ops@example.com"
      */
     email?: string;
-    /** Overrides of `MONITORING_DEFAULTS.thresholds`; any left out keep the default. @default {} */
-    thresholds?: Partial<MonitoringThresholds>;
+    /** The stack's overrides of `MONITORING_DEFAULTS.thresholds`; any left out keep the default. */
+    thresholds: Partial<MonitoringThresholds>;
     /** Every function of the stack, in dashboard order. */
     functions: MonitoredFunction[];
     /** The HTTP API and its stage. */
-    api: { apiId: pulumi.Input<string>; stage?: string };
+    api: { apiId: pulumi.Input<string>; stage: pulumi.Input<string> };
     /** The Aurora Serverless v2 cluster, when the stack has one. */
     database?: { clusterIdentifier: pulumi.Input<string>; minCapacity: number; maxCapacity: number };
+    /** @default none */
     tags?: Record<string, string>;
 }
 
@@ -67,9 +68,6 @@ interface Window {
  * (fixed here, so every stack's alarms mean the same thing).
  */
 export const MONITORING_DEFAULTS = {
-    alarms: true,
-    dashboard: true,
-    stage: "$default",
     thresholds: {
         // The route wrapper turns a handler's exception into a 500 response, which Lambda counts as
         // a success: Lambda `Errors` are only crashes, timeouts, out-of-memory and failed cold starts.
@@ -145,11 +143,11 @@ export class Monitoring extends pulumi.ComponentResource {
     private readonly alarmArns: pulumi.Output<string>[] = [];
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:monitoring:Monitoring", name, {}, opts);
+        super(ComponentTypes.monitoring, name, {}, withPreviousType("monitoring", opts));
         const thresholds: MonitoringThresholds = { ...MONITORING_DEFAULTS.thresholds, ...args.thresholds };
         const tags = args.tags ?? {};
 
-        if (args.alarms ?? MONITORING_DEFAULTS.alarms) {
+        if (args.alarms) {
             const topic = this.createTopic(name, args, tags);
             this.alarmTopicArn = topic.arn;
             const alarm = (id: string, description: string, settings: AlarmSettings) => {
@@ -176,22 +174,23 @@ export class Monitoring extends pulumi.ComponentResource {
             if (args.database) this.databaseAlarms(args.database, thresholds, alarm);
         }
 
-        if (args.dashboard ?? MONITORING_DEFAULTS.dashboard) {
+        if (args.dashboard) {
             const dashboardName = `${pulumi.getProject()}-${args.stack}`;
             const body = pulumi
                 .all([
                     pulumi.all(args.functions.map((fn) => fn.functionName)),
                     args.api.apiId,
+                    args.api.stage,
                     args.database?.clusterIdentifier,
                     pulumi.all(this.alarmArns),
                 ])
-                .apply(([functionNames, apiId, clusterId, alarmArns]) =>
+                .apply(([functionNames, apiId, stage, clusterId, alarmArns]) =>
                     JSON.stringify(
                         dashboardBody({
                             title: dashboardName,
                             region: args.region,
                             functions: args.functions.map((fn, index) => ({ ...fn, functionName: functionNames[index] })),
-                            api: { apiId, stage: args.api.stage ?? MONITORING_DEFAULTS.stage },
+                            api: { apiId, stage },
                             database: args.database && clusterId ? { ...args.database, clusterIdentifier: clusterId } : undefined,
                             alarmArns,
                             thresholds,
@@ -257,8 +256,7 @@ export class Monitoring extends pulumi.ComponentResource {
     }
 
     private apiAlarms(args: MonitoringArgs, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
-        const stage = args.api.stage ?? MONITORING_DEFAULTS.stage;
-        const dimensions = pulumi.output(args.api.apiId).apply((apiId): Record<string, string> => ({ ApiId: apiId, Stage: stage }));
+        const dimensions = pulumi.all([args.api.apiId, args.api.stage]).apply(([apiId, stage]): Record<string, string> => ({ ApiId: apiId, Stage: stage }));
         const api = (metricName: string): Metric => ({ namespace: "AWS/ApiGateway", metricName, dimensions });
         alarm("api-5xx-rate", `More than ${t.apiServerErrorRatePercent}% of API requests answered 5xx in 5 minutes. Find them in the API access log by status, then the function log by requestId.`, {
             ...rateAlarm(api("5xx"), api("Count"), MONITORING_DEFAULTS.windows.errorRate, "serverErrors", "requests"),

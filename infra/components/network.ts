@@ -1,41 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import type { StackConfig } from "../config";
+import { withPreviousType } from "./component-type";
 
-/** What the Network component needs; every field has a default. */
-export interface NetworkArgs {
-    /**
-     * Address range of the VPC.
-     * @default "10.0.0.0/16"
-     */
-    cidrBlock?: string;
-    /**
-     * Zones to spread subnets over. Aurora's subnet group needs at least two.
-     * @default 2
-     */
-    availabilityZones?: number;
-    /**
-     * NAT gateways for the private subnets. Functions reach AWS through interface endpoints, so none
-     * are needed unless a function calls the internet; each costs ~$33/month before traffic.
-     * @default "none"
-     */
-    natGateways?: "none" | "single" | "onePerAz";
-    /**
-     * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). One is enough
-     * for a dev stack; production wants one per zone so a zone outage does not cut secrets off.
-     * @default 1
-     */
-    secretsEndpointZones?: number;
-    /** Tags on every resource. */
+/**
+ * What the Network component needs: the stack file's `network` settings (each documented on
+ * `StackConfig.network`, infra/config.ts, and defaulted there in `STACK_DEFAULTS`).
+ */
+export interface NetworkArgs extends Readonly<StackConfig["network"]> {
+    /** Tags on every resource. @default none */
     tags?: Record<string, string>;
 }
-
-const DEFAULTS = {
-    cidrBlock: "10.0.0.0/16",
-    availabilityZones: 2,
-    natGateways: "none",
-    secretsEndpointZones: 1,
-} as const;
 
 const NAT_STRATEGY = { none: "None", single: "Single", onePerAz: "OnePerAz" } as const;
 
@@ -55,24 +32,23 @@ export class Network extends pulumi.ComponentResource {
     /** Attached to the database; admits 5432 from the functions' group only. */
     readonly databaseSecurityGroupId: pulumi.Output<string>;
 
-    constructor(name: string, args: NetworkArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:network:Network", name, {}, opts);
-        const settings = { ...DEFAULTS, ...args };
+    constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ComponentTypes.network, name, {}, withPreviousType("network", opts));
         const region = aws.getRegionOutput({}, { parent: this });
         const tags = args.tags ?? {};
 
         const vpc = new awsx.ec2.Vpc(
             `${name}-vpc`,
             {
-                cidrBlock: settings.cidrBlock,
-                numberOfAvailabilityZones: settings.availabilityZones,
+                cidrBlock: args.cidrBlock,
+                numberOfAvailabilityZones: args.availabilityZones,
                 enableDnsHostnames: true, // interface endpoints with private DNS need both
                 enableDnsSupport: true,
-                natGateways: { strategy: NAT_STRATEGY[settings.natGateways] },
+                natGateways: { strategy: NAT_STRATEGY[args.natGateways] },
                 subnetStrategy: "Auto",
                 subnetSpecs: [
                     // Public subnets exist only to hold NAT gateways.
-                    ...(settings.natGateways === "none" ? [] : [{ type: "Public" as const, name: "public" }]),
+                    ...(args.natGateways === "none" ? [] : [{ type: "Public" as const, name: "public" }]),
                     { type: "Private", name: "functions" },
                     { type: "Isolated", name: "database" },
                 ],
@@ -87,12 +63,12 @@ export class Network extends pulumi.ComponentResource {
                 vpcId: vpc.vpcId,
                 description: "Lambda functions that use the database",
                 // Functions talk only inside the VPC (database, endpoints) unless a NAT gateway exists.
-                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: [settings.cidrBlock], description: "Inside the VPC" }],
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: [args.cidrBlock], description: "Inside the VPC" }],
                 tags: { ...tags, Name: `${name}-functions` },
             },
             { parent: this },
         );
-        if (settings.natGateways !== "none") {
+        if (args.natGateways !== "none") {
             new aws.vpc.SecurityGroupEgressRule(
                 `${name}-functions-internet`,
                 { securityGroupId: functions.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS through the NAT gateway" },
@@ -129,7 +105,7 @@ export class Network extends pulumi.ComponentResource {
                 serviceName: pulumi.interpolate`com.amazonaws.${region.region}.secretsmanager`,
                 vpcEndpointType: "Interface",
                 privateDnsEnabled: true, // the SDK's default endpoint resolves to the private addresses
-                subnetIds: vpc.privateSubnetIds.apply((ids) => ids.slice(0, settings.secretsEndpointZones)),
+                subnetIds: vpc.privateSubnetIds.apply((ids) => ids.slice(0, args.secretsEndpointZones)),
                 securityGroupIds: [endpoint.id],
                 tags: { ...tags, Name: `${name}-secretsmanager` },
             },

@@ -1,5 +1,6 @@
 /**
- * Following links between resources in a stack rule.
+ * Following links between resources: the pack's stack rules and the offline plan
+ * (`tools/plan/resources.ts`) pair resources the same way, through these functions.
  *
  * The engine records, per input, which resources it was computed from (`propertyDependencies`):
  * a route's `target` depends on its integration, an integration's `integrationUri` on its function.
@@ -8,15 +9,24 @@
  * dependencies) are the values compared instead, and only when both sides are known.
  */
 import { isKnown } from "./checks";
-import type { StackResource } from "./rule";
+import { Types } from "./types";
 
-export function linked(
-    from: StackResource,
+/** What following a link needs of a resource: its URN, its values and where each input came from. */
+export interface Linkable {
+    urn: string;
+    type: string;
+    props: Record<string, any>;
+    propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The `candidates` that `from`'s `input` was computed from, else those whose value it holds. */
+export function linked<T extends Linkable>(
+    from: Linkable,
     input: string,
-    candidates: readonly StackResource[],
-    sameValue: (candidate: StackResource, value: unknown) => boolean,
-): StackResource[] {
-    const urns = from.propertyDependencies[input] ?? [];
+    candidates: readonly T[],
+    sameValue: (candidate: T, value: unknown) => boolean,
+): T[] {
+    const urns = from.propertyDependencies?.[input] ?? [];
     const byDependency = candidates.filter((c) => urns.includes(c.urn));
     if (byDependency.length > 0) {
         return byDependency;
@@ -28,21 +38,36 @@ export function linked(
     return candidates.filter((c) => sameValue(c, value));
 }
 
-export function ofType(resources: readonly StackResource[], type: string): StackResource[] {
+export function ofType<T extends { type: string }>(resources: readonly T[], type: string): T[] {
     return resources.filter((r) => r.type === type);
 }
 
 /** A route's `target` is "integrations/<integration id>". */
-export function targetsIntegration(integration: StackResource, target: unknown): boolean {
+export function targetsIntegration(integration: Linkable, target: unknown): boolean {
     const id = integration.props.id;
     return isKnown(id) && target === `integrations/${id}`;
 }
 
 /** An integration URI names a function by ARN, or by the API Gateway invoke ARN wrapping it. */
-export function urisFunction(fn: StackResource, uri: unknown): boolean {
+export function urisFunction(fn: Linkable, uri: unknown): boolean {
     if (typeof uri !== "string") {
         return false;
     }
     const { arn, invokeArn } = fn.props;
     return (isKnown(arn) && (uri === arn || uri.endsWith(`/functions/${arn}/invocations`))) || (isKnown(invokeArn) && uri === invokeArn);
+}
+
+/** The integrations an HTTP API route targets. */
+export function routeIntegrations<T extends Linkable>(route: Linkable, resources: readonly T[]): T[] {
+    return linked(route, "target", ofType(resources, Types.httpApiIntegration), targetsIntegration);
+}
+
+/** The functions an integration invokes. */
+export function integrationFunctions<T extends Linkable>(integration: Linkable, resources: readonly T[]): T[] {
+    return linked(integration, "integrationUri", ofType(resources, Types.lambdaFunction), urisFunction);
+}
+
+/** The functions an HTTP API route reaches: Route -> Integration -> Function. */
+export function routeFunctions<T extends Linkable>(route: Linkable, resources: readonly T[]): T[] {
+    return [...new Set(routeIntegrations(route, resources).flatMap((integration) => integrationFunctions(integration, resources)))];
 }

@@ -1,18 +1,46 @@
 /**
- * Pulumi type tokens of the resources the rules look at.
+ * Pulumi type tokens: the one table of them for the pack, the program (`infra/`) and the offline
+ * tools (`tools/`: the mocks, the plan, its cost model, the URN snapshot).
  *
  * Rules match on tokens rather than on `@pulumi/aws` classes (`validateResourceOfType`) so the pack
  * does not depend on the 200 MB AWS provider SDK just to compare strings.
  */
 export const Types = {
+    // Lambda
     lambdaFunction: "aws:lambda/function:Function",
-    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    lambdaPermission: "aws:lambda/permission:Permission",
+    lambdaInvocation: "aws:lambda/invocation:Invocation",
+    // API Gateway HTTP APIs (apigatewayv2)
+    httpApi: "aws:apigatewayv2/api:Api",
     httpApiStage: "aws:apigatewayv2/stage:Stage",
     httpApiIntegration: "aws:apigatewayv2/integration:Integration",
     httpApiRoute: "aws:apigatewayv2/route:Route",
+    httpApiAuthorizer: "aws:apigatewayv2/authorizer:Authorizer",
+    httpApiDomainName: "aws:apigatewayv2/domainName:DomainName",
+    httpApiMapping: "aws:apigatewayv2/apiMapping:ApiMapping",
+    route53Record: "aws:route53/record:Record",
+    // CloudWatch, SNS, KMS
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    dashboard: "aws:cloudwatch/dashboard:Dashboard",
+    snsTopic: "aws:sns/topic:Topic",
+    snsTopicSubscription: "aws:sns/topicSubscription:TopicSubscription",
+    kmsKey: "aws:kms/key:Key",
+    // RDS and Secrets Manager
     rdsCluster: "aws:rds/cluster:Cluster",
     rdsClusterInstance: "aws:rds/clusterInstance:ClusterInstance",
     rdsInstance: "aws:rds/instance:Instance",
+    rdsClusterParameterGroup: "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+    rdsSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
+    rdsProxy: "aws:rds/proxy:Proxy",
+    secretsManagerSecret: "aws:secretsmanager/secret:Secret",
+    // Network
+    awsxVpc: "awsx:ec2:Vpc",
+    vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+    natGateway: "aws:ec2/natGateway:NatGateway",
+    securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+    securityGroupEgressRule: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    // IAM
     iamRole: "aws:iam/role:Role",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
     iamUserPolicy: "aws:iam/userPolicy:UserPolicy",
@@ -22,4 +50,37 @@ export const Types = {
     iamUserPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
     iamGroupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     iamPolicyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+    // Pulumi
+    /** The root of every stack's resource tree; the engine leaves it out of its children's URNs. */
+    stack: "pulumi:pulumi:Stack",
 } as const;
+
+/**
+ * The program's own components (`infra/components/`). The plan and the URN snapshot find them by
+ * these tokens; each component registers under its own.
+ */
+export const ComponentTypes = {
+    api: "serverless-microservices:api:Api",
+    apiStage: "serverless-microservices:api:ApiStage",
+    database: "serverless-microservices:database:Database",
+    migrations: "serverless-microservices:migrations:Migrations",
+    monitoring: "serverless-microservices:monitoring:Monitoring",
+    network: "serverless-microservices:network:Network",
+    serviceFunctions: "serverless-microservices:service:ServiceFunctions",
+} as const;
+
+/**
+ * The tokens the deployed stacks hold these components (and so all their children) under. Each
+ * component declares its entry as an alias, so `pulumi up` moves the resources to the token above
+ * instead of replacing them. An entry can go once every stack has been deployed with the token
+ * above and the URN snapshot refreshed (`npm run snapshot:urns`).
+ */
+export const PreviousComponentTypes: { readonly [K in keyof typeof ComponentTypes]: string } = {
+    api: "microservices:api:Api",
+    apiStage: "microservices:api:ApiStage",
+    database: "microservices:database:Database",
+    migrations: "microservices:migrations:Migrations",
+    monitoring: "microservices:monitoring:Monitoring",
+    network: "microservices:network:Network",
+    serviceFunctions: "microservices:service:Service",
+};

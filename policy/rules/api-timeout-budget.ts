@@ -1,14 +1,10 @@
 import { ruleConfig } from "../config";
 import { isKnown } from "../lib/checks";
-import { linked, ofType, targetsIntegration, urisFunction } from "../lib/links";
+import { AWS_DEFAULTS, HTTP_API, ROUTE_FUNCTION } from "../lib/limits";
+import { integrationFunctions, linked, ofType, targetsIntegration } from "../lib/links";
 import { Finding, StackResource, stackPolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 import { isUnknown } from "../lib/unknown";
-
-/** What API Gateway uses when an integration sets no `timeoutMilliseconds`. */
-const DEFAULT_INTEGRATION_TIMEOUT_MS = 30000;
-/** What Lambda uses when a function sets no `timeout`. */
-const DEFAULT_FUNCTION_TIMEOUT_S = 3;
 
 interface Exposure {
     fn: StackResource;
@@ -19,15 +15,15 @@ interface Exposure {
 /**
  * No function behind the HTTP API may run as long as the API waits for it. Follows
  * Route -> Integration -> Function and requires the function's timeout to be strictly below the
- * integration's (at most 30 s): at the limit the caller already has an error while the function
+ * integration's (at most the API's maximum): at the limit the caller already has an error while the function
  * keeps running, and pays, for work nobody receives. No existing checker follows this chain.
  */
 export const apiTimeoutBudget = stackPolicy({
     name: "api-timeout-budget",
-    description: "Functions behind an HTTP API route time out before the route's integration does (integration at most 30 s).",
+    description: `Functions behind an HTTP API route time out before the route's integration does (integration at most ${HTTP_API.integrationTimeoutMs.max / 1000} s).`,
     enforcementLevel: "mandatory",
     config: ruleConfig["api-timeout-budget"],
-    remediationSteps: "Lower the function's `timeout` below the integration's `timeoutMilliseconds` / 1000 (29 s for the default 30 s).",
+    remediationSteps: `Lower the function's \`timeout\` below the integration's \`timeoutMilliseconds\` / 1000 (${ROUTE_FUNCTION.timeoutSeconds.max} s for the default ${AWS_DEFAULTS.httpApiIntegrationTimeoutMs / 1000} s).`,
     check: (resources, { maxIntegrationTimeoutMs }) => {
         const findings: Finding[] = [];
         const routes = ofType(resources, Types.httpApiRoute);
@@ -35,7 +31,7 @@ export const apiTimeoutBudget = stackPolicy({
         const exposures = new Map<string, Exposure>();
 
         for (const integration of ofType(resources, Types.httpApiIntegration)) {
-            const timeoutMs = integration.props.timeoutMilliseconds ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
+            const timeoutMs = integration.props.timeoutMilliseconds ?? AWS_DEFAULTS.httpApiIntegrationTimeoutMs;
             if (isUnknown(timeoutMs) || typeof timeoutMs !== "number") {
                 continue;
             }
@@ -52,7 +48,7 @@ export const apiTimeoutBudget = stackPolicy({
                 continue; // No route reaches it: no caller waits on it.
             }
             const limitMs = Math.min(timeoutMs, maxIntegrationTimeoutMs);
-            for (const fn of linked(integration, "integrationUri", functions, urisFunction)) {
+            for (const fn of integrationFunctions(integration, functions)) {
                 const exposure = exposures.get(fn.urn) ?? { fn, limitMs, routes: new Set<string>() };
                 exposure.limitMs = Math.min(exposure.limitMs, limitMs);
                 routeKeys.forEach((key) => exposure.routes.add(key));
@@ -61,7 +57,7 @@ export const apiTimeoutBudget = stackPolicy({
         }
 
         for (const { fn, limitMs, routes: routeKeys } of exposures.values()) {
-            const timeout = fn.props.timeout ?? DEFAULT_FUNCTION_TIMEOUT_S;
+            const timeout = fn.props.timeout ?? AWS_DEFAULTS.lambda.timeoutSeconds;
             if (isUnknown(timeout) || typeof timeout !== "number" || timeout * 1000 < limitMs) {
                 continue;
             }

@@ -5,8 +5,6 @@ import { Finding, Props, StackResource, stackPolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 import { isUnknown, UNKNOWN } from "../lib/unknown";
 
-const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-
 /** One reference from an alarm to a function's `Errors` metric, and the alarm input it sits in. */
 interface ErrorMetricReference {
     alarm: StackResource;
@@ -95,7 +93,7 @@ export const lambdaErrorAlarm = stackPolicy({
     config: ruleConfig["lambda-error-alarm"],
     remediationSteps: "Turn on `monitoring.enabled` in the stack file (infra/components/monitoring.ts alarms on every platform function), or add an aws.cloudwatch.MetricAlarm on the function's Errors metric.",
     check: (resources) => {
-        const references = ofType(resources, METRIC_ALARM).flatMap(errorMetricReferences);
+        const references = ofType(resources, Types.metricAlarm).flatMap(errorMetricReferences);
         const findings: Finding[] = [];
         for (const fn of ofType(resources, Types.lambdaFunction)) {
             if (coverage(fn, references) !== "none") {

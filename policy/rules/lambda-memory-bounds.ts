@@ -1,5 +1,6 @@
 import { ruleConfig } from "../config";
 import { checkBounds } from "../lib/checks";
+import { AWS_DEFAULTS } from "../lib/limits";
 import { resourcePolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 
@@ -9,7 +10,7 @@ import { Types } from "../lib/types";
  */
 export const lambdaMemoryBounds = resourcePolicy({
     name: "lambda-memory-bounds",
-    description: "Lambda functions set memorySize explicitly, within the configured bounds (default 128-3008 MB).",
+    description: `Lambda functions set memorySize explicitly, within the configured bounds (default ${ruleConfig["lambda-memory-bounds"].defaults.minMb}-${ruleConfig["lambda-memory-bounds"].defaults.maxMb} MB).`,
     enforcementLevel: "mandatory",
     config: ruleConfig["lambda-memory-bounds"],
     resourceTypes: [Types.lambdaFunction],
@@ -21,7 +22,7 @@ export const lambdaMemoryBounds = resourcePolicy({
             unit: "MB",
             min: minMb,
             max: maxMb,
-            whenUnset: "AWS applies 128 MB",
+            whenUnset: `AWS applies ${AWS_DEFAULTS.lambda.memoryMb} MB`,
             input: "memorySize",
         }),
 });

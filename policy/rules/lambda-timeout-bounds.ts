@@ -1,5 +1,6 @@
 import { ruleConfig } from "../config";
 import { checkBounds } from "../lib/checks";
+import { AWS_DEFAULTS, LAMBDA, ROUTE_FUNCTION } from "../lib/limits";
 import { resourcePolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 
@@ -9,11 +10,11 @@ import { Types } from "../lib/types";
  */
 export const lambdaTimeoutBounds = resourcePolicy({
     name: "lambda-timeout-bounds",
-    description: "Lambda functions set a timeout within the configured bounds (default 1-29 s).",
+    description: `Lambda functions set a timeout within the configured bounds (default ${LAMBDA.timeoutSeconds.min}-${ROUTE_FUNCTION.timeoutSeconds.max} s).`,
     enforcementLevel: "mandatory",
     config: ruleConfig["lambda-timeout-bounds"],
     resourceTypes: [Types.lambdaFunction],
-    remediationSteps: "Set `timeout` on the function (in seconds), at most 29 for functions behind the HTTP API.",
+    remediationSteps: `Set \`timeout\` on the function (in seconds), at most ${ROUTE_FUNCTION.timeoutSeconds.max} for functions behind the HTTP API.`,
     check: ({ props }, { minSeconds, maxSeconds }) =>
         checkBounds({
             what: "Timeout",
@@ -21,7 +22,7 @@ export const lambdaTimeoutBounds = resourcePolicy({
             unit: "s",
             min: minSeconds,
             max: maxSeconds,
-            whenUnset: "AWS applies 3 s",
+            whenUnset: `AWS applies ${AWS_DEFAULTS.lambda.timeoutSeconds} s`,
             input: "timeout",
         }),
 });

@@ -9,7 +9,7 @@ import { Types } from "../lib/types";
  */
 export const logGroupRetention = resourcePolicy({
     name: "log-group-retention",
-    description: "CloudWatch log groups set retentionInDays within the configured bounds (default 1-3653 days; prod 30 or more).",
+    description: `CloudWatch log groups set retentionInDays within the configured bounds (default ${ruleConfig["log-group-retention"].defaults.minRetentionDays}-${ruleConfig["log-group-retention"].defaults.maxRetentionDays} days; prod 30 or more).`,
     enforcementLevel: "mandatory",
     config: ruleConfig["log-group-retention"],
     resourceTypes: [Types.logGroup],

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { services } from "../../infra/registry";
-import { resolveRegistry } from "../../infra/registry-validation";
+import { resolveRegistry } from "../../infra/registry-resolution";
 import { authSettingsFromEnv, createAuthorizerFor, type JwtAuthorizer } from "../../local/authorizer";
 import { jwtDirFromEnv, LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateSigningKey, mintLocalToken, type LocalSigningKey } from "../../local/issuer";
 import { createLocalServer, type LocalServer } from "../../local/server";
@@ -73,7 +73,7 @@ async function startJwksServer(keys: JWK[]): Promise<{ url: string; requests: ()
 
 /** A local server with only the edge probe routes (no database) and the given authorizer. */
 async function startProbeServer(authorizer: JwtAuthorizer, throttling: false | undefined = undefined): Promise<{ url: string; server: LocalServer }> {
-    const routes = resolveRegistry([edgeProbeService], { memoryMb: 256, timeoutSeconds: 10 });
+    const { routes } = resolveRegistry([edgeProbeService], { memoryMb: 256, timeoutSeconds: 10 });
     const server = createLocalServer({ routes, authorizer, throttling, writeLog: () => undefined });
     return { url: await server.listen(0), server };
 }

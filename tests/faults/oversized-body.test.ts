@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as http from "node:http";
 import { defineService } from "../../functions/runtime/service";
-import { resolveLocalRegistry } from "../../local/registry";
+import { resolveRegistry } from "../../infra/registry-resolution";
 import { createLocalServer, type LocalServer } from "../../local/server";
 
 const MB = 1024 * 1024;
@@ -65,7 +65,7 @@ describe("faults: a body over 6 MB from a client that sends it all before readin
             database: false,
             routes: { "POST /things": { handler: async () => ({ invocation: ++invocations }) } },
         });
-        server = createLocalServer({ routes: resolveLocalRegistry([things], { memoryMb: 256, timeoutSeconds: 5 }).routes, throttling: false });
+        server = createLocalServer({ routes: resolveRegistry([things], { memoryMb: 256, timeoutSeconds: 5 }).routes, throttling: false });
         port = Number(new URL(await server.listen(0)).port);
     });
     after(() => server.close());

@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
 import { PROJECT } from "../../infra/config";
-import { RegistryError, resolveRegistry } from "../../infra/registry-validation";
+import { RegistryError, resolveRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/registry";
 import { ofType } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
@@ -112,7 +112,7 @@ describe("the API edge", function () {
         });
 
         it("resolves auth, scopes and throttle onto the route", () => {
-            const [route] = resolveRegistry([defineService({ name: "orders", description: "x", database: false, routes: { "GET /orders": { handler: ok, auth: "jwt", scopes: ["orders:read"], throttle: { rateLimit: 5, burstLimit: 10 } } } })], { memoryMb: 256, timeoutSeconds: 10 });
+            const [route] = resolveRegistry([defineService({ name: "orders", description: "x", database: false, routes: { "GET /orders": { handler: ok, auth: "jwt", scopes: ["orders:read"], throttle: { rateLimit: 5, burstLimit: 10 } } } })], { memoryMb: 256, timeoutSeconds: 10 }).routes;
             assert.deepEqual([route.auth, route.scopes, route.throttle], ["jwt", ["orders:read"], { rateLimit: 5, burstLimit: 10 }]);
         });
     });

@@ -181,7 +181,7 @@ describe("monitoring under mocks", function () {
     });
 
     it("dev, with monitoring.enabled false, registers no alarm, topic, key or dashboard", () => {
-        for (const type of [ALARM, "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:cloudwatch/dashboard:Dashboard", "microservices:monitoring:Monitoring"]) {
+        for (const type of [ALARM, "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:cloudwatch/dashboard:Dashboard", "serverless-microservices:monitoring:Monitoring"]) {
             assert.equal(ofType(dev, type).length, 0, type);
         }
         assert.equal(dev.outputs.alarmTopicArn, undefined);

@@ -179,8 +179,17 @@ describe("the program under mocks", function () {
             it("parents every resource to a component (the tree reads by concern)", () => {
                 const stackUrn = one(run(), "pulumi:pulumi:Stack").urn;
                 const roots = run().resources.filter((r) => r.parent === stackUrn);
-                const monitoring = stack === "prod" ? ["microservices:monitoring:Monitoring"] : [];
-                assert.deepEqual(roots.map((r) => r.type).sort(), ["microservices:api:Api", "microservices:api:ApiStage", "microservices:database:Database", "microservices:migrations:Migrations", ...monitoring, "microservices:network:Network", "microservices:service:Service", "microservices:service:Service"]);
+                const monitoring = stack === "prod" ? ["serverless-microservices:monitoring:Monitoring"] : [];
+                assert.deepEqual(roots.map((r) => r.type).sort(), [
+                    "serverless-microservices:api:Api",
+                    "serverless-microservices:api:ApiStage",
+                    "serverless-microservices:database:Database",
+                    "serverless-microservices:migrations:Migrations",
+                    ...monitoring,
+                    "serverless-microservices:network:Network",
+                    "serverless-microservices:service:ServiceFunctions",
+                    "serverless-microservices:service:ServiceFunctions",
+                ]);
             });
 
             it("exports the API URL, the database endpoint and every function name", () => {

@@ -1,7 +1,17 @@
 import * as assert from "node:assert/strict";
 import type { AnyService } from "../../functions/runtime/service";
-import { pathProblems, RegistryError, resolveRegistry, routeId } from "../../infra/registry-validation";
-import { services } from "../../infra/registry";
+import { routeId } from "../../infra/naming";
+import { RegistryError, resolveRegistry } from "../../infra/registry-resolution";
+import {
+    pathProblems,
+    validateFunctionSettings,
+    validateRegistry,
+    validateRoute,
+    validateRouteAccess,
+    validateRouteCount,
+    validateRouteKey,
+    validateService,
+} from "../../infra/registry-validation";
 
 const STACK_DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const ok = async () => ({ ok: true });
@@ -23,29 +33,6 @@ function problemsOf(registry: AnyService[]): string[] {
 }
 
 describe("registry validation", () => {
-    it("accepts the real registry and resolves its six routes", () => {
-        const routes = resolveRegistry(services, STACK_DEFAULTS);
-        assert.deepEqual(
-            routes.map((route) => `${route.service} ${route.routeKey}`),
-            ["auth POST /auth", "users POST /users", "users GET /users/{id}", "users GET /users", "users PATCH /users/{id}", "users DELETE /users/{id}"],
-        );
-    });
-
-    it("applies route settings over service settings over stack defaults", () => {
-        // Prepare
-        const registry = [
-            service({ memoryMb: 512, routes: { "GET /a": { handler: ok }, "GET /b": { handler: ok, memoryMb: 1024, timeoutSeconds: 20 } } }),
-            service({ name: "plain", routes: { "GET /c": { handler: ok } } }),
-        ];
-        // Act
-        const routes = resolveRegistry(registry, STACK_DEFAULTS);
-        // Assess
-        assert.deepEqual(
-            routes.map((r) => [r.routeKey, r.memoryMb, r.timeoutSeconds]),
-            [["GET /a", 512, 10], ["GET /b", 1024, 20], ["GET /c", 256, 10]],
-        );
-    });
-
     it("rejects an empty registry", () => {
         assert.match(problemsOf([])[0], /lists no services/);
     });
@@ -156,6 +143,56 @@ describe("registry validation", () => {
         assert.ok(error instanceof RegistryError);
         assert.match(error.message, /^The service registry \(infra\/registry\.ts\) is invalid:\n  - service "Bad": the name must be/);
         assert.match(error.message, /\n  - service "Bad": memoryMb 1 is not allowed/);
+    });
+
+    describe("the named validators, one part of the registry each", () => {
+        it("validateService: name, description, database flag, function settings, concurrency, migrations", () => {
+            // Prepare
+            const where = 'service "x"';
+            // Act and assess
+            assert.deepEqual(validateService(service(), where), []);
+            assert.deepEqual(validateService(service({ name: "X", description: "", database: true, reservedConcurrency: 0 }), where), [
+                `${where}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`,
+                `${where}: description is required (one line saying what the service does)`,
+                `${where}: reservedConcurrency 0 is not allowed; use an integer from 1 to 1000 or leave it out`,
+            ]);
+        });
+
+        it("validateRouteKey: a known method and a well-formed path", () => {
+            assert.deepEqual(validateRouteKey("GET", "/orders/{id}", "r"), []);
+            assert.deepEqual(validateRouteKey("FETCH", "/orders/", "r"), ['r: method "FETCH" is not allowed; use one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY', "r: the path must not end with /"]);
+        });
+
+        it("validateFunctionSettings: memory within Lambda's limits, a timeout under the HTTP API's", () => {
+            assert.deepEqual(validateFunctionSettings({ memoryMb: 10240, timeoutSeconds: 29 }, "r"), []);
+            assert.deepEqual(validateFunctionSettings({}, "r"), []);
+            assert.deepEqual(validateFunctionSettings({ memoryMb: 10241, timeoutSeconds: 30 }, "r"), [
+                "r: memoryMb 10241 is not allowed; use an integer from 128 to 10240",
+                "r: timeoutSeconds 30 is not allowed; use an integer from 1 to 29 (the HTTP API cuts requests at 30 s)",
+            ]);
+        });
+
+        it("validateRouteAccess and validateRoute: auth, scopes, throttle and a handler", () => {
+            assert.deepEqual(validateRouteAccess({ handler: ok, auth: "jwt", scopes: ["a:b"], throttle: { rateLimit: 0, burstLimit: 0 } }, "r"), []);
+            assert.deepEqual(validateRouteAccess({ handler: ok, throttle: { rateLimit: 10001, burstLimit: 5001 } }, "r"), [
+                "r: throttle.rateLimit 10001 is not allowed; use requests per second from 0 to 10000",
+                "r: throttle.burstLimit 5001 is not allowed; use an integer from 0 to 5000",
+            ]);
+            assert.deepEqual(validateRoute({ handler: undefined as never, auth: "jwt" }, "r"), ["r: handler must be a function (request, context) => response"]);
+        });
+
+        it("validateRouteCount: at most the routes one HTTP API holds", () => {
+            assert.deepEqual(validateRouteCount(300), []);
+            assert.deepEqual(validateRouteCount(301), ["the registry declares 301 routes; an HTTP API holds at most 300"]);
+        });
+
+        it("validateRegistry: all of them, and what only the whole registry can tell", () => {
+            assert.deepEqual(validateRegistry([service()]), []);
+            assert.deepEqual(validateRegistry([service(), service()]), [
+                'service "orders": another service has the same name; service names must be unique',
+                'service "orders", route "GET /orders": duplicates route "GET /orders" of service "orders"; every method and path may be declared once across the registry',
+            ]);
+        });
     });
 
     it("derives resource-safe route ids", () => {

@@ -2,8 +2,9 @@
  * The cost model on synthetic resource lists: each line item from the price table, by hand.
  */
 import { strict as assert } from "assert";
-import { DEFAULT_ASSUMPTIONS, estimateCost, idleCost, trafficCost, type CostLine, type CostResource } from "../../tools/cost";
-import { HOURS_PER_MONTH, PRICES } from "../../tools/pricing";
+import { DEFAULT_ASSUMPTIONS, estimateCost, idleCost, trafficCost, type CostLine } from "../../tools/plan/cost";
+import { HOURS_PER_MONTH, PRICES } from "../../tools/plan/pricing";
+import type { PlanResource as CostResource } from "../../tools/plan/resources";
 
 const PREFIX = "urn:pulumi:test::serverless-microservices::";
 let counter = 0;
@@ -33,14 +34,18 @@ const cluster = (minCapacity: number, name = "db") =>
     });
 const instance = (of: CostResource, name: string) =>
     resource("aws:rds/clusterInstance:ClusterInstance", name, { instanceClass: "db.serverless", clusterIdentifier: `${of.name}-id` }, { propertyDependencies: { clusterIdentifier: [of.urn] } });
-const fn = (routeKey: string, memorySize: number, timeout: number, architecture = "arm64") =>
-    resource("aws:lambda/function:Function", routeKey.replace(/\W+/g, "-"), {
-        memorySize,
-        timeout,
-        architectures: [architecture],
-        environment: { variables: { ROUTE_KEY: routeKey, SERVICE_NAME: "svc" } },
-    });
-const route = (routeKey: string) => resource("aws:apigatewayv2/route:Route", routeKey.replace(/\W+/g, "-"), { routeKey });
+/**
+ * A route, its integration and its function, linked as the engine records it (each input's
+ * property dependencies) or, `byValue`, only by the values (target id, function ARN).
+ */
+const routed = (routeKey: string, memorySize: number, timeout: number, architecture = "arm64", byValue = false): CostResource[] => {
+    const name = routeKey.replace(/\W+/g, "-");
+    const fn = resource("aws:lambda/function:Function", name, { memorySize, timeout, architectures: [architecture], environment: { variables: { SERVICE_NAME: "svc" } } });
+    fn.outputs = { ...fn.outputs, arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}` };
+    const integration = resource("aws:apigatewayv2/integration:Integration", name, { integrationUri: fn.outputs.arn }, byValue ? {} : { propertyDependencies: { integrationUri: [fn.urn] } });
+    const route = resource("aws:apigatewayv2/route:Route", name, { routeKey, target: `integrations/${integration.outputs!.id}` }, byValue ? {} : { propertyDependencies: { target: [integration.urn] } });
+    return [fn, integration, route];
+};
 
 function item(lines: readonly CostLine[], name: string | RegExp): CostLine {
     const found = lines.find((l) => (typeof name === "string" ? l.item === name : name.test(l.item)));
@@ -53,7 +58,7 @@ const near = (actual: number, expected: number, what: string) => assert.ok(Math.
 describe("cost model", () => {
     describe("idle cost", () => {
         it("prices nothing for a stack of routes only", () => {
-            const lines = idleCost([fn("GET /a", 256, 5), route("GET /a")]);
+            const lines = idleCost(routed("GET /a", 256, 5));
             near(lines.reduce((t, l) => t + l.amount, 0), 0, "total");
         });
 
@@ -138,7 +143,7 @@ describe("cost model", () => {
 
     describe("cost per million requests", () => {
         it("is HTTP API + Lambda requests + compute at the route's memory and the average duration + logs", () => {
-            const t = trafficCost([fn("GET /a", 1024, 10), route("GET /a")]);
+            const t = trafficCost(routed("GET /a", 1024, 10));
             near(item(t.lines, "HTTP API requests").amount, 1.0, "http api");
             near(item(t.lines, "Lambda requests").amount, 0.2, "lambda requests");
             // 1 GB x 0.1 s x 1e6 requests = 100,000 GB-s at the arm64 price.
@@ -149,8 +154,8 @@ describe("cost model", () => {
             near(t.worstCase, 1.2 + 10 * 1_000_000 * PRICES.lambda.perGbSecond.arm64 + 0.5, "worst");
         });
 
-        it("averages compute over the routes equally and uses each function's architecture", () => {
-            const t = trafficCost([fn("GET /a", 512, 5), route("GET /a"), fn("GET /b", 2048, 20, "x86_64"), route("GET /b")]);
+        it("averages compute over the routes equally and uses each function's architecture (linked by dependency or by value)", () => {
+            const t = trafficCost([...routed("GET /a", 512, 5), ...routed("GET /b", 2048, 20, "x86_64", true)]);
             const a = 0.5 * 0.1 * 1e6 * PRICES.lambda.perGbSecond.arm64;
             const b = 2 * 0.1 * 1e6 * PRICES.lambda.perGbSecond.x86_64;
             near(item(t.lines, "Lambda compute").amount, (a + b) / 2, "mean compute");
@@ -166,12 +171,12 @@ describe("cost model", () => {
 
         it("leaves out functions that serve no route (the migration function)", () => {
             const migrations = resource("aws:lambda/function:Function", "migrations", { memorySize: 256, timeout: 300, architectures: ["arm64"] });
-            const t = trafficCost([migrations, fn("GET /a", 128, 3), route("GET /a")]);
+            const t = trafficCost([migrations, ...routed("GET /a", 128, 3)]);
             assert.deepEqual(t.routes.map((r) => r.routeKey), ["GET /a"]);
         });
 
         it("follows the assumptions it is given", () => {
-            const t = trafficCost([fn("GET /a", 1024, 10), route("GET /a")], { averageDurationMs: 250, databaseStorageGb: 1, logBytesPerRequest: 0 });
+            const t = trafficCost(routed("GET /a", 1024, 10), { averageDurationMs: 250, databaseStorageGb: 1, logBytesPerRequest: 0 });
             near(item(t.lines, "Lambda compute").amount, 250_000 * PRICES.lambda.perGbSecond.arm64, "compute at 250 ms");
             near(item(t.lines, "CloudWatch Logs ingestion").amount, 0, "no logs");
         });

@@ -4,7 +4,9 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { formatComparison, main, parseArgs, planStack, UsageError, type StackPlan } from "../../tools/plan";
+import { main, parseArgs, UsageError } from "../../tools/plan";
+import { planStack, type StackPlan } from "../../tools/plan/model";
+import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
 import { services } from "../../infra/registry";
 
@@ -64,7 +66,7 @@ describe("plan (npm run plan)", function () {
             assert.ok(devText.out.includes(heading), `missing ${heading}`);
         }
         assert.match(devText.out, /Policy check passed/);
-        assert.match(devText.out, /├─ users \(Service\)|└─ users \(Service\)/);
+        assert.match(devText.out, /├─ users \(ServiceFunctions\)|└─ users \(ServiceFunctions\)/);
         assert.match(devText.out, /capacity 0-2 ACU per instance; auto-pause after 600 s idle/);
         assert.match(devText.out, /NAT None \(0 gateways\)/);
     });

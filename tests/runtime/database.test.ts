@@ -5,12 +5,13 @@ import { mockClient } from "aws-sdk-client-mock";
 import {
     createDatabase,
     createSecretCredentials,
-    databaseFromEnvironment,
     isConnectionFailure,
     isDatabaseUnavailable,
+    statementTimeoutFor,
     type Database,
     type Queryable,
 } from "../../functions/runtime/database";
+import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { usePostgres } from "../support/postgres";
 
@@ -332,18 +333,38 @@ describe("database access", () => {
         });
     });
 
-    describe("settings from the environment", () => {
-        it("uses DATABASE_URL locally", async () => {
-            const db = databaseFromEnvironment({ DATABASE_URL: postgres().server.url });
+    describe("settings: the cloud's from the environment, the local runtime's given", () => {
+        it("opens a connection string (the local runtime) with the function's statement timeout", async () => {
+            // Prepare
+            const db = createDatabase({ connectionString: postgres().server.url, statementTimeoutMs: statementTimeoutFor(10) });
             try {
-                assert.deepEqual((await db.query("SELECT current_database() AS name")).rows, [{ name: "app" }]);
+                // Act
+                const { rows } = await db.query<{ name: string; timeout: string }>("SELECT current_database() AS name, current_setting('statement_timeout') AS timeout");
+                // Assess
+                assert.deepEqual(rows, [{ name: "app", timeout: "9s" }]);
             } finally {
                 await db.end();
             }
         });
 
-        it("names the missing variables when neither DATABASE_URL nor the DB_* settings are there", () => {
-            assert.throws(() => databaseFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME, DB_SECRET_ARN\./);
+        it("ends statements a second before the function would", () => {
+            assert.deepEqual([statementTimeoutFor(10), statementTimeoutFor(29), statementTimeoutFor(1)], [9000, 28000, 1000]);
+        });
+
+        it("reads the cluster, the secret and the statement timeout from the DB_* variables", () => {
+            const settings = databaseSettingsFromEnvironment({
+                DB_HOST: "cluster.example",
+                DB_PORT: "6432",
+                DB_NAME: "app",
+                DB_SECRET_ARN: SECRET_ARN,
+                DB_STATEMENT_TIMEOUT_MS: "9000",
+            });
+            assert.deepEqual(settings, { host: "cluster.example", port: 6432, database: "app", secretArn: SECRET_ARN, statementTimeoutMs: 9000, tls: true });
+            assert.equal((databaseSettingsFromEnvironment({ DB_HOST: "h", DB_NAME: "n", DB_SECRET_ARN: "s", DB_TLS: "disable" }) as { tls: boolean }).tls, false);
+        });
+
+        it("names the missing variables when the DB_* settings are not all there", () => {
+            assert.throws(() => databaseSettingsFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME, DB_SECRET_ARN\./);
         });
     });
 });

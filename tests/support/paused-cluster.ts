@@ -7,10 +7,10 @@
  * runner as the deployed functions, with a Lambda-like context counting down each timeout.
  * The fault tests assert on the outcome; `bench/faults.ts` prints its timings.
  */
-import { databaseFromEnvironment, type Database } from "../../functions/runtime/database";
+import { createDatabase, statementTimeoutFor, type Database } from "../../functions/runtime/database";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { applyMigrations, readMigrations } from "../../functions/runtime/migrations";
+import { MIGRATION_TIMEOUT_SECONDS, readMigrations, runMigrations } from "../../functions/runtime/migrations";
 import users from "../../functions/users/service";
 import { services } from "../../infra/registry";
 import { httpApiEvent } from "./events";
@@ -62,7 +62,7 @@ export async function pausedClusterScenario(options: PausedClusterOptions): Prom
             routeKey: ROUTE_KEY,
             logger: silent,
             openDatabase: () => {
-                const database = databaseFromEnvironment({ DATABASE_URL: proxy.url(options.routeDatabaseUrl), DB_STATEMENT_TIMEOUT_MS: String((timeoutSeconds - 1) * 1000) });
+                const database = createDatabase({ connectionString: proxy.url(options.routeDatabaseUrl), statementTimeoutMs: statementTimeoutFor(timeoutSeconds) });
                 databases.push(database);
                 return database;
             },
@@ -86,15 +86,12 @@ export async function pausedClusterScenario(options: PausedClusterOptions): Prom
             };
         };
         const migrate = async () => {
-            // What the migration function does: the database from its environment, the shared runner.
-            const db = databaseFromEnvironment({ DATABASE_URL: proxy.url(options.migrationDatabaseUrl) });
+            // What the migration function does: the shared runner over its own connection.
             try {
-                const { applied } = await applyMigrations(db, migrations);
+                const { applied } = await runMigrations({ connectionString: proxy.url(options.migrationDatabaseUrl), statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) }, migrations);
                 return { applied, atMs: Date.now() - windowStart };
             } catch (error) {
                 return { error: String(error), atMs: Date.now() - windowStart };
-            } finally {
-                await db.end();
             }
         };
 

@@ -4,8 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import { createDatabase, type Database } from "../../functions/runtime/database";
-import { applyMigrations, readMigrations } from "../../functions/runtime/migrations";
+import { applyMigrations } from "../../functions/runtime/migrations";
+import { resolveRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/registry";
+import { readLocalStackConfig } from "../../local/stack-config";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 
 export interface TestPostgres {
@@ -29,8 +31,7 @@ export function usePostgres(options: { migrate?: boolean } = {}): () => TestPost
         const server = await startLocalPostgres({ dataDir: path.join(dataDir, "data"), persistent: false });
         const db = createDatabase({ connectionString: server.url });
         if (options.migrate ?? true) {
-            const migrations = services.flatMap((s) => (s.migrationsDir ? readMigrations(s.name, s.migrationsDir) : []));
-            await applyMigrations(db, migrations);
+            await applyMigrations(db, resolveRegistry(services, readLocalStackConfig().functionDefaults).migrations);
         }
         admin = new pg.Pool({ connectionString: server.url, max: 2 });
         admin.on("error", () => undefined); // idle connections end when the server stops

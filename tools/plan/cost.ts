@@ -1,6 +1,6 @@
 /**
  * The plan's cost model: an estimated monthly bill for a stack, from the resources the program
- * registers (as `tools/offline.ts` records them) and the list prices in `tools/pricing.ts`.
+ * registers (as `tools/offline.ts` records them) and the list prices in `pricing.ts`.
  *
  * Two numbers a reviewer can compare between stacks and between commits:
  *
@@ -17,18 +17,21 @@
  *
  * Pure functions over plain data, so tests can price synthetic resource lists.
  */
+import { Types } from "../../policy/lib/types";
 import { HOURS_PER_MONTH, PRICES, PRICES_AS_OF, PRICING_REGION, PRICING_SOURCE } from "./pricing";
-
-/** The part of a registered resource the cost model reads (`OfflineResource` fits). */
-export interface CostResource {
-    urn: string;
-    type: string;
-    name: string;
-    parent?: string;
-    inputs: Record<string, any>;
-    outputs?: Record<string, any>;
-    propertyDependencies?: Record<string, string[]>;
-}
+import {
+    clustersWithInstances,
+    endpointTypeOf,
+    endpointZones,
+    functionSettingsOf,
+    natGatewaysOf,
+    natStrategyOf,
+    ofType,
+    routesWithFunctions,
+    serviceOf,
+    valueOf,
+    type PlanResource,
+} from "./resources";
 
 export interface CostAssumptions {
     /** Average billed duration of a request, in milliseconds. */
@@ -89,112 +92,29 @@ export interface CostEstimate {
     notes: string[];
 }
 
-const TYPES = {
-    function: "aws:lambda/function:Function",
-    route: "aws:apigatewayv2/route:Route",
-    cluster: "aws:rds/cluster:Cluster",
-    clusterInstance: "aws:rds/clusterInstance:ClusterInstance",
-    awsxVpc: "awsx:ec2:Vpc",
-    natGateway: "aws:ec2/natGateway:NatGateway",
-    vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
-    secret: "aws:secretsmanager/secret:Secret",
-    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
-    dashboard: "aws:cloudwatch/dashboard:Dashboard",
-    topic: "aws:sns/topic:Topic",
-    logGroup: "aws:cloudwatch/logGroup:LogGroup",
-    rdsProxy: "aws:rds/proxy:Proxy",
-    kmsKey: "aws:kms/key:Key",
-} as const;
-
 /** Rounds to cents for display and totals (amounts are kept unrounded in lines). */
 export function cents(amount: number): number {
     return Math.round(amount * 100) / 100;
 }
 
-function ofType(resources: readonly CostResource[], type: string): CostResource[] {
-    return resources.filter((r) => r.type === type);
+/** An amount as the plan shows it: `$7.80`. */
+export function usd(amount: number): string {
+    return `$${cents(amount).toFixed(2)}`;
 }
 
 function plural(count: number, word: string): string {
     return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
-/** A value as registered, or as the mock returned it when the input was computed. */
-function valueOf(r: CostResource, key: string): any {
-    return r.inputs[key] !== undefined ? r.inputs[key] : r.outputs?.[key];
-}
-
-/** The NAT gateways an `awsx.ec2.Vpc` creates (under mocks it has no children to count). */
-export function natGatewaysOf(vpc: CostResource): number {
-    const zones = Number(valueOf(vpc, "numberOfAvailabilityZones") ?? 3);
-    const specs: Array<{ type?: string }> | undefined = valueOf(vpc, "subnetSpecs");
-    const hasPublic = specs === undefined || specs.some((spec) => spec.type === "Public");
-    const strategy: string | undefined = valueOf(vpc, "natGateways")?.strategy;
-    if (!hasPublic) return 0; // NAT gateways live in public subnets
-    switch (strategy ?? "OnePerAz") {
-        case "None":
-            return 0;
-        case "Single":
-            return 1;
-        default:
-            return zones;
-    }
-}
-
-/** Zones an interface endpoint is in: one network interface, billed hourly, per subnet. */
-function endpointZones(endpoint: CostResource): number {
-    const subnets = valueOf(endpoint, "subnetIds");
-    return Array.isArray(subnets) && subnets.length > 0 ? subnets.length : 1;
-}
-
-function isInterfaceEndpoint(endpoint: CostResource): boolean {
-    // The provider's default type is Gateway (S3, DynamoDB), which has no hourly charge.
-    return (valueOf(endpoint, "vpcEndpointType") ?? "Gateway") === "Interface";
-}
-
-/** Each cluster with the instances that belong to it (by dependency, by id, or the only cluster). */
-export function clustersWithInstances(resources: readonly CostResource[]): Array<{ cluster: CostResource; instances: CostResource[] }> {
-    const clusters = ofType(resources, TYPES.cluster);
-    const instances = ofType(resources, TYPES.clusterInstance);
-    return clusters.map((cluster) => ({
-        cluster,
-        instances: instances.filter((instance) => {
-            const deps = instance.propertyDependencies?.clusterIdentifier;
-            if (deps && deps.length > 0) return deps.includes(cluster.urn);
-            const id = valueOf(instance, "clusterIdentifier");
-            const clusterIds = [cluster.outputs?.id, cluster.outputs?.clusterIdentifier, cluster.inputs.clusterIdentifier].filter(Boolean);
-            if (id !== undefined && clusterIds.length > 0) return clusterIds.includes(id);
-            return clusters.length === 1;
-        }),
-    }));
-}
-
-/** Each route with the function behind it: the function's ROUTE_KEY, else the same name and parent. */
-export function routesWithFunctions(resources: readonly CostResource[]): Array<{ route: CostResource; fn?: CostResource }> {
-    const functions = ofType(resources, TYPES.function);
-    return ofType(resources, TYPES.route).map((route) => {
-        const routeKey = route.inputs.routeKey;
-        const fn =
-            functions.find((f) => f.inputs.environment?.variables?.ROUTE_KEY === routeKey && f.parent === route.parent) ??
-            functions.find((f) => f.inputs.environment?.variables?.ROUTE_KEY === routeKey) ??
-            functions.find((f) => f.name === route.name && f.parent === route.parent);
-        return { route, fn };
-    });
-}
-
-/** Lambda's defaults when the program leaves a setting out. */
-const LAMBDA_DEFAULTS = { memoryMb: 128, timeoutSeconds: 3 };
-
-function routeCost(route: CostResource, fn: CostResource | undefined, assumptions: CostAssumptions): RouteCost | undefined {
+function routeCost(route: PlanResource, fn: PlanResource | undefined, assumptions: CostAssumptions): RouteCost | undefined {
     if (!fn) return undefined;
-    const memoryMb = Number(fn.inputs.memorySize ?? LAMBDA_DEFAULTS.memoryMb);
-    const timeoutSeconds = Number(fn.inputs.timeout ?? LAMBDA_DEFAULTS.timeoutSeconds);
-    const architecture = (fn.inputs.architectures?.[0] ?? "x86_64") === "arm64" ? "arm64" : "x86_64";
+    const { memoryMb, timeoutSeconds, architecture: architectures } = functionSettingsOf(fn);
+    const architecture = architectures.split(",")[0] === "arm64" ? "arm64" : "x86_64";
     const gbSecond = PRICES.lambda.perGbSecond[architecture];
     const gb = memoryMb / 1024;
     return {
         routeKey: route.inputs.routeKey,
-        service: fn.inputs.environment?.variables?.SERVICE_NAME,
+        service: serviceOf(fn),
         functionName: fn.name,
         memoryMb,
         timeoutSeconds,
@@ -213,10 +133,11 @@ function sum(lines: readonly CostLine[]): number {
 }
 
 /** The idle monthly cost: what the stack's resources bill with no traffic. */
-export function idleCost(resources: readonly CostResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostLine[] {
+export function idleCost(resources: readonly PlanResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostLine[] {
     const lines: CostLine[] = [];
 
-    const endpoints = ofType(resources, TYPES.vpcEndpoint).filter(isInterfaceEndpoint);
+    // Gateway endpoints (S3, DynamoDB) bill nothing by the hour.
+    const endpoints = ofType(resources, Types.vpcEndpoint).filter((endpoint) => endpointTypeOf(endpoint) === "Interface");
     const endpointAzs = endpoints.reduce((total, e) => total + endpointZones(e), 0);
     lines.push(
         line(
@@ -230,11 +151,11 @@ export function idleCost(resources: readonly CostResource[], assumptions: CostAs
         ),
     );
 
-    const vpcs = ofType(resources, TYPES.awsxVpc);
-    const explicitNat = ofType(resources, TYPES.natGateway).length;
+    const vpcs = ofType(resources, Types.awsxVpc);
+    const explicitNat = ofType(resources, Types.natGateway).length;
     const nat = vpcs.reduce((total, vpc) => total + natGatewaysOf(vpc), 0) + explicitNat;
     const natNote = [
-        ...vpcs.map((vpc) => `${vpc.name}: strategy ${valueOf(vpc, "natGateways")?.strategy ?? "OnePerAz (awsx default)"} -> ${natGatewaysOf(vpc)}`),
+        ...vpcs.map((vpc) => `${vpc.name}: strategy ${valueOf(vpc, "natGateways")?.strategy ?? `${natStrategyOf(vpc)} (awsx default)`} -> ${natGatewaysOf(vpc)}`),
         ...(explicitNat > 0 ? [`${explicitNat} NatGateway resource(s)`] : []),
     ];
     lines.push(line("NAT gateways", nat * HOURS_PER_MONTH, "gateway-hours", PRICES.natGateway.perHour, `${natNote.join("; ") || "no VPC"}; data processed extra`));
@@ -270,7 +191,7 @@ export function idleCost(resources: readonly CostResource[], assumptions: CostAs
         );
     }
 
-    const proxies = ofType(resources, TYPES.rdsProxy);
+    const proxies = ofType(resources, Types.rdsProxy);
     if (proxies.length > 0) {
         const floorAcus = clusters.reduce((total, { cluster, instances }) => total + Number(valueOf(cluster, "serverlessv2ScalingConfiguration")?.minCapacity ?? 0) * instances.length, 0);
         const billed = Math.max(PRICES.rdsProxy.minimumAcus, floorAcus);
@@ -280,7 +201,7 @@ export function idleCost(resources: readonly CostResource[], assumptions: CostAs
     }
 
     const managedSecrets = clusters.filter(({ cluster }) => valueOf(cluster, "manageMasterUserPassword") !== false).length;
-    const ownSecrets = ofType(resources, TYPES.secret).length;
+    const ownSecrets = ofType(resources, Types.secretsManagerSecret).length;
     lines.push(
         line(
             "Secrets Manager secrets",
@@ -291,18 +212,18 @@ export function idleCost(resources: readonly CostResource[], assumptions: CostAs
         ),
     );
 
-    const keys = ofType(resources, TYPES.kmsKey).length;
+    const keys = ofType(resources, Types.kmsKey).length;
     if (keys > 0) lines.push(line("KMS customer-managed keys", keys, "key-months", PRICES.kms.perCustomerKeyMonth, "requests extra"));
 
-    const alarms = ofType(resources, TYPES.metricAlarm).length;
+    const alarms = ofType(resources, Types.metricAlarm).length;
     lines.push(line("CloudWatch alarms", alarms, "alarm-months", PRICES.cloudWatch.perAlarmMonth, "standard resolution, before free tier"));
-    const dashboards = ofType(resources, TYPES.dashboard).length;
+    const dashboards = ofType(resources, Types.dashboard).length;
     lines.push(line("CloudWatch dashboards", dashboards, "dashboard-months", PRICES.cloudWatch.perDashboardMonth, "before free tier"));
 
-    const topics = ofType(resources, TYPES.topic).length;
+    const topics = ofType(resources, Types.snsTopic).length;
     if (topics > 0) lines.push(line("SNS topics", topics, "topics", 0, "no charge idle; billed per publish and delivery"));
 
-    const logGroups = ofType(resources, TYPES.logGroup).length;
+    const logGroups = ofType(resources, Types.logGroup).length;
     lines.push(
         line("CloudWatch log storage", logGroups, "log groups", PRICES.cloudWatch.logsStoredPerGbMonth, `negligible idle: $${PRICES.cloudWatch.logsStoredPerGbMonth}/GB-month of what traffic left within retention`, 0),
     );
@@ -311,7 +232,7 @@ export function idleCost(resources: readonly CostResource[], assumptions: CostAs
 
 /** The cost of a million requests spread evenly over the routes. */
 export function trafficCost(
-    resources: readonly CostResource[],
+    resources: readonly PlanResource[],
     assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
 ): CostEstimate["perMillionRequests"] {
     const routes = routesWithFunctions(resources)
@@ -347,7 +268,7 @@ export function trafficCost(
 }
 
 /** The whole estimate: idle lines and total, traffic lines and totals, assumptions and what is left out. */
-export function estimateCost(resources: readonly CostResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostEstimate {
+export function estimateCost(resources: readonly PlanResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostEstimate {
     const idleLines = idleCost(resources, assumptions);
     const perMillionRequests = trafficCost(resources, assumptions);
     return {

@@ -1,12 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseFromEnvironment } from "../../functions/runtime/database";
+import { createDatabase } from "../../functions/runtime/database";
+import { databaseSettingsFromEnvironment, ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
-import type { ResolvedRoute } from "../registry-validation";
-import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { HTTP_API } from "../../policy/lib/limits";
+import { ComponentTypes } from "../../policy/lib/types";
+import type { ResolvedRoute } from "../registry-resolution";
+import { withPreviousType } from "./component-type";
+import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
-/** What a Service component needs. Fields without a default are required. */
-export interface ServiceArgs {
+/** What a ServiceFunctions component needs. Fields without a default are required. */
+export interface ServiceFunctionsArgs {
     /** The service's routes, already validated and with their settings resolved. */
     routes: ResolvedRoute[];
     /** The HTTP API the routes join. */
@@ -17,12 +21,9 @@ export interface ServiceArgs {
     jwtAuthorizerId?: pulumi.Input<string>;
     /** Settings every function of the stack shares (retention, log level, tags). */
     settings: FunctionSettings;
-    /** The database and its network, for services that use it. */
+    /** The database and its network, for services that use it. @default none */
     database?: DatabaseConnection;
 }
-
-/** API Gateway gives up on an integration after 30 s; the function must finish before that. */
-const MAX_INTEGRATION_TIMEOUT_MS = 30_000;
 
 /**
  * The code of one route's function. Only this closure is serialized: it captures the route's own
@@ -32,22 +33,23 @@ const MAX_INTEGRATION_TIMEOUT_MS = 30_000;
 export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database">): () => LambdaHttpHandler {
     const { handler, service, routeKey } = route;
     if (route.database) {
-        return () => createRouteHandler(handler, { service, routeKey, openDatabase: () => databaseFromEnvironment() });
+        return () => createRouteHandler(handler, { service, routeKey, openDatabase: () => createDatabase(databaseSettingsFromEnvironment()) });
     }
     return () => createRouteHandler(handler, { service, routeKey });
 }
 
 /**
- * One microservice: an IAM role with only what the service needs, and per route a log group, a
- * Lambda function made from the route's handler, an integration, a route and an invoke permission.
+ * The functions of one service (its `ServiceDefinition`, `functions/<service>/service.ts`): an IAM
+ * role with only what the service needs, and per route a log group, a Lambda function made from the
+ * route's handler, an integration, a route and an invoke permission.
  */
-export class Service extends pulumi.ComponentResource {
+export class ServiceFunctions extends pulumi.ComponentResource {
     /** Function name per route key. */
     readonly functionNames: pulumi.Output<Record<string, string>>;
     readonly roleArn: pulumi.Output<string>;
 
-    constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("microservices:service:Service", name, {}, opts);
+    constructor(name: string, args: ServiceFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ComponentTypes.serviceFunctions, name, {}, withPreviousType("serviceFunctions", opts));
         const { settings, database } = args;
         const usesDatabase = args.routes.some((route) => route.database);
 
@@ -67,7 +69,7 @@ export class Service extends pulumi.ComponentResource {
         );
         const permissions = new aws.iam.RolePolicy(
             `${name}-permissions`,
-            { role: role.id, policy: logWritePolicy(logGroups.map((group) => group.arn), usesDatabase ? database : undefined) },
+            { role: role.id, policy: functionRolePolicy(logGroups.map((group) => group.arn), usesDatabase ? database : undefined) },
             { parent: this },
         );
 
@@ -85,7 +87,7 @@ export class Service extends pulumi.ComponentResource {
                         reservedConcurrency: route.reservedConcurrency,
                         logGroup: logGroups[index],
                         database: route.database ? database : undefined,
-                        environment: { SERVICE_NAME: name, ROUTE_KEY: route.routeKey },
+                        environment: { [ENVIRONMENT.serviceName]: name, [ENVIRONMENT.routeKey]: route.routeKey },
                     }),
                 },
                 // Lambda checks the role's permissions when it creates a VPC function's network
@@ -102,7 +104,7 @@ export class Service extends pulumi.ComponentResource {
                     integrationUri: fn.arn,
                     payloadFormatVersion: "2.0",
                     // One second more than the function's timeout, so the function's own timeout fires first.
-                    timeoutMilliseconds: Math.min(MAX_INTEGRATION_TIMEOUT_MS, (route.timeoutSeconds + 1) * 1000),
+                    timeoutMilliseconds: Math.min(HTTP_API.integrationTimeoutMs.max, (route.timeoutSeconds + 1) * 1000),
                 },
                 { parent: this },
             );

@@ -1,16 +1,15 @@
 /**
- * The one table of AWS list prices the plan's cost estimate uses (`tools/cost.ts`).
+ * The one table of AWS list prices the plan's cost estimate uses (`cost.ts`).
  *
- * Region: us-east-1. Source: the AWS public pricing pages for each service, as collected in the
- * project's notes (shared/notes/aws.md, "List prices (us-east-1)"). Prices as published around
- * 2025, on-demand, before free tier, taxes and any discount. Checked: 2025-11.
+ * Region: us-east-1. Source: the AWS public pricing page of each service. Prices as published
+ * around 2025, on-demand, before free tier, taxes and any discount. Checked: 2025-11.
  *
  * To update: change the numbers here (and PRICES_AS_OF) only; nothing else in the code holds a price.
  * A price for another region is not a multiplier of these: look it up on the pricing pages.
  */
 export const PRICES_AS_OF = "2025-11";
 export const PRICING_REGION = "us-east-1";
-export const PRICING_SOURCE = "AWS public pricing pages, us-east-1 on-demand list prices (shared/notes/aws.md)";
+export const PRICING_SOURCE = "AWS public pricing pages, us-east-1 on-demand list prices";
 
 /** Hours AWS bills in an average month (8760 / 12). */
 export const HOURS_PER_MONTH = 730;

@@ -1,0 +1,15 @@
+/**
+ * The type token a component registers under, with the alias that keeps deployed stacks' resources:
+ * a component whose token changed claims its old URN, and the engine derives its children's old
+ * URNs from that (their type under the parent's old type chain, their names unchanged), so the
+ * children need no aliases of their own. `tests/infra/urns.test.ts` proves every one resolves.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes, PreviousComponentTypes } from "../../policy/lib/types";
+
+export type ComponentKind = keyof typeof ComponentTypes;
+
+/** `opts` plus the alias to the component's previous type token. */
+export function withPreviousType(kind: ComponentKind, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions {
+    return { ...opts, aliases: [...(opts?.aliases ?? []), { type: PreviousComponentTypes[kind] }] };
+}

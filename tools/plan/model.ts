@@ -1,0 +1,367 @@
+/**
+ * The plan as data: what a stack will contain, whether it passes policy and what it will cost, from
+ * one offline run of the program (`tools/offline.ts`), the policy pack over it
+ * (`tools/policy-engine.ts`) and the cost model (`cost.ts`). `render.ts` turns it into text; the
+ * JSON output is this model as it is. A new column of the plan starts here, as a field of the
+ * planned thing it describes; a new resource detail is an entry of `DESCRIPTIONS`.
+ */
+import * as path from "node:path";
+import { AWS_DEFAULTS } from "../../policy/lib/limits";
+import { Types } from "../../policy/lib/types";
+import { readStackConfig, runProgramOffline } from "../offline";
+import { loadPackConfig, PACK_DIR, packLabel, runPolicies, type PolicyRunResult } from "../policy-engine";
+import { estimateCost, usd, type CostEstimate } from "./cost";
+import {
+    clustersWithInstances,
+    endpointServiceOf,
+    endpointTypeOf,
+    endpointZones,
+    functionSettingsOf,
+    natGatewaysOf,
+    natStrategyOf,
+    ofType,
+    routeKeysOf,
+    routesWithFunctions,
+    serviceOf,
+    type PlanResource,
+} from "./resources";
+
+export interface TreeNode {
+    name: string;
+    type: string;
+    /** The settings worth a reviewer's glance, in one line; empty for plumbing. */
+    detail: string;
+    protect?: boolean;
+    children: TreeNode[];
+}
+
+export interface PlannedRoute {
+    routeKey: string;
+    method: string;
+    path: string;
+    service?: string;
+    functionName?: string;
+    memoryMb?: number;
+    timeoutSeconds?: number;
+    architecture?: string;
+    runtime?: string;
+    /** `NONE`, `JWT`, `AWS_IAM` or `CUSTOM`. */
+    authorizationType: string;
+    /** Scopes a token must carry one of (JWT routes). */
+    scopes?: string[];
+    reservedConcurrency?: number;
+    inVpc: boolean;
+    logRetentionDays?: number;
+}
+
+export interface PlannedDatabase {
+    name: string;
+    engine?: string;
+    engineVersion?: string;
+    minCapacity?: number;
+    maxCapacity?: number;
+    /** Seconds idle before pausing; absent when the cluster keeps a floor. */
+    autoPauseSeconds?: number;
+    instances: number;
+    readers: number;
+    backupRetentionDays?: number;
+    deletionProtection: boolean;
+    finalSnapshot: boolean;
+    protect: boolean;
+    storageEncrypted: boolean;
+}
+
+export interface PlannedNetwork {
+    name: string;
+    cidrBlock?: string;
+    availabilityZones?: number;
+    natStrategy: string;
+    natGateways: number;
+    endpoints: Array<{ name: string; service: string; type: string; zones: number }>;
+}
+
+export interface PlannedApi {
+    name: string;
+    throttlingRateLimit?: number;
+    throttlingBurstLimit?: number;
+    accessLogs: boolean;
+}
+
+export interface StackPlan {
+    stack: string;
+    region?: string;
+    resourceCount: number;
+    tree: TreeNode[];
+    routes: PlannedRoute[];
+    databases: PlannedDatabase[];
+    networks: PlannedNetwork[];
+    apis: PlannedApi[];
+    logs: { groups: number; retentionDays: number[] };
+    monitoring: { alarms: number; dashboards: number; topics: number };
+    policy: { pack: string; config: string; passed: boolean } & PolicyRunResult;
+    cost: CostEstimate;
+}
+
+export const yesNo = (value: boolean) => (value ? "yes" : "no");
+
+/** One line of a resource's settings a reviewer checks, from the resource and the rest of the stack. */
+type Describe = (r: PlanResource, resources: readonly PlanResource[]) => string;
+
+const joined = (parts: readonly unknown[]) => parts.filter(Boolean).join(", ");
+
+/** The details the plan shows per resource type; types not listed are plumbing and show none. */
+const DESCRIPTIONS: Readonly<Record<string, Describe>> = {
+    [Types.lambdaFunction]: (r, resources) => {
+        const i = r.inputs;
+        const settings = functionSettingsOf(r);
+        const routeKeys = routeKeysOf(r, resources);
+        return joined([
+            routeKeys.length > 0 ? `${routeKeys.join(", ")} ->` : undefined,
+            `${settings.memoryMb} MB`,
+            `${settings.timeoutSeconds} s`,
+            settings.architecture,
+            i.runtime,
+            i.vpcConfig?.subnetIds?.length ? "in VPC" : undefined,
+            i.reservedConcurrentExecutions !== undefined && i.reservedConcurrentExecutions >= 0 ? `reserved ${i.reservedConcurrentExecutions}` : undefined,
+            i.loggingConfig?.logFormat ? `logs ${i.loggingConfig.logFormat}${i.loggingConfig.applicationLogLevel ? `/${i.loggingConfig.applicationLogLevel}` : ""}` : undefined,
+        ]);
+    },
+    [Types.httpApiRoute]: ({ inputs: i }) => `${i.routeKey}, auth ${i.authorizationType ?? "NONE"}`,
+    [Types.httpApiIntegration]: ({ inputs: i }) =>
+        joined([i.integrationType, i.payloadFormatVersion ? `payload ${i.payloadFormatVersion}` : undefined, i.timeoutMilliseconds ? `timeout ${i.timeoutMilliseconds} ms` : undefined]),
+    [Types.httpApi]: ({ inputs: i }) => `${i.protocolType ?? ""}${i.corsConfiguration ? `, CORS ${(i.corsConfiguration.allowOrigins ?? []).join(" ")}` : ""}`,
+    [Types.httpApiStage]: ({ inputs: i }) => {
+        const s = i.defaultRouteSettings ?? {};
+        return `${i.name}, throttling ${s.throttlingRateLimit ?? "?"} rps / burst ${s.throttlingBurstLimit ?? "?"}${i.accessLogSettings ? ", access logs" : ""}`;
+    },
+    [Types.logGroup]: ({ inputs: i }) => `${i.name ?? ""} retention ${i.retentionInDays ?? "never expires"}${i.retentionInDays ? " d" : ""}`,
+    [Types.rdsCluster]: ({ inputs: i }) => {
+        const s = i.serverlessv2ScalingConfiguration ?? {};
+        return [
+            `${i.engine} ${i.engineVersion}`,
+            `${s.minCapacity}-${s.maxCapacity} ACU`,
+            s.secondsUntilAutoPause ? `auto-pause ${s.secondsUntilAutoPause} s` : "no pause",
+            `backups ${i.backupRetentionPeriod ?? AWS_DEFAULTS.rdsBackupRetentionDays} d`,
+            `deletion protection ${i.deletionProtection ? "on" : "off"}`,
+            i.skipFinalSnapshot === false ? "final snapshot" : "no final snapshot",
+        ].join(", ");
+    },
+    [Types.rdsClusterInstance]: ({ inputs: i }) => `${i.instanceClass}${i.promotionTier !== undefined ? `, promotion tier ${i.promotionTier}` : ""}`,
+    [Types.awsxVpc]: (r) =>
+        `${r.inputs.cidrBlock ?? ""}, ${r.inputs.numberOfAvailabilityZones ?? AWS_DEFAULTS.awsxVpc.availabilityZones} AZs, NAT ${natStrategyOf(r)} (${natGatewaysOf(r)})`,
+    [Types.vpcEndpoint]: (r) => `${endpointTypeOf(r)} ${endpointServiceOf(r)} in ${endpointZones(r)} AZ(s)`,
+    [Types.metricAlarm]: ({ inputs: i }) =>
+        joined([i.namespace && i.metricName ? `${i.namespace} ${i.metricName}` : i.metricName, i.comparisonOperator && i.threshold !== undefined ? `${i.comparisonOperator} ${i.threshold}` : undefined]),
+    [Types.lambdaInvocation]: () => "invoked during the update",
+};
+
+/** The one-line summary of a resource's reviewer-relevant settings. */
+export function describe(r: PlanResource, resources: readonly PlanResource[]): string {
+    return DESCRIPTIONS[r.type]?.(r, resources) ?? "";
+}
+
+/** Ordering inside a component: what a reviewer reads first. */
+const TYPE_ORDER: readonly string[] = [
+    Types.awsxVpc,
+    Types.vpcEndpoint,
+    Types.rdsCluster,
+    Types.rdsClusterInstance,
+    Types.httpApi,
+    Types.httpApiStage,
+    Types.httpApiRoute,
+    Types.lambdaFunction,
+    Types.httpApiIntegration,
+    Types.lambdaInvocation,
+    Types.logGroup,
+];
+
+function order(r: PlanResource): number {
+    if (!r.custom) return -1; // components first
+    const index = TYPE_ORDER.indexOf(r.type);
+    return index === -1 ? TYPE_ORDER.length : index;
+}
+
+export function buildTree(resources: readonly PlanResource[]): TreeNode[] {
+    const urns = new Set(resources.map((r) => r.urn));
+    const children = new Map<string | undefined, PlanResource[]>();
+    for (const r of resources) {
+        const parent = r.parent && urns.has(r.parent) ? r.parent : undefined;
+        children.set(parent, [...(children.get(parent) ?? []), r]);
+    }
+    const node = (r: PlanResource): TreeNode => ({
+        name: r.name,
+        type: r.type,
+        detail: describe(r, resources),
+        ...(r.protect ? { protect: true } : {}),
+        children: (children.get(r.urn) ?? [])
+            .slice()
+            .sort((a, b) => order(a) - order(b) || a.type.localeCompare(b.type) || a.name.localeCompare(b.name))
+            .map(node),
+    });
+    return (children.get(undefined) ?? []).map(node);
+}
+
+export function summarize(stack: string, resources: readonly PlanResource[], config: Record<string, unknown>): Omit<StackPlan, "policy" | "cost"> {
+    const logGroups = ofType(resources, Types.logGroup);
+    const retentionOf = (name: unknown) => logGroups.find((g) => g.inputs.name === name)?.inputs.retentionInDays;
+
+    const routes: PlannedRoute[] = routesWithFunctions(resources).map(({ route, fn }) => {
+        const routeKey: string = route.inputs.routeKey ?? "?";
+        const [method, ...rest] = routeKey.split(" ");
+        const f = fn?.inputs;
+        const settings = fn ? functionSettingsOf(fn) : undefined;
+        return {
+            routeKey,
+            method: rest.length > 0 ? method : "",
+            path: rest.length > 0 ? rest.join(" ") : routeKey,
+            service: fn ? serviceOf(fn) : undefined,
+            functionName: fn?.name,
+            memoryMb: settings?.memoryMb,
+            timeoutSeconds: settings?.timeoutSeconds,
+            architecture: settings?.architecture,
+            runtime: f?.runtime,
+            authorizationType: route.inputs.authorizationType ?? "NONE",
+            ...(Array.isArray(route.inputs.authorizationScopes) ? { scopes: route.inputs.authorizationScopes.map(String) } : {}),
+            ...(f && f.reservedConcurrentExecutions !== undefined && f.reservedConcurrentExecutions >= 0 ? { reservedConcurrency: Number(f.reservedConcurrentExecutions) } : {}),
+            inVpc: Boolean(f?.vpcConfig?.subnetIds?.length),
+            logRetentionDays: retentionOf(f?.loggingConfig?.logGroup),
+        };
+    });
+    routes.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+
+    const databases: PlannedDatabase[] = clustersWithInstances(resources).map(({ cluster, instances }) => {
+        const i = cluster.inputs;
+        const s = i.serverlessv2ScalingConfiguration ?? {};
+        return {
+            name: cluster.name,
+            engine: i.engine,
+            engineVersion: i.engineVersion,
+            minCapacity: s.minCapacity,
+            maxCapacity: s.maxCapacity,
+            ...(s.secondsUntilAutoPause !== undefined ? { autoPauseSeconds: s.secondsUntilAutoPause } : {}),
+            instances: instances.length,
+            readers: Math.max(0, instances.length - 1),
+            backupRetentionDays: i.backupRetentionPeriod,
+            deletionProtection: Boolean(i.deletionProtection),
+            finalSnapshot: i.skipFinalSnapshot === false,
+            protect: Boolean(cluster.protect),
+            storageEncrypted: Boolean(i.storageEncrypted),
+        };
+    });
+
+    const endpoints = ofType(resources, Types.vpcEndpoint);
+    const networks: PlannedNetwork[] = ofType(resources, Types.awsxVpc).map((vpc) => ({
+        name: vpc.name,
+        cidrBlock: vpc.inputs.cidrBlock,
+        availabilityZones: vpc.inputs.numberOfAvailabilityZones,
+        natStrategy: natStrategyOf(vpc),
+        natGateways: natGatewaysOf(vpc),
+        // The endpoints of a VPC are its component's siblings.
+        endpoints: endpoints
+            .filter((e) => e.parent === vpc.parent)
+            .map((e) => ({ name: e.name, service: endpointServiceOf(e), type: endpointTypeOf(e), zones: endpointZones(e) })),
+    }));
+
+    const apis: PlannedApi[] = ofType(resources, Types.httpApiStage).map((stage) => ({
+        name: stage.name,
+        throttlingRateLimit: stage.inputs.defaultRouteSettings?.throttlingRateLimit,
+        throttlingBurstLimit: stage.inputs.defaultRouteSettings?.throttlingBurstLimit,
+        accessLogs: Boolean(stage.inputs.accessLogSettings),
+    }));
+
+    return {
+        stack,
+        region: typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined,
+        resourceCount: resources.filter((r) => r.custom).length,
+        tree: buildTree(resources),
+        routes,
+        databases,
+        networks,
+        apis,
+        logs: {
+            groups: logGroups.length,
+            retentionDays: [...new Set(logGroups.map((g) => Number(g.inputs.retentionInDays ?? 0)))].sort((a, b) => a - b),
+        },
+        monitoring: {
+            alarms: ofType(resources, Types.metricAlarm).length,
+            dashboards: ofType(resources, Types.dashboard).length,
+            topics: ofType(resources, Types.snsTopic).length,
+        },
+    };
+}
+
+export interface PlanInputs {
+    stack: string;
+    /** Pack config file; default `policy/config.<stack>.json`. */
+    policyConfig?: string;
+    /** Raw `namespace:key` stack config instead of `Pulumi.<stack>.yaml` (tests plant values here). */
+    stackConfig?: Record<string, unknown>;
+}
+
+/** Runs the program offline for one stack, then the policy pack and the cost model over it. */
+export async function planStack(inputs: PlanInputs): Promise<StackPlan> {
+    const configFile = inputs.policyConfig ?? path.join(PACK_DIR, `config.${inputs.stack}.json`);
+    const packConfig = loadPackConfig(configFile);
+    const stackConfig = inputs.stackConfig ?? readStackConfig(inputs.stack);
+    const { resources } = await runProgramOffline({ stack: inputs.stack, config: stackConfig });
+    const policy = await runPolicies(resources, packConfig);
+    return {
+        ...summarize(inputs.stack, resources, stackConfig),
+        policy: { pack: packLabel(), config: path.relative(process.cwd(), configFile) || configFile, passed: policy.mandatory === 0, ...policy },
+        cost: estimateCost(resources),
+    };
+}
+
+export interface ComparisonRow {
+    section: "settings" | "routes" | "idle cost" | "per million requests" | "policy";
+    item: string;
+    values: [string, string];
+}
+
+function keySettings(plan: StackPlan): Map<string, string> {
+    const settings = new Map<string, string>();
+    settings.set("resources", String(plan.resourceCount));
+    settings.set("routes", String(plan.routes.length));
+    for (const a of plan.apis) settings.set(`API throttling (${a.name})`, `${a.throttlingRateLimit} rps / ${a.throttlingBurstLimit} burst`);
+    for (const n of plan.networks) {
+        settings.set(`AZs (${n.name})`, String(n.availabilityZones));
+        settings.set(`NAT (${n.name})`, `${n.natStrategy} (${n.natGateways})`);
+        settings.set(`endpoints (${n.name})`, n.endpoints.map((e) => `${e.service} x${e.zones} AZ`).join(", ") || "none");
+    }
+    for (const d of plan.databases) {
+        settings.set(`engine (${d.name})`, `${d.engine} ${d.engineVersion}`);
+        settings.set(`ACU min-max (${d.name})`, `${d.minCapacity}-${d.maxCapacity}`);
+        settings.set(`auto-pause (${d.name})`, d.autoPauseSeconds !== undefined ? `${d.autoPauseSeconds} s` : "never");
+        settings.set(`instances (${d.name})`, `${d.instances} (${d.readers} reader${d.readers === 1 ? "" : "s"})`);
+        settings.set(`backups (${d.name})`, `${d.backupRetentionDays} d`);
+        settings.set(`deletion protection (${d.name})`, yesNo(d.deletionProtection));
+        settings.set(`pulumi protect (${d.name})`, yesNo(d.protect));
+    }
+    settings.set("log retention", plan.logs.retentionDays.map((d) => `${d} d`).join(", "));
+    settings.set("alarms / dashboards", `${plan.monitoring.alarms} / ${plan.monitoring.dashboards}`);
+    return settings;
+}
+
+function pair<K>(a: Map<K, string>, b: Map<K, string>): Array<[K, [string, string]]> {
+    const keys = [...a.keys(), ...[...b.keys()].filter((k) => !a.has(k))];
+    return keys.map((k) => [k, [a.get(k) ?? "-", b.get(k) ?? "-"]]);
+}
+
+export function compare(a: StackPlan, b: StackPlan): ComparisonRow[] {
+    const rows: ComparisonRow[] = [];
+    for (const [item, values] of pair(keySettings(a), keySettings(b))) rows.push({ section: "settings", item, values });
+    const routeSettings = (p: StackPlan) =>
+        new Map(p.routes.map((r) => [r.routeKey, `${r.memoryMb ?? "-"} MB, ${r.timeoutSeconds ?? "-"} s, auth ${r.authorizationType}${r.reservedConcurrency !== undefined ? `, reserved ${r.reservedConcurrency}` : ""}`]));
+    for (const [item, values] of pair(routeSettings(a), routeSettings(b))) rows.push({ section: "routes", item, values });
+    const idle = (p: StackPlan) => new Map(p.cost.idle.lines.map((l) => [l.item, usd(l.amount)]));
+    for (const [item, values] of pair(idle(a), idle(b))) rows.push({ section: "idle cost", item, values });
+    rows.push({ section: "idle cost", item: "Idle total per month", values: [usd(a.cost.idle.total), usd(b.cost.idle.total)] });
+    const traffic = (p: StackPlan) => new Map(p.cost.perMillionRequests.lines.map((l) => [l.item, usd(l.amount)]));
+    for (const [item, values] of pair(traffic(a), traffic(b))) rows.push({ section: "per million requests", item, values });
+    rows.push({ section: "per million requests", item: "Typical total", values: [usd(a.cost.perMillionRequests.typical), usd(b.cost.perMillionRequests.typical)] });
+    rows.push({ section: "per million requests", item: "Worst case (full timeout)", values: [usd(a.cost.perMillionRequests.worstCase), usd(b.cost.perMillionRequests.worstCase)] });
+    const verdict = (p: StackPlan) => `${p.policy.passed ? "passed" : "FAILED"} (${p.policy.mandatory} mandatory, ${p.policy.advisory} advisory)`;
+    rows.push({ section: "policy", item: "policy pack", values: [verdict(a), verdict(b)] });
+    return rows;
+}
+

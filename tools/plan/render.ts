@@ -1,0 +1,165 @@
+/**
+ * The plan's views: the text report `npm run plan` prints for one stack (resource tree, settings
+ * tables, policy, cost) and the side-by-side of two, and the JSON document `--json` prints (the
+ * model of `model.ts` as it is). A new plan column shows up here once the model has it.
+ */
+import * as path from "node:path";
+import { REPOSITORY_ROOT } from "../offline";
+import { formatReport } from "../policy-engine";
+import { usd, type CostEstimate, type CostLine } from "./cost";
+import { compare, yesNo, type ComparisonRow, type StackPlan, type TreeNode } from "./model";
+
+/** Where the prices come from, as the heading of the cost section names it. */
+const PRICES_FILE = path.relative(REPOSITORY_ROOT, path.join(__dirname, "pricing.ts")).split(path.sep).join("/");
+
+const short = (type: string) => type.split(":").pop() ?? type;
+
+/** A number for a quantity column: thousands separated, at most two decimals. */
+function qty(n: number): string {
+    return n.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+function unitPrice(n: number): string {
+    if (n === 0) return "$0";
+    if (n >= 1) return `$${n.toFixed(2)}`;
+    // Keep every significant digit of a list price: $0.045, $0.0000133334, $0.0000002.
+    const digits = n.toFixed(10).replace(/0+$/, "");
+    return `$${digits.length - digits.indexOf(".") - 1 < 2 ? n.toFixed(2) : digits}`;
+}
+
+function table(rows: string[][], indent = "  "): string[] {
+    const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
+    return rows.map((row) => (indent + row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join("  ")).trimEnd());
+}
+
+function renderTree(nodes: readonly TreeNode[], prefix = ""): string[] {
+    const lines: string[] = [];
+    nodes.forEach((n, index) => {
+        const last = index === nodes.length - 1;
+        const label = `${n.name} (${short(n.type)})${n.protect ? " [protected]" : ""}${n.detail ? `  ${n.detail}` : ""}`;
+        lines.push(`${prefix}${prefix === "" && nodes.length === 1 ? "" : last ? "└─ " : "├─ "}${label}`);
+        const childPrefix = prefix === "" && nodes.length === 1 ? "" : prefix + (last ? "   " : "│  ");
+        lines.push(...renderTree(n.children, childPrefix));
+    });
+    return lines;
+}
+
+function costLines(lines: readonly CostLine[]): string[][] {
+    return lines.map((l) => [l.item, `${qty(l.quantity)} ${l.unit}`, `x ${unitPrice(l.unitPrice)}`, usd(l.amount), l.note]);
+}
+
+export function formatCost(cost: CostEstimate): string[] {
+    const t = cost.perMillionRequests;
+    const out = [
+        `ESTIMATED MONTHLY COST (USD, ${cost.region} list prices as of ${cost.pricesAsOf}, ${PRICES_FILE})`,
+        "",
+        "Idle: the stack with no traffic, per month",
+        ...table([...costLines(cost.idle.lines), ["Idle total", "", "", usd(cost.idle.total), ""]]),
+        "",
+        `Per million requests, spread evenly over ${t.routes.length} route(s), at each route's memory and timeout`,
+        ...table([
+            ...costLines(t.lines),
+            [`Typical total (${cost.assumptions.averageDurationMs} ms average)`, "", "", usd(t.typical), ""],
+            ["Worst case (every request runs to its timeout)", "", "", usd(t.worstCase), ""],
+        ]),
+    ];
+    if (t.routes.length > 0) {
+        out.push("", "Lambda compute per million requests, by route");
+        out.push(
+            ...table([
+                ["ROUTE", "MEMORY", "TIMEOUT", "ARCH", `@${cost.assumptions.averageDurationMs} MS`, "@TIMEOUT"],
+                ...[...t.routes].sort((x, y) => x.routeKey.localeCompare(y.routeKey)).map((r) => [r.routeKey, `${r.memoryMb} MB`, `${r.timeoutSeconds} s`, r.architecture, usd(r.computeTypical), usd(r.computeWorst)]),
+            ]),
+        );
+    }
+    out.push("", ...cost.notes.map((n) => `Note: ${n}`));
+    return out;
+}
+
+export function formatPlan(plan: StackPlan): string {
+    const out: string[] = [
+        `PLAN: stack ${plan.stack}${plan.region ? ` (${plan.region})` : ""}: ${plan.resourceCount} cloud resources in ${plan.policy.resources - plan.resourceCount} components, ${plan.routes.length} routes`,
+        `Offline: the program ran under mocks with Pulumi.${plan.stack}.yaml; no credentials, no cloud. Ids and ARNs are placeholders.`,
+        "",
+        "RESOURCES (by component)",
+        ...renderTree(plan.tree).map((l) => `  ${l}`),
+        "",
+        `ROUTES (${plan.routes.length})`,
+        ...(plan.routes.length === 0
+            ? ["  none"]
+            : table([
+                  ["METHOD", "PATH", "SERVICE", "MEMORY", "TIMEOUT", "AUTH", "VPC", "RESERVED", "LOG RETENTION"],
+                  ...plan.routes.map((r) => [
+                      r.method,
+                      r.path,
+                      r.service ?? "-",
+                      r.memoryMb !== undefined ? `${r.memoryMb} MB` : "-",
+                      r.timeoutSeconds !== undefined ? `${r.timeoutSeconds} s` : "-",
+                      r.authorizationType + (r.scopes?.length ? ` (${r.scopes.join(" or ")})` : ""),
+                      yesNo(r.inVpc),
+                      r.reservedConcurrency !== undefined ? String(r.reservedConcurrency) : "-",
+                      r.logRetentionDays !== undefined ? `${r.logRetentionDays} d` : "-",
+                  ]),
+              ])),
+        "",
+        "DATABASE",
+        ...(plan.databases.length === 0
+            ? ["  none (no service uses the database)"]
+            : plan.databases.flatMap((d) => [
+                  `  ${d.name}: ${d.engine} ${d.engineVersion}`,
+                  `    capacity ${d.minCapacity}-${d.maxCapacity} ACU per instance; ${d.autoPauseSeconds !== undefined ? `auto-pause after ${d.autoPauseSeconds} s idle` : "never pauses"}`,
+                  `    instances ${d.instances} (writer + ${d.readers} reader${d.readers === 1 ? "" : "s"}); backups ${d.backupRetentionDays} d; deletion protection ${yesNo(d.deletionProtection)}; ` +
+                      `final snapshot ${yesNo(d.finalSnapshot)}; pulumi protect ${yesNo(d.protect)}; storage encrypted ${yesNo(d.storageEncrypted)}`,
+              ])),
+        "",
+        "NETWORK",
+        ...(plan.networks.length === 0
+            ? ["  none"]
+            : plan.networks.flatMap((n) => [
+                  `  ${n.name}: ${n.cidrBlock ?? "?"}, ${n.availabilityZones ?? "?"} AZs, NAT ${n.natStrategy} (${n.natGateways} gateway${n.natGateways === 1 ? "" : "s"})`,
+                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`).join(", ")}`,
+              ])),
+        "",
+        "API",
+        ...plan.apis.map((a) => `  ${a.name}: throttling ${a.throttlingRateLimit ?? "?"} rps, burst ${a.throttlingBurstLimit ?? "?"}; access logs ${yesNo(a.accessLogs)}`),
+        "",
+        "LOGS AND MONITORING",
+        `  ${plan.logs.groups} log groups, retention ${plan.logs.retentionDays.map((d) => (d === 0 ? "never expires" : `${d} d`)).join(", ") || "-"}`,
+        `  ${plan.monitoring.alarms} alarms, ${plan.monitoring.dashboards} dashboards, ${plan.monitoring.topics} SNS topics`,
+        "",
+        "POLICY",
+        ...formatReport(plan.policy, `Policy pack ${plan.policy.pack} (config ${plan.policy.config})`)
+            .split("\n")
+            .map((l) => (l ? `  ${l}` : l)),
+        "",
+        ...formatCost(plan.cost),
+    ];
+    return out.join("\n");
+}
+
+export function formatComparison(a: StackPlan, b: StackPlan, rows: readonly ComparisonRow[] = compare(a, b)): string {
+    const out = [`COMPARE: ${a.stack} vs ${b.stack}`];
+    for (const section of ["settings", "routes", "idle cost", "per million requests", "policy"] as const) {
+        const inSection = rows.filter((r) => r.section === section);
+        if (inSection.length === 0) continue;
+        out.push("", ...table([[section.toUpperCase(), a.stack, b.stack], ...inSection.map((r) => [r.item, r.values[0], r.values[1]])]));
+    }
+    return out.join("\n");
+}
+
+
+/** What `npm run plan` prints as text: the plan, and with a second stack its findings and the side-by-side. */
+export function renderText(plan: StackPlan, other?: StackPlan): string {
+    const out = [formatPlan(plan)];
+    if (other) {
+        // The other stack in full is one `--stack` away; here its policy findings, if any, and the side-by-side.
+        const findings = other.policy.violations.length > 0 ? ["", `POLICY (${other.stack})`, formatReport(other.policy, `Policy pack ${other.policy.pack} (config ${other.policy.config})`)] : [];
+        out.push([...findings, "", formatComparison(plan, other)].join("\n"));
+    }
+    return out.join("\n");
+}
+
+/** What `npm run plan -- --json` prints: the plan, or both plans and their comparison. */
+export function renderJson(plan: StackPlan, other?: StackPlan): string {
+    return JSON.stringify(other ? { stacks: [plan, other], comparison: compare(plan, other) } : plan, null, 2);
+}

@@ -1,0 +1,118 @@
+/**
+ * The resources of an offline run (`tools/offline.ts`) as the plan and its cost model read them:
+ * values as registered (or as the mock returned them), the links the policy pack follows
+ * (`policy/lib/links.ts`: property dependencies first, values second), and what AWS and awsx do
+ * with a setting the program leaves out.
+ */
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { AWS_DEFAULTS } from "../../policy/lib/limits";
+import { linked, ofType, routeFunctions, type Linkable } from "../../policy/lib/links";
+import { Types } from "../../policy/lib/types";
+
+export { ofType };
+
+/** The part of a registered resource the plan reads (`OfflineResource` fits). */
+export interface PlanResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    custom?: boolean;
+    protect?: boolean;
+    inputs: Record<string, any>;
+    outputs?: Record<string, any>;
+    propertyDependencies?: Record<string, string[]>;
+}
+
+/** A value as registered, or as the mock returned it when the input was computed. */
+export function valueOf(r: PlanResource, key: string): any {
+    return r.inputs[key] !== undefined ? r.inputs[key] : r.outputs?.[key];
+}
+
+/** A resource the way the pack's stack rules see it: outputs over inputs. */
+function linkable(r: PlanResource): Linkable & { resource: PlanResource } {
+    return { urn: r.urn, type: r.type, props: { ...r.inputs, ...(r.outputs ?? {}) }, propertyDependencies: r.propertyDependencies, resource: r };
+}
+
+/** Each HTTP API route with the function it reaches (Route -> Integration -> Function), if any. */
+export function routesWithFunctions(resources: readonly PlanResource[]): Array<{ route: PlanResource; fn?: PlanResource }> {
+    const graph = resources.map(linkable);
+    return ofType(graph, Types.httpApiRoute).map((route) => ({ route: route.resource, fn: routeFunctions(route, graph)[0]?.resource }));
+}
+
+/** The route keys that reach a function; none for a function no route invokes (the migration runner). */
+export function routeKeysOf(fn: PlanResource, resources: readonly PlanResource[]): string[] {
+    return routesWithFunctions(resources)
+        .filter((pair) => pair.fn === fn)
+        .map((pair) => String(pair.route.inputs.routeKey));
+}
+
+/** Each cluster with its instances: by `clusterIdentifier`'s dependency, else its value, else the only cluster. */
+export function clustersWithInstances(resources: readonly PlanResource[]): Array<{ cluster: PlanResource; instances: PlanResource[] }> {
+    const clusters = ofType(resources, Types.rdsCluster).map(linkable);
+    const instances = ofType(resources, Types.rdsClusterInstance).map(linkable);
+    const sameCluster = (cluster: Linkable, id: unknown) => [cluster.props.id, cluster.props.clusterIdentifier].filter(Boolean).includes(id);
+    return clusters.map((cluster) => ({
+        cluster: cluster.resource,
+        instances: instances
+            .filter((instance) => {
+                const found = linked(instance, "clusterIdentifier", clusters, sameCluster);
+                if (found.length > 0) return found.includes(cluster);
+                // Nothing to link by: a lone cluster owns every instance.
+                return instance.props.clusterIdentifier === undefined && clusters.length === 1;
+            })
+            .map((instance) => instance.resource),
+    }));
+}
+
+/** The service a function belongs to, as the platform labels it. */
+export function serviceOf(fn: PlanResource): string | undefined {
+    return fn.inputs.environment?.variables?.[ENVIRONMENT.serviceName];
+}
+
+/** A function's memory, timeout and architecture, with Lambda's defaults where the program set none. */
+export function functionSettingsOf(fn: PlanResource): { memoryMb: number; timeoutSeconds: number; architecture: string } {
+    return {
+        memoryMb: Number(fn.inputs.memorySize ?? AWS_DEFAULTS.lambda.memoryMb),
+        timeoutSeconds: Number(fn.inputs.timeout ?? AWS_DEFAULTS.lambda.timeoutSeconds),
+        architecture: (fn.inputs.architectures ?? [AWS_DEFAULTS.lambda.architecture]).join(","),
+    };
+}
+
+/** The NAT gateways an `awsx.ec2.Vpc` creates (under mocks it has no children to count). */
+export function natGatewaysOf(vpc: PlanResource): number {
+    const zones = Number(valueOf(vpc, "numberOfAvailabilityZones") ?? AWS_DEFAULTS.awsxVpc.availabilityZones);
+    const specs: Array<{ type?: string }> | undefined = valueOf(vpc, "subnetSpecs");
+    const hasPublic = specs === undefined || specs.some((spec) => spec.type === "Public");
+    if (!hasPublic) return 0; // NAT gateways live in public subnets
+    switch (natStrategyOf(vpc)) {
+        case "None":
+            return 0;
+        case "Single":
+            return 1;
+        default:
+            return zones;
+    }
+}
+
+/** The VPC's NAT strategy, awsx's default when the program names none. */
+export function natStrategyOf(vpc: PlanResource): string {
+    return valueOf(vpc, "natGateways")?.strategy ?? AWS_DEFAULTS.awsxVpc.natGatewayStrategy;
+}
+
+/** Zones an interface endpoint is in: one network interface, billed hourly, per subnet. */
+export function endpointZones(endpoint: PlanResource): number {
+    const subnets = valueOf(endpoint, "subnetIds");
+    return Array.isArray(subnets) && subnets.length > 0 ? subnets.length : 1;
+}
+
+/** `Interface` or `Gateway`, the provider's default. */
+export function endpointTypeOf(endpoint: PlanResource): string {
+    return valueOf(endpoint, "vpcEndpointType") ?? AWS_DEFAULTS.vpcEndpointType;
+}
+
+/** `com.amazonaws.us-east-1.secretsmanager` -> `secretsmanager`. */
+export function endpointServiceOf(endpoint: PlanResource): string {
+    const serviceName = valueOf(endpoint, "serviceName");
+    return typeof serviceName === "string" ? serviceName.split(".").pop() ?? serviceName : "?";
+}
