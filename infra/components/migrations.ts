@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseFromEnvironment } from "../../functions/runtime/database";
 import { applyMigrations, migrationSetHash, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
+import { functionCode } from "../function-packaging";
 import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What the Migrations component needs. Fields without a default are required. */
@@ -65,11 +66,11 @@ export class Migrations extends pulumi.ComponentResource {
         );
         const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: logWritePolicy([logGroup.arn], args.database) }, { parent: this });
 
-        const fn = new aws.lambda.CallbackFunction(
+        const fn = new aws.lambda.Function(
             `${name}-function`,
             {
                 description: "Applies the services' SQL migrations",
-                callbackFactory: migrationHandlerFactory(args.migrations),
+                ...functionCode(`${name}-function`, migrationHandlerFactory(args.migrations)),
                 ...functionSettings(settings, {
                     role,
                     memoryMb: DEFAULTS.memoryMb,

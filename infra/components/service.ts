@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseFromEnvironment } from "../../functions/runtime/database";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
+import { functionCode } from "../function-packaging";
 import type { ResolvedRoute } from "../registry-validation";
 import { functionSettings, lambdaAssumeRolePolicy, logWritePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
@@ -73,11 +74,12 @@ export class Service extends pulumi.ComponentResource {
 
         const functionNames: Record<string, pulumi.Output<string>> = {};
         args.routes.forEach((route, index) => {
-            const fn = new aws.lambda.CallbackFunction(
-                `${name}-${route.id}`,
+            const functionName = `${name}-${route.id}`;
+            const fn = new aws.lambda.Function(
+                functionName,
                 {
                     description: `${route.routeKey}: ${route.description}`.slice(0, 256),
-                    callbackFactory: routeHandlerFactory(route),
+                    ...functionCode(functionName, routeHandlerFactory(route)),
                     ...functionSettings(settings, {
                         role,
                         memoryMb: route.memoryMb,
