@@ -6,12 +6,12 @@
  *
  * Loading follows the runtime interface client (aws-lambda-nodejs-runtime-interface-client 4.x, the
  * one behind nodejs24.x): the handler string must not contain `..`; `lib/index.handler` means
- * module `index` under `lib/` and export `handler` (dots after the first name nested exports); the
- * module is the first of `<name>`, `<name>.js`, `<name>.mjs`, `<name>.cjs` that exists, loaded
- * with `import()` (so `.js` is CommonJS unless a package.json says `"type": "module"`), else
- * whatever `require.resolve` finds; the export is looked up in the module, then in its `default`;
- * and a handler declaring three or more parameters (callback style) is refused unless it streams.
- * The errors carry the runtime's names and messages.
+ * module `index` under `lib/` and export `handler` (more dots name a nested export:
+ * `index.routes.get`); the module is the first of `<name>`, `<name>.js`, `<name>.mjs`,
+ * `<name>.cjs` that exists, loaded with `import()` (so `.js` is CommonJS unless a package.json says
+ * `"type": "module"`), else whatever `require.resolve` finds; the export is looked up in the
+ * module, then in its `default`; and a handler declaring three or more parameters (callback style)
+ * is refused unless it streams. The errors carry the runtime's names and messages.
  */
 const fs = require("node:fs");
 const path = require("node:path");
