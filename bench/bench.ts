@@ -1,9 +1,10 @@
 /**
- * The benchmark behind issue 5 (`npm run bench`): what each function's archive weighs and how fast
- * it starts on Node 22, how the offline program run scales with the number of routes, and the
- * local server's throughput next to a bare `node:http` server. Prints a table and writes
- * `bench/results/latest.json`. Medians over `BENCH_RUNS` runs (default 5); every timed run of the
- * program and every cold load is a fresh process.
+ * `npm run bench`: what each function's archive weighs and how fast it starts on the Lambda
+ * runtime's Node, next to the archives of the previous layout (`baseline/archives-before.json`)
+ * and the size floor (the same code fully minified); how the offline program run scales with the
+ * number of routes; and the local server's throughput next to a bare `node:http` server. Prints
+ * tables and writes `bench/results/latest.json`. Medians over `BENCH_RUNS` runs (default 5); every
+ * timed run of the program and every cold load is a fresh process.
  *
  *   npm run bench                       # everything
  *   BENCH_ONLY=archives npm run bench   # archives | offline | server (comma-separated)
@@ -14,20 +15,10 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { startLocalPostgres } from "../local/postgres";
-import {
-    apiGatewayEvent,
-    copyPackages,
-    isolatedTempDir,
-    lambdaFunctions,
-    LOCAL_SECRET_ARN,
-    materializeFunction,
-    node22Path,
-    startFunction,
-    startSecretsEndpoint,
-    type MaterializedFunction,
-} from "../tools/archive";
+import { lambdaFunctions, materializeFunction } from "../tests/support/lambda/archive";
+import { lambdaNodePath } from "../tests/support/lambda/runtime";
 import { REPOSITORY_ROOT, runProgramOffline } from "../tools/offline";
+import { median, round, startArchiveBench, type ArchiveMeasurement } from "./lib/archives";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WARM_INVOCATIONS = Number(process.env.BENCH_WARM ?? 50);
@@ -35,99 +26,42 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? "archives,offline,server").split
 const SYNTHETIC_SIZES = (process.env.BENCH_ROUTES ?? "10,50,200").split(",").map(Number);
 const TS_NODE = ["-r", "ts-node/register/transpile-only"];
 
-const median = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-/** A request each function answers, with fresh data so that repeated invocations stay valid. */
-function eventFor(name: string, n: number): unknown {
-    const id = "00000000-0000-4000-8000-" + String(n).padStart(12, "0");
-    switch (name) {
-        case "auth-post-auth":
-            return apiGatewayEvent({ routeKey: "POST /auth", path: "/auth", headers: { "content-type": "application/json" }, body: JSON.stringify({ request: { type: "Create" } }) });
-        case "users-post-users":
-            return apiGatewayEvent({ routeKey: "POST /users", path: "/users", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: `bench-${process.pid}-${n}-${Date.now()}@example.com`, name: "Bench" }) });
-        case "users-get-users":
-            return apiGatewayEvent({ routeKey: "GET /users", path: "/users", query: [["limit", "20"]] });
-        case "users-get-users-id":
-            return apiGatewayEvent({ routeKey: "GET /users/{id}", path: `/users/${id}`, pathParameters: { id } });
-        case "users-patch-users-id":
-            return apiGatewayEvent({ routeKey: "PATCH /users/{id}", path: `/users/${id}`, pathParameters: { id }, headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Renamed" }) });
-        case "users-delete-users-id":
-            return apiGatewayEvent({ routeKey: "DELETE /users/{id}", path: `/users/${id}`, pathParameters: { id } });
-        default:
-            return { migrationSetHash: "bench" }; // the migration function
-    }
+/** The archives of the previous layout (closure plus node_modules files), measured with this harness. */
+interface Baseline {
+    description: string;
+    node: string;
+    runs: number;
+    functions: ArchiveMeasurement[];
 }
 
-interface ArchiveResult {
+interface ArchiveComparison {
     name: string;
-    zippedKB: number;
-    unzippedKB: number;
-    files: number;
-    packages: string[];
-    coldLoadMs: number;
-    firstInvokeMs: number;
-    warmP50Ms: number;
+    before?: ArchiveMeasurement;
+    after: ArchiveMeasurement;
+    floor: ArchiveMeasurement;
+    /** Zipped size of the archive over the floor's. */
+    afterOverFloor: number;
 }
 
-async function benchArchives(): Promise<ArchiveResult[]> {
+async function benchArchives(): Promise<ArchiveComparison[]> {
     const run = await runProgramOffline({ stack: "dev" });
-    const workDir = isolatedTempDir("bench-artifacts-");
-    const postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
-    fs.chmodSync(postgresDir, 0o777);
-    const runtimeModules = copyPackages(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
-    const functions: MaterializedFunction[] = [];
-    for (const resource of lambdaFunctions(run.resources)) functions.push(await materializeFunction(resource, path.join(workDir, "functions")));
-    const [postgres, secrets] = await Promise.all([startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }), startSecretsEndpoint()]);
-    const database = {
-        DB_HOST: "127.0.0.1",
-        DB_PORT: String(postgres.port),
-        DB_NAME: "app",
-        DB_SECRET_ARN: LOCAL_SECRET_ARN,
-        DB_TLS: "disable",
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-        AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE",
-        AWS_SECRET_ACCESS_KEY: "offline",
-    };
-    const results: ArchiveResult[] = [];
+    const bench = await startArchiveBench({ runs: RUNS, warm: WARM_INVOCATIONS });
+    const baselineFile = path.join(__dirname, "baseline", "archives-before.json");
+    const baseline = fs.existsSync(baselineFile) ? (JSON.parse(fs.readFileSync(baselineFile, "utf8")) as Baseline) : undefined;
+    const results: ArchiveComparison[] = [];
     try {
+        const functions = [];
+        for (const resource of lambdaFunctions(run.resources)) functions.push(await materializeFunction(resource, path.join(bench.workDir, "functions")));
         // The migration function first, so the route functions find their tables.
         functions.sort((a, b) => (a.name === "migrations-function" ? -1 : b.name === "migrations-function" ? 1 : a.name.localeCompare(b.name)));
         for (const fn of functions) {
-            const environment = fn.environment.DB_SECRET_ARN ? database : {};
-            const loads: number[] = [];
-            const firsts: number[] = [];
-            const warm: number[] = [];
-            for (let i = 0; i < RUNS; i++) {
-                const lambda = startFunction(fn, { runtimeModules, environment });
-                try {
-                    loads.push((await lambda.load()).loadMs);
-                    firsts.push((await lambda.invoke(eventFor(fn.name, i * 1000))).ms);
-                    if (i === 0) for (let n = 1; n <= WARM_INVOCATIONS; n++) warm.push((await lambda.invoke(eventFor(fn.name, n))).ms);
-                } finally {
-                    await lambda.stop();
-                }
-            }
-            results.push({
-                name: fn.name,
-                zippedKB: round(fn.zippedBytes / 1024),
-                unzippedKB: round(fn.unzippedBytes / 1024),
-                files: fn.files.length,
-                packages: fn.packages,
-                coldLoadMs: round(median(loads)),
-                firstInvokeMs: round(median(firsts)),
-                warmP50Ms: round(median(warm), 2),
-            });
+            const after = await bench.measure(fn);
+            const floor = await bench.measure(await bench.floorOf(fn));
+            results.push({ name: fn.name, before: baseline?.functions.find((f) => f.name === fn.name), after, floor, afterOverFloor: round(after.zippedKB / floor.zippedKB, 2) });
+            process.stderr.write(`  archive ${fn.name}: ${after.zippedKB} KB (floor ${floor.zippedKB} KB)\n`);
         }
     } finally {
-        await postgres.stop();
-        await secrets.close();
-        fs.rmSync(workDir, { recursive: true, force: true });
-        fs.rmSync(postgresDir, { recursive: true, force: true });
+        await bench.close();
     }
     return results;
 }
@@ -220,19 +154,40 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
 }
 
 async function main(): Promise<void> {
+    const lambdaNode = lambdaNodePath();
     const result: Record<string, unknown> = {
         date: new Date().toISOString(),
-        machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, lambdaNode: node22Path() && spawnSync(node22Path(), ["--version"], { encoding: "utf8" }).stdout.trim() },
+        machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, lambdaNode: spawnSync(lambdaNode, ["--version"], { encoding: "utf8" }).stdout.trim() },
         runs: RUNS,
     };
     if (ONLY.has("archives")) {
         const archives = await benchArchives();
         result.archives = archives;
-        const zipped = archives.map((a) => a.zippedKB);
-        result.archiveSummary = { medianZippedKB: median(zipped), maxZippedKB: Math.max(...zipped), maxColdLoadMs: Math.max(...archives.map((a) => a.coldLoadMs)) };
-        console.log(`\nFunction archives (Node ${String((result.machine as { lambdaNode: string }).lambdaNode)}, medians of ${RUNS} cold starts; warm p50 over ${WARM_INVOCATIONS} invocations)\n`);
-        console.log(table(["function", "zipped KB", "unzipped KB", "files", "cold load ms", "first invoke ms", "warm p50 ms"], archives.map((a) => [a.name, a.zippedKB, a.unzippedKB, a.files, a.coldLoadMs, a.firstInvokeMs, a.warmP50Ms])));
-        console.log(`median zipped ${median(zipped)} KB, largest ${Math.max(...zipped)} KB`);
+        const zipped = archives.map((a) => a.after.zippedKB);
+        result.archiveSummary = {
+            medianZippedKB: median(zipped),
+            maxZippedKB: Math.max(...zipped),
+            maxAfterOverFloor: Math.max(...archives.map((a) => a.afterOverFloor)),
+            maxColdLoadMs: Math.max(...archives.map((a) => a.after.coldLoadMs)),
+        };
+        const trio = (pick: (m: ArchiveMeasurement) => number, a: ArchiveComparison) => `${a.before ? pick(a.before) : "-"} / ${pick(a.after)} / ${pick(a.floor)}`;
+        console.log(`\nFunction archives: before / after / floor (Node ${String((result.machine as { lambdaNode: string }).lambdaNode)}, medians of ${RUNS} cold starts; warm p50 over ${WARM_INVOCATIONS} invocations)\n`);
+        console.log(
+            table(
+                ["function", "zipped KB", "after/floor", "files", "cold load ms", "first invoke ms", "warm p50 ms"],
+                archives.map((a) => [
+                    a.name,
+                    trio((m) => m.zippedKB, a),
+                    a.afterOverFloor,
+                    trio((m) => m.files, a),
+                    trio((m) => m.coldLoadMs, a),
+                    trio((m) => m.firstInvokeMs, a),
+                    trio((m) => m.warmP50Ms, a),
+                ]),
+            ),
+        );
+        console.log(`median zipped ${median(zipped)} KB, largest ${Math.max(...zipped)} KB; at most ${(result.archiveSummary as { maxAfterOverFloor: number }).maxAfterOverFloor}x the floor`);
+        console.log("before: the previous layout (serialized closure plus node_modules files), from bench/baseline/archives-before.json; floor: the same bundle fully minified");
     }
     if (ONLY.has("offline")) {
         const offline = benchOffline();

@@ -1,93 +1,201 @@
 /**
- * What goes into each Lambda function's code archive besides its serialized closure: only the
- * run-time files of the packages that kind of function loads. Measured in `bench/bench.ts` and
- * proven loadable on Node 22 by `tests/artifacts`.
+ * How a Lambda function's code becomes its archive: Pulumi serializes the function's closure (its
+ * own handler and the runtime helpers it references, never the registry), and esbuild bundles that
+ * text with the packages it loads into one minified CommonJS file, `__index.js`, the archive's only
+ * file. Measured by `npm run bench`; loaded and invoked the way the Lambda Node.js runtime does it
+ * by `tests/artifacts`.
+ *
+ * Bundling runs where the program runs (`pulumi preview`/`up`), with esbuild from the project's
+ * devDependencies; nothing of it reaches Lambda.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type * as esbuild from "esbuild";
+import { LAMBDA_RUNTIME } from "./components/function-settings";
+import { REPOSITORY_ROOT } from "./stack-files";
+
+/** The runtime loads `__index.js` from the archive's root and calls its export `handler`. */
+export const HANDLER_MODULE = "__index";
+export const HANDLER_EXPORT = "handler";
+export const HANDLER_FILE = `${HANDLER_MODULE}.js`;
+export const LAMBDA_HANDLER = `${HANDLER_MODULE}.${HANDLER_EXPORT}`;
 
 /**
- * The packages a function's archive holds, by kind of function. Everything else is left out:
- * `@pulumi/*` and dev tools, the other kind's packages, and the AWS SDK v3, which the Node.js 22
- * runtime provides (a smaller archive and a faster cold start, at the price of running on the
- * runtime's SDK version; `tests/artifacts` loads every archive with only that SDK beside it).
- * A handler that starts using another package must add it here, or its archive fails those tests.
+ * Left out of every bundle, as `require` calls the runtime resolves: the AWS SDK v3, which the
+ * Node.js runtime provides in /var/runtime/node_modules (a smaller archive and a faster cold start,
+ * at the price of running on the runtime's SDK version, which AWS updates with the runtime; we use
+ * one stable call, `GetSecretValue`).
  */
-export const DATABASE_PACKAGES = ["pg"];
-
-/** Files of a package Node never loads through `require`: types, maps, sources, docs, tests, ESM builds. */
-const NOT_LOADED = /(\.d\.ts|\.d\.mts|\.d\.cts|\.map|\.ts|\.mts|\.mjs|\.md|\.markdown|\.test\.js)$|^(test|bench|example)s?\.js$|^Makefile$/i;
-const NOT_LOADED_DIRECTORIES = new Set(["node_modules", "test", "tests", "__tests__", "bench", "benchmark", "example", "examples", "docs", "src", "esm", ".github"]);
-
-const packageFilesCache = new Map<string, string[]>();
+export const RUNTIME_PROVIDED_PACKAGES = ["@aws-sdk/*"];
 
 /**
- * What goes into a function's code archive: its serialized closure (always) plus the run-time files
- * of `packages` and of their dependencies, transitively. Pulumi's default walks every dependency
- * of package.json into every function and packs whole package folders; here every root dependency
- * is excluded from that walk and the files are listed one by one instead.
- *
- * Archive paths are relative to the working directory (Pulumi's rule), so the program must run
- * from the folder holding package.json: from any other folder the packages would land at
- * `../node_modules/...` in the zip, where Lambda never looks. That is checked here.
+ * Optional add-ons a bundled package loads only on request, left out too: `pg` requires its native
+ * binding `pg-native` only when `pg.native` is read, which no handler does.
  */
-export function codePathOptions(packages: readonly string[]): { extraExcludePackages: string[]; extraIncludePaths: string[] } {
-    const root = process.cwd();
-    const manifest = path.join(root, "package.json");
-    if (!fs.existsSync(manifest)) {
+const OPTIONAL_ADDONS = ["pg-native"];
+
+/** The first line of every function's `__index.js`: what it holds, for anyone reading a deployed function. */
+const BANNER_PREFIX = "// Bundled packages: ";
+
+/** A package whose code went into a bundle. */
+export interface BundledPackage {
+    name: string;
+    version: string;
+    /** Its folder, relative to the project root, e.g. `node_modules/pg`. */
+    folder: string;
+}
+
+export interface Bundle {
+    /** The bundled module's source. */
+    text: string;
+    /** Every package with code in it, sorted by folder. */
+    packages: BundledPackage[];
+}
+
+/** What to bundle: module source held in memory (a serialized closure), or a file. */
+export type BundleEntry = { contents: string; sourcefile: string } | { file: string };
+
+/** `nodejs24.x` -> `node24`: esbuild keeps every syntax the runtime's Node understands. */
+export function bundleTarget(runtime: string = LAMBDA_RUNTIME): string {
+    const match = /^nodejs(\d+)\.x$/.exec(runtime);
+    if (!match) throw new Error(`Lambda runtime "${runtime}" is not a Node.js runtime (nodejs<major>.x).`);
+    return `node${match[1]}`;
+}
+
+/**
+ * A handler that reaches a `@pulumi/*` package at run time would bundle the whole engine client
+ * and then fail outside a deployment; Pulumi values belong in the function's settings.
+ */
+const noPulumiAtRunTime: esbuild.Plugin = {
+    name: "no-pulumi-at-run-time",
+    setup(build) {
+        build.onResolve({ filter: /^@pulumi\// }, (args) => ({
+            errors: [
+                {
+                    text:
+                        `the code loads "${args.path.split("/").slice(0, 2).join("/")}": a handler must not use Pulumi values at run time; ` +
+                        "pass resource ids through the function's environment variables",
+                },
+            ],
+        }));
+    },
+};
+
+function loadEsbuild(): typeof esbuild {
+    try {
+        return require("esbuild") as typeof esbuild;
+    } catch (error) {
         throw new Error(
-            `Function archives are laid out relative to the working directory, ${root}, which has no package.json: ` +
-                `run the program from the project root (Pulumi.yaml without "main", the entry point in package.json "main").`,
+            `Bundling function code needs the esbuild package, a devDependency of this project: run \`npm ci\` (without --omit=dev). (${(error as Error).message})`,
         );
     }
-    const dependencies = Object.keys((JSON.parse(fs.readFileSync(manifest, "utf8")) as { dependencies?: object }).dependencies ?? {});
-    const key = `${root}\0${[...packages].sort().join(",")}`;
-    let files = packageFilesCache.get(key);
-    if (!files) {
-        files = runtimeFilesOf(packages, root);
-        packageFilesCache.set(key, files);
-    }
-    // Fresh arrays: CallbackFunction appends to the exclude list it is given.
-    return { extraExcludePackages: [...dependencies], extraIncludePaths: [...files] };
 }
 
-/** The run-time files of `packages` and their `dependencies`, resolved the way Node resolves them. */
-function runtimeFilesOf(packages: readonly string[], root: string): string[] {
-    const files: string[] = [];
-    const seen = new Set<string>();
-    const visit = (name: string, from: string) => {
-        const folder = packageFolder(name, from, root);
-        if (seen.has(folder)) return;
-        seen.add(folder);
-        const manifest = JSON.parse(fs.readFileSync(path.join(folder, "package.json"), "utf8")) as { dependencies?: object };
-        collectFiles(folder, folder, root, files);
-        for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, folder);
-    };
-    for (const name of packages) visit(name, root);
-    return files.sort();
+/**
+ * Bundles `entry` and the packages it requires, resolved from the project's node_modules, into one
+ * CommonJS module for the runtime's Node. Identifiers keep their names, so the function's stack
+ * traces stay readable without a source map; whitespace and syntax are minified.
+ */
+export async function bundle(entry: BundleEntry, external: readonly string[] = [...RUNTIME_PROVIDED_PACKAGES, ...OPTIONAL_ADDONS]): Promise<Bundle> {
+    const builder = loadEsbuild();
+    let result: esbuild.BuildResult<{ metafile: true; write: false }>;
+    try {
+        result = await builder.build({
+            ...("file" in entry
+                ? { entryPoints: [entry.file] }
+                : { stdin: { contents: entry.contents, sourcefile: entry.sourcefile, resolveDir: REPOSITORY_ROOT, loader: "js" as const } }),
+            absWorkingDir: REPOSITORY_ROOT,
+            outfile: HANDLER_FILE,
+            bundle: true,
+            platform: "node",
+            // Pulumi's serialized closures use `with`, which only sloppy-mode CommonJS allows.
+            format: "cjs",
+            target: bundleTarget(),
+            external: [...external],
+            minifyWhitespace: true,
+            minifySyntax: true,
+            legalComments: "none",
+            metafile: true,
+            write: false,
+            logLevel: "silent",
+            plugins: [noPulumiAtRunTime],
+        });
+    } catch (error) {
+        // Positions are left out: they point into generated text, and without them repeats collapse.
+        const messages = (error as { errors?: esbuild.Message[] }).errors?.map((message) => message.text) ?? [(error as Error).message];
+        throw new Error([...new Set(messages)].join("; "));
+    }
+    const output = result.outputFiles.find((file) => file.path.endsWith(".js"));
+    if (!output) throw new Error("esbuild produced no JavaScript output.");
+    return { text: output.text, packages: bundledPackages(Object.keys(result.metafile.inputs)) };
 }
 
-/** `node_modules/<name>` nearest to `from`, as `require` would find it. */
-function packageFolder(name: string, from: string, root: string): string {
-    for (let directory = from; ; directory = path.dirname(directory)) {
-        const candidate = path.join(directory, "node_modules", name);
-        if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
-        if (directory === root || directory === path.dirname(directory)) break;
+/** The packages behind esbuild's input paths (`node_modules/a/node_modules/b/x.js` belongs to `b`). */
+function bundledPackages(inputs: readonly string[]): BundledPackage[] {
+    const folders = new Set<string>();
+    for (const input of inputs) {
+        const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input.split(path.sep).join("/"));
+        if (match) folders.add(match[1]);
     }
-    throw new Error(`Package "${name}" (needed in a function archive) is not installed under ${root}; run npm install.`);
+    return [...folders].sort().map((folder) => {
+        const manifest = JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, folder, "package.json"), "utf8")) as { name: string; version: string };
+        return { name: manifest.name, version: manifest.version, folder };
+    });
 }
 
-function collectFiles(folder: string, packageRoot: string, root: string, files: string[]): void {
-    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
-        const full = path.join(folder, entry.name);
-        if (entry.isDirectory()) {
-            // Nested node_modules are visited as dependencies. Tests, docs and examples are skipped
-            // anywhere; `src` and `esm` only at a package's top, where they hold what `require` never loads.
-            const topOnly = entry.name === "src" || entry.name === "esm";
-            if (NOT_LOADED_DIRECTORIES.has(entry.name) && (!topOnly || folder === packageRoot)) continue;
-            collectFiles(full, packageRoot, root, files);
-        } else if (entry.name === "package.json" || !NOT_LOADED.test(entry.name)) {
-            files.push(path.relative(root, full).split(path.sep).join("/"));
-        }
+/** The banner line naming what a function's `__index.js` holds. */
+function banner(packages: readonly BundledPackage[]): string {
+    return BANNER_PREFIX + (packages.length === 0 ? "none" : packages.map((p) => `${p.name}@${p.version}`).join(", "));
+}
+
+/** The packages a function's `__index.js` says it holds (`name@version`), read from its banner. */
+export function bundledPackagesOf(source: string): string[] {
+    const firstLine = source.slice(0, source.indexOf("\n"));
+    if (!firstLine.startsWith(BANNER_PREFIX)) throw new Error(`${HANDLER_FILE} does not start with "${BANNER_PREFIX.trim()}".`);
+    const list = firstLine.slice(BANNER_PREFIX.length);
+    return list === "none" ? [] : list.split(", ");
+}
+
+/** Same closure, same bundle: the program runs once per stack and tests run it many times in one process. */
+const bundles = new Map<string, Promise<Bundle>>();
+
+/**
+ * The source of `__index.js` for a function whose code is `factory`: run once per container, the
+ * function it returns handles each event. Rejects, naming the function, when the closure captures
+ * a secret (it would sit in the archive in plain text), loads a `@pulumi/*` package, or loads a
+ * package that is not installed.
+ */
+export async function functionSource(name: string, factory: () => (...args: any[]) => unknown): Promise<string> {
+    let serialized: string;
+    try {
+        serialized = (await pulumi.runtime.serializeFunction(factory, { exportName: HANDLER_EXPORT, isFactoryFunction: true, allowSecrets: false })).text;
+    } catch (error) {
+        const reason = (error as Error).message;
+        const hint = /secret/i.test(reason) ? " Read secrets at run time (Secrets Manager), never capture them." : "";
+        throw new Error(`Function "${name}": its closure cannot be serialized: ${reason}${hint}`);
     }
+    const key = createHash("sha256").update(serialized).digest("hex");
+    let bundled = bundles.get(key);
+    if (!bundled) {
+        bundled = bundle({ contents: serialized, sourcefile: HANDLER_FILE });
+        bundles.set(key, bundled);
+        bundled.catch(() => bundles.delete(key));
+    }
+    try {
+        const { text, packages } = await bundled;
+        return `${banner(packages)}\n${text}`;
+    } catch (error) {
+        throw new Error(`Function "${name}": bundling its code failed: ${(error as Error).message}`);
+    }
+}
+
+/**
+ * The `code` and `handler` arguments of an `aws.lambda.Function` whose code is `factory`: an
+ * archive holding only `__index.js`, the bundled closure.
+ */
+export function functionCode(name: string, factory: () => (...args: any[]) => unknown): { code: Promise<pulumi.asset.AssetArchive>; handler: string } {
+    const code = functionSource(name, factory).then((source) => new pulumi.asset.AssetArchive({ [HANDLER_FILE]: new pulumi.asset.StringAsset(source) }));
+    return { code, handler: LAMBDA_HANDLER };
 }

@@ -13,6 +13,9 @@ export class HttpError extends Error {
         readonly headers?: Readonly<Record<string, string>>,
     ) {
         super(message);
+        // Set again because Pulumi serializes this class for Lambda as a function that calls
+        // `Error.call(this, message)`, which leaves `message` unset on the instance.
+        this.message = message;
         this.name = "HttpError";
     }
 }

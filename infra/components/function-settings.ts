@@ -1,13 +1,12 @@
 /**
  * The settings every Lambda function of the platform shares, decided in one place: the runtime
- * pinned, arm64, JSON logs into the function's own group, X-Ray tracing, the VPC and database
- * environment for functions that use the database, and what goes into the code archive.
+ * pinned, arm64, JSON logs into the function's own group, X-Ray tracing, and the VPC and database
+ * environment for functions that use the database. Their code comes from `infra/function-packaging.ts`.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { statementTimeoutFor } from "../../functions/runtime/database";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { codePathOptions, DATABASE_PACKAGES } from "../function-packaging";
 
 /** Stack-wide function settings, built once by the program. */
 export interface FunctionSettings {
@@ -35,9 +34,10 @@ export interface DatabaseConnection {
 
 /**
  * Pinned rather than left to the provider, whose default moves with its releases (and would then
- * change every function on an unrelated upgrade).
+ * change every function on an unrelated upgrade). Node.js 24 accepts only handlers that take
+ * `(event, context)` and return a promise: callback-style handlers (three parameters) fail at init.
  */
-export const LAMBDA_RUNTIME = "nodejs22.x";
+export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
@@ -66,13 +66,13 @@ export interface FunctionOptions {
     tags?: Record<string, string>;
 }
 
-/** The `CallbackFunction` arguments every platform function shares (all but its code). */
+/** The `aws.lambda.Function` arguments every platform function shares (all but its code and handler). */
 export function functionSettings(settings: FunctionSettings, options: FunctionOptions) {
     const { database } = options;
     return {
         runtime: LAMBDA_RUNTIME,
         architectures: [LAMBDA_ARCHITECTURE],
-        role: options.role,
+        role: options.role.arn,
         memorySize: options.memoryMb,
         timeout: options.timeoutSeconds,
         reservedConcurrentExecutions: options.reservedConcurrency,
@@ -85,13 +85,14 @@ export function functionSettings(settings: FunctionSettings, options: FunctionOp
         tracingConfig: { mode: "Active" },
         vpcConfig: database && { subnetIds: database.subnetIds, securityGroupIds: database.securityGroupIds },
         environment: {
+            // No NODE_OPTIONS=--enable-source-maps: the archive ships no source map (its identifiers
+            // keep their names instead), and with the flag every read of `error.stack` goes
+            // through Node's source-map lookup.
             variables: {
-                NODE_OPTIONS: "--enable-source-maps",
                 ...(database ? databaseEnvironment(database, options.timeoutSeconds) : {}),
                 ...options.environment,
             },
         },
-        codePathOptions: codePathOptions(database ? DATABASE_PACKAGES : []),
         tags: { ...settings.tags, ...options.tags },
     };
 }

@@ -6,6 +6,7 @@ import { ROUTE_FUNCTION } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { withPreviousType } from "./component-type";
 import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { functionCode } from "../function-packaging";
 
 /** What the Migrations component needs. Fields without a default are required. */
 export interface MigrationsArgs {
@@ -27,7 +28,7 @@ const DEFAULTS = { timeoutSeconds: MIGRATION_TIMEOUT_SECONDS, memoryMb: 256 } as
 
 /** The code of the migration function: the SQL is captured by value, the runner is the shared one. */
 export function migrationHandlerFactory(migrations: Migration[]): () => () => Promise<MigrationResult> {
-    return () => () => runMigrations(databaseSettingsFromEnvironment(), migrations);
+    return () => async () => runMigrations(databaseSettingsFromEnvironment(), migrations);
 }
 
 /**
@@ -66,11 +67,11 @@ export class Migrations extends pulumi.ComponentResource {
         );
         const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: functionRolePolicy([logGroup.arn], args.database) }, { parent: this });
 
-        const fn = new aws.lambda.CallbackFunction(
+        const fn = new aws.lambda.Function(
             `${name}-function`,
             {
                 description: "Applies the services' SQL migrations",
-                callbackFactory: migrationHandlerFactory(args.migrations),
+                ...functionCode(`${name}-function`, migrationHandlerFactory(args.migrations)),
                 ...functionSettings(settings, {
                     role,
                     memoryMb: DEFAULTS.memoryMb,

@@ -8,6 +8,7 @@ import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedRoute } from "../registry-resolution";
 import { withPreviousType } from "./component-type";
 import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { functionCode } from "../function-packaging";
 
 /** What a ServiceFunctions component needs. Fields without a default are required. */
 export interface ServiceFunctionsArgs {
@@ -75,11 +76,12 @@ export class ServiceFunctions extends pulumi.ComponentResource {
 
         const functionNames: Record<string, pulumi.Output<string>> = {};
         args.routes.forEach((route, index) => {
-            const fn = new aws.lambda.CallbackFunction(
-                `${name}-${route.id}`,
+            const functionName = `${name}-${route.id}`;
+            const fn = new aws.lambda.Function(
+                functionName,
                 {
                     description: `${route.routeKey}: ${route.description}`.slice(0, 256),
-                    callbackFactory: routeHandlerFactory(route),
+                    ...functionCode(functionName, routeHandlerFactory(route)),
                     ...functionSettings(settings, {
                         role,
                         memoryMb: route.memoryMb,

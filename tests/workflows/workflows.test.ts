@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { validateWorkflow, type ValidationError } from "@action-validator/core";
 import * as YAML from "yaml";
+import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
 import { listStacks, REPOSITORY_ROOT } from "../../tools/offline";
 
 const WORKFLOWS = path.join(REPOSITORY_ROOT, ".github", "workflows");
@@ -70,6 +71,9 @@ function callers(workflow: Json): Array<[string, Json]> {
 }
 
 const GRANTS: Record<string, number> = { none: 0, read: 1, write: 2 };
+
+/** The Node major everything runs on: the Lambda runtime's (`nodejs24.x` -> "24"). */
+const NODE_MAJOR = /^nodejs(\d+)\.x$/.exec(LAMBDA_RUNTIME)![1];
 
 /**
  * Evaluates the part of GitHub's expression language the `if:` conditions here use: `||`, `&&`,
@@ -147,6 +151,23 @@ describe("installing the policy pack", () => {
     });
 });
 
+describe(".ci/run", () => {
+    const script = fs.readFileSync(path.join(REPOSITORY_ROOT, ".ci", "run"), "utf8");
+
+    it(`pins a Node ${NODE_MAJOR} release, the Lambda runtime's major, and fetches it from the npm node package when the machine has another`, () => {
+        const version = /^NODE_VERSION=(\d+)\.(\d+)\.(\d+)$/m.exec(script);
+        assert.ok(version, "NODE_VERSION=<major>.<minor>.<patch>");
+        assert.equal(version[1], NODE_MAJOR);
+        assert.match(script, /npm install [^\n]*--prefix "\$node_home" "node@\$NODE_VERSION"/);
+        assert.match(script, /export PATH="\$node_home\/node_modules\/node\/bin:\$PATH"/);
+    });
+
+    it("installs with npm ci, then runs npm test and the policy run of every stack", () => {
+        const commands = script.split("\n").filter((line) => /^npm (ci|test|run)\b/.test(line));
+        assert.deepEqual(commands, ["npm ci --no-audit --no-fund", "npm test", ...listStacks().map((stack) => `npm run policy -- --stack ${stack}`)]);
+    });
+});
+
 describe("GitHub workflows", () => {
     it("exist: pull-request.yml, deploy.yml and the reusable pulumi.yml", () => {
         assert.deepEqual(files(), ["deploy.yml", "pull-request.yml", "pulumi.yml"]);
@@ -193,13 +214,23 @@ describe("GitHub workflows", () => {
             assert.equal(job.environment, "${{ inputs.environment }}");
         });
 
-        it("installs the program and the policy pack on Node 20 with the npm cache", () => {
+        it(`installs the program and the policy pack on Node ${NODE_MAJOR}, the Lambda runtime's, with the npm cache`, () => {
             assert.ok(usesStep(job, "actions/checkout"));
             const node = usesStep(job, "actions/setup-node");
-            assert.equal(String(node?.with?.["node-version"]), "20");
+            assert.equal(String(node?.with?.["node-version"]), NODE_MAJOR);
             assert.equal(node?.with?.cache, "npm");
             assert.ok(runs(job).some((r) => /^npm ci\b(?!.*--prefix)/.test(r)), "npm ci");
             assert.ok(runs(job).some((r) => r.includes('npm run --silent plan -- --stack "$STACK"')), "offline plan");
+        });
+
+        it("installs the devDependencies too: the program bundles function code with esbuild during preview and up", () => {
+            const installs = runs(job).filter((r) => /^npm (ci|install)\b/.test(r));
+            assert.ok(installs.length > 0, "no install step");
+            for (const install of installs) assert.doesNotMatch(install, /--omit[= ]dev|--production|--only[= ]prod/, install);
+            const environments = [workflow.env, job.env, ...steps(job).map((s) => s.env)];
+            for (const env of environments) assert.notEqual(env?.NODE_ENV, "production", "NODE_ENV=production makes npm ci skip devDependencies");
+            const manifest = JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+            assert.match(manifest.devDependencies.esbuild ?? "", /^\d+\.\d+\.\d+$/, "esbuild is a pinned devDependency");
         });
 
         it("assumes the AWS role through OIDC, with no long-lived keys", () => {
@@ -260,7 +291,7 @@ describe("GitHub workflows", () => {
 
         it("installs both packages, runs the tests, the offline policy run for both stacks and the plan", () => {
             const test = workflow.jobs.test as Json;
-            assert.equal(String(usesStep(test, "actions/setup-node")?.with?.["node-version"]), "20");
+            assert.equal(String(usesStep(test, "actions/setup-node")?.with?.["node-version"]), NODE_MAJOR);
             assert.equal(usesStep(test, "actions/setup-node")?.with?.cache, "npm");
             const commands = runs(test);
             const index = (pattern: RegExp) => commands.findIndex((c) => pattern.test(c));

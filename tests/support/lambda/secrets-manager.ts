@@ -1,0 +1,49 @@
+/**
+ * Secrets Manager, stood in for locally: an endpoint speaking its JSON protocol that knows one
+ * secret, the embedded PostgreSQL's credentials. Functions reach it with the real SDK client
+ * through `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+ */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** The ARN the local endpoint answers for. */
+export const LOCAL_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-local-AbCdEf";
+
+/** Starts the endpoint on a free loopback port; `requests` records every call it received. */
+export function startSecretsEndpoint(): Promise<{ url: string; requests: Array<{ target: string; secretId: string }>; close(): Promise<void> }> {
+    const requests: Array<{ target: string; secretId: string }> = [];
+    const server = http.createServer((request, response) => {
+        let body = "";
+        request.on("data", (chunk) => (body += chunk));
+        request.on("end", () => {
+            const target = String(request.headers["x-amz-target"] ?? "");
+            const input = JSON.parse(body || "{}") as { SecretId?: string };
+            requests.push({ target, secretId: String(input.SecretId) });
+            response.setHeader("content-type", "application/x-amz-json-1.1");
+            if (target !== "secretsmanager.GetSecretValue" || input.SecretId !== LOCAL_SECRET_ARN) {
+                response.statusCode = 400;
+                response.end(JSON.stringify({ __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." }));
+                return;
+            }
+            response.end(
+                JSON.stringify({
+                    ARN: LOCAL_SECRET_ARN,
+                    Name: "rds!cluster-local",
+                    SecretString: JSON.stringify({ username: "postgres", password: "postgres" }),
+                    VersionId: "00000000-0000-0000-0000-000000000001",
+                    VersionStages: ["AWSCURRENT"],
+                    CreatedDate: Date.now() / 1000,
+                }),
+            );
+        });
+    });
+    return new Promise((resolve) =>
+        server.listen(0, "127.0.0.1", () =>
+            resolve({
+                url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+                requests,
+                close: () => new Promise((done) => server.close(() => done())),
+            }),
+        ),
+    );
+}
