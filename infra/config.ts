@@ -13,6 +13,13 @@ export const PROJECT = "serverless-microservices";
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
 
 /**
+ * Whether the stack's functions reserve concurrency: `registry` applies each service's
+ * `reservedConcurrency` (and 1 for the migration function), `none` reserves nothing.
+ */
+export const RESERVATION_MODES = ["none", "registry"] as const;
+export type ReservationMode = (typeof RESERVATION_MODES)[number];
+
+/**
  * What a stack file may leave out, and what it then gets: the one owner of these defaults. The
  * components take every one of them as a required argument, so a default can never be decided in
  * two places. Every setting not listed here is required in the stack file (deletion protection,
@@ -25,6 +32,7 @@ export const STACK_DEFAULTS: {
     readonly network: Readonly<StackConfig["network"]>;
     readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect">>;
     readonly monitoring: { readonly enabled: boolean };
+    readonly concurrency: Readonly<Pick<StackConfig["concurrency"], "reservations">>;
 } = {
     logLevel: "INFO",
     /** Applied field by field once `api.cors` is present; without it the API answers no preflight. */
@@ -41,8 +49,10 @@ export const STACK_DEFAULTS: {
         availabilityZones: 2,
         // Functions reach AWS through interface endpoints; a NAT gateway costs ~$33/month before traffic.
         natGateways: "none",
-        // One Secrets Manager endpoint zone is enough for dev; production lists one per zone.
-        secretsEndpointZones: 1,
+        // One zone of interface endpoints is enough for dev; production spans every zone.
+        endpointZones: 1,
+        // Unverified whether traces leave a private subnet without it; see the README.
+        xrayEndpoint: false,
     },
     database: {
         engineVersion: "17.5",
@@ -52,6 +62,11 @@ export const STACK_DEFAULTS: {
     },
     /** No `monitoring` at all: no alarms, no topic, no dashboard (`monitoring.dashboard` follows `enabled`). */
     monitoring: { enabled: false },
+    /**
+     * No reservations unless a stack asks for them: a new account's concurrency quota is often 10,
+     * and AWS keeps 100 unreserved, so any reservation there fails the deployment.
+     */
+    concurrency: { reservations: "none" },
 };
 
 /**
@@ -119,10 +134,15 @@ export interface StackConfig {
          */
         natGateways: (typeof NAT_GATEWAY_STRATEGIES)[number];
         /**
-         * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). One is enough
-         * for dev; production wants one per zone so a zone outage does not cut secrets off.
+         * Zones every interface endpoint spans (~$7.30/month per endpoint and zone). One is enough
+         * for dev; production wants one per zone so a zone outage does not cut functions off AWS.
          */
-        secretsEndpointZones: number;
+        endpointZones: number;
+        /**
+         * An X-Ray interface endpoint for the functions in private subnets (~$7.30/month per zone).
+         * Whether Lambda's traces leave a VPC without NAT or this endpoint is not documented by AWS.
+         */
+        xrayEndpoint: boolean;
     };
     database: {
         /** Aurora PostgreSQL version; the parameter group family follows its major version. @default STACK_DEFAULTS.database.engineVersion */
@@ -163,6 +183,17 @@ export interface StackConfig {
         certificateArn: string;
         /** A Route 53 hosted zone to create the alias record in; without it, point DNS yourself. */
         hostedZoneId?: string;
+    };
+    /** How much of the account's Lambda concurrency the stack's functions reserve. */
+    concurrency: {
+        /** `registry`: each function reserves its service's `reservedConcurrency`, the migration function 1; `none`: nothing. @default STACK_DEFAULTS.concurrency.reservations */
+        reservations: ReservationMode;
+        /**
+         * The account's concurrency quota in the stack's region (`aws lambda get-account-settings`,
+         * `AccountLimit.ConcurrentExecutions`); the reservations must leave 100 of it unreserved.
+         * @default LAMBDA.defaultAccountConcurrency (1000), AWS's default quota, assumed
+         */
+        accountLimit?: number;
     };
     /** Alarms, their notification topic and the dashboard (infra/components/monitoring.ts). */
     monitoring: {
@@ -213,14 +244,16 @@ class Reader {
         return value;
     }
 
-    object(key: string, value: unknown, allowed: readonly string[], required = true): Record<string, unknown> | undefined {
+    /** `renamed`: keys a stack file may still hold from before a rename, with what they are called now. */
+    object(key: string, value: unknown, allowed: readonly string[], required = true, renamed: Readonly<Record<string, string>> = {}): Record<string, unknown> | undefined {
         const decoded = this.decode(value);
         if (decoded === undefined) return required ? this.fail(key, `is required (an object with ${allowed.join(", ")})`) : undefined;
         if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
             return this.fail(key, `must be an object with ${allowed.join(", ")}`);
         }
         for (const field of Object.keys(decoded)) {
-            if (!allowed.includes(field)) this.fail(`${key}.${field}`, `is not a known setting; allowed: ${allowed.join(", ")}`);
+            if (field in renamed) this.fail(`${key}.${field}`, `is now ${renamed[field]}; rename the key`);
+            else if (!allowed.includes(field)) this.fail(`${key}.${field}`, `is not a known setting; allowed: ${allowed.join(", ")}`);
         }
         return decoded as Record<string, unknown>;
     }
@@ -282,7 +315,7 @@ function describeRange(range: { min: number; max: number; step?: number; integer
     return `${kind} from ${range.min} to ${range.max}`;
 }
 
-const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring"] as const;
+const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring", "concurrency"] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
 const HTTP_METHOD_OR_STAR = /^(\*|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/;
@@ -338,15 +371,19 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         cors,
     };
 
-    const netRaw = read.object(key("network"), project.network, ["cidrBlock", "availabilityZones", "natGateways", "secretsEndpointZones"]) ?? {};
+    const netRaw =
+        read.object(key("network"), project.network, ["cidrBlock", "availabilityZones", "natGateways", "endpointZones", "xrayEndpoint"], true, {
+            secretsEndpointZones: "network.endpointZones (the zones of every interface endpoint)",
+        }) ?? {};
     const network = {
         cidrBlock: read.string(key("network.cidrBlock"), netRaw.cidrBlock, CIDR, "an IPv4 CIDR block from /16 to /24 such as 10.0.0.0/16", STACK_DEFAULTS.network.cidrBlock),
         availabilityZones: read.number(key("network.availabilityZones"), netRaw.availabilityZones, { min: 2, max: 3, integer: true }, STACK_DEFAULTS.network.availabilityZones),
         natGateways: read.oneOf(key("network.natGateways"), netRaw.natGateways, NAT_GATEWAY_STRATEGIES, STACK_DEFAULTS.network.natGateways),
-        secretsEndpointZones: read.number(key("network.secretsEndpointZones"), netRaw.secretsEndpointZones, { min: 1, max: 3, integer: true }, STACK_DEFAULTS.network.secretsEndpointZones),
+        endpointZones: read.number(key("network.endpointZones"), netRaw.endpointZones, { min: 1, max: 3, integer: true }, STACK_DEFAULTS.network.endpointZones),
+        xrayEndpoint: read.boolean(key("network.xrayEndpoint"), netRaw.xrayEndpoint, STACK_DEFAULTS.network.xrayEndpoint),
     };
-    if (network.secretsEndpointZones !== undefined && network.availabilityZones !== undefined && network.secretsEndpointZones > network.availabilityZones) {
-        read.problems.push(`${key("network.secretsEndpointZones")}: ${network.secretsEndpointZones} is more than network.availabilityZones (${network.availabilityZones})`);
+    if (network.endpointZones !== undefined && network.availabilityZones !== undefined && network.endpointZones > network.availabilityZones) {
+        read.problems.push(`${key("network.endpointZones")}: ${network.endpointZones} is more than network.availabilityZones (${network.availabilityZones})`);
     }
 
     const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect"];
@@ -399,10 +436,17 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         read.problems.push(`${key("domain.certificateArn")}: the certificate must be in the stack's region (${region}) for a regional API domain`);
     }
     const monitoring = readMonitoring(read, key, project.monitoring);
+    const concurrencyRaw = read.object(key("concurrency"), project.concurrency, ["reservations", "accountLimit"], false) ?? {};
+    const concurrency = {
+        reservations: read.oneOf(key("concurrency.reservations"), concurrencyRaw.reservations, RESERVATION_MODES, STACK_DEFAULTS.concurrency.reservations),
+        ...(concurrencyRaw.accountLimit !== undefined
+            ? { accountLimit: read.number(key("concurrency.accountLimit"), concurrencyRaw.accountLimit, { min: 1, max: 1_000_000, integer: true }) }
+            : {}),
+    };
 
     if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
     // Every field was checked above; the problems list being empty means none is undefined.
-    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring } as StackConfig;
+    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency } as StackConfig;
 }
 
 /**

@@ -1,8 +1,15 @@
 /**
- * Names the program derives rather than takes: they end up in resource names and URNs, so each is
- * computed in one place and changing one is a change to every deployed stack (see
+ * Names the program derives rather than takes: they end up in resource names, URNs and AWS, so each
+ * is computed in one place and changing one is a change to every deployed stack (see
  * `tests/infra/urns.test.ts`).
+ *
+ * Every name goes through `fitName` against AWS's rule for it (`NAME_RULES` in policy/lib/limits.ts):
+ * a name that AWS already accepts is kept as it is, so deployed resources keep their names; one that
+ * it would refuse (too long for a long route, a stack name with `_` or `.`) is made acceptable, the
+ * same way every time, before any resource exists.
  */
+import { createHash } from "node:crypto";
+import { NAME_RULES, type NameRule } from "../policy/lib/limits";
 
 /** `"GET /users/{id}"` -> `"get-users-id"`: the route's part of its resources' names. */
 export function routeId(method: string, path: string): string {
@@ -13,7 +20,95 @@ export function routeId(method: string, path: string): string {
     return [method.toLowerCase(), ...(words.length > 0 ? words : ["root"])].join("-").replace(/-+/g, "-").replace(/-$/, "");
 }
 
+/** Characters of the hash `fitName` appends, and the dash before it. */
+const HASH_LENGTH = 7;
+
+/**
+ * What is wrong with `name` under `rule`, or nothing. For a rule with `autonameSuffix`, `name` is the
+ * logical name Pulumi generates the AWS name from, so it must leave room for the suffix.
+ */
+export function nameProblems(name: string, rule: NameRule): string[] {
+    const problems: string[] = [];
+    const budget = rule.maxLength - (rule.autonameSuffix ?? 0);
+    if (name.length === 0) problems.push("is empty");
+    if (name.length > budget) {
+        problems.push(
+            rule.autonameSuffix
+                ? `has ${name.length} characters; at most ${budget} leave room for the ${rule.autonameSuffix} Pulumi appends within AWS's ${rule.maxLength}`
+                : `has ${name.length} characters; AWS allows ${rule.maxLength}`,
+        );
+    }
+    const refused = [...new Set([...name].filter((character) => !rule.allowed.test(character)))];
+    if (refused.length > 0) problems.push(`contains ${refused.map((c) => JSON.stringify(c)).join(", ")}; AWS allows ${rule.allowedText}`);
+    if (rule.identifier) {
+        if (!/^[A-Za-z]/.test(name)) problems.push("must start with a letter");
+        if (name.includes("--")) problems.push("must not contain --");
+        if (name.endsWith("-")) problems.push("must not end with -");
+    }
+    return problems;
+}
+
+/**
+ * `name` as AWS will accept it under `rule`, leaving `reserve` characters for a suffix the caller
+ * appends. A name that already fits is returned unchanged. Otherwise the characters AWS refuses
+ * become `-`, the name is cut to fit, and a hash of the original is appended: the result is stable
+ * (the same name always gives the same result, so nothing is renamed between deployments) and
+ * unique (two names cut to the same prefix, or `a_b` and `a.b`, still differ).
+ */
+export function fitName(name: string, rule: NameRule, reserve = 0): string {
+    const budgetRule = { ...rule, maxLength: rule.maxLength - reserve };
+    if (nameProblems(name, budgetRule).length === 0) return name;
+    const budget = budgetRule.maxLength - (rule.autonameSuffix ?? 0);
+    const hash = createHash("sha256").update(name).digest("hex").slice(0, HASH_LENGTH);
+    let body = [...name].map((character) => (rule.allowed.test(character) ? character : "-")).join("");
+    if (rule.identifier) body = body.replace(/-{2,}/g, "-").replace(/^[^A-Za-z]+/, "");
+    body = body.slice(0, budget - HASH_LENGTH - 1).replace(/-+$/, "");
+    return body.length > 0 ? `${body}-${hash}` : rule.identifier ? `n${hash}` : hash;
+}
+
+/**
+ * The logical name of a route's resources (function, log group, integration, route, permission),
+ * e.g. `users-get-users-id`. Pulumi names the function after it with 8 more characters, so a name
+ * over 56 characters is shortened (`subscriptions-billing-get-accounts-accountid-invo-3f2a9c1`).
+ */
+export function routeResourceName(service: string, functionId: string): string {
+    return fitName(`${service}-${functionId}`, NAME_RULES.lambdaFunction);
+}
+
 /** The log group of one function, e.g. `/serverless-microservices/dev/users/get-users-id`. */
 export function functionLogGroupName(project: string, stack: string, service: string, functionId: string): string {
-    return `/${project}/${stack}/${service}/${functionId}`;
+    return fitName(`/${project}/${stack}/${service}/${functionId}`, NAME_RULES.logGroup);
+}
+
+/** The API's access log group, e.g. `/aws/apigateway/serverless-microservices-dev/api`. */
+export function accessLogGroupName(project: string, stack: string, api: string): string {
+    return fitName(`/aws/apigateway/${project}-${stack}/${api}`, NAME_RULES.logGroup);
+}
+
+/**
+ * An alarm, e.g. `serverless-microservices-prod-users-get-users-id-errors`. Alarm names are unique per
+ * account and region and `PutMetricAlarm` overwrites an alarm of the same name, so they carry the
+ * project as well as the stack: two projects' `prod` stacks in one account keep their own alarms.
+ */
+export function alarmName(project: string, stack: string, id: string): string {
+    return fitName(`${project}-${stack}-${id}`, NAME_RULES.metricAlarm);
+}
+
+/** The stack's dashboard, e.g. `serverless-microservices-prod`. */
+export function dashboardName(project: string, stack: string): string {
+    return fitName(`${project}-${stack}`, NAME_RULES.dashboard);
+}
+
+/** The SNS topic the alarms notify, e.g. `serverless-microservices-prod-alarms`. */
+export function alarmTopicName(project: string, stack: string): string {
+    return fitName(`${project}-${stack}-alarms`, NAME_RULES.snsTopic);
+}
+
+/**
+ * The snapshot RDS takes when the cluster is deleted, e.g.
+ * `serverless-microservices-prod-database-final-1a2b3c4d`. `suffix` lives as long as the cluster,
+ * so a stack destroyed, created again and destroyed again does not collide with its first snapshot.
+ */
+export function finalSnapshotIdentifier(project: string, stack: string, database: string, suffix: string): string {
+    return `${fitName(`${project}-${stack}-${database}-final`, NAME_RULES.rdsIdentifier, suffix.length + 1)}-${suffix}`;
 }

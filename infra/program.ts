@@ -12,11 +12,11 @@ import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
 import { Monitoring, type MonitoredFunction } from "./components/monitoring";
-import { Network } from "./components/network";
+import { interfaceEndpointsFor, Network } from "./components/network";
 import { ServiceFunctions } from "./components/service-functions";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
 import { functionLogGroupName } from "./naming";
-import { RegistryError, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
+import { RegistryError, reservationProblems, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
 import { services as registeredServices } from "./registry";
 
 export interface PlatformOutputs {
@@ -47,13 +47,16 @@ interface ProgramInputs {
 export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): ProgramInputs {
     try {
         const config = parseStackConfig(stack, rawConfig);
-        const registry = resolveRegistry(services, config.functionDefaults);
+        const registry = resolveRegistry(services, config.functionDefaults, config.concurrency.reservations);
+        const problems: string[] = [];
         const protectedRoutes = registry.routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
-            throw new ConfigError(stack, [
-                `${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`,
-            ]);
+            problems.push(`${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`);
         }
+        for (const problem of reservationProblems(registry.reservations, config.concurrency.accountLimit)) {
+            problems.push(`${PROJECT}:concurrency.reservations: ${problem}`);
+        }
+        if (problems.length > 0) throw new ConfigError(stack, problems);
         return { config, registry };
     } catch (error) {
         // RunError prints the message alone: the stack trace of a validation error helps nobody.
@@ -87,7 +90,12 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
     if (registry.services.some((service) => service.database)) {
-        const network = new Network("network", { ...config.network, tags });
+        const { xrayEndpoint, ...networkSettings } = config.network;
+        const network = new Network("network", {
+            ...networkSettings,
+            interfaceEndpoints: interfaceEndpointsFor({ databaseFunctions: true, xray: xrayEndpoint }),
+            tags,
+        });
         database = new Database("database", {
             ...config.database,
             subnetIds: network.isolatedSubnetIds,
@@ -101,9 +109,16 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             secretArn: database.secretArn,
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
+            endpoints: Object.values(network.endpoints),
         };
         if (registry.migrations.length > 0) {
-            migrationRun = new Migrations("migrations", { migrations: registry.migrations, migrationSetHash: registry.migrationSetHash, database: connection, settings });
+            migrationRun = new Migrations("migrations", {
+                migrations: registry.migrations,
+                migrationSetHash: registry.migrationSetHash,
+                database: connection,
+                settings,
+                reservedConcurrency: registry.reservations.migrationFunction,
+            });
         }
     }
 

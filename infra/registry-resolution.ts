@@ -2,11 +2,15 @@
  * The one path from the service registry to what runs: the Pulumi program (`infra/program.ts`) and
  * the local runtime (`local/runtime.ts`) both call `resolveRegistry`. Pure code, no Pulumi: it
  * validates the registry (`registry-validation.ts`), applies the defaults (route, then service,
- * then the stack's `functionDefaults`), reads every database service's migrations and hashes the
- * set, so a mistake in a service file stops both the same way, before any resource or process.
+ * then the stack's `functionDefaults`), decides what each function reserves of the account's
+ * concurrency (the stack's `concurrency.reservations`), reads every database service's migrations
+ * and hashes the set, so a mistake in a service file stops both the same way, before any resource
+ * or process.
  */
 import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle } from "../functions/runtime/service";
+import { LAMBDA } from "../policy/lib/limits";
+import type { ReservationMode } from "./config";
 import { routeId } from "./naming";
 import { parseRouteKey, validateRegistry } from "./registry-validation";
 
@@ -21,6 +25,7 @@ export interface ResolvedRoute {
     description: string;
     memoryMb: number;
     timeoutSeconds: number;
+    /** What its function reserves: the service's `reservedConcurrency` where the stack applies reservations, else none. */
     reservedConcurrency?: number;
     database: boolean;
     auth: RouteAuth;
@@ -37,6 +42,7 @@ export interface ResolvedService {
     description: string;
     /** Whether its functions reach the stack's PostgreSQL cluster. */
     database: boolean;
+    /** What each of its functions reserves, as its routes have it. */
     reservedConcurrency?: number;
     routes: ResolvedRoute[];
     /** Its versioned SQL, in file order; empty for services without the database. */
@@ -51,6 +57,26 @@ export interface ResolvedRegistry {
     migrations: Migration[];
     /** Changes when any migration is added or edited: the cloud re-runs its migration function, the local runtime its runner. */
     migrationSetHash: string;
+    /** What the functions reserve of the account's concurrency, the migration function's included. */
+    reservations: Reservations;
+}
+
+/**
+ * The migration function's reservation where a stack reserves concurrency: one run at a time, and so
+ * one database connection at most. Its advisory lock already serializes runs, so without the
+ * reservation a second run waits for the first instead of failing.
+ */
+export const MIGRATION_RESERVED_CONCURRENCY = 1;
+
+/** What a stack's functions reserve, for the deployment and for the account quota check. */
+export interface Reservations {
+    mode: ReservationMode;
+    /** The migration function's reservation; none without migrations or with mode `none`. */
+    migrationFunction?: number;
+    /** Each service whose functions reserve: how many functions, each reserving `perFunction`. */
+    services: { service: string; functions: number; perFunction: number }[];
+    /** Every reservation added up. */
+    total: number;
 }
 
 /** Memory and timeout for functions whose service and route set neither (`functionDefaults` in the stack file). */
@@ -67,31 +93,71 @@ export class RegistryError extends Error {
 }
 
 /**
- * Validates `services`, then resolves them with the stack's defaults. Throws a `RegistryError`
- * listing every problem at once, the migration folders' included.
+ * Validates `services`, then resolves them with the stack's defaults and its reservation mode (the
+ * program and the local runtime pass the stack file's `concurrency.reservations`; without it, the
+ * registry's reservations apply as declared). Throws a `RegistryError` listing every problem at
+ * once, the migration folders' included.
  */
-export function resolveRegistry(services: readonly AnyService[], stackDefaults: FunctionDefaults): ResolvedRegistry {
+export function resolveRegistry(services: readonly AnyService[], stackDefaults: FunctionDefaults, reservations: ReservationMode = "registry"): ResolvedRegistry {
     const problems = validateRegistry(services);
     if (problems.length > 0) throw new RegistryError(problems);
 
     const resolved = services.map((service) => {
         const migrations = readServiceMigrations(service, problems);
+        const reservedConcurrency = reservations === "registry" ? service.reservedConcurrency : undefined;
         return {
             name: service.name,
             description: service.description,
             database: service.database,
-            ...(service.reservedConcurrency !== undefined ? { reservedConcurrency: service.reservedConcurrency } : {}),
-            routes: Object.entries(service.routes as Record<string, RouteDefinition>).map(([routeKey, route]) => resolveRoute(service, routeKey, route, stackDefaults)),
+            ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
+            routes: Object.entries(service.routes as Record<string, RouteDefinition>).map(([routeKey, route]) => resolveRoute(service, routeKey, route, stackDefaults, reservedConcurrency)),
             migrations,
         };
     });
     if (problems.length > 0) throw new RegistryError(problems);
 
     const migrations = resolved.flatMap((service) => service.migrations);
-    return { services: resolved, routes: resolved.flatMap((service) => service.routes), migrations, migrationSetHash: migrationSetHash(migrations) };
+    return {
+        services: resolved,
+        routes: resolved.flatMap((service) => service.routes),
+        migrations,
+        migrationSetHash: migrationSetHash(migrations),
+        reservations: reservationsOf(resolved, reservations, migrations.length > 0),
+    };
 }
 
-function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinition, stackDefaults: FunctionDefaults): ResolvedRoute {
+function reservationsOf(services: readonly ResolvedService[], mode: ReservationMode, hasMigrations: boolean): Reservations {
+    const reserving = services
+        .filter((service) => service.reservedConcurrency !== undefined)
+        .map((service) => ({ service: service.name, functions: service.routes.length, perFunction: service.reservedConcurrency! }));
+    const migrationFunction = mode === "registry" && hasMigrations ? MIGRATION_RESERVED_CONCURRENCY : undefined;
+    const total = reserving.reduce((sum, entry) => sum + entry.functions * entry.perFunction, 0) + (migrationFunction ?? 0);
+    return { mode, ...(migrationFunction !== undefined ? { migrationFunction } : {}), services: reserving, total };
+}
+
+/**
+ * Whether the reservations fit the account: AWS refuses any reservation that would leave less than
+ * 100 of the account's concurrency unreserved. `accountLimit` is the quota the stack file states,
+ * else AWS's default quota is assumed. Returns the problems, each naming what reserves how much.
+ */
+export function reservationProblems(reservations: Reservations, accountLimit: number | undefined): string[] {
+    if (reservations.total === 0) return [];
+    const limit = accountLimit ?? LAMBDA.defaultAccountConcurrency;
+    const reservable = Math.max(0, limit - LAMBDA.minimumUnreservedConcurrency);
+    if (reservations.total <= reservable) return [];
+    const parts = [
+        ...reservations.services.map((entry) => `${entry.service}: ${entry.functions} function${entry.functions === 1 ? "" : "s"} x ${entry.perFunction}`),
+        ...(reservations.migrationFunction !== undefined ? [`the migration function: ${reservations.migrationFunction}`] : []),
+    ];
+    const quota = accountLimit !== undefined ? `the account's quota of ${limit} (concurrency.accountLimit)` : `AWS's default quota of ${limit} (set concurrency.accountLimit to your account's)`;
+    return [
+        `the functions reserve ${reservations.total} concurrent executions (${parts.join("; ")}), but ${quota} less the ` +
+            `${LAMBDA.minimumUnreservedConcurrency} AWS keeps unreserved leaves ${reservable}; set concurrency.reservations to none, ` +
+            `lower the services' reservedConcurrency, or raise the quota (aws lambda get-account-settings shows it)`,
+    ];
+}
+
+function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinition, stackDefaults: FunctionDefaults, reservedConcurrency: number | undefined): ResolvedRoute {
     const { method, path } = parseRouteKey(routeKey)!;
     return {
         service: service.name,
@@ -102,7 +168,7 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
         description: route.description ?? service.description,
         memoryMb: route.memoryMb ?? service.memoryMb ?? stackDefaults.memoryMb,
         timeoutSeconds: route.timeoutSeconds ?? service.timeoutSeconds ?? stackDefaults.timeoutSeconds,
-        reservedConcurrency: service.reservedConcurrency,
+        reservedConcurrency,
         database: service.database,
         auth: route.auth ?? "none",
         scopes: route.scopes ?? [],

@@ -94,7 +94,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const stackConfig = readLocalStackConfig(options.stack ?? "dev");
     const defaults = stackConfig.functionDefaults;
     // The registry is checked before anything starts: a mistake costs no database start-up.
-    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults);
+    // The stack's reservations decide each function's container ceiling here as they do in the cloud.
+    const reservations = stackConfig.concurrency.reservations;
+    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults, reservations);
     // Also before the database: a bad key file or issuer setting costs no start-up either.
     const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
     const throttling = options.throttling ?? true;
@@ -135,7 +137,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             migrations,
             server: localServer,
             async reload(services) {
-                const next = resolveRegistry(services ?? loadRegistry(), defaults);
+                const next = resolveRegistry(services ?? loadRegistry(), defaults, reservations);
                 const applied = next.migrationSetHash !== registry.migrationSetHash ? await migrate(databaseUrl, next.migrations) : undefined;
                 await localServer.setRoutes(next.routes);
                 registry = next;

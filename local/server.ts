@@ -85,7 +85,7 @@ export interface LocalServer {
     close(graceMs?: number): Promise<void>;
 }
 
-/** Concurrent containers of a function whose service sets no reserved concurrency. */
+/** Concurrent containers of a function that reserves no concurrency in the stack the runtime borrows (dev reserves none). */
 export const DEFAULT_LOCAL_CONCURRENCY = 10;
 
 /**

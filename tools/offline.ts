@@ -30,6 +30,8 @@ export interface OfflineResource {
     /** Input name -> URNs the value came from. */
     propertyDependencies: Record<string, string[]>;
     protect: boolean;
+    /** The `customTimeouts` option, e.g. `{ delete: "45m" }`; absent when none is set. */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
     provider?: string;
     /** The `aliases` option as the engine receives it: a URN, or a spec the engine completes. */
     aliases: OfflineAlias[];
@@ -123,6 +125,12 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 },
             };
         }
+        case Types.rdsClusterParameterGroup:
+        case Types.rdsSubnetGroup: {
+            // Autonamed like the provider does it, so the cluster's inputs name them as in AWS.
+            const autoname = inputs.name ?? `${name}-1a2b3c4`;
+            return { id: autoname, state: { ...inputs, name: autoname, arn: `arn:aws:rds:${region}:${ACCOUNT}:${type === Types.rdsSubnetGroup ? "subgrp" : "cluster-pg"}:${autoname}` } };
+        }
         case Types.httpApiDomainName:
             return {
                 id: inputs.domainName ?? id,
@@ -133,6 +141,11 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
             };
         case Types.lambdaInvocation:
             return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
+        case Types.randomId: {
+            // The same bytes every run, so the names made from them are stable under mocks.
+            const hex = "1a2b3c4d5e6f7a8b".slice(0, 2 * Number(inputs.byteLength ?? 4));
+            return { id: hex, state: { ...inputs, hex, dec: String(parseInt(hex, 16)), b64Url: Buffer.from(hex, "hex").toString("base64url") } };
+        }
         default:
             return { id, state: { ...inputs, arn: `arn:aws:mock:${region}:${ACCOUNT}:${type}/${name}` } };
     }
@@ -207,6 +220,7 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
                     dependencies: request.getDependenciesList(),
                     propertyDependencies,
                     protect: Boolean(request.getProtect?.()),
+                    ...customTimeoutsOf(request),
                     provider: request.getProvider() || undefined,
                     aliases: request.getAliasesList().map(aliasOf),
                 });
@@ -236,6 +250,16 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
         outputs[key] = await resolve(value);
     }
     return { stack, resources, outputs };
+}
+
+/** The request's custom timeouts, only those set. */
+function customTimeoutsOf(request: any): Pick<OfflineResource, "customTimeouts"> {
+    const timeouts = request.getCustomtimeouts?.();
+    if (!timeouts) return {};
+    const set = Object.fromEntries(
+        (["create", "update", "delete"] as const).map((kind) => [kind, timeouts[`get${kind[0].toUpperCase()}${kind.slice(1)}`]()]).filter(([, value]) => value),
+    );
+    return Object.keys(set).length > 0 ? { customTimeouts: set } : {};
 }
 
 /** A `pulumirpc.Alias` as plain data: empty fields are the ones the engine takes from the resource. */

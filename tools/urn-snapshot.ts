@@ -8,7 +8,7 @@
  * dev's cluster is deleted with its data. The snapshot holds what the stacks hold, and the check
  * (`tests/infra/urns.test.ts`) runs the program offline and follows its aliases the way the engine
  * does, so that any change to a URN or to a name the program sets (log groups, alarms, the
- * dashboard, the final snapshot) is deliberate:
+ * dashboard, the topic) is deliberate:
  *
  * - every URN of the snapshot is still produced, directly or through an alias that resolves to it;
  * - the resource that produces it keeps the physical names it had;
@@ -58,7 +58,9 @@ const PHYSICAL_NAME_INPUTS: Readonly<Record<string, readonly string[]>> = {
     [Types.dashboard]: ["dashboardName"],
     [Types.snsTopic]: ["name"],
     [Types.kmsKey]: [],
-    [Types.rdsCluster]: ["clusterIdentifier", "finalSnapshotIdentifier"],
+    // Not `finalSnapshotIdentifier`: the provider only records it for the deletion, so changing it
+    // is an in-place update that calls no AWS API, not a replacement.
+    [Types.rdsCluster]: ["clusterIdentifier"],
     [Types.rdsClusterInstance]: ["identifier"],
     [Types.rdsSubnetGroup]: ["name"],
     [Types.rdsClusterParameterGroup]: ["name"],

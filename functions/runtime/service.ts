@@ -115,7 +115,8 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean> {
     /** Default timeout of its functions in seconds. @default the stack's `functionDefaults.timeoutSeconds` */
     timeoutSeconds?: number;
     /**
-     * Reserved concurrency of each of its functions: a ceiling that also bounds how many database
+     * Reserved concurrency of each of its functions, in stacks that reserve concurrency
+     * (`concurrency.reservations: registry`): a ceiling that also bounds how many database
      * connections the service can open. @default no ceiling
      */
     reservedConcurrency?: number;

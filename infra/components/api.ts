@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { CorsConfig } from "../config";
+import { accessLogGroupName } from "../naming";
 import { withPreviousType } from "./component-type";
 
 /** What the Api component needs. Fields without a default are required. */
@@ -133,7 +134,7 @@ export class ApiStage extends pulumi.ComponentResource {
         const accessLogs = new aws.cloudwatch.LogGroup(
             `${name}-access-logs`,
             {
-                name: pulumi.interpolate`/aws/apigateway/${pulumi.getProject()}-${pulumi.getStack()}/${name}`,
+                name: accessLogGroupName(pulumi.getProject(), pulumi.getStack(), name),
                 retentionInDays: args.logRetentionDays,
                 tags,
             },

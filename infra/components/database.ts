@@ -1,7 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { StackConfig } from "../config";
+import { finalSnapshotIdentifier } from "../naming";
 import { withPreviousType } from "./component-type";
 
 /**
@@ -23,9 +26,28 @@ export interface DatabaseArgs extends Readonly<StackConfig["database"]> {
 const MASTER_USERNAME = "app_admin";
 
 /**
+ * The server closes a session idle this long (`idle_session_timeout`). A Lambda container frozen
+ * between invocations keeps its connection open, and a cluster with an open session never pauses;
+ * closing them a minute before the shortest auto-pause delay AWS allows lets every stack's cluster
+ * pause, and gives prod's connections back from containers Lambda no longer uses. The functions
+ * expect it: a kept connection idle for a second is checked before reuse, and one the server closed
+ * is replaced (functions/runtime/database.ts).
+ */
+export const IDLE_SESSION_TIMEOUT_SECONDS = AURORA_SERVERLESS_V2.autoPauseSeconds.min - 60;
+
+/** Characters of the final snapshot's random suffix (hex of `byteLength` random bytes). */
+const FINAL_SNAPSHOT_SUFFIX_BYTES = 4;
+
+/**
  * An Aurora Serverless v2 PostgreSQL cluster: a `db.serverless` writer (plus readers in other zones
  * when asked), storage encrypted, TLS required, logs exported, and a master password that RDS
  * generates, stores in Secrets Manager and rotates, so it never passes through config or state.
+ *
+ * The engine version is exactly the configured one: automatic minor version upgrades are off on
+ * every instance (Aurora upgrades a cluster only when all its instances allow it). Left on, Aurora
+ * moves to a newer minor version by itself, a refresh records it, and the next update tries to go
+ * back to the configured one, which RDS refuses ("Cannot upgrade aurora-postgresql from 17.7 to
+ * 17.4"). To upgrade, raise `database.engineVersion`: an in-place change of the cluster.
  */
 export class Database extends pulumi.ComponentResource {
     readonly clusterIdentifier: pulumi.Output<string>;
@@ -47,27 +69,35 @@ export class Database extends pulumi.ComponentResource {
             `${name}-params`,
             {
                 family: `aurora-postgresql${major}`,
-                description: "TLS required; slow statements logged",
+                description: "TLS required; slow statements logged; idle sessions closed",
                 parameters: [
                     { name: "rds.force_ssl", value: "1" },
                     { name: "log_min_duration_statement", value: "1000" },
+                    { name: "idle_session_timeout", value: String(IDLE_SESSION_TIMEOUT_SECONDS * 1000) },
                 ],
                 tags,
             },
             { parent: this },
         );
 
+        // What a cluster is created with and cannot change without being replaced (the provider's
+        // ForceNew inputs): a replacement gets a new snapshot suffix, the cluster it replaces keeps its own.
+        const identity = {
+            engine: "aurora-postgresql",
+            engineMode: "provisioned", // Serverless v2 runs on the provisioned engine mode
+            databaseName: args.databaseName,
+            masterUsername: MASTER_USERNAME,
+            storageEncrypted: true,
+            dbSubnetGroupName: subnetGroup.name,
+        };
+        const finalSnapshot = args.finalSnapshot ? this.finalSnapshotIdentifier(name, identity) : undefined;
+
         const cluster = new aws.rds.Cluster(
             `${name}-cluster`,
             {
-                engine: "aurora-postgresql",
-                engineMode: "provisioned", // Serverless v2 runs on the provisioned engine mode
+                ...identity,
                 engineVersion: args.engineVersion,
-                databaseName: args.databaseName,
-                masterUsername: MASTER_USERNAME,
                 manageMasterUserPassword: true,
-                storageEncrypted: true,
-                dbSubnetGroupName: subnetGroup.name,
                 vpcSecurityGroupIds: args.securityGroupIds,
                 dbClusterParameterGroupName: parameters.name,
                 serverlessv2ScalingConfiguration: {
@@ -81,8 +111,7 @@ export class Database extends pulumi.ComponentResource {
                 copyTagsToSnapshot: true,
                 deletionProtection: args.deletionProtection,
                 skipFinalSnapshot: !args.finalSnapshot,
-                // Unique per account and region, so it names the project and stack.
-                finalSnapshotIdentifier: args.finalSnapshot ? `${pulumi.getProject()}-${pulumi.getStack()}-${name}-final` : undefined,
+                finalSnapshotIdentifier: finalSnapshot,
                 enabledCloudwatchLogsExports: ["postgresql"],
                 applyImmediately: !args.deletionProtection,
                 tags,
@@ -104,6 +133,7 @@ export class Database extends pulumi.ComponentResource {
                     publiclyAccessible: false,
                     // The writer has the lowest tier; readers are promoted in order on failover.
                     promotionTier: index,
+                    autoMinorVersionUpgrade: false,
                     dbSubnetGroupName: subnetGroup.name,
                     tags,
                 },
@@ -122,5 +152,22 @@ export class Database extends pulumi.ComponentResource {
         // Instances are part of the database; dependents (the migration run) wait for the writer.
         this.endpoint = pulumi.all([cluster.endpoint, instances[0].id]).apply(([endpoint]) => endpoint);
         this.registerOutputs({ endpoint: this.endpoint, clusterIdentifier: this.clusterIdentifier, secretArn: this.secretArn });
+    }
+
+    /**
+     * The name of the snapshot RDS takes when it deletes the cluster. Snapshot names are unique per
+     * account and region and outlive the stack, so the name carries project, stack and a random
+     * suffix that lives as long as the cluster: a stack destroyed, created again and destroyed again
+     * does not collide with its first snapshot. Changing the name is an in-place update of the
+     * cluster (the provider only records it for the deletion), so stacks deployed with the old name
+     * keep their cluster.
+     */
+    private finalSnapshotIdentifier(name: string, identity: Record<string, pulumi.Input<string | boolean>>): pulumi.Output<string> {
+        const suffix = new random.RandomId(
+            `${name}-final-snapshot-suffix`,
+            { byteLength: FINAL_SNAPSHOT_SUFFIX_BYTES, keepers: pulumi.output(identity).apply((values) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, value === undefined ? "" : String(value)]))) },
+            { parent: this },
+        );
+        return suffix.hex.apply((hex) => finalSnapshotIdentifier(pulumi.getProject(), pulumi.getStack(), name, hex));
     }
 }

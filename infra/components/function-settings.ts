@@ -26,6 +26,11 @@ export interface DatabaseConnection {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /**
+     * The interface endpoints the function calls from its subnets (Secrets Manager, X-Ray). It is
+     * created after them: a function created first fails its calls until their private DNS exists.
+     */
+    endpoints: pulumi.Resource[];
+    /**
      * Hash of the migrations applied before this function deploys. Passing it makes every database
      * function wait for the migration run, so new code never meets an old schema.
      */

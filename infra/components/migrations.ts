@@ -17,6 +17,11 @@ export interface MigrationsArgs {
     database: DatabaseConnection;
     settings: FunctionSettings;
     /**
+     * What the function reserves of the account's concurrency: one run at a time where the stack
+     * reserves concurrency (`Reservations.migrationFunction`). @default none
+     */
+    reservedConcurrency?: number;
+    /**
      * How long one run may take. Not behind the API, so the timeout cap of route functions does not
      * apply; a long migration should still be split up.
      * @default MIGRATION_TIMEOUT_SECONDS (functions/runtime/migrations.ts)
@@ -76,8 +81,7 @@ export class Migrations extends pulumi.ComponentResource {
                     role,
                     memoryMb: DEFAULTS.memoryMb,
                     timeoutSeconds,
-                    // One run at a time, and one database connection at most.
-                    reservedConcurrency: 1,
+                    reservedConcurrency: args.reservedConcurrency,
                     logGroup,
                     database: args.database,
                     tags: {
@@ -86,8 +90,9 @@ export class Migrations extends pulumi.ComponentResource {
                     },
                 }),
             },
-            // The policy must be attached before Lambda creates the function's network interfaces.
-            { parent: this, dependsOn: [permissions] },
+            // The policy must be attached before Lambda creates the function's network interfaces,
+            // and the endpoints it reads the secret through must exist before its first run.
+            { parent: this, dependsOn: [permissions, ...args.database.endpoints] },
         );
 
         this.migrationSetHash = args.migrationSetHash;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { MonitoringThresholds } from "../config";
+import { alarmName as alarmNameOf, alarmTopicName, dashboardName as dashboardNameOf } from "../naming";
 import { withPreviousType } from "./component-type";
 
 /** A function to watch: a route's function, or a platform function such as the migration runner. */
@@ -22,7 +23,7 @@ export interface MonitoredFunction {
 
 /** What the Monitoring component needs. Fields without a default are required. */
 export interface MonitoringArgs {
-    /** The stack: the first word of every alarm name (`prod-users-get-users-id-errors`). */
+    /** The stack: with the project, the start of every alarm name (`serverless-microservices-prod-users-get-users-id-errors`). */
     stack: string;
     /** The region the dashboard's widgets read metrics from. */
     region: string;
@@ -151,7 +152,7 @@ export class Monitoring extends pulumi.ComponentResource {
             const topic = this.createTopic(name, args, tags);
             this.alarmTopicArn = topic.arn;
             const alarm = (id: string, description: string, settings: AlarmSettings) => {
-                const alarmName = `${args.stack}-${id}`;
+                const alarmName = alarmNameOf(pulumi.getProject(), args.stack, id);
                 const resource = new aws.cloudwatch.MetricAlarm(
                     `${name}-${id}`,
                     {
@@ -175,7 +176,7 @@ export class Monitoring extends pulumi.ComponentResource {
         }
 
         if (args.dashboard) {
-            const dashboardName = `${pulumi.getProject()}-${args.stack}`;
+            const dashboardName = dashboardNameOf(pulumi.getProject(), args.stack);
             const body = pulumi
                 .all([
                     pulumi.all(args.functions.map((fn) => fn.functionName)),
@@ -221,7 +222,7 @@ export class Monitoring extends pulumi.ComponentResource {
         const topic = new aws.sns.Topic(
             `${name}-alarms`,
             {
-                name: `${pulumi.getProject()}-${args.stack}-alarms`,
+                name: alarmTopicName(pulumi.getProject(), args.stack),
                 displayName: `${pulumi.getProject()} ${args.stack} alarms`,
                 kmsMasterKeyId: key.arn,
                 tags,

@@ -6,10 +6,40 @@ import type { StackConfig } from "../config";
 import { withPreviousType } from "./component-type";
 
 /**
- * What the Network component needs: the stack file's `network` settings (each documented on
- * `StackConfig.network`, infra/config.ts, and defaulted there in `STACK_DEFAULTS`).
+ * The interface endpoints the platform creates, by the service name AWS gives each
+ * (`com.amazonaws.<region>.<name>`), with why a function in a private subnet needs it: without a
+ * NAT gateway, an AWS API is reachable from there only through its endpoint. A feature that calls
+ * another AWS API adds its entry here and names it in `interfaceEndpointsFor`; the plan prices every
+ * endpoint the same way, per zone and hour.
  */
-export interface NetworkArgs extends Readonly<StackConfig["network"]> {
+export const INTERFACE_ENDPOINTS = {
+    secretsmanager: "Secrets Manager: the database functions read the database secret",
+    xray: "X-Ray: traces of the functions in the private subnets",
+} as const;
+
+export type InterfaceEndpoint = keyof typeof INTERFACE_ENDPOINTS;
+
+/** What the stack needs an interface endpoint for. */
+export interface EndpointNeeds {
+    /** Functions in the private subnets read the database secret. */
+    databaseFunctions: boolean;
+    /** The stack file's `network.xrayEndpoint`. */
+    xray: boolean;
+}
+
+/** The interface endpoints a stack's private subnets need, in creation order. */
+export function interfaceEndpointsFor(needs: EndpointNeeds): InterfaceEndpoint[] {
+    return [...(needs.databaseFunctions ? (["secretsmanager"] as const) : []), ...(needs.xray ? (["xray"] as const) : [])];
+}
+
+/**
+ * What the Network component needs: the stack file's `network` settings (each documented on
+ * `StackConfig.network`, infra/config.ts, and defaulted there in `STACK_DEFAULTS`) and the interface
+ * endpoints the stack needs.
+ */
+export interface NetworkArgs extends Readonly<Omit<StackConfig["network"], "xrayEndpoint">> {
+    /** The interface endpoints to create, each in `endpointZones` zones (`interfaceEndpointsFor`). */
+    interfaceEndpoints: readonly InterfaceEndpoint[];
     /** Tags on every resource. @default none */
     tags?: Record<string, string>;
 }
@@ -17,9 +47,20 @@ export interface NetworkArgs extends Readonly<StackConfig["network"]> {
 const NAT_STRATEGY = { none: "None", single: "Single", onePerAz: "OnePerAz" } as const;
 
 /**
+ * How long deleting the functions' security group may wait. Lambda releases a deleted function's
+ * network interfaces only after 20-45 minutes, and the group cannot go before them; the provider
+ * already waits for those interfaces, then retries the deletion for this long.
+ */
+const FUNCTION_GROUP_DELETE_TIMEOUT = "45m";
+
+/**
  * The VPC the functions and the database live in: private subnets for functions, isolated subnets
- * for the database, a Secrets Manager endpoint so functions fetch the database secret without a
- * NAT gateway, and the security groups that let only the functions reach PostgreSQL.
+ * for the database, the interface endpoints the functions need to reach AWS without a NAT gateway,
+ * and the security groups that let only the functions reach PostgreSQL.
+ *
+ * Every security group rule is a resource of its own (`aws.vpc.SecurityGroupIngressRule` /
+ * `EgressRule`), never an inline `ingress`/`egress` list: the provider cannot tell inline rules from
+ * standalone ones, so mixing them overwrites rules and diffs on every update.
  */
 export class Network extends pulumi.ComponentResource {
     readonly vpcId: pulumi.Output<string>;
@@ -31,6 +72,11 @@ export class Network extends pulumi.ComponentResource {
     readonly functionSecurityGroupId: pulumi.Output<string>;
     /** Attached to the database; admits 5432 from the functions' group only. */
     readonly databaseSecurityGroupId: pulumi.Output<string>;
+    /**
+     * The interface endpoints, by name. Functions in the private subnets depend on them: a function
+     * created before an endpoint's private DNS exists fails its first calls.
+     */
+    readonly endpoints: Readonly<Partial<Record<InterfaceEndpoint, aws.ec2.VpcEndpoint>>>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.network, name, {}, withPreviousType("network", opts));
@@ -57,66 +103,72 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // A new group has AWS's allow-all egress rule; the provider removes it, so a group without an
+        // egress rule below sends nothing (the database and the endpoints only answer).
         const functions = new aws.ec2.SecurityGroup(
             `${name}-functions`,
-            {
-                vpcId: vpc.vpcId,
-                description: "Lambda functions that use the database",
-                // Functions talk only inside the VPC (database, endpoints) unless a NAT gateway exists.
-                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: [args.cidrBlock], description: "Inside the VPC" }],
-                tags: { ...tags, Name: `${name}-functions` },
-            },
+            { vpcId: vpc.vpcId, description: "Lambda functions that use the database", tags: { ...tags, Name: `${name}-functions` } },
+            { parent: this, customTimeouts: { delete: FUNCTION_GROUP_DELETE_TIMEOUT } },
+        );
+        // Functions talk only inside the VPC (database, endpoints) unless a NAT gateway exists.
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-functions-vpc`,
+            { securityGroupId: functions.id, ipProtocol: "-1", cidrIpv4: args.cidrBlock, description: "Inside the VPC", tags },
             { parent: this },
         );
         if (args.natGateways !== "none") {
             new aws.vpc.SecurityGroupEgressRule(
                 `${name}-functions-internet`,
-                { securityGroupId: functions.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS through the NAT gateway" },
+                { securityGroupId: functions.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS through the NAT gateway", tags },
                 { parent: this },
             );
         }
 
         const database = new aws.ec2.SecurityGroup(
             `${name}-database`,
-            {
-                vpcId: vpc.vpcId,
-                description: "Aurora PostgreSQL: 5432 from the functions only",
-                ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: [functions.id], description: "PostgreSQL from the functions" }],
-                tags: { ...tags, Name: `${name}-database` },
-            },
+            { vpcId: vpc.vpcId, description: "Aurora PostgreSQL: 5432 from the functions only", tags: { ...tags, Name: `${name}-database` } },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-database-postgres`,
+            { securityGroupId: database.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: functions.id, description: "PostgreSQL from the functions", tags },
             { parent: this },
         );
 
-        const endpoint = new aws.ec2.SecurityGroup(
+        const endpointGroup = new aws.ec2.SecurityGroup(
             `${name}-endpoints`,
-            {
-                vpcId: vpc.vpcId,
-                description: "Interface endpoints: HTTPS from the functions",
-                ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, securityGroups: [functions.id], description: "HTTPS from the functions" }],
-                tags: { ...tags, Name: `${name}-endpoints` },
-            },
+            { vpcId: vpc.vpcId, description: "Interface endpoints: HTTPS from the functions", tags: { ...tags, Name: `${name}-endpoints` } },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-endpoints-https`,
+            { securityGroupId: endpointGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, referencedSecurityGroupId: functions.id, description: "HTTPS from the functions", tags },
             { parent: this },
         );
 
-        new aws.ec2.VpcEndpoint(
-            `${name}-secretsmanager`,
-            {
-                vpcId: vpc.vpcId,
-                serviceName: pulumi.interpolate`com.amazonaws.${region.region}.secretsmanager`,
-                vpcEndpointType: "Interface",
-                privateDnsEnabled: true, // the SDK's default endpoint resolves to the private addresses
-                subnetIds: vpc.privateSubnetIds.apply((ids) => ids.slice(0, args.secretsEndpointZones)),
-                securityGroupIds: [endpoint.id],
-                tags: { ...tags, Name: `${name}-secretsmanager` },
-            },
-            { parent: this },
-        );
+        const endpoints: Partial<Record<InterfaceEndpoint, aws.ec2.VpcEndpoint>> = {};
+        for (const service of args.interfaceEndpoints) {
+            endpoints[service] = new aws.ec2.VpcEndpoint(
+                `${name}-${service.replace(/\./g, "-")}`,
+                {
+                    vpcId: vpc.vpcId,
+                    serviceName: pulumi.interpolate`com.amazonaws.${region.region}.${service}`,
+                    vpcEndpointType: "Interface",
+                    privateDnsEnabled: true, // the SDK's default endpoint resolves to the private addresses
+                    subnetIds: vpc.privateSubnetIds.apply((ids) => ids.slice(0, args.endpointZones)),
+                    securityGroupIds: [endpointGroup.id],
+                    tags: { ...tags, Name: `${name}-${service}` },
+                },
+                { parent: this },
+            );
+        }
 
         this.vpcId = vpc.vpcId;
         this.privateSubnetIds = vpc.privateSubnetIds;
         this.isolatedSubnetIds = vpc.isolatedSubnetIds;
         this.functionSecurityGroupId = functions.id;
         this.databaseSecurityGroupId = database.id;
+        this.endpoints = endpoints;
         this.registerOutputs({
             vpcId: this.vpcId,
             privateSubnetIds: this.privateSubnetIds,

@@ -9,6 +9,7 @@ import type { ResolvedRoute } from "../registry-resolution";
 import { withPreviousType } from "./component-type";
 import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { functionCode } from "../function-packaging";
+import { routeResourceName } from "../naming";
 
 /** What a ServiceFunctions component needs. Fields without a default are required. */
 export interface ServiceFunctionsArgs {
@@ -57,7 +58,7 @@ export class ServiceFunctions extends pulumi.ComponentResource {
         const logGroups = args.routes.map(
             (route) =>
                 new aws.cloudwatch.LogGroup(
-                    `${name}-${route.id}`,
+                    routeResourceName(name, route.id),
                     { name: settings.logGroupName(name, route.id), retentionInDays: settings.logRetentionDays, tags: settings.tags },
                     { parent: this },
                 ),
@@ -76,12 +77,12 @@ export class ServiceFunctions extends pulumi.ComponentResource {
 
         const functionNames: Record<string, pulumi.Output<string>> = {};
         args.routes.forEach((route, index) => {
-            const functionName = `${name}-${route.id}`;
+            const resourceName = routeResourceName(name, route.id);
             const fn = new aws.lambda.Function(
-                functionName,
+                resourceName,
                 {
                     description: `${route.routeKey}: ${route.description}`.slice(0, 256),
-                    ...functionCode(functionName, routeHandlerFactory(route)),
+                    ...functionCode(resourceName, routeHandlerFactory(route)),
                     ...functionSettings(settings, {
                         role,
                         memoryMb: route.memoryMb,
@@ -94,11 +95,11 @@ export class ServiceFunctions extends pulumi.ComponentResource {
                 },
                 // Lambda checks the role's permissions when it creates a VPC function's network
                 // interfaces, so the policy must be attached before the function exists.
-                { parent: this, dependsOn: [permissions] },
+                { parent: this, dependsOn: [permissions, ...(route.database && database ? database.endpoints : [])] },
             );
 
             const integration = new aws.apigatewayv2.Integration(
-                `${name}-${route.id}`,
+                resourceName,
                 {
                     apiId: args.apiId,
                     integrationType: "AWS_PROXY",
@@ -112,7 +113,7 @@ export class ServiceFunctions extends pulumi.ComponentResource {
             );
 
             new aws.apigatewayv2.Route(
-                `${name}-${route.id}`,
+                resourceName,
                 {
                     apiId: args.apiId,
                     routeKey: route.routeKey,
@@ -123,7 +124,7 @@ export class ServiceFunctions extends pulumi.ComponentResource {
             );
 
             new aws.lambda.Permission(
-                `${name}-${route.id}`,
+                resourceName,
                 {
                     action: "lambda:InvokeFunction",
                     function: fn.name,

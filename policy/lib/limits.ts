@@ -35,6 +35,16 @@ export const LAMBDA = {
      * an account with a raised quota can reserve more.
      */
     reservedConcurrency: { min: 1, max: 1_000 },
+    /**
+     * Concurrency AWS keeps unreserved in every account and region: a reservation that would leave
+     * less fails ("decreases account's UnreservedConcurrentExecution below its minimum value").
+     */
+    minimumUnreservedConcurrency: 100,
+    /**
+     * The account's concurrency quota unless raised. New accounts often start at 10, where no
+     * function can reserve anything; `aws lambda get-account-settings` shows the real one.
+     */
+    defaultAccountConcurrency: 1_000,
     /** A synchronous invocation's payload, each way: a larger request never reaches a function. */
     payloadBytes: 6 * 1024 * 1024,
 } as const;
@@ -54,8 +64,13 @@ export const AURORA_SERVERLESS_V2 = {
     minCapacityAcu: { min: 0, max: 256, step: 0.5 },
     /** The highest capacity: at least 1 ACU. */
     maxCapacityAcu: { min: 1, max: 256, step: 0.5 },
-    /** Idle seconds before a 0-ACU cluster pauses. */
+    /**
+     * Seconds without a user session before a 0-ACU cluster pauses. An open session, idle or not,
+     * keeps it running.
+     */
     autoPauseSeconds: { min: 300, max: 86_400 },
+    /** The least a running instance bills, even with a minimum of 0: below it the instance pauses. */
+    lowestRunningCapacityAcu: 0.5,
     /** Days of automated backups. */
     backupRetentionDays: { min: 1, max: 35 },
 } as const;
@@ -74,3 +89,36 @@ export const AWS_DEFAULTS = {
     /** What `awsx.ec2.Vpc` builds when told nothing: three zones, a NAT gateway in each. */
     awsxVpc: { availabilityZones: 3, natGatewayStrategy: "OnePerAz" },
 } as const;
+
+/**
+ * What AWS accepts as a name, for the names the program sets or lets Pulumi generate. `autonameSuffix`
+ * is what Pulumi appends to a resource's logical name when it names the resource itself (a dash and
+ * seven random characters), so the logical name may use only `maxLength - autonameSuffix`.
+ * `identifier` adds RDS's identifier rules: a letter first, no `--`, no `-` at the end.
+ */
+export interface NameRule {
+    readonly maxLength: number;
+    /** Every character must match this one-character class. */
+    readonly allowed: RegExp;
+    /** Says what `allowed` allows, for messages. */
+    readonly allowedText: string;
+    readonly autonameSuffix?: number;
+    readonly identifier?: boolean;
+}
+
+/** Pulumi's autonaming: `<logical name>-<7 random characters>`. */
+const AUTONAME_SUFFIX = 8;
+
+export const NAME_RULES = {
+    lambdaFunction: { maxLength: 64, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _", autonameSuffix: AUTONAME_SUFFIX },
+    /** Lambda permission statement ids, autonamed from the permission's logical name. */
+    lambdaStatementId: { maxLength: 100, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _", autonameSuffix: AUTONAME_SUFFIX },
+    iamRole: { maxLength: 64, allowed: /[A-Za-z0-9+=,.@_-]/, allowedText: "letters, digits and +=,.@_-", autonameSuffix: AUTONAME_SUFFIX },
+    logGroup: { maxLength: 512, allowed: /[A-Za-z0-9._\-\/#]/, allowedText: "letters, digits and ._-/#" },
+    metricAlarm: { maxLength: 255, allowed: /[\x20-\x7E]/, allowedText: "printable ASCII" },
+    snsTopic: { maxLength: 256, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _" },
+    dashboard: { maxLength: 255, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _" },
+    /** Cluster identifiers (autonamed) and final snapshot identifiers (set by the program). */
+    rdsIdentifier: { maxLength: 63, allowed: /[A-Za-z0-9-]/, allowedText: "letters, digits and -", identifier: true },
+    rdsAutonamedIdentifier: { maxLength: 63, allowed: /[A-Za-z0-9-]/, allowedText: "letters, digits and -", identifier: true, autonameSuffix: AUTONAME_SUFFIX },
+} as const satisfies Record<string, NameRule>;

@@ -40,6 +40,7 @@ export const Types = {
     natGateway: "aws:ec2/natGateway:NatGateway",
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",
     securityGroupEgressRule: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     // IAM
     iamRole: "aws:iam/role:Role",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
@@ -50,6 +51,8 @@ export const Types = {
     iamUserPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
     iamGroupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     iamPolicyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+    // Random values that live in the state (@pulumi/random)
+    randomId: "random:index/randomId:RandomId",
     // Pulumi
     /** The root of every stack's resource tree; the engine leaves it out of its children's URNs. */
     stack: "pulumi:pulumi:Stack",

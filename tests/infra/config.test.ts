@@ -88,7 +88,7 @@ describe("stack configuration", () => {
 
     it("rejects an unknown project key, listing the allowed ones", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logRetention")]: "7" }), [
-            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring`,
+            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency`,
         ]);
     });
 
@@ -117,6 +117,64 @@ describe("stack configuration", () => {
     it("rejects a NAT strategy outside the enum", () => {
         const config = { ...validConfig(), [key("network")]: { natGateways: "two" } };
         assert.deepEqual(problemsOf("dev", config), [`${key("network.natGateways")}: "two" is not allowed; use one of none, single, onePerAz`]);
+    });
+
+    describe("interface endpoints", () => {
+        const withNetwork = (network: Record<string, unknown>) => ({ ...validConfig(), [key("network")]: network });
+
+        it("reads one zone and no X-Ray endpoint in dev, two zones in prod", () => {
+            // Act
+            const dev = parseStackConfig("dev", readStackConfig("dev")).network;
+            const prod = parseStackConfig("prod", readStackConfig("prod")).network;
+            // Assess
+            assert.deepEqual([dev.endpointZones, dev.xrayEndpoint, prod.endpointZones, prod.xrayEndpoint], [1, false, 2, false]);
+        });
+
+        it("names the renamed secretsEndpointZones key and what it is called now", () => {
+            // Act
+            const problems = problemsOf("dev", withNetwork({ secretsEndpointZones: 1 }));
+            // Assess
+            assert.deepEqual(problems, [`${key("network.secretsEndpointZones")}: is now network.endpointZones (the zones of every interface endpoint); rename the key`]);
+        });
+
+        it("rejects more endpoint zones than the VPC has, and an X-Ray switch that is not a boolean", () => {
+            // Act
+            const problems = problemsOf("dev", withNetwork({ availabilityZones: 2, endpointZones: 3, xrayEndpoint: "sometimes" }));
+            // Assess
+            assert.deepEqual(problems, [
+                `${key("network.xrayEndpoint")}: "sometimes" is not allowed; use true or false`,
+                `${key("network.endpointZones")}: 3 is more than network.availabilityZones (2)`,
+            ]);
+        });
+    });
+
+    describe("reserved concurrency", () => {
+        const withConcurrency = (concurrency: unknown) => ({ ...validConfig(), [key("concurrency")]: concurrency });
+
+        it("reserves nothing in dev, and the registry's reservations in prod", () => {
+            // Act
+            const dev = parseStackConfig("dev", readStackConfig("dev")).concurrency;
+            const prod = parseStackConfig("prod", readStackConfig("prod")).concurrency;
+            // Assess
+            assert.deepEqual([dev, prod], [{ reservations: "none" }, { reservations: "registry" }]);
+        });
+
+        it("reserves nothing when the stack file says nothing", () => {
+            // Prepare
+            const { [key("concurrency")]: _omitted, ...without } = validConfig();
+            // Act
+            const { concurrency } = parseStackConfig("dev", without);
+            // Assess
+            assert.deepEqual(concurrency, { reservations: "none" });
+        });
+
+        it("reads the account's quota, and rejects an unknown mode or a quota that is not a positive integer", () => {
+            assert.deepEqual(parseStackConfig("dev", withConcurrency({ reservations: "registry", accountLimit: 10 })).concurrency, { reservations: "registry", accountLimit: 10 });
+            assert.deepEqual(problemsOf("dev", withConcurrency({ reservations: "some", accountLimit: 0.5 })), [
+                `${key("concurrency.reservations")}: "some" is not allowed; use one of none, registry`,
+                `${key("concurrency.accountLimit")}: 0.5 is not allowed; use an integer from 1 to 1000000`,
+            ]);
+        });
     });
 
     it("rejects capacity that is not a multiple of 0.5 ACU, or a minimum above the maximum", () => {

@@ -48,18 +48,18 @@ describe("monitoring under mocks", function () {
     });
 
     describe("prod stack", () => {
-        it("gives every function (six routes and the migration runner) error, throttle and duration alarms named <stack>-<service>-<id>-<what>", () => {
+        it("gives every function (six routes and the migration runner) error, throttle and duration alarms named <project>-<stack>-<service>-<id>-<what>", () => {
             const functions = functionsOf(prod);
             assert.equal(functions.length, 7);
-            const expected = functions.flatMap((fn) => ["errors", "throttles", "duration"].map((what) => `prod-${fn.alarmPrefix}-${what}`)).sort();
+            const expected = functions.flatMap((fn) => ["errors", "throttles", "duration"].map((what) => `serverless-microservices-prod-${fn.alarmPrefix}-${what}`)).sort();
             const lambdaAlarms = ofType(prod, ALARM).filter((alarm) => alarm.inputs.namespace === "AWS/Lambda" || alarm.inputs.metricQueries?.[0]?.metric?.namespace === "AWS/Lambda");
             assert.deepEqual(lambdaAlarms.map((alarm) => alarm.inputs.name).sort(), expected);
-            assert.ok(expected.includes("prod-users-get-users-id-errors") && expected.includes("prod-platform-migrations-duration"));
+            assert.ok(expected.includes("serverless-microservices-prod-users-get-users-id-errors") && expected.includes("serverless-microservices-prod-platform-migrations-duration"));
         });
 
         it("alarms on each function's error rate (Errors / Invocations) with the real function name and the configured threshold", () => {
             for (const fn of functionsOf(prod)) {
-                const alarm = alarmNamed(prod, `prod-${fn.alarmPrefix}-errors`);
+                const alarm = alarmNamed(prod, `serverless-microservices-prod-${fn.alarmPrefix}-errors`);
                 for (const metricName of ["Errors", "Invocations"]) {
                     const metric = queryMetric(alarm, metricName);
                     assert.deepEqual([metric.namespace, metric.dimensions, metric.stat, metric.period], ["AWS/Lambda", { FunctionName: fn.name }, "Sum", 300], alarm.inputs.name);
@@ -73,27 +73,27 @@ describe("monitoring under mocks", function () {
 
         it("alarms on throttles and on p99 duration at 80% of that function's own timeout", () => {
             for (const fn of functionsOf(prod)) {
-                const throttles = alarmNamed(prod, `prod-${fn.alarmPrefix}-throttles`);
+                const throttles = alarmNamed(prod, `serverless-microservices-prod-${fn.alarmPrefix}-throttles`);
                 assert.deepEqual([throttles.inputs.namespace, throttles.inputs.metricName, throttles.inputs.dimensions, throttles.inputs.statistic, throttles.inputs.threshold], ["AWS/Lambda", "Throttles", { FunctionName: fn.name }, "Sum", thresholds.functionThrottles]);
-                const duration = alarmNamed(prod, `prod-${fn.alarmPrefix}-duration`);
+                const duration = alarmNamed(prod, `serverless-microservices-prod-${fn.alarmPrefix}-duration`);
                 assert.deepEqual([duration.inputs.metricName, duration.inputs.dimensions, duration.inputs.extendedStatistic], ["Duration", { FunctionName: fn.name }, "p99"]);
                 assert.equal(duration.inputs.threshold, fn.timeout * 1000 * 0.8, duration.inputs.name);
             }
             // The auth route has 5 s, the users routes the stack's 10 s, the migration runner 300 s.
-            assert.equal(alarmNamed(prod, "prod-auth-post-auth-duration").inputs.threshold, 4000);
-            assert.equal(alarmNamed(prod, "prod-users-get-users-id-duration").inputs.threshold, 8000);
-            assert.equal(alarmNamed(prod, "prod-platform-migrations-duration").inputs.threshold, 240_000);
+            assert.equal(alarmNamed(prod, "serverless-microservices-prod-auth-post-auth-duration").inputs.threshold, 4000);
+            assert.equal(alarmNamed(prod, "serverless-microservices-prod-users-get-users-id-duration").inputs.threshold, 8000);
+            assert.equal(alarmNamed(prod, "serverless-microservices-prod-platform-migrations-duration").inputs.threshold, 240_000);
         });
 
         it("alarms on the API's 5xx rate and p99 latency with the ApiId and $default stage dimensions", () => {
             const apiId = one(prod, "aws:apigatewayv2/api:Api").outputs.id;
-            const rate = alarmNamed(prod, "prod-api-5xx-rate");
+            const rate = alarmNamed(prod, "serverless-microservices-prod-api-5xx-rate");
             for (const metricName of ["5xx", "Count"]) {
                 assert.deepEqual(queryMetric(rate, metricName).dimensions, { ApiId: apiId, Stage: "$default" });
                 assert.equal(queryMetric(rate, metricName).namespace, "AWS/ApiGateway");
             }
             assert.equal(rate.inputs.threshold, 5);
-            const latency = alarmNamed(prod, "prod-api-latency-p99");
+            const latency = alarmNamed(prod, "serverless-microservices-prod-api-latency-p99");
             assert.deepEqual([latency.inputs.namespace, latency.inputs.metricName, latency.inputs.dimensions, latency.inputs.extendedStatistic], ["AWS/ApiGateway", "Latency", { ApiId: apiId, Stage: "$default" }, "p99"]);
             // Pulumi.prod.yaml overrides the 3000 ms default.
             assert.equal(latency.inputs.threshold, 2000);
@@ -103,9 +103,9 @@ describe("monitoring under mocks", function () {
             const clusterId = one(prod, "aws:rds/cluster:Cluster").outputs.clusterIdentifier;
             const dimensions = { DBClusterIdentifier: clusterId, Role: "WRITER" };
             const expected: Record<string, [string, string, number]> = {
-                "prod-database-capacity-at-max": ["ServerlessDatabaseCapacity", "Average", 8],
-                "prod-database-connections": ["DatabaseConnections", "Maximum", Math.floor(estimatedMaxConnections(0.5, 8) * 0.8)],
-                "prod-database-cpu": ["CPUUtilization", "Average", 80],
+                "serverless-microservices-prod-database-capacity-at-max": ["ServerlessDatabaseCapacity", "Average", 8],
+                "serverless-microservices-prod-database-connections": ["DatabaseConnections", "Maximum", Math.floor(estimatedMaxConnections(0.5, 8) * 0.8)],
+                "serverless-microservices-prod-database-cpu": ["CPUUtilization", "Average", 80],
             };
             for (const [name, [metricName, statistic, threshold]] of Object.entries(expected)) {
                 const alarm = alarmNamed(prod, name);
@@ -190,9 +190,9 @@ describe("monitoring under mocks", function () {
     it("a stack-file override changes that threshold and keeps the other defaults", async () => {
         const config = { ...readStackConfig("prod"), [key("monitoring")]: { enabled: true, thresholds: { functionDurationPercentOfTimeout: 50, databaseCpuPercent: 90 } } };
         const run = await runProgramOffline({ stack: "prod", config });
-        assert.equal(alarmNamed(run, "prod-users-get-users-id-duration").inputs.threshold, 5000);
-        assert.equal(alarmNamed(run, "prod-database-cpu").inputs.threshold, 90);
-        assert.equal(alarmNamed(run, "prod-api-latency-p99").inputs.threshold, MONITORING_DEFAULTS.thresholds.apiLatencyP99Ms);
+        assert.equal(alarmNamed(run, "serverless-microservices-prod-users-get-users-id-duration").inputs.threshold, 5000);
+        assert.equal(alarmNamed(run, "serverless-microservices-prod-database-cpu").inputs.threshold, 90);
+        assert.equal(alarmNamed(run, "serverless-microservices-prod-api-latency-p99").inputs.threshold, MONITORING_DEFAULTS.thresholds.apiLatencyP99Ms);
     });
 
     it("subscribes the stack file's email to the alarm topic", async () => {

@@ -34,6 +34,16 @@ const cluster = (minCapacity: number, name = "db") =>
     });
 const instance = (of: CostResource, name: string) =>
     resource("aws:rds/clusterInstance:ClusterInstance", name, { instanceClass: "db.serverless", clusterIdentifier: `${of.name}-id` }, { propertyDependencies: { clusterIdentifier: [of.urn] } });
+/** The cluster's parameter group, linked as the engine records it, with `idle_session_timeout` in ms when given. */
+const closingIdleSessions = (of: CostResource, milliseconds: number | undefined) => {
+    const group = resource("aws:rds/clusterParameterGroup:ClusterParameterGroup", `${of.name}-params`, {
+        family: "aurora-postgresql17",
+        parameters: [{ name: "rds.force_ssl", value: "1" }, ...(milliseconds !== undefined ? [{ name: "idle_session_timeout", value: String(milliseconds) }] : [])],
+    });
+    of.inputs.dbClusterParameterGroupName = `${group.name}-1a2b3c4`;
+    of.propertyDependencies = { ...of.propertyDependencies, dbClusterParameterGroupName: [group.urn] };
+    return group;
+};
 /**
  * A route, its integration and its function, linked as the engine records it (each input's
  * property dependencies) or, `byValue`, only by the values (target id, function ARN).
@@ -83,13 +93,30 @@ describe("cost model", () => {
             near(item(idleCost([vpc("None"), explicit]), "NAT gateways").amount, HOURS_PER_MONTH * PRICES.natGateway.perHour, "explicit");
         });
 
-        it("costs 0 ACU idle at min capacity 0, but still bills storage and the secret", () => {
+        it("costs 0 ACU idle at min capacity 0 when the server closes idle sessions, but still bills storage and the secret", () => {
+            // Prepare
             const db = cluster(0);
-            const lines = idleCost([db, instance(db, "writer")]);
+            const parameters = closingIdleSessions(db, 240_000);
+            // Act
+            const lines = idleCost([db, parameters, instance(db, "writer")]);
+            // Assess
             near(item(lines, /^Aurora capacity floor/).amount, 0, "floor");
-            assert.match(item(lines, /^Aurora capacity floor/).note, /pauses after 300 s/);
+            assert.match(item(lines, /^Aurora capacity floor/).note, /assumed paused, as it is 300 s after its last session closes; the server closes sessions idle 240 s/);
             near(item(lines, /^Aurora storage/).amount, DEFAULT_ASSUMPTIONS.databaseStorageGb * PRICES.aurora.storagePerGbMonth, "storage");
             near(item(lines, "Secrets Manager secrets").amount, PRICES.secretsManager.perSecretMonth, "secret");
+        });
+
+        it("prices a 0-ACU cluster as running at 0.5 ACU when nothing closes idle sessions (frozen functions keep theirs open)", () => {
+            // Prepare: a parameter group without idle_session_timeout, and none at all.
+            const db = cluster(0);
+            const withoutTimeout = closingIdleSessions(db, undefined);
+            // Act
+            const floors = [idleCost([db, withoutTimeout, instance(db, "writer")]), idleCost([db, instance(db, "writer")])].map((lines) => item(lines, /^Aurora capacity floor/));
+            // Assess
+            for (const floor of floors) {
+                near(floor.amount, 0.5 * HOURS_PER_MONTH * PRICES.aurora.perAcuHour, "floor");
+                assert.match(floor.note, /nothing closes idle sessions: a frozen function's connection keeps it running at 0.5 ACU/);
+            }
         });
 
         it("bills the floor on every instance: two instances double it", () => {

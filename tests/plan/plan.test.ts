@@ -99,6 +99,23 @@ describe("plan (npm run plan)", function () {
         assert.equal(prod.policy.mandatory, 0, JSON.stringify(prod.policy.violations, null, 2));
     });
 
+    it("states what dev's idle cost assumes about pausing: idle sessions closed, so the cluster pauses", () => {
+        assert.equal(dev.databases[0].pauses, true);
+        assert.equal(dev.databases[0].idleSessionTimeoutSeconds, 240);
+        assert.match(devText.out, /idle sessions closed after 240 s \(idle_session_timeout\), so it pauses 600 s after the last one: priced as paused when idle/);
+    });
+
+    it("shows what the functions reserve against the account's quota: nothing in dev, the registry's 51 in prod", async () => {
+        // Assess the real stacks
+        assert.deepEqual([dev.concurrency.reservations, dev.concurrency.reserved, dev.concurrency.unreserved], ["none", 0, 1000]);
+        assert.deepEqual([prod.concurrency.reservations, prod.concurrency.reserved, prod.concurrency.accountLimitAssumed], ["registry", 51, true]);
+        assert.match(devText.out, /CONCURRENCY\n  reservations none: 0 reserved \(no function reserves any\)\n  account quota 1000 \(AWS's default quota, assumed/);
+        // Prepare, Act: prod with the account's quota stated
+        const stated = await planStack({ stack: "prod", stackConfig: { ...readStackConfig("prod"), "serverless-microservices:concurrency": { reservations: "registry", accountLimit: 400 } } });
+        // Assess
+        assert.deepEqual([stated.concurrency.accountLimit, stated.concurrency.accountLimitAssumed, stated.concurrency.unreserved], [400, false, 349]);
+    });
+
     it("prices a million requests from the routes' own memory", () => {
         for (const plan of [dev, prod]) {
             const t = plan.cost.perMillionRequests;

@@ -6,7 +6,8 @@
  *
  * - **Idle cost**: what the stack costs per month with no traffic at all. Interface endpoints and
  *   NAT gateways bill by the hour, Aurora bills its minimum capacity on every instance (nothing
- *   when it can pause at 0 ACU) plus storage even while paused, Secrets Manager bills per secret,
+ *   when it pauses at 0 ACU, which it does only when the server closes idle sessions: a frozen
+ *   function's open connection keeps it running at its lowest capacity) plus storage even while paused, Secrets Manager bills per secret,
  *   CloudWatch per alarm and dashboard. Lambda, the HTTP API, log groups, IAM and security groups
  *   cost nothing idle.
  * - **Cost per million requests**, spread evenly over the routes: HTTP API requests, Lambda
@@ -18,12 +19,15 @@
  * Pure functions over plain data, so tests can price synthetic resource lists.
  */
 import { Types } from "../../policy/lib/types";
+import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { HOURS_PER_MONTH, PRICES, PRICES_AS_OF, PRICING_REGION, PRICING_SOURCE } from "./pricing";
 import {
     clustersWithInstances,
+    endpointServiceOf,
     endpointTypeOf,
     endpointZones,
     functionSettingsOf,
+    idleSessionTimeoutOf,
     natGatewaysOf,
     natStrategyOf,
     ofType,
@@ -147,7 +151,7 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
             PRICES.interfaceEndpoint.perAzHour,
             endpoints.length === 0
                 ? "none"
-                : `${endpoints.map((e) => `${e.name} in ${plural(endpointZones(e), "AZ")}`).join(", ")} x ${HOURS_PER_MONTH} h`,
+                : `${endpoints.map((e) => `${endpointServiceOf(e)} in ${plural(endpointZones(e), "AZ")}`).join(", ")} x ${HOURS_PER_MONTH} h`,
         ),
     );
 
@@ -167,14 +171,21 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
         const serverless = instances.filter((i) => valueOf(i, "instanceClass") === "db.serverless");
         const provisioned = instances.length - serverless.length;
         const pause = scaling.secondsUntilAutoPause;
-        const how =
-            minAcu === 0
-                ? `0 ACU floor: pauses${pause ? ` after ${pause} s idle` : " when idle"} (capacity billed only while it runs)`
-                : `${minAcu} ACU x ${plural(serverless.length, "instance")} x ${HOURS_PER_MONTH} h (every Serverless v2 instance bills its own ACUs)`;
+        const idleSessions = idleSessionTimeoutOf(cluster, resources);
+        // A 0-ACU cluster pauses only once no session is open; frozen function containers keep
+        // theirs unless the server closes idle ones, and then it runs at its lowest capacity.
+        const pauses = minAcu === 0 && idleSessions !== undefined;
+        const billedAcu = minAcu === 0 && !pauses ? AURORA_SERVERLESS_V2.lowestRunningCapacityAcu : minAcu;
+        const how = pauses
+            ? `0 ACU floor: assumed paused, as it is ${pause ?? "?"} s after its last session closes; the server closes sessions idle ${idleSessions} s ` +
+              `(idle_session_timeout), so frozen functions cannot keep it awake (capacity billed only while it runs)`
+            : minAcu === 0
+              ? `0 ACU floor, but nothing closes idle sessions: a frozen function's connection keeps it running at ${billedAcu} ACU x ${plural(serverless.length, "instance")} x ${HOURS_PER_MONTH} h`
+              : `${minAcu} ACU x ${plural(serverless.length, "instance")} x ${HOURS_PER_MONTH} h (every Serverless v2 instance bills its own ACUs)`;
         lines.push(
             line(
                 `Aurora capacity floor (${cluster.name})`,
-                minAcu * serverless.length * HOURS_PER_MONTH,
+                billedAcu * serverless.length * HOURS_PER_MONTH,
                 "ACU-hours",
                 PRICES.aurora.perAcuHour,
                 provisioned > 0 ? `${how}; ${provisioned} provisioned instance(s) not priced` : how,

@@ -6,7 +6,8 @@
  * planned thing it describes; a new resource detail is an entry of `DESCRIPTIONS`.
  */
 import * as path from "node:path";
-import { AWS_DEFAULTS } from "../../policy/lib/limits";
+import { parseStackConfig } from "../../infra/config";
+import { AWS_DEFAULTS, LAMBDA } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline } from "../offline";
 import { loadPackConfig, PACK_DIR, packLabel, runPolicies, type PolicyRunResult } from "../policy-engine";
@@ -17,6 +18,7 @@ import {
     endpointTypeOf,
     endpointZones,
     functionSettingsOf,
+    idleSessionTimeoutOf,
     natGatewaysOf,
     natStrategyOf,
     ofType,
@@ -60,8 +62,12 @@ export interface PlannedDatabase {
     engineVersion?: string;
     minCapacity?: number;
     maxCapacity?: number;
-    /** Seconds idle before pausing; absent when the cluster keeps a floor. */
+    /** Seconds without a session before pausing; absent when the cluster keeps a floor. */
     autoPauseSeconds?: number;
+    /** Seconds after which the server closes an idle session; absent when nothing closes them. */
+    idleSessionTimeoutSeconds?: number;
+    /** Whether an idle cluster pauses: a 0-ACU floor, and idle sessions closed so that none stays open. */
+    pauses: boolean;
     instances: number;
     readers: number;
     backupRetentionDays?: number;
@@ -80,6 +86,22 @@ export interface PlannedNetwork {
     endpoints: Array<{ name: string; service: string; type: string; zones: number }>;
 }
 
+/** What the stack's functions reserve of the account's concurrency, and what that leaves. */
+export interface PlannedConcurrency {
+    /** The stack file's `concurrency.reservations`. */
+    reservations: string;
+    /** Every function's `reservedConcurrentExecutions`, added up. */
+    reserved: number;
+    /** Functions that reserve, and what each reserves. */
+    functions: Array<{ name: string; reserved: number }>;
+    /** The account's quota: the stack file's `concurrency.accountLimit`, else AWS's default. */
+    accountLimit: number;
+    /** Whether `accountLimit` is AWS's default rather than a value the stack file states. */
+    accountLimitAssumed: boolean;
+    /** What stays unreserved; AWS requires at least `LAMBDA.minimumUnreservedConcurrency`. */
+    unreserved: number;
+}
+
 export interface PlannedApi {
     name: string;
     throttlingRateLimit?: number;
@@ -96,6 +118,7 @@ export interface StackPlan {
     databases: PlannedDatabase[];
     networks: PlannedNetwork[];
     apis: PlannedApi[];
+    concurrency: PlannedConcurrency;
     logs: { groups: number; retentionDays: number[] };
     monitoring: { alarms: number; dashboards: number; topics: number };
     policy: { pack: string; config: string; passed: boolean } & PolicyRunResult;
@@ -201,6 +224,16 @@ export function buildTree(resources: readonly PlanResource[]): TreeNode[] {
     return (children.get(undefined) ?? []).map(node);
 }
 
+/** The functions' reservations against the account's quota (the stack file's, else AWS's default). */
+export function plannedConcurrency(resources: readonly PlanResource[], settings: { reservations: string; accountLimit?: number }): PlannedConcurrency {
+    const functions = ofType(resources, Types.lambdaFunction)
+        .filter((fn) => Number(fn.inputs.reservedConcurrentExecutions ?? -1) >= 0)
+        .map((fn) => ({ name: fn.name, reserved: Number(fn.inputs.reservedConcurrentExecutions) }));
+    const reserved = functions.reduce((total, fn) => total + fn.reserved, 0);
+    const accountLimit = settings.accountLimit ?? LAMBDA.defaultAccountConcurrency;
+    return { reservations: settings.reservations, reserved, functions, accountLimit, accountLimitAssumed: settings.accountLimit === undefined, unreserved: accountLimit - reserved };
+}
+
 export function summarize(stack: string, resources: readonly PlanResource[], config: Record<string, unknown>): Omit<StackPlan, "policy" | "cost"> {
     const logGroups = ofType(resources, Types.logGroup);
     const retentionOf = (name: unknown) => logGroups.find((g) => g.inputs.name === name)?.inputs.retentionInDays;
@@ -232,6 +265,7 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
     const databases: PlannedDatabase[] = clustersWithInstances(resources).map(({ cluster, instances }) => {
         const i = cluster.inputs;
         const s = i.serverlessv2ScalingConfiguration ?? {};
+        const idleSessionTimeoutSeconds = idleSessionTimeoutOf(cluster, resources);
         return {
             name: cluster.name,
             engine: i.engine,
@@ -239,6 +273,8 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
             minCapacity: s.minCapacity,
             maxCapacity: s.maxCapacity,
             ...(s.secondsUntilAutoPause !== undefined ? { autoPauseSeconds: s.secondsUntilAutoPause } : {}),
+            ...(idleSessionTimeoutSeconds !== undefined ? { idleSessionTimeoutSeconds } : {}),
+            pauses: Number(s.minCapacity ?? 0) === 0 && idleSessionTimeoutSeconds !== undefined,
             instances: instances.length,
             readers: Math.max(0, instances.length - 1),
             backupRetentionDays: i.backupRetentionPeriod,
@@ -269,6 +305,9 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         accessLogs: Boolean(stage.inputs.accessLogSettings),
     }));
 
+    // The program ran with this config, so it is valid here.
+    const concurrency = plannedConcurrency(resources, parseStackConfig(stack, config).concurrency);
+
     return {
         stack,
         region: typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined,
@@ -278,6 +317,7 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         databases,
         networks,
         apis,
+        concurrency,
         logs: {
             groups: logGroups.length,
             retentionDays: [...new Set(logGroups.map((g) => Number(g.inputs.retentionInDays ?? 0)))].sort((a, b) => a - b),
@@ -332,11 +372,13 @@ function keySettings(plan: StackPlan): Map<string, string> {
         settings.set(`engine (${d.name})`, `${d.engine} ${d.engineVersion}`);
         settings.set(`ACU min-max (${d.name})`, `${d.minCapacity}-${d.maxCapacity}`);
         settings.set(`auto-pause (${d.name})`, d.autoPauseSeconds !== undefined ? `${d.autoPauseSeconds} s` : "never");
+        settings.set(`idle sessions closed (${d.name})`, d.idleSessionTimeoutSeconds !== undefined ? `after ${d.idleSessionTimeoutSeconds} s` : "never");
         settings.set(`instances (${d.name})`, `${d.instances} (${d.readers} reader${d.readers === 1 ? "" : "s"})`);
         settings.set(`backups (${d.name})`, `${d.backupRetentionDays} d`);
         settings.set(`deletion protection (${d.name})`, yesNo(d.deletionProtection));
         settings.set(`pulumi protect (${d.name})`, yesNo(d.protect));
     }
+    settings.set("reserved concurrency", `${plan.concurrency.reserved} (${plan.concurrency.reservations}) of ${plan.concurrency.accountLimit}${plan.concurrency.accountLimitAssumed ? " (assumed)" : ""}`);
     settings.set("log retention", plan.logs.retentionDays.map((d) => `${d} d`).join(", "));
     settings.set("alarms / dashboards", `${plan.monitoring.alarms} / ${plan.monitoring.dashboards}`);
     return settings;

@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../offline";
 import { formatReport } from "../policy-engine";
 import { usd, type CostEstimate, type CostLine } from "./cost";
-import { compare, yesNo, type ComparisonRow, type StackPlan, type TreeNode } from "./model";
+import { LAMBDA } from "../../policy/lib/limits";
+import { compare, yesNo, type ComparisonRow, type PlannedConcurrency, type PlannedDatabase, type StackPlan, type TreeNode } from "./model";
 
 /** Where the prices come from, as the heading of the cost section names it. */
 const PRICES_FILE = path.relative(REPOSITORY_ROOT, path.join(__dirname, "pricing.ts")).split(path.sep).join("/");
@@ -76,6 +77,27 @@ export function formatCost(cost: CostEstimate): string[] {
     return out;
 }
 
+/** What the plan assumes about a cluster's pausing, which its idle cost rests on. */
+function pausingAssumption(d: PlannedDatabase): string {
+    if (d.pauses) {
+        return `idle sessions closed after ${d.idleSessionTimeoutSeconds} s (idle_session_timeout), so it pauses ${d.autoPauseSeconds ?? "?"} s after the last one: priced as paused when idle`;
+    }
+    if (d.autoPauseSeconds !== undefined) {
+        return "nothing closes idle sessions: a frozen function's open connection keeps it running, and it is priced as running";
+    }
+    const closed = d.idleSessionTimeoutSeconds !== undefined ? `idle sessions closed after ${d.idleSessionTimeoutSeconds} s; ` : "";
+    return `${closed}a capacity floor: priced at the floor around the clock`;
+}
+
+function formatConcurrency(c: PlannedConcurrency): string[] {
+    const limit = `${c.accountLimit}${c.accountLimitAssumed ? " (AWS's default quota, assumed: concurrency.accountLimit states the account's)" : " (concurrency.accountLimit)"}`;
+    const reserving = c.functions.length === 0 ? "no function reserves any" : c.functions.map((fn) => `${fn.name} ${fn.reserved}`).join(", ");
+    return [
+        `  reservations ${c.reservations}: ${c.reserved} reserved (${reserving})`,
+        `  account quota ${limit}; ${c.unreserved} unreserved (AWS keeps at least ${LAMBDA.minimumUnreservedConcurrency})`,
+    ];
+}
+
 export function formatPlan(plan: StackPlan): string {
     const out: string[] = [
         `PLAN: stack ${plan.stack}${plan.region ? ` (${plan.region})` : ""}: ${plan.resourceCount} cloud resources in ${plan.policy.resources - plan.resourceCount} components, ${plan.routes.length} routes`,
@@ -108,6 +130,7 @@ export function formatPlan(plan: StackPlan): string {
             : plan.databases.flatMap((d) => [
                   `  ${d.name}: ${d.engine} ${d.engineVersion}`,
                   `    capacity ${d.minCapacity}-${d.maxCapacity} ACU per instance; ${d.autoPauseSeconds !== undefined ? `auto-pause after ${d.autoPauseSeconds} s idle` : "never pauses"}`,
+                  `    ${pausingAssumption(d)}`,
                   `    instances ${d.instances} (writer + ${d.readers} reader${d.readers === 1 ? "" : "s"}); backups ${d.backupRetentionDays} d; deletion protection ${yesNo(d.deletionProtection)}; ` +
                       `final snapshot ${yesNo(d.finalSnapshot)}; pulumi protect ${yesNo(d.protect)}; storage encrypted ${yesNo(d.storageEncrypted)}`,
               ])),
@@ -119,6 +142,9 @@ export function formatPlan(plan: StackPlan): string {
                   `  ${n.name}: ${n.cidrBlock ?? "?"}, ${n.availabilityZones ?? "?"} AZs, NAT ${n.natStrategy} (${n.natGateways} gateway${n.natGateways === 1 ? "" : "s"})`,
                   `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`).join(", ")}`,
               ])),
+        "",
+        "CONCURRENCY",
+        ...formatConcurrency(plan.concurrency),
         "",
         "API",
         ...plan.apis.map((a) => `  ${a.name}: throttling ${a.throttlingRateLimit ?? "?"} rps, burst ${a.throttlingBurstLimit ?? "?"}; access logs ${yesNo(a.accessLogs)}`),

@@ -65,6 +65,24 @@ export function clustersWithInstances(resources: readonly PlanResource[]): Array
     }));
 }
 
+/** The cluster parameter group a cluster uses: by `dbClusterParameterGroupName`'s dependency, else by name. */
+export function parameterGroupOf(cluster: PlanResource, resources: readonly PlanResource[]): PlanResource | undefined {
+    const groups = ofType(resources, Types.rdsClusterParameterGroup).map(linkable);
+    const sameName = (group: Linkable, name: unknown) => group.props.name === name;
+    return linked(linkable(cluster), "dbClusterParameterGroupName", groups, sameName)[0]?.resource;
+}
+
+/**
+ * The seconds after which the server closes an idle session (`idle_session_timeout`, in
+ * milliseconds in the parameter group), or undefined when sessions may stay open forever.
+ */
+export function idleSessionTimeoutOf(cluster: PlanResource, resources: readonly PlanResource[]): number | undefined {
+    const group = parameterGroupOf(cluster, resources);
+    const parameters: Array<{ name?: string; value?: string }> = (group ? valueOf(group, "parameters") : undefined) ?? [];
+    const milliseconds = Number(parameters.find((p) => p.name === "idle_session_timeout")?.value ?? 0);
+    return milliseconds > 0 ? milliseconds / 1000 : undefined;
+}
+
 /** The service a function belongs to, as the platform labels it. */
 export function serviceOf(fn: PlanResource): string | undefined {
     return fn.inputs.environment?.variables?.[ENVIRONMENT.serviceName];

@@ -1,0 +1,144 @@
+/**
+ * Reserved concurrency as a stack setting: dev reserves nothing (a new account's quota of 10 allows
+ * no reservation), prod applies the registry's, the migration function's 1 included; the sum is
+ * checked against the account's quota before any resource, naming what reserves how much; and the
+ * local runtime's container ceiling follows the same resolved value.
+ */
+import * as assert from "node:assert/strict";
+import { defineService } from "../../functions/runtime/service";
+import { PROJECT, STACK_DEFAULTS } from "../../infra/config";
+import { services } from "../../infra/registry";
+import { reservationProblems, resolveRegistry } from "../../infra/registry-resolution";
+import { createLocalServer } from "../../local/server";
+import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { Types } from "../../policy/lib/types";
+
+const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
+
+function reservationsOf(run: OfflineRun): Record<string, number | undefined> {
+    return Object.fromEntries(run.resources.filter((r) => r.type === Types.lambdaFunction).map((fn) => [fn.name, fn.inputs.reservedConcurrentExecutions]));
+}
+
+describe("reserved concurrency per stack", function () {
+    this.timeout(120_000);
+
+    it("reserves nothing in dev, not even for the migration function", async () => {
+        // Act
+        const run = await runProgramOffline({ stack: "dev" });
+        // Assess
+        assert.deepEqual(Object.values(reservationsOf(run)), Array(7).fill(undefined));
+    });
+
+    it("applies the registry's reservations in prod, and 1 for the migration function", async () => {
+        // Act
+        const run = await runProgramOffline({ stack: "prod" });
+        // Assess
+        assert.deepEqual(reservationsOf(run), {
+            "auth-post-auth": undefined,
+            "migrations-function": 1,
+            "users-post-users": 10,
+            "users-get-users-id": 10,
+            "users-get-users": 10,
+            "users-patch-users-id": 10,
+            "users-delete-users-id": 10,
+        });
+    });
+
+    it("adds up every reservation, per service and for the migration function", () => {
+        // Act
+        const registry = resolveRegistry(services, DEFAULTS, "registry");
+        const none = resolveRegistry(services, DEFAULTS, "none");
+        // Assess
+        assert.deepEqual(registry.reservations, { mode: "registry", migrationFunction: 1, services: [{ service: "users", functions: 5, perFunction: 10 }], total: 51 });
+        assert.deepEqual(none.reservations, { mode: "none", services: [], total: 0 });
+        assert.ok(none.routes.every((route) => route.reservedConcurrency === undefined));
+    });
+
+    describe("against the account's quota (100 must stay unreserved)", () => {
+        const reservations = resolveRegistry(services, DEFAULTS, "registry").reservations;
+
+        it("accepts reservations that leave exactly 100 unreserved", () => {
+            // Act
+            const problems = reservationProblems(reservations, 151);
+            // Assess
+            assert.deepEqual(problems, []);
+        });
+
+        it("refuses one more, naming what reserves how much", () => {
+            // Act
+            const problems = reservationProblems(reservations, 150);
+            // Assess
+            assert.deepEqual(problems, [
+                "the functions reserve 51 concurrent executions (users: 5 functions x 10; the migration function: 1), but the account's quota of 150 " +
+                    "(concurrency.accountLimit) less the 100 AWS keeps unreserved leaves 50; set concurrency.reservations to none, lower the services' " +
+                    "reservedConcurrency, or raise the quota (aws lambda get-account-settings shows it)",
+            ]);
+        });
+
+        it("checks against AWS's default quota of 1000 when the stack states none", () => {
+            // Prepare
+            const greedy = defineService({ name: "greedy", description: "x", database: false, reservedConcurrency: 901, routes: { "GET /greedy": { handler: async () => ({}) } } });
+            // Act
+            const problems = reservationProblems(resolveRegistry([greedy], DEFAULTS, "registry").reservations, undefined);
+            // Assess
+            assert.equal(problems.length, 1);
+            assert.match(problems[0], /reserve 901 concurrent executions \(greedy: 1 function x 901\), but AWS's default quota of 1000 \(set concurrency\.accountLimit to your account's\) less the 100 AWS keeps unreserved leaves 900/);
+        });
+
+        it("has nothing to check when nothing is reserved, whatever the quota", () => {
+            assert.deepEqual(reservationProblems(resolveRegistry(services, DEFAULTS, "none").reservations, 10), []);
+        });
+
+        it("stops the program on a new account's quota of 10 before any resource is registered", async () => {
+            // Prepare
+            const config = { ...readStackConfig("prod"), [`${PROJECT}:concurrency`]: { reservations: "registry", accountLimit: 10 } };
+            // Act
+            const run = runProgramOffline({ stack: "prod", config });
+            // Assess
+            await assert.rejects(run, /serverless-microservices:concurrency\.reservations: the functions reserve 51 concurrent executions \(users: 5 functions x 10; the migration function: 1\), but the account's quota of 10/);
+            assert.deepEqual(lastRegistered.filter((r) => r.type !== Types.stack).map((r) => r.urn), []);
+        });
+    });
+
+    describe("the local runtime's containers", () => {
+        /** The most invocations of one route running at once when `requests` arrive together. */
+        async function peakConcurrency(reservations: "none" | "registry", requests: number): Promise<number> {
+            let running = 0;
+            let peak = 0;
+            const slow = defineService({
+                name: "slow",
+                description: "Holds each request a moment",
+                database: false,
+                reservedConcurrency: 2,
+                routes: {
+                    "GET /slow": {
+                        handler: async () => {
+                            peak = Math.max(peak, ++running);
+                            await new Promise((resolve) => setTimeout(resolve, 150));
+                            running--;
+                            return {};
+                        },
+                    },
+                },
+            });
+            const server = createLocalServer({ routes: resolveRegistry([slow], DEFAULTS, reservations).routes, throttling: false });
+            try {
+                const url = await server.listen(0);
+                const statuses = await Promise.all(Array.from({ length: requests }, () => fetch(`${url}/slow`).then((response) => response.status)));
+                assert.deepEqual(statuses, Array(requests).fill(200));
+            } finally {
+                await server.close();
+            }
+            return peak;
+        }
+
+        it("run at most the service's reservation where the stack reserves, and the local default where it does not", async () => {
+            // Act
+            const reserved = await peakConcurrency("registry", 5);
+            const unreserved = await peakConcurrency(STACK_DEFAULTS.concurrency.reservations, 5);
+            // Assess
+            assert.equal(reserved, 2);
+            assert.equal(unreserved, 5);
+        });
+    });
+});

@@ -1,0 +1,185 @@
+/**
+ * Every name the program gives AWS, or lets Pulumi generate from a logical name, within AWS's limit
+ * and character set: at the limit a name is kept, one over it is shortened the same way every time,
+ * and a stack name with `_` or `.` (Pulumi allows both) makes no invalid identifier.
+ */
+import * as assert from "node:assert/strict";
+import { defineService } from "../../functions/runtime/service";
+import { alarmName, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../infra/naming";
+import { services } from "../../infra/registry";
+import { NAME_RULES, type NameRule } from "../../policy/lib/limits";
+import { Types } from "../../policy/lib/types";
+import { readStackConfig, runProgramOffline, type OfflineResource } from "../../tools/offline";
+
+/** Each named resource type: which of its names AWS sees, under which rule. */
+const NAMES_OF: Record<string, (r: OfflineResource) => Array<[string, NameRule]>> = {
+    [Types.lambdaFunction]: (r) => [[r.name, NAME_RULES.lambdaFunction]],
+    [Types.lambdaPermission]: (r) => [[r.name, NAME_RULES.lambdaStatementId]],
+    [Types.iamRole]: (r) => [[r.name, NAME_RULES.iamRole]],
+    [Types.logGroup]: (r) => [[r.inputs.name, NAME_RULES.logGroup]],
+    [Types.metricAlarm]: (r) => [[r.inputs.name, NAME_RULES.metricAlarm]],
+    [Types.snsTopic]: (r) => [[r.inputs.name, NAME_RULES.snsTopic]],
+    [Types.dashboard]: (r) => [[r.inputs.dashboardName, NAME_RULES.dashboard]],
+    [Types.rdsCluster]: (r) => [
+        [r.name, NAME_RULES.rdsAutonamedIdentifier],
+        ...(r.inputs.finalSnapshotIdentifier ? ([[r.inputs.finalSnapshotIdentifier, NAME_RULES.rdsIdentifier]] as Array<[string, NameRule]>) : []),
+    ],
+    [Types.rdsClusterInstance]: (r) => [[r.name, NAME_RULES.rdsAutonamedIdentifier]],
+};
+
+/** Every name of a run that AWS would refuse, with the resource it belongs to. */
+function refusedNames(resources: readonly OfflineResource[]): string[] {
+    return resources.flatMap((r) =>
+        (NAMES_OF[r.type]?.(r) ?? []).flatMap(([name, rule]) => nameProblems(String(name), rule).map((problem) => `${r.type} ${r.name}: ${name} ${problem}`)),
+    );
+}
+
+const ok = async () => ({});
+/** A service name and a route whose resource name, `<service>-<route id>`, is `length` characters long. */
+function serviceWithNameLength(length: number) {
+    const service = "billing";
+    const segment = "x".repeat(length - `${service}-get-`.length);
+    return defineService({ name: service, description: "Bills", database: false, routes: { [`GET /${segment}`]: { handler: ok } } });
+}
+
+describe("names within AWS's limits", function () {
+    this.timeout(120_000);
+
+    describe("fitName", () => {
+        const rule = NAME_RULES.dashboard;
+
+        it("keeps a name exactly at the limit", () => {
+            // Prepare
+            const name = "a".repeat(rule.maxLength);
+            // Act
+            const fitted = fitName(name, rule);
+            // Assess
+            assert.equal(fitted, name);
+        });
+
+        it("shortens a name one over the limit to the limit, ending in a hash of the whole name", () => {
+            // Prepare
+            const name = "a".repeat(rule.maxLength + 1);
+            // Act
+            const fitted = fitName(name, rule);
+            // Assess
+            assert.equal(fitted.length, rule.maxLength);
+            assert.match(fitted, /^a+-[0-9a-f]{7}$/);
+            assert.deepEqual(nameProblems(fitted, rule), []);
+        });
+
+        it("gives the same name every time, and different names to names that share the kept prefix", () => {
+            // Prepare
+            const base = "b".repeat(rule.maxLength);
+            // Act
+            const [first, again, other] = [fitName(`${base}-one`, rule), fitName(`${base}-one`, rule), fitName(`${base}-two`, rule)];
+            // Assess
+            assert.equal(first, again);
+            assert.notEqual(first, other);
+        });
+
+        it("replaces characters AWS refuses and keeps names that differ only in them apart", () => {
+            // Act
+            const underscore = fitName("serverless-microservices-qa_1", NAME_RULES.rdsIdentifier);
+            const dot = fitName("serverless-microservices-qa.1", NAME_RULES.rdsIdentifier);
+            // Assess
+            assert.deepEqual([nameProblems(underscore, NAME_RULES.rdsIdentifier), nameProblems(dot, NAME_RULES.rdsIdentifier)], [[], []]);
+            assert.notEqual(underscore, dot);
+            assert.match(underscore, /^serverless-microservices-qa-1-[0-9a-f]{7}$/);
+        });
+
+        it("reports what AWS refuses in an RDS identifier: length, characters, the first letter, -- and a trailing -", () => {
+            // Act
+            const problems = nameProblems(`1${"a".repeat(62)}--_-`, NAME_RULES.rdsIdentifier);
+            // Assess
+            assert.deepEqual(problems, [
+                "has 67 characters; AWS allows 63",
+                'contains "_"; AWS allows letters, digits and -',
+                "must start with a letter",
+                "must not contain --",
+                "must not end with -",
+            ]);
+        });
+
+        it("leaves room for Pulumi's autoname suffix in logical names", () => {
+            // Act
+            const problems = nameProblems("f".repeat(57), NAME_RULES.lambdaFunction);
+            // Assess
+            assert.deepEqual(problems, ["has 57 characters; at most 56 leave room for the 8 Pulumi appends within AWS's 64"]);
+        });
+    });
+
+    describe("route resources", () => {
+        it("keep a 56-character name and shorten a 57-character one to 56", () => {
+            // Prepare
+            const [atLimit, overLimit] = [serviceWithNameLength(56), serviceWithNameLength(57)];
+            const nameOf = (service: typeof atLimit) => {
+                const [routeKey] = Object.keys(service.routes);
+                const [method, path] = routeKey.split(" ");
+                return { full: `${service.name}-${routeId(method, path)}`, fitted: routeResourceName(service.name, routeId(method, path)) };
+            };
+            // Act
+            const kept = nameOf(atLimit);
+            const shortened = nameOf(overLimit);
+            // Assess
+            assert.equal(kept.full.length, 56);
+            assert.equal(kept.fitted, kept.full);
+            assert.equal(shortened.full.length, 57);
+            assert.equal(shortened.fitted.length, 56);
+            assert.notEqual(shortened.fitted, shortened.full);
+        });
+
+        it("deploy a service whose route name is over 56 characters with every name within AWS's limits", async () => {
+            // Prepare: 63 characters, the function name Pulumi would generate 71.
+            const billing = defineService({
+                name: "subscriptions-billing",
+                description: "Invoices of an account",
+                database: false,
+                routes: {
+                    "GET /accounts/{accountId}/invoices/{invoiceId}": { handler: ok },
+                    "GET /accounts/{accountId}/invoices/{invoiceId}/lines": { handler: ok },
+                },
+            });
+            // Act
+            const run = await runProgramOffline({ stack: "prod", services: [...services, billing] });
+            // Assess
+            assert.deepEqual(refusedNames(run.resources), []);
+            const functions = run.resources.filter((r) => r.type === Types.lambdaFunction && r.inputs.environment?.variables?.SERVICE_NAME === "subscriptions-billing");
+            assert.equal(new Set(functions.map((fn) => fn.name)).size, 2);
+            for (const fn of functions) assert.ok(fn.outputs.name.length <= 64, fn.outputs.name);
+            const alarms = run.resources.filter((r) => r.type === Types.metricAlarm && r.inputs.name.includes("subscriptions-billing"));
+            assert.equal(alarms.length, 6);
+        });
+    });
+
+    describe("stack names", () => {
+        it("make no invalid dashboard, topic, alarm, log group or snapshot name from a stack named with _ and .", async () => {
+            // Prepare: prod's settings (alarms, dashboard, final snapshot) under a stack name Pulumi allows.
+            const stack = "release_2026.1";
+            // Act
+            const run = await runProgramOffline({ stack, config: readStackConfig("prod") });
+            // Assess
+            assert.deepEqual(refusedNames(run.resources), []);
+            const dashboard = run.resources.find((r) => r.type === Types.dashboard)!;
+            assert.match(dashboard.inputs.dashboardName, /^serverless-microservices-release_2026-1-[0-9a-f]{7}$/);
+            const cluster = run.resources.find((r) => r.type === Types.rdsCluster)!;
+            assert.match(cluster.inputs.finalSnapshotIdentifier, /^serverless-microservices-release-2026-1-[a-z-]+-[0-9a-f]{7}-1a2b3c4d$/);
+            assert.equal(cluster.inputs.finalSnapshotIdentifier.length, NAME_RULES.rdsIdentifier.maxLength);
+        });
+
+        it("keep the names of the stacks that fit today", () => {
+            // Act
+            const names = [dashboardName("serverless-microservices", "prod"), finalSnapshotIdentifier("serverless-microservices", "prod", "database", "1a2b3c4d")];
+            // Assess
+            assert.deepEqual(names, ["serverless-microservices-prod", "serverless-microservices-prod-database-final-1a2b3c4d"]);
+        });
+    });
+
+    it("gives two projects' stacks of the same name different alarm names (PutMetricAlarm overwrites by name)", () => {
+        // Act
+        const [ours, theirs] = [alarmName("serverless-microservices", "prod", "api-5xx-rate"), alarmName("billing-platform", "prod", "api-5xx-rate")];
+        // Assess
+        assert.notEqual(ours, theirs);
+        assert.equal(ours, "serverless-microservices-prod-api-5xx-rate");
+    });
+});

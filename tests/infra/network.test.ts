@@ -1,0 +1,115 @@
+/**
+ * The network under mocks: security group rules as resources of their own (never inline), the
+ * interface endpoints as a function of what the stack needs, functions created after the endpoints
+ * they call, and a functions' group whose deletion waits out Lambda's network interfaces.
+ */
+import * as assert from "node:assert/strict";
+import { interfaceEndpointsFor } from "../../infra/components/network";
+import { PROJECT } from "../../infra/config";
+import { Types } from "../../policy/lib/types";
+import { estimateCost } from "../../tools/plan/cost";
+import { readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import { ofType } from "../support/graph";
+
+const network = (stack: string, settings: Record<string, unknown>) => {
+    const config = readStackConfig(stack);
+    return { ...config, [`${PROJECT}:network`]: { ...(config[`${PROJECT}:network`] as object), ...settings } };
+};
+
+function group(run: OfflineRun, name: string): OfflineResource {
+    const found = ofType(run, Types.securityGroup).find((g) => g.name === name);
+    assert.ok(found, `no security group ${name}`);
+    return found;
+}
+
+/** Every rule of the stack as `<group> <direction> <protocol> <ports> <peer>`. */
+function rulesOf(run: OfflineRun): string[] {
+    const groups = new Map(ofType(run, Types.securityGroup).map((g) => [g.outputs.id, g.name]));
+    const describe = (direction: string) => (rule: OfflineResource) => {
+        const i = rule.inputs;
+        const ports = i.ipProtocol === "-1" ? "all" : `${i.fromPort}-${i.toPort}`;
+        return `${groups.get(i.securityGroupId)} ${direction} ${i.ipProtocol} ${ports} ${i.cidrIpv4 ?? groups.get(i.referencedSecurityGroupId)}`;
+    };
+    return [...ofType(run, Types.securityGroupIngressRule).map(describe("in")), ...ofType(run, Types.securityGroupEgressRule).map(describe("out"))].sort();
+}
+
+describe("the network under mocks", function () {
+    this.timeout(120_000);
+    let prod: OfflineRun;
+    before(async () => {
+        prod = await runProgramOffline({ stack: "prod" });
+    });
+
+    it("declares no rule inline on any security group", () => {
+        for (const g of ofType(prod, Types.securityGroup)) assert.deepEqual([g.inputs.ingress, g.inputs.egress], [undefined, undefined], g.name);
+    });
+
+    it("keeps the effective rules: functions out to the VPC, PostgreSQL and HTTPS in from the functions only", () => {
+        assert.deepEqual(rulesOf(prod), [
+            "network-database in tcp 5432-5432 network-functions",
+            "network-endpoints in tcp 443-443 network-functions",
+            "network-functions out -1 all 10.20.0.0/16",
+        ]);
+    });
+
+    it("adds HTTPS out to the internet as a rule of its own when the stack has a NAT gateway", async () => {
+        // Act
+        const run = await runProgramOffline({ stack: "prod", config: network("prod", { natGateways: "single" }) });
+        // Assess
+        assert.deepEqual(rulesOf(run), [
+            "network-database in tcp 5432-5432 network-functions",
+            "network-endpoints in tcp 443-443 network-functions",
+            "network-functions out -1 all 10.20.0.0/16",
+            "network-functions out tcp 443-443 0.0.0.0/0",
+        ]);
+        for (const g of ofType(run, Types.securityGroup)) assert.equal(g.inputs.egress, undefined, g.name);
+    });
+
+    it("lets the deletion of the functions' group wait 45 minutes for Lambda to release its network interfaces", () => {
+        assert.deepEqual(group(prod, "network-functions").customTimeouts, { delete: "45m" });
+    });
+
+    it("creates every database function after the interface endpoints it calls, and no other function", () => {
+        // Prepare
+        const endpoints = ofType(prod, Types.vpcEndpoint).map((e) => e.urn);
+        // Act
+        const waits = ofType(prod, Types.lambdaFunction).map((fn) => [fn.name, endpoints.every((urn) => fn.dependencies.includes(urn))]);
+        // Assess
+        assert.deepEqual(Object.fromEntries(waits), {
+            "migrations-function": true,
+            "auth-post-auth": false,
+            "users-post-users": true,
+            "users-get-users-id": true,
+            "users-get-users": true,
+            "users-patch-users-id": true,
+            "users-delete-users-id": true,
+        });
+    });
+
+    describe("interface endpoints", () => {
+        it("are Secrets Manager for database functions, and X-Ray only when the stack asks for it", () => {
+            assert.deepEqual(interfaceEndpointsFor({ databaseFunctions: true, xray: false }), ["secretsmanager"]);
+            assert.deepEqual(interfaceEndpointsFor({ databaseFunctions: true, xray: true }), ["secretsmanager", "xray"]);
+            assert.deepEqual(interfaceEndpointsFor({ databaseFunctions: false, xray: false }), []);
+        });
+
+        it("add an X-Ray endpoint in the stack's endpoint zones when network.xrayEndpoint is on, priced with the others", async () => {
+            // Act
+            const run = await runProgramOffline({ stack: "dev", config: network("dev", { xrayEndpoint: true, endpointZones: 2 }) });
+            // Assess
+            const endpoints = ofType(run, Types.vpcEndpoint);
+            assert.deepEqual(
+                endpoints.map((e) => [e.name, e.inputs.serviceName, e.inputs.subnetIds.length, e.inputs.privateDnsEnabled]),
+                [
+                    ["network-secretsmanager", "com.amazonaws.us-east-1.secretsmanager", 2, true],
+                    ["network-xray", "com.amazonaws.us-east-1.xray", 2, true],
+                ],
+            );
+            const users = ofType(run, Types.lambdaFunction).find((fn) => fn.name === "users-get-users")!;
+            assert.ok(endpoints.every((e) => users.dependencies.includes(e.urn)));
+            const line = estimateCost(run.resources).idle.lines.find((l) => l.item === "Interface VPC endpoints")!;
+            assert.equal(Math.round(line.amount * 100) / 100, 29.2, "2 endpoints x 2 zones x 730 h x $0.01");
+            assert.match(line.note, /secretsmanager in 2 AZs, xray in 2 AZs/);
+        });
+    });
+});
