@@ -17,3 +17,8 @@ export function routeId(method: string, path: string): string {
 export function functionLogGroupName(project: string, stack: string, service: string, functionId: string): string {
     return `/${project}/${stack}/${service}/${functionId}`;
 }
+
+/** The log group of a container service's tasks, e.g. `/serverless-microservices/dev/reports/container`. */
+export function containerLogGroupName(project: string, stack: string, service: string): string {
+    return `/${project}/${stack}/${service}/container`;
+}

@@ -6,8 +6,9 @@
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AnyService } from "../functions/runtime/service";
+import type { RegisteredService } from "../functions/runtime/container";
 import { Api, ApiStage } from "./components/api";
+import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
@@ -32,6 +33,8 @@ export interface PlatformOutputs {
     alarmTopicArn?: pulumi.Output<string>;
     /** The CloudWatch dashboard in the console (stacks with a dashboard). */
     dashboardUrl?: pulumi.Output<string>;
+    /** ECS service name per container service (stacks with container services). */
+    containerServices?: Record<string, pulumi.Output<string>>;
 }
 
 /** What the program is built from: the stack's settings and the registry, both checked. */
@@ -44,11 +47,13 @@ interface ProgramInputs {
  * Everything that can be wrong with the inputs, checked before the first resource: a mistake in a
  * stack file or a service file ends the program here with a message that names it.
  */
-export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): ProgramInputs {
+export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly RegisteredService[]): ProgramInputs {
     try {
         const config = parseStackConfig(stack, rawConfig);
-        const registry = resolveRegistry(services, config.functionDefaults);
-        const protectedRoutes = registry.routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
+        const registry = resolveRegistry(services, config.functionDefaults, stack);
+        const protectedRoutes = [...registry.routes, ...registry.containers.flatMap((container) => container.routes)]
+            .filter((route) => route.auth === "jwt")
+            .map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             throw new ConfigError(stack, [
                 `${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`,
@@ -63,10 +68,10 @@ export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, 
 }
 
 /** Builds the stack from the registry. `services` is a parameter so tests can deploy other registries. */
-export async function deployPlatform(services: readonly AnyService[] = registeredServices): Promise<PlatformOutputs> {
+export async function deployPlatform(services: readonly RegisteredService[] = registeredServices): Promise<PlatformOutputs> {
     const stack = pulumi.getStack();
     const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
-    const { routes } = registry;
+    const { routes, containers } = registry;
 
     const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
     const settings: FunctionSettings = {
@@ -79,15 +84,17 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     const api = new Api("api", {
         cors: config.api.cors,
         // One authorizer per API, only when a route uses it.
-        jwt: routes.some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
+        jwt: [...routes, ...containers.flatMap((container) => container.routes)].some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
         tags,
     });
 
     let connection: DatabaseConnection | undefined;
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
-    if (registry.services.some((service) => service.database)) {
-        const network = new Network("network", { ...config.network, tags });
+    let network: Network | undefined;
+    // Container tasks live in the private subnets too, with or without the database.
+    if (containers.length > 0 || registry.services.some((service) => service.database)) network = new Network("network", { ...config.network, tags });
+    if (network && [...registry.services, ...containers].some((service) => service.database)) {
         database = new Database("database", {
             ...config.database,
             subnetIds: network.isolatedSubnetIds,
@@ -144,6 +151,11 @@ export async function deployPlatform(services: readonly AnyService[] = registere
         });
     }
 
+    // Container services: their platform, tasks and routes (infra/containers.ts).
+    const containerDeployment = network
+        ? deployContainers({ stack, config, containers, network, api, connection, migrationSet: migrationRun?.appliedMigrationSet, tags })
+        : undefined;
+
     // After the routes: a stage's per-route settings may only name routes that exist.
     const stage = new ApiStage(
         "api",
@@ -152,11 +164,11 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             logRetentionDays: config.logRetentionDays,
             throttlingRateLimit: config.api.throttlingRateLimit,
             throttlingBurstLimit: config.api.throttlingBurstLimit,
-            routeThrottles: routes.flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
+            routeThrottles: [...routes, ...containers.flatMap((container) => container.routes)].flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
             domain: config.domain,
             tags,
         },
-        { dependsOn: serviceFunctions },
+        { dependsOn: [...serviceFunctions, ...(containerDeployment?.components ?? [])] },
     );
 
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
@@ -170,6 +182,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             email: config.monitoring.email,
             thresholds: config.monitoring.thresholds,
             functions: monitored,
+            containers: containerDeployment?.monitored ?? [],
             api: { apiId: api.apiId, stage: stage.stageName },
             database: database && {
                 clusterIdentifier: database.clusterIdentifier,
@@ -190,5 +203,6 @@ export async function deployPlatform(services: readonly AnyService[] = registere
         ...(stage.domainTarget ? { domainTarget: stage.domainTarget } : {}),
         ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
         ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),
+        ...(containerDeployment ? { containerServices: containerDeployment.serviceNames } : {}),
     };
 }

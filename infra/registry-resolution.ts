@@ -5,8 +5,10 @@
  * then the stack's `functionDefaults`), reads every database service's migrations and hashes the
  * set, so a mistake in a service file stops both the same way, before any resource or process.
  */
+import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
 import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle } from "../functions/runtime/service";
+import { resolveContainerService, type ResolvedContainerService } from "./container-resolution";
 import { routeId } from "./naming";
 import { parseRouteKey, validateRegistry } from "./registry-validation";
 
@@ -44,9 +46,12 @@ export interface ResolvedService {
 }
 
 export interface ResolvedRegistry {
+    /** The function services. */
     services: ResolvedService[];
-    /** Every route of every service, in registry order. */
+    /** Every route of every function service, in registry order. */
     routes: ResolvedRoute[];
+    /** The container services, with the stack's scaling (`container-resolution.ts`). */
+    containers: ResolvedContainerService[];
     /** Every service's migrations. */
     migrations: Migration[];
     /** Changes when any migration is added or edited: the cloud re-runs its migration function, the local runtime its runner. */
@@ -67,14 +72,16 @@ export class RegistryError extends Error {
 }
 
 /**
- * Validates `services`, then resolves them with the stack's defaults. Throws a `RegistryError`
- * listing every problem at once, the migration folders' included.
+ * Validates `services`, then resolves them with the stack's defaults (a container service's
+ * scaling: `stack`'s own, else its default). Throws a `RegistryError` listing every problem at
+ * once, the migration folders' included.
  */
-export function resolveRegistry(services: readonly AnyService[], stackDefaults: FunctionDefaults): ResolvedRegistry {
+export function resolveRegistry(services: readonly RegisteredService[], stackDefaults: FunctionDefaults, stack?: string): ResolvedRegistry {
     const problems = validateRegistry(services);
     if (problems.length > 0) throw new RegistryError(problems);
 
-    const resolved = services.map((service) => {
+    const containers = services.filter(isContainerService).map((service) => resolveContainerService(service, stack, readServiceMigrations(service, problems)));
+    const resolved = services.filter((service): service is AnyService => !isContainerService(service)).map((service) => {
         const migrations = readServiceMigrations(service, problems);
         return {
             name: service.name,
@@ -87,8 +94,12 @@ export function resolveRegistry(services: readonly AnyService[], stackDefaults: 
     });
     if (problems.length > 0) throw new RegistryError(problems);
 
-    const migrations = resolved.flatMap((service) => service.migrations);
-    return { services: resolved, routes: resolved.flatMap((service) => service.routes), migrations, migrationSetHash: migrationSetHash(migrations) };
+    // One migration set for every service that keeps data, whatever runs it, in registry order.
+    const order = services.map((service) => service.name);
+    const migrations = [...resolved, ...containers]
+        .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
+        .flatMap((service) => service.migrations);
+    return { services: resolved, routes: resolved.flatMap((service) => service.routes), containers, migrations, migrationSetHash: migrationSetHash(migrations) };
 }
 
 function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinition, stackDefaults: FunctionDefaults): ResolvedRoute {
@@ -112,7 +123,7 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
 }
 
 /** A database service's migrations; a folder that cannot be read or holds a misnamed file is a problem of the registry. */
-function readServiceMigrations(service: AnyService, problems: string[]): Migration[] {
+function readServiceMigrations(service: AnyService | ContainerServiceDefinition, problems: string[]): Migration[] {
     if (!service.database || service.migrationsDir === undefined) return [];
     try {
         return readMigrations(service.name, service.migrationsDir);

@@ -27,6 +27,8 @@ export class Network extends pulumi.ComponentResource {
     readonly privateSubnetIds: pulumi.Output<string[]>;
     /** Subnets with no route out, for the database. */
     readonly isolatedSubnetIds: pulumi.Output<string[]>;
+    /** The route tables of the private subnets: where a gateway endpoint (S3) adds its routes. */
+    readonly privateRouteTableIds: pulumi.Output<string[]>;
     /** Attached to every database function; the only source the database admits. */
     readonly functionSecurityGroupId: pulumi.Output<string>;
     /** Attached to the database; admits 5432 from the functions' group only. */
@@ -115,6 +117,7 @@ export class Network extends pulumi.ComponentResource {
         this.vpcId = vpc.vpcId;
         this.privateSubnetIds = vpc.privateSubnetIds;
         this.isolatedSubnetIds = vpc.isolatedSubnetIds;
+        this.privateRouteTableIds = privateRouteTables(vpc);
         this.functionSecurityGroupId = functions.id;
         this.databaseSecurityGroupId = database.id;
         this.registerOutputs({
@@ -123,4 +126,13 @@ export class Network extends pulumi.ComponentResource {
             isolatedSubnetIds: this.isolatedSubnetIds,
         });
     }
+}
+
+/** The route tables awsx associated with the VPC's private subnets (one per subnet). */
+function privateRouteTables(vpc: awsx.ec2.Vpc): pulumi.Output<string[]> {
+    return pulumi.all([vpc.routeTableAssociations, vpc.privateSubnetIds]).apply(([associations, privateSubnetIds]) =>
+        pulumi
+            .all((associations ?? []).map((association) => pulumi.all([association.subnetId, association.routeTableId])))
+            .apply((pairs) => [...new Set(pairs.filter(([subnetId]) => subnetId !== undefined && privateSubnetIds.includes(subnetId)).flatMap(([, routeTableId]) => (routeTableId ? [routeTableId] : [])))]),
+    );
 }
