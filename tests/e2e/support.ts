@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import type { HttpApiEvent } from "../../functions/runtime/http";
-import type { AnyService } from "../../functions/runtime/service";
+import type { RegisteredService } from "../../functions/runtime/container";
 import type { LocalAuthSettings } from "../../local/authorizer";
 import { mintLocalToken, type MintOptions } from "../../local/issuer";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
@@ -44,7 +44,7 @@ export interface TestRuntimeOptions {
 }
 
 /** Starts the runtime with `services` (default: the real registry) and a throwaway database. */
-export async function startTestRuntime(services?: readonly AnyService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+export async function startTestRuntime(services?: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-"));
     // PostgreSQL runs as its own user when we are root; it must be able to reach its directory.
     fs.chmodSync(dataDir, 0o755);
