@@ -10,12 +10,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
-import * as net from "node:net";
 import * as path from "node:path";
 import { CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL } from "../functions/runtime/container";
 import { ENVIRONMENT } from "../functions/runtime/environment";
 import { statementTimeoutFor } from "../functions/runtime/database";
 import type { ResolvedContainerService } from "../infra/container-resolution";
+import { freePort } from "./postgres";
 
 const LEASH_SCRIPT = path.join(__dirname, "process-leash.sh");
 /** How long a start may take to answer its health check (ECS's start period is 30 s). */
@@ -107,18 +107,6 @@ export function dockerRunArguments(service: ResolvedContainerService, hostPort: 
     }
     args.push(localImageTag(service));
     return args;
-}
-
-/** A free port on 127.0.0.1, for one process. */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
 }
 
 /** One GET of the health check path; true on a 2xx within the timeout. */

@@ -10,8 +10,11 @@ set -u
 
 # An asynchronous list reads /dev/null unless told otherwise: keep the pipe on fd 3 for the watcher.
 exec 3<&0
-"$@" </dev/null 3<&- &
+# The command keeps the real standard error (fd 4); the shell's own job notices ("Terminated") go nowhere.
+exec 4>&2
+"$@" </dev/null 2>&4 3<&- 4>&- &
 child=$!
+exec 2>/dev/null
 
 stop_child() {
     kill -TERM "$child" 2>/dev/null

@@ -161,6 +161,8 @@ export function engineResources(resources: readonly OfflineResource[], services:
                 .map((urn) => componentOwner.get(urn))
                 .filter((owner): owner is string => owner !== undefined),
         );
+        // A container service's alarms read its service and the shared cluster: the service owns them.
+        if (owners.size > 1) owners.delete(CONTAINER_PLATFORM_OWNER);
         if (owners.size === 1) result[index].service = [...owners][0];
     });
     return result;

@@ -25,6 +25,8 @@ export interface TestRuntime {
     logs: Record<string, unknown>[];
     /** Every event the wrapper received, oldest first. */
     events: HttpApiEvent[];
+    /** What the runtime said about its container services (started, exited, restarted). */
+    containerNotices: string[];
     /** The embedded PostgreSQL's postmaster pid, to prove it is gone after `stop`. */
     postgresPid: number;
     /** The local issuer's key directory of this runtime. */
@@ -50,6 +52,7 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
     fs.chmodSync(dataDir, 0o755);
     const logs: Record<string, unknown>[] = [];
     const events: HttpApiEvent[] = [];
+    const containerNotices: string[] = [];
     const jwtDir = path.join(dataDir, "jwt");
     const runtime = await startLocalRuntime({
         auth: options.auth ?? { kind: "local", dir: jwtDir },
@@ -61,6 +64,8 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
         logLevel: "DEBUG",
         writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
         onEvent: (event) => events.push(event),
+        onContainerNotice: (message) => containerNotices.push(message),
+        containerMode: "process",
     });
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });
@@ -72,6 +77,7 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
         sql,
         logs,
         events,
+        containerNotices,
         postgresPid,
         jwtDir,
         token,

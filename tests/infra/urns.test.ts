@@ -10,7 +10,9 @@ import { defineService } from "../../functions/runtime/service";
 import { services } from "../../infra/registry";
 import { ComponentTypes, PreviousComponentTypes, Types } from "../../policy/lib/types";
 import { runProgramOffline, type OfflineResource } from "../../tools/offline";
-import { compareWithSnapshot, engineResources, ownersOf, readSnapshot, type EngineResource } from "../../tools/urn-snapshot";
+import { compareWithSnapshot, CONTAINER_PLATFORM_OWNER, engineResources, ownersOf, readSnapshot, type EngineResource } from "../../tools/urn-snapshot";
+import { echoContainer } from "../fixtures/registries";
+import { functionServices } from "../support/function-services";
 
 const SERVICE_NAMES = ownersOf(services);
 
@@ -80,6 +82,18 @@ describe("URN snapshot of the deployed stacks", function () {
         assert.deepEqual(comparison.problems, []);
         assert.ok(byOrders.length >= 8, `${byOrders.length} URNs added`);
         assert.deepEqual([...new Set(byOrders.map((added) => added.service))], ["orders"]);
+    });
+
+    it("gives a new container service's URNs to it, and the shared container platform's to the container services", async () => {
+        // Prepare: the function services of the registry plus a fixture container service.
+        const registry = [...functionServices, echoContainer()];
+        const { engine } = await resourcesOf("prod", registry);
+        // Act
+        const comparison = compareWithSnapshot(readSnapshot("prod"), engine, ownersOf(registry));
+        // Assess
+        assert.deepEqual(comparison.problems, []);
+        assert.deepEqual([...new Set(comparison.added.map((added) => added.service))].sort(), [CONTAINER_PLATFORM_OWNER, "echo"].sort());
+        assert.ok(comparison.added.some((added) => added.service === "echo" && added.urn.endsWith("::monitoring-echo-container-tasks")), "its alarms belong to it");
     });
 
     it("reports a resource renamed without an alias as a deployed resource lost", () => {

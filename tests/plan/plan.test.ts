@@ -8,6 +8,7 @@ import { main, parseArgs, UsageError } from "../../tools/plan";
 import { planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
+import { isContainerService } from "../../functions/runtime/container";
 import { services } from "../../infra/registry";
 
 interface Captured {
@@ -82,6 +83,17 @@ describe("plan (npm run plan)", function () {
         for (const route of dev.routes) {
             assert.ok(route.memoryMb && route.timeoutSeconds && route.timeoutSeconds <= 29, `${route.routeKey} settings`);
         }
+    });
+
+    it("shows which routes go to a container, and each container service's tasks", () => {
+        const containerRoutes = services.filter(isContainerService).flatMap((service) => Object.keys(service.routes).map((key) => [key, service.name]));
+        assert.deepEqual(dev.routes.filter((r) => r.target === "container").map((r) => [r.routeKey, r.service]), containerRoutes);
+        for (const [key] of containerRoutes) {
+            const [method, routePath] = key.split(" ");
+            assert.match(devText.out, new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s+container\\s`, "m"));
+        }
+        assert.match(devText.out, /^CONTAINERS$/m);
+        for (const plan of [dev, prod]) assert.deepEqual(plan.containers.map((c) => c.name), services.filter(isContainerService).map((service) => service.name));
     });
 
     it("keeps dev's idle cost at or under $10 a month", () => {
