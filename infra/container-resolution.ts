@@ -6,26 +6,18 @@
 import * as path from "node:path";
 import type { ContainerRouteDefinition, ContainerScaling, ContainerServiceDefinition } from "../functions/runtime/container";
 import type { Migration } from "../functions/runtime/migrations";
-import type { RouteAuth, RouteThrottle } from "../functions/runtime/service";
+
 import { DEFAULT_CONTAINER_TIMEOUT_SECONDS } from "./container-validation";
 import { routeId } from "./naming";
+import type { ResolvedRoute } from "./registry-resolution";
 import { parseRouteKey } from "./registry-validation";
 
-/** One route a container serves: what one integration and one route are made from. */
-export interface ResolvedContainerRoute {
-    service: string;
-    routeKey: string;
-    method: string;
-    path: string;
-    /** Unique within the service, used in resource names (`get-reports-primes`). */
-    id: string;
-    description: string;
-    auth: RouteAuth;
-    scopes: string[];
-    throttle?: RouteThrottle;
-    /** How long the API waits for the container, in seconds. */
-    timeoutSeconds: number;
-}
+/**
+ * One route a container serves: what one integration and one route are made from. A function
+ * route's settings without the function's own (memory, concurrency, handler); `timeoutSeconds` is
+ * how long the API waits for the container.
+ */
+export type ResolvedContainerRoute = Omit<ResolvedRoute, "memoryMb" | "reservedConcurrency" | "database" | "handler">;
 
 export interface ResolvedContainerService {
     name: string;

@@ -41,3 +41,14 @@ export function containerDefinitionsOf(props: Record<string, any>): ContainerDef
 export function containerLabel(container: ContainerDefinition, index: number): string {
     return typeof container.name === "string" ? `Container "${container.name}"` : `Container #${index + 1}`;
 }
+
+/**
+ * A resource rule's messages over every container of a task definition: none while the
+ * definitions are unknown (preview), the reader's message when they cannot be read.
+ */
+export function checkContainers(props: Record<string, any>, check: (container: ContainerDefinition, label: string) => string[]): string[] {
+    const definitions = containerDefinitionsOf(props);
+    if (definitions.kind === "unknown") return [];
+    if (definitions.kind === "invalid") return [definitions.message];
+    return definitions.containers.flatMap((container, index) => check(container, containerLabel(container, index)));
+}

@@ -1,5 +1,5 @@
 import { ruleConfig } from "../config";
-import { containerDefinitionsOf, containerLabel } from "../lib/containers";
+import { checkContainers } from "../lib/containers";
 import { resourcePolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 
@@ -15,16 +15,12 @@ export const ecsContainerHealthCheck = resourcePolicy({
     config: ruleConfig["ecs-container-health-check"],
     resourceTypes: [Types.ecsTaskDefinition],
     remediationSteps: "Set the service's `healthCheckPath` (and, if the image has no wget, `healthCheckCommand`) in its registry entry.",
-    check: ({ props }) => {
-        const definitions = containerDefinitionsOf(props);
-        if (definitions.kind === "unknown") return [];
-        if (definitions.kind === "invalid") return [definitions.message];
-        return definitions.containers.flatMap((container, index) => {
+    check: ({ props }) =>
+        checkContainers(props, (container, label) => {
             if (container.essential === false) return [];
             const command = container.healthCheck?.command;
             return Array.isArray(command) && command.length > 1
                 ? []
-                : [`${containerLabel(container, index)} has no health check; a hung process keeps receiving traffic. Add healthCheck.command (e.g. ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"]).`];
-        });
-    },
+                : [`${label} has no health check; a hung process keeps receiving traffic. Add healthCheck.command (e.g. ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"]).`];
+        }),
 });

@@ -1,5 +1,5 @@
 import { ruleConfig } from "../config";
-import { containerDefinitionsOf, containerLabel } from "../lib/containers";
+import { checkContainers } from "../lib/containers";
 import { resourcePolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 
@@ -11,12 +11,5 @@ export const ecsNotPrivileged = resourcePolicy({
     config: ruleConfig["ecs-not-privileged"],
     resourceTypes: [Types.ecsTaskDefinition],
     remediationSteps: "Remove `privileged: true` from the container definition (Fargate refuses it anyway).",
-    check: ({ props }) => {
-        const definitions = containerDefinitionsOf(props);
-        if (definitions.kind === "unknown") return [];
-        if (definitions.kind === "invalid") return [definitions.message];
-        return definitions.containers.flatMap((container, index) =>
-            container.privileged === true ? [`${containerLabel(container, index)} is privileged; set privileged to false.`] : [],
-        );
-    },
+    check: ({ props }) => checkContainers(props, (container, label) => (container.privileged === true ? [`${label} is privileged; set privileged to false.`] : [])),
 });

@@ -5,6 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { upstreamHeaders } from "../../local/container-proxy";
@@ -12,6 +13,22 @@ import { containerEnvironment, containerModeFromEnv, dockerRunArguments, localIm
 import { echoContainer } from "../fixtures/registries";
 
 const resolved = (database = false) => resolveRegistry([echoContainer({ database })], { memoryMb: 256, timeoutSeconds: 10 }, "dev").containers[0];
+
+/** The pids of the programs named `name` whose parent is `pid`, from /proc. */
+function childrenOf(pid: number, name: string): number[] {
+    return fs
+        .readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .filter((entry) => {
+            try {
+                const parent = Number(fs.readFileSync(`/proc/${entry}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]);
+                return parent === pid && fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim() === name;
+            } catch {
+                return false;
+            }
+        })
+        .map(Number);
+}
 
 function alive(pid: number): boolean {
     try {
@@ -94,8 +111,8 @@ describe("local container services", () => {
         // Prepare: the leash around a process that would run for a minute.
         const leash = spawn("/bin/sh", [path.join(__dirname, "..", "..", "local", "process-leash.sh"), "sleep", "60"], { stdio: ["pipe", "ignore", "inherit"] });
         await new Promise((resolve) => setTimeout(resolve, 300));
-        const child = Number((await import("node:child_process")).execFileSync("pgrep", ["-P", String(leash.pid), "-x", "sleep"]).toString().trim());
-        assert.ok(alive(child));
+        const [child] = childrenOf(leash.pid!, "sleep");
+        assert.ok(child !== undefined && alive(child));
         // Act: what the kernel does when the runtime dies.
         leash.stdin!.end();
         const exited = await new Promise<number | null>((resolve) => leash.once("exit", (code) => resolve(code)));
