@@ -96,6 +96,15 @@ describe("plan (npm run plan)", function () {
         for (const plan of [dev, prod]) assert.deepEqual(plan.containers.map((c) => c.name), services.filter(isContainerService).map((service) => service.name));
     });
 
+    it("lists the container platform's endpoints with the network's, where some container service keeps tasks running", () => {
+        const listed = (plan: StackPlan) => plan.networks.flatMap((n) => n.endpoints.map((e) => `${e.service} ${e.type}`)).sort();
+        const running = (plan: StackPlan) => plan.containers.some((c) => c.minTasks > 0);
+        for (const plan of [dev, prod]) {
+            const expected = ["secretsmanager Interface", ...(running(plan) ? ["ecr.api Interface", "ecr.dkr Interface", "logs Interface", "s3 Gateway"] : [])].sort();
+            assert.deepEqual(listed(plan), expected, plan.stack);
+        }
+    });
+
     it("keeps dev's idle cost at or under $10 a month", () => {
         assert.ok(dev.cost.idle.total > 0, "an idle dev stack still costs its endpoint and storage");
         assert.ok(dev.cost.idle.total <= 10, `dev idle ${dev.cost.idle.total}`);

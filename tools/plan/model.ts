@@ -327,9 +327,9 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         availabilityZones: vpc.inputs.numberOfAvailabilityZones,
         natStrategy: natStrategyOf(vpc),
         natGateways: natGatewaysOf(vpc),
-        // The endpoints of a VPC are its component's siblings.
+        // The endpoints of a VPC: its component's siblings, and any endpoint placed in it from elsewhere (the container platform's).
         endpoints: endpoints
-            .filter((e) => e.parent === vpc.parent)
+            .filter((e) => e.parent === vpc.parent || (e.propertyDependencies?.vpcId ?? []).includes(vpc.urn))
             .map((e) => ({ name: e.name, service: endpointServiceOf(e), type: endpointTypeOf(e), zones: endpointZones(e) })),
     }));
 

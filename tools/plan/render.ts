@@ -120,7 +120,7 @@ export function formatPlan(plan: StackPlan): string {
             ? ["  none"]
             : plan.networks.flatMap((n) => [
                   `  ${n.name}: ${n.cidrBlock ?? "?"}, ${n.availabilityZones ?? "?"} AZs, NAT ${n.natStrategy} (${n.natGateways} gateway${n.natGateways === 1 ? "" : "s"})`,
-                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`).join(", ")}`,
+                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => (e.type === "Gateway" ? `${e.service} (Gateway)` : `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`)).join(", ")}`,
               ])),
         "",
         "CONTAINERS",

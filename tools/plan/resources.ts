@@ -160,8 +160,8 @@ export function endpointTypeOf(endpoint: PlanResource): string {
     return valueOf(endpoint, "vpcEndpointType") ?? AWS_DEFAULTS.vpcEndpointType;
 }
 
-/** `com.amazonaws.us-east-1.secretsmanager` -> `secretsmanager`. */
+/** `com.amazonaws.us-east-1.secretsmanager` -> `secretsmanager`, `com.amazonaws.us-east-1.ecr.api` -> `ecr.api`. */
 export function endpointServiceOf(endpoint: PlanResource): string {
     const serviceName = valueOf(endpoint, "serviceName");
-    return typeof serviceName === "string" ? serviceName.split(".").pop() ?? serviceName : "?";
+    return typeof serviceName === "string" ? serviceName.replace(/^com\.amazonaws\.[a-z0-9-]+\./, "") : "?";
 }
