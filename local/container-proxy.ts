@@ -23,7 +23,7 @@ export interface ProxiedRequest {
     rawHeaders: readonly string[];
     body: Buffer | undefined;
     requestId: string;
-    /** The verified claims on a route with `auth: "jwt"`; none on a public route. */
+    /** The verified claims the route passes (`claimsPassed`); none on a public route. */
     claims?: Readonly<Record<string, string>>;
 }
 

@@ -22,6 +22,7 @@ import type { ResolvedContainerRoute } from "../infra/container-resolution";
 import type { ResolvedRoute } from "../infra/registry-resolution";
 import { LAMBDA } from "../policy/lib/limits";
 import type { JwtAuthorizer } from "./authorizer";
+import { claimsPassed } from "../functions/runtime/container";
 import { proxyToContainer } from "./container-proxy";
 import type { ContainerUpstream } from "./containers";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
@@ -388,7 +389,8 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
                     send(decision.response);
                     return;
                 }
-                claims = decision.claims;
+                // Only the claims the cloud's mapping passes on this route.
+                claims = Object.fromEntries(claimsPassed(route).flatMap((claim) => (decision.claims[claim] !== undefined ? [[claim, decision.claims[claim]]] : [])));
                 // API Gateway sends "scopes": null to a route that requires none.
                 authorizer = { jwt: { claims: decision.claims, scopes: (route.scopes.length > 0 ? decision.scopes : null) as string[] } };
             }

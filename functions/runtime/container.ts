@@ -117,14 +117,26 @@ export function defineContainerService(definition: ContainerServiceDefinition): 
 /**
  * The verified claims the gateway hands the process, claim -> header. In the cloud the route's
  * integration maps `$context.authorizer.claims.<claim>` onto the header (overwriting what the
- * client sent) on routes with `auth: "jwt"`, and removes the header on public routes; the local
- * gateway does the same.
+ * client sent) and removes the header where the route passes no such claim; the local gateway
+ * does the same (`claimsPassed` says which, for both).
  */
 export const CLAIM_HEADERS = {
     sub: "x-jwt-sub",
     scope: "x-jwt-scope",
-    client_id: "x-jwt-client-id",
 } as const;
+
+export type PassedClaim = keyof typeof CLAIM_HEADERS;
+
+/**
+ * The claims a route passes to its process: `sub` on every route with `auth: "jwt"`, `scope` only
+ * where the route requires scopes (there the authorizer has checked the token carries them). A
+ * claim is mapped only where the token is sure to have it: a mapping whose value is missing from
+ * the token would make the integration fail rather than send an empty header.
+ */
+export function claimsPassed(route: { auth?: string; scopes?: readonly string[] }): PassedClaim[] {
+    if (route.auth !== "jwt") return [];
+    return (route.scopes?.length ?? 0) > 0 ? ["sub", "scope"] : ["sub"];
+}
 
 /** The API Gateway request id the gateway hands the process, so its logs and answers can carry it. */
 export const REQUEST_ID_HEADER = "x-apigw-request-id";

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { CLAIM_HEADERS, CONTAINER_ENVIRONMENT, REQUEST_ID_HEADER } from "../../functions/runtime/container";
+import { CLAIM_HEADERS, claimsPassed, CONTAINER_ENVIRONMENT, REQUEST_ID_HEADER } from "../../functions/runtime/container";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedContainerRoute, ResolvedContainerService } from "../container-resolution";
 import { databaseEnvironment, type DatabaseConnection } from "./function-settings";
@@ -66,15 +66,17 @@ export function containerDatabaseAccess(database: DatabaseConnection, timeoutSec
 }
 
 /**
- * The integration's request parameters: the verified claims overwrite the `x-jwt-*` headers on a
- * protected route, and any copy a client sent is removed on a public one, so a header the process
- * reads was set by the gateway. The request id goes along on every route.
+ * The integration's request parameters: the claims the route passes (`claimsPassed`) overwrite
+ * their `x-jwt-*` headers, and every other `x-jwt-*` header a client sent is removed, so a header
+ * the process reads was set by the gateway. The request id goes along on every route.
  */
-export function claimMappings(route: Pick<ResolvedContainerRoute, "auth">): Record<string, string> {
+export function claimMappings(route: Pick<ResolvedContainerRoute, "auth" | "scopes">): Record<string, string> {
     const mappings: Record<string, string> = { [`overwrite:header.${REQUEST_ID_HEADER}`]: "$context.requestId" };
+    const passed: readonly string[] = claimsPassed(route);
     for (const [claim, header] of Object.entries(CLAIM_HEADERS)) {
         // `remove` takes a value, which it ignores; an empty string literal is what AWS documents.
-        mappings[route.auth === "jwt" ? `overwrite:header.${header}` : `remove:header.${header}`] = route.auth === "jwt" ? `$context.authorizer.claims.${claim}` : "''";
+        if (passed.includes(claim)) mappings[`overwrite:header.${header}`] = `$context.authorizer.claims.${claim}`;
+        else mappings[`remove:header.${header}`] = "''";
     }
     return mappings;
 }

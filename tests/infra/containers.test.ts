@@ -253,19 +253,24 @@ describe("container services under mocks", function () {
                 assert.equal(routes.get("GET /echo/{proxy+}")!.inputs.authorizerId, one(run(), "aws:apigatewayv2/authorizer:Authorizer").outputs.id);
             });
 
-            it("sets the claim headers from the authorizer on protected routes and removes client copies on public ones", () => {
+            it("sets the claim headers from the authorizer where the route passes them, and removes client copies everywhere else", () => {
                 const byDescription = (key: string) => ofType(run(), Types.httpApiIntegration).find((i) => String(i.inputs.description).startsWith(key))!;
+                // A route that requires scopes passes the subject and the scopes the authorizer checked.
                 assert.deepEqual(byDescription("POST /echo/private").inputs.requestParameters, {
                     "overwrite:header.x-apigw-request-id": "$context.requestId",
                     "overwrite:header.x-jwt-sub": "$context.authorizer.claims.sub",
                     "overwrite:header.x-jwt-scope": "$context.authorizer.claims.scope",
-                    "overwrite:header.x-jwt-client-id": "$context.authorizer.claims.client_id",
+                });
+                // Any valid token: the subject only; a token may carry no scope claim at all.
+                assert.deepEqual(byDescription("GET /echo/{proxy+}").inputs.requestParameters, {
+                    "overwrite:header.x-apigw-request-id": "$context.requestId",
+                    "overwrite:header.x-jwt-sub": "$context.authorizer.claims.sub",
+                    "remove:header.x-jwt-scope": "''",
                 });
                 assert.deepEqual(byDescription("GET /echo/public").inputs.requestParameters, {
                     "overwrite:header.x-apigw-request-id": "$context.requestId",
                     "remove:header.x-jwt-sub": "''",
                     "remove:header.x-jwt-scope": "''",
-                    "remove:header.x-jwt-client-id": "''",
                 });
             });
 
