@@ -138,6 +138,26 @@ describe("e2e: a container service behind the local gateway", function () {
         assert.equal((await request(t.url, { path: "/ping" })).status, 200, "function routes keep serving throughout");
     });
 
+    it("replaces a process that keeps failing its health check, as ECS replaces an unhealthy task", async function () {
+        this.timeout(60_000);
+        // Prepare
+        const auth = await t.authHeader();
+        const before = (await request(t.url, { path: "/echo/x/pid", headers: auth })).json.pid;
+        // Act: the process still answers, but its health check fails from now on.
+        await request(t.url, { path: "/echo/x/sicken", headers: auth });
+        const after = await until(
+            "a healthy process",
+            async () => {
+                const response = await request(t.url, { path: "/echo/x/pid", headers: auth });
+                return response.status === 200 && response.json.pid !== before ? response : undefined;
+            },
+            40_000,
+        );
+        // Assess
+        assert.notEqual(after.json.pid, before);
+        assert.ok(t.containerNotices.some((notice) => /failed 3 health checks; replacing it/.test(notice)), t.containerNotices.join("\n"));
+    });
+
     it("starts the process again on a reload (watch mode), and serves from the new one", async () => {
         // Prepare
         const auth = await t.authHeader();
