@@ -12,7 +12,11 @@ const MAX_BELOW = 20_000_000;
 const CACHE_SIZE = 64;
 const cache = new Map();
 
+const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"];
+const threshold = Math.max(0, LEVELS.indexOf(String(process.env.LOG_LEVEL ?? "INFO").toUpperCase()));
+
 function log(level, message, fields = {}) {
+    if (LEVELS.indexOf(level) < threshold) return;
     process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...fields })}\n`);
 }
 
