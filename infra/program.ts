@@ -3,6 +3,7 @@
  *
  *   config + registry (validated, no resource yet)
  *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one ServiceFunctions per service
+ *     -> [ContainerPlatform -> one ServiceContainer per container service] (infra/containers.ts)
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -51,9 +52,7 @@ export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, 
     try {
         const config = parseStackConfig(stack, rawConfig);
         const registry = resolveRegistry(services, config.functionDefaults, stack);
-        const protectedRoutes = [...registry.routes, ...registry.containers.flatMap((container) => container.routes)]
-            .filter((route) => route.auth === "jwt")
-            .map((route) => route.routeKey);
+        const protectedRoutes = registry.apiRoutes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             throw new ConfigError(stack, [
                 `${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`,
@@ -71,7 +70,7 @@ export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, 
 export async function deployPlatform(services: readonly RegisteredService[] = registeredServices): Promise<PlatformOutputs> {
     const stack = pulumi.getStack();
     const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
-    const { routes, containers } = registry;
+    const { containers, apiRoutes } = registry;
 
     const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
     const settings: FunctionSettings = {
@@ -84,7 +83,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     const api = new Api("api", {
         cors: config.api.cors,
         // One authorizer per API, only when a route uses it.
-        jwt: [...routes, ...containers.flatMap((container) => container.routes)].some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
+        jwt: apiRoutes.some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
         tags,
     });
 
@@ -164,7 +163,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             logRetentionDays: config.logRetentionDays,
             throttlingRateLimit: config.api.throttlingRateLimit,
             throttlingBurstLimit: config.api.throttlingBurstLimit,
-            routeThrottles: [...routes, ...containers.flatMap((container) => container.routes)].flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
+            routeThrottles: apiRoutes.flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
             domain: config.domain,
             tags,
         },

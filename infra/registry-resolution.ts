@@ -8,7 +8,7 @@
 import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
 import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle } from "../functions/runtime/service";
-import { resolveContainerService, type ResolvedContainerService } from "./container-resolution";
+import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "./container-resolution";
 import { routeId } from "./naming";
 import { parseRouteKey, validateRegistry } from "./registry-validation";
 
@@ -52,6 +52,8 @@ export interface ResolvedRegistry {
     routes: ResolvedRoute[];
     /** The container services, with the stack's scaling (`container-resolution.ts`). */
     containers: ResolvedContainerService[];
+    /** Every route of the API, function and container routes alike: what authorization and throttling apply to. */
+    apiRoutes: (ResolvedRoute | ResolvedContainerRoute)[];
     /** Every service's migrations. */
     migrations: Migration[];
     /** Changes when any migration is added or edited: the cloud re-runs its migration function, the local runtime its runner. */
@@ -99,7 +101,9 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
     const migrations = [...resolved, ...containers]
         .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
         .flatMap((service) => service.migrations);
-    return { services: resolved, routes: resolved.flatMap((service) => service.routes), containers, migrations, migrationSetHash: migrationSetHash(migrations) };
+    const routes = resolved.flatMap((service) => service.routes);
+    const apiRoutes = [...routes, ...containers.flatMap((container) => container.routes)];
+    return { services: resolved, routes, containers, apiRoutes, migrations, migrationSetHash: migrationSetHash(migrations) };
 }
 
 function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinition, stackDefaults: FunctionDefaults): ResolvedRoute {
