@@ -91,6 +91,10 @@ export const MONITORING_THRESHOLD_RANGES = {
     databaseConnectionsPercent: { min: 10, max: 100 },
     /** Database alarm: writer CPU in percent. */
     databaseCpuPercent: { min: 10, max: 100 },
+    /** Container alarm: a container service's average CPU in percent. */
+    containerCpuPercent: { min: 10, max: 100 },
+    /** Container alarm: a container service's average memory in percent. */
+    containerMemoryPercent: { min: 10, max: 100 },
 } as const;
 
 export type MonitoringThresholds = { -readonly [K in keyof typeof MONITORING_THRESHOLD_RANGES]: number };

@@ -112,3 +112,8 @@ export function alarmTopicName(project: string, stack: string): string {
 export function finalSnapshotIdentifier(project: string, stack: string, database: string, suffix: string): string {
     return `${fitName(`${project}-${stack}-${database}-final`, NAME_RULES.rdsIdentifier, suffix.length + 1)}-${suffix}`;
 }
+
+/** The log group of a container service's tasks, e.g. `/serverless-microservices/dev/reports/container`. */
+export function containerLogGroupName(project: string, stack: string, service: string): string {
+    return `/${project}/${stack}/${service}/container`;
+}

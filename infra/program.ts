@@ -3,16 +3,18 @@
  *
  *   config + registry (validated, no resource yet)
  *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one ServiceFunctions per service
+ *     -> [ContainerPlatform -> one ServiceContainer per container service] (infra/containers.ts)
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AnyService } from "../functions/runtime/service";
+import type { RegisteredService } from "../functions/runtime/container";
 import { Api, ApiStage } from "./components/api";
+import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
 import { Monitoring, type MonitoredFunction } from "./components/monitoring";
-import { interfaceEndpointsFor, Network } from "./components/network";
+import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { ServiceFunctions } from "./components/service-functions";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
 import { functionLogGroupName } from "./naming";
@@ -32,6 +34,8 @@ export interface PlatformOutputs {
     alarmTopicArn?: pulumi.Output<string>;
     /** The CloudWatch dashboard in the console (stacks with a dashboard). */
     dashboardUrl?: pulumi.Output<string>;
+    /** ECS service name per container service (stacks with container services). */
+    containerServices?: Record<string, pulumi.Output<string>>;
 }
 
 /** What the program is built from: the stack's settings and the registry, both checked. */
@@ -44,12 +48,12 @@ interface ProgramInputs {
  * Everything that can be wrong with the inputs, checked before the first resource: a mistake in a
  * stack file or a service file ends the program here with a message that names it.
  */
-export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): ProgramInputs {
+export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly RegisteredService[]): ProgramInputs {
     try {
         const config = parseStackConfig(stack, rawConfig);
-        const registry = resolveRegistry(services, config.functionDefaults, config.concurrency.reservations);
+        const registry = resolveRegistry(services, config.functionDefaults, { stack, reservations: config.concurrency.reservations });
         const problems: string[] = [];
-        const protectedRoutes = registry.routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
+        const protectedRoutes = registry.apiRoutes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             problems.push(`${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`);
         }
@@ -66,10 +70,10 @@ export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, 
 }
 
 /** Builds the stack from the registry. `services` is a parameter so tests can deploy other registries. */
-export async function deployPlatform(services: readonly AnyService[] = registeredServices): Promise<PlatformOutputs> {
+export async function deployPlatform(services: readonly RegisteredService[] = registeredServices): Promise<PlatformOutputs> {
     const stack = pulumi.getStack();
     const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
-    const { routes } = registry;
+    const { containers, apiRoutes } = registry;
 
     const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
     const settings: FunctionSettings = {
@@ -82,20 +86,22 @@ export async function deployPlatform(services: readonly AnyService[] = registere
     const api = new Api("api", {
         cors: config.api.cors,
         // One authorizer per API, only when a route uses it.
-        jwt: routes.some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
+        jwt: apiRoutes.some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
         tags,
     });
 
     let connection: DatabaseConnection | undefined;
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
-    if (registry.services.some((service) => service.database)) {
+    let network: Network | undefined;
+    const usesDatabase = [...registry.services, ...containers].some((service) => service.database);
+    // Container tasks live in the private subnets too, with or without the database.
+    if (containers.length > 0 || usesDatabase) {
         const { xrayEndpoint, ...networkSettings } = config.network;
-        const network = new Network("network", {
-            ...networkSettings,
-            interfaceEndpoints: interfaceEndpointsFor({ databaseFunctions: true, xray: xrayEndpoint }),
-            tags,
-        });
+        const needs = { databaseFunctions: usesDatabase, xray: xrayEndpoint, containerTasks: containers.some((container) => container.scaling.minTasks > 0) };
+        network = new Network("network", { ...networkSettings, interfaceEndpoints: interfaceEndpointsFor(needs), gatewayEndpoints: gatewayEndpointsFor(needs), tags });
+    }
+    if (network && usesDatabase) {
         database = new Database("database", {
             ...config.database,
             subnetIds: network.isolatedSubnetIds,
@@ -109,7 +115,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             secretArn: database.secretArn,
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
-            endpoints: Object.values(network.endpoints),
+            endpoints: functionEndpoints(network),
         };
         if (registry.migrations.length > 0) {
             migrationRun = new Migrations("migrations", {
@@ -159,6 +165,11 @@ export async function deployPlatform(services: readonly AnyService[] = registere
         });
     }
 
+    // Container services: their platform, tasks and routes (infra/containers.ts).
+    const containerDeployment = network
+        ? deployContainers({ stack, config, containers, network, api, connection, migrationSet: migrationRun?.appliedMigrationSet, tags })
+        : undefined;
+
     // After the routes: a stage's per-route settings may only name routes that exist.
     const stage = new ApiStage(
         "api",
@@ -167,11 +178,11 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             logRetentionDays: config.logRetentionDays,
             throttlingRateLimit: config.api.throttlingRateLimit,
             throttlingBurstLimit: config.api.throttlingBurstLimit,
-            routeThrottles: routes.flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
+            routeThrottles: apiRoutes.flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
             domain: config.domain,
             tags,
         },
-        { dependsOn: serviceFunctions },
+        { dependsOn: [...serviceFunctions, ...(containerDeployment?.components ?? [])] },
     );
 
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
@@ -185,6 +196,7 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             email: config.monitoring.email,
             thresholds: config.monitoring.thresholds,
             functions: monitored,
+            containers: containerDeployment?.monitored ?? [],
             api: { apiId: api.apiId, stage: stage.stageName },
             database: database && {
                 clusterIdentifier: database.clusterIdentifier,
@@ -205,5 +217,6 @@ export async function deployPlatform(services: readonly AnyService[] = registere
         ...(stage.domainTarget ? { domainTarget: stage.domainTarget } : {}),
         ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
         ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),
+        ...(containerDeployment ? { containerServices: containerDeployment.serviceNames } : {}),
     };
 }

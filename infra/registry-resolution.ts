@@ -7,10 +7,12 @@
  * and hashes the set, so a mistake in a service file stops both the same way, before any resource
  * or process.
  */
+import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
 import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle } from "../functions/runtime/service";
 import { LAMBDA } from "../policy/lib/limits";
 import type { ReservationMode } from "./config";
+import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "./container-resolution";
 import { routeId } from "./naming";
 import { parseRouteKey, validateRegistry } from "./registry-validation";
 
@@ -50,9 +52,14 @@ export interface ResolvedService {
 }
 
 export interface ResolvedRegistry {
+    /** The function services. */
     services: ResolvedService[];
-    /** Every route of every service, in registry order. */
+    /** Every route of every function service, in registry order. */
     routes: ResolvedRoute[];
+    /** The container services, with the stack's scaling (`container-resolution.ts`). */
+    containers: ResolvedContainerService[];
+    /** Every route of the API, function and container routes alike: what authorization and throttling apply to. */
+    apiRoutes: (ResolvedRoute | ResolvedContainerRoute)[];
     /** Every service's migrations. */
     migrations: Migration[];
     /** Changes when any migration is added or edited: the cloud re-runs its migration function, the local runtime its runner. */
@@ -85,6 +92,14 @@ export interface FunctionDefaults {
     timeoutSeconds: number;
 }
 
+/** What of the stack the resolution needs besides its function defaults. */
+export interface StackResolution {
+    /** The stack's name: picks a container service's per-stack scaling. @default its default scaling */
+    stack?: string;
+    /** The stack file's `concurrency.reservations`. @default "registry": the registry's reservations as declared */
+    reservations?: ReservationMode;
+}
+
 export class RegistryError extends Error {
     constructor(readonly problems: string[]) {
         super(`The service registry (infra/registry.ts) is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -93,16 +108,19 @@ export class RegistryError extends Error {
 }
 
 /**
- * Validates `services`, then resolves them with the stack's defaults and its reservation mode (the
+ * Validates `services`, then resolves them with the stack's defaults, its reservation mode (the
  * program and the local runtime pass the stack file's `concurrency.reservations`; without it, the
- * registry's reservations apply as declared). Throws a `RegistryError` listing every problem at
- * once, the migration folders' included.
+ * registry's reservations apply as declared) and, for a container service's scaling, the stack's
+ * name (its own scaling for that stack, else its default). Throws a `RegistryError` listing every
+ * problem at once, the migration folders' included.
  */
-export function resolveRegistry(services: readonly AnyService[], stackDefaults: FunctionDefaults, reservations: ReservationMode = "registry"): ResolvedRegistry {
+export function resolveRegistry(services: readonly RegisteredService[], stackDefaults: FunctionDefaults, stackOptions: StackResolution = {}): ResolvedRegistry {
+    const { stack, reservations = "registry" } = stackOptions;
     const problems = validateRegistry(services);
     if (problems.length > 0) throw new RegistryError(problems);
 
-    const resolved = services.map((service) => {
+    const containers = services.filter(isContainerService).map((service) => resolveContainerService(service, stack, readServiceMigrations(service, problems)));
+    const resolved = services.filter((service): service is AnyService => !isContainerService(service)).map((service) => {
         const migrations = readServiceMigrations(service, problems);
         const reservedConcurrency = reservations === "registry" ? service.reservedConcurrency : undefined;
         return {
@@ -116,10 +134,18 @@ export function resolveRegistry(services: readonly AnyService[], stackDefaults: 
     });
     if (problems.length > 0) throw new RegistryError(problems);
 
-    const migrations = resolved.flatMap((service) => service.migrations);
+    // One migration set for every service that keeps data, whatever runs it, in registry order.
+    const order = services.map((service) => service.name);
+    const migrations = [...resolved, ...containers]
+        .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
+        .flatMap((service) => service.migrations);
+    const routes = resolved.flatMap((service) => service.routes);
+    const apiRoutes = [...routes, ...containers.flatMap((container) => container.routes)];
     return {
         services: resolved,
-        routes: resolved.flatMap((service) => service.routes),
+        routes,
+        containers,
+        apiRoutes,
         migrations,
         migrationSetHash: migrationSetHash(migrations),
         reservations: reservationsOf(resolved, reservations, migrations.length > 0),
@@ -178,7 +204,7 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
 }
 
 /** A database service's migrations; a folder that cannot be read or holds a misnamed file is a problem of the registry. */
-function readServiceMigrations(service: AnyService, problems: string[]): Migration[] {
+function readServiceMigrations(service: AnyService | ContainerServiceDefinition, problems: string[]): Migration[] {
     if (!service.database || service.migrationsDir === undefined) return [];
     try {
         return readMigrations(service.name, service.migrationsDir);

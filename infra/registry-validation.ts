@@ -4,8 +4,10 @@
  * is allowed. `validateRegistry` runs them all; `resolveRegistry` (registry-resolution.ts) refuses
  * a registry with any problem before a default is applied or a resource exists.
  */
+import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
 import { HTTP_API, LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
+import { validateContainerService, validateDockerfile } from "./container-validation";
 import { routeId } from "./naming";
 
 /** Lower-case DNS label: letters, digits and dashes, starting with a letter, at most 32 characters. */
@@ -70,8 +72,8 @@ export function validateRouteKey(method: string, path: string, at: string): stri
     return problems;
 }
 
-/** A service's own fields: name, description, database flag, function settings, migrations. */
-export function validateService(service: AnyService, where: string): string[] {
+/** What every service declares, whatever runs it: name, description, database flag. */
+export function validateServiceIdentity(service: RegisteredService, where: string): string[] {
     const problems: string[] = [];
     if (!SERVICE_NAME.test(String(service?.name))) {
         problems.push(`${where}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
@@ -80,6 +82,12 @@ export function validateService(service: AnyService, where: string): string[] {
         problems.push(`${where}: description is required (one line saying what the service does)`);
     }
     if (typeof service?.database !== "boolean") problems.push(`${where}: database must be true or false`);
+    return problems;
+}
+
+/** A function service's own fields: its identity, function settings, migrations. */
+export function validateService(service: AnyService, where: string): string[] {
+    const problems = validateServiceIdentity(service, where);
     problems.push(...validateFunctionSettings(service, where));
     if (!isOptionalInteger(service?.reservedConcurrency, LAMBDA.reservedConcurrency)) {
         problems.push(`${where}: reservedConcurrency ${JSON.stringify(service.reservedConcurrency)} is not allowed; use ${describeInteger(LAMBDA.reservedConcurrency)} or leave it out`);
@@ -146,7 +154,7 @@ export function validateRouteCount(count: number): string[] {
  * then what only the whole registry can tell (unique names, a route declared twice, resource names
  * that clash, the API's route count).
  */
-export function validateRegistry(services: readonly AnyService[]): string[] {
+export function validateRegistry(services: readonly RegisteredService[]): string[] {
     if (!Array.isArray(services) || services.length === 0) {
         return ["the registry lists no services; add at least one to infra/registry.ts"];
     }
@@ -160,7 +168,10 @@ export function validateRegistry(services: readonly AnyService[]): string[] {
     for (const [index, service] of services.entries()) {
         const name = typeof service?.name === "string" ? service.name : `#${index + 1}`;
         const where = `service "${name}"`;
-        const own = validateService(service, where);
+        const container = isContainerService(service);
+        const own = container
+            ? [...validateServiceIdentity(service, where), ...validateContainerService(service, where), ...validateDockerfile(service, where)]
+            : validateService(service, where);
         // A valid name has no problem of its own, so a duplicate is the service's first.
         if (SERVICE_NAME.test(String(service?.name)) && serviceNames.has(name)) {
             own.unshift(`${where}: another service has the same name; service names must be unique`);
@@ -169,6 +180,7 @@ export function validateRegistry(services: readonly AnyService[]): string[] {
         problems.push(...own);
 
         const routeEntries = Object.entries((service?.routes ?? {}) as Record<string, RouteDefinition | undefined>);
+        // A container route has no handler or function settings: the process answers it.
         if (routeEntries.length === 0) problems.push(`${where}: has no routes; declare at least one "METHOD /path"`);
         const idsInService = new Map<string, string>();
 
@@ -196,7 +208,7 @@ export function validateRegistry(services: readonly AnyService[]): string[] {
             if (sameId !== undefined) problems.push(`${at}: its resource name "${id}" clashes with route "${sameId}"; rename one path`);
             idsInService.set(id, routeKey);
 
-            problems.push(...validateRoute(route, at));
+            problems.push(...(container ? validateRouteAccess(route, at) : validateRoute(route, at)));
         }
     }
     problems.push(...validateRouteCount(routeCount));

@@ -4,7 +4,7 @@
  * here too, with the same message.
  */
 import * as path from "node:path";
-import type { AnyService } from "../functions/runtime/service";
+import type { RegisteredService } from "../functions/runtime/container";
 import { REPOSITORY_ROOT } from "./stack-config";
 
 const FUNCTIONS_DIR = path.join(REPOSITORY_ROOT, "functions") + path.sep;
@@ -15,7 +15,7 @@ const REGISTRY_MODULE = path.join(REPOSITORY_ROOT, "infra", "registry");
  * require cache first, so edited handlers are read again. The runtime helpers under `functions/`
  * are reloaded with them, so a handler and the wrapper never come from two versions of a file.
  */
-export function loadRegistry(): readonly AnyService[] {
+export function loadRegistry(): readonly RegisteredService[] {
     for (const file of Object.keys(require.cache)) {
         if (file.startsWith(FUNCTIONS_DIR) || file.startsWith(REGISTRY_MODULE)) delete require.cache[file];
     }

@@ -1,6 +1,6 @@
 /**
  * What API Gateway does with a function's answer (payload format 2.0), and the answers API
- * Gateway gives on its own (404, 413, 429, 500, 503; the authorizer's 401/403 are in authorizer.ts). A response it cannot read (no valid status code,
+ * Gateway gives on its own (404, 413, 429, 500, 503, 504; the authorizer's 401/403 are in authorizer.ts). A response it cannot read (no valid status code,
  * headers that are not an object) becomes its 500, as in the cloud, so a handler bug shows up
  * locally instead of after a deployment.
  */
@@ -24,6 +24,8 @@ export const GATEWAY_ERRORS = {
     tooManyRequests: () => gatewayError(429, "Too Many Requests"),
     internal: () => gatewayError(500, "Internal Server Error"),
     unavailable: () => gatewayError(503, "Service Unavailable"),
+    /** An HTTP integration (a container) that did not answer within the integration's timeout. */
+    timeout: () => gatewayError(504, "Gateway Timeout"),
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

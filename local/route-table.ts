@@ -1,5 +1,6 @@
 /** The table the start script prints: what is served where, with the settings each function gets. */
 import type { RouteThrottle } from "../functions/runtime/service";
+import type { ResolvedContainerService } from "../infra/container-resolution";
 import type { ResolvedRoute } from "../infra/registry-resolution";
 import { DEFAULT_LOCAL_CONCURRENCY } from "./server";
 
@@ -8,14 +9,16 @@ export interface RouteTableOptions {
     throttleDefaults?: RouteThrottle;
     /** False when local throttling is off: the column says so. @default true */
     throttling?: boolean;
+    /** Container services, whose routes are listed with the function routes. @default none */
+    containers?: readonly ResolvedContainerService[];
 }
 
-function describeAuth(route: ResolvedRoute): string {
+function describeAuth(route: Pick<ResolvedRoute, "auth" | "scopes">): string {
     if (route.auth !== "jwt") return "public";
     return route.scopes.length > 0 ? `jwt (${route.scopes.join(" | ")})` : "jwt";
 }
 
-function describeThrottle(route: ResolvedRoute, options: RouteTableOptions): string {
+function describeThrottle(route: Pick<ResolvedRoute, "throttle">, options: RouteTableOptions): string {
     if (options.throttling === false) return "off";
     const limits = route.throttle ?? options.throttleDefaults;
     return limits ? `${limits.rateLimit}/s, burst ${limits.burstLimit}` : "-";
@@ -36,7 +39,13 @@ export function formatRouteTable(routes: readonly ResolvedRoute[], baseUrl: stri
         describeThrottle(route, options),
         route.description,
     ]);
+    // A container route: its service's task size, the API's wait, and its process (one, locally).
+    for (const container of options.containers ?? []) {
+        for (const route of container.routes) {
+            rows.push([route.method, route.path, `${container.name} (container)`, `${container.memoryMb} MB`, `${route.timeoutSeconds} s`, "1 process", container.database ? "yes" : "no", describeAuth(route), describeThrottle(route, options), route.description]);
+        }
+    }
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
     const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
-    return [`Serving ${routes.length} route(s) on ${baseUrl}`, "", line(header), ...rows.map(line)].join("\n");
+    return [`Serving ${rows.length} route(s) on ${baseUrl}`, "", line(header), ...rows.map(line)].join("\n");
 }

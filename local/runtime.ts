@@ -1,16 +1,18 @@
 /**
  * The whole local stack in one call: PostgreSQL (embedded, or the one `databaseUrl` names),
- * migrations applied with the cloud's runner, and the HTTP API serving every route of the
- * registry. The start script, the end-to-end tests and the load test all start it this way.
+ * migrations applied with the cloud's runner, the container services' processes, and the HTTP API
+ * serving every route of the registry. The start script, the end-to-end tests and the load test all start it this way.
  */
 import * as path from "node:path";
 import { statementTimeoutFor } from "../functions/runtime/database";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import type { LogLevel } from "../functions/runtime/logger";
 import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
-import type { AnyService, RouteThrottle } from "../functions/runtime/service";
+import type { RegisteredService } from "../functions/runtime/container";
+import type { RouteThrottle } from "../functions/runtime/service";
 import type { StackConfig } from "../infra/config";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
+import { containerModeFromEnv, LocalContainers, type ContainerMode } from "./containers";
 import { DEFAULT_JWT_DIR } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
 import { resolveRegistry, type ResolvedRegistry } from "../infra/registry-resolution";
@@ -32,7 +34,7 @@ export interface LocalRuntimeOptions {
     /** Keep the embedded database's files when stopped. @default true */
     persistent?: boolean;
     /** The services to serve. @default the registry in `infra/registry.ts` */
-    services?: readonly AnyService[];
+    services?: readonly RegisteredService[];
     /** The stack whose function defaults, CORS and log level apply. @default "dev" */
     stack?: string;
     /** Overrides the stack's log level for the handlers' logs. */
@@ -54,6 +56,10 @@ export interface LocalRuntimeOptions {
      * a server left by an earlier run stopped, a restart after it exited. @default standard error
      */
     onDatabaseNotice?: (message: string) => void;
+    /** How container services run. @default `LOCAL_CONTAINERS`, else Docker when it answers, else processes */
+    containerMode?: ContainerMode;
+    /** Told when a container service starts serving, exits or is restarted. @default standard error */
+    onContainerNotice?: (message: string) => void;
 }
 
 export interface LocalRuntime {
@@ -70,8 +76,12 @@ export interface LocalRuntime {
     registry: ResolvedRegistry;
     migrations: MigrationResult;
     server: LocalServer;
-    /** Re-reads `infra/registry.ts` (or uses `services`), applies new migrations, swaps the routes. */
-    reload(services?: readonly AnyService[]): Promise<{ registry: ResolvedRegistry; migrations?: MigrationResult }>;
+    /** The container services' processes (none when the registry has no container service). */
+    readonly containers: LocalContainers;
+    /** How they run. */
+    containerMode: ContainerMode;
+    /** Re-reads `infra/registry.ts` (or uses `services`), applies new migrations, swaps the routes and restarts the container services. */
+    reload(services?: readonly RegisteredService[]): Promise<{ registry: ResolvedRegistry; migrations?: MigrationResult }>;
     /** Stops the HTTP server, then PostgreSQL when it is ours. Safe to call twice. */
     stop(): Promise<void>;
 }
@@ -91,12 +101,14 @@ function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-    const stackConfig = readLocalStackConfig(options.stack ?? "dev");
+    const stack = options.stack ?? "dev";
+    const stackConfig = readLocalStackConfig(stack);
     const defaults = stackConfig.functionDefaults;
     // The registry is checked before anything starts: a mistake costs no database start-up.
     // The stack's reservations decide each function's container ceiling here as they do in the cloud.
     const reservations = stackConfig.concurrency.reservations;
-    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults, reservations);
+    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults, { stack, reservations });
+    const containerMode = registry.containers.length > 0 ? (options.containerMode ?? containerModeFromEnv()) : "process";
     // Also before the database: a bad key file or issuer setting costs no start-up either.
     const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
     const throttling = options.throttling ?? true;
@@ -107,18 +119,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         (postgres = await startLocalPostgres({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, persistent: options.persistent ?? true, onNotice: options.onDatabaseNotice })).url;
 
     let server: LocalServer | undefined;
+    let containers: LocalContainers | undefined;
+    const logLevel = options.logLevel ?? stackConfig.logLevel;
+    const startContainers = async (next: ResolvedRegistry) => {
+        const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, databaseUrl, writeLog: options.writeLog, onNotice: options.onContainerNotice });
+        await started.start();
+        return started;
+    };
     try {
         const migrations = await migrate(databaseUrl, registry.migrations);
+        containers = await startContainers(registry);
+        const running = containers;
         server = createLocalServer({
             routes: registry.routes,
             databaseUrl,
             cors: stackConfig.api.cors,
-            logLevel: options.logLevel ?? stackConfig.logLevel,
+            logLevel,
             writeLog: options.writeLog,
             onRequest: options.onRequest,
             onEvent: options.onEvent,
             authorizer,
             throttling: throttling && { defaults: stackThrottle(stackConfig) },
+            containers: { routes: registry.containers.flatMap((container) => container.routes), upstream: (service) => running.upstream(service) },
         });
         const url = await server.listen(options.port ?? 3000, options.host ?? "127.0.0.1");
 
@@ -134,12 +156,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             get registry() {
                 return registry;
             },
+            get containers() {
+                return containers!;
+            },
+            containerMode,
             migrations,
             server: localServer,
             async reload(services) {
-                const next = resolveRegistry(services ?? loadRegistry(), defaults, reservations);
+                const next = resolveRegistry(services ?? loadRegistry(), defaults, { stack, reservations });
                 const applied = next.migrationSetHash !== registry.migrationSetHash ? await migrate(databaseUrl, next.migrations) : undefined;
-                await localServer.setRoutes(next.routes);
+                // The container services restart on the new code: their routes answer 503 until the new processes serve.
+                const previous = containers!;
+                await previous.stop();
+                const restarted = await startContainers(next);
+                containers = restarted;
+                await localServer.setRoutes(next.routes, { routes: next.containers.flatMap((container) => container.routes), upstream: (service) => restarted.upstream(service) });
                 registry = next;
                 return { registry: next, migrations: applied };
             },
@@ -148,6 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     // From now on PostgreSQL exiting is expected (Ctrl-C reaches it too), not a fault to repair.
                     postgres?.stopRestarting();
                     await localServer.close();
+                    await containers?.stop();
                     await postgres?.stop();
                 })();
                 return stopping;
@@ -156,6 +188,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     } catch (error) {
         // Whatever failed after PostgreSQL started, it must not outlive us.
         await server?.close().catch(() => undefined);
+        await containers?.stop().catch(() => undefined);
         await postgres?.stop().catch(() => undefined);
         throw error;
     }

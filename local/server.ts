@@ -18,9 +18,13 @@ import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { CorsConfig } from "../infra/config";
+import type { ResolvedContainerRoute } from "../infra/container-resolution";
 import type { ResolvedRoute } from "../infra/registry-resolution";
 import { LAMBDA } from "../policy/lib/limits";
 import type { JwtAuthorizer } from "./authorizer";
+import { claimsPassed } from "../functions/runtime/container";
+import { proxyToContainer } from "./container-proxy";
+import type { ContainerUpstream } from "./containers";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";
 import { LOCAL_JWKS_PATH } from "./issuer";
@@ -64,6 +68,17 @@ export interface LocalServerOptions {
      * off (load tests). @default routes with their own `throttle` are throttled
      */
     throttling?: false | { defaults?: RouteThrottle };
+    /**
+     * Routes served by container services (`local/containers.ts`), proxied to their process behind
+     * the same CORS, throttle and authorizer as the function routes. @default none
+     */
+    containers?: LocalContainerRoutes;
+}
+
+/** The container routes of a deployment and where their services serve. */
+export interface LocalContainerRoutes {
+    routes: readonly ResolvedContainerRoute[];
+    upstream(service: string): ContainerUpstream | undefined;
 }
 
 export interface AccessLogEntry {
@@ -80,7 +95,7 @@ export interface LocalServer {
     /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000`. */
     listen(port: number, host?: string): Promise<string>;
     /** Replaces the routes (watch mode). Requests in flight finish on the routes they started on. */
-    setRoutes(routes: readonly ResolvedRoute[]): Promise<void>;
+    setRoutes(routes: readonly ResolvedRoute[], containers?: LocalContainerRoutes): Promise<void>;
     /** Stops accepting connections, lets requests in flight finish (at most `graceMs`), closes the pools. */
     close(graceMs?: number): Promise<void>;
 }
@@ -102,6 +117,7 @@ interface Container {
  * bounds its database connections in the cloud), or waits for one to be free.
  */
 interface LocalRoute {
+    kind: "function";
     routeKey: string;
     route: ResolvedRoute;
     /** The route's throttle; absent when it has no limits or throttling is off. */
@@ -138,6 +154,7 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
     let started = 0;
 
     return {
+        kind: "function",
         routeKey: route.routeKey,
         route,
         bucket: limits ? createTokenBucket(limits) : undefined,
@@ -160,20 +177,38 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
     };
 }
 
+/** A route a container service answers: its throttle and where its requests go. */
+interface LocalContainerRoute {
+    kind: "container";
+    routeKey: string;
+    route: ResolvedContainerRoute;
+    bucket?: TokenBucket;
+    upstream(): ContainerUpstream | undefined;
+}
+
+function createContainerRoute(route: ResolvedContainerRoute, containers: LocalContainerRoutes, options: LocalServerOptions): LocalContainerRoute {
+    if (route.auth === "jwt" && !options.authorizer) {
+        throw new Error(`Route "${route.routeKey}" of service "${route.service}" needs a JWT authorizer, but none was given.`);
+    }
+    const limits = options.throttling === false ? undefined : routeLimits(route.throttle, options.throttling?.defaults);
+    return { kind: "container", routeKey: route.routeKey, route, bucket: limits ? createTokenBucket(limits) : undefined, upstream: () => containers.upstream(route.service) };
+}
+
 /**
  * One set of routes with their containers and database pools, like one deployment of the stack.
  * A reload builds a new one; the old one closes its pools when its last request is done.
  */
 interface Deployment {
-    router: Router<LocalRoute>;
+    router: Router<LocalRoute | LocalContainerRoute>;
     databases: Database[];
     inFlight: number;
     retired?: () => void;
 }
 
-function createDeployment(routes: readonly ResolvedRoute[], options: LocalServerOptions): Deployment {
+function createDeployment(routes: readonly ResolvedRoute[], options: LocalServerOptions, containers = options.containers): Deployment {
     const databases: Database[] = [];
-    const localRoutes = routes.map((route) => createLocalRoute(route, options, databases));
+    const localRoutes: (LocalRoute | LocalContainerRoute)[] = routes.map((route) => createLocalRoute(route, options, databases));
+    for (const route of containers?.routes ?? []) localRoutes.push(createContainerRoute(route, containers!, options));
     return { router: createRouter(localRoutes), databases, inFlight: 0 };
 }
 
@@ -347,14 +382,23 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
         deployment.inFlight++;
         try {
             let authorizer: NonNullable<HttpApiEvent["requestContext"]["authorizer"]> | undefined;
+            let claims: Record<string, string> | undefined;
             if (route.auth === "jwt") {
                 const decision = await options.authorizer!.authorize(req.headers.authorization, route.scopes);
                 if (!decision.ok) {
                     send(decision.response);
                     return;
                 }
+                // Only the claims the cloud's mapping passes on this route.
+                claims = Object.fromEntries(claimsPassed(route).flatMap((claim) => (decision.claims[claim] !== undefined ? [[claim, decision.claims[claim]]] : [])));
                 // API Gateway sends "scopes": null to a route that requires none.
                 authorizer = { jwt: { claims: decision.claims, scopes: (route.scopes.length > 0 ? decision.scopes : null) as string[] } };
+            }
+            // A container route: the private integration's proxy, with the verified claims as headers.
+            if (match.route.kind === "container") {
+                const proxied = { method, url, rawHeaders: req.rawHeaders, body: body.body, requestId, claims };
+                send(await proxyToContainer(match.route.upstream(), proxied, match.route.route.timeoutSeconds));
+                return;
             }
             const event = createEvent({
                 request: {
@@ -373,7 +417,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
             });
             if (authorizer) event.requestContext.authorizer = authorizer;
             options.onEvent?.(event);
-            send(await invoke(match.route, event));
+            send(await invoke(match.route as LocalRoute, event));
         } finally {
             deployment.inFlight--;
             if (deployment.inFlight === 0) deployment.retired?.();
@@ -402,9 +446,9 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
                 });
             });
         },
-        async setRoutes(routes) {
+        async setRoutes(routes, containers) {
             const previous = current;
-            current = createDeployment(routes, options);
+            current = createDeployment(routes, options, containers ?? options.containers);
             await drained(previous);
             await closeDeployment(previous);
         },

@@ -7,7 +7,9 @@
  * `LOCAL_DATA_DIR` (where the embedded PostgreSQL keeps its files; default `.data/postgres`),
  * `LOG_LEVEL` (the handlers' log level; default the dev stack's), `LOCAL_JWT_DIR` (the local
  * token issuer's key; default `.data/jwt`), `JWT_ISSUER` + `JWT_AUDIENCE` (+ `JWT_JWKS_URL`) to
- * trust a real issuer instead, `LOCAL_THROTTLING=off` to turn route throttling off.
+ * trust a real issuer instead, `LOCAL_THROTTLING=off` to turn route throttling off,
+ * `LOCAL_CONTAINERS=process|docker` to choose how container services run (default: Docker when
+ * its daemon answers, else their declared command).
  */
 import * as path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
@@ -71,13 +73,14 @@ async function main(): Promise<void> {
         // --quiet drops the line per request (the load test sends a hundred thousand).
         onRequest: quiet ? undefined : (entry) => console.log(formatAccessLine(entry)),
         onDatabaseNotice: (message) => console.log(message),
+        onContainerNotice: (message) => console.log(message),
     });
 
     const { applied, alreadyApplied } = runtime.migrations;
     console.log(`Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(", ")})` : ""}, ${alreadyApplied} already applied.`);
     if (runtime.embeddedDatabase) console.log(`PostgreSQL: ${runtime.databaseUrl}`);
     console.log("");
-    console.log(formatRouteTable(runtime.registry.routes, runtime.url, { throttleDefaults: stackThrottle(runtime.stackConfig), throttling }));
+    console.log(formatRouteTable(runtime.registry.routes, runtime.url, { throttleDefaults: stackThrottle(runtime.stackConfig), throttling, containers: runtime.registry.containers }));
     console.log("");
     const cors = runtime.stackConfig.api.cors;
     if (cors) console.log(`CORS (from Pulumi.dev.yaml): origins ${cors.allowOrigins.join(", ")}`);

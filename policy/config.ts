@@ -7,7 +7,7 @@
  *
  * Per-stack values live in `config.<stack>.json` beside this file.
  */
-import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "./lib/limits";
+import { AURORA_SERVERLESS_V2, FARGATE, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "./lib/limits";
 import type { PolicyConfigSchema } from "./lib/sdk";
 
 type JsonSchema = PolicyConfigSchema["properties"][string];
@@ -54,6 +54,7 @@ export interface ManagedPoliciesConfig { allowedPolicyArns: string[] }
 export interface WildcardActionsConfig { forbidServiceWildcards: boolean }
 export interface ConnectionBudgetConfig { maxConnections: number }
 export interface RouteAuthorizationConfig { publicRoutes: string[] }
+export interface TaskSizeConfig { minCpu: number; maxCpu: number; maxMemoryMb: number }
 export type NoConfig = Record<string, never>;
 
 const none = knobs<NoConfig>({});
@@ -120,6 +121,24 @@ export const ruleConfig = {
     }),
     "api-route-authorization": knobs<RouteAuthorizationConfig>({
         publicRoutes: { type: "array", items: { type: "string" }, default: [], description: 'Route keys ("METHOD /path") that are public on purpose; any other route without an authorizer is reported.' },
+    }),
+    "ecs-task-size": knobs<TaskSizeConfig>({
+        minCpu: { type: "integer", minimum: FARGATE.taskSizes[0].cpu, maximum: FARGATE.taskSizes[FARGATE.taskSizes.length - 1].cpu, default: FARGATE.taskSizes[0].cpu, description: "Smallest allowed task CPU, in CPU units (1024 = 1 vCPU)." },
+        // The pack's ceiling, well under Fargate's: a stack that needs bigger tasks raises it in its own config.
+        maxCpu: { type: "integer", minimum: FARGATE.taskSizes[0].cpu, maximum: FARGATE.taskSizes[FARGATE.taskSizes.length - 1].cpu, default: 4096, description: "Largest allowed task CPU, in CPU units." },
+        maxMemoryMb: { type: "integer", minimum: 512, maximum: 122_880, default: 16_384, description: "Largest allowed task memory, in MiB." },
+    }),
+    "ecs-container-logging": none,
+    "ecs-container-health-check": none,
+    "ecs-no-public-ip": none,
+    "ecs-not-privileged": none,
+    "api-private-integration-timeout": knobs<ApiTimeoutBudgetConfig>({
+        maxIntegrationTimeoutMs: {
+            type: "integer",
+            ...schemaRange(HTTP_API.integrationTimeoutMs),
+            default: HTTP_API.integrationTimeoutMs.max,
+            description: `The longest a private integration may wait, in milliseconds (API Gateway's hard limit is ${HTTP_API.integrationTimeoutMs.max}).`,
+        },
     }),
     "policy-suppression-reason": none,
 } as const;

@@ -3,10 +3,16 @@
  * `tools/policy-run.ts` import it from here (never `index.ts`, which starts a gRPC server).
  */
 import type { Policies } from "./lib/sdk";
+import { apiPrivateIntegrationTimeout } from "./rules/api-private-integration-timeout";
 import { apiRouteAuthorization } from "./rules/api-route-authorization";
 import { apiStageAccessLogs } from "./rules/api-stage-access-logs";
 import { apiTimeoutBudget } from "./rules/api-timeout-budget";
 import { dbConnectionBudget } from "./rules/db-connection-budget";
+import { ecsContainerHealthCheck } from "./rules/ecs-container-health-check";
+import { ecsContainerLogging } from "./rules/ecs-container-logging";
+import { ecsNoPublicIp } from "./rules/ecs-no-public-ip";
+import { ecsNotPrivileged } from "./rules/ecs-not-privileged";
+import { ecsTaskSize } from "./rules/ecs-task-size";
 import { iamNoBroadManagedPolicies } from "./rules/iam-no-broad-managed-policies";
 import { iamNoWildcardActions } from "./rules/iam-no-wildcard-actions";
 import { lambdaErrorAlarm } from "./rules/lambda-error-alarm";
@@ -55,6 +61,13 @@ export const policies: Policies = [
     iamNoWildcardActions,
     // Capacity
     dbConnectionBudget,
+    // Containers
+    ecsTaskSize,
+    ecsContainerLogging,
+    ecsContainerHealthCheck,
+    ecsNoPublicIp,
+    ecsNotPrivileged,
+    apiPrivateIntegrationTimeout,
     // Suppressions
     policySuppressionReason,
 ];

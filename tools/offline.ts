@@ -5,7 +5,7 @@
  * policy run and the plan all see the stack through this one function.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AnyService } from "../functions/runtime/service";
+import type { RegisteredService } from "../functions/runtime/container";
 import { Types } from "../policy/lib/types";
 import { PROJECT } from "../infra/config";
 import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../infra/stack-files";
@@ -55,7 +55,7 @@ export interface OfflineOptions {
     /** Raw `namespace:key` config instead of `Pulumi.<stack>.yaml`. */
     config?: Record<string, unknown>;
     /** Another registry than `infra/registry.ts`. */
-    services?: readonly AnyService[];
+    services?: readonly RegisteredService[];
 }
 
 /** Pulumi passes every config value to the program as a string; structured values as JSON. */
@@ -121,6 +121,8 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                     privateSubnetIds: subnets("private"),
                     isolatedSubnetIds: subnets("isolated"),
                     publicSubnetIds: hasPublic ? subnets("public") : [],
+                    // Plain values where awsx returns resources: the program reads only their ids.
+                    routeTableAssociations: ["private", "isolated"].flatMap((kind) => subnets(kind).map((subnetId, i) => ({ subnetId, routeTableId: `rtb-${kind}${i}` }))),
                     subnetLayout: [],
                 },
             };
@@ -139,6 +141,21 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                     domainNameConfiguration: { ...inputs.domainNameConfiguration, targetDomainName: "d-abc123.execute-api.us-east-1.amazonaws.com", hostedZoneId: "Z1UJRXOUMOOFQ8" },
                 },
             };
+        case Types.ecrRepository:
+            return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:ecr:${region}:${ACCOUNT}:repository/${inputs.name ?? id}`, registryId: ACCOUNT, repositoryUrl: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${inputs.name ?? id}` } };
+        case Types.dockerImage: {
+            // What the provider returns after a push: the first tag, pinned to the pushed digest.
+            const tag = String(inputs.tags?.[0] ?? `${name}:latest`);
+            return { id, state: { ...inputs, digest: `sha256:${"0".repeat(64)}`, ref: `${tag.replace(/:[^:/]+$/, "")}@sha256:${"0".repeat(64)}` } };
+        }
+        case Types.ecsCluster:
+            return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:ecs:${region}:${ACCOUNT}:cluster/${inputs.name ?? id}` } };
+        case Types.ecsService:
+            return { id: `arn:aws:ecs:${region}:${ACCOUNT}:service/${inputs.name ?? id}`, state: { ...inputs } };
+        case Types.serviceDiscoveryService:
+            return { id: `srv-${name}`, state: { ...inputs, arn: `arn:aws:servicediscovery:${region}:${ACCOUNT}:service/srv-${name}` } };
+        case Types.vpcEndpoint:
+            return { id: `vpce-${name}`, state: { ...inputs, prefixListId: inputs.vpcEndpointType === "Gateway" ? "pl-63a5400a" : undefined } };
         case Types.lambdaInvocation:
             return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
         case Types.randomId: {
@@ -157,6 +174,8 @@ function mockCall(token: string, inputs: Record<string, any>): Record<string, an
             return { name: "us-east-1", region: "us-east-1", id: "us-east-1" };
         case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: ["use1-az1", "use1-az2", "use1-az3"], id: "us-east-1" };
+        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return { ...inputs, userName: "AWS", password: "offline-registry-token", proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`, id: "us-east-1" };
         case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/offline`, userId: "offline" };
         default:

@@ -21,9 +21,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { AnyService } from "../functions/runtime/service";
+import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 import { ComponentTypes, Types } from "../policy/lib/types";
 import { listStacks, REPOSITORY_ROOT, runProgramOffline, type OfflineAlias, type OfflineResource } from "./offline";
+import { INTERFACE_ENDPOINTS, type InterfaceEndpoint } from "../infra/components/network";
 
 /** Where the snapshot of `stack` lives. */
 export function snapshotFile(stack: string, root = REPOSITORY_ROOT): string {
@@ -72,6 +73,18 @@ const PHYSICAL_NAME_INPUTS: Readonly<Record<string, readonly string[]>> = {
     [Types.iamRole]: ["name"],
     [Types.securityGroup]: ["name"],
 };
+
+/**
+ * The owner of the resources every container service shares (the ECS cluster, the VPC link, the
+ * image pull endpoints): they exist while the registry has a container service, so they come and
+ * go with the container services as a group, like a service's own resources with its service.
+ */
+export const CONTAINER_PLATFORM_OWNER = "(container services)";
+
+/** The owners a registry has: its services' names, and the container platform's while it has a container service. */
+export function ownersOf(registry: readonly RegisteredService[]): string[] {
+    return [...registry.map((service) => service.name), ...(registry.some(isContainerService) ? [CONTAINER_PLATFORM_OWNER] : [])];
+}
 
 /** A resource as the engine sees it: its URN and its aliases' parents in the engine's spelling. */
 export interface EngineResource {
@@ -130,7 +143,13 @@ export function engineResources(resources: readonly OfflineResource[], services:
     const componentOwner = new Map<string, string>();
     resources.forEach((r, index) => {
         const parentOwner = r.parent ? componentOwner.get(r.parent) : undefined;
-        const own = r.type === ComponentTypes.serviceFunctions && services.includes(r.name) ? r.name : undefined;
+        const serviceComponent = r.type === ComponentTypes.serviceFunctions || r.type === ComponentTypes.serviceContainer;
+        const own =
+            serviceComponent && services.includes(r.name)
+                ? r.name
+                : r.type === ComponentTypes.containerPlatform && services.includes(CONTAINER_PLATFORM_OWNER)
+                  ? CONTAINER_PLATFORM_OWNER
+                  : undefined;
         const owner = own ?? parentOwner;
         if (owner) {
             componentOwner.set(r.urn, owner);
@@ -139,15 +158,28 @@ export function engineResources(resources: readonly OfflineResource[], services:
     });
     resources.forEach((r, index) => {
         if (result[index].service) return;
+        // The network keeps the image pull and log endpoints only while container tasks run.
+        if (r.type === Types.vpcEndpoint && services.includes(CONTAINER_PLATFORM_OWNER) && isContainerEndpoint(r.inputs.serviceName)) {
+            result[index].service = CONTAINER_PLATFORM_OWNER;
+            return;
+        }
         const owners = new Set(
             Object.values(r.propertyDependencies)
                 .flat()
                 .map((urn) => componentOwner.get(urn))
                 .filter((owner): owner is string => owner !== undefined),
         );
+        // A container service's alarms read its service and the shared cluster: the service owns them.
+        if (owners.size > 1) owners.delete(CONTAINER_PLATFORM_OWNER);
         if (owners.size === 1) result[index].service = [...owners][0];
     });
     return result;
+}
+
+/** `com.amazonaws.<region>.<name>` of an endpoint the network has for container tasks only. */
+function isContainerEndpoint(serviceName: unknown): boolean {
+    const name = typeof serviceName === "string" ? serviceName.split(".").slice(3).join(".") : "";
+    return name === "s3" || (name in INTERFACE_ENDPOINTS && INTERFACE_ENDPOINTS[name as InterfaceEndpoint].calledBy === "containers");
 }
 
 /** The snapshot of an offline run: every resource, sorted by URN. */
@@ -283,10 +315,10 @@ function physicalNameProblems(resource: EngineResource, entry: SnapshotEntry): s
 }
 
 /** Runs the program for `stack` and returns its resources as the engine sees them. */
-export async function currentResources(stack: string, services?: readonly AnyService[]): Promise<EngineResource[]> {
+export async function currentResources(stack: string, services?: readonly RegisteredService[]): Promise<EngineResource[]> {
     const registry = services ?? (await import("../infra/registry")).services;
     const run = await runProgramOffline({ stack, services: registry });
-    return engineResources(run.resources, registry.map((service) => service.name));
+    return engineResources(run.resources, ownersOf(registry));
 }
 
 const USAGE = "usage: npm run snapshot:urns [-- --stack <name>] [--check]";
@@ -304,7 +336,7 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(USAGE);
         return 2;
     }
-    const services = (await import("../infra/registry")).services.map((service) => service.name);
+    const services = ownersOf((await import("../infra/registry")).services);
     let failed = false;
     for (const stack of stacks) {
         const resources = await currentResources(stack);

@@ -11,5 +11,6 @@ export type ComponentKind = keyof typeof ComponentTypes;
 
 /** `opts` plus the alias to the component's previous type token. */
 export function withPreviousType(kind: ComponentKind, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions {
-    return { ...opts, aliases: [...(opts?.aliases ?? []), { type: PreviousComponentTypes[kind] }] };
+    const previous = PreviousComponentTypes[kind];
+    return previous ? { ...opts, aliases: [...(opts?.aliases ?? []), { type: previous }] } : { ...opts };
 }

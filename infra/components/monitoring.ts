@@ -21,6 +21,20 @@ export interface MonitoredFunction {
     logGroupName?: string;
 }
 
+/** A container service to watch: its ECS service's CPU, memory and running tasks. */
+export interface MonitoredContainer {
+    /** The registry's service name; part of the alarm names. */
+    service: string;
+    /** The `ClusterName` dimension of its metrics. */
+    clusterName: pulumi.Input<string>;
+    /** The `ServiceName` dimension of its metrics. */
+    serviceName: pulumi.Input<string>;
+    /** The tasks it must keep running; at 0 no task alarm is made (nothing runs on purpose). */
+    minTasks: number;
+    /** Where its logs are, named in the alarm descriptions. */
+    logGroupName?: string;
+}
+
 /** What the Monitoring component needs. Fields without a default are required. */
 export interface MonitoringArgs {
     /** The stack: with the project, the start of every alarm name (`serverless-microservices-prod-users-get-users-id-errors`). */
@@ -48,6 +62,8 @@ export interface MonitoringArgs {
     thresholds: Partial<MonitoringThresholds>;
     /** Every function of the stack, in dashboard order. */
     functions: MonitoredFunction[];
+    /** Every container service of the stack, in dashboard order. @default none */
+    containers?: MonitoredContainer[];
     /** The HTTP API and its stage. */
     api: { apiId: pulumi.Input<string>; stage: pulumi.Input<string> };
     /** The Aurora Serverless v2 cluster, when the stack has one. */
@@ -82,6 +98,10 @@ export const MONITORING_DEFAULTS = {
         databaseCapacityPercentOfMax: 100,
         databaseConnectionsPercent: 80,
         databaseCpuPercent: 80,
+        // Target tracking holds CPU near 60%; staying above 85% means it has reached maxTasks.
+        containerCpuPercent: 85,
+        // Memory does not scale: a task near its limit is about to be killed for it.
+        containerMemoryPercent: 85,
     } satisfies MonitoringThresholds,
     windows: {
         /** A 5-minute rate: one bad 5 minutes is worth a message. */
@@ -93,6 +113,10 @@ export const MONITORING_DEFAULTS = {
         databaseCapacity: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 },
         databaseConnections: { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 },
         databaseCpu: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 },
+        /** 15 minutes, as for the database: a burst that scaling answers is not a problem. */
+        containerUtilization: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 },
+        /** Tasks missing for 3 of 5 minutes: long enough for a replacement to start. */
+        containerTasks: { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
     } satisfies Record<string, Window>,
 } as const;
 
@@ -171,6 +195,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 this.alarmArns.push(resource.arn);
             };
             for (const fn of args.functions) this.functionAlarms(fn, thresholds, alarm);
+            for (const container of args.containers ?? []) this.containerAlarms(container, thresholds, alarm);
             this.apiAlarms(args, thresholds, alarm);
             if (args.database) this.databaseAlarms(args.database, thresholds, alarm);
         }
@@ -184,8 +209,9 @@ export class Monitoring extends pulumi.ComponentResource {
                     args.api.stage,
                     args.database?.clusterIdentifier,
                     pulumi.all(this.alarmArns),
+                    pulumi.all((args.containers ?? []).map((container) => pulumi.all([container.clusterName, container.serviceName]))),
                 ])
-                .apply(([functionNames, apiId, stage, clusterId, alarmArns]) =>
+                .apply(([functionNames, apiId, stage, clusterId, alarmArns, containerNames]) =>
                     JSON.stringify(
                         dashboardBody({
                             title: dashboardName,
@@ -195,6 +221,12 @@ export class Monitoring extends pulumi.ComponentResource {
                             database: args.database && clusterId ? { ...args.database, clusterIdentifier: clusterId } : undefined,
                             alarmArns,
                             thresholds,
+                            containers: (args.containers ?? []).map((container, index) => ({
+                                service: container.service,
+                                clusterName: containerNames[index][0],
+                                serviceName: containerNames[index][1],
+                                minTasks: container.minTasks,
+                            })),
                         }),
                     ),
                 );
@@ -254,6 +286,37 @@ export class Monitoring extends pulumi.ComponentResource {
             ...metricAlarm(lambda("Duration"), MONITORING_DEFAULTS.windows.latency, { extendedStatistic: "p99" }),
             threshold: thresholdMs,
         });
+    }
+
+    /**
+     * A container service: CPU and memory (`AWS/ECS`, averaged over its tasks) near their limits,
+     * and, when it must keep tasks running, fewer running than its minimum. ECS publishes one
+     * CPUUtilization datapoint per running task each minute, so the metric's SampleCount is the
+     * number of tasks that run and report: a task that keeps failing its health check is stopped
+     * and replaced, and the count stays below the minimum, with no Container Insights to pay for.
+     */
+    private containerAlarms(container: MonitoredContainer, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
+        const id = `${container.service}-container`;
+        const where = `container service ${container.service}` + (container.logGroupName ? `. Logs: ${container.logGroupName}` : "");
+        const dimensions = pulumi.all([container.clusterName, container.serviceName]).apply(([cluster, service]): Record<string, string> => ({ ClusterName: cluster, ServiceName: service }));
+        const ecs = (metricName: string): Metric => ({ namespace: "AWS/ECS", metricName, dimensions });
+        alarm(`${id}-cpu`, `Average CPU of the ${where} above ${t.containerCpuPercent}% for 15 minutes: scaling has reached maxTasks, or a task is stuck.`, {
+            ...metricAlarm(ecs("CPUUtilization"), MONITORING_DEFAULTS.windows.containerUtilization, { statistic: "Average" }),
+            threshold: t.containerCpuPercent,
+        });
+        alarm(`${id}-memory`, `Average memory of the ${where} above ${t.containerMemoryPercent}% for 15 minutes: tasks near their limit are killed for it. Raise memoryMb.`, {
+            ...metricAlarm(ecs("MemoryUtilization"), MONITORING_DEFAULTS.windows.containerUtilization, { statistic: "Average" }),
+            threshold: t.containerMemoryPercent,
+        });
+        if (container.minTasks > 0) {
+            alarm(`${id}-tasks`, `Fewer than ${container.minTasks} healthy task(s) of the ${where} for 3 of 5 minutes: tasks fail their health check or cannot start (see the service's events).`, {
+                ...metricAlarm(ecs("CPUUtilization"), MONITORING_DEFAULTS.windows.containerTasks, { statistic: "SampleCount" }),
+                comparisonOperator: "LessThanThreshold",
+                threshold: container.minTasks,
+                // No datapoint at all means no task runs: that is the alarm's case, not missing data.
+                treatMissingData: "breaching",
+            });
+        }
     }
 
     private apiAlarms(args: MonitoringArgs, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
@@ -347,6 +410,7 @@ interface DashboardInput {
     database?: { clusterIdentifier: string; minCapacity: number; maxCapacity: number };
     alarmArns: string[];
     thresholds: MonitoringThresholds;
+    containers?: { service: string; clusterName: string; serviceName: string; minTasks: number }[];
 }
 
 type MetricLine = (string | Record<string, unknown>)[];
@@ -416,6 +480,16 @@ export function dashboardBody(input: DashboardInput): { widgets: object[] } {
             { title: "Errors", stat: "Sum", metrics: lines("Errors", "Sum") },
             { title: "Duration p99 (ms)", stat: "p99", metrics: lines("Duration", "p99") },
             { title: "Throttles", stat: "Sum", metrics: lines("Throttles", "Sum") },
+        ]);
+    }
+
+    for (const container of input.containers ?? []) {
+        const ecs = (metricName: string, stat: string, label: string): MetricLine => ["AWS/ECS", metricName, "ClusterName", container.clusterName, "ServiceName", container.serviceName, { label, stat }];
+        text(`## Container service \`${container.service}\``);
+        row([
+            { title: "CPU (%)", stat: "Average", metrics: [ecs("CPUUtilization", "Average", "average"), ecs("CPUUtilization", "Maximum", "busiest task")], annotations: [{ label: "alarm", value: input.thresholds.containerCpuPercent }] },
+            { title: "Memory (%)", stat: "Average", metrics: [ecs("MemoryUtilization", "Average", "average"), ecs("MemoryUtilization", "Maximum", "busiest task")], annotations: [{ label: "alarm", value: input.thresholds.containerMemoryPercent }] },
+            { title: "Running tasks", stat: "SampleCount", metrics: [ecs("CPUUtilization", "SampleCount", "tasks reporting")], annotations: [{ label: "minimum", value: container.minTasks }] },
         ]);
     }
 

@@ -13,23 +13,48 @@ import { withPreviousType } from "./component-type";
  * endpoint the same way, per zone and hour.
  */
 export const INTERFACE_ENDPOINTS = {
-    secretsmanager: "Secrets Manager: the database functions read the database secret",
-    xray: "X-Ray: traces of the functions in the private subnets",
-} as const;
+    secretsmanager: { calledBy: "functions", why: "Secrets Manager: the database functions read the database secret" },
+    xray: { calledBy: "functions", why: "X-Ray: traces of the functions in the private subnets" },
+    "ecr.api": { calledBy: "containers", why: "ECR API: tasks get the token that lets them pull their image" },
+    "ecr.dkr": { calledBy: "containers", why: "ECR registry: tasks pull their image's manifest (its layers come from S3)" },
+    logs: { calledBy: "containers", why: "CloudWatch Logs: the tasks' awslogs driver ships their output" },
+} as const satisfies Record<string, { calledBy: "functions" | "containers"; why: string }>;
 
 export type InterfaceEndpoint = keyof typeof INTERFACE_ENDPOINTS;
 
-/** What the stack needs an interface endpoint for. */
+/** What the stack needs an endpoint for. */
 export interface EndpointNeeds {
     /** Functions in the private subnets read the database secret. */
     databaseFunctions: boolean;
     /** The stack file's `network.xrayEndpoint`. */
     xray: boolean;
+    /**
+     * Some container service runs tasks (a minimum above 0): they pull images (ECR, and S3 through
+     * its free gateway endpoint) and ship logs. A stack whose container services all scale to 0 pays
+     * nothing for these; tasks started outside the program then cannot pull their image.
+     */
+    containerTasks: boolean;
 }
 
 /** The interface endpoints a stack's private subnets need, in creation order. */
 export function interfaceEndpointsFor(needs: EndpointNeeds): InterfaceEndpoint[] {
-    return [...(needs.databaseFunctions ? (["secretsmanager"] as const) : []), ...(needs.xray ? (["xray"] as const) : [])];
+    return [
+        ...(needs.databaseFunctions ? (["secretsmanager"] as const) : []),
+        ...(needs.xray ? (["xray"] as const) : []),
+        ...(needs.containerTasks ? (["ecr.api", "ecr.dkr", "logs"] as const) : []),
+    ];
+}
+
+/** The gateway endpoints (no charge) a stack's private subnets need: S3 for image layers. */
+export function gatewayEndpointsFor(needs: EndpointNeeds): "s3"[] {
+    return needs.containerTasks ? ["s3"] : [];
+}
+
+/** The interface endpoints functions call, of those the stack has: what a function must be created after. */
+export function functionEndpoints(network: Network): aws.ec2.VpcEndpoint[] {
+    return (Object.keys(network.endpoints) as InterfaceEndpoint[])
+        .filter((name) => INTERFACE_ENDPOINTS[name].calledBy === "functions")
+        .map((name) => network.endpoints[name]!);
 }
 
 /**
@@ -40,6 +65,8 @@ export function interfaceEndpointsFor(needs: EndpointNeeds): InterfaceEndpoint[]
 export interface NetworkArgs extends Readonly<Omit<StackConfig["network"], "xrayEndpoint">> {
     /** The interface endpoints to create, each in `endpointZones` zones (`interfaceEndpointsFor`). */
     interfaceEndpoints: readonly InterfaceEndpoint[];
+    /** The gateway endpoints to create, routed from the private subnets (`gatewayEndpointsFor`). @default none */
+    gatewayEndpoints?: readonly "s3"[];
     /** Tags on every resource. @default none */
     tags?: Record<string, string>;
 }
@@ -68,6 +95,8 @@ export class Network extends pulumi.ComponentResource {
     readonly privateSubnetIds: pulumi.Output<string[]>;
     /** Subnets with no route out, for the database. */
     readonly isolatedSubnetIds: pulumi.Output<string[]>;
+    /** The route tables of the private subnets: where a gateway endpoint (S3) adds its routes. */
+    readonly privateRouteTableIds: pulumi.Output<string[]>;
     /** Attached to every database function; the only source the database admits. */
     readonly functionSecurityGroupId: pulumi.Output<string>;
     /** Attached to the database; admits 5432 from the functions' group only. */
@@ -77,6 +106,13 @@ export class Network extends pulumi.ComponentResource {
      * created before an endpoint's private DNS exists fails its first calls.
      */
     readonly endpoints: Readonly<Partial<Record<InterfaceEndpoint, aws.ec2.VpcEndpoint>>>;
+    /**
+     * The group of the interface endpoints. It admits HTTPS from the functions; another client (the
+     * container tasks) adds an ingress rule of its own.
+     */
+    readonly endpointSecurityGroupId: pulumi.Output<string>;
+    /** The S3 gateway endpoint's prefix list, for egress rules to S3; undefined without it. */
+    readonly s3PrefixListId?: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.network, name, {}, withPreviousType("network", opts));
@@ -163,9 +199,27 @@ export class Network extends pulumi.ComponentResource {
             );
         }
 
+        const privateRouteTableIds = privateRouteTables(vpc);
+        if (args.gatewayEndpoints?.includes("s3")) {
+            const s3 = new aws.ec2.VpcEndpoint(
+                `${name}-s3`,
+                {
+                    vpcId: vpc.vpcId,
+                    serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
+                    vpcEndpointType: "Gateway",
+                    routeTableIds: privateRouteTableIds,
+                    tags: { ...tags, Name: `${name}-s3` },
+                },
+                { parent: this },
+            );
+            this.s3PrefixListId = s3.prefixListId;
+        }
+
         this.vpcId = vpc.vpcId;
         this.privateSubnetIds = vpc.privateSubnetIds;
         this.isolatedSubnetIds = vpc.isolatedSubnetIds;
+        this.privateRouteTableIds = privateRouteTableIds;
+        this.endpointSecurityGroupId = endpointGroup.id;
         this.functionSecurityGroupId = functions.id;
         this.databaseSecurityGroupId = database.id;
         this.endpoints = endpoints;
@@ -175,4 +229,13 @@ export class Network extends pulumi.ComponentResource {
             isolatedSubnetIds: this.isolatedSubnetIds,
         });
     }
+}
+
+/** The route tables awsx associated with the VPC's private subnets (one per subnet). */
+function privateRouteTables(vpc: awsx.ec2.Vpc): pulumi.Output<string[]> {
+    return pulumi.all([vpc.routeTableAssociations, vpc.privateSubnetIds]).apply(([associations, privateSubnetIds]) =>
+        pulumi
+            .all((associations ?? []).map((association) => pulumi.all([association.subnetId, association.routeTableId])))
+            .apply((pairs) => [...new Set(pairs.filter(([subnetId]) => subnetId !== undefined && privateSubnetIds.includes(subnetId)).flatMap(([, routeTableId]) => (routeTableId ? [routeTableId] : [])))]),
+    );
 }

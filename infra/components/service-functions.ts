@@ -142,8 +142,8 @@ export class ServiceFunctions extends pulumi.ComponentResource {
     }
 }
 
-/** The Route inputs that make API Gateway check a JWT (and its scopes) before the function runs. */
-function routeAuthorization(route: Pick<ResolvedRoute, "auth" | "scopes" | "routeKey">, jwtAuthorizerId: pulumi.Input<string> | undefined) {
+/** The Route inputs that make API Gateway check a JWT (and its scopes) before the function (or container) runs. */
+export function routeAuthorization(route: Pick<ResolvedRoute, "auth" | "scopes" | "routeKey">, jwtAuthorizerId: pulumi.Input<string> | undefined) {
     if (route.auth !== "jwt") return { authorizationType: "NONE" };
     if (!jwtAuthorizerId) throw new Error(`Route "${route.routeKey}" uses auth "jwt" but the API has no JWT authorizer.`);
     return {

@@ -75,6 +75,46 @@ export const AURORA_SERVERLESS_V2 = {
     backupRetentionDays: { min: 1, max: 35 },
 } as const;
 
+/**
+ * AWS Fargate. A task's CPU is in CPU units (1024 = 1 vCPU) and its memory in MiB; each CPU size
+ * accepts only certain memory sizes: a list, or a range in steps.
+ */
+export const FARGATE = {
+    /** CPU units -> the memory sizes (MiB) that size accepts. */
+    taskSizes: [
+        { cpu: 256, memoryMb: [512, 1024, 2048] },
+        { cpu: 512, memoryMb: { min: 1024, max: 4096, step: 1024 } },
+        { cpu: 1024, memoryMb: { min: 2048, max: 8192, step: 1024 } },
+        { cpu: 2048, memoryMb: { min: 4096, max: 16_384, step: 1024 } },
+        { cpu: 4096, memoryMb: { min: 8192, max: 30_720, step: 1024 } },
+        { cpu: 8192, memoryMb: { min: 16_384, max: 61_440, step: 4096 } },
+        { cpu: 16_384, memoryMb: { min: 32_768, max: 122_880, step: 8192 } },
+    ],
+    /** Tasks one ECS service may be told to run: the registry's bound on `scaling.maxTasks`. */
+    maxTasks: 100,
+} as const;
+
+/** Whether Fargate runs a task of `cpu` units with `memoryMb` MiB. */
+export function isFargateTaskSize(cpu: number, memoryMb: number): boolean {
+    const size = FARGATE.taskSizes.find((entry) => entry.cpu === cpu);
+    if (!size) return false;
+    const memory = size.memoryMb;
+    if (Array.isArray(memory)) return (memory as readonly number[]).includes(memoryMb);
+    const range = memory as { min: number; max: number; step: number };
+    return memoryMb >= range.min && memoryMb <= range.max && (memoryMb - range.min) % range.step === 0;
+}
+
+/** The Fargate sizes in words, for error messages: `256 CPU units with 512, 1024 or 2048 MiB; ...`. */
+export function describeFargateTaskSizes(): string {
+    return FARGATE.taskSizes
+        .map(({ cpu, memoryMb }) =>
+            Array.isArray(memoryMb)
+                ? `${cpu} with ${(memoryMb as readonly number[]).join(", ")}`
+                : `${cpu} with ${(memoryMb as Range).min}-${(memoryMb as Range).max} in steps of ${(memoryMb as Range).step}`,
+        )
+        .join("; ");
+}
+
 /** The retention periods CloudWatch Logs accepts, in days (0, "never expire", is not one of them). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 

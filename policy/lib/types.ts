@@ -34,6 +34,18 @@ export const Types = {
     rdsSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
     rdsProxy: "aws:rds/proxy:Proxy",
     secretsManagerSecret: "aws:secretsmanager/secret:Secret",
+    // Containers: ECS on Fargate, their images, discovery and scaling
+    ecsCluster: "aws:ecs/cluster:Cluster",
+    ecsService: "aws:ecs/service:Service",
+    ecsTaskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+    ecrRepository: "aws:ecr/repository:Repository",
+    ecrLifecyclePolicy: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    dockerImage: "docker-build:index:Image",
+    serviceDiscoveryNamespace: "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
+    serviceDiscoveryService: "aws:servicediscovery/service:Service",
+    httpApiVpcLink: "aws:apigatewayv2/vpcLink:VpcLink",
+    scalingTarget: "aws:appautoscaling/target:Target",
+    scalingPolicy: "aws:appautoscaling/policy:Policy",
     // Network
     awsxVpc: "awsx:ec2:Vpc",
     vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
@@ -70,15 +82,18 @@ export const ComponentTypes = {
     monitoring: "serverless-microservices:monitoring:Monitoring",
     network: "serverless-microservices:network:Network",
     serviceFunctions: "serverless-microservices:service:ServiceFunctions",
+    containerPlatform: "serverless-microservices:containers:ContainerPlatform",
+    serviceContainer: "serverless-microservices:containers:ServiceContainer",
 } as const;
 
 /**
  * The tokens the deployed stacks hold these components (and so all their children) under. Each
  * component declares its entry as an alias, so `pulumi up` moves the resources to the token above
  * instead of replacing them. An entry can go once every stack has been deployed with the token
- * above and the URN snapshot refreshed (`npm run snapshot:urns`).
+ * above and the URN snapshot refreshed (`npm run snapshot:urns`). Components that were never
+ * deployed under another token have no entry.
  */
-export const PreviousComponentTypes: { readonly [K in keyof typeof ComponentTypes]: string } = {
+export const PreviousComponentTypes: { readonly [K in keyof typeof ComponentTypes]?: string } = {
     api: "microservices:api:Api",
     apiStage: "microservices:api:ApiStage",
     database: "microservices:database:Database",

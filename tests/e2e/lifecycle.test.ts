@@ -9,6 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defineService } from "../../functions/runtime/service";
+import { isContainerService } from "../../functions/runtime/container";
+import { services } from "../../infra/registry";
 import { mintLocalToken } from "../../local/issuer";
 import { freePort } from "../../local/postgres";
 import { startLocalRuntime } from "../../local/runtime";
@@ -30,7 +32,7 @@ function startScript(port: number, dataDir: string): { child: ChildProcess; outp
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts"], {
         cwd: REPOSITORY_ROOT,
         // The local issuer's key beside the database, so the test can mint tokens the server accepts.
-        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOCAL_JWT_DIR: jwtDirOf(dataDir), LOG_LEVEL: "WARN", DATABASE_URL: "" },
+        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOCAL_JWT_DIR: jwtDirOf(dataDir), LOG_LEVEL: "WARN", DATABASE_URL: "", LOCAL_CONTAINERS: "process" },
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
     });
@@ -79,7 +81,8 @@ describe("e2e: local runtime life cycle", () => {
                 try {
                     const startupMs = await run.ready;
                     assert.ok(startupMs < 30_000, `ready after ${startupMs} ms`);
-                    assert.match(run.output(), new RegExp(`Serving 6 route\\(s\\) on http://127\\.0\\.0\\.1:${port}`));
+                    const routeCount = services.flatMap((service) => Object.keys(service.routes)).length;
+                    assert.match(run.output(), new RegExp(`Serving ${routeCount} route\\(s\\) on http://127\\.0\\.0\\.1:${port}`));
                     assert.match(run.output(), /GET\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes/);
                     // Authorization and throttling per route: the registry's, else the dev stack's limits.
                     assert.match(run.output(), /GET\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes\s+public\s+50\/s, burst 100/);
@@ -90,11 +93,15 @@ describe("e2e: local runtime life cycle", () => {
                     assert.equal(response.status, 200);
                     const pid = postmasterPid(dataDir);
                     assert.ok(processExists(pid));
+                    // The registry's container services run as processes beside it.
+                    const containerPids = [...run.output().matchAll(/Container service \S+ serves on \S+ \(process, pid (\d+)\)/g)].map((match) => Number(match[1]));
+                    assert.equal(containerPids.length, services.filter(isContainerService).length);
 
                     stop(run.child);
                     assert.equal(await exited(run.child, run.output), 0, run.output());
                     assert.match(run.output(), /Stopped\./);
                     assert.equal(processExists(pid), false, `PostgreSQL ${pid} is still running`);
+                    for (const containerPid of containerPids) assert.equal(processExists(containerPid), false, `container process ${containerPid} is still running`);
                     assert.equal(fs.existsSync(path.join(dataDir, "postmaster.pid")), false);
                 } finally {
                     if (run.child.exitCode === null) process.kill(-run.child.pid!, "SIGKILL");

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import type { HttpApiEvent } from "../../functions/runtime/http";
-import type { AnyService } from "../../functions/runtime/service";
+import type { RegisteredService } from "../../functions/runtime/container";
 import type { LocalAuthSettings } from "../../local/authorizer";
 import { mintLocalToken, type MintOptions } from "../../local/issuer";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
@@ -25,6 +25,8 @@ export interface TestRuntime {
     logs: Record<string, unknown>[];
     /** Every event the wrapper received, oldest first. */
     events: HttpApiEvent[];
+    /** What the runtime said about its container services (started, exited, restarted). */
+    containerNotices: string[];
     /** The embedded PostgreSQL's postmaster pid, to prove it is gone after `stop`. */
     postgresPid: number;
     /** The local issuer's key directory of this runtime. */
@@ -44,12 +46,13 @@ export interface TestRuntimeOptions {
 }
 
 /** Starts the runtime with `services` (default: the real registry) and a throwaway database. */
-export async function startTestRuntime(services?: readonly AnyService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+export async function startTestRuntime(services?: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-"));
     // PostgreSQL runs as its own user when we are root; it must be able to reach its directory.
     fs.chmodSync(dataDir, 0o755);
     const logs: Record<string, unknown>[] = [];
     const events: HttpApiEvent[] = [];
+    const containerNotices: string[] = [];
     const jwtDir = path.join(dataDir, "jwt");
     const runtime = await startLocalRuntime({
         auth: options.auth ?? { kind: "local", dir: jwtDir },
@@ -61,6 +64,8 @@ export async function startTestRuntime(services?: readonly AnyService[], options
         logLevel: "DEBUG",
         writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
         onEvent: (event) => events.push(event),
+        onContainerNotice: (message) => containerNotices.push(message),
+        containerMode: "process",
     });
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });
@@ -72,6 +77,7 @@ export async function startTestRuntime(services?: readonly AnyService[], options
         sql,
         logs,
         events,
+        containerNotices,
         postgresPid,
         jwtDir,
         token,

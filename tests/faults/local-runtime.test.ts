@@ -1,7 +1,8 @@
 /**
  * `local/start.ts` in its own process, as `npm start` runs it, while its database fails under load:
  * sessions terminated, then PostgreSQL stopped and started again. Then the runtime is killed with
- * SIGKILL: no PostgreSQL may survive it, and the next start on the same data folder must work.
+ * SIGKILL: no PostgreSQL (and no container service's process) may survive it, and the next start
+ * on the same data folder must work.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -65,12 +66,15 @@ describe("faults: the local runtime under load while its database fails", functi
 
             // Act: SIGKILL, which runs no cleanup code at all.
             const postgresPid = postmasterPid(dataDir);
+            const containerPids = [...run.output().matchAll(/Container service \S+ serves on \S+ \(process, pid (\d+)\)/g)].map((match) => Number(match[1]));
             process.kill(run.child.pid!, "SIGKILL");
             await run.exited();
 
             // Assess: within a few seconds, nothing of that PostgreSQL runs any more (nor its watchdog).
             await waitFor(() => !processInfo(postgresPid).running, 5_000, `PostgreSQL ${postgresPid} survived its runtime`);
             await waitFor(() => processesMentioning(dataDir).length === 0, 5_000, `still running: ${JSON.stringify(processesMentioning(dataDir))}`);
+            // Nor its container services' processes (their leash sees the runtime's end of the pipe close).
+            await waitFor(() => containerPids.every((pid) => !processInfo(pid).running), 10_000, `container processes ${containerPids.join(", ")} survived their runtime`);
 
             // Act: the next start on the same data folder.
             rerun = startRuntimeProcess({ port: await freePort(), dataDir });

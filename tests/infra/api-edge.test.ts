@@ -7,6 +7,7 @@ import { defineService } from "../../functions/runtime/service";
 import { PROJECT } from "../../infra/config";
 import { RegistryError, resolveRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/registry";
+import { functionServices } from "../support/function-services";
 import { ofType } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 
@@ -16,7 +17,7 @@ describe("the API edge", function () {
     this.timeout(120_000);
     let prod: OfflineRun;
     before(async () => {
-        prod = await runProgramOffline({ stack: "prod" });
+        prod = await runProgramOffline({ stack: "prod", services: functionServices });
     });
 
     it("creates one JWT authorizer per API, with the stack's issuer and audience", () => {
@@ -58,7 +59,7 @@ describe("the API edge", function () {
     it("has no custom domain unless the stack configures one, and then maps it with an alias record", async () => {
         assert.equal(ofType(prod, "aws:apigatewayv2/domainName:DomainName").length, 0);
         const domain = { name: "api.example.com", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", hostedZoneId: "Z0123456789ABC" };
-        const run = await runProgramOffline({ stack: "prod", config: { ...readStackConfig("prod"), [`${PROJECT}:domain`]: domain } });
+        const run = await runProgramOffline({ stack: "prod", config: { ...readStackConfig("prod"), [`${PROJECT}:domain`]: domain }, services: functionServices });
         const [name] = ofType(run, "aws:apigatewayv2/domainName:DomainName");
         assert.equal(name.inputs.domainName, "api.example.com");
         assert.deepEqual(name.inputs.domainNameConfiguration, { certificateArn: domain.certificateArn, endpointType: "REGIONAL", securityPolicy: "TLS_1_2" });
@@ -73,7 +74,7 @@ describe("the API edge", function () {
     it("stops before any resource when a route uses jwt and the stack names no issuer", async () => {
         const config = { ...readStackConfig("dev") };
         delete config[`${PROJECT}:auth`];
-        await assert.rejects(runProgramOffline({ stack: "dev", config }), /serverless-microservices:auth\.jwt: is required \(issuer and audience\) because routes POST \/users, PATCH \/users\/\{id\}, DELETE \/users\/\{id\} use auth "jwt"/);
+        await assert.rejects(runProgramOffline({ stack: "dev", config, services: functionServices }), /serverless-microservices:auth\.jwt: is required \(issuer and audience\) because routes POST \/users, PATCH \/users\/\{id\}, DELETE \/users\/\{id\} use auth "jwt"/);
         assert.deepEqual(lastRegistered.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
     });
 

@@ -46,8 +46,8 @@ describe("reserved concurrency per stack", function () {
 
     it("adds up every reservation, per service and for the migration function", () => {
         // Act
-        const registry = resolveRegistry(services, DEFAULTS, "registry");
-        const none = resolveRegistry(services, DEFAULTS, "none");
+        const registry = resolveRegistry(services, DEFAULTS, { reservations: "registry" });
+        const none = resolveRegistry(services, DEFAULTS, { reservations: "none" });
         // Assess
         assert.deepEqual(registry.reservations, { mode: "registry", migrationFunction: 1, services: [{ service: "users", functions: 5, perFunction: 10 }], total: 51 });
         assert.deepEqual(none.reservations, { mode: "none", services: [], total: 0 });
@@ -55,7 +55,7 @@ describe("reserved concurrency per stack", function () {
     });
 
     describe("against the account's quota (100 must stay unreserved)", () => {
-        const reservations = resolveRegistry(services, DEFAULTS, "registry").reservations;
+        const reservations = resolveRegistry(services, DEFAULTS, { reservations: "registry" }).reservations;
 
         it("accepts reservations that leave exactly 100 unreserved", () => {
             // Act
@@ -79,14 +79,14 @@ describe("reserved concurrency per stack", function () {
             // Prepare
             const greedy = defineService({ name: "greedy", description: "x", database: false, reservedConcurrency: 901, routes: { "GET /greedy": { handler: async () => ({}) } } });
             // Act
-            const problems = reservationProblems(resolveRegistry([greedy], DEFAULTS, "registry").reservations, undefined);
+            const problems = reservationProblems(resolveRegistry([greedy], DEFAULTS, { reservations: "registry" }).reservations, undefined);
             // Assess
             assert.equal(problems.length, 1);
             assert.match(problems[0], /reserve 901 concurrent executions \(greedy: 1 function x 901\), but AWS's default quota of 1000 \(set concurrency\.accountLimit to your account's\) less the 100 AWS keeps unreserved leaves 900/);
         });
 
         it("has nothing to check when nothing is reserved, whatever the quota", () => {
-            assert.deepEqual(reservationProblems(resolveRegistry(services, DEFAULTS, "none").reservations, 10), []);
+            assert.deepEqual(reservationProblems(resolveRegistry(services, DEFAULTS, { reservations: "none" }).reservations, 10), []);
         });
 
         it("stops the program on a new account's quota of 10 before any resource is registered", async () => {
@@ -121,7 +121,7 @@ describe("reserved concurrency per stack", function () {
                     },
                 },
             });
-            const server = createLocalServer({ routes: resolveRegistry([slow], DEFAULTS, reservations).routes, throttling: false });
+            const server = createLocalServer({ routes: resolveRegistry([slow], DEFAULTS, { reservations }).routes, throttling: false });
             try {
                 const url = await server.listen(0);
                 const statuses = await Promise.all(Array.from({ length: requests }, () => fetch(`${url}/slow`).then((response) => response.status)));

@@ -8,6 +8,7 @@ import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../in
 import { estimatedMaxConnections, MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { policies } from "../../policy/policies";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { functionServices } from "../support/function-services";
 import { ofType, one } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 import * as path from "node:path";
@@ -43,8 +44,8 @@ describe("monitoring under mocks", function () {
     const thresholds = { ...MONITORING_DEFAULTS.thresholds, ...prodConfig.monitoring.thresholds };
 
     before(async () => {
-        prod = await runProgramOffline({ stack: "prod" });
-        dev = await runProgramOffline({ stack: "dev" });
+        prod = await runProgramOffline({ stack: "prod", services: functionServices });
+        dev = await runProgramOffline({ stack: "dev", services: functionServices });
     });
 
     describe("prod stack", () => {
@@ -204,7 +205,7 @@ describe("monitoring under mocks", function () {
 
     it("a dashboard without alarms: monitoring.dashboard true with enabled false", async () => {
         const config = { ...readStackConfig("dev"), [key("monitoring")]: { enabled: false, dashboard: true } };
-        const run = await runProgramOffline({ stack: "dev", config });
+        const run = await runProgramOffline({ stack: "dev", config, services: functionServices });
         assert.equal(ofType(run, ALARM).length, 0);
         assert.equal(ofType(run, "aws:sns/topic:Topic").length, 0);
         const body = JSON.parse(one(run, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);

@@ -6,9 +6,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { RegisteredService } from "../../functions/runtime/container";
 import { defineService, type AnyService } from "../../functions/runtime/service";
 import { PROJECT } from "../../infra/config";
 import { services } from "../../infra/registry";
+import { functionServices } from "../support/function-services";
 import { ofType, one } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 
@@ -25,8 +27,8 @@ describe("the program under mocks", function () {
     let prod: OfflineRun;
 
     before(async () => {
-        dev = await runProgramOffline({ stack: "dev" });
-        prod = await runProgramOffline({ stack: "prod" });
+        dev = await runProgramOffline({ stack: "dev", services: functionServices });
+        prod = await runProgramOffline({ stack: "prod", services: functionServices });
     });
 
     for (const stack of ["dev", "prod"] as const) {
@@ -235,12 +237,12 @@ describe("the program under mocks", function () {
 
         it("stops on a wrong stack value, naming the stack and the key", async () => {
             const config = { ...readStackConfig("dev"), [`${PROJECT}:logRetentionDays`]: 10 };
-            await assert.rejects(runProgramOffline({ stack: "dev", config }), /Stack "dev" configuration \(Pulumi\.dev\.yaml\) is invalid:\n  - serverless-microservices:logRetentionDays: 10 is not allowed/);
+            await assert.rejects(runProgramOffline({ stack: "dev", config, services: functionServices }), /Stack "dev" configuration \(Pulumi\.dev\.yaml\) is invalid:\n  - serverless-microservices:logRetentionDays: 10 is not allowed/);
             assertNothingRegistered();
         });
 
         it("stops on a wrong registry entry, naming the service and route", async () => {
-            const broken: AnyService[] = [...services, defineService({ name: "extra", description: "x", database: false, routes: { "GET /x": { handler: async () => ({}), timeoutSeconds: 60 } } })];
+            const broken: RegisteredService[] = [...services, defineService({ name: "extra", description: "x", database: false, routes: { "GET /x": { handler: async () => ({}), timeoutSeconds: 60 } } })];
             await assert.rejects(runProgramOffline({ stack: "dev", services: broken }), /service "extra", route "GET \/x": timeoutSeconds 60 is not allowed/);
             assertNothingRegistered();
         });

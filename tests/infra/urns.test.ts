@@ -5,17 +5,20 @@
  * anything else that would replace or drop a deployed resource does.
  */
 import * as assert from "node:assert/strict";
-import { defineService, type AnyService } from "../../functions/runtime/service";
+import type { RegisteredService } from "../../functions/runtime/container";
+import { defineService } from "../../functions/runtime/service";
 import { services } from "../../infra/registry";
 import { ComponentTypes, PreviousComponentTypes, Types } from "../../policy/lib/types";
 import { runProgramOffline, type OfflineResource } from "../../tools/offline";
-import { compareWithSnapshot, engineResources, readSnapshot, type EngineResource } from "../../tools/urn-snapshot";
+import { compareWithSnapshot, CONTAINER_PLATFORM_OWNER, engineResources, ownersOf, readSnapshot, type EngineResource } from "../../tools/urn-snapshot";
+import { echoContainer } from "../fixtures/registries";
+import { functionServices } from "../support/function-services";
 
-const SERVICE_NAMES = services.map((service) => service.name);
+const SERVICE_NAMES = ownersOf(services);
 
-async function resourcesOf(stack: string, registry: readonly AnyService[] = services): Promise<{ raw: OfflineResource[]; engine: EngineResource[] }> {
+async function resourcesOf(stack: string, registry: readonly RegisteredService[] = services): Promise<{ raw: OfflineResource[]; engine: EngineResource[] }> {
     const run = await runProgramOffline({ stack, services: registry });
-    return { raw: run.resources, engine: engineResources(run.resources, registry.map((service) => service.name)) };
+    return { raw: run.resources, engine: engineResources(run.resources, ownersOf(registry)) };
 }
 
 describe("URN snapshot of the deployed stacks", function () {
@@ -72,10 +75,24 @@ describe("URN snapshot of the deployed stacks", function () {
         const { engine } = await resourcesOf("prod", [...services, orders]);
         // Act
         const comparison = compareWithSnapshot(readSnapshot("prod"), engine, [...SERVICE_NAMES, "orders"]);
+        // Assess: what orders adds on top of what the registry adds to the deployed snapshot already.
+        const before = new Set(compareWithSnapshot(readSnapshot("prod"), runs.get("prod")!.engine, SERVICE_NAMES).added.map((added) => added.urn));
+        const byOrders = comparison.added.filter((added) => !before.has(added.urn));
+        assert.deepEqual(comparison.problems, []);
+        assert.ok(byOrders.length >= 8, `${byOrders.length} URNs added`);
+        assert.deepEqual([...new Set(byOrders.map((added) => added.service))], ["orders"]);
+    });
+
+    it("gives a new container service's URNs to it, and the shared container platform's to the container services", async () => {
+        // Prepare: the function services of the registry plus a fixture container service.
+        const registry = [...functionServices, echoContainer()];
+        const { engine } = await resourcesOf("prod", registry);
+        // Act
+        const comparison = compareWithSnapshot(readSnapshot("prod"), engine, ownersOf(registry));
         // Assess
         assert.deepEqual(comparison.problems, []);
-        assert.ok(comparison.added.length >= 8, `${comparison.added.length} URNs added`);
-        assert.deepEqual([...new Set(comparison.added.map((added) => added.service))], ["orders"]);
+        assert.deepEqual([...new Set(comparison.added.map((added) => added.service))].sort(), [CONTAINER_PLATFORM_OWNER, "echo"].sort());
+        assert.ok(comparison.added.some((added) => added.service === "echo" && added.urn.endsWith("::monitoring-echo-container-tasks")), "its alarms belong to it");
     });
 
     it("reports a resource renamed without an alias as a deployed resource lost", () => {
@@ -139,18 +156,20 @@ describe("URN snapshot of the deployed stacks", function () {
             };
             // Act
             const comparison = compareWithSnapshot(readSnapshot(stack), engine, SERVICE_NAMES);
-            // Assess: everything under a component moved, each to the URN it is deployed under, except
-            // what was added after the rename, which the snapshot holds under the new tokens...
+            // Assess: everything deployed under a component moved, each to the URN it is deployed
+            // under, except what was added after the rename, which the snapshot holds under the new
+            // tokens, and what was never deployed, which is added, not moved...
             assert.deepEqual(comparison.problems, []);
             const addedSinceRename = comparison.kept.filter((urn) => !urn.includes(`::${Types.stack}::`));
             assert.ok(addedSinceRename.every((urn) => deployedUrn(urn) !== urn), addedSinceRename.join("\n"));
-            assert.equal(comparison.aliased.size + addedSinceRename.length, engine.filter((r) => r.type !== Types.stack).length);
+            assert.equal(comparison.aliased.size + addedSinceRename.length + comparison.added.length, engine.filter((r) => r.type !== Types.stack).length);
             for (const [now, before] of comparison.aliased) assert.equal(before, deployedUrn(now));
             // ...with one alias on each component and none on the children.
             for (const r of engine) {
                 const kind = Object.entries(ComponentTypes).find(([, token]) => token === r.type)?.[0] as keyof typeof ComponentTypes | undefined;
                 const declared = r.aliases.map((alias) => ("type" in alias ? alias.type : alias));
-                assert.deepEqual(declared, kind ? [PreviousComponentTypes[kind]] : [], r.urn);
+                const previousType = kind ? PreviousComponentTypes[kind] : undefined;
+                assert.deepEqual(declared, previousType ? [previousType] : [], r.urn);
             }
         });
     }

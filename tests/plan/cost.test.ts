@@ -203,9 +203,55 @@ describe("cost model", () => {
         });
 
         it("follows the assumptions it is given", () => {
-            const t = trafficCost(routed("GET /a", 1024, 10), { averageDurationMs: 250, databaseStorageGb: 1, logBytesPerRequest: 0 });
+            const t = trafficCost(routed("GET /a", 1024, 10), { averageDurationMs: 250, databaseStorageGb: 1, logBytesPerRequest: 0, imageStorageGbPerRepository: 0 });
             near(item(t.lines, "Lambda compute").amount, 250_000 * PRICES.lambda.perGbSecond.arm64, "compute at 250 ms");
             near(item(t.lines, "CloudWatch Logs ingestion").amount, 0, "no logs");
+        });
+    });
+
+    describe("container services", () => {
+        /** A container route as the ServiceContainer component links it: route -> integration -> Cloud Map <- ECS service -> task. */
+        const containerStack = (minTasks: number, cpu = "512", memory = "1024", architecture = "ARM64"): CostResource[] => {
+            const parent = `${PREFIX}serverless-microservices:containers:ServiceContainer::svc`;
+            const task = resource("aws:ecs/taskDefinition:TaskDefinition", "svc-task", { cpu, memory, runtimePlatform: { cpuArchitecture: architecture } }, { parent });
+            task.outputs = { ...task.outputs, arn: "arn:task" };
+            const discovery = resource("aws:servicediscovery/service:Service", "svc-discovery", {}, { parent });
+            discovery.outputs = { ...discovery.outputs, arn: "arn:srv" };
+            const service = resource("aws:ecs/service:Service", "svc-service", { name: "svc", desiredCount: minTasks, taskDefinition: "arn:task", serviceRegistries: { registryArn: "arn:srv" } }, { parent, propertyDependencies: { taskDefinition: [task.urn], serviceRegistries: [discovery.urn] } });
+            const scaling = resource("aws:appautoscaling/target:Target", "svc-scaling", { minCapacity: minTasks, maxCapacity: 3 }, { parent, propertyDependencies: { resourceId: [service.urn] } });
+            const integration = resource("aws:apigatewayv2/integration:Integration", "svc-get", { connectionType: "VPC_LINK", integrationUri: "arn:srv", timeoutMilliseconds: 29000 }, { propertyDependencies: { integrationUri: [discovery.urn] } });
+            const route = resource("aws:apigatewayv2/route:Route", "svc-get", { routeKey: "GET /svc", target: `integrations/${integration.outputs!.id}` }, { propertyDependencies: { target: [integration.urn] } });
+            const namespace = resource("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace", "ns", {});
+            const repository = resource("aws:ecr/repository:Repository", "svc-images", {}, { parent });
+            return [task, discovery, service, scaling, integration, route, namespace, repository];
+        };
+
+        it("prices Fargate arm64 at the minimum tasks: vCPU-hours and GB-hours from the price table", () => {
+            // Act
+            const lines = idleCost(containerStack(2));
+            // Assess
+            const perTaskHour = 0.5 * PRICES.fargate.arm64.perVcpuHour + 1 * PRICES.fargate.arm64.perGbHour;
+            near(item(lines, "Fargate tasks (svc)").amount, 2 * HOURS_PER_MONTH * perTaskHour, "2 tasks x 730 h");
+            near(item(lines, "Cloud Map instances (svc)").amount, 2 * PRICES.cloudMap.perInstanceMonth, "one instance per task");
+            near(item(lines, "Cloud Map namespaces").amount, PRICES.cloudMap.perHostedZoneMonth, "the hosted zone");
+            near(item(lines, "ECR image storage").amount, DEFAULT_ASSUMPTIONS.imageStorageGbPerRepository * PRICES.ecr.storagePerGbMonth, "stored images");
+        });
+
+        it("prices x86_64 tasks at the x86 rate, and a service scaled to 0 at nothing", () => {
+            const x86 = item(idleCost(containerStack(1, "256", "512", "X86_64")), "Fargate tasks (svc)");
+            near(x86.amount, HOURS_PER_MONTH * (0.25 * PRICES.fargate.x86_64.perVcpuHour + 0.5 * PRICES.fargate.x86_64.perGbHour), "x86 task");
+            const idle = item(idleCost(containerStack(0)), "Fargate tasks (svc)");
+            assert.equal(idle.amount, 0);
+            assert.match(idle.note, /scaled to zero, its routes answer 503/);
+        });
+
+        it("counts a container route's requests at the API and adds no Lambda request or compute for it", () => {
+            // Act
+            const t = trafficCost([...containerStack(1), ...routed("GET /a", 1024, 10)]);
+            // Assess
+            assert.deepEqual(t.routes.map((r) => [r.routeKey, r.target, r.computeTypical]).sort(), [["GET /a", "function", t.routes.find((r) => r.routeKey === "GET /a")!.computeTypical], ["GET /svc", "container", 0]].sort());
+            near(item(t.lines, "Lambda requests").amount, 0.5 * PRICES.lambda.perRequest * 1_000_000, "half the requests reach a function");
+            near(item(t.lines, "HTTP API requests").amount, PRICES.httpApi.perRequest * 1_000_000, "every request reaches the API");
         });
     });
 });

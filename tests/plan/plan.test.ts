@@ -8,6 +8,7 @@ import { main, parseArgs, UsageError } from "../../tools/plan";
 import { planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
+import { isContainerService } from "../../functions/runtime/container";
 import { services } from "../../infra/registry";
 
 interface Captured {
@@ -81,6 +82,26 @@ describe("plan (npm run plan)", function () {
         }
         for (const route of dev.routes) {
             assert.ok(route.memoryMb && route.timeoutSeconds && route.timeoutSeconds <= 29, `${route.routeKey} settings`);
+        }
+    });
+
+    it("shows which routes go to a container, and each container service's tasks", () => {
+        const containerRoutes = services.filter(isContainerService).flatMap((service) => Object.keys(service.routes).map((key) => [key, service.name]));
+        assert.deepEqual(dev.routes.filter((r) => r.target === "container").map((r) => [r.routeKey, r.service]), containerRoutes);
+        for (const [key] of containerRoutes) {
+            const [method, routePath] = key.split(" ");
+            assert.match(devText.out, new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s+container\\s`, "m"));
+        }
+        assert.match(devText.out, /^CONTAINERS$/m);
+        for (const plan of [dev, prod]) assert.deepEqual(plan.containers.map((c) => c.name), services.filter(isContainerService).map((service) => service.name));
+    });
+
+    it("lists the container platform's endpoints with the network's, where some container service keeps tasks running", () => {
+        const listed = (plan: StackPlan) => plan.networks.flatMap((n) => n.endpoints.map((e) => `${e.service} ${e.type}`)).sort();
+        const running = (plan: StackPlan) => plan.containers.some((c) => c.minTasks > 0);
+        for (const plan of [dev, prod]) {
+            const expected = ["secretsmanager Interface", ...(running(plan) ? ["ecr.api Interface", "ecr.dkr Interface", "logs Interface", "s3 Gateway"] : [])].sort();
+            assert.deepEqual(listed(plan), expected, plan.stack);
         }
     });
 

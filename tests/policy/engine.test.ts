@@ -100,7 +100,7 @@ describe("policy engine (offline run)", () => {
         // Assess
         assert.deepEqual(prod.violations, []);
         assert.deepEqual(dev.violations, []);
-        assert.equal(prod.policiesRun, 20);
+        assert.equal(prod.policiesRun, 26);
     });
 
     it("reports a 60 s function behind an API route as mandatory, naming the function", async () => {
@@ -256,7 +256,7 @@ describe("policy engine (offline run)", () => {
         const result = await runPolicies(resources, config);
         // Assess
         assert.deepEqual(summary(result.violations), ["advisory lambda-timeout-bounds users-get-user"]);
-        assert.equal(result.policiesRun, 19);
+        assert.equal(result.policiesRun, 25);
     });
 
     it("prints violations grouped by level with the resource named, and a summary line", async () => {
@@ -270,6 +270,6 @@ describe("policy engine (offline run)", () => {
         assert.equal(lines[0], "Policy pack on stack prod");
         assert.ok(lines.indexOf("MANDATORY (2)") < lines.indexOf("ADVISORY (1)"));
         assert.ok(lines.includes("  [lambda-timeout-bounds] users-get-user (aws:lambda/function:Function)"));
-        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 20 policies over 17 resources.");
+        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 26 policies over 17 resources.");
     });
 });

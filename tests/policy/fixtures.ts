@@ -135,3 +135,24 @@ export function apiChain(opts: ApiChainOptions = {}): StackSpec[] {
         },
     ];
 }
+
+/** One container as the ServiceContainer component defines it; `overrides` replace fields. */
+export function containerDefinitionProps(overrides: Record<string, unknown> = {}) {
+    return {
+        name: "app",
+        image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo@sha256:" + "0".repeat(64),
+        essential: true,
+        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/svc/dev/echo/container", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "echo" } },
+        healthCheck: { command: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"] },
+        privileged: false,
+        ...overrides,
+    };
+}
+
+/** A Fargate task definition holding `containers`. */
+export function taskDefinitionProps(containers: object[] = [containerDefinitionProps()]): Props {
+    return { family: "echo", networkMode: "awsvpc", requiresCompatibilities: ["FARGATE"], cpu: "256", memory: "512", containerDefinitions: JSON.stringify(containers) };
+}
+
+export const ecsServiceProps = (): Props => ({ name: "echo", launchType: "FARGATE", networkConfiguration: { subnets: ["subnet-1"], securityGroups: ["sg-1"], assignPublicIp: false } });
+export const privateIntegrationProps = (): Props => ({ integrationType: "HTTP_PROXY", connectionType: "VPC_LINK", connectionId: "vpclink-1", integrationUri: "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-1", payloadFormatVersion: "1.0", timeoutMilliseconds: 29000 });

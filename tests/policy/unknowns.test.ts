@@ -7,7 +7,7 @@ import { policies } from "../../policy/policies";
 import { Types } from "../../policy/lib/types";
 import { unknownCheckingProxy } from "../../policy/lib/preview";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
-import { apiChain, clusterInstanceProps, clusterProps, databaseFunctionProps, logGroupProps, rolePolicyProps, stageProps } from "./fixtures";
+import { apiChain, clusterInstanceProps, clusterProps, databaseFunctionProps, ecsServiceProps, logGroupProps, privateIntegrationProps, rolePolicyProps, stageProps, taskDefinitionProps } from "./fixtures";
 import { StackSpec, validateResource, validateStack } from "./harness";
 
 /** Every top-level input replaced by the unknown sentinel. */
@@ -25,6 +25,9 @@ const SAMPLES: { type: string; props: Record<string, unknown> }[] = [
     { type: Types.iamRolePolicy, props: rolePolicyProps() },
     { type: Types.iamRolePolicyAttachment, props: { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" } },
     { type: Types.iamRole, props: { assumeRolePolicy: "{}", managedPolicyArns: [], inlinePolicies: [] } },
+    { type: Types.ecsTaskDefinition, props: taskDefinitionProps() },
+    { type: Types.ecsService, props: ecsServiceProps() },
+    { type: Types.httpApiIntegration, props: privateIntegrationProps() },
 ];
 
 describe("unknown values during preview", () => {

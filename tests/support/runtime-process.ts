@@ -41,6 +41,8 @@ export function startRuntimeProcess(options: RuntimeProcessOptions): RuntimeProc
             LOCAL_THROTTLING: "off",
             LOG_LEVEL: "ERROR",
             DATABASE_URL: "",
+            // The registry's container services as processes, whether or not Docker is there.
+            LOCAL_CONTAINERS: "process",
         },
         // A process group of its own, as a terminal gives it.
         detached: true,

@@ -259,6 +259,16 @@ describe("GitHub workflows", () => {
             assert.ok(order.indexOf("aws-actions/configure-aws-credentials") < order.indexOf("pulumi/actions"));
         });
 
+        it("sets up QEMU (arm64) and buildx before an up, and not for a preview, which builds no image", () => {
+            const qemu = usesStep(job, "docker/setup-qemu-action");
+            const buildx = usesStep(job, "docker/setup-buildx-action");
+            const order = steps(job).map((s) => s.uses?.split("@")[0]);
+            assert.equal(qemu?.with?.platforms, "arm64");
+            assert.equal(qemu?.if, "inputs.command == 'up'");
+            assert.equal(buildx?.if, "inputs.command == 'up'");
+            assert.ok(order.indexOf("docker/setup-buildx-action") < order.indexOf("pulumi/actions"));
+        });
+
         it("supports both backends: Pulumi Cloud (token) and self-managed (URL + passphrase)", () => {
             assert.equal(job.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
             assert.equal(job.env.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");

@@ -30,9 +30,12 @@ import {
     idleSessionTimeoutOf,
     natGatewaysOf,
     natStrategyOf,
+    minimumTasksOf,
     ofType,
+    routesWithContainers,
     routesWithFunctions,
     serviceOf,
+    taskSizeOf,
     valueOf,
     type PlanResource,
 } from "./resources";
@@ -44,12 +47,15 @@ export interface CostAssumptions {
     databaseStorageGb: number;
     /** Log bytes ingested per request (the API's access log line plus the function's lines). */
     logBytesPerRequest: number;
+    /** Image storage per ECR repository, in GB: the images its lifecycle policy keeps. */
+    imageStorageGbPerRepository: number;
 }
 
 export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
     averageDurationMs: 100,
     databaseStorageGb: 1,
     logBytesPerRequest: 1000,
+    imageStorageGbPerRepository: 0.5,
 };
 
 export interface CostLine {
@@ -68,6 +74,8 @@ export interface CostLine {
 
 export interface RouteCost {
     routeKey: string;
+    /** A container route's requests cost no compute of their own: its tasks are billed by the hour (idle cost). */
+    target: "function" | "container";
     service?: string;
     functionName?: string;
     memoryMb: number;
@@ -118,6 +126,7 @@ function routeCost(route: PlanResource, fn: PlanResource | undefined, assumption
     const gb = memoryMb / 1024;
     return {
         routeKey: route.inputs.routeKey,
+        target: "function",
         service: serviceOf(fn),
         functionName: fn.name,
         memoryMb,
@@ -231,6 +240,43 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
     const dashboards = ofType(resources, Types.dashboard).length;
     lines.push(line("CloudWatch dashboards", dashboards, "dashboard-months", PRICES.cloudWatch.perDashboardMonth, "before free tier"));
 
+    for (const service of ofType(resources, Types.ecsService)) {
+        const task = ofType(resources, Types.ecsTaskDefinition).find((t) => t.parent === service.parent);
+        const scaling = ofType(resources, Types.scalingTarget).find((t) => t.parent === service.parent);
+        if (!task) continue;
+        const { vcpu, memoryGb, architecture } = taskSizeOf(task);
+        const price = PRICES.fargate[architecture];
+        const tasks = minimumTasksOf(service, scaling);
+        const perTaskHour = vcpu * price.perVcpuHour + memoryGb * price.perGbHour;
+        const name = valueOf(service, "name") ?? service.name;
+        lines.push(
+            line(
+                `Fargate tasks (${name})`,
+                tasks * HOURS_PER_MONTH,
+                "task-hours",
+                perTaskHour,
+                tasks === 0
+                    ? "0 tasks at the minimum: scaled to zero, its routes answer 503 until it is scaled up"
+                    : `${plural(tasks, "task")} at the minimum x ${vcpu} vCPU / ${memoryGb} GB ${architecture} x ${HOURS_PER_MONTH} h; more while scaled out`,
+            ),
+        );
+        lines.push(line(`Cloud Map instances (${name})`, tasks, "instance-months", PRICES.cloudMap.perInstanceMonth, "one registered instance per running task"));
+    }
+    const namespaces = ofType(resources, Types.serviceDiscoveryNamespace).length;
+    if (namespaces > 0) lines.push(line("Cloud Map namespaces", namespaces, "hosted-zone-months", PRICES.cloudMap.perHostedZoneMonth, "a private DNS namespace is a Route 53 private hosted zone; queries extra"));
+    const repositories = ofType(resources, Types.ecrRepository).length;
+    if (repositories > 0) {
+        lines.push(
+            line(
+                "ECR image storage",
+                repositories * assumptions.imageStorageGbPerRepository,
+                "GB-months",
+                PRICES.ecr.storagePerGbMonth,
+                `${assumptions.imageStorageGbPerRepository} GB assumed per repository (the images its lifecycle policy keeps); pulls through the endpoints are billed as endpoint data`,
+            ),
+        );
+    }
+
     const topics = ofType(resources, Types.snsTopic).length;
     if (topics > 0) lines.push(line("SNS topics", topics, "topics", 0, "no charge idle; billed per publish and delivery"));
 
@@ -246,27 +292,50 @@ export function trafficCost(
     resources: readonly PlanResource[],
     assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
 ): CostEstimate["perMillionRequests"] {
-    const routes = routesWithFunctions(resources)
-        .map(({ route, fn }) => routeCost(route, fn, assumptions))
-        .filter((r): r is RouteCost => r !== undefined);
+    const containerRoutes = routesWithContainers(resources);
+    const containerUrns = new Set(containerRoutes.map(({ route }) => route.urn));
+    const routes = [
+        ...routesWithFunctions(resources)
+            .filter(({ route }) => !containerUrns.has(route.urn))
+            .map(({ route, fn }) => routeCost(route, fn, assumptions))
+            .filter((r): r is RouteCost => r !== undefined),
+        ...containerRoutes.map(({ route, service, taskDefinition, integration }): RouteCost => ({
+            routeKey: route.inputs.routeKey,
+            target: "container",
+            service: service ? valueOf(service, "name") : undefined,
+            memoryMb: taskDefinition ? Number(valueOf(taskDefinition, "memory")) : 0,
+            timeoutSeconds: Number(integration.inputs.timeoutMilliseconds ?? 0) / 1000,
+            architecture: taskDefinition ? taskSizeOf(taskDefinition).architecture : "arm64",
+            computeTypical: 0,
+            computeWorst: 0,
+        })),
+    ];
+    const functionShare = routes.length === 0 ? 1 : routes.filter((r) => r.target === "function").length / routes.length;
     const mean = (pick: (r: RouteCost) => number) => (routes.length === 0 ? 0 : routes.reduce((total, r) => total + pick(r), 0) / routes.length);
     const million = 1_000_000;
     const logGb = (assumptions.logBytesPerRequest * million) / 1e9;
     const common = [
         line("HTTP API requests", million, "requests", PRICES.httpApi.perRequest, "first 300 million a month"),
-        line("Lambda requests", million, "requests", PRICES.lambda.perRequest, "one invocation per request"),
+        line(
+            "Lambda requests",
+            million * functionShare,
+            "requests",
+            PRICES.lambda.perRequest,
+            functionShare === 1 ? "one invocation per request" : "one invocation per request to a function route; container routes invoke none",
+        ),
     ];
     const logs = line("CloudWatch Logs ingestion", logGb, "GB", PRICES.cloudWatch.logsIngestedPerGb, `${assumptions.logBytesPerRequest} bytes per request assumed (access log + function lines)`);
     const computeTypical = mean((r) => r.computeTypical);
     const computeWorst = mean((r) => r.computeWorst);
-    const meanGb = mean((r) => r.memoryMb / 1024);
+    // Lambda GB-seconds only where a function runs: container routes add none.
+    const meanGb = mean((r) => (r.target === "function" ? r.memoryMb / 1024 : 0));
     const lines = [
         ...common,
         line(
             "Lambda compute",
             meanGb * (assumptions.averageDurationMs / 1000) * million,
             "GB-seconds",
-            routes.length > 0 ? computeTypical / (meanGb * (assumptions.averageDurationMs / 1000) * million) : PRICES.lambda.perGbSecond.arm64,
+            meanGb > 0 ? computeTypical / (meanGb * (assumptions.averageDurationMs / 1000) * million) : PRICES.lambda.perGbSecond.arm64,
             routes.length === 0
                 ? "no routes"
                 : `${assumptions.averageDurationMs} ms average at each route's memory, spread evenly over ${plural(routes.length, "route")}`,

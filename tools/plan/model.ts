@@ -22,9 +22,13 @@ import {
     natGatewaysOf,
     natStrategyOf,
     ofType,
+    minimumTasksOf,
     routeKeysOf,
+    routesWithContainers,
     routesWithFunctions,
     serviceOf,
+    taskSizeOf,
+    valueOf,
     type PlanResource,
 } from "./resources";
 
@@ -41,9 +45,13 @@ export interface PlannedRoute {
     routeKey: string;
     method: string;
     path: string;
+    /** What answers it: a Lambda function, or a container service through the VPC link. */
+    target: "function" | "container";
     service?: string;
     functionName?: string;
+    /** The function's memory, or a container route's task memory. */
     memoryMb?: number;
+    /** The function's timeout, or how long the API waits for the container. */
     timeoutSeconds?: number;
     architecture?: string;
     runtime?: string;
@@ -102,6 +110,20 @@ export interface PlannedConcurrency {
     unreserved: number;
 }
 
+export interface PlannedContainer {
+    /** The ECS service's name (the registry's service name). */
+    name: string;
+    vcpu: number;
+    memoryGb: number;
+    architecture: string;
+    minTasks: number;
+    maxTasks?: number;
+    publicIp: boolean;
+    /** Where the image comes from: `built` from the repository's context, or a given reference. */
+    image: string;
+    routes: string[];
+}
+
 export interface PlannedApi {
     name: string;
     throttlingRateLimit?: number;
@@ -117,6 +139,7 @@ export interface StackPlan {
     routes: PlannedRoute[];
     databases: PlannedDatabase[];
     networks: PlannedNetwork[];
+    containers: PlannedContainer[];
     apis: PlannedApi[];
     concurrency: PlannedConcurrency;
     logs: { groups: number; retentionDays: number[] };
@@ -176,6 +199,15 @@ const DESCRIPTIONS: Readonly<Record<string, Describe>> = {
     [Types.metricAlarm]: ({ inputs: i }) =>
         joined([i.namespace && i.metricName ? `${i.namespace} ${i.metricName}` : i.metricName, i.comparisonOperator && i.threshold !== undefined ? `${i.comparisonOperator} ${i.threshold}` : undefined]),
     [Types.lambdaInvocation]: () => "invoked during the update",
+    [Types.ecsTaskDefinition]: (r) => {
+        const size = taskSizeOf(r);
+        return `${size.vcpu} vCPU, ${size.memoryGb} GB, ${size.architecture}, ${r.inputs.networkMode ?? "?"}`;
+    },
+    [Types.ecsService]: ({ inputs: i }) =>
+        joined([i.launchType, `desired ${i.desiredCount ?? "?"}`, i.networkConfiguration?.assignPublicIp ? "PUBLIC IP" : "no public IP", i.deploymentCircuitBreaker?.rollback ? "circuit breaker with rollback" : undefined]),
+    [Types.scalingTarget]: ({ inputs: i }) => `${i.minCapacity}-${i.maxCapacity} tasks`,
+    [Types.ecrRepository]: ({ inputs: i }) => joined([i.imageScanningConfiguration?.scanOnPush ? "scan on push" : "no scan", `tags ${i.imageTagMutability ?? "MUTABLE"}`]),
+    [Types.httpApiVpcLink]: () => "into the private subnets",
 };
 
 /** The one-line summary of a resource's reviewer-relevant settings. */
@@ -238,7 +270,9 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
     const logGroups = ofType(resources, Types.logGroup);
     const retentionOf = (name: unknown) => logGroups.find((g) => g.inputs.name === name)?.inputs.retentionInDays;
 
-    const routes: PlannedRoute[] = routesWithFunctions(resources).map(({ route, fn }) => {
+    const containerRoutes = routesWithContainers(resources);
+    const containerRouteUrns = new Set(containerRoutes.map(({ route }) => route.urn));
+    const routes: PlannedRoute[] = routesWithFunctions(resources).filter(({ route }) => !containerRouteUrns.has(route.urn)).map(({ route, fn }) => {
         const routeKey: string = route.inputs.routeKey ?? "?";
         const [method, ...rest] = routeKey.split(" ");
         const f = fn?.inputs;
@@ -247,6 +281,7 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
             routeKey,
             method: rest.length > 0 ? method : "",
             path: rest.length > 0 ? rest.join(" ") : routeKey,
+            target: "function" as const,
             service: fn ? serviceOf(fn) : undefined,
             functionName: fn?.name,
             memoryMb: settings?.memoryMb,
@@ -260,7 +295,43 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
             logRetentionDays: retentionOf(f?.loggingConfig?.logGroup),
         };
     });
+    for (const { route, integration, service, taskDefinition } of containerRoutes) {
+        const routeKey: string = route.inputs.routeKey ?? "?";
+        const [method, ...rest] = routeKey.split(" ");
+        routes.push({
+            routeKey,
+            method: rest.length > 0 ? method : "",
+            path: rest.length > 0 ? rest.join(" ") : routeKey,
+            target: "container",
+            service: service ? valueOf(service, "name") : undefined,
+            memoryMb: taskDefinition ? Number(valueOf(taskDefinition, "memory")) : undefined,
+            timeoutSeconds: typeof integration.inputs.timeoutMilliseconds === "number" ? integration.inputs.timeoutMilliseconds / 1000 : undefined,
+            architecture: taskDefinition ? taskSizeOf(taskDefinition).architecture : undefined,
+            authorizationType: route.inputs.authorizationType ?? "NONE",
+            ...(Array.isArray(route.inputs.authorizationScopes) ? { scopes: route.inputs.authorizationScopes.map(String) } : {}),
+            inVpc: true,
+        });
+    }
     routes.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+
+    const containers: PlannedContainer[] = ofType(resources, Types.ecsService).map((service) => {
+        const reached = containerRoutes.filter((r) => r.service === service);
+        const task = reached[0]?.taskDefinition ?? ofType(resources, Types.ecsTaskDefinition).find((t) => t.parent === service.parent);
+        const scaling = reached[0]?.scaling ?? ofType(resources, Types.scalingTarget).find((t) => t.parent === service.parent);
+        const size = task ? taskSizeOf(task) : { vcpu: 0, memoryGb: 0, architecture: "?" };
+        const built = ofType(resources, Types.dockerImage).some((image) => image.parent === service.parent);
+        return {
+            name: valueOf(service, "name") ?? service.name,
+            vcpu: size.vcpu,
+            memoryGb: size.memoryGb,
+            architecture: size.architecture,
+            minTasks: minimumTasksOf(service, scaling),
+            ...(scaling ? { maxTasks: Number(valueOf(scaling, "maxCapacity")) } : {}),
+            publicIp: valueOf(service, "networkConfiguration")?.assignPublicIp === true,
+            image: built ? "built and pushed at pulumi up (arm64)" : "given reference",
+            routes: reached.map((r) => String(r.route.inputs.routeKey)),
+        };
+    });
 
     const databases: PlannedDatabase[] = clustersWithInstances(resources).map(({ cluster, instances }) => {
         const i = cluster.inputs;
@@ -292,9 +363,9 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         availabilityZones: vpc.inputs.numberOfAvailabilityZones,
         natStrategy: natStrategyOf(vpc),
         natGateways: natGatewaysOf(vpc),
-        // The endpoints of a VPC are its component's siblings.
+        // The endpoints of a VPC: its component's siblings, and any endpoint placed in it from elsewhere (the container platform's).
         endpoints: endpoints
-            .filter((e) => e.parent === vpc.parent)
+            .filter((e) => e.parent === vpc.parent || (e.propertyDependencies?.vpcId ?? []).includes(vpc.urn))
             .map((e) => ({ name: e.name, service: endpointServiceOf(e), type: endpointTypeOf(e), zones: endpointZones(e) })),
     }));
 
@@ -316,6 +387,7 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         routes,
         databases,
         networks,
+        containers,
         apis,
         concurrency,
         logs: {
@@ -379,6 +451,7 @@ function keySettings(plan: StackPlan): Map<string, string> {
         settings.set(`pulumi protect (${d.name})`, yesNo(d.protect));
     }
     settings.set("reserved concurrency", `${plan.concurrency.reserved} (${plan.concurrency.reservations}) of ${plan.concurrency.accountLimit}${plan.concurrency.accountLimitAssumed ? " (assumed)" : ""}`);
+    for (const c of plan.containers) settings.set(`tasks min-max (${c.name})`, `${c.minTasks}-${c.maxTasks ?? "?"} x ${c.vcpu} vCPU / ${c.memoryGb} GB`);
     settings.set("log retention", plan.logs.retentionDays.map((d) => `${d} d`).join(", "));
     settings.set("alarms / dashboards", `${plan.monitoring.alarms} / ${plan.monitoring.dashboards}`);
     return settings;
@@ -393,7 +466,7 @@ export function compare(a: StackPlan, b: StackPlan): ComparisonRow[] {
     const rows: ComparisonRow[] = [];
     for (const [item, values] of pair(keySettings(a), keySettings(b))) rows.push({ section: "settings", item, values });
     const routeSettings = (p: StackPlan) =>
-        new Map(p.routes.map((r) => [r.routeKey, `${r.memoryMb ?? "-"} MB, ${r.timeoutSeconds ?? "-"} s, auth ${r.authorizationType}${r.reservedConcurrency !== undefined ? `, reserved ${r.reservedConcurrency}` : ""}`]));
+        new Map(p.routes.map((r) => [r.routeKey, `${r.target === "container" ? "container, " : ""}${r.memoryMb ?? "-"} MB, ${r.timeoutSeconds ?? "-"} s, auth ${r.authorizationType}${r.reservedConcurrency !== undefined ? `, reserved ${r.reservedConcurrency}` : ""}`]));
     for (const [item, values] of pair(routeSettings(a), routeSettings(b))) rows.push({ section: "routes", item, values });
     const idle = (p: StackPlan) => new Map(p.cost.idle.lines.map((l) => [l.item, usd(l.amount)]));
     for (const [item, values] of pair(idle(a), idle(b))) rows.push({ section: "idle cost", item, values });

@@ -62,6 +62,20 @@ export const PRICES = {
     kms: {
         perCustomerKeyMonth: 1.0,
     },
+    fargate: {
+        /** Linux tasks, USD per vCPU-hour and per GB-hour of memory, by architecture. */
+        arm64: { perVcpuHour: 0.03238, perGbHour: 0.00356 },
+        x86_64: { perVcpuHour: 0.04048, perGbHour: 0.004445 },
+    },
+    cloudMap: {
+        /** A private DNS namespace is a Route 53 private hosted zone. */
+        perHostedZoneMonth: 0.5,
+        /** USD per registered instance (a running task) per month. */
+        perInstanceMonth: 0.1,
+    },
+    ecr: {
+        storagePerGbMonth: 0.1,
+    },
 } as const;
 
 export type Prices = typeof PRICES;

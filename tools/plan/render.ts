@@ -65,11 +65,13 @@ export function formatCost(cost: CostEstimate): string[] {
         ]),
     ];
     if (t.routes.length > 0) {
-        out.push("", "Lambda compute per million requests, by route");
+        out.push("", "Lambda compute per million requests, by route (a container route's compute is its tasks' hours, in the idle cost)");
         out.push(
             ...table([
-                ["ROUTE", "MEMORY", "TIMEOUT", "ARCH", `@${cost.assumptions.averageDurationMs} MS`, "@TIMEOUT"],
-                ...[...t.routes].sort((x, y) => x.routeKey.localeCompare(y.routeKey)).map((r) => [r.routeKey, `${r.memoryMb} MB`, `${r.timeoutSeconds} s`, r.architecture, usd(r.computeTypical), usd(r.computeWorst)]),
+                ["ROUTE", "TARGET", "MEMORY", "TIMEOUT", "ARCH", `@${cost.assumptions.averageDurationMs} MS`, "@TIMEOUT"],
+                ...[...t.routes]
+                    .sort((x, y) => x.routeKey.localeCompare(y.routeKey))
+                    .map((r) => [r.routeKey, r.target, `${r.memoryMb} MB`, `${r.timeoutSeconds} s`, r.architecture, usd(r.computeTypical), usd(r.computeWorst)]),
             ]),
         );
     }
@@ -110,10 +112,11 @@ export function formatPlan(plan: StackPlan): string {
         ...(plan.routes.length === 0
             ? ["  none"]
             : table([
-                  ["METHOD", "PATH", "SERVICE", "MEMORY", "TIMEOUT", "AUTH", "VPC", "RESERVED", "LOG RETENTION"],
+                  ["METHOD", "PATH", "TARGET", "SERVICE", "MEMORY", "TIMEOUT", "AUTH", "VPC", "RESERVED", "LOG RETENTION"],
                   ...plan.routes.map((r) => [
                       r.method,
                       r.path,
+                      r.target,
                       r.service ?? "-",
                       r.memoryMb !== undefined ? `${r.memoryMb} MB` : "-",
                       r.timeoutSeconds !== undefined ? `${r.timeoutSeconds} s` : "-",
@@ -140,11 +143,20 @@ export function formatPlan(plan: StackPlan): string {
             ? ["  none"]
             : plan.networks.flatMap((n) => [
                   `  ${n.name}: ${n.cidrBlock ?? "?"}, ${n.availabilityZones ?? "?"} AZs, NAT ${n.natStrategy} (${n.natGateways} gateway${n.natGateways === 1 ? "" : "s"})`,
-                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`).join(", ")}`,
+                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => (e.type === "Gateway" ? `${e.service} (Gateway)` : `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`)).join(", ")}`,
               ])),
         "",
         "CONCURRENCY",
         ...formatConcurrency(plan.concurrency),
+        "",
+        "CONTAINERS",
+        ...(plan.containers.length === 0
+            ? ["  none (no container service)"]
+            : plan.containers.map(
+                  (c) =>
+                      `  ${c.name}: ${c.vcpu} vCPU / ${c.memoryGb} GB ${c.architecture}, tasks ${c.minTasks}-${c.maxTasks ?? "?"}${c.minTasks === 0 ? " (scaled to 0: its routes answer 503)" : ""}; ` +
+                      `public IP ${yesNo(c.publicIp)}; image ${c.image}; routes ${c.routes.join(", ") || "none"}`,
+              )),
         "",
         "API",
         ...plan.apis.map((a) => `  ${a.name}: throttling ${a.throttlingRateLimit ?? "?"} rps, burst ${a.throttlingBurstLimit ?? "?"}; access logs ${yesNo(a.accessLogs)}`),

@@ -47,6 +47,55 @@ export function routeKeysOf(fn: PlanResource, resources: readonly PlanResource[]
         .map((pair) => String(pair.route.inputs.routeKey));
 }
 
+/** What a container route reaches: its ECS service, task definition and scaling target. */
+export interface ContainerTarget {
+    integration: PlanResource;
+    service?: PlanResource;
+    taskDefinition?: PlanResource;
+    scaling?: PlanResource;
+}
+
+/**
+ * Each HTTP API route whose integration goes through a VPC link, with what it reaches:
+ * Integration -> Cloud Map service (`integrationUri`) <- ECS service (`serviceRegistries`) ->
+ * task definition; the scaling target names the ECS service in its `resourceId`.
+ */
+export function routesWithContainers(resources: readonly PlanResource[]): Array<{ route: PlanResource } & ContainerTarget> {
+    const graph = resources.map(linkable);
+    const integrations = ofType(graph, Types.httpApiIntegration).filter((i) => i.props.connectionType === "VPC_LINK");
+    const discoveries = ofType(graph, Types.serviceDiscoveryService);
+    const services = ofType(graph, Types.ecsService);
+    const tasks = ofType(graph, Types.ecsTaskDefinition);
+    const targets = ofType(graph, Types.scalingTarget);
+    const sameArn = (candidate: Linkable, value: unknown) => candidate.props.arn !== undefined && candidate.props.arn === value;
+    return ofType(graph, Types.httpApiRoute).flatMap((route) => {
+        const integration = linked(route, "target", integrations, (i, target) => target === `integrations/${i.props.id}`)[0];
+        if (!integration) return [];
+        const discovery = linked(integration, "integrationUri", discoveries, sameArn)[0];
+        const service = discovery
+            ? services.find((s) => s.propertyDependencies?.serviceRegistries?.includes(discovery.urn) || s.props.serviceRegistries?.registryArn === discovery.props.arn)
+            : undefined;
+        const taskDefinition = service ? linked(service, "taskDefinition", tasks, sameArn)[0] : undefined;
+        const scaling = service ? targets.find((t) => t.propertyDependencies?.resourceId?.includes(service.urn)) : undefined;
+        return [{ route: route.resource, integration: integration.resource, service: service?.resource, taskDefinition: taskDefinition?.resource, scaling: scaling?.resource }];
+    });
+}
+
+/** A task definition's size in vCPU and GB, and its architecture, as Fargate bills it. */
+export function taskSizeOf(task: PlanResource): { vcpu: number; memoryGb: number; architecture: "arm64" | "x86_64" } {
+    const platform = valueOf(task, "runtimePlatform");
+    return {
+        vcpu: Number(valueOf(task, "cpu") ?? 0) / 1024,
+        memoryGb: Number(valueOf(task, "memory") ?? 0) / 1024,
+        architecture: platform?.cpuArchitecture === "ARM64" ? "arm64" : "x86_64",
+    };
+}
+
+/** Tasks a service keeps running: its scaling target's minimum, else its desired count. */
+export function minimumTasksOf(service: PlanResource, scaling?: PlanResource): number {
+    return Number((scaling ? valueOf(scaling, "minCapacity") : undefined) ?? valueOf(service, "desiredCount") ?? 0);
+}
+
 /** Each cluster with its instances: by `clusterIdentifier`'s dependency, else its value, else the only cluster. */
 export function clustersWithInstances(resources: readonly PlanResource[]): Array<{ cluster: PlanResource; instances: PlanResource[] }> {
     const clusters = ofType(resources, Types.rdsCluster).map(linkable);
@@ -129,8 +178,8 @@ export function endpointTypeOf(endpoint: PlanResource): string {
     return valueOf(endpoint, "vpcEndpointType") ?? AWS_DEFAULTS.vpcEndpointType;
 }
 
-/** `com.amazonaws.us-east-1.secretsmanager` -> `secretsmanager`. */
+/** `com.amazonaws.us-east-1.secretsmanager` -> `secretsmanager`, `com.amazonaws.us-east-1.ecr.api` -> `ecr.api`. */
 export function endpointServiceOf(endpoint: PlanResource): string {
     const serviceName = valueOf(endpoint, "serviceName");
-    return typeof serviceName === "string" ? serviceName.split(".").pop() ?? serviceName : "?";
+    return typeof serviceName === "string" ? serviceName.replace(/^com\.amazonaws\.[a-z0-9-]+\./, "") : "?";
 }

@@ -1,0 +1,83 @@
+/**
+ * The program's container part, called once by `infra/program.ts` after the function services:
+ * the shared ContainerPlatform (only when the registry has a container service) and one
+ * ServiceContainer per container service, with what monitoring needs to watch them.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Api } from "./components/api";
+import { ContainerPlatform } from "./components/container-platform";
+import type { DatabaseConnection } from "./components/function-settings";
+import type { MonitoredContainer } from "./components/monitoring";
+import type { Network } from "./components/network";
+import { ServiceContainer } from "./components/service-container";
+import { PROJECT, type StackConfig } from "./config";
+import type { ResolvedContainerService } from "./container-resolution";
+import { containerLogGroupName } from "./naming";
+
+export interface ContainerDeploymentInputs {
+    stack: string;
+    config: StackConfig;
+    containers: readonly ResolvedContainerService[];
+    network: Network;
+    api: Api;
+    /** The stack's database, when it has one. */
+    connection?: DatabaseConnection;
+    /** The applied migration set: a database service's new task definition waits for its schema. */
+    migrationSet?: pulumi.Input<string>;
+    tags: Record<string, string>;
+}
+
+export interface ContainerDeployment {
+    components: pulumi.Resource[];
+    monitored: MonitoredContainer[];
+    serviceNames: Record<string, pulumi.Output<string>>;
+}
+
+export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDeployment | undefined {
+    const { stack, config, containers, network, api, connection, tags } = inputs;
+    if (containers.length === 0) return undefined;
+
+    const platform = new ContainerPlatform("containers", {
+        vpcId: network.vpcId,
+        cidrBlock: config.network.cidrBlock,
+        privateSubnetIds: network.privateSubnetIds,
+        ports: containers.map((container) => container.port),
+        endpointSecurityGroupId: network.endpointSecurityGroupId,
+        s3PrefixListId: network.s3PrefixListId,
+        tags,
+    });
+
+    const components: pulumi.Resource[] = [platform];
+    const monitored: MonitoredContainer[] = [];
+    const serviceNames: Record<string, pulumi.Output<string>> = {};
+    for (const container of containers) {
+        const logGroupName = containerLogGroupName(PROJECT, stack, container.name);
+        const component = new ServiceContainer(container.name, {
+            service: container,
+            placement: {
+                clusterArn: platform.clusterArn,
+                namespaceId: platform.namespaceId,
+                vpcLinkId: platform.vpcLinkId,
+                subnetIds: network.privateSubnetIds,
+                taskSecurityGroupId: platform.taskSecurityGroupId,
+                apiId: api.apiId,
+                jwtAuthorizerId: api.jwtAuthorizerId,
+            },
+            logGroupName,
+            logRetentionDays: config.logRetentionDays,
+            logLevel: config.logLevel,
+            database: container.database && connection ? { ...connection, migrationSet: inputs.migrationSet } : undefined,
+            tags,
+        });
+        components.push(component);
+        serviceNames[container.name] = component.serviceName;
+        monitored.push({
+            service: container.name,
+            clusterName: platform.clusterName,
+            serviceName: component.serviceName,
+            minTasks: container.scaling.minTasks,
+            logGroupName,
+        });
+    }
+    return { components, monitored, serviceNames };
+}
