@@ -23,7 +23,7 @@ export const STACK_DEFAULTS: {
     readonly logLevel: LogLevel;
     readonly cors: Readonly<CorsConfig>;
     readonly network: Readonly<StackConfig["network"]>;
-    readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect">>;
+    readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect" | "connectionsPerFunction">>;
     readonly monitoring: { readonly enabled: boolean };
 } = {
     logLevel: "INFO",
@@ -41,7 +41,7 @@ export const STACK_DEFAULTS: {
         availabilityZones: 2,
         // Functions reach AWS through interface endpoints; a NAT gateway costs ~$33/month before traffic.
         natGateways: "none",
-        // One Secrets Manager endpoint zone is enough for dev; production lists one per zone.
+        // Only the migration function reads a secret, during deploys: one endpoint zone is enough.
         secretsEndpointZones: 1,
     },
     database: {
@@ -49,6 +49,8 @@ export const STACK_DEFAULTS: {
         databaseName: "app",
         readers: 0,
         protect: false,
+        // What the local runtime always allowed a function: ten containers at once.
+        connectionsPerFunction: 10,
     },
     /** No `monitoring` at all: no alarms, no topic, no dashboard (`monitoring.dashboard` follows `enabled`). */
     monitoring: { enabled: false },
@@ -119,8 +121,10 @@ export interface StackConfig {
          */
         natGateways: (typeof NAT_GATEWAY_STRATEGIES)[number];
         /**
-         * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). One is enough
-         * for dev; production wants one per zone so a zone outage does not cut secrets off.
+         * Zones that hold the Secrets Manager interface endpoint (~$7.30/month each). Only the
+         * migration function reads a secret (the master password, during `pulumi up`); route
+         * functions sign in with IAM tokens, so one zone is enough: a zone outage can delay a
+         * deploy, never a request. Any zone's functions reach the endpoint.
          */
         secretsEndpointZones: number;
     };
@@ -149,6 +153,13 @@ export interface StackConfig {
         finalSnapshot: boolean;
         /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. @default STACK_DEFAULTS.database.protect */
         protect: boolean;
+        /**
+         * The connections a database function may hold when the stack reserves no concurrency for
+         * it: its container ceiling (one connection each). A service's role may hold this many
+         * times its database functions (its `CONNECTION LIMIT`), and the local runtime runs at
+         * most this many containers of a function. @default STACK_DEFAULTS.database.connectionsPerFunction
+         */
+        connectionsPerFunction: number;
     };
     /** Token issuers for routes with `auth: "jwt"`. */
     auth: {
@@ -349,7 +360,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         read.problems.push(`${key("network.secretsEndpointZones")}: ${network.secretsEndpointZones} is more than network.availabilityZones (${network.availabilityZones})`);
     }
 
-    const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect"];
+    const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect", "connectionsPerFunction"];
     const dbRaw = read.object(key("database"), project.database, dbKeys) ?? {};
     const database = {
         engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", STACK_DEFAULTS.database.engineVersion),
@@ -362,6 +373,12 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         deletionProtection: read.boolean(key("database.deletionProtection"), dbRaw.deletionProtection),
         finalSnapshot: read.boolean(key("database.finalSnapshot"), dbRaw.finalSnapshot),
         protect: read.boolean(key("database.protect"), dbRaw.protect, STACK_DEFAULTS.database.protect),
+        connectionsPerFunction: read.number(
+            key("database.connectionsPerFunction"),
+            dbRaw.connectionsPerFunction,
+            { ...LAMBDA.reservedConcurrency, integer: true },
+            STACK_DEFAULTS.database.connectionsPerFunction,
+        ),
     };
     if (database.minCapacity !== undefined && database.maxCapacity !== undefined && database.minCapacity > database.maxCapacity) {
         read.problems.push(`${key("database.minCapacity")}: ${database.minCapacity} is above database.maxCapacity (${database.maxCapacity})`);

@@ -15,6 +15,7 @@ import { Monitoring, type MonitoredFunction } from "./components/monitoring";
 import { Network } from "./components/network";
 import { ServiceFunctions } from "./components/service-functions";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
+import { migrationRunRequest } from "./data-plan";
 import { functionLogGroupName } from "./naming";
 import { RegistryError, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
 import { services as registeredServices } from "./registry";
@@ -83,10 +84,11 @@ export async function deployPlatform(services: readonly AnyService[] = registere
         tags,
     });
 
-    let connection: DatabaseConnection | undefined;
+    let connection: Omit<DatabaseConnection, "signIn"> | undefined;
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
-    if (registry.services.some((service) => service.database)) {
+    const dataPlan = migrationRunRequest(registry, config.database.connectionsPerFunction, "iam");
+    if (dataPlan.services.length > 0) {
         const network = new Network("network", { ...config.network, tags });
         database = new Database("database", {
             ...config.database,
@@ -98,27 +100,34 @@ export async function deployPlatform(services: readonly AnyService[] = registere
             host: database.endpoint,
             port: database.port,
             name: database.databaseName,
-            secretArn: database.secretArn,
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
         };
-        if (registry.migrations.length > 0) {
-            migrationRun = new Migrations("migrations", { migrations: registry.migrations, migrationSetHash: registry.migrationSetHash, database: connection, settings });
-        }
+        // Also without migrations: the run creates each database service's schema and roles.
+        migrationRun = new Migrations("migrations", {
+            migrations: registry.migrations,
+            request: dataPlan,
+            database: { ...connection, signIn: { masterSecretArn: database.secretArn } },
+            settings,
+        });
     }
 
     const functionNames: PlatformOutputs["functionNames"] = {};
     const serviceFunctions: ServiceFunctions[] = [];
     const monitored: MonitoredFunction[] = [];
-    for (const { name: serviceName, routes: serviceRoutes, database: usesDatabase } of registry.services) {
+    for (const { name: serviceName, routes: serviceRoutes } of registry.services) {
+        const data = dataPlan.services.find((service) => service.service === serviceName);
         const functions = new ServiceFunctions(serviceName, {
             routes: serviceRoutes,
             apiId: api.apiId,
             apiExecutionArn: api.executionArn,
             jwtAuthorizerId: api.jwtAuthorizerId,
             settings,
-            // New code goes live only after the schema it expects is in place.
-            database: usesDatabase && connection ? { ...connection, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
+            // Signed in as the service's own role; new code goes live only after the schema and role it expects are in place.
+            database:
+                data && connection && database
+                    ? { ...connection, signIn: { user: data.loginRole, userArn: database.userArn(data.loginRole) }, migrationSet: migrationRun?.appliedMigrationSet }
+                    : undefined,
         });
         functionNames[serviceName] = functions.functionNames;
         serviceFunctions.push(functions);

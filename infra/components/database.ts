@@ -24,8 +24,10 @@ const MASTER_USERNAME = "app_admin";
 
 /**
  * An Aurora Serverless v2 PostgreSQL cluster: a `db.serverless` writer (plus readers in other zones
- * when asked), storage encrypted, TLS required, logs exported, and a master password that RDS
- * generates, stores in Secrets Manager and rotates, so it never passes through config or state.
+ * when asked), storage encrypted, TLS required, logs exported, IAM database authentication on (each
+ * service's functions sign in as the service's own role with a token), and a master password that
+ * RDS generates, stores in Secrets Manager and rotates, so it never passes through config or state;
+ * only the migration function reads it.
  */
 export class Database extends pulumi.ComponentResource {
     readonly clusterIdentifier: pulumi.Output<string>;
@@ -35,6 +37,10 @@ export class Database extends pulumi.ComponentResource {
     readonly databaseName: pulumi.Output<string>;
     /** ARN of the RDS-managed secret holding `{"username","password"}`. */
     readonly secretArn: pulumi.Output<string>;
+    /** `arn:aws:rds:<region>:<account>:cluster:<identifier>`. */
+    readonly arn: pulumi.Output<string>;
+    /** `cluster-...`: what IAM names the cluster by in `rds-db:connect` ARNs (not its identifier). */
+    readonly clusterResourceId: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.database, name, {}, withPreviousType("database", opts));
@@ -66,6 +72,7 @@ export class Database extends pulumi.ComponentResource {
                 databaseName: args.databaseName,
                 masterUsername: MASTER_USERNAME,
                 manageMasterUserPassword: true,
+                iamDatabaseAuthenticationEnabled: true,
                 storageEncrypted: true,
                 dbSubnetGroupName: subnetGroup.name,
                 vpcSecurityGroupIds: args.securityGroupIds,
@@ -112,6 +119,8 @@ export class Database extends pulumi.ComponentResource {
         });
 
         this.clusterIdentifier = cluster.clusterIdentifier;
+        this.arn = cluster.arn;
+        this.clusterResourceId = cluster.clusterResourceId;
         this.port = cluster.port;
         this.databaseName = cluster.databaseName;
         this.secretArn = cluster.masterUserSecrets.apply((secrets) => {
@@ -122,5 +131,16 @@ export class Database extends pulumi.ComponentResource {
         // Instances are part of the database; dependents (the migration run) wait for the writer.
         this.endpoint = pulumi.all([cluster.endpoint, instances[0].id]).apply(([endpoint]) => endpoint);
         this.registerOutputs({ endpoint: this.endpoint, clusterIdentifier: this.clusterIdentifier, secretArn: this.secretArn });
+    }
+
+    /**
+     * The IAM resource a role needs `rds-db:connect` on to sign in as database user `user`:
+     * `arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<user>`.
+     */
+    userArn(user: string): pulumi.Output<string> {
+        return pulumi.all([this.arn, this.clusterResourceId]).apply(([arn, resourceId]) => {
+            const [, partition, , region, account] = arn.split(":");
+            return `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
+        });
     }
 }

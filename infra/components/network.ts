@@ -18,8 +18,9 @@ const NAT_STRATEGY = { none: "None", single: "Single", onePerAz: "OnePerAz" } as
 
 /**
  * The VPC the functions and the database live in: private subnets for functions, isolated subnets
- * for the database, a Secrets Manager endpoint so functions fetch the database secret without a
- * NAT gateway, and the security groups that let only the functions reach PostgreSQL.
+ * for the database, a Secrets Manager endpoint so the migration function reads the master secret
+ * without a NAT gateway (route functions sign in with IAM tokens they sign themselves and call no
+ * AWS API), and the security groups that let only the functions reach PostgreSQL.
  */
 export class Network extends pulumi.ComponentResource {
     readonly vpcId: pulumi.Output<string>;
