@@ -7,6 +7,7 @@ import { apiRouteAuthorization } from "./rules/api-route-authorization";
 import { apiStageAccessLogs } from "./rules/api-stage-access-logs";
 import { apiTimeoutBudget } from "./rules/api-timeout-budget";
 import { dbConnectionBudget } from "./rules/db-connection-budget";
+import { dbMasterSecretMigrationOnly } from "./rules/db-master-secret-migration-only";
 import { iamNoBroadManagedPolicies } from "./rules/iam-no-broad-managed-policies";
 import { iamNoWildcardActions } from "./rules/iam-no-wildcard-actions";
 import { lambdaErrorAlarm } from "./rules/lambda-error-alarm";
@@ -50,6 +51,7 @@ export const policies: Policies = [
     rdsBackupRetention,
     rdsDeletionProtection,
     rdsLogExports,
+    dbMasterSecretMigrationOnly,
     // IAM
     iamNoBroadManagedPolicies,
     iamNoWildcardActions,
