@@ -22,6 +22,7 @@ import { HOURS_PER_MONTH, PRICES, PRICES_AS_OF, PRICING_REGION, PRICING_SOURCE }
 import {
     clustersWithInstances,
     endpointTypeOf,
+    endpointUsers,
     endpointZones,
     functionSettingsOf,
     natGatewaysOf,
@@ -147,7 +148,7 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
             PRICES.interfaceEndpoint.perAzHour,
             endpoints.length === 0
                 ? "none"
-                : `${endpoints.map((e) => `${e.name} in ${plural(endpointZones(e), "AZ")}`).join(", ")} x ${HOURS_PER_MONTH} h`,
+                : `${endpoints.map((e) => `${e.name} in ${plural(endpointZones(e), "AZ")} (for ${endpointUsers(e, resources).join(", ") || "no function"})`).join(", ")} x ${HOURS_PER_MONTH} h`,
         ),
     );
 

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../offline";
 import { formatReport } from "../policy-engine";
 import { usd, type CostEstimate, type CostLine } from "./cost";
-import { compare, yesNo, type ComparisonRow, type StackPlan, type TreeNode } from "./model";
+import { compare, yesNo, type ComparisonRow, type PlannedDatabase, type StackPlan, type TreeNode } from "./model";
 
 /** Where the prices come from, as the heading of the cost section names it. */
 const PRICES_FILE = path.relative(REPOSITORY_ROOT, path.join(__dirname, "pricing.ts")).split(path.sep).join("/");
@@ -76,6 +76,19 @@ export function formatCost(cost: CostEstimate): string[] {
     return out;
 }
 
+/** Each service's role and its connection limit, against the cluster's `max_connections`. */
+function formatServiceRoles(d: PlannedDatabase): string[] {
+    if (d.serviceRoles.length === 0) return ["    service roles: none"];
+    const total = d.serviceRoles.reduce((sum, role) => sum + role.connectionLimit, 0);
+    return [
+        `    service roles: ${total} connections of ~${d.maxConnections ?? "?"} max_connections (estimated at ${d.maxCapacity} ACU, the maximum capacity)`,
+        ...table([
+            ["SERVICE", "LOGIN ROLE", "CONNECTION LIMIT", "STATEMENT TIMEOUT"],
+            ...d.serviceRoles.map((role) => [role.service, role.loginRole, String(role.connectionLimit), `${role.statementTimeoutMs / 1000} s`]),
+        ], "      "),
+    ];
+}
+
 export function formatPlan(plan: StackPlan): string {
     const out: string[] = [
         `PLAN: stack ${plan.stack}${plan.region ? ` (${plan.region})` : ""}: ${plan.resourceCount} cloud resources in ${plan.policy.resources - plan.resourceCount} components, ${plan.routes.length} routes`,
@@ -110,6 +123,7 @@ export function formatPlan(plan: StackPlan): string {
                   `    capacity ${d.minCapacity}-${d.maxCapacity} ACU per instance; ${d.autoPauseSeconds !== undefined ? `auto-pause after ${d.autoPauseSeconds} s idle` : "never pauses"}`,
                   `    instances ${d.instances} (writer + ${d.readers} reader${d.readers === 1 ? "" : "s"}); backups ${d.backupRetentionDays} d; deletion protection ${yesNo(d.deletionProtection)}; ` +
                       `final snapshot ${yesNo(d.finalSnapshot)}; pulumi protect ${yesNo(d.protect)}; storage encrypted ${yesNo(d.storageEncrypted)}`,
+                  ...formatServiceRoles(d),
               ])),
         "",
         "NETWORK",
@@ -117,7 +131,7 @@ export function formatPlan(plan: StackPlan): string {
             ? ["  none"]
             : plan.networks.flatMap((n) => [
                   `  ${n.name}: ${n.cidrBlock ?? "?"}, ${n.availabilityZones ?? "?"} AZs, NAT ${n.natStrategy} (${n.natGateways} gateway${n.natGateways === 1 ? "" : "s"})`,
-                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`).join(", ")}`,
+                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"}; for ${e.usedBy.join(", ") || "no function"})`).join(", ")}`,
               ])),
         "",
         "API",
