@@ -49,7 +49,8 @@ export interface Database extends Queryable {
 
 /**
  * Who signs in, asked for each new connection: a route function's IAM token for its service's role
- * (`iamCredentials`), or the migration function's master secret (`master-secret.ts`).
+ * (`routeDatabaseFromEnvironment`, environment.ts), or the migration function's master secret
+ * (`master-secret.ts`).
  */
 export interface CredentialSource {
     get(): Promise<Credentials>;

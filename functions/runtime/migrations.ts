@@ -120,10 +120,6 @@ export function migrationRunId(request: MigrationRunRequest, migrations: readonl
     return sha256(JSON.stringify({ migrations: migrationSetHash(migrations), services: request.services, login: request.login }));
 }
 
-/**
- * Applies the pending migrations. Safe to run again and from two places at once: an advisory lock
- * serializes runners, and recorded versions are skipped.
- */
 export interface MigrationRunOptions {
     /**
      * With `login: "password"`: each login role's password (the local runtime derives them from its
@@ -132,6 +128,10 @@ export interface MigrationRunOptions {
     passwordOf?(role: string): string;
 }
 
+/**
+ * Applies the platform's SQL and the pending migrations. Safe to run again and from two places at
+ * once: an advisory lock serializes runners, and recorded versions are skipped.
+ */
 export async function applyMigrations(db: Database, request: MigrationRunRequest, migrations: readonly Migration[], options: MigrationRunOptions = {}): Promise<MigrationResult> {
     const services = [...request.services].sort((a, b) => a.service.localeCompare(b.service));
     const byService = new Map(services.map((service) => [service.service, service]));

@@ -10,7 +10,10 @@
  * database function), and even `@smithy/signature-v4` alone brings 44 KB of the SDK's core, while
  * the function has its credentials in its environment already.
  */
-import { createHash, createHmac } from "node:crypto";
+import type * as nodeCrypto from "node:crypto";
+
+// Loaded at the first signing, not when the module loads: a cold start that never connects pays nothing.
+const crypto = (): typeof nodeCrypto => require("node:crypto");
 
 /** The function role's credentials, as Lambda puts them in the environment. */
 export interface AwsCredentials {
@@ -36,14 +39,15 @@ export const AUTH_TOKEN_LIFETIME_SECONDS = 900;
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const SERVICE = "rds-db";
-const EMPTY_PAYLOAD_SHA256 = createHash("sha256").update("").digest("hex");
+/** SHA-256 of the empty body a `connect` request has. */
+const EMPTY_PAYLOAD_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /** RFC 3986 encoding, as SigV4 wants it: encodeURIComponent leaves `!'()*` alone. */
 function escape(value: string): string {
     return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-const hmac = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data).digest();
+const hmac = (key: string | Buffer, data: string) => crypto().createHmac("sha256", key).update(data).digest();
 
 /** `<host>:<port>/?Action=connect&DBUser=...&X-Amz-...`: the password for an IAM-authenticated connection. */
 export function rdsAuthToken(request: AuthTokenRequest): string {
@@ -67,10 +71,10 @@ export function rdsAuthToken(request: AuthTokenRequest): string {
             .map((key) => `${escape(key)}=${escape(q[key])}`)
             .join("&");
     const canonicalRequest = ["GET", "/", encode(query), `host:${hostname}:${port}`, "", "host", EMPTY_PAYLOAD_SHA256].join("\n");
-    const stringToSign = [ALGORITHM, longDate, scope, createHash("sha256").update(canonicalRequest).digest("hex")].join("\n");
+    const stringToSign = [ALGORITHM, longDate, scope, crypto().createHash("sha256").update(canonicalRequest).digest("hex")].join("\n");
     let key: string | Buffer = `AWS4${credentials.secretAccessKey}`;
     for (const part of [shortDate, region, SERVICE, "aws4_request"]) key = hmac(key, part);
-    const signature = createHmac("sha256", key).update(stringToSign).digest("hex");
+    const signature = crypto().createHmac("sha256", key).update(stringToSign).digest("hex");
     return `${hostname}:${port}/?${encode({ ...query, "X-Amz-Signature": signature })}`;
 }
 

@@ -246,7 +246,9 @@ describe("data isolation between services (real PostgreSQL)", function () {
         });
 
         it("keep the local server within the role's limit: it runs no more containers per function than the limit counts", async () => {
-            // Prepare
+            // Prepare: no session of catalog's left from the earlier tests; the server's containers are all it has.
+            await Promise.all([postgres().serviceDb("catalog").end(), ...opened.map((db) => db.end())]);
+            await settle("catalog_app", 0);
             const server = createLocalServer({ routes: registry.routes, serviceDatabaseUrl: postgres().serviceUrl, connectionsPerFunction: CONNECTIONS_PER_FUNCTION, throttling: false, writeLog: () => undefined });
             const base = await server.listen(0);
             const get = () =>
