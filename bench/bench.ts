@@ -45,7 +45,8 @@ interface ArchiveComparison {
 
 async function benchArchives(): Promise<ArchiveComparison[]> {
     const run = await runProgramOffline({ stack: "dev" });
-    const bench = await startArchiveBench({ runs: RUNS, warm: WARM_INVOCATIONS });
+    const migrationInput = JSON.parse(run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation")!.inputs.input);
+    const bench = await startArchiveBench({ runs: RUNS, warm: WARM_INVOCATIONS, migrationInput });
     const baselineFile = path.join(__dirname, "baseline", "archives-before.json");
     const baseline = fs.existsSync(baselineFile) ? (JSON.parse(fs.readFileSync(baselineFile, "utf8")) as Baseline) : undefined;
     const results: ArchiveComparison[] = [];

@@ -14,13 +14,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { applyMigrations, readMigrations } from "../functions/runtime/migrations";
 import { createDatabase } from "../functions/runtime/database";
 import { services } from "../infra/registry";
 import { mintLocalToken } from "../local/issuer";
 import { freePort, startLocalPostgres } from "../local/postgres";
+import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../local/service-login";
 import { summarizeLoad } from "../tests/support/api-load";
 import { pausedClusterScenario, type PausedClusterOutcome, type RouteCall } from "../tests/support/paused-cluster";
+import { migrateAsLocalRuntime } from "../tests/support/postgres";
 import { runtimeFaultScenario } from "../tests/support/runtime-faults";
 import { jwtDirOf, killRuntimeProcess, startRuntimeProcess } from "../tests/support/runtime-process";
 
@@ -39,13 +40,14 @@ async function pausedCluster(): Promise<Record<string, PausedClusterOutcome>> {
     const root = temporaryDirectory("bench-paused-");
     const postgres = await startLocalPostgres({ dataDir: path.join(root, "data"), persistent: false });
     const db = createDatabase({ connectionString: postgres.url });
+    const login = localLogin(postgres.url, readOrCreateLoginSecret(loginSecretFile(path.join(root, "data"), true)));
     try {
-        await applyMigrations(db, services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : [])));
+        await migrateAsLocalRuntime(db, services, login);
         const outcomes: Record<string, PausedClusterOutcome> = {};
         for (const mode of ["silent", "refused"] as const) {
             await db.query(`CREATE DATABASE bench_${mode}`);
             const migrationDatabaseUrl = Object.assign(new URL(postgres.url), { pathname: `/bench_${mode}` }).toString();
-            const outcome = await pausedClusterScenario({ routeDatabaseUrl: postgres.url, migrationDatabaseUrl, mode, windowMs: WINDOW_MS });
+            const outcome = await pausedClusterScenario({ routeDatabaseUrl: login.serviceDatabaseUrl("users"), migrationDatabaseUrl, passwordOf: login.passwordOf, mode, windowMs: WINDOW_MS });
             outcomes[mode] = outcome;
             console.log(`\nPaused cluster, connections ${mode === "silent" ? "held silent" : "refused"} for ${seconds(WINDOW_MS)}:`);
             console.log(`  migration run          ${outcome.migration.error ? `failed: ${outcome.migration.error}` : `applied ${outcome.migration.applied?.length} after ${seconds(outcome.migration.atMs)}`}`);

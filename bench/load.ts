@@ -206,7 +206,7 @@ async function countUsers(databaseUrl: string): Promise<number> {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-        return Number((await client.query("SELECT count(*) AS n FROM users")).rows[0].n);
+        return Number((await client.query("SELECT count(*) AS n FROM users.users")).rows[0].n);
     } finally {
         await client.end();
     }

@@ -30,7 +30,7 @@ export const STACK_DEFAULTS: {
     readonly logLevel: LogLevel;
     readonly cors: Readonly<CorsConfig>;
     readonly network: Readonly<StackConfig["network"]>;
-    readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect">>;
+    readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect" | "connectionsPerFunction">>;
     readonly monitoring: { readonly enabled: boolean };
     readonly concurrency: Readonly<Pick<StackConfig["concurrency"], "reservations">>;
 } = {
@@ -59,6 +59,8 @@ export const STACK_DEFAULTS: {
         databaseName: "app",
         readers: 0,
         protect: false,
+        // What the local runtime always allowed a function: ten containers at once.
+        connectionsPerFunction: 10,
     },
     /** No `monitoring` at all: no alarms, no topic, no dashboard (`monitoring.dashboard` follows `enabled`). */
     monitoring: { enabled: false },
@@ -139,7 +141,9 @@ export interface StackConfig {
         natGateways: (typeof NAT_GATEWAY_STRATEGIES)[number];
         /**
          * Zones every interface endpoint spans (~$7.30/month per endpoint and zone). One is enough
-         * for dev; production wants one per zone so a zone outage does not cut functions off AWS.
+         * for dev; production wants one per zone so a zone outage does not cut tasks off AWS. (Route
+         * functions sign in with IAM tokens and call no AWS API; of the functions only the
+         * migration function reads a secret, the master password, during `pulumi up`.)
          */
         endpointZones: number;
         /**
@@ -173,6 +177,13 @@ export interface StackConfig {
         finalSnapshot: boolean;
         /** Pulumi `protect`: `pulumi destroy` refuses to delete the cluster. @default STACK_DEFAULTS.database.protect */
         protect: boolean;
+        /**
+         * The connections a database function may hold when the stack reserves no concurrency for
+         * it: its container ceiling (one connection each). A service's role may hold this many
+         * times its database functions (its `CONNECTION LIMIT`), and the local runtime runs at
+         * most this many containers of a function. @default STACK_DEFAULTS.database.connectionsPerFunction
+         */
+        connectionsPerFunction: number;
     };
     /** Token issuers for routes with `auth: "jwt"`. */
     auth: {
@@ -390,7 +401,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         read.problems.push(`${key("network.endpointZones")}: ${network.endpointZones} is more than network.availabilityZones (${network.availabilityZones})`);
     }
 
-    const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect"];
+    const dbKeys = ["engineVersion", "databaseName", "minCapacity", "maxCapacity", "autoPauseSeconds", "readers", "backupRetentionDays", "deletionProtection", "finalSnapshot", "protect", "connectionsPerFunction"];
     const dbRaw = read.object(key("database"), project.database, dbKeys) ?? {};
     const database = {
         engineVersion: read.string(key("database.engineVersion"), dbRaw.engineVersion, /^17\.\d+$/, "an Aurora PostgreSQL 17 version such as 17.5", STACK_DEFAULTS.database.engineVersion),
@@ -403,6 +414,12 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         deletionProtection: read.boolean(key("database.deletionProtection"), dbRaw.deletionProtection),
         finalSnapshot: read.boolean(key("database.finalSnapshot"), dbRaw.finalSnapshot),
         protect: read.boolean(key("database.protect"), dbRaw.protect, STACK_DEFAULTS.database.protect),
+        connectionsPerFunction: read.number(
+            key("database.connectionsPerFunction"),
+            dbRaw.connectionsPerFunction,
+            { ...LAMBDA.reservedConcurrency, integer: true },
+            STACK_DEFAULTS.database.connectionsPerFunction,
+        ),
     };
     if (database.minCapacity !== undefined && database.maxCapacity !== undefined && database.minCapacity > database.maxCapacity) {
         read.problems.push(`${key("database.minCapacity")}: ${database.minCapacity} is above database.maxCapacity (${database.maxCapacity})`);

@@ -20,8 +20,10 @@ export interface ContainerDeploymentInputs {
     containers: readonly ResolvedContainerService[];
     network: Network;
     api: Api;
-    /** The stack's database, when it has one. */
-    connection?: DatabaseConnection;
+    /** The stack's database, when it has one (each service adds its own sign-in). */
+    connection?: Omit<DatabaseConnection, "signIn">;
+    /** How a database service signs in: its own login role (`infra/data-plan.ts` names it). */
+    signInOf?: (service: string) => DatabaseConnection["signIn"] | undefined;
     /** The applied migration set: a database service's new task definition waits for its schema. */
     migrationSet?: pulumi.Input<string>;
     tags: Record<string, string>;
@@ -47,6 +49,10 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
         tags,
     });
 
+    const databaseOf = (service: string, usesDatabase: boolean): DatabaseConnection | undefined => {
+        const signIn = inputs.signInOf?.(service);
+        return usesDatabase && connection && signIn ? { ...connection, signIn, migrationSet: inputs.migrationSet } : undefined;
+    };
     const components: pulumi.Resource[] = [platform];
     const monitored: MonitoredContainer[] = [];
     const serviceNames: Record<string, pulumi.Output<string>> = {};
@@ -66,7 +72,7 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
             logGroupName,
             logRetentionDays: config.logRetentionDays,
             logLevel: config.logLevel,
-            database: container.database && connection ? { ...connection, migrationSet: inputs.migrationSet } : undefined,
+            database: databaseOf(container.name, container.database),
             tags,
         });
         components.push(component);

@@ -17,6 +17,7 @@ import { Monitoring, type MonitoredFunction } from "./components/monitoring";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { ServiceFunctions } from "./components/service-functions";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
+import { migrationRunRequest } from "./data-plan";
 import { functionLogGroupName } from "./naming";
 import { RegistryError, reservationProblems, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
 import { services as registeredServices } from "./registry";
@@ -90,11 +91,12 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         tags,
     });
 
-    let connection: DatabaseConnection | undefined;
+    let connection: Omit<DatabaseConnection, "signIn"> | undefined;
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
+    const dataPlan = migrationRunRequest(registry, config.database.connectionsPerFunction, "iam");
+    const usesDatabase = dataPlan.services.length > 0 || containers.some((service) => service.database);
     let network: Network | undefined;
-    const usesDatabase = [...registry.services, ...containers].some((service) => service.database);
     // Container tasks live in the private subnets too, with or without the database.
     if (containers.length > 0 || usesDatabase) {
         const { xrayEndpoint, ...networkSettings } = config.network;
@@ -112,34 +114,40 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             host: database.endpoint,
             port: database.port,
             name: database.databaseName,
-            secretArn: database.secretArn,
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
             endpoints: functionEndpoints(network),
         };
-        if (registry.migrations.length > 0) {
-            migrationRun = new Migrations("migrations", {
-                migrations: registry.migrations,
-                migrationSetHash: registry.migrationSetHash,
-                database: connection,
-                settings,
-                reservedConcurrency: registry.reservations.migrationFunction,
-            });
-        }
+        // Also without migrations: the run creates each database service's schema and roles.
+        migrationRun = new Migrations("migrations", {
+            migrations: registry.migrations,
+            request: dataPlan,
+            database: { ...connection, signIn: { masterSecretArn: database.secretArn } },
+            settings,
+            reservedConcurrency: registry.reservations.migrationFunction,
+        });
     }
+
+    /** A database service signs in as its own login role, with IAM authentication. */
+    const signInOf = (service: string): DatabaseConnection["signIn"] | undefined => {
+        const data = dataPlan.services.find((candidate) => candidate.service === service);
+        return data && database ? { user: data.loginRole, userArn: database.userArn(data.loginRole) } : undefined;
+    };
 
     const functionNames: PlatformOutputs["functionNames"] = {};
     const serviceFunctions: ServiceFunctions[] = [];
     const monitored: MonitoredFunction[] = [];
-    for (const { name: serviceName, routes: serviceRoutes, database: usesDatabase } of registry.services) {
+    for (const { name: serviceName, routes: serviceRoutes } of registry.services) {
+        const signIn = signInOf(serviceName);
         const functions = new ServiceFunctions(serviceName, {
             routes: serviceRoutes,
             apiId: api.apiId,
             apiExecutionArn: api.executionArn,
             jwtAuthorizerId: api.jwtAuthorizerId,
             settings,
-            // New code goes live only after the schema it expects is in place.
-            database: usesDatabase && connection ? { ...connection, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
+            // Signed in as the service's own role; new code goes live only after the schema and role it expects are in place.
+            database:
+                signIn && connection ? { ...connection, signIn, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
         });
         functionNames[serviceName] = functions.functionNames;
         serviceFunctions.push(functions);
@@ -167,7 +175,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
 
     // Container services: their platform, tasks and routes (infra/containers.ts).
     const containerDeployment = network
-        ? deployContainers({ stack, config, containers, network, api, connection, migrationSet: migrationRun?.appliedMigrationSet, tags })
+        ? deployContainers({ stack, config, containers, network, api, connection, signInOf, migrationSet: migrationRun?.appliedMigrationSet, tags })
         : undefined;
 
     // After the routes: a stage's per-route settings may only name routes that exist.

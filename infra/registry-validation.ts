@@ -6,6 +6,7 @@
  */
 import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
+import { reservedSchemaReason, serviceSchema } from "../functions/runtime/service-data";
 import { HTTP_API, LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
 import { validateContainerService, validateDockerfile } from "./container-validation";
 import { routeId } from "./naming";
@@ -77,6 +78,8 @@ export function validateServiceIdentity(service: RegisteredService, where: strin
     const problems: string[] = [];
     if (!SERVICE_NAME.test(String(service?.name))) {
         problems.push(`${where}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
+    } else {
+        problems.push(...validateSchemaName(service.name, where));
     }
     if (typeof service?.description !== "string" || service.description.trim() === "") {
         problems.push(`${where}: description is required (one line saying what the service does)`);
@@ -96,6 +99,17 @@ export function validateService(service: AnyService, where: string): string[] {
         problems.push(`${where}: migrationsDir is set but database is false; migrations need the database`);
     }
     return problems;
+}
+
+/**
+ * The schema a service's data would live in (its name with `-` as `_`) must not be one PostgreSQL
+ * or the platform keeps for itself. Checked for every service, so turning `database` on later
+ * never meets a name that cannot work.
+ */
+export function validateSchemaName(name: string, where: string): string[] {
+    const schema = serviceSchema(name);
+    const reason = reservedSchemaReason(schema);
+    return reason ? [`${where}: its data would live in schema "${schema}", and ${reason}; choose another service name`] : [];
 }
 
 /** Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's limits. */

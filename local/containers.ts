@@ -49,14 +49,6 @@ export function isDockerAvailable(): boolean {
 }
 
 /**
- * The connection a database service's process gets locally: today the runtime's own connection
- * string, as the function routes get it; the one place to point at the service's own role.
- */
-export function localDatabaseUrl(runtimeDatabaseUrl: string, _service: ResolvedContainerService): string {
-    return runtimeDatabaseUrl;
-}
-
-/**
  * The process's environment: the service's own variables and what the platform sets on its task
  * (`PORT`, `SERVICE_NAME`, `LOG_LEVEL`, and for a database service the `DB_*` names of
  * `functions/runtime/environment.ts`, plus `DATABASE_URL`, which only the local runtime sets),
@@ -78,6 +70,7 @@ export function containerEnvironment(service: ResolvedContainerService, options:
             [ENVIRONMENT.databaseHost]: url.hostname,
             [ENVIRONMENT.databasePort]: url.port || "5432",
             [ENVIRONMENT.databaseName]: decodeURIComponent(url.pathname.replace(/^\//, "")),
+            [ENVIRONMENT.databaseUser]: decodeURIComponent(url.username),
             [ENVIRONMENT.databaseStatementTimeoutMs]: String(statementTimeoutFor(service.timeoutSeconds)),
             [ENVIRONMENT.databaseTls]: "disable",
         });
@@ -124,8 +117,11 @@ function healthy(port: number, healthCheckPath: string): Promise<boolean> {
 export interface LocalContainerOptions {
     mode: ContainerMode;
     logLevel: string;
-    /** The runtime's database, for services with `database: true`. */
-    databaseUrl?: string;
+    /**
+     * A database service's connection: its own login role's, as the function routes of a service
+     * get theirs (the local runtime's `serviceDatabaseUrl`). @default no database
+     */
+    serviceDatabaseUrl?: (service: string) => string;
     /** Where the process's output goes, one line at a time (JSON lines as they are; others wrapped in JSON). */
     writeLog?: (line: string) => void;
     /** What a person should know: a start, an exit, a restart. @default standard error */
@@ -211,7 +207,7 @@ export class LocalContainer implements ContainerUpstream {
         const environment = containerEnvironment(this.definition, {
             port,
             logLevel: this.options.logLevel,
-            databaseUrl: this.options.databaseUrl ? localDatabaseUrl(this.options.databaseUrl, this.definition) : undefined,
+            databaseUrl: this.definition.database ? this.options.serviceDatabaseUrl?.(this.definition.name) : undefined,
         });
         const [program, ...args] =
             this.options.mode === "docker" ? ["docker", ...dockerRunArguments(this.definition, port, environment)] : this.definition.local.command;

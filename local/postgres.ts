@@ -46,6 +46,27 @@ export interface LocalPostgresOptions {
 const USER = "postgres";
 const PASSWORD = "postgres";
 
+/** The superuser's connection string of an embedded PostgreSQL listening on `port`. */
+export function localAdminUrl(port: number, database = "app"): string {
+    return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * The port of the PostgreSQL running on `dataDir`, from the lock file it keeps there (its fourth
+ * line), or undefined when none runs.
+ */
+export function runningPort(dataDir: string): number | undefined {
+    let lines: string[];
+    try {
+        lines = fs.readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n");
+    } catch {
+        return undefined;
+    }
+    const pid = Number(lines[0]);
+    const port = Number(lines[3]);
+    return Number.isInteger(pid) && pid > 0 && processInfo(pid).running && Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
 /** How long a start may wait for the ready message. */
 const STARTUP_TIMEOUT_MS = 60_000;
 /** A server that exited is started again after this long, doubling up to the maximum while starts fail. */
@@ -357,7 +378,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         clearTimeout(restartTimer);
     };
     return {
-        url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+        url: localAdminUrl(port, database),
         port,
         stopRestarting,
         async stop() {

@@ -1,8 +1,9 @@
 /** The table the start script prints: what is served where, with the settings each function gets. */
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { ResolvedContainerService } from "../infra/container-resolution";
+import { STACK_DEFAULTS } from "../infra/config";
+import { functionConcurrencyCeiling } from "../infra/data-plan";
 import type { ResolvedRoute } from "../infra/registry-resolution";
-import { DEFAULT_LOCAL_CONCURRENCY } from "./server";
 
 export interface RouteTableOptions {
     /** The stack's default route throttling; routes without their own `throttle` get it. */
@@ -11,6 +12,8 @@ export interface RouteTableOptions {
     throttling?: boolean;
     /** Container services, whose routes are listed with the function routes. @default none */
     containers?: readonly ResolvedContainerService[];
+    /** The stack's `database.connectionsPerFunction`. @default STACK_DEFAULTS.database.connectionsPerFunction */
+    connectionsPerFunction?: number;
 }
 
 function describeAuth(route: Pick<ResolvedRoute, "auth" | "scopes">): string {
@@ -33,7 +36,7 @@ export function formatRouteTable(routes: readonly ResolvedRoute[], baseUrl: stri
         `${route.memoryMb} MB`,
         `${route.timeoutSeconds} s`,
         // Containers the local server runs at most for this function (each with one connection).
-        String(route.reservedConcurrency ?? DEFAULT_LOCAL_CONCURRENCY),
+        String(functionConcurrencyCeiling(route, options.connectionsPerFunction ?? STACK_DEFAULTS.database.connectionsPerFunction)),
         route.database ? "yes" : "no",
         describeAuth(route),
         describeThrottle(route, options),

@@ -7,10 +7,11 @@ import * as path from "node:path";
 import { statementTimeoutFor } from "../functions/runtime/database";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import type { LogLevel } from "../functions/runtime/logger";
-import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type Migration, type MigrationResult } from "../functions/runtime/migrations";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type MigrationResult } from "../functions/runtime/migrations";
 import type { RegisteredService } from "../functions/runtime/container";
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { StackConfig } from "../infra/config";
+import { migrationRunRequest } from "../infra/data-plan";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
 import { containerModeFromEnv, LocalContainers, type ContainerMode } from "./containers";
 import { DEFAULT_JWT_DIR } from "./issuer";
@@ -18,6 +19,7 @@ import { startLocalPostgres, type LocalPostgres } from "./postgres";
 import { resolveRegistry, type ResolvedRegistry } from "../infra/registry-resolution";
 import { loadRegistry } from "./registry";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
+import { localLogin, loginSecretFile, readOrCreateLoginSecret, type LocalLogin } from "./service-login";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "./stack-config";
 
 export const DEFAULT_DATA_DIR = path.join(REPOSITORY_ROOT, ".data", "postgres");
@@ -65,7 +67,10 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
     /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
     url: string;
+    /** The administrator's connection string (the superuser `postgres` of the embedded PostgreSQL). */
     databaseUrl: string;
+    /** The connection string a service's functions sign in with: its own login role. */
+    serviceDatabaseUrl(service: string): string;
     /** Whether the runtime started its own PostgreSQL (false with `databaseUrl`). */
     embeddedDatabase: boolean;
     stackConfig: StackConfig;
@@ -94,10 +99,21 @@ export function stackThrottle(config: StackConfig): RouteThrottle | undefined {
 
 /**
  * The migration run the cloud's migration function does, over the local PostgreSQL (with the same
- * connect retries, so a database that is still coming up is waited for).
+ * connect retries, so a database that is still coming up is waited for), with the same schemas,
+ * roles and limits; the login roles get the local password instead of IAM authentication.
  */
-function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise<MigrationResult> {
-    return runMigrations({ connectionString: databaseUrl, statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) }, migrations);
+function migrate(databaseUrl: string, registry: ResolvedRegistry, stackConfig: StackConfig, login: LocalLogin): Promise<MigrationResult> {
+    return runMigrations(
+        { connectionString: databaseUrl, statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) },
+        requestFor(registry, stackConfig),
+        registry.migrations,
+        { passwordOf: login.passwordOf },
+    );
+}
+
+/** What the local migration run is asked for: the cloud's request, with passwords instead of IAM tokens. */
+function requestFor(registry: ResolvedRegistry, stackConfig: StackConfig) {
+    return migrationRunRequest(registry, stackConfig.database.connectionsPerFunction, "password");
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -114,25 +130,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const throttling = options.throttling ?? true;
 
     let postgres: LocalPostgres | undefined;
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
     const databaseUrl =
-        options.databaseUrl ??
-        (postgres = await startLocalPostgres({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, persistent: options.persistent ?? true, onNotice: options.onDatabaseNotice })).url;
+        options.databaseUrl ?? (postgres = await startLocalPostgres({ dataDir, persistent: options.persistent ?? true, onNotice: options.onDatabaseNotice })).url;
 
     let server: LocalServer | undefined;
     let containers: LocalContainers | undefined;
     const logLevel = options.logLevel ?? stackConfig.logLevel;
-    const startContainers = async (next: ResolvedRegistry) => {
-        const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, databaseUrl, writeLog: options.writeLog, onNotice: options.onContainerNotice });
+    const startContainers = async (next: ResolvedRegistry, serviceDatabaseUrl: (service: string) => string) => {
+        const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, serviceDatabaseUrl, writeLog: options.writeLog, onNotice: options.onContainerNotice });
         await started.start();
         return started;
     };
     try {
-        const migrations = await migrate(databaseUrl, registry.migrations);
-        containers = await startContainers(registry);
+        const login = localLogin(databaseUrl, readOrCreateLoginSecret(loginSecretFile(dataDir, postgres !== undefined)));
+        const migrations = await migrate(databaseUrl, registry, stackConfig, login);
+        const { serviceDatabaseUrl } = login;
+        containers = await startContainers(registry, serviceDatabaseUrl);
         const running = containers;
         server = createLocalServer({
             routes: registry.routes,
-            databaseUrl,
+            serviceDatabaseUrl,
+            connectionsPerFunction: stackConfig.database.connectionsPerFunction,
             cors: stackConfig.api.cors,
             logLevel,
             writeLog: options.writeLog,
@@ -149,6 +168,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return {
             url,
             databaseUrl,
+            serviceDatabaseUrl,
             embeddedDatabase: postgres !== undefined,
             stackConfig,
             authorizer,
@@ -164,11 +184,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             server: localServer,
             async reload(services) {
                 const next = resolveRegistry(services ?? loadRegistry(), defaults, { stack, reservations });
-                const applied = next.migrationSetHash !== registry.migrationSetHash ? await migrate(databaseUrl, next.migrations) : undefined;
+                // Also when only the services changed: a new one needs its schema and roles before its first migration.
+                const changed = JSON.stringify(requestFor(next, stackConfig)) !== JSON.stringify(requestFor(registry, stackConfig));
+                const applied = changed ? await migrate(databaseUrl, next, stackConfig, login) : undefined;
                 // The container services restart on the new code: their routes answer 503 until the new processes serve.
                 const previous = containers!;
                 await previous.stop();
-                const restarted = await startContainers(next);
+                const restarted = await startContainers(next, serviceDatabaseUrl);
                 containers = restarted;
                 await localServer.setRoutes(next.routes, { routes: next.containers.flatMap((container) => container.routes), upstream: (service) => restarted.upstream(service) });
                 registry = next;

@@ -17,8 +17,9 @@ import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } fr
 import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
-import type { CorsConfig } from "../infra/config";
+import { STACK_DEFAULTS, type CorsConfig } from "../infra/config";
 import type { ResolvedContainerRoute } from "../infra/container-resolution";
+import { functionConcurrencyCeiling } from "../infra/data-plan";
 import type { ResolvedRoute } from "../infra/registry-resolution";
 import { LAMBDA } from "../policy/lib/limits";
 import type { JwtAuthorizer } from "./authorizer";
@@ -44,8 +45,17 @@ const DISCARD_TIMEOUT_MS = 10_000;
 
 export interface LocalServerOptions {
     routes: readonly ResolvedRoute[];
-    /** Connection string of the PostgreSQL the database routes use. Required when a route uses the database. */
-    databaseUrl?: string;
+    /**
+     * The connection string a service's database routes sign in with: its own login role.
+     * Required when a route uses the database.
+     */
+    serviceDatabaseUrl?: (service: string) => string;
+    /**
+     * Containers a function may run at once when its service reserves no concurrency: the stack's
+     * `database.connectionsPerFunction`, so a service never holds more connections than its role's
+     * limit allows. @default STACK_DEFAULTS.database.connectionsPerFunction
+     */
+    connectionsPerFunction?: number;
     /** The stack's CORS settings; without them no preflight is answered and no CORS header is sent. */
     cors?: CorsConfig;
     /** Level of the handlers' JSON logs. @default `LOG_LEVEL`, else INFO */
@@ -100,9 +110,6 @@ export interface LocalServer {
     close(graceMs?: number): Promise<void>;
 }
 
-/** Concurrent containers of a function that reserves no concurrency in the stack the runtime borrows (dev reserves none). */
-export const DEFAULT_LOCAL_CONCURRENCY = 10;
-
 /**
  * One "container": a wrapper instance with its own database connection, handling one event at a
  * time, as a Lambda execution environment does.
@@ -113,8 +120,8 @@ interface Container {
 
 /**
  * One function: the containers of a route. A request takes an idle container, or starts one while
- * fewer than the function's concurrency exist (the service's reserved concurrency, which also
- * bounds its database connections in the cloud), or waits for one to be free.
+ * fewer than the function's concurrency ceiling exist (`functionConcurrencyCeiling`, the same figure
+ * the service role's connection limit adds up), or waits for one to be free.
  */
 interface LocalRoute {
     kind: "function";
@@ -127,7 +134,7 @@ interface LocalRoute {
 }
 
 function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, databases: Database[]): LocalRoute {
-    if (route.database && !options.databaseUrl) {
+    if (route.database && !options.serviceDatabaseUrl) {
         throw new Error(`Route "${route.routeKey}" of service "${route.service}" uses the database, but no database URL was given.`);
     }
     if (route.auth === "jwt" && !options.authorizer) {
@@ -139,16 +146,16 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
         write: options.writeLog,
         fields: { service: route.service, route: route.routeKey },
     });
-    // The call the deployed function makes to open its database: here with a connection string, and
-    // the statement timeout the cloud passes in the function's environment.
+    // The call the deployed function makes to open its database: here with the service role's
+    // connection string, and the statement timeout the cloud passes in the function's environment.
     const openDatabase = route.database
         ? () => {
-              const database = createDatabase({ connectionString: options.databaseUrl!, statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) });
+              const database = createDatabase({ connectionString: options.serviceDatabaseUrl!(route.service), statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) });
               databases.push(database);
               return database;
           }
         : undefined;
-    const limit = route.reservedConcurrency ?? DEFAULT_LOCAL_CONCURRENCY;
+    const limit = functionConcurrencyCeiling(route, options.connectionsPerFunction ?? STACK_DEFAULTS.database.connectionsPerFunction);
     const idle: Container[] = [];
     const waiting: Array<(container: Container) => void> = [];
     let started = 0;

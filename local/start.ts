@@ -78,7 +78,12 @@ async function main(): Promise<void> {
 
     const { applied, alreadyApplied } = runtime.migrations;
     console.log(`Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(", ")})` : ""}, ${alreadyApplied} already applied.`);
+    for (const warning of runtime.migrations.warnings ?? []) console.log(`  ${warning}`);
     if (runtime.embeddedDatabase) console.log(`PostgreSQL: ${runtime.databaseUrl}`);
+    const databaseServices = runtime.registry.services.filter((service) => service.database).map((service) => service.name);
+    if (databaseServices.length > 0) {
+        console.log(`Each database service signs in as its own role, in its own schema; a session as one: npm run psql -- ${databaseServices[0]}`);
+    }
     console.log("");
     console.log(formatRouteTable(runtime.registry.routes, runtime.url, { throttleDefaults: stackThrottle(runtime.stackConfig), throttling, containers: runtime.registry.containers }));
     console.log("");

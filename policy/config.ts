@@ -52,7 +52,8 @@ export interface DeletionProtectionConfig { requireDeletionProtection: boolean }
 export interface LogExportsConfig { requiredLogExports: string[] }
 export interface ManagedPoliciesConfig { allowedPolicyArns: string[] }
 export interface WildcardActionsConfig { forbidServiceWildcards: boolean }
-export interface ConnectionBudgetConfig { maxConnections: number }
+export interface ConnectionBudgetConfig { maxConnections: number; headroomConnections: number }
+export interface MasterSecretConfig { managedPoliciesReadingSecrets: string[] }
 export interface RouteAuthorizationConfig { publicRoutes: string[] }
 export interface TaskSizeConfig { minCpu: number; maxCpu: number; maxMemoryMb: number }
 export type NoConfig = Record<string, never>;
@@ -117,7 +118,26 @@ export const ruleConfig = {
         forbidServiceWildcards: { type: "boolean", default: true, description: "Also reject service-wide wildcards such as \"s3:*\", not only a bare \"*\"." },
     }),
     "db-connection-budget": knobs<ConnectionBudgetConfig>({
-        maxConnections: { type: "integer", minimum: 1, default: 100, description: "Connections the cluster's smallest capacity can hold; the database functions' reserved concurrency must fit in it (one pooled connection per container)." },
+        maxConnections: {
+            type: "integer",
+            minimum: 0,
+            default: 0,
+            description: "The cluster's max_connections; 0 (the default) estimates it from the cluster's maximum capacity, the figure Aurora derives it from.",
+        },
+        headroomConnections: {
+            type: "integer",
+            minimum: 0,
+            default: 10,
+            description: "Connections kept free of the services' role limits: the migration function, a person's psql session, RDS's own reserved connections.",
+        },
+    }),
+    "db-master-secret-migration-only": knobs<MasterSecretConfig>({
+        managedPoliciesReadingSecrets: {
+            type: "array",
+            items: { type: "string" },
+            default: ["AdministratorAccess", "PowerUserAccess", "SecretsManagerReadWrite"],
+            description: "AWS-managed policies (by name) that read every secret, so no role but the migration function's may have them.",
+        },
     }),
     "api-route-authorization": knobs<RouteAuthorizationConfig>({
         publicRoutes: { type: "array", items: { type: "string" }, default: [], description: 'Route keys ("METHOD /path") that are public on purpose; any other route without an authorizer is reported.' },

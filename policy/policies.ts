@@ -13,6 +13,7 @@ import { ecsContainerLogging } from "./rules/ecs-container-logging";
 import { ecsNoPublicIp } from "./rules/ecs-no-public-ip";
 import { ecsNotPrivileged } from "./rules/ecs-not-privileged";
 import { ecsTaskSize } from "./rules/ecs-task-size";
+import { dbMasterSecretMigrationOnly } from "./rules/db-master-secret-migration-only";
 import { iamNoBroadManagedPolicies } from "./rules/iam-no-broad-managed-policies";
 import { iamNoWildcardActions } from "./rules/iam-no-wildcard-actions";
 import { lambdaErrorAlarm } from "./rules/lambda-error-alarm";
@@ -56,6 +57,7 @@ export const policies: Policies = [
     rdsBackupRetention,
     rdsDeletionProtection,
     rdsLogExports,
+    dbMasterSecretMigrationOnly,
     // IAM
     iamNoBroadManagedPolicies,
     iamNoWildcardActions,

@@ -102,6 +102,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
                 state: {
                     ...inputs,
                     clusterIdentifier: identifier,
+                    clusterResourceId: "cluster-7QXJ4VDMR2ZKHU5NBT3WACYLEI",
                     arn: `arn:aws:rds:${region}:${ACCOUNT}:cluster:${identifier}`,
                     endpoint: `${identifier}.cluster-abcdefghijkl.${region}.rds.amazonaws.com`,
                     readerEndpoint: `${identifier}.cluster-ro-abcdefghijkl.${region}.rds.amazonaws.com`,

@@ -1,8 +1,9 @@
 /**
  * Measures function archives the way Lambda runs them: each unpacked archive is started in a fresh
  * process of the runtime's Node (`tests/support/lambda`), its handler loaded by the runtime's
- * rules and invoked with a request it answers, against an embedded PostgreSQL and a local Secrets
- * Manager endpoint. Also builds the size floor of an archive: the same code, fully minified.
+ * rules and invoked with a request it answers, against an embedded PostgreSQL (route functions as
+ * their service's role) and a local Secrets Manager endpoint (the migration function's master
+ * secret). Also builds the size floor of an archive: the same code, fully minified.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,8 +13,9 @@ import { bundleTarget, HANDLER_FILE } from "../../infra/function-packaging";
 import { startLocalPostgres } from "../../local/postgres";
 import { httpApiEvent } from "../../tests/support/events";
 import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../../tests/support/lambda/archive";
-import { localDatabaseEnvironment, provideRuntimeModules, startFunction } from "../../tests/support/lambda/runtime";
+import { localEnvironmentFor, provideRuntimeModules, startFunction } from "../../tests/support/lambda/runtime";
 import { LOCAL_SECRET_ARN, startSecretsEndpoint } from "../../tests/support/lambda/secrets-manager";
+import { trustRoles } from "../../tests/support/postgres";
 
 /** An unpacked archive with what the program gave its function. */
 export type RunnableArchive = Pick<MaterializedFunction, "name" | "handler" | "directory" | "environment" | "files" | "zippedBytes" | "unzippedBytes">;
@@ -25,7 +27,7 @@ export interface ArchiveMeasurement {
     files: number;
     /** Median over the cold starts: from the load request to a resolved handler. */
     coldLoadMs: number;
-    /** Median over the cold starts: the first invocation (connection and secret fetch included for database functions). */
+    /** Median over the cold starts: the first invocation (the connection included for database functions, and the secret fetch for the migration function). */
     firstInvokeMs: number;
     /** Median of the warm invocations after the first cold start. */
     warmP50Ms: number;
@@ -38,8 +40,8 @@ export const median = (values: number[]): number => {
 };
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** A request each function answers, with fresh data so that repeated invocations stay valid. */
-function eventFor(name: string, n: number): unknown {
+/** A request each function answers, with fresh data so that repeated invocations stay valid; the migration function gets the program's invocation input. */
+function eventFor(name: string, n: number, migrationInput: unknown): unknown {
     const id = "00000000-0000-4000-8000-" + String(n).padStart(12, "0");
     const json = { "content-type": "application/json" };
     switch (name) {
@@ -56,7 +58,7 @@ function eventFor(name: string, n: number): unknown {
         case "users-delete-users-id":
             return httpApiEvent({ routeKey: "DELETE /users/{id}", path: `/users/${id}`, pathParameters: { id } });
         default:
-            return { migrationSetHash: "bench" }; // the migration function
+            return migrationInput;
     }
 }
 
@@ -70,17 +72,21 @@ export interface ArchiveBench {
     close(): Promise<void>;
 }
 
-export async function startArchiveBench(options: { runs: number; warm: number }): Promise<ArchiveBench> {
+/**
+ * `migrationInput` is the input the program gives the migration function (its `Invocation`): the
+ * services' roles, which the embedded PostgreSQL then trusts as Aurora lets them in with IAM tokens.
+ */
+export async function startArchiveBench(options: { runs: number; warm: number; migrationInput: { services: Array<{ loginRole: string }> } }): Promise<ArchiveBench> {
     const workDir = isolatedTempDir("bench-artifacts-");
     const postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
     fs.chmodSync(postgresDir, 0o777);
     const runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
     const [postgres, secrets] = await Promise.all([startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }), startSecretsEndpoint()]);
-    const database = localDatabaseEnvironment(postgres.port, secrets.url, LOCAL_SECRET_ARN);
+    await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInput.services.map((service) => service.loginRole));
     return {
         workDir,
         async measure(archive) {
-            const environment = archive.environment.DB_SECRET_ARN ? database : {};
+            const environment = localEnvironmentFor(archive, postgres.port, { url: secrets.url, arn: LOCAL_SECRET_ARN });
             const loads: number[] = [];
             const firsts: number[] = [];
             const warm: number[] = [];
@@ -88,8 +94,8 @@ export async function startArchiveBench(options: { runs: number; warm: number })
                 const lambda = startFunction(archive, { runtimeModules, environment });
                 try {
                     loads.push((await lambda.load()).loadMs);
-                    firsts.push((await lambda.invoke(eventFor(archive.name, i * 1000))).ms);
-                    if (i === 0) for (let n = 1; n <= options.warm; n++) warm.push((await lambda.invoke(eventFor(archive.name, n))).ms);
+                    firsts.push((await lambda.invoke(eventFor(archive.name, i * 1000, options.migrationInput))).ms);
+                    if (i === 0) for (let n = 1; n <= options.warm; n++) warm.push((await lambda.invoke(eventFor(archive.name, n, options.migrationInput))).ms);
                 } finally {
                     await lambda.stop();
                 }

@@ -15,16 +15,18 @@
  *   A failed check, a failed connect or a failed `BEGIN` moves to a new connection: nothing of the
  *   request has run yet. A statement or `COMMIT` whose connection is lost is never retried, since it
  *   may have run; it fails with `DatabaseUnavailableError`, which the route wrapper answers with 503.
- * - **Credentials** come from the RDS-managed secret in Secrets Manager (cloud), fetched once and
- *   cached; when the password has been rotated, the first authentication failure fetches it again.
+ * - **Credentials** are asked for at each new connection (`CredentialSource`): a route function
+ *   signs an IAM authentication token for its service's own role; only the migration function reads
+ *   the RDS-managed master secret (`master-secret.ts`), cached, and read again at the first
+ *   authentication failure after a rotation. Locally, a connection string.
+ * - **A service at its connection limit fails fast.** Its role's `CONNECTION LIMIT` refuses one
+ *   more session (53300); that is not a database that will come back in a moment, so it is not
+ *   retried: the request gets the 503 at once and the next one tries again.
  */
-import type * as secretsManager from "@aws-sdk/client-secrets-manager";
 import type * as pg from "pg";
 
-// Both are loaded on first use, not when the module loads: the AWS SDK alone is most of a cold
-// start, a local run (a connection string) never needs it, and functions that never query pay for neither.
+// Loaded on first use, not when the module loads: functions that never query do not pay for it.
 const loadPg = (): typeof pg => require("pg");
-const loadSecretsManager = (): typeof secretsManager => require("@aws-sdk/client-secrets-manager");
 
 export type QueryResult<Row> = { rows: Row[]; rowCount: number };
 
@@ -45,14 +47,28 @@ export interface Database extends Queryable {
     end(): Promise<void>;
 }
 
-/** Where credentials come from: a connection string (local) or the cluster's managed secret (cloud). */
+/**
+ * Who signs in, asked for each new connection: a route function's IAM token for its service's role
+ * (`routeDatabaseFromEnvironment`, environment.ts), or the migration function's master secret
+ * (`master-secret.ts`).
+ */
+export interface CredentialSource {
+    get(): Promise<Credentials>;
+    /** Forgets what it holds, after the server refused it (a rotated password); absent when asking again cannot help. */
+    refresh?(): void;
+}
+
+/**
+ * Where the database is and who signs in: a connection string (the local runtime), or a cluster
+ * endpoint and a source of credentials (the deployed functions).
+ */
 export type DatabaseOptions = (
     | { connectionString: string }
-    | { host: string; port: number; database: string; secretArn: string; secrets?: SecretsReader }
+    | { host: string; port: number; database: string; credentials: CredentialSource }
 ) & {
     /** Server-side limit on each statement, kept below the function's timeout. @default 25000 */
     statementTimeoutMs?: number;
-    /** Require TLS and verify the server's certificate. @default true for the secret variant */
+    /** Require TLS and verify the server's certificate. @default true for a cluster endpoint */
     tls?: boolean;
     /** Longest wait for one connect attempt, so an address that stopped answering is given up. @default 5000 */
     connectTimeoutMs?: number;
@@ -64,9 +80,6 @@ export type DatabaseOptions = (
     /** A kept connection idle for longer than this is checked with `SELECT 1` before it is reused. @default 1000 */
     idleCheckAfterMs?: number;
 };
-
-/** The part of the Secrets Manager client used here; tests pass a mocked client. */
-export type SecretsReader = Pick<secretsManager.SecretsManagerClient, "send">;
 
 /** What a route keeps back from its invocation's remaining time to answer a clean 503 when no connection comes. */
 export const CONNECT_DEADLINE_MARGIN_MS = 1000;
@@ -94,10 +107,13 @@ export function isDatabaseUnavailable(error: unknown): error is DatabaseUnavaila
     return error instanceof Error && error.name === "DatabaseUnavailableError";
 }
 
-interface Credentials {
+export interface Credentials {
     username: string;
     password: string;
 }
+
+/** 53300: the role's `CONNECTION LIMIT` (or the server's `max_connections`) is reached. */
+const TOO_MANY_CONNECTIONS = "53300";
 
 /** PostgreSQL says the password or the role is wrong: 28P01 invalid_password, 28000 invalid_authorization. */
 function isAuthenticationFailure(error: unknown): boolean {
@@ -109,7 +125,7 @@ function isAuthenticationFailure(error: unknown): boolean {
 // admin_shutdown (pg_terminate_backend, failover, reboot), 57P02 crash_shutdown, 57P03
 // cannot_connect_now (starting up, shutting down), 57P05 idle_session_timeout, 25P03
 // idle_in_transaction_session_timeout, 53300 too_many_connections, and class 08 (connection exception).
-const LOST_CONNECTION_CODES = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P02", "57P03", "57P05", "25P03", "53300"];
+const LOST_CONNECTION_CODES = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P02", "57P03", "57P05", "25P03", TOO_MANY_CONNECTIONS];
 // What `pg` itself says when the socket closed, a connect timed out, or the client is unusable.
 const LOST_CONNECTION_MESSAGES = /Connection terminated|timeout expired|not queryable/i;
 
@@ -118,35 +134,6 @@ export function isConnectionFailure(error: unknown): boolean {
     const code = String((error as { code?: string } | null)?.code ?? "");
     const message = String((error as { message?: string } | null)?.message ?? "");
     return LOST_CONNECTION_CODES.includes(code) || code.startsWith("08") || LOST_CONNECTION_MESSAGES.test(message);
-}
-
-/**
- * Fetches the RDS-managed secret (`{"username","password"}`) once and caches it; `refresh()` drops
- * the cache so the next read fetches the rotated value.
- */
-export function createSecretCredentials(secretArn: string, client: SecretsReader) {
-    let cached: Promise<Credentials> | undefined;
-    const fetchCredentials = async (): Promise<Credentials> => {
-        const { GetSecretValueCommand } = loadSecretsManager();
-        const output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-        const parsed = JSON.parse(output.SecretString ?? "{}") as Partial<Credentials>;
-        if (typeof parsed.username !== "string" || typeof parsed.password !== "string") {
-            throw new Error(`Secret ${secretArn} has no username and password.`);
-        }
-        return { username: parsed.username, password: parsed.password };
-    };
-    return {
-        get(): Promise<Credentials> {
-            cached ??= fetchCredentials().catch((error) => {
-                cached = undefined; // a failed fetch must not poison the cache
-                throw error;
-            });
-            return cached;
-        },
-        refresh(): void {
-            cached = undefined;
-        },
-    };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -203,14 +190,13 @@ export function createDatabase(options: DatabaseOptions): Database {
     const connectRetryWindowMs = options.connectRetryWindowMs ?? DEFAULTS.connectRetryWindowMs;
     const idleCheckAfterMs = options.idleCheckAfterMs ?? DEFAULTS.idleCheckAfterMs;
 
-    let credentials: ReturnType<typeof createSecretCredentials> | undefined;
+    const credentials = "credentials" in options ? options.credentials : undefined;
     const clientConfig = async (): Promise<pg.ClientConfig> => {
         if ("connectionString" in options) {
             return { connectionString: options.connectionString, ssl: options.tls ? { rejectUnauthorized: true } : undefined };
         }
-        credentials ??= createSecretCredentials(options.secretArn, options.secrets ?? new (loadSecretsManager().SecretsManagerClient)({}));
-        // Read for every new connection, so a refreshed secret takes effect at the next connect.
-        const { username, password } = await credentials.get();
+        // Asked for every new connection: a token is checked only at connect, and a refreshed secret takes effect at the next one.
+        const { username, password } = await options.credentials.get();
         return {
             host: options.host,
             port: options.port,
@@ -255,12 +241,15 @@ export function createDatabase(options: DatabaseOptions): Database {
             try {
                 return await connectOnce(Math.min(connectTimeoutMs, remainingMs));
             } catch (error) {
-                if (isAuthenticationFailure(error) && credentials && !refreshedCredentials) {
+                if (isAuthenticationFailure(error) && credentials?.refresh && !refreshedCredentials) {
                     refreshedCredentials = true;
                     credentials.refresh();
                     continue;
                 }
                 if (!isConnectionFailure(error)) throw error;
+                if ((error as { code?: string }).code === TOO_MANY_CONNECTIONS) {
+                    throw new DatabaseUnavailableError("The database refused another connection: the service's connection limit is reached (53300).", error);
+                }
                 lastFailure = error;
                 await sleep(Math.min(retryDelayMs(attempt), Math.max(0, deadline - Date.now())));
             }

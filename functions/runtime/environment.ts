@@ -6,6 +6,8 @@
  */
 import type { DatabaseOptions } from "./database";
 import { LOG_LEVELS, type LogLevel } from "./logger";
+import { createSecretCredentials } from "./master-secret";
+import { credentialsFromEnvironment, rdsAuthToken } from "./rds-auth-token";
 
 export const ENVIRONMENT = {
     /** The service the function belongs to; a label for people (the console, the plan). */
@@ -17,7 +19,15 @@ export const ENVIRONMENT = {
     /** @default 5432 */
     databasePort: "DB_PORT",
     databaseName: "DB_NAME",
-    /** The RDS-managed secret holding `{"username","password"}`; never the password itself. */
+    /**
+     * The service's own database role, which a route function signs in as with an IAM
+     * authentication token; it marks a function that uses the database.
+     */
+    databaseUser: "DB_USER",
+    /**
+     * The RDS-managed master secret holding `{"username","password"}`; never the password itself.
+     * Only the migration function has it.
+     */
     databaseSecretArn: "DB_SECRET_ARN",
     /** The server-side limit on each statement, in milliseconds (`statementTimeoutFor`). */
     databaseStatementTimeoutMs: "DB_STATEMENT_TIMEOUT_MS",
@@ -28,6 +38,8 @@ export const ENVIRONMENT = {
      * makes the function depend on the migration run, so new code never meets an old schema.
      */
     databaseMigrationSet: "DB_MIGRATION_SET",
+    /** Set by Lambda: the region, which IAM authentication tokens are signed for. */
+    region: "AWS_REGION",
     /** Set by Lambda from the function's application log level. */
     lambdaLogLevel: "AWS_LAMBDA_LOG_LEVEL",
     /** A log level for processes Lambda does not configure. */
@@ -36,10 +48,9 @@ export const ENVIRONMENT = {
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The deployed function's database: the cluster and its secret, from the `DB_*` variables. */
-export function databaseSettingsFromEnvironment(env: Environment = process.env): DatabaseOptions {
-    const required = [ENVIRONMENT.databaseHost, ENVIRONMENT.databaseName, ENVIRONMENT.databaseSecretArn];
-    const missing = required.filter((name) => !env[name]);
+/** The cluster's endpoint and the statement timeout, which every deployed database function reads. */
+function clusterFromEnvironment(env: Environment, alsoRequired: readonly string[]) {
+    const missing: string[] = [ENVIRONMENT.databaseHost, ENVIRONMENT.databaseName, ...alsoRequired].filter((name) => !env[name]);
     if (missing.length > 0) {
         throw new Error(`Database settings missing from the environment: ${missing.join(", ")}.`);
     }
@@ -48,10 +59,32 @@ export function databaseSettingsFromEnvironment(env: Environment = process.env):
         host: env[ENVIRONMENT.databaseHost]!,
         port: Number(env[ENVIRONMENT.databasePort] ?? 5432),
         database: env[ENVIRONMENT.databaseName]!,
-        secretArn: env[ENVIRONMENT.databaseSecretArn]!,
         statementTimeoutMs: statementTimeoutMs ? Number(statementTimeoutMs) : undefined,
         tls: env[ENVIRONMENT.databaseTls] !== "disable",
     };
+}
+
+/**
+ * A route function's database, from the `DB_*` variables: the cluster, signed in to as the
+ * service's own role (`DB_USER`) with an IAM token signed for each new connection from the role's
+ * credentials.
+ */
+export function routeDatabaseFromEnvironment(env: Environment = process.env): DatabaseOptions {
+    const cluster = clusterFromEnvironment(env, [ENVIRONMENT.databaseUser, ENVIRONMENT.region]);
+    const username = env[ENVIRONMENT.databaseUser]!;
+    const region = env[ENVIRONMENT.region]!;
+    return {
+        ...cluster,
+        credentials: {
+            get: async () => ({ username, password: rdsAuthToken({ hostname: cluster.host, port: cluster.port, username, region, credentials: credentialsFromEnvironment(env) }) }),
+        },
+    };
+}
+
+/** The migration function's database: the cluster, signed in to as the master user from its secret (`DB_SECRET_ARN`). */
+export function migrationDatabaseFromEnvironment(env: Environment = process.env): DatabaseOptions {
+    const cluster = clusterFromEnvironment(env, [ENVIRONMENT.databaseSecretArn]);
+    return { ...cluster, credentials: createSecretCredentials(env[ENVIRONMENT.databaseSecretArn]!) };
 }
 
 /** The level Lambda's log configuration asks for, else `LOG_LEVEL`; undefined when neither names one. */

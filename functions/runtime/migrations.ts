@@ -1,26 +1,54 @@
 /**
  * Versioned SQL migrations, one folder per service (`functions/<service>/migrations/0001_name.sql`).
  * The same runner applies them in the cloud (a migration function invoked during `pulumi up`) and
- * locally (at start of the local runtime): pending files in order, all in one transaction, each
- * recorded with a checksum so that editing an applied file is caught instead of silently skipped.
+ * locally (at start of the local runtime). One run is one transaction under an advisory lock:
+ * first the platform's own SQL (the `platform` schema, each service's schema and roles,
+ * `data-provisioning.ts`; a database of the earlier shared layout is moved into that,
+ * `legacy-layout.ts`), then each service's pending files in order, inside its own schema and as its
+ * owner role, each recorded with a checksum so that editing an applied file is caught instead of
+ * silently skipped. Services' migrations cannot see one another, so their order across services
+ * does not matter.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createDatabase, type Database, type DatabaseOptions } from "./database";
+import { createDatabase, type Database, type DatabaseOptions, type Queryable } from "./database";
+import { MIGRATIONS_TABLE, provisionPlatform, provisionService, type LoginProvisioning } from "./data-provisioning";
+import { dropCompatibilityViews, hasLegacyLayout, moveLegacyLayout } from "./legacy-layout";
+import { PLATFORM_SCHEMA, quoteIdentifier as id, serviceSchema, type LoginMethod, type ServiceData } from "./service-data";
 
 export interface Migration {
     service: string;
     /** The number the file name starts with; applied in ascending order per service. */
     version: number;
     name: string;
+    /** The file name, e.g. `0001_create_users.sql`. */
+    file: string;
     sql: string;
     checksum: string;
+}
+
+/**
+ * What one migration run is asked to do besides the SQL: the services' schemas, roles and limits,
+ * and how their login roles sign in. In the cloud it is the migration function's invocation input,
+ * so a change of a limit runs the function again and shows in the preview.
+ */
+export interface MigrationRunRequest {
+    /** The hash of the migration set, as the program computed it. */
+    migrationSetHash: string;
+    services: ServiceData[];
+    login: LoginMethod;
 }
 
 export interface MigrationResult {
     applied: string[];
     alreadyApplied: number;
+    /** Objects moved out of `public` into their services' schemas (a database of the earlier layout). */
+    moved?: string[];
+    /** Compatibility views of an earlier run, dropped. */
+    droppedViews?: string[];
+    /** What a person should look at after the move. */
+    warnings?: string[];
 }
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
@@ -40,7 +68,7 @@ export function readMigrations(service: string, directory: string): Migration[] 
                 throw new Error(`Service "${service}": migration file "${file}" must be named NNNN_name.sql (e.g. 0001_create_users.sql).`);
             }
             const sql = fs.readFileSync(path.join(directory, file), "utf8");
-            return { service, version: Number(match[1]), name: match[2], sql, checksum: sha256(sql) };
+            return { service, version: Number(match[1]), name: match[2], file, sql, checksum: sha256(sql) };
         });
     const versions = new Set<number>();
     for (const migration of migrations) {
@@ -68,25 +96,61 @@ export const MIGRATION_TIMEOUT_SECONDS = 300;
 const MIGRATION_LOCK_KEY = 727_401_190;
 
 /**
- * Applies the pending migrations. Safe to run again and from two places at once: an advisory lock
- * serializes runners, and recorded versions are skipped.
+ * The migration function's event, checked: it is what the program's invocation sends, but a person
+ * can invoke the function too, and a run with half a request must not change roles.
  */
-export async function applyMigrations(db: Database, migrations: readonly Migration[]): Promise<MigrationResult> {
+export function parseMigrationRunRequest(event: unknown): MigrationRunRequest {
+    const request = event as Partial<MigrationRunRequest> | null;
+    const fields: Array<keyof ServiceData> = ["service", "schema", "ownerRole", "loginRole", "connectionLimit", "statementTimeoutMs"];
+    const validService = (s: unknown) =>
+        s !== null && typeof s === "object" && fields.every((field) => (field === "connectionLimit" || field === "statementTimeoutMs" ? Number.isInteger((s as ServiceData)[field]) : typeof (s as ServiceData)[field] === "string"));
+    if (
+        typeof request?.migrationSetHash !== "string" ||
+        (request.login !== "iam" && request.login !== "password") ||
+        !Array.isArray(request.services) ||
+        !request.services.every(validService)
+    ) {
+        throw new Error(`A migration run needs {"migrationSetHash", "login": "iam" | "password", "services": [{${fields.join(", ")}}]}: the input the stack's invocation sends.`);
+    }
+    return { migrationSetHash: request.migrationSetHash, services: request.services, login: request.login };
+}
+
+/** Identifies a run by everything it was asked to do: compatibility views live until a run with another id. */
+export function migrationRunId(request: MigrationRunRequest, migrations: readonly Migration[]): string {
+    return sha256(JSON.stringify({ migrations: migrationSetHash(migrations), services: request.services, login: request.login }));
+}
+
+export interface MigrationRunOptions {
+    /**
+     * With `login: "password"`: each login role's password (the local runtime derives them from its
+     * data folder's secret). Never part of the request, which the cloud keeps in its state.
+     */
+    passwordOf?(role: string): string;
+}
+
+/**
+ * Applies the platform's SQL and the pending migrations. Safe to run again and from two places at
+ * once: an advisory lock serializes runners, and recorded versions are skipped.
+ */
+export async function applyMigrations(db: Database, request: MigrationRunRequest, migrations: readonly Migration[], options: MigrationRunOptions = {}): Promise<MigrationResult> {
+    const services = [...request.services].sort((a, b) => a.service.localeCompare(b.service));
+    const byService = new Map(services.map((service) => [service.service, service]));
+    for (const migration of migrations) {
+        if (!byService.has(migration.service)) throw new Error(`Migration ${migration.file} belongs to service "${migration.service}", which the run has no schema for.`);
+    }
+    const { passwordOf } = options;
+    if (request.login === "password" && !passwordOf) throw new Error('A migration run with login "password" needs each login role\'s password (passwordOf).');
+    const login: LoginProvisioning = request.login === "password" ? { method: "password", passwordOf: passwordOf! } : { method: "iam" };
+    const runId = migrationRunId(request, migrations);
     return db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
-        await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-            service    text        NOT NULL,
-            version    integer     NOT NULL,
-            name       text        NOT NULL,
-            checksum   text        NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (service, version)
-        )`);
-        const { rows } = await tx.query<{ service: string; version: number; checksum: string }>(
-            "SELECT service, version, checksum FROM schema_migrations",
-        );
-        const recorded = new Map(rows.map((row) => [`${row.service}/${row.version}`, row.checksum]));
+        await provisionPlatform(tx);
+        const droppedViews = await dropCompatibilityViews(tx, runId);
+        for (const service of services) await provisionService(tx, service, login);
+        const layout = (await hasLegacyLayout(tx)) ? await moveLegacyLayout(tx, services, migrations, runId) : undefined;
 
+        const { rows } = await tx.query<{ service: string; version: number; checksum: string }>(`SELECT service, version, checksum FROM ${MIGRATIONS_TABLE}`);
+        const recorded = new Map(rows.map((row) => [`${row.service}/${row.version}`, row.checksum]));
         const ordered = [...migrations].sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version);
         const applied: string[] = [];
         for (const migration of ordered) {
@@ -94,19 +158,13 @@ export async function applyMigrations(db: Database, migrations: readonly Migrati
             const checksum = recorded.get(key);
             if (checksum !== undefined) {
                 if (checksum !== migration.checksum) {
-                    throw new Error(
-                        `Migration ${key} (${migration.name}) was edited after it was applied. Add a new migration instead.`,
-                    );
+                    throw new Error(`Migration ${key} (${migration.name}) was edited after it was applied. Add a new migration instead.`);
                 }
                 continue;
             }
             // One transaction for the whole run: every pending file applies, or none does.
-            try {
-                await tx.query(migration.sql);
-            } catch (error) {
-                throw new Error(`Migration ${key}_${migration.name} failed: ${(error as Error).message}`);
-            }
-            await tx.query("INSERT INTO schema_migrations (service, version, name, checksum) VALUES ($1, $2, $3, $4)", [
+            await applyInServiceSchema(tx, migration, byService.get(migration.service)!, services);
+            await tx.query(`INSERT INTO ${MIGRATIONS_TABLE} (service, version, name, checksum) VALUES ($1, $2, $3, $4)`, [
                 migration.service,
                 migration.version,
                 migration.name,
@@ -114,8 +172,116 @@ export async function applyMigrations(db: Database, migrations: readonly Migrati
             ]);
             applied.push(`${key}_${migration.name}`);
         }
-        return { applied, alreadyApplied: ordered.length - applied.length };
+        return {
+            applied,
+            alreadyApplied: ordered.length - applied.length,
+            ...(layout ? { moved: layout.moved, warnings: layout.warnings } : {}),
+            ...(droppedViews.length > 0 ? { droppedViews } : {}),
+        };
     });
+}
+
+/**
+ * One migration, inside its service's schema and as its owner role, so it can create, change and
+ * drop only what the service owns. A savepoint lets a failure be explained from the catalog
+ * before the whole run is rolled back.
+ */
+async function applyInServiceSchema(tx: Queryable, migration: Migration, service: ServiceData, services: readonly ServiceData[]): Promise<void> {
+    await tx.query("SAVEPOINT migration");
+    try {
+        await tx.query(`SET LOCAL ROLE ${id(service.ownerRole)}`);
+        await tx.query(`SET LOCAL search_path = ${id(service.schema)}`);
+        await tx.query(migration.sql);
+        const { rows } = await tx.query<{ role: string }>("SELECT current_user AS role");
+        if (rows[0]?.role !== service.ownerRole) {
+            throw new Error(`it changed the role it runs as to "${rows[0]?.role}"; migrations run as the service's owner role "${service.ownerRole}" and may not leave it`);
+        }
+    } catch (error) {
+        await tx.query("ROLLBACK TO SAVEPOINT migration");
+        throw migrationFailure(migration, error, await ownerOfTouchedObject(tx, migration, error, service, services));
+    }
+    await tx.query("SET LOCAL ROLE NONE");
+    await tx.query("SET LOCAL search_path TO DEFAULT");
+    await tx.query("RELEASE SAVEPOINT migration");
+}
+
+/** Whose object a failed migration reached for: another service (by its schema), or the platform. */
+interface TouchedObject {
+    /** The other service's name, or "the platform". */
+    owner: string;
+    object: string;
+    /** Where the migration names it (1-based), for errors PostgreSQL reports with no position (permission checks). */
+    position?: number;
+}
+
+/** The first place `sql` names `schema.` or, without a schema, `name` as a word; 1-based like PostgreSQL's positions. */
+function firstMention(sql: string, schema: string | undefined, name?: string): number | undefined {
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const pattern = new RegExp(schema ? `\\b${escape(schema)}\\s*\\.` : `\\b${escape(name ?? "")}\\b`, "i");
+    const index = sql.search(pattern);
+    return index === -1 ? undefined : index + 1;
+}
+
+/**
+ * Reads from PostgreSQL's error which object was touched and looks it up among the other
+ * services' schemas: a qualified name is refused for lack of `USAGE` on the schema; an unqualified
+ * one is not found, since only the service's own schema is on the path.
+ */
+async function ownerOfTouchedObject(tx: Queryable, migration: Migration, error: unknown, self: ServiceData, services: readonly ServiceData[]): Promise<TouchedObject | undefined> {
+    const message = String((error as Error)?.message ?? "");
+    const bySchema = (schema: string) => (schema === PLATFORM_SCHEMA ? "the platform" : services.find((s) => s.schema === schema && s !== self)?.service);
+    const deniedSchema = /permission denied for schema (\S+)/.exec(message)?.[1];
+    if (deniedSchema) {
+        const owner = bySchema(deniedSchema);
+        return owner ? { owner, object: `schema ${deniedSchema}`, position: firstMention(migration.sql, deniedSchema) } : undefined;
+    }
+    const named =
+        /relation "([^"]+)" does not exist/.exec(message)?.[1] ??
+        /type "([^"]+)" does not exist/.exec(message)?.[1] ??
+        /function ([^\s(]+)\(.*\) does not exist/.exec(message)?.[1] ??
+        /(?:permission denied for|must be owner of) (?:table|view|materialized view|sequence|relation|function|type|foreign table) (\S+)/.exec(message)?.[1];
+    if (!named) return undefined;
+    const [schema, name] = named.includes(".") ? named.split(".", 2) : [undefined, named];
+    if (schema) {
+        const owner = bySchema(schema);
+        return owner ? { owner, object: named, position: firstMention(migration.sql, schema) } : undefined;
+    }
+    const others = services.filter((s) => s !== self).map((s) => s.schema);
+    const { rows } = await tx.query<{ schema: string }>(
+        `SELECT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND n.nspname = ANY($2)
+         UNION SELECT n.nspname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = $1 AND n.nspname = ANY($2)
+         UNION SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = $1 AND n.nspname = ANY($2)
+         ORDER BY 1 LIMIT 1`,
+        [name, others],
+    );
+    const found = rows[0]?.schema;
+    return found ? { owner: bySchema(found)!, object: `${found}.${name}`, position: firstMention(migration.sql, undefined, name) } : undefined;
+}
+
+/** Line and column of a 1-based character offset into `text`, as PostgreSQL reports `position`. */
+function lineAndColumn(text: string, position: number): { line: number; column: number } {
+    const before = text.slice(0, Math.max(0, position - 1));
+    const lines = before.split("\n");
+    return { line: lines.length, column: lines[lines.length - 1].length + 1 };
+}
+
+/**
+ * The one error path of a failed migration: the file, the service, where in the file, what
+ * PostgreSQL said, and, when the migration reached into another service's schema, whose it is and
+ * how services share data instead.
+ */
+export function migrationFailure(migration: Migration, error: unknown, touched?: TouchedObject): Error {
+    const reason = String((error as Error)?.message ?? error);
+    const position = Number((error as { position?: string })?.position ?? touched?.position);
+    const at = Number.isFinite(position) && position > 0 ? (({ line, column }) => ` at line ${line}, column ${column}`)(lineAndColumn(migration.sql, position)) : "";
+    const where = `Migration ${migration.file} of service "${migration.service}" failed${at}`;
+    if (!touched) return new Error(`${where}: ${reason}`);
+    const whose = touched.owner === "the platform" ? "the platform's own schema" : `service "${touched.owner}"`;
+    return new Error(
+        `${where}: it touches ${touched.object}, which belongs to ${whose} (${reason}). ` +
+            `A service's migrations reach only its own schema "${serviceSchema(migration.service)}". Services share data through the owning service's API or its events, ` +
+            `keeping the other service's ids as plain columns: never a foreign key, a view or a query across schemas.`,
+    );
 }
 
 /**
@@ -123,10 +289,10 @@ export async function applyMigrations(db: Database, migrations: readonly Migrati
  * migration function (settings from its environment) and of the local runtime at start (its
  * connection string).
  */
-export async function runMigrations(settings: DatabaseOptions, migrations: readonly Migration[]): Promise<MigrationResult> {
+export async function runMigrations(settings: DatabaseOptions, request: MigrationRunRequest, migrations: readonly Migration[], options: MigrationRunOptions = {}): Promise<MigrationResult> {
     const db = createDatabase(settings);
     try {
-        return await applyMigrations(db, migrations);
+        return await applyMigrations(db, request, migrations, options);
     } finally {
         await db.end();
     }

@@ -108,7 +108,10 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean> {
     name: string;
     /** What the service is for; shown in the route table and on its functions. */
     description: string;
-    /** Whether the service keeps data in the stack's PostgreSQL cluster. */
+    /**
+     * Whether the service keeps data in the stack's PostgreSQL cluster: then it gets a schema of its
+     * own (its name with `-` as `_`) and roles of its own, and its functions sign in as its login role.
+     */
     database: UsesDatabase;
     /** Default memory of its functions in MB. @default the stack's `functionDefaults.memoryMb` */
     memoryMb?: number;
@@ -116,11 +119,16 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean> {
     timeoutSeconds?: number;
     /**
      * Reserved concurrency of each of its functions, in stacks that reserve concurrency
-     * (`concurrency.reservations: registry`): a ceiling that also bounds how many database
-     * connections the service can open. @default no ceiling
+     * (`concurrency.reservations: registry`). With the database it is also each function's
+     * connection ceiling there: the service's role may hold this many connections per database
+     * function (in stacks that reserve nothing, or without it: the stack's
+     * `database.connectionsPerFunction` per function). @default no reservation
      */
     reservedConcurrency?: number;
-    /** Folder of versioned `NNNN_name.sql` migrations, for services that use the database. */
+    /**
+     * Folder of versioned `NNNN_name.sql` migrations, for services that use the database. They run
+     * inside the service's own schema as its owner role, and can reach nothing of another service's.
+     */
     migrationsDir?: string;
     /** Routes keyed `"METHOD /path"`. */
     routes: Record<string, RouteDefinition<UsesDatabase>>;

@@ -40,8 +40,10 @@ const FINAL_SNAPSHOT_SUFFIX_BYTES = 4;
 
 /**
  * An Aurora Serverless v2 PostgreSQL cluster: a `db.serverless` writer (plus readers in other zones
- * when asked), storage encrypted, TLS required, logs exported, and a master password that RDS
- * generates, stores in Secrets Manager and rotates, so it never passes through config or state.
+ * when asked), storage encrypted, TLS required, logs exported, IAM database authentication on (each
+ * service's functions sign in as the service's own role with a token), and a master password that
+ * RDS generates, stores in Secrets Manager and rotates, so it never passes through config or state;
+ * only the migration function reads it.
  *
  * The engine version is exactly the configured one: automatic minor version upgrades are off on
  * every instance (Aurora upgrades a cluster only when all its instances allow it). Left on, Aurora
@@ -57,6 +59,10 @@ export class Database extends pulumi.ComponentResource {
     readonly databaseName: pulumi.Output<string>;
     /** ARN of the RDS-managed secret holding `{"username","password"}`. */
     readonly secretArn: pulumi.Output<string>;
+    /** `arn:aws:rds:<region>:<account>:cluster:<identifier>`. */
+    readonly arn: pulumi.Output<string>;
+    /** `cluster-...`: what IAM names the cluster by in `rds-db:connect` ARNs (not its identifier). */
+    readonly clusterResourceId: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.database, name, {}, withPreviousType("database", opts));
@@ -98,6 +104,7 @@ export class Database extends pulumi.ComponentResource {
                 ...identity,
                 engineVersion: args.engineVersion,
                 manageMasterUserPassword: true,
+                iamDatabaseAuthenticationEnabled: true,
                 vpcSecurityGroupIds: args.securityGroupIds,
                 dbClusterParameterGroupName: parameters.name,
                 serverlessv2ScalingConfiguration: {
@@ -142,6 +149,8 @@ export class Database extends pulumi.ComponentResource {
         });
 
         this.clusterIdentifier = cluster.clusterIdentifier;
+        this.arn = cluster.arn;
+        this.clusterResourceId = cluster.clusterResourceId;
         this.port = cluster.port;
         this.databaseName = cluster.databaseName;
         this.secretArn = cluster.masterUserSecrets.apply((secrets) => {
@@ -169,5 +178,16 @@ export class Database extends pulumi.ComponentResource {
             { parent: this },
         );
         return suffix.hex.apply((hex) => finalSnapshotIdentifier(pulumi.getProject(), pulumi.getStack(), name, hex));
+    }
+
+    /**
+     * The IAM resource a role needs `rds-db:connect` on to sign in as database user `user`:
+     * `arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<user>`.
+     */
+    userArn(user: string): pulumi.Output<string> {
+        return pulumi.all([this.arn, this.clusterResourceId]).apply(([arn, resourceId]) => {
+            const [, partition, , region, account] = arn.split(":");
+            return `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
+        });
     }
 }

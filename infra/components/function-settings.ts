@@ -17,12 +17,19 @@ export interface FunctionSettings {
     logGroupName(service: string, functionId: string): string;
 }
 
+/**
+ * Who a function signs in to the database as: its service's own login role, with an IAM token it
+ * signs itself (`rds-db:connect` on that database user alone), or, for the migration function
+ * only, the master user, whose password it reads from the RDS-managed secret.
+ */
+export type DatabaseSignIn = { user: string; userArn: pulumi.Input<string> } | { masterSecretArn: pulumi.Input<string> };
+
 /** How a function reaches the database. */
 export interface DatabaseConnection {
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
     name: pulumi.Input<string>;
-    secretArn: pulumi.Input<string>;
+    signIn: DatabaseSignIn;
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /**
@@ -46,13 +53,13 @@ export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** The environment the runtime's `databaseSettingsFromEnvironment` reads. */
+/** The environment `routeDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/environment.ts) read. */
 export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds: number): Record<string, pulumi.Input<string>> {
     return {
         [ENVIRONMENT.databaseHost]: database.host,
         [ENVIRONMENT.databasePort]: pulumi.output(database.port).apply(String),
         [ENVIRONMENT.databaseName]: database.name,
-        [ENVIRONMENT.databaseSecretArn]: database.secretArn,
+        ...("user" in database.signIn ? { [ENVIRONMENT.databaseUser]: database.signIn.user } : { [ENVIRONMENT.databaseSecretArn]: database.signIn.masterSecretArn }),
         [ENVIRONMENT.databaseStatementTimeoutMs]: String(statementTimeoutFor(timeoutSeconds)),
         // Node 20+ runtimes load the RDS certificate authorities only when asked.
         NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
@@ -113,10 +120,13 @@ export function lambdaAssumeRolePolicy(): string {
 /**
  * The inline policy of a function role, and everything it grants: writing to the functions' own log
  * groups, sending traces, and, when they use the database, managing their VPC network interfaces
- * and reading the database secret.
+ * and signing in: `rds-db:connect` as the service's own database user, or (the migration
+ * function) reading the master secret.
  */
 export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection): pulumi.Output<string> {
-    return pulumi.all([pulumi.all(logGroupArns), database?.secretArn]).apply(([arns, secretArn]) => {
+    const signIn = database?.signIn;
+    const resource = signIn === undefined ? undefined : "user" in signIn ? signIn.userArn : signIn.masterSecretArn;
+    return pulumi.all([pulumi.all(logGroupArns), resource]).apply(([arns, signInResource]) => {
         const statements: object[] = [
             { Sid: "OwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: arns.map((arn) => `${arn}:*`) },
             // X-Ray accepts no resource narrower than "*".
@@ -138,7 +148,9 @@ export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], databas
                     ],
                     Resource: "*",
                 },
-                { Sid: "DatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArn },
+                signIn && "user" in signIn
+                    ? { Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: signInResource }
+                    : { Sid: "DatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: signInResource },
             );
         }
         return JSON.stringify({ Version: "2012-10-17", Statement: statements });

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
-import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type Migration, type MigrationResult } from "../../functions/runtime/migrations";
+import { migrationDatabaseFromEnvironment } from "../../functions/runtime/environment";
+import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/migrations";
 import { ROUTE_FUNCTION } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { withPreviousType } from "./component-type";
@@ -12,8 +12,14 @@ import { functionCode } from "../function-packaging";
 export interface MigrationsArgs {
     /** Every service's migrations, as `resolveRegistry` read them from `functions/<service>/migrations/`. */
     migrations: Migration[];
-    /** Their hash, as `resolveRegistry` computed it: the function runs again whenever it changes. */
-    migrationSetHash: string;
+    /**
+     * The run's request (`migrationRunRequest`, infra/data-plan.ts): the migrations' hash, as
+     * `resolveRegistry` computed it, and every database service's schema, roles and limits. It is
+     * the invocation's input, so a new migration or a changed limit runs the function again and
+     * shows in the preview.
+     */
+    request: MigrationRunRequest;
+    /** The cluster, signed in to as the master user: the only function that reads its secret. */
     database: DatabaseConnection;
     settings: FunctionSettings;
     /**
@@ -31,17 +37,22 @@ export interface MigrationsArgs {
 
 const DEFAULTS = { timeoutSeconds: MIGRATION_TIMEOUT_SECONDS, memoryMb: 256 } as const;
 
-/** The code of the migration function: the SQL is captured by value, the runner is the shared one. */
-export function migrationHandlerFactory(migrations: Migration[]): () => () => Promise<MigrationResult> {
-    return () => async () => runMigrations(databaseSettingsFromEnvironment(), migrations);
+/**
+ * The code of the migration function: the SQL is captured by value, the runner is the shared one,
+ * and what to do for each service comes in the invocation's input.
+ */
+export function migrationHandlerFactory(migrations: Migration[]): () => (event: unknown) => Promise<MigrationResult> {
+    return () => async (event) => runMigrations(migrationDatabaseFromEnvironment(), parseMigrationRunRequest(event), migrations);
 }
 
 /**
  * Applies pending migrations during `pulumi up`: a function holding the SQL, invoked by the program
- * whenever the set of migrations changes (the invocation is keyed on their content hash). Database
- * functions take `appliedMigrationSet` as an input, so a failing migration stops `pulumi up` before
- * new code goes live. Code already running meets the new schema, so migrations must stay backward
- * compatible with it (expand, then contract).
+ * whenever the set of migrations or a service's data settings change (the invocation is keyed on
+ * both). Before any service migration it creates and updates every database service's schema and
+ * roles. Database functions take `appliedMigrationSet` as an input, so a failing migration stops
+ * `pulumi up` before new code goes live, and a new service's role exists before its functions do.
+ * Code already running meets the new schema, so migrations must stay backward compatible with it
+ * (expand, then contract). It is the only function that signs in as the master user.
  */
 export class Migrations extends pulumi.ComponentResource {
     /** The function's timeout: what its duration alarm is measured against. */
@@ -95,13 +106,14 @@ export class Migrations extends pulumi.ComponentResource {
             { parent: this, dependsOn: [permissions, ...args.database.endpoints] },
         );
 
-        this.migrationSetHash = args.migrationSetHash;
+        this.migrationSetHash = args.request.migrationSetHash;
+        const input = JSON.stringify(args.request);
         const invocation = new aws.lambda.Invocation(
             `${name}-run`,
             {
                 functionName: fn.name,
-                input: JSON.stringify({ migrationSetHash: this.migrationSetHash }),
-                triggers: { migrationSetHash: this.migrationSetHash },
+                input,
+                triggers: { migrationSetHash: this.migrationSetHash, serviceData: sha256(JSON.stringify(args.request.services)) },
             },
             { parent: this },
         );

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
+import { estimatedMaxConnections } from "../../policy/lib/limits";
 import type { MonitoringThresholds } from "../config";
 import { alarmName as alarmNameOf, alarmTopicName, dashboardName as dashboardNameOf } from "../naming";
 import { withPreviousType } from "./component-type";
@@ -119,15 +120,6 @@ export const MONITORING_DEFAULTS = {
         containerTasks: { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
     } satisfies Record<string, Window>,
 } as const;
-
-/**
- * The `max_connections` Aurora PostgreSQL Serverless v2 derives from the maximum capacity: about 210
- * per ACU of maximum capacity (189 at 1 ACU, 3360 at 16), at most 5000, and at most 2000 when the
- * minimum capacity is 0 or 0.5 ACU. An estimate: `SHOW max_connections` on the writer is the truth.
- */
-export function estimatedMaxConnections(minCapacity: number, maxCapacity: number): number {
-    return Math.min(Math.floor(maxCapacity * 210), minCapacity <= 0.5 ? 2000 : 5000);
-}
 
 type AlarmSettings = Omit<aws.cloudwatch.MetricAlarmArgs, "name" | "alarmActions" | "okActions" | "tags">;
 

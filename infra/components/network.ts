@@ -82,8 +82,10 @@ const FUNCTION_GROUP_DELETE_TIMEOUT = "45m";
 
 /**
  * The VPC the functions and the database live in: private subnets for functions, isolated subnets
- * for the database, the interface endpoints the functions need to reach AWS without a NAT gateway,
- * and the security groups that let only the functions reach PostgreSQL.
+ * for the database, the interface endpoints the stack needs to reach AWS without a NAT gateway (the
+ * migration function reads the master secret through Secrets Manager's; route functions sign in
+ * with IAM tokens they sign themselves and call no AWS API), and the security groups that let only
+ * the functions reach PostgreSQL.
  *
  * Every security group rule is a resource of its own (`aws.vpc.SecurityGroupIngressRule` /
  * `EgressRule`), never an inline `ingress`/`egress` list: the provider cannot tell inline rules from

@@ -50,17 +50,19 @@ export interface ServiceContainerArgs {
 /**
  * What a task of a database service gets to reach the database, decided in one place: the same
  * `DB_*` variables a function of the stack gets (`databaseEnvironment`, named in
- * `functions/runtime/environment.ts`), the task-role statements that let it read the credentials
- * those variables name, and the security group the database admits. Today that is the cluster's
- * RDS-managed secret, as for the functions; a per-service database role changes this function only.
+ * `functions/runtime/environment.ts`): the cluster, and the service's own login role in `DB_USER`,
+ * which the process signs in as with IAM database authentication (a token its language's AWS SDK
+ * signs from the task role's credentials); the task-role statement that allows exactly that sign-in
+ * (`rds-db:connect` on that database user), and the security group the database admits. The master
+ * secret is the migration function's alone.
  */
 export function containerDatabaseAccess(database: DatabaseConnection, timeoutSeconds: number) {
+    const { signIn } = database;
+    if (!("user" in signIn)) throw new Error("A container service signs in as its own database role, never with the master secret.");
     const { NODE_EXTRA_CA_CERTS: _lambdaOnly, ...environment } = databaseEnvironment(database, timeoutSeconds);
     return {
         environment,
-        taskRoleStatements: pulumi.output(database.secretArn).apply((secretArn) => [
-            { Sid: "DatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArn },
-        ]),
+        taskRoleStatements: pulumi.output(signIn.userArn).apply((userArn) => [{ Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: userArn }]),
         securityGroupIds: database.securityGroupIds,
     };
 }
@@ -152,7 +154,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             taskPolicies.push(
                 new aws.iam.RolePolicy(
                     `${name}-task`,
-                    { role: taskRole.id, policy: database.taskRoleStatements.apply((statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements })) },
+                    { role: taskRole.id, policy: database.taskRoleStatements.apply((statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements })) },
                     { parent: this },
                 ),
             );

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createDatabase } from "../../functions/runtime/database";
-import { databaseSettingsFromEnvironment, ENVIRONMENT } from "../../functions/runtime/environment";
+import { ENVIRONMENT, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -35,7 +35,7 @@ export interface ServiceFunctionsArgs {
 export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database">): () => LambdaHttpHandler {
     const { handler, service, routeKey } = route;
     if (route.database) {
-        return () => createRouteHandler(handler, { service, routeKey, openDatabase: () => createDatabase(databaseSettingsFromEnvironment()) });
+        return () => createRouteHandler(handler, { service, routeKey, openDatabase: () => createDatabase(routeDatabaseFromEnvironment()) });
     }
     return () => createRouteHandler(handler, { service, routeKey });
 }

@@ -45,8 +45,8 @@ export function parsePolicyDocument(policy: unknown): ParsedDocument {
     return { kind: "document", statements };
 }
 
-/** A statement's actions (or not-actions) as a list of known strings. */
-export function actionsOf(value: unknown): string[] {
+/** A statement's `Action`, `NotAction`, `Resource` or `NotResource` (one value or a list) as a list of known strings. */
+export function stringList(value: unknown): string[] {
     const list = Array.isArray(value) ? value : [value];
     return list.filter((a): a is string => typeof a === "string" && !isUnknown(a));
 }
@@ -58,18 +58,29 @@ export function statementLabel(statement: Statement, index: number): string {
 
 const AWS_MANAGED_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\/(?:.*\/)?([^/]+)$/;
 
+/** The name of an AWS-managed policy (`arn:aws:iam::aws:policy/<path>/<name>`), or `undefined` for any other ARN. */
+export function awsManagedPolicyName(arn: unknown): string | undefined {
+    if (typeof arn !== "string" || isUnknown(arn)) {
+        return undefined;
+    }
+    return AWS_MANAGED_POLICY.exec(arn)?.[1];
+}
+
 /**
  * The name of an AWS-managed policy that grants a whole service or everything (AdministratorAccess*,
  * PowerUserAccess, *FullAccess*), or `undefined` for any other ARN.
  */
 export function broadManagedPolicyName(arn: unknown): string | undefined {
-    if (typeof arn !== "string" || isUnknown(arn)) {
-        return undefined;
-    }
-    const name = AWS_MANAGED_POLICY.exec(arn)?.[1];
+    const name = awsManagedPolicyName(arn);
     if (name === undefined) {
         return undefined;
     }
     const broad = name.startsWith("AdministratorAccess") || name === "PowerUserAccess" || name.includes("FullAccess");
     return broad ? name : undefined;
+}
+
+/** IAM's wildcards: `*` matches any run of characters (none included), `?` one. Actions compare without case. */
+export function iamPatternMatches(pattern: string, value: string, ignoreCase = false): boolean {
+    const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    return new RegExp(`^${regex}$`, ignoreCase ? "i" : "").test(value);
 }

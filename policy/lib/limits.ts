@@ -115,6 +115,16 @@ export function describeFargateTaskSizes(): string {
         .join("; ");
 }
 
+/**
+ * The `max_connections` Aurora PostgreSQL Serverless v2 derives from the maximum capacity: about 210
+ * per ACU of maximum capacity (189 at 1 ACU, 3360 at 16), at most 5000, and at most 2000 when the
+ * minimum capacity is 0 or 0.5 ACU. It does not change as the cluster scales. An estimate:
+ * `SHOW max_connections` on the writer is the truth.
+ */
+export function estimatedMaxConnections(minCapacity: number, maxCapacity: number): number {
+    return Math.min(Math.floor(maxCapacity * 210), minCapacity <= 0.5 ? 2000 : 5000);
+}
+
 /** The retention periods CloudWatch Logs accepts, in days (0, "never expire", is not one of them). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 

@@ -71,3 +71,18 @@ export function integrationFunctions<T extends Linkable>(integration: Linkable, 
 export function routeFunctions<T extends Linkable>(route: Linkable, resources: readonly T[]): T[] {
     return [...new Set(routeIntegrations(route, resources).flatMap((integration) => integrationFunctions(integration, resources)))];
 }
+
+/** The functions a `aws:lambda/invocation:Invocation` invokes (its `functionName` is the function's name or ARN). */
+export function invokedFunctions<T extends Linkable>(invocation: Linkable, resources: readonly T[]): T[] {
+    return linked(invocation, "functionName", ofType(resources, Types.lambdaFunction), (fn, value) => value === fn.props.name || value === fn.props.arn);
+}
+
+/** The role a function runs as (its `role` is the role's ARN). */
+export function functionRoles<T extends Linkable>(fn: Linkable, resources: readonly T[]): T[] {
+    return linked(fn, "role", ofType(resources, Types.iamRole), (role, value) => isKnown(role.props.arn) && value === role.props.arn);
+}
+
+/** The role an inline policy or an attachment belongs to (its `role` is the role's name, id or ARN). */
+export function attachedRoles<T extends Linkable>(attachment: Linkable, resources: readonly T[]): T[] {
+    return linked(attachment, "role", ofType(resources, Types.iamRole), (role, value) => [role.props.name, role.props.id, role.props.arn].some((known) => isKnown(known) && known === value));
+}

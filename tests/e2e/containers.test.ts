@@ -115,7 +115,8 @@ describe("e2e: a container service behind the local gateway", function () {
         const { env, database } = response.json;
         assert.deepEqual([env.SERVICE_NAME, env.GREETING, env.DB_HOST, env.DB_NAME], ["echo", "hello", "127.0.0.1", "app"]);
         assert.notEqual(env.PORT, undefined);
-        assert.deepEqual(database, { user: "postgres", database: "app" });
+        // Its own login role, as the service's functions sign in.
+        assert.deepEqual(database, { user: "echo_app", database: "app" });
     });
 
     it("answers 503 while a process that exited is down, then serves again from a new process", async () => {

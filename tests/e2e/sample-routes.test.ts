@@ -53,7 +53,7 @@ describe("e2e: sample routes over HTTP", () => {
             assert.equal(response.json.name, "Ada Lovelace");
             assert.ok(!Number.isNaN(Date.parse(response.json.createdAt)));
             assert.equal(response.headers.location, `/users/${response.json.id}`);
-            const stored = await t.sql.query("SELECT email, name FROM users WHERE id = $1", [response.json.id]);
+            const stored = await t.sql.query("SELECT email, name FROM users.users WHERE id = $1", [response.json.id]);
             assert.deepEqual(stored.rows, [{ email: "ada@example.com", name: "Ada Lovelace" }]);
         });
 
@@ -86,7 +86,7 @@ describe("e2e: sample routes over HTTP", () => {
 
         it("GET /users pages through every user exactly once with limit and nextCursor", async () => {
             for (let index = 0; index < 5; index++) await client.post("/users", { email: `page${index}@example.com`, name: `Page ${index}` });
-            const total = Number((await t.sql.query("SELECT count(*) FROM users")).rows[0].count);
+            const total = Number((await t.sql.query("SELECT count(*) FROM users.users")).rows[0].count);
             const seen: string[] = [];
             let cursor: string | null = null;
             let pages = 0;

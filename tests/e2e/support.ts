@@ -170,7 +170,7 @@ export const api = (baseUrl: string, defaults: Record<string, string> = {}) => (
 
 /** Every row of `users`, in a stable order, for before/after comparisons. */
 export async function snapshotUsers(sql: pg.Client): Promise<unknown[]> {
-    return (await sql.query("SELECT * FROM users ORDER BY id")).rows;
+    return (await sql.query("SELECT * FROM users.users ORDER BY id")).rows;
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -60,7 +60,7 @@ describe("faults: the local runtime under load while its database fails", functi
             const sql = new pg.Client({ connectionString: databaseUrl });
             sql.on("error", () => undefined);
             await sql.connect();
-            const { rows } = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[])", [outcome.acknowledgedIds]);
+            const { rows } = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM users.users WHERE id = ANY($1::uuid[])", [outcome.acknowledgedIds]);
             await sql.end();
             assert.equal(rows[0].n, outcome.acknowledgedIds.length, `acknowledged ${outcome.acknowledgedIds.length}, stored ${rows[0].n}`);
 

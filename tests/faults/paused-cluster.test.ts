@@ -32,7 +32,7 @@ describe("faults: a paused cluster (connections held or refused for 15 s)", func
             const migrationDatabaseUrl = Object.assign(new URL(postgres().server.url), { pathname: `/${migrationDatabase}` }).toString();
 
             // Act
-            const outcome = await pausedClusterScenario({ routeDatabaseUrl: postgres().server.url, migrationDatabaseUrl, mode, windowMs: WINDOW_MS });
+            const outcome = await pausedClusterScenario({ routeDatabaseUrl: postgres().serviceUrl("users"), migrationDatabaseUrl, passwordOf: postgres().login.passwordOf, mode, windowMs: WINDOW_MS });
 
             // Assess: the migration waited the window out.
             assert.deepEqual(outcome.migration, { applied: ["users/1_create_users"], atMs: outcome.migration.atMs });

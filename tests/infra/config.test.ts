@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, parseStackConfig, PROJECT } from "../../infra/config";
+import { ConfigError, parseStackConfig, PROJECT, STACK_DEFAULTS } from "../../infra/config";
 import { readStackConfig } from "../../tools/offline";
 
 const key = (name: string) => `${PROJECT}:${name}`;
@@ -94,8 +94,21 @@ describe("stack configuration", () => {
 
     it("rejects an unknown nested key (a typo is not silently ignored)", () => {
         assert.deepEqual(problemsOf("dev", withDatabase({ minCapcity: 1 })), [
-            `${key("database.minCapcity")}: is not a known setting; allowed: engineVersion, databaseName, minCapacity, maxCapacity, autoPauseSeconds, readers, backupRetentionDays, deletionProtection, finalSnapshot, protect`,
+            `${key("database.minCapcity")}: is not a known setting; allowed: engineVersion, databaseName, minCapacity, maxCapacity, autoPauseSeconds, readers, backupRetentionDays, deletionProtection, finalSnapshot, protect, connectionsPerFunction`,
         ]);
+    });
+
+    it("takes database.connectionsPerFunction from STACK_DEFAULTS unless set, and rejects one that is not a concurrency", () => {
+        // Prepare, Act
+        const defaulted = parseStackConfig("dev", validConfig()).database.connectionsPerFunction;
+        const set = parseStackConfig("dev", withDatabase({ connectionsPerFunction: 25 })).database.connectionsPerFunction;
+        const rejected = [0, 2.5, 1001].map((value) => problemsOf("dev", withDatabase({ connectionsPerFunction: value })));
+        // Assess
+        assert.equal(defaulted, STACK_DEFAULTS.database.connectionsPerFunction);
+        assert.equal(set, 25);
+        for (const [index, value] of [0, 2.5, 1001].entries()) {
+            assert.deepEqual(rejected[index], [`${key("database.connectionsPerFunction")}: ${value} is not allowed; use an integer from 1 to 1000`]);
+        }
     });
 
     it("rejects a log retention CloudWatch does not offer", () => {

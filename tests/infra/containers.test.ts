@@ -311,7 +311,7 @@ describe("container services under mocks", function () {
         assert.ok(texts.includes("## Container service `echo`"), texts.join("\n"));
     });
 
-    it("gives a database container the functions' database settings, its secret and the group the database admits", async () => {
+    it("gives a database container the functions' database settings, its own login role (rds-db:connect on that user only, no secret) and the group the database admits", async () => {
         // Prepare
         const run = await runProgramOffline({ stack: "dev", services: [pingService, echoContainer({ database: true })] });
         // Act
@@ -320,10 +320,14 @@ describe("container services under mocks", function () {
         const functionsGroup = ofType(run, Types.securityGroup).find((g) => g.name === "network-functions")!;
         // Assess
         assert.equal(environment.DB_HOST, cluster.outputs.endpoint);
-        assert.equal(environment.DB_SECRET_ARN, cluster.outputs.masterUserSecrets[0].secretArn);
+        assert.equal(environment.DB_SECRET_ARN, undefined);
+        assert.equal(environment.DB_USER, "echo_app");
         assert.deepEqual([environment.DB_NAME, environment.DB_PORT, environment.DB_STATEMENT_TIMEOUT_MS], ["app", "5432", "4000"]);
         assert.equal(environment.NODE_EXTRA_CA_CERTS, undefined);
-        assert.deepEqual(policyOf(run, "echo-task").Statement, [{ Sid: "DatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: cluster.outputs.masterUserSecrets[0].secretArn }]);
+        const [, , , region, account] = String(cluster.outputs.arn).split(":");
+        assert.deepEqual(policyOf(run, "echo-task").Statement, [
+            { Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: `arn:aws:rds-db:${region}:${account}:dbuser:${cluster.outputs.clusterResourceId}/echo_app` },
+        ]);
         assert.ok(one(run, Types.ecsService).inputs.networkConfiguration.securityGroups.includes(functionsGroup.outputs.id));
     });
 

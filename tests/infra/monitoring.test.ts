@@ -5,7 +5,8 @@
  */
 import * as assert from "node:assert/strict";
 import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../infra/config";
-import { estimatedMaxConnections, MONITORING_DEFAULTS } from "../../infra/components/monitoring";
+import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
+import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { policies } from "../../policy/policies";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { functionServices } from "../support/function-services";

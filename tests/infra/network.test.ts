@@ -120,7 +120,7 @@ describe("the network under mocks", function () {
             assert.ok(endpoints.every((e) => users.dependencies.includes(e.urn)));
             const line = estimateCost(run.resources).idle.lines.find((l) => l.item === "Interface VPC endpoints")!;
             assert.equal(Math.round(line.amount * 100) / 100, 29.2, "2 endpoints x 2 zones x 730 h x $0.01");
-            assert.match(line.note, /secretsmanager in 2 AZs, xray in 2 AZs/);
+            assert.match(line.note, /secretsmanager in 2 AZs \(for migrations-function\), xray in 2 AZs/);
         });
     });
 });

@@ -106,31 +106,51 @@ describe("the program under mocks", function () {
                 assert.deepEqual(sourceArns, ["DELETE/users/*", "GET/users", "GET/users/*", "PATCH/users/*", "POST/auth", "POST/users"].map((route) => `${executionArn}/*/${route}`));
             });
 
-            it("attaches no AWS-managed policy to any role, and grants the database secret only to database services", () => {
+            it("attaches no AWS-managed policy to any role, and grants no wildcard action", () => {
                 assert.equal(ofType(run(), "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0);
                 for (const role of ofType(run(), "aws:iam/role:Role")) assert.equal(role.inputs.managedPolicyArns, undefined);
-                const policies = ofType(run(), "aws:iam/rolePolicy:RolePolicy").map((policy) => ({ name: policy.name, document: JSON.parse(policy.inputs.policy) }));
-                const actionsOf = (name: string) => policies.find((p) => p.name === name)!.document.Statement.flatMap((s: { Action: string[] }) => s.Action);
-                assert.ok(!actionsOf("auth-permissions").includes("secretsmanager:GetSecretValue"));
-                assert.ok(actionsOf("users-permissions").includes("secretsmanager:GetSecretValue"));
-                for (const policy of policies) {
-                    for (const statement of policy.document.Statement) assert.ok(!statement.Action.includes("*") && !statement.Action.some((a: string) => a.endsWith(":*")), policy.name);
+                for (const policy of ofType(run(), "aws:iam/rolePolicy:RolePolicy")) {
+                    for (const statement of JSON.parse(policy.inputs.policy).Statement) assert.ok(!statement.Action.includes("*") && !statement.Action.some((a: string) => a.endsWith(":*")), policy.name);
                 }
             });
 
-            it("runs database functions in the VPC with the secret's ARN, never a password, in their environment", () => {
+            it("lets each database service's role connect as its own database user only, and only the migration role read the master secret", () => {
+                // Prepare
+                const cluster = one(run(), "aws:rds/cluster:Cluster");
+                const secretArn = cluster.outputs.masterUserSecrets[0].secretArn;
+                const statements = (name: string) => JSON.parse(one(run(), "aws:iam/rolePolicy:RolePolicy", name).inputs.policy).Statement as { Sid: string; Action: string[]; Resource: unknown }[];
+                const granting = (name: string, action: string) => statements(name).filter((s) => s.Action.includes(action)).map((s) => s.Resource);
+                // Act
+                const users = { connect: granting("users-permissions", "rds-db:connect"), secret: granting("users-permissions", "secretsmanager:GetSecretValue") };
+                const migrations = { connect: granting("migrations-permissions", "rds-db:connect"), secret: granting("migrations-permissions", "secretsmanager:GetSecretValue") };
+                // Assess
+                assert.deepEqual(users, { connect: [`arn:aws:rds-db:us-east-1:123456789012:dbuser:${cluster.outputs.clusterResourceId}/users_app`], secret: [] });
+                assert.match(cluster.outputs.clusterResourceId, /^cluster-[A-Z0-9]+$/);
+                assert.deepEqual(migrations, { connect: [], secret: [secretArn] });
+                assert.deepEqual([...granting("auth-permissions", "rds-db:connect"), ...granting("auth-permissions", "secretsmanager:GetSecretValue")], []);
+            });
+
+            it("turns on IAM database authentication on the cluster", () => {
+                assert.equal(one(run(), "aws:rds/cluster:Cluster").inputs.iamDatabaseAuthenticationEnabled, true);
+            });
+
+            it("runs database functions in the VPC signed in as their service's role, never with a password or the master secret in their environment", () => {
                 for (const fn of routeFunctions(run())) {
                     const variables = fn.inputs.environment.variables;
                     if (variables.SERVICE_NAME === "users") {
                         assert.deepEqual(fn.inputs.vpcConfig.subnetIds, ["subnet-private0", "subnet-private1"]);
-                        assert.match(variables.DB_SECRET_ARN, /^arn:aws:secretsmanager:/);
+                        assert.equal(variables.DB_USER, "users_app");
                         assert.equal(variables.DB_STATEMENT_TIMEOUT_MS, String((fn.inputs.timeout - 1) * 1000));
                     } else {
                         assert.equal(fn.inputs.vpcConfig, undefined);
-                        assert.equal(variables.DB_SECRET_ARN, undefined);
+                        assert.equal(variables.DB_USER, undefined);
                     }
+                    assert.equal(variables.DB_SECRET_ARN, undefined);
                     assert.ok(!Object.keys(variables).some((name) => /PASSWORD/i.test(name)));
                 }
+                const migrations = one(run(), "aws:lambda/function:Function", "migrations-function").inputs.environment.variables;
+                assert.match(migrations.DB_SECRET_ARN, /^arn:aws:secretsmanager:.*:secret:rds!cluster-/);
+                assert.equal(migrations.DB_USER, undefined);
             });
 
             it("registers an Aurora PostgreSQL 17 Serverless v2 cluster with a managed, encrypted, TLS-only setup", () => {
@@ -169,14 +189,28 @@ describe("the program under mocks", function () {
                 assert.equal(endpoint.inputs.subnetIds.length, zones);
             });
 
-            it("invokes the migration function keyed on the migration set's hash, before the database services deploy", () => {
+            it("invokes the migration function keyed on the migration set's hash and the services' data settings, before the database services deploy", () => {
                 const invocation = one(run(), "aws:lambda/invocation:Invocation");
                 assert.match(invocation.inputs.triggers.migrationSetHash, /^[0-9a-f]{64}$/);
+                assert.match(invocation.inputs.triggers.serviceData, /^[0-9a-f]{64}$/);
                 for (const fn of routeFunctions(run())) {
                     const waits = (fn.propertyDependencies.environment ?? []).includes(invocation.urn);
                     assert.equal(waits, fn.inputs.environment.variables.SERVICE_NAME === "users", `${fn.name} waits for the migrations: ${waits}`);
                     if (waits) assert.equal(fn.inputs.environment.variables.DB_MIGRATION_SET, invocation.inputs.triggers.migrationSetHash);
                 }
+            });
+
+            it("asks the migration run for each database service's schema, roles and limits: its functions' ceilings added up", () => {
+                // Prepare
+                const invocation = one(run(), "aws:lambda/invocation:Invocation");
+                // Act
+                const request = JSON.parse(invocation.inputs.input);
+                // Assess: users reserves 10 per function and has five database functions of 10 s.
+                assert.deepEqual(request, {
+                    migrationSetHash: invocation.inputs.triggers.migrationSetHash,
+                    services: [{ service: "users", schema: "users", ownerRole: "users_owner", loginRole: "users_app", connectionLimit: 50, statementTimeoutMs: 9000 }],
+                    login: "iam",
+                });
             });
 
             it("parents every resource to a component (the tree reads by concern)", () => {
@@ -254,6 +288,16 @@ describe("the program under mocks", function () {
             await assert.rejects(runProgramOffline({ stack: "dev", services: broken }), /Service "extra": migration file "create\.sql" must be named NNNN_name\.sql/);
             assertNothingRegistered();
         });
+    });
+
+    it("runs the migration function for a database service without migrations: it still needs its schema and roles", async () => {
+        // Prepare
+        const ledger = defineService({ name: "ledger", description: "x", database: true, routes: { "GET /ledger": { handler: async () => ({}) } } });
+        // Act
+        const run = await runProgramOffline({ stack: "dev", services: [ledger] });
+        // Assess
+        const request = JSON.parse(one(run, "aws:lambda/invocation:Invocation").inputs.input);
+        assert.deepEqual(request.services.map((s: { loginRole: string; connectionLimit: number }) => [s.loginRole, s.connectionLimit]), [["ledger_app", 10]]);
     });
 
     it("deploys a registry without database services with no network, database or migrations", async () => {

@@ -44,6 +44,22 @@ describe("registry validation", () => {
         }
     });
 
+    it("rejects a service whose schema would be PostgreSQL's, Aurora's or the platform's own, naming the schema and why", () => {
+        // Prepare
+        const names = ["public", "information-schema", "pg-stats", "platform", "aws-s3"];
+        // Act
+        const problems = names.map((name) => problemsOf([service({ name, database: true })]));
+        // Assess
+        assert.deepEqual(problems, [
+            ['service "public": its data would live in schema "public", and "public" is PostgreSQL\'s own schema; choose another service name'],
+            ['service "information-schema": its data would live in schema "information_schema", and "information_schema" is PostgreSQL\'s own schema; choose another service name'],
+            ['service "pg-stats": its data would live in schema "pg_stats", and schema names starting with pg_ are reserved by PostgreSQL; choose another service name'],
+            ['service "platform": its data would live in schema "platform", and "platform" is the platform\'s own schema; choose another service name'],
+            ['service "aws-s3": its data would live in schema "aws_s3", and schema names starting with aws_ are where Aurora installs its extensions; choose another service name'],
+        ]);
+        assert.deepEqual(validateRegistry([service({ name: "pgstats" }), service({ name: "platforms", routes: { "GET /p": { handler: ok } } })]), []);
+    });
+
     it("rejects two services with the same name", () => {
         const problems = problemsOf([service(), service({ routes: { "GET /other": { handler: ok } } })]);
         assert.deepEqual(problems, ['service "orders": another service has the same name; service names must be unique']);

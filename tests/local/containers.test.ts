@@ -53,7 +53,7 @@ describe("local container services", () => {
         const environment = containerEnvironment(resolved(true), {
             port: 41000,
             logLevel: "DEBUG",
-            databaseUrl: "postgres://postgres:pw@127.0.0.1:5433/app",
+            databaseUrl: "postgres://echo_app:pw@127.0.0.1:5433/app",
             inherited: { PATH: "/usr/bin", HOME: "/root", AWS_SECRET_ACCESS_KEY: "x", JWT_ISSUER: "y" },
         });
         // Assess
@@ -64,10 +64,11 @@ describe("local container services", () => {
             PORT: "41000",
             SERVICE_NAME: "echo",
             LOG_LEVEL: "DEBUG",
-            DATABASE_URL: "postgres://postgres:pw@127.0.0.1:5433/app",
+            DATABASE_URL: "postgres://echo_app:pw@127.0.0.1:5433/app",
             DB_HOST: "127.0.0.1",
             DB_PORT: "5433",
             DB_NAME: "app",
+            DB_USER: "echo_app",
             DB_STATEMENT_TIMEOUT_MS: "4000",
             DB_TLS: "disable",
         });

@@ -10,6 +10,7 @@ import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
 import { isContainerService } from "../../functions/runtime/container";
 import { services } from "../../infra/registry";
+import { estimatedMaxConnections } from "../../policy/lib/limits";
 
 interface Captured {
     code: number;
@@ -112,7 +113,28 @@ describe("plan (npm run plan)", function () {
         assert.equal(floor?.amount, 0, "dev pauses at 0 ACU");
     });
 
-    it("costs more idle in prod: a capacity floor on two instances and endpoints in two zones", () => {
+    it("shows each service's connection limit against the cluster's max_connections at its maximum capacity", () => {
+        // Prepare
+        const expected = (plan: StackPlan) => estimatedMaxConnections(plan.databases[0].minCapacity!, plan.databases[0].maxCapacity!);
+        // Act, Assess
+        for (const plan of [dev, prod]) {
+            assert.deepEqual(plan.databases[0].serviceRoles, [{ service: "users", loginRole: "users_app", connectionLimit: 50, statementTimeoutMs: 9000 }]);
+            assert.equal(plan.databases[0].maxConnections, expected(plan));
+        }
+        assert.deepEqual([dev.databases[0].maxConnections, prod.databases[0].maxConnections], [420, 1680]);
+        assert.match(devText.out, /service roles: 50 connections of ~420 max_connections \(estimated at 2 ACU, the maximum capacity\)/);
+        assert.match(devText.out, /users\s+users_app\s+50\s+9 s/);
+    });
+
+    it("says which functions each interface endpoint is for: Secrets Manager serves the migration function alone", () => {
+        for (const plan of [dev, prod]) {
+            const secrets = plan.networks[0].endpoints.filter((e) => e.service === "secretsmanager");
+            assert.deepEqual(secrets.map((e) => e.usedBy), [["migrations-function"]]);
+        }
+        assert.match(devText.out, /secretsmanager in 1 AZ \(for migrations-function\)/);
+    });
+
+    it("costs more idle in prod: a capacity floor on two instances, alarms and the dashboard", () => {
         assert.ok(prod.cost.idle.total > dev.cost.idle.total, `${prod.cost.idle.total} <= ${dev.cost.idle.total}`);
         const floor = prod.cost.idle.lines.find((l) => l.item.startsWith("Aurora capacity floor"));
         assert.equal(Math.round((floor?.amount ?? 0) * 100) / 100, 87.6, "0.5 ACU x 2 instances x 730 h x $0.12");

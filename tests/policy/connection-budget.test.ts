@@ -1,18 +1,22 @@
 import { strict as assert } from "assert";
+import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
-import { databaseFunctionProps, functionProps } from "./fixtures";
+import { clusterProps, databaseFunctionProps, functionProps, migrationInvocationProps } from "./fixtures";
 import { StackSpec, validateStack, withField } from "./harness";
 
 describe("db-connection-budget", () => {
     const fn = (name: string, props: object): StackSpec => ({ type: Types.lambdaFunction, name, props });
-    const happy = (): StackSpec[] => [
-        fn("users-create-user", databaseFunctionProps("users-create-user", 10)),
-        fn("users-list-users", databaseFunctionProps("users-list-users", 20)),
+    /** A cluster of 0.5-4 ACU (about 840 max_connections), two database services with their limits, and a function without the database. */
+    const happy = (usersLimit = 50, ordersLimit = 20): StackSpec[] => [
+        { type: Types.rdsCluster, name: "database-cluster", props: clusterProps() },
+        { type: Types.lambdaInvocation, name: "migrations-run", props: migrationInvocationProps([{ service: "users", connectionLimit: usersLimit }, { service: "orders", connectionLimit: ordersLimit }]) },
+        fn("users-create-user", databaseFunctionProps("users-create-user", 10, "users_app")),
+        fn("orders-list-orders", databaseFunctionProps("orders-list-orders", 10, "orders_app")),
         fn("auth-token", functionProps("auth-token")),
     ];
 
-    it("accepts database functions whose reserved concurrency fits the budget", async () => {
+    it("accepts database functions whose roles have limits that fit the cluster's max_connections less the headroom", async () => {
         // Prepare
         const specs = happy();
         // Act
@@ -21,55 +25,67 @@ describe("db-connection-budget", () => {
         assert.deepEqual(reported, []);
     });
 
-    it("rejects a database function without reserved concurrency", async () => {
+    it("rejects a database function whose role no migration run gives a connection limit", async () => {
         // Prepare
         const specs = happy();
-        specs[0].props = withField(specs[0].props, "reservedConcurrentExecutions", undefined);
+        specs[3].props = withField(specs[3].props, "environment.variables.DB_USER", "reports_app");
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
         assert.deepEqual(reported, [{
-            resource: "users-create-user",
-            message: "Database function has no reserved concurrency, so the connections it opens are unbounded; set reservedConcurrentExecutions.",
+            resource: "orders-list-orders",
+            message: 'Database function signs in as "reports_app", which no migration run gives a connection limit, so the connections it opens are unbounded; list its service in the migration run\'s services.',
         }]);
     });
 
-    it("rejects reserved concurrency summing above maxConnections", async () => {
-        // Prepare
-        const specs = happy();
-        specs[1].props = withField(specs[1].props, "reservedConcurrentExecutions", 95);
+    it("rejects role limits summing above the cluster's estimated max_connections less the headroom", async () => {
+        // Prepare: 4 ACU gives about 840 connections; 10 are kept back.
+        const specs = happy(800, 31);
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
+        assert.equal(estimatedMaxConnections(0.5, 4), 840);
         assert.deepEqual(reported, [{
-            message: "Database functions may hold 105 connections (users-create-user 10, users-list-users 95) but the budget is 100 (maxConnections); lower their reservedConcurrentExecutions or raise the budget with the cluster's minimum capacity.",
+            message: "The services' roles may hold 831 connections (users_app 800, orders_app 31) but the cluster allows 840 (max_connections, estimated from the cluster's maximum capacity) less 10 of headroom, 830; lower their ceilings or raise the maximum capacity.",
         }]);
     });
 
-    it("lets a config override of maxConnections reject a sum the default accepts", async () => {
+    it("accepts the same limits once the cluster's maximum capacity is raised", async () => {
+        // Prepare
+        const specs = happy(800, 31);
+        specs[0].props = withField(specs[0].props, "serverlessv2ScalingConfiguration.maxCapacity", 8);
+        // Act
+        const reported = await validateStack("db-connection-budget", specs);
+        // Assess
+        assert.deepEqual(reported, []);
+    });
+
+    it("lets a config's maxConnections and headroom reject a sum the estimate accepts", async () => {
         // Prepare
         const specs = happy();
         // Act
-        const reported = await validateStack("db-connection-budget", specs, { maxConnections: 25 });
+        const reported = await validateStack("db-connection-budget", specs, { maxConnections: 70, headroomConnections: 5 });
         // Assess
         assert.equal(reported.length, 1);
-        assert.match(reported[0].message, /may hold 30 connections .* budget is 25/);
+        assert.match(reported[0].message, /may hold 70 connections .* allows 70 \(max_connections, maxConnections\) less 5 of headroom, 65/);
     });
 
-    it("ignores functions outside the VPC or without the database secret", async () => {
+    it("ignores functions outside the VPC or without a database user", async () => {
         // Prepare
-        const specs = [fn("no-vpc", withField(databaseFunctionProps("no-vpc"), "vpcConfig", undefined)), fn("no-secret", withField(databaseFunctionProps("no-secret"), "environment.variables.DB_SECRET_ARN", undefined))];
-        specs.forEach((s) => delete s.props.reservedConcurrentExecutions);
+        const specs = [
+            fn("no-vpc", withField(databaseFunctionProps("no-vpc", 10, "ghost_app"), "vpcConfig", undefined)),
+            fn("no-user", withField(databaseFunctionProps("no-user", 10, "ghost_app"), "environment.variables.DB_USER", undefined)),
+        ];
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
         assert.deepEqual(reported, []);
     });
 
-    it("skips reserved concurrency that is unknown during preview", async () => {
+    it("skips a database user that is unknown during preview", async () => {
         // Prepare
         const specs = happy();
-        specs[0].props = withField(specs[0].props, "reservedConcurrentExecutions", UNKNOWN_STRING_SENTINEL);
+        specs[3].props = withField(specs[3].props, "environment.variables.DB_USER", UNKNOWN_STRING_SENTINEL);
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess

@@ -17,6 +17,7 @@ import {
     databaseFunctionProps,
     functionProps,
     logGroupProps,
+    migrationInvocationProps,
     rolePolicyProps,
     stageProps,
 } from "./fixtures";
@@ -70,6 +71,7 @@ function syntheticStack(): EngineResource[] {
             { apiId: "api-id", routeKey: "GET /users/{id}", target: "integrations/users-get-user-integration-id" },
             { propertyDependencies: { target: [urn(Types.httpApiIntegration, "users-get-user-integration")] } }),
         resource(Types.rdsCluster, "db", clusterProps(), { protect: true } as Partial<EngineResource>),
+        resource(Types.lambdaInvocation, "migrations-run", migrationInvocationProps([{ service: "users", connectionLimit: 10 }])),
         resource(Types.rdsClusterInstance, "db-writer", clusterInstanceProps()),
         ...["users-get-user", "users-create-user"].map((fn) =>
             resource("aws:cloudwatch/metricAlarm:MetricAlarm", `${fn}-errors`,
@@ -100,7 +102,7 @@ describe("policy engine (offline run)", () => {
         // Assess
         assert.deepEqual(prod.violations, []);
         assert.deepEqual(dev.violations, []);
-        assert.equal(prod.policiesRun, 26);
+        assert.equal(prod.policiesRun, 27);
     });
 
     it("reports a 60 s function behind an API route as mandatory, naming the function", async () => {
@@ -180,12 +182,13 @@ describe("policy engine (offline run)", () => {
         // Act
         const result = await runPolicies(resources, PROD);
         // Assess
-        assert.deepEqual(summary(result.violations), ["mandatory iam-no-broad-managed-policies users-role-vpc"]);
+        // AdministratorAccess also reads every secret, the database's master secret among them.
+        assert.deepEqual(summary(result.violations), ["mandatory db-master-secret-migration-only users-role-vpc", "mandatory iam-no-broad-managed-policies users-role-vpc"]);
     });
 
-    it("reports a database function without reserved concurrency as advisory only", async () => {
+    it("reports a database function whose role has no connection limit as advisory only", async () => {
         // Prepare
-        const resources = planted("users-create-user", "reservedConcurrentExecutions", undefined);
+        const resources = planted("users-create-user", "environment.variables.DB_USER", "reports_app");
         // Act
         const result = await runPolicies(resources, PROD);
         // Assess
@@ -256,12 +259,12 @@ describe("policy engine (offline run)", () => {
         const result = await runPolicies(resources, config);
         // Assess
         assert.deepEqual(summary(result.violations), ["advisory lambda-timeout-bounds users-get-user"]);
-        assert.equal(result.policiesRun, 25);
+        assert.equal(result.policiesRun, 26);
     });
 
     it("prints violations grouped by level with the resource named, and a summary line", async () => {
         // Prepare
-        const resources = planted("users-create-user", "reservedConcurrentExecutions", undefined, planted("users-get-user", "timeout", 60));
+        const resources = planted("users-create-user", "environment.variables.DB_USER", "reports_app", planted("users-get-user", "timeout", 60));
         const result = await runPolicies(resources, PROD);
         // Act
         const text = formatReport(result, "Policy pack on stack prod");
@@ -270,6 +273,6 @@ describe("policy engine (offline run)", () => {
         assert.equal(lines[0], "Policy pack on stack prod");
         assert.ok(lines.indexOf("MANDATORY (2)") < lines.indexOf("ADVISORY (1)"));
         assert.ok(lines.includes("  [lambda-timeout-bounds] users-get-user (aws:lambda/function:Function)"));
-        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 26 policies over 17 resources.");
+        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 27 policies over 18 resources.");
     });
 });

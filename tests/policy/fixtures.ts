@@ -27,12 +27,35 @@ export function functionProps(name = "users-get-user"): Props {
     };
 }
 
-export function databaseFunctionProps(name = "users-create-user", reserved = 10): Props {
+/** A route function that signs in to the database as its service's role `user`. */
+export function databaseFunctionProps(name = "users-create-user", reserved = 10, user = "users_app"): Props {
     return {
         ...functionProps(name),
         reservedConcurrentExecutions: reserved,
         vpcConfig: { subnetIds: ["subnet-1", "subnet-2"], securityGroupIds: ["sg-functions"] },
-        environment: { variables: { DB_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:db-abc`, DB_NAME: "app" } },
+        environment: { variables: { DB_USER: user, DB_NAME: "app" } },
+    };
+}
+
+/** The managed master secret of `clusterProps()`'s cluster. */
+export const MASTER_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!cluster-2f1c9b7e-1111-4e6f-9a0b-5d3c2b1a0f9e-XyZ123`;
+
+/** The migration run's invocation input: each service's login role and its connection limit. */
+export function migrationInvocationProps(services: Array<{ service: string; connectionLimit: number }>): Props {
+    return {
+        functionName: "migrations-function",
+        input: JSON.stringify({
+            migrationSetHash: "0".repeat(64),
+            login: "iam",
+            services: services.map(({ service, connectionLimit }) => ({
+                service,
+                schema: service,
+                ownerRole: `${service}_owner`,
+                loginRole: `${service}_app`,
+                connectionLimit,
+                statementTimeoutMs: 9000,
+            })),
+        }),
     };
 }
 
@@ -65,6 +88,7 @@ export function clusterProps(): Props {
         deletionProtection: true,
         enabledCloudwatchLogsExports: ["postgresql"],
         serverlessv2ScalingConfiguration: { minCapacity: 0.5, maxCapacity: 4 },
+        masterUserSecrets: [{ secretArn: MASTER_SECRET_ARN, secretStatus: "active" }],
         tags: { service: "platform" },
     };
 }

@@ -4,14 +4,14 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { mockClient } from "aws-sdk-client-mock";
 import {
     createDatabase,
-    createSecretCredentials,
     isConnectionFailure,
     isDatabaseUnavailable,
     statementTimeoutFor,
     type Database,
     type Queryable,
 } from "../../functions/runtime/database";
-import { databaseSettingsFromEnvironment } from "../../functions/runtime/environment";
+import { migrationDatabaseFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
+import { createSecretCredentials } from "../../functions/runtime/master-secret";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { usePostgres } from "../support/postgres";
 
@@ -92,8 +92,7 @@ describe("database access", () => {
                 host: "127.0.0.1",
                 port,
                 database: "app",
-                secretArn: SECRET_ARN,
-                secrets: new SecretsManagerClient({ region: "us-east-1" }),
+                credentials: createSecretCredentials(SECRET_ARN, new SecretsManagerClient({ region: "us-east-1" })),
                 tls: false,
                 ...extra,
             });
@@ -351,20 +350,109 @@ describe("database access", () => {
             assert.deepEqual([statementTimeoutFor(10), statementTimeoutFor(29), statementTimeoutFor(1)], [9000, 28000, 1000]);
         });
 
-        it("reads the cluster, the secret and the statement timeout from the DB_* variables", () => {
-            const settings = databaseSettingsFromEnvironment({
-                DB_HOST: "cluster.example",
-                DB_PORT: "6432",
-                DB_NAME: "app",
-                DB_SECRET_ARN: SECRET_ARN,
-                DB_STATEMENT_TIMEOUT_MS: "9000",
-            });
-            assert.deepEqual(settings, { host: "cluster.example", port: 6432, database: "app", secretArn: SECRET_ARN, statementTimeoutMs: 9000, tls: true });
-            assert.equal((databaseSettingsFromEnvironment({ DB_HOST: "h", DB_NAME: "n", DB_SECRET_ARN: "s", DB_TLS: "disable" }) as { tls: boolean }).tls, false);
+        it("reads the migration function's cluster, master secret and statement timeout from the DB_* variables", async () => {
+            // Prepare
+            secretsMock.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves(secret("app_admin", "master"));
+            // Act
+            const settings = migrationDatabaseFromEnvironment({ DB_HOST: "cluster.example", DB_PORT: "6432", DB_NAME: "app", DB_SECRET_ARN: SECRET_ARN, DB_STATEMENT_TIMEOUT_MS: "9000" });
+            // Assess
+            const { credentials, ...cluster } = settings as { credentials: { get(): Promise<unknown> } };
+            assert.deepEqual(cluster, { host: "cluster.example", port: 6432, database: "app", statementTimeoutMs: 9000, tls: true });
+            assert.deepEqual(await credentials.get(), { username: "app_admin", password: "master" });
+            assert.equal((migrationDatabaseFromEnvironment({ DB_HOST: "h", DB_NAME: "n", DB_SECRET_ARN: "s", DB_TLS: "disable" }) as { tls: boolean }).tls, false);
         });
 
         it("names the missing variables when the DB_* settings are not all there", () => {
-            assert.throws(() => databaseSettingsFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME, DB_SECRET_ARN\./);
+            assert.throws(() => migrationDatabaseFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME, DB_SECRET_ARN\./);
+            assert.throws(() => routeDatabaseFromEnvironment({ DB_HOST: "x", DB_NAME: "n" }), /Database settings missing from the environment: DB_USER, AWS_REGION\./);
+        });
+
+        it("reads a route function's own database user and signs an IAM token for it from the role's credentials, never the master secret", async () => {
+            // Prepare
+            const env = {
+                DB_HOST: "cluster.example",
+                DB_NAME: "app",
+                DB_USER: "users_app",
+                DB_SECRET_ARN: SECRET_ARN,
+                AWS_REGION: "eu-west-1",
+                AWS_ACCESS_KEY_ID: "ASIAEXAMPLE",
+                AWS_SECRET_ACCESS_KEY: "secret",
+                AWS_SESSION_TOKEN: "session",
+            };
+            // Act
+            const settings = routeDatabaseFromEnvironment(env) as { host: string; port: number; credentials: { get(): Promise<{ username: string; password: string }>; refresh?: unknown } };
+            const { username, password } = await settings.credentials.get();
+            // Assess
+            assert.equal(username, "users_app");
+            assert.deepEqual([settings.host, settings.port], ["cluster.example", 5432]);
+            const token = new URL(`https://${password}`);
+            assert.equal(token.host, "cluster.example:5432");
+            assert.equal(token.searchParams.get("DBUser"), "users_app");
+            assert.match(token.searchParams.get("X-Amz-Credential")!, /^ASIAEXAMPLE\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
+            assert.equal(token.searchParams.get("X-Amz-Security-Token"), "session");
+            // Asking again cannot turn a refused token into an accepted one.
+            assert.equal(settings.credentials.refresh, undefined);
+            assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 0);
+        });
+    });
+
+    describe("signing in with a token per connection (IAM authentication)", () => {
+        before(() => postgres().sql("CREATE ROLE token_user LOGIN PASSWORD 'token-1'"));
+
+        it("asks for a new token for every new connection, and only then", async () => {
+            // Prepare: the server accepts whatever password the role has now.
+            const issued: string[] = [];
+            let current = "token-1";
+            const db = createDatabase({
+                host: "127.0.0.1",
+                port: postgres().server.port,
+                database: "app",
+                tls: false,
+                credentials: {
+                    get: async () => {
+                        issued.push(current);
+                        return { username: "token_user", password: current };
+                    },
+                },
+            });
+            try {
+                // Act: two queries on the kept connection, then a new connection once it is closed.
+                await db.query("SELECT 1");
+                await db.query("SELECT 1");
+                await postgres().sql("ALTER ROLE token_user PASSWORD 'token-2'");
+                current = "token-2";
+                await db.end();
+                const { rows } = await db.query<{ user: string }>("SELECT current_user AS user");
+                // Assess
+                assert.deepEqual(rows, [{ user: "token_user" }]);
+                assert.deepEqual(issued, ["token-1", "token-2"]);
+            } finally {
+                await db.end();
+            }
+        });
+    });
+
+    describe("a role at its connection limit", () => {
+        before(() => postgres().sql("CREATE ROLE limited_user LOGIN PASSWORD 'limited' CONNECTION LIMIT 1"));
+
+        it("fails the connect at once with DatabaseUnavailableError (53300), without waiting out the deadline", async () => {
+            // Prepare: another session holds the role's one connection.
+            const url = Object.assign(new URL(postgres().server.url), { username: "limited_user", password: "limited" }).toString();
+            const holder = createDatabase({ connectionString: url });
+            const second = createDatabase({ connectionString: url, connectRetryWindowMs: 10_000 });
+            try {
+                await holder.query("SELECT 1");
+                // Act
+                const started = Date.now();
+                const error = await second.query("SELECT 1").then(() => undefined, (e: unknown) => e);
+                // Assess
+                assert.ok(isDatabaseUnavailable(error), String(error));
+                assert.equal(((error as Error).cause as { code?: string }).code, "53300");
+                assert.ok(Date.now() - started < 2_000, `gave up after ${Date.now() - started} ms`);
+            } finally {
+                await holder.end();
+                await second.end();
+            }
         });
     });
 });

@@ -8,12 +8,12 @@ const MISSING_ID = "00000000-0000-4000-8000-000000000000";
 
 describe("users service against PostgreSQL", () => {
     const postgres = usePostgres();
-    const call = routeCaller(users, () => postgres().db);
+    const call = routeCaller(users, () => postgres().serviceDb("users"));
     const byId = (routeKey: string, id: string, body?: object) => call(routeKey, { path: `/users/${id}`, pathParameters: { id }, body });
     const create = (email: string, name = "Ada Lovelace") => call("POST /users", { body: { email, name } });
-    const count = async () => Number((await postgres().sql<{ n: string }>("SELECT count(*) AS n FROM users"))[0].n);
+    const count = async () => Number((await postgres().sql<{ n: string }>("SELECT count(*) AS n FROM users.users"))[0].n);
 
-    beforeEach(() => postgres().sql("TRUNCATE users"));
+    beforeEach(() => postgres().sql("TRUNCATE users.users"));
 
     describe("POST /users", () => {
         it("creates a user: 201 with id, email, name and createdAt, and a location header", async () => {
@@ -70,7 +70,7 @@ describe("users service against PostgreSQL", () => {
             const name = "Robert'); DROP TABLE users; -- 👩‍💻 مرحبا";
             const reply = await create("bobby@example.com", name);
             assert.equal(reply.status, 201);
-            assert.deepEqual(await postgres().sql("SELECT name FROM users"), [{ name }]);
+            assert.deepEqual(await postgres().sql("SELECT name FROM users.users"), [{ name }]);
         });
     });
 

@@ -6,9 +6,9 @@ export function ofType(run: OfflineRun, type: string): OfflineResource[] {
     return run.resources.filter((resource) => resource.type === type);
 }
 
-/** The one resource of `type`; fails the test if there are none or several. */
-export function one(run: OfflineRun, type: string): OfflineResource {
-    const found = ofType(run, type);
-    assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
+/** The one resource of `type` (and `name`, when given); fails the test if there are none or several. */
+export function one(run: OfflineRun, type: string, name?: string): OfflineResource {
+    const found = ofType(run, type).filter((resource) => name === undefined || resource.name === name);
+    assert.equal(found.length, 1, `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
     return found[0];
 }

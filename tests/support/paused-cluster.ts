@@ -10,17 +10,22 @@
 import { createDatabase, statementTimeoutFor, type Database } from "../../functions/runtime/database";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { MIGRATION_TIMEOUT_SECONDS, readMigrations, runMigrations } from "../../functions/runtime/migrations";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations } from "../../functions/runtime/migrations";
 import users from "../../functions/users/service";
+import { migrationRunRequest } from "../../infra/data-plan";
 import { services } from "../../infra/registry";
+import { resolveRegistry } from "../../infra/registry-resolution";
+import { readLocalStackConfig } from "../../local/stack-config";
 import { httpApiEvent } from "./events";
 import { startFaultProxy } from "./fault-proxy";
 
 export interface PausedClusterOptions {
-    /** A migrated database (the routes read from it). */
+    /** A migrated database, signed in to as the users service's login role (the routes read from it). */
     routeDatabaseUrl: string;
-    /** A database without migrations, on the same server (the migration run applies them). */
+    /** A database without migrations, on the same server, as its administrator (the migration run applies them). */
     migrationDatabaseUrl: string;
+    /** The login roles' passwords, as the local runtime sets them. */
+    passwordOf(role: string): string;
     mode: "silent" | "refused";
     windowMs: number;
     /** @default 29 */
@@ -51,7 +56,9 @@ const ROUTE_KEY = "GET /users";
 export async function pausedClusterScenario(options: PausedClusterOptions): Promise<PausedClusterOutcome> {
     const longTimeoutSeconds = options.longTimeoutSeconds ?? 29;
     const shortTimeoutSeconds = options.shortTimeoutSeconds ?? 10;
-    const migrations = services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : []));
+    const stack = readLocalStackConfig();
+    const registry = resolveRegistry(services, stack.functionDefaults);
+    const request = migrationRunRequest(registry, stack.database.connectionsPerFunction, "password");
     const proxy = await startFaultProxy(Number(new URL(options.routeDatabaseUrl).port));
     const silent = createLogger({ write: () => undefined });
     const databases: Database[] = [];
@@ -88,7 +95,12 @@ export async function pausedClusterScenario(options: PausedClusterOptions): Prom
         const migrate = async () => {
             // What the migration function does: the shared runner over its own connection.
             try {
-                const { applied } = await runMigrations({ connectionString: proxy.url(options.migrationDatabaseUrl), statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) }, migrations);
+                const { applied } = await runMigrations(
+                    { connectionString: proxy.url(options.migrationDatabaseUrl), statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) },
+                    request,
+                    registry.migrations,
+                    { passwordOf: options.passwordOf },
+                );
                 return { applied, atMs: Date.now() - windowStart };
             } catch (error) {
                 return { error: String(error), atMs: Date.now() - windowStart };

@@ -25,6 +25,7 @@ import {
     clustersWithInstances,
     endpointServiceOf,
     endpointTypeOf,
+    endpointUsers,
     endpointZones,
     functionSettingsOf,
     idleSessionTimeoutOf,
@@ -114,6 +115,11 @@ export function usd(amount: number): string {
     return `$${cents(amount).toFixed(2)}`;
 }
 
+/** ` (for f1, f2)`: the functions an endpoint serves, when any do (container tasks' endpoints serve none). */
+function usersNote(users: readonly string[]): string {
+    return users.length > 0 ? ` (for ${users.join(", ")})` : "";
+}
+
 function plural(count: number, word: string): string {
     return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
@@ -160,7 +166,7 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
             PRICES.interfaceEndpoint.perAzHour,
             endpoints.length === 0
                 ? "none"
-                : `${endpoints.map((e) => `${endpointServiceOf(e)} in ${plural(endpointZones(e), "AZ")}`).join(", ")} x ${HOURS_PER_MONTH} h`,
+                : `${endpoints.map((e) => `${endpointServiceOf(e)} in ${plural(endpointZones(e), "AZ")}${usersNote(endpointUsers(e, resources))}`).join(", ")} x ${HOURS_PER_MONTH} h`,
         ),
     );
 

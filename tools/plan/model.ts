@@ -7,7 +7,8 @@
  */
 import * as path from "node:path";
 import { parseStackConfig } from "../../infra/config";
-import { AWS_DEFAULTS, LAMBDA } from "../../policy/lib/limits";
+import { AWS_DEFAULTS, estimatedMaxConnections, LAMBDA } from "../../policy/lib/limits";
+import { serviceRoleLimits } from "../../policy/lib/migration-run";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline } from "../offline";
 import { loadPackConfig, PACK_DIR, packLabel, runPolicies, type PolicyRunResult } from "../policy-engine";
@@ -16,6 +17,7 @@ import {
     clustersWithInstances,
     endpointServiceOf,
     endpointTypeOf,
+    endpointUsers,
     endpointZones,
     functionSettingsOf,
     idleSessionTimeoutOf,
@@ -64,8 +66,20 @@ export interface PlannedRoute {
     logRetentionDays?: number;
 }
 
+/** A database service's login role and its limits, as the migration run sets them. */
+export interface PlannedServiceRole {
+    service: string;
+    loginRole: string;
+    connectionLimit: number;
+    statementTimeoutMs: number;
+}
+
 export interface PlannedDatabase {
     name: string;
+    /** `max_connections`, estimated from the maximum capacity (Aurora derives it from that). */
+    maxConnections?: number;
+    /** Each database service's role with its connection limit; together they must fit `maxConnections`. */
+    serviceRoles: PlannedServiceRole[];
     engine?: string;
     engineVersion?: string;
     minCapacity?: number;
@@ -91,7 +105,8 @@ export interface PlannedNetwork {
     availabilityZones?: number;
     natStrategy: string;
     natGateways: number;
-    endpoints: Array<{ name: string; service: string; type: string; zones: number }>;
+    /** Each endpoint, with the functions in the VPC that call its service (what it is there for). */
+    endpoints: Array<{ name: string; service: string; type: string; zones: number; usedBy: string[] }>;
 }
 
 /** What the stack's functions reserve of the account's concurrency, and what that leaves. */
@@ -333,12 +348,15 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         };
     });
 
+    const serviceRoles = serviceRoleLimits(resources.map((r) => ({ type: r.type, props: r.inputs })));
     const databases: PlannedDatabase[] = clustersWithInstances(resources).map(({ cluster, instances }) => {
         const i = cluster.inputs;
         const s = i.serverlessv2ScalingConfiguration ?? {};
         const idleSessionTimeoutSeconds = idleSessionTimeoutOf(cluster, resources);
         return {
             name: cluster.name,
+            ...(typeof s.maxCapacity === "number" ? { maxConnections: estimatedMaxConnections(Number(s.minCapacity ?? 0), s.maxCapacity) } : {}),
+            serviceRoles,
             engine: i.engine,
             engineVersion: i.engineVersion,
             minCapacity: s.minCapacity,
@@ -366,7 +384,7 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         // The endpoints of a VPC: its component's siblings, and any endpoint placed in it from elsewhere (the container platform's).
         endpoints: endpoints
             .filter((e) => e.parent === vpc.parent || (e.propertyDependencies?.vpcId ?? []).includes(vpc.urn))
-            .map((e) => ({ name: e.name, service: endpointServiceOf(e), type: endpointTypeOf(e), zones: endpointZones(e) })),
+            .map((e) => ({ name: e.name, service: endpointServiceOf(e), type: endpointTypeOf(e), zones: endpointZones(e), usedBy: endpointUsers(e, resources) })),
     }));
 
     const apis: PlannedApi[] = ofType(resources, Types.httpApiStage).map((stage) => ({
@@ -446,6 +464,8 @@ function keySettings(plan: StackPlan): Map<string, string> {
         settings.set(`auto-pause (${d.name})`, d.autoPauseSeconds !== undefined ? `${d.autoPauseSeconds} s` : "never");
         settings.set(`idle sessions closed (${d.name})`, d.idleSessionTimeoutSeconds !== undefined ? `after ${d.idleSessionTimeoutSeconds} s` : "never");
         settings.set(`instances (${d.name})`, `${d.instances} (${d.readers} reader${d.readers === 1 ? "" : "s"})`);
+        settings.set(`connections (${d.name})`, `${d.serviceRoles.reduce((sum, role) => sum + role.connectionLimit, 0)} of ~${d.maxConnections ?? "?"}`);
+        for (const role of d.serviceRoles) settings.set(`connection limit ${role.loginRole}`, String(role.connectionLimit));
         settings.set(`backups (${d.name})`, `${d.backupRetentionDays} d`);
         settings.set(`deletion protection (${d.name})`, yesNo(d.deletionProtection));
         settings.set(`pulumi protect (${d.name})`, yesNo(d.protect));

@@ -100,6 +100,19 @@ function formatConcurrency(c: PlannedConcurrency): string[] {
     ];
 }
 
+/** Each service's role and its connection limit, against the cluster's `max_connections`. */
+function formatServiceRoles(d: PlannedDatabase): string[] {
+    if (d.serviceRoles.length === 0) return ["    service roles: none"];
+    const total = d.serviceRoles.reduce((sum, role) => sum + role.connectionLimit, 0);
+    return [
+        `    service roles: ${total} connections of ~${d.maxConnections ?? "?"} max_connections (estimated at ${d.maxCapacity} ACU, the maximum capacity)`,
+        ...table([
+            ["SERVICE", "LOGIN ROLE", "CONNECTION LIMIT", "STATEMENT TIMEOUT"],
+            ...d.serviceRoles.map((role) => [role.service, role.loginRole, String(role.connectionLimit), `${role.statementTimeoutMs / 1000} s`]),
+        ], "      "),
+    ];
+}
+
 export function formatPlan(plan: StackPlan): string {
     const out: string[] = [
         `PLAN: stack ${plan.stack}${plan.region ? ` (${plan.region})` : ""}: ${plan.resourceCount} cloud resources in ${plan.policy.resources - plan.resourceCount} components, ${plan.routes.length} routes`,
@@ -136,6 +149,7 @@ export function formatPlan(plan: StackPlan): string {
                   `    ${pausingAssumption(d)}`,
                   `    instances ${d.instances} (writer + ${d.readers} reader${d.readers === 1 ? "" : "s"}); backups ${d.backupRetentionDays} d; deletion protection ${yesNo(d.deletionProtection)}; ` +
                       `final snapshot ${yesNo(d.finalSnapshot)}; pulumi protect ${yesNo(d.protect)}; storage encrypted ${yesNo(d.storageEncrypted)}`,
+                  ...formatServiceRoles(d),
               ])),
         "",
         "NETWORK",
@@ -143,7 +157,7 @@ export function formatPlan(plan: StackPlan): string {
             ? ["  none"]
             : plan.networks.flatMap((n) => [
                   `  ${n.name}: ${n.cidrBlock ?? "?"}, ${n.availabilityZones ?? "?"} AZs, NAT ${n.natStrategy} (${n.natGateways} gateway${n.natGateways === 1 ? "" : "s"})`,
-                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => (e.type === "Gateway" ? `${e.service} (Gateway)` : `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"})`)).join(", ")}`,
+                  `    endpoints: ${n.endpoints.length === 0 ? "none" : n.endpoints.map((e) => (e.type === "Gateway" ? `${e.service} (Gateway)` : `${e.service} (${e.type}, ${e.zones} AZ${e.zones === 1 ? "" : "s"}${e.usedBy.length > 0 ? `; for ${e.usedBy.join(", ")}` : ""})`)).join(", ")}`,
               ])),
         "",
         "CONCURRENCY",

@@ -6,7 +6,8 @@
  */
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { AWS_DEFAULTS } from "../../policy/lib/limits";
-import { linked, ofType, routeFunctions, type Linkable } from "../../policy/lib/links";
+import { parsePolicyDocument, stringList } from "../../policy/lib/iam";
+import { attachedRoles, functionRoles, linked, ofType, routeFunctions, type Linkable } from "../../policy/lib/links";
 import { Types } from "../../policy/lib/types";
 
 export { ofType };
@@ -182,4 +183,27 @@ export function endpointTypeOf(endpoint: PlanResource): string {
 export function endpointServiceOf(endpoint: PlanResource): string {
     const serviceName = valueOf(endpoint, "serviceName");
     return typeof serviceName === "string" ? serviceName.replace(/^com\.amazonaws\.[a-z0-9-]+\./, "") : "?";
+}
+
+/**
+ * The functions in the VPC that call the AWS service an interface endpoint serves, by their roles'
+ * inline policies (an action of that service allowed): who needs the endpoint, and so what its
+ * hourly cost buys. The Secrets Manager endpoint serves the migration function alone.
+ */
+export function endpointUsers(endpoint: PlanResource, resources: readonly PlanResource[]): string[] {
+    const service = endpointServiceOf(endpoint);
+    const graph = resources.map(linkable);
+    const policies = ofType(graph, Types.iamRolePolicy);
+    const callsService = (role: Linkable) =>
+        policies
+            .filter((policy) => attachedRoles(policy, graph).includes(role as (typeof graph)[number]))
+            .some((policy) => {
+                const parsed = parsePolicyDocument(policy.props.policy);
+                return parsed.kind === "document" && parsed.statements.some((st) => st.Effect === "Allow" && stringList(st.Action).some((action) => action.toLowerCase().startsWith(`${service}:`)));
+            });
+    return ofType(graph, Types.lambdaFunction)
+        .filter((fn) => Array.isArray(fn.props.vpcConfig?.subnetIds) && fn.props.vpcConfig.subnetIds.length > 0)
+        .filter((fn) => functionRoles(fn, graph).some(callsService))
+        .map((fn) => fn.resource.name)
+        .sort();
 }

@@ -50,21 +50,36 @@ export async function provideRuntimeModules(packages: readonly string[], target:
 
 /**
  * What a database function needs beyond what the program gave it, to reach the embedded
- * PostgreSQL on `postgresPort` (no TLS) with credentials the real Secrets Manager client fetches
- * from the local endpoint at `secretsUrl` (`secrets-manager.ts`), signed with placeholder keys.
+ * PostgreSQL on `postgresPort` (no TLS), with placeholder credentials of its role, which route
+ * functions sign their IAM tokens with (the test PostgreSQL trusts the service roles instead of
+ * checking them, `trustRoles`).
  */
-export function localDatabaseEnvironment(postgresPort: number, secretsUrl: string, secretArn: string): Record<string, string> {
+export function localDatabaseEnvironment(postgresPort: number): Record<string, string> {
     return {
         DB_HOST: "127.0.0.1",
         DB_PORT: String(postgresPort),
         DB_NAME: "app",
-        DB_SECRET_ARN: secretArn,
         DB_TLS: "disable",
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl,
         AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE",
         AWS_SECRET_ACCESS_KEY: "offline-secret-access-key",
         AWS_SESSION_TOKEN: "offline-session-token",
     };
+}
+
+/** What the migration function needs besides: the master secret, fetched by the real Secrets Manager client from the local endpoint at `secretsUrl` (`secrets-manager.ts`). */
+export function localMasterSecretEnvironment(secretsUrl: string, secretArn: string): Record<string, string> {
+    return { DB_SECRET_ARN: secretArn, AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl };
+}
+
+/** A database function signs in as its service's role (`DB_USER`) or, the migration function only, with the master secret. */
+export function usesDatabase(environment: Readonly<Record<string, string>>): boolean {
+    return environment.DB_USER !== undefined || environment.DB_SECRET_ARN !== undefined;
+}
+
+/** The local environment of a function of the offline run: nothing for one without the database. */
+export function localEnvironmentFor(fn: Pick<MaterializedFunction, "environment">, postgresPort: number, secrets: { url: string; arn: string }): Record<string, string> {
+    if (!usesDatabase(fn.environment)) return {};
+    return { ...localDatabaseEnvironment(postgresPort), ...(fn.environment.DB_SECRET_ARN !== undefined ? localMasterSecretEnvironment(secrets.url, secrets.arn) : {}) };
 }
 
 /** What `load()` reports: how the runtime's rules resolved the handler, and how long it took. */

@@ -1,0 +1,68 @@
+/**
+ * What each database service gets in PostgreSQL on a stack, decided once from the resolved
+ * registry and the stack's settings: the program hands it to the migration function (its
+ * invocation input), the local runtime to its own migration run, the plan shows it and the
+ * policy pack checks it. Pure code, no Pulumi.
+ */
+import { statementTimeoutFor } from "../functions/runtime/database";
+import type { MigrationRunRequest } from "../functions/runtime/migrations";
+import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/service-data";
+import type { ResolvedContainerService } from "./container-resolution";
+import type { ResolvedRegistry, ResolvedRoute, ResolvedService } from "./registry-resolution";
+
+/**
+ * The most containers one function runs at once, and so the most database connections it holds
+ * (one per container): its reserved concurrency where the stack reserves it, else the stack's
+ * `database.connectionsPerFunction`. The role's connection limit, the local runtime's container
+ * ceiling and the connection budget all come from here.
+ */
+export function functionConcurrencyCeiling(route: Pick<ResolvedRoute, "reservedConcurrency">, connectionsPerFunction: number): number {
+    return route.reservedConcurrency ?? connectionsPerFunction;
+}
+
+/** A database service's schema, roles and limits on a stack. */
+export function serviceData(service: Pick<ResolvedService, "name" | "routes">, connectionsPerFunction: number): ServiceData {
+    const { owner, login } = serviceRoles(service.name);
+    const databaseRoutes = service.routes.filter((route) => route.database);
+    const longestTimeoutSeconds = Math.max(1, ...databaseRoutes.map((route) => route.timeoutSeconds));
+    return {
+        service: service.name,
+        schema: serviceSchema(service.name),
+        ownerRole: owner,
+        loginRole: login,
+        connectionLimit: databaseRoutes.reduce((total, route) => total + functionConcurrencyCeiling(route, connectionsPerFunction), 0),
+        statementTimeoutMs: statementTimeoutFor(longestTimeoutSeconds),
+    };
+}
+
+/**
+ * A container service's schema, roles and limits: like a function service's, with each task as one
+ * "function" that may hold `connectionsPerFunction` connections, at its stack's most tasks.
+ */
+export function containerServiceData(service: Pick<ResolvedContainerService, "name" | "timeoutSeconds" | "scaling">, connectionsPerFunction: number): ServiceData {
+    const { owner, login } = serviceRoles(service.name);
+    return {
+        service: service.name,
+        schema: serviceSchema(service.name),
+        ownerRole: owner,
+        loginRole: login,
+        connectionLimit: Math.max(1, service.scaling.maxTasks) * connectionsPerFunction,
+        statementTimeoutMs: statementTimeoutFor(service.timeoutSeconds),
+    };
+}
+
+/** The migration run's request for a registry: every database service's data settings, function and container services alike. */
+export function migrationRunRequest(
+    registry: Pick<ResolvedRegistry, "services" | "migrationSetHash"> & Partial<Pick<ResolvedRegistry, "containers">>,
+    connectionsPerFunction: number,
+    login: LoginMethod,
+): MigrationRunRequest {
+    return {
+        migrationSetHash: registry.migrationSetHash,
+        services: [
+            ...registry.services.filter((service) => service.database).map((service) => serviceData(service, connectionsPerFunction)),
+            ...(registry.containers ?? []).filter((service) => service.database).map((service) => containerServiceData(service, connectionsPerFunction)),
+        ],
+        login,
+    };
+}

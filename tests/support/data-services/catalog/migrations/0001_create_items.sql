@@ -1,0 +1,5 @@
+CREATE TABLE items (
+    id    serial PRIMARY KEY,
+    title text   NOT NULL
+);
+INSERT INTO items (title) VALUES ('teapot'), ('kettle');
