@@ -9,6 +9,8 @@ import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, ty
 import { reservedSchemaReason, serviceSchema } from "../functions/runtime/service-data";
 import { HTTP_API, LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
 import { validateContainerService, validateDockerfile } from "./container-validation";
+import { schemaRecordProblems } from "./event-schemas";
+import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "./event-validation";
 import { routeId } from "./naming";
 
 /** Lower-case DNS label: letters, digits and dashes, starting with a letter, at most 32 characters. */
@@ -98,7 +100,15 @@ export function validateService(service: AnyService, where: string): string[] {
     if (service?.migrationsDir !== undefined && service.database !== true) {
         problems.push(`${where}: migrationsDir is set but database is false; migrations need the database`);
     }
+    problems.push(...validateEventCatalog(service, where));
+    problems.push(...validateTriggers(service, where));
+    if (problems.length === 0) problems.push(...schemaRecordProblems(service, where));
     return problems;
+}
+
+/** Whether a function service has something to run besides routes. */
+function hasTriggers(service: AnyService): boolean {
+    return Object.keys(service?.subscriptions ?? {}).length > 0 || Object.keys(service?.schedules ?? {}).length > 0;
 }
 
 /**
@@ -195,7 +205,9 @@ export function validateRegistry(services: readonly RegisteredService[]): string
 
         const routeEntries = Object.entries((service?.routes ?? {}) as Record<string, RouteDefinition | undefined>);
         // A container route has no handler or function settings: the process answers it.
-        if (routeEntries.length === 0) problems.push(`${where}: has no routes; declare at least one "METHOD /path"`);
+        if (routeEntries.length === 0 && (container || !hasTriggers(service))) {
+            problems.push(container ? `${where}: has no routes; declare at least one "METHOD /path"` : `${where}: has nothing to run; declare routes ("METHOD /path"), subscriptions or schedules`);
+        }
         const idsInService = new Map<string, string>();
 
         for (const [routeKey, route] of routeEntries) {
@@ -226,5 +238,6 @@ export function validateRegistry(services: readonly RegisteredService[]): string
         }
     }
     problems.push(...validateRouteCount(routeCount));
+    problems.push(...validateSubscribedEvents(services.filter((service): service is AnyService => !isContainerService(service))));
     return problems;
 }

@@ -58,6 +58,44 @@ export const ROUTE_FUNCTION = {
     timeoutSeconds: { min: LAMBDA.timeoutSeconds.min, max: HTTP_API.integrationTimeoutMs.max / 1000 - 1 },
 } as const;
 
+/** Amazon SQS, and what Lambda's SQS event source mapping accepts. */
+export const SQS = {
+    /** Messages per batch a mapping hands its function; above 10 needs a batching window of 1 s or more. */
+    batchSize: { min: 1, max: 10_000 },
+    /** The largest batch without a batching window. */
+    batchSizeWithoutWindow: 10,
+    /** How long a mapping may gather a batch, in seconds. */
+    batchWindowSeconds: { min: 0, max: 300 },
+    /** A redrive policy's `maxReceiveCount`. */
+    maxReceiveCount: { min: 1, max: 1_000 },
+    /** A mapping's maximum concurrency (`scalingConfig.maximumConcurrency`). */
+    maximumConcurrency: { min: 2, max: 1_000 },
+    /** A queue's visibility timeout, in seconds (12 hours at most). */
+    visibilityTimeoutSeconds: { min: 0, max: 43_200 },
+    /** How long a queue keeps a message, in seconds (1 minute to 14 days). */
+    messageRetentionSeconds: { min: 60, max: 1_209_600 },
+    /**
+     * What AWS asks of a queue that feeds a function: a visibility timeout of at least six times the
+     * function's timeout (plus the batching window), so that a message whose invocation is retried
+     * (throttled, or cut off) is not delivered again while it is still being worked on.
+     */
+    visibilityTimeoutFactor: 6,
+} as const;
+
+/** The shortest visibility timeout a queue feeding a function of `timeoutSeconds` may have (`SQS.visibilityTimeoutFactor`). */
+export function minimumVisibilityTimeoutSeconds(timeoutSeconds: number, batchWindowSeconds = 0): number {
+    return SQS.visibilityTimeoutFactor * timeoutSeconds + batchWindowSeconds;
+}
+
+/** Amazon EventBridge and EventBridge Scheduler. */
+export const EVENTBRIDGE = {
+    /** An event's `detail-type` (the platform's event name), in characters. */
+    detailTypeMaxLength: 128,
+    /** A target's retry policy: attempts and the age after which an event is no longer retried, in seconds. */
+    retryAttempts: { min: 0, max: 185 },
+    maximumEventAgeSeconds: { min: 60, max: 86_400 },
+} as const;
+
 /** Aurora Serverless v2. */
 export const AURORA_SERVERLESS_V2 = {
     /** The lowest capacity, in Aurora Capacity Units per instance, in half-ACU steps; 0 lets the cluster pause. */
@@ -171,4 +209,12 @@ export const NAME_RULES = {
     /** Cluster identifiers (autonamed) and final snapshot identifiers (set by the program). */
     rdsIdentifier: { maxLength: 63, allowed: /[A-Za-z0-9-]/, allowedText: "letters, digits and -", identifier: true },
     rdsAutonamedIdentifier: { maxLength: 63, allowed: /[A-Za-z0-9-]/, allowedText: "letters, digits and -", identifier: true, autonameSuffix: AUTONAME_SUFFIX },
+    /** Queues, autonamed from the logical name. */
+    sqsQueue: { maxLength: 80, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _", autonameSuffix: AUTONAME_SUFFIX },
+    /** EventBridge rules, autonamed. */
+    eventRule: { maxLength: 64, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-", autonameSuffix: AUTONAME_SUFFIX },
+    /** The stack's event bus, named by the program. */
+    eventBus: { maxLength: 256, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-" },
+    /** EventBridge Scheduler schedules, autonamed. */
+    schedule: { maxLength: 64, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-", autonameSuffix: AUTONAME_SUFFIX },
 } as const satisfies Record<string, NameRule>;
