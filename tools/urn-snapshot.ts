@@ -14,6 +14,7 @@
  * - the resource that produces it keeps the physical names it had;
  * - URNs owned by a service no longer in the registry may disappear, and a new service (or a new
  *   route of a service) only adds URNs: adding and removing a service never needs a refresh;
+ * - a new component of the program's own (a `ComponentTypes` token) may appear: it holds nothing in AWS;
  * - any other new URN fails the check until the snapshot is refreshed on purpose.
  *
  * Refresh the snapshot after every stack has been deployed with the change (its state then holds
@@ -86,6 +87,9 @@ export function ownersOf(registry: readonly RegisteredService[]): string[] {
     return [...registry.map((service) => service.name), ...(registry.some(isContainerService) ? [CONTAINER_PLATFORM_OWNER] : [])];
 }
 
+/** The program's own component types (`ComponentTypes`): resources with no state in AWS. */
+const PROGRAM_COMPONENTS: ReadonlySet<string> = new Set(Object.values(ComponentTypes));
+
 /** A resource as the engine sees it: its URN and its aliases' parents in the engine's spelling. */
 export interface EngineResource {
     urn: string;
@@ -143,7 +147,7 @@ export function engineResources(resources: readonly OfflineResource[], services:
     const componentOwner = new Map<string, string>();
     resources.forEach((r, index) => {
         const parentOwner = r.parent ? componentOwner.get(r.parent) : undefined;
-        const serviceComponent = r.type === ComponentTypes.serviceFunctions || r.type === ComponentTypes.serviceContainer;
+        const serviceComponent = r.type === ComponentTypes.service || r.type === ComponentTypes.serviceContainer;
         const own =
             serviceComponent && services.includes(r.name)
                 ? r.name
@@ -213,6 +217,8 @@ export interface SnapshotComparison {
     goneWithService: SnapshotEntry[];
     /** URNs the snapshot does not have and no alias explains, with the service that adds them. */
     added: { urn: string; service?: string }[];
+    /** New components of the program's own: they hold nothing in AWS, so they need no refresh. */
+    addedComponents: string[];
     /** Everything that would replace or lose a deployed resource, or that needs a refresh. */
     problems: string[];
 }
@@ -232,6 +238,7 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
     const claimedBy = new Map<string, string>(); // old URN -> new URN
     const kept: string[] = [];
     const added: SnapshotComparison["added"] = [];
+    const addedComponents: string[] = [];
     const problems: string[] = [];
 
     for (const r of resources) {
@@ -264,6 +271,11 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
             continue;
         }
         const old = candidates.find((candidate) => olds.has(candidate));
+        // A new component of the program's holds nothing in AWS: adding one can replace or lose nothing.
+        if (old === undefined && PROGRAM_COMPONENTS.has(r.type)) {
+            addedComponents.push(r.urn);
+            continue;
+        }
         if (old === undefined) {
             added.push({ urn: r.urn, ...(r.service ? { service: r.service } : {}) });
             continue;
@@ -299,7 +311,7 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
             problems.push(`${urn} is new and belongs to no service: if it is meant to be, refresh the snapshot with \`npm run snapshot:urns\`.`);
         }
     }
-    return { kept, aliased: matchedOld, goneWithService, added, problems };
+    return { kept, aliased: matchedOld, goneWithService, added, addedComponents, problems };
 }
 
 function physicalNameProblems(resource: EngineResource, entry: SnapshotEntry): string[] {

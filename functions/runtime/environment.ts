@@ -14,6 +14,10 @@ export const ENVIRONMENT = {
     serviceName: "SERVICE_NAME",
     /** The route key the function serves, e.g. `GET /users/{id}`; a label likewise. */
     routeKey: "ROUTE_KEY",
+    /** What a queue consumer takes, e.g. `subscription welcome: users/user.created v1`; a label likewise. */
+    trigger: "TRIGGER",
+    /** The stack's event bus: where a service that publishes events sends them. */
+    eventBusName: "EVENT_BUS_NAME",
     /** The cluster's writer endpoint. */
     databaseHost: "DB_HOST",
     /** @default 5432 */
@@ -85,6 +89,13 @@ export function routeDatabaseFromEnvironment(env: Environment = process.env): Da
 export function migrationDatabaseFromEnvironment(env: Environment = process.env): DatabaseOptions {
     const cluster = clusterFromEnvironment(env, [ENVIRONMENT.databaseSecretArn]);
     return { ...cluster, credentials: createSecretCredentials(env[ENVIRONMENT.databaseSecretArn]!) };
+}
+
+/** The stack's event bus, which a publishing function's environment names. */
+export function eventBusFromEnvironment(env: Environment = process.env): string {
+    const name = env[ENVIRONMENT.eventBusName];
+    if (!name) throw new Error(`The event bus is missing from the environment: ${ENVIRONMENT.eventBusName}.`);
+    return name;
 }
 
 /** The level Lambda's log configuration asks for, else `LOG_LEVEL`; undefined when neither names one. */

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { PutEventsEntry } from "./event-envelope";
 import { putEventsEntry } from "./event-envelope";
-import { EventPayloadError, eventLabel, parsePayload, type EventCatalog, type PayloadOf } from "./events";
+import { EventPayloadError, eventLabel, parsePayload, type EventCatalog, type PublishedPayload } from "./events";
 import type { Logger } from "./logger";
 
 /** Where published entries go. Resolves once the entries are accepted; rejects with `EventPublishError` otherwise. */
@@ -23,7 +23,7 @@ export interface PublishedEvent {
 
 /** Publishes the events a service declares; the name and the payload's type come from its catalog. */
 export interface EventPublisher<Catalog extends EventCatalog = EventCatalog> {
-    publish<Name extends keyof Catalog & string>(name: Name, payload: PayloadOf<Catalog[Name]>): Promise<PublishedEvent>;
+    publish<Name extends keyof Catalog & string>(name: Name, payload: PublishedPayload<Catalog[Name]>): Promise<PublishedEvent>;
 }
 
 /** The event could not be handed over (EventBridge refused it or did not answer). The route wrapper answers 503. */

@@ -47,6 +47,11 @@ export type EventCatalog = { readonly [name: string]: EventContract<any> };
 /** The payload type of a contract. */
 export type PayloadOf<C> = C extends EventContract<infer P> ? P : never;
 
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
+/** What a producer passes for a payload: its optional fields may be left out. */
+export type PublishedPayload<C> = PayloadOf<C> extends infer P ? Omit<P, OptionalKeys<P>> & Partial<Pick<P, OptionalKeys<P>>> : never;
+
 const CATALOG = Symbol.for("serverless-microservices.eventCatalog");
 
 /** What the registry reads of a catalog besides its contracts. */

@@ -224,8 +224,8 @@ describe("the program under mocks", function () {
                     "serverless-microservices:migrations:Migrations",
                     ...monitoring,
                     "serverless-microservices:network:Network",
-                    "serverless-microservices:service:ServiceFunctions",
-                    "serverless-microservices:service:ServiceFunctions",
+                    "serverless-microservices:service:Service",
+                    "serverless-microservices:service:Service",
                 ]);
             });
 

@@ -21,6 +21,11 @@ async function resourcesOf(stack: string, registry: readonly RegisteredService[]
     return { raw: run.resources, engine: engineResources(run.resources, ownersOf(registry)) };
 }
 
+/** The program's component types, which hold nothing in AWS. */
+const PROGRAM_COMPONENTS: string[] = Object.values(ComponentTypes);
+/** Components that took over resources a service or the migrations held before. */
+const MOVED_INTO: string[] = [ComponentTypes.function, ComponentTypes.httpRoute];
+
 describe("URN snapshot of the deployed stacks", function () {
     this.timeout(120_000);
     const runs = new Map<string, { raw: OfflineResource[]; engine: EngineResource[] }>();
@@ -128,20 +133,25 @@ describe("URN snapshot of the deployed stacks", function () {
         // Prepare: the users component registered under yet another type, aliased to the deployed
         // one; its children declare nothing and keep their names.
         const { raw } = runs.get("prod")!;
-        const users = raw.find((r) => r.type === ComponentTypes.serviceFunctions && r.name === "users")!;
-        const retyped = raw.map((r) => (r === users ? { ...r, type: "example:service:Users", aliases: [{ type: PreviousComponentTypes.serviceFunctions }] } : r));
-        const children = raw.filter((r) => r.parent === users.urn);
+        const users = raw.find((r) => r.type === ComponentTypes.service && r.name === "users")!;
+        const retyped = raw.map((r) => (r === users ? { ...r, type: "example:service:Users", aliases: [{ type: PreviousComponentTypes.service }] } : r));
+        // Its descendants that hold something in AWS: the components added since (a route's, a function's) hold nothing.
+        const inUsers = (r: (typeof raw)[number]): boolean => r.parent === users.urn || raw.some((parent) => parent.urn === r.parent && inUsers(parent));
+        const children = raw.filter((r) => inUsers(r) && !PROGRAM_COMPONENTS.includes(r.type));
         // Act
         const comparison = compareWithSnapshot(readSnapshot("prod"), engineResources(retyped, SERVICE_NAMES), SERVICE_NAMES);
         // Assess
         assert.deepEqual(comparison.problems, []);
         const moved = [...comparison.aliased.entries()].filter(([now]) => now.includes("::example:service:Users"));
         assert.equal(moved.length, 1 + children.length);
-        for (const [now, before] of moved) assert.equal(before, now.replace("::example:service:Users", `::${PreviousComponentTypes.serviceFunctions}`), now);
-        // And without the component's alias every one of them would be lost.
+        const withoutMovedInto = (urn: string) => MOVED_INTO.reduce((text, type) => text.split(`$${type}$`).join("$"), urn);
+        for (const [now, before] of moved) assert.equal(before, withoutMovedInto(now.replace("::example:service:Users", `::${PreviousComponentTypes.service}`)), now);
+        // And without the component's alias every one of them would be lost, but those that name their deployed parent themselves.
         const unaliased = engineResources(retyped.map((r) => (r.urn === users.urn ? { ...r, aliases: [] } : r)), SERVICE_NAMES);
         const lost = compareWithSnapshot(readSnapshot("prod"), unaliased, SERVICE_NAMES).problems.filter((p) => / is no longer produced /.test(p));
-        assert.equal(lost.length, 1 + children.length);
+        const namingTheirOldParent = children.filter((r) => r.aliases.length > 0);
+        assert.ok(namingTheirOldParent.length > 0);
+        assert.equal(lost.length, 1 + children.length - namingTheirOldParent.length);
     });
 
     for (const stack of ["dev", "prod"]) {
@@ -150,9 +160,12 @@ describe("URN snapshot of the deployed stacks", function () {
             const { engine } = runs.get(stack)!;
             const previous = new Map(Object.entries(ComponentTypes).map(([kind, token]) => [token as string, PreviousComponentTypes[kind as keyof typeof ComponentTypes]]));
             /** A URN with every component token in its type chain replaced by the deployed one. */
+            // Components added since the stacks were deployed (a trigger's, a function's) are not in their chains.
             const deployedUrn = (urn: string) => {
                 const [prefix, project, qualifiedType, name] = urn.split("::");
-                return [prefix, project, qualifiedType.split("$").map((type) => previous.get(type) ?? type).join("$"), name].join("::");
+                const chain = qualifiedType.split("$");
+                const kept = chain.filter((type, index) => index === chain.length - 1 || !MOVED_INTO.includes(type));
+                return [prefix, project, kept.map((type) => previous.get(type) ?? type).join("$"), name].join("::");
             };
             // Act
             const comparison = compareWithSnapshot(readSnapshot(stack), engine, SERVICE_NAMES);
@@ -162,14 +175,22 @@ describe("URN snapshot of the deployed stacks", function () {
             assert.deepEqual(comparison.problems, []);
             const addedSinceRename = comparison.kept.filter((urn) => !urn.includes(`::${Types.stack}::`));
             assert.ok(addedSinceRename.every((urn) => deployedUrn(urn) !== urn), addedSinceRename.join("\n"));
-            assert.equal(comparison.aliased.size + addedSinceRename.length + comparison.added.length, engine.filter((r) => r.type !== Types.stack).length);
+            assert.equal(comparison.aliased.size + addedSinceRename.length + comparison.added.length + comparison.addedComponents.length, engine.filter((r) => r.type !== Types.stack).length);
             for (const [now, before] of comparison.aliased) assert.equal(before, deployedUrn(now));
-            // ...with one alias on each component and none on the children.
+            // ...with one alias on each component, none on the children, and on a resource moved into a new
+            // component its former parent, as registered now and as deployed.
             for (const r of engine) {
                 const kind = Object.entries(ComponentTypes).find(([, token]) => token === r.type)?.[0] as keyof typeof ComponentTypes | undefined;
                 const declared = r.aliases.map((alias) => ("type" in alias ? alias.type : alias));
                 const previousType = kind ? PreviousComponentTypes[kind] : undefined;
-                assert.deepEqual(declared, previousType ? [previousType] : [], r.urn);
+                const movedUnder = r.parent ? MOVED_INTO.includes(engine.find((parent) => parent.urn === r.parent)?.type ?? "") : false;
+                if (movedUnder && r.aliases.length > 0) {
+                    assert.equal(r.aliases.length, 2, r.urn);
+                    assert.ok(r.aliases.every((alias) => "parentUrn" in alias && alias.parentUrn), r.urn);
+                    assert.equal(comparison.aliased.has(r.urn), true, `${r.urn} moved and claims its deployed URN`);
+                } else {
+                    assert.deepEqual(declared, previousType ? [previousType] : [], r.urn);
+                }
             }
         });
     }

@@ -68,7 +68,7 @@ describe("plan (npm run plan)", function () {
             assert.ok(devText.out.includes(heading), `missing ${heading}`);
         }
         assert.match(devText.out, /Policy check passed/);
-        assert.match(devText.out, /├─ users \(ServiceFunctions\)|└─ users \(ServiceFunctions\)/);
+        assert.match(devText.out, /├─ users \(Service\)|└─ users \(Service\)/);
         assert.match(devText.out, /capacity 0-2 ACU per instance; auto-pause after 600 s idle/);
         assert.match(devText.out, /NAT None \(0 gateways\)/);
     });
