@@ -5,7 +5,8 @@
  */
 import auth from "../functions/auth/service";
 import reports from "../functions/reports/service";
+import notifications from "../functions/notifications/service";
 import users from "../functions/users/service";
 import type { RegisteredService } from "../functions/runtime/container";
 
-export const services: readonly RegisteredService[] = [auth, users, reports];
+export const services: readonly RegisteredService[] = [auth, users, notifications, reports];
