@@ -1,12 +1,12 @@
-/** A throwaway embedded PostgreSQL per test file, migrated with the real migrations. */
+/** A throwaway embedded PostgreSQL per test file, migrated with the migrations of the services it tests. */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import { createDatabase, type Database } from "../../functions/runtime/database";
 import { applyMigrations } from "../../functions/runtime/migrations";
+import type { AnyService } from "../../functions/runtime/service";
 import { resolveRegistry } from "../../infra/registry-resolution";
-import { services } from "../../infra/registry";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 
@@ -17,8 +17,12 @@ export interface TestPostgres {
     sql<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
 }
 
-/** Registers before/after hooks that start a fresh, migrated PostgreSQL and stop it (files removed). */
-export function usePostgres(options: { migrate?: boolean } = {}): () => TestPostgres {
+/**
+ * Registers before/after hooks that start a fresh PostgreSQL and stop it (files removed), with the
+ * migrations of `services` applied: a service's tests migrate that service alone, as each service
+ * owns its data. None: an empty database.
+ */
+export function usePostgres(services: readonly AnyService[] = []): () => TestPostgres {
     let state: TestPostgres | undefined;
     let admin: pg.Pool | undefined;
     let dataDir: string;
@@ -30,7 +34,7 @@ export function usePostgres(options: { migrate?: boolean } = {}): () => TestPost
         fs.chmodSync(dataDir, 0o755);
         const server = await startLocalPostgres({ dataDir: path.join(dataDir, "data"), persistent: false });
         const db = createDatabase({ connectionString: server.url });
-        if (options.migrate ?? true) {
+        if (services.length > 0) {
             await applyMigrations(db, resolveRegistry(services, readLocalStackConfig().functionDefaults).migrations);
         }
         admin = new pg.Pool({ connectionString: server.url, max: 2 });
