@@ -15,9 +15,10 @@ import { Monitoring, type MonitoredFunction } from "./components/monitoring";
 import { Network } from "./components/network";
 import { ServiceFunctions } from "./components/service-functions";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
+import { functionBoundsFor } from "./function-bounds";
 import { functionLogGroupName } from "./naming";
 import { RegistryError, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
-import { services as registeredServices } from "./registry";
+import { services as registeredServices } from "./services";
 
 export interface PlatformOutputs {
     apiUrl: pulumi.Output<string>;
@@ -47,7 +48,7 @@ interface ProgramInputs {
 export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly AnyService[]): ProgramInputs {
     try {
         const config = parseStackConfig(stack, rawConfig);
-        const registry = resolveRegistry(services, config.functionDefaults);
+        const registry = resolveRegistry(services, config.functionDefaults, functionBoundsFor(stack));
         const protectedRoutes = registry.routes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             throw new ConfigError(stack, [

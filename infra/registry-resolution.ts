@@ -5,10 +5,11 @@
  * then the stack's `functionDefaults`), reads every database service's migrations and hashes the
  * set, so a mistake in a service file stops both the same way, before any resource or process.
  */
-import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
+import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../functions/runtime/migrations";
 import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle } from "../functions/runtime/service";
+import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "./function-bounds";
 import { routeId } from "./naming";
-import { parseRouteKey, validateRegistry } from "./registry-validation";
+import { describeService, parseRouteKey, validateRegistry } from "./registry-validation";
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
 export interface ResolvedRoute {
@@ -59,6 +60,15 @@ export interface FunctionDefaults {
     timeoutSeconds: number;
 }
 
+/**
+ * The services a registry module exports, in the order it lists them: `infra/registry.ts` is one
+ * `export { default as <name> } from "../functions/<name>/service"` line per service, so that adding
+ * or removing a service is one line. (Its type asks every export to be a service.)
+ */
+export function servicesOf(registryModule: Readonly<Record<string, AnyService>>): AnyService[] {
+    return Object.values(registryModule);
+}
+
 export class RegistryError extends Error {
     constructor(readonly problems: string[]) {
         super(`The service registry (infra/registry.ts) is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -68,14 +78,16 @@ export class RegistryError extends Error {
 
 /**
  * Validates `services`, then resolves them with the stack's defaults. Throws a `RegistryError`
- * listing every problem at once, the migration folders' included.
+ * listing every problem at once, the migration folders' included. `bounds` are what a stack allows
+ * a route function (`functionBoundsFor(stack)`: the platform's limits and the stack's policy pack);
+ * a stack default outside them is a problem too, naming the routes that would take it.
  */
-export function resolveRegistry(services: readonly AnyService[], stackDefaults: FunctionDefaults): ResolvedRegistry {
-    const problems = validateRegistry(services);
+export function resolveRegistry(services: readonly AnyService[], stackDefaults: FunctionDefaults, bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): ResolvedRegistry {
+    const problems = validateRegistry(services, bounds);
     if (problems.length > 0) throw new RegistryError(problems);
 
-    const resolved = services.map((service) => {
-        const migrations = readServiceMigrations(service, problems);
+    const resolved = services.map((service, index) => {
+        const migrations = readServiceMigrations(service, describeService(service, index), problems);
         return {
             name: service.name,
             description: service.description,
@@ -85,6 +97,7 @@ export function resolveRegistry(services: readonly AnyService[], stackDefaults: 
             migrations,
         };
     });
+    problems.push(...stackDefaultProblems(services, stackDefaults, bounds));
     if (problems.length > 0) throw new RegistryError(problems);
 
     const migrations = resolved.flatMap((service) => service.migrations);
@@ -111,8 +124,29 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
     };
 }
 
+/** A stack default outside the stack's bounds, for the routes that set nothing themselves. */
+function stackDefaultProblems(services: readonly AnyService[], stackDefaults: FunctionDefaults, bounds: FunctionBounds): string[] {
+    const problems: string[] = [];
+    for (const field of ["memoryMb", "timeoutSeconds"] as const) {
+        const value = stackDefaults[field];
+        const bound = bounds[field];
+        if (value >= bound.min && value <= bound.max) continue;
+        const takers = services.flatMap((service) =>
+            Object.entries(service.routes as Record<string, RouteDefinition>)
+                .filter(([, route]) => route[field] === undefined && service[field] === undefined)
+                .map(([routeKey]) => routeKey),
+        );
+        if (takers.length > 0) {
+            problems.push(
+                `the stack's functionDefaults.${field} ${value} is not allowed for routes ${takers.join(", ")}, which set none; use an integer from ${bound.min} to ${bound.max} (${bound.reason}), or set ${field} in their service files`,
+            );
+        }
+    }
+    return problems;
+}
+
 /** A database service's migrations; a folder that cannot be read or holds a misnamed file is a problem of the registry. */
-function readServiceMigrations(service: AnyService, problems: string[]): Migration[] {
+function readServiceMigrations(service: AnyService, where: string, problems: string[]): Migration[] {
     if (!service.database || service.migrationsDir === undefined) return [];
     try {
         return readMigrations(service.name, service.migrationsDir);
@@ -120,8 +154,10 @@ function readServiceMigrations(service: AnyService, problems: string[]): Migrati
         const code = (error as { code?: string }).code;
         problems.push(
             code === "ENOENT" || code === "ENOTDIR"
-                ? `service "${service.name}": migrationsDir ${service.migrationsDir} is not a folder`
-                : (error as Error).message,
+                ? `${where}: migrationsDir ${service.migrationsDir} is not a folder; use path.join(__dirname, "migrations") with the folder beside the service file`
+                : (error as MigrationFolderError).name === "MigrationFolderError"
+                  ? `${where}: ${(error as MigrationFolderError).problem}`
+                  : `${where}: migrationsDir ${service.migrationsDir} cannot be read (${(error as Error).message})`,
         );
         return [];
     }

@@ -1,12 +1,16 @@
 /**
  * The checks a service registry must pass, as named pure functions: each takes part of the registry
- * and returns the problems it finds (none: fine), every one naming the service, the route and what
- * is allowed. `validateRegistry` runs them all; `resolveRegistry` (registry-resolution.ts) refuses
- * a registry with any problem before a default is applied or a resource exists.
+ * and returns the problems it finds (none: fine), every one naming the service and the file it is
+ * declared in, the route and what is allowed. `validateRegistry` runs them all; `resolveRegistry`
+ * (registry-resolution.ts) refuses a registry with any problem before a default is applied or a
+ * resource exists.
  */
-import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
-import { HTTP_API, LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
+import * as path from "node:path";
+import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
+import { HTTP_API, LAMBDA, type Range } from "../policy/lib/limits";
+import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "./function-bounds";
 import { routeId } from "./naming";
+import { REPOSITORY_ROOT } from "./stack-files";
 
 /** Lower-case DNS label: letters, digits and dashes, starting with a letter, at most 32 characters. */
 const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -18,10 +22,21 @@ const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const ROUTE_AUTH: readonly RouteAuth[] = ["none", "jwt"];
 /** A route may switch throttling off (0) up to the account's ceilings. */
 const ROUTE_THROTTLE = { rateLimit: { min: 0, max: HTTP_API.throttle.rateLimit.max }, burstLimit: { min: 0, max: HTTP_API.throttle.burstLimit.max } };
-const WHY_TIMEOUT = `(the HTTP API cuts requests at ${HTTP_API.integrationTimeoutMs.max / 1000} s)`;
 
 function describeInteger(range: Range): string {
     return `an integer from ${range.min} to ${range.max}`;
+}
+
+/**
+ * How messages name a service: `service "users" (functions/users/service.ts)`, the file being the
+ * module that called `defineService`, relative to the repository.
+ */
+export function describeService(service: AnyService, index: number): string {
+    const name = typeof service?.name === "string" ? service.name : `#${index + 1}`;
+    const file = service ? serviceFile(service) : undefined;
+    if (file === undefined) return `service "${name}"`;
+    const relative = path.relative(REPOSITORY_ROOT, file);
+    return `service "${name}" (${relative.startsWith("..") || path.isAbsolute(relative) ? file : relative})`;
 }
 
 /** Absent, or an integer within `range`. */
@@ -71,7 +86,7 @@ export function validateRouteKey(method: string, path: string, at: string): stri
 }
 
 /** A service's own fields: name, description, database flag, function settings, migrations. */
-export function validateService(service: AnyService, where: string): string[] {
+export function validateService(service: AnyService, where: string, bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): string[] {
     const problems: string[] = [];
     if (!SERVICE_NAME.test(String(service?.name))) {
         problems.push(`${where}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
@@ -80,26 +95,45 @@ export function validateService(service: AnyService, where: string): string[] {
         problems.push(`${where}: description is required (one line saying what the service does)`);
     }
     if (typeof service?.database !== "boolean") problems.push(`${where}: database must be true or false`);
-    problems.push(...validateFunctionSettings(service, where));
+    problems.push(...validateFunctionSettings(service, where, bounds));
     if (!isOptionalInteger(service?.reservedConcurrency, LAMBDA.reservedConcurrency)) {
         problems.push(`${where}: reservedConcurrency ${JSON.stringify(service.reservedConcurrency)} is not allowed; use ${describeInteger(LAMBDA.reservedConcurrency)} or leave it out`);
     }
-    if (service?.migrationsDir !== undefined && service.database !== true) {
-        problems.push(`${where}: migrationsDir is set but database is false; migrations need the database`);
-    }
+    problems.push(...validateMigrationsDir(service, where));
     return problems;
 }
 
-/** Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's limits. */
-export function validateFunctionSettings(settings: { memoryMb?: unknown; timeoutSeconds?: unknown } | undefined, at: string): string[] {
-    const problems: string[] = [];
-    if (!isOptionalInteger(settings?.memoryMb, LAMBDA.memoryMb)) {
-        problems.push(`${at}: memoryMb ${JSON.stringify(settings?.memoryMb)} is not allowed; use ${describeInteger(LAMBDA.memoryMb)}`);
+/**
+ * `migrationsDir`: only with the database, and an absolute path (`path.join(__dirname, "migrations")`):
+ * a relative one would be read from wherever the command runs (the Pulumi CLI, `npm start`, a test).
+ */
+export function validateMigrationsDir(service: AnyService, where: string): string[] {
+    const dir: unknown = service?.migrationsDir;
+    if (dir === undefined) return [];
+    if (service.database !== true) return [`${where}: migrationsDir is set but database is false; migrations need the database`];
+    if (typeof dir !== "string" || !path.isAbsolute(dir)) {
+        return [`${where}: migrationsDir ${JSON.stringify(dir)} must be an absolute path; use path.join(__dirname, "migrations")`];
     }
-    if (!isOptionalInteger(settings?.timeoutSeconds, ROUTE_FUNCTION.timeoutSeconds)) {
-        problems.push(`${at}: timeoutSeconds ${JSON.stringify(settings?.timeoutSeconds)} is not allowed; use ${describeInteger(ROUTE_FUNCTION.timeoutSeconds)} ${WHY_TIMEOUT}`);
-    }
-    return problems;
+    return [];
+}
+
+/** One setting within a bound: absent, or an integer in range, else a problem naming the field and why. */
+function boundProblem(value: unknown, field: string, bound: Bound, at: string): string[] {
+    return isOptionalInteger(value, bound)
+        ? []
+        : [`${at}: ${field} ${JSON.stringify(value)} is not allowed; use ${describeInteger(bound)} (${bound.reason})`];
+}
+
+/**
+ * Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's
+ * limits, and the stack's policy pack bounds when `bounds` are a stack's (`functionBoundsFor`).
+ */
+export function validateFunctionSettings(
+    settings: { memoryMb?: unknown; timeoutSeconds?: unknown } | undefined,
+    at: string,
+    bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS,
+): string[] {
+    return [...boundProblem(settings?.memoryMb, "memoryMb", bounds.memoryMb, at), ...boundProblem(settings?.timeoutSeconds, "timeoutSeconds", bounds.timeoutSeconds, at)];
 }
 
 /** A route's `auth`, `scopes` and `throttle`. */
@@ -128,10 +162,10 @@ export function validateRouteAccess(route: RouteDefinition | undefined, at: stri
 }
 
 /** One route's own definition: its handler, function settings and access. */
-export function validateRoute(route: RouteDefinition | undefined, at: string): string[] {
+export function validateRoute(route: RouteDefinition | undefined, at: string, bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): string[] {
     const problems: string[] = [];
     if (typeof route?.handler !== "function") problems.push(`${at}: handler must be a function (request, context) => response`);
-    problems.push(...validateFunctionSettings(route, at));
+    problems.push(...validateFunctionSettings(route, at, bounds));
     problems.push(...validateRouteAccess(route, at));
     return problems;
 }
@@ -146,7 +180,7 @@ export function validateRouteCount(count: number): string[] {
  * then what only the whole registry can tell (unique names, a route declared twice, resource names
  * that clash, the API's route count).
  */
-export function validateRegistry(services: readonly AnyService[]): string[] {
+export function validateRegistry(services: readonly AnyService[], bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): string[] {
     if (!Array.isArray(services) || services.length === 0) {
         return ["the registry lists no services; add at least one to infra/registry.ts"];
     }
@@ -159,8 +193,8 @@ export function validateRegistry(services: readonly AnyService[]): string[] {
 
     for (const [index, service] of services.entries()) {
         const name = typeof service?.name === "string" ? service.name : `#${index + 1}`;
-        const where = `service "${name}"`;
-        const own = validateService(service, where);
+        const where = describeService(service, index);
+        const own = validateService(service, where, bounds);
         // A valid name has no problem of its own, so a duplicate is the service's first.
         if (SERVICE_NAME.test(String(service?.name)) && serviceNames.has(name)) {
             own.unshift(`${where}: another service has the same name; service names must be unique`);
@@ -196,7 +230,7 @@ export function validateRegistry(services: readonly AnyService[]): string[] {
             if (sameId !== undefined) problems.push(`${at}: its resource name "${id}" clashes with route "${sameId}"; rename one path`);
             idsInService.set(id, routeKey);
 
-            problems.push(...validateRoute(route, at));
+            problems.push(...validateRoute(route, at, bounds));
         }
     }
     problems.push(...validateRouteCount(routeCount));

@@ -1,9 +1,7 @@
 /**
- * The service registry: every service the platform deploys and serves locally. To add a service,
- * write `functions/<name>/service.ts` with `defineService(...)` and list it here.
+ * The service registry: every service the platform deploys and serves locally, one line each. To
+ * add a service, write `functions/<name>/service.ts` (`export default defineService({...})`) and
+ * add its line here; to remove one, delete its line. Nothing else in the platform lists services.
  */
-import auth from "../functions/auth/service";
-import users from "../functions/users/service";
-import type { AnyService } from "../functions/runtime/service";
-
-export const services: readonly AnyService[] = [auth, users];
+export { default as auth } from "../functions/auth/service";
+export { default as users } from "../functions/users/service";

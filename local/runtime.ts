@@ -13,6 +13,7 @@ import type { StackConfig } from "../infra/config";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
 import { DEFAULT_JWT_DIR } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
+import { functionBoundsFor } from "../infra/function-bounds";
 import { resolveRegistry, type ResolvedRegistry } from "../infra/registry-resolution";
 import { loadRegistry } from "./registry";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
@@ -31,8 +32,13 @@ export interface LocalRuntimeOptions {
     dataDir?: string;
     /** Keep the embedded database's files when stopped. @default true */
     persistent?: boolean;
-    /** The services to serve. @default the registry in `infra/registry.ts` */
+    /** The services to serve. @default the services `registryModule` exports */
     services?: readonly AnyService[];
+    /**
+     * A module exporting one service per export, like `infra/registry.ts`, read afresh on every
+     * reload. @default `infra/registry.ts`
+     */
+    registryModule?: string;
     /** The stack whose function defaults, CORS and log level apply. @default "dev" */
     stack?: string;
     /** Overrides the stack's log level for the handlers' logs. */
@@ -70,7 +76,7 @@ export interface LocalRuntime {
     registry: ResolvedRegistry;
     migrations: MigrationResult;
     server: LocalServer;
-    /** Re-reads `infra/registry.ts` (or uses `services`), applies new migrations, swaps the routes. */
+    /** Re-reads the registry module (or uses `services`), applies new migrations, swaps the routes. */
     reload(services?: readonly AnyService[]): Promise<{ registry: ResolvedRegistry; migrations?: MigrationResult }>;
     /** Stops the HTTP server, then PostgreSQL when it is ours. Safe to call twice. */
     stop(): Promise<void>;
@@ -91,10 +97,13 @@ function migrate(databaseUrl: string, migrations: readonly Migration[]): Promise
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-    const stackConfig = readLocalStackConfig(options.stack ?? "dev");
+    const stack = options.stack ?? "dev";
+    const stackConfig = readLocalStackConfig(stack);
     const defaults = stackConfig.functionDefaults;
+    // Held to what the stack's policy pack allows, so that what runs here also passes `pulumi preview`.
+    const bounds = functionBoundsFor(stack);
     // The registry is checked before anything starts: a mistake costs no database start-up.
-    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults);
+    let registry = resolveRegistry(options.services ?? loadRegistry(options.registryModule), defaults, bounds);
     // Also before the database: a bad key file or issuer setting costs no start-up either.
     const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
     const throttling = options.throttling ?? true;
@@ -135,7 +144,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             migrations,
             server: localServer,
             async reload(services) {
-                const next = resolveRegistry(services ?? loadRegistry(), defaults);
+                const next = resolveRegistry(services ?? loadRegistry(options.registryModule), defaults, bounds);
                 const applied = next.migrationSetHash !== registry.migrationSetHash ? await migrate(databaseUrl, next.migrations) : undefined;
                 await localServer.setRoutes(next.routes);
                 registry = next;
