@@ -6,6 +6,7 @@
  * planned thing it describes; a new resource detail is an entry of `DESCRIPTIONS`.
  */
 import * as path from "node:path";
+import type { AnyService } from "../../functions/runtime/service";
 import { AWS_DEFAULTS } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline } from "../offline";
@@ -296,6 +297,8 @@ export interface PlanInputs {
     policyConfig?: string;
     /** Raw `namespace:key` stack config instead of `Pulumi.<stack>.yaml` (tests plant values here). */
     stackConfig?: Record<string, unknown>;
+    /** Another registry than `infra/registry.ts` (tests plan a fixture). */
+    services?: readonly AnyService[];
 }
 
 /** Runs the program offline for one stack, then the policy pack and the cost model over it. */
@@ -303,7 +306,7 @@ export async function planStack(inputs: PlanInputs): Promise<StackPlan> {
     const configFile = inputs.policyConfig ?? path.join(PACK_DIR, `config.${inputs.stack}.json`);
     const packConfig = loadPackConfig(configFile);
     const stackConfig = inputs.stackConfig ?? readStackConfig(inputs.stack);
-    const { resources } = await runProgramOffline({ stack: inputs.stack, config: stackConfig });
+    const { resources } = await runProgramOffline({ stack: inputs.stack, config: stackConfig, services: inputs.services });
     const policy = await runPolicies(resources, packConfig);
     return {
         ...summarize(inputs.stack, resources, stackConfig),
