@@ -5,7 +5,8 @@
  * - a paused cluster: connections held silent, then refused, for `FAULTS_WINDOW_MS` (default 15 s)
  *   in front of a real PostgreSQL; when the migration run, a 29 s route and a 10 s route (twice in
  *   one container) were answered, and how;
- * - the local runtime (`local/start.ts` in its own process) under load from `FAULTS_CLIENTS`
+ * - the local runtime (`local/start.ts` in its own process, serving the fixture registry of
+ *   `tests/fixtures`) under load from `FAULTS_CLIENTS`
  *   clients (default 12) while every session is terminated and PostgreSQL is then stopped: the
  *   requests per phase by outcome, and the time to serve again after each fault.
  *
@@ -14,13 +15,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { applyMigrations, readMigrations } from "../functions/runtime/migrations";
+import { applyMigrations } from "../functions/runtime/migrations";
 import { createDatabase } from "../functions/runtime/database";
-import { services } from "../infra/registry";
 import { mintLocalToken } from "../local/issuer";
 import { freePort, startLocalPostgres } from "../local/postgres";
 import { summarizeLoad } from "../tests/support/api-load";
-import { pausedClusterScenario, type PausedClusterOutcome, type RouteCall } from "../tests/support/paused-cluster";
+import { FIXTURE_REGISTRY_MODULE } from "../tests/fixtures";
+import { pausedClusterMigrations, pausedClusterScenario, type PausedClusterOutcome, type RouteCall } from "../tests/support/paused-cluster";
 import { runtimeFaultScenario } from "../tests/support/runtime-faults";
 import { jwtDirOf, killRuntimeProcess, startRuntimeProcess } from "../tests/support/runtime-process";
 
@@ -40,7 +41,7 @@ async function pausedCluster(): Promise<Record<string, PausedClusterOutcome>> {
     const postgres = await startLocalPostgres({ dataDir: path.join(root, "data"), persistent: false });
     const db = createDatabase({ connectionString: postgres.url });
     try {
-        await applyMigrations(db, services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : [])));
+        await applyMigrations(db, pausedClusterMigrations());
         const outcomes: Record<string, PausedClusterOutcome> = {};
         for (const mode of ["silent", "refused"] as const) {
             await db.query(`CREATE DATABASE bench_${mode}`);
@@ -63,7 +64,7 @@ async function pausedCluster(): Promise<Record<string, PausedClusterOutcome>> {
 async function runtimeFaults() {
     const root = temporaryDirectory("bench-runtime-faults-");
     const dataDir = path.join(root, "postgres");
-    const run = startRuntimeProcess({ port: await freePort(), dataDir });
+    const run = startRuntimeProcess({ port: await freePort(), dataDir, args: ["--registry", FIXTURE_REGISTRY_MODULE] });
     try {
         const { url, databaseUrl } = await run.ready;
         const token = await mintLocalToken({ sub: "bench", dir: jwtDirOf(dataDir) });

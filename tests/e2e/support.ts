@@ -43,7 +43,7 @@ export interface TestRuntimeOptions {
     throttling?: boolean;
 }
 
-/** Starts the runtime with `services` (default: the real registry) and a throwaway database. */
+/** Starts the runtime with `services` (default: the real registry, `infra/registry.ts`) and a throwaway database. */
 export async function startTestRuntime(services?: readonly AnyService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-"));
     // PostgreSQL runs as its own user when we are root; it must be able to reach its directory.
@@ -162,10 +162,13 @@ export const api = (baseUrl: string, defaults: Record<string, string> = {}) => (
     delete: (path: string, headers?: Record<string, string>) => request(baseUrl, { method: "DELETE", path, headers: { ...defaults, ...headers } }),
 });
 
-/** Every row of `users`, in a stable order, for before/after comparisons. */
-export async function snapshotUsers(sql: pg.Client): Promise<unknown[]> {
-    return (await sql.query("SELECT * FROM users ORDER BY id")).rows;
+/** Every row of `table` (which has an `id`), in a stable order, for before/after comparisons. */
+export async function snapshotRows(sql: pg.Client, table: string): Promise<unknown[]> {
+    return (await sql.query(`SELECT * FROM ${pg.escapeIdentifier(table)} ORDER BY id`)).rows;
 }
+
+/** Every row of the users sample's table. */
+export const snapshotUsers = (sql: pg.Client) => snapshotRows(sql, "users");
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

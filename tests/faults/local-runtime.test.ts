@@ -1,7 +1,8 @@
 /**
- * `local/start.ts` in its own process, as `npm start` runs it, while its database fails under load:
- * sessions terminated, then PostgreSQL stopped and started again. Then the runtime is killed with
- * SIGKILL: no PostgreSQL may survive it, and the next start on the same data folder must work.
+ * `local/start.ts` in its own process, as `npm start` runs it (serving the fixture registry), while
+ * its database fails under load: sessions terminated, then PostgreSQL stopped and started again.
+ * Then the runtime is killed with SIGKILL: no PostgreSQL may survive it, and the next start on the
+ * same data folder must work.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -11,6 +12,7 @@ import * as pg from "pg";
 import { freePort, processInfo } from "../../local/postgres";
 import { mintLocalToken } from "../../local/issuer";
 import { request } from "../e2e/support";
+import { FIXTURE_REGISTRY_MODULE } from "../fixtures";
 import { summarizeLoad } from "../support/api-load";
 import { PHASES, runtimeFaultScenario } from "../support/runtime-faults";
 import { jwtDirOf, killRuntimeProcess, postmasterPid, processesMentioning, startRuntimeProcess, waitFor } from "../support/runtime-process";
@@ -24,7 +26,7 @@ describe("faults: the local runtime under load while its database fails", functi
 
     it("stays up through terminated sessions and a PostgreSQL restart; then a SIGKILL leaves no PostgreSQL and the next start works", async () => {
         // Prepare
-        const run = startRuntimeProcess({ port: await freePort(), dataDir });
+        const run = startRuntimeProcess({ port: await freePort(), dataDir, args: ["--registry", FIXTURE_REGISTRY_MODULE] });
         let rerun: ReturnType<typeof startRuntimeProcess> | undefined;
         try {
             const { url, databaseUrl } = await run.ready;
@@ -59,7 +61,7 @@ describe("faults: the local runtime under load while its database fails", functi
             const sql = new pg.Client({ connectionString: databaseUrl });
             sql.on("error", () => undefined);
             await sql.connect();
-            const { rows } = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[])", [outcome.acknowledgedIds]);
+            const { rows } = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM notes WHERE id = ANY($1::uuid[])", [outcome.acknowledgedIds]);
             await sql.end();
             assert.equal(rows[0].n, outcome.acknowledgedIds.length, `acknowledged ${outcome.acknowledgedIds.length}, stored ${rows[0].n}`);
 
@@ -73,10 +75,10 @@ describe("faults: the local runtime under load while its database fails", functi
             await waitFor(() => processesMentioning(dataDir).length === 0, 5_000, `still running: ${JSON.stringify(processesMentioning(dataDir))}`);
 
             // Act: the next start on the same data folder.
-            rerun = startRuntimeProcess({ port: await freePort(), dataDir });
+            rerun = startRuntimeProcess({ port: await freePort(), dataDir, args: ["--registry", FIXTURE_REGISTRY_MODULE] });
             const again = await rerun.ready;
             // Assess: it serves the data that was acknowledged before.
-            const read = await request(again.url, { path: `/users/${outcome.acknowledgedIds[0]}` });
+            const read = await request(again.url, { path: `/notes/${outcome.acknowledgedIds[0]}` });
             assert.equal(read.status, 200, read.text);
             process.kill(rerun.child.pid!, "SIGTERM");
             assert.equal(await rerun.exited(), 0, rerun.output());

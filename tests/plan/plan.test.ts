@@ -1,14 +1,19 @@
 /**
- * `npm run plan` over the real stacks, in-process through `main(argv)`: what it lists, what it
- * costs, its JSON, and its exit code on a planted mandatory violation.
+ * `npm run plan` in-process through `main(argv)`: what it lists, what it costs, its JSON, and its
+ * exit code on a planted mandatory violation and on a type error in a service file. Its contents
+ * over the fixture registry, with what it must list derived from it; the real stacks with whatever
+ * `infra/registry.ts` holds must plan, pass and type-check.
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { main, parseArgs, UsageError } from "../../tools/plan";
+import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
+import { services } from "../../infra/services";
+import { main, parseArgs, UsageError, type MainIo } from "../../tools/plan";
 import { planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
-import { services } from "../../infra/registry";
+import { fixtureServices } from "../fixtures";
+import { scratchRegistry, serviceWithDuplicateRoute } from "../support/scratch-registry";
 
 interface Captured {
     code: number;
@@ -16,19 +21,32 @@ interface Captured {
     err: string;
 }
 
-async function run(argv: string[], stackConfig?: Record<string, Record<string, unknown>>): Promise<Captured> {
+/** `main(argv)` over the fixture registry, without the type check unless `io` asks for one. */
+async function run(argv: string[], io: Partial<MainIo> = {}): Promise<Captured> {
     let out = "";
     let err = "";
-    const code = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), stackConfig });
+    const code = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), typeCheck: false, services: fixtureServices, ...io });
     return { code, out, err };
 }
 
-/** Every route key in the registry: the plan must list them all. */
-const registryRoutes = services.flatMap((s) => Object.keys(s.routes));
-/** What the ROUTES table should say in its AUTH column, from the registry. */
-const expectedAuth = new Map(
-    services.flatMap((s) => Object.entries(s.routes).map(([key, route]) => [key, route.auth === "jwt" ? `JWT${route.scopes ? ` \\(${route.scopes.join(" or ")}\\)` : ""}` : "NONE"] as const)),
-);
+/** Every route key of a registry, and what the ROUTES table says in its AUTH column. */
+function expectedRoutes(registry: readonly AnyService[]): Map<string, string> {
+    return new Map(
+        registry.flatMap((s) =>
+            Object.entries(s.routes as Record<string, RouteDefinition>).map(([key, route]) => [key, route.auth === "jwt" ? `JWT${route.scopes ? ` \\(${route.scopes.join(" or ")}\\)` : ""}` : "NONE"] as const),
+        ),
+    );
+}
+
+/** The ROUTES table lists each route with its method, path, memory, timeout and auth. */
+function assertRoutesListed(text: string, registry: readonly AnyService[]): void {
+    for (const [key, auth] of expectedRoutes(registry)) {
+        const [method, routePath] = key.split(" ");
+        const line = text.split("\n").find((l) => new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s`).test(l));
+        assert.ok(line, `route ${key} not in the ROUTES table`);
+        assert.match(line, new RegExp(`\\d+ MB\\s+\\d+ s\\s+${auth}\\s`), `${key}: ${line}`);
+    }
+}
 
 describe("plan (npm run plan)", function () {
     this.timeout(120_000);
@@ -41,8 +59,8 @@ describe("plan (npm run plan)", function () {
         const started = Date.now();
         devText = await run(["--stack", "dev"]);
         assert.ok(Date.now() - started < 30_000, `dev plan took ${Date.now() - started} ms`);
-        dev = await planStack({ stack: "dev" });
-        prod = await planStack({ stack: "prod" });
+        dev = await planStack({ stack: "dev", services: fixtureServices });
+        prod = await planStack({ stack: "prod", services: fixtureServices });
     });
 
     it("parses its arguments and rejects wrong ones", () => {
@@ -60,27 +78,54 @@ describe("plan (npm run plan)", function () {
         assert.equal((await run(["--stak", "dev"])).code, 2);
     });
 
+    for (const stack of ["dev", "prod"]) {
+        it(`plans the real ${stack} stack with whatever infra/registry.ts holds: every route listed, policy passed, files type-checked, exit 0`, async () => {
+            // Act: the command as `npm run plan` runs it, type check included.
+            const result = await run(["--stack", stack], { services: undefined, typeCheck: undefined });
+            // Assess
+            assert.equal(result.code, 0, result.out + result.err);
+            assertRoutesListed(result.out, services);
+            assert.match(result.out, /Policy check passed/);
+            assert.match(result.out, /TYPE CHECK\n {2}Type check: no errors \(\d+ files/);
+            for (const service of services) assert.match(result.out, new RegExp(`[├└]─ ${service.name} \\(ServiceFunctions\\)`), service.name);
+        });
+    }
+
     it("prints the dev plan and exits 0: tree, routes, database, network, policy, cost", () => {
         assert.equal(devText.code, 0, devText.err);
         for (const heading of ["RESOURCES (by component)", "ROUTES (", "DATABASE", "NETWORK", "POLICY", "ESTIMATED MONTHLY COST", "Idle total", "Typical total", "Worst case"]) {
             assert.ok(devText.out.includes(heading), `missing ${heading}`);
         }
         assert.match(devText.out, /Policy check passed/);
-        assert.match(devText.out, /├─ users \(ServiceFunctions\)|└─ users \(ServiceFunctions\)/);
+        for (const service of fixtureServices) assert.match(devText.out, new RegExp(`[├└]─ ${service.name} \\(ServiceFunctions\\)`), service.name);
         assert.match(devText.out, /capacity 0-2 ACU per instance; auto-pause after 600 s idle/);
         assert.match(devText.out, /NAT None \(0 gateways\)/);
     });
 
     it("lists every route of the registry with its method, path, memory, timeout and auth", () => {
-        assert.deepEqual(dev.routes.map((r) => r.routeKey).sort(), [...registryRoutes].sort());
-        for (const key of registryRoutes) {
-            const [method, routePath] = key.split(" ");
-            const line = devText.out.split("\n").find((l) => new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s`).test(l));
-            assert.ok(line, `route ${key} not in the ROUTES table`);
-            assert.match(line, new RegExp(`\\d+ MB\\s+\\d+ s\\s+${expectedAuth.get(key)}\\s`), `${key}: ${line}`);
-        }
+        assert.deepEqual(dev.routes.map((r) => r.routeKey).sort(), [...expectedRoutes(fixtureServices).keys()].sort());
+        assertRoutesListed(devText.out, fixtureServices);
         for (const route of dev.routes) {
             assert.ok(route.memoryMb && route.timeoutSeconds && route.timeoutSeconds <= 29, `${route.routeKey} settings`);
+        }
+    });
+
+    it("exits 1 and prints the error when a service file does not type-check (a route key written twice)", async () => {
+        // Prepare: a registry whose one service declares GET /twice twice.
+        const scratch = scratchRegistry({ twice: serviceWithDuplicateRoute("twice", ["first", "second"]) });
+        try {
+            // Act: the plan itself passes; only the type check fails.
+            const result = await run(["--stack", "dev"], { typeCheck: { registryModule: scratch.registryModule } });
+            // Assess
+            assert.equal(result.code, 1, result.out + result.err);
+            assert.match(result.out, /Policy check passed/);
+            assert.match(result.out, /TYPE CHECK\n {2}Type check: 1 error:\n {4}\S*services\/twice\/service\.ts\(9,9\): error TS1117: An object literal cannot have multiple properties with the same name\./);
+            const json = await run(["--stack", "dev", "--json"], { typeCheck: { registryModule: scratch.registryModule } });
+            assert.equal(json.code, 1);
+            assert.equal(JSON.parse(json.out).policy.passed, true);
+            assert.match(json.err, /TS1117/);
+        } finally {
+            scratch.remove();
         }
     });
 
@@ -136,12 +181,12 @@ describe("plan (npm run plan)", function () {
     describe("a planted mandatory violation", () => {
         it("exits 1 when the stack breaks a mandatory rule (log retention below the pack's minimum)", async () => {
             const planted = { ...readStackConfig("dev"), "serverless-microservices:logRetentionDays": 1 };
-            const result = await run(["--stack", "dev"], { dev: planted });
+            const result = await run(["--stack", "dev"], { stackConfig: { dev: planted } });
             assert.equal(result.code, 1, result.out + result.err);
             assert.match(result.out, /MANDATORY \(\d+\)/);
             assert.match(result.out, /\[log-group-retention\]/);
             assert.match(result.out, /Policy check FAILED/);
-            const json = await run(["--stack", "dev", "--json"], { dev: planted });
+            const json = await run(["--stack", "dev", "--json"], { stackConfig: { dev: planted } });
             assert.equal(json.code, 1);
             assert.equal(JSON.parse(json.out).policy.passed, false);
         });
@@ -154,7 +199,7 @@ describe("plan (npm run plan)", function () {
 
         it("exits 1 when the compared stack fails", async () => {
             const planted = { ...readStackConfig("prod"), "serverless-microservices:logRetentionDays": 7 };
-            const result = await run(["--stack", "dev", "--compare", "prod"], { prod: planted });
+            const result = await run(["--stack", "dev", "--compare", "prod"], { stackConfig: { prod: planted } });
             assert.equal(result.code, 1);
             assert.match(result.out, /POLICY \(prod\)/);
             assert.match(result.out, /FAILED \(\d+ mandatory/);

@@ -10,9 +10,8 @@
 import { createDatabase, statementTimeoutFor, type Database } from "../../functions/runtime/database";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { MIGRATION_TIMEOUT_SECONDS, readMigrations, runMigrations } from "../../functions/runtime/migrations";
-import users from "../../functions/users/service";
-import { services } from "../../infra/registry";
+import { MIGRATION_TIMEOUT_SECONDS, readMigrations, runMigrations, type Migration } from "../../functions/runtime/migrations";
+import notes from "../fixtures/services/notes/service";
 import { httpApiEvent } from "./events";
 import { startFaultProxy } from "./fault-proxy";
 
@@ -46,19 +45,25 @@ export interface PausedClusterOutcome {
     shortRouteNext: RouteCall;
 }
 
-const ROUTE_KEY = "GET /users";
+/** The migrations the scenario's route needs: the fixture database service's. */
+export function pausedClusterMigrations(): Migration[] {
+    return readMigrations(notes.name, notes.migrationsDir!);
+}
+
+/** A read of the fixture database service, which every container of it answers 200 once connected. */
+const ROUTE_KEY = "GET /notes";
 
 export async function pausedClusterScenario(options: PausedClusterOptions): Promise<PausedClusterOutcome> {
     const longTimeoutSeconds = options.longTimeoutSeconds ?? 29;
     const shortTimeoutSeconds = options.shortTimeoutSeconds ?? 10;
-    const migrations = services.flatMap((service) => (service.migrationsDir ? readMigrations(service.name, service.migrationsDir) : []));
+    const migrations = pausedClusterMigrations();
     const proxy = await startFaultProxy(Number(new URL(options.routeDatabaseUrl).port));
     const silent = createLogger({ write: () => undefined });
     const databases: Database[] = [];
     // One container of the route: its database opens on the first request, as the deployed closure's does.
     const container = (timeoutSeconds: number) =>
-        createRouteHandler(users.routes[ROUTE_KEY].handler as never, {
-            service: users.name,
+        createRouteHandler(notes.routes[ROUTE_KEY]!.handler as never, {
+            service: notes.name,
             routeKey: ROUTE_KEY,
             logger: silent,
             openDatabase: () => {
@@ -72,7 +77,7 @@ export async function pausedClusterScenario(options: PausedClusterOptions): Prom
         const call = async (invoke: LambdaHttpHandler, timeoutSeconds: number): Promise<RouteCall> => {
             const started = Date.now();
             const deadline = started + timeoutSeconds * 1000;
-            const response = await invoke(httpApiEvent({ routeKey: ROUTE_KEY, path: "/users", query: "limit=1" }), {
+            const response = await invoke(httpApiEvent({ routeKey: ROUTE_KEY, path: "/notes", query: "limit=1" }), {
                 awsRequestId: `paused-${started}`,
                 getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
             });
