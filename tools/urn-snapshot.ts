@@ -23,6 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AnyService } from "../functions/runtime/service";
 import { ComponentTypes, Types } from "../policy/lib/types";
+import { runAsCommand } from "./command";
 import { listStacks, REPOSITORY_ROOT, runProgramOffline, type OfflineAlias, type OfflineResource } from "./offline";
 
 /** Where the snapshot of `stack` lives. */
@@ -282,7 +283,7 @@ function physicalNameProblems(resource: EngineResource, entry: SnapshotEntry): s
 
 /** Runs the program for `stack` and returns its resources as the engine sees them. */
 export async function currentResources(stack: string, services?: readonly AnyService[]): Promise<EngineResource[]> {
-    const registry = services ?? (await import("../infra/registry")).services;
+    const registry = services ?? (await import("../infra/services")).services;
     const run = await runProgramOffline({ stack, services: registry });
     return engineResources(run.resources, registry.map((service) => service.name));
 }
@@ -302,7 +303,7 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(USAGE);
         return 2;
     }
-    const services = (await import("../infra/registry")).services.map((service) => service.name);
+    const services = (await import("../infra/services")).services.map((service) => service.name);
     let failed = false;
     for (const stack of stacks) {
         const resources = await currentResources(stack);
@@ -319,12 +320,4 @@ async function main(argv: readonly string[]): Promise<number> {
     return check && failed ? 1 : 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (error) => {
-            console.error(error instanceof Error ? error.message : error);
-            process.exit(2);
-        },
-    );
-}
+if (require.main === module) runAsCommand(main);
