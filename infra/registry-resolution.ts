@@ -8,13 +8,14 @@
  * or process.
  */
 import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
-import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
+import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../functions/runtime/migrations";
 import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle } from "../functions/runtime/service";
 import { LAMBDA } from "../policy/lib/limits";
 import type { ReservationMode } from "./config";
 import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "./container-resolution";
+import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "./function-bounds";
 import { routeId } from "./naming";
-import { parseRouteKey, validateRegistry } from "./registry-validation";
+import { describeService, parseRouteKey, validateRegistry } from "./registry-validation";
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
 export interface ResolvedRoute {
@@ -98,6 +99,20 @@ export interface StackResolution {
     stack?: string;
     /** The stack file's `concurrency.reservations`. @default "registry": the registry's reservations as declared */
     reservations?: ReservationMode;
+    /**
+     * What the stack allows a route function's memory and timeout (`functionBoundsFor(stack)`: the
+     * platform's limits narrowed by the stack's policy pack). @default the platform's limits alone
+     */
+    bounds?: FunctionBounds;
+}
+
+/**
+ * The services a registry module exports, in the order it lists them: `infra/registry.ts` is one
+ * `export { default as <name> } from "../functions/<name>/service"` line per service, so that adding
+ * or removing a service is one line. (Its type asks every export to be a service.)
+ */
+export function servicesOf<Service extends RegisteredService>(registryModule: Readonly<Record<string, Service>>): Service[] {
+    return Object.values(registryModule);
 }
 
 export class RegistryError extends Error {
@@ -110,18 +125,21 @@ export class RegistryError extends Error {
 /**
  * Validates `services`, then resolves them with the stack's defaults, its reservation mode (the
  * program and the local runtime pass the stack file's `concurrency.reservations`; without it, the
- * registry's reservations apply as declared) and, for a container service's scaling, the stack's
- * name (its own scaling for that stack, else its default). Throws a `RegistryError` listing every
- * problem at once, the migration folders' included.
+ * registry's reservations apply as declared), its function bounds (a stack default outside them is
+ * a problem too, naming the routes that would take it) and, for a container service's scaling,
+ * the stack's name (its own scaling for that stack, else its default). Throws a `RegistryError`
+ * listing every problem at once, the migration folders' included.
  */
 export function resolveRegistry(services: readonly RegisteredService[], stackDefaults: FunctionDefaults, stackOptions: StackResolution = {}): ResolvedRegistry {
-    const { stack, reservations = "registry" } = stackOptions;
-    const problems = validateRegistry(services);
+    const { stack, reservations = "registry", bounds = PLATFORM_FUNCTION_BOUNDS } = stackOptions;
+    const problems = validateRegistry(services, bounds);
     if (problems.length > 0) throw new RegistryError(problems);
 
-    const containers = services.filter(isContainerService).map((service) => resolveContainerService(service, stack, readServiceMigrations(service, problems)));
-    const resolved = services.filter((service): service is AnyService => !isContainerService(service)).map((service) => {
-        const migrations = readServiceMigrations(service, problems);
+    const where = (service: RegisteredService) => describeService(service, services.indexOf(service));
+    const containers = services.filter(isContainerService).map((service) => resolveContainerService(service, stack, readServiceMigrations(service, where(service), problems)));
+    const functionServices = services.filter((service): service is AnyService => !isContainerService(service));
+    const resolved = functionServices.map((service) => {
+        const migrations = readServiceMigrations(service, where(service), problems);
         const reservedConcurrency = reservations === "registry" ? service.reservedConcurrency : undefined;
         return {
             name: service.name,
@@ -132,6 +150,7 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
             migrations,
         };
     });
+    problems.push(...stackDefaultProblems(functionServices, stackDefaults, bounds));
     if (problems.length > 0) throw new RegistryError(problems);
 
     // One migration set for every service that keeps data, whatever runs it, in registry order.
@@ -203,8 +222,29 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
     };
 }
 
+/** A stack default outside the stack's bounds, for the routes that set nothing themselves. */
+function stackDefaultProblems(services: readonly AnyService[], stackDefaults: FunctionDefaults, bounds: FunctionBounds): string[] {
+    const problems: string[] = [];
+    for (const field of ["memoryMb", "timeoutSeconds"] as const) {
+        const value = stackDefaults[field];
+        const bound = bounds[field];
+        if (value >= bound.min && value <= bound.max) continue;
+        const takers = services.flatMap((service) =>
+            Object.entries(service.routes as Record<string, RouteDefinition>)
+                .filter(([, route]) => route[field] === undefined && service[field] === undefined)
+                .map(([routeKey]) => routeKey),
+        );
+        if (takers.length > 0) {
+            problems.push(
+                `the stack's functionDefaults.${field} ${value} is not allowed for routes ${takers.join(", ")}, which set none; use an integer from ${bound.min} to ${bound.max} (${bound.reason}), or set ${field} in their service files`,
+            );
+        }
+    }
+    return problems;
+}
+
 /** A database service's migrations; a folder that cannot be read or holds a misnamed file is a problem of the registry. */
-function readServiceMigrations(service: AnyService | ContainerServiceDefinition, problems: string[]): Migration[] {
+function readServiceMigrations(service: AnyService | ContainerServiceDefinition, where: string, problems: string[]): Migration[] {
     if (!service.database || service.migrationsDir === undefined) return [];
     try {
         return readMigrations(service.name, service.migrationsDir);
@@ -212,8 +252,10 @@ function readServiceMigrations(service: AnyService | ContainerServiceDefinition,
         const code = (error as { code?: string }).code;
         problems.push(
             code === "ENOENT" || code === "ENOTDIR"
-                ? `service "${service.name}": migrationsDir ${service.migrationsDir} is not a folder`
-                : (error as Error).message,
+                ? `${where}: migrationsDir ${service.migrationsDir} is not a folder; use path.join(__dirname, "migrations") with the folder beside the service file`
+                : (error as MigrationFolderError).name === "MigrationFolderError"
+                  ? `${where}: ${(error as MigrationFolderError).problem}`
+                  : `${where}: migrationsDir ${service.migrationsDir} cannot be read (${(error as Error).message})`,
         );
         return [];
     }

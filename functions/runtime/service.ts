@@ -42,7 +42,10 @@ export interface ApiRequest {
     readonly claims?: Readonly<Record<string, unknown>>;
 }
 
-/** What a handler returns: a full response, or any other value, sent as 200 JSON (the 2.0 shortcut). */
+/**
+ * What a handler returns: a full response; `undefined` (nothing), sent as 204 No Content; or any
+ * other value, sent as 200 JSON (the 2.0 shortcut).
+ */
 export interface ApiResponse {
     statusCode: number;
     headers?: Record<string, string>;
@@ -130,9 +133,15 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean> {
      * inside the service's own schema as its owner role, and can reach nothing of another service's.
      */
     migrationsDir?: string;
-    /** Routes keyed `"METHOD /path"`. */
-    routes: Record<string, RouteDefinition<UsesDatabase>>;
+    /**
+     * Routes keyed `"METHOD /path"`. Typed `RouteKey`, so the type checker (`npm test`, and in the
+     * background `npm start`, `npm run dev` and `npm run plan`) reports a key written twice, which
+     * at run time silently keeps the last one, and a method that is not one.
+     */
+    routes: ServiceRoutes<UsesDatabase>;
 }
+
+export type ServiceRoutes<UsesDatabase extends boolean = boolean> = { [Key in RouteKey]?: RouteDefinition<UsesDatabase> };
 
 /**
  * Declares a service with its types checked: handlers of a service with `database: true` get a
@@ -147,8 +156,46 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean> {
 export function defineService<UsesDatabase extends boolean>(
     definition: ServiceDefinition<UsesDatabase>,
 ): ServiceDefinition<UsesDatabase> {
-    return definition;
+    return recordDeclaringFile(definition, defineService);
 }
 
 /** Any service, whatever its database flag. */
 export type AnyService = ServiceDefinition<true> | ServiceDefinition<false>;
+
+const DEFINED_IN = Symbol.for("serverless-microservices.definedIn");
+
+/**
+ * Records on `definition` the file of the module that called `declare` (`defineService`,
+ * `defineContainerService`), as a hidden property `serviceFile` reads.
+ */
+export function recordDeclaringFile<Definition extends object>(definition: Definition, declare: Function): Definition {
+    const file = callerFile(declare);
+    if (file !== undefined) Object.defineProperty(definition, DEFINED_IN, { value: file, enumerable: false });
+    return definition;
+}
+
+/**
+ * The file a service was declared in (the module that called `defineService` or
+ * `defineContainerService`), so that a mistake in it is reported with the file to open; undefined
+ * for a service built without them.
+ */
+export function serviceFile(service: object | undefined): string | undefined {
+    return (service as Record<symbol, string | undefined> | undefined)?.[DEFINED_IN];
+}
+
+/** The file of the function that called `declare`, from V8's structured call sites. */
+function callerFile(declare: Function): string | undefined {
+    const { prepareStackTrace, stackTraceLimit } = Error;
+    try {
+        Error.stackTraceLimit = 1;
+        Error.prepareStackTrace = (_error, callSites) => callSites;
+        const holder: { stack?: NodeJS.CallSite[] } = {};
+        Error.captureStackTrace(holder, declare);
+        return holder.stack?.[0]?.getFileName() ?? undefined;
+    } catch {
+        return undefined;
+    } finally {
+        Error.prepareStackTrace = prepareStackTrace;
+        Error.stackTraceLimit = stackTraceLimit;
+    }
+}

@@ -9,8 +9,14 @@
  */
 import { badRequest } from "./errors";
 
+/**
+ * Where a value comes from: a JSON body keeps its types (`5` is a number, `"5"` a string); path and
+ * query parameters are always text, so a number arrives as its digits.
+ */
+export type InputSource = "json" | "text";
+
 /** Checks one value; returns the (normalized) value or a problem description. */
-export type Check<T> = (value: unknown) => { ok: true; value: T } | { ok: false; problem: string };
+export type Check<T> = (value: unknown, source: InputSource) => { ok: true; value: T } | { ok: false; problem: string };
 type Shape = Record<string, Check<unknown>>;
 type Parsed<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
 
@@ -58,27 +64,32 @@ export function uuid(): Check<string> {
             : { ok: false, problem: "must be a UUID" };
 }
 
-/** An integer in `min`-`max`, given as a number or (query strings) as decimal digits. */
+/**
+ * An integer in `min`-`max`: a JSON number in a body (the string `"5"` is refused there, as a client
+ * sending it has a bug worth hearing about), decimal digits in a path or query parameter.
+ */
 export function integer(limits: { min: number; max: number }): Check<number> {
-    return (value) => {
-        const number = typeof value === "string" && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+    const problem = `must be an integer from ${limits.min} to ${limits.max}`;
+    return (value, source) => {
+        if (source === "json" && typeof value === "string") return { ok: false, problem: `${problem} (a JSON number, not a string)` };
+        const number = source === "text" && typeof value === "string" && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
         if (typeof number !== "number" || !Number.isInteger(number) || number < limits.min || number > limits.max) {
-            return { ok: false, problem: `must be an integer from ${limits.min} to ${limits.max}` };
+            return { ok: false, problem };
         }
         return { ok: true, value: number };
     };
 }
 
-/** Makes a field optional: absent (or empty in a query string) gives `fallback`. */
+/** Makes a field optional: absent (or empty in a path or query parameter) gives `fallback`. */
 export function optional<T, F extends T | undefined>(check: Check<T>, fallback: F): Check<T | F> {
-    return (value) => (value === undefined || value === "" ? { ok: true, value: fallback } : check(value));
+    return (value, source) => (value === undefined || (source === "text" && value === "") ? { ok: true, value: fallback } : check(value, source));
 }
 
-function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, where: string): Parsed<S> {
+function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, where: string, source: InputSource): Parsed<S> {
     const issues: Issue[] = [];
     const result: Record<string, unknown> = {};
     for (const [field, check] of Object.entries(shape)) {
-        const outcome = check(input[field]);
+        const outcome = check(input[field], source);
         if (outcome.ok) result[field] = outcome.value;
         else issues.push({ field, problem: input[field] === undefined ? "is required" : outcome.problem });
     }
@@ -100,10 +111,10 @@ export function parseBody<S extends Shape>(body: unknown, shape: S): Parsed<S> {
     if (unknownFields.length > 0) {
         throw badRequest(`Unknown field(s) in the request body: ${unknownFields.join(", ")}. Allowed: ${Object.keys(shape).join(", ")}.`);
     }
-    return parseShape(body as Record<string, unknown>, shape, "request body");
+    return parseShape(body as Record<string, unknown>, shape, "request body", "json");
 }
 
 /** Validates path or query parameters against `shape`; other parameters are ignored. */
 export function parseParams<S extends Shape>(params: Readonly<Record<string, string>>, shape: S, where = "parameters"): Parsed<S> {
-    return parseShape(params, shape, where);
+    return parseShape(params, shape, where, "text");
 }

@@ -2,7 +2,7 @@
 import type { Database } from "../../functions/runtime/database";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import type { AnyService } from "../../functions/runtime/service";
+import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
 import { httpApiEvent, type EventOptions } from "./events";
 
 export interface Reply {
@@ -15,7 +15,7 @@ export interface Reply {
 export function routeCaller(service: AnyService, db?: () => Database) {
     const silent = createLogger({ write: () => undefined });
     return async (routeKey: string, options: Omit<EventOptions, "routeKey"> = {}): Promise<Reply> => {
-        const route = service.routes[routeKey];
+        const route = (service.routes as Record<string, RouteDefinition | undefined>)[routeKey];
         if (!route) throw new Error(`${service.name} has no route ${routeKey}`);
         const invoke = createRouteHandler(route.handler as never, { service: service.name, routeKey, openDatabase: db, logger: silent });
         const response = await invoke(httpApiEvent({ routeKey, ...options }));
