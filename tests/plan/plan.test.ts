@@ -217,6 +217,12 @@ describe("plan (npm run plan)", function () {
         assert.match(devText.out, /secretsmanager in 1 AZ \(for migrations-function\)/);
     });
 
+    it("attributes the container tasks' endpoints to no function: Lambda ships function logs outside the VPC", () => {
+        const containerEndpoints = prod.networks[0].endpoints.filter((e) => ["ecr.api", "ecr.dkr", "logs"].includes(e.service));
+        assert.deepEqual(containerEndpoints.map((e) => e.service).sort(), ["ecr.api", "ecr.dkr", "logs"]);
+        for (const endpoint of containerEndpoints) assert.deepEqual(endpoint.usedBy, [], endpoint.service);
+    });
+
     it("costs more idle in prod: a capacity floor on two instances, alarms and the dashboard", () => {
         assert.ok(prod.cost.idle.total > dev.cost.idle.total, `${prod.cost.idle.total} <= ${dev.cost.idle.total}`);
         const floor = prod.cost.idle.lines.find((l) => l.item.startsWith("Aurora capacity floor"));
