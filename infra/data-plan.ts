@@ -8,7 +8,7 @@ import { statementTimeoutFor } from "../functions/runtime/database";
 import type { MigrationRunRequest } from "../functions/runtime/migrations";
 import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/service-data";
 import type { ResolvedContainerService } from "./container-resolution";
-import type { ResolvedRegistry, ResolvedRoute, ResolvedService } from "./registry-resolution";
+import type { ResolvedQueueConsumer, ResolvedRegistry, ResolvedRoute, ResolvedService } from "./registry-resolution";
 
 /**
  * The most containers one function runs at once, and so the most database connections it holds
@@ -20,17 +20,29 @@ export function functionConcurrencyCeiling(route: Pick<ResolvedRoute, "reservedC
     return route.reservedConcurrency ?? connectionsPerFunction;
 }
 
-/** A database service's schema, roles and limits on a stack. */
-export function serviceData(service: Pick<ResolvedService, "name" | "routes">, connectionsPerFunction: number): ServiceData {
+/**
+ * A queue consumer's container ceiling: its mapping's maximum concurrency, which caps its
+ * invocations whatever the stack reserves (consumers reserve nothing: a reservation below the
+ * mapping's concurrency only throttles the poller).
+ */
+export function consumerConcurrencyCeiling(consumer: Pick<ResolvedQueueConsumer, "maxConcurrency">): number {
+    return consumer.maxConcurrency;
+}
+
+/** A database service's schema, roles and limits on a stack: its routes' and its queue consumers' connections added up. */
+export function serviceData(service: Pick<ResolvedService, "name" | "routes"> & Partial<Pick<ResolvedService, "subscriptions" | "schedules">>, connectionsPerFunction: number): ServiceData {
     const { owner, login } = serviceRoles(service.name);
     const databaseRoutes = service.routes.filter((route) => route.database);
-    const longestTimeoutSeconds = Math.max(1, ...databaseRoutes.map((route) => route.timeoutSeconds));
+    const consumers = [...(service.subscriptions ?? []), ...(service.schedules ?? [])].filter((consumer) => consumer.database);
+    const longestTimeoutSeconds = Math.max(1, ...databaseRoutes.map((route) => route.timeoutSeconds), ...consumers.map((consumer) => consumer.timeoutSeconds));
     return {
         service: service.name,
         schema: serviceSchema(service.name),
         ownerRole: owner,
         loginRole: login,
-        connectionLimit: databaseRoutes.reduce((total, route) => total + functionConcurrencyCeiling(route, connectionsPerFunction), 0),
+        connectionLimit:
+            databaseRoutes.reduce((total, route) => total + functionConcurrencyCeiling(route, connectionsPerFunction), 0) +
+            consumers.reduce((total, consumer) => total + consumerConcurrencyCeiling(consumer), 0),
         statementTimeoutMs: statementTimeoutFor(longestTimeoutSeconds),
     };
 }

@@ -117,3 +117,17 @@ export function finalSnapshotIdentifier(project: string, stack: string, database
 export function containerLogGroupName(project: string, stack: string, service: string): string {
     return `/${project}/${stack}/${service}/container`;
 }
+
+/** The stack's event bus, e.g. `serverless-microservices-dev`. */
+export function eventBusName(project: string, stack: string): string {
+    return fitName(`${project}-${stack}`, NAME_RULES.eventBus);
+}
+
+/**
+ * The logical name of a queue consumer's resources (function, log group, queue, mapping, rule), e.g.
+ * `notifications-subscription-welcome`. Its queue's name gets `-dlq` and Pulumi's 8 characters,
+ * and its rule and schedule live within 64, so the name is held to the shortest of those rules.
+ */
+export function consumerResourceName(service: string, functionId: string): string {
+    return fitName(`${service}-${functionId}`, NAME_RULES.eventRule);
+}

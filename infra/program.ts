@@ -2,7 +2,8 @@
  * The Pulumi program: validated config and registry in, the whole stack out.
  *
  *   config + registry (validated, no resource yet)
- *     -> Api (+ JWT authorizer) -> [Network -> Database -> Migrations] -> one ServiceFunctions per service
+ *     -> Api (+ JWT authorizer) -> [EventBus] -> [Network -> Database -> Migrations] -> one Service per service
+ *        (its HttpRoutes, QueueSubscriptions and Schedules, each on a Function)
  *     -> [ContainerPlatform -> one ServiceContainer per container service] (infra/containers.ts)
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
  */
@@ -13,13 +14,14 @@ import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
-import { Monitoring, type MonitoredFunction } from "./components/monitoring";
+import { Monitoring, type MonitoredFunction, type MonitoredQueue } from "./components/monitoring";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
-import { ServiceFunctions } from "./components/service-functions";
+import { EventBus } from "./components/event-bus";
+import { Service } from "./components/service";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
 import { migrationRunRequest } from "./data-plan";
 import { functionBoundsFor } from "./function-bounds";
-import { functionLogGroupName } from "./naming";
+import { eventBusName, functionLogGroupName } from "./naming";
 import { RegistryError, reservationProblems, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
 import { services as registeredServices } from "./services";
 
@@ -38,6 +40,10 @@ export interface PlatformOutputs {
     dashboardUrl?: pulumi.Output<string>;
     /** ECS service name per container service (stacks with container services). */
     containerServices?: Record<string, pulumi.Output<string>>;
+    /** The stack's event bus (stacks whose services publish or subscribe). */
+    eventBusName?: pulumi.Output<string>;
+    /** Each queue consumer's dead-letter queue by service and subscription or schedule: where failed messages wait to be redriven. */
+    deadLetterQueues?: Record<string, pulumi.Output<Record<string, string>>>;
 }
 
 /** What the program is built from: the stack's settings and the registry, both checked. */
@@ -80,6 +86,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     const stack = pulumi.getStack();
     const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
     const { containers, apiRoutes } = registry;
+    const publishers = registry.services.filter((service) => service.events.length > 0);
 
     const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
     const settings: FunctionSettings = {
@@ -96,6 +103,10 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         tags,
     });
 
+    // One bus per stack, while some service publishes or subscribes.
+    const eventBus =
+        publishers.length > 0 || registry.subscriptions.length > 0 ? new EventBus("events", { busName: eventBusName(PROJECT, stack), tags }) : undefined;
+
     let connection: Omit<DatabaseConnection, "signIn"> | undefined;
     let database: Database | undefined;
     let migrationRun: Migrations | undefined;
@@ -105,7 +116,12 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     // Container tasks live in the private subnets too, with or without the database.
     if (containers.length > 0 || usesDatabase) {
         const { xrayEndpoint, ...networkSettings } = config.network;
-        const needs = { databaseFunctions: usesDatabase, xray: xrayEndpoint, containerTasks: containers.some((container) => container.scaling.minTasks > 0) };
+        const needs = {
+            databaseFunctions: usesDatabase,
+            xray: xrayEndpoint,
+            containerTasks: containers.some((container) => container.scaling.minTasks > 0),
+            publishingDatabaseFunctions: publishers.some((service) => service.database),
+        };
         network = new Network("network", { ...networkSettings, interfaceEndpoints: interfaceEndpointsFor(needs), gatewayEndpoints: gatewayEndpointsFor(needs), tags });
     }
     if (network && usesDatabase) {
@@ -140,31 +156,36 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     };
 
     const functionNames: PlatformOutputs["functionNames"] = {};
-    const serviceFunctions: ServiceFunctions[] = [];
+    const deadLetterQueues: NonNullable<PlatformOutputs["deadLetterQueues"]> = {};
+    const serviceComponents: Service[] = [];
     const monitored: MonitoredFunction[] = [];
-    for (const { name: serviceName, routes: serviceRoutes } of registry.services) {
+    const monitoredQueues: MonitoredQueue[] = [];
+    for (const service of registry.services) {
+        const serviceName = service.name;
         const signIn = signInOf(serviceName);
-        const functions = new ServiceFunctions(serviceName, {
-            routes: serviceRoutes,
-            apiId: api.apiId,
-            apiExecutionArn: api.executionArn,
-            jwtAuthorizerId: api.jwtAuthorizerId,
+        const component = new Service(serviceName, {
+            service,
+            api: { apiId: api.apiId, executionArn: api.executionArn, jwtAuthorizerId: api.jwtAuthorizerId },
             settings,
             // Signed in as the service's own role; new code goes live only after the schema and role it expects are in place.
-            database:
-                signIn && connection ? { ...connection, signIn, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
+            database: signIn && connection ? { ...connection, signIn, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
+            eventBus: eventBus && { name: eventBus.name, arn: eventBus.arn },
         });
-        functionNames[serviceName] = functions.functionNames;
-        serviceFunctions.push(functions);
-        for (const route of serviceRoutes) {
+        functionNames[serviceName] = component.functionNames;
+        serviceComponents.push(component);
+        for (const fn of component.functions) {
             monitored.push({
                 service: serviceName,
-                id: route.id,
-                label: route.routeKey,
-                functionName: functions.functionNames.apply((names) => names[route.routeKey]),
-                timeoutSeconds: route.timeoutSeconds,
-                logGroupName: settings.logGroupName(serviceName, route.id),
+                id: fn.id,
+                label: fn.label,
+                functionName: fn.function.name,
+                timeoutSeconds: fn.timeoutSeconds,
+                logGroupName: fn.function.logGroupName,
             });
+        }
+        for (const queue of component.queues) monitoredQueues.push({ service: serviceName, ...queue });
+        if (component.queues.length > 0) {
+            deadLetterQueues[serviceName] = pulumi.output(Object.fromEntries(component.queues.map((queue) => [queue.id, queue.deadLetterQueueName])));
         }
     }
     if (migrationRun) {
@@ -195,7 +216,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             domain: config.domain,
             tags,
         },
-        { dependsOn: [...serviceFunctions, ...(containerDeployment?.components ?? [])] },
+        { dependsOn: [...serviceComponents, ...(containerDeployment?.components ?? [])] },
     );
 
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
@@ -209,6 +230,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             email: config.monitoring.email,
             thresholds: config.monitoring.thresholds,
             functions: monitored,
+            queues: monitoredQueues,
             containers: containerDeployment?.monitored ?? [],
             api: { apiId: api.apiId, stage: stage.stageName },
             database: database && {
@@ -231,5 +253,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
         ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),
         ...(containerDeployment ? { containerServices: containerDeployment.serviceNames } : {}),
+        ...(eventBus ? { eventBusName: eventBus.name } : {}),
+        ...(Object.keys(deadLetterQueues).length > 0 ? { deadLetterQueues } : {}),
     };
 }

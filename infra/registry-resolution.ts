@@ -8,9 +8,10 @@
  * or process.
  */
 import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
+import type { EventCatalog, EventContract } from "../functions/runtime/events";
 import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../functions/runtime/migrations";
-import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle } from "../functions/runtime/service";
-import { LAMBDA } from "../policy/lib/limits";
+import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle, ScheduleDefinition, ScheduleHandler, SubscriptionDefinition, SubscriptionHandler } from "../functions/runtime/service";
+import { LAMBDA, minimumVisibilityTimeoutSeconds } from "../policy/lib/limits";
 import type { ReservationMode } from "./config";
 import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "./container-resolution";
 import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "./function-bounds";
@@ -37,6 +38,62 @@ export interface ResolvedRoute {
     /** Route throttling overriding the stack's defaults. */
     throttle?: RouteThrottle;
     handler: RouteHandler;
+    /** The service's events, which its handler may publish; undefined when it declares none. */
+    events?: EventCatalog;
+}
+
+/**
+ * What a subscription's function gets unless it says otherwise. Five attempts before the
+ * dead-letter queue is AWS's advice for Lambda consumers; a concurrency of 2 is the least a mapping
+ * allows, so a new consumer holds no more than two database connections.
+ */
+export const SUBSCRIPTION_DEFAULTS = { batchSize: 10, batchWindowSeconds: 0, maxAttempts: 5, maxConcurrency: 2, timeoutSeconds: 30 } as const;
+
+/** What a schedule's function gets unless it says otherwise: one run per invocation. */
+export const SCHEDULE_DEFAULTS = { retries: 2, timeoutSeconds: 60, timeZone: "UTC", batchSize: 1, maxConcurrency: 2 } as const;
+
+/** A function fed by a queue with a dead-letter queue: a subscription's or a schedule's. */
+export interface ResolvedQueueConsumer {
+    service: string;
+    /** The subscription's or schedule's name in its service. */
+    name: string;
+    /** The function's id in its service, used in resource and log group names: `subscription-<name>`, `schedule-<name>`. */
+    id: string;
+    description: string;
+    memoryMb: number;
+    timeoutSeconds: number;
+    database: boolean;
+    batchSize: number;
+    batchWindowSeconds: number;
+    /** Deliveries before a message moves to the dead-letter queue: the redrive policy's `maxReceiveCount`. */
+    maxAttempts: number;
+    /** The mapping's maximum concurrency, and so the function's container (and connection) ceiling. */
+    maxConcurrency: number;
+    /** The queue's: `minimumVisibilityTimeoutSeconds` of the function's timeout and batching window. */
+    visibilityTimeoutSeconds: number;
+    /** The service's events, which its handler may publish. */
+    events?: EventCatalog;
+}
+
+export interface ResolvedSubscription extends ResolvedQueueConsumer {
+    kind: "subscription";
+    event: EventContract;
+    handler: SubscriptionHandler;
+}
+
+export interface ResolvedSchedule extends ResolvedQueueConsumer {
+    kind: "schedule";
+    expression: string;
+    timeZone: string;
+    retries: number;
+    handler: ScheduleHandler;
+}
+
+/** Who publishes an event and who takes it. */
+export interface EventFlow {
+    event: EventContract;
+    producer: string;
+    subscribers: { service: string; subscription: string }[];
 }
 
 /** A service with its routes resolved and its migrations read. */
@@ -50,6 +107,10 @@ export interface ResolvedService {
     routes: ResolvedRoute[];
     /** Its versioned SQL, in file order; empty for services without the database. */
     migrations: Migration[];
+    /** The events it publishes. */
+    events: EventContract[];
+    subscriptions: ResolvedSubscription[];
+    schedules: ResolvedSchedule[];
 }
 
 export interface ResolvedRegistry {
@@ -57,6 +118,12 @@ export interface ResolvedRegistry {
     services: ResolvedService[];
     /** Every route of every function service, in registry order. */
     routes: ResolvedRoute[];
+    /** Every subscription of every service, in registry order. */
+    subscriptions: ResolvedSubscription[];
+    /** Every schedule of every service, in registry order. */
+    schedules: ResolvedSchedule[];
+    /** Every published event with its subscribers. */
+    eventFlows: EventFlow[];
     /** The container services, with the stack's scaling (`container-resolution.ts`). */
     containers: ResolvedContainerService[];
     /** Every route of the API, function and container routes alike: what authorization and throttling apply to. */
@@ -148,6 +215,9 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
             ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
             routes: Object.entries(service.routes as Record<string, RouteDefinition>).map(([routeKey, route]) => resolveRoute(service, routeKey, route, stackDefaults, reservedConcurrency)),
             migrations,
+            events: Object.values((service.events ?? {}) as EventCatalog),
+            subscriptions: Object.entries((service.subscriptions ?? {}) as Record<string, SubscriptionDefinition>).map(([name, subscription]) => resolveSubscription(service, name, subscription, stackDefaults)),
+            schedules: Object.entries((service.schedules ?? {}) as Record<string, ScheduleDefinition>).map(([name, schedule]) => resolveSchedule(service, name, schedule, stackDefaults)),
         };
     });
     problems.push(...stackDefaultProblems(functionServices, stackDefaults, bounds));
@@ -160,9 +230,21 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
         .flatMap((service) => service.migrations);
     const routes = resolved.flatMap((service) => service.routes);
     const apiRoutes = [...routes, ...containers.flatMap((container) => container.routes)];
+    const subscriptions = resolved.flatMap((service) => service.subscriptions);
     return {
         services: resolved,
         routes,
+        subscriptions,
+        schedules: resolved.flatMap((service) => service.schedules),
+        eventFlows: resolved.flatMap((service) =>
+            service.events.map((event) => ({
+                event,
+                producer: service.name,
+                subscribers: subscriptions
+                    .filter((subscription) => subscription.event.source === service.name && subscription.event.name === event.name)
+                    .map((subscription) => ({ service: subscription.service, subscription: subscription.name })),
+            })),
+        ),
         containers,
         apiRoutes,
         migrations,
@@ -219,7 +301,70 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
         scopes: route.scopes ?? [],
         throttle: route.throttle,
         handler: route.handler,
+        ...publishedEvents(service),
     };
+}
+
+function resolveSubscription(service: AnyService, name: string, subscription: SubscriptionDefinition, stackDefaults: FunctionDefaults): ResolvedSubscription {
+    const timeoutSeconds = subscription.timeoutSeconds ?? SUBSCRIPTION_DEFAULTS.timeoutSeconds;
+    const batchWindowSeconds = subscription.batchWindowSeconds ?? SUBSCRIPTION_DEFAULTS.batchWindowSeconds;
+    return {
+        kind: "subscription",
+        service: service.name,
+        name,
+        id: `subscription-${name}`,
+        description: subscription.description ?? `${subscription.event.source}/${subscription.event.name} v${subscription.event.version}`,
+        memoryMb: subscription.memoryMb ?? service.memoryMb ?? stackDefaults.memoryMb,
+        timeoutSeconds,
+        database: service.database,
+        batchSize: subscription.batchSize ?? SUBSCRIPTION_DEFAULTS.batchSize,
+        batchWindowSeconds,
+        maxAttempts: subscription.maxAttempts ?? SUBSCRIPTION_DEFAULTS.maxAttempts,
+        maxConcurrency: subscription.maxConcurrency ?? SUBSCRIPTION_DEFAULTS.maxConcurrency,
+        visibilityTimeoutSeconds: minimumVisibilityTimeoutSeconds(timeoutSeconds, batchWindowSeconds),
+        event: subscription.event,
+        handler: subscription.handler,
+        ...publishedEvents(service),
+    };
+}
+
+function resolveSchedule(service: AnyService, name: string, schedule: ScheduleDefinition, stackDefaults: FunctionDefaults): ResolvedSchedule {
+    const timeoutSeconds = schedule.timeoutSeconds ?? SCHEDULE_DEFAULTS.timeoutSeconds;
+    const retries = schedule.retries ?? SCHEDULE_DEFAULTS.retries;
+    return {
+        kind: "schedule",
+        service: service.name,
+        name,
+        id: `schedule-${name}`,
+        description: schedule.description ?? `${schedule.expression} (${schedule.timeZone ?? SCHEDULE_DEFAULTS.timeZone})`,
+        memoryMb: schedule.memoryMb ?? service.memoryMb ?? stackDefaults.memoryMb,
+        timeoutSeconds,
+        database: service.database,
+        batchSize: SCHEDULE_DEFAULTS.batchSize,
+        batchWindowSeconds: 0,
+        maxAttempts: retries + 1,
+        maxConcurrency: SCHEDULE_DEFAULTS.maxConcurrency,
+        visibilityTimeoutSeconds: minimumVisibilityTimeoutSeconds(timeoutSeconds),
+        expression: schedule.expression,
+        timeZone: schedule.timeZone ?? SCHEDULE_DEFAULTS.timeZone,
+        retries,
+        handler: schedule.handler,
+        ...publishedEvents(service),
+    };
+}
+
+/**
+ * The catalog a handler's closure captures, as a plain copy: without the hidden symbol-keyed record
+ * `defineEvents` keeps on it, which Pulumi's closure serializer writes as a key the function then
+ * fails to load with.
+ */
+function publishedEvents(service: AnyService): { events?: EventCatalog } {
+    return service.events ? { events: { ...(service.events as EventCatalog) } } : {};
+}
+
+/** A service's queue consumers, subscriptions then schedules. */
+export function queueConsumersOf(service: Pick<ResolvedService, "subscriptions" | "schedules">): (ResolvedSubscription | ResolvedSchedule)[] {
+    return [...service.subscriptions, ...service.schedules];
 }
 
 /** A stack default outside the stack's bounds, for the routes that set nothing themselves. */

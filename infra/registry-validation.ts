@@ -11,6 +11,8 @@ import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteD
 import { reservedSchemaReason, serviceSchema } from "../functions/runtime/service-data";
 import { HTTP_API, LAMBDA, type Range } from "../policy/lib/limits";
 import { validateContainerService, validateDockerfile } from "./container-validation";
+import { schemaRecordProblems } from "./event-schemas";
+import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "./event-validation";
 import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "./function-bounds";
 import { routeId } from "./naming";
 import { REPOSITORY_ROOT } from "./stack-files";
@@ -111,7 +113,15 @@ export function validateService(service: AnyService, where: string, bounds: Func
         problems.push(`${where}: reservedConcurrency ${JSON.stringify(service.reservedConcurrency)} is not allowed; use ${describeInteger(LAMBDA.reservedConcurrency)} or leave it out`);
     }
     problems.push(...validateMigrationsDir(service, where));
+    problems.push(...validateEventCatalog(service, where));
+    problems.push(...validateTriggers(service, where));
+    if (problems.length === 0) problems.push(...schemaRecordProblems(service, where));
     return problems;
+}
+
+/** Whether a function service has something to run besides routes. */
+function hasTriggers(service: AnyService): boolean {
+    return Object.keys(service?.subscriptions ?? {}).length > 0 || Object.keys(service?.schedules ?? {}).length > 0;
 }
 
 /**
@@ -231,7 +241,9 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
 
         const routeEntries = Object.entries((service?.routes ?? {}) as Record<string, RouteDefinition | undefined>);
         // A container route has no handler or function settings: the process answers it.
-        if (routeEntries.length === 0) problems.push(`${where}: has no routes; declare at least one "METHOD /path"`);
+        if (routeEntries.length === 0 && (container || !hasTriggers(service))) {
+            problems.push(container ? `${where}: has no routes; declare at least one "METHOD /path"` : `${where}: has nothing to run; declare routes ("METHOD /path"), subscriptions or schedules`);
+        }
         const idsInService = new Map<string, string>();
 
         for (const [routeKey, route] of routeEntries) {
@@ -262,5 +274,6 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
         }
     }
     problems.push(...validateRouteCount(routeCount));
+    problems.push(...validateSubscribedEvents(services.filter((service): service is AnyService => !isContainerService(service))));
     return problems;
 }

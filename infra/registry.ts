@@ -6,4 +6,5 @@
  */
 export { default as auth } from "../functions/auth/service";
 export { default as users } from "../functions/users/service";
+export { default as notifications } from "../functions/notifications/service";
 export { default as reports } from "../functions/reports/service";

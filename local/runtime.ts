@@ -19,6 +19,7 @@ import { DEFAULT_JWT_DIR } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
 import { resolveRegistry, type ResolvedRegistry } from "../infra/registry-resolution";
 import { loadRegistry } from "./registry";
+import { startLocalEvents, type LocalEvents } from "./event-runtime";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret, type LocalLogin } from "./service-login";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "./stack-config";
@@ -68,6 +69,16 @@ export interface LocalRuntimeOptions {
     containerMode?: ContainerMode;
     /** Told when a container service starts serving, exits or is restarted. @default standard error */
     onContainerNotice?: (message: string) => void;
+    /**
+     * Multiplies every subscription and schedule queue's visibility timeout, which is how long a
+     * failed message waits before its next attempt: 1 is the cloud's (six times the consumer's
+     * timeout); tests pass less so that retries take milliseconds. @default 1
+     */
+    visibilityTimeoutScale?: number;
+    /** Told when a schedule fires or a consumer's invocation fails outright. @default none */
+    onEventNotice?: (message: string) => void;
+    /** The schedules' clock (tests set it just before a run is due). @default the system clock */
+    scheduleClock?: () => Date;
 }
 
 export interface LocalRuntime {
@@ -89,6 +100,8 @@ export interface LocalRuntime {
     server: LocalServer;
     /** The container services' processes (none when the registry has no container service). */
     readonly containers: LocalContainers;
+    /** The local bus, the subscription and schedule queues and their workers. */
+    readonly events: LocalEvents;
     /** How they run. */
     containerMode: ContainerMode;
     /** Re-reads the registry module (or uses `services`), applies new migrations, swaps the routes and restarts the container services. */
@@ -144,6 +157,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     let server: LocalServer | undefined;
     let containers: LocalContainers | undefined;
+    let events: LocalEvents | undefined;
     const logLevel = options.logLevel ?? stackConfig.logLevel;
     const startContainers = async (next: ResolvedRegistry, serviceDatabaseUrl: (service: string) => string) => {
         const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, serviceDatabaseUrl, writeLog: options.writeLog, onNotice: options.onContainerNotice });
@@ -156,6 +170,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const { serviceDatabaseUrl } = login;
         containers = await startContainers(registry, serviceDatabaseUrl);
         const running = containers;
+        events = await startLocalEvents(registry, {
+            adminUrl: databaseUrl,
+            serviceDatabaseUrl,
+            logLevel,
+            writeLog: options.writeLog,
+            visibilityTimeoutScale: options.visibilityTimeoutScale,
+            onNotice: options.onEventNotice,
+            scheduleClock: options.scheduleClock,
+        });
+        const localEvents = events;
         server = createLocalServer({
             routes: registry.routes,
             serviceDatabaseUrl,
@@ -168,6 +192,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             authorizer,
             throttling: throttling && { defaults: stackThrottle(stackConfig) },
             containers: { routes: registry.containers.flatMap((container) => container.routes), upstream: (service) => running.upstream(service) },
+            events: localEvents.bus,
         });
         const url = await server.listen(options.port ?? 3000, options.host ?? "127.0.0.1");
 
@@ -187,6 +212,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             get containers() {
                 return containers!;
             },
+            events: localEvents,
             containerMode,
             migrations,
             server: localServer,
@@ -201,6 +227,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                 const restarted = await startContainers(next, serviceDatabaseUrl);
                 containers = restarted;
                 await localServer.setRoutes(next.routes, { routes: next.containers.flatMap((container) => container.routes), upstream: (service) => restarted.upstream(service) });
+                await localEvents.reload(next);
                 registry = next;
                 return { registry: next, migrations: applied };
             },
@@ -209,6 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     // From now on PostgreSQL exiting is expected (Ctrl-C reaches it too), not a fault to repair.
                     postgres?.stopRestarting();
                     await localServer.close();
+                    await localEvents.stop();
                     await containers?.stop();
                     await postgres?.stop();
                 })();
@@ -218,6 +246,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     } catch (error) {
         // Whatever failed after PostgreSQL started, it must not outlive us.
         await server?.close().catch(() => undefined);
+        await events?.stop().catch(() => undefined);
         await containers?.stop().catch(() => undefined);
         await postgres?.stop().catch(() => undefined);
         throw error;

@@ -13,6 +13,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/database";
 import { logLevelFromEnvironment } from "../functions/runtime/environment";
+import type { EventTransport } from "../functions/runtime/event-publisher";
 import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } from "../functions/runtime/handler";
 import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
@@ -28,6 +29,7 @@ import { proxyToContainer } from "./container-proxy";
 import type { ContainerUpstream } from "./containers";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";
+import { LOCAL_EVENT_BUS } from "./event-bus";
 import { LOCAL_JWKS_PATH } from "./issuer";
 import { fromFunctionResult, GATEWAY_ERRORS, writeResponse, type GatewayResponse } from "./response";
 import { createRouter, type Router } from "./router";
@@ -83,6 +85,8 @@ export interface LocalServerOptions {
      * the same CORS, throttle and authorizer as the function routes. @default none
      */
     containers?: LocalContainerRoutes;
+    /** Where the handlers' events go (`local/event-bus.ts`). @default none: a route that publishes fails */
+    events?: EventTransport;
 }
 
 /** The container routes of a deployment and where their services serve. */
@@ -171,7 +175,13 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
             if (started < limit) {
                 started++;
                 return Promise.resolve({
-                    invoke: createRouteHandler(route.handler, { service: route.service, routeKey: route.routeKey, openDatabase, logger }),
+                    invoke: createRouteHandler(route.handler, {
+                        service: route.service,
+                        routeKey: route.routeKey,
+                        openDatabase,
+                        logger,
+                        events: route.events && options.events ? { catalog: route.events, eventBusName: LOCAL_EVENT_BUS, transport: options.events } : undefined,
+                    }),
                 });
             }
             return new Promise((resolve) => waiting.push(resolve));

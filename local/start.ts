@@ -55,6 +55,23 @@ function describeError(error: unknown): string {
     return error instanceof Error ? error.message : String(error);
 }
 
+/** The event flows, subscriptions and schedules the runtime delivers, for the start banner. */
+function describeLocalEvents(runtime: LocalRuntime): string[] {
+    const { eventFlows } = runtime.registry;
+    const lines: string[] = [];
+    for (const flow of eventFlows) {
+        const to = flow.subscribers.map((s) => `${s.service}/${s.subscription}`).join(", ") || "no subscriber";
+        lines.push(`Event ${flow.producer}/${flow.event.name} v${flow.event.version} -> ${to}`);
+    }
+    for (const queue of runtime.events.queues) {
+        if (queue.consumer.kind !== "schedule") continue;
+        const next = runtime.events.schedules.nextRuns.get(queue.name);
+        lines.push(`Schedule ${queue.consumer.service}/${queue.consumer.name}: ${queue.consumer.expression} (${queue.consumer.timeZone})${next ? `, next ${next.toISOString()}` : ""}; now: npm run schedule:fire -- ${queue.consumer.service}/${queue.consumer.name}`);
+    }
+    if (runtime.events.queues.length > 0) lines.push("Queues and dead letters: npm run queues -- list | dead <service>/<name> | redrive <service>/<name>");
+    return lines.length > 0 ? ["", ...lines] : [];
+}
+
 function formatAccessLine(entry: AccessLogEntry): string {
     return `${entry.method} ${entry.path} -> ${entry.statusCode} in ${entry.durationMs} ms (${entry.routeKey ?? "no route"}, ${entry.requestId})`;
 }
@@ -110,6 +127,7 @@ async function main(): Promise<void> {
         onRequest: quiet ? undefined : (entry) => console.log(formatAccessLine(entry)),
         onDatabaseNotice: (message) => console.log(message),
         onContainerNotice: (message) => console.log(message),
+        onEventNotice: (message) => console.log(message),
     });
 
     const { applied, alreadyApplied } = runtime.migrations;
@@ -122,6 +140,7 @@ async function main(): Promise<void> {
     }
     console.log("");
     console.log(formatRouteTable(runtime.registry.routes, runtime.url, { throttleDefaults: stackThrottle(runtime.stackConfig), throttling, containers: runtime.registry.containers }));
+    for (const line of describeLocalEvents(runtime)) console.log(line);
     console.log("");
     const cors = runtime.stackConfig.api.cors;
     if (cors) console.log(`CORS (from Pulumi.dev.yaml): origins ${cors.allowOrigins.join(", ")}`);

@@ -7,7 +7,7 @@
  *
  * Per-stack values live in `config.<stack>.json` beside this file.
  */
-import { AURORA_SERVERLESS_V2, FARGATE, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, PACK_FUNCTION_DEFAULTS, ROUTE_FUNCTION } from "./lib/limits";
+import { AURORA_SERVERLESS_V2, FARGATE, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, PACK_FUNCTION_DEFAULTS, ROUTE_FUNCTION, SQS } from "./lib/limits";
 import type { PolicyConfigSchema } from "./lib/sdk";
 
 type JsonSchema = PolicyConfigSchema["properties"][string];
@@ -43,7 +43,7 @@ export function withDefaults<C extends object>(defaults: Readonly<C>, configured
     return merged;
 }
 
-export interface TimeoutBoundsConfig { minSeconds: number; maxSeconds: number }
+export interface TimeoutBoundsConfig { minSeconds: number; maxSeconds: number; queueMaxSeconds: number; deploymentMaxSeconds: number }
 export interface ApiTimeoutBudgetConfig { maxIntegrationTimeoutMs: number }
 export interface MemoryBoundsConfig { minMb: number; maxMb: number }
 export interface RetentionConfig { minRetentionDays: number; maxRetentionDays: number }
@@ -56,6 +56,8 @@ export interface ConnectionBudgetConfig { maxConnections: number; headroomConnec
 export interface MasterSecretConfig { managedPoliciesReadingSecrets: string[] }
 export interface RouteAuthorizationConfig { publicRoutes: string[] }
 export interface TaskSizeConfig { minCpu: number; maxCpu: number; maxMemoryMb: number }
+export interface ReceiveCountConfig { minReceiveCount: number; maxReceiveCount: number }
+export interface VisibilityTimeoutConfig { timeoutFactor: number }
 export type NoConfig = Record<string, never>;
 
 const none = knobs<NoConfig>({});
@@ -74,7 +76,19 @@ export const ruleConfig = {
             type: "integer",
             ...schemaRange(LAMBDA.timeoutSeconds),
             default: ROUTE_FUNCTION.timeoutSeconds.max,
-            description: `Largest allowed function timeout, in seconds. ${ROUTE_FUNCTION.timeoutSeconds.max} keeps every function under the HTTP API's ${HTTP_API.integrationTimeoutMs.max / 1000} s cut-off.`,
+            description: `Largest allowed timeout of a function behind the HTTP API (or of one no trigger reaches), in seconds. ${ROUTE_FUNCTION.timeoutSeconds.max} keeps it under the API's ${HTTP_API.integrationTimeoutMs.max / 1000} s cut-off.`,
+        },
+        queueMaxSeconds: {
+            type: "integer",
+            ...schemaRange(LAMBDA.timeoutSeconds),
+            default: LAMBDA.timeoutSeconds.max,
+            description: "Largest allowed timeout of a function an SQS event source mapping feeds (a subscription's, a schedule's), in seconds.",
+        },
+        deploymentMaxSeconds: {
+            type: "integer",
+            ...schemaRange(LAMBDA.timeoutSeconds),
+            default: LAMBDA.timeoutSeconds.max,
+            description: "Largest allowed timeout of a function the deployment invokes (the migration run), in seconds.",
         },
     }),
     "api-timeout-budget": knobs<ApiTimeoutBudgetConfig>({
@@ -159,6 +173,24 @@ export const ruleConfig = {
             description: `The longest a private integration may wait, in milliseconds (API Gateway's hard limit is ${HTTP_API.integrationTimeoutMs.max}).`,
         },
     }),
+    "sqs-consumer-dead-letter-queue": knobs<ReceiveCountConfig>({
+        minReceiveCount: { type: "integer", ...schemaRange(SQS.maxReceiveCount), default: 1, description: "Fewest deliveries before a message moves to the dead-letter queue." },
+        // Past this a poison message costs more invocations than it could ever be worth.
+        maxReceiveCount: { type: "integer", ...schemaRange(SQS.maxReceiveCount), default: 100, description: "Most deliveries before a message moves to the dead-letter queue (SQS allows 1000)." },
+    }),
+    "sqs-visibility-timeout": knobs<VisibilityTimeoutConfig>({
+        timeoutFactor: {
+            type: "integer",
+            minimum: 1,
+            maximum: 100,
+            default: SQS.visibilityTimeoutFactor,
+            description: "How many times the consumer's timeout (plus its batching window) the queue's visibility timeout must be at least (AWS asks for 6).",
+        },
+    }),
+    "lambda-sqs-batch-item-failures": none,
+    "sqs-queue-encryption": none,
+    "scheduler-retry-dead-letter": none,
+    "eventbridge-target-dead-letter": none,
     "policy-suppression-reason": none,
 } as const;
 

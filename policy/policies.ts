@@ -30,6 +30,12 @@ import { rdsLogExports } from "./rules/rds-log-exports";
 import { rdsManagedMasterPassword } from "./rules/rds-managed-master-password";
 import { rdsNotPubliclyAccessible } from "./rules/rds-not-publicly-accessible";
 import { rdsStorageEncrypted } from "./rules/rds-storage-encrypted";
+import { eventbridgeTargetDeadLetter } from "./rules/eventbridge-target-dead-letter";
+import { lambdaSqsBatchItemFailures } from "./rules/lambda-sqs-batch-item-failures";
+import { schedulerRetryDeadLetter } from "./rules/scheduler-retry-dead-letter";
+import { sqsConsumerDeadLetterQueue } from "./rules/sqs-consumer-dead-letter-queue";
+import { sqsQueueEncryption } from "./rules/sqs-queue-encryption";
+import { sqsVisibilityTimeout } from "./rules/sqs-visibility-timeout";
 
 /** The name the pack registers under (`pulumi preview` prints it with every violation). */
 export const PACK_NAME = "serverless-microservices";
@@ -70,6 +76,13 @@ export const policies: Policies = [
     ecsNoPublicIp,
     ecsNotPrivileged,
     apiPrivateIntegrationTimeout,
+    // Events, queues and schedules
+    sqsConsumerDeadLetterQueue,
+    sqsVisibilityTimeout,
+    lambdaSqsBatchItemFailures,
+    sqsQueueEncryption,
+    schedulerRetryDeadLetter,
+    eventbridgeTargetDeadLetter,
     // Suppressions
     policySuppressionReason,
 ];

@@ -157,6 +157,20 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
             return { id: `srv-${name}`, state: { ...inputs, arn: `arn:aws:servicediscovery:${region}:${ACCOUNT}:service/srv-${name}` } };
         case Types.vpcEndpoint:
             return { id: `vpce-${name}`, state: { ...inputs, prefixListId: inputs.vpcEndpointType === "Gateway" ? "pl-63a5400a" : undefined } };
+        case Types.sqsQueue: {
+            const queueName = inputs.name ?? `${name}-1a2b3c4`;
+            return { id: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}`, state: { ...inputs, name: queueName, arn: `arn:aws:sqs:${region}:${ACCOUNT}:${queueName}`, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}` } };
+        }
+        case Types.eventBus:
+            return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:events:${region}:${ACCOUNT}:event-bus/${inputs.name ?? id}` } };
+        case Types.eventRule: {
+            const ruleName = inputs.name ?? `${name}-1a2b3c4`;
+            return { id: `${inputs.eventBusName ?? "default"}|${ruleName}`, state: { ...inputs, name: ruleName, arn: `arn:aws:events:${region}:${ACCOUNT}:rule/${inputs.eventBusName ?? "default"}/${ruleName}` } };
+        }
+        case Types.schedulerSchedule: {
+            const scheduleName = inputs.name ?? `${name}-1a2b3c4`;
+            return { id: `default/${scheduleName}`, state: { ...inputs, name: scheduleName, arn: `arn:aws:scheduler:${region}:${ACCOUNT}:schedule/default/${scheduleName}` } };
+        }
         case Types.lambdaInvocation:
             return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
         case Types.randomId: {

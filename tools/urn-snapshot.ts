@@ -14,6 +14,7 @@
  * - the resource that produces it keeps the physical names it had;
  * - URNs owned by a service no longer in the registry may disappear, and a new service (or a new
  *   route of a service) only adds URNs: adding and removing a service never needs a refresh;
+ * - a new component of the program's own (a `ComponentTypes` token) may appear: it holds nothing in AWS;
  * - any other new URN fails the check until the snapshot is refreshed on purpose.
  *
  * Refresh the snapshot after every stack has been deployed with the change (its state then holds
@@ -82,10 +83,28 @@ const PHYSICAL_NAME_INPUTS: Readonly<Record<string, readonly string[]>> = {
  */
 export const CONTAINER_PLATFORM_OWNER = "(container services)";
 
-/** The owners a registry has: its services' names, and the container platform's while it has a container service. */
-export function ownersOf(registry: readonly RegisteredService[]): string[] {
-    return [...registry.map((service) => service.name), ...(registry.some(isContainerService) ? [CONTAINER_PLATFORM_OWNER] : [])];
+/**
+ * The owner of what exists while some service publishes or subscribes to events: the stack's bus,
+ * and the network's EventBridge endpoint.
+ */
+export const EVENTS_OWNER = "(event services)";
+
+/** Whether a service publishes or subscribes. */
+function usesEvents(service: RegisteredService): boolean {
+    return !isContainerService(service) && (Object.keys(service.events ?? {}).length > 0 || Object.keys(service.subscriptions ?? {}).length > 0);
 }
+
+/** The owners a registry has: its services' names, the container platform's while it has a container service, the events' while a service uses them. */
+export function ownersOf(registry: readonly RegisteredService[]): string[] {
+    return [
+        ...registry.map((service) => service.name),
+        ...(registry.some(isContainerService) ? [CONTAINER_PLATFORM_OWNER] : []),
+        ...(registry.some(usesEvents) ? [EVENTS_OWNER] : []),
+    ];
+}
+
+/** The program's own component types (`ComponentTypes`): resources with no state in AWS. */
+const PROGRAM_COMPONENTS: ReadonlySet<string> = new Set(Object.values(ComponentTypes));
 
 /** A resource as the engine sees it: its URN and its aliases' parents in the engine's spelling. */
 export interface EngineResource {
@@ -144,13 +163,15 @@ export function engineResources(resources: readonly OfflineResource[], services:
     const componentOwner = new Map<string, string>();
     resources.forEach((r, index) => {
         const parentOwner = r.parent ? componentOwner.get(r.parent) : undefined;
-        const serviceComponent = r.type === ComponentTypes.serviceFunctions || r.type === ComponentTypes.serviceContainer;
+        const serviceComponent = r.type === ComponentTypes.service || r.type === ComponentTypes.serviceContainer;
         const own =
             serviceComponent && services.includes(r.name)
                 ? r.name
                 : r.type === ComponentTypes.containerPlatform && services.includes(CONTAINER_PLATFORM_OWNER)
                   ? CONTAINER_PLATFORM_OWNER
-                  : undefined;
+                  : r.type === ComponentTypes.eventBus && services.includes(EVENTS_OWNER)
+                    ? EVENTS_OWNER
+                    : undefined;
         const owner = own ?? parentOwner;
         if (owner) {
             componentOwner.set(r.urn, owner);
@@ -162,6 +183,10 @@ export function engineResources(resources: readonly OfflineResource[], services:
         // The network keeps the image pull and log endpoints only while container tasks run.
         if (r.type === Types.vpcEndpoint && services.includes(CONTAINER_PLATFORM_OWNER) && isContainerEndpoint(r.inputs.serviceName)) {
             result[index].service = CONTAINER_PLATFORM_OWNER;
+            return;
+        }
+        if (r.type === Types.vpcEndpoint && services.includes(EVENTS_OWNER) && endpointName(r.inputs.serviceName) === "events") {
+            result[index].service = EVENTS_OWNER;
             return;
         }
         const owners = new Set(
@@ -177,9 +202,14 @@ export function engineResources(resources: readonly OfflineResource[], services:
     return result;
 }
 
+/** `com.amazonaws.<region>.<name>` -> `<name>`. */
+function endpointName(serviceName: unknown): string {
+    return typeof serviceName === "string" ? serviceName.split(".").slice(3).join(".") : "";
+}
+
 /** `com.amazonaws.<region>.<name>` of an endpoint the network has for container tasks only. */
 function isContainerEndpoint(serviceName: unknown): boolean {
-    const name = typeof serviceName === "string" ? serviceName.split(".").slice(3).join(".") : "";
+    const name = endpointName(serviceName);
     return name === "s3" || (name in INTERFACE_ENDPOINTS && INTERFACE_ENDPOINTS[name as InterfaceEndpoint].calledBy === "containers");
 }
 
@@ -214,6 +244,8 @@ export interface SnapshotComparison {
     goneWithService: SnapshotEntry[];
     /** URNs the snapshot does not have and no alias explains, with the service that adds them. */
     added: { urn: string; service?: string }[];
+    /** New components of the program's own: they hold nothing in AWS, so they need no refresh. */
+    addedComponents: string[];
     /** Everything that would replace or lose a deployed resource, or that needs a refresh. */
     problems: string[];
 }
@@ -233,6 +265,7 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
     const claimedBy = new Map<string, string>(); // old URN -> new URN
     const kept: string[] = [];
     const added: SnapshotComparison["added"] = [];
+    const addedComponents: string[] = [];
     const problems: string[] = [];
 
     for (const r of resources) {
@@ -265,6 +298,11 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
             continue;
         }
         const old = candidates.find((candidate) => olds.has(candidate));
+        // A new component of the program's holds nothing in AWS: adding one can replace or lose nothing.
+        if (old === undefined && PROGRAM_COMPONENTS.has(r.type)) {
+            addedComponents.push(r.urn);
+            continue;
+        }
         if (old === undefined) {
             added.push({ urn: r.urn, ...(r.service ? { service: r.service } : {}) });
             continue;
@@ -300,7 +338,7 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
             problems.push(`${urn} is new and belongs to no service: if it is meant to be, refresh the snapshot with \`npm run snapshot:urns\`.`);
         }
     }
-    return { kept, aliased: matchedOld, goneWithService, added, problems };
+    return { kept, aliased: matchedOld, goneWithService, added, addedComponents, problems };
 }
 
 function physicalNameProblems(resource: EngineResource, entry: SnapshotEntry): string[] {

@@ -14,6 +14,10 @@ export const ENVIRONMENT = {
     serviceName: "SERVICE_NAME",
     /** The route key the function serves, e.g. `GET /users/{id}`; a label likewise. */
     routeKey: "ROUTE_KEY",
+    /** What a queue consumer takes, e.g. `subscription welcome: users/user.created v1`; a label likewise. */
+    trigger: "TRIGGER",
+    /** The stack's event bus: where a service that publishes events sends them. */
+    eventBusName: "EVENT_BUS_NAME",
     /** The cluster's writer endpoint. */
     databaseHost: "DB_HOST",
     /** @default 5432 */
@@ -45,6 +49,24 @@ export const ENVIRONMENT = {
     /** A log level for processes Lambda does not configure. */
     logLevel: "LOG_LEVEL",
 } as const;
+
+/** What starts a queue consumer, as its `TRIGGER` label names it. */
+export type ConsumerTriggerKind = "subscription" | "schedule";
+
+/**
+ * A queue consumer's `TRIGGER` label, e.g. `subscription welcome: users/user.created v1` or
+ * `schedule purge: cron(15 3 * * ? *) UTC`: what the console shows, and how the plan names a
+ * consumer from what deploys (`consumerTriggerOf`).
+ */
+export function consumerTriggerLabel(kind: ConsumerTriggerKind, name: string, what: string): string {
+    return `${kind} ${name}: ${what}`;
+}
+
+/** The kind and name in a `TRIGGER` label (`consumerTriggerLabel`), or undefined for another value. */
+export function consumerTriggerOf(label: unknown): { kind: ConsumerTriggerKind; name: string } | undefined {
+    const match = typeof label === "string" ? /^(subscription|schedule) ([^\s:]+):/.exec(label) : null;
+    return match ? { kind: match[1] as ConsumerTriggerKind, name: match[2] } : undefined;
+}
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -85,6 +107,13 @@ export function routeDatabaseFromEnvironment(env: Environment = process.env): Da
 export function migrationDatabaseFromEnvironment(env: Environment = process.env): DatabaseOptions {
     const cluster = clusterFromEnvironment(env, [ENVIRONMENT.databaseSecretArn]);
     return { ...cluster, credentials: createSecretCredentials(env[ENVIRONMENT.databaseSecretArn]!) };
+}
+
+/** The stack's event bus, which a publishing function's environment names. */
+export function eventBusFromEnvironment(env: Environment = process.env): string {
+    const name = env[ENVIRONMENT.eventBusName];
+    if (!name) throw new Error(`The event bus is missing from the environment: ${ENVIRONMENT.eventBusName}.`);
+    return name;
 }
 
 /** The level Lambda's log configuration asks for, else `LOG_LEVEL`; undefined when neither names one. */

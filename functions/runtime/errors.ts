@@ -86,6 +86,16 @@ export function databaseUnavailable(): HttpError {
     });
 }
 
+/**
+ * 503: an event the request publishes was not taken by the bus (EventBridge throttled or did not
+ * answer). What the request wrote before it stays written; a transactional outbox closes that gap.
+ */
+export function eventsUnavailable(): HttpError {
+    return new HttpError(503, "events_unavailable", "The request's event could not be published right now; retry in a moment.", undefined, {
+        "retry-after": String(DATABASE_RETRY_AFTER_SECONDS),
+    });
+}
+
 /** True for errors the wrapper turns into a client response. Duck-typed on purpose: a closure and
  * a module may hold different copies of the class once serialized. */
 export function isHttpError(error: unknown): error is HttpError {

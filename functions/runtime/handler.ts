@@ -2,26 +2,24 @@
  * The one wrapper between the platform and a route's business logic. The Lambda closure and the
  * local server both call `createRouteHandler`, so a handler behaves the same in both places.
  */
-import type { Context as LambdaContext } from "aws-lambda";
-import { CONNECT_DEADLINE_MARGIN_MS, isDatabaseUnavailable, type Database } from "./database";
+import { isDatabaseUnavailable } from "./database";
 import { logLevelFromEnvironment } from "./environment";
-import { databaseUnavailable, isHttpError } from "./errors";
+import { databaseUnavailable, eventsUnavailable, isHttpError } from "./errors";
+import { isEventPublishError } from "./event-publisher";
+import { createContextFactory, type InvocationContext, type ServiceResources } from "./handler-context";
 import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http";
 import { createLogger, type Logger } from "./logger";
-import type { HandlerContext, RouteHandler } from "./service";
+import type { RouteHandler } from "./service";
+
+export type { InvocationContext } from "./handler-context";
 
 /** What the wrapper needs to know about its route, beyond the handler itself. */
-export interface RouteRuntimeOptions {
+export interface RouteRuntimeOptions extends ServiceResources {
     service: string;
     routeKey: string;
-    /** Opens the service's database; called once per container, on the first request. */
-    openDatabase?: () => Database;
     /** Where log lines go. @default a JSON logger on standard output, at the level the environment names */
     logger?: Logger;
 }
-
-/** The subset of the Lambda context the wrapper reads; the local server provides the same. */
-export type InvocationContext = Pick<LambdaContext, "awsRequestId" | "getRemainingTimeInMillis">;
 
 export type LambdaHttpHandler = (event: HttpApiEvent, context?: InvocationContext) => Promise<HttpApiResult>;
 
@@ -34,23 +32,14 @@ export type LambdaHttpHandler = (event: HttpApiEvent, context?: InvocationContex
  */
 export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeOptions): LambdaHttpHandler {
     const baseLogger = options.logger ?? createLogger({ level: logLevelFromEnvironment(), fields: { service: options.service, route: options.routeKey } });
-    let database: Database | undefined;
+    const contextFor = createContextFactory(options);
 
     return async (event, context) => {
         const requestId = event.requestContext?.requestId || context?.awsRequestId || "";
         const log = baseLogger.child({ requestId });
         try {
             const request = parseRequest(event);
-            if (options.openDatabase) database ??= options.openDatabase();
-            // Connects give up in time for a clean 503 before the platform ends the invocation.
-            const connectDeadline = context ? Date.now() + context.getRemainingTimeInMillis() - CONNECT_DEADLINE_MARGIN_MS : undefined;
-            const handlerContext: HandlerContext = {
-                log,
-                requestId,
-                db: connectDeadline === undefined ? database : database?.withConnectDeadline(connectDeadline),
-                remainingTimeMs: () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
-            };
-            const result = await handler(request, handlerContext);
+            const result = await handler(request, contextFor(requestId, log, context));
             return formatResponse(result, requestId);
         } catch (error) {
             if (isHttpError(error)) {
@@ -60,6 +49,10 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
             if (isDatabaseUnavailable(error)) {
                 log.warn("database unavailable", { error, cause: error.cause, causeCode: (error.cause as { code?: string } | undefined)?.code });
                 return errorResponse(databaseUnavailable(), requestId);
+            }
+            if (isEventPublishError(error)) {
+                log.warn("event not published", { error, cause: error.cause });
+                return errorResponse(eventsUnavailable(), requestId);
             }
             log.error("unhandled error", { error });
             return formatResponse(

@@ -3,8 +3,12 @@
  * receive and what they may return. Nothing here (or anywhere under `functions/`) imports Pulumi:
  * the same definitions run inside Lambda, in the local runtime and in tests.
  */
+import { callerFile } from "./caller-file";
 import type { Database } from "./database";
+import type { EventPublisher } from "./event-publisher";
+import type { EventCatalog, EventContract } from "./events";
 import type { Logger } from "./logger";
+import type { ScheduledRun } from "./schedule-input";
 
 /** HTTP methods an HTTP API route may declare (`ANY` matches every method). */
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
@@ -54,24 +58,33 @@ export interface ApiResponse {
     body?: unknown;
 }
 
-/** What every handler gets besides its request. `db` is there only for services that use the database. */
-export interface HandlerContext<UsesDatabase extends boolean = boolean> {
+/**
+ * What every handler gets besides its request, event or run. `db` is there only for services that
+ * use the database; `events` publishes the service's own events (its `events`).
+ */
+export interface HandlerContext<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
     readonly log: Logger;
+    /**
+     * The API Gateway request id; for a subscription's handler, the id of the request that
+     * published the event (so one id follows the work from the request into every consumer).
+     */
     readonly requestId: string;
     readonly db: UsesDatabase extends true ? Database : undefined;
+    /** Publishes one of the service's own events: the name and the payload's type come from its `events`. */
+    readonly events: EventPublisher<Published>;
     /** Milliseconds left before the platform cuts the request. */
     remainingTimeMs(): number;
 }
 
-export type RouteHandler<UsesDatabase extends boolean = boolean> = (
+export type RouteHandler<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = (
     request: ApiRequest,
-    context: HandlerContext<UsesDatabase>,
+    context: HandlerContext<UsesDatabase, Published>,
 ) => Promise<ApiResponse | unknown> | ApiResponse | unknown;
 
 /** One route of a service. Memory and timeout override the service's defaults. */
-export interface RouteDefinition<UsesDatabase extends boolean = boolean> {
+export interface RouteDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
     /** The business logic. It becomes the Lambda function's code, serialized with what it references. */
-    handler: RouteHandler<UsesDatabase>;
+    handler: RouteHandler<UsesDatabase, Published>;
     /** One line for the route table and the function's description. */
     description?: string;
     /** Memory in MB, an integer within Lambda's limits. @default the service's `memoryMb` */
@@ -102,11 +115,91 @@ export interface RouteThrottle {
     burstLimit: number;
 }
 
+/** An event as a subscription's handler receives it: checked against the contract it subscribed to. */
+export interface DeliveredEvent<Payload = Record<string, unknown>> {
+    /** The id the platform gave the event when it was published: the same on every delivery of it. */
+    id: string;
+    /** The producing service. */
+    source: string;
+    name: string;
+    version: number;
+    /** When it was published (ISO 8601). */
+    time: string;
+    /** The payload, checked against the contract (fields the contract does not know are left out). */
+    payload: Payload;
+    /** Which delivery this is: 1 the first time, more when an earlier attempt failed (SQS's receive count). */
+    attempt: number;
+}
+
+export type SubscriptionHandler<Payload = any, UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = (
+    event: DeliveredEvent<Payload>,
+    context: HandlerContext<UsesDatabase, Published>,
+) => Promise<void> | void;
+
+/**
+ * A subscription to another service's event: its own queue (with a dead-letter queue) that the
+ * event is delivered to, and a function that takes it in batches. Delivery is at least once: a
+ * handler may see an event twice and must not do its work twice.
+ */
+export interface SubscriptionDefinition<Payload = any, UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
+    /** The event, as its producer's `events.ts` exports it, e.g. `userEvents["user.created"]`. */
+    event: EventContract<Payload>;
+    /**
+     * Called once per event. Resolving marks it done; throwing makes it come back after the queue's
+     * visibility timeout, until `maxAttempts`, then it moves to the dead-letter queue. The other
+     * events of the batch are not affected.
+     */
+    handler: SubscriptionHandler<Payload, UsesDatabase, Published>;
+    /** One line for the plan and the function's description. */
+    description?: string;
+    /** Events per invocation, 1-10000 (above 10 needs `batchWindowSeconds` of 1 or more). @default SUBSCRIPTION_DEFAULTS.batchSize */
+    batchSize?: number;
+    /** How long Lambda may gather a batch, 0-300 s. @default 0 */
+    batchWindowSeconds?: number;
+    /** Deliveries before an event moves to the dead-letter queue (the redrive policy's `maxReceiveCount`), 1-1000. @default SUBSCRIPTION_DEFAULTS.maxAttempts */
+    maxAttempts?: number;
+    /** Most invocations at once (the event source mapping's maximum concurrency), 2-1000. @default SUBSCRIPTION_DEFAULTS.maxConcurrency */
+    maxConcurrency?: number;
+    /** The function's timeout, 1-900 s: not behind the API, so the 29 s of a route does not apply. @default SUBSCRIPTION_DEFAULTS.timeoutSeconds */
+    timeoutSeconds?: number;
+    /** @default the service's `memoryMb` */
+    memoryMb?: number;
+}
+
+export type ScheduleHandler<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = (
+    run: ScheduledRun & { attempt: number },
+    context: HandlerContext<UsesDatabase, Published>,
+) => Promise<void> | void;
+
+/**
+ * Work on a clock: an EventBridge Scheduler schedule that sends each run to the schedule's own
+ * queue, which a function takes, so a failing run is retried and then kept in a dead-letter queue
+ * like a subscription's event.
+ */
+export interface ScheduleDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
+    /**
+     * EventBridge Scheduler's syntax: `rate(5 minutes)`, `rate(1 day)`, or
+     * `cron(minutes hours day-of-month month day-of-week year)` with `?` in one of the day fields,
+     * e.g. `cron(0 3 * * ? *)` (03:00 every day). Days of the week are 1-7, Sunday first, or SUN-SAT.
+     */
+    expression: string;
+    /** The IANA time zone a `cron` expression is read in, e.g. `Europe/Berlin`. @default "UTC" */
+    timeZone?: string;
+    handler: ScheduleHandler<UsesDatabase, Published>;
+    description?: string;
+    /** Attempts after a failed run before it moves to the dead-letter queue, 0-100. @default SCHEDULE_DEFAULTS.retries */
+    retries?: number;
+    /** 1-900 s. @default SCHEDULE_DEFAULTS.timeoutSeconds */
+    timeoutSeconds?: number;
+    /** @default the service's `memoryMb` */
+    memoryMb?: number;
+}
+
 /**
  * A microservice: a name, its routes and what they need. Declared once, in
  * `functions/<name>/service.ts`, and listed in `infra/registry.ts`.
  */
-export interface ServiceDefinition<UsesDatabase extends boolean = boolean> {
+export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Subscribed = Record<string, any>> {
     /** Lower-case DNS-safe name (`a-z`, `0-9`, `-`, at most 32 characters), unique in the registry. */
     name: string;
     /** What the service is for; shown in the route table and on its functions. */
@@ -136,12 +229,28 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean> {
     /**
      * Routes keyed `"METHOD /path"`. Typed `RouteKey`, so the type checker (`npm test`, and in the
      * background `npm start`, `npm run dev` and `npm run plan`) reports a key written twice, which
-     * at run time silently keeps the last one, and a method that is not one.
+     * at run time silently keeps the last one, and a method that is not one. A service may have none
+     * when it has subscriptions or schedules.
      */
-    routes: ServiceRoutes<UsesDatabase>;
+    routes: ServiceRoutes<UsesDatabase, Published>;
+    /**
+     * The events it publishes: the catalog its `events.ts` declares with `defineEvents` (its source
+     * must be this service's name). Its handlers publish them with `ctx.events.publish`.
+     * @default none
+     */
+    events?: Published;
+    /**
+     * Other services' events it takes, by subscription name (lower-case letters, digits and dashes):
+     * each gets a queue, a dead-letter queue and a function. @default none
+     */
+    subscriptions?: { [Name in keyof Subscribed]: SubscriptionDefinition<Subscribed[Name], UsesDatabase, Published> };
+    /** Work on a clock, by schedule name. @default none */
+    schedules?: Record<string, ScheduleDefinition<UsesDatabase, Published>>;
 }
 
-export type ServiceRoutes<UsesDatabase extends boolean = boolean> = { [Key in RouteKey]?: RouteDefinition<UsesDatabase> };
+export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = {
+    [Key in RouteKey]?: RouteDefinition<UsesDatabase, Published>;
+};
 
 /**
  * Declares a service with its types checked: handlers of a service with `database: true` get a
@@ -153,14 +262,14 @@ export type ServiceRoutes<UsesDatabase extends boolean = boolean> = { [Key in Ro
  *   routes: { "GET /hello": { handler: async () => ({ message: "hello" }) } },
  * });
  */
-export function defineService<UsesDatabase extends boolean>(
-    definition: ServiceDefinition<UsesDatabase>,
-): ServiceDefinition<UsesDatabase> {
+export function defineService<UsesDatabase extends boolean, Published extends EventCatalog = {}, Subscribed = {}>(
+    definition: ServiceDefinition<UsesDatabase, Published, Subscribed>,
+): ServiceDefinition<UsesDatabase, Published, Subscribed> {
     return recordDeclaringFile(definition, defineService);
 }
 
-/** Any service, whatever its database flag. */
-export type AnyService = ServiceDefinition<true> | ServiceDefinition<false>;
+/** Any service, whatever its database flag and events. */
+export type AnyService = ServiceDefinition<true, any, any> | ServiceDefinition<false, any, any>;
 
 const DEFINED_IN = Symbol.for("serverless-microservices.definedIn");
 
@@ -181,21 +290,4 @@ export function recordDeclaringFile<Definition extends object>(definition: Defin
  */
 export function serviceFile(service: object | undefined): string | undefined {
     return (service as Record<symbol, string | undefined> | undefined)?.[DEFINED_IN];
-}
-
-/** The file of the function that called `declare`, from V8's structured call sites. */
-function callerFile(declare: Function): string | undefined {
-    const { prepareStackTrace, stackTraceLimit } = Error;
-    try {
-        Error.stackTraceLimit = 1;
-        Error.prepareStackTrace = (_error, callSites) => callSites;
-        const holder: { stack?: NodeJS.CallSite[] } = {};
-        Error.captureStackTrace(holder, declare);
-        return holder.stack?.[0]?.getFileName() ?? undefined;
-    } catch {
-        return undefined;
-    } finally {
-        Error.prepareStackTrace = prepareStackTrace;
-        Error.stackTraceLimit = stackTraceLimit;
-    }
 }

@@ -15,20 +15,58 @@ import { badRequest } from "./errors";
  */
 export type InputSource = "json" | "text";
 
+/** What one check returns: the (normalized) value or a problem description. */
+type Outcome<T> = { ok: true; value: T } | { ok: false; problem: string };
+
 /** Checks one value; returns the (normalized) value or a problem description. */
-export type Check<T> = (value: unknown, source: InputSource) => { ok: true; value: T } | { ok: false; problem: string };
-type Shape = Record<string, Check<unknown>>;
-type Parsed<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
+export type Check<T> = ((value: unknown, source: InputSource) => Outcome<T>) & {
+    /** What the check accepts, for a contract that must be recorded and compared (events). Every helper here sets it. */
+    readonly schema?: FieldSchema;
+};
+export type Shape = Record<string, Check<unknown>>;
+export type Parsed<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
 
 export interface Issue {
     field: string;
     problem: string;
 }
 
+/**
+ * What a check accepts, as data: the record an event's payload is compared against
+ * (`functions/<service>/events.schema.json`). Two checks with the same schema accept the same values.
+ */
+export interface FieldSchema {
+    type: "string" | "integer";
+    /** `email` and `uuid` are normalized to lower case. */
+    format?: "email" | "uuid" | "date-time";
+    minLength?: number;
+    maxLength?: number;
+    minimum?: number;
+    maximum?: number;
+    /** Absent (or empty in a path or query parameter) is allowed. */
+    optional?: true;
+}
+
+/** `check` with its schema attached. */
+function described<T>(schema: FieldSchema, check: (value: unknown, source: InputSource) => Outcome<T>): Check<T> {
+    return Object.assign(check, { schema });
+}
+
+/** The schema of every field of `shape`; a check without one (hand-written) is named, since it cannot be compared. */
+export function describeShape(shape: Shape): { fields: Record<string, FieldSchema>; undescribed: string[] } {
+    const fields: Record<string, FieldSchema> = {};
+    const undescribed: string[] = [];
+    for (const [field, check] of Object.entries(shape)) {
+        if (check.schema) fields[field] = { ...check.schema };
+        else undescribed.push(field);
+    }
+    return { fields, undescribed };
+}
+
 /** A trimmed string of `min`-`max` characters (counted as Unicode code points). */
 export function text(limits: { min?: number; max: number } = { max: 1000 }): Check<string> {
     const min = limits.min ?? 1;
-    return (value) => {
+    return described({ type: "string", minLength: min, maxLength: limits.max }, (value) => {
         if (typeof value !== "string") return { ok: false, problem: "must be a string" };
         const trimmed = value.trim();
         const length = [...trimmed].length;
@@ -37,7 +75,7 @@ export function text(limits: { min?: number; max: number } = { max: 1000 }): Che
         // Control characters have no business in names and break logs and terminals downstream.
         if (/[\u0000-\u001f\u007f]/.test(trimmed)) return { ok: false, problem: "must not contain control characters" };
         return { ok: true, value: trimmed };
-    };
+    });
 }
 
 // Deliberately plain: one @, no spaces, a dot in the domain. Deliverability is for a confirmation mail.
@@ -45,23 +83,36 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** An email address, lower-cased so that uniqueness does not depend on case. At most 254 characters. */
 export function email(): Check<string> {
-    return (value) => {
+    return described({ type: "string", format: "email", maxLength: 254 }, (value) => {
         if (typeof value !== "string") return { ok: false, problem: "must be a string" };
         const normalized = value.trim().toLowerCase();
         if (normalized.length > 254) return { ok: false, problem: "must have at most 254 characters" };
         if (!EMAIL.test(normalized)) return { ok: false, problem: "must be an email address" };
         return { ok: true, value: normalized };
-    };
+    });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A UUID in its canonical 36-character form, lower-cased. */
 export function uuid(): Check<string> {
-    return (value) =>
+    return described({ type: "string", format: "uuid" }, (value) =>
         typeof value === "string" && UUID.test(value)
             ? { ok: true, value: value.toLowerCase() }
-            : { ok: false, problem: "must be a UUID" };
+            : { ok: false, problem: "must be a UUID" },
+    );
+}
+
+// ISO 8601 with a time and an offset, as `Date.prototype.toISOString` writes it.
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A point in time as an ISO 8601 string with its offset (`2026-11-27T11:39:07.194Z`), kept as sent. */
+export function dateTime(): Check<string> {
+    return described({ type: "string", format: "date-time" }, (value) =>
+        typeof value === "string" && DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))
+            ? { ok: true, value }
+            : { ok: false, problem: "must be an ISO 8601 date and time with its offset, e.g. 2026-11-27T11:39:07.194Z" },
+    );
 }
 
 /**
@@ -70,22 +121,25 @@ export function uuid(): Check<string> {
  */
 export function integer(limits: { min: number; max: number }): Check<number> {
     const problem = `must be an integer from ${limits.min} to ${limits.max}`;
-    return (value, source) => {
+    return described({ type: "integer", minimum: limits.min, maximum: limits.max }, (value, source) => {
         if (source === "json" && typeof value === "string") return { ok: false, problem: `${problem} (a JSON number, not a string)` };
         const number = source === "text" && typeof value === "string" && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
         if (typeof number !== "number" || !Number.isInteger(number) || number < limits.min || number > limits.max) {
             return { ok: false, problem };
         }
         return { ok: true, value: number };
-    };
+    });
 }
 
 /** Makes a field optional: absent (or empty in a path or query parameter) gives `fallback`. */
 export function optional<T, F extends T | undefined>(check: Check<T>, fallback: F): Check<T | F> {
-    return (value, source) => (value === undefined || (source === "text" && value === "") ? { ok: true, value: fallback } : check(value, source));
+    const guarded = (value: unknown, source: InputSource): Outcome<T | F> =>
+        value === undefined || (source === "text" && value === "") ? { ok: true, value: fallback } : check(value, source);
+    return check.schema ? described<T | F>({ ...check.schema, optional: true }, guarded) : guarded;
 }
 
-function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, where: string, source: InputSource): Parsed<S> {
+/** Every field of `shape` checked in `input`: the parsed values, or every problem. */
+export function checkShape<S extends Shape>(input: Record<string, unknown>, shape: S, source: InputSource): { ok: true; value: Parsed<S> } | { ok: false; issues: Issue[] } {
     const issues: Issue[] = [];
     const result: Record<string, unknown> = {};
     for (const [field, check] of Object.entries(shape)) {
@@ -93,10 +147,18 @@ function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, w
         if (outcome.ok) result[field] = outcome.value;
         else issues.push({ field, problem: input[field] === undefined ? "is required" : outcome.problem });
     }
-    if (issues.length > 0) {
-        throw badRequest(`Invalid ${where}: ${issues.map((issue) => `${issue.field} ${issue.problem}`).join("; ")}.`, { issues });
-    }
-    return result as Parsed<S>;
+    return issues.length > 0 ? { ok: false, issues } : { ok: true, value: result as Parsed<S> };
+}
+
+/** The issues as one sentence: `email must be an email address; name must not be empty`. */
+export function describeIssues(issues: readonly Issue[]): string {
+    return issues.map((issue) => `${issue.field} ${issue.problem}`).join("; ");
+}
+
+function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, where: string, source: InputSource): Parsed<S> {
+    const outcome = checkShape(input, shape, source);
+    if (!outcome.ok) throw badRequest(`Invalid ${where}: ${describeIssues(outcome.issues)}.`, { issues: outcome.issues });
+    return outcome.value;
 }
 
 /**

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { conflict, notFound } from "../runtime/errors";
 import { defineService } from "../runtime/service";
 import { email, integer, optional, parseBody, parseParams, text, uuid, type Check } from "../runtime/validate";
+import { userEvents } from "./events";
 
 interface UserRow {
     id: string;
@@ -53,13 +54,14 @@ export default defineService({
     timeoutSeconds: 10,
     reservedConcurrency: 10,
     migrationsDir: path.join(__dirname, "migrations"),
+    events: userEvents,
     routes: {
         "POST /users": {
             description: "Create a user",
             auth: "jwt",
             // Sign-ups come in bursts; keep them from starving the reads.
             throttle: { rateLimit: 20, burstLimit: 40 },
-            handler: async (request, { db, log }) => {
+            handler: async (request, { db, log, events }) => {
                 const input = parseBody(request.body, { email: email(), name: NAME });
                 const { rows } = await db.query<UserRow>(
                     `INSERT INTO users (email, name) VALUES ($1, $2)
@@ -69,6 +71,7 @@ export default defineService({
                 );
                 if (rows.length === 0) throw conflict("A user with this email already exists.");
                 log.info("user created", { userId: rows[0].id });
+                await events.publish("user.created", { userId: rows[0].id, email: rows[0].email, name: rows[0].name });
                 return { statusCode: 201, headers: { location: `/users/${rows[0].id}` }, body: rows[0] };
             },
         },
@@ -124,10 +127,11 @@ export default defineService({
             description: "Delete a user",
             auth: "jwt",
             scopes: ["users:delete"],
-            handler: async (request, { db }) => {
+            handler: async (request, { db, events }) => {
                 const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
                 const { rowCount } = await db.query("DELETE FROM users WHERE id = $1", [id]);
                 if (rowCount === 0) throw notFound("No user with this id.");
+                await events.publish("user.deleted", { userId: id });
                 return { statusCode: 204 };
             },
         },

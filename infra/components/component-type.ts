@@ -5,6 +5,7 @@
  * children need no aliases of their own. `tests/infra/urns.test.ts` proves every one resolves.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { createUrn } from "@pulumi/pulumi";
 import { ComponentTypes, PreviousComponentTypes } from "../../policy/lib/types";
 
 export type ComponentKind = keyof typeof ComponentTypes;
@@ -13,4 +14,14 @@ export type ComponentKind = keyof typeof ComponentTypes;
 export function withPreviousType(kind: ComponentKind, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions {
     const previous = PreviousComponentTypes[kind];
     return previous ? { ...opts, aliases: [...(opts?.aliases ?? []), { type: previous }] } : { ...opts };
+}
+
+/**
+ * The aliases of a resource that a new component now holds, which was registered under `parent`
+ * before: its URN under that parent as the parent is registered now, and as stacks hold it
+ * (the parent's previous type), so `pulumi up` keeps the deployed resource instead of replacing it.
+ */
+export function movedFromParent(parent: pulumi.Resource, kind: ComponentKind, parentName: string): pulumi.Alias[] {
+    const previous = PreviousComponentTypes[kind];
+    return [{ parent }, ...(previous ? [{ parent: createUrn(parentName, previous) }] : [])];
 }

@@ -123,10 +123,10 @@ export function lambdaAssumeRolePolicy(): string {
  * and signing in: `rds-db:connect` as the service's own database user, or (the migration
  * function) reading the master secret.
  */
-export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection): pulumi.Output<string> {
+export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection, more: pulumi.Input<object>[] = []): pulumi.Output<string> {
     const signIn = database?.signIn;
     const resource = signIn === undefined ? undefined : "user" in signIn ? signIn.userArn : signIn.masterSecretArn;
-    return pulumi.all([pulumi.all(logGroupArns), resource]).apply(([arns, signInResource]) => {
+    return pulumi.all([pulumi.all(logGroupArns), resource, pulumi.all(more)]).apply(([arns, signInResource, extra]) => {
         const statements: object[] = [
             { Sid: "OwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: arns.map((arn) => `${arn}:*`) },
             // X-Ray accepts no resource narrower than "*".
@@ -153,6 +153,31 @@ export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], databas
                     : { Sid: "DatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: signInResource },
             );
         }
+        statements.push(...extra);
         return JSON.stringify({ Version: "2012-10-17", Statement: statements });
     });
+}
+
+/**
+ * What a service that publishes may do on the stack's bus: `PutEvents` of events whose source is
+ * the service itself (`events:source`), so no service can publish another's events.
+ */
+export function publishStatement(service: string, eventBusArn: pulumi.Input<string>): pulumi.Output<object> {
+    return pulumi.output(eventBusArn).apply((arn) => ({
+        Sid: "PublishOwnEvents",
+        Effect: "Allow",
+        Action: "events:PutEvents",
+        Resource: arn,
+        Condition: { StringEquals: { "events:source": service } },
+    }));
+}
+
+/** What Lambda's poller needs of a consumer's own queues, through the function's role: receive, delete, read their attributes. */
+export function consumeStatement(queueArns: pulumi.Input<string>[]): pulumi.Output<object> {
+    return pulumi.all(queueArns).apply((arns) => ({
+        Sid: "ConsumeOwnQueues",
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+        Resource: arns,
+    }));
 }

@@ -2,11 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { migrationDatabaseFromEnvironment } from "../../functions/runtime/environment";
 import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/migrations";
-import { ROUTE_FUNCTION } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import { withPreviousType } from "./component-type";
-import { functionRolePolicy, functionSettings, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
-import { functionCode } from "../function-packaging";
+import { movedFromParent, withPreviousType } from "./component-type";
+import { deferredResource, Function } from "./function";
+import { functionRolePolicy, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What the Migrations component needs. Fields without a default are required. */
 export interface MigrationsArgs {
@@ -71,40 +70,35 @@ export class Migrations extends pulumi.ComponentResource {
         this.timeoutSeconds = timeoutSeconds;
         const { settings } = args;
 
-        const logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-logs`,
-            { name: settings.logGroupName("platform", name), retentionInDays: settings.logRetentionDays, tags: settings.tags },
-            { parent: this },
-        );
         const role = new aws.iam.Role(
             `${name}-role`,
             { description: "The database migration function", assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
             { parent: this },
         );
-        const permissions = new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: functionRolePolicy([logGroup.arn], args.database) }, { parent: this });
-
-        const fn = new aws.lambda.Function(
+        const permissions = deferredResource<aws.iam.RolePolicy>();
+        // Runs outside the HTTP API during `pulumi up`: the policy pack classifies it by its trigger
+        // (an invocation), so the route functions' 29 s bound does not apply to it.
+        const fn = new Function(
             `${name}-function`,
             {
+                service: "platform",
+                functionId: name,
                 description: "Applies the services' SQL migrations",
-                ...functionCode(`${name}-function`, migrationHandlerFactory(args.migrations)),
-                ...functionSettings(settings, {
-                    role,
-                    memoryMb: DEFAULTS.memoryMb,
-                    timeoutSeconds,
-                    reservedConcurrency: args.reservedConcurrency,
-                    logGroup,
-                    database: args.database,
-                    tags: {
-                        "policy-suppress:lambda-timeout-bounds":
-                            `Runs outside the HTTP API during pulumi up; a migration may need minutes, not the ${ROUTE_FUNCTION.timeoutSeconds.max} s of a route.`,
-                    },
-                }),
+                code: migrationHandlerFactory(args.migrations),
+                role,
+                // The endpoints it reads the secret through must exist before its first run (Function waits for them).
+                permissions: permissions.resource,
+                memoryMb: DEFAULTS.memoryMb,
+                timeoutSeconds,
+                reservedConcurrency: args.reservedConcurrency,
+                database: args.database,
+                settings,
+                resourceNames: { logGroup: `${name}-logs`, function: `${name}-function` },
+                previously: movedFromParent(this, "migrations", name),
             },
-            // The policy must be attached before Lambda creates the function's network interfaces,
-            // and the endpoints it reads the secret through must exist before its first run.
-            { parent: this, dependsOn: [permissions, ...args.database.endpoints] },
+            { parent: this },
         );
+        permissions.resolve(new aws.iam.RolePolicy(`${name}-permissions`, { role: role.id, policy: functionRolePolicy([fn.logGroup.arn], args.database) }, { parent: this }));
 
         this.migrationSetHash = args.request.migrationSetHash;
         const input = JSON.stringify(args.request);

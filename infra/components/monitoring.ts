@@ -22,6 +22,18 @@ export interface MonitoredFunction {
     logGroupName?: string;
 }
 
+/** A subscription's or a schedule's queues to watch. */
+export interface MonitoredQueue {
+    service: string;
+    /** The consumer function's id in its service (`subscription-welcome`): part of the alarm names. */
+    id: string;
+    /** `subscription welcome`, `schedule purge`. */
+    label: string;
+    /** The `QueueName` dimension of the queue's metrics. */
+    queueName: pulumi.Input<string>;
+    deadLetterQueueName: pulumi.Input<string>;
+}
+
 /** A container service to watch: its ECS service's CPU, memory and running tasks. */
 export interface MonitoredContainer {
     /** The registry's service name; part of the alarm names. */
@@ -63,6 +75,8 @@ export interface MonitoringArgs {
     thresholds: Partial<MonitoringThresholds>;
     /** Every function of the stack, in dashboard order. */
     functions: MonitoredFunction[];
+    /** Every queue consumer's queues, in dashboard order. @default none */
+    queues?: MonitoredQueue[];
     /** Every container service of the stack, in dashboard order. @default none */
     containers?: MonitoredContainer[];
     /** The HTTP API and its stage. */
@@ -103,6 +117,8 @@ export const MONITORING_DEFAULTS = {
         containerCpuPercent: 85,
         // Memory does not scale: a task near its limit is about to be killed for it.
         containerMemoryPercent: 85,
+        // Five minutes behind: a consumer failing or slower than its producer, not a busy second.
+        queueOldestMessageAgeSeconds: 300,
     } satisfies MonitoringThresholds,
     windows: {
         /** A 5-minute rate: one bad 5 minutes is worth a message. */
@@ -116,6 +132,10 @@ export const MONITORING_DEFAULTS = {
         databaseCpu: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 },
         /** 15 minutes, as for the database: a burst that scaling answers is not a problem. */
         containerUtilization: { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 },
+        /** One message in a dead-letter queue is a lost piece of work until someone redrives it. */
+        deadLetters: { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1 },
+        /** Behind for 10 minutes: retries of a few messages come and go faster. */
+        queueAge: { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 },
         /** Tasks missing for 3 of 5 minutes: long enough for a replacement to start. */
         containerTasks: { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
     } satisfies Record<string, Window>,
@@ -187,6 +207,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 this.alarmArns.push(resource.arn);
             };
             for (const fn of args.functions) this.functionAlarms(fn, thresholds, alarm);
+            for (const queue of args.queues ?? []) this.queueAlarms(queue, thresholds, alarm);
             for (const container of args.containers ?? []) this.containerAlarms(container, thresholds, alarm);
             this.apiAlarms(args, thresholds, alarm);
             if (args.database) this.databaseAlarms(args.database, thresholds, alarm);
@@ -202,8 +223,9 @@ export class Monitoring extends pulumi.ComponentResource {
                     args.database?.clusterIdentifier,
                     pulumi.all(this.alarmArns),
                     pulumi.all((args.containers ?? []).map((container) => pulumi.all([container.clusterName, container.serviceName]))),
+                    pulumi.all((args.queues ?? []).map((queue) => pulumi.all([queue.queueName, queue.deadLetterQueueName]))),
                 ])
-                .apply(([functionNames, apiId, stage, clusterId, alarmArns, containerNames]) =>
+                .apply(([functionNames, apiId, stage, clusterId, alarmArns, containerNames, queueNames]) =>
                     JSON.stringify(
                         dashboardBody({
                             title: dashboardName,
@@ -219,6 +241,7 @@ export class Monitoring extends pulumi.ComponentResource {
                                 serviceName: containerNames[index][1],
                                 minTasks: container.minTasks,
                             })),
+                            queues: (args.queues ?? []).map((queue, index) => ({ ...queue, queueName: queueNames[index][0], deadLetterQueueName: queueNames[index][1] })),
                         }),
                     ),
                 );
@@ -277,6 +300,31 @@ export class Monitoring extends pulumi.ComponentResource {
         alarm(`${id}-duration`, `p99 duration reached ${t.functionDurationPercentOfTimeout}% of the ${fn.timeoutSeconds} s timeout (${thresholdMs} ms): ${where}`, {
             ...metricAlarm(lambda("Duration"), MONITORING_DEFAULTS.windows.latency, { extendedStatistic: "p99" }),
             threshold: thresholdMs,
+        });
+    }
+
+    /**
+     * A queue consumer (`AWS/SQS`): any message in its dead-letter queue (work that failed every
+     * attempt, waiting to be redriven), and its queue's oldest message waiting longer than the
+     * threshold (the consumer fails, or cannot keep up). The consumer function's own alarms (errors,
+     * throttles, duration) come with the other functions'; a message that fails inside a batch is
+     * not a Lambda error, which is why the queues are watched.
+     */
+    private queueAlarms(queue: MonitoredQueue, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
+        const id = `${queue.service}-${queue.id}`;
+        const sqs = (name: pulumi.Input<string>, metricName: string): Metric => ({
+            namespace: "AWS/SQS",
+            metricName,
+            dimensions: pulumi.output(name).apply((queueName): Record<string, string> => ({ QueueName: queueName })),
+        });
+        alarm(`${id}-dead-letters`, `Messages in the dead-letter queue of ${queue.label} (${queue.service}): they failed every attempt. Read them, fix the cause, then redrive them (aws sqs start-message-move-task).`, {
+            ...metricAlarm(sqs(queue.deadLetterQueueName, "ApproximateNumberOfMessagesVisible"), MONITORING_DEFAULTS.windows.deadLetters, { statistic: "Maximum" }),
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: 0,
+        });
+        alarm(`${id}-oldest-message`, `The oldest message of ${queue.label} (${queue.service}) has waited ${t.queueOldestMessageAgeSeconds} s: its consumer fails or cannot keep up.`, {
+            ...metricAlarm(sqs(queue.queueName, "ApproximateAgeOfOldestMessage"), MONITORING_DEFAULTS.windows.queueAge, { statistic: "Maximum" }),
+            threshold: t.queueOldestMessageAgeSeconds,
         });
     }
 
@@ -403,6 +451,7 @@ interface DashboardInput {
     alarmArns: string[];
     thresholds: MonitoringThresholds;
     containers?: { service: string; clusterName: string; serviceName: string; minTasks: number }[];
+    queues?: (Omit<MonitoredQueue, "queueName" | "deadLetterQueueName"> & { queueName: string; deadLetterQueueName: string })[];
 }
 
 type MetricLine = (string | Record<string, unknown>)[];
@@ -473,6 +522,16 @@ export function dashboardBody(input: DashboardInput): { widgets: object[] } {
             { title: "Duration p99 (ms)", stat: "p99", metrics: lines("Duration", "p99") },
             { title: "Throttles", stat: "Sum", metrics: lines("Throttles", "Sum") },
         ]);
+        const queues = (input.queues ?? []).filter((queue) => queue.service === service);
+        if (queues.length > 0) {
+            const sqs = (metricName: string, stat: string, pick: "queueName" | "deadLetterQueueName") =>
+                queues.map((queue): MetricLine => ["AWS/SQS", metricName, "QueueName", queue[pick], { label: queue.label, stat }]);
+            row([
+                { title: "Messages waiting", stat: "Maximum", metrics: sqs("ApproximateNumberOfMessagesVisible", "Maximum", "queueName") },
+                { title: "Oldest message (s)", stat: "Maximum", metrics: sqs("ApproximateAgeOfOldestMessage", "Maximum", "queueName"), annotations: [{ label: "alarm", value: input.thresholds.queueOldestMessageAgeSeconds }] },
+                { title: "Dead letters", stat: "Maximum", metrics: sqs("ApproximateNumberOfMessagesVisible", "Maximum", "deadLetterQueueName") },
+            ]);
+        }
     }
 
     for (const container of input.containers ?? []) {

@@ -15,6 +15,7 @@ import { withPreviousType } from "./component-type";
 export const INTERFACE_ENDPOINTS = {
     secretsmanager: { calledBy: "functions", why: "Secrets Manager: the database functions read the database secret" },
     xray: { calledBy: "functions", why: "X-Ray: traces of the functions in the private subnets" },
+    events: { calledBy: "functions", why: "EventBridge: the database services' functions publish their events (PutEvents)" },
     "ecr.api": { calledBy: "containers", why: "ECR API: tasks get the token that lets them pull their image" },
     "ecr.dkr": { calledBy: "containers", why: "ECR registry: tasks pull their image's manifest (its layers come from S3)" },
     logs: { calledBy: "containers", why: "CloudWatch Logs: the tasks' awslogs driver ships their output" },
@@ -29,6 +30,12 @@ export interface EndpointNeeds {
     /** The stack file's `network.xrayEndpoint`. */
     xray: boolean;
     /**
+     * A database service publishes events: its functions, in the private subnets, reach EventBridge
+     * through its endpoint. Consumers need none: Lambda's poller reads their queues, outside the VPC.
+     * @default false
+     */
+    publishingDatabaseFunctions?: boolean;
+    /**
      * Some container service runs tasks (a minimum above 0): they pull images (ECR, and S3 through
      * its free gateway endpoint) and ship logs. A stack whose container services all scale to 0 pays
      * nothing for these; tasks started outside the program then cannot pull their image.
@@ -41,6 +48,7 @@ export function interfaceEndpointsFor(needs: EndpointNeeds): InterfaceEndpoint[]
     return [
         ...(needs.databaseFunctions ? (["secretsmanager"] as const) : []),
         ...(needs.xray ? (["xray"] as const) : []),
+        ...(needs.publishingDatabaseFunctions ? (["events"] as const) : []),
         ...(needs.containerTasks ? (["ecr.api", "ecr.dkr", "logs"] as const) : []),
     ];
 }

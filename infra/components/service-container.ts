@@ -5,7 +5,7 @@ import { CLAIM_HEADERS, claimsPassed, CONTAINER_ENVIRONMENT, REQUEST_ID_HEADER }
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedContainerRoute, ResolvedContainerService } from "../container-resolution";
 import { databaseEnvironment, type DatabaseConnection } from "./function-settings";
-import { routeAuthorization } from "./service-functions";
+import { routeAuthorization } from "./http-route";
 
 /** Fargate on Graviton: ~20% cheaper per vCPU-hour than x86_64, like the functions' arm64. */
 export const CONTAINER_ARCHITECTURE = { ecs: "ARM64", docker: "linux/arm64" } as const;

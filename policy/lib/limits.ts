@@ -58,6 +58,56 @@ export const ROUTE_FUNCTION = {
     timeoutSeconds: { min: LAMBDA.timeoutSeconds.min, max: HTTP_API.integrationTimeoutMs.max / 1000 - 1 },
 } as const;
 
+/** Amazon SQS, and what Lambda's SQS event source mapping accepts. */
+export const SQS = {
+    /** Messages per batch a mapping hands its function; above 10 needs a batching window of 1 s or more. */
+    batchSize: { min: 1, max: 10_000 },
+    /** The largest batch without a batching window. */
+    batchSizeWithoutWindow: 10,
+    /** How long a mapping may gather a batch, in seconds. */
+    batchWindowSeconds: { min: 0, max: 300 },
+    /** A redrive policy's `maxReceiveCount`. */
+    maxReceiveCount: { min: 1, max: 1_000 },
+    /** A mapping's maximum concurrency (`scalingConfig.maximumConcurrency`). */
+    maximumConcurrency: { min: 2, max: 1_000 },
+    /** A queue's visibility timeout, in seconds (12 hours at most). */
+    visibilityTimeoutSeconds: { min: 0, max: 43_200 },
+    /** How long a queue keeps a message, in seconds (1 minute to 14 days). */
+    messageRetentionSeconds: { min: 60, max: 1_209_600 },
+    /**
+     * What AWS asks of a queue that feeds a function: a visibility timeout of at least six times the
+     * function's timeout (plus the batching window), so that a message whose invocation is retried
+     * (throttled, or cut off) is not delivered again while it is still being worked on.
+     */
+    visibilityTimeoutFactor: 6,
+    /** Messages one ReceiveMessage returns, and entries one DeleteMessageBatch takes, at most. */
+    messagesPerRequest: 10,
+} as const;
+
+/**
+ * How Lambda polls a queue for an event source mapping in its default (not provisioned) mode: it
+ * keeps five long polls open, each waiting up to 20 s (SQS's longest wait), also while the queue is
+ * empty. The mapping is free; the receives are SQS requests billed to the queue's owner.
+ */
+export const SQS_EVENT_SOURCE_POLLING = {
+    idlePollers: 5,
+    longPollSeconds: 20,
+} as const;
+
+/** The shortest visibility timeout a queue feeding a function of `timeoutSeconds` may have (`SQS.visibilityTimeoutFactor`). */
+export function minimumVisibilityTimeoutSeconds(timeoutSeconds: number, batchWindowSeconds = 0): number {
+    return SQS.visibilityTimeoutFactor * timeoutSeconds + batchWindowSeconds;
+}
+
+/** Amazon EventBridge and EventBridge Scheduler. */
+export const EVENTBRIDGE = {
+    /** An event's `detail-type` (the platform's event name), in characters. */
+    detailTypeMaxLength: 128,
+    /** A target's retry policy: attempts and the age after which an event is no longer retried, in seconds. */
+    retryAttempts: { min: 0, max: 185 },
+    maximumEventAgeSeconds: { min: 60, max: 86_400 },
+} as const;
+
 /**
  * The policy pack's default bounds on a function's memory (`lambda-memory-bounds`), well under
  * Lambda's ceiling: memory buys CPU and multiplies every invocation's price, so a stack whose
@@ -149,6 +199,14 @@ export const AWS_DEFAULTS = {
     vpcEndpointType: "Gateway",
     /** What `awsx.ec2.Vpc` builds when told nothing: three zones, a NAT gateway in each. */
     awsxVpc: { availabilityZones: 3, natGatewayStrategy: "OnePerAz" },
+    /** A queue without these settings hides a received message 30 s and keeps a message four days. */
+    sqsQueue: { visibilityTimeoutSeconds: 30, messageRetentionSeconds: 345_600 },
+    /** A mapping without a batch size hands its function batches of 10. */
+    sqsMappingBatchSize: 10,
+    /** An EventBridge or Scheduler target without a retry policy gets the most: 185 attempts over a day. */
+    eventTargetRetry: { maximumRetryAttempts: EVENTBRIDGE.retryAttempts.max, maximumEventAgeInSeconds: EVENTBRIDGE.maximumEventAgeSeconds.max },
+    /** A schedule without a time zone runs in UTC. */
+    scheduleTimeZone: "UTC",
 } as const;
 
 /**
@@ -182,4 +240,12 @@ export const NAME_RULES = {
     /** Cluster identifiers (autonamed) and final snapshot identifiers (set by the program). */
     rdsIdentifier: { maxLength: 63, allowed: /[A-Za-z0-9-]/, allowedText: "letters, digits and -", identifier: true },
     rdsAutonamedIdentifier: { maxLength: 63, allowed: /[A-Za-z0-9-]/, allowedText: "letters, digits and -", identifier: true, autonameSuffix: AUTONAME_SUFFIX },
+    /** Queues, autonamed from the logical name. */
+    sqsQueue: { maxLength: 80, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _", autonameSuffix: AUTONAME_SUFFIX },
+    /** EventBridge rules, autonamed. */
+    eventRule: { maxLength: 64, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-", autonameSuffix: AUTONAME_SUFFIX },
+    /** The stack's event bus, named by the program. */
+    eventBus: { maxLength: 256, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-" },
+    /** EventBridge Scheduler schedules, autonamed. */
+    schedule: { maxLength: 64, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-", autonameSuffix: AUTONAME_SUFFIX },
 } as const satisfies Record<string, NameRule>;

@@ -86,3 +86,28 @@ export function functionRoles<T extends Linkable>(fn: Linkable, resources: reado
 export function attachedRoles<T extends Linkable>(attachment: Linkable, resources: readonly T[]): T[] {
     return linked(attachment, "role", ofType(resources, Types.iamRole), (role, value) => [role.props.name, role.props.id, role.props.arn].some((known) => isKnown(known) && known === value));
 }
+
+/** The functions an event source mapping feeds (its `functionName` is the function's name or ARN). */
+export function mappingFunctions<T extends Linkable>(mapping: Linkable, resources: readonly T[]): T[] {
+    return linked(mapping, "functionName", ofType(resources, Types.lambdaFunction), (fn, value) => isKnown(value) && (value === fn.props.name || value === fn.props.arn));
+}
+
+/** The queues an event source mapping reads (its `eventSourceArn` is the queue's ARN). */
+export function mappingQueues<T extends Linkable>(mapping: Linkable, resources: readonly T[]): T[] {
+    return linked(mapping, "eventSourceArn", ofType(resources, Types.sqsQueue), (queue, value) => isKnown(queue.props.arn) && value === queue.props.arn);
+}
+
+/** What starts a function: an HTTP API route, a queue (an event source mapping), a deployment (an invocation). */
+export type FunctionTrigger = "http" | "queue" | "deployment";
+
+/** Each function's triggers, by URN, found from the routes, mappings and invocations of the stack. */
+export function functionTriggers<T extends Linkable>(resources: readonly T[]): Map<string, Set<FunctionTrigger>> {
+    const triggers = new Map<string, Set<FunctionTrigger>>();
+    const add = (fns: readonly Linkable[], trigger: FunctionTrigger) => {
+        for (const fn of fns) triggers.set(fn.urn, (triggers.get(fn.urn) ?? new Set()).add(trigger));
+    };
+    for (const integration of ofType(resources, Types.httpApiIntegration)) add(integrationFunctions(integration, resources), "http");
+    for (const mapping of ofType(resources, Types.lambdaEventSourceMapping)) add(mappingFunctions(mapping, resources), "queue");
+    for (const invocation of ofType(resources, Types.lambdaInvocation)) add(invokedFunctions(invocation, resources), "deployment");
+    return triggers;
+}

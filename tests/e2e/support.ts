@@ -44,6 +44,10 @@ export interface TestRuntimeOptions {
     auth?: LocalAuthSettings;
     /** Route throttling; off unless a suite tests it, so fast test traffic is never throttled. @default false */
     throttling?: boolean;
+    /** Scales the consumers' visibility timeouts, so a retry comes in milliseconds. @default 1 */
+    visibilityTimeoutScale?: number;
+    /** The schedules' clock. @default the system clock */
+    scheduleClock?: () => Date;
 }
 
 /** Starts the runtime with `services` (default: the real registry, `infra/registry.ts`) and a throwaway database. */
@@ -67,6 +71,8 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
         onEvent: (event) => events.push(event),
         onContainerNotice: (message) => containerNotices.push(message),
         containerMode: "process",
+        visibilityTimeoutScale: options.visibilityTimeoutScale,
+        scheduleClock: options.scheduleClock,
     });
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });

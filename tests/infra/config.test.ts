@@ -240,7 +240,7 @@ describe("stack configuration", () => {
             assert.deepEqual(problemsOf("dev", withMonitoring({ email: "ops@example.com" })), [`${key("monitoring.enabled")}: is required (true or false)`]);
             assert.deepEqual(problemsOf("dev", withMonitoring({ enabled: true, alarms: true, thresholds: { errorRate: 5 } })), [
                 `${key("monitoring.alarms")}: is not a known setting; allowed: enabled, dashboard, email, thresholds`,
-                `${key("monitoring.thresholds.errorRate")}: is not a known setting; allowed: functionErrorRatePercent, functionThrottles, functionDurationPercentOfTimeout, apiServerErrorRatePercent, apiLatencyP99Ms, databaseCapacityPercentOfMax, databaseConnectionsPercent, databaseCpuPercent, containerCpuPercent, containerMemoryPercent`,
+                `${key("monitoring.thresholds.errorRate")}: is not a known setting; allowed: functionErrorRatePercent, functionThrottles, functionDurationPercentOfTimeout, apiServerErrorRatePercent, apiLatencyP99Ms, databaseCapacityPercentOfMax, databaseConnectionsPercent, databaseCpuPercent, queueOldestMessageAgeSeconds, containerCpuPercent, containerMemoryPercent`,
             ]);
             assert.deepEqual(problemsOf("dev", withMonitoring(true)), [`${key("monitoring")}: must be an object with enabled, dashboard, email, thresholds`]);
         });

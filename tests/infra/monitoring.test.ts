@@ -37,7 +37,7 @@ function queryMetric(alarm: OfflineResource, metricName: string): { namespace: s
 function functionsOf(run: OfflineRun): { name: string; alarmPrefix: string; timeout: number }[] {
     return ofType(run, "aws:lambda/function:Function").map((fn) => {
         const variables = fn.inputs.environment?.variables ?? {};
-        const alarmPrefix = variables.ROUTE_KEY ? `${variables.SERVICE_NAME}-${fn.name.slice(variables.SERVICE_NAME.length + 1)}` : "platform-migrations";
+        const alarmPrefix = variables.SERVICE_NAME ? `${variables.SERVICE_NAME}-${fn.name.slice(variables.SERVICE_NAME.length + 1)}` : "platform-migrations";
         return { name: fn.outputs.name, alarmPrefix, timeout: fn.inputs.timeout };
     });
 }
@@ -46,14 +46,21 @@ function functionsOf(run: OfflineRun): { name: string; alarmPrefix: string; time
 const lambdaAlarmsOf = (run: OfflineRun) => ofType(run, ALARM).filter((alarm) => alarm.inputs.namespace === "AWS/Lambda" || alarm.inputs.metricQueries?.[0]?.metric?.namespace === "AWS/Lambda");
 
 const usesDatabase = (resolved: ResolvedRegistry) => [...resolved.services, ...resolved.containers].some((service) => service.database);
-/** The functions a registry gives a stack: one per route, and the migration runner when a service keeps data. */
-const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + (usesDatabase(resolved) ? 1 : 0);
+/** A registry's subscriptions and schedules: a queue and a function each. */
+const queueConsumerCount = (resolved: ResolvedRegistry) => resolved.subscriptions.length + resolved.schedules.length;
+/** The functions a registry gives a stack: one per route and per queue consumer, and the migration runner when a service keeps data. */
+const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + queueConsumerCount(resolved) + (usesDatabase(resolved) ? 1 : 0);
 /**
- * Three per function, two on the API, three on the database when there is one, and per container
- * service CPU and memory, and its running tasks where it must keep some.
+ * Three per function, two on the API, three on the database when there is one, two per consumer's
+ * queue (dead letters, oldest message), and per container service CPU and memory, and its running
+ * tasks where it must keep some.
  */
 const alarmCount = (resolved: ResolvedRegistry) =>
-    functionCount(resolved) * 3 + 2 + (usesDatabase(resolved) ? 3 : 0) + resolved.containers.reduce((sum, container) => sum + 2 + (container.scaling.minTasks > 0 ? 1 : 0), 0);
+    functionCount(resolved) * 3 +
+    2 +
+    (usesDatabase(resolved) ? 3 : 0) +
+    queueConsumerCount(resolved) * 2 +
+    resolved.containers.reduce((sum, container) => sum + 2 + (container.scaling.minTasks > 0 ? 1 : 0), 0);
 
 describe("monitoring under mocks", function () {
     this.timeout(120_000);

@@ -17,7 +17,7 @@ import { defineService } from "../../functions/runtime/service";
 import { serviceRoles, serviceSchema } from "../../functions/runtime/service-data";
 import { parseStackConfig, PROJECT } from "../../infra/config";
 import { functionBoundsFor } from "../../infra/function-bounds";
-import { resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { queueConsumersOf, resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/services";
 import { ComponentTypes, Types } from "../../policy/lib/types";
 import { fixtureServices } from "../fixtures";
@@ -60,6 +60,8 @@ describe("the program under mocks", function () {
                 // The migration run creates each database service's schema and roles, so it exists with any of them, migrations or not.
                 const usesDatabase = databaseServices.length > 0;
                 const hasContainers = resolved.containers.length > 0;
+                // The stack's bus exists while a service publishes or subscribes.
+                const usesEvents = resolved.subscriptions.length > 0 || resolved.services.some((service) => service.events.length > 0);
 
                 before(async () => {
                     run = await runProgramOffline({ stack, services: registry });
@@ -70,8 +72,8 @@ describe("the program under mocks", function () {
                     assert.deepEqual(ofType(run, Types.httpApiRoute).map((route) => route.inputs.routeKey).sort(), resolved.apiRoutes.map((route) => route.routeKey).sort());
                     assert.equal(functionIntegrations(run).length, routeKeys.length);
                     assert.equal(ofType(run, "aws:lambda/permission:Permission").length, routeKeys.length);
-                    // The migration runner has a function and a log group of its own when a service keeps data.
-                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + (usesDatabase ? 1 : 0));
+                    // Each subscription and schedule has a function; the migration runner one of its own when a service keeps data.
+                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 1 : 0));
                 });
 
                 it("pins nodejs24.x on arm64 and gives each route function the memory and timeout the registry resolves to", () => {
@@ -143,7 +145,10 @@ describe("the program under mocks", function () {
                     assert.equal(ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0);
                     for (const role of ofType(run, Types.iamRole)) assert.equal(role.inputs.managedPolicyArns, undefined);
                     for (const policy of ofType(run, Types.iamRolePolicy)) {
-                        for (const statement of JSON.parse(policy.inputs.policy).Statement) assert.ok(!statement.Action.includes("*") && !statement.Action.some((a: string) => a.endsWith(":*")), policy.name);
+                        for (const statement of JSON.parse(policy.inputs.policy).Statement) {
+                            const actions: string[] = [statement.Action].flat();
+                            assert.ok(!actions.some((action) => action === "*" || action.endsWith(":*")), policy.name);
+                        }
                     }
                 });
 
@@ -237,8 +242,11 @@ describe("the program under mocks", function () {
                             .filter((service) => service.database)
                             .map((service) => ({
                                 service: service.name,
-                                connectionLimit: service.routes.reduce((sum, route) => sum + (route.reservedConcurrency ?? connectionsPerFunction), 0),
-                                statementTimeoutMs: statementTimeoutFor(Math.max(...service.routes.map((route) => route.timeoutSeconds))),
+                                // A queue consumer holds a connection per invocation its mapping allows.
+                                connectionLimit:
+                                    service.routes.reduce((sum, route) => sum + (route.reservedConcurrency ?? connectionsPerFunction), 0) +
+                                    queueConsumersOf(service).reduce((sum, consumer) => sum + consumer.maxConcurrency, 0),
+                                statementTimeoutMs: statementTimeoutFor(Math.max(...[...service.routes, ...queueConsumersOf(service)].map((fn) => fn.timeoutSeconds))),
                             })),
                         ...resolved.containers
                             .filter((service) => service.database)
@@ -271,12 +279,13 @@ describe("the program under mocks", function () {
                         ...(usesDatabase || hasContainers ? [ComponentTypes.network] : []),
                         ...(usesDatabase ? [ComponentTypes.database, ComponentTypes.migrations] : []),
                         ...(hasContainers ? [ComponentTypes.containerPlatform] : []),
+                        ...(usesEvents ? [ComponentTypes.eventBus] : []),
                         ...(stackConfig.monitoring.enabled || stackConfig.monitoring.dashboard ? [ComponentTypes.monitoring] : []),
-                        ...resolved.services.map(() => ComponentTypes.serviceFunctions),
+                        ...resolved.services.map(() => ComponentTypes.service),
                         ...resolved.containers.map(() => ComponentTypes.serviceContainer),
                     ];
                     assert.deepEqual(roots.map((r) => r.type).sort(), [...expected].sort());
-                    assert.deepEqual(roots.filter((r) => r.type === ComponentTypes.serviceFunctions).map((r) => r.name), resolved.services.map((s) => s.name));
+                    assert.deepEqual(roots.filter((r) => r.type === ComponentTypes.service).map((r) => r.name), resolved.services.map((s) => s.name));
                 });
 
                 it("exports the API URL, every function name per service and route, and the database endpoint when there is one", () => {

@@ -73,8 +73,8 @@ describe("registry validation", () => {
         assert.deepEqual(problems, ['service "orders": another service has the same name; service names must be unique']);
     });
 
-    it("rejects a service without routes", () => {
-        assert.deepEqual(problemsOf([service({ routes: {} })]), ['service "orders": has no routes; declare at least one "METHOD /path"']);
+    it("rejects a service with no routes, subscriptions or schedules", () => {
+        assert.deepEqual(problemsOf([service({ routes: {} })]), ['service "orders": has nothing to run; declare routes ("METHOD /path"), subscriptions or schedules']);
     });
 
     it("rejects a missing description and a non-boolean database flag", () => {

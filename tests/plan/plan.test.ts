@@ -72,7 +72,7 @@ function assertRoutesListed(text: string, registry: readonly RegisteredService[]
 }
 
 /** How the plan's resource tree labels a service's component. */
-const componentOf = (service: RegisteredService) => `${service.name} \\(${isContainerService(service) ? "ServiceContainer" : "ServiceFunctions"}\\)`;
+const componentOf = (service: RegisteredService) => `${service.name} \\(${isContainerService(service) ? "ServiceContainer" : "Service"}\\)`;
 
 describe("plan (npm run plan)", function () {
     this.timeout(120_000);

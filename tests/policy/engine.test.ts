@@ -102,7 +102,7 @@ describe("policy engine (offline run)", () => {
         // Assess
         assert.deepEqual(prod.violations, []);
         assert.deepEqual(dev.violations, []);
-        assert.equal(prod.policiesRun, 27);
+        assert.equal(prod.policiesRun, 33);
     });
 
     it("reports a 60 s function behind an API route as mandatory, naming the function", async () => {
@@ -259,7 +259,7 @@ describe("policy engine (offline run)", () => {
         const result = await runPolicies(resources, config);
         // Assess
         assert.deepEqual(summary(result.violations), ["advisory lambda-timeout-bounds users-get-user"]);
-        assert.equal(result.policiesRun, 26);
+        assert.equal(result.policiesRun, 32);
     });
 
     it("prints violations grouped by level with the resource named, and a summary line", async () => {
@@ -273,6 +273,6 @@ describe("policy engine (offline run)", () => {
         assert.equal(lines[0], "Policy pack on stack prod");
         assert.ok(lines.indexOf("MANDATORY (2)") < lines.indexOf("ADVISORY (1)"));
         assert.ok(lines.includes("  [lambda-timeout-bounds] users-get-user (aws:lambda/function:Function)"));
-        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 27 policies over 18 resources.");
+        assert.equal(lines[lines.length - 1], "Policy check FAILED: 2 mandatory, 1 advisory violation(s); 33 policies over 18 resources.");
     });
 });

@@ -4,9 +4,9 @@ import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
 import { apiChain, functionProps, logGroupProps } from "./fixtures";
 import { NOT_APPLICABLE, validateResource, validateStack, withField } from "./harness";
 
-describe("lambda-timeout-bounds", () => {
-    const check = (props: object, config?: object) =>
-        validateResource("lambda-timeout-bounds", { type: Types.lambdaFunction, props }, config);
+describe("lambda-timeout-bounds (a function no trigger reaches: the route bound)", () => {
+    const check = async (props: object, config?: object) =>
+        (await validateStack("lambda-timeout-bounds", [{ type: Types.lambdaFunction, name: "subject", props: props as Record<string, unknown> }], config)).map((reported) => reported.message);
 
     it("accepts a 10 s timeout", async () => {
         // Prepare
@@ -64,13 +64,13 @@ describe("lambda-timeout-bounds", () => {
         assert.deepEqual(messages, []);
     });
 
-    it("is not applicable to a log group", async () => {
+    it("reads only functions: a log group in the stack is no finding", async () => {
         // Prepare
-        const spec = { type: Types.logGroup, props: logGroupProps() };
+        const stack = [{ type: Types.logGroup, name: "logs", props: logGroupProps() }];
         // Act
-        const result = await validateResource("lambda-timeout-bounds", spec);
+        const reported = await validateStack("lambda-timeout-bounds", stack);
         // Assess
-        assert.equal(result, NOT_APPLICABLE);
+        assert.deepEqual(reported, []);
     });
 });
 

@@ -28,6 +28,8 @@ const SAMPLES: { type: string; props: Record<string, unknown> }[] = [
     { type: Types.ecsTaskDefinition, props: taskDefinitionProps() },
     { type: Types.ecsService, props: ecsServiceProps() },
     { type: Types.httpApiIntegration, props: privateIntegrationProps() },
+    { type: Types.schedulerSchedule, props: { scheduleExpression: "rate(1 day)", target: { arn: "q", roleArn: "r" } } },
+    { type: Types.eventTarget, props: { rule: "r", arn: "q", retryPolicy: { maximumRetryAttempts: 1 }, deadLetterConfig: { arn: "d" } } },
 ];
 
 describe("unknown values during preview", () => {

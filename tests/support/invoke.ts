@@ -1,5 +1,8 @@
 /** Invokes a registry route through the same wrapper the Lambda closure uses, for handler tests. */
 import type { Database } from "../../functions/runtime/database";
+import type { PutEventsEntry } from "../../functions/runtime/event-envelope";
+import type { EventTransport } from "../../functions/runtime/event-publisher";
+import type { EventCatalog } from "../../functions/runtime/events";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
@@ -11,13 +14,29 @@ export interface Reply {
     body: any;
 }
 
-/** `call("GET /users/{id}", { path: "/users/1", pathParameters: { id: "1" } })` -> status and parsed body. */
-export function routeCaller(service: AnyService, db?: () => Database) {
+/** A transport that keeps what it is sent: what a handler under test published. */
+export function recordingTransport(): EventTransport & { entries: PutEventsEntry[] } {
+    const entries: PutEventsEntry[] = [];
+    return { entries, send: async (sent) => void entries.push(...sent) };
+}
+
+/**
+ * `call("GET /users/{id}", { path: "/users/1", pathParameters: { id: "1" } })` -> status and parsed
+ * body. A service's events go to `events` (by default a recording transport nobody reads).
+ */
+export function routeCaller(service: AnyService, db?: () => Database, events: EventTransport = recordingTransport()) {
     const silent = createLogger({ write: () => undefined });
     return async (routeKey: string, options: Omit<EventOptions, "routeKey"> = {}): Promise<Reply> => {
         const route = (service.routes as Record<string, RouteDefinition | undefined>)[routeKey];
         if (!route) throw new Error(`${service.name} has no route ${routeKey}`);
-        const invoke = createRouteHandler(route.handler as never, { service: service.name, routeKey, openDatabase: db, logger: silent });
+        const catalog = service.events as EventCatalog | undefined;
+        const invoke = createRouteHandler(route.handler as never, {
+            service: service.name,
+            routeKey,
+            openDatabase: db,
+            logger: silent,
+            events: catalog ? { catalog, eventBusName: "test-bus", transport: events } : undefined,
+        });
         const response = await invoke(httpApiEvent({ routeKey, ...options }));
         const text = response.body === undefined ? undefined : response.isBase64Encoded ? Buffer.from(response.body, "base64").toString() : response.body;
         const isJson = /json/.test(String(response.headers?.["content-type"]));

@@ -1,0 +1,86 @@
+/**
+ * `notifications`: a service that exists for the users service's events. It welcomes each new user
+ * (`user.created`), forgets a deleted user (`user.deleted`: their notifications go, since a
+ * welcome holds their name and address, and the user is remembered as deleted so that a late
+ * `user.created` adds nothing), serves a user's notifications, and purges old ones every night.
+ *
+ * Events arrive at least once and in no particular order: every write here can run twice.
+ */
+import * as path from "node:path";
+import { defineService } from "../runtime/service";
+import { dateTime, integer, optional, parseParams, uuid } from "../runtime/validate";
+import { userEvents } from "../users/events";
+
+/** How long a notification is kept, and a deleted user remembered (longer than SQS keeps a message, dead-letter queue included). */
+export const RETENTION = { notificationDays: 90, forgottenUserDays: 30 } as const;
+
+interface NotificationRow {
+    id: string;
+    userId: string;
+    kind: string;
+    message: string;
+    createdAt: Date;
+}
+
+const COLUMNS = `id, user_id AS "userId", kind, message, created_at AS "createdAt"`;
+
+export default defineService({
+    name: "notifications",
+    description: "Keeps the notifications the users service's events call for.",
+    database: true,
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    migrationsDir: path.join(__dirname, "migrations"),
+    routes: {
+        "GET /notifications": {
+            description: "A user's notifications, newest first",
+            auth: "jwt",
+            handler: async (request, { db }) => {
+                const { userId, limit } = parseParams(request.query, { userId: uuid(), limit: optional(integer({ min: 1, max: 100 }), 20) }, "query");
+                const { rows } = await db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2`, [userId, limit]);
+                return { items: rows };
+            },
+        },
+    },
+    subscriptions: {
+        welcome: {
+            event: userEvents["user.created"],
+            description: "A welcome for each new user",
+            handler: async ({ id, payload }, { db, log }) => {
+                // The event id is the notification's key: a second delivery of the event inserts nothing.
+                const { rowCount } = await db.query(
+                    `INSERT INTO notifications (user_id, kind, message, event_id)
+                     SELECT $1, 'welcome', $2, $3
+                     WHERE NOT EXISTS (SELECT 1 FROM forgotten_users WHERE user_id = $1)
+                     ON CONFLICT (event_id) DO NOTHING`,
+                    [payload.userId, `Welcome, ${payload.name}! We will write to ${payload.email}.`, id],
+                );
+                log.info(rowCount === 1 ? "welcome kept" : "welcome already kept, or its user is deleted", { userId: payload.userId });
+            },
+        },
+        forget: {
+            event: userEvents["user.deleted"],
+            description: "A deleted user's notifications go",
+            handler: async ({ payload, time }, { db }) => {
+                await db.transaction(async (tx) => {
+                    await tx.query("INSERT INTO forgotten_users (user_id, deleted_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING", [payload.userId, time]);
+                    await tx.query("DELETE FROM notifications WHERE user_id = $1", [payload.userId]);
+                });
+            },
+        },
+    },
+    schedules: {
+        purge: {
+            expression: "cron(15 3 * * ? *)",
+            timeZone: "UTC",
+            description: "Nightly: notifications and deleted users past their retention",
+            handler: async ({ scheduledTime }, { db, log }) => {
+                // From the run's scheduled time, not the clock: a retried run purges the same.
+                const { scheduledTime: asOf } = parseParams({ scheduledTime }, { scheduledTime: dateTime() }, "run");
+                const notifications = await db.query("DELETE FROM notifications WHERE created_at < $1::timestamptz - make_interval(days => $2)", [asOf, RETENTION.notificationDays]);
+                const forgotten = await db.query("DELETE FROM forgotten_users WHERE deleted_at < $1::timestamptz - make_interval(days => $2)", [asOf, RETENTION.forgottenUserDays]);
+                log.info("purged", { notifications: notifications.rowCount, forgottenUsers: forgotten.rowCount });
+            },
+        },
+    },
+});

@@ -1,0 +1,126 @@
+/**
+ * One Lambda function of the platform, whatever triggers it (an HTTP route, a subscription's queue,
+ * a schedule's queue, the migration run): its log group with the stack's retention, and the
+ * function made from its handler's closure (serialized and bundled, `infra/function-packaging.ts`)
+ * with the platform's settings (`function-settings.ts`), running as the role it is given. A
+ * trigger's component adds only the trigger's own resources around it.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createDatabase } from "../../functions/runtime/database";
+import { eventBusFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
+import { eventBridgeTransport } from "../../functions/runtime/event-publisher";
+import type { ServiceResources } from "../../functions/runtime/handler-context";
+import type { EventCatalog } from "../../functions/runtime/events";
+import { ComponentTypes } from "../../policy/lib/types";
+import { functionCode } from "../function-packaging";
+import { functionSettings, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+
+/** What a Function needs. Fields without a default are required. */
+export interface FunctionArgs {
+    /** The service the function belongs to (`platform` for the migration function): its log group lives under it. */
+    service: string;
+    /** The function's id in its service: a route id (`get-users-id`), `subscription-<name>`, `schedule-<name>`, `migrations`. */
+    functionId: string;
+    /** Shown on the function; cut to Lambda's 256 characters. */
+    description: string;
+    /** The code: a factory run once per container that returns the handler. Only this closure is serialized. */
+    code: () => (...args: any[]) => unknown;
+    /** The role the function runs as (its service's). */
+    role: aws.iam.Role;
+    /**
+     * The role's permissions, which the function is created after: Lambda checks them when it creates
+     * a VPC function's network interfaces. May resolve later (a promise), once the policy exists.
+     */
+    permissions: pulumi.Input<pulumi.Resource>;
+    memoryMb: number;
+    timeoutSeconds: number;
+    /** @default none */
+    reservedConcurrency?: number;
+    /** The database and its network, for a function that uses it. @default none */
+    database?: DatabaseConnection;
+    /** Variables beside the platform's (labels, the event bus). @default none */
+    environment?: Record<string, pulumi.Input<string>>;
+    /** Tags beside the stack's. @default none */
+    tags?: Record<string, string>;
+    settings: FunctionSettings;
+    /** The logical names of the log group and the function. @default the component's name */
+    resourceNames?: { logGroup: string; function: string };
+    /**
+     * Where the log group and the function were registered before this component held them: their
+     * aliases, so deployed stacks keep them (`movedFromParent`). @default none (new resources)
+     */
+    previously?: pulumi.Alias[];
+}
+
+export class Function extends pulumi.ComponentResource {
+    readonly function: aws.lambda.Function;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    /** The log group's name, known before deployment. */
+    readonly logGroupName: string;
+    readonly name: pulumi.Output<string>;
+    readonly arn: pulumi.Output<string>;
+
+    constructor(name: string, args: FunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ComponentTypes.function, name, {}, opts);
+        const { settings, database } = args;
+        const names = args.resourceNames ?? { logGroup: name, function: name };
+        const aliases = args.previously ?? [];
+        this.logGroupName = settings.logGroupName(args.service, args.functionId);
+
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            names.logGroup,
+            { name: this.logGroupName, retentionInDays: settings.logRetentionDays, tags: settings.tags },
+            { parent: this, aliases },
+        );
+        this.function = new aws.lambda.Function(
+            names.function,
+            {
+                description: args.description.slice(0, 256),
+                ...functionCode(names.function, args.code),
+                ...functionSettings(settings, {
+                    role: args.role,
+                    memoryMb: args.memoryMb,
+                    timeoutSeconds: args.timeoutSeconds,
+                    reservedConcurrency: args.reservedConcurrency,
+                    logGroup: this.logGroup,
+                    database,
+                    environment: args.environment,
+                    tags: args.tags,
+                }),
+            },
+            // The endpoints it calls must exist first: a function created before their private DNS fails its first calls.
+            { parent: this, aliases, dependsOn: [args.permissions, ...(database?.endpoints ?? [])] },
+        );
+        this.name = this.function.name;
+        this.arn = this.function.arn;
+        this.registerOutputs({ name: this.name, arn: this.arn });
+    }
+}
+
+/**
+ * What a handler's wrapper opens once per container (the service's database, the publisher of its
+ * events), read from the function's environment, as a closure that captures only what the function
+ * uses: the serializer bundles whatever a closure references, so a function without the database
+ * must not reference `createDatabase` (it would carry `pg`), nor one of a service that publishes
+ * nothing the EventBridge client.
+ */
+export function serviceResourcesFactory(uses: { database: boolean; events?: EventCatalog }): () => ServiceResources {
+    const catalog = uses.events;
+    if (uses.database && catalog) {
+        return () => ({
+            openDatabase: () => createDatabase(routeDatabaseFromEnvironment()),
+            events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() },
+        });
+    }
+    if (uses.database) return () => ({ openDatabase: () => createDatabase(routeDatabaseFromEnvironment()) });
+    if (catalog) return () => ({ events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } });
+    return () => ({});
+}
+
+/** A promise of a resource made later, and the call that makes it known: a function's `permissions` before the role policy exists. */
+export function deferredResource<T extends pulumi.Resource>(): { resource: Promise<T>; resolve(resource: T): void } {
+    let resolve!: (resource: T) => void;
+    const resource = new Promise<T>((done) => (resolve = done));
+    return { resource, resolve };
+}

@@ -1,0 +1,136 @@
+/**
+ * An HTTP API route to a function: the route's Function (`function.ts`), its integration, the
+ * route (with its authorization) and the permission that lets the API invoke it. Only the route's
+ * own resources are made here; the role and the function's settings come from the service.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
+import { HTTP_API } from "../../policy/lib/limits";
+import { ComponentTypes } from "../../policy/lib/types";
+import type { ResolvedRoute } from "../registry-resolution";
+import { Function, serviceResourcesFactory } from "./function";
+import type { DatabaseConnection, FunctionSettings } from "./function-settings";
+
+/** What an HttpRoute needs. Fields without a default are required. */
+export interface HttpRouteArgs {
+    /** The route, validated and with its settings resolved. */
+    route: ResolvedRoute;
+    /** The HTTP API the route joins. */
+    apiId: pulumi.Input<string>;
+    /** The API's execution ARN; the invoke permission is scoped to it. */
+    apiExecutionArn: pulumi.Input<string>;
+    /** The API's JWT authorizer, for a route with `auth: "jwt"`. @default none (then the route may not use jwt) */
+    jwtAuthorizerId?: pulumi.Input<string>;
+    /** The service's role, and its permissions (the function waits for them). */
+    role: aws.iam.Role;
+    permissions: pulumi.Input<pulumi.Resource>;
+    settings: FunctionSettings;
+    /** The database and its network, for a route of a database service. @default none */
+    database?: DatabaseConnection;
+    /** The stack's event bus, for a service that publishes. @default none */
+    eventBusName?: pulumi.Input<string>;
+    /** The aliases of the route's resources from before they had this component as parent. @default none */
+    previously?: pulumi.Alias[];
+}
+
+/**
+ * The code of one route's function. Only this closure is serialized: it captures the route's own
+ * handler, its service's event contracts and the runtime helpers, never the registry or any
+ * Pulumi value, and its factory runs once per container (the database connection is opened on the
+ * first request and kept; the EventBridge client at the first publish).
+ */
+export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database" | "events">): () => LambdaHttpHandler {
+    const { handler, service, routeKey } = route;
+    const resources = serviceResourcesFactory(route);
+    return () => createRouteHandler(handler, { service, routeKey, ...resources() });
+}
+
+export class HttpRoute extends pulumi.ComponentResource {
+    readonly function: Function;
+
+    constructor(name: string, args: HttpRouteArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ComponentTypes.httpRoute, name, {}, opts);
+        const { route } = args;
+        const aliases = args.previously ?? [];
+
+        this.function = new Function(
+            name,
+            {
+                service: route.service,
+                functionId: route.id,
+                description: `${route.routeKey}: ${route.description}`,
+                code: routeHandlerFactory(route),
+                role: args.role,
+                permissions: args.permissions,
+                memoryMb: route.memoryMb,
+                timeoutSeconds: route.timeoutSeconds,
+                reservedConcurrency: route.reservedConcurrency,
+                database: route.database ? args.database : undefined,
+                environment: {
+                    [ENVIRONMENT.serviceName]: route.service,
+                    [ENVIRONMENT.routeKey]: route.routeKey,
+                    ...(route.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
+                },
+                settings: args.settings,
+                previously: aliases,
+            },
+            { parent: this },
+        );
+
+        const integration = new aws.apigatewayv2.Integration(
+            name,
+            {
+                apiId: args.apiId,
+                integrationType: "AWS_PROXY",
+                integrationMethod: "POST",
+                integrationUri: this.function.arn,
+                payloadFormatVersion: "2.0",
+                // One second more than the function's timeout, so the function's own timeout fires first.
+                timeoutMilliseconds: Math.min(HTTP_API.integrationTimeoutMs.max, (route.timeoutSeconds + 1) * 1000),
+            },
+            { parent: this, aliases },
+        );
+
+        new aws.apigatewayv2.Route(
+            name,
+            {
+                apiId: args.apiId,
+                routeKey: route.routeKey,
+                target: pulumi.interpolate`integrations/${integration.id}`,
+                ...routeAuthorization(route, args.jwtAuthorizerId),
+            },
+            { parent: this, aliases },
+        );
+
+        new aws.lambda.Permission(
+            name,
+            {
+                action: "lambda:InvokeFunction",
+                function: this.function.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${args.apiExecutionArn}/*/${sourceArnRoute(route)}`,
+            },
+            { parent: this, aliases },
+        );
+        this.registerOutputs({ functionName: this.function.name });
+    }
+}
+
+/** The Route inputs that make API Gateway check a JWT (and its scopes) before the function (or container) runs. */
+export function routeAuthorization(route: Pick<ResolvedRoute, "auth" | "scopes" | "routeKey">, jwtAuthorizerId: pulumi.Input<string> | undefined) {
+    if (route.auth !== "jwt") return { authorizationType: "NONE" };
+    if (!jwtAuthorizerId) throw new Error(`Route "${route.routeKey}" uses auth "jwt" but the API has no JWT authorizer.`);
+    return {
+        authorizationType: "JWT",
+        authorizerId: jwtAuthorizerId,
+        authorizationScopes: route.scopes.length > 0 ? route.scopes : undefined,
+    };
+}
+
+/** `GET /users/{id}` -> `GET/users/*`: the method and path part of the invoking ARN. */
+function sourceArnRoute(route: Pick<ResolvedRoute, "method" | "path">): string {
+    const method = route.method === "ANY" ? "*" : route.method;
+    return `${method}${route.path.replace(/\{[^}]+\}/g, "*")}`;
+}

@@ -1,0 +1,116 @@
+/**
+ * One service of the registry (`functions/<service>/service.ts`): its IAM role, with only what the
+ * service needs, and its triggers, each a component adding only its own resources around the
+ * service's functions: an `HttpRoute` per route, a `QueueSubscription` per subscription, a
+ * `Schedule` per schedule. A service may have any mix of them.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ComponentTypes } from "../../policy/lib/types";
+import { consumerResourceName, routeResourceName } from "../naming";
+import type { ResolvedService } from "../registry-resolution";
+import { movedFromParent, withPreviousType } from "./component-type";
+import { deferredResource, type Function } from "./function";
+import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { HttpRoute } from "./http-route";
+import { QueueSubscription } from "./queue-subscription";
+import { Schedule } from "./schedule";
+
+/** What a Service needs. Fields without a default are required. */
+export interface ServiceArgs {
+    /** The service, validated and with its settings resolved. */
+    service: ResolvedService;
+    /** The HTTP API its routes join, its execution ARN, and its JWT authorizer (for routes with `auth: "jwt"`). */
+    api: { apiId: pulumi.Input<string>; executionArn: pulumi.Input<string>; jwtAuthorizerId?: pulumi.Input<string> };
+    /** Settings every function of the stack shares (retention, log level, tags). */
+    settings: FunctionSettings;
+    /** The database and its network, for a service that uses it. @default none */
+    database?: DatabaseConnection;
+    /** The stack's event bus, when the service publishes or subscribes. @default none */
+    eventBus?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+}
+
+/** One function of the service, for outputs and monitoring. */
+export interface ServiceFunction {
+    /** Its id in the service: a route id, `subscription-<name>`, `schedule-<name>`. */
+    id: string;
+    /** What triggers it: a route key, `subscription <name>`, `schedule <name>`. */
+    label: string;
+    timeoutSeconds: number;
+    function: Function;
+}
+
+/** A queue consumer's queues, for monitoring. */
+export interface ServiceQueue {
+    id: string;
+    label: string;
+    queueName: pulumi.Output<string>;
+    deadLetterQueueName: pulumi.Output<string>;
+}
+
+export class Service extends pulumi.ComponentResource {
+    /** Function name per route key. */
+    readonly functionNames: pulumi.Output<Record<string, string>>;
+    readonly roleArn: pulumi.Output<string>;
+    /** Every function, routes first, then subscriptions, then schedules. */
+    readonly functions: ServiceFunction[] = [];
+    /** Every queue consumer's queues. */
+    readonly queues: ServiceQueue[] = [];
+
+    constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ComponentTypes.service, name, {}, withPreviousType("service", opts));
+        const { service, settings, database } = args;
+        const usesDatabase = service.database;
+        // Before triggers had components of their own, a route's resources were this component's children.
+        const previously = movedFromParent(this, "service", name);
+
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            { description: `Functions of the ${name} service`, assumeRolePolicy: lambdaAssumeRolePolicy(), tags: settings.tags },
+            { parent: this },
+        );
+        // Made after the triggers (it names their log groups and queues); they wait for it.
+        const permissions = deferredResource<aws.iam.RolePolicy>();
+        const shared = { role, permissions: permissions.resource, settings, database: usesDatabase ? database : undefined };
+
+        const routeFunctions: Record<string, pulumi.Output<string>> = {};
+        for (const route of service.routes) {
+            const httpRoute = new HttpRoute(
+                routeResourceName(name, route.id),
+                { ...shared, route, apiId: args.api.apiId, apiExecutionArn: args.api.executionArn, jwtAuthorizerId: args.api.jwtAuthorizerId, eventBusName: args.eventBus?.name, previously },
+                { parent: this },
+            );
+            routeFunctions[route.routeKey] = httpRoute.function.name;
+            this.functions.push({ id: route.id, label: route.routeKey, timeoutSeconds: route.timeoutSeconds, function: httpRoute.function });
+        }
+        const consumers: (QueueSubscription | Schedule)[] = [];
+        if (service.subscriptions.length > 0 && !args.eventBus) throw new Error(`Service "${name}" subscribes to events, but the stack has no event bus.`);
+        for (const subscription of service.subscriptions) {
+            const component = new QueueSubscription(consumerResourceName(name, subscription.id), { ...shared, subscription, eventBusName: args.eventBus!.name }, { parent: this });
+            consumers.push(component);
+            this.functions.push({ id: subscription.id, label: `subscription ${subscription.name}`, timeoutSeconds: subscription.timeoutSeconds, function: component.function });
+            this.queues.push({ id: subscription.id, label: `subscription ${subscription.name}`, queueName: component.queue.name, deadLetterQueueName: component.deadLetterQueue.name });
+        }
+        for (const schedule of service.schedules) {
+            const component = new Schedule(consumerResourceName(name, schedule.id), { ...shared, schedule, eventBusName: args.eventBus?.name }, { parent: this });
+            consumers.push(component);
+            this.functions.push({ id: schedule.id, label: `schedule ${schedule.name}`, timeoutSeconds: schedule.timeoutSeconds, function: component.function });
+            this.queues.push({ id: schedule.id, label: `schedule ${schedule.name}`, queueName: component.queue.name, deadLetterQueueName: component.deadLetterQueue.name });
+        }
+
+        const statements: pulumi.Input<object>[] = [];
+        if (service.events.length > 0 && args.eventBus) statements.push(publishStatement(name, args.eventBus.arn));
+        if (consumers.length > 0) statements.push(consumeStatement(consumers.map((consumer) => consumer.queue.arn)));
+        permissions.resolve(
+            new aws.iam.RolePolicy(
+                `${name}-permissions`,
+                { role: role.id, policy: functionRolePolicy(this.functions.map((fn) => fn.function.logGroup.arn), usesDatabase ? database : undefined, statements) },
+                { parent: this },
+            ),
+        );
+
+        this.functionNames = pulumi.output(routeFunctions);
+        this.roleArn = role.arn;
+        this.registerOutputs({ functionNames: this.functionNames, roleArn: this.roleArn });
+    }
+}
