@@ -74,7 +74,8 @@ export function validateSubscription(name: string, subscription: SubscriptionDef
     problems.push(...validateQueueFunction(subscription, at));
     problems.push(...optionalInteger(subscription.batchSize, SQS.batchSize, "batchSize", at, " (SQS's batch sizes)"));
     problems.push(...optionalInteger(subscription.batchWindowSeconds, SQS.batchWindowSeconds, "batchWindowSeconds", at));
-    if ((subscription.batchSize ?? 0) > SQS.batchSizeWithoutWindow && !((subscription.batchWindowSeconds ?? 0) >= 1)) {
+    const batchSize = subscription.batchSize ?? 0;
+    if (isIntegerIn(batchSize, SQS.batchSize) && batchSize > SQS.batchSizeWithoutWindow && !((subscription.batchWindowSeconds ?? 0) >= 1)) {
         problems.push(`${at}: batchSize ${subscription.batchSize} needs batchWindowSeconds of 1 or more (SQS hands out at most ${SQS.batchSizeWithoutWindow} without a batching window)`);
     }
     problems.push(...optionalInteger(subscription.maxAttempts, SQS.maxReceiveCount, "maxAttempts", at, " (the redrive policy's maxReceiveCount)"));

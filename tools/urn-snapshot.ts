@@ -82,9 +82,24 @@ const PHYSICAL_NAME_INPUTS: Readonly<Record<string, readonly string[]>> = {
  */
 export const CONTAINER_PLATFORM_OWNER = "(container services)";
 
-/** The owners a registry has: its services' names, and the container platform's while it has a container service. */
+/**
+ * The owner of what exists while some service publishes or subscribes to events: the stack's bus,
+ * and the network's EventBridge endpoint.
+ */
+export const EVENTS_OWNER = "(event services)";
+
+/** Whether a service publishes or subscribes. */
+function usesEvents(service: RegisteredService): boolean {
+    return !isContainerService(service) && (Object.keys(service.events ?? {}).length > 0 || Object.keys(service.subscriptions ?? {}).length > 0);
+}
+
+/** The owners a registry has: its services' names, the container platform's while it has a container service, the events' while a service uses them. */
 export function ownersOf(registry: readonly RegisteredService[]): string[] {
-    return [...registry.map((service) => service.name), ...(registry.some(isContainerService) ? [CONTAINER_PLATFORM_OWNER] : [])];
+    return [
+        ...registry.map((service) => service.name),
+        ...(registry.some(isContainerService) ? [CONTAINER_PLATFORM_OWNER] : []),
+        ...(registry.some(usesEvents) ? [EVENTS_OWNER] : []),
+    ];
 }
 
 /** The program's own component types (`ComponentTypes`): resources with no state in AWS. */
@@ -153,7 +168,9 @@ export function engineResources(resources: readonly OfflineResource[], services:
                 ? r.name
                 : r.type === ComponentTypes.containerPlatform && services.includes(CONTAINER_PLATFORM_OWNER)
                   ? CONTAINER_PLATFORM_OWNER
-                  : undefined;
+                  : r.type === ComponentTypes.eventBus && services.includes(EVENTS_OWNER)
+                    ? EVENTS_OWNER
+                    : undefined;
         const owner = own ?? parentOwner;
         if (owner) {
             componentOwner.set(r.urn, owner);
@@ -165,6 +182,10 @@ export function engineResources(resources: readonly OfflineResource[], services:
         // The network keeps the image pull and log endpoints only while container tasks run.
         if (r.type === Types.vpcEndpoint && services.includes(CONTAINER_PLATFORM_OWNER) && isContainerEndpoint(r.inputs.serviceName)) {
             result[index].service = CONTAINER_PLATFORM_OWNER;
+            return;
+        }
+        if (r.type === Types.vpcEndpoint && services.includes(EVENTS_OWNER) && endpointName(r.inputs.serviceName) === "events") {
+            result[index].service = EVENTS_OWNER;
             return;
         }
         const owners = new Set(
@@ -180,9 +201,14 @@ export function engineResources(resources: readonly OfflineResource[], services:
     return result;
 }
 
+/** `com.amazonaws.<region>.<name>` -> `<name>`. */
+function endpointName(serviceName: unknown): string {
+    return typeof serviceName === "string" ? serviceName.split(".").slice(3).join(".") : "";
+}
+
 /** `com.amazonaws.<region>.<name>` of an endpoint the network has for container tasks only. */
 function isContainerEndpoint(serviceName: unknown): boolean {
-    const name = typeof serviceName === "string" ? serviceName.split(".").slice(3).join(".") : "";
+    const name = endpointName(serviceName);
     return name === "s3" || (name in INTERFACE_ENDPOINTS && INTERFACE_ENDPOINTS[name as InterfaceEndpoint].calledBy === "containers");
 }
 
