@@ -4,7 +4,10 @@
  * and the size floor (the same code fully minified); how the offline program run scales with the
  * number of routes; and the local server's throughput next to a bare `node:http` server. Prints
  * tables and writes `bench/results/latest.json`. Medians over `BENCH_RUNS` runs (default 5); every
- * timed run of the program and every cold load is a fresh process.
+ * timed run of the program and every cold load is a fresh process. The archives are those of the
+ * dev stack with whatever `infra/registry.ts` holds: each route is invoked with a request derived
+ * from its key and its answers' statuses are shown (a 5xx stops the benchmark), so a new service is
+ * measured, never skipped.
  *
  *   npm run bench                       # everything
  *   BENCH_ONLY=archives npm run bench   # archives | offline | server (comma-separated)
@@ -78,7 +81,7 @@ interface OfflineResult {
 
 function benchOffline(): OfflineResult[] {
     const results: OfflineResult[] = [];
-    for (const registry of ["sample", ...SYNTHETIC_SIZES.map(String)]) {
+    for (const registry of ["registry", ...SYNTHETIC_SIZES.map(String)]) {
         const runs: Array<{ functions: number; resources: number; ms: number }> = [];
         for (let i = 0; i < RUNS; i++) {
             const child = spawnSync(process.execPath, [...TS_NODE, path.join(__dirname, "lib", "offline-run.ts"), registry], { cwd: REPOSITORY_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -175,9 +178,10 @@ async function main(): Promise<void> {
         console.log(`\nFunction archives: before / after / floor (Node ${String((result.machine as { lambdaNode: string }).lambdaNode)}, medians of ${RUNS} cold starts; warm p50 over ${WARM_INVOCATIONS} invocations)\n`);
         console.log(
             table(
-                ["function", "zipped KB", "after/floor", "files", "cold load ms", "first invoke ms", "warm p50 ms"],
+                ["function", "status", "zipped KB", "after/floor", "files", "cold load ms", "first invoke ms", "warm p50 ms"],
                 archives.map((a) => [
                     a.name,
+                    a.after.statuses.join(",") || "-",
                     trio((m) => m.zippedKB, a),
                     a.afterOverFloor,
                     trio((m) => m.files, a),
@@ -189,6 +193,7 @@ async function main(): Promise<void> {
         );
         console.log(`median zipped ${median(zipped)} KB, largest ${Math.max(...zipped)} KB; at most ${(result.archiveSummary as { maxAfterOverFloor: number }).maxAfterOverFloor}x the floor`);
         console.log("before: the previous layout (serialized closure plus node_modules files), from bench/baseline/archives-before.json; floor: the same bundle fully minified");
+        console.log("status: what each route answered the request derived from its key (ids as UUIDs, {} as a JSON body): a 4xx is the route refusing that request");
     }
     if (ONLY.has("offline")) {
         const offline = benchOffline();

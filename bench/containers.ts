@@ -14,7 +14,8 @@ import * as path from "node:path";
 import reports from "../functions/reports/service";
 import { mintLocalToken } from "../local/issuer";
 import { startLocalRuntime } from "../local/runtime";
-import { echoContainer, pingService } from "../tests/fixtures/registries";
+import { echoContainer } from "../tests/fixtures/registries";
+import { ping } from "../tests/fixtures/registry";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     const jwtDir = path.join(root, "jwt");
     const runtime = await startLocalRuntime({
         port: 0,
-        services: [pingService, echoContainer(), reports],
+        services: [ping, echoContainer(), reports],
         dataDir: path.join(root, "postgres"),
         persistent: false,
         auth: { kind: "local", dir: jwtDir },

@@ -5,7 +5,8 @@
  * - a paused cluster: connections held silent, then refused, for `FAULTS_WINDOW_MS` (default 15 s)
  *   in front of a real PostgreSQL; when the migration run, a 29 s route and a 10 s route (twice in
  *   one container) were answered, and how;
- * - the local runtime (`local/start.ts` in its own process) under load from `FAULTS_CLIENTS`
+ * - the local runtime (`local/start.ts` in its own process, serving the fixture registry of
+ *   `tests/fixtures`) under load from `FAULTS_CLIENTS`
  *   clients (default 12) while every session is terminated and PostgreSQL is then stopped: the
  *   requests per phase by outcome, and the time to serve again after each fault.
  *
@@ -15,11 +16,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createDatabase } from "../functions/runtime/database";
-import { services } from "../infra/registry";
 import { mintLocalToken } from "../local/issuer";
 import { freePort, startLocalPostgres } from "../local/postgres";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../local/service-login";
 import { summarizeLoad } from "../tests/support/api-load";
+import { FIXTURE_REGISTRY_MODULE } from "../tests/fixtures";
+import { notes } from "../tests/fixtures/registry";
 import { pausedClusterScenario, type PausedClusterOutcome, type RouteCall } from "../tests/support/paused-cluster";
 import { migrateAsLocalRuntime } from "../tests/support/postgres";
 import { runtimeFaultScenario } from "../tests/support/runtime-faults";
@@ -42,12 +44,12 @@ async function pausedCluster(): Promise<Record<string, PausedClusterOutcome>> {
     const db = createDatabase({ connectionString: postgres.url });
     const login = localLogin(postgres.url, readOrCreateLoginSecret(loginSecretFile(path.join(root, "data"), true)));
     try {
-        await migrateAsLocalRuntime(db, services, login);
+        await migrateAsLocalRuntime(db, [notes], login);
         const outcomes: Record<string, PausedClusterOutcome> = {};
         for (const mode of ["silent", "refused"] as const) {
             await db.query(`CREATE DATABASE bench_${mode}`);
             const migrationDatabaseUrl = Object.assign(new URL(postgres.url), { pathname: `/bench_${mode}` }).toString();
-            const outcome = await pausedClusterScenario({ routeDatabaseUrl: login.serviceDatabaseUrl("users"), migrationDatabaseUrl, passwordOf: login.passwordOf, mode, windowMs: WINDOW_MS });
+            const outcome = await pausedClusterScenario({ routeDatabaseUrl: login.serviceDatabaseUrl(notes.name), migrationDatabaseUrl, passwordOf: login.passwordOf, mode, windowMs: WINDOW_MS });
             outcomes[mode] = outcome;
             console.log(`\nPaused cluster, connections ${mode === "silent" ? "held silent" : "refused"} for ${seconds(WINDOW_MS)}:`);
             console.log(`  migration run          ${outcome.migration.error ? `failed: ${outcome.migration.error}` : `applied ${outcome.migration.applied?.length} after ${seconds(outcome.migration.atMs)}`}`);
@@ -65,7 +67,7 @@ async function pausedCluster(): Promise<Record<string, PausedClusterOutcome>> {
 async function runtimeFaults() {
     const root = temporaryDirectory("bench-runtime-faults-");
     const dataDir = path.join(root, "postgres");
-    const run = startRuntimeProcess({ port: await freePort(), dataDir });
+    const run = startRuntimeProcess({ port: await freePort(), dataDir, args: ["--registry", FIXTURE_REGISTRY_MODULE] });
     try {
         const { url, databaseUrl } = await run.ready;
         const token = await mintLocalToken({ sub: "bench", dir: jwtDirOf(dataDir) });

@@ -97,9 +97,9 @@ export function validateEnvironment(environment: unknown, at: string): string[] 
 }
 
 /**
- * A container service's own fields (its name, description and `database` flag are checked like any
- * service's by the caller): image, port, size, health check, timeout, scaling, environment, local
- * command, migrations.
+ * A container service's own fields (its name, description, `database` flag and `migrationsDir` are
+ * checked like any service's by the caller): image, port, size, health check, timeout, scaling,
+ * environment, local command.
  */
 export function validateContainerService(service: ContainerServiceDefinition, at: string): string[] {
     const problems: string[] = [];
@@ -128,9 +128,6 @@ export function validateContainerService(service: ContainerServiceDefinition, at
     }
     if (service.readOnlyRootFilesystem !== undefined && typeof service.readOnlyRootFilesystem !== "boolean") {
         problems.push(`${at}: readOnlyRootFilesystem must be true or false`);
-    }
-    if (service.migrationsDir !== undefined && service.database !== true) {
-        problems.push(`${at}: migrationsDir is set but database is false; migrations need the database`);
     }
     return problems;
 }

@@ -20,9 +20,10 @@ import { EventBus } from "./components/event-bus";
 import { Service } from "./components/service";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
 import { migrationRunRequest } from "./data-plan";
+import { functionBoundsFor } from "./function-bounds";
 import { eventBusName, functionLogGroupName } from "./naming";
 import { RegistryError, reservationProblems, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
-import { services as registeredServices } from "./registry";
+import { services as registeredServices } from "./services";
 
 export interface PlatformOutputs {
     apiUrl: pulumi.Output<string>;
@@ -58,7 +59,11 @@ interface ProgramInputs {
 export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly RegisteredService[]): ProgramInputs {
     try {
         const config = parseStackConfig(stack, rawConfig);
-        const registry = resolveRegistry(services, config.functionDefaults, { stack, reservations: config.concurrency.reservations });
+        const registry = resolveRegistry(services, config.functionDefaults, {
+            stack,
+            reservations: config.concurrency.reservations,
+            bounds: functionBoundsFor(stack),
+        });
         const problems: string[] = [];
         const protectedRoutes = registry.apiRoutes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {

@@ -8,14 +8,15 @@
  * or process.
  */
 import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
-import { migrationSetHash, readMigrations, type Migration } from "../functions/runtime/migrations";
 import type { EventCatalog, EventContract } from "../functions/runtime/events";
+import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../functions/runtime/migrations";
 import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle, ScheduleDefinition, ScheduleHandler, SubscriptionDefinition, SubscriptionHandler } from "../functions/runtime/service";
 import { LAMBDA, minimumVisibilityTimeoutSeconds } from "../policy/lib/limits";
 import type { ReservationMode } from "./config";
 import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "./container-resolution";
+import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "./function-bounds";
 import { routeId } from "./naming";
-import { parseRouteKey, validateRegistry } from "./registry-validation";
+import { describeService, parseRouteKey, validateRegistry } from "./registry-validation";
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
 export interface ResolvedRoute {
@@ -165,6 +166,20 @@ export interface StackResolution {
     stack?: string;
     /** The stack file's `concurrency.reservations`. @default "registry": the registry's reservations as declared */
     reservations?: ReservationMode;
+    /**
+     * What the stack allows a route function's memory and timeout (`functionBoundsFor(stack)`: the
+     * platform's limits narrowed by the stack's policy pack). @default the platform's limits alone
+     */
+    bounds?: FunctionBounds;
+}
+
+/**
+ * The services a registry module exports, in the order it lists them: `infra/registry.ts` is one
+ * `export { default as <name> } from "../functions/<name>/service"` line per service, so that adding
+ * or removing a service is one line. (Its type asks every export to be a service.)
+ */
+export function servicesOf<Service extends RegisteredService>(registryModule: Readonly<Record<string, Service>>): Service[] {
+    return Object.values(registryModule);
 }
 
 export class RegistryError extends Error {
@@ -177,18 +192,21 @@ export class RegistryError extends Error {
 /**
  * Validates `services`, then resolves them with the stack's defaults, its reservation mode (the
  * program and the local runtime pass the stack file's `concurrency.reservations`; without it, the
- * registry's reservations apply as declared) and, for a container service's scaling, the stack's
- * name (its own scaling for that stack, else its default). Throws a `RegistryError` listing every
- * problem at once, the migration folders' included.
+ * registry's reservations apply as declared), its function bounds (a stack default outside them is
+ * a problem too, naming the routes that would take it) and, for a container service's scaling,
+ * the stack's name (its own scaling for that stack, else its default). Throws a `RegistryError`
+ * listing every problem at once, the migration folders' included.
  */
 export function resolveRegistry(services: readonly RegisteredService[], stackDefaults: FunctionDefaults, stackOptions: StackResolution = {}): ResolvedRegistry {
-    const { stack, reservations = "registry" } = stackOptions;
-    const problems = validateRegistry(services);
+    const { stack, reservations = "registry", bounds = PLATFORM_FUNCTION_BOUNDS } = stackOptions;
+    const problems = validateRegistry(services, bounds);
     if (problems.length > 0) throw new RegistryError(problems);
 
-    const containers = services.filter(isContainerService).map((service) => resolveContainerService(service, stack, readServiceMigrations(service, problems)));
-    const resolved = services.filter((service): service is AnyService => !isContainerService(service)).map((service) => {
-        const migrations = readServiceMigrations(service, problems);
+    const where = (service: RegisteredService) => describeService(service, services.indexOf(service));
+    const containers = services.filter(isContainerService).map((service) => resolveContainerService(service, stack, readServiceMigrations(service, where(service), problems)));
+    const functionServices = services.filter((service): service is AnyService => !isContainerService(service));
+    const resolved = functionServices.map((service) => {
+        const migrations = readServiceMigrations(service, where(service), problems);
         const reservedConcurrency = reservations === "registry" ? service.reservedConcurrency : undefined;
         return {
             name: service.name,
@@ -202,6 +220,7 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
             schedules: Object.entries((service.schedules ?? {}) as Record<string, ScheduleDefinition>).map(([name, schedule]) => resolveSchedule(service, name, schedule, stackDefaults)),
         };
     });
+    problems.push(...stackDefaultProblems(functionServices, stackDefaults, bounds));
     if (problems.length > 0) throw new RegistryError(problems);
 
     // One migration set for every service that keeps data, whatever runs it, in registry order.
@@ -282,7 +301,7 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
         scopes: route.scopes ?? [],
         throttle: route.throttle,
         handler: route.handler,
-        ...(service.events ? { events: service.events as EventCatalog } : {}),
+        ...publishedEvents(service),
     };
 }
 
@@ -305,7 +324,7 @@ function resolveSubscription(service: AnyService, name: string, subscription: Su
         visibilityTimeoutSeconds: minimumVisibilityTimeoutSeconds(timeoutSeconds, batchWindowSeconds),
         event: subscription.event,
         handler: subscription.handler,
-        ...(service.events ? { events: service.events as EventCatalog } : {}),
+        ...publishedEvents(service),
     };
 }
 
@@ -330,8 +349,17 @@ function resolveSchedule(service: AnyService, name: string, schedule: ScheduleDe
         timeZone: schedule.timeZone ?? SCHEDULE_DEFAULTS.timeZone,
         retries,
         handler: schedule.handler,
-        ...(service.events ? { events: service.events as EventCatalog } : {}),
+        ...publishedEvents(service),
     };
+}
+
+/**
+ * The catalog a handler's closure captures, as a plain copy: without the hidden symbol-keyed record
+ * `defineEvents` keeps on it, which Pulumi's closure serializer writes as a key the function then
+ * fails to load with.
+ */
+function publishedEvents(service: AnyService): { events?: EventCatalog } {
+    return service.events ? { events: { ...(service.events as EventCatalog) } } : {};
 }
 
 /** A service's queue consumers, subscriptions then schedules. */
@@ -339,8 +367,29 @@ export function queueConsumersOf(service: Pick<ResolvedService, "subscriptions" 
     return [...service.subscriptions, ...service.schedules];
 }
 
+/** A stack default outside the stack's bounds, for the routes that set nothing themselves. */
+function stackDefaultProblems(services: readonly AnyService[], stackDefaults: FunctionDefaults, bounds: FunctionBounds): string[] {
+    const problems: string[] = [];
+    for (const field of ["memoryMb", "timeoutSeconds"] as const) {
+        const value = stackDefaults[field];
+        const bound = bounds[field];
+        if (value >= bound.min && value <= bound.max) continue;
+        const takers = services.flatMap((service) =>
+            Object.entries(service.routes as Record<string, RouteDefinition>)
+                .filter(([, route]) => route[field] === undefined && service[field] === undefined)
+                .map(([routeKey]) => routeKey),
+        );
+        if (takers.length > 0) {
+            problems.push(
+                `the stack's functionDefaults.${field} ${value} is not allowed for routes ${takers.join(", ")}, which set none; use an integer from ${bound.min} to ${bound.max} (${bound.reason}), or set ${field} in their service files`,
+            );
+        }
+    }
+    return problems;
+}
+
 /** A database service's migrations; a folder that cannot be read or holds a misnamed file is a problem of the registry. */
-function readServiceMigrations(service: AnyService | ContainerServiceDefinition, problems: string[]): Migration[] {
+function readServiceMigrations(service: AnyService | ContainerServiceDefinition, where: string, problems: string[]): Migration[] {
     if (!service.database || service.migrationsDir === undefined) return [];
     try {
         return readMigrations(service.name, service.migrationsDir);
@@ -348,8 +397,10 @@ function readServiceMigrations(service: AnyService | ContainerServiceDefinition,
         const code = (error as { code?: string }).code;
         problems.push(
             code === "ENOENT" || code === "ENOTDIR"
-                ? `service "${service.name}": migrationsDir ${service.migrationsDir} is not a folder`
-                : (error as Error).message,
+                ? `${where}: migrationsDir ${service.migrationsDir} is not a folder; use path.join(__dirname, "migrations") with the folder beside the service file`
+                : (error as MigrationFolderError).name === "MigrationFolderError"
+                  ? `${where}: ${(error as MigrationFolderError).problem}`
+                  : `${where}: migrationsDir ${service.migrationsDir} cannot be read (${(error as Error).message})`,
         );
         return [];
     }

@@ -1,17 +1,21 @@
 /**
  * The checks a service registry must pass, as named pure functions: each takes part of the registry
- * and returns the problems it finds (none: fine), every one naming the service, the route and what
- * is allowed. `validateRegistry` runs them all; `resolveRegistry` (registry-resolution.ts) refuses
- * a registry with any problem before a default is applied or a resource exists.
+ * and returns the problems it finds (none: fine), every one naming the service and the file it is
+ * declared in, the route and what is allowed. `validateRegistry` runs them all; `resolveRegistry`
+ * (registry-resolution.ts) refuses a registry with any problem before a default is applied or a
+ * resource exists.
  */
+import * as path from "node:path";
 import { isContainerService, type RegisteredService } from "../functions/runtime/container";
-import { HTTP_METHODS, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
+import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
 import { reservedSchemaReason, serviceSchema } from "../functions/runtime/service-data";
-import { HTTP_API, LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
+import { HTTP_API, LAMBDA, type Range } from "../policy/lib/limits";
 import { validateContainerService, validateDockerfile } from "./container-validation";
 import { schemaRecordProblems } from "./event-schemas";
 import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "./event-validation";
+import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "./function-bounds";
 import { routeId } from "./naming";
+import { REPOSITORY_ROOT } from "./stack-files";
 
 /** Lower-case DNS label: letters, digits and dashes, starting with a letter, at most 32 characters. */
 const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -23,10 +27,21 @@ const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const ROUTE_AUTH: readonly RouteAuth[] = ["none", "jwt"];
 /** A route may switch throttling off (0) up to the account's ceilings. */
 const ROUTE_THROTTLE = { rateLimit: { min: 0, max: HTTP_API.throttle.rateLimit.max }, burstLimit: { min: 0, max: HTTP_API.throttle.burstLimit.max } };
-const WHY_TIMEOUT = `(the HTTP API cuts requests at ${HTTP_API.integrationTimeoutMs.max / 1000} s)`;
 
 function describeInteger(range: Range): string {
     return `an integer from ${range.min} to ${range.max}`;
+}
+
+/**
+ * How messages name a service: `service "users" (functions/users/service.ts)`, the file being the
+ * module that called `defineService` or `defineContainerService`, relative to the repository.
+ */
+export function describeService(service: RegisteredService, index: number): string {
+    const name = typeof service?.name === "string" ? service.name : `#${index + 1}`;
+    const file = serviceFile(service);
+    if (file === undefined) return `service "${name}"`;
+    const relative = path.relative(REPOSITORY_ROOT, file);
+    return `service "${name}" (${relative.startsWith("..") || path.isAbsolute(relative) ? file : relative})`;
 }
 
 /** Absent, or an integer within `range`. */
@@ -91,15 +106,13 @@ export function validateServiceIdentity(service: RegisteredService, where: strin
 }
 
 /** A function service's own fields: its identity, function settings, migrations. */
-export function validateService(service: AnyService, where: string): string[] {
+export function validateService(service: AnyService, where: string, bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): string[] {
     const problems = validateServiceIdentity(service, where);
-    problems.push(...validateFunctionSettings(service, where));
+    problems.push(...validateFunctionSettings(service, where, bounds));
     if (!isOptionalInteger(service?.reservedConcurrency, LAMBDA.reservedConcurrency)) {
         problems.push(`${where}: reservedConcurrency ${JSON.stringify(service.reservedConcurrency)} is not allowed; use ${describeInteger(LAMBDA.reservedConcurrency)} or leave it out`);
     }
-    if (service?.migrationsDir !== undefined && service.database !== true) {
-        problems.push(`${where}: migrationsDir is set but database is false; migrations need the database`);
-    }
+    problems.push(...validateMigrationsDir(service, where));
     problems.push(...validateEventCatalog(service, where));
     problems.push(...validateTriggers(service, where));
     if (problems.length === 0) problems.push(...schemaRecordProblems(service, where));
@@ -109,6 +122,21 @@ export function validateService(service: AnyService, where: string): string[] {
 /** Whether a function service has something to run besides routes. */
 function hasTriggers(service: AnyService): boolean {
     return Object.keys(service?.subscriptions ?? {}).length > 0 || Object.keys(service?.schedules ?? {}).length > 0;
+}
+
+/**
+ * `migrationsDir`, of a function or a container service: only with the database, and an absolute
+ * path (`path.join(__dirname, "migrations")`): a relative one would be read from wherever the
+ * command runs (the Pulumi CLI, `npm start`, a test).
+ */
+export function validateMigrationsDir(service: { database?: unknown; migrationsDir?: unknown } | undefined, where: string): string[] {
+    const dir = service?.migrationsDir;
+    if (dir === undefined) return [];
+    if (service?.database !== true) return [`${where}: migrationsDir is set but database is false; migrations need the database`];
+    if (typeof dir !== "string" || !path.isAbsolute(dir)) {
+        return [`${where}: migrationsDir ${JSON.stringify(dir)} must be an absolute path; use path.join(__dirname, "migrations")`];
+    }
+    return [];
 }
 
 /**
@@ -122,16 +150,23 @@ export function validateSchemaName(name: string, where: string): string[] {
     return reason ? [`${where}: its data would live in schema "${schema}", and ${reason}; choose another service name`] : [];
 }
 
-/** Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's limits. */
-export function validateFunctionSettings(settings: { memoryMb?: unknown; timeoutSeconds?: unknown } | undefined, at: string): string[] {
-    const problems: string[] = [];
-    if (!isOptionalInteger(settings?.memoryMb, LAMBDA.memoryMb)) {
-        problems.push(`${at}: memoryMb ${JSON.stringify(settings?.memoryMb)} is not allowed; use ${describeInteger(LAMBDA.memoryMb)}`);
-    }
-    if (!isOptionalInteger(settings?.timeoutSeconds, ROUTE_FUNCTION.timeoutSeconds)) {
-        problems.push(`${at}: timeoutSeconds ${JSON.stringify(settings?.timeoutSeconds)} is not allowed; use ${describeInteger(ROUTE_FUNCTION.timeoutSeconds)} ${WHY_TIMEOUT}`);
-    }
-    return problems;
+/** One setting within a bound: absent, or an integer in range, else a problem naming the field and why. */
+function boundProblem(value: unknown, field: string, bound: Bound, at: string): string[] {
+    return isOptionalInteger(value, bound)
+        ? []
+        : [`${at}: ${field} ${JSON.stringify(value)} is not allowed; use ${describeInteger(bound)} (${bound.reason})`];
+}
+
+/**
+ * Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's
+ * limits, and the stack's policy pack bounds when `bounds` are a stack's (`functionBoundsFor`).
+ */
+export function validateFunctionSettings(
+    settings: { memoryMb?: unknown; timeoutSeconds?: unknown } | undefined,
+    at: string,
+    bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS,
+): string[] {
+    return [...boundProblem(settings?.memoryMb, "memoryMb", bounds.memoryMb, at), ...boundProblem(settings?.timeoutSeconds, "timeoutSeconds", bounds.timeoutSeconds, at)];
 }
 
 /** A route's `auth`, `scopes` and `throttle`. */
@@ -160,10 +195,10 @@ export function validateRouteAccess(route: RouteDefinition | undefined, at: stri
 }
 
 /** One route's own definition: its handler, function settings and access. */
-export function validateRoute(route: RouteDefinition | undefined, at: string): string[] {
+export function validateRoute(route: RouteDefinition | undefined, at: string, bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): string[] {
     const problems: string[] = [];
     if (typeof route?.handler !== "function") problems.push(`${at}: handler must be a function (request, context) => response`);
-    problems.push(...validateFunctionSettings(route, at));
+    problems.push(...validateFunctionSettings(route, at, bounds));
     problems.push(...validateRouteAccess(route, at));
     return problems;
 }
@@ -176,9 +211,10 @@ export function validateRouteCount(count: number): string[] {
 /**
  * Every problem of a registry, in the order of its services and routes: each service on its own,
  * then what only the whole registry can tell (unique names, a route declared twice, resource names
- * that clash, the API's route count).
+ * that clash, the API's route count). `bounds` are what a stack allows a route function
+ * (`functionBoundsFor(stack)`); container services have their own limits.
  */
-export function validateRegistry(services: readonly RegisteredService[]): string[] {
+export function validateRegistry(services: readonly RegisteredService[], bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): string[] {
     if (!Array.isArray(services) || services.length === 0) {
         return ["the registry lists no services; add at least one to infra/registry.ts"];
     }
@@ -191,11 +227,11 @@ export function validateRegistry(services: readonly RegisteredService[]): string
 
     for (const [index, service] of services.entries()) {
         const name = typeof service?.name === "string" ? service.name : `#${index + 1}`;
-        const where = `service "${name}"`;
+        const where = describeService(service, index);
         const container = isContainerService(service);
         const own = container
-            ? [...validateServiceIdentity(service, where), ...validateContainerService(service, where), ...validateDockerfile(service, where)]
-            : validateService(service, where);
+            ? [...validateServiceIdentity(service, where), ...validateContainerService(service, where), ...validateMigrationsDir(service, where), ...validateDockerfile(service, where)]
+            : validateService(service, where, bounds);
         // A valid name has no problem of its own, so a duplicate is the service's first.
         if (SERVICE_NAME.test(String(service?.name)) && serviceNames.has(name)) {
             own.unshift(`${where}: another service has the same name; service names must be unique`);
@@ -234,7 +270,7 @@ export function validateRegistry(services: readonly RegisteredService[]): string
             if (sameId !== undefined) problems.push(`${at}: its resource name "${id}" clashes with route "${sameId}"; rename one path`);
             idsInService.set(id, routeKey);
 
-            problems.push(...(container ? validateRouteAccess(route, at) : validateRoute(route, at)));
+            problems.push(...(container ? validateRouteAccess(route, at) : validateRoute(route, at, bounds)));
         }
     }
     problems.push(...validateRouteCount(routeCount));

@@ -1,12 +1,10 @@
 /**
- * The service registry: every service the platform deploys and serves locally. To add a service,
- * write `functions/<name>/service.ts` with `defineService(...)` (or `defineContainerService(...)`
- * for a long-lived process) and list it here.
+ * The service registry: every service the platform deploys and serves locally, one line each. To
+ * add a service, write `functions/<name>/service.ts` (`export default defineService({...})`, or
+ * `defineContainerService({...})` for a long-lived process) and add its line here; to remove one,
+ * delete its line. Nothing else in the platform lists services.
  */
-import auth from "../functions/auth/service";
-import reports from "../functions/reports/service";
-import notifications from "../functions/notifications/service";
-import users from "../functions/users/service";
-import type { RegisteredService } from "../functions/runtime/container";
-
-export const services: readonly RegisteredService[] = [auth, users, notifications, reports];
+export { default as auth } from "../functions/auth/service";
+export { default as users } from "../functions/users/service";
+export { default as notifications } from "../functions/notifications/service";
+export { default as reports } from "../functions/reports/service";

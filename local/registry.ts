@@ -5,19 +5,28 @@
  */
 import * as path from "node:path";
 import type { RegisteredService } from "../functions/runtime/container";
+import { servicesOf } from "../infra/registry-resolution";
 import { REPOSITORY_ROOT } from "./stack-config";
 
 const FUNCTIONS_DIR = path.join(REPOSITORY_ROOT, "functions") + path.sep;
-const REGISTRY_MODULE = path.join(REPOSITORY_ROOT, "infra", "registry");
+const INFRA_DIR = path.join(REPOSITORY_ROOT, "infra") + path.sep;
+
+/** The registry the runtime serves unless told otherwise. */
+export const DEFAULT_REGISTRY_MODULE = path.join(REPOSITORY_ROOT, "infra", "registry.ts");
 
 /**
- * Requires `infra/registry.ts` afresh: the service modules and the registry are dropped from the
+ * Requires a registry module (one export per service, like `infra/registry.ts`) afresh: the
+ * modules under `functions/`, the registry and the folder the registry is in are dropped from the
  * require cache first, so edited handlers are read again. The runtime helpers under `functions/`
  * are reloaded with them, so a handler and the wrapper never come from two versions of a file.
  */
-export function loadRegistry(): readonly RegisteredService[] {
+export function loadRegistry(registryModule = DEFAULT_REGISTRY_MODULE): readonly RegisteredService[] {
+    const resolved = require.resolve(path.resolve(registryModule));
+    const registryDir = path.dirname(resolved) + path.sep;
+    // A registry of its own (a test fixture) keeps its services beside it; infra/ holds the program.
+    const reloaded = registryDir === INFRA_DIR ? [FUNCTIONS_DIR] : [FUNCTIONS_DIR, registryDir];
     for (const file of Object.keys(require.cache)) {
-        if (file.startsWith(FUNCTIONS_DIR) || file.startsWith(REGISTRY_MODULE)) delete require.cache[file];
+        if (file === resolved || reloaded.some((dir) => file.startsWith(dir))) delete require.cache[file];
     }
-    return (require(REGISTRY_MODULE) as typeof import("../infra/registry")).services;
+    return servicesOf(require(resolved) as Record<string, RegisteredService>);
 }

@@ -12,6 +12,7 @@ import type { RegisteredService } from "../functions/runtime/container";
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { StackConfig } from "../infra/config";
 import { migrationRunRequest } from "../infra/data-plan";
+import { functionBoundsFor } from "../infra/function-bounds";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
 import { containerModeFromEnv, LocalContainers, type ContainerMode } from "./containers";
 import { DEFAULT_JWT_DIR } from "./issuer";
@@ -36,8 +37,13 @@ export interface LocalRuntimeOptions {
     dataDir?: string;
     /** Keep the embedded database's files when stopped. @default true */
     persistent?: boolean;
-    /** The services to serve. @default the registry in `infra/registry.ts` */
+    /** The services to serve. @default the services `registryModule` exports */
     services?: readonly RegisteredService[];
+    /**
+     * A module exporting one service per export, like `infra/registry.ts`, read afresh on every
+     * reload. @default `infra/registry.ts`
+     */
+    registryModule?: string;
     /** The stack whose function defaults, CORS and log level apply. @default "dev" */
     stack?: string;
     /** Overrides the stack's log level for the handlers' logs. */
@@ -98,7 +104,7 @@ export interface LocalRuntime {
     readonly events: LocalEvents;
     /** How they run. */
     containerMode: ContainerMode;
-    /** Re-reads `infra/registry.ts` (or uses `services`), applies new migrations, swaps the routes and restarts the container services. */
+    /** Re-reads the registry module (or uses `services`), applies new migrations, swaps the routes and restarts the container services. */
     reload(services?: readonly RegisteredService[]): Promise<{ registry: ResolvedRegistry; migrations?: MigrationResult }>;
     /** Stops the HTTP server, then PostgreSQL when it is ours. Safe to call twice. */
     stop(): Promise<void>;
@@ -133,10 +139,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const stack = options.stack ?? "dev";
     const stackConfig = readLocalStackConfig(stack);
     const defaults = stackConfig.functionDefaults;
+    // Held to what the stack's policy pack allows, so that what runs here also passes `pulumi preview`.
+    const bounds = functionBoundsFor(stack);
     // The registry is checked before anything starts: a mistake costs no database start-up.
     // The stack's reservations decide each function's container ceiling here as they do in the cloud.
-    const reservations = stackConfig.concurrency.reservations;
-    let registry = resolveRegistry(options.services ?? loadRegistry(), defaults, { stack, reservations });
+    const resolution = { stack, reservations: stackConfig.concurrency.reservations, bounds };
+    let registry = resolveRegistry(options.services ?? loadRegistry(options.registryModule), defaults, resolution);
     const containerMode = registry.containers.length > 0 ? (options.containerMode ?? containerModeFromEnv()) : "process";
     // Also before the database: a bad key file or issuer setting costs no start-up either.
     const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
@@ -209,7 +217,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             migrations,
             server: localServer,
             async reload(services) {
-                const next = resolveRegistry(services ?? loadRegistry(), defaults, { stack, reservations });
+                const next = resolveRegistry(services ?? loadRegistry(options.registryModule), defaults, resolution);
                 // Also when only the services changed: a new one needs its schema and roles before its first migration.
                 const changed = JSON.stringify(requestFor(next, stackConfig)) !== JSON.stringify(requestFor(registry, stackConfig));
                 const applied = changed ? await migrate(databaseUrl, next, stackConfig, login) : undefined;

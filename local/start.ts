@@ -1,7 +1,13 @@
 /**
  * `npm start` (and `npm run dev`, which adds `--watch`): the whole registry on
  * http://127.0.0.1:3000 over an embedded PostgreSQL kept in `.data/postgres`. `--quiet` leaves out
- * the access log line printed for each request.
+ * the access log line printed for each request; `--registry <file>` serves another registry module
+ * than `infra/registry.ts` (one export per service, like it: the fault tests serve a fixture).
+ *
+ * The service files are type-checked in a process of their own meanwhile (`type-check.ts`), and
+ * again after every reload in watch mode: the code runs transpile-only, so without it a mistake
+ * the type checker sees (a route key written twice keeps only the last) would surface only in
+ * `npm test`. Its errors are printed; the routes are served as they are.
  *
  * Environment: `PORT` (default 3000), `DATABASE_URL` (use that PostgreSQL; none is started),
  * `LOCAL_DATA_DIR` (where the embedded PostgreSQL keeps its files; default `.data/postgres`),
@@ -9,7 +15,8 @@
  * token issuer's key; default `.data/jwt`), `JWT_ISSUER` + `JWT_AUDIENCE` (+ `JWT_JWKS_URL`) to
  * trust a real issuer instead, `LOCAL_THROTTLING=off` to turn route throttling off,
  * `LOCAL_CONTAINERS=process|docker` to choose how container services run (default: Docker when
- * its daemon answers, else their declared command).
+ * its daemon answers, else their declared command), `LOCAL_TYPECHECK=off` to skip the background
+ * type check.
  */
 import * as path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
@@ -19,6 +26,7 @@ import { formatRouteTable } from "./route-table";
 import type { AccessLogEntry } from "./server";
 import { DEFAULT_DATA_DIR, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
 import { throttlingFromEnv } from "./throttle";
+import { formatTypeCheck, startTypeChecker, type TypeChecker, type TypeCheckResult } from "./type-check";
 import { watchFunctions } from "./watch";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -68,10 +76,37 @@ function formatAccessLine(entry: AccessLogEntry): string {
     return `${entry.method} ${entry.path} -> ${entry.statusCode} in ${entry.durationMs} ms (${entry.routeKey ?? "no route"}, ${entry.requestId})`;
 }
 
+/** The value after `--registry`, resolved against the working directory. */
+function registryArgument(argv: readonly string[]): string | undefined {
+    const index = argv.indexOf("--registry");
+    if (index === -1) return undefined;
+    const value = argv[index + 1];
+    if (value === undefined || value.startsWith("--")) throw new Error("--registry needs a file: a module with one export per service, like infra/registry.ts.");
+    return path.resolve(value);
+}
+
+function typeCheckEnabled(value: string | undefined): boolean {
+    if (value === undefined || value === "" || value === "on") return true;
+    if (value === "off") return false;
+    throw new Error(`LOCAL_TYPECHECK=${JSON.stringify(value)} is not allowed; use "off" (or leave it unset).`);
+}
+
+function printTypeCheck(result: TypeCheckResult): void {
+    if (result.errors.length === 0) {
+        console.log(formatTypeCheck(result));
+        return;
+    }
+    console.error(`${formatTypeCheck(result)}\nThe routes are served as they are; npm test and npm run plan fail until these are fixed.`);
+}
+
 async function main(): Promise<void> {
     const started = Date.now();
     const watch = process.argv.includes("--watch");
     const quiet = process.argv.includes("--quiet");
+    const registryModule = registryArgument(process.argv);
+    // Started first, at a lower priority: it checks while PostgreSQL starts and reports when done.
+    const checker: TypeChecker | undefined = typeCheckEnabled(process.env.LOCAL_TYPECHECK) ? startTypeChecker({ registryModule }) : undefined;
+    const firstCheck = checker?.check();
     const port = parsePort(process.env.PORT);
     const databaseUrl = process.env.DATABASE_URL || undefined;
     const logLevel = parseLogLevel(process.env.LOG_LEVEL);
@@ -84,6 +119,7 @@ async function main(): Promise<void> {
         port,
         databaseUrl,
         dataDir,
+        registryModule,
         logLevel,
         auth,
         throttling,
@@ -117,6 +153,8 @@ async function main(): Promise<void> {
 
     const stopWatching = watch
         ? watchFunctions(runtime, {
+              registryModule,
+              onSettled: () => void checker?.check().then(printTypeCheck),
               onReload: ({ routes, appliedMigrations, durationMs, changed }) =>
                   console.log(
                       `Reloaded ${routes} route(s) in ${durationMs} ms after changes to ${changed.join(", ")}` +
@@ -128,7 +166,11 @@ async function main(): Promise<void> {
         : () => undefined;
 
     console.log(`Ready on ${runtime.url} in ${Date.now() - started} ms${watch ? ", watching functions/ for changes" : ""}. Ctrl-C stops.`);
-    installShutdown(runtime, stopWatching);
+    void firstCheck?.then(printTypeCheck);
+    installShutdown(runtime, () => {
+        stopWatching();
+        checker?.close();
+    });
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * Per-stack values live in `config.<stack>.json` beside this file.
  */
-import { AURORA_SERVERLESS_V2, FARGATE, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION, SQS } from "./lib/limits";
+import { AURORA_SERVERLESS_V2, FARGATE, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, PACK_FUNCTION_DEFAULTS, ROUTE_FUNCTION, SQS } from "./lib/limits";
 import type { PolicyConfigSchema } from "./lib/sdk";
 
 type JsonSchema = PolicyConfigSchema["properties"][string];
@@ -100,9 +100,8 @@ export const ruleConfig = {
         },
     }),
     "lambda-memory-bounds": knobs<MemoryBoundsConfig>({
-        minMb: { type: "integer", ...schemaRange(LAMBDA.memoryMb), default: LAMBDA.memoryMb.min, description: "Smallest allowed memory size, in MB." },
-        // The pack's ceiling, well under Lambda's: a stack whose functions need more raises it in its own config.
-        maxMb: { type: "integer", ...schemaRange(LAMBDA.memoryMb), default: 3008, description: "Largest allowed memory size, in MB." },
+        minMb: { type: "integer", ...schemaRange(LAMBDA.memoryMb), default: PACK_FUNCTION_DEFAULTS.memoryMb.min, description: "Smallest allowed memory size, in MB." },
+        maxMb: { type: "integer", ...schemaRange(LAMBDA.memoryMb), default: PACK_FUNCTION_DEFAULTS.memoryMb.max, description: "Largest allowed memory size, in MB." },
     }),
     "lambda-json-logging": none,
     "lambda-log-group-in-stack": none,

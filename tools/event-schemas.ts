@@ -35,7 +35,7 @@ export function recordStatus(services: readonly AnyService[]): { problems: strin
 
 async function main(argv: readonly string[]): Promise<number> {
     const check = argv.includes("--check");
-    const { services } = await import("../infra/registry");
+    const { services } = await import("../infra/services");
     const { problems, writes } = recordStatus(services.filter((service): service is AnyService => !isContainerService(service)));
     const incompatible = problems.filter((problem) => / changes from | is removed| is added as required/.test(problem));
     for (const problem of problems) console.log(problem);

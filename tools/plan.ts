@@ -11,10 +11,16 @@
  *   (b) the policy results;
  *   (c) the estimated monthly cost: idle (no traffic) and per million requests.
  *
- * `--json` prints the same as one JSON document. `--compare prod` plans a second stack and shows
- * the two side by side. Exit code: 0 when every planned stack passes policy, 1 on a mandatory
- * violation, 2 when the program or the arguments are wrong.
+ *   (d) the type check of the registry and the service files (the program runs transpile-only,
+ *       so a mistake only the type checker sees, like a route key written twice, is caught here).
+ *
+ * `--json` prints the same as one JSON document (type errors go to standard error). `--compare
+ * prod` plans a second stack and shows the two side by side. Exit code: 0 when every planned stack
+ * passes policy and the files type-check, 1 on a mandatory violation or a type error, 2 when the
+ * program or the arguments are wrong.
  */
+import type { RegisteredService } from "../functions/runtime/container";
+import { formatTypeCheck, typeCheckOnce, type TypeCheckOptions } from "../local/type-check";
 import { planStack } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";
 
@@ -74,6 +80,10 @@ export interface MainIo {
     err: (text: string) => void;
     /** Stack config overrides by stack name (tests plant values here). */
     stackConfig?: Record<string, Record<string, unknown>>;
+    /** Which files to type-check (another project's, in tests), or `false` for none. @default the repository's */
+    typeCheck?: TypeCheckOptions | false;
+    /** Another registry than `infra/registry.ts` (tests plan a fixture). */
+    services?: readonly RegisteredService[];
 }
 
 const defaultIo: MainIo = {
@@ -94,11 +104,21 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         io.out(USAGE);
         return 0;
     }
+    // In its own process, while the program runs offline here.
+    const typeCheck = io.typeCheck === false ? undefined : typeCheckOnce(io.typeCheck ?? {});
     try {
-        const plan = await planStack({ stack: options.stack, policyConfig: options.policyConfig, stackConfig: io.stackConfig?.[options.stack] });
-        const other = options.compare ? await planStack({ stack: options.compare, stackConfig: io.stackConfig?.[options.compare] }) : undefined;
-        io.out(options.json ? renderJson(plan, other) : renderText(plan, other));
-        return [plan, other].some((p) => p && !p.policy.passed) ? 1 : 0;
+        const plan = await planStack({ stack: options.stack, policyConfig: options.policyConfig, stackConfig: io.stackConfig?.[options.stack], services: io.services });
+        const other = options.compare ? await planStack({ stack: options.compare, stackConfig: io.stackConfig?.[options.compare], services: io.services }) : undefined;
+        const checked = await typeCheck;
+        const typeErrors = checked?.errors.length ?? 0;
+        if (options.json) {
+            io.out(renderJson(plan, other));
+            if (checked && typeErrors > 0) io.err(formatTypeCheck(checked));
+        } else {
+            const typeCheckSection = checked ? ["", "TYPE CHECK", ...formatTypeCheck(checked).split("\n").map((line) => `  ${line}`)] : [];
+            io.out([renderText(plan, other), ...typeCheckSection].join("\n"));
+        }
+        return [plan, other].some((p) => p && !p.policy.passed) || typeErrors > 0 ? 1 : 0;
     } catch (error) {
         io.err(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
         return 2;

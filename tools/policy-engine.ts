@@ -16,10 +16,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { effectiveLevel, policyKnobs, type PackConfig } from "../policy/lib/pack-config";
 import { policies as packPolicies, PACK_NAME } from "../policy/policies";
 import { UnknownValueError, unknownCheckingProxy } from "../policy/lib/preview";
 import type {
-    EnforcementLevel,
     Policies,
     PolicyResource,
     PolicyResourceOptions,
@@ -44,10 +44,7 @@ export interface EngineResource {
     provider?: string;
 }
 
-type PolicyEntry = EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
-
-/** The file `pulumi preview --policy-pack-config <file>` takes. */
-export type PackConfig = { all?: EnforcementLevel } & { [policy: string]: PolicyEntry | undefined };
+export { effectiveLevel, loadPackConfig, type PackConfig } from "../policy/lib/pack-config";
 
 export type ReportedLevel = "mandatory" | "advisory";
 
@@ -76,41 +73,6 @@ export const PACK_DIR = path.resolve(__dirname, "..", "policy");
 export function packLabel(): string {
     const { version } = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8"));
     return `${PACK_NAME}@v${version}`;
-}
-
-/** Reads a pack config file; a missing or malformed file is an error naming the file. */
-export function loadPackConfig(file: string): PackConfig {
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8");
-    } catch (e) {
-        throw new Error(`Cannot read policy pack config ${file}: ${(e as Error).message}`);
-    }
-    try {
-        const parsed = JSON.parse(text);
-        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-            throw new Error("expected a JSON object");
-        }
-        return parsed as PackConfig;
-    } catch (e) {
-        throw new Error(`Policy pack config ${file} is not valid: ${(e as Error).message}`);
-    }
-}
-
-/** The enforcement level a policy runs at under `config`. */
-export function effectiveLevel(policy: { name: string; enforcementLevel?: EnforcementLevel }, config: PackConfig): EnforcementLevel {
-    const entry = config[policy.name];
-    const configured = typeof entry === "string" ? entry : entry?.enforcementLevel;
-    return configured ?? config.all ?? policy.enforcementLevel ?? "advisory";
-}
-
-function policyConfig(name: string, config: PackConfig): Record<string, unknown> {
-    const entry = config[name];
-    if (entry === undefined || typeof entry === "string") {
-        return {};
-    }
-    const { enforcementLevel: _level, ...knobs } = entry;
-    return knobs;
 }
 
 class NotApplicable extends Error {}
@@ -210,7 +172,7 @@ export async function runPolicies(
         }
         policiesRun++;
         const reported: ReportedLevel = level === "advisory" ? "advisory" : "mandatory";
-        const getConfig = <T extends object>() => policyConfig(policy.name, config) as T;
+        const getConfig = <T extends object>() => policyKnobs(policy.name, config) as T;
         const report = (message: string, urn?: string, as: ReportedLevel = reported) => {
             const resource = urn ? byUrn.get(urn) : undefined;
             violations.push({

@@ -10,6 +10,7 @@
  * for preview semantics, where outputs are unknown and the rules skip what they cannot know yet.
  */
 import * as path from "path";
+import { runAsCommand } from "./command";
 import { runProgramOffline } from "./offline";
 import { formatReport, loadPackConfig, PACK_DIR, packLabel, runPolicies } from "./policy-engine";
 
@@ -50,8 +51,8 @@ export function parseArgs(argv: readonly string[]): Options {
     return { stack, configFile: configFile ?? path.join(PACK_DIR, `config.${stack}.json`), preview, json };
 }
 
-async function main(): Promise<number> {
-    const options = parseArgs(process.argv.slice(2));
+async function main(argv: readonly string[]): Promise<number> {
+    const options = parseArgs(argv);
     const config = loadPackConfig(options.configFile);
     const { resources } = await runProgramOffline({ stack: options.stack, preview: options.preview });
     const result = await runPolicies(resources, config);
@@ -65,12 +66,4 @@ async function main(): Promise<number> {
     return result.mandatory > 0 ? 1 : 0;
 }
 
-if (require.main === module) {
-    main().then(
-        (code) => process.exit(code),
-        (err) => {
-            console.error(err instanceof Error ? err.message : err);
-            process.exit(2);
-        },
-    );
-}
+if (require.main === module) runAsCommand(main);

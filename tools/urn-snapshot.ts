@@ -24,6 +24,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 import { ComponentTypes, Types } from "../policy/lib/types";
+import { runAsCommand } from "./command";
 import { listStacks, REPOSITORY_ROOT, runProgramOffline, type OfflineAlias, type OfflineResource } from "./offline";
 import { INTERFACE_ENDPOINTS, type InterfaceEndpoint } from "../infra/components/network";
 
@@ -354,7 +355,7 @@ function physicalNameProblems(resource: EngineResource, entry: SnapshotEntry): s
 
 /** Runs the program for `stack` and returns its resources as the engine sees them. */
 export async function currentResources(stack: string, services?: readonly RegisteredService[]): Promise<EngineResource[]> {
-    const registry = services ?? (await import("../infra/registry")).services;
+    const registry = services ?? (await import("../infra/services")).services;
     const run = await runProgramOffline({ stack, services: registry });
     return engineResources(run.resources, ownersOf(registry));
 }
@@ -374,7 +375,7 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(USAGE);
         return 2;
     }
-    const services = ownersOf((await import("../infra/registry")).services);
+    const services = ownersOf((await import("../infra/services")).services);
     let failed = false;
     for (const stack of stacks) {
         const resources = await currentResources(stack);
@@ -391,12 +392,4 @@ async function main(argv: readonly string[]): Promise<number> {
     return check && failed ? 1 : 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (error) => {
-            console.error(error instanceof Error ? error.message : error);
-            process.exit(2);
-        },
-    );
-}
+if (require.main === module) runAsCommand(main);

@@ -1,9 +1,12 @@
 /**
  * Measures function archives the way Lambda runs them: each unpacked archive is started in a fresh
  * process of the runtime's Node (`tests/support/lambda`), its handler loaded by the runtime's
- * rules and invoked with a request it answers, against an embedded PostgreSQL (route functions as
- * their service's role) and a local Secrets Manager endpoint (the migration function's master
- * secret). Also builds the size floor of an archive: the same code, fully minified.
+ * rules and invoked with a request derived from its route key (`routeEvent`: any registry's routes,
+ * none left out), against an embedded PostgreSQL (route functions as their service's role) and a
+ * local Secrets Manager endpoint (the migration function's master secret). Every answer's status is
+ * checked: a 5xx, or anything but an API Gateway response, stops the benchmark naming the route,
+ * since its figures would measure a failure. Also builds the size floor of an archive: the same
+ * code, fully minified.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,7 +14,7 @@ import * as path from "node:path";
 import * as esbuild from "esbuild";
 import { bundleTarget, HANDLER_FILE } from "../../infra/function-packaging";
 import { startLocalPostgres } from "../../local/postgres";
-import { httpApiEvent } from "../../tests/support/events";
+import { routeEvent } from "../../tests/support/events";
 import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../../tests/support/lambda/archive";
 import { localEnvironmentFor, provideRuntimeModules, startFunction } from "../../tests/support/lambda/runtime";
 import { LOCAL_SECRET_ARN, startSecretsEndpoint } from "../../tests/support/lambda/secrets-manager";
@@ -31,6 +34,8 @@ export interface ArchiveMeasurement {
     firstInvokeMs: number;
     /** Median of the warm invocations after the first cold start. */
     warmP50Ms: number;
+    /** The statuses the route answered (none for the migration function). */
+    statuses: number[];
 }
 
 export const median = (values: number[]): number => {
@@ -40,26 +45,24 @@ export const median = (values: number[]): number => {
 };
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** A request each function answers, with fresh data so that repeated invocations stay valid; the migration function gets the program's invocation input. */
-function eventFor(name: string, n: number, migrationInput: unknown): unknown {
-    const id = "00000000-0000-4000-8000-" + String(n).padStart(12, "0");
-    const json = { "content-type": "application/json" };
-    switch (name) {
-        case "auth-post-auth":
-            return httpApiEvent({ routeKey: "POST /auth", headers: json, body: JSON.stringify({ request: { type: "Create" } }) });
-        case "users-post-users":
-            return httpApiEvent({ routeKey: "POST /users", headers: json, body: JSON.stringify({ email: `bench-${process.pid}-${n}-${Date.now()}@example.com`, name: "Bench" }) });
-        case "users-get-users":
-            return httpApiEvent({ routeKey: "GET /users", query: "limit=20" });
-        case "users-get-users-id":
-            return httpApiEvent({ routeKey: "GET /users/{id}", path: `/users/${id}`, pathParameters: { id } });
-        case "users-patch-users-id":
-            return httpApiEvent({ routeKey: "PATCH /users/{id}", path: `/users/${id}`, pathParameters: { id }, headers: json, body: JSON.stringify({ name: "Renamed" }) });
-        case "users-delete-users-id":
-            return httpApiEvent({ routeKey: "DELETE /users/{id}", path: `/users/${id}`, pathParameters: { id } });
-        default:
-            return migrationInput;
+/**
+ * What `archive` is invoked with: a request its route answers (fresh data for each `n`, so repeated
+ * invocations stay valid), or for the migration function the program's invocation input.
+ */
+export function eventFor(archive: RunnableArchive, n: number, migrationInput: unknown): unknown {
+    const routeKey = archive.environment.ROUTE_KEY;
+    return routeKey ? routeEvent(routeKey, n) : migrationInput;
+}
+
+/** The status of a route's answer; throws, naming the route, on a 5xx or on what is no response at all. */
+export function checkedStatus(archive: RunnableArchive, result: unknown): number | undefined {
+    const routeKey = archive.environment.ROUTE_KEY;
+    if (!routeKey) return undefined;
+    const { statusCode, body } = (result ?? {}) as { statusCode?: unknown; body?: unknown };
+    if (typeof statusCode !== "number" || statusCode >= 500) {
+        throw new Error(`${archive.name} (${routeKey}) answered ${JSON.stringify(statusCode)} ${String(body ?? "").slice(0, 300)}: its figures would measure a failure`);
     }
+    return statusCode;
 }
 
 export interface ArchiveBench {
@@ -90,12 +93,19 @@ export async function startArchiveBench(options: { runs: number; warm: number; m
             const loads: number[] = [];
             const firsts: number[] = [];
             const warm: number[] = [];
+            const statuses = new Set<number>();
+            const invoke = async (lambda: ReturnType<typeof startFunction>, n: number) => {
+                const { ms, result } = await lambda.invoke(eventFor(archive, n, options.migrationInput));
+                const status = checkedStatus(archive, result);
+                if (status !== undefined) statuses.add(status);
+                return ms;
+            };
             for (let i = 0; i < options.runs; i++) {
                 const lambda = startFunction(archive, { runtimeModules, environment });
                 try {
                     loads.push((await lambda.load()).loadMs);
-                    firsts.push((await lambda.invoke(eventFor(archive.name, i * 1000, options.migrationInput))).ms);
-                    if (i === 0) for (let n = 1; n <= options.warm; n++) warm.push((await lambda.invoke(eventFor(archive.name, n, options.migrationInput))).ms);
+                    firsts.push(await invoke(lambda, i * 1000));
+                    if (i === 0) for (let n = 1; n <= options.warm; n++) warm.push(await invoke(lambda, n));
                 } finally {
                     await lambda.stop();
                 }
@@ -108,6 +118,7 @@ export async function startArchiveBench(options: { runs: number; warm: number; m
                 coldLoadMs: round(median(loads)),
                 firstInvokeMs: round(median(firsts)),
                 warmP50Ms: round(median(warm), 2),
+                statuses: [...statuses].sort((a, b) => a - b),
             };
         },
         async floorOf(fn) {

@@ -1,5 +1,6 @@
 /**
- * One offline run of the program in this (fresh) process, timed: `offline-run.ts sample|<routes>`.
+ * One offline run of the program in this (fresh) process, timed: `offline-run.ts registry|<routes>`
+ * (`registry`: whatever infra/registry.ts holds; a number: a synthetic registry of that many routes).
  * Prints one JSON line `{ routes, functions, resources, ms }` on stdout. The bench spawns it once
  * per measurement so that module caches and code-path discovery start cold every time.
  */
@@ -8,8 +9,8 @@ import { runProgramOffline } from "../../tools/offline";
 import { syntheticServices } from "./synthetic";
 
 async function main(): Promise<void> {
-    const which = process.argv[2] ?? "sample";
-    const services = which === "sample" ? undefined : syntheticServices(Number(which));
+    const which = process.argv[2] ?? "registry";
+    const services = which === "registry" ? undefined : syntheticServices(Number(which));
     const started = performance.now();
     const run = await runProgramOffline({ stack: "dev", services });
     const ms = performance.now() - started;

@@ -1,11 +1,11 @@
 /**
- * The file of the code that called a declaring function (`defineEvents`), from V8's structured call
+ * The file of the code that called a declaring function (`defineEvents`, `defineService`), from V8's structured call
  * sites: what a mistake in a declaration is reported with, and where the files that belong to it
  * (an event schema record) live.
  */
 
 /** The file of the function that called `declarer`; undefined when V8 cannot tell. */
-export function callerFile(declarer: (...args: any[]) => unknown): string | undefined {
+export function callerFile(declarer: Function): string | undefined {
     const { prepareStackTrace, stackTraceLimit } = Error;
     try {
         Error.stackTraceLimit = 1;

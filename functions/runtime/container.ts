@@ -9,7 +9,7 @@
  * `CLAIM_HEADERS`, set by the gateway and never by the client: any copy the client sent is
  * overwritten or removed. Nothing here imports Pulumi.
  */
-import type { AnyService, RouteAuth, RouteKey, RouteThrottle, ServiceDefinition } from "./service";
+import { recordDeclaringFile, type AnyService, type RouteAuth, type RouteKey, type RouteThrottle, type ServiceDefinition } from "./service";
 
 /** Where the image comes from: a folder with a Dockerfile, built and pushed at `pulumi up`, or an image already in a registry. */
 export type ContainerImage =
@@ -111,7 +111,7 @@ export interface ContainerServiceDefinition {
  * });
  */
 export function defineContainerService(definition: ContainerServiceDefinition): ContainerServiceDefinition {
-    return definition;
+    return recordDeclaringFile(definition, defineContainerService);
 }
 
 /**

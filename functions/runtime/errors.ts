@@ -35,6 +35,43 @@ export function conflict(message: string): HttpError {
     return new HttpError(409, "conflict", message);
 }
 
+/**
+ * The client error a PostgreSQL integrity constraint violation stands for, for a handler to throw
+ * from its `catch`; any other error comes back as it is (and becomes the wrapper's 500). By SQLSTATE:
+ *
+ * - `23505` unique violation: 409 `conflict` (the thing already exists);
+ * - `23503` foreign key violation: 400 `validation_error` (the request refers to something that does
+ *   not exist; a delete of a row others still refer to wants a 409: name its constraint);
+ * - `23502` not-null and `23514` check violations: 400 `validation_error` (the input breaks a rule
+ *   of the table that validation let through).
+ *
+ * `answers` overrides the answer per constraint name, for a message that says which rule was broken.
+ * Not done by the wrapper for every handler on purpose: a constraint violation caused by the
+ * handler's own bug is a 500, not the client's fault.
+ *
+ * @example
+ * try {
+ *     return await db.query("INSERT INTO orders (reference) VALUES ($1) RETURNING *", [reference]);
+ * } catch (error) {
+ *     throw constraintViolation(error, { orders_reference_key: conflict("An order with this reference already exists.") });
+ * }
+ */
+export function constraintViolation(error: unknown, answers: Readonly<Record<string, HttpError>> = {}): unknown {
+    const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+    if (typeof constraint === "string" && Object.hasOwn(answers, constraint)) return answers[constraint];
+    switch (code) {
+        case "23505":
+            return conflict("This conflicts with something that already exists.");
+        case "23503":
+            return badRequest("The request refers to something that does not exist.");
+        case "23502":
+        case "23514":
+            return badRequest("The request breaks a rule of the stored data.");
+        default:
+            return error;
+    }
+}
+
 /** How long a client is asked to wait before retrying a request the database could not serve. */
 export const DATABASE_RETRY_AFTER_SECONDS = 1;
 

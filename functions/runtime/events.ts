@@ -117,7 +117,7 @@ export function parsePayload<P>(
         return { ok: false, issues: [{ field: "(payload)", problem: "must be a JSON object" }] };
     }
     const extra = unknownFields === "reject" ? Object.keys(payload).filter((field) => !Object.hasOwn(contract.payload, field)) : [];
-    const outcome = checkShape(payload as Record<string, unknown>, contract.payload);
+    const outcome = checkShape(payload as Record<string, unknown>, contract.payload, "json");
     const issues = [...extra.map((field) => ({ field, problem: "is not a field of the event" })), ...(outcome.ok ? [] : outcome.issues)];
     return issues.length > 0 ? { ok: false, issues } : { ok: true, value: (outcome as { value: P }).value };
 }

@@ -106,9 +106,13 @@ function isApiResponse(value: unknown): value is ApiResponse {
     );
 }
 
-/** Turns what a handler returned into an API Gateway v2 response. */
+/**
+ * Turns what a handler returned into an API Gateway v2 response: a full response as it is, nothing
+ * (`undefined`) as 204 No Content, so a client is never handed a 200 without the JSON it expects,
+ * and any other value as 200 JSON.
+ */
 export function formatResponse(result: unknown, requestId: string): HttpApiResult {
-    const response: ApiResponse = isApiResponse(result) ? result : { statusCode: 200, body: result };
+    const response: ApiResponse = isApiResponse(result) ? result : result === undefined ? { statusCode: 204 } : { statusCode: 200, body: result };
     const headers: Record<string, string> = { ...lowerCaseKeys(response.headers), "x-request-id": requestId };
     const formatted: HttpApiResult = { statusCode: response.statusCode, headers };
     if (response.cookies && response.cookies.length > 0) formatted.cookies = response.cookies;

@@ -6,8 +6,12 @@
  * `data-provisioning.ts`; a database of the earlier shared layout is moved into that,
  * `legacy-layout.ts`), then each service's pending files in order, inside its own schema and as its
  * owner role, each recorded with a checksum so that editing an applied file is caught instead of
- * silently skipped. Services' migrations cannot see one another, so their order across services
- * does not matter.
+ * silently skipped.
+ *
+ * **Order.** Each service's files apply in version order. Across services the order does not
+ * matter: a service's migrations run in its own schema and cannot see another's, so a new service
+ * (whatever its name sorts as) finds everything it needs on a fresh database. Services share data
+ * through their APIs and events, never through joins or foreign keys across schemas.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -22,7 +26,7 @@ export interface Migration {
     /** The number the file name starts with; applied in ascending order per service. */
     version: number;
     name: string;
-    /** The file name, e.g. `0001_create_users.sql`. */
+    /** Where the file is, for messages: relative to the repository when it is inside it. */
     file: string;
     sql: string;
     checksum: string;
@@ -53,8 +57,32 @@ export interface MigrationResult {
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
+// Only for naming files in messages; never read inside a deployed function.
+const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
+
 export function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
+}
+
+/** The file name a migration has: `0001_create_users.sql`. */
+export function migrationFileName(version: number, name: string): string {
+    return `${String(version).padStart(4, "0")}_${name}.sql`;
+}
+
+function displayPath(file: string): string {
+    const relative = path.relative(REPOSITORY_ROOT, file);
+    return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
+
+/** A migration folder that cannot be used as it is; `problem` is the message without the service. */
+export class MigrationFolderError extends Error {
+    constructor(
+        service: string,
+        readonly problem: string,
+    ) {
+        super(`Service "${service}": ${problem}`);
+        this.name = "MigrationFolderError";
+    }
 }
 
 /** Reads a service's migration folder. Files that do not match `NNNN_name.sql` are an error, not ignored. */
@@ -65,15 +93,16 @@ export function readMigrations(service: string, directory: string): Migration[] 
         .map((file) => {
             const match = FILE_NAME.exec(file);
             if (!match) {
-                throw new Error(`Service "${service}": migration file "${file}" must be named NNNN_name.sql (e.g. 0001_create_users.sql).`);
+                throw new MigrationFolderError(service, `migration file "${file}" must be named NNNN_name.sql (e.g. 0001_create_users.sql).`);
             }
-            const sql = fs.readFileSync(path.join(directory, file), "utf8");
-            return { service, version: Number(match[1]), name: match[2], file, sql, checksum: sha256(sql) };
+            const fullPath = path.join(directory, file);
+            const sql = fs.readFileSync(fullPath, "utf8");
+            return { service, version: Number(match[1]), name: match[2], file: displayPath(fullPath), sql, checksum: sha256(sql) };
         });
     const versions = new Set<number>();
     for (const migration of migrations) {
         if (versions.has(migration.version)) {
-            throw new Error(`Service "${service}": two migrations share version ${migration.version}.`);
+            throw new MigrationFolderError(service, `two migrations share version ${migration.version}.`);
         }
         versions.add(migration.version);
     }
@@ -94,6 +123,22 @@ export const MIGRATION_TIMEOUT_SECONDS = 300;
 
 // Any constant works; it only has to be the same for every runner so that two never interleave.
 const MIGRATION_LOCK_KEY = 727_401_190;
+
+/** `position` (PostgreSQL's 1-based character offset into the statement text) as line and column of `sql`. */
+export function lineAndColumn(sql: string, position: number): { line: number; column: number } {
+    const before = Array.from(sql).slice(0, Math.max(0, position - 1));
+    let line = 1;
+    let column = 1;
+    for (const character of before) {
+        if (character === "\n") {
+            line++;
+            column = 1;
+        } else {
+            column++;
+        }
+    }
+    return { line, column };
+}
 
 /**
  * The migration function's event, checked: it is what the program's invocation sends, but a person
@@ -149,16 +194,19 @@ export async function applyMigrations(db: Database, request: MigrationRunRequest
         for (const service of services) await provisionService(tx, service, login);
         const layout = (await hasLegacyLayout(tx)) ? await moveLegacyLayout(tx, services, migrations, runId) : undefined;
 
-        const { rows } = await tx.query<{ service: string; version: number; checksum: string }>(`SELECT service, version, checksum FROM ${MIGRATIONS_TABLE}`);
-        const recorded = new Map(rows.map((row) => [`${row.service}/${row.version}`, row.checksum]));
+        const { rows } = await tx.query<AppliedMigration>(`SELECT service, version, name, checksum, applied_at AS "appliedAt" FROM ${MIGRATIONS_TABLE} ORDER BY service, version`);
+        refuseGoneFiles(rows, migrations);
+        const recorded = new Map(rows.map((row) => [`${row.service}/${row.version}`, row]));
         const ordered = [...migrations].sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version);
         const applied: string[] = [];
         for (const migration of ordered) {
             const key = `${migration.service}/${migration.version}`;
-            const checksum = recorded.get(key);
+            const checksum = recorded.get(key)?.checksum;
             if (checksum !== undefined) {
                 if (checksum !== migration.checksum) {
-                    throw new Error(`Migration ${key} (${migration.name}) was edited after it was applied. Add a new migration instead.`);
+                    throw new Error(
+                        `Migration ${key} (${migration.name}, ${migration.file}) was edited after it was applied. Add a new migration instead.`,
+                    );
                 }
                 continue;
             }
@@ -179,6 +227,33 @@ export async function applyMigrations(db: Database, request: MigrationRunRequest
             ...(droppedViews.length > 0 ? { droppedViews } : {}),
         };
     });
+}
+
+/** A row of the platform's table of applied migrations. */
+interface AppliedMigration {
+    service: string;
+    version: number;
+    name: string;
+    checksum: string;
+    appliedAt: Date;
+}
+
+/**
+ * Refuses a run that lacks a file already applied, before anything of it runs. A service no
+ * longer in the registry keeps its rows (and its schema): only the files of services that still
+ * have migrations are expected to be there.
+ */
+function refuseGoneFiles(applied: readonly AppliedMigration[], migrations: readonly Migration[]): void {
+    const present = new Set(migrations.map((migration) => `${migration.service}/${migration.version}`));
+    for (const row of applied) {
+        const siblings = migrations.filter((migration) => migration.service === row.service);
+        if (siblings.length === 0 || present.has(`${row.service}/${row.version}`)) continue;
+        const file = path.posix.join(path.posix.dirname(siblings[0].file.split(path.sep).join("/")), migrationFileName(row.version, row.name));
+        throw new Error(
+            `Migration ${file} of service "${row.service}" (version ${row.version}) was applied on ${new Date(row.appliedAt).toISOString()} but its file is gone. ` +
+                "Restore it: an applied migration stays, and undoing one is a new migration.",
+        );
+    }
 }
 
 /**
@@ -258,30 +333,26 @@ async function ownerOfTouchedObject(tx: Queryable, migration: Migration, error: 
     return found ? { owner: bySchema(found)!, object: `${found}.${name}`, position: firstMention(migration.sql, undefined, name) } : undefined;
 }
 
-/** Line and column of a 1-based character offset into `text`, as PostgreSQL reports `position`. */
-function lineAndColumn(text: string, position: number): { line: number; column: number } {
-    const before = text.slice(0, Math.max(0, position - 1));
-    const lines = before.split("\n");
-    return { line: lines.length, column: lines[lines.length - 1].length + 1 };
-}
-
 /**
- * The one error path of a failed migration: the file, the service, where in the file, what
- * PostgreSQL said, and, when the migration reached into another service's schema, whose it is and
- * how services share data instead.
+ * The one error path of a failed migration: the file with the line and column PostgreSQL points at
+ * (`functions/users/migrations/0002_x.sql:3:10`, which editors and terminals open there), the
+ * service and version, PostgreSQL's own words with its detail, hint and SQLSTATE, and, when the
+ * migration reached into another service's schema, whose it is and how services share data instead.
  */
 export function migrationFailure(migration: Migration, error: unknown, touched?: TouchedObject): Error {
-    const reason = String((error as Error)?.message ?? error);
-    const position = Number((error as { position?: string })?.position ?? touched?.position);
-    const at = Number.isFinite(position) && position > 0 ? (({ line, column }) => ` at line ${line}, column ${column}`)(lineAndColumn(migration.sql, position)) : "";
-    const where = `Migration ${migration.file} of service "${migration.service}" failed${at}`;
-    if (!touched) return new Error(`${where}: ${reason}`);
-    const whose = touched.owner === "the platform" ? "the platform's own schema" : `service "${touched.owner}"`;
-    return new Error(
-        `${where}: it touches ${touched.object}, which belongs to ${whose} (${reason}). ` +
-            `A service's migrations reach only its own schema "${serviceSchema(migration.service)}". Services share data through the owning service's API or its events, ` +
-            `keeping the other service's ids as plain columns: never a foreign key, a view or a query across schemas.`,
-    );
+    const { message, position, detail, hint, code } = (error ?? {}) as { message?: string; position?: string; detail?: string; hint?: string; code?: string };
+    const reason = [message ?? String(error), detail && `detail: ${detail}`, hint && `hint: ${hint}`, code && `SQLSTATE ${code}`].filter(Boolean);
+    // Permission checks carry no position: then the place the migration names the touched object.
+    const offset = Number(position ?? touched?.position);
+    const at = Number.isInteger(offset) && offset > 0 ? lineAndColumn(migration.sql, offset) : undefined;
+    const where = `Migration ${migration.file}${at ? `:${at.line}:${at.column}` : ""} of service "${migration.service}" (version ${migration.version}) failed`;
+    const whose = touched && (touched.owner === "the platform" ? "the platform's own schema" : `service "${touched.owner}"`);
+    const what = touched
+        ? `it touches ${touched.object}, which belongs to ${whose} (${reason.join("; ")}). ` +
+          `A service's migrations reach only its own schema "${serviceSchema(migration.service)}". Services share data through the owning service's API or its events, ` +
+          `keeping the other service's ids as plain columns: never a foreign key, a view or a query across schemas`
+        : reason[0] + (reason.length > 1 ? ` (${reason.slice(1).join("; ")})` : "");
+    return new Error(`${where}: ${what}. Nothing of this run was applied.`, { cause: error });
 }
 
 /**

@@ -3,6 +3,7 @@
  * receive and what they may return. Nothing here (or anywhere under `functions/`) imports Pulumi:
  * the same definitions run inside Lambda, in the local runtime and in tests.
  */
+import { callerFile } from "./caller-file";
 import type { Database } from "./database";
 import type { EventPublisher } from "./event-publisher";
 import type { EventCatalog, EventContract } from "./events";
@@ -45,7 +46,10 @@ export interface ApiRequest {
     readonly claims?: Readonly<Record<string, unknown>>;
 }
 
-/** What a handler returns: a full response, or any other value, sent as 200 JSON (the 2.0 shortcut). */
+/**
+ * What a handler returns: a full response; `undefined` (nothing), sent as 204 No Content; or any
+ * other value, sent as 200 JSON (the 2.0 shortcut).
+ */
 export interface ApiResponse {
     statusCode: number;
     headers?: Record<string, string>;
@@ -222,8 +226,13 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Publi
      * inside the service's own schema as its owner role, and can reach nothing of another service's.
      */
     migrationsDir?: string;
-    /** Routes keyed `"METHOD /path"`. A service may have none when it has subscriptions or schedules. */
-    routes: Record<string, RouteDefinition<UsesDatabase, Published>>;
+    /**
+     * Routes keyed `"METHOD /path"`. Typed `RouteKey`, so the type checker (`npm test`, and in the
+     * background `npm start`, `npm run dev` and `npm run plan`) reports a key written twice, which
+     * at run time silently keeps the last one, and a method that is not one. A service may have none
+     * when it has subscriptions or schedules.
+     */
+    routes: ServiceRoutes<UsesDatabase, Published>;
     /**
      * The events it publishes: the catalog its `events.ts` declares with `defineEvents` (its source
      * must be this service's name). Its handlers publish them with `ctx.events.publish`.
@@ -239,6 +248,10 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Publi
     schedules?: Record<string, ScheduleDefinition<UsesDatabase, Published>>;
 }
 
+export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = {
+    [Key in RouteKey]?: RouteDefinition<UsesDatabase, Published>;
+};
+
 /**
  * Declares a service with its types checked: handlers of a service with `database: true` get a
  * `ctx.db`, the others do not.
@@ -252,8 +265,29 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Publi
 export function defineService<UsesDatabase extends boolean, Published extends EventCatalog = {}, Subscribed = {}>(
     definition: ServiceDefinition<UsesDatabase, Published, Subscribed>,
 ): ServiceDefinition<UsesDatabase, Published, Subscribed> {
-    return definition;
+    return recordDeclaringFile(definition, defineService);
 }
 
 /** Any service, whatever its database flag and events. */
 export type AnyService = ServiceDefinition<true, any, any> | ServiceDefinition<false, any, any>;
+
+const DEFINED_IN = Symbol.for("serverless-microservices.definedIn");
+
+/**
+ * Records on `definition` the file of the module that called `declare` (`defineService`,
+ * `defineContainerService`), as a hidden property `serviceFile` reads.
+ */
+export function recordDeclaringFile<Definition extends object>(definition: Definition, declare: Function): Definition {
+    const file = callerFile(declare);
+    if (file !== undefined) Object.defineProperty(definition, DEFINED_IN, { value: file, enumerable: false });
+    return definition;
+}
+
+/**
+ * The file a service was declared in (the module that called `defineService` or
+ * `defineContainerService`), so that a mistake in it is reported with the file to open; undefined
+ * for a service built without them.
+ */
+export function serviceFile(service: object | undefined): string | undefined {
+    return (service as Record<symbol, string | undefined> | undefined)?.[DEFINED_IN];
+}

@@ -9,8 +9,17 @@
  */
 import { badRequest } from "./errors";
 
+/**
+ * Where a value comes from: a JSON body keeps its types (`5` is a number, `"5"` a string); path and
+ * query parameters are always text, so a number arrives as its digits.
+ */
+export type InputSource = "json" | "text";
+
+/** What one check returns: the (normalized) value or a problem description. */
+type Outcome<T> = { ok: true; value: T } | { ok: false; problem: string };
+
 /** Checks one value; returns the (normalized) value or a problem description. */
-export type Check<T> = ((value: unknown) => { ok: true; value: T } | { ok: false; problem: string }) & {
+export type Check<T> = ((value: unknown, source: InputSource) => Outcome<T>) & {
     /** What the check accepts, for a contract that must be recorded and compared (events). Every helper here sets it. */
     readonly schema?: FieldSchema;
 };
@@ -34,12 +43,12 @@ export interface FieldSchema {
     maxLength?: number;
     minimum?: number;
     maximum?: number;
-    /** Absent (or empty in a query string) is allowed. */
+    /** Absent (or empty in a path or query parameter) is allowed. */
     optional?: true;
 }
 
 /** `check` with its schema attached. */
-function described<T>(schema: FieldSchema, check: (value: unknown) => { ok: true; value: T } | { ok: false; problem: string }): Check<T> {
+function described<T>(schema: FieldSchema, check: (value: unknown, source: InputSource) => Outcome<T>): Check<T> {
     return Object.assign(check, { schema });
 }
 
@@ -106,29 +115,35 @@ export function dateTime(): Check<string> {
     );
 }
 
-/** An integer in `min`-`max`, given as a number or (query strings) as decimal digits. */
+/**
+ * An integer in `min`-`max`: a JSON number in a body (the string `"5"` is refused there, as a client
+ * sending it has a bug worth hearing about), decimal digits in a path or query parameter.
+ */
 export function integer(limits: { min: number; max: number }): Check<number> {
-    return described({ type: "integer", minimum: limits.min, maximum: limits.max }, (value) => {
-        const number = typeof value === "string" && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+    const problem = `must be an integer from ${limits.min} to ${limits.max}`;
+    return described({ type: "integer", minimum: limits.min, maximum: limits.max }, (value, source) => {
+        if (source === "json" && typeof value === "string") return { ok: false, problem: `${problem} (a JSON number, not a string)` };
+        const number = source === "text" && typeof value === "string" && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
         if (typeof number !== "number" || !Number.isInteger(number) || number < limits.min || number > limits.max) {
-            return { ok: false, problem: `must be an integer from ${limits.min} to ${limits.max}` };
+            return { ok: false, problem };
         }
         return { ok: true, value: number };
     });
 }
 
-/** Makes a field optional: absent (or empty in a query string) gives `fallback`. */
+/** Makes a field optional: absent (or empty in a path or query parameter) gives `fallback`. */
 export function optional<T, F extends T | undefined>(check: Check<T>, fallback: F): Check<T | F> {
-    const guarded = (value: unknown) => (value === undefined || value === "" ? { ok: true as const, value: fallback } : check(value));
+    const guarded = (value: unknown, source: InputSource): Outcome<T | F> =>
+        value === undefined || (source === "text" && value === "") ? { ok: true, value: fallback } : check(value, source);
     return check.schema ? described<T | F>({ ...check.schema, optional: true }, guarded) : guarded;
 }
 
 /** Every field of `shape` checked in `input`: the parsed values, or every problem. */
-export function checkShape<S extends Shape>(input: Record<string, unknown>, shape: S): { ok: true; value: Parsed<S> } | { ok: false; issues: Issue[] } {
+export function checkShape<S extends Shape>(input: Record<string, unknown>, shape: S, source: InputSource): { ok: true; value: Parsed<S> } | { ok: false; issues: Issue[] } {
     const issues: Issue[] = [];
     const result: Record<string, unknown> = {};
     for (const [field, check] of Object.entries(shape)) {
-        const outcome = check(input[field]);
+        const outcome = check(input[field], source);
         if (outcome.ok) result[field] = outcome.value;
         else issues.push({ field, problem: input[field] === undefined ? "is required" : outcome.problem });
     }
@@ -140,8 +155,8 @@ export function describeIssues(issues: readonly Issue[]): string {
     return issues.map((issue) => `${issue.field} ${issue.problem}`).join("; ");
 }
 
-function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, where: string): Parsed<S> {
-    const outcome = checkShape(input, shape);
+function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, where: string, source: InputSource): Parsed<S> {
+    const outcome = checkShape(input, shape, source);
     if (!outcome.ok) throw badRequest(`Invalid ${where}: ${describeIssues(outcome.issues)}.`, { issues: outcome.issues });
     return outcome.value;
 }
@@ -158,10 +173,10 @@ export function parseBody<S extends Shape>(body: unknown, shape: S): Parsed<S> {
     if (unknownFields.length > 0) {
         throw badRequest(`Unknown field(s) in the request body: ${unknownFields.join(", ")}. Allowed: ${Object.keys(shape).join(", ")}.`);
     }
-    return parseShape(body as Record<string, unknown>, shape, "request body");
+    return parseShape(body as Record<string, unknown>, shape, "request body", "json");
 }
 
 /** Validates path or query parameters against `shape`; other parameters are ignored. */
 export function parseParams<S extends Shape>(params: Readonly<Record<string, string>>, shape: S, where = "parameters"): Parsed<S> {
-    return parseShape(params, shape, where);
+    return parseShape(params, shape, where, "text");
 }

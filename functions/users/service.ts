@@ -36,7 +36,7 @@ const cursor: Check<Cursor> = (value) => {
             typeof decoded.createdAt === "string" &&
             !Number.isNaN(Date.parse(decoded.createdAt)) &&
             typeof decoded.id === "string" &&
-            uuid()(decoded.id).ok
+            uuid()(decoded.id, "json").ok
         ) {
             return { ok: true, value: { createdAt: decoded.createdAt, id: decoded.id } };
         }

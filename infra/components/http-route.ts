@@ -5,14 +5,12 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/database";
-import { ENVIRONMENT, eventBusFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { eventBridgeTransport } from "../../functions/runtime/event-publisher";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedRoute } from "../registry-resolution";
-import { Function } from "./function";
+import { Function, serviceResourcesFactory } from "./function";
 import type { DatabaseConnection, FunctionSettings } from "./function-settings";
 
 /** What an HttpRoute needs. Fields without a default are required. */
@@ -44,15 +42,9 @@ export interface HttpRouteArgs {
  * first request and kept; the EventBridge client at the first publish).
  */
 export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database" | "events">): () => LambdaHttpHandler {
-    const { handler, service, routeKey, events: catalog } = route;
-    const database = route.database;
-    return () =>
-        createRouteHandler(handler, {
-            service,
-            routeKey,
-            openDatabase: database ? () => createDatabase(routeDatabaseFromEnvironment()) : undefined,
-            events: catalog ? { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } : undefined,
-        });
+    const { handler, service, routeKey } = route;
+    const resources = serviceResourcesFactory(route);
+    return () => createRouteHandler(handler, { service, routeKey, ...resources() });
 }
 
 export class HttpRoute extends pulumi.ComponentResource {

@@ -7,17 +7,15 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/database";
-import { ENVIRONMENT, eventBusFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { subscriptionPattern } from "../../functions/runtime/event-envelope";
-import { eventBridgeTransport } from "../../functions/runtime/event-publisher";
 import { eventLabel } from "../../functions/runtime/events";
 import { createSubscriptionHandler, type QueueHandler } from "../../functions/runtime/consumer";
 import { EVENTBRIDGE } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedSubscription } from "../registry-resolution";
 import { createConsumerQueue } from "./consumer-queue";
-import { Function } from "./function";
+import { Function, serviceResourcesFactory } from "./function";
 import type { DatabaseConnection, FunctionSettings } from "./function-settings";
 
 /**
@@ -42,16 +40,9 @@ export interface QueueSubscriptionArgs {
 
 /** The code of a subscription's function: the handler, the subscribed contract, the service's own events. */
 export function subscriptionHandlerFactory(subscription: Pick<ResolvedSubscription, "handler" | "service" | "name" | "event" | "database" | "events">): () => QueueHandler {
-    const { handler, service, name, event, events: catalog } = subscription;
-    const database = subscription.database;
-    return () =>
-        createSubscriptionHandler(handler, {
-            service,
-            subscription: name,
-            event,
-            openDatabase: database ? () => createDatabase(routeDatabaseFromEnvironment()) : undefined,
-            events: catalog ? { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } : undefined,
-        });
+    const { handler, service, name, event } = subscription;
+    const resources = serviceResourcesFactory(subscription);
+    return () => createSubscriptionHandler(handler, { service, subscription: name, event, ...resources() });
 }
 
 export class QueueSubscription extends pulumi.ComponentResource {

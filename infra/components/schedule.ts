@@ -14,16 +14,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createScheduleHandler, type QueueHandler } from "../../functions/runtime/consumer";
-import { createDatabase } from "../../functions/runtime/database";
-import { ENVIRONMENT, eventBusFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { eventBridgeTransport } from "../../functions/runtime/event-publisher";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
 import { NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../naming";
 import type { ResolvedSchedule } from "../registry-resolution";
 import { createConsumerQueue } from "./consumer-queue";
-import { Function } from "./function";
+import { Function, serviceResourcesFactory } from "./function";
 import type { DatabaseConnection, FunctionSettings } from "./function-settings";
 import { EVENT_DELIVERY_RETRY } from "./queue-subscription";
 
@@ -42,15 +40,9 @@ export interface ScheduleArgs {
 
 /** The code of a schedule's function. */
 export function scheduleHandlerFactory(schedule: Pick<ResolvedSchedule, "handler" | "service" | "name" | "database" | "events">): () => QueueHandler {
-    const { handler, service, name, events: catalog } = schedule;
-    const database = schedule.database;
-    return () =>
-        createScheduleHandler(handler, {
-            service,
-            schedule: name,
-            openDatabase: database ? () => createDatabase(routeDatabaseFromEnvironment()) : undefined,
-            events: catalog ? { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } : undefined,
-        });
+    const { handler, service, name } = schedule;
+    const resources = serviceResourcesFactory(schedule);
+    return () => createScheduleHandler(handler, { service, schedule: name, ...resources() });
 }
 
 export class Schedule extends pulumi.ComponentResource {

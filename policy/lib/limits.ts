@@ -98,6 +98,17 @@ export const EVENTBRIDGE = {
     putEventsMaxEntries: 10,
 } as const;
 
+/**
+ * The policy pack's default bounds on a function's memory (`lambda-memory-bounds`), well under
+ * Lambda's ceiling: memory buys CPU and multiplies every invocation's price, so a stack whose
+ * functions need more raises `maxMb` in its own `policy/config.<stack>.json`. The registry holds
+ * service files to the bounds of the stack's pack config, so the local runtime and the plan refuse
+ * what `pulumi preview` would.
+ */
+export const PACK_FUNCTION_DEFAULTS = {
+    memoryMb: { min: LAMBDA.memoryMb.min, max: 3008 },
+} as const;
+
 /** Aurora Serverless v2. */
 export const AURORA_SERVERLESS_V2 = {
     /** The lowest capacity, in Aurora Capacity Units per instance, in half-ACU steps; 0 lets the cluster pause. */

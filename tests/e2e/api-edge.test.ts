@@ -1,7 +1,9 @@
 /**
  * The API edge over real HTTP: the local JWT authorizer (every 401 and 403 API Gateway gives, the
  * verified claims reaching the handler), CORS preflights of protected routes, per-route throttling
- * with its 429 and refill, and trusting a real issuer through its JWKS URL.
+ * with its 429 and refill, and trusting a real issuer through its JWKS URL. Over test registries: the
+ * fixture `notes` service (a protected write, a delete that needs a scope, public reads, a throttled
+ * write, all against PostgreSQL) and the edge probe routes.
  */
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
@@ -10,14 +12,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
-import { services } from "../../infra/registry";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { authSettingsFromEnv, createAuthorizerFor, type JwtAuthorizer } from "../../local/authorizer";
 import { jwtDirFromEnv, LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateSigningKey, mintLocalToken, type LocalSigningKey } from "../../local/issuer";
 import { createLocalServer, type LocalServer } from "../../local/server";
 import { createTokenBucket, throttlingFromEnv } from "../../local/throttle";
+import notes from "../fixtures/services/notes/service";
 import { edgeProbeService } from "./probe-service";
-import { request, snapshotUsers, startTestRuntime, type TestResponse, type TestRuntime } from "./support";
+import { request, snapshotRows, startTestRuntime, type TestResponse, type TestRuntime } from "./support";
 
 const UNAUTHORIZED = { message: "Unauthorized" };
 const FORBIDDEN = { message: "Forbidden" };
@@ -84,7 +86,7 @@ describe("e2e: API edge (JWT authorization, CORS, throttling)", () => {
     let writer: Record<string, string>;
 
     before(async () => {
-        t = await startTestRuntime([...services, edgeProbeService], { throttling: true });
+        t = await startTestRuntime([notes, edgeProbeService], { throttling: true });
         key = await loadOrCreateSigningKey(t.jwtDir);
         writer = bearer(await t.token({ sub: "writer" }));
     });
@@ -94,43 +96,41 @@ describe("e2e: API edge (JWT authorization, CORS, throttling)", () => {
     });
 
     const eventsFor = (routeKey: string) => t.events.filter((event) => event.routeKey === routeKey).length;
+    const snapshotNotes = () => snapshotRows(t.sql, "notes", "notes");
+    let noteCount = 0;
+    /** A body POST /notes accepts, with a title never used before. */
+    const newNote = (label = "note") => ({ title: `${label} ${++noteCount}`, body: "Written by the API edge tests" });
 
-    describe("protected users routes", () => {
-        it("a minted token opens POST /users and PATCH /users/{id}", async () => {
-            const created = await request(t.url, { method: "POST", path: "/users", body: { email: "token@example.com", name: "Token" }, headers: writer });
+    describe("protected routes", () => {
+        it("a minted token opens POST /notes; the reads stay public", async () => {
+            const created = await request(t.url, { method: "POST", path: "/notes", body: newNote("token"), headers: writer });
             assert.equal(created.status, 201, created.text);
-            const patched = await request(t.url, { method: "PATCH", path: `/users/${created.json.id}`, body: { name: "Renamed" }, headers: writer });
-            assert.equal(patched.status, 200, patched.text);
-            assert.equal(patched.json.name, "Renamed");
-            // Reads stay public.
-            assert.equal((await request(t.url, { path: `/users/${created.json.id}` })).status, 200);
-            assert.equal((await request(t.url, { path: "/users" })).status, 200);
-            assert.equal((await request(t.url, { method: "POST", path: "/auth", body: { request: { type: "Create" } } })).status, 200);
+            assert.equal((await request(t.url, { path: `/notes/${created.json.id}` })).status, 200);
+            assert.equal((await request(t.url, { path: "/notes" })).status, 200);
         });
 
-        it("POST, PATCH and DELETE without a token get 401 {\"message\":\"Unauthorized\"}, reach no function and change nothing", async () => {
-            const id = (await request(t.url, { method: "POST", path: "/users", body: { email: "untouched@example.com", name: "Untouched" }, headers: writer })).json.id;
-            const before = await snapshotUsers(t.sql);
+        it("POST and DELETE without a token get 401 {\"message\":\"Unauthorized\"}, reach no function and change nothing", async () => {
+            const id = (await request(t.url, { method: "POST", path: "/notes", body: newNote("untouched"), headers: writer })).json.id;
+            const before = await snapshotNotes();
             const eventsBefore = t.events.length;
-            assertUnauthorized(await request(t.url, { method: "POST", path: "/users", body: { email: "anon@example.com", name: "Anon" } }), "POST");
-            assertUnauthorized(await request(t.url, { method: "PATCH", path: `/users/${id}`, body: { name: "Anon" } }), "PATCH");
-            assertUnauthorized(await request(t.url, { method: "DELETE", path: `/users/${id}` }), "DELETE");
+            assertUnauthorized(await request(t.url, { method: "POST", path: "/notes", body: newNote("anon") }), "POST");
+            assertUnauthorized(await request(t.url, { method: "DELETE", path: `/notes/${id}` }), "DELETE");
             assert.equal(t.events.length, eventsBefore, "no function ran");
-            assert.deepEqual(await snapshotUsers(t.sql), before);
+            assert.deepEqual(await snapshotNotes(), before);
         });
 
-        it("DELETE /users/{id} needs users:delete: 403 {\"message\":\"Forbidden\"} without it, 204 with it", async () => {
-            const id = (await request(t.url, { method: "POST", path: "/users", body: { email: "doomed@example.com", name: "Doomed" }, headers: writer })).json.id;
-            for (const scopes of [[], ["users:write"], ["users:deleted", "delete"]]) {
-                const response = await request(t.url, { method: "DELETE", path: `/users/${id}`, headers: bearer(await t.token({ scopes })) });
+        it("DELETE /notes/{id} needs notes:delete: 403 {\"message\":\"Forbidden\"} without it, 204 with it", async () => {
+            const id = (await request(t.url, { method: "POST", path: "/notes", body: newNote("doomed"), headers: writer })).json.id;
+            for (const scopes of [[], ["notes:write"], ["notes:deleted", "delete"]]) {
+                const response = await request(t.url, { method: "DELETE", path: `/notes/${id}`, headers: bearer(await t.token({ scopes })) });
                 assert.equal(response.status, 403, `${scopes.join(" ")}: ${response.text}`);
                 assert.equal(response.text, '{"message":"Forbidden"}');
                 assert.match(String(response.headers["www-authenticate"]), /error="insufficient_scope"/);
             }
-            assert.equal((await request(t.url, { path: `/users/${id}` })).status, 200, "still there");
-            const deleted = await request(t.url, { method: "DELETE", path: `/users/${id}`, headers: bearer(await t.token({ scopes: ["profile", "users:delete"] })) });
+            assert.equal((await request(t.url, { path: `/notes/${id}` })).status, 200, "still there");
+            const deleted = await request(t.url, { method: "DELETE", path: `/notes/${id}`, headers: bearer(await t.token({ scopes: ["profile", "notes:delete"] })) });
             assert.equal(deleted.status, 204, deleted.text);
-            assert.equal((await request(t.url, { path: `/users/${id}` })).status, 404);
+            assert.equal((await request(t.url, { path: `/notes/${id}` })).status, 404);
         });
     });
 
@@ -231,7 +231,7 @@ describe("e2e: API edge (JWT authorization, CORS, throttling)", () => {
                 "a tampered payload (signature mismatch)",
                 async () => {
                     const [header, payload, signature] = (await t.token({ sub: "mallory" })).split(".");
-                    const forged = encodePart({ ...JSON.parse(Buffer.from(payload, "base64url").toString()), sub: "admin", scope: "users:delete" });
+                    const forged = encodePart({ ...JSON.parse(Buffer.from(payload, "base64url").toString()), sub: "admin", scope: "notes:delete" });
                     return bearer(`${header}.${forged}.${signature}`);
                 },
                 /signature/,
@@ -291,13 +291,13 @@ describe("e2e: API edge (JWT authorization, CORS, throttling)", () => {
             });
         }
 
-        it("the same tokens are refused on POST /users, which stores nothing", async () => {
-            const before = await snapshotUsers(t.sql);
+        it("the same tokens are refused on POST /notes, which stores nothing", async () => {
+            const before = await snapshotNotes();
             for (const [label, headers] of cases) {
-                const response = await request(t.url, { method: "POST", path: "/users", body: { email: "bad-token@example.com", name: "Bad" }, headers: await headers() });
-                assertUnauthorized(response, `POST /users with ${label}`);
+                const response = await request(t.url, { method: "POST", path: "/notes", body: newNote("bad token"), headers: await headers() });
+                assertUnauthorized(response, `POST /notes with ${label}`);
             }
-            assert.deepEqual(await snapshotUsers(t.sql), before);
+            assert.deepEqual(await snapshotNotes(), before);
         });
     });
 
@@ -305,9 +305,8 @@ describe("e2e: API edge (JWT authorization, CORS, throttling)", () => {
         const origin = "http://localhost:5173";
 
         for (const [method, routePath] of [
-            ["POST", "/users"],
-            ["PATCH", "/users/00000000-0000-4000-8000-000000000000"],
-            ["DELETE", "/users/00000000-0000-4000-8000-000000000000"],
+            ["POST", "/notes"],
+            ["DELETE", "/notes/00000000-0000-4000-8000-000000000000"],
         ] as const) {
             it(`answers the preflight of protected ${method} ${routePath.replace(/\/0.*$/, "/{id}")} without a token`, async () => {
                 const eventsBefore = t.events.length;
@@ -326,9 +325,9 @@ describe("e2e: API edge (JWT authorization, CORS, throttling)", () => {
         }
 
         it("the actual cross-origin request still needs its token", async () => {
-            const response = await request(t.url, { method: "POST", path: "/users", body: { email: "cors@example.com", name: "Cors" }, headers: { origin } });
+            const response = await request(t.url, { method: "POST", path: "/notes", body: newNote("cors"), headers: { origin } });
             assertUnauthorized(response, "cross-origin POST without a token");
-            const allowed = await request(t.url, { method: "POST", path: "/users", body: { email: "cors@example.com", name: "Cors" }, headers: { origin, ...writer } });
+            const allowed = await request(t.url, { method: "POST", path: "/notes", body: newNote("cors"), headers: { origin, ...writer } });
             assert.equal(allowed.status, 201, allowed.text);
             assert.equal(allowed.headers["access-control-allow-origin"], origin);
         });
@@ -372,16 +371,16 @@ describe("e2e: API edge (JWT authorization, CORS, throttling)", () => {
             assert.equal(count(statuses, 429), 130 - ok);
         });
 
-        it("POST /users (20/s, burst 40): a burst of 60 signed creates gets about 40 201s and 429s for the rest; only the 201s are stored", async () => {
+        it("POST /notes (20/s, burst 40): a burst of 60 signed creates gets about 40 201s and 429s for the rest; only the 201s are stored", async () => {
             await sleep(2100); // let earlier tests' creates refill the bucket
-            const before = (await snapshotUsers(t.sql)).length;
+            const before = (await snapshotNotes()).length;
             const started = Date.now();
-            const statuses = await burst(60, (index) => ({ method: "POST", path: "/users", body: { email: `burst${index}@example.com`, name: `Burst ${index}` }, headers: writer }));
+            const statuses = await burst(60, () => ({ method: "POST", path: "/notes", body: newNote("burst"), headers: writer }));
             const refill = Math.ceil(((Date.now() - started) / 1000) * 20) + 1;
             const created = count(statuses, 201);
             assert.ok(created >= 40 && created <= 40 + refill, `${created} created (refill allowance ${refill}): ${statuses.join(",")}`);
             assert.equal(count(statuses, 429), 60 - created);
-            assert.equal((await snapshotUsers(t.sql)).length, before + created);
+            assert.equal((await snapshotNotes()).length, before + created);
         });
 
         it("buckets are per route: a throttled route leaves the others answering", async () => {

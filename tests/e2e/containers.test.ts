@@ -6,7 +6,8 @@
  * answers 503 until it is started again; its environment is its task's, database included.
  */
 import * as assert from "node:assert/strict";
-import { echoContainer, pingService } from "../fixtures/registries";
+import { ping } from "../fixtures/registry";
+import { echoContainer } from "../fixtures/registries";
 import { request, startTestRuntime, type TestRuntime } from "./support";
 
 const ORIGIN = "http://localhost:5173";
@@ -36,7 +37,7 @@ describe("e2e: a container service behind the local gateway", function () {
     });
 
     before(async () => {
-        t = await startTestRuntime([pingService, echo], { throttling: true });
+        t = await startTestRuntime([ping, echo], { throttling: true });
     });
     after(async () => {
         await t?.stop();
@@ -164,7 +165,7 @@ describe("e2e: a container service behind the local gateway", function () {
         const auth = await t.authHeader();
         const before = (await request(t.url, { path: "/echo/x/pid", headers: auth })).json.pid;
         // Act
-        await t.runtime.reload([pingService, echo]);
+        await t.runtime.reload([ping, echo]);
         const after = await until("the reloaded process", async () => {
             const response = await request(t.url, { path: "/echo/x/pid", headers: auth });
             return response.status === 200 && response.json.pid !== before ? response : undefined;

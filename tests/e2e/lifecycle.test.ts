@@ -1,21 +1,25 @@
 /**
- * The runtime's life cycle: `local/start.ts` as a user runs it (starts, answers, stops on SIGTERM
- * and on Ctrl-C, leaves no PostgreSQL behind), reloading the registry without restarting the
- * database (watch mode's mechanism), and a bad registry failing before anything starts.
+ * The runtime's life cycle: `local/start.ts` as a user runs it with whatever `infra/registry.ts`
+ * holds (starts, prints every route, type-checks the service files in the background, answers,
+ * stops on SIGTERM and on Ctrl-C, leaves no PostgreSQL behind), reloading the registry without
+ * restarting the database (watch mode's mechanism), and a bad registry failing before anything starts.
  */
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pg from "pg";
 import { defineService } from "../../functions/runtime/service";
-import { isContainerService } from "../../functions/runtime/container";
-import { services } from "../../infra/registry";
-import { mintLocalToken } from "../../local/issuer";
+import { functionConcurrencyCeiling } from "../../infra/data-plan";
+import { functionBoundsFor } from "../../infra/function-bounds";
+import { resolveRegistry } from "../../infra/registry-resolution";
+import { services } from "../../infra/services";
 import { freePort } from "../../local/postgres";
 import { startLocalRuntime } from "../../local/runtime";
-import { REPOSITORY_ROOT } from "../../local/stack-config";
+import { readLocalStackConfig, REPOSITORY_ROOT } from "../../local/stack-config";
 import { probeService } from "./probe-service";
+import { waitFor } from "../support/runtime-process";
 import { processExists, request, startTestRuntime } from "./support";
 
 function temporaryDirectory(): string {
@@ -25,6 +29,11 @@ function temporaryDirectory(): string {
 }
 
 const jwtDirOf = (dataDir: string) => path.join(path.dirname(dataDir), "jwt");
+/** The real registry as `npm start` resolves it: the dev stack's defaults, reservations and policy bounds. */
+const devStack = readLocalStackConfig("dev");
+const registry = resolveRegistry(services, devStack.functionDefaults, { stack: "dev", reservations: devStack.concurrency.reservations, bounds: functionBoundsFor("dev") });
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 
 /** Runs `local/start.ts` as `npm start` does, in a process group of its own (as a terminal would). */
 function startScript(port: number, dataDir: string): { child: ChildProcess; output: () => string; ready: Promise<number> } {
@@ -75,27 +84,44 @@ describe("e2e: local runtime life cycle", () => {
             // A terminal's Ctrl-C signals the whole foreground process group, PostgreSQL included.
             ["Ctrl-C (SIGINT to the process group)", (child: ChildProcess) => process.kill(-child.pid!, "SIGINT")],
         ] as const) {
-            it(`serves the registry within 30 s, prints the route table, and on ${how} exits 0 leaving no PostgreSQL`, async () => {
+            it(`serves every route of the registry within 30 s, prints the route table, and on ${how} exits 0 leaving no PostgreSQL`, async () => {
                 const port = await freePort();
                 const run = startScript(port, dataDir);
                 try {
                     const startupMs = await run.ready;
                     assert.ok(startupMs < 30_000, `ready after ${startupMs} ms`);
-                    const routeCount = services.flatMap((service) => Object.keys(service.routes)).length;
-                    assert.match(run.output(), new RegExp(`Serving ${routeCount} route\\(s\\) on http://127\\.0\\.0\\.1:${port}`));
-                    assert.match(run.output(), /GET\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes/);
-                    // Authorization and throttling per route: the registry's, else the dev stack's limits.
-                    assert.match(run.output(), /GET\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes\s+public\s+50\/s, burst 100/);
-                    assert.match(run.output(), /POST\s+\/users\s+users\s+512 MB\s+10 s\s+10\s+yes\s+jwt\s+20\/s, burst 40/);
-                    assert.match(run.output(), /DELETE\s+\/users\/\{id\}\s+users\s+512 MB\s+10 s\s+10\s+yes\s+jwt \(users:delete\)\s+50\/s, burst 100/);
+                    assert.match(run.output(), new RegExp(`Serving ${registry.apiRoutes.length} route\\(s\\) on http://127\\.0\\.0\\.1:${port}`));
+                    // Each route with its settings: memory and timeout, concurrency, database,
+                    // authorization and throttling (the route's own, else the dev stack's).
+                    const { api, database } = devStack;
+                    const auth = (route: { auth: string; scopes: string[] }) => (route.auth === "jwt" ? `jwt${route.scopes.length > 0 ? ` \\(${route.scopes.map(escape).join(" \\| ")}\\)` : ""}` : "public");
+                    const throttle = (route: { throttle?: { rateLimit: number; burstLimit: number } }) => {
+                        const limits = route.throttle ?? { rateLimit: api.throttlingRateLimit, burstLimit: api.throttlingBurstLimit };
+                        return `${limits.rateLimit}/s, burst ${limits.burstLimit}`;
+                    };
+                    for (const route of registry.routes) {
+                        const concurrency = functionConcurrencyCeiling(route, database.connectionsPerFunction);
+                        const line = `${route.method}\\s+${escape(route.path)}\\s+${route.service}\\s+${route.memoryMb} MB\\s+${route.timeoutSeconds} s\\s+${concurrency}\\s+${route.database ? "yes" : "no"}\\s+${auth(route)}\\s+${throttle(route)}`;
+                        assert.match(run.output(), new RegExp(line), route.routeKey);
+                    }
+                    for (const container of registry.containers) {
+                        for (const route of container.routes) {
+                            const line = `${route.method}\\s+${escape(route.path)}\\s+${escape(`${container.name} (container)`)}\\s+${container.memoryMb} MB\\s+${route.timeoutSeconds} s\\s+1 process\\s+${container.database ? "yes" : "no"}\\s+${auth(route)}\\s+${throttle(route)}`;
+                            assert.match(run.output(), new RegExp(line), route.routeKey);
+                        }
+                    }
                     assert.match(run.output(), /JWT: local issuer .*npm run token -- --sub <id>/);
-                    const response = await request(`http://127.0.0.1:${port}`, { method: "POST", path: "/auth", body: { request: { type: "Create" } } });
-                    assert.equal(response.status, 200);
+                    const response = await request(`http://127.0.0.1:${port}`, { path: "/no-route-has-this-path" });
+                    assert.deepEqual([response.status, response.json], [404, { message: "Not Found" }]);
+                    // The service files are type-checked beside it, after it is ready.
+                    await waitFor(() => /Type check: /.test(run.output()), 30_000, `no type check result:\n${run.output()}`);
+                    assert.match(run.output(), /\nType check: no errors \(\d+ files, \d+\.\d s\)\.\n/);
+                    assert.ok(run.output().indexOf("Ready on") < run.output().indexOf("Type check:"), "ready first");
                     const pid = postmasterPid(dataDir);
                     assert.ok(processExists(pid));
                     // The registry's container services run as processes beside it.
                     const containerPids = [...run.output().matchAll(/Container service \S+ serves on \S+ \(process, pid (\d+)\)/g)].map((match) => Number(match[1]));
-                    assert.equal(containerPids.length, services.filter(isContainerService).length);
+                    assert.equal(containerPids.length, registry.containers.length);
 
                     stop(run.child);
                     assert.equal(await exited(run.child, run.output), 0, run.output());
@@ -109,25 +135,27 @@ describe("e2e: local runtime life cycle", () => {
             });
         }
 
-        it("keeps the data in its directory across restarts: a stored user is still there, no migration runs twice", async () => {
+        it("keeps the data in its directory across restarts: a stored row is still there, no migration runs twice", async () => {
             const ownDir = path.join(temporaryDirectory(), "postgres");
-            let id: string | undefined;
+            const count = registry.migrations.length;
             try {
                 for (const round of [1, 2]) {
                     const port = await freePort();
                     const run = startScript(port, ownDir);
                     try {
                         await run.ready;
-                        const base = `http://127.0.0.1:${port}`;
-                        if (round === 1) {
-                            assert.match(run.output(), /Migrations: 1 applied/);
-                            const authorization = `Bearer ${await mintLocalToken({ sub: "kept", dir: jwtDirOf(ownDir) })}`;
-                            id = (await request(base, { method: "POST", path: "/users", body: { email: "kept@example.com", name: "Kept" }, headers: { authorization } })).json.id;
-                        } else {
-                            assert.match(run.output(), /Migrations: 0 applied, 1 already applied/);
-                            const response = await request(base, { path: `/users/${id}` });
-                            assert.equal(response.status, 200);
-                            assert.equal(response.json.email, "kept@example.com");
+                        const sql = new pg.Client({ connectionString: /PostgreSQL: (postgres:\/\/\S+)/.exec(run.output())![1] });
+                        await sql.connect();
+                        try {
+                            if (round === 1) {
+                                assert.match(run.output(), new RegExp(`Migrations: ${count} applied`));
+                                await sql.query("CREATE TABLE kept (id int PRIMARY KEY, note text); INSERT INTO kept VALUES (1, 'still here')");
+                            } else {
+                                assert.match(run.output(), new RegExp(`Migrations: 0 applied, ${count} already applied`));
+                                assert.deepEqual((await sql.query("SELECT note FROM kept")).rows, [{ note: "still here" }]);
+                            }
+                        } finally {
+                            await sql.end();
                         }
                     } finally {
                         if (run.child.exitCode === null) process.kill(run.child.pid!, "SIGTERM");
@@ -191,7 +219,7 @@ describe("e2e: local runtime life cycle", () => {
             const t = await startTestRuntime([probeService]);
             try {
                 const broken = defineService({ name: "Bad Name", description: "", database: false, routes: { "GET /x": { handler: async () => 1 } } });
-                await assert.rejects(t.runtime.reload([broken]), /service "Bad Name": the name must be lower-case/);
+                await assert.rejects(t.runtime.reload([broken]), /service "Bad Name" \(tests\/e2e\/lifecycle\.test\.ts\): the name must be lower-case/);
                 assert.equal((await request(t.url, { path: "/shortcut" })).status, 200);
             } finally {
                 await t.stop();

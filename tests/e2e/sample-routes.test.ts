@@ -1,9 +1,12 @@
 /**
  * The sample services (`auth`, `users`) over real HTTP against the local runtime and a real
  * PostgreSQL: each route's success and failure answers, exactly as a client sees them (with a
- * valid token on the protected routes).
+ * valid token on the protected routes). It serves the samples' modules directly, so it runs
+ * whether or not they are in `infra/registry.ts`.
  */
 import * as assert from "node:assert/strict";
+import auth from "../../functions/auth/service";
+import users from "../../functions/users/service";
 import { api, assertPlatformError, snapshotUsers, startTestRuntime, UUID, type TestRuntime } from "./support";
 
 describe("e2e: sample routes over HTTP", () => {
@@ -11,7 +14,7 @@ describe("e2e: sample routes over HTTP", () => {
     let client: ReturnType<typeof api>;
 
     before(async () => {
-        t = await startTestRuntime();
+        t = await startTestRuntime([auth, users]);
         // Writes need a token from the local issuer; deleting needs users:delete. (Reads are public:
         // API Gateway passes the header on to public routes too.) Missing or bad tokens: api-edge.test.ts.
         client = api(t.url, await t.authHeader({ scopes: ["users:delete"] }));

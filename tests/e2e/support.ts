@@ -12,6 +12,7 @@ import * as path from "node:path";
 import * as pg from "pg";
 import type { HttpApiEvent } from "../../functions/runtime/http";
 import type { RegisteredService } from "../../functions/runtime/container";
+import { serviceSchema } from "../../functions/runtime/service-data";
 import type { LocalAuthSettings } from "../../local/authorizer";
 import { mintLocalToken, type MintOptions } from "../../local/issuer";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
@@ -43,9 +44,13 @@ export interface TestRuntimeOptions {
     auth?: LocalAuthSettings;
     /** Route throttling; off unless a suite tests it, so fast test traffic is never throttled. @default false */
     throttling?: boolean;
+    /** Scales the consumers' visibility timeouts, so a retry comes in milliseconds. @default 1 */
+    visibilityTimeoutScale?: number;
+    /** The schedules' clock. @default the system clock */
+    scheduleClock?: () => Date;
 }
 
-/** Starts the runtime with `services` (default: the real registry) and a throwaway database. */
+/** Starts the runtime with `services` (default: the real registry, `infra/registry.ts`) and a throwaway database. */
 export async function startTestRuntime(services?: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-"));
     // PostgreSQL runs as its own user when we are root; it must be able to reach its directory.
@@ -66,6 +71,8 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
         onEvent: (event) => events.push(event),
         onContainerNotice: (message) => containerNotices.push(message),
         containerMode: "process",
+        visibilityTimeoutScale: options.visibilityTimeoutScale,
+        scheduleClock: options.scheduleClock,
     });
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });
@@ -168,10 +175,13 @@ export const api = (baseUrl: string, defaults: Record<string, string> = {}) => (
     delete: (path: string, headers?: Record<string, string>) => request(baseUrl, { method: "DELETE", path, headers: { ...defaults, ...headers } }),
 });
 
-/** Every row of `users`, in a stable order, for before/after comparisons. */
-export async function snapshotUsers(sql: pg.Client): Promise<unknown[]> {
-    return (await sql.query("SELECT * FROM users.users ORDER BY id")).rows;
+/** Every row of a service's table (which has an `id`, in the service's own schema), in a stable order, for before/after comparisons. */
+export async function snapshotRows(sql: pg.Client, service: string, table: string): Promise<unknown[]> {
+    return (await sql.query(`SELECT * FROM ${pg.escapeIdentifier(serviceSchema(service))}.${pg.escapeIdentifier(table)} ORDER BY id`)).rows;
 }
+
+/** Every row of the users sample's table. */
+export const snapshotUsers = (sql: pg.Client) => snapshotRows(sql, "users", "users");
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,8 +1,8 @@
 /**
- * `local/start.ts` in its own process, as `npm start` runs it, while its database fails under load:
- * sessions terminated, then PostgreSQL stopped and started again. Then the runtime is killed with
- * SIGKILL: no PostgreSQL (and no container service's process) may survive it, and the next start
- * on the same data folder must work.
+ * `local/start.ts` in its own process, as `npm start` runs it (serving the fixture registry and a
+ * fixture container service), while its database fails under load: sessions terminated, then
+ * PostgreSQL stopped and started again. Then the runtime is killed with SIGKILL: no PostgreSQL (and
+ * no container service's process) may survive it, and the next start on the same data folder must work.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -12,6 +12,7 @@ import * as pg from "pg";
 import { freePort, processInfo } from "../../local/postgres";
 import { mintLocalToken } from "../../local/issuer";
 import { request } from "../e2e/support";
+import { FIXTURE_CONTAINER_REGISTRY_MODULE } from "../fixtures";
 import { summarizeLoad } from "../support/api-load";
 import { PHASES, runtimeFaultScenario } from "../support/runtime-faults";
 import { jwtDirOf, killRuntimeProcess, postmasterPid, processesMentioning, startRuntimeProcess, waitFor } from "../support/runtime-process";
@@ -25,7 +26,7 @@ describe("faults: the local runtime under load while its database fails", functi
 
     it("stays up through terminated sessions and a PostgreSQL restart; then a SIGKILL leaves no PostgreSQL and the next start works", async () => {
         // Prepare
-        const run = startRuntimeProcess({ port: await freePort(), dataDir });
+        const run = startRuntimeProcess({ port: await freePort(), dataDir, args: ["--registry", FIXTURE_CONTAINER_REGISTRY_MODULE] });
         let rerun: ReturnType<typeof startRuntimeProcess> | undefined;
         try {
             const { url, databaseUrl } = await run.ready;
@@ -60,13 +61,14 @@ describe("faults: the local runtime under load while its database fails", functi
             const sql = new pg.Client({ connectionString: databaseUrl });
             sql.on("error", () => undefined);
             await sql.connect();
-            const { rows } = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM users.users WHERE id = ANY($1::uuid[])", [outcome.acknowledgedIds]);
+            const { rows } = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM notes.notes WHERE id = ANY($1::uuid[])", [outcome.acknowledgedIds]);
             await sql.end();
             assert.equal(rows[0].n, outcome.acknowledgedIds.length, `acknowledged ${outcome.acknowledgedIds.length}, stored ${rows[0].n}`);
 
             // Act: SIGKILL, which runs no cleanup code at all.
             const postgresPid = postmasterPid(dataDir);
             const containerPids = [...run.output().matchAll(/Container service \S+ serves on \S+ \(process, pid (\d+)\)/g)].map((match) => Number(match[1]));
+            assert.equal(containerPids.length, 1, run.output());
             process.kill(run.child.pid!, "SIGKILL");
             await run.exited();
 
@@ -77,10 +79,10 @@ describe("faults: the local runtime under load while its database fails", functi
             await waitFor(() => containerPids.every((pid) => !processInfo(pid).running), 10_000, `container processes ${containerPids.join(", ")} survived their runtime`);
 
             // Act: the next start on the same data folder.
-            rerun = startRuntimeProcess({ port: await freePort(), dataDir });
+            rerun = startRuntimeProcess({ port: await freePort(), dataDir, args: ["--registry", FIXTURE_CONTAINER_REGISTRY_MODULE] });
             const again = await rerun.ready;
             // Assess: it serves the data that was acknowledged before.
-            const read = await request(again.url, { path: `/users/${outcome.acknowledgedIds[0]}` });
+            const read = await request(again.url, { path: `/notes/${outcome.acknowledgedIds[0]}` });
             assert.equal(read.status, 200, read.text);
             process.kill(rerun.child.pid!, "SIGTERM");
             assert.equal(await rerun.exited(), 0, rerun.output());

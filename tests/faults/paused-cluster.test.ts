@@ -6,7 +6,8 @@
  * same container must succeed.
  */
 import * as assert from "node:assert/strict";
-import { pausedClusterScenario, type RouteCall } from "../support/paused-cluster";
+import notes from "../fixtures/services/notes/service";
+import { pausedClusterRegistry, pausedClusterScenario, type RouteCall } from "../support/paused-cluster";
 import { usePostgres } from "../support/postgres";
 
 const WINDOW_MS = 15_000;
@@ -22,7 +23,7 @@ function assertDatabaseUnavailable(call: RouteCall): void {
 
 describe("faults: a paused cluster (connections held or refused for 15 s)", function () {
     this.timeout(45_000);
-    const postgres = usePostgres();
+    const postgres = usePostgres({ services: [notes] });
 
     for (const mode of ["silent", "refused"] as const) {
         it(`${mode}: the migration run and a 29 s route succeed; a 10 s route answers 503 before its timeout and the next request succeeds`, async () => {
@@ -32,10 +33,11 @@ describe("faults: a paused cluster (connections held or refused for 15 s)", func
             const migrationDatabaseUrl = Object.assign(new URL(postgres().server.url), { pathname: `/${migrationDatabase}` }).toString();
 
             // Act
-            const outcome = await pausedClusterScenario({ routeDatabaseUrl: postgres().serviceUrl("users"), migrationDatabaseUrl, passwordOf: postgres().login.passwordOf, mode, windowMs: WINDOW_MS });
+            const outcome = await pausedClusterScenario({ routeDatabaseUrl: postgres().serviceUrl(notes.name), migrationDatabaseUrl, passwordOf: postgres().login.passwordOf, mode, windowMs: WINDOW_MS });
 
             // Assess: the migration waited the window out.
-            assert.deepEqual(outcome.migration, { applied: ["users/1_create_users"], atMs: outcome.migration.atMs });
+            const expected = pausedClusterRegistry().migrations.map((m) => `${m.service}/${m.version}_${m.name}`);
+            assert.deepEqual(outcome.migration, { applied: expected, atMs: outcome.migration.atMs });
             assert.ok(outcome.migration.atMs >= WINDOW_MS - 500, `migrated after ${outcome.migration.atMs} ms`);
             // The long route succeeded once the cluster answered, inside its timeout.
             assert.equal(outcome.longRoute.status, 200, JSON.stringify(outcome.longRoute.body));

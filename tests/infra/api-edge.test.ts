@@ -1,13 +1,13 @@
 /**
  * The API edge under mocks: the JWT authorizer, route authorization, per-route throttling and the
- * custom domain, from the registry and the stack files.
+ * custom domain, from the registry (the fixture registry: a protected write, a protected delete
+ * with a scope, public reads, a throttled route) and the stack files.
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { PROJECT } from "../../infra/config";
+import { parseStackConfig, PROJECT } from "../../infra/config";
 import { RegistryError, resolveRegistry } from "../../infra/registry-resolution";
-import { services } from "../../infra/registry";
-import { functionServices } from "../support/function-services";
+import { fixtureServices } from "../fixtures";
 import { ofType } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 
@@ -16,8 +16,11 @@ const ok = async () => ({});
 describe("the API edge", function () {
     this.timeout(120_000);
     let prod: OfflineRun;
+    const prodConfig = parseStackConfig("prod", readStackConfig("prod"));
+    const { routes } = resolveRegistry(fixtureServices, prodConfig.functionDefaults);
+    const protectedRoutes = routes.filter((route) => route.auth === "jwt");
     before(async () => {
-        prod = await runProgramOffline({ stack: "prod", services: functionServices });
+        prod = await runProgramOffline({ stack: "prod", services: fixtureServices });
     });
 
     it("creates one JWT authorizer per API, with the stack's issuer and audience", () => {
@@ -29,37 +32,41 @@ describe("the API edge", function () {
         assert.equal(authorizers[0].inputs.authorizerType, "JWT");
     });
 
-    it("protects the users service's write routes with it and leaves auth and the reads public", () => {
+    it("protects the routes with auth jwt with it (with their scopes) and leaves the others public", () => {
         const authorizerId = ofType(prod, "aws:apigatewayv2/authorizer:Authorizer")[0].outputs.id;
-        const byKey = new Map(ofType(prod, "aws:apigatewayv2/route:Route").map((route): [string, OfflineResource] => [route.inputs.routeKey, route]));
-        const summary = [...byKey.entries()].map(([key, route]) => [key, route.inputs.authorizationType, route.inputs.authorizerId ?? null, route.inputs.authorizationScopes ?? null]).sort();
-        assert.deepEqual(summary, [
-            ["DELETE /users/{id}", "JWT", authorizerId, ["users:delete"]],
-            ["GET /users", "NONE", null, null],
-            ["GET /users/{id}", "NONE", null, null],
-            ["PATCH /users/{id}", "JWT", authorizerId, null],
-            ["POST /auth", "NONE", null, null],
-            ["POST /users", "JWT", authorizerId, null],
-        ]);
+        const summary = ofType(prod, "aws:apigatewayv2/route:Route")
+            .map((route) => [route.inputs.routeKey, route.inputs.authorizationType, route.inputs.authorizerId ?? null, route.inputs.authorizationScopes ?? null])
+            .sort();
+        const expected = routes
+            .map((route) => (route.auth === "jwt" ? [route.routeKey, "JWT", authorizerId, route.scopes.length > 0 ? route.scopes : null] : [route.routeKey, "NONE", null, null]))
+            .sort();
+        assert.deepEqual(summary, expected);
+        assert.ok(protectedRoutes.length > 0 && protectedRoutes.length < routes.length, "the fixture has both kinds");
+        assert.ok(protectedRoutes.some((route) => route.scopes.length > 0), "and a route with scopes");
     });
 
-    it("deploys the registry's throttling override as a route setting of the stage", () => {
+    it("deploys the registry's throttling overrides as route settings of the stage, over the stack's defaults", () => {
         const stage = ofType(prod, "aws:apigatewayv2/stage:Stage")[0];
-        assert.deepEqual(stage.inputs.routeSettings, [{ routeKey: "POST /users", throttlingRateLimit: 20, throttlingBurstLimit: 40, detailedMetricsEnabled: true }]);
-        assert.deepEqual(stage.inputs.defaultRouteSettings, { throttlingRateLimit: 500, throttlingBurstLimit: 1000, detailedMetricsEnabled: true });
+        const overrides = routes.filter((route) => route.throttle);
+        assert.ok(overrides.length > 0);
+        assert.deepEqual(
+            stage.inputs.routeSettings,
+            overrides.map((route) => ({ routeKey: route.routeKey, throttlingRateLimit: route.throttle!.rateLimit, throttlingBurstLimit: route.throttle!.burstLimit, detailedMetricsEnabled: true })),
+        );
+        assert.deepEqual(stage.inputs.defaultRouteSettings, { throttlingRateLimit: prodConfig.api.throttlingRateLimit, throttlingBurstLimit: prodConfig.api.throttlingBurstLimit, detailedMetricsEnabled: true });
     });
 
     it("creates the stage after the routes it names", () => {
         const stage = ofType(prod, "aws:apigatewayv2/stage:Stage")[0];
-        const routes = ofType(prod, "aws:apigatewayv2/route:Route").map((route) => route.urn);
-        assert.equal(routes.length, 6);
-        for (const urn of routes) assert.ok(stage.dependencies.includes(urn), `the stage does not wait for ${urn}`);
+        const routeUrns = ofType(prod, "aws:apigatewayv2/route:Route").map((route) => route.urn);
+        assert.equal(routeUrns.length, routes.length);
+        for (const urn of routeUrns) assert.ok(stage.dependencies.includes(urn), `the stage does not wait for ${urn}`);
     });
 
     it("has no custom domain unless the stack configures one, and then maps it with an alias record", async () => {
         assert.equal(ofType(prod, "aws:apigatewayv2/domainName:DomainName").length, 0);
         const domain = { name: "api.example.com", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", hostedZoneId: "Z0123456789ABC" };
-        const run = await runProgramOffline({ stack: "prod", config: { ...readStackConfig("prod"), [`${PROJECT}:domain`]: domain }, services: functionServices });
+        const run = await runProgramOffline({ stack: "prod", config: { ...readStackConfig("prod"), [`${PROJECT}:domain`]: domain }, services: fixtureServices });
         const [name] = ofType(run, "aws:apigatewayv2/domainName:DomainName");
         assert.equal(name.inputs.domainName, "api.example.com");
         assert.deepEqual(name.inputs.domainNameConfiguration, { certificateArn: domain.certificateArn, endpointType: "REGIONAL", securityPolicy: "TLS_1_2" });
@@ -74,12 +81,14 @@ describe("the API edge", function () {
     it("stops before any resource when a route uses jwt and the stack names no issuer", async () => {
         const config = { ...readStackConfig("dev") };
         delete config[`${PROJECT}:auth`];
-        await assert.rejects(runProgramOffline({ stack: "dev", config, services: functionServices }), /serverless-microservices:auth\.jwt: is required \(issuer and audience\) because routes POST \/users, PATCH \/users\/\{id\}, DELETE \/users\/\{id\} use auth "jwt"/);
+        const message = `serverless-microservices:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.map((route) => route.routeKey).join(", ")} use auth "jwt"`;
+        await assert.rejects(runProgramOffline({ stack: "dev", config, services: fixtureServices }), (error: Error) => error.message.includes(message));
         assert.deepEqual(lastRegistered.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
     });
 
     it("creates no authorizer when no route uses jwt", async () => {
-        const run = await runProgramOffline({ stack: "dev", services: [services[0]] });
+        const run = await runProgramOffline({ stack: "dev", services: fixtureServices.filter((service) => Object.values(service.routes).every((route) => route?.auth !== "jwt")) });
+        assert.ok(ofType(run, "aws:apigatewayv2/route:Route").length > 0);
         assert.equal(ofType(run, "aws:apigatewayv2/authorizer:Authorizer").length, 0);
     });
 
@@ -95,21 +104,21 @@ describe("the API edge", function () {
         };
 
         it("rejects an auth other than none or jwt", () => {
-            assert.deepEqual(problemsOf({ auth: "iam" }), ['service "orders", route "GET /orders": auth "iam" is not allowed; use "none" (public) or "jwt"']);
+            assert.deepEqual(problemsOf({ auth: "iam" }), ['service "orders" (tests/infra/api-edge.test.ts), route "GET /orders": auth "iam" is not allowed; use "none" (public) or "jwt"']);
         });
 
         it("rejects scopes without jwt, and malformed scopes", () => {
-            assert.deepEqual(problemsOf({ scopes: ["a"] }), ['service "orders", route "GET /orders": scopes need auth "jwt"']);
-            assert.deepEqual(problemsOf({ auth: "jwt", scopes: ["has space"] }), ['service "orders", route "GET /orders": scopes must be a non-empty list of OAuth scopes (no spaces), e.g. ["users:write"]']);
-            assert.deepEqual(problemsOf({ auth: "jwt", scopes: [] }), ['service "orders", route "GET /orders": scopes must be a non-empty list of OAuth scopes (no spaces), e.g. ["users:write"]']);
+            assert.deepEqual(problemsOf({ scopes: ["a"] }), ['service "orders" (tests/infra/api-edge.test.ts), route "GET /orders": scopes need auth "jwt"']);
+            assert.deepEqual(problemsOf({ auth: "jwt", scopes: ["has space"] }), ['service "orders" (tests/infra/api-edge.test.ts), route "GET /orders": scopes must be a non-empty list of OAuth scopes (no spaces), e.g. ["users:write"]']);
+            assert.deepEqual(problemsOf({ auth: "jwt", scopes: [] }), ['service "orders" (tests/infra/api-edge.test.ts), route "GET /orders": scopes must be a non-empty list of OAuth scopes (no spaces), e.g. ["users:write"]']);
         });
 
         it("rejects a throttle outside API Gateway's limits", () => {
             assert.deepEqual(problemsOf({ throttle: { rateLimit: -1, burstLimit: 1.5 } }), [
-                'service "orders", route "GET /orders": throttle.rateLimit -1 is not allowed; use requests per second from 0 to 10000',
-                'service "orders", route "GET /orders": throttle.burstLimit 1.5 is not allowed; use an integer from 0 to 5000',
+                'service "orders" (tests/infra/api-edge.test.ts), route "GET /orders": throttle.rateLimit -1 is not allowed; use requests per second from 0 to 10000',
+                'service "orders" (tests/infra/api-edge.test.ts), route "GET /orders": throttle.burstLimit 1.5 is not allowed; use an integer from 0 to 5000',
             ]);
-            assert.deepEqual(problemsOf({ throttle: { rateLimit: 5 } }), ['service "orders", route "GET /orders": throttle.burstLimit undefined is not allowed; use an integer from 0 to 5000']);
+            assert.deepEqual(problemsOf({ throttle: { rateLimit: 5 } }), ['service "orders" (tests/infra/api-edge.test.ts), route "GET /orders": throttle.burstLimit undefined is not allowed; use an integer from 0 to 5000']);
         });
 
         it("resolves auth, scopes and throttle onto the route", () => {

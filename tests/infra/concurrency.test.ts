@@ -2,18 +2,26 @@
  * Reserved concurrency as a stack setting: dev reserves nothing (a new account's quota of 10 allows
  * no reservation), prod applies the registry's, the migration function's 1 included; the sum is
  * checked against the account's quota before any resource, naming what reserves how much; and the
- * local runtime's container ceiling follows the same resolved value.
+ * local runtime's container ceiling follows the same resolved value. Over the fixture registry
+ * (`notes` reserves 10 per function, `ping` nothing), every figure derived from it.
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
 import { PROJECT, STACK_DEFAULTS } from "../../infra/config";
-import { services } from "../../infra/registry";
-import { reservationProblems, resolveRegistry } from "../../infra/registry-resolution";
+import { MIGRATION_RESERVED_CONCURRENCY, reservationProblems, resolveRegistry } from "../../infra/registry-resolution";
 import { createLocalServer } from "../../local/server";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { Types } from "../../policy/lib/types";
+import { fixtureServices } from "../fixtures";
+import { notes } from "../fixtures/registry";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
+const services = fixtureServices;
+/** What the fixture registry reserves where a stack applies reservations: notes' functions, and the migration function's. */
+const NOTES_FUNCTIONS = Object.keys(notes.routes).length;
+const NOTES_RESERVED = NOTES_FUNCTIONS * notes.reservedConcurrency!;
+const TOTAL = NOTES_RESERVED + MIGRATION_RESERVED_CONCURRENCY;
+const SHARES = `notes: ${NOTES_FUNCTIONS} functions x ${notes.reservedConcurrency}; the migration function: ${MIGRATION_RESERVED_CONCURRENCY}`;
 
 function reservationsOf(run: OfflineRun): Record<string, number | undefined> {
     return Object.fromEntries(run.resources.filter((r) => r.type === Types.lambdaFunction).map((fn) => [fn.name, fn.inputs.reservedConcurrentExecutions]));
@@ -24,23 +32,23 @@ describe("reserved concurrency per stack", function () {
 
     it("reserves nothing in dev, not even for the migration function", async () => {
         // Act
-        const run = await runProgramOffline({ stack: "dev" });
-        // Assess
-        assert.deepEqual(Object.values(reservationsOf(run)), Array(7).fill(undefined));
+        const run = await runProgramOffline({ stack: "dev", services });
+        // Assess: every route's function and the migration function's.
+        const functions = services.reduce((sum, service) => sum + Object.keys(service.routes).length, 0) + 1;
+        assert.deepEqual(Object.values(reservationsOf(run)), Array(functions).fill(undefined));
     });
 
     it("applies the registry's reservations in prod, and 1 for the migration function", async () => {
         // Act
-        const run = await runProgramOffline({ stack: "prod" });
+        const run = await runProgramOffline({ stack: "prod", services });
         // Assess
         assert.deepEqual(reservationsOf(run), {
-            "auth-post-auth": undefined,
+            "ping-get-ping": undefined,
+            "notes-post-notes": 10,
+            "notes-get-notes-id": 10,
+            "notes-get-notes": 10,
+            "notes-delete-notes-id": 10,
             "migrations-function": 1,
-            "users-post-users": 10,
-            "users-get-users-id": 10,
-            "users-get-users": 10,
-            "users-patch-users-id": 10,
-            "users-delete-users-id": 10,
         });
     });
 
@@ -49,7 +57,7 @@ describe("reserved concurrency per stack", function () {
         const registry = resolveRegistry(services, DEFAULTS, { reservations: "registry" });
         const none = resolveRegistry(services, DEFAULTS, { reservations: "none" });
         // Assess
-        assert.deepEqual(registry.reservations, { mode: "registry", migrationFunction: 1, services: [{ service: "users", functions: 5, perFunction: 10 }], total: 51 });
+        assert.deepEqual(registry.reservations, { mode: "registry", migrationFunction: 1, services: [{ service: "notes", functions: NOTES_FUNCTIONS, perFunction: 10 }], total: TOTAL });
         assert.deepEqual(none.reservations, { mode: "none", services: [], total: 0 });
         assert.ok(none.routes.every((route) => route.reservedConcurrency === undefined));
     });
@@ -59,18 +67,18 @@ describe("reserved concurrency per stack", function () {
 
         it("accepts reservations that leave exactly 100 unreserved", () => {
             // Act
-            const problems = reservationProblems(reservations, 151);
+            const problems = reservationProblems(reservations, TOTAL + 100);
             // Assess
             assert.deepEqual(problems, []);
         });
 
         it("refuses one more, naming what reserves how much", () => {
             // Act
-            const problems = reservationProblems(reservations, 150);
+            const problems = reservationProblems(reservations, TOTAL + 99);
             // Assess
             assert.deepEqual(problems, [
-                "the functions reserve 51 concurrent executions (users: 5 functions x 10; the migration function: 1), but the account's quota of 150 " +
-                    "(concurrency.accountLimit) less the 100 AWS keeps unreserved leaves 50; set concurrency.reservations to none, lower the services' " +
+                `the functions reserve ${TOTAL} concurrent executions (${SHARES}), but the account's quota of ${TOTAL + 99} ` +
+                    `(concurrency.accountLimit) less the 100 AWS keeps unreserved leaves ${TOTAL - 1}; set concurrency.reservations to none, lower the services' ` +
                     "reservedConcurrency, or raise the quota (aws lambda get-account-settings shows it)",
             ]);
         });
@@ -93,9 +101,9 @@ describe("reserved concurrency per stack", function () {
             // Prepare
             const config = { ...readStackConfig("prod"), [`${PROJECT}:concurrency`]: { reservations: "registry", accountLimit: 10 } };
             // Act
-            const run = runProgramOffline({ stack: "prod", config });
+            const run = runProgramOffline({ stack: "prod", config, services });
             // Assess
-            await assert.rejects(run, /serverless-microservices:concurrency\.reservations: the functions reserve 51 concurrent executions \(users: 5 functions x 10; the migration function: 1\), but the account's quota of 10/);
+            await assert.rejects(run, (error: Error) => error.message.includes(`serverless-microservices:concurrency.reservations: the functions reserve ${TOTAL} concurrent executions (${SHARES}), but the account's quota of 10`));
             assert.deepEqual(lastRegistered.filter((r) => r.type !== Types.stack).map((r) => r.urn), []);
         });
     });

@@ -16,11 +16,12 @@ import { resolveRegistry } from "../../infra/registry-resolution";
 import { validateRegistry } from "../../infra/registry-validation";
 import { Types } from "../../policy/lib/types";
 import { lastRegistered, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
-import { echoContainer, ECHO_CONTAINER_DIR, pingService } from "../fixtures/registries";
+import { ping } from "../fixtures/registry";
+import { echoContainer, ECHO_CONTAINER_DIR } from "../fixtures/registries";
 import { ofType, one } from "../support/graph";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
-const problemsOf = (overrides: Partial<ContainerServiceDefinition>) => validateRegistry([pingService, echoContainer(overrides)]);
+const problemsOf = (overrides: Partial<ContainerServiceDefinition>) => validateRegistry([ping, echoContainer(overrides)]);
 
 function policyOf(run: OfflineRun, name: string): { Statement: { Sid: string; Action: string[]; Resource: unknown }[] } {
     const policy = ofType(run, Types.iamRolePolicy).find((p) => p.name === name);
@@ -34,23 +35,23 @@ describe("container services in the registry", () => {
     });
 
     const cases: [string, Partial<ContainerServiceDefinition>, RegExp][] = [
-        ["a CPU size Fargate does not have", { cpu: 300 }, /service "echo": cpu 300 is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units/],
-        ["memory that does not go with the CPU", { cpu: 256, memoryMb: 4096 }, /service "echo": memoryMb 4096 does not go with cpu 256; Fargate runs 256 with 512, 1024, 2048;/],
-        ["a privileged port", { port: 80 }, /service "echo": port 80 is not allowed; use an integer from 1024 to 65535/],
-        ["a health check path that is not a path", { healthCheckPath: "health?x=1" }, /service "echo": healthCheckPath "health\?x=1" is not allowed/],
-        ["a timeout past the HTTP API's 30 s", { timeoutSeconds: 31 }, /service "echo": timeoutSeconds 31 is not allowed; use an integer from 1 to 30/],
-        ["no scaling", { scaling: undefined as never }, /service "echo": scaling is required/],
-        ["a minimum above the maximum", { scaling: { default: { minTasks: 3, maxTasks: 2 } } }, /service "echo": scaling.default: minTasks 3 is above maxTasks 2/],
-        ["a maximum of 0 tasks", { scaling: { default: { minTasks: 0, maxTasks: 0 } } }, /service "echo": scaling.default.maxTasks 0 is not allowed; use an integer from 1 to 100/],
-        ["a secret in the environment", { environment: { DB_PASSWORD: "hunter2" } }, /service "echo": environment.DB_PASSWORD looks like a secret/],
-        ["a variable the platform sets", { environment: { PORT: "1" } }, /service "echo": environment.PORT is set by the platform/],
-        ["no local command", { local: { command: [] } }, /service "echo": local.command must be the program and its arguments/],
-        ["both an image context and a URI", { image: { context: ECHO_CONTAINER_DIR, uri: "x" } as never }, /service "echo": image needs exactly one of context/],
-        ["an image outside private ECR", { image: { uri: "docker.io/library/nginx:1.27" }, local: { command: ["node", "server.mjs"], cwd: ECHO_CONTAINER_DIR } }, /service "echo": image.uri "docker.io\/library\/nginx:1.27" is not a private ECR image/],
-        ["an image URI without a local folder to run in", { image: { uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo:1" } }, /service "echo": local.cwd must be a folder/],
-        ["a context without a Dockerfile", { image: { context: os.tmpdir() } }, /service "echo": image.context has no Dockerfile/],
-        ["migrations without the database", { migrationsDir: ECHO_CONTAINER_DIR }, /service "echo": migrationsDir is set but database is false/],
-        ["a route auth that does not exist", { routes: { "GET /echo/x": { auth: "iam" as never } } }, /service "echo", route "GET \/echo\/x": auth "iam" is not allowed/],
+        ["a CPU size Fargate does not have", { cpu: 300 }, /service "echo" \(tests\/fixtures\/registries\.ts\): cpu 300 is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units/],
+        ["memory that does not go with the CPU", { cpu: 256, memoryMb: 4096 }, /service "echo" \(tests\/fixtures\/registries\.ts\): memoryMb 4096 does not go with cpu 256; Fargate runs 256 with 512, 1024, 2048;/],
+        ["a privileged port", { port: 80 }, /service "echo" \(tests\/fixtures\/registries\.ts\): port 80 is not allowed; use an integer from 1024 to 65535/],
+        ["a health check path that is not a path", { healthCheckPath: "health?x=1" }, /service "echo" \(tests\/fixtures\/registries\.ts\): healthCheckPath "health\?x=1" is not allowed/],
+        ["a timeout past the HTTP API's 30 s", { timeoutSeconds: 31 }, /service "echo" \(tests\/fixtures\/registries\.ts\): timeoutSeconds 31 is not allowed; use an integer from 1 to 30/],
+        ["no scaling", { scaling: undefined as never }, /service "echo" \(tests\/fixtures\/registries\.ts\): scaling is required/],
+        ["a minimum above the maximum", { scaling: { default: { minTasks: 3, maxTasks: 2 } } }, /service "echo" \(tests\/fixtures\/registries\.ts\): scaling.default: minTasks 3 is above maxTasks 2/],
+        ["a maximum of 0 tasks", { scaling: { default: { minTasks: 0, maxTasks: 0 } } }, /service "echo" \(tests\/fixtures\/registries\.ts\): scaling.default.maxTasks 0 is not allowed; use an integer from 1 to 100/],
+        ["a secret in the environment", { environment: { DB_PASSWORD: "hunter2" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.DB_PASSWORD looks like a secret/],
+        ["a variable the platform sets", { environment: { PORT: "1" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.PORT is set by the platform/],
+        ["no local command", { local: { command: [] } }, /service "echo" \(tests\/fixtures\/registries\.ts\): local.command must be the program and its arguments/],
+        ["both an image context and a URI", { image: { context: ECHO_CONTAINER_DIR, uri: "x" } as never }, /service "echo" \(tests\/fixtures\/registries\.ts\): image needs exactly one of context/],
+        ["an image outside private ECR", { image: { uri: "docker.io/library/nginx:1.27" }, local: { command: ["node", "server.mjs"], cwd: ECHO_CONTAINER_DIR } }, /service "echo" \(tests\/fixtures\/registries\.ts\): image.uri "docker.io\/library\/nginx:1.27" is not a private ECR image/],
+        ["an image URI without a local folder to run in", { image: { uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo:1" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): local.cwd must be a folder/],
+        ["a context without a Dockerfile", { image: { context: os.tmpdir() } }, /service "echo" \(tests\/fixtures\/registries\.ts\): image.context has no Dockerfile/],
+        ["migrations without the database", { migrationsDir: ECHO_CONTAINER_DIR }, /service "echo" \(tests\/fixtures\/registries\.ts\): migrationsDir is set but database is false/],
+        ["a route auth that does not exist", { routes: { "GET /echo/x": { auth: "iam" as never } } }, /service "echo" \(tests\/fixtures\/registries\.ts\), route "GET \/echo\/x": auth "iam" is not allowed/],
     ];
     for (const [what, overrides, expected] of cases) {
         it(`refuses ${what}, naming the service and the field`, () => {
@@ -65,20 +66,20 @@ describe("container services in the registry", () => {
         // Prepare
         const clash = echoContainer({ routes: { "GET /ping": {} } });
         // Act
-        const problems = validateRegistry([pingService, clash]);
+        const problems = validateRegistry([ping, clash]);
         // Assess
-        assert.deepEqual(problems, ['service "echo", route "GET /ping": duplicates route "GET /ping" of service "ping"; every method and path may be declared once across the registry']);
+        assert.deepEqual(problems, ['service "echo" (tests/fixtures/registries.ts), route "GET /ping": duplicates route "GET /ping" of service "ping"; every method and path may be declared once across the registry']);
     });
 
     it("refuses a function route that a container service declares, with the parameter names erased", () => {
         const later = defineService({ name: "later", description: "x", database: false, routes: { "GET /echo/{rest+}": { handler: async () => ({}) } } });
         const problems = validateRegistry([echoContainer(), later]);
-        assert.deepEqual(problems, ['service "later", route "GET /echo/{rest+}": duplicates route "GET /echo/{proxy+}" of service "echo"; every method and path may be declared once across the registry']);
+        assert.deepEqual(problems, ['service "later" (tests/infra/containers.test.ts), route "GET /echo/{rest+}": duplicates route "GET /echo/{proxy+}" of service "echo"; every method and path may be declared once across the registry']);
     });
 
     it("refuses a container service named like a function service", () => {
-        const problems = validateRegistry([pingService, echoContainer({ name: "ping" })]);
-        assert.ok(problems.includes('service "ping": another service has the same name; service names must be unique'), problems.join("\n"));
+        const problems = validateRegistry([ping, echoContainer({ name: "ping" })]);
+        assert.ok(problems.includes('service "ping" (tests/fixtures/registries.ts): another service has the same name; service names must be unique'), problems.join("\n"));
     });
 
     describe("its Dockerfile, read because it is never built here", () => {
@@ -119,7 +120,7 @@ describe("container services in the registry", () => {
             // Act
             const problems = problemsOf({ image: { context } });
             // Assess
-            assert.deepEqual(problems, ['service "echo": the Dockerfile\'s final stage must switch to a user other than root (USER node, USER 1000, ...)']);
+            assert.deepEqual(problems, ['service "echo" (tests/fixtures/registries.ts): the Dockerfile\'s final stage must switch to a user other than root (USER node, USER 1000, ...)']);
             fs.rmSync(context, { recursive: true });
         });
     });
@@ -144,7 +145,7 @@ describe("container services in the registry", () => {
         const migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), "echo-migrations-"));
         fs.writeFileSync(path.join(migrationsDir, "0001_create_echoes.sql"), "CREATE TABLE echoes (id int);");
         // Act
-        const registry = resolveRegistry([pingService, echoContainer({ database: true, migrationsDir })], DEFAULTS, { stack: "dev" });
+        const registry = resolveRegistry([ping, echoContainer({ database: true, migrationsDir })], DEFAULTS, { stack: "dev" });
         // Assess
         assert.deepEqual(registry.migrations.map((m) => `${m.service}/${m.version}_${m.name}`), ["echo/1_create_echoes"]);
         assert.deepEqual(registry.routes.map((r) => r.routeKey), ["GET /ping"]);
@@ -157,7 +158,7 @@ describe("container services under mocks", function () {
     const runs = new Map<string, OfflineRun>();
 
     before(async () => {
-        for (const stack of ["dev", "prod"]) runs.set(stack, await runProgramOffline({ stack, services: [pingService, echoContainer()] }));
+        for (const stack of ["dev", "prod"]) runs.set(stack, await runProgramOffline({ stack, services: [ping, echoContainer()] }));
     });
 
     for (const stack of ["dev", "prod"] as const) {
@@ -292,7 +293,7 @@ describe("container services under mocks", function () {
             });
 
             it("registers nothing more when the registry has no container service", async () => {
-                const without = await runProgramOffline({ stack, services: [pingService] });
+                const without = await runProgramOffline({ stack, services: [ping] });
                 for (const type of [Types.ecsCluster, Types.httpApiVpcLink, Types.vpcEndpoint, Types.awsxVpc]) assert.equal(ofType(without, type).length, 0, type);
             });
         });
@@ -313,7 +314,7 @@ describe("container services under mocks", function () {
 
     it("gives a database container the functions' database settings, its own login role (rds-db:connect on that user only, no secret) and the group the database admits", async () => {
         // Prepare
-        const run = await runProgramOffline({ stack: "dev", services: [pingService, echoContainer({ database: true })] });
+        const run = await runProgramOffline({ stack: "dev", services: [ping, echoContainer({ database: true })] });
         // Act
         const environment = Object.fromEntries(JSON.parse(one(run, Types.ecsTaskDefinition).inputs.containerDefinitions)[0].environment.map((e: { name: string; value: string }) => [e.name, e.value]));
         const cluster = one(run, Types.rdsCluster);
@@ -332,7 +333,7 @@ describe("container services under mocks", function () {
     });
 
     it("stops before any resource on a bad container entry, naming the service and field", async () => {
-        await assert.rejects(runProgramOffline({ stack: "dev", services: [pingService, echoContainer({ cpu: 256, memoryMb: 8192 })] }), /service "echo": memoryMb 8192 does not go with cpu 256/);
+        await assert.rejects(runProgramOffline({ stack: "dev", services: [ping, echoContainer({ cpu: 256, memoryMb: 8192 })] }), /service "echo" \(tests\/fixtures\/registries\.ts\): memoryMb 8192 does not go with cpu 256/);
         assert.deepEqual(lastRegistered.filter((r: OfflineResource) => r.custom), []);
     });
 });

@@ -9,13 +9,14 @@ import { parseStackConfig } from "../../infra/config";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { fixtureServices } from "../fixtures";
 import { ofType, one } from "../support/graph";
 
 describe("the database under mocks", function () {
     this.timeout(120_000);
     const runs: Record<string, OfflineRun> = {};
     before(async () => {
-        for (const stack of ["dev", "prod"]) runs[stack] = await runProgramOffline({ stack });
+        for (const stack of ["dev", "prod"]) runs[stack] = await runProgramOffline({ stack, services: fixtureServices });
     });
 
     for (const stack of ["dev", "prod"]) {

@@ -17,7 +17,7 @@ import { ofType, one } from "../support/graph";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const policyOf = (run: OfflineRun, role: string) => JSON.parse(one(run, Types.iamRolePolicy, role).inputs.policy);
-const statement = (document: { Statement: { Sid: string }[] }, sid: string) => document.Statement.find((s) => s.Sid === sid);
+const statement = (document: { Statement: { Sid: string; Resource?: unknown }[] }, sid: string) => document.Statement.find((s) => s.Sid === sid);
 
 describe("events under mocks", function () {
     this.timeout(120_000);
@@ -148,7 +148,7 @@ describe("events under mocks", function () {
                     Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
                     Resource: arns(["ledger-subscription-opened", "ledger-subscription-closed", "ledger-schedule-purge"]),
                 });
-                assert.deepEqual((statement(policyOf(run(), "mailer-permissions"), "ConsumeOwnQueues") as { Resource: string[] }).Resource, arns(["mailer-subscription-welcome"]));
+                assert.deepEqual(statement(policyOf(run(), "mailer-permissions"), "ConsumeOwnQueues")?.Resource, arns(["mailer-subscription-welcome"]));
                 assert.equal(statement(policyOf(run(), "accounts-permissions"), "ConsumeOwnQueues"), undefined);
             });
 
@@ -204,7 +204,7 @@ describe("events under mocks", function () {
 
     it("needs no events endpoint when only services outside the VPC publish", async () => {
         // Prepare: the producer without its database; nothing else needs the VPC.
-        const outside = { ...accounts, database: false } as AnyService;
+        const outside = { ...accounts, database: false } as unknown as AnyService;
         // Act
         const run = await runProgramOffline({ stack: "dev", services: [outside, mailer] });
         // Assess

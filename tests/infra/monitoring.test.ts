@@ -1,18 +1,23 @@
 /**
  * Alarms, the alarm topic and the dashboard, as the program registers them under Pulumi's mocks
  * with the real stack files: prod watches every function, the API and the database with the
- * configured thresholds; dev registers none of it.
+ * configured thresholds; dev registers none of it. Over the fixture registry, with every count
+ * derived from it, and over whatever `infra/registry.ts` holds.
  */
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../infra/config";
+import type { RegisteredService } from "../../functions/runtime/container";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
+import { functionBoundsFor } from "../../infra/function-bounds";
+import { resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { services } from "../../infra/services";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { policies } from "../../policy/policies";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
-import { functionServices } from "../support/function-services";
+import { fixtureServices } from "../fixtures";
 import { ofType, one } from "../support/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
-import * as path from "node:path";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const key = (name: string) => `${PROJECT}:${name}`;
@@ -32,10 +37,30 @@ function queryMetric(alarm: OfflineResource, metricName: string): { namespace: s
 function functionsOf(run: OfflineRun): { name: string; alarmPrefix: string; timeout: number }[] {
     return ofType(run, "aws:lambda/function:Function").map((fn) => {
         const variables = fn.inputs.environment?.variables ?? {};
-        const alarmPrefix = variables.ROUTE_KEY ? `${variables.SERVICE_NAME}-${fn.name.slice(variables.SERVICE_NAME.length + 1)}` : "platform-migrations";
+        const alarmPrefix = variables.SERVICE_NAME ? `${variables.SERVICE_NAME}-${fn.name.slice(variables.SERVICE_NAME.length + 1)}` : "platform-migrations";
         return { name: fn.outputs.name, alarmPrefix, timeout: fn.inputs.timeout };
     });
 }
+
+/** The alarms on Lambda metrics. */
+const lambdaAlarmsOf = (run: OfflineRun) => ofType(run, ALARM).filter((alarm) => alarm.inputs.namespace === "AWS/Lambda" || alarm.inputs.metricQueries?.[0]?.metric?.namespace === "AWS/Lambda");
+
+const usesDatabase = (resolved: ResolvedRegistry) => [...resolved.services, ...resolved.containers].some((service) => service.database);
+/** A registry's subscriptions and schedules: a queue and a function each. */
+const queueConsumerCount = (resolved: ResolvedRegistry) => resolved.subscriptions.length + resolved.schedules.length;
+/** The functions a registry gives a stack: one per route and per queue consumer, and the migration runner when a service keeps data. */
+const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + queueConsumerCount(resolved) + (usesDatabase(resolved) ? 1 : 0);
+/**
+ * Three per function, two on the API, three on the database when there is one, two per consumer's
+ * queue (dead letters, oldest message), and per container service CPU and memory, and its running
+ * tasks where it must keep some.
+ */
+const alarmCount = (resolved: ResolvedRegistry) =>
+    functionCount(resolved) * 3 +
+    2 +
+    (usesDatabase(resolved) ? 3 : 0) +
+    queueConsumerCount(resolved) * 2 +
+    resolved.containers.reduce((sum, container) => sum + 2 + (container.scaling.minTasks > 0 ? 1 : 0), 0);
 
 describe("monitoring under mocks", function () {
     this.timeout(120_000);
@@ -43,20 +68,24 @@ describe("monitoring under mocks", function () {
     let dev: OfflineRun;
     const prodConfig = parseStackConfig("prod", readStackConfig("prod"));
     const thresholds = { ...MONITORING_DEFAULTS.thresholds, ...prodConfig.monitoring.thresholds };
+    const resolve = (registry: readonly RegisteredService[]) =>
+        resolveRegistry(registry, prodConfig.functionDefaults, { stack: "prod", reservations: prodConfig.concurrency.reservations, bounds: functionBoundsFor("prod") });
+    const fixture = resolve(fixtureServices);
 
     before(async () => {
-        prod = await runProgramOffline({ stack: "prod", services: functionServices });
-        dev = await runProgramOffline({ stack: "dev", services: functionServices });
+        prod = await runProgramOffline({ stack: "prod", services: fixtureServices });
+        dev = await runProgramOffline({ stack: "dev", services: fixtureServices });
     });
 
-    describe("prod stack", () => {
-        it("gives every function (six routes and the migration runner) error, throttle and duration alarms named <project>-<stack>-<service>-<id>-<what>", () => {
+    describe("prod stack (fixture registry)", () => {
+        it("gives every function (each route's and the migration runner) error, throttle and duration alarms named <project>-<stack>-<service>-<id>-<what>", () => {
             const functions = functionsOf(prod);
-            assert.equal(functions.length, 7);
-            const expected = functions.flatMap((fn) => ["errors", "throttles", "duration"].map((what) => `serverless-microservices-prod-${fn.alarmPrefix}-${what}`)).sort();
-            const lambdaAlarms = ofType(prod, ALARM).filter((alarm) => alarm.inputs.namespace === "AWS/Lambda" || alarm.inputs.metricQueries?.[0]?.metric?.namespace === "AWS/Lambda");
-            assert.deepEqual(lambdaAlarms.map((alarm) => alarm.inputs.name).sort(), expected);
-            assert.ok(expected.includes("serverless-microservices-prod-users-get-users-id-errors") && expected.includes("serverless-microservices-prod-platform-migrations-duration"));
+            assert.equal(functions.length, functionCount(fixture));
+            const expected = functions.flatMap((fn) => ["errors", "throttles", "duration"].map((what) => `${PROJECT}-prod-${fn.alarmPrefix}-${what}`)).sort();
+            assert.deepEqual(lambdaAlarmsOf(prod).map((alarm) => alarm.inputs.name).sort(), expected);
+            assert.ok(
+                expected.includes(`${PROJECT}-prod-notes-get-notes-id-errors`) && expected.includes(`${PROJECT}-prod-ping-get-ping-throttles`) && expected.includes(`${PROJECT}-prod-platform-migrations-duration`),
+            );
         });
 
         it("alarms on each function's error rate (Errors / Invocations) with the real function name and the configured threshold", () => {
@@ -81,10 +110,11 @@ describe("monitoring under mocks", function () {
                 assert.deepEqual([duration.inputs.metricName, duration.inputs.dimensions, duration.inputs.extendedStatistic], ["Duration", { FunctionName: fn.name }, "p99"]);
                 assert.equal(duration.inputs.threshold, fn.timeout * 1000 * 0.8, duration.inputs.name);
             }
-            // The auth route has 5 s, the users routes the stack's 10 s, the migration runner 300 s.
-            assert.equal(alarmNamed(prod, "serverless-microservices-prod-auth-post-auth-duration").inputs.threshold, 4000);
-            assert.equal(alarmNamed(prod, "serverless-microservices-prod-users-get-users-id-duration").inputs.threshold, 8000);
-            assert.equal(alarmNamed(prod, "serverless-microservices-prod-platform-migrations-duration").inputs.threshold, 240_000);
+            // GET /ping sets 3 s, GET /notes 12 s, the other notes routes take the stack's 10 s, the migration runner 300 s.
+            assert.equal(alarmNamed(prod, `${PROJECT}-prod-ping-get-ping-duration`).inputs.threshold, 2400);
+            assert.equal(alarmNamed(prod, `${PROJECT}-prod-notes-get-notes-duration`).inputs.threshold, 9600);
+            assert.equal(alarmNamed(prod, `${PROJECT}-prod-notes-get-notes-id-duration`).inputs.threshold, prodConfig.functionDefaults.timeoutSeconds * 800);
+            assert.equal(alarmNamed(prod, `${PROJECT}-prod-platform-migrations-duration`).inputs.threshold, 240_000);
         });
 
         it("alarms on the API's 5xx rate and p99 latency with the ApiId and $default stage dimensions", () => {
@@ -121,7 +151,7 @@ describe("monitoring under mocks", function () {
         it("sends every alarm, and its return to OK, to the one SNS topic, and treats missing data as not breaching", () => {
             const topic = one(prod, "aws:sns/topic:Topic");
             const alarms = ofType(prod, ALARM);
-            assert.equal(alarms.length, 7 * 3 + 2 + 3);
+            assert.equal(alarms.length, alarmCount(fixture));
             for (const alarm of alarms) {
                 assert.deepEqual(alarm.inputs.alarmActions, [topic.outputs.arn], alarm.inputs.name);
                 assert.deepEqual(alarm.inputs.okActions, [topic.outputs.arn], alarm.inputs.name);
@@ -162,9 +192,10 @@ describe("monitoring under mocks", function () {
         it("lays the dashboard out as an API row, a row per service with four graphs, and a database row", () => {
             const body = JSON.parse(one(prod, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody) as { widgets: { type: string; properties: any }[] };
             const headings = body.widgets.filter((w) => w.type === "text").map((w) => w.properties.markdown.split("\n")[0]);
-            assert.deepEqual(headings.slice(1), ["## API", "## Service `auth`", "## Service `users`", "## Service `platform`", "## Database `database-cluster-1a2b3c4`"]);
+            const clusterId = one(prod, "aws:rds/cluster:Cluster").outputs.clusterIdentifier;
+            assert.deepEqual(headings.slice(1), ["## API", ...fixture.services.map((s) => `## Service \`${s.name}\``), "## Service `platform`", `## Database \`${clusterId}\``]);
             const titles = body.widgets.filter((w) => w.type === "metric").map((w) => w.properties.title);
-            assert.deepEqual(titles.filter((t) => t === "Throttles").length, 3);
+            assert.deepEqual(titles.filter((t) => t === "Throttles").length, fixture.services.length + 1);
             const alarms = body.widgets.find((w) => w.type === "alarm");
             assert.equal(alarms?.properties.alarms.length, ofType(prod, ALARM).length);
         });
@@ -182,6 +213,20 @@ describe("monitoring under mocks", function () {
         });
     });
 
+    it("prod with the real registry (infra/registry.ts, whatever it holds): three alarms per function, the API's and the database's, all to the topic", async () => {
+        // Prepare
+        const real = resolve(services);
+        // Act
+        const run = await runProgramOffline({ stack: "prod" });
+        // Assess
+        const functions = functionsOf(run);
+        assert.equal(functions.length, functionCount(real));
+        assert.deepEqual(lambdaAlarmsOf(run).map((alarm) => alarm.inputs.name).sort(), functions.flatMap((fn) => ["errors", "throttles", "duration"].map((what) => `${PROJECT}-prod-${fn.alarmPrefix}-${what}`)).sort());
+        assert.equal(ofType(run, ALARM).length, alarmCount(real));
+        const topic = one(run, "aws:sns/topic:Topic").outputs.arn;
+        for (const alarm of ofType(run, ALARM)) assert.deepEqual(alarm.inputs.alarmActions, [topic], alarm.inputs.name);
+    });
+
     it("dev, with monitoring.enabled false, registers no alarm, topic, key or dashboard", () => {
         for (const type of [ALARM, "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:cloudwatch/dashboard:Dashboard", "serverless-microservices:monitoring:Monitoring"]) {
             assert.equal(ofType(dev, type).length, 0, type);
@@ -191,22 +236,22 @@ describe("monitoring under mocks", function () {
 
     it("a stack-file override changes that threshold and keeps the other defaults", async () => {
         const config = { ...readStackConfig("prod"), [key("monitoring")]: { enabled: true, thresholds: { functionDurationPercentOfTimeout: 50, databaseCpuPercent: 90 } } };
-        const run = await runProgramOffline({ stack: "prod", config });
-        assert.equal(alarmNamed(run, "serverless-microservices-prod-users-get-users-id-duration").inputs.threshold, 5000);
-        assert.equal(alarmNamed(run, "serverless-microservices-prod-database-cpu").inputs.threshold, 90);
-        assert.equal(alarmNamed(run, "serverless-microservices-prod-api-latency-p99").inputs.threshold, MONITORING_DEFAULTS.thresholds.apiLatencyP99Ms);
+        const run = await runProgramOffline({ stack: "prod", config, services: fixtureServices });
+        assert.equal(alarmNamed(run, `${PROJECT}-prod-notes-get-notes-id-duration`).inputs.threshold, prodConfig.functionDefaults.timeoutSeconds * 500);
+        assert.equal(alarmNamed(run, `${PROJECT}-prod-database-cpu`).inputs.threshold, 90);
+        assert.equal(alarmNamed(run, `${PROJECT}-prod-api-latency-p99`).inputs.threshold, MONITORING_DEFAULTS.thresholds.apiLatencyP99Ms);
     });
 
     it("subscribes the stack file's email to the alarm topic", async () => {
         const config = { ...readStackConfig("prod"), [key("monitoring")]: { enabled: true, email: "oncall@example.com" } };
-        const run = await runProgramOffline({ stack: "prod", config });
+        const run = await runProgramOffline({ stack: "prod", config, services: fixtureServices });
         const subscription = one(run, "aws:sns/topicSubscription:TopicSubscription");
         assert.deepEqual([subscription.inputs.topic, subscription.inputs.protocol, subscription.inputs.endpoint], [one(run, "aws:sns/topic:Topic").outputs.arn, "email", "oncall@example.com"]);
     });
 
     it("a dashboard without alarms: monitoring.dashboard true with enabled false", async () => {
         const config = { ...readStackConfig("dev"), [key("monitoring")]: { enabled: false, dashboard: true } };
-        const run = await runProgramOffline({ stack: "dev", config, services: functionServices });
+        const run = await runProgramOffline({ stack: "dev", config, services: fixtureServices });
         assert.equal(ofType(run, ALARM).length, 0);
         assert.equal(ofType(run, "aws:sns/topic:Topic").length, 0);
         const body = JSON.parse(one(run, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
@@ -216,7 +261,7 @@ describe("monitoring under mocks", function () {
     it("stops on an invalid monitoring config before any resource, naming the key", async () => {
         const config = { ...readStackConfig("prod"), [key("monitoring")]: { enabled: true, email: "ops at example", thresholds: { apiLatencyP99Ms: 60000 } } };
         await assert.rejects(
-            runProgramOffline({ stack: "prod", config }),
+            runProgramOffline({ stack: "prod", config, services: fixtureServices }),
             /Stack "prod" configuration \(Pulumi\.prod\.yaml\) is invalid:\n  - serverless-microservices:monitoring\.email: "ops at example" is not allowed; use one email address such as ops@example\.com\n  - serverless-microservices:monitoring\.thresholds\.apiLatencyP99Ms: 60000 is not allowed; use an integer from 10 to 30000/,
         );
         assert.deepEqual(lastRegistered.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.urn), []);

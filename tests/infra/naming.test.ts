@@ -6,10 +6,10 @@
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
 import { alarmName, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../infra/naming";
-import { services } from "../../infra/registry";
 import { NAME_RULES, type NameRule } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline, type OfflineResource } from "../../tools/offline";
+import { fixtureServices } from "../fixtures";
 
 /** Each named resource type: which of its names AWS sees, under which rule. */
 const NAMES_OF: Record<string, (r: OfflineResource) => Array<[string, NameRule]>> = {
@@ -141,7 +141,7 @@ describe("names within AWS's limits", function () {
                 },
             });
             // Act
-            const run = await runProgramOffline({ stack: "prod", services: [...services, billing] });
+            const run = await runProgramOffline({ stack: "prod", services: [...fixtureServices, billing] });
             // Assess
             assert.deepEqual(refusedNames(run.resources), []);
             const functions = run.resources.filter((r) => r.type === Types.lambdaFunction && r.inputs.environment?.variables?.SERVICE_NAME === "subscriptions-billing");
@@ -157,7 +157,7 @@ describe("names within AWS's limits", function () {
             // Prepare: prod's settings (alarms, dashboard, final snapshot) under a stack name Pulumi allows.
             const stack = "release_2026.1";
             // Act
-            const run = await runProgramOffline({ stack, config: readStackConfig("prod") });
+            const run = await runProgramOffline({ stack, config: readStackConfig("prod"), services: fixtureServices });
             // Assess
             assert.deepEqual(refusedNames(run.resources), []);
             const dashboard = run.resources.find((r) => r.type === Types.dashboard)!;

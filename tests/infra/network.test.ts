@@ -1,7 +1,8 @@
 /**
  * The network under mocks: security group rules as resources of their own (never inline), the
  * interface endpoints as a function of what the stack needs, functions created after the endpoints
- * they call, and a functions' group whose deletion waits out Lambda's network interfaces.
+ * they call, and a functions' group whose deletion waits out Lambda's network interfaces. Over the
+ * fixture registry (a service with the database and one without).
  */
 import * as assert from "node:assert/strict";
 import { gatewayEndpointsFor, interfaceEndpointsFor } from "../../infra/components/network";
@@ -9,6 +10,7 @@ import { PROJECT } from "../../infra/config";
 import { Types } from "../../policy/lib/types";
 import { estimateCost } from "../../tools/plan/cost";
 import { readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import { fixtureServices } from "../fixtures";
 import { ofType } from "../support/graph";
 
 const network = (stack: string, settings: Record<string, unknown>) => {
@@ -39,7 +41,7 @@ describe("the network under mocks", function () {
     this.timeout(120_000);
     let prod: OfflineRun;
     before(async () => {
-        prod = await runProgramOffline({ stack: "prod" });
+        prod = await runProgramOffline({ stack: "prod", services: fixtureServices });
     });
 
     it("declares no rule inline on any security group", () => {
@@ -56,7 +58,7 @@ describe("the network under mocks", function () {
 
     it("adds HTTPS out to the internet as a rule of its own when the stack has a NAT gateway", async () => {
         // Act
-        const run = await runProgramOffline({ stack: "prod", config: network("prod", { natGateways: "single" }) });
+        const run = await runProgramOffline({ stack: "prod", config: network("prod", { natGateways: "single" }), services: fixtureServices });
         // Assess
         assert.deepEqual(rulesOf(run), [
             "network-database in tcp 5432-5432 network-functions",
@@ -78,16 +80,14 @@ describe("the network under mocks", function () {
         assert.ok(endpoints.length > 0);
         // Act
         const waits = ofType(prod, Types.lambdaFunction).map((fn) => [fn.name, endpoints.every((urn) => fn.dependencies.includes(urn))]);
-        // Assess
-        assert.deepEqual(Object.fromEntries(waits), {
-            "migrations-function": true,
-            "auth-post-auth": false,
-            "users-post-users": true,
-            "users-get-users-id": true,
-            "users-get-users": true,
-            "users-patch-users-id": true,
-            "users-delete-users-id": true,
+        // Assess: the migration function and every function of a database service wait; the others do not.
+        const databaseServices = new Set(fixtureServices.filter((service) => service.database).map((service) => service.name));
+        const expected = ofType(prod, Types.lambdaFunction).map((fn) => {
+            const service = fn.inputs.environment?.variables?.SERVICE_NAME;
+            return [fn.name, service === undefined || databaseServices.has(service)];
         });
+        assert.deepEqual(Object.fromEntries(waits), Object.fromEntries(expected));
+        assert.ok(expected.some(([, waiting]) => !waiting) && expected.some(([, waiting]) => waiting));
     });
 
     describe("interface endpoints", () => {
@@ -106,7 +106,7 @@ describe("the network under mocks", function () {
 
         it("add an X-Ray endpoint in the stack's endpoint zones when network.xrayEndpoint is on, priced with the others", async () => {
             // Act
-            const run = await runProgramOffline({ stack: "dev", config: network("dev", { xrayEndpoint: true, endpointZones: 2 }) });
+            const run = await runProgramOffline({ stack: "dev", config: network("dev", { xrayEndpoint: true, endpointZones: 2 }), services: fixtureServices });
             // Assess
             const endpoints = ofType(run, Types.vpcEndpoint);
             assert.deepEqual(
@@ -116,8 +116,8 @@ describe("the network under mocks", function () {
                     ["network-xray", "com.amazonaws.us-east-1.xray", 2, true],
                 ],
             );
-            const users = ofType(run, Types.lambdaFunction).find((fn) => fn.name === "users-get-users")!;
-            assert.ok(endpoints.every((e) => users.dependencies.includes(e.urn)));
+            const databaseFunction = ofType(run, Types.lambdaFunction).find((fn) => fn.name === "notes-get-notes")!;
+            assert.ok(endpoints.every((e) => databaseFunction.dependencies.includes(e.urn)));
             const line = estimateCost(run.resources).idle.lines.find((l) => l.item === "Interface VPC endpoints")!;
             assert.equal(Math.round(line.amount * 100) / 100, 29.2, "2 endpoints x 2 zones x 730 h x $0.01");
             assert.match(line.note, /secretsmanager in 2 AZs \(for migrations-function\), xray in 2 AZs/);

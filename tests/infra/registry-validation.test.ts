@@ -1,5 +1,13 @@
+/**
+ * Every check of the registry, each with the registry it refuses: names, route keys, function
+ * settings within Lambda's, the HTTP API's and the stack's policy pack bounds, access, migrations.
+ */
 import * as assert from "node:assert/strict";
-import type { AnyService } from "../../functions/runtime/service";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { defineService, serviceFile, type AnyService, type ServiceRoutes } from "../../functions/runtime/service";
+import { functionBoundsFor, PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "../../infra/function-bounds";
 import { routeId } from "../../infra/naming";
 import { RegistryError, resolveRegistry } from "../../infra/registry-resolution";
 import {
@@ -21,15 +29,15 @@ function service(overrides: Partial<AnyService> = {}): AnyService {
     return { name: "orders", description: "Orders", database: false, routes: { "GET /orders": { handler: ok } }, ...overrides } as AnyService;
 }
 
-/** The problems a registry is rejected with (fails the test if it is accepted). */
-function problemsOf(registry: AnyService[]): string[] {
+/** The problems a registry is rejected with (none when it is accepted). */
+function problemsOf(registry: AnyService[], bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS, defaults = STACK_DEFAULTS): string[] {
     try {
-        resolveRegistry(registry, STACK_DEFAULTS);
+        resolveRegistry(registry, defaults, { bounds });
     } catch (error) {
         assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${error}`);
         return error.problems;
     }
-    assert.fail("the registry was accepted");
+    return [];
 }
 
 describe("registry validation", () => {
@@ -88,7 +96,9 @@ describe("registry validation", () => {
     });
 
     it("rejects malformed methods and route keys", () => {
-        const problems = problemsOf([service({ routes: { "FETCH /orders": { handler: ok }, "get /x": { handler: ok }, "GET  /y": { handler: ok }, "/z": { handler: ok } } })]);
+        // Keys the type checker refuses too (a service file is type-checked); plain JavaScript gets them past it.
+        const routes = { "FETCH /orders": { handler: ok }, "get /x": { handler: ok }, "GET  /y": { handler: ok }, "/z": { handler: ok } } as ServiceRoutes<false>;
+        const problems = problemsOf([service({ routes })]);
         assert.match(problems[0], /route "FETCH \/orders": method "FETCH" is not allowed; use one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY/);
         assert.match(problems[1], /route "get \/x": method "get" is not allowed/);
         assert.match(problems[2], /route "GET  \/y": a route key is "METHOD \/path" with one space/);
@@ -110,9 +120,9 @@ describe("registry validation", () => {
 
     it("rejects memory outside 128-10240 MB or not an integer, on services and routes", () => {
         for (const memoryMb of [64, 127, 10241, 512.5]) {
-            assert.deepEqual(problemsOf([service({ memoryMb })]), [`service "orders": memoryMb ${memoryMb} is not allowed; use an integer from 128 to 10240`]);
+            assert.deepEqual(problemsOf([service({ memoryMb })]), [`service "orders": memoryMb ${memoryMb} is not allowed; use an integer from 128 to 10240 (Lambda's limits)`]);
             assert.deepEqual(problemsOf([service({ routes: { "GET /orders": { handler: ok, memoryMb } } })]), [
-                `service "orders", route "GET /orders": memoryMb ${memoryMb} is not allowed; use an integer from 128 to 10240`,
+                `service "orders", route "GET /orders": memoryMb ${memoryMb} is not allowed; use an integer from 128 to 10240 (Lambda's limits)`,
             ]);
         }
     });
@@ -139,6 +149,13 @@ describe("registry validation", () => {
         assert.match(problemsOf([service({ migrationsDir: "/tmp" })])[0], /migrationsDir is set but database is false/);
     });
 
+    it("rejects a relative migrationsDir, which would be read from wherever the command runs, naming the service", () => {
+        assert.deepEqual(problemsOf([service({ database: true, migrationsDir: "migrations" })]), [
+            'service "orders": migrationsDir "migrations" must be an absolute path; use path.join(__dirname, "migrations")',
+        ]);
+        assert.match(problemsOf([service({ database: true, migrationsDir: 42 as unknown as string })])[0], /^service "orders": migrationsDir 42 must be an absolute path/);
+    });
+
     it("rejects two routes of a service whose resource names would clash", () => {
         const problems = problemsOf([service({ routes: { "GET /a-b": { handler: ok }, "GET /a/b": { handler: ok } } })]);
         assert.deepEqual(problems, ['service "orders", route "GET /a/b": its resource name "get-a-b" clashes with route "GET /a-b"; rename one path']);
@@ -159,6 +176,64 @@ describe("registry validation", () => {
         assert.ok(error instanceof RegistryError);
         assert.match(error.message, /^The service registry \(infra\/registry\.ts\) is invalid:\n  - service "Bad": the name must be/);
         assert.match(error.message, /\n  - service "Bad": memoryMb 1 is not allowed/);
+    });
+
+    it("names the file a service was declared in with defineService, from the repository root", () => {
+        // Prepare: declared here, in this test file.
+        const declared = defineService({ name: "orders", description: "Orders", database: false, memoryMb: 1, routes: { "GET /orders": { handler: ok } } });
+        // Act
+        const problems = problemsOf([declared]);
+        // Assess
+        assert.equal(serviceFile(declared), __filename);
+        assert.deepEqual(problems, [`service "orders" (tests/infra/registry-validation.test.ts): memoryMb 1 is not allowed; use an integer from 128 to 10240 (Lambda's limits)`]);
+    });
+
+    describe("a stack's policy pack bounds (policy/config.<stack>.json)", () => {
+        it("narrows memory to what the stack's pack allows, naming the field, the rule and the pack config file", () => {
+            // Prepare: 4096 MB passes Lambda's limits, not the dev pack's 3008.
+            const bounds = functionBoundsFor("dev");
+            const registry = [defineService({ name: "orders", description: "Orders", database: false, memoryMb: 4096, routes: { "GET /orders": { handler: ok, memoryMb: 3008 } } })];
+            // Act
+            const problems = problemsOf(registry, bounds);
+            // Assess
+            assert.deepEqual(problems, [
+                `service "orders" (tests/infra/registry-validation.test.ts): memoryMb 4096 is not allowed; use an integer from 128 to 3008 (the dev stack's policy pack: lambda-memory-bounds in policy/config.dev.json; Lambda allows 128-10240)`,
+            ]);
+            assert.deepEqual(problemsOf([service({ memoryMb: 4096 })], PLATFORM_FUNCTION_BOUNDS), []);
+        });
+
+        it("takes each stack's own config: its knobs, and only while the rule is mandatory", () => {
+            // Prepare
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "pack-bounds-"));
+            fs.mkdirSync(path.join(root, "policy"));
+            const write = (stack: string, config: object) => fs.writeFileSync(path.join(root, "policy", `config.${stack}.json`), JSON.stringify(config));
+            write("big", { all: "mandatory", "lambda-memory-bounds": { maxMb: 10240 }, "lambda-timeout-bounds": { minSeconds: 2, maxSeconds: 60 } });
+            write("lax", { all: "mandatory", "lambda-memory-bounds": "advisory" });
+            write("small", { "lambda-memory-bounds": { maxMb: 1024 } });
+            // Act
+            const big = functionBoundsFor("big", root);
+            const lax = functionBoundsFor("lax", root);
+            const small = functionBoundsFor("small", root);
+            const missing = functionBoundsFor("nofile", root);
+            // Assess: the platform's limits still hold (a 60 s timeout is still cut by the HTTP API).
+            assert.deepEqual([big.memoryMb.max, big.timeoutSeconds.min, big.timeoutSeconds.max], [10240, 2, 29]);
+            assert.equal(lax.memoryMb.max, 10240);
+            assert.deepEqual([small.memoryMb.max, small.memoryMb.reason], [1024, "the small stack's policy pack: lambda-memory-bounds in policy/config.small.json; Lambda allows 128-10240"]);
+            assert.equal(missing.memoryMb.max, 3008, "without a pack config, the pack's defaults");
+            fs.rmSync(root, { recursive: true, force: true });
+        });
+
+        it("refuses a stack default outside the bounds for the routes that take it, and only for those", () => {
+            // Prepare: one route sets its memory, the other takes the stack's 4096.
+            const registry = [service({ routes: { "GET /orders": { handler: ok }, "GET /orders/{id}": { handler: ok, memoryMb: 1024 } } })];
+            // Act
+            const problems = problemsOf(registry, functionBoundsFor("dev"), { memoryMb: 4096, timeoutSeconds: 10 });
+            // Assess
+            assert.deepEqual(problems, [
+                "the stack's functionDefaults.memoryMb 4096 is not allowed for routes GET /orders, which set none; use an integer from 128 to 3008 (the dev stack's policy pack: lambda-memory-bounds in policy/config.dev.json; Lambda allows 128-10240), or set memoryMb in their service files",
+            ]);
+            assert.deepEqual(problemsOf([service({ memoryMb: 512 })], functionBoundsFor("dev"), { memoryMb: 4096, timeoutSeconds: 10 }), []);
+        });
     });
 
     describe("the named validators, one part of the registry each", () => {
@@ -183,7 +258,7 @@ describe("registry validation", () => {
             assert.deepEqual(validateFunctionSettings({ memoryMb: 10240, timeoutSeconds: 29 }, "r"), []);
             assert.deepEqual(validateFunctionSettings({}, "r"), []);
             assert.deepEqual(validateFunctionSettings({ memoryMb: 10241, timeoutSeconds: 30 }, "r"), [
-                "r: memoryMb 10241 is not allowed; use an integer from 128 to 10240",
+                "r: memoryMb 10241 is not allowed; use an integer from 128 to 10240 (Lambda's limits)",
                 "r: timeoutSeconds 30 is not allowed; use an integer from 1 to 29 (the HTTP API cuts requests at 30 s)",
             ]);
         });

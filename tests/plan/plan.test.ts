@@ -1,16 +1,25 @@
 /**
- * `npm run plan` over the real stacks, in-process through `main(argv)`: what it lists, what it
- * costs, its JSON, and its exit code on a planted mandatory violation.
+ * `npm run plan` in-process through `main(argv)`: what it lists, what it costs, its JSON, and its
+ * exit code on a planted mandatory violation and on a type error in a service file. Its contents
+ * over the fixture registry, with what it must list derived from it; the real stacks with whatever
+ * `infra/registry.ts` holds must plan, pass and type-check.
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { main, parseArgs, UsageError } from "../../tools/plan";
+import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
+import { statementTimeoutFor } from "../../functions/runtime/database";
+import type { RouteDefinition } from "../../functions/runtime/service";
+import { parseStackConfig } from "../../infra/config";
+import { MIGRATION_RESERVED_CONCURRENCY } from "../../infra/registry-resolution";
+import { services } from "../../infra/services";
+import { main, parseArgs, UsageError, type MainIo } from "../../tools/plan";
 import { planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
-import { isContainerService } from "../../functions/runtime/container";
-import { services } from "../../infra/registry";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
+import { fixtureServices } from "../fixtures";
+import { echoContainer } from "../fixtures/registries";
+import { scratchRegistry, serviceWithDuplicateRoute } from "../support/scratch-registry";
 
 interface Captured {
     code: number;
@@ -18,19 +27,52 @@ interface Captured {
     err: string;
 }
 
-async function run(argv: string[], stackConfig?: Record<string, Record<string, unknown>>): Promise<Captured> {
+/** What the plan tests plan: the fixture registry's function services and a container service. */
+const planned: readonly RegisteredService[] = [...fixtureServices, echoContainer()];
+
+/** `main(argv)` over the planned registry, without the type check unless `io` asks for one. */
+async function run(argv: string[], io: Partial<MainIo> = {}): Promise<Captured> {
     let out = "";
     let err = "";
-    const code = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), stackConfig });
+    const code = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), typeCheck: false, services: planned, ...io });
     return { code, out, err };
 }
 
-/** Every route key in the registry: the plan must list them all. */
-const registryRoutes = services.flatMap((s) => Object.keys(s.routes));
-/** What the ROUTES table should say in its AUTH column, from the registry. */
-const expectedAuth = new Map(
-    services.flatMap((s) => Object.entries(s.routes).map(([key, route]) => [key, route.auth === "jwt" ? `JWT${route.scopes ? ` \\(${route.scopes.join(" or ")}\\)` : ""}` : "NONE"] as const)),
-);
+interface ExpectedRoute {
+    target: "function" | "container";
+    service: string;
+    /** What the ROUTES table says in its AUTH column, as a pattern. */
+    auth: string;
+}
+
+/** Every route key of a registry, with what the ROUTES table says of it. */
+function expectedRoutes(registry: readonly RegisteredService[]): Map<string, ExpectedRoute> {
+    return new Map(
+        registry.flatMap((s) =>
+            Object.entries(s.routes as Record<string, { auth?: string; scopes?: string[] }>).map(([key, route]) => [
+                key,
+                {
+                    target: isContainerService(s) ? "container" : "function",
+                    service: s.name,
+                    auth: route.auth === "jwt" ? `JWT${route.scopes ? ` \\(${route.scopes.join(" or ")}\\)` : ""}` : "NONE",
+                } as const,
+            ]),
+        ),
+    );
+}
+
+/** The ROUTES table lists each route with its method, path, target, service, memory and timeout (a function's, or its container's task memory and the API's wait), and auth. */
+function assertRoutesListed(text: string, registry: readonly RegisteredService[]): void {
+    for (const [key, { target, service, auth }] of expectedRoutes(registry)) {
+        const [method, routePath] = key.split(" ");
+        const line = text.split("\n").find((l) => new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}+]/g, "\\$&")}\\s`).test(l));
+        assert.ok(line, `route ${key} not in the ROUTES table`);
+        assert.match(line, new RegExp(`\\s${target}\\s+${service}\\s+\\d+ MB\\s+\\d+ s\\s+${auth}\\s`), `${key}: ${line}`);
+    }
+}
+
+/** How the plan's resource tree labels a service's component. */
+const componentOf = (service: RegisteredService) => `${service.name} \\(${isContainerService(service) ? "ServiceContainer" : "Service"}\\)`;
 
 describe("plan (npm run plan)", function () {
     this.timeout(120_000);
@@ -43,8 +85,8 @@ describe("plan (npm run plan)", function () {
         const started = Date.now();
         devText = await run(["--stack", "dev"]);
         assert.ok(Date.now() - started < 30_000, `dev plan took ${Date.now() - started} ms`);
-        dev = await planStack({ stack: "dev" });
-        prod = await planStack({ stack: "prod" });
+        dev = await planStack({ stack: "dev", services: planned });
+        prod = await planStack({ stack: "prod", services: planned });
     });
 
     it("parses its arguments and rejects wrong ones", () => {
@@ -62,44 +104,72 @@ describe("plan (npm run plan)", function () {
         assert.equal((await run(["--stak", "dev"])).code, 2);
     });
 
+    for (const stack of ["dev", "prod"]) {
+        it(`plans the real ${stack} stack with whatever infra/registry.ts holds: every route listed, policy passed, files type-checked, exit 0`, async () => {
+            // Act: the command as `npm run plan` runs it, type check included.
+            const result = await run(["--stack", stack], { services: undefined, typeCheck: undefined });
+            // Assess
+            assert.equal(result.code, 0, result.out + result.err);
+            assertRoutesListed(result.out, services);
+            assert.match(result.out, /Policy check passed/);
+            assert.match(result.out, /TYPE CHECK\n {2}Type check: no errors \(\d+ files/);
+            for (const service of services) assert.match(result.out, new RegExp(`[├└]─ ${componentOf(service)}`), service.name);
+        });
+    }
+
     it("prints the dev plan and exits 0: tree, routes, database, network, policy, cost", () => {
         assert.equal(devText.code, 0, devText.err);
         for (const heading of ["RESOURCES (by component)", "ROUTES (", "DATABASE", "NETWORK", "POLICY", "ESTIMATED MONTHLY COST", "Idle total", "Typical total", "Worst case"]) {
             assert.ok(devText.out.includes(heading), `missing ${heading}`);
         }
         assert.match(devText.out, /Policy check passed/);
-        assert.match(devText.out, /├─ users \(Service\)|└─ users \(Service\)/);
+        for (const service of planned) assert.match(devText.out, new RegExp(`[├└]─ ${componentOf(service)}`), service.name);
         assert.match(devText.out, /capacity 0-2 ACU per instance; auto-pause after 600 s idle/);
         assert.match(devText.out, /NAT None \(0 gateways\)/);
     });
 
     it("lists every route of the registry with its method, path, memory, timeout and auth", () => {
-        assert.deepEqual(dev.routes.map((r) => r.routeKey).sort(), [...registryRoutes].sort());
-        for (const key of registryRoutes) {
-            const [method, routePath] = key.split(" ");
-            const line = devText.out.split("\n").find((l) => new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s`).test(l));
-            assert.ok(line, `route ${key} not in the ROUTES table`);
-            assert.match(line, new RegExp(`\\d+ MB\\s+\\d+ s\\s+${expectedAuth.get(key)}\\s`), `${key}: ${line}`);
-        }
-        for (const route of dev.routes) {
+        assert.deepEqual(dev.routes.map((r) => r.routeKey).sort(), [...expectedRoutes(planned).keys()].sort());
+        assertRoutesListed(devText.out, planned);
+        for (const route of dev.routes.filter((r) => r.target === "function")) {
             assert.ok(route.memoryMb && route.timeoutSeconds && route.timeoutSeconds <= 29, `${route.routeKey} settings`);
         }
     });
 
-    it("shows which routes go to a container, and each container service's tasks", () => {
-        const containerRoutes = services.filter(isContainerService).flatMap((service) => Object.keys(service.routes).map((key) => [key, service.name]));
-        assert.deepEqual(dev.routes.filter((r) => r.target === "container").map((r) => [r.routeKey, r.service]), containerRoutes);
-        for (const [key] of containerRoutes) {
-            const [method, routePath] = key.split(" ");
-            assert.match(devText.out, new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}]/g, "\\$&")}\\s+container\\s`, "m"));
+    it("exits 1 and prints the error when a service file does not type-check (a route key written twice)", async () => {
+        // Prepare: a registry whose one service declares GET /twice twice.
+        const scratch = scratchRegistry({ twice: serviceWithDuplicateRoute("twice", ["first", "second"]) });
+        try {
+            // Act: the plan itself passes; only the type check fails.
+            const result = await run(["--stack", "dev"], { typeCheck: { registryModule: scratch.registryModule } });
+            // Assess
+            assert.equal(result.code, 1, result.out + result.err);
+            assert.match(result.out, /Policy check passed/);
+            assert.match(result.out, /TYPE CHECK\n {2}Type check: 1 error:\n {4}\S*services\/twice\/service\.ts\(9,9\): error TS1117: An object literal cannot have multiple properties with the same name\./);
+            const json = await run(["--stack", "dev", "--json"], { typeCheck: { registryModule: scratch.registryModule } });
+            assert.equal(json.code, 1);
+            assert.equal(JSON.parse(json.out).policy.passed, true);
+            assert.match(json.err, /TS1117/);
+        } finally {
+            scratch.remove();
         }
-        assert.match(devText.out, /^CONTAINERS$/m);
-        for (const plan of [dev, prod]) assert.deepEqual(plan.containers.map((c) => c.name), services.filter(isContainerService).map((service) => service.name));
     });
 
-    it("lists the container platform's endpoints with the network's, where some container service keeps tasks running", () => {
+    it("shows which routes go to a container, and each container service's tasks", () => {
+        const containerRoutes = planned.filter(isContainerService).flatMap((service) => Object.keys(service.routes).map((key) => [key, service.name]));
+        assert.deepEqual(dev.routes.filter((r) => r.target === "container").map((r) => [r.routeKey, r.service]).sort(), containerRoutes.sort());
+        for (const [key] of containerRoutes) {
+            const [method, routePath] = key.split(" ");
+            assert.match(devText.out, new RegExp(`^\\s+${method}\\s+${routePath.replace(/[{}+]/g, "\\$&")}\\s+container\\s`, "m"));
+        }
+        assert.match(devText.out, /^CONTAINERS$/m);
+        for (const plan of [dev, prod]) assert.deepEqual(plan.containers.map((c) => c.name), planned.filter(isContainerService).map((service) => service.name));
+    });
+
+    it("lists the container platform's endpoints with the network's, where some container service keeps tasks running (prod, not dev)", () => {
         const listed = (plan: StackPlan) => plan.networks.flatMap((n) => n.endpoints.map((e) => `${e.service} ${e.type}`)).sort();
         const running = (plan: StackPlan) => plan.containers.some((c) => c.minTasks > 0);
+        assert.deepEqual([running(dev), running(prod)], [false, true], "the planned container keeps tasks in prod only");
         for (const plan of [dev, prod]) {
             const expected = ["secretsmanager Interface", ...(running(plan) ? ["ecr.api Interface", "ecr.dkr Interface", "logs Interface", "s3 Gateway"] : [])].sort();
             assert.deepEqual(listed(plan), expected, plan.stack);
@@ -117,13 +187,26 @@ describe("plan (npm run plan)", function () {
         // Prepare
         const expected = (plan: StackPlan) => estimatedMaxConnections(plan.databases[0].minCapacity!, plan.databases[0].maxCapacity!);
         // Act, Assess
+        // Each database function holds its reservation's connections, else the stack's connectionsPerFunction (one per container).
+        const roles = (plan: StackPlan) => {
+            const { concurrency, database, functionDefaults } = parseStackConfig(plan.stack, readStackConfig(plan.stack));
+            return fixtureServices
+                .filter((service) => service.database)
+                .map((service) => {
+                    const routes = Object.values(service.routes as Record<string, RouteDefinition>);
+                    const perFunction = concurrency.reservations === "registry" ? (service.reservedConcurrency ?? database.connectionsPerFunction) : database.connectionsPerFunction;
+                    const longest = Math.max(...routes.map((route) => route.timeoutSeconds ?? service.timeoutSeconds ?? functionDefaults.timeoutSeconds));
+                    return { service: service.name, loginRole: `${service.name}_app`, connectionLimit: routes.length * perFunction, statementTimeoutMs: statementTimeoutFor(longest) };
+                });
+        };
         for (const plan of [dev, prod]) {
-            assert.deepEqual(plan.databases[0].serviceRoles, [{ service: "users", loginRole: "users_app", connectionLimit: 50, statementTimeoutMs: 9000 }]);
+            assert.deepEqual(plan.databases[0].serviceRoles, roles(plan), plan.stack);
             assert.equal(plan.databases[0].maxConnections, expected(plan));
         }
         assert.deepEqual([dev.databases[0].maxConnections, prod.databases[0].maxConnections], [420, 1680]);
-        assert.match(devText.out, /service roles: 50 connections of ~420 max_connections \(estimated at 2 ACU, the maximum capacity\)/);
-        assert.match(devText.out, /users\s+users_app\s+50\s+9 s/);
+        const devTotal = roles(dev).reduce((sum, role) => sum + role.connectionLimit, 0);
+        assert.match(devText.out, new RegExp(`service roles: ${devTotal} connections of ~420 max_connections \\(estimated at 2 ACU, the maximum capacity\\)`));
+        for (const role of roles(dev)) assert.match(devText.out, new RegExp(`${role.service}\\s+${role.loginRole}\\s+${role.connectionLimit}\\s+${role.statementTimeoutMs / 1000} s`));
     });
 
     it("says which functions each interface endpoint is for: Secrets Manager serves the migration function alone", () => {
@@ -132,6 +215,12 @@ describe("plan (npm run plan)", function () {
             assert.deepEqual(secrets.map((e) => e.usedBy), [["migrations-function"]]);
         }
         assert.match(devText.out, /secretsmanager in 1 AZ \(for migrations-function\)/);
+    });
+
+    it("attributes the container tasks' endpoints to no function: Lambda ships function logs outside the VPC", () => {
+        const containerEndpoints = prod.networks[0].endpoints.filter((e) => ["ecr.api", "ecr.dkr", "logs"].includes(e.service));
+        assert.deepEqual(containerEndpoints.map((e) => e.service).sort(), ["ecr.api", "ecr.dkr", "logs"]);
+        for (const endpoint of containerEndpoints) assert.deepEqual(endpoint.usedBy, [], endpoint.service);
     });
 
     it("costs more idle in prod: a capacity floor on two instances, alarms and the dashboard", () => {
@@ -148,15 +237,18 @@ describe("plan (npm run plan)", function () {
         assert.match(devText.out, /idle sessions closed after 240 s \(idle_session_timeout\), so it pauses 600 s after the last one: priced as paused when idle/);
     });
 
-    it("shows what the functions reserve against the account's quota: nothing in dev, the registry's 51 in prod", async () => {
-        // Assess the real stacks
+    it("shows what the functions reserve against the account's quota: nothing in dev, the registry's reservations and the migration function's in prod", async () => {
+        // Prepare: what the registry reserves, every function of a reserving service, and the migration function's one.
+        const reserved =
+            fixtureServices.reduce((sum, service) => sum + Object.keys(service.routes).length * (service.reservedConcurrency ?? 0), 0) + MIGRATION_RESERVED_CONCURRENCY;
+        // Assess the stacks' own settings
         assert.deepEqual([dev.concurrency.reservations, dev.concurrency.reserved, dev.concurrency.unreserved], ["none", 0, 1000]);
-        assert.deepEqual([prod.concurrency.reservations, prod.concurrency.reserved, prod.concurrency.accountLimitAssumed], ["registry", 51, true]);
+        assert.deepEqual([prod.concurrency.reservations, prod.concurrency.reserved, prod.concurrency.accountLimitAssumed], ["registry", reserved, true]);
         assert.match(devText.out, /CONCURRENCY\n  reservations none: 0 reserved \(no function reserves any\)\n  account quota 1000 \(AWS's default quota, assumed/);
         // Prepare, Act: prod with the account's quota stated
-        const stated = await planStack({ stack: "prod", stackConfig: { ...readStackConfig("prod"), "serverless-microservices:concurrency": { reservations: "registry", accountLimit: 400 } } });
+        const stated = await planStack({ stack: "prod", services: planned, stackConfig: { ...readStackConfig("prod"), "serverless-microservices:concurrency": { reservations: "registry", accountLimit: 400 } } });
         // Assess
-        assert.deepEqual([stated.concurrency.accountLimit, stated.concurrency.accountLimitAssumed, stated.concurrency.unreserved], [400, false, 349]);
+        assert.deepEqual([stated.concurrency.accountLimit, stated.concurrency.accountLimitAssumed, stated.concurrency.unreserved], [400, false, 400 - reserved]);
     });
 
     it("prices a million requests from the routes' own memory", () => {
@@ -196,12 +288,12 @@ describe("plan (npm run plan)", function () {
     describe("a planted mandatory violation", () => {
         it("exits 1 when the stack breaks a mandatory rule (log retention below the pack's minimum)", async () => {
             const planted = { ...readStackConfig("dev"), "serverless-microservices:logRetentionDays": 1 };
-            const result = await run(["--stack", "dev"], { dev: planted });
+            const result = await run(["--stack", "dev"], { stackConfig: { dev: planted } });
             assert.equal(result.code, 1, result.out + result.err);
             assert.match(result.out, /MANDATORY \(\d+\)/);
             assert.match(result.out, /\[log-group-retention\]/);
             assert.match(result.out, /Policy check FAILED/);
-            const json = await run(["--stack", "dev", "--json"], { dev: planted });
+            const json = await run(["--stack", "dev", "--json"], { stackConfig: { dev: planted } });
             assert.equal(json.code, 1);
             assert.equal(JSON.parse(json.out).policy.passed, false);
         });
@@ -214,7 +306,7 @@ describe("plan (npm run plan)", function () {
 
         it("exits 1 when the compared stack fails", async () => {
             const planted = { ...readStackConfig("prod"), "serverless-microservices:logRetentionDays": 7 };
-            const result = await run(["--stack", "dev", "--compare", "prod"], { prod: planted });
+            const result = await run(["--stack", "dev", "--compare", "prod"], { stackConfig: { prod: planted } });
             assert.equal(result.code, 1);
             assert.match(result.out, /POLICY \(prod\)/);
             assert.match(result.out, /FAILED \(\d+ mandatory/);

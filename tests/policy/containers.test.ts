@@ -9,7 +9,8 @@ import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
 import { loadPackConfig, PACK_DIR, runPolicies, type EngineResource } from "../../tools/policy-engine";
 import { runProgramOffline } from "../../tools/offline";
-import { echoContainer, pingService } from "../fixtures/registries";
+import { ping } from "../fixtures/registry";
+import { echoContainer } from "../fixtures/registries";
 import { containerDefinitionProps as container, ecsServiceProps as serviceProps, privateIntegrationProps, taskDefinitionProps } from "./fixtures";
 import { NOT_APPLICABLE, validateResource, validateStack, withField, type Props } from "./harness";
 
@@ -159,7 +160,7 @@ describe("container rules", () => {
 
 describe("container rules over the program's offline run", function () {
     this.timeout(120_000);
-    const registry = [pingService, echoContainer()];
+    const registry = [ping, echoContainer()];
     /** One planted violation per rule: the resource type, the input, the value. */
     const plants: { rule: string; type: string; field: string; value: (current: any) => unknown }[] = [
         { rule: "ecs-task-size", type: Types.ecsTaskDefinition, field: "memory", value: () => "4096" },

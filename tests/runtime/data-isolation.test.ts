@@ -40,7 +40,7 @@ describe("data isolation between services (real PostgreSQL)", function () {
 
     /** A new Lambda container of a route: its own connection, signed in as its service's role. */
     const container = (service: typeof accounts | typeof catalog, routeKey: string) => {
-        const invoke = createRouteHandler(service.routes[routeKey as keyof typeof service.routes].handler as never, {
+        const invoke = createRouteHandler(service.routes[routeKey as keyof typeof service.routes]!.handler as never, {
             service: service.name,
             routeKey,
             logger: silent,
@@ -159,16 +159,16 @@ describe("data isolation between services (real PostgreSQL)", function () {
     });
 
     describe("a service's migrations", () => {
-        const pending = (sql: string): Migration => ({ service: "accounts", version: 2, name: "reach_out", file: "0002_reach_out.sql", sql, checksum: sha256(sql) });
+        const pending = (sql: string): Migration => ({ service: "accounts", version: 2, name: "reach_out", file: "functions/accounts/migrations/0002_reach_out.sql", sql, checksum: sha256(sql) });
         const attempt = (sql: string) =>
             applyMigrations(postgres().db, migrationRunRequest(registry, CONNECTIONS_PER_FUNCTION, "password"), [...registry.migrations, pending(sql)], { passwordOf: postgres().login.passwordOf });
-        const sharing = /Services share data through the owning service's API or its events, keeping the other service's ids as plain columns: never a foreign key, a view or a query across schemas\.$/;
+        const sharing = /Services share data through the owning service's API or its events, keeping the other service's ids as plain columns: never a foreign key, a view or a query across schemas\. Nothing of this run was applied\.$/;
 
         const reaches: Array<[string, string, RegExp]> = [
-            ["a foreign key to the other service's table", "ALTER TABLE accounts\n    ADD FOREIGN KEY (favourite_item) REFERENCES catalog.items (id);", /at line 2, column 49: it touches schema catalog, which belongs to service "catalog" \(permission denied for schema catalog\)/],
-            ["a read of the other service's table by its unqualified name", "INSERT INTO accounts (holder)\nSELECT title FROM items;", /at line 2, column 19: it touches catalog\.items, which belongs to service "catalog" \(relation "items" does not exist\)/],
-            ["a drop of the other service's table", "DROP TABLE catalog.items;", /at line 1, column 12: it touches schema catalog, which belongs to service "catalog" \(permission denied for schema catalog\)/],
-            ["a view over the other service's table", "CREATE VIEW titles AS\n  SELECT title FROM catalog.items;", /at line 2, column 21: it touches schema catalog, which belongs to service "catalog"/],
+            ["a foreign key to the other service's table", "ALTER TABLE accounts\n    ADD FOREIGN KEY (favourite_item) REFERENCES catalog.items (id);", /:2:49 of service "accounts" \(version 2\) failed: it touches schema catalog, which belongs to service "catalog" \(permission denied for schema catalog; SQLSTATE 42501\)/],
+            ["a read of the other service's table by its unqualified name", "INSERT INTO accounts (holder)\nSELECT title FROM items;", /:2:19 of service "accounts" \(version 2\) failed: it touches catalog\.items, which belongs to service "catalog" \(relation "items" does not exist; SQLSTATE 42P01\)/],
+            ["a drop of the other service's table", "DROP TABLE catalog.items;", /:1:12 of service "accounts" \(version 2\) failed: it touches schema catalog, which belongs to service "catalog" \(permission denied for schema catalog; SQLSTATE 42501\)/],
+            ["a view over the other service's table", "CREATE VIEW titles AS\n  SELECT title FROM catalog.items;", /:2:21 of service "accounts" \(version 2\) failed: it touches schema catalog, which belongs to service "catalog"/],
         ];
         for (const [what, sql, where] of reaches) {
             it(`fail on ${what}, naming both services, the file and where, and how services share data`, async () => {
@@ -178,7 +178,7 @@ describe("data isolation between services (real PostgreSQL)", function () {
                 const failed = attempt(sql);
                 // Assess
                 await assert.rejects(failed, (error: Error) => {
-                    assert.match(error.message, /^Migration 0002_reach_out\.sql of service "accounts" failed/);
+                    assert.match(error.message, /^Migration functions\/accounts\/migrations\/0002_reach_out\.sql:\d+:\d+ of service "accounts" \(version 2\) failed/);
                     assert.match(error.message, where);
                     assert.match(error.message, /A service's migrations reach only its own schema "accounts"\./);
                     assert.match(error.message, sharing);
@@ -204,7 +204,7 @@ describe("data isolation between services (real PostgreSQL)", function () {
             // Act
             const failed = attempt(sql);
             // Assess
-            await assert.rejects(failed, /^Error: Migration 0002_reach_out\.sql of service "accounts" failed at line 2, column 75: relation "archive" does not exist$/);
+            await assert.rejects(failed, /^Error: Migration functions\/accounts\/migrations\/0002_reach_out\.sql:2:75 of service "accounts" \(version 2\) failed: relation "archive" does not exist \(SQLSTATE 42P01\)\. Nothing of this run was applied\.$/);
         });
     });
 
@@ -286,7 +286,7 @@ describe("data isolation between services (real PostgreSQL)", function () {
 
     describe("on a database whose administrator is RDS's kind of master user (CREATEROLE, not a superuser)", () => {
         // A server of its own: roles are server-wide, and the superuser made this file's already.
-        const rdsLike = usePostgres({ migrate: false });
+        const rdsLike = usePostgres();
         it("creates the schemas and roles, grants rds_iam to the login roles, applies the migrations as the owners, and does it again idempotently", async () => {
             // Prepare
             const url = await createRdsLikeDatabase(rdsLike().server.url, "rds_like_isolation");
@@ -315,6 +315,6 @@ describe("data isolation between services (real PostgreSQL)", function () {
         // Prepare, Act
         const files = [...readMigrations("accounts", accounts.migrationsDir!), ...readMigrations("catalog", catalog.migrationsDir!)].map((m) => m.file);
         // Assess
-        assert.deepEqual(files, ["0001_create_accounts.sql", "0001_create_items.sql"]);
+        assert.deepEqual(files, ["tests/support/data-services/accounts/migrations/0001_create_accounts.sql", "tests/support/data-services/catalog/migrations/0001_create_items.sql"]);
     });
 });

@@ -41,7 +41,7 @@ async function flakyProxy(targetPort: number, drops: number) {
 }
 
 describe("database access", () => {
-    const postgres = usePostgres({ migrate: false });
+    const postgres = usePostgres();
     const secretsMock = mockClient(SecretsManagerClient);
 
     before(async () => {

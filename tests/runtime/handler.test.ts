@@ -78,6 +78,18 @@ describe("the route handler wrapper", () => {
         assert.equal(response.body, "AAEC");
     });
 
+    it("answers 204 with no body when the handler returns nothing, and 200 JSON for null", async () => {
+        // Prepare
+        const nothing = wrap(async () => undefined);
+        const nullish = wrap(async () => null);
+        // Act
+        const empty = await nothing.invoke(httpApiEvent({ routeKey: "POST /things", requestId: "rid-204" }));
+        const withNull = await nullish.invoke(httpApiEvent({ routeKey: "POST /things", requestId: "rid-null" }));
+        // Assess
+        assert.deepEqual(empty, { statusCode: 204, headers: { "x-request-id": "rid-204" } });
+        assert.equal(withNull.statusCode, 200);
+    });
+
     it("sends no body with a 204", async () => {
         const { invoke } = wrap(async () => ({ statusCode: 204, body: { ignored: true } }));
         const response = await invoke(httpApiEvent({ routeKey: "POST /things" }));

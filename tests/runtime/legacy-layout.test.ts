@@ -29,7 +29,7 @@ const wallets: Migration = { service: "wallets", version: 1, name: "create_walle
 
 describe("moving a database of the earlier shared layout into per-service schemas", function () {
     this.timeout(60_000);
-    const postgres = usePostgres({ migrate: false });
+    const postgres = usePostgres();
     let registry: ResolvedRegistry;
     let request: MigrationRunRequest;
     let migrations: Migration[];
@@ -87,7 +87,7 @@ describe("moving a database of the earlier shared layout into per-service schema
         // Act
         const failed = run([...migrations, broken]);
         // Assess
-        await assert.rejects(failed, /Migration 0002_broken\.sql of service "users" failed/);
+        await assert.rejects(failed, /Migration 0002_broken\.sql:1:29 of service "users" \(version 2\) failed: syntax error at end of input/);
         const left = await admin.query("SELECT count(*)::int AS n FROM public.users");
         assert.deepEqual(left.rows, [{ n: 2 }]);
         assert.deepEqual((await admin.query("SELECT count(*)::int AS n FROM public.schema_migrations")).rows, [{ n: 4 }]);

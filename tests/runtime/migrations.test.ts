@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { createDatabase } from "../../functions/runtime/database";
 import {
     applyMigrations,
+    lineAndColumn,
     migrationSetHash,
     parseMigrationRunRequest,
     readMigrations,
@@ -13,11 +14,16 @@ import {
     type MigrationRunRequest,
 } from "../../functions/runtime/migrations";
 import { serviceRoles, serviceSchema, type ServiceData } from "../../functions/runtime/service-data";
-import users from "../../functions/users/service";
+import { STACK_DEFAULTS } from "../../infra/config";
+import { migrationRunRequest } from "../../infra/data-plan";
+import { resolveRegistry } from "../../infra/registry-resolution";
+import { services } from "../../infra/services";
+import notes from "../fixtures/services/notes/service";
 import { usePostgres } from "../support/postgres";
 
+/** A migration as `readMigrations` gives it: its file named from the repository root. */
 function migration(service: string, version: number, name: string, sql: string): Migration {
-    return { service, version, name, file: `${String(version).padStart(4, "0")}_${name}.sql`, sql, checksum: sha256(sql) };
+    return { service, version, name, file: `functions/${service}/migrations/${String(version).padStart(4, "0")}_${name}.sql`, sql, checksum: sha256(sql) };
 }
 
 function data(service: string, connectionLimit = 5): ServiceData {
@@ -30,7 +36,7 @@ function request(...services: string[]): MigrationRunRequest {
 }
 
 describe("the migration runner", () => {
-    const postgres = usePostgres({ migrate: false });
+    const postgres = usePostgres();
     const passwordOf = (role: string) => postgres().login.passwordOf(role);
     const run = (req: MigrationRunRequest, set: Migration[]) => applyMigrations(postgres().db, req, set, { passwordOf });
     /** The service's own tables, without the platform's event tables every database service's schema holds. */
@@ -41,14 +47,12 @@ describe("the migration runner", () => {
         await postgres().sql("DROP SCHEMA IF EXISTS platform, a, b, order_history CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
     });
 
-    it("reads the users service's migration folder in version order, with each file's name", () => {
-        // Prepare
-        const directory = users.migrationsDir!;
+    it("reads a service's migration folder in version order, naming each file from the repository root", () => {
         // Act
-        const migrations = readMigrations("users", directory);
+        const migrations = readMigrations("notes", notes.migrationsDir!);
         // Assess
-        assert.deepEqual(migrations.map((m) => [m.service, m.version, m.name, m.file]), [["users", 1, "create_users", "0001_create_users.sql"]]);
-        assert.match(migrations[0].checksum, /^[0-9a-f]{64}$/);
+        assert.deepEqual(migrations.map((m) => [m.service, m.version, m.name, m.file]), [["notes", 1, "create_notes", "tests/fixtures/services/notes/migrations/0001_create_notes.sql"]]);
+        assert.equal(migrations[0].checksum, sha256(fs.readFileSync(path.join(notes.migrationsDir!, "0001_create_notes.sql"), "utf8")));
     });
 
     it("applies pending migrations inside the service's schema, records them in the platform schema, and skips them on the next run", async () => {
@@ -88,24 +92,80 @@ describe("the migration runner", () => {
         assert.deepEqual(result, { applied: ["a/2_two"], alreadyApplied: 1 });
     });
 
-    it("refuses a migration edited after it was applied", async () => {
+    it("applies each service's files in version order, whatever order the set lists them in", async () => {
+        // Prepare: b's second file needs its first; the set lists it first.
+        const set = [migration("b", 2, "add_column", "ALTER TABLE b ADD COLUMN x int"), migration("a", 1, "one", "CREATE TABLE a (id int)"), migration("b", 1, "create", "CREATE TABLE b (id int)")];
+        // Act
+        const result = await run(request("a", "b"), set);
+        // Assess
+        assert.deepEqual(result.applied, ["a/1_one", "b/1_create", "b/2_add_column"]);
+    });
+
+    it("refuses a migration edited after it was applied, naming its file", async () => {
         // Prepare
         await run(request("a"), [migration("a", 1, "one", "CREATE TABLE one (id int)")]);
         // Act
         const edited = run(request("a"), [migration("a", 1, "one", "CREATE TABLE one (id bigint)")]);
         // Assess
-        await assert.rejects(edited, /Migration a\/1 \(one\) was edited after it was applied/);
+        await assert.rejects(edited, /^Error: Migration a\/1 \(one, functions\/a\/migrations\/0001_one\.sql\) was edited after it was applied\. Add a new migration instead\.$/);
     });
 
-    it("applies nothing when one pending migration fails, and names its file, service, line and column", async () => {
-        // Prepare
-        const set = [migration("a", 1, "one", "CREATE TABLE one (id int)"), migration("a", 2, "broken", "-- a comment\nCREATE TABLE two (id int);\nCREATE TABLE nope (")];
+    it("applies nothing when one pending migration fails, naming the file with the line and column, the service and the version", async () => {
+        // Prepare: the mistake is on the file's third line, at its tenth character (PostgreSQL counts
+        // characters, not bytes: é and the emoji before it are one each).
+        const broken = migration("a", 2, "broken", '-- adds a table\nCREATE TABLE two (\n    "é😀" intt\n);\n');
+        const set = [migration("a", 1, "one", "CREATE TABLE one (id int)"), broken];
         // Act
-        const failed = run(request("a"), set);
+        const failure = await run(request("a"), set).then(
+            () => assert.fail("the set applied"),
+            (error: Error) => error,
+        );
         // Assess
-        await assert.rejects(failed, /^Error: Migration 0002_broken\.sql of service "a" failed at line 3, column 20: syntax error at end of input$/);
+        assert.equal(
+            failure.message,
+            'Migration functions/a/migrations/0002_broken.sql:3:10 of service "a" (version 2) failed: type "intt" does not exist (SQLSTATE 42704). Nothing of this run was applied.',
+        );
         // The whole run was one transaction: not even the schemas and roles it started with remain.
         assert.deepEqual(await postgres().sql("SELECT nspname FROM pg_namespace WHERE nspname IN ('platform', 'a')"), []);
+    });
+
+    it("names the file, service and version of a failing statement PostgreSQL gives no position for, with its detail", async () => {
+        // Prepare: a statement that parses and then fails as it runs.
+        const set = [migration("orders", 1, "create", "CREATE TABLE orders (id int);\nINSERT INTO orders VALUES (1), (1);\nALTER TABLE orders ADD PRIMARY KEY (id);")];
+        // Act
+        const failed = run(request("orders"), set);
+        // Assess
+        await assert.rejects(
+            failed,
+            /^Error: Migration functions\/orders\/migrations\/0001_create\.sql of service "orders" \(version 1\) failed: could not create unique index "orders_pkey" \(detail: Key \(id\)=\(1\) is duplicated\.; SQLSTATE 23505\)\. Nothing of this run was applied\.$/,
+        );
+        assert.deepEqual(await tables("orders"), []);
+    });
+
+    it("refuses a run when an applied file of a service is gone, naming the service, the version and the file, before applying anything", async () => {
+        // Prepare
+        const one = migration("a", 1, "one", "CREATE TABLE one (id int)");
+        await run(request("a"), [one, migration("a", 2, "two", "CREATE TABLE two (id int)")]);
+        // Act: 0002_two.sql deleted, a third one added.
+        const refused = run(request("a"), [one, migration("a", 3, "three", "CREATE TABLE three (id int)")]);
+        // Assess
+        await assert.rejects(refused, /^Error: Migration functions\/a\/migrations\/0002_two\.sql of service "a" \(version 2\) was applied on \d{4}-\d\d-\d\dT[\d:.]+Z but its file is gone\. Restore it/);
+        assert.deepEqual(await tables("a"), ["one", "two"]);
+    });
+
+    it("keeps the records and the schema of a service no longer in the run, and applies the others", async () => {
+        // Prepare: service b was removed from the registry after its migrations ran.
+        await run(request("a", "b"), [migration("a", 1, "one", "CREATE TABLE one (id int)"), migration("b", 1, "bee", "CREATE TABLE bee (id int)")]);
+        // Act
+        const result = await run(request("a"), [migration("a", 1, "one", "CREATE TABLE one (id int)"), migration("a", 2, "two", "CREATE TABLE two (id int)")]);
+        // Assess
+        assert.deepEqual(result, { applied: ["a/2_two"], alreadyApplied: 1 });
+        assert.deepEqual(await postgres().sql("SELECT service, version FROM platform.schema_migrations ORDER BY 1, 2"), [
+            { service: "a", version: 1 },
+            { service: "a", version: 2 },
+            { service: "b", version: 1 },
+        ]);
+        assert.deepEqual(await tables("b"), ["bee"]);
     });
 
     it("gives two services tables of the same name, each in its own schema, whatever order the services come in", async () => {
@@ -137,7 +197,7 @@ describe("the migration runner", () => {
         // Act
         const escaped = run(request("a"), set);
         // Assess
-        await assert.rejects(escaped, /Migration 0001_escape\.sql of service "a" failed: it changed the role it runs as to "postgres"; migrations run as the service's owner role "a_owner"/);
+        await assert.rejects(escaped, /Migration functions\/a\/migrations\/0001_escape\.sql of service "a" \(version 1\) failed: it changed the role it runs as to "postgres"; migrations run as the service's owner role "a_owner"/);
         assert.deepEqual(await tables("a"), []);
     });
 
@@ -147,7 +207,7 @@ describe("the migration runner", () => {
         // Act
         const refused = run(request("a"), set);
         // Assess
-        await assert.rejects(refused, /Migration 0001_one\.sql belongs to service "ghost", which the run has no schema for/);
+        await assert.rejects(refused, /Migration functions\/ghost\/migrations\/0001_one\.sql belongs to service "ghost", which the run has no schema for/);
         assert.deepEqual(await postgres().sql("SELECT nspname FROM pg_namespace WHERE nspname IN ('platform', 'a')"), []);
     });
 
@@ -204,5 +264,26 @@ describe("the migration runner", () => {
         const withoutPasswords = applyMigrations(postgres().db, request("a"), set);
         // Assess
         await assert.rejects(withoutPasswords, /needs each login role's password/);
+    });
+    it("turns PostgreSQL's 1-based character position into the line and column of the file", () => {
+        assert.deepEqual(lineAndColumn("SELECT 1", 1), { line: 1, column: 1 });
+        assert.deepEqual(lineAndColumn("a\nbc\ndef", 6), { line: 3, column: 1 });
+        assert.deepEqual(lineAndColumn("a\nbc\ndef", 8), { line: 3, column: 3 });
+        // Counted in characters, as PostgreSQL counts them: an emoji is one.
+        assert.deepEqual(lineAndColumn("-- 😀\nx", 6), { line: 2, column: 1 });
+    });
+
+    it("applies the registry's migrations (infra/registry.ts, whatever it holds) service by service, each alone on a fresh database", async () => {
+        // Prepare
+        const registry = resolveRegistry(services, { memoryMb: 256, timeoutSeconds: 10 });
+        const dataServices = migrationRunRequest(registry, STACK_DEFAULTS.database.connectionsPerFunction, "password").services;
+        for (const data of dataServices) {
+            await postgres().sql(`DROP SCHEMA IF EXISTS platform, ${data.schema} CASCADE`);
+            const own = registry.migrations.filter((m) => m.service === data.service);
+            // Act
+            const result = await applyMigrations(postgres().db, { migrationSetHash: migrationSetHash(own), services: [data], login: "password" }, own, { passwordOf });
+            // Assess
+            assert.equal(result.applied.length, own.length, data.service);
+        }
     });
 });

@@ -7,7 +7,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MISSING_ID = "00000000-0000-4000-8000-000000000000";
 
 describe("users service against PostgreSQL", () => {
-    const postgres = usePostgres();
+    const postgres = usePostgres({ services: [users] });
     const call = routeCaller(users, () => postgres().serviceDb("users"));
     const byId = (routeKey: string, id: string, body?: object) => call(routeKey, { path: `/users/${id}`, pathParameters: { id }, body });
     const create = (email: string, name = "Ada Lovelace") => call("POST /users", { body: { email, name } });

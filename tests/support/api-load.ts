@@ -1,6 +1,6 @@
 /**
- * A few clients writing and reading users through the API while a test breaks the database under
- * them. Every request is kept with the phase it ended in (a request in flight when a fault hits is
+ * A few clients writing and reading notes (the fixture database service, `tests/fixtures`) through
+ * the API while a test breaks the database under them. Every request is kept with the phase it ended in (a request in flight when a fault hits is
  * that fault's), its status and error code, or the transport error it met, and every write the API
  * acknowledged with 201 is remembered, so a test can say what each fault cost and check that
  * nothing acknowledged was lost.
@@ -10,7 +10,7 @@ import { request, type TestResponse } from "../e2e/support";
 export interface LoadRequest {
     /** The phase when it was answered. */
     phase: string;
-    route: "POST /users" | "GET /users/{id}" | "GET /users";
+    route: "POST /notes" | "GET /notes/{id}" | "GET /notes";
     startedAt: number;
     finishedAt: number;
     /** The HTTP status, or undefined when the request got no response (reset, refused, ...). */
@@ -27,7 +27,7 @@ export interface ApiLoad {
     phase(name: string): void;
     /** Everything so far. */
     requests(): readonly LoadRequest[];
-    /** Ids of the users the API answered 201 for. */
+    /** Ids of the notes the API answered 201 for. */
     acknowledgedIds(): readonly string[];
     /** Lets every client finish its current request, then stops. */
     stop(): Promise<readonly LoadRequest[]>;
@@ -58,15 +58,15 @@ export function startApiLoad(options: { baseUrl: string; token: string; clients:
 
     const client = async (index: number) => {
         for (let round = 0; !stopped; round++) {
-            const email = `load-${index}-${round}-${Date.now()}@example.com`;
-            const created = await send("POST /users", () =>
-                request(options.baseUrl, { method: "POST", path: "/users", body: { email, name: `Client ${index}` }, headers: { authorization } }),
+            const title = `load ${index}.${round} ${Date.now()}`;
+            const created = await send("POST /notes", () =>
+                request(options.baseUrl, { method: "POST", path: "/notes", body: { title, body: `Client ${index}` }, headers: { authorization } }),
             );
             if (created?.status === 201) {
                 acknowledged.push(created.json.id);
-                await send("GET /users/{id}", () => request(options.baseUrl, { path: `/users/${created.json.id}` }));
+                await send("GET /notes/{id}", () => request(options.baseUrl, { path: `/notes/${created.json.id}` }));
             }
-            if (round % 5 === 0) await send("GET /users", () => request(options.baseUrl, { path: "/users?limit=5" }));
+            if (round % 5 === 0) await send("GET /notes", () => request(options.baseUrl, { path: "/notes?limit=5" }));
             // A client that got no answer at all waits a moment, as any would, instead of spinning.
             if (!created) await new Promise((resolve) => setTimeout(resolve, 50));
         }

@@ -13,7 +13,7 @@ import { createEvent } from "../../local/event";
 const API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
 
 export interface EventOptions {
-    /** The route that matched, e.g. `GET /users/{id}`; the request's method is the route's. */
+    /** The route that matched, e.g. `GET /users/{id}`; the request's method is the route's (GET for ANY). */
     routeKey: string;
     /** The request path as sent (percent-encoded). @default the route's path */
     path?: string;
@@ -33,13 +33,20 @@ export interface EventOptions {
      */
     base64?: boolean;
     requestId?: string;
+    /**
+     * The claims of a token API Gateway's JWT authorizer verified, as a protected route receives
+     * them (`request.claims`). @default none: a public route's event
+     */
+    claims?: Record<string, unknown>;
 }
 
 let counter = 0;
 
 /** An event for a request that matched `routeKey`, as the local runtime would send it to the function. */
 export function httpApiEvent(options: EventOptions): HttpApiEvent {
-    const [method, routePath] = options.routeKey.split(" ");
+    const [routeMethod, routePath] = options.routeKey.split(" ");
+    // A route for ANY method is called with a real one.
+    const method = routeMethod === "ANY" ? "GET" : routeMethod;
     const headers: Record<string, string> = { host: API_HOST, "user-agent": "tests/1.0", accept: "*/*" };
     for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
     let body: Buffer | undefined;
@@ -69,6 +76,11 @@ export function httpApiEvent(options: EventOptions): HttpApiEvent {
         requestId: options.requestId ?? `req-${++counter}`,
         receivedAt: new Date(),
     });
+    if (options.claims) {
+        const scope = options.claims.scope;
+        // As API Gateway sends them: the token's scopes, or null.
+        event.requestContext.authorizer = { jwt: { claims: options.claims, scopes: (typeof scope === "string" ? scope.split(" ") : null) as string[] } };
+    }
     if (options.base64 && event.body !== undefined && !event.isBase64Encoded) {
         event.body = Buffer.from(event.body, "utf8").toString("base64");
         event.isBase64Encoded = true;
@@ -88,4 +100,23 @@ export function httpApiFixtureNames(): string[] {
         .map((file) => /^http-api-v2-(.+)\.json$/.exec(file)?.[1])
         .filter((name): name is string => name !== undefined)
         .sort();
+}
+
+/**
+ * A request any route can be sent knowing only its key, for checks that run over whatever the
+ * registry holds (the benchmark, the archives of the real stack): every path parameter a UUID
+ * (distinct per `n`), a greedy one a short path, and `{}` as the JSON body of a method that takes
+ * one. A route answers it with its own 2xx or 4xx: that it answers, and never with a 5xx, is what
+ * such a check can hold it to.
+ */
+export function routeEvent(routeKey: string, n = 0): HttpApiEvent {
+    const [method, routePath] = routeKey.split(" ");
+    const id = `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+    const pathParameters: Record<string, string> = {};
+    const path = routePath.replace(/\{([^}+]+)(\+?)\}/g, (_match, name: string, greedy: string) => {
+        pathParameters[name] = greedy ? "a/b" : id;
+        return pathParameters[name];
+    });
+    const takesBody = ["POST", "PUT", "PATCH"].includes(method);
+    return httpApiEvent({ routeKey, path, pathParameters, ...(takesBody ? { body: {} } : {}) });
 }

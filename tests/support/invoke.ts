@@ -5,7 +5,7 @@ import type { EventTransport } from "../../functions/runtime/event-publisher";
 import type { EventCatalog } from "../../functions/runtime/events";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import type { AnyService } from "../../functions/runtime/service";
+import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
 import { httpApiEvent, type EventOptions } from "./events";
 
 export interface Reply {
@@ -27,7 +27,7 @@ export function recordingTransport(): EventTransport & { entries: PutEventsEntry
 export function routeCaller(service: AnyService, db?: () => Database, events: EventTransport = recordingTransport()) {
     const silent = createLogger({ write: () => undefined });
     return async (routeKey: string, options: Omit<EventOptions, "routeKey"> = {}): Promise<Reply> => {
-        const route = (service.routes as Record<string, AnyService["routes"][string]>)[routeKey];
+        const route = (service.routes as Record<string, RouteDefinition | undefined>)[routeKey];
         if (!route) throw new Error(`${service.name} has no route ${routeKey}`);
         const catalog = service.events as EventCatalog | undefined;
         const invoke = createRouteHandler(route.handler as never, {

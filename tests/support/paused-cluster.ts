@@ -11,16 +11,15 @@ import { createDatabase, statementTimeoutFor, type Database } from "../../functi
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { MIGRATION_TIMEOUT_SECONDS, runMigrations } from "../../functions/runtime/migrations";
-import users from "../../functions/users/service";
 import { migrationRunRequest } from "../../infra/data-plan";
-import { services } from "../../infra/registry";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
 import { readLocalStackConfig } from "../../local/stack-config";
+import notes from "../fixtures/services/notes/service";
 import { httpApiEvent } from "./events";
 import { startFaultProxy } from "./fault-proxy";
 
 export interface PausedClusterOptions {
-    /** A migrated database, signed in to as the users service's login role (the routes read from it). */
+    /** A database with the fixture `notes` service migrated, signed in to as its login role (the routes read from it). */
     routeDatabaseUrl: string;
     /** A database without migrations, on the same server, as its administrator (the migration run applies them). */
     migrationDatabaseUrl: string;
@@ -51,21 +50,27 @@ export interface PausedClusterOutcome {
     shortRouteNext: RouteCall;
 }
 
-const ROUTE_KEY = "GET /users";
+/** The registry of the scenario: the fixture database service alone, whose migrations its route needs. */
+export function pausedClusterRegistry(): ResolvedRegistry {
+    return resolveRegistry([notes], readLocalStackConfig().functionDefaults);
+}
+
+/** A read of the fixture database service, which every container of it answers 200 once connected. */
+const ROUTE_KEY = "GET /notes";
 
 export async function pausedClusterScenario(options: PausedClusterOptions): Promise<PausedClusterOutcome> {
     const longTimeoutSeconds = options.longTimeoutSeconds ?? 29;
     const shortTimeoutSeconds = options.shortTimeoutSeconds ?? 10;
     const stack = readLocalStackConfig();
-    const registry = resolveRegistry(services, stack.functionDefaults);
+    const registry = pausedClusterRegistry();
     const request = migrationRunRequest(registry, stack.database.connectionsPerFunction, "password");
     const proxy = await startFaultProxy(Number(new URL(options.routeDatabaseUrl).port));
     const silent = createLogger({ write: () => undefined });
     const databases: Database[] = [];
     // One container of the route: its database opens on the first request, as the deployed closure's does.
     const container = (timeoutSeconds: number) =>
-        createRouteHandler(users.routes[ROUTE_KEY].handler as never, {
-            service: users.name,
+        createRouteHandler(notes.routes[ROUTE_KEY]!.handler as never, {
+            service: notes.name,
             routeKey: ROUTE_KEY,
             logger: silent,
             openDatabase: () => {
@@ -79,7 +84,7 @@ export async function pausedClusterScenario(options: PausedClusterOptions): Prom
         const call = async (invoke: LambdaHttpHandler, timeoutSeconds: number): Promise<RouteCall> => {
             const started = Date.now();
             const deadline = started + timeoutSeconds * 1000;
-            const response = await invoke(httpApiEvent({ routeKey: ROUTE_KEY, path: "/users", query: "limit=1" }), {
+            const response = await invoke(httpApiEvent({ routeKey: ROUTE_KEY, path: "/notes", query: "limit=1" }), {
                 awsRequestId: `paused-${started}`,
                 getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
             });

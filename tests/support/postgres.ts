@@ -1,6 +1,6 @@
 /**
  * A throwaway embedded PostgreSQL per test file, migrated as the local runtime migrates it: each
- * database service with its schema and roles, the real migrations in them.
+ * service the test names with its schema and roles, its real migrations in them.
  */
 import type { RegisteredService } from "../../functions/runtime/container";
 import * as fs from "node:fs";
@@ -9,10 +9,8 @@ import * as path from "node:path";
 import * as pg from "pg";
 import { createDatabase, type Database } from "../../functions/runtime/database";
 import { applyMigrations, type MigrationResult } from "../../functions/runtime/migrations";
-import type { AnyService } from "../../functions/runtime/service";
 import { migrationRunRequest } from "../../infra/data-plan";
 import { resolveRegistry } from "../../infra/registry-resolution";
-import { services as registeredServices } from "../../infra/registry";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret, type LocalLogin } from "../../local/service-login";
@@ -37,8 +35,12 @@ export async function migrateAsLocalRuntime(db: Database, services: readonly Reg
     return applyMigrations(db, migrationRunRequest(registry, stack.database.connectionsPerFunction, "password"), registry.migrations, { passwordOf: login.passwordOf });
 }
 
-/** Registers before/after hooks that start a fresh, migrated PostgreSQL and stop it (files removed). */
-export function usePostgres(options: { migrate?: boolean; services?: readonly RegisteredService[] } = {}): () => TestPostgres {
+/**
+ * Registers before/after hooks that start a fresh PostgreSQL and stop it (files removed), with
+ * `services` migrated the way the local runtime does it: a service's tests migrate that service
+ * alone, as each service owns its data. None: an empty database, with not even the platform's schema.
+ */
+export function usePostgres(options: { services?: readonly RegisteredService[] } = {}): () => TestPostgres {
     let state: TestPostgres | undefined;
     let admin: pg.Pool | undefined;
     let dataDir: string;
@@ -52,7 +54,7 @@ export function usePostgres(options: { migrate?: boolean; services?: readonly Re
         const server = await startLocalPostgres({ dataDir: path.join(dataDir, "data"), persistent: false });
         const login = localLogin(server.url, readOrCreateLoginSecret(loginSecretFile(path.join(dataDir, "data"), true)));
         const db = createDatabase({ connectionString: server.url });
-        if (options.migrate ?? true) await migrateAsLocalRuntime(db, options.services ?? registeredServices, login);
+        if (options.services?.length) await migrateAsLocalRuntime(db, options.services, login);
         admin = new pg.Pool({ connectionString: server.url, max: 2 });
         admin.on("error", () => undefined); // idle connections end when the server stops
         const pool = admin;

@@ -24,14 +24,19 @@ export interface RuntimeProcessOptions {
     dataDir: string;
     /** @default 40000 */
     readyTimeoutMs?: number;
+    /** More arguments for `local/start.ts`: `--watch`, `--registry <file>`. */
+    args?: string[];
+    /** Run the background type check (off by default: the fault tests measure the runtime alone). @default false */
+    typeCheck?: boolean;
 }
 
 /** Where a runtime started with `dataDir` keeps its local issuer's key, so that tests can mint tokens it accepts. */
 export const jwtDirOf = (dataDir: string) => path.join(path.dirname(dataDir), "jwt");
 
 /** Starts the runtime with throttling off and one line of output per event, not per request. */
+// (`--registry <file>` in `args` serves a fixture registry instead of infra/registry.ts.)
 export function startRuntimeProcess(options: RuntimeProcessOptions): RuntimeProcess {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts", "--quiet"], {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts", "--quiet", ...(options.args ?? [])], {
         cwd: REPOSITORY_ROOT,
         env: {
             ...process.env,
@@ -43,6 +48,7 @@ export function startRuntimeProcess(options: RuntimeProcessOptions): RuntimeProc
             DATABASE_URL: "",
             // The registry's container services as processes, whether or not Docker is there.
             LOCAL_CONTAINERS: "process",
+            LOCAL_TYPECHECK: options.typeCheck ? "on" : "off",
         },
         // A process group of its own, as a terminal gives it.
         detached: true,

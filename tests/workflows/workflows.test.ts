@@ -162,9 +162,9 @@ describe(".ci/run", () => {
         assert.match(script, /export PATH="\$node_home\/node_modules\/node\/bin:\$PATH"/);
     });
 
-    it("installs with npm ci, then runs npm test and the policy run of every stack", () => {
+    it("installs with npm ci, then runs npm test, the policy run of every stack and the template check", () => {
         const commands = script.split("\n").filter((line) => /^npm (ci|test|run)\b/.test(line));
-        assert.deepEqual(commands, ["npm ci --no-audit --no-fund", "npm test", ...listStacks().map((stack) => `npm run policy -- --stack ${stack}`)]);
+        assert.deepEqual(commands, ["npm ci --no-audit --no-fund", "npm test", ...listStacks().map((stack) => `npm run policy -- --stack ${stack}`), "npm run check:template"]);
     });
 });
 

@@ -6,6 +6,7 @@
  * planned thing it describes; a new resource detail is an entry of `DESCRIPTIONS`.
  */
 import * as path from "node:path";
+import type { RegisteredService } from "../../functions/runtime/container";
 import { parseStackConfig } from "../../infra/config";
 import { AWS_DEFAULTS, estimatedMaxConnections, LAMBDA } from "../../policy/lib/limits";
 import { serviceRoleLimits } from "../../policy/lib/migration-run";
@@ -426,6 +427,8 @@ export interface PlanInputs {
     policyConfig?: string;
     /** Raw `namespace:key` stack config instead of `Pulumi.<stack>.yaml` (tests plant values here). */
     stackConfig?: Record<string, unknown>;
+    /** Another registry than `infra/registry.ts` (tests plan a fixture). */
+    services?: readonly RegisteredService[];
 }
 
 /** Runs the program offline for one stack, then the policy pack and the cost model over it. */
@@ -433,7 +436,7 @@ export async function planStack(inputs: PlanInputs): Promise<StackPlan> {
     const configFile = inputs.policyConfig ?? path.join(PACK_DIR, `config.${inputs.stack}.json`);
     const packConfig = loadPackConfig(configFile);
     const stackConfig = inputs.stackConfig ?? readStackConfig(inputs.stack);
-    const { resources } = await runProgramOffline({ stack: inputs.stack, config: stackConfig });
+    const { resources } = await runProgramOffline({ stack: inputs.stack, config: stackConfig, services: inputs.services });
     const policy = await runPolicies(resources, packConfig);
     return {
         ...summarize(inputs.stack, resources, stackConfig),

@@ -5,6 +5,7 @@
  * with a setting the program leaves out.
  */
 import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { INTERFACE_ENDPOINTS, type InterfaceEndpoint } from "../../infra/components/network";
 import { AWS_DEFAULTS } from "../../policy/lib/limits";
 import { parsePolicyDocument, stringList } from "../../policy/lib/iam";
 import { attachedRoles, functionRoles, linked, ofType, routeFunctions, type Linkable } from "../../policy/lib/links";
@@ -192,6 +193,9 @@ export function endpointServiceOf(endpoint: PlanResource): string {
  */
 export function endpointUsers(endpoint: PlanResource, resources: readonly PlanResource[]): string[] {
     const service = endpointServiceOf(endpoint);
+    // A function's role grants `logs:*` for the Lambda service, which ships the function's output
+    // from outside the function's network: only the endpoints functions call from their subnets count.
+    if (INTERFACE_ENDPOINTS[service as InterfaceEndpoint]?.calledBy === "containers") return [];
     const graph = resources.map(linkable);
     const policies = ofType(graph, Types.iamRolePolicy);
     const callsService = (role: Linkable) =>

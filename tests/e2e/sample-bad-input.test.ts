@@ -2,9 +2,12 @@
  * Garbage in, 4xx JSON out, database untouched: a matrix of malformed, hostile and oversized
  * requests against POST/PATCH /users and POST /auth, plus unknown routes and wrong methods. Not
  * one may get a 5xx or change a row. Valid but unusual input (SQL-looking text, emoji,
- * right-to-left scripts) is accepted and stored verbatim.
+ * right-to-left scripts) is accepted and stored verbatim. A test of the sample services: it serves
+ * their modules directly, registered or not.
  */
 import * as assert from "node:assert/strict";
+import authService from "../../functions/auth/service";
+import users from "../../functions/users/service";
 import { request, snapshotUsers, startTestRuntime, type TestRequest, type TestResponse, type TestRuntime } from "./support";
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -91,7 +94,7 @@ describe("e2e: bad input never gets a 5xx and never changes the database", () =>
     const send = (options: TestRequest) => request(t.url, { ...options, headers: { ...auth, ...options.headers } });
 
     before(async () => {
-        t = await startTestRuntime();
+        t = await startTestRuntime([authService, users]);
         auth = await t.authHeader({ scopes: ["users:delete"] });
         existing = (await send({ method: "POST", path: "/users", body: { email: "taken@example.com", name: "Taken" } })).json;
         await send({ method: "POST", path: "/users", body: { email: "second@example.com", name: "Second" } });

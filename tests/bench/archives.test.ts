@@ -1,0 +1,61 @@
+/**
+ * What `npm run bench` sends each function and how it judges the answer, for any registry: a
+ * request derived from the route's key (so a new service is measured, not skipped), and a 5xx or
+ * a non-response refused with the route's name (so a failure is never measured as a figure).
+ */
+import * as assert from "node:assert/strict";
+import { checkedStatus, eventFor, type RunnableArchive } from "../../bench/lib/archives";
+import { createRouteHandler } from "../../functions/runtime/handler";
+import { createLogger } from "../../functions/runtime/logger";
+import { resolveRegistry } from "../../infra/registry-resolution";
+import { fixtureServices } from "../fixtures";
+import { routeEvent } from "../support/events";
+
+const archive = (name: string, routeKey?: string): RunnableArchive => ({
+    name,
+    handler: "__index.handler",
+    directory: "/nonexistent",
+    environment: routeKey ? { ROUTE_KEY: routeKey } : {},
+    files: [],
+    zippedBytes: 0,
+    unzippedBytes: 0,
+});
+
+describe("bench: the requests and the status check of the archive benchmark", () => {
+    const { routes } = resolveRegistry(fixtureServices, { memoryMb: 256, timeoutSeconds: 10 });
+
+    // What the program's invocation gives the migration function.
+    const MIGRATION_INPUT = { migrationSetHash: "bench", services: [], login: "iam" };
+
+    it("derives a request for every route of a registry (its route key, a UUID for each path parameter, {} for a body) and gives the migration function the program's input", () => {
+        for (const route of routes) {
+            // Act
+            const event = eventFor(archive(`${route.service}-${route.id}`, route.routeKey), 7, MIGRATION_INPUT) as ReturnType<typeof routeEvent>;
+            // Assess
+            assert.equal(event.routeKey, route.routeKey);
+            assert.equal(event.requestContext.http.method, route.method);
+            assert.doesNotMatch(event.rawPath, /[{}]/, route.routeKey);
+            for (const value of Object.values(event.pathParameters ?? {})) assert.equal(value, "00000000-0000-4000-8000-000000000007");
+            assert.equal(event.body === undefined, !["POST", "PUT", "PATCH"].includes(route.method), route.routeKey);
+        }
+        assert.equal(eventFor(archive("migrations-function"), 0, MIGRATION_INPUT), MIGRATION_INPUT);
+        assert.equal(routeEvent("ANY /files/{proxy+}").rawPath, "/files/a/b");
+    });
+
+    it("accepts a route's own 2xx and 4xx answers to those requests (here: the fixture's handlers without a database)", async () => {
+        // Prepare
+        const route = routes.find((r) => r.routeKey === "GET /ping")!;
+        const handler = createRouteHandler(route.handler, { service: route.service, routeKey: route.routeKey, logger: createLogger({ write: () => undefined }) });
+        // Act
+        const result = await handler(routeEvent(route.routeKey));
+        // Assess
+        assert.equal(checkedStatus(archive("ping-get-ping", route.routeKey), result), 200);
+        assert.equal(checkedStatus(archive("notes-post-notes", "POST /notes"), { statusCode: 400, body: "{}" }), 400);
+        assert.equal(checkedStatus(archive("migrations-function"), { applied: [] }), undefined);
+    });
+
+    it("refuses a 5xx and an answer that is no API Gateway response, naming the function and its route", () => {
+        assert.throws(() => checkedStatus(archive("notes-get-notes", "GET /notes"), { statusCode: 500, body: '{"error":{"code":"internal_error"}}' }), /^Error: notes-get-notes \(GET \/notes\) answered 500 \{"error"/);
+        assert.throws(() => checkedStatus(archive("notes-get-notes", "GET /notes"), { errorMessage: "Task timed out" }), /notes-get-notes \(GET \/notes\) answered undefined/);
+    });
+});

@@ -1,0 +1,57 @@
+/**
+ * The background type check of `npm start`, `npm run dev` and `npm run plan`: the registry and every
+ * file under `functions/`, checked in a process of its own with the project's tsconfig, reporting
+ * what the transpile-only run cannot see, and checking again, faster, after an edit.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { REPOSITORY_ROOT } from "../../infra/stack-files";
+import { formatTypeCheck, startTypeChecker, typeCheckFiles } from "../../local/type-check";
+import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute } from "../support/scratch-registry";
+
+describe("the background type check", function () {
+    this.timeout(60_000);
+
+    it("covers the registry and every TypeScript file under functions/, new services not yet registered included", () => {
+        const files = typeCheckFiles();
+        assert.equal(files[0], path.join(REPOSITORY_ROOT, "infra", "registry.ts"));
+        const under = fs.readdirSync(path.join(REPOSITORY_ROOT, "functions"), { recursive: true }).map(String).filter((file) => file.endsWith(".ts"));
+        assert.deepEqual(files.slice(1), under.map((file) => path.join(REPOSITORY_ROOT, "functions", file)).sort());
+    });
+
+    it("reports a route key written twice with its file, line and code, and passes once the file is fixed", async () => {
+        // Prepare
+        const scratch = scratchRegistry({ twice: serviceWithDuplicateRoute("twice", ["first", "second"]) });
+        const checker = startTypeChecker({ registryModule: scratch.registryModule });
+        try {
+            // Act
+            const broken = await checker.check();
+            scratch.writeService("twice", serviceWithOneRoute("twice", "fixed"));
+            const fixed = await checker.check();
+            // Assess
+            assert.equal(broken.errors.length, 1, formatTypeCheck(broken));
+            assert.match(broken.errors[0], /services\/twice\/service\.ts\(9,9\): error TS1117: An object literal cannot have multiple properties with the same name\.$/);
+            assert.deepEqual(fixed.errors, []);
+            assert.ok(fixed.files > 1);
+            // The second run reuses what the first parsed: the packages' declarations above all.
+            assert.ok(fixed.durationMs < broken.durationMs, `${fixed.durationMs} ms after ${broken.durationMs} ms`);
+            assert.match(formatTypeCheck(fixed), /^Type check: no errors \(\d+ files, \d+\.\d s\)\.$/);
+        } finally {
+            checker.close();
+            scratch.remove();
+        }
+    });
+
+    it("runs the checks asked for while one is running once more, together", async () => {
+        const checker = startTypeChecker();
+        try {
+            const results = await Promise.all([checker.check(), checker.check(), checker.check()]);
+            assert.deepEqual(results.map((result) => result.errors), [[], [], []]);
+            assert.equal(results[1], results[2], "the second and third share one run");
+            assert.notEqual(results[0], results[1]);
+        } finally {
+            checker.close();
+        }
+    });
+});

@@ -1,0 +1,173 @@
+/**
+ * The README's "Adding a service" is a template that works when copied literally: its code blocks
+ * are the files `npm run check:template` writes into a copy of the repository (then runs every suite,
+ * the plan and the policy pack there; see tools/check-template.ts). Here, quickly, on every `npm
+ * test`, with the blocks written into a scratch folder: they are there, adding them touches one
+ * registry line, the service they declare resolves beside the real registry under each stack's
+ * bounds, passes its own test file over schemas per service, gets its own database user and
+ * connection limit under mocks with the policy pack passing, and in the local runtime answers its
+ * routes with a schema and roles of its own, seeing no other service's data.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pg from "pg";
+import type { AnyService } from "../../functions/runtime/service";
+import { serviceRoles, serviceSchema } from "../../functions/runtime/service-data";
+import { parseStackConfig } from "../../infra/config";
+import { functionBoundsFor } from "../../infra/function-bounds";
+import { resolveRegistry } from "../../infra/registry-resolution";
+import { services } from "../../infra/services";
+import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../../infra/stack-files";
+import { applyTemplate, removeRegistryLine, templateBlocks, type TemplateBlock } from "../../tools/check-template";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { runProgramOffline } from "../../tools/offline";
+import { api, startTestRuntime, type TestRuntime } from "../e2e/support";
+import { one } from "../support/graph";
+
+const README = fs.readFileSync(path.join(REPOSITORY_ROOT, "README.md"), "utf8");
+
+/** A registry of two services, one line each, as `infra/registry.ts` is written. */
+const SCRATCH_REGISTRY = ["/** A registry. */", 'export { default as alpha } from "../functions/alpha/service";', 'export { default as beta } from "../functions/beta/service";', ""];
+
+/** A folder with a registry and the repository's runtime and test support (linked), for the template to be written into. */
+function scratchRoot(): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "template-"));
+    fs.mkdirSync(path.join(root, "infra"));
+    fs.writeFileSync(path.join(root, "infra", "registry.ts"), SCRATCH_REGISTRY.join("\n"));
+    fs.mkdirSync(path.join(root, "functions"));
+    fs.symlinkSync(path.join(REPOSITORY_ROOT, "functions", "runtime"), path.join(root, "functions", "runtime"), "dir");
+    fs.mkdirSync(path.join(root, "tests"));
+    fs.symlinkSync(path.join(REPOSITORY_ROOT, "tests", "support"), path.join(root, "tests", "support"), "dir");
+    return root;
+}
+
+describe("the README's service template (Adding a service)", () => {
+    const blocks = templateBlocks(README);
+    const roots: string[] = [];
+    after(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
+
+    it("holds a service file, its migration, its test file and one registry line", () => {
+        assert.deepEqual(blocks.map((block) => `${block.kind} ${block.path}`), [
+            "file functions/orders/service.ts",
+            "file functions/orders/migrations/0001_create_orders.sql",
+            "append infra/registry.ts",
+            "file tests/services/orders.test.ts",
+        ]);
+        assert.deepEqual(blocks[2].content, 'export { default as orders } from "../functions/orders/service";\n');
+    });
+
+    it("touches nothing but its folder, its test file and one line of infra/registry.ts", () => {
+        // Prepare
+        const root = scratchRoot();
+        roots.push(root);
+        // Act
+        const touched = applyTemplate(root, blocks);
+        // Assess
+        assert.deepEqual(touched, ["functions/orders/service.ts", "functions/orders/migrations/0001_create_orders.sql", "infra/registry.ts", "tests/services/orders.test.ts"]);
+        const after = fs.readFileSync(path.join(root, "infra", "registry.ts"), "utf8");
+        assert.equal(after, [...SCRATCH_REGISTRY.slice(0, -1), 'export { default as orders } from "../functions/orders/service";', ""].join("\n"));
+        assert.throws(() => applyTemplate(root, blocks), /the template writes functions\/orders\/service\.ts, which exists already/);
+    });
+
+    describe("the service it declares", function () {
+        this.timeout(120_000);
+        // Written at load time: its own test file registers its suites below, as mocha loads this one.
+        const root = scratchRoot();
+        roots.push(root);
+        applyTemplate(root, blocks);
+        const orders = (require(path.join(root, "functions", "orders", "service.ts")) as { default: AnyService }).default;
+        const registry = [...services.filter((service) => service.name !== orders.name), orders];
+
+        for (const stack of listStacks()) {
+            it(`resolves beside the real registry under the ${stack} stack's defaults and policy pack bounds`, () => {
+                const defaults = parseStackConfig(stack, readStackConfig(stack)).functionDefaults;
+                const resolved = resolveRegistry(registry, defaults, { stack, bounds: functionBoundsFor(stack) });
+                assert.deepEqual(resolved.services.find((service) => service.name === "orders")!.routes.map((route) => [route.routeKey, route.auth]), [
+                    ["POST /orders", "jwt"],
+                    ["GET /orders/{id}", "none"],
+                    ["DELETE /orders/{id}", "jwt"],
+                ]);
+            });
+        }
+
+        describe("its own test file, tests/services/orders.test.ts, over schemas per service", () => {
+            require(path.join(root, "tests", "services", "orders.test.ts"));
+        });
+
+        for (const stack of listStacks()) {
+            it(`${stack}: gets its own database user and connection limit and no secret under mocks, and the policy pack passes`, async () => {
+                // Prepare: each function holds its reservation's connections where the stack applies reservations, else the stack's per-function ones.
+                const config = parseStackConfig(stack, readStackConfig(stack));
+                const perFunction = config.concurrency.reservations === "registry" ? (orders.reservedConcurrency ?? config.database.connectionsPerFunction) : config.database.connectionsPerFunction;
+                // Act
+                const run = await runProgramOffline({ stack, services: registry });
+                const policy = await runPolicies(run.resources, loadPackConfig(path.join(PACK_DIR, `config.${stack}.json`)));
+                // Assess
+                const request = JSON.parse(one(run, "aws:lambda/invocation:Invocation").inputs.input);
+                const mine = request.services.find((service: { service: string }) => service.service === "orders");
+                assert.deepEqual([mine.schema, mine.ownerRole, mine.loginRole, mine.connectionLimit], [serviceSchema("orders"), serviceRoles("orders").owner, serviceRoles("orders").login, Object.keys(orders.routes).length * perFunction]);
+                const statements = JSON.parse(one(run, "aws:iam/rolePolicy:RolePolicy", "orders-permissions").inputs.policy).Statement as { Action: string[]; Resource: unknown }[];
+                assert.deepEqual(statements.filter((statement) => statement.Action.includes("rds-db:connect")).map((statement) => String(statement.Resource).replace(/cluster-[A-Z0-9]+/, "cluster-*")), ["arn:aws:rds-db:us-east-1:123456789012:dbuser:cluster-*/orders_app"]);
+                assert.ok(!statements.some((statement) => statement.Action.includes("secretsmanager:GetSecretValue")));
+                assert.deepEqual(policy.violations.filter((violation) => violation.level === "mandatory"), []);
+            });
+        }
+
+        describe("in the local runtime beside the real registry", () => {
+            let t: TestRuntime;
+            before(async () => {
+                t = await startTestRuntime(registry);
+            });
+            after(async () => {
+                await t?.stop();
+            });
+
+            it("has its schema and roles made for it, answers its routes, and sees no other service's data", async () => {
+                // Prepare
+                const asOrders = new pg.Client({ connectionString: t.runtime.serviceDatabaseUrl("orders") });
+                await asOrders.connect();
+                const other = registry.find((service) => service.database && service.name !== "orders");
+                try {
+                    // Act
+                    const placed = await api(t.url, await t.authHeader({ sub: "ada" })).post("/orders", { reference: "T-1", item: "Engine", quantity: 2 });
+                    const read = await api(t.url).get(`/orders/${placed.json?.id}`);
+                    const own = await asOrders.query("SELECT reference, placed_by FROM orders");
+                    const foreign = other ? await asOrders.query(`SELECT 1 FROM ${serviceSchema(other.name)}.nothing`).then(() => "read", (error: Error) => error.message) : undefined;
+                    // Assess
+                    assert.equal(placed.status, 201, placed.text);
+                    assert.deepEqual([read.status, read.json.item, read.json.placedBy], [200, "Engine", "ada"]);
+                    assert.deepEqual(own.rows, [{ reference: "T-1", placed_by: "ada" }]);
+                    if (other) assert.equal(foreign, `permission denied for schema ${serviceSchema(other.name)}`);
+                    assert.deepEqual((await t.sql.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'orders' AND tablename NOT LIKE 'platform\\_%'")).rows, [{ tableowner: "orders_owner" }]);
+                } finally {
+                    await asOrders.end();
+                }
+            });
+        });
+    });
+
+    describe("the check's edits", () => {
+        it("removes exactly the line of a registered service, and refuses a service with no line", () => {
+            // Prepare
+            const root = scratchRoot();
+            roots.push(root);
+            const lines = SCRATCH_REGISTRY;
+            // Act
+            removeRegistryLine(root, "alpha");
+            // Assess
+            assert.equal(fs.readFileSync(path.join(root, "infra", "registry.ts"), "utf8"), [lines[0], lines[2], ""].join("\n"));
+            assert.throws(() => removeRegistryLine(root, "alpha"), /has 0 lines for service "alpha", not one/);
+        });
+
+        it("reads only the marked blocks of the template's section", () => {
+            const readme = "# x\n```ts file=a.ts\nbefore\n```\n## Adding a service\n```ts\nplain\n```\n```ts file=b.ts\nB\n```\n```sql append=c.sql\nC\n```\n## Next\n```ts file=d.ts\nD\n```\n";
+            assert.deepEqual(templateBlocks(readme), [
+                { kind: "file", path: "b.ts", content: "B\n" },
+                { kind: "append", path: "c.sql", content: "C\n" },
+            ] satisfies TemplateBlock[]);
+            assert.throws(() => templateBlocks("# no template here\n"), /the README has no "## Adding a service" section/);
+        });
+    });
+});

@@ -1,0 +1,170 @@
+/**
+ * `npm run check:template [-- --keep] [--only add|remove]`: proves that adding or removing a service
+ * never breaks the platform, the way a team that copies this template does it.
+ *
+ * In two copies of the repository (its files as git sees them, tracked and untracked but not
+ * ignored, and the installed packages), it
+ *
+ * - **add**: adds the `orders` service exactly as the README's "Adding a service" writes it: every
+ *   code block marked `file=<path>` is written to that path, every block marked `append=<path>` is
+ *   appended to that file (the registry line). Nothing else is touched, so the README cannot drift
+ *   from what works;
+ * - **remove**: deletes the `auth` line from `infra/registry.ts`;
+ *
+ * then runs, in each copy, `npm test`, `npm run plan` and `npm run policy` for every stack. Exit 0
+ * when all pass, 1 when one fails (its output's end is printed; `--keep` keeps the copies). It
+ * takes minutes, so `.ci/run` runs it after the suite rather than `npm test`.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { listStacks, REPOSITORY_ROOT } from "../infra/stack-files";
+import { runAsCommand } from "./command";
+
+/** A file the README's template writes, or text it appends to one. */
+export interface TemplateBlock {
+    kind: "file" | "append";
+    /** Relative to the repository. */
+    path: string;
+    content: string;
+}
+
+/** The README section the template lives in. */
+export const TEMPLATE_SECTION = "## Adding a service";
+
+/** The code blocks of the README's "Adding a service" marked `file=<path>` or `append=<path>`, in order. */
+export function templateBlocks(readme: string): TemplateBlock[] {
+    const start = readme.indexOf(`${TEMPLATE_SECTION}\n`);
+    if (start === -1) throw new Error(`the README has no "${TEMPLATE_SECTION}" section`);
+    const next = readme.indexOf("\n## ", start + TEMPLATE_SECTION.length);
+    const section = readme.slice(start, next === -1 ? undefined : next);
+    const blocks: TemplateBlock[] = [];
+    for (const match of section.matchAll(/^```[\w-]*[ \t]+(file|append)=(\S+)[ \t]*\n([\s\S]*?)^```[ \t]*$/gm)) {
+        blocks.push({ kind: match[1] as TemplateBlock["kind"], path: match[2], content: match[3] });
+    }
+    return blocks;
+}
+
+/** Writes the template into `root`: its files, and its lines appended. Returns the paths it touched. */
+export function applyTemplate(root: string, blocks: readonly TemplateBlock[]): string[] {
+    for (const block of blocks) {
+        const target = path.join(root, block.path);
+        if (block.kind === "file") {
+            if (fs.existsSync(target)) throw new Error(`the template writes ${block.path}, which exists already`);
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, block.content);
+        } else {
+            const before = fs.readFileSync(target, "utf8");
+            fs.writeFileSync(target, (before.endsWith("\n") ? before : `${before}\n`) + block.content);
+        }
+    }
+    return [...new Set(blocks.map((block) => block.path))];
+}
+
+/** Deletes the registry line of service `name` (`export { default as <name> } from ...`); exactly one must exist. */
+export function removeRegistryLine(root: string, name: string): void {
+    const file = path.join(root, "infra", "registry.ts");
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    const line = new RegExp(`^export \\{ default as ${name} \\} from "\\.\\./functions/${name}/service";$`);
+    const kept = lines.filter((text) => !line.test(text));
+    if (kept.length !== lines.length - 1) throw new Error(`infra/registry.ts has ${lines.length - kept.length} lines for service "${name}", not one`);
+    fs.writeFileSync(file, kept.join("\n"));
+}
+
+/**
+ * `node_modules` as `npm ci` would leave it, without fetching anything: hard links to the
+ * repository's files where the file system allows them, a copy where it does not. (A symbolic link
+ * would not do: tools resolve it to the repository's folder and lay out what they copy from there.)
+ */
+function installedPackages(from: string, to: string): void {
+    if (spawnSync("cp", ["-al", from, to]).status !== 0) {
+        fs.rmSync(to, { recursive: true, force: true });
+        fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+    }
+}
+
+/** A copy of the repository as a fresh clone with its dependencies installed would be: git's files, and `node_modules`. */
+export function copyRepository(target: string, root = REPOSITORY_ROOT): void {
+    const listed = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: root, encoding: "utf8" });
+    if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+    for (const file of listed.stdout.split("\0").filter(Boolean)) {
+        const from = path.join(root, file);
+        if (!fs.existsSync(from)) continue; // deleted in the work tree, not yet in the index
+        fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
+        fs.copyFileSync(from, path.join(target, file));
+    }
+    for (const modules of ["node_modules", path.join("policy", "node_modules")]) installedPackages(path.join(root, modules), path.join(target, modules));
+}
+
+interface StepResult {
+    command: string;
+    ok: boolean;
+    seconds: number;
+    log: string;
+}
+
+function runStep(cwd: string, command: string, logFile: string): Promise<StepResult> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+        const out = fs.openSync(logFile, "w");
+        const child = spawn("bash", ["-c", command], { cwd, stdio: ["ignore", out, out], env: { ...process.env, FORCE_COLOR: "0" } });
+        child.on("exit", (code) => {
+            fs.closeSync(out);
+            resolve({ command, ok: code === 0, seconds: Math.round((Date.now() - started) / 1000), log: logFile });
+        });
+    });
+}
+
+const SCENARIOS = {
+    add: {
+        description: "the orders service added as the README's \"Adding a service\" writes it",
+        prepare(root: string): string {
+            const blocks = templateBlocks(fs.readFileSync(path.join(root, "README.md"), "utf8"));
+            return `wrote ${applyTemplate(root, blocks).join(", ")}`;
+        },
+    },
+    remove: {
+        description: "the auth service removed from infra/registry.ts",
+        prepare(root: string): string {
+            removeRegistryLine(root, "auth");
+            return "deleted the auth line of infra/registry.ts";
+        },
+    },
+} as const;
+
+async function main(argv: readonly string[]): Promise<number> {
+    const keep = argv.includes("--keep");
+    const onlyAt = argv.indexOf("--only");
+    const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+    if (only !== undefined && !(only in SCENARIOS)) {
+        console.error(`--only takes ${Object.keys(SCENARIOS).join(" or ")}`);
+        return 2;
+    }
+    const commands = ["npm test", ...listStacks().flatMap((stack) => [`npm run plan -- --stack ${stack}`, `npm run policy -- --stack ${stack}`])];
+    let failed = false;
+    for (const [name, scenario] of Object.entries(SCENARIOS)) {
+        if (only !== undefined && name !== only) continue;
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), `check-template-${name}-`));
+        // PostgreSQL runs as its own user when we are root; it must be able to reach the data folders.
+        fs.chmodSync(root, 0o755);
+        console.log(`\n${name}: ${scenario.description} (in ${root})`);
+        copyRepository(root);
+        console.log(`  ${scenario.prepare(root)}`);
+        for (const [index, command] of commands.entries()) {
+            const result = await runStep(root, command, path.join(root, `check-${index}.log`));
+            console.log(`  ${result.ok ? "ok  " : "FAIL"} ${command} (${result.seconds} s)`);
+            if (!result.ok) {
+                failed = true;
+                const lines = fs.readFileSync(result.log, "utf8").split("\n");
+                console.log(lines.slice(-60).map((line) => `       | ${line}`).join("\n"));
+            }
+        }
+        if (keep || failed) console.log(`  kept ${root}`);
+        else fs.rmSync(root, { recursive: true, force: true });
+    }
+    console.log(failed ? "\ncheck:template FAILED" : "\ncheck:template passed: adding a service and removing one leave the tests, the plan and the policy pack green");
+    return failed ? 1 : 0;
+}
+
+if (require.main === module) runAsCommand(main);
