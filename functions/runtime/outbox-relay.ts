@@ -23,6 +23,12 @@ import type { EventTransport } from "./event-publisher";
 import type { Logger } from "./logger";
 import { outboxBacklog, pruneSentRows, sendFromOutbox, type OutboxBacklog } from "./outbox";
 
+/**
+ * Connections a service's relay may hold: one run at a time does the work (an advisory lock), and
+ * one more covers a run still ending while the next starts. Counted in the service's connection limit.
+ */
+export const RELAY_CONNECTION_CEILING = 2;
+
 /** What one relay run did, and what is left: the line it logs, which the backlog's metric and alarm read. */
 export interface RelayReport extends OutboxBacklog {
     sent: number;

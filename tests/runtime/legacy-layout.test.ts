@@ -182,7 +182,7 @@ describe("moving a database of the earlier shared layout into per-service schema
             ...users,
             events: undefined,
             routes: Object.fromEntries(
-                Object.entries(users.routes).map(([key, route]) => [key, { ...route, handler: (request: never, context: never) => (route.handler as Function)(request, { ...(context as object), events: { publish: async () => ({ eventId: "" }) } }) }]),
+                Object.entries(users.routes).map(([key, route]) => [key, { ...route, handler: (request: never, context: never) => (route!.handler as Function)(request, { ...(context as object), events: { publish: async () => ({ eventId: "" }) } }) }]),
             ),
         } as AnyService;
         const oldCode = () => routeCaller(earlierUsers, () => admin);
