@@ -1,7 +1,7 @@
 /**
- * The file of the code that called a declaring function (`defineEvents`, `defineService`), from V8's structured call
- * sites: what a mistake in a declaration is reported with, and where the files that belong to it
- * (an event schema record) live.
+ * The file of the code that called a declaring function (`defineEvents`, `defineService`), from
+ * V8's structured call sites: what a mistake in a declaration is reported with, and where the
+ * files that belong to it (an event schema record) live.
  */
 
 /** The file of the function that called `declarer`; undefined when V8 cannot tell. */
