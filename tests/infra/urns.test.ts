@@ -74,7 +74,10 @@ describe("URN snapshot of the deployed stacks", function () {
         const snapshot = readSnapshot("prod");
         const removed = services.find((service) => snapshot.resources.some((entry) => entry.service === service.name));
         if (!removed) this.skip(); // no registered service is deployed yet: nothing to remove
-        const remaining = services.filter((service) => service !== removed);
+        // Its subscribers go with it: a subscription to an event nobody publishes is refused.
+        const subscribesTo = (service: RegisteredService, producer: string) =>
+            !isContainerService(service) && Object.values(service.subscriptions ?? {}).some((subscription) => subscription.event.source === producer);
+        const remaining = services.filter((service) => service !== removed && !subscribesTo(service, removed!.name));
         if (!remaining.some((service) => service.database) && services.some((service) => service.database)) this.skip(); // the last database service takes the cluster, on purpose
         const { engine } = await resourcesOf("prod", remaining);
         // The last container service takes the shared container platform with it.
