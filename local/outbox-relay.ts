@@ -9,7 +9,7 @@ import { createDatabase, type Database } from "../functions/runtime/database";
 import type { EventTransport } from "../functions/runtime/event-publisher";
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
 import { createRelayRunner, type RelayReport } from "../functions/runtime/outbox-relay";
-import type { ResolvedRegistry } from "../infra/registry-resolution";
+import { publishesThroughOutbox, type ResolvedRegistry } from "../infra/registry-resolution";
 import { LOCAL_EVENT_BUS } from "./event-bus";
 
 export interface LocalRelayOptions {
@@ -31,7 +31,7 @@ export interface LocalRelays {
 
 /** The services whose handlers publish into an outbox: a database and events of their own. */
 export function outboxServices(registry: Pick<ResolvedRegistry, "services">): string[] {
-    return registry.services.filter((service) => service.database && service.events.length > 0).map((service) => service.name);
+    return registry.services.filter(publishesThroughOutbox).map((service) => service.name);
 }
 
 export function startLocalRelays(registry: Pick<ResolvedRegistry, "services">, options: LocalRelayOptions): LocalRelays {

@@ -61,13 +61,16 @@ export interface OutboxRelayArgs {
 
 /** The relay's code: the service's database as its login role, EventBridge, the stack's bus. */
 export function relayHandlerFactory(service: string): () => (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown> {
-    return () =>
-        createRelayRunner({
+    return () => {
+        const run = createRelayRunner({
             openDatabase: () => createDatabase(routeDatabaseFromEnvironment()),
             transport: eventBridgeTransport(),
             eventBusName: eventBusFromEnvironment(),
             logger: createLogger({ level: logLevelFromEnvironment(), fields: { service, function: "outbox-relay" } }),
-        }) as never;
+        });
+        // Lambda hands (event, context); the relay needs only the context's time left.
+        return async (_event, context) => run(context);
+    };
 }
 
 /** The check's code: its settings from the environment, the runtime's SDK clients. */

@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
 import { consumerResourceName, routeResourceName } from "../naming";
-import type { ResolvedService } from "../registry-resolution";
+import { publishesThroughOutbox, type ResolvedService } from "../registry-resolution";
 import { movedFromParent, withPreviousType } from "./component-type";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";
@@ -102,7 +102,7 @@ export class Service extends pulumi.ComponentResource {
         }
 
         // Its outbox's relay runs as the service's role; what it watches are the functions above, all of which may publish.
-        if (usesDatabase && database && service.events.length > 0 && args.eventBus) {
+        if (publishesThroughOutbox(service) && database && args.eventBus) {
             const producers = [...this.functions];
             this.outboxRelay = new OutboxRelay(
                 `${name}-outbox-relay`,
