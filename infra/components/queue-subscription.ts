@@ -7,7 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { consumerTriggerLabel, ENVIRONMENT } from "../../functions/runtime/environment";
 import { subscriptionPattern } from "../../functions/runtime/event-envelope";
 import { eventLabel } from "../../functions/runtime/events";
 import { createSubscriptionHandler, type QueueHandler } from "../../functions/runtime/consumer";
@@ -70,7 +70,7 @@ export class QueueSubscription extends pulumi.ComponentResource {
                 database: subscription.database ? args.database : undefined,
                 environment: {
                     [ENVIRONMENT.serviceName]: subscription.service,
-                    [ENVIRONMENT.trigger]: `subscription ${subscription.name}: ${eventLabel(subscription.event)}`,
+                    [ENVIRONMENT.trigger]: consumerTriggerLabel("subscription", subscription.name, eventLabel(subscription.event)),
                     ...(subscription.events ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
                 },
                 settings,

@@ -14,7 +14,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createScheduleHandler, type QueueHandler } from "../../functions/runtime/consumer";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { consumerTriggerLabel, ENVIRONMENT } from "../../functions/runtime/environment";
 import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
 import { NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -69,7 +69,7 @@ export class Schedule extends pulumi.ComponentResource {
                 database: schedule.database ? args.database : undefined,
                 environment: {
                     [ENVIRONMENT.serviceName]: schedule.service,
-                    [ENVIRONMENT.trigger]: `schedule ${schedule.name}: ${schedule.expression} ${schedule.timeZone}`,
+                    [ENVIRONMENT.trigger]: consumerTriggerLabel("schedule", schedule.name, `${schedule.expression} ${schedule.timeZone}`),
                     ...(schedule.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
                 },
                 settings,

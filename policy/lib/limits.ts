@@ -80,6 +80,18 @@ export const SQS = {
      * (throttled, or cut off) is not delivered again while it is still being worked on.
      */
     visibilityTimeoutFactor: 6,
+    /** Messages one ReceiveMessage returns, and entries one DeleteMessageBatch takes, at most. */
+    messagesPerRequest: 10,
+} as const;
+
+/**
+ * How Lambda polls a queue for an event source mapping in its default (not provisioned) mode: it
+ * keeps five long polls open, each waiting up to 20 s (SQS's longest wait), also while the queue is
+ * empty. The mapping is free; the receives are SQS requests billed to the queue's owner.
+ */
+export const SQS_EVENT_SOURCE_POLLING = {
+    idlePollers: 5,
+    longPollSeconds: 20,
 } as const;
 
 /** The shortest visibility timeout a queue feeding a function of `timeoutSeconds` may have (`SQS.visibilityTimeoutFactor`). */
@@ -189,6 +201,14 @@ export const AWS_DEFAULTS = {
     vpcEndpointType: "Gateway",
     /** What `awsx.ec2.Vpc` builds when told nothing: three zones, a NAT gateway in each. */
     awsxVpc: { availabilityZones: 3, natGatewayStrategy: "OnePerAz" },
+    /** A queue without these settings hides a received message 30 s and keeps a message four days. */
+    sqsQueue: { visibilityTimeoutSeconds: 30, messageRetentionSeconds: 345_600 },
+    /** A mapping without a batch size hands its function batches of 10. */
+    sqsMappingBatchSize: 10,
+    /** An EventBridge or Scheduler target without a retry policy gets the most: 185 attempts over a day. */
+    eventTargetRetry: { maximumRetryAttempts: EVENTBRIDGE.retryAttempts.max, maximumEventAgeInSeconds: EVENTBRIDGE.maximumEventAgeSeconds.max },
+    /** A schedule without a time zone runs in UTC. */
+    scheduleTimeZone: "UTC",
 } as const;
 
 /**

@@ -203,7 +203,7 @@ describe("cost model", () => {
         });
 
         it("follows the assumptions it is given", () => {
-            const t = trafficCost(routed("GET /a", 1024, 10), { averageDurationMs: 250, databaseStorageGb: 1, logBytesPerRequest: 0, imageStorageGbPerRepository: 0 });
+            const t = trafficCost(routed("GET /a", 1024, 10), { averageDurationMs: 250, databaseStorageGb: 1, logBytesPerRequest: 0, imageStorageGbPerRepository: 0, eventBytes: 1024 });
             near(item(t.lines, "Lambda compute").amount, 250_000 * PRICES.lambda.perGbSecond.arm64, "compute at 250 ms");
             near(item(t.lines, "CloudWatch Logs ingestion").amount, 0, "no logs");
         });

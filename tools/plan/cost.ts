@@ -20,6 +20,9 @@
  */
 import { Types } from "../../policy/lib/types";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
+import { readsSqs } from "../../policy/lib/queues";
+import { eventCost, idlePollRequestsPerMonth, type EventCostAssumptions, type EventCostEstimate } from "./event-cost";
+import { plannedEvents } from "./events";
 import { HOURS_PER_MONTH, PRICES, PRICES_AS_OF, PRICING_REGION, PRICING_SOURCE } from "./pricing";
 import {
     clustersWithInstances,
@@ -29,6 +32,7 @@ import {
     endpointZones,
     functionSettingsOf,
     idleSessionTimeoutOf,
+    linkable,
     natGatewaysOf,
     natStrategyOf,
     minimumTasksOf,
@@ -41,8 +45,8 @@ import {
     type PlanResource,
 } from "./resources";
 
-export interface CostAssumptions {
-    /** Average billed duration of a request, in milliseconds. */
+export interface CostAssumptions extends EventCostAssumptions {
+    /** Average billed duration of an invocation (a request, or a consumer's batch), in milliseconds. */
     averageDurationMs: number;
     /** Cluster storage assumed for the idle estimate, in GB, per cluster. */
     databaseStorageGb: number;
@@ -57,6 +61,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
     databaseStorageGb: 1,
     logBytesPerRequest: 1000,
     imageStorageGbPerRepository: 0.5,
+    eventBytes: 1024,
 };
 
 export interface CostLine {
@@ -102,6 +107,8 @@ export interface CostEstimate {
         /** Same, with every request running to its route's timeout. */
         worstCase: number;
     };
+    /** Events: per million of each event, per subscriber and in total; per million runs of each schedule (`event-cost.ts`). */
+    perMillionEvents: EventCostEstimate;
     notes: string[];
 }
 
@@ -283,6 +290,19 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
         );
     }
 
+    const mappings = sqsMappings(resources);
+    if (mappings > 0) {
+        lines.push(
+            line(
+                "SQS polling of idle queues",
+                mappings * idlePollRequestsPerMonth(),
+                "requests",
+                PRICES.sqs.perRequest,
+                `Lambda long-polls each of ${plural(mappings, "mapped queue")} while it is empty; the receives are SQS requests (before the free first million)`,
+            ),
+        );
+    }
+
     const topics = ofType(resources, Types.snsTopic).length;
     if (topics > 0) lines.push(line("SNS topics", topics, "topics", 0, "no charge idle; billed per publish and delivery"));
 
@@ -353,6 +373,12 @@ export function trafficCost(
     return { routes, lines, typical, worstCase: typical - computeTypical + computeWorst };
 }
 
+/** The event source mappings that read SQS: each is polled around the clock. */
+function sqsMappings(resources: readonly PlanResource[]): number {
+    const graph = resources.map(linkable);
+    return ofType(graph, Types.lambdaEventSourceMapping).filter((mapping) => readsSqs(mapping, graph)).length;
+}
+
 /** The whole estimate: idle lines and total, traffic lines and totals, assumptions and what is left out. */
 export function estimateCost(resources: readonly PlanResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostEstimate {
     const idleLines = idleCost(resources, assumptions);
@@ -364,6 +390,7 @@ export function estimateCost(resources: readonly PlanResource[], assumptions: Co
         assumptions,
         idle: { lines: idleLines, total: sum(idleLines) },
         perMillionRequests,
+        perMillionEvents: eventCost(plannedEvents(resources), sqsMappings(resources), assumptions),
         notes: [
             `List prices, ${PRICING_REGION}, as of ${PRICES_AS_OF}; no free tier, no tax, no discount.`,
             `Idle: ${HOURS_PER_MONTH} hours a month; Lambda, the HTTP API, log groups, IAM and security groups cost nothing without traffic.`,

@@ -14,6 +14,8 @@ import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline } from "../offline";
 import { loadPackConfig, PACK_DIR, packLabel, runPolicies, type PolicyRunResult } from "../policy-engine";
 import { estimateCost, usd, type CostEstimate } from "./cost";
+import { eventLabelOf } from "./event-cost";
+import { plannedEvents, type PlannedEvents } from "./events";
 import {
     clustersWithInstances,
     endpointServiceOf,
@@ -157,6 +159,8 @@ export interface StackPlan {
     networks: PlannedNetwork[];
     containers: PlannedContainer[];
     apis: PlannedApi[];
+    /** The buses, each event's flow from its producer to its subscribers, and the schedules (`events.ts`). */
+    events: PlannedEvents;
     concurrency: PlannedConcurrency;
     logs: { groups: number; retentionDays: number[] };
     monitoring: { alarms: number; dashboards: number; topics: number };
@@ -408,6 +412,7 @@ export function summarize(stack: string, resources: readonly PlanResource[], con
         networks,
         containers,
         apis,
+        events: plannedEvents(resources),
         concurrency,
         logs: {
             groups: logGroups.length,
@@ -446,7 +451,7 @@ export async function planStack(inputs: PlanInputs): Promise<StackPlan> {
 }
 
 export interface ComparisonRow {
-    section: "settings" | "routes" | "idle cost" | "per million requests" | "policy";
+    section: "settings" | "routes" | "events" | "idle cost" | "per million requests" | "per million events" | "policy";
     item: string;
     values: [string, string];
 }
@@ -485,6 +490,31 @@ function pair<K>(a: Map<K, string>, b: Map<K, string>): Array<[K, [string, strin
     return keys.map((k) => [k, [a.get(k) ?? "-", b.get(k) ?? "-"]]);
 }
 
+/** Each subscriber's and schedule's settings, and what a million events or runs cost, side by side. */
+export function eventComparison(a: StackPlan, b: StackPlan): ComparisonRow[] {
+    const rows: ComparisonRow[] = [];
+    const consumerSettings = (c: { batchSize?: number; maxReceiveCount?: number; maxConcurrency?: number; timeoutSeconds?: number; memoryMb?: number }) =>
+        `batch ${c.batchSize ?? "-"}, attempts ${c.maxReceiveCount ?? "-"}, concurrency ${c.maxConcurrency ?? "-"}, ${c.memoryMb ?? "-"} MB, ${c.timeoutSeconds ?? "-"} s`;
+    const settings = (p: StackPlan) =>
+        new Map([
+            ...p.events.flows.flatMap((flow) => flow.subscribers.map((s): [string, string] => [`${eventLabelOf(flow)} -> ${s.service ?? "?"}/${s.subscription ?? s.rule}`, consumerSettings(s)])),
+            ...p.events.schedules.map((s): [string, string] => [`schedule ${s.service ?? "?"}/${s.schedule ?? s.name}`, `${s.expression} ${s.timeZone}; ${consumerSettings(s)}`]),
+        ]);
+    for (const [item, values] of pair(settings(a), settings(b))) rows.push({ section: "events", item, values });
+    const costs = (p: StackPlan) => {
+        const e = p.cost.perMillionEvents;
+        return new Map([
+            ...e.flows.flatMap((flow) => flow.subscribers.map((s): [string, string] => [`${flow.event} -> ${s.consumer}`, `${usd(s.fullBatches.delivery)} / ${usd(s.oneMessagePerBatch.delivery)}`])),
+            ...e.flows.map((flow): [string, string] => [`${flow.event} (publish + every subscriber)`, `${usd(flow.totalFullBatches)} / ${usd(flow.totalOneMessagePerBatch)}`]),
+            ...e.schedules.map((s): [string, string] => [`schedule ${s.consumer} (per million runs)`, usd(s.total)]),
+        ]);
+    };
+    for (const [item, values] of pair(costs(a), costs(b))) rows.push({ section: "per million events", item, values });
+    const total = (p: StackPlan) => `${usd(p.cost.perMillionEvents.totalFullBatches)} / ${usd(p.cost.perMillionEvents.totalOneMessagePerBatch)}`;
+    if (a.events.flows.length + b.events.flows.length > 0) rows.push({ section: "per million events", item: "A million of every event (full batches / one per batch)", values: [total(a), total(b)] });
+    return rows;
+}
+
 export function compare(a: StackPlan, b: StackPlan): ComparisonRow[] {
     const rows: ComparisonRow[] = [];
     for (const [item, values] of pair(keySettings(a), keySettings(b))) rows.push({ section: "settings", item, values });
@@ -498,6 +528,7 @@ export function compare(a: StackPlan, b: StackPlan): ComparisonRow[] {
     for (const [item, values] of pair(traffic(a), traffic(b))) rows.push({ section: "per million requests", item, values });
     rows.push({ section: "per million requests", item: "Typical total", values: [usd(a.cost.perMillionRequests.typical), usd(b.cost.perMillionRequests.typical)] });
     rows.push({ section: "per million requests", item: "Worst case (full timeout)", values: [usd(a.cost.perMillionRequests.worstCase), usd(b.cost.perMillionRequests.worstCase)] });
+    rows.push(...eventComparison(a, b));
     const verdict = (p: StackPlan) => `${p.policy.passed ? "passed" : "FAILED"} (${p.policy.mandatory} mandatory, ${p.policy.advisory} advisory)`;
     rows.push({ section: "policy", item: "policy pack", values: [verdict(a), verdict(b)] });
     return rows;

@@ -76,6 +76,22 @@ export const PRICES = {
     ecr: {
         storagePerGbMonth: 0.1,
     },
+    eventBridge: {
+        /** Custom events put on a bus, USD per event; rules and delivery to SQS add nothing. */
+        perCustomEvent: 1.0 / 1_000_000,
+        /** Each 64 KB chunk of a PutEvents entry is billed as one event. */
+        billedChunkBytes: 64 * 1024,
+    },
+    scheduler: {
+        /** EventBridge Scheduler, USD per invocation (after 14 million free a month). */
+        perInvocation: 1.0 / 1_000_000,
+    },
+    sqs: {
+        /** Standard queues, USD per request (after the first million a month): a batch of up to 10 messages is one request. */
+        perRequest: 0.4 / 1_000_000,
+        /** Each 64 KB chunk of a request's payload is billed as one request. */
+        billedChunkBytes: 64 * 1024,
+    },
 } as const;
 
 export type Prices = typeof PRICES;

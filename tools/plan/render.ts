@@ -7,6 +7,9 @@ import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../offline";
 import { formatReport } from "../policy-engine";
 import { usd, type CostEstimate, type CostLine } from "./cost";
+import type { BatchingCost, EventCostEstimate } from "./event-cost";
+import { eventLabelOf } from "./event-cost";
+import type { PlannedDeliveryRetry, PlannedEvents, PlannedQueueConsumer } from "./events";
 import { LAMBDA } from "../../policy/lib/limits";
 import { compare, yesNo, type ComparisonRow, type PlannedConcurrency, type PlannedDatabase, type StackPlan, type TreeNode } from "./model";
 
@@ -75,7 +78,109 @@ export function formatCost(cost: CostEstimate): string[] {
             ]),
         );
     }
+    out.push(...formatEventCost(cost.perMillionEvents));
     out.push("", ...cost.notes.map((n) => `Note: ${n}`));
+    return out;
+}
+
+/** Seconds as the plan shows a retention or a window: `14 d`, `6 h`, `90 s`. */
+function duration(seconds: number | undefined): string {
+    if (seconds === undefined) return "-";
+    if (seconds >= 2 * 86_400 && seconds % 86_400 === 0) return `${seconds / 86_400} d`;
+    if (seconds > 0 && seconds % 3_600 === 0) return `${seconds / 3_600} h`;
+    return `${seconds} s`;
+}
+
+function deliveryRetry(d: PlannedDeliveryRetry): string {
+    return `${d.maximumRetryAttempts} retries over ${duration(d.maximumEventAgeSeconds)}, then ${d.deadLetterQueue ?? "dropped"}`;
+}
+
+/** The columns a queue's consumer shows, subscriber or schedule alike. */
+function consumerColumns(c: Partial<PlannedQueueConsumer>): string[] {
+    return [
+        c.queue ?? "-",
+        c.batchSize !== undefined ? `${c.batchSize}${c.batchWindowSeconds ? ` in ${c.batchWindowSeconds} s` : ""}` : "-",
+        c.maxReceiveCount !== undefined ? String(c.maxReceiveCount) : "-",
+        c.maxConcurrency !== undefined ? String(c.maxConcurrency) : "-",
+        c.functionName ? `${c.functionName} (${c.memoryMb} MB, ${c.timeoutSeconds} s)` : "-",
+        duration(c.visibilityTimeoutSeconds),
+        c.deadLetterQueue ? `${c.deadLetterQueue} (${duration(c.deadLetterRetentionSeconds)})` : "none",
+    ];
+}
+
+const CONSUMER_HEADINGS = ["QUEUE", "BATCH", "ATTEMPTS", "CONCURRENCY", "CONSUMER (MEMORY, TIMEOUT)", "VISIBILITY", "DEAD-LETTER QUEUE (KEPT)"];
+
+/** Each event from its producer to its subscribers, and each schedule, with the settings that decide delivery. */
+export function formatEvents(events: PlannedEvents): string[] {
+    const flows = events.flows.flatMap((flow) => [
+        `  ${eventLabelOf(flow)}${flow.bus && events.buses.length > 1 ? ` on ${flow.bus}` : ""}: ${flow.subscribers.length} subscriber${flow.subscribers.length === 1 ? "" : "s"}`,
+        ...table(
+            [
+                ["SUBSCRIBER", ...CONSUMER_HEADINGS, "DELIVERY (EVENTBRIDGE TO QUEUE)"],
+                ...flow.subscribers.map((s) => [
+                    `${s.service ?? "?"}/${s.subscription ?? s.rule}`,
+                    ...(s.queue !== undefined ? consumerColumns(s) : [`target ${s.target ?? "?"}`, "", "", "", "", "", ""]),
+                    deliveryRetry(s.delivery),
+                ]),
+            ],
+            "    ",
+        ),
+    ]);
+    const schedules = events.schedules.length === 0
+        ? ["  none"]
+        : table([
+              ["SCHEDULE", "EXPRESSION", "TIME ZONE", ...CONSUMER_HEADINGS, "DELIVERY (SCHEDULER TO QUEUE)"],
+              ...events.schedules.map((s) => [
+                  `${s.service ?? "?"}/${s.schedule ?? s.name}${s.state && s.state !== "ENABLED" ? ` (${s.state})` : ""}`,
+                  s.expression,
+                  s.timeZone,
+                  ...(s.queue !== undefined ? consumerColumns(s) : [`target ${s.target ?? "?"}`, "", "", "", "", "", ""]),
+                  deliveryRetry(s.delivery),
+              ]),
+          ]);
+    return [
+        `EVENTS (${events.buses.length === 0 ? "no bus" : `bus ${events.buses.join(", ")}`})`,
+        ...(flows.length === 0 ? ["  none (no rule on a bus)"] : flows),
+        "",
+        `SCHEDULES (${events.schedules.length})`,
+        ...schedules,
+    ];
+}
+
+function batchingRow(label: string, batch: string, c: BatchingCost, alone?: number): string[] {
+    const requests = c.sqsRequests.send + c.sqsRequests.receive + c.sqsRequests.delete;
+    return [label, batch, qty(requests), usd(c.sqs), qty(c.lambdaInvocations), usd(c.lambdaRequests), usd(c.lambdaCompute), usd(c.delivery), alone !== undefined ? usd(alone) : ""];
+}
+
+/** What a million of each event costs, per subscriber at full batches and at one message per batch, and per million runs of each schedule. */
+export function formatEventCost(e: EventCostEstimate): string[] {
+    if (e.flows.length === 0 && e.schedules.length === 0) return [];
+    const out = [
+        "",
+        `Per million events, per subscriber, at full batches and at one message per batch (${e.assumptions.eventBytes} bytes an event: ${e.chunksPerEvent} billed 64 KB chunk${e.chunksPerEvent === 1 ? "" : "s"}; ` +
+            `${e.assumptions.averageDurationMs} ms an invocation at the consumer's memory)`,
+    ];
+    const rows: string[][] = [["EVENT / SUBSCRIBER", "BATCH", "SQS REQUESTS", "SQS", "INVOCATIONS", "LAMBDA REQUESTS", "LAMBDA COMPUTE", "DELIVERY", "ALONE (WITH THE PUBLISH)"]];
+    for (const flow of e.flows) {
+        rows.push([`${flow.event}: publish (EventBridge)`, "", "", "", "", "", "", usd(flow.publish), ""]);
+        for (const s of flow.subscribers) {
+            rows.push(batchingRow(`  ${s.consumer}`, `${s.batchSize} (full)`, s.fullBatches, s.aloneFullBatches));
+            rows.push(batchingRow(`  ${s.consumer}`, "1", s.oneMessagePerBatch, s.aloneOneMessagePerBatch));
+        }
+        rows.push([`${flow.event}: publish + every subscriber`, "full / 1", "", "", "", "", "", `${usd(flow.totalFullBatches)} / ${usd(flow.totalOneMessagePerBatch)}`, ""]);
+    }
+    if (e.flows.length > 0) rows.push(["A million of every event", "full / 1", "", "", "", "", "", `${usd(e.totalFullBatches)} / ${usd(e.totalOneMessagePerBatch)}`, ""]);
+    out.push(...table(rows));
+    if (e.schedules.length > 0) {
+        out.push("", "Per million runs of each schedule (a Scheduler invocation, then one message per batch)");
+        out.push(
+            ...table([
+                ["SCHEDULE", "SCHEDULER", "SQS", "LAMBDA REQUESTS", "LAMBDA COMPUTE", "TOTAL"],
+                ...e.schedules.map((s) => [s.consumer, usd(s.invocations), usd(s.oneMessagePerBatch.sqs), usd(s.oneMessagePerBatch.lambdaRequests), usd(s.oneMessagePerBatch.lambdaCompute), usd(s.total)]),
+            ]),
+        );
+    }
+    out.push("", ...e.notes.map((n) => `Note: ${n}`));
     return out;
 }
 
@@ -172,6 +277,8 @@ export function formatPlan(plan: StackPlan): string {
                       `public IP ${yesNo(c.publicIp)}; image ${c.image}; routes ${c.routes.join(", ") || "none"}`,
               )),
         "",
+        ...formatEvents(plan.events),
+        "",
         "API",
         ...plan.apis.map((a) => `  ${a.name}: throttling ${a.throttlingRateLimit ?? "?"} rps, burst ${a.throttlingBurstLimit ?? "?"}; access logs ${yesNo(a.accessLogs)}`),
         "",
@@ -191,7 +298,7 @@ export function formatPlan(plan: StackPlan): string {
 
 export function formatComparison(a: StackPlan, b: StackPlan, rows: readonly ComparisonRow[] = compare(a, b)): string {
     const out = [`COMPARE: ${a.stack} vs ${b.stack}`];
-    for (const section of ["settings", "routes", "idle cost", "per million requests", "policy"] as const) {
+    for (const section of ["settings", "routes", "events", "idle cost", "per million requests", "per million events", "policy"] as const) {
         const inSection = rows.filter((r) => r.section === section);
         if (inSection.length === 0) continue;
         out.push("", ...table([[section.toUpperCase(), a.stack, b.stack], ...inSection.map((r) => [r.item, r.values[0], r.values[1]])]));

@@ -32,7 +32,7 @@ export function valueOf(r: PlanResource, key: string): any {
 }
 
 /** A resource the way the pack's stack rules see it: outputs over inputs. */
-function linkable(r: PlanResource): Linkable & { resource: PlanResource } {
+export function linkable(r: PlanResource): Linkable & { resource: PlanResource } {
     return { urn: r.urn, type: r.type, props: { ...r.inputs, ...(r.outputs ?? {}) }, propertyDependencies: r.propertyDependencies, resource: r };
 }
 
