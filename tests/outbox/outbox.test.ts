@@ -189,7 +189,11 @@ describe("the transactional outbox and idempotent consumers (real PostgreSQL)", 
         this.timeout(480_000);
         // Prepare
         const registry = resolveRegistry(outboxRegistry, readLocalStackConfig().functionDefaults);
-        const events = await startLocalEvents(registry, { adminUrl: postgres().server.url, serviceDatabaseUrl: postgres().serviceUrl, writeLog: () => undefined, visibilityTimeoutScale: 0.05, relayIntervalMs: 200 });
+        // The visibility timeout scaled down to the consumer's own timeout, no shorter: a message never
+        // comes back while its delivery may still be running (which would spend its attempts on a slow machine).
+        const ship = registry.subscriptions.find((subscription) => subscription.service === "fulfilment" && subscription.name === "ship")!;
+        const visibilityTimeoutScale = ship.timeoutSeconds / ship.visibilityTimeoutSeconds;
+        const events = await startLocalEvents(registry, { adminUrl: postgres().server.url, serviceDatabaseUrl: postgres().serviceUrl, writeLog: () => undefined, visibilityTimeoutScale, relayIntervalMs: 200 });
         let sends = 0;
         const lossy: EventTransport = {
             async send(entries) {
