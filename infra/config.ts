@@ -95,6 +95,8 @@ export const MONITORING_THRESHOLD_RANGES = {
     databaseCpuPercent: { min: 10, max: 100 },
     /** Queue alarm: the oldest message of a subscription's or schedule's queue waiting this long, in seconds (SQS keeps one at most 14 days). */
     queueOldestMessageAgeSeconds: { min: 60, max: 1_209_600, integer: true },
+    /** Outbox alarm: the oldest event a publishing service's outbox has not sent, waiting this long, in seconds. */
+    outboxOldestUnsentSeconds: { min: 60, max: 86_400, integer: true },
     /** Container alarm: a container service's average CPU in percent. */
     containerCpuPercent: { min: 10, max: 100 },
     /** Container alarm: a container service's average memory in percent. */

@@ -6,6 +6,7 @@
  */
 import { statementTimeoutFor } from "../functions/runtime/database";
 import type { MigrationRunRequest } from "../functions/runtime/migrations";
+import { RELAY_CONNECTION_CEILING } from "../functions/runtime/outbox-relay";
 import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/service-data";
 import type { ResolvedContainerService } from "./container-resolution";
 import type { ResolvedQueueConsumer, ResolvedRegistry, ResolvedRoute, ResolvedService } from "./registry-resolution";
@@ -30,7 +31,7 @@ export function consumerConcurrencyCeiling(consumer: Pick<ResolvedQueueConsumer,
 }
 
 /** A database service's schema, roles and limits on a stack: its routes' and its queue consumers' connections added up. */
-export function serviceData(service: Pick<ResolvedService, "name" | "routes"> & Partial<Pick<ResolvedService, "subscriptions" | "schedules">>, connectionsPerFunction: number): ServiceData {
+export function serviceData(service: Pick<ResolvedService, "name" | "routes"> & Partial<Pick<ResolvedService, "subscriptions" | "schedules" | "events">>, connectionsPerFunction: number): ServiceData {
     const { owner, login } = serviceRoles(service.name);
     const databaseRoutes = service.routes.filter((route) => route.database);
     const consumers = [...(service.subscriptions ?? []), ...(service.schedules ?? [])].filter((consumer) => consumer.database);
@@ -42,7 +43,9 @@ export function serviceData(service: Pick<ResolvedService, "name" | "routes"> & 
         loginRole: login,
         connectionLimit:
             databaseRoutes.reduce((total, route) => total + functionConcurrencyCeiling(route, connectionsPerFunction), 0) +
-            consumers.reduce((total, consumer) => total + consumerConcurrencyCeiling(consumer), 0),
+            consumers.reduce((total, consumer) => total + consumerConcurrencyCeiling(consumer), 0) +
+            // A service that publishes from its database has an outbox relay too.
+            ((service.events ?? []).length > 0 ? RELAY_CONNECTION_CEILING : 0),
         statementTimeoutMs: statementTimeoutFor(longestTimeoutSeconds),
     };
 }

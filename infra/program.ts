@@ -14,7 +14,7 @@ import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
-import { Monitoring, type MonitoredFunction, type MonitoredQueue } from "./components/monitoring";
+import { Monitoring, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { EventBus } from "./components/event-bus";
 import { Service } from "./components/service";
@@ -160,6 +160,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     const serviceComponents: Service[] = [];
     const monitored: MonitoredFunction[] = [];
     const monitoredQueues: MonitoredQueue[] = [];
+    const monitoredOutboxes: MonitoredOutbox[] = [];
     for (const service of registry.services) {
         const serviceName = service.name;
         const signIn = signInOf(serviceName);
@@ -182,6 +183,11 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
                 timeoutSeconds: fn.timeoutSeconds,
                 logGroupName: fn.function.logGroupName,
             });
+        }
+        if (component.outboxRelay) {
+            const { check } = component.outboxRelay;
+            monitored.push({ service: serviceName, id: "outbox-relay-check", label: "outbox relay check", functionName: check.name, timeoutSeconds: component.outboxRelay.checkTimeoutSeconds, logGroupName: check.logGroupName });
+            monitoredOutboxes.push({ service: serviceName, relayLogGroupName: component.outboxRelay.relay.logGroup.name });
         }
         for (const queue of component.queues) monitoredQueues.push({ service: serviceName, ...queue });
         if (component.queues.length > 0) {
@@ -231,6 +237,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             thresholds: config.monitoring.thresholds,
             functions: monitored,
             queues: monitoredQueues,
+            outboxes: monitoredOutboxes,
             containers: containerDeployment?.monitored ?? [],
             api: { apiId: api.apiId, stage: stage.stageName },
             database: database && {

@@ -367,6 +367,14 @@ export function queueConsumersOf(service: Pick<ResolvedService, "subscriptions" 
     return [...service.subscriptions, ...service.schedules];
 }
 
+/**
+ * Whether a service publishes through a transactional outbox: it keeps data and declares events, so
+ * its handlers' events are written in their transaction and an outbox relay sends what is left.
+ */
+export function publishesThroughOutbox(service: Pick<ResolvedService, "database" | "events">): boolean {
+    return service.database && service.events.length > 0;
+}
+
 /** A stack default outside the stack's bounds, for the routes that set nothing themselves. */
 function stackDefaultProblems(services: readonly AnyService[], stackDefaults: FunctionDefaults, bounds: FunctionBounds): string[] {
     const problems: string[] = [];

@@ -6,6 +6,7 @@
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
 import type { ResolvedRegistry } from "../infra/registry-resolution";
 import { LocalEventBus, localQueuesOf, type LocalQueue } from "./event-bus";
+import { startLocalRelays, type LocalRelays } from "./outbox-relay";
 import { LocalQueueStore } from "./queue-store";
 import { startQueueWorker, type QueueWorker } from "./queue-worker";
 import { startLocalSchedules, type LocalSchedules } from "./schedules";
@@ -22,6 +23,8 @@ export interface LocalEventsOptions {
     onNotice?: (message: string) => void;
     /** The schedules' clock. @default the system clock */
     scheduleClock?: () => Date;
+    /** How often the outbox relays run. @default 60000 */
+    relayIntervalMs?: number;
 }
 
 export interface LocalEvents {
@@ -30,6 +33,8 @@ export interface LocalEvents {
     readonly queues: readonly LocalQueue[];
     /** Each schedule's next run, by queue name. */
     readonly schedules: LocalSchedules;
+    /** The outbox relays of the services that publish from a database. */
+    readonly relays: LocalRelays;
     /** The queues and workers of a reloaded registry; messages stay in the store meanwhile. */
     reload(registry: ResolvedRegistry): Promise<void>;
     stop(): Promise<void>;
@@ -68,8 +73,12 @@ export async function startLocalEvents(registry: ResolvedRegistry, options: Loca
         });
     };
     let schedules = start(queues);
+    const startRelays = (next: ResolvedRegistry) =>
+        startLocalRelays(next, { serviceDatabaseUrl: options.serviceDatabaseUrl, transport: bus, intervalMs: options.relayIntervalMs, logLevel: options.logLevel, writeLog: options.writeLog });
+    let relays = startRelays(registry);
     const stopAll = async () => {
         schedules.stop();
+        await relays.stop();
         await Promise.all(workers.map((worker) => worker.stop()));
     };
     return {
@@ -81,11 +90,15 @@ export async function startLocalEvents(registry: ResolvedRegistry, options: Loca
         get schedules() {
             return schedules;
         },
+        get relays() {
+            return relays;
+        },
         async reload(next) {
             await stopAll();
             queues = localQueuesOf(next);
             bus.setQueues(queues);
             schedules = start(queues);
+            relays = startRelays(next);
         },
         async stop() {
             await stopAll();

@@ -12,6 +12,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { isDatabaseUnavailable } from "./database";
+import { idempotentDelivery } from "./dedupe";
 import type { EventBridgeEvent } from "./event-envelope";
 import { eventLabel, parsePayload, type EventContract } from "./events";
 import { logLevelFromEnvironment } from "./environment";
@@ -25,8 +26,7 @@ export type QueueHandler = (event: SQSEvent, context?: InvocationContext) => Pro
 
 /**
  * A message's work once decoded: the handler's call with its context. Idempotent consumers wrap
- * this step (look the event's id up and record it in the handler's transaction) without touching
- * the rest of the wrapper.
+ * this step (`dedupe.ts`: look the event's id up and record it in the handler's transaction).
  */
 export type Delivery<Message> = (message: Message, context: HandlerContext) => Promise<void>;
 
@@ -45,6 +45,8 @@ type Decoder<Message> = (record: SQSRecord) => { ok: true; decoded: Decoded<Mess
 
 interface BatchOptions<Message> extends ServiceResources {
     logger: Logger;
+    /** Each delivery in a unit of work on the service's database (`unit-of-work.ts`). */
+    unitOfWork: boolean;
     decode: Decoder<Message>;
     deliver: Delivery<Message>;
 }
@@ -56,7 +58,7 @@ function receiveCount(record: SQSRecord): number {
 
 /** The batch loop both kinds of consumer share. */
 function createBatchHandler<Message>(options: BatchOptions<Message>): QueueHandler {
-    const contextFor = createContextFactory(options);
+    const contextFor = createContextFactory(options, { unitOfWork: options.unitOfWork });
     return async (event, invocation) => {
         const failures: SQSBatchResponse["batchItemFailures"] = [];
         const invocationId = invocation?.awsRequestId ?? "";
@@ -76,8 +78,15 @@ function createBatchHandler<Message>(options: BatchOptions<Message>): QueueHandl
             }
             const { message, requestId, fields } = outcome.decoded;
             const log = base.child({ ...fields, requestId: requestId ?? invocationId });
+            const delivery = contextFor(requestId ?? invocationId, log, invocation);
             try {
-                await options.deliver(message, contextFor(requestId ?? invocationId, log, invocation));
+                try {
+                    await options.deliver(message, delivery.context);
+                } catch (error) {
+                    await delivery.finish(false);
+                    throw error;
+                }
+                await delivery.finish(true);
                 log.debug("message handled");
             } catch (error) {
                 if (isDatabaseUnavailable(error)) log.warn("database unavailable; the message will be retried", { error, cause: error.cause });
@@ -96,8 +105,6 @@ export interface SubscriptionRuntimeOptions extends ServiceResources {
     /** The contract subscribed to: what each payload is checked against. */
     event: EventContract;
     logger?: Logger;
-    /** Wraps each delivery (an idempotency step). @default the handler's call */
-    wrapDelivery?: (deliver: Delivery<DeliveredEvent>) => Delivery<DeliveredEvent>;
 }
 
 /** Decodes one subscription message: the EventBridge event in its body, checked against the subscribed contract. */
@@ -127,15 +134,21 @@ export function decodeEventMessage(record: SQSRecord, contract: EventContract): 
     return { ok: true, decoded: { message, requestId: detail.requestId, fields: { eventId: detail.eventId, event: eventLabel(contract) } } };
 }
 
-/** The function behind one subscription's queue. */
+/**
+ * The function behind one subscription's queue. With a database, each event is applied once
+ * (`dedupe.ts`): its record and the handler's writes commit together, in one unit of work.
+ * Without one, every delivery reaches the handler (at least once).
+ */
 export function createSubscriptionHandler(handler: SubscriptionHandler, options: SubscriptionRuntimeOptions): QueueHandler {
     const logger = options.logger ?? createLogger({ level: logLevelFromEnvironment(), fields: { service: options.service, subscription: options.subscription } });
     const deliver: Delivery<DeliveredEvent> = async (message, context) => handler(message, context);
+    const idempotent = Boolean(options.openDatabase);
     return createBatchHandler({
         ...options,
         logger,
+        unitOfWork: idempotent,
         decode: (record) => decodeEventMessage(record, options.event),
-        deliver: options.wrapDelivery ? options.wrapDelivery(deliver) : deliver,
+        deliver: idempotent ? idempotentDelivery(options.subscription)(deliver) : deliver,
     });
 }
 
@@ -154,6 +167,7 @@ export function createScheduleHandler(handler: ScheduleHandler, options: Schedul
     return createBatchHandler<ScheduledMessage>({
         ...options,
         logger,
+        unitOfWork: Boolean(options.openDatabase && options.events),
         decode: (record) => {
             const parsed = parseScheduledRun(record.body, { service: options.service, schedule: options.schedule });
             if (!parsed.ok) return parsed;

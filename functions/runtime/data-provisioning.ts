@@ -19,11 +19,14 @@
  * and inheriting the owner's privileges is what lets the master move tables into a schema it does
  * not own and keep compatibility views over them. This syntax needs PostgreSQL 16+; the stacks run 17.
  *
- * Where later work adds platform-owned tables per service (an outbox in the producer's schema, a
- * dedupe table in the consumer's), they are created in `provisionService`, after the grants, as the
- * owner role, so the login role gets DML on them by the same default privileges.
+ * Every database service's schema also holds the platform's own tables of its events
+ * (`SERVICE_EVENT_TABLES_SQL`): the outbox its handlers publish into and the record of the events
+ * its subscriptions applied. They are created in `provisionService`, after the grants, as the owner
+ * role, so the login role gets DML on them by the same default privileges, and nobody else sees them.
  */
 import type { Queryable } from "./database";
+import { APPLIED_EVENTS_TABLE_SQL } from "./dedupe";
+import { OUTBOX_TABLE_SQL } from "./outbox";
 import { PLATFORM_SCHEMA, quoteIdentifier as id, quoteLiteral, type ServiceData } from "./service-data";
 
 /** The platform's table of applied migrations, one row per service and version. */
@@ -34,6 +37,12 @@ export const COMPATIBILITY_VIEWS_TABLE = `${PLATFORM_SCHEMA}.compatibility_views
 /** The default privileges a service's login role gets on what its migrations create: data, never structure. */
 const LOGIN_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE";
 const LOGIN_SEQUENCE_PRIVILEGES = "USAGE, SELECT";
+
+/**
+ * The platform's tables in every database service's schema (unqualified: they run with the
+ * schema on the path), idempotent. A service's migrations must not name tables `platform_*`.
+ */
+export const SERVICE_EVENT_TABLES_SQL: readonly string[] = [...OUTBOX_TABLE_SQL, ...APPLIED_EVENTS_TABLE_SQL];
 
 /** The platform schema and its tables, readable by the administrator only. */
 export async function provisionPlatform(tx: Queryable): Promise<void> {
@@ -102,6 +111,9 @@ export async function provisionService(tx: Queryable, service: ServiceData, logi
         await tx.query(`GRANT USAGE ON SCHEMA ${id(schema)} TO ${id(user)}`);
         await tx.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${id(schema)} GRANT ${LOGIN_TABLE_PRIVILEGES} ON TABLES TO ${id(user)}`);
         await tx.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${id(schema)} GRANT ${LOGIN_SEQUENCE_PRIVILEGES} ON SEQUENCES TO ${id(user)}`);
+        await tx.query(`SET LOCAL search_path = ${id(schema)}`);
+        for (const statement of SERVICE_EVENT_TABLES_SQL) await tx.query(statement);
+        await tx.query("SET LOCAL search_path TO DEFAULT");
     });
 }
 

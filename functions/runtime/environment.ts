@@ -18,6 +18,8 @@ export const ENVIRONMENT = {
     trigger: "TRIGGER",
     /** The stack's event bus: where a service that publishes events sends them. */
     eventBusName: "EVENT_BUS_NAME",
+    /** The outbox relay's check: JSON of its `RelayCheckSettings` (the relay it invokes, the metrics it reads). */
+    outboxRelayCheck: "OUTBOX_RELAY_CHECK",
     /** The cluster's writer endpoint. */
     databaseHost: "DB_HOST",
     /** @default 5432 */
@@ -120,4 +122,11 @@ export function eventBusFromEnvironment(env: Environment = process.env): string 
 export function logLevelFromEnvironment(env: Environment = process.env): LogLevel | undefined {
     const configured = (env[ENVIRONMENT.lambdaLogLevel] ?? env[ENVIRONMENT.logLevel] ?? "").toUpperCase();
     return (LOG_LEVELS as readonly string[]).includes(configured) ? (configured as LogLevel) : undefined;
+}
+
+/** The outbox relay check's settings, from `OUTBOX_RELAY_CHECK`. */
+export function relayCheckFromEnvironment(env: Environment = process.env): import("./outbox-relay-check").RelayCheckSettings {
+    const raw = env[ENVIRONMENT.outboxRelayCheck];
+    if (!raw) throw new Error(`The outbox relay check's settings are missing from the environment: ${ENVIRONMENT.outboxRelayCheck}.`);
+    return JSON.parse(raw);
 }

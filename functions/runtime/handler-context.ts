@@ -3,13 +3,21 @@
  * subscription and a schedule: its logger, its request id, the service's database (opened once
  * per container, its connects given up in time to answer), and a publisher of the service's own
  * events.
+ *
+ * In a database service that publishes (and in every subscription of a database service, whose
+ * dedupe record must commit with the handler's writes), the handler runs in a unit of work
+ * (`unit-of-work.ts`): `ctx.db` is the request's transaction and `publish` writes into the
+ * service's outbox in it (`outbox.ts`). `finish` commits it when the handler succeeded (else rolls
+ * it back), then sends what the request published; a send that fails leaves the rows to the relay.
  */
 import type { Context as LambdaContext } from "aws-lambda";
 import { CONNECT_DEADLINE_MARGIN_MS, type Database } from "./database";
 import { createEventPublisher, type EventTransport } from "./event-publisher";
 import type { EventCatalog } from "./events";
 import type { Logger } from "./logger";
+import { sendFromOutbox, writeToOutbox } from "./outbox";
 import type { HandlerContext } from "./service";
+import { createUnitOfWork } from "./unit-of-work";
 
 /** The subset of the Lambda context the wrappers read; the local runtime provides the same. */
 export type InvocationContext = Pick<LambdaContext, "awsRequestId" | "getRemainingTimeInMillis">;
@@ -29,24 +37,59 @@ export interface ServiceResources {
     events?: EventPublishing;
 }
 
+/** One invocation's context, and the step that ends its unit of work. */
+export interface Invocation {
+    context: HandlerContext;
+    /**
+     * After the handler: commits its unit of work when it succeeded (a lost `COMMIT` rejects with
+     * `DatabaseUnavailableError`), else rolls it back; then sends the events it published. Nothing
+     * to do for a handler without a unit of work.
+     */
+    finish(succeeded: boolean): Promise<void>;
+}
+
+export interface ContextOptions {
+    /** Run each handler in a unit of work (on the service's database). @default when the service has a database and publishes */
+    unitOfWork?: boolean;
+}
+
 /** Builds each invocation's context; the database is opened at the first and kept. */
-export function createContextFactory(resources: ServiceResources): (requestId: string, log: Logger, invocation?: InvocationContext) => HandlerContext {
+export function createContextFactory(resources: ServiceResources, options: ContextOptions = {}): (requestId: string, log: Logger, invocation?: InvocationContext) => Invocation {
     let database: Database | undefined;
+    const transactional = Boolean(resources.openDatabase) && (options.unitOfWork ?? Boolean(resources.events));
     return (requestId, log, invocation) => {
         if (resources.openDatabase) database ??= resources.openDatabase();
         // Connects give up in time for a clean answer before the platform ends the invocation.
         const connectDeadline = invocation ? Date.now() + invocation.getRemainingTimeInMillis() - CONNECT_DEADLINE_MARGIN_MS : undefined;
+        const db = connectDeadline === undefined ? database : database?.withConnectDeadline(connectDeadline);
+        const unit = transactional && db ? createUnitOfWork(db) : undefined;
+        const published: string[] = [];
+        const events = resources.events;
+        const transport: EventTransport = unit ? { send: async (entries) => void published.push(...(await writeToOutbox(await unit.transaction(), entries))) } : (events?.transport ?? { send: async () => undefined });
         return {
-            log,
-            requestId,
-            db: connectDeadline === undefined ? database : database?.withConnectDeadline(connectDeadline),
-            events: createEventPublisher(resources.events?.catalog, {
-                transport: resources.events?.transport ?? { send: async () => undefined },
-                eventBusName: resources.events?.eventBusName ?? "",
-                requestId,
+            context: {
                 log,
-            }),
-            remainingTimeMs: () => invocation?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
+                requestId,
+                db: unit ? unit.db : db,
+                events: createEventPublisher(events?.catalog, { transport, eventBusName: events?.eventBusName ?? "", requestId, log }),
+                remainingTimeMs: () => invocation?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
+            },
+            finish: async (succeeded) => {
+                if (!unit) return;
+                await unit.settle(succeeded);
+                if (succeeded && published.length > 0 && events) await sendPublished(db!, events, published, log);
+            },
         };
     };
+}
+
+/** The request path's send, right after its commit: its own rows only. A failure is the relay's to repair, never the request's. */
+async function sendPublished(db: Database, events: EventPublishing, eventIds: string[], log: Logger): Promise<void> {
+    try {
+        let sent = 0;
+        for (let batch; (batch = await sendFromOutbox(db, events.transport, { eventBusName: events.eventBusName, eventIds })) > 0; ) sent += batch;
+        log.debug("events sent from the outbox", { eventIds, sent });
+    } catch (error) {
+        log.warn("events left in the outbox for the relay", { eventIds, error });
+    }
 }

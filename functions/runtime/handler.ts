@@ -39,8 +39,18 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
         const log = baseLogger.child({ requestId });
         try {
             const request = parseRequest(event);
-            const result = await handler(request, contextFor(requestId, log, context));
-            return formatResponse(result, requestId);
+            const invocation = contextFor(requestId, log, context);
+            let result: unknown;
+            try {
+                result = await handler(request, invocation.context);
+            } catch (error) {
+                await invocation.finish(false);
+                throw error;
+            }
+            const response = formatResponse(result, requestId);
+            // A 4xx or 5xx answer keeps nothing of what the handler wrote (in a unit of work).
+            await invocation.finish((response.statusCode ?? 200) < 400);
+            return response;
         } catch (error) {
             if (isHttpError(error)) {
                 log.info("request rejected", { statusCode: error.statusCode, code: error.code, reason: error.message });

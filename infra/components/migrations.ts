@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data-provisioning";
 import { migrationDatabaseFromEnvironment } from "../../functions/runtime/environment";
 import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/migrations";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -107,7 +108,8 @@ export class Migrations extends pulumi.ComponentResource {
             {
                 functionName: fn.name,
                 input,
-                triggers: { migrationSetHash: this.migrationSetHash, serviceData: sha256(JSON.stringify(args.request.services)) },
+                // The platform's own tables in each service's schema too: a stack deployed before them gets them at its next `up`.
+                triggers: { migrationSetHash: this.migrationSetHash, serviceData: sha256(JSON.stringify(args.request.services)), platformTables: sha256(SERVICE_EVENT_TABLES_SQL.join("\n")) },
             },
             { parent: this },
         );

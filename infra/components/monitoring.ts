@@ -5,6 +5,7 @@ import { estimatedMaxConnections } from "../../policy/lib/limits";
 import type { MonitoringThresholds } from "../config";
 import { alarmName as alarmNameOf, alarmTopicName, dashboardName as dashboardNameOf } from "../naming";
 import { withPreviousType } from "./component-type";
+import { outboxMetric } from "./outbox-relay";
 
 /** A function to watch: a route's function, or a platform function such as the migration runner. */
 export interface MonitoredFunction {
@@ -32,6 +33,13 @@ export interface MonitoredQueue {
     /** The `QueueName` dimension of the queue's metrics. */
     queueName: pulumi.Input<string>;
     deadLetterQueueName: pulumi.Input<string>;
+}
+
+/** A publishing database service's outbox to watch: the backlog its relay reports. */
+export interface MonitoredOutbox {
+    service: string;
+    /** Where the relay logs its report, named in the alarm's description (the alarm reads what that group's metric filter makes). */
+    relayLogGroupName: pulumi.Input<string>;
 }
 
 /** A container service to watch: its ECS service's CPU, memory and running tasks. */
@@ -77,6 +85,8 @@ export interface MonitoringArgs {
     functions: MonitoredFunction[];
     /** Every queue consumer's queues, in dashboard order. @default none */
     queues?: MonitoredQueue[];
+    /** Every outbox of the stack. @default none */
+    outboxes?: MonitoredOutbox[];
     /** Every container service of the stack, in dashboard order. @default none */
     containers?: MonitoredContainer[];
     /** The HTTP API and its stage. */
@@ -119,6 +129,8 @@ export const MONITORING_DEFAULTS = {
         containerMemoryPercent: 85,
         // Five minutes behind: a consumer failing or slower than its producer, not a busy second.
         queueOldestMessageAgeSeconds: 300,
+        // The relay runs every minute: five minutes unsent means it cannot send (EventBridge refuses, the database is away).
+        outboxOldestUnsentSeconds: 300,
     } satisfies MonitoringThresholds,
     windows: {
         /** A 5-minute rate: one bad 5 minutes is worth a message. */
@@ -136,6 +148,8 @@ export const MONITORING_DEFAULTS = {
         deadLetters: { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1 },
         /** Behind for 10 minutes: retries of a few messages come and go faster. */
         queueAge: { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 },
+        /** Two relay runs in a row reporting it. */
+        outboxAge: { periodSeconds: 60, evaluationPeriods: 2, datapointsToAlarm: 2 },
         /** Tasks missing for 3 of 5 minutes: long enough for a replacement to start. */
         containerTasks: { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
     } satisfies Record<string, Window>,
@@ -187,13 +201,13 @@ export class Monitoring extends pulumi.ComponentResource {
         if (args.alarms) {
             const topic = this.createTopic(name, args, tags);
             this.alarmTopicArn = topic.arn;
-            const alarm = (id: string, description: string, settings: AlarmSettings) => {
+            const alarm = (id: string, description: pulumi.Input<string>, settings: AlarmSettings) => {
                 const alarmName = alarmNameOf(pulumi.getProject(), args.stack, id);
                 const resource = new aws.cloudwatch.MetricAlarm(
                     `${name}-${id}`,
                     {
                         name: alarmName,
-                        alarmDescription: description.slice(0, 1024),
+                        alarmDescription: pulumi.output(description).apply((text) => text.slice(0, 1024)),
                         actionsEnabled: true,
                         alarmActions: [topic.arn],
                         okActions: [topic.arn],
@@ -208,6 +222,14 @@ export class Monitoring extends pulumi.ComponentResource {
             };
             for (const fn of args.functions) this.functionAlarms(fn, thresholds, alarm);
             for (const queue of args.queues ?? []) this.queueAlarms(queue, thresholds, alarm);
+            for (const outbox of args.outboxes ?? []) {
+                const metric = outboxMetric(outbox.service, "oldestUnsentSeconds");
+                const description = pulumi.interpolate`An event of ${outbox.service} has waited ${thresholds.outboxOldestUnsentSeconds} s in its outbox unsent: the relay cannot send it. Its reports are in ${outbox.relayLogGroupName}; the rows in ${outbox.service}.platform_outbox (sent_at IS NULL).`;
+                alarm(`${outbox.service}-outbox-oldest-unsent`, description, {
+                    ...metricAlarm({ ...metric, dimensions: pulumi.output<Record<string, string>>(metric.dimensions) }, MONITORING_DEFAULTS.windows.outboxAge, { statistic: "Maximum" }),
+                    threshold: thresholds.outboxOldestUnsentSeconds,
+                });
+            }
             for (const container of args.containers ?? []) this.containerAlarms(container, thresholds, alarm);
             this.apiAlarms(args, thresholds, alarm);
             if (args.database) this.databaseAlarms(args.database, thresholds, alarm);

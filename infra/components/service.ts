@@ -8,11 +8,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
 import { consumerResourceName, routeResourceName } from "../naming";
-import type { ResolvedService } from "../registry-resolution";
+import { publishesThroughOutbox, type ResolvedService } from "../registry-resolution";
 import { movedFromParent, withPreviousType } from "./component-type";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { HttpRoute } from "./http-route";
+import { OutboxRelay } from "./outbox-relay";
 import { QueueSubscription } from "./queue-subscription";
 import { Schedule } from "./schedule";
 
@@ -56,6 +57,8 @@ export class Service extends pulumi.ComponentResource {
     readonly functions: ServiceFunction[] = [];
     /** Every queue consumer's queues. */
     readonly queues: ServiceQueue[] = [];
+    /** The outbox relay, for a database service that publishes. */
+    readonly outboxRelay?: OutboxRelay;
 
     constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.service, name, {}, withPreviousType("service", opts));
@@ -96,6 +99,23 @@ export class Service extends pulumi.ComponentResource {
             consumers.push(component);
             this.functions.push({ id: schedule.id, label: `schedule ${schedule.name}`, timeoutSeconds: schedule.timeoutSeconds, function: component.function });
             this.queues.push({ id: schedule.id, label: `schedule ${schedule.name}`, queueName: component.queue.name, deadLetterQueueName: component.deadLetterQueue.name });
+        }
+
+        // Its outbox's relay runs as the service's role; what it watches are the functions above, all of which may publish.
+        if (publishesThroughOutbox(service) && database && args.eventBus) {
+            const producers = [...this.functions];
+            this.outboxRelay = new OutboxRelay(
+                `${name}-outbox-relay`,
+                {
+                    ...shared,
+                    service,
+                    database,
+                    eventBusName: args.eventBus.name,
+                    producers: { functionNames: producers.map((fn) => fn.function.name), longestTimeoutSeconds: Math.max(0, ...producers.map((fn) => fn.timeoutSeconds)) },
+                },
+                { parent: this },
+            );
+            this.functions.push({ id: "outbox-relay", label: "outbox relay", timeoutSeconds: this.outboxRelay.relayTimeoutSeconds, function: this.outboxRelay.relay });
         }
 
         const statements: pulumi.Input<object>[] = [];

@@ -106,6 +106,8 @@ export const EVENTBRIDGE = {
     /** A target's retry policy: attempts and the age after which an event is no longer retried, in seconds. */
     retryAttempts: { min: 0, max: 185 },
     maximumEventAgeSeconds: { min: 60, max: 86_400 },
+    /** Entries one `PutEvents` request may carry. */
+    putEventsMaxEntries: 10,
 } as const;
 
 /**

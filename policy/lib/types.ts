@@ -96,6 +96,8 @@ export const ComponentTypes = {
     queueSubscription: "serverless-microservices:events:QueueSubscription",
     schedule: "serverless-microservices:events:Schedule",
     eventBus: "serverless-microservices:events:EventBus",
+    /** A publishing database service's outbox relay: its relay, its check, their schedule and metrics. */
+    outboxRelay: "serverless-microservices:events:OutboxRelay",
     containerPlatform: "serverless-microservices:containers:ContainerPlatform",
     serviceContainer: "serverless-microservices:containers:ServiceContainer",
 } as const;

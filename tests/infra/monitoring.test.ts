@@ -10,7 +10,7 @@ import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../in
 import type { RegisteredService } from "../../functions/runtime/container";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { functionBoundsFor } from "../../infra/function-bounds";
-import { resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { publishesThroughOutbox, resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/services";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { policies } from "../../policy/policies";
@@ -48,11 +48,13 @@ const lambdaAlarmsOf = (run: OfflineRun) => ofType(run, ALARM).filter((alarm) =>
 const usesDatabase = (resolved: ResolvedRegistry) => [...resolved.services, ...resolved.containers].some((service) => service.database);
 /** A registry's subscriptions and schedules: a queue and a function each. */
 const queueConsumerCount = (resolved: ResolvedRegistry) => resolved.subscriptions.length + resolved.schedules.length;
-/** The functions a registry gives a stack: one per route and per queue consumer, and the migration runner when a service keeps data. */
-const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + queueConsumerCount(resolved) + (usesDatabase(resolved) ? 1 : 0);
+/** The services that publish through an outbox: a relay, its check and an alarm on the oldest unsent event each. */
+const outboxCount = (resolved: ResolvedRegistry) => resolved.services.filter(publishesThroughOutbox).length;
+/** The functions a registry gives a stack: one per route and per queue consumer, the migration runner when a service keeps data, an outbox's relay and check. */
+const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + queueConsumerCount(resolved) + (usesDatabase(resolved) ? 1 : 0) + 2 * outboxCount(resolved);
 /**
  * Three per function, two on the API, three on the database when there is one, two per consumer's
- * queue (dead letters, oldest message), and per container service CPU and memory, and its running
+ * queue (dead letters, oldest message), one per outbox (its oldest unsent event), and per container service CPU and memory, and its running
  * tasks where it must keep some.
  */
 const alarmCount = (resolved: ResolvedRegistry) =>
@@ -60,6 +62,7 @@ const alarmCount = (resolved: ResolvedRegistry) =>
     2 +
     (usesDatabase(resolved) ? 3 : 0) +
     queueConsumerCount(resolved) * 2 +
+    outboxCount(resolved) +
     resolved.containers.reduce((sum, container) => sum + 2 + (container.scaling.minTasks > 0 ? 1 : 0), 0);
 
 describe("monitoring under mocks", function () {

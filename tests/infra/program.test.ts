@@ -13,11 +13,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { RegisteredService } from "../../functions/runtime/container";
 import { statementTimeoutFor } from "../../functions/runtime/database";
+import { RELAY_CONNECTION_CEILING } from "../../functions/runtime/outbox-relay";
 import { defineService } from "../../functions/runtime/service";
 import { serviceRoles, serviceSchema } from "../../functions/runtime/service-data";
 import { parseStackConfig, PROJECT } from "../../infra/config";
 import { functionBoundsFor } from "../../infra/function-bounds";
-import { queueConsumersOf, resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { publishesThroughOutbox, queueConsumersOf, resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/services";
 import { ComponentTypes, Types } from "../../policy/lib/types";
 import { fixtureServices } from "../fixtures";
@@ -62,6 +63,8 @@ describe("the program under mocks", function () {
                 const hasContainers = resolved.containers.length > 0;
                 // The stack's bus exists while a service publishes or subscribes.
                 const usesEvents = resolved.subscriptions.length > 0 || resolved.services.some((service) => service.events.length > 0);
+                // A service publishing through its outbox has a relay and the relay's check: two functions more.
+                const outboxServices = resolved.services.filter(publishesThroughOutbox);
 
                 before(async () => {
                     run = await runProgramOffline({ stack, services: registry });
@@ -72,8 +75,8 @@ describe("the program under mocks", function () {
                     assert.deepEqual(ofType(run, Types.httpApiRoute).map((route) => route.inputs.routeKey).sort(), resolved.apiRoutes.map((route) => route.routeKey).sort());
                     assert.equal(functionIntegrations(run).length, routeKeys.length);
                     assert.equal(ofType(run, "aws:lambda/permission:Permission").length, routeKeys.length);
-                    // Each subscription and schedule has a function; the migration runner one of its own when a service keeps data.
-                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 1 : 0));
+                    // Each subscription and schedule has a function; the migration runner one of its own when a service keeps data; an outbox its relay and check.
+                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 1 : 0) + 2 * outboxServices.length);
                 });
 
                 it("pins nodejs24.x on arm64 and gives each route function the memory and timeout the registry resolves to", () => {
@@ -245,7 +248,8 @@ describe("the program under mocks", function () {
                                 // A queue consumer holds a connection per invocation its mapping allows.
                                 connectionLimit:
                                     service.routes.reduce((sum, route) => sum + (route.reservedConcurrency ?? connectionsPerFunction), 0) +
-                                    queueConsumersOf(service).reduce((sum, consumer) => sum + consumer.maxConcurrency, 0),
+                                    queueConsumersOf(service).reduce((sum, consumer) => sum + consumer.maxConcurrency, 0) +
+                                    (publishesThroughOutbox(service) ? RELAY_CONNECTION_CEILING : 0),
                                 statementTimeoutMs: statementTimeoutFor(Math.max(...[...service.routes, ...queueConsumersOf(service)].map((fn) => fn.timeoutSeconds))),
                             })),
                         ...resolved.containers

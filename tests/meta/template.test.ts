@@ -140,7 +140,7 @@ describe("the README's service template (Adding a service)", () => {
                     assert.deepEqual([read.status, read.json.item, read.json.placedBy], [200, "Engine", "ada"]);
                     assert.deepEqual(own.rows, [{ reference: "T-1", placed_by: "ada" }]);
                     if (other) assert.equal(foreign, `permission denied for schema ${serviceSchema(other.name)}`);
-                    assert.deepEqual((await t.sql.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'orders'")).rows, [{ tableowner: "orders_owner" }]);
+                    assert.deepEqual((await t.sql.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'orders' AND tablename NOT LIKE 'platform\\_%'")).rows, [{ tableowner: "orders_owner" }]);
                 } finally {
                     await asOrders.end();
                 }

@@ -80,6 +80,25 @@ describe("cost model", () => {
             near(line.amount, 21.9, "endpoints in dollars");
         });
 
+        it("prices an outbox relay check run every minute: its Scheduler invocations, its Lambda requests and compute, and one metric requested per publishing function plus the backlog", () => {
+            // Prepare: a check watching three publishing functions, on its every-minute schedule.
+            const settings = JSON.stringify({ service: "svc", relayFunctionName: "svc-relay", producerFunctionNames: ["a", "b", "c"], backlogMetric: { namespace: "n", metricName: "m" }, lookbackSeconds: 310 });
+            const check = resource("aws:lambda/function:Function", "svc-outbox-relay-check", { memorySize: 256, timeout: 10, architectures: ["arm64"], environment: { variables: { OUTBOX_RELAY_CHECK: settings } } });
+            check.outputs = { ...check.outputs, arn: "arn:aws:lambda:us-east-1:123456789012:function:svc-outbox-relay-check" };
+            const schedule = resource("aws:scheduler/schedule:Schedule", "svc-outbox-relay-check", { scheduleExpression: "rate(1 minute)", target: { arn: check.outputs.arn } });
+            const runs = HOURS_PER_MONTH * 60;
+            // Act
+            const lines = idleCost([check, schedule]);
+            const unscheduled = idleCost([check]);
+            // Assess
+            near(item(lines, "Outbox checks: Scheduler invocations").amount, runs * PRICES.scheduler.perInvocation, "scheduler");
+            near(item(lines, "Outbox checks: Lambda requests and compute").amount, runs * PRICES.lambda.perRequest + ((runs * 0.25 * DEFAULT_ASSUMPTIONS.averageDurationMs) / 1000) * PRICES.lambda.perGbSecond.arm64, "lambda");
+            const metrics = item(lines, "Outbox checks: CloudWatch GetMetricData");
+            assert.equal(metrics.quantity, runs * 4);
+            near(metrics.amount, runs * 4 * 0.00001, "GetMetricData at $0.01 per 1,000 metrics");
+            assert.deepEqual(unscheduled.filter((l) => l.item.startsWith("Outbox")), [], "a check nothing runs costs nothing");
+        });
+
         it("adds a NAT gateway's cost: none, single and one per AZ", () => {
             near(item(idleCost([vpc("None")]), "NAT gateways").amount, 0, "None");
             near(item(idleCost([vpc("Single")]), "NAT gateways").amount, HOURS_PER_MONTH * PRICES.natGateway.perHour, "Single");

@@ -14,7 +14,7 @@ import { eventLabel } from "../../functions/runtime/events";
 import { EVENT_DELIVERY_RETRY } from "../../infra/components/queue-subscription";
 import { CONSUMER_QUEUE_DEFAULTS } from "../../infra/components/consumer-queue";
 import { parseStackConfig } from "../../infra/config";
-import { resolveRegistry, type ResolvedQueueConsumer } from "../../infra/registry-resolution";
+import { publishesThroughOutbox, resolveRegistry, type ResolvedQueueConsumer } from "../../infra/registry-resolution";
 import { SQS, SQS_EVENT_SOURCE_POLLING } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { main } from "../../tools/plan";
@@ -104,7 +104,13 @@ describe("plan: events, schedules and their cost", function () {
         it(`${stack}: lists each schedule with its expression, time zone, target queue, retries, dead-letter queue and consumer`, () => {
             const plan = plans.get(stack)!;
             const expected = resolvedFor(stack).schedules;
-            assert.equal(plan.events.schedules.length, expected.length);
+            // Besides the registry's schedules: each outbox's check, run every minute, straight at its function.
+            const checks = resolvedFor(stack).services.filter(publishesThroughOutbox).map((service) => `${service.name}-outbox-relay-check`);
+            assert.equal(plan.events.schedules.length, expected.length + checks.length);
+            for (const name of checks) {
+                const check = plan.events.schedules.find((listed) => listed.name === name);
+                assert.deepEqual([check?.expression, check?.queue, String(check?.target).split(":").at(-1)?.startsWith(`${name}-`)], ["rate(1 minute)", undefined, true], name);
+            }
             for (const schedule of expected) {
                 const name = `${schedule.service}-schedule-${schedule.name}`;
                 const s = plan.events.schedules.find((listed) => listed.name === name);
@@ -310,7 +316,7 @@ describe("plan: events, schedules and their cost", function () {
             }
         }
         const settings = rows.filter((r) => r.section === "events");
-        assert.equal(settings.length, resolvedFor("dev").subscriptions.length + resolvedFor("dev").schedules.length);
+        assert.equal(settings.length, resolvedFor("dev").subscriptions.length + resolvedFor("dev").schedules.length + resolvedFor("dev").services.filter(publishesThroughOutbox).length);
         assert.match(text, /^ {2}EVENTS\s+dev\s+prod$/m);
         assert.match(text, /^ {2}PER MILLION EVENTS\s+dev\s+prod$/m);
         assert.equal(json.code, 0, json.err);

@@ -9,6 +9,7 @@
 import * as assert from "node:assert/strict";
 import { createDatabase, type Database } from "../../functions/runtime/database";
 import { applyMigrations, sha256, type Migration, type MigrationRunRequest } from "../../functions/runtime/migrations";
+import type { AnyService } from "../../functions/runtime/service";
 import users from "../../functions/users/service";
 import { migrationRunRequest, serviceData } from "../../infra/data-plan";
 import { resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
@@ -103,7 +104,7 @@ describe("moving a database of the earlier shared layout into per-service schema
         assert.deepEqual(result.warnings, [
             "Foreign key wallets_user_id_fkey of wallets.wallets references users.users, another service's table: replace it with a plain id column (services share data by API or events).",
         ]);
-        const tables = await admin.query("SELECT schemaname, tablename, tableowner FROM pg_tables WHERE schemaname IN ('public', 'users', 'accounts', 'catalog', 'wallets') ORDER BY 1, 2");
+        const tables = await admin.query("SELECT schemaname, tablename, tableowner FROM pg_tables WHERE schemaname IN ('public', 'users', 'accounts', 'catalog', 'wallets') AND tablename NOT LIKE 'platform\\_%' ORDER BY 1, 2");
         assert.deepEqual(tables.rows, [
             { schemaname: "accounts", tablename: "accounts", tableowner: "accounts_owner" },
             { schemaname: "catalog", tablename: "items", tableowner: "catalog_owner" },
@@ -176,7 +177,15 @@ describe("moving a database of the earlier shared layout into per-service schema
     });
 
     describe("while the earlier release still serves requests (master user, search_path public, unqualified names)", () => {
-        const oldCode = () => routeCaller(users, () => admin);
+        // The earlier release published no events: the same handlers, with a publish that does nothing.
+        const earlierUsers = {
+            ...users,
+            events: undefined,
+            routes: Object.fromEntries(
+                Object.entries(users.routes).map(([key, route]) => [key, { ...route, handler: (request: never, context: never) => (route!.handler as Function)(request, { ...(context as object), events: { publish: async () => ({ eventId: "" }) } }) }]),
+            ),
+        } as AnyService;
+        const oldCode = () => routeCaller(earlierUsers, () => admin);
 
         it("creates, reads, renames and deletes users through the compatibility views, into the moved table", async () => {
             // Act

@@ -18,6 +18,7 @@
  *
  * Pure functions over plain data, so tests can price synthetic resource lists.
  */
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { Types } from "../../policy/lib/types";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { readsSqs } from "../../policy/lib/queues";
@@ -125,6 +126,47 @@ export function usd(amount: number): string {
 /** ` (for f1, f2)`: the functions an endpoint serves, when any do (container tasks' endpoints serve none). */
 function usersNote(users: readonly string[]): string {
     return users.length > 0 ? ` (for ${users.join(", ")})` : "";
+}
+
+/** Runs a month of a Scheduler `rate(...)` expression; undefined for a cron or an unknown one. */
+function ratesPerMonth(expression: unknown): number | undefined {
+    const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(String(expression));
+    if (!match) return undefined;
+    const minutes = Number(match[1]) * (match[2].startsWith("minute") ? 1 : match[2].startsWith("hour") ? 60 : 1440);
+    return (HOURS_PER_MONTH * 60) / minutes;
+}
+
+/**
+ * What the outbox relays' checks bill with no traffic: a check runs on its schedule whether or not
+ * anything was published, and each run asks CloudWatch for one metric per publishing function
+ * plus the relay's backlog, then ends without invoking the relay (so the relay costs nothing idle).
+ */
+function outboxCheckIdleCost(resources: readonly PlanResource[], assumptions: CostAssumptions): CostLine[] {
+    const checks = ofType(resources, Types.lambdaFunction).flatMap((fn) => {
+        const settings = valueOf(fn, "environment")?.variables?.[ENVIRONMENT.outboxRelayCheck];
+        const schedule = ofType(resources, Types.schedulerSchedule).find((candidate) => valueOf(candidate, "target")?.arn === fn.outputs?.arn);
+        const runs = ratesPerMonth(schedule && valueOf(schedule, "scheduleExpression"));
+        if (typeof settings !== "string" || runs === undefined) return [];
+        const { producerFunctionNames } = JSON.parse(settings) as { producerFunctionNames: string[] };
+        const { memoryMb, architecture } = functionSettingsOf(fn);
+        return [{ runs, metrics: producerFunctionNames.length + 1, gbSeconds: (runs * (memoryMb / 1024) * assumptions.averageDurationMs) / 1000, arm: architecture.split(",")[0] === "arm64" }];
+    });
+    if (checks.length === 0) return [];
+    const runs = checks.reduce((total, check) => total + check.runs, 0);
+    const metrics = checks.reduce((total, check) => total + check.runs * check.metrics, 0);
+    const gbSecondsCost = checks.reduce((total, check) => total + check.gbSeconds * PRICES.lambda.perGbSecond[check.arm ? "arm64" : "x86_64"], 0);
+    const each = `${plural(checks.length, "outbox relay check")}, ${Math.round(runs / checks.length).toLocaleString("en-US")} runs a month each`;
+    return [
+        line("Outbox checks: Scheduler invocations", runs, "invocations", PRICES.scheduler.perInvocation, `${each} (before Scheduler's 14 million free a month)`),
+        line("Outbox checks: Lambda requests and compute", runs, "invocations", PRICES.lambda.perRequest, `the check's invocations at ${assumptions.averageDurationMs} ms each; the relay runs only after a request`, runs * PRICES.lambda.perRequest + gbSecondsCost),
+        line(
+            "Outbox checks: CloudWatch GetMetricData",
+            metrics,
+            "metrics requested",
+            PRICES.cloudWatch.perMetricRequested,
+            `each run reads ${checks.map((check) => check.metrics).join(" + ")} metric(s): the invocations of each publishing function and the relay's backlog (no free tier)`,
+        ),
+    ];
 }
 
 function plural(count: number, word: string): string {
@@ -302,6 +344,8 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
             ),
         );
     }
+
+    lines.push(...outboxCheckIdleCost(resources, assumptions));
 
     const topics = ofType(resources, Types.snsTopic).length;
     if (topics > 0) lines.push(line("SNS topics", topics, "topics", 0, "no charge idle; billed per publish and delivery"));

@@ -52,6 +52,8 @@ export const PRICES = {
         /** Standard-resolution metric alarm. */
         perAlarmMonth: 0.1,
         perDashboardMonth: 3.0,
+        /** GetMetricData: USD per metric requested (no free tier). */
+        perMetricRequested: 0.01 / 1_000,
     },
     rdsProxy: {
         /** On Aurora Serverless v2: USD per ACU-hour of the database's capacity... */

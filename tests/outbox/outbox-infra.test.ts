@@ -1,0 +1,152 @@
+/**
+ * The outbox's cloud resources under mocks, for dev and prod, over the event fixture registry
+ * (`accounts` publishes from its database; `ledger` keeps data and publishes nothing; `mailer` has
+ * no database): per publishing database service a relay in the VPC running as the service's role,
+ * a check outside the VPC with a role that may only read metrics and invoke that relay, the
+ * check's every-minute schedule, the relay's metric filters and, in prod, the alarm on the oldest
+ * unsent event; the policy pack passes over both stacks.
+ */
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox-relay";
+import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
+import { OUTBOX_RELAY_DEFAULTS } from "../../infra/components/outbox-relay";
+import { publishesThroughOutbox, resolveRegistry } from "../../infra/registry-resolution";
+import { Types } from "../../policy/lib/types";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { eventRegistry } from "../fixtures/event-services";
+import { ofType, one } from "../support/graph";
+
+const policyOf = (run: OfflineRun, name: string) => JSON.parse(one(run, Types.iamRolePolicy, name).inputs.policy) as { Statement: { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown }[] };
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+describe("the outbox relay under mocks", function () {
+    this.timeout(120_000);
+    const runs = new Map<string, OfflineRun>();
+    before(async () => {
+        for (const stack of ["dev", "prod"]) runs.set(stack, await runProgramOffline({ stack, services: eventRegistry }));
+    });
+    const registry = resolveRegistry(eventRegistry, { memoryMb: 256, timeoutSeconds: 10 });
+    const outboxes = registry.services.filter(publishesThroughOutbox);
+
+    it("gives a relay to the services that publish from a database, and to no other", () => {
+        // Assess: the fixture has one of each kind, so the filter is not vacuous.
+        assert.deepEqual(outboxes.map((service) => service.name), ["accounts"]);
+        for (const run of runs.values()) {
+            assert.deepEqual(ofType(run, Types.lambdaFunction).filter((fn) => /outbox/.test(fn.name)).map((fn) => fn.name).sort(), outboxes.flatMap((service) => [`${service.name}-outbox-relay`, `${service.name}-outbox-relay-check`]).sort());
+        }
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        for (const service of outboxes) {
+            describe(`${stack}: ${service.name}`, () => {
+                const run = () => runs.get(stack)!;
+                const relay = () => one(run(), Types.lambdaFunction, `${service.name}-outbox-relay`);
+                const check = () => one(run(), Types.lambdaFunction, `${service.name}-outbox-relay-check`);
+                const serviceFunctions = () => ofType(run(), Types.lambdaFunction).filter((fn) => fn.inputs.environment?.variables?.SERVICE_NAME === service.name && !/outbox/.test(fn.name));
+
+                it("runs the relay in the VPC as the service's role, signed in as its login role, sending to the stack's bus", () => {
+                    // Prepare
+                    const routeFunction = serviceFunctions()[0];
+                    // Assess
+                    assert.equal(relay().inputs.role, routeFunction.inputs.role);
+                    assert.deepEqual(relay().inputs.vpcConfig, routeFunction.inputs.vpcConfig);
+                    assert.ok(relay().inputs.vpcConfig.subnetIds.length > 0);
+                    const variables = relay().inputs.environment.variables;
+                    assert.equal(variables.DB_USER, `${service.name}_app`);
+                    assert.equal(variables[ENVIRONMENT.eventBusName], `serverless-microservices-${stack}`);
+                    assert.deepEqual([relay().inputs.timeout, relay().inputs.memorySize], [OUTBOX_RELAY_DEFAULTS.relayTimeoutSeconds, OUTBOX_RELAY_DEFAULTS.memoryMb]);
+                });
+
+                it("the service's role may write the relay's logs, publish only with the service's source, and sign in only as its login role", () => {
+                    // Prepare
+                    const document = policyOf(run(), `${service.name}-permissions`);
+                    const statement = (sid: string) => document.Statement.find((s) => s.Sid === sid)!;
+                    // Assess
+                    assert.ok((statement("OwnLogGroups").Resource as string[]).some((arn) => arn.endsWith(`/${service.name}/outbox-relay:*`)));
+                    assert.deepEqual(statement("PublishOwnEvents").Condition, { StringEquals: { "events:source": service.name } });
+                    assert.match(statement("DatabaseConnect").Resource as string, new RegExp(`:dbuser:[^/]+/${service.name}_app$`));
+                });
+
+                it("runs the check outside the VPC, with no database, on a role of its own that may only read metrics, write its logs and invoke its relay", () => {
+                    // Prepare
+                    const document = policyOf(run(), `${service.name}-outbox-relay-check-permissions`);
+                    const actions = document.Statement.flatMap((s) => [s.Action].flat());
+                    // Assess
+                    assert.equal(check().inputs.vpcConfig, undefined);
+                    assert.notEqual(check().inputs.role, relay().inputs.role);
+                    const variables = check().inputs.environment.variables;
+                    for (const name of ["DB_HOST", "DB_USER", "DB_SECRET_ARN", ENVIRONMENT.eventBusName]) assert.equal(variables[name], undefined, name);
+                    assert.deepEqual(actions.sort(), ["cloudwatch:GetMetricData", "lambda:InvokeFunction", "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+                    assert.equal(document.Statement.find((s) => s.Sid === "InvokeTheRelay")!.Resource, relay().outputs.arn);
+                    assert.deepEqual(document.Statement.find((s) => s.Sid === "OwnLogGroups")!.Resource, [`arn:aws:logs:us-east-1:123456789012:log-group:${check().inputs.loggingConfig.logGroup}:*`]);
+                });
+
+                it("tells the check its relay, every function of the service that may publish (not the relay), the backlog metric and a lookback of their longest timeout plus the metrics' delay", () => {
+                    // Prepare
+                    const settings = JSON.parse(check().inputs.environment.variables[ENVIRONMENT.outboxRelayCheck]);
+                    const producers = serviceFunctions();
+                    // Assess
+                    assert.equal(settings.relayFunctionName, relay().outputs.name);
+                    assert.deepEqual([...settings.producerFunctionNames].sort(), producers.map((fn) => fn.outputs.name).sort());
+                    assert.deepEqual(settings.backlogMetric, { namespace: OUTBOX_RELAY_DEFAULTS.metricNamespace, metricName: OUTBOX_RELAY_DEFAULTS.metrics.unsent });
+                    assert.equal(settings.lookbackSeconds, Math.max(...producers.map((fn) => fn.inputs.timeout)) + OUTBOX_RELAY_DEFAULTS.metricDelaySeconds);
+                });
+
+                it("runs the check every minute from Scheduler, whose role may only invoke the check and keep what it could not deliver in its dead-letter queue", () => {
+                    // Prepare
+                    const schedule = one(run(), Types.schedulerSchedule, `${service.name}-outbox-relay-check`);
+                    const dlq = one(run(), Types.sqsQueue, `${service.name}-outbox-relay-check-dlq`);
+                    const document = policyOf(run(), `${service.name}-outbox-relay-check-scheduler`);
+                    // Assess
+                    assert.equal(schedule.inputs.scheduleExpression, "rate(1 minute)");
+                    assert.equal(schedule.inputs.target.arn, check().outputs.arn);
+                    assert.equal(schedule.inputs.target.deadLetterConfig.arn, dlq.outputs.arn);
+                    assert.ok(schedule.inputs.target.retryPolicy.maximumRetryAttempts >= 0);
+                    assert.equal(dlq.inputs.sqsManagedSseEnabled, true);
+                    assert.deepEqual(
+                        document.Statement.map((s) => [s.Action, s.Resource]),
+                        [
+                            ["lambda:InvokeFunction", check().outputs.arn],
+                            ["sqs:SendMessage", dlq.outputs.arn],
+                        ],
+                    );
+                });
+
+                it("turns the relay's report lines into the unsent and oldest-unsent metrics of the service", () => {
+                    // Prepare
+                    const filters = ofType(run(), "aws:cloudwatch/logMetricFilter:LogMetricFilter").filter((filter) => filter.inputs.logGroupName === relay().inputs.loggingConfig.logGroup);
+                    // Assess
+                    assert.deepEqual(
+                        filters.map((filter) => [filter.inputs.pattern, filter.inputs.metricTransformation.namespace, filter.inputs.metricTransformation.name, filter.inputs.metricTransformation.value]).sort(),
+                        [
+                            [`{ $.message = "${RELAY_LOG_MESSAGE}" }`, OUTBOX_RELAY_DEFAULTS.metricNamespace, OUTBOX_RELAY_DEFAULTS.metrics.oldestUnsentSeconds, "$.oldestUnsentSeconds"],
+                            [`{ $.message = "${RELAY_LOG_MESSAGE}" }`, OUTBOX_RELAY_DEFAULTS.metricNamespace, OUTBOX_RELAY_DEFAULTS.metrics.unsent, "$.unsent"],
+                        ],
+                    );
+                });
+
+                it(stack === "prod" ? "alarms when the oldest unsent event has waited the threshold" : "registers no outbox alarm (dev has no monitoring)", () => {
+                    // Prepare
+                    const alarms = ofType(run(), ALARM).filter((alarm) => alarm.inputs.metricName === OUTBOX_RELAY_DEFAULTS.metrics.oldestUnsentSeconds);
+                    // Assess
+                    if (stack !== "prod") return assert.deepEqual(alarms, []);
+                    assert.equal(alarms.length, 1);
+                    const [alarm] = alarms;
+                    assert.equal(alarm.inputs.name, `serverless-microservices-prod-${service.name}-outbox-oldest-unsent`);
+                    assert.deepEqual([alarm.inputs.namespace, alarm.inputs.dimensions, alarm.inputs.threshold], [OUTBOX_RELAY_DEFAULTS.metricNamespace, { Service: service.name }, MONITORING_DEFAULTS.thresholds.outboxOldestUnsentSeconds]);
+                });
+
+                it("passes the policy pack with no mandatory violation", async () => {
+                    // Act
+                    const result = await runPolicies(run().resources, loadPackConfig(path.join(PACK_DIR, `config.${stack}.json`)));
+                    // Assess: every rule ran, and none found anything to stop a deployment.
+                    assert.ok(result.policiesRun > 0);
+                    assert.deepEqual(result.violations.filter((violation) => violation.level === "mandatory"), []);
+                });
+            });
+        }
+    }
+});

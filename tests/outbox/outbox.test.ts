@@ -1,0 +1,248 @@
+/**
+ * The outbox and the idempotent consumer, each failure forced, on a real PostgreSQL with the
+ * platform's tables made by the migration run: a send killed after the commit (the relay sends it
+ * later, one shipment), a rollback after publish (nothing sent), one event delivered twice and at
+ * once (applied once), the relay and the request racing for the same row (sent once), and 1,000
+ * orders under load through the local bus, queues and workers with a consumer failing 10% of first
+ * attempts (1,000 shipments, none twice).
+ */
+import * as assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { createSubscriptionHandler } from "../../functions/runtime/consumer";
+import { createDatabase } from "../../functions/runtime/database";
+import { eventBridgeEvent, sqsRecord, type PutEventsEntry } from "../../functions/runtime/event-envelope";
+import { EventPublishError, type EventTransport } from "../../functions/runtime/event-publisher";
+import { createLogger } from "../../functions/runtime/logger";
+import { relayDecision, relayOutbox } from "../../functions/runtime/outbox-relay";
+import { resolveRegistry } from "../../infra/registry-resolution";
+import { startLocalEvents } from "../../local/event-runtime";
+import { readLocalStackConfig } from "../../local/stack-config";
+import { fulfilment, outboxRegistry, shipFailures, shop } from "../fixtures/outbox-services";
+import { routeCaller } from "../support/invoke";
+import { usePostgres } from "../support/postgres";
+
+const silent = createLogger({ write: () => undefined });
+
+/** Hands entries to `deliver`, or fails while `failing` is set. */
+function transport(deliver: (entries: readonly PutEventsEntry[]) => Promise<void> | void = () => undefined) {
+    const sent: PutEventsEntry[] = [];
+    const state = { failing: false };
+    const t: EventTransport = {
+        async send(entries) {
+            if (state.failing) throw new EventPublishError("EventBridge did not answer (test)");
+            sent.push(...entries);
+            await deliver(entries);
+        },
+    };
+    return { transport: t, sent, state };
+}
+
+/** The SQS record a subscription's queue would hand the consumer for an entry. */
+function recordOf(entry: PutEventsEntry, attempt = 1) {
+    const body = JSON.stringify(eventBridgeEvent(entry, { id: randomUUID(), account: "000000000000", region: "us-east-1" }));
+    return sqsRecord({ messageId: randomUUID(), receiptHandle: randomUUID(), body, receiveCount: attempt, sentAt: new Date(), firstReceivedAt: new Date(), senderId: "test" }, { arn: "arn:aws:sqs:us-east-1:000000000000:q", region: "us-east-1" }, "");
+}
+
+describe("the transactional outbox and idempotent consumers (real PostgreSQL)", () => {
+    const postgres = usePostgres({ services: outboxRegistry });
+    const order = (item: string) => ({ body: JSON.stringify({ item }), headers: { "content-type": "application/json" } });
+    const consumer = () => createSubscriptionHandler(fulfilment.subscriptions!.ship.handler, { service: "fulfilment", subscription: "ship", event: fulfilment.subscriptions!.ship.event, openDatabase: () => postgres().serviceDb("fulfilment"), logger: silent });
+    const shipments = async (item: string) => (await postgres().sql<{ n: number }>("SELECT count(*)::int AS n FROM fulfilment.shipments WHERE item = $1", [item]))[0].n;
+    const unsent = async () => (await postgres().sql<{ n: number }>("SELECT count(*)::int AS n FROM shop.platform_outbox WHERE sent_at IS NULL"))[0].n;
+
+    beforeEach(async () => {
+        await postgres().sql("DELETE FROM shop.platform_outbox; DELETE FROM shop.orders; DELETE FROM fulfilment.shipments; DELETE FROM fulfilment.platform_applied_events");
+    });
+
+    it("creates the outbox and the applied-events tables in each database service's schema, owned by its owner, with DML for its login role", async () => {
+        // Act
+        const tables = await postgres().sql("SELECT schemaname, tablename, tableowner FROM pg_tables WHERE tablename LIKE 'platform\\_%' ORDER BY 1, 2");
+        const grants = await postgres().sql<{ privilege_type: string }>("SELECT privilege_type FROM information_schema.role_table_grants WHERE grantee = 'shop_app' AND table_name = 'platform_outbox' ORDER BY 1");
+        // Assess
+        assert.deepEqual(tables, [
+            { schemaname: "fulfilment", tablename: "platform_applied_events", tableowner: "fulfilment_owner" },
+            { schemaname: "fulfilment", tablename: "platform_outbox", tableowner: "fulfilment_owner" },
+            { schemaname: "shop", tablename: "platform_applied_events", tableowner: "shop_owner" },
+            { schemaname: "shop", tablename: "platform_outbox", tableowner: "shop_owner" },
+        ]);
+        assert.deepEqual(grants.map((g) => g.privilege_type), ["DELETE", "INSERT", "SELECT", "UPDATE"]);
+    });
+
+    it("keeps an event whose send failed after the commit, and the relay sends it later: one shipment", async () => {
+        // Prepare: EventBridge does not answer the request's send.
+        const ship = consumer();
+        const bus = transport(async (entries) => void (await ship({ Records: entries.map((entry) => recordOf(entry)) })));
+        bus.state.failing = true;
+        // Act
+        const placed = await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", order("kettle"));
+        const leftBehind = await unsent();
+        bus.state.failing = false;
+        const report = await relayOutbox(postgres().serviceDb("shop"), bus.transport, { eventBusName: "test-bus" });
+        // Assess
+        assert.equal(placed.status, 201, JSON.stringify(placed.body));
+        assert.equal(leftBehind, 1);
+        assert.deepEqual({ sent: report.sent, unsent: report.unsent }, { sent: 1, unsent: 0 });
+        assert.equal(JSON.parse(bus.sent[0].Detail).eventId, placed.body.eventId);
+        assert.equal(await shipments("kettle"), 1);
+    });
+
+    it("re-sends a row whose send went out but whose mark was lost, and the consumer applies it once", async () => {
+        // Prepare: the request's send reaches EventBridge, then the mark's COMMIT never happens (the row stays unsent).
+        const ship = consumer();
+        const bus = transport(async (entries) => void (await ship({ Records: entries.map((entry) => recordOf(entry)) })));
+        const placed = await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", order("teapot"));
+        await postgres().sql("UPDATE shop.platform_outbox SET sent_at = NULL");
+        // Act
+        const report = await relayOutbox(postgres().serviceDb("shop"), bus.transport, { eventBusName: "test-bus" });
+        // Assess
+        assert.equal(placed.status, 201);
+        assert.equal(report.sent, 1);
+        assert.equal(bus.sent.length, 2, "sent twice: at least once");
+        assert.equal(await shipments("teapot"), 1, "applied once");
+    });
+
+    for (const [item, status] of [["regret-1", 409], ["refuse-1", 422]] as const) {
+        it(`sends nothing and keeps nothing when the handler answers ${status} after publishing`, async () => {
+            // Prepare
+            const bus = transport();
+            // Act
+            const answer = await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", order(item));
+            const report = await relayOutbox(postgres().serviceDb("shop"), bus.transport, { eventBusName: "test-bus" });
+            // Assess
+            assert.equal(answer.status, status);
+            assert.deepEqual(bus.sent, []);
+            assert.equal(report.sent, 0);
+            assert.deepEqual(await postgres().sql("SELECT * FROM shop.platform_outbox"), []);
+            assert.deepEqual(await postgres().sql("SELECT * FROM shop.orders WHERE item = $1", [item]), []);
+        });
+    }
+
+    it("applies an event delivered twice in a row, and twice at once, exactly once", async () => {
+        // Prepare
+        const bus = transport();
+        await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", order("mug"));
+        await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", order("cup"));
+        const [mug, cup] = bus.sent;
+        // Act: in a row through one container; at once through two containers (two connections).
+        const one = consumer();
+        const first = await one({ Records: [recordOf(mug)] });
+        const again = await one({ Records: [recordOf(mug, 2)] });
+        const [left, right] = await Promise.all([consumer()({ Records: [recordOf(cup)] }), consumer()({ Records: [recordOf(cup)] })]);
+        // Assess
+        for (const answer of [first, again, left, right]) assert.deepEqual(answer.batchItemFailures, []);
+        assert.equal(await shipments("mug"), 1);
+        assert.equal(await shipments("cup"), 1);
+    });
+
+    it("applies a delivery whose handler failed on its next attempt: the failure rolled its record back", async () => {
+        // Prepare
+        const bus = transport();
+        await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", order("spoon"));
+        shipFailures.spoon = 1;
+        // Act
+        const failed = await consumer()({ Records: [recordOf(bus.sent[0])] });
+        const between = await shipments("spoon");
+        const retried = await consumer()({ Records: [recordOf(bus.sent[0], 2)] });
+        // Assess
+        assert.equal(failed.batchItemFailures.length, 1);
+        assert.equal(between, 0, "the failed attempt's insert was rolled back with its record");
+        assert.deepEqual(retried.batchItemFailures, []);
+        assert.equal(await shipments("spoon"), 1);
+    });
+
+    it("sends a row once when the relay and the request race for it: the holder sends, the other skips", async () => {
+        // Prepare: the request's send is held at EventBridge while the relay runs.
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let sends = 0;
+        const slow: EventTransport = {
+            async send() {
+                sends++;
+                if (sends === 1) await held;
+            },
+        };
+        // Act
+        const request = routeCaller(shop, () => postgres().serviceDb("shop"), slow)("POST /orders", order("saucer"));
+        while ((await postgres().sql("SELECT 1 FROM shop.platform_outbox")).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        // The relay is another function: a connection of its own.
+        const relayDb = createDatabase({ connectionString: postgres().serviceUrl("shop") });
+        const report = await relayOutbox(relayDb, slow, { eventBusName: "test-bus" }).finally(() => relayDb.end());
+        release();
+        const answer = await request;
+        // Assess
+        assert.equal(answer.status, 201);
+        assert.equal(sends, 1, "one send: the relay skipped the row the request held");
+        assert.equal(await unsent(), 0);
+        assert.equal(report.sent, 0);
+    });
+
+    it("decides to connect only when a publishing function ran within the lookback, events were left unsent, or it is asked", () => {
+        // Act, Assess
+        assert.equal(relayDecision({ producerInvocations: 0, reportedUnsent: 0 }).run, false);
+        assert.equal(relayDecision({ producerInvocations: 3, reportedUnsent: 0 }).run, true);
+        assert.equal(relayDecision({ producerInvocations: 0, reportedUnsent: 2 }).run, true);
+        assert.equal(relayDecision({ producerInvocations: 0, reportedUnsent: 0, force: true }).run, true);
+    });
+
+    it("ships 1,000 orders placed by 50 clients through the local bus, queues and workers, a tenth failing their first attempt and a twentieth of the sends lost: 1,000 shipments, none twice", async function () {
+        this.timeout(480_000);
+        // Prepare
+        const registry = resolveRegistry(outboxRegistry, readLocalStackConfig().functionDefaults);
+        // The visibility timeout scaled down to the consumer's own timeout, no shorter: a message never
+        // comes back while its delivery may still be running (which would spend its attempts on a slow machine).
+        const ship = registry.subscriptions.find((subscription) => subscription.service === "fulfilment" && subscription.name === "ship")!;
+        const visibilityTimeoutScale = ship.timeoutSeconds / ship.visibilityTimeoutSeconds;
+        const events = await startLocalEvents(registry, { adminUrl: postgres().server.url, serviceDatabaseUrl: postgres().serviceUrl, writeLog: () => undefined, visibilityTimeoutScale, relayIntervalMs: 200 });
+        let sends = 0;
+        const lossy: EventTransport = {
+            async send(entries) {
+                if (++sends % 20 === 0) throw new EventPublishError("lost (test)");
+                await events.bus.send(entries);
+            },
+        };
+        const items = Array.from({ length: 1000 }, (_, i) => `load-${i}`);
+        for (const item of items.filter((_, i) => i % 10 === 0)) shipFailures[item] = 1;
+        // Ten route containers, each with its connection, as ten warm Lambda containers.
+        const databases = Array.from({ length: 10 }, () => createDatabase({ connectionString: postgres().serviceUrl("shop") }));
+        try {
+            // Act
+            const idle = databases.map((db) => routeCaller(shop, () => db, lossy));
+            let next = 0;
+            const statuses: number[] = [];
+            await Promise.all(
+                Array.from({ length: 50 }, async () => {
+                    while (next < items.length) {
+                        const item = items[next++];
+                        while (idle.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+                        const container = idle.pop()!;
+                        statuses.push((await container("POST /orders", order(item))).status);
+                        idle.push(container);
+                    }
+                }),
+            );
+            // Wait for the condition, not for a time: as long as shipments keep coming (a slow, shared
+            // machine), up to a minute without progress, and never past the test's own timeout.
+            const stallMs = 60_000;
+            const giveUpAt = Date.now() + 360_000;
+            let counts: { shipped: number; distinct: number } = { shipped: 0, distinct: 0 };
+            let progressAt = Date.now();
+            while (Date.now() - progressAt < stallMs && Date.now() < giveUpAt) {
+                const [now] = await postgres().sql<{ shipped: number; distinct: number }>("SELECT count(*)::int AS shipped, count(DISTINCT item)::int AS distinct FROM fulfilment.shipments WHERE item LIKE 'load-%'");
+                if (now.shipped !== counts.shipped) progressAt = Date.now();
+                counts = now;
+                if (counts.shipped >= 1000 && (await unsent()) === 0) break;
+                await new Promise((resolve) => setTimeout(resolve, 200));
+            }
+            const pending = await postgres().sql("SELECT queue, count(*)::int AS n FROM platform.local_queue_messages GROUP BY queue");
+            // Assess
+            assert.deepEqual([...new Set(statuses)], [201]);
+            assert.deepEqual(counts, { shipped: 1000, distinct: 1000 }, `still queued: ${JSON.stringify(pending)}; unsent: ${await unsent()}`);
+            assert.equal(await unsent(), 0);
+            assert.deepEqual(await postgres().sql("SELECT queue FROM platform.local_queue_messages WHERE queue LIKE '%-dlq'"), []);
+        } finally {
+            await events.stop();
+            await Promise.all(databases.map((db) => db.end()));
+        }
+    });
+});
