@@ -78,6 +78,14 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
     const inFlight = new Set<Promise<void>>();
     let stopped = false;
     let wakeUp: (() => void) | undefined;
+    // Set by a wake that finds the loop between two looks and not in a pause (receiving, or asking
+    // when the next message is due): the next pause then returns at once, so that message is not
+    // left for a whole poll interval.
+    let wokenSinceLook = false;
+    const wake = () => {
+        wokenSinceLook = true;
+        wakeUp?.();
+    };
 
     const takeContainer = () => {
         const container = idle.pop();
@@ -114,10 +122,15 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
     /** Waits `ms`, or less when woken (a message was sent, a batch finished, a stop). */
     const pause = (ms: number) =>
         new Promise<void>((resolve) => {
+            if (wokenSinceLook) {
+                wokenSinceLook = false;
+                return resolve();
+            }
             const timer = setTimeout(done, ms);
             function done() {
                 clearTimeout(timer);
                 wakeUp = undefined;
+                wokenSinceLook = false;
                 resolve();
             }
             wakeUp = done;
@@ -130,6 +143,7 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
                 continue;
             }
             let messages: ReceivedMessage[];
+            wokenSinceLook = false;
             try {
                 messages = await store.receive(queue.name, { max: consumer.batchSize, visibilityTimeoutMs, maxReceiveCount: consumer.maxAttempts, deadLetterQueue: queue.deadLetterName });
             } catch {
@@ -154,7 +168,7 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
                 .finally(() => {
                     inFlight.delete(batch);
                     idle.push(container);
-                    wakeUp?.();
+                    wake();
                 });
             inFlight.add(batch);
         }
@@ -163,10 +177,10 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
 
     return {
         queue,
-        wake: () => wakeUp?.(),
+        wake,
         async stop() {
             stopped = true;
-            wakeUp?.();
+            wake();
             await running;
             await Promise.all([...inFlight]);
             await Promise.all(containers.map((container) => container.database?.end().catch(() => undefined)));
