@@ -264,6 +264,18 @@ describe("stack configuration", () => {
             ]);
         });
 
+        it("rejects every threshold just below its minimum and just above its maximum, and a fraction where it takes integers", () => {
+            for (const [name, range] of Object.entries(MONITORING_THRESHOLD_RANGES) as Array<[string, { min: number; max: number; integer?: boolean }]>) {
+                const step = range.integer ? 1 : 0.01;
+                for (const value of [range.min - step, range.max + step, ...(range.integer ? [range.min + 0.5] : [])]) {
+                    const problems = problemsOf("prod", withMonitoring({ enabled: true, thresholds: { [name]: value } }));
+                    assert.equal(problems.length, 1, `${name}=${value}: ${JSON.stringify(problems)}`);
+                    assert.ok(problems[0].startsWith(`${key(`monitoring.thresholds.${name}`)}: ${value} is not allowed`), problems[0]);
+                }
+                assert.doesNotThrow(() => parseStackConfig("prod", withMonitoring({ enabled: true, thresholds: { [name]: range.min } })), `${name}=${range.min}`);
+            }
+        });
+
         it("rejects a non-boolean enabled or dashboard", () => {
             assert.deepEqual(problemsOf("dev", withMonitoring({ enabled: "yes", dashboard: 1 })), [
                 `${key("monitoring.enabled")}: "yes" is not allowed; use true or false`,
