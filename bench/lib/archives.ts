@@ -16,7 +16,9 @@ import { bundleTarget, HANDLER_FILE } from "../../infra/function-packaging";
 import { startLocalPostgres } from "../../local/postgres";
 import { routeEvent } from "../../tests/support/events";
 import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../../tests/support/lambda/archive";
-import { localEnvironmentFor, provideRuntimeModules, startFunction } from "../../tests/support/lambda/runtime";
+import { startEventBridgeEndpoint } from "../../tests/support/lambda/eventbridge";
+import { startRelayCheckEndpoint } from "../../tests/support/lambda/relay-check-apis";
+import { localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction } from "../../tests/support/lambda/runtime";
 import { LOCAL_SECRET_ARN, startSecretsEndpoint } from "../../tests/support/lambda/secrets-manager";
 import { trustRoles } from "../../tests/support/postgres";
 
@@ -83,13 +85,18 @@ export async function startArchiveBench(options: { runs: number; warm: number; m
     const workDir = isolatedTempDir("bench-artifacts-");
     const postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
     fs.chmodSync(postgresDir, 0o777);
-    const runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
-    const [postgres, secrets] = await Promise.all([startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }), startSecretsEndpoint()]);
+    const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS, path.join(workDir, "runtime"));
+    const [postgres, secrets, eventBridge, relayCheckApis] = await Promise.all([
+        startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
+        startSecretsEndpoint(),
+        startEventBridgeEndpoint(),
+        startRelayCheckEndpoint(),
+    ]);
     await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInput.services.map((service) => service.loginRole));
     return {
         workDir,
         async measure(archive) {
-            const environment = localEnvironmentFor(archive, postgres.port, { url: secrets.url, arn: LOCAL_SECRET_ARN });
+            const environment = localEnvironmentWithEndpoints(archive, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: LOCAL_SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment });
             const loads: number[] = [];
             const firsts: number[] = [];
             const warm: number[] = [];
@@ -129,7 +136,7 @@ export async function startArchiveBench(options: { runs: number; warm: number; m
         },
         async close() {
             await postgres.stop();
-            await secrets.close();
+            await Promise.all([secrets.close(), eventBridge.close(), relayCheckApis.close()]);
             fs.rmSync(workDir, { recursive: true, force: true });
             fs.rmSync(postgresDir, { recursive: true, force: true });
         },

@@ -34,7 +34,7 @@ import { fixtureServices } from "../fixtures";
 import { httpApiEvent, httpApiFixture, routeEvent } from "../support/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../support/lambda/archive";
 import { startPasswordCapture } from "../support/lambda/password-capture";
-import { LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentFor, provideRuntimeModules, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
+import { isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
 import { LOCAL_SECRET_ARN as SECRET_ARN, startSecretsEndpoint } from "../support/lambda/secrets-manager";
 import { startEventBridgeEndpoint } from "../support/lambda/eventbridge";
 import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../support/lambda/relay-check-apis";
@@ -47,8 +47,6 @@ import { accountEvents, eventRegistry } from "../fixtures/event-services";
 import { trustRoles } from "../support/postgres";
 
 const KB = 1024;
-/** The AWS SDK clients the functions leave to the runtime, which provides them in /var/runtime/node_modules. */
-const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge", "@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda"];
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PG_FAMILY = ["pg", "pg-cloudflare", "pg-connection-string", "pg-int8", "pg-pool", "pg-protocol", "pg-types", "pgpass", "postgres-array", "postgres-bytea", "postgres-date", "postgres-interval", "split2", "xtend"];
 
@@ -82,7 +80,6 @@ const functionServicesOf = (registry: readonly RegisteredService[]) => registry.
 const outboxServicesOf = (registry: readonly RegisteredService[]) => outboxServices(resolveRegistry(registry, parseStackConfig("dev", readStackConfig("dev")).functionDefaults));
 
 /** The outbox relay's check: outside the VPC, no database, it reads metrics and invokes its relay. */
-const isRelayCheck = (fn: Pick<MaterializedFunction, "environment">) => fn.environment[ENVIRONMENT.outboxRelayCheck] !== undefined;
 
 /**
  * The function names a registry's dev stack has: a route's is `<service>-<route id>`, a
@@ -145,12 +142,9 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
         // What the Service component sets is overridden only where the cloud differs from here.
         for (const materialized of functions) {
-            const publishes = materialized.environment.EVENT_BUS_NAME !== undefined;
             const environment: Record<string, string> = {
                 ...(logLevels.has(materialized.name) ? { AWS_LAMBDA_LOG_LEVEL: logLevels.get(materialized.name)! } : {}),
-                ...localEnvironmentFor(materialized, postgres.port, { url: secrets.url, arn: SECRET_ARN }),
-                ...(publishes ? { ...localDatabaseEnvironment(postgres.port), AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url } : {}),
-                ...(isRelayCheck(materialized) ? relayCheckApis.environment : {}),
+                ...localEnvironmentWithEndpoints(materialized, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment }),
             };
             processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment }));
         }

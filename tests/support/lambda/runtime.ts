@@ -6,6 +6,7 @@
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ENVIRONMENT } from "../../../functions/runtime/environment";
 import { LAMBDA_RUNTIME } from "../../../infra/components/function-settings";
 import { bundle } from "../../../infra/function-packaging";
 import { REPOSITORY_ROOT } from "../../../tools/offline";
@@ -77,6 +78,31 @@ export function usesDatabase(environment: Readonly<Record<string, string>>): boo
 }
 
 /** The local environment of a function of the offline run: nothing for one without the database. */
+/** The AWS SDK clients the functions leave to the runtime, which provides them in /var/runtime/node_modules. */
+export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge", "@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda"];
+
+/** Whether `fn` is an outbox relay's check (it calls CloudWatch and Lambda, never the database). */
+export const isRelayCheck = (fn: Pick<MaterializedFunction, "environment">) => fn.environment[ENVIRONMENT.outboxRelayCheck] !== undefined;
+
+/** The stand-ins a function reaches here in place of the cloud's endpoints. */
+export interface LocalEndpoints {
+    postgresPort: number;
+    secrets: { url: string; arn: string };
+    eventBridgeUrl: string;
+    /** What the relay check needs to reach the CloudWatch and Lambda stand-ins. */
+    relayCheckEnvironment: Record<string, string>;
+}
+
+/** What overrides the environment the Service component set, where the cloud differs from here: the database, the master secret, the bus and the relay check's APIs. */
+export function localEnvironmentWithEndpoints(fn: Pick<MaterializedFunction, "environment">, endpoints: LocalEndpoints): Record<string, string> {
+    const publishes = fn.environment.EVENT_BUS_NAME !== undefined;
+    return {
+        ...localEnvironmentFor(fn, endpoints.postgresPort, endpoints.secrets),
+        ...(publishes ? { ...localDatabaseEnvironment(endpoints.postgresPort), AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridgeUrl } : {}),
+        ...(isRelayCheck(fn) ? endpoints.relayCheckEnvironment : {}),
+    };
+}
+
 export function localEnvironmentFor(fn: Pick<MaterializedFunction, "environment">, postgresPort: number, secrets: { url: string; arn: string }): Record<string, string> {
     if (!usesDatabase(fn.environment)) return {};
     return { ...localDatabaseEnvironment(postgresPort), ...(fn.environment.DB_SECRET_ARN !== undefined ? localMasterSecretEnvironment(secrets.url, secrets.arn) : {}) };
