@@ -216,6 +216,8 @@ export const AWS_DEFAULTS = {
  * is what Pulumi appends to a resource's logical name when it names the resource itself (a dash and
  * seven random characters), so the logical name may use only `maxLength - autonameSuffix`.
  * `identifier` adds RDS's identifier rules: a letter first, no `--`, no `-` at the end.
+ * `lowercase`: AWS takes lower-case letters only, so a name is folded to lower case to fit.
+ * `separators`: these characters may only stand between two letters or digits (ECR, DNS labels).
  */
 export interface NameRule {
     readonly maxLength: number;
@@ -225,6 +227,8 @@ export interface NameRule {
     readonly allowedText: string;
     readonly autonameSuffix?: number;
     readonly identifier?: boolean;
+    readonly lowercase?: boolean;
+    readonly separators?: string;
 }
 
 /** Pulumi's autonaming: `<logical name>-<7 random characters>`. */
@@ -250,4 +254,17 @@ export const NAME_RULES = {
     eventBus: { maxLength: 256, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-" },
     /** EventBridge Scheduler schedules, autonamed. */
     schedule: { maxLength: 64, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-", autonameSuffix: AUTONAME_SUFFIX },
+    /** The stack's ECS cluster, named by the program. */
+    ecsCluster: { maxLength: 255, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _" },
+    /** A container service's task definition family. */
+    ecsTaskFamily: { maxLength: 255, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _" },
+    /** A container service's ECR repository: lower case, a separator only between letters or digits. */
+    ecrRepository: { maxLength: 256, allowed: /[a-z0-9._-]/, allowedText: "lower-case letters, digits and ._-", lowercase: true, separators: "._-" },
+    /**
+     * One label of a DNS name: the stack's part of its Cloud Map namespace (`<label>.internal`), a
+     * private hosted zone in Route 53.
+     */
+    dnsLabel: { maxLength: 63, allowed: /[a-z0-9-]/, allowedText: "lower-case letters, digits and -", lowercase: true, separators: "-" },
+    /** The HTTP API's VPC link into the container services. */
+    vpcLink: { maxLength: 128, allowed: /[\x20-\x7E]/, allowedText: "printable ASCII" },
 } as const satisfies Record<string, NameRule>;
