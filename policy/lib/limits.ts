@@ -108,7 +108,34 @@ export const EVENTBRIDGE = {
     maximumEventAgeSeconds: { min: 60, max: 86_400 },
     /** Entries one `PutEvents` request may carry. */
     putEventsMaxEntries: 10,
+    /**
+     * Bytes one `PutEvents` request may carry in all, and so one entry at most: each entry counted
+     * as EventBridge counts it (`putEventsEntrySize`), not by its JSON.
+     */
+    putEventsMaxBytes: 256 * 1024,
+    /** What EventBridge counts for an entry's `Time`, whatever its value. */
+    putEventsTimeBytes: 14,
+    /**
+     * The `ErrorCode`s of a refused entry that a later attempt may get past; any other (an invalid
+     * or unauthorized entry) refuses it every time.
+     */
+    retryableEntryErrors: ["InternalFailure", "ThrottlingException"],
 } as const;
+
+/**
+ * The size EventBridge gives a `PutEvents` entry: 14 bytes for its time, and the UTF-8 bytes of its
+ * source, detail type, detail and resources.
+ */
+export function putEventsEntrySize(entry: { Source: string; DetailType: string; Detail: string; Time?: unknown; Resources?: readonly string[] }): number {
+    const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+    return (
+        (entry.Time !== undefined ? EVENTBRIDGE.putEventsTimeBytes : 0) +
+        bytes(entry.Source) +
+        bytes(entry.DetailType) +
+        bytes(entry.Detail) +
+        (entry.Resources ?? []).reduce((total, resource) => total + bytes(resource), 0)
+    );
+}
 
 /**
  * The policy pack's default bounds on a function's memory (`lambda-memory-bounds`), well under
