@@ -22,6 +22,7 @@ import { resolveRegistry } from "../../infra/registry-resolution";
 import { startLocalEvents } from "../../local/event-runtime";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { fulfilment, outboxRegistry, shipFailures, shop } from "../fixtures/outbox-services";
+import { describeOutboxes, describeParked, inOutboxOf } from "../../tools/queues";
 import { routeCaller } from "../support/invoke";
 import { usePostgres } from "../support/postgres";
 
@@ -335,6 +336,28 @@ describe("the transactional outbox and idempotent consumers (real PostgreSQL)", 
             // A discard names its events: none is dropped by leaving them out.
             assert.equal(await discardParked(postgres().serviceDb("shop"), []), 0);
             assert.equal(await redriveParked(postgres().serviceDb("shop")), 0);
+        });
+
+        it("shows each outbox's unsent and parked events to npm run queues, and lets it unpark them", async () => {
+            // Prepare: one event parked, one left unsent by a failed send.
+            await writeEvents(["stuck-"]);
+            await relayOutbox(postgres().serviceDb("shop"), requests({ "stuck-": "InvalidArgument" }).transport, { eventBusName: "test-bus" });
+            await writeEvents(["waiting-"]);
+            const admin = createDatabase({ connectionString: postgres().server.url });
+            try {
+                // Act
+                const listing = await describeOutboxes(admin, ["shop", "fulfilment"]);
+                const parked = await describeParked(admin, "shop");
+                const unparked = await inOutboxOf(admin, "shop", (tx) => redriveParked(tx));
+                // Assess
+                assert.deepEqual(listing, ["shop/outbox: 1 unsent, 1 parked (npm run queues -- parked shop)", "fulfilment/outbox: 0 unsent, 0 parked"]);
+                assert.equal(parked.length, 1);
+                assert.match(parked[0], /^stuck--\S+  shop\/order\.noted  \d+ bytes  published \S+  parked \S+  EventBridge refused it: InvalidArgument: refused \(test\)$/);
+                assert.equal(unparked, 1);
+                assert.deepEqual(await describeOutboxes(admin, ["shop"]), ["shop/outbox: 2 unsent, 0 parked"]);
+            } finally {
+                await admin.end();
+            }
         });
 
         it("adds the parking columns to an outbox made before them, keeping its rows", async () => {
