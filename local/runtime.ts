@@ -233,8 +233,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             },
             stop() {
                 stopping ??= (async () => {
-                    // From now on PostgreSQL exiting is expected (Ctrl-C reaches it too), not a fault to repair.
+                    // From now on PostgreSQL and the container services exiting is expected (Ctrl-C reaches them too), not a fault to repair.
                     postgres?.stopRestarting();
+                    containers?.stopRestarting();
                     await localServer.close();
                     await localEvents.stop();
                     await containers?.stop();

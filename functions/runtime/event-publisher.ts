@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { PutEventsEntry } from "./event-envelope";
 import { putEventsEntry } from "./event-envelope";
-import { EventPayloadError, eventLabel, parsePayload, type EventCatalog, type PublishedPayload } from "./events";
+import { EventPayloadError, eventLabel, missingEventOf, parsePayload, type EventCatalog, type PublishedPayload } from "./events";
 import type { Logger } from "./logger";
 import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
 
@@ -92,7 +92,8 @@ export function createEventPublisher<Catalog extends EventCatalog>(catalog: Cata
     const newEventId = options.newEventId ?? randomUUID;
     return {
         async publish(name, payload) {
-            const contract = catalog?.[name];
+            const found = catalog?.[name];
+            const contract = found && !missingEventOf(found) ? found : undefined;
             if (!contract) {
                 const declared = Object.keys(catalog ?? {});
                 throw new EventPayloadError(name, [{ field: "(name)", problem: `is not an event this service declares (${declared.length > 0 ? declared.join(", ") : "it declares none"})` }]);
