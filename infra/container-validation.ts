@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, type ContainerScaling, type ContainerServiceDefinition } from "../functions/runtime/container";
+import { CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, type ContainerScaling, type ContainerServiceDefinition } from "../functions/runtime/container";
 import { ENVIRONMENT } from "../functions/runtime/environment";
 import { describeFargateTaskSizes, FARGATE, HTTP_API, isFargateTaskSize } from "../policy/lib/limits";
 
@@ -32,6 +32,7 @@ const IMAGE_URI = /^\d{12}\.dkr\.ecr\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com\/[
 /** Names the platform sets on the process itself. */
 const RESERVED_ENVIRONMENT = new Set<string>([
     ...Object.values(CONTAINER_ENVIRONMENT),
+    ...Object.values(CONTAINER_DATABASE_CA_ENVIRONMENT),
     ...Object.values(ENVIRONMENT),
     LOCAL_DATABASE_URL,
 ]);

@@ -12,7 +12,7 @@ import type { Network } from "./components/network";
 import { ServiceContainer } from "./components/service-container";
 import { PROJECT, type StackConfig } from "./config";
 import type { ResolvedContainerService } from "./container-resolution";
-import { containerLogGroupName } from "./naming";
+import { containerPlatformNames, containerServiceNames } from "./naming";
 
 export interface ContainerDeploymentInputs {
     stack: string;
@@ -40,6 +40,7 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
     if (containers.length === 0) return undefined;
 
     const platform = new ContainerPlatform("containers", {
+        names: containerPlatformNames(PROJECT, stack),
         vpcId: network.vpcId,
         cidrBlock: config.network.cidrBlock,
         privateSubnetIds: network.privateSubnetIds,
@@ -57,9 +58,11 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
     const monitored: MonitoredContainer[] = [];
     const serviceNames: Record<string, pulumi.Output<string>> = {};
     for (const container of containers) {
-        const logGroupName = containerLogGroupName(PROJECT, stack, container.name);
+        const names = containerServiceNames(PROJECT, stack, container.name);
+        const logGroupName = names.logGroup;
         const component = new ServiceContainer(container.name, {
             service: container,
+            names,
             placement: {
                 clusterArn: platform.clusterArn,
                 namespaceId: platform.namespaceId,
@@ -69,10 +72,11 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
                 apiId: api.apiId,
                 jwtAuthorizerId: api.jwtAuthorizerId,
             },
-            logGroupName,
             logRetentionDays: config.logRetentionDays,
             logLevel: config.logLevel,
             database: databaseOf(container.name, container.database),
+            // A stack that protects its data keeps the images its rollbacks run, repository and all.
+            destroyImagesWithStack: !config.database.deletionProtection,
             tags,
         });
         components.push(component);

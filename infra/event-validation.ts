@@ -4,7 +4,7 @@
  * service and the trigger and what is allowed. `validateRegistry` runs them.
  */
 import type { EventCatalog, EventContract } from "../functions/runtime/events";
-import { catalogInfo, eventLabel } from "../functions/runtime/events";
+import { catalogInfo, eventLabel, missingEventOf } from "../functions/runtime/events";
 import type { AnyService, ScheduleDefinition, SubscriptionDefinition } from "../functions/runtime/service";
 import { EVENTBRIDGE, LAMBDA, SQS, type Range } from "../policy/lib/limits";
 import { isTimeZone, parseScheduleExpression } from "./schedule-expression";
@@ -67,7 +67,10 @@ export function validateSubscription(name: string, subscription: SubscriptionDef
     const problems: string[] = [];
     if (!TRIGGER_NAME.test(name)) problems.push(`${at}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
     const event = subscription?.event as EventContract | undefined;
-    if (typeof event?.source !== "string" || typeof event?.name !== "string") {
+    const missing = missingEventOf(event);
+    if (missing) {
+        problems.push(`${at}: event "${missing.name}" is not an event of ${missing.source}; its events.ts declares ${missing.declared.map((declared) => `"${declared}"`).join(", ") || "none"}`);
+    } else if (typeof event?.source !== "string" || typeof event?.name !== "string") {
         problems.push(`${at}: event must be an event of another service's events.ts, e.g. userEvents["user.created"]`);
     }
     if (!subscription) return problems;

@@ -45,6 +45,13 @@ export function nameProblems(name: string, rule: NameRule): string[] {
         if (name.includes("--")) problems.push("must not contain --");
         if (name.endsWith("-")) problems.push("must not end with -");
     }
+    if (rule.separators) {
+        const separators = [...rule.separators];
+        if (separators.includes(name[0]) || separators.includes(name[name.length - 1])) problems.push("must start and end with a letter or a digit");
+        if ([...name].some((character, index) => index > 0 && separators.includes(character) && separators.includes(name[index - 1]))) {
+            problems.push(`must not have two of ${rule.separators} in a row`);
+        }
+    }
     return problems;
 }
 
@@ -60,10 +67,28 @@ export function fitName(name: string, rule: NameRule, reserve = 0): string {
     if (nameProblems(name, budgetRule).length === 0) return name;
     const budget = budgetRule.maxLength - (rule.autonameSuffix ?? 0);
     const hash = createHash("sha256").update(name).digest("hex").slice(0, HASH_LENGTH);
-    let body = [...name].map((character) => (rule.allowed.test(character) ? character : "-")).join("");
+    let body = [...(rule.lowercase ? name.toLowerCase() : name)].map((character) => (rule.allowed.test(character) ? character : "-")).join("");
     if (rule.identifier) body = body.replace(/-{2,}/g, "-").replace(/^[^A-Za-z]+/, "");
+    const separator = rule.separators ? new RegExp(`[${rule.separators.replace(/[-\\\]^]/g, "\\$&")}]`) : undefined;
+    if (separator) body = collapseSeparators(body, separator);
     body = body.slice(0, budget - HASH_LENGTH - 1).replace(/-+$/, "");
+    if (separator) body = collapseSeparators(body, separator);
     return body.length > 0 ? `${body}-${hash}` : rule.identifier ? `n${hash}` : hash;
+}
+
+/** A run of separators becomes one `-`; none is left at either end (the hash follows a `-`). */
+function collapseSeparators(body: string, separator: RegExp): string {
+    let result = "";
+    for (const character of body) {
+        const isSeparator = separator.test(character);
+        if (isSeparator && (result === "" || separator.test(result[result.length - 1]))) {
+            if (result !== "") result = `${result.slice(0, -1)}-`;
+            continue;
+        }
+        result += character;
+    }
+    while (result !== "" && separator.test(result[result.length - 1])) result = result.slice(0, -1);
+    return result;
 }
 
 /**
@@ -115,7 +140,79 @@ export function finalSnapshotIdentifier(project: string, stack: string, database
 
 /** The log group of a container service's tasks, e.g. `/serverless-microservices/dev/reports/container`. */
 export function containerLogGroupName(project: string, stack: string, service: string): string {
-    return `/${project}/${stack}/${service}/container`;
+    return fitName(`/${project}/${stack}/${service}/container`, NAME_RULES.logGroup);
+}
+
+/** The names of what every container service of a stack shares, e.g. `serverless-microservices-dev`. */
+export interface ContainerPlatformNames {
+    /** The ECS cluster. */
+    cluster: string;
+    /** The Cloud Map private DNS namespace, e.g. `serverless-microservices-dev.internal`. */
+    namespace: string;
+    /** The HTTP API's VPC link. */
+    vpcLink: string;
+}
+
+/** The domain the stack's container services register in under Cloud Map: private to the VPC. */
+const CONTAINER_NAMESPACE_DOMAIN = "internal";
+
+export function containerPlatformNames(project: string, stack: string): ContainerPlatformNames {
+    const prefix = `${project}-${stack}`;
+    return {
+        cluster: fitName(prefix, NAME_RULES.ecsCluster),
+        namespace: `${fitName(prefix, NAME_RULES.dnsLabel)}.${CONTAINER_NAMESPACE_DOMAIN}`,
+        vpcLink: fitName(prefix, NAME_RULES.vpcLink),
+    };
+}
+
+/** The names of one container service's own resources, e.g. `serverless-microservices-dev-reports`. */
+export interface ContainerServiceNames {
+    /** Its ECR repository. */
+    repository: string;
+    /** Its task definition family. */
+    taskFamily: string;
+    /** Its tasks' log group. */
+    logGroup: string;
+}
+
+export function containerServiceNames(project: string, stack: string, service: string): ContainerServiceNames {
+    const prefix = `${project}-${stack}-${service}`;
+    return {
+        repository: fitName(prefix, NAME_RULES.ecrRepository),
+        taskFamily: fitName(prefix, NAME_RULES.ecsTaskFamily),
+        logGroup: containerLogGroupName(project, stack, service),
+    };
+}
+
+/**
+ * What Pulumi accepts as a stack name (`pulumi stack init`): letters, digits, `-`, `_` and `.`, at
+ * most 100 characters. The program's names are fitted from it, so anything else is refused first.
+ */
+export const STACK_NAME = { pattern: /^[A-Za-z0-9_.-]{1,100}$/, text: "letters, digits, -, _ and . (at most 100 characters), as Pulumi allows" } as const;
+
+/**
+ * Every name the program derives from the stack name for a registry's container services, with the
+ * rule it must meet, and what is wrong with any: checked before the first resource, so a stack name
+ * that cannot make a valid name stops the program with the name, the stack and the limit.
+ */
+export function generatedNameProblems(project: string, stack: string, containerServices: readonly string[]): string[] {
+    if (!STACK_NAME.pattern.test(stack)) return [`the stack name "${stack}" is not allowed; use ${STACK_NAME.text}`];
+    if (containerServices.length === 0) return [];
+    const platform = containerPlatformNames(project, stack);
+    const named: Array<[string, string, NameRule]> = [
+        ["the ECS cluster", platform.cluster, NAME_RULES.ecsCluster],
+        ["the Cloud Map namespace's first label", platform.namespace.split(".")[0], NAME_RULES.dnsLabel],
+        ["the VPC link", platform.vpcLink, NAME_RULES.vpcLink],
+        ...containerServices.flatMap((service): Array<[string, string, NameRule]> => {
+            const names = containerServiceNames(project, stack, service);
+            return [
+                [`the ECR repository of ${service}`, names.repository, NAME_RULES.ecrRepository],
+                [`the task family of ${service}`, names.taskFamily, NAME_RULES.ecsTaskFamily],
+                [`the log group of ${service}`, names.logGroup, NAME_RULES.logGroup],
+            ];
+        }),
+    ];
+    return named.flatMap(([what, name, rule]) => nameProblems(name, rule).map((problem) => `stack "${stack}": ${what}, "${name}", ${problem}`));
 }
 
 /** The stack's event bus, e.g. `serverless-microservices-dev`. */

@@ -21,7 +21,8 @@ import { Service } from "./components/service";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
 import { migrationRunRequest } from "./data-plan";
 import { functionBoundsFor } from "./function-bounds";
-import { eventBusName, functionLogGroupName } from "./naming";
+import { eventBusName, functionLogGroupName, generatedNameProblems } from "./naming";
+import { verifiedRdsCaBundle } from "./rds-ca-bundle";
 import { RegistryError, reservationProblems, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
 import { services as registeredServices } from "./services";
 
@@ -64,7 +65,14 @@ export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, 
             reservations: config.concurrency.reservations,
             bounds: functionBoundsFor(stack),
         });
-        const problems: string[] = [];
+        const problems: string[] = generatedNameProblems(PROJECT, stack, registry.containers.map((container) => container.name));
+        if (registry.containers.some((container) => container.database && "context" in container.image)) {
+            try {
+                verifiedRdsCaBundle();
+            } catch (error) {
+                problems.push((error as Error).message);
+            }
+        }
         const protectedRoutes = registry.apiRoutes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             problems.push(`${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`);

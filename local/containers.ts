@@ -171,6 +171,15 @@ export class LocalContainer implements ContainerUpstream {
         return this.firstReady;
     }
 
+    /**
+     * From now on the process ending is expected, not a fault to repair: Ctrl-C reaches every process
+     * of the terminal's group at once, the service's too, before the runtime comes to stop it.
+     */
+    stopRestarting(): void {
+        this.stopping = true;
+        clearTimeout(this.restartTimer);
+    }
+
     /** Stops the service (SIGTERM, then SIGKILL after 5 s) and starts nothing again. */
     async stop(): Promise<void> {
         this.stopping = true;
@@ -318,6 +327,11 @@ export class LocalContainers {
 
     upstream(service: string): LocalContainer | undefined {
         return this.containers.get(service);
+    }
+
+    /** Marks every service as stopping at once (`LocalContainer.stopRestarting`). */
+    stopRestarting(): void {
+        for (const container of this.containers.values()) container.stopRestarting();
     }
 
     async stop(): Promise<void> {

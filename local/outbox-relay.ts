@@ -47,7 +47,7 @@ export function startLocalRelays(registry: Pick<ResolvedRegistry, "services">, o
             transport: options.transport,
             eventBusName: LOCAL_EVENT_BUS,
             logger: createLogger({ level: options.logLevel, write: options.writeLog, fields: { service, function: "outbox-relay" } }),
-        }),
+        }).run,
     }));
     let running: Promise<Record<string, RelayReport>> | undefined;
     const runNow = () =>
@@ -55,7 +55,7 @@ export function startLocalRelays(registry: Pick<ResolvedRegistry, "services">, o
             const reports: Record<string, RelayReport> = {};
             for (const { service, run } of runners) {
                 // A database away a moment (a restart) is the next run's to catch up.
-                reports[service] = await run().catch((error) => ({ sent: 0, pruned: 0, unsent: -1, oldestUnsentSeconds: 0, failure: (error as Error).message }));
+                reports[service] = await run().catch((error) => ({ sent: 0, newlyParked: 0, pruned: 0, unsent: -1, oldestUnsentSeconds: 0, parked: -1, failure: (error as Error).message }));
             }
             return reports;
         })().finally(() => (running = undefined)));

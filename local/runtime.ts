@@ -135,16 +135,26 @@ function requestFor(registry: ResolvedRegistry, stackConfig: StackConfig) {
     return migrationRunRequest(registry, stackConfig.database.connectionsPerFunction, "password");
 }
 
-export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+/**
+ * The registry as the local runtime serves it, checked (`RegistryError` names every problem): the
+ * stack's settings and function bounds applied. `npm start` calls it before anything else starts.
+ */
+export function resolveLocalRegistry(options: Pick<LocalRuntimeOptions, "stack" | "services" | "registryModule"> = {}) {
     const stack = options.stack ?? "dev";
     const stackConfig = readLocalStackConfig(stack);
-    const defaults = stackConfig.functionDefaults;
     // Held to what the stack's policy pack allows, so that what runs here also passes `pulumi preview`.
-    const bounds = functionBoundsFor(stack);
-    // The registry is checked before anything starts: a mistake costs no database start-up.
     // The stack's reservations decide each function's container ceiling here as they do in the cloud.
-    const resolution = { stack, reservations: stackConfig.concurrency.reservations, bounds };
-    let registry = resolveRegistry(options.services ?? loadRegistry(options.registryModule), defaults, resolution);
+    const resolution = { stack, reservations: stackConfig.concurrency.reservations, bounds: functionBoundsFor(stack) };
+    const registry = resolveRegistry(options.services ?? loadRegistry(options.registryModule), stackConfig.functionDefaults, resolution);
+    return { stackConfig, resolution, registry };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+    // The registry is checked before anything starts: a mistake costs no database start-up.
+    const resolved = resolveLocalRegistry(options);
+    const { stackConfig, resolution } = resolved;
+    const defaults = stackConfig.functionDefaults;
+    let registry = resolved.registry;
     const containerMode = registry.containers.length > 0 ? (options.containerMode ?? containerModeFromEnv()) : "process";
     // Also before the database: a bad key file or issuer setting costs no start-up either.
     const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
@@ -233,8 +243,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             },
             stop() {
                 stopping ??= (async () => {
-                    // From now on PostgreSQL exiting is expected (Ctrl-C reaches it too), not a fault to repair.
+                    // From now on PostgreSQL and the container services exiting is expected (Ctrl-C reaches them too), not a fault to repair.
                     postgres?.stopRestarting();
+                    containers?.stopRestarting();
                     await localServer.close();
                     await localEvents.stop();
                     await containers?.stop();

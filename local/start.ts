@@ -4,10 +4,12 @@
  * the access log line printed for each request; `--registry <file>` serves another registry module
  * than `infra/registry.ts` (one export per service, like it: the fault tests serve a fixture).
  *
- * The service files are type-checked in a process of their own meanwhile (`type-check.ts`), and
- * again after every reload in watch mode: the code runs transpile-only, so without it a mistake
- * the type checker sees (a route key written twice keeps only the last) would surface only in
- * `npm test`. Its errors are printed; the routes are served as they are.
+ * The registry is checked first: a mistake in it is reported before anything starts (no
+ * PostgreSQL, no type check). The service files are then type-checked in a process of their own
+ * (`type-check.ts`), again after every reload in watch mode, and that process ends after its
+ * check otherwise, and with the runtime always: the code runs transpile-only, so without it a
+ * mistake the type checker sees (a route key written twice keeps only the last) would surface
+ * only in `npm test`. Its errors are printed; the routes are served as they are.
  *
  * Environment: `PORT` (default 3000), `DATABASE_URL` (use that PostgreSQL; none is started),
  * `LOCAL_DATA_DIR` (where the embedded PostgreSQL keeps its files; default `.data/postgres`),
@@ -24,7 +26,7 @@ import { authSettingsFromEnv } from "./authorizer";
 import { LOCAL_JWKS_PATH } from "./issuer";
 import { formatRouteTable } from "./route-table";
 import type { AccessLogEntry } from "./server";
-import { DEFAULT_DATA_DIR, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
+import { DEFAULT_DATA_DIR, resolveLocalRegistry, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
 import { throttlingFromEnv } from "./throttle";
 import { formatTypeCheck, startTypeChecker, type TypeChecker, type TypeCheckResult } from "./type-check";
 import { watchFunctions } from "./watch";
@@ -99,19 +101,25 @@ function printTypeCheck(result: TypeCheckResult): void {
     console.error(`${formatTypeCheck(result)}\nThe routes are served as they are; npm test and npm run plan fail until these are fixed.`);
 }
 
+/** The background type check, while there is one: a start that fails ends it too. */
+let checker: TypeChecker | undefined;
+
 async function main(): Promise<void> {
     const started = Date.now();
     const watch = process.argv.includes("--watch");
     const quiet = process.argv.includes("--quiet");
     const registryModule = registryArgument(process.argv);
-    // Started first, at a lower priority: it checks while PostgreSQL starts and reports when done.
-    const checker: TypeChecker | undefined = typeCheckEnabled(process.env.LOCAL_TYPECHECK) ? startTypeChecker({ registryModule }) : undefined;
-    const firstCheck = checker?.check();
+    const typeCheck = typeCheckEnabled(process.env.LOCAL_TYPECHECK);
     const port = parsePort(process.env.PORT);
     const databaseUrl = process.env.DATABASE_URL || undefined;
     const logLevel = parseLogLevel(process.env.LOG_LEVEL);
     const auth = authSettingsFromEnv(process.env);
     const throttling = throttlingFromEnv(process.env);
+    // The registry before anything else: a refused one starts neither PostgreSQL nor the type check.
+    resolveLocalRegistry({ registryModule });
+    // Then the type check, at a lower priority: it checks while PostgreSQL starts and reports when done.
+    checker = typeCheck ? startTypeChecker({ registryModule }) : undefined;
+    const firstCheck = checker?.check();
 
     const dataDir = process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : DEFAULT_DATA_DIR;
     console.log(databaseUrl ? "Using the PostgreSQL in DATABASE_URL." : `Starting PostgreSQL 17 (data in ${path.relative(process.cwd(), dataDir) || dataDir})...`);
@@ -166,7 +174,10 @@ async function main(): Promise<void> {
         : () => undefined;
 
     console.log(`Ready on ${runtime.url} in ${Date.now() - started} ms${watch ? ", watching functions/ for changes" : ""}. Ctrl-C stops.`);
-    void firstCheck?.then(printTypeCheck);
+    // Without --watch nothing is checked again: the checking process ends after its first check.
+    void firstCheck?.then(printTypeCheck).finally(() => {
+        if (!watch) checker?.close();
+    });
     installShutdown(runtime, () => {
         stopWatching();
         checker?.close();
@@ -211,6 +222,7 @@ function installShutdown(runtime: LocalRuntime, stopWatching: () => void): void 
 }
 
 main().catch((error) => {
+    checker?.close();
     console.error(`The local runtime did not start: ${describeError(error)}`);
     process.exit(1);
 });

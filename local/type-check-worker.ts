@@ -62,7 +62,9 @@ process.on("message", (message: TypeCheckRequest) => {
     } catch (error) {
         result = { errors: [`the type check itself failed: ${(error as Error).message}`], files: 0, durationMs: 0 };
     }
-    process.send?.({ id: message.id, ...result });
+    // The parent may have gone while the check ran (a refused start, Ctrl-C): nobody is left to tell.
+    if (process.connected) process.send?.({ id: message.id, ...result }, (error: Error | null) => error && process.exit(0));
+    else process.exit(0);
 });
 // The parent going away (Ctrl-C, a crash) ends the check too.
 process.on("disconnect", () => process.exit(0));

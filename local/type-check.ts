@@ -136,12 +136,12 @@ export function formatTypeCheck(result: TypeCheckResult): string {
     return [`Type check: ${count}:`, ...result.errors.map((error) => `  ${error.split("\n").join("\n  ")}`)].join("\n");
 }
 
-/** A check in a process of its own, then that process ended: for one-shot commands (the plan). */
-export async function typeCheckOnce(options: TypeCheckOptions = {}): Promise<TypeCheckResult> {
+/**
+ * One check in a process of its own, for one-shot commands (the plan): `result` once it is done,
+ * and `close`, which ends the process at once (the command stopped early, nobody waits for it).
+ * The process ends after its check either way.
+ */
+export function typeCheckOnce(options: TypeCheckOptions = {}): { result: Promise<TypeCheckResult>; close(): void } {
     const checker = startTypeChecker(options);
-    try {
-        return await checker.check();
-    } finally {
-        checker.close();
-    }
+    return { result: checker.check().finally(() => checker.close()), close: () => checker.close() };
 }

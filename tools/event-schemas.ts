@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { catalogInfo, type EventCatalog } from "../functions/runtime/events";
 import type { AnyService } from "../functions/runtime/service";
 import { compareWithRecord, readSchemaRecord, refreshedRecord, schemaRecordFile } from "../infra/event-schemas";
-import { isContainerService } from "../functions/runtime/container";
+import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 
 /** What is stale or missing per producer of `services`, and the records a refresh writes. */
 export function recordStatus(services: readonly AnyService[]): { problems: string[]; writes: { file: string; text: string }[] } {
@@ -33,10 +33,15 @@ export function recordStatus(services: readonly AnyService[]): { problems: strin
     return { problems, writes };
 }
 
+/** The record status of a registry's services (container services publish no events): what `--check` and the tests judge. */
+export function registryRecordStatus(services: readonly RegisteredService[]): ReturnType<typeof recordStatus> {
+    return recordStatus(services.filter((service): service is AnyService => !isContainerService(service)));
+}
+
 async function main(argv: readonly string[]): Promise<number> {
     const check = argv.includes("--check");
     const { services } = await import("../infra/services");
-    const { problems, writes } = recordStatus(services.filter((service): service is AnyService => !isContainerService(service)));
+    const { problems, writes } = registryRecordStatus(services);
     const incompatible = problems.filter((problem) => / changes from | is removed| is added as required/.test(problem));
     for (const problem of problems) console.log(problem);
     if (check) return problems.length > 0 ? 1 : 0;

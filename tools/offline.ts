@@ -56,6 +56,8 @@ export interface OfflineOptions {
     config?: Record<string, unknown>;
     /** Another registry than `infra/registry.ts`. */
     services?: readonly RegisteredService[];
+    /** Images the stack's ECR repositories already hold, by repository name. @default none */
+    heldImages?: Readonly<Record<string, ReadonlyArray<{ imageTag: string; imageDigest: string }>>>;
 }
 
 /** Pulumi passes every config value to the program as a string; structured values as JSON. */
@@ -183,8 +185,10 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
     }
 }
 
-function mockCall(token: string, inputs: Record<string, any>): Record<string, any> {
+function mockCall(token: string, inputs: Record<string, any>, options: OfflineOptions): Record<string, any> {
     switch (token) {
+        case "aws:ecr/getImages:getImages":
+            return { ...inputs, imageIds: [...(options.heldImages?.[inputs.repositoryName] ?? [])], id: inputs.repositoryName };
         case "aws:index/getRegion:getRegion":
             return { name: "us-east-1", region: "us-east-1", id: "us-east-1" };
         case "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -223,7 +227,7 @@ async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => mockOutputs(args.type, args.name, args.inputs),
-            call: (args) => mockCall(args.token, args.inputs),
+            call: (args) => mockCall(args.token, args.inputs, options),
         },
         PROJECT,
         stack,

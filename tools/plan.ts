@@ -20,6 +20,7 @@
  * program or the arguments are wrong.
  */
 import type { RegisteredService } from "../functions/runtime/container";
+import { readStackConfig } from "../infra/stack-files";
 import { formatTypeCheck, typeCheckOnce, type TypeCheckOptions } from "../local/type-check";
 import { planStack } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";
@@ -104,12 +105,22 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         io.out(USAGE);
         return 0;
     }
-    // In its own process, while the program runs offline here.
+    // The registry and the stacks' settings first: a plan they refuse starts no type check.
+    try {
+        // Loaded here, as the offline run loads the program: after the command has started.
+        const { resolveInputs } = await import("../infra/program");
+        const services = io.services ?? (await import("../infra/services")).services;
+        for (const stack of [options.stack, ...(options.compare ? [options.compare] : [])]) resolveInputs(stack, io.stackConfig?.[stack] ?? readStackConfig(stack), services);
+    } catch (error) {
+        io.err(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
+        return 2;
+    }
+    // In its own process, while the program runs offline here; ended with the plan whatever happens.
     const typeCheck = io.typeCheck === false ? undefined : typeCheckOnce(io.typeCheck ?? {});
     try {
         const plan = await planStack({ stack: options.stack, policyConfig: options.policyConfig, stackConfig: io.stackConfig?.[options.stack], services: io.services });
         const other = options.compare ? await planStack({ stack: options.compare, stackConfig: io.stackConfig?.[options.compare], services: io.services }) : undefined;
-        const checked = await typeCheck;
+        const checked = await typeCheck?.result;
         const typeErrors = checked?.errors.length ?? 0;
         if (options.json) {
             io.out(renderJson(plan, other));
@@ -122,6 +133,8 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     } catch (error) {
         io.err(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
         return 2;
+    } finally {
+        typeCheck?.close();
     }
 }
 

@@ -153,6 +153,17 @@ export const CONTAINER_ENVIRONMENT = {
 } as const;
 
 /**
+ * Set on the task of a container service with `database: true`: where its image holds the RDS
+ * certificate authorities, for Node.js (`NODE_EXTRA_CA_CERTS`) and for clients built on libpq
+ * (`PGSSLROOTCERT`: psycopg, Ruby's pg, Go's pgx). Other clients take the file by their own
+ * setting (a JDBC URL's `sslrootcert`, for example).
+ */
+export const CONTAINER_DATABASE_CA_ENVIRONMENT = {
+    node: "NODE_EXTRA_CA_CERTS",
+    libpq: "PGSSLROOTCERT",
+} as const;
+
+/**
  * Set only by the local runtime, for a container service with `database: true`: the connection
  * string of its database locally (the cloud task reads `DB_*` and the secret instead, as a function does).
  */

@@ -16,9 +16,14 @@
  *   request has run yet. A statement or `COMMIT` whose connection is lost is never retried, since it
  *   may have run; it fails with `DatabaseUnavailableError`, which the route wrapper answers with 503.
  * - **Credentials** are asked for at each new connection (`CredentialSource`): a route function
- *   signs an IAM authentication token for its service's own role; only the migration function reads
- *   the RDS-managed master secret (`master-secret.ts`), cached, and read again at the first
- *   authentication failure after a rotation. Locally, a connection string.
+ *   signs an IAM authentication token for its service's own role (kept for reuse while it is
+ *   valid); only the migration function reads the RDS-managed master secret (`master-secret.ts`),
+ *   cached, and read again after an authentication failure (a rotation). Locally, a connection string.
+ * - **A refused sign-in is retried a few times** (`signInRetry`), with backoff, within the deadline:
+ *   IAM authentication refuses new connections beyond about 200 a second, and a role whose grant is
+ *   still spreading (right after a deploy) is refused for a moment, both with 28000/28P01. The
+ *   credentials are asked for again before each retry; when the retries run out the request gets
+ *   `DatabaseUnavailableError` (503), not the bare refusal.
  * - **A service at its connection limit fails fast.** Its role's `CONNECTION LIMIT` refuses one
  *   more session (53300); that is not a database that will come back in a moment, so it is not
  *   retried: the request gets the 503 at once and the next one tries again.
@@ -79,7 +84,16 @@ export type DatabaseOptions = (
     connectRetryWindowMs?: number;
     /** A kept connection idle for longer than this is checked with `SELECT 1` before it is reused. @default 1000 */
     idleCheckAfterMs?: number;
+    /** Sign-ins tried in all while the server refuses them (28000/28P01), and the wait before the first retry, doubling. @default SIGN_IN_RETRY */
+    signInRetry?: { attempts: number; firstDelayMs: number };
 };
+
+/**
+ * Five sign-ins over about four seconds (0.25, 0.5, 1 and 2 s between them, half of each random):
+ * longer than a grant takes to spread or a burst of IAM authentication to pass, and within a
+ * route's deadline.
+ */
+export const SIGN_IN_RETRY = { attempts: 5, firstDelayMs: 250 } as const;
 
 /** What a route keeps back from its invocation's remaining time to answer a clean 503 when no connection comes. */
 export const CONNECT_DEADLINE_MARGIN_MS = 1000;
@@ -139,8 +153,8 @@ export function isConnectionFailure(error: unknown): boolean {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Exponential backoff with equal jitter: retrying containers spread out instead of arriving together. */
-function retryDelayMs(attempt: number): number {
-    const ceiling = Math.min(RETRY_MAX_DELAY_MS, RETRY_FIRST_DELAY_MS * 2 ** attempt);
+function retryDelayMs(attempt: number, firstDelayMs: number = RETRY_FIRST_DELAY_MS, maxDelayMs: number = RETRY_MAX_DELAY_MS): number {
+    const ceiling = Math.min(maxDelayMs, firstDelayMs * 2 ** attempt);
     return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
@@ -229,9 +243,14 @@ export function createDatabase(options: DatabaseOptions): Database {
         }
     };
 
-    /** Connects, retrying until `deadline` while the server is not there (yet) or refuses; refreshes rotated credentials once. */
+    const signInRetry = options.signInRetry ?? SIGN_IN_RETRY;
+
+    /**
+     * Connects, retrying until `deadline` while the server is not there (yet), and a few times while
+     * it refuses the sign-in (asking for the credentials again each time).
+     */
     const openConnection = async (deadline: number): Promise<Connection> => {
-        let refreshedCredentials = false;
+        let refusedSignIns = 0;
         let lastFailure: unknown;
         for (let attempt = 0; ; attempt++) {
             const remainingMs = deadline - Date.now();
@@ -241,9 +260,14 @@ export function createDatabase(options: DatabaseOptions): Database {
             try {
                 return await connectOnce(Math.min(connectTimeoutMs, remainingMs));
             } catch (error) {
-                if (isAuthenticationFailure(error) && credentials?.refresh && !refreshedCredentials) {
-                    refreshedCredentials = true;
-                    credentials.refresh();
+                if (isAuthenticationFailure(error)) {
+                    refusedSignIns++;
+                    if (refusedSignIns >= signInRetry.attempts) {
+                        throw new DatabaseUnavailableError(`The database refused the sign-in ${refusedSignIns} time(s) (${(error as { code?: string }).code}).`, error);
+                    }
+                    credentials?.refresh?.();
+                    lastFailure = error;
+                    await sleep(Math.min(retryDelayMs(refusedSignIns - 1, signInRetry.firstDelayMs, Number.POSITIVE_INFINITY), Math.max(0, deadline - Date.now())));
                     continue;
                 }
                 if (!isConnectionFailure(error)) throw error;

@@ -7,7 +7,7 @@
 import type { DatabaseOptions } from "./database";
 import { LOG_LEVELS, type LogLevel } from "./logger";
 import { createSecretCredentials } from "./master-secret";
-import { credentialsFromEnvironment, rdsAuthToken } from "./rds-auth-token";
+import { authTokenCache, credentialsFromEnvironment } from "./rds-auth-token";
 
 export const ENVIRONMENT = {
     /** The service the function belongs to; a label for people (the console, the plan). */
@@ -90,17 +90,20 @@ function clusterFromEnvironment(env: Environment, alsoRequired: readonly string[
 
 /**
  * A route function's database, from the `DB_*` variables: the cluster, signed in to as the
- * service's own role (`DB_USER`) with an IAM token signed for each new connection from the role's
- * credentials.
+ * service's own role (`DB_USER`) with an IAM token signed from the role's credentials and reused
+ * by the container's new connections while it is valid (`authTokenCache`); a refused sign-in drops
+ * it, so the retry signs afresh.
  */
-export function routeDatabaseFromEnvironment(env: Environment = process.env): DatabaseOptions {
+export function routeDatabaseFromEnvironment(env: Environment = process.env, now: () => number = Date.now): DatabaseOptions {
     const cluster = clusterFromEnvironment(env, [ENVIRONMENT.databaseUser, ENVIRONMENT.region]);
     const username = env[ENVIRONMENT.databaseUser]!;
     const region = env[ENVIRONMENT.region]!;
+    const tokens = authTokenCache(now);
     return {
         ...cluster,
         credentials: {
-            get: async () => ({ username, password: rdsAuthToken({ hostname: cluster.host, port: cluster.port, username, region, credentials: credentialsFromEnvironment(env) }) }),
+            get: async () => ({ username, password: tokens.token({ hostname: cluster.host, port: cluster.port, username, region, credentials: credentialsFromEnvironment(env) }) }),
+            refresh: () => tokens.forget(),
         },
     };
 }

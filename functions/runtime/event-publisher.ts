@@ -8,8 +8,9 @@
 import { randomUUID } from "node:crypto";
 import type { PutEventsEntry } from "./event-envelope";
 import { putEventsEntry } from "./event-envelope";
-import { EventPayloadError, eventLabel, parsePayload, type EventCatalog, type PublishedPayload } from "./events";
+import { EventPayloadError, eventLabel, missingEventOf, parsePayload, type EventCatalog, type PublishedPayload } from "./events";
 import type { Logger } from "./logger";
+import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
 
 /** Where published entries go. Resolves once the entries are accepted; rejects with `EventPublishError` otherwise. */
 export interface EventTransport {
@@ -26,12 +27,44 @@ export interface EventPublisher<Catalog extends EventCatalog = EventCatalog> {
     publish<Name extends keyof Catalog & string>(name: Name, payload: PublishedPayload<Catalog[Name]>): Promise<PublishedEvent>;
 }
 
-/** The event could not be handed over (EventBridge refused it or did not answer). The route wrapper answers 503. */
+/** One entry of a `PutEvents` request that EventBridge refused, by its place in the request. */
+export interface FailedEntry {
+    index: number;
+    errorCode: string;
+    errorMessage?: string;
+}
+
+/**
+ * The event could not be handed over (EventBridge refused it or did not answer). The route wrapper
+ * answers 503. `failedEntries` lists the entries EventBridge refused when it answered (the others
+ * were taken); absent when the request as a whole failed.
+ */
 export class EventPublishError extends Error {
-    constructor(message: string, cause?: unknown) {
+    constructor(
+        message: string,
+        cause?: unknown,
+        readonly failedEntries?: readonly FailedEntry[],
+    ) {
         super(message, { cause });
         this.message = message;
         this.name = "EventPublishError";
+    }
+}
+
+/**
+ * An event larger than one `PutEvents` request may carry: no attempt could ever send it, so it is
+ * refused where it is published, before anything commits. The producer's bug, like an invalid payload.
+ */
+export class EventTooLargeError extends Error {
+    constructor(
+        readonly event: string,
+        readonly sizeBytes: number,
+    ) {
+        super(
+            `Event ${event} was not published: its PutEvents entry is ${sizeBytes} bytes, and EventBridge takes at most ${EVENTBRIDGE.putEventsMaxBytes} (256 KB). ` +
+                "Publish a reference to the data (its id, or where it is stored) instead of the data.",
+        );
+        this.name = "EventTooLargeError";
     }
 }
 
@@ -59,7 +92,8 @@ export function createEventPublisher<Catalog extends EventCatalog>(catalog: Cata
     const newEventId = options.newEventId ?? randomUUID;
     return {
         async publish(name, payload) {
-            const contract = catalog?.[name];
+            const found = catalog?.[name];
+            const contract = found && !missingEventOf(found) ? found : undefined;
             if (!contract) {
                 const declared = Object.keys(catalog ?? {});
                 throw new EventPayloadError(name, [{ field: "(name)", problem: `is not an event this service declares (${declared.length > 0 ? declared.join(", ") : "it declares none"})` }]);
@@ -68,6 +102,8 @@ export function createEventPublisher<Catalog extends EventCatalog>(catalog: Cata
             if (!parsed.ok) throw new EventPayloadError(eventLabel(contract), parsed.issues);
             const eventId = newEventId();
             const entry = putEventsEntry(contract, parsed.value, { eventId, requestId: options.requestId, time: new Date(), eventBusName: options.eventBusName });
+            const size = putEventsEntrySize(entry);
+            if (size > EVENTBRIDGE.putEventsMaxBytes) throw new EventTooLargeError(eventLabel(contract), size);
             await options.transport.send([entry]);
             options.log?.info("event published", { event: eventLabel(contract), eventId });
             return { eventId };
@@ -104,8 +140,10 @@ export function eventBridgeTransport(): EventTransport {
                 throw new EventPublishError(`EventBridge did not take the event: ${(error as Error).message}`, error);
             }
             if ((output.FailedEntryCount ?? 0) > 0) {
-                const failures = (output.Entries ?? []).filter((entry) => entry.ErrorCode).map((entry) => `${entry.ErrorCode}: ${entry.ErrorMessage}`);
-                throw new EventPublishError(`EventBridge refused ${output.FailedEntryCount} of ${entries.length} event(s): ${failures.join("; ")}`);
+                // Each result stands at its entry's place in the request.
+                const failed = (output.Entries ?? []).flatMap((entry, index) => (entry.ErrorCode ? [{ index, errorCode: entry.ErrorCode, errorMessage: entry.ErrorMessage }] : []));
+                const failures = failed.map((entry) => `${entry.errorCode}: ${entry.errorMessage}`);
+                throw new EventPublishError(`EventBridge refused ${output.FailedEntryCount} of ${entries.length} event(s): ${failures.join("; ")}`, undefined, failed);
             }
         },
     };

@@ -61,9 +61,31 @@ export interface CatalogInfo {
     file?: string;
 }
 
+/** A string, not a symbol: a handler's serialized closure keeps strings as they are, but not symbols. */
+const MISSING_EVENT = "__missingEvent";
+
+/** What a catalog hands out for an event name it does not declare: the key given and what it declares. */
+export interface MissingEvent {
+    source: string;
+    /** The key that was looked up, e.g. `user.crated`. */
+    name: string;
+    /** The names the catalog declares. */
+    declared: string[];
+}
+
+/** The key and catalog of a lookup that found no event (`userEvents["user.crated"]`); undefined for anything else. */
+export function missingEventOf(value: unknown): MissingEvent | undefined {
+    return typeof value === "object" && value !== null ? (value as Record<string, MissingEvent | undefined>)[MISSING_EVENT] : undefined;
+}
+
 /**
  * Declares the events `source` publishes. The result is keyed by event name; a consumer subscribes
  * to one of its entries, and the producing service lists the whole catalog as its `events`.
+ *
+ * Looking up a name it does not declare (a typo the type check has not caught yet, under `npm
+ * start`'s transpile-only loading) gives a marker that names the key and the catalog
+ * (`missingEventOf`), so the registry's message can say which subscription asked for what. Only
+ * names shaped like event names (`<word>.<word>`) get one; every other lookup is the object's own.
  */
 export function defineEvents<D extends Record<string, EventDeclaration<Shape>>>(
     source: string,
@@ -75,7 +97,14 @@ export function defineEvents<D extends Record<string, EventDeclaration<Shape>>>(
     }
     const info: CatalogInfo = { source, file: callerFile(defineEvents) };
     Object.defineProperty(catalog, CATALOG, { value: info, enumerable: false });
-    return catalog as never;
+    return new Proxy(catalog, {
+        get(target, key, receiver) {
+            if (typeof key === "string" && /^[^.]+\.[^.]/.test(key) && !Object.prototype.hasOwnProperty.call(target, key)) {
+                return { [MISSING_EVENT]: { source, name: key, declared: Object.keys(target) } };
+            }
+            return Reflect.get(target, key, receiver);
+        },
+    }) as never;
 }
 
 /** The source and declaring file of a catalog made by `defineEvents`; undefined for anything else. */

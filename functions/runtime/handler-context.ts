@@ -87,8 +87,18 @@ export function createContextFactory(resources: ServiceResources, options: Conte
 async function sendPublished(db: Database, events: EventPublishing, eventIds: string[], log: Logger): Promise<void> {
     try {
         let sent = 0;
-        for (let batch; (batch = await sendFromOutbox(db, events.transport, { eventBusName: events.eventBusName, eventIds })) > 0; ) sent += batch;
-        log.debug("events sent from the outbox", { eventIds, sent });
+        let parked = 0;
+        for (;;) {
+            const result = await sendFromOutbox(db, events.transport, { eventBusName: events.eventBusName, eventIds });
+            sent += result.sent;
+            parked += result.parked;
+            if (result.failure) {
+                log.warn("events left in the outbox for the relay", { eventIds, error: result.failure });
+                return;
+            }
+            if (result.sent + result.parked === 0) break;
+        }
+        (parked > 0 ? log.warn : log.debug).call(log, "events sent from the outbox", { eventIds, sent, parked });
     } catch (error) {
         log.warn("events left in the outbox for the relay", { eventIds, error });
     }

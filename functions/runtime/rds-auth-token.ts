@@ -1,7 +1,9 @@
 /**
  * IAM database authentication tokens for Aurora PostgreSQL: a SigV4 presigned `connect` request
- * for one database user, valid 15 minutes and checked only when a connection is opened, so a
- * token is signed for every new connection (pg calls the password function each time).
+ * for one database user, valid 15 minutes and checked only when a connection is opened. A
+ * container keeps the token it signed and uses it for every new connection until shortly before
+ * it expires (`authTokenCache`): AWS throttles IAM authentication at about 200 new connections a
+ * second, a token reused is not counted again, and a reconnect costs no signing.
  *
  * Signing is local work (an HMAC chain over node:crypto): no network call and no AWS SDK on a
  * cold start. The token is byte for byte what `@aws-sdk/rds-signer` makes for the same inputs
@@ -36,6 +38,8 @@ export interface AuthTokenRequest {
 
 /** How long RDS accepts a token, in seconds: the most it allows. */
 export const AUTH_TOKEN_LIFETIME_SECONDS = 900;
+/** How long a container reuses a token it signed: a minute less than its lifetime, so no connect meets an expired one. */
+export const AUTH_TOKEN_REUSE_SECONDS = AUTH_TOKEN_LIFETIME_SECONDS - 60;
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const SERVICE = "rds-db";
@@ -76,6 +80,28 @@ export function rdsAuthToken(request: AuthTokenRequest): string {
     for (const part of [shortDate, region, SERVICE, "aws4_request"]) key = hmac(key, part);
     const signature = crypto().createHmac("sha256", key).update(stringToSign).digest("hex");
     return `${hostname}:${port}/?${encode({ ...query, "X-Amz-Signature": signature })}`;
+}
+
+/**
+ * One container's token: signed at the first connection, then reused for `AUTH_TOKEN_REUSE_SECONDS`,
+ * as long as the request is the same (the same endpoint, user and role credentials); `forget`
+ * drops it (the server refused it).
+ */
+export function authTokenCache(now: () => number = Date.now) {
+    let held: { token: string; request: string; signedAt: number } | undefined;
+    return {
+        token(request: Omit<AuthTokenRequest, "signedAt">): string {
+            const { hostname, port, username, region, credentials } = request;
+            const identity = JSON.stringify([hostname, port, username, region, credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? ""]);
+            const at = now();
+            if (held && held.request === identity && at - held.signedAt < AUTH_TOKEN_REUSE_SECONDS * 1000) return held.token;
+            held = { token: rdsAuthToken({ ...request, signedAt: new Date(at) }), request: identity, signedAt: at };
+            return held.token;
+        },
+        forget(): void {
+            held = undefined;
+        },
+    };
 }
 
 /** Reads the credentials Lambda sets for the function's role; read at each signing, so a refreshed set is used. */

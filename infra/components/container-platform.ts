@@ -1,9 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
+import type { ContainerPlatformNames } from "../naming";
 
 /** What the ContainerPlatform component needs. Fields without a default are required. */
 export interface ContainerPlatformArgs {
+    /** The cluster's, the namespace's and the VPC link's names, fitted to AWS's rules (`containerPlatformNames`, infra/naming.ts). */
+    names: ContainerPlatformNames;
     /** The stack's VPC (the Network component's). */
     vpcId: pulumi.Input<string>;
     /** Its address range: tasks talk to the endpoints and the database inside it. */
@@ -48,12 +51,12 @@ export class ContainerPlatform extends pulumi.ComponentResource {
     constructor(name: string, args: ContainerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.containerPlatform, name, {}, opts);
         const tags = args.tags ?? {};
-        const prefix = `${pulumi.getProject()}-${pulumi.getStack()}`;
+        const { names } = args;
 
         const cluster = new aws.ecs.Cluster(
             `${name}-cluster`,
             {
-                name: prefix,
+                name: names.cluster,
                 // Container Insights bills per metric; the alarms use the service metrics ECS publishes for free.
                 settings: [{ name: "containerInsights", value: "disabled" }],
                 tags,
@@ -63,7 +66,7 @@ export class ContainerPlatform extends pulumi.ComponentResource {
 
         const namespace = new aws.servicediscovery.PrivateDnsNamespace(
             `${name}-namespace`,
-            { name: `${prefix}.internal`, vpc: args.vpcId, description: `Container services of ${prefix}`, tags },
+            { name: names.namespace, vpc: args.vpcId, description: `Container services of ${names.cluster}`, tags },
             { parent: this },
         );
 
@@ -112,7 +115,7 @@ export class ContainerPlatform extends pulumi.ComponentResource {
 
         const vpcLink = new aws.apigatewayv2.VpcLink(
             `${name}-vpc-link`,
-            { name: prefix, subnetIds: args.privateSubnetIds, securityGroupIds: [vpcLinkGroup.id], tags },
+            { name: names.vpcLink, subnetIds: args.privateSubnetIds, securityGroupIds: [vpcLinkGroup.id], tags },
             { parent: this },
         );
 

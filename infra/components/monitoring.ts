@@ -150,6 +150,8 @@ export const MONITORING_DEFAULTS = {
         queueAge: { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 },
         /** Two relay runs in a row reporting it. */
         outboxAge: { periodSeconds: 60, evaluationPeriods: 2, datapointsToAlarm: 2 },
+        /** One parked event is one a consumer will not get until someone redrives it. */
+        outboxParked: { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1 },
         /** Tasks missing for 3 of 5 minutes: long enough for a replacement to start. */
         containerTasks: { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
     } satisfies Record<string, Window>,
@@ -229,6 +231,17 @@ export class Monitoring extends pulumi.ComponentResource {
                     ...metricAlarm({ ...metric, dimensions: pulumi.output<Record<string, string>>(metric.dimensions) }, MONITORING_DEFAULTS.windows.outboxAge, { statistic: "Maximum" }),
                     threshold: thresholds.outboxOldestUnsentSeconds,
                 });
+                const parked = outboxMetric(outbox.service, "parked");
+                alarm(
+                    `${outbox.service}-outbox-parked`,
+                    pulumi.interpolate`An event of ${outbox.service} is parked in its outbox: EventBridge refuses it for good (too large, invalid or not authorized), so no consumer gets it until it is redriven. List the parked events with the relay's payload {"parked": "list"}, then {"parked": "redrive"} once the cause is fixed, or {"parked": "discard", "eventIds": [...]}. Reports: ${outbox.relayLogGroupName}.`,
+                    {
+                        ...metricAlarm({ ...parked, dimensions: pulumi.output<Record<string, string>>(parked.dimensions) }, MONITORING_DEFAULTS.windows.outboxParked, { statistic: "Maximum" }),
+                        threshold: 1,
+                        // The relay reports only when it runs (an idle service's does not): the alarm keeps its state between reports.
+                        treatMissingData: "ignore",
+                    },
+                );
             }
             for (const container of args.containers ?? []) this.containerAlarms(container, thresholds, alarm);
             this.apiAlarms(args, thresholds, alarm);

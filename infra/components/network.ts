@@ -13,7 +13,7 @@ import { withPreviousType } from "./component-type";
  * endpoint the same way, per zone and hour.
  */
 export const INTERFACE_ENDPOINTS = {
-    secretsmanager: { calledBy: "functions", why: "Secrets Manager: the database functions read the database secret" },
+    secretsmanager: { calledBy: "functions", why: "Secrets Manager: the migration function reads the master secret (the others sign in with IAM tokens)" },
     xray: { calledBy: "functions", why: "X-Ray: traces of the functions in the private subnets" },
     events: { calledBy: "functions", why: "EventBridge: the database services' functions publish their events (PutEvents)" },
     "ecr.api": { calledBy: "containers", why: "ECR API: tasks get the token that lets them pull their image" },
@@ -25,7 +25,7 @@ export type InterfaceEndpoint = keyof typeof INTERFACE_ENDPOINTS;
 
 /** What the stack needs an endpoint for. */
 export interface EndpointNeeds {
-    /** Functions in the private subnets read the database secret. */
+    /** The stack has a database: its migration function, in the private subnets, reads the master secret. */
     databaseFunctions: boolean;
     /** The stack file's `network.xrayEndpoint`. */
     xray: boolean;

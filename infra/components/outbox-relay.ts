@@ -7,10 +7,13 @@
  *   (`cloudwatch:GetMetricData`, and invoking the relay alone), run every minute by an EventBridge
  *   Scheduler schedule, which invokes the relay only when something may be pending, so an idle
  *   cluster can pause;
- * - metric filters on the relay's log group: its reported backlog (`OutboxUnsent`) and the age of
- *   the oldest unsent event (`OutboxOldestUnsentSeconds`), which the monitoring alarms on.
+ * - metric filters on the relay's log group: its reported backlog (`OutboxUnsent`), the age of
+ *   the oldest unsent event (`OutboxOldestUnsentSeconds`) and the rows parked for an operator
+ *   (`OutboxParked`), which the monitoring alarms on.
  *
- * On demand: `aws lambda invoke --function-name <relay>` (or the check with `{"force": true}`).
+ * On demand: `aws lambda invoke --function-name <relay>` (or the check with `{"force": true}`); with
+ * the payload `{"parked": "list"}`, `{"parked": "redrive"}` or `{"parked": "discard", "eventIds":
+ * [...]}`, the relay lists, redrives or discards its parked rows (`ParkedCommand`).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -40,7 +43,7 @@ export const OUTBOX_RELAY_DEFAULTS = {
     metricDelaySeconds: 300,
     /** The namespace of the relay's metrics (dimension `Service`). */
     metricNamespace: "serverless-microservices/outbox",
-    metrics: { unsent: "OutboxUnsent", oldestUnsentSeconds: "OutboxOldestUnsentSeconds" },
+    metrics: { unsent: "OutboxUnsent", oldestUnsentSeconds: "OutboxOldestUnsentSeconds", parked: "OutboxParked" },
 } as const;
 
 /** What an OutboxRelay needs. Fields without a default are required. */
@@ -68,8 +71,8 @@ export function relayHandlerFactory(service: string): () => (event: unknown, con
             eventBusName: eventBusFromEnvironment(),
             logger: createLogger({ level: logLevelFromEnvironment(), fields: { service, function: "outbox-relay" } }),
         });
-        // Lambda hands (event, context); the relay needs only the context's time left.
-        return async (_event, context) => run(context);
+        // Lambda hands (event, context): an operator's command about parked rows, or anything to run the relay.
+        return async (event, context) => run.handle(event, context);
     };
 }
 
@@ -108,13 +111,13 @@ export class OutboxRelay extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        for (const [metricName, field] of [[d.metrics.unsent, "unsent"], [d.metrics.oldestUnsentSeconds, "oldestUnsentSeconds"]] as const) {
+        for (const [metricName, field] of [[d.metrics.unsent, "unsent"], [d.metrics.oldestUnsentSeconds, "oldestUnsentSeconds"], [d.metrics.parked, "parked"]] as const) {
             new aws.cloudwatch.LogMetricFilter(
                 `${name}-${field}`,
                 {
                     logGroupName: this.relay.logGroup.name,
                     pattern: `{ $.message = "${RELAY_LOG_MESSAGE}" }`,
-                    metricTransformation: { namespace: d.metricNamespace, name: metricName, value: `$.${field}`, dimensions: { Service: "$.service" }, unit: field === "unsent" ? "Count" : "Seconds" },
+                    metricTransformation: { namespace: d.metricNamespace, name: metricName, value: `$.${field}`, dimensions: { Service: "$.service" }, unit: field === "oldestUnsentSeconds" ? "Seconds" : "Count" },
                 },
                 { parent: this },
             );

@@ -1,9 +1,14 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { CLAIM_HEADERS, claimsPassed, CONTAINER_ENVIRONMENT, REQUEST_ID_HEADER } from "../../functions/runtime/container";
+import { CLAIM_HEADERS, claimsPassed, CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, REQUEST_ID_HEADER } from "../../functions/runtime/container";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedContainerRoute, ResolvedContainerService } from "../container-resolution";
+import { buildTag, lifecyclePolicy, type ImageBuild } from "../image-build";
+import type { ContainerServiceNames } from "../naming";
+import { RDS_CA_BUNDLE, rdsCaInstruction } from "../rds-ca-bundle";
 import { databaseEnvironment, type DatabaseConnection } from "./function-settings";
 import { routeAuthorization } from "./http-route";
 
@@ -15,8 +20,6 @@ export const TARGET_CPU_PERCENT = 60;
 const CONTAINER_NAME = "app";
 /** The writable scratch space of a read-only root filesystem. */
 const TMP_VOLUME = { name: "tmp", containerPath: "/tmp" };
-/** ECR images kept per repository: enough to roll back a few deployments. */
-const KEPT_IMAGES = 10;
 
 /** The cluster, discovery, network and API a container service joins (the ContainerPlatform's, and the Api's). */
 export interface ContainerPlacement {
@@ -34,15 +37,21 @@ export interface ContainerPlacement {
 export interface ServiceContainerArgs {
     /** The service, validated and resolved for this stack (its scaling included). */
     service: ResolvedContainerService;
+    /** Its repository's, task family's and log group's names, fitted to AWS's rules (`containerServiceNames`, infra/naming.ts). */
+    names: ContainerServiceNames;
     placement: ContainerPlacement;
-    /** The task's log group name, e.g. `/serverless-microservices/dev/reports/container`. */
-    logGroupName: string;
     /** Retention of that log group, in days. */
     logRetentionDays: number;
     /** The application log level handed to the process as `LOG_LEVEL`. */
     logLevel: string;
     /** The database and its network, for services with `database: true`. @default none */
     database?: DatabaseConnection;
+    /**
+     * Whether destroying the stack deletes the image repository with the images in it (ECR
+     * `forceDelete`). Only where the stack lets its data be destroyed: elsewhere `pulumi destroy`
+     * stops at a repository that still holds images, which are what a rollback runs.
+     */
+    destroyImagesWithStack: boolean;
     /** @default none */
     tags?: Record<string, string>;
 }
@@ -52,14 +61,20 @@ export interface ServiceContainerArgs {
  * `DB_*` variables a function of the stack gets (`databaseEnvironment`, named in
  * `functions/runtime/environment.ts`): the cluster, and the service's own login role in `DB_USER`,
  * which the process signs in as with IAM database authentication (a token its language's AWS SDK
- * signs from the task role's credentials); the task-role statement that allows exactly that sign-in
- * (`rds-db:connect` on that database user), and the security group the database admits. The master
- * secret is the migration function's alone.
+ * signs from the task role's credentials); the RDS certificate authorities its image holds
+ * (`NODE_EXTRA_CA_CERTS` for Node.js, `PGSSLROOTCERT` for libpq-based clients), in place of the
+ * Lambda runtime's; the task-role statement that allows exactly that sign-in (`rds-db:connect` on
+ * that database user), and the security group the database admits. The master secret is the
+ * migration function's alone.
  */
 export function containerDatabaseAccess(database: DatabaseConnection, timeoutSeconds: number) {
     const { signIn } = database;
     if (!("user" in signIn)) throw new Error("A container service signs in as its own database role, never with the master secret.");
-    const { NODE_EXTRA_CA_CERTS: _lambdaOnly, ...environment } = databaseEnvironment(database, timeoutSeconds);
+    const { NODE_EXTRA_CA_CERTS: _lambdaRuntimeBundle, ...variables } = databaseEnvironment(database, timeoutSeconds);
+    const environment: Record<string, pulumi.Input<string>> = {
+        ...variables,
+        ...Object.fromEntries(Object.values(CONTAINER_DATABASE_CA_ENVIRONMENT).map((name) => [name, RDS_CA_BUNDLE.imagePath])),
+    };
     return {
         environment,
         taskRoleStatements: pulumi.output(signIn.userArn).apply((userArn) => [{ Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: userArn }]),
@@ -109,15 +124,15 @@ export class ServiceContainer extends pulumi.ComponentResource {
         const { service, placement } = args;
         const tags = { ...(args.tags ?? {}), service: service.name };
         const region = aws.getRegionOutput({}, { parent: this });
-        const prefix = `${pulumi.getProject()}-${pulumi.getStack()}-${service.name}`;
+        const { names } = args;
 
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-container`,
-            { name: args.logGroupName, retentionInDays: args.logRetentionDays, tags },
+            { name: names.logGroup, retentionInDays: args.logRetentionDays, tags },
             { parent: this },
         );
 
-        const image = this.createImage(name, service, prefix, tags);
+        const image = this.createImage(name, service, names.repository, args.destroyImagesWithStack, tags);
         const database = args.database ? containerDatabaseAccess(args.database, service.timeoutSeconds) : undefined;
 
         const executionRole = new aws.iam.Role(
@@ -191,7 +206,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
         const taskDefinition = new aws.ecs.TaskDefinition(
             `${name}-task`,
             {
-                family: prefix,
+                family: names.taskFamily,
                 networkMode: "awsvpc",
                 requiresCompatibilities: ["FARGATE"],
                 cpu: String(service.cpu),
@@ -316,11 +331,15 @@ export class ServiceContainer extends pulumi.ComponentResource {
     }
 
     /**
-     * The image: a build context becomes an ECR repository (scanned on push, old images expired)
-     * and an arm64 image built and pushed by `@pulumi/docker-build` at `pulumi up`; previews do not
-     * build (they need no Docker, no QEMU and no push rights). An image URI is used as it is.
+     * The image: a build context becomes an ECR repository (tags immutable, scanned on push, the
+     * last builds kept) and an arm64 image built and pushed by `@pulumi/docker-build` at `pulumi up`
+     * under its own tag, `build-<hash of what it is built from>` (infra/image-build.ts); previews
+     * do not build (they need no Docker, no QEMU and no push rights). A build whose tag the
+     * repository holds already (a redeploy of an earlier commit) is not pushed again: an
+     * immutable tag cannot be, and the task runs the image the repository holds. An image URI is
+     * used as it is.
      */
-    private createImage(name: string, service: ResolvedContainerService, prefix: string, tags: Record<string, string>): { ref: pulumi.Output<string>; repositoryArn: pulumi.Output<string> } {
+    private createImage(name: string, service: ResolvedContainerService, repositoryName: string, destroyImagesWithStack: boolean, tags: Record<string, string>): { ref: pulumi.Output<string>; repositoryArn: pulumi.Output<string> } {
         if ("uri" in service.image) {
             const uri = service.image.uri;
             // `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]`, as the registry requires.
@@ -332,46 +351,63 @@ export class ServiceContainer extends pulumi.ComponentResource {
         const repository = new aws.ecr.Repository(
             `${name}-images`,
             {
-                name: prefix,
-                // Tags move to each new build; tasks run the digest the build returned, never a tag.
-                imageTagMutability: "MUTABLE",
+                name: repositoryName,
+                // Each build has a tag of its own that nothing moves: a tag names one image for good.
+                imageTagMutability: "IMMUTABLE",
                 imageScanningConfiguration: { scanOnPush: true },
                 encryptionConfigurations: [{ encryptionType: "AES256" }],
-                // The images are rebuilt from the repository's source; they hold nothing else.
-                forceDelete: true,
+                forceDelete: destroyImagesWithStack,
                 tags,
             },
             { parent: this },
         );
-        new aws.ecr.LifecyclePolicy(
-            `${name}-images`,
-            {
-                repository: repository.name,
-                policy: JSON.stringify({
-                    rules: [
-                        { rulePriority: 1, description: "Untagged layers of replaced builds", selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }, action: { type: "expire" } },
-                        { rulePriority: 2, description: `Keep the last ${KEPT_IMAGES} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: KEPT_IMAGES }, action: { type: "expire" } },
-                    ],
-                }),
-            },
-            { parent: this },
+        new aws.ecr.LifecyclePolicy(`${name}-images`, { repository: repository.name, policy: lifecyclePolicy() }, { parent: this });
+        const build = imageBuildOf(service.image, service.database);
+        const tag = buildTag(build);
+        // An invoke that fails (the repository does not exist yet) means the tag is not there either.
+        const heldDigest = pulumi.output(
+            aws.ecr
+                .getImages({ repositoryName }, { parent: this })
+                .then((listing) => (listing.imageIds ?? []).find((held) => held.imageTag === tag)?.imageDigest)
+                .catch(() => undefined),
         );
         const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
         const image = new dockerBuild.Image(
             `${name}-image`,
             {
-                context: { location: service.image.context },
-                dockerfile: { location: `${service.image.context}/${service.image.dockerfile}` },
-                platforms: [CONTAINER_ARCHITECTURE.docker],
-                push: true,
+                ...build,
+                platforms: build.platforms as dockerBuild.Platform[],
+                push: heldDigest.apply((digest) => digest === undefined),
                 buildOnPreview: false,
-                tags: [pulumi.interpolate`${repository.repositoryUrl}:${pulumi.getStack()}`],
+                tags: [pulumi.interpolate`${repository.repositoryUrl}:${tag}`],
                 registries: [{ address: repository.repositoryUrl, username: token.userName, password: pulumi.secret(token.password) }],
             },
             { parent: this },
         );
-        return { ref: image.ref, repositoryArn: repository.arn };
+        const ref = pulumi
+            .all([heldDigest, image.ref, repository.repositoryUrl])
+            .apply(([digest, built, url]) => (digest ? `${url}:${tag}@${digest}` : built));
+        return { ref, repositoryArn: repository.arn };
     }
+}
+
+/**
+ * What a service's image is built from: its context and Dockerfile, for arm64. A service that keeps
+ * data gets the RDS certificate authorities too: its Dockerfile with one instruction appended to
+ * the final stage that copies the vendored bundle from a build context of its own
+ * (infra/rds-ca-bundle.ts), so the service's Dockerfile needs no change and the bundle is the
+ * repository's, never fetched at build time.
+ */
+export function imageBuildOf(image: { context: string; dockerfile: string }, database: boolean): ImageBuild {
+    const dockerfile = path.join(image.context, image.dockerfile);
+    const platforms = [CONTAINER_ARCHITECTURE.docker];
+    if (!database) return { context: { location: image.context }, dockerfile: { location: dockerfile }, platforms };
+    const text = fs.readFileSync(dockerfile, "utf8").replace(/\s*$/, "");
+    return {
+        context: { location: image.context, named: { [RDS_CA_BUNDLE.buildContext]: { location: RDS_CA_BUNDLE.folder } } },
+        dockerfile: { inline: `${text}\n# Added by the platform: the RDS certificate authorities (infra/rds-ca-bundle.ts).\n${rdsCaInstruction()}\n` },
+        platforms,
+    };
 }
 
 /** `arn:aws:ecs:<region>:<account>:cluster/<name>` -> `<name>`: scaling targets name the cluster, not its ARN. */

@@ -108,7 +108,34 @@ export const EVENTBRIDGE = {
     maximumEventAgeSeconds: { min: 60, max: 86_400 },
     /** Entries one `PutEvents` request may carry. */
     putEventsMaxEntries: 10,
+    /**
+     * Bytes one `PutEvents` request may carry in all, and so one entry at most: each entry counted
+     * as EventBridge counts it (`putEventsEntrySize`), not by its JSON.
+     */
+    putEventsMaxBytes: 256 * 1024,
+    /** What EventBridge counts for an entry's `Time`, whatever its value. */
+    putEventsTimeBytes: 14,
+    /**
+     * The `ErrorCode`s of a refused entry that a later attempt may get past; any other (an invalid
+     * or unauthorized entry) refuses it every time.
+     */
+    retryableEntryErrors: ["InternalFailure", "ThrottlingException"],
 } as const;
+
+/**
+ * The size EventBridge gives a `PutEvents` entry: 14 bytes for its time, and the UTF-8 bytes of its
+ * source, detail type, detail and resources.
+ */
+export function putEventsEntrySize(entry: { Source: string; DetailType: string; Detail: string; Time?: unknown; Resources?: readonly string[] }): number {
+    const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+    return (
+        (entry.Time !== undefined ? EVENTBRIDGE.putEventsTimeBytes : 0) +
+        bytes(entry.Source) +
+        bytes(entry.DetailType) +
+        bytes(entry.Detail) +
+        (entry.Resources ?? []).reduce((total, resource) => total + bytes(resource), 0)
+    );
+}
 
 /**
  * The policy pack's default bounds on a function's memory (`lambda-memory-bounds`), well under
@@ -216,6 +243,8 @@ export const AWS_DEFAULTS = {
  * is what Pulumi appends to a resource's logical name when it names the resource itself (a dash and
  * seven random characters), so the logical name may use only `maxLength - autonameSuffix`.
  * `identifier` adds RDS's identifier rules: a letter first, no `--`, no `-` at the end.
+ * `lowercase`: AWS takes lower-case letters only, so a name is folded to lower case to fit.
+ * `separators`: these characters may only stand between two letters or digits (ECR, DNS labels).
  */
 export interface NameRule {
     readonly maxLength: number;
@@ -225,6 +254,8 @@ export interface NameRule {
     readonly allowedText: string;
     readonly autonameSuffix?: number;
     readonly identifier?: boolean;
+    readonly lowercase?: boolean;
+    readonly separators?: string;
 }
 
 /** Pulumi's autonaming: `<logical name>-<7 random characters>`. */
@@ -250,4 +281,17 @@ export const NAME_RULES = {
     eventBus: { maxLength: 256, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-" },
     /** EventBridge Scheduler schedules, autonamed. */
     schedule: { maxLength: 64, allowed: /[A-Za-z0-9._-]/, allowedText: "letters, digits and ._-", autonameSuffix: AUTONAME_SUFFIX },
+    /** The stack's ECS cluster, named by the program. */
+    ecsCluster: { maxLength: 255, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _" },
+    /** A container service's task definition family. */
+    ecsTaskFamily: { maxLength: 255, allowed: /[A-Za-z0-9_-]/, allowedText: "letters, digits, - and _" },
+    /** A container service's ECR repository: lower case, a separator only between letters or digits. */
+    ecrRepository: { maxLength: 256, allowed: /[a-z0-9._-]/, allowedText: "lower-case letters, digits and ._-", lowercase: true, separators: "._-" },
+    /**
+     * One label of a DNS name: the stack's part of its Cloud Map namespace (`<label>.internal`), a
+     * private hosted zone in Route 53.
+     */
+    dnsLabel: { maxLength: 63, allowed: /[a-z0-9-]/, allowedText: "lower-case letters, digits and -", lowercase: true, separators: "-" },
+    /** The HTTP API's VPC link into the container services. */
+    vpcLink: { maxLength: 128, allowed: /[\x20-\x7E]/, allowedText: "printable ASCII" },
 } as const satisfies Record<string, NameRule>;

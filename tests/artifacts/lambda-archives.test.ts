@@ -417,8 +417,9 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
                     // Act
                     await lambda.load();
                     await lambda.invoke(httpApiEvent({ routeKey: "GET /notes", query: "limit=1" }));
-                    // Assess
-                    assert.equal(capture.received.length, 1, JSON.stringify(capture.received));
+                    // Assess: the stand-in refuses every sign-in, so the function signs in again a few times, as the same user.
+                    assert.ok(capture.received.length >= 1, JSON.stringify(capture.received));
+                    assert.ok(capture.received.every((received) => received.user === "notes_app"), JSON.stringify(capture.received));
                     const [{ user, password }] = capture.received;
                     assert.equal(user, "notes_app");
                     const token = new URL(`https://${password}`);

@@ -6,12 +6,16 @@
  * for a bad entry.
  */
 import * as assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ContainerServiceDefinition } from "../../functions/runtime/container";
 import { defineService } from "../../functions/runtime/service";
+import { imageBuildOf } from "../../infra/components/service-container";
 import { dockerfileProblems } from "../../infra/container-validation";
+import { buildTag, KEPT_BUILDS } from "../../infra/image-build";
+import { RDS_CA_BUNDLE, verifiedRdsCaBundle } from "../../infra/rds-ca-bundle";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { validateRegistry } from "../../infra/registry-validation";
 import { Types } from "../../policy/lib/types";
@@ -202,16 +206,33 @@ describe("container services under mocks", function () {
                 assert.deepEqual(container.portMappings, [{ containerPort: 8080, protocol: "tcp", name: "http" }]);
             });
 
-            it("builds and pushes the image for arm64 into a scanned repository with a lifecycle, and never on preview", () => {
+            it("builds and pushes the image for arm64 under its own build tag only, into a scanned repository whose tags never move, and never on preview", () => {
                 const image = one(run(), Types.dockerImage);
                 const repository = one(run(), Types.ecrRepository);
                 assert.deepEqual(image.inputs.platforms, ["linux/arm64"]);
                 assert.equal(image.inputs.push, true);
                 assert.equal(image.inputs.buildOnPreview, false);
                 assert.equal(image.inputs.context.location, ECHO_CONTAINER_DIR);
+                assert.deepEqual(image.inputs.tags, [`${repository.outputs.repositoryUrl}:${buildTag(imageBuildOf({ context: ECHO_CONTAINER_DIR, dockerfile: "Dockerfile" }, false))}`]);
+                assert.match(image.inputs.tags[0], /:build-[0-9a-f]{16}$/);
+                assert.equal(repository.inputs.imageTagMutability, "IMMUTABLE");
                 assert.deepEqual(repository.inputs.imageScanningConfiguration, { scanOnPush: true });
+            });
+
+            it("keeps the last builds by their tag prefix and expires nothing else", () => {
                 const lifecycle = JSON.parse(one(run(), Types.ecrLifecyclePolicy).inputs.policy);
-                assert.deepEqual(lifecycle.rules.map((rule: { selection: { tagStatus: string } }) => rule.selection.tagStatus), ["untagged", "any"]);
+                assert.deepEqual(lifecycle.rules, [
+                    {
+                        rulePriority: 1,
+                        description: `Keep the last ${KEPT_BUILDS} builds (build-*)`,
+                        selection: { tagStatus: "tagged", tagPrefixList: ["build-"], countType: "imageCountMoreThan", countNumber: KEPT_BUILDS },
+                        action: { type: "expire" },
+                    },
+                ]);
+            });
+
+            it(stack === "prod" ? "keeps the repository and its images when the stack is destroyed (the stack protects its data)" : "deletes the repository with its images when the stack is destroyed (the stack's data may go)", () => {
+                assert.equal(one(run(), Types.ecrRepository).inputs.forceDelete, stack !== "prod");
             });
 
             it("sends the container's logs to its own log group with the stack's retention", () => {
@@ -324,12 +345,67 @@ describe("container services under mocks", function () {
         assert.equal(environment.DB_SECRET_ARN, undefined);
         assert.equal(environment.DB_USER, "echo_app");
         assert.deepEqual([environment.DB_NAME, environment.DB_PORT, environment.DB_STATEMENT_TIMEOUT_MS], ["app", "5432", "4000"]);
-        assert.equal(environment.NODE_EXTRA_CA_CERTS, undefined);
         const [, , , region, account] = String(cluster.outputs.arn).split(":");
         assert.deepEqual(policyOf(run, "echo-task").Statement, [
             { Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: `arn:aws:rds-db:${region}:${account}:dbuser:${cluster.outputs.clusterResourceId}/echo_app` },
         ]);
         assert.ok(one(run, Types.ecsService).inputs.networkConfiguration.securityGroups.includes(functionsGroup.outputs.id));
+    });
+
+    it("builds a database container's image with the vendored RDS certificate authorities and points its clients at them", async () => {
+        // Prepare
+        const run = await runProgramOffline({ stack: "dev", services: [ping, echoContainer({ database: true })] });
+        // Act
+        const image = one(run, Types.dockerImage);
+        const environment = Object.fromEntries(JSON.parse(one(run, Types.ecsTaskDefinition).inputs.containerDefinitions)[0].environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+        // Assess: the service's own Dockerfile, then one copy of the bundle from its own build context.
+        const dockerfile = fs.readFileSync(path.join(ECHO_CONTAINER_DIR, "Dockerfile"), "utf8").trimEnd();
+        assert.equal(image.inputs.dockerfile.inline, `${dockerfile}\n# Added by the platform: the RDS certificate authorities (infra/rds-ca-bundle.ts).\nCOPY --from=rds-ca rds-ca-bundle.pem /etc/ssl/certs/rds-ca-bundle.pem\n`);
+        assert.equal(image.inputs.dockerfile.location, undefined);
+        assert.deepEqual(image.inputs.context, { location: ECHO_CONTAINER_DIR, named: { "rds-ca": { location: RDS_CA_BUNDLE.folder } } });
+        assert.deepEqual(fs.readdirSync(RDS_CA_BUNDLE.folder), ["rds-ca-bundle.pem"]);
+        assert.deepEqual([environment.NODE_EXTRA_CA_CERTS, environment.PGSSLROOTCERT], ["/etc/ssl/certs/rds-ca-bundle.pem", "/etc/ssl/certs/rds-ca-bundle.pem"]);
+        // A service without data gets neither.
+        const plain = await runProgramOffline({ stack: "dev", services: [ping, echoContainer()] });
+        const plainEnvironment = JSON.parse(one(plain, Types.ecsTaskDefinition).inputs.containerDefinitions)[0].environment.map((e: { name: string }) => e.name);
+        assert.deepEqual([one(plain, Types.dockerImage).inputs.dockerfile, plainEnvironment.includes("NODE_EXTRA_CA_CERTS")], [{ location: path.join(ECHO_CONTAINER_DIR, "Dockerfile") }, false]);
+    });
+
+    it("does not push a build the repository holds already (a redeploy of an earlier commit): the task runs the held image", async () => {
+        // Prepare: the repository holds this very build, pushed by an earlier deployment.
+        const tag = buildTag(imageBuildOf({ context: ECHO_CONTAINER_DIR, dockerfile: "Dockerfile" }, false));
+        const digest = `sha256:${"7".repeat(64)}`;
+        // Act
+        const run = await runProgramOffline({ stack: "dev", services: [ping, echoContainer()], heldImages: { "serverless-microservices-dev-echo": [{ imageTag: "build-0000000000000000", imageDigest: `sha256:${"1".repeat(64)}` }, { imageTag: tag, imageDigest: digest }] } });
+        // Assess
+        const image = one(run, Types.dockerImage);
+        const repository = one(run, Types.ecrRepository);
+        assert.equal(image.inputs.push, false);
+        assert.equal(JSON.parse(one(run, Types.ecsTaskDefinition).inputs.containerDefinitions)[0].image, `${repository.outputs.repositoryUrl}:${tag}@${digest}`);
+    });
+
+    it("refuses a container service that keeps data when the vendored RDS bundle does not match its checksum, naming both", async () => {
+        // Prepare: a copy of the bundle with one byte changed.
+        const folder = fs.mkdtempSync(path.join(os.tmpdir(), "rds-ca-"));
+        const bytes = fs.readFileSync(path.join(RDS_CA_BUNDLE.folder, RDS_CA_BUNDLE.file));
+        bytes[bytes.length - 2] ^= 1;
+        fs.writeFileSync(path.join(folder, RDS_CA_BUNDLE.file), bytes);
+        // Act, Assess
+        assert.equal(verifiedRdsCaBundle(), path.join(RDS_CA_BUNDLE.folder, RDS_CA_BUNDLE.file));
+        assert.throws(() => verifiedRdsCaBundle({ ...RDS_CA_BUNDLE, folder }), new RegExp(`rds-ca-bundle\\.pem has SHA-256 [0-9a-f]{64}, not the ${RDS_CA_BUNDLE.sha256} it was vendored with`));
+        fs.rmSync(folder, { recursive: true });
+    });
+
+    it("vendors only certificate authorities of Amazon RDS that Node.js reads", () => {
+        // Act
+        const text = fs.readFileSync(path.join(RDS_CA_BUNDLE.folder, RDS_CA_BUNDLE.file), "utf8");
+        const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.map((pem) => new X509Certificate(pem));
+        // Assess
+        assert.ok(certificates.length > 50, `${certificates.length} certificates`);
+        for (const certificate of certificates) {
+            assert.ok(certificate.ca, certificate.subject);
+            assert.match(certificate.subject, /^OU=Amazon RDS$/m);
+        }
     });
 
     it("stops before any resource on a bad container entry, naming the service and field", async () => {

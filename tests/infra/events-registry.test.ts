@@ -9,8 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defineEvents } from "../../functions/runtime/events";
-import type { AnyService, SubscriptionDefinition } from "../../functions/runtime/service";
+import { defineService, type AnyService, type SubscriptionDefinition } from "../../functions/runtime/service";
+import { validateRegistry } from "../../infra/registry-validation";
 import { migrationRunRequest } from "../../infra/data-plan";
+import { services } from "../../infra/services";
 import { compatibilityProblems, refreshedRecord, schemaRecordFile, schemaRecordProblems, SCHEMA_RECORD_FILE } from "../../infra/event-schemas";
 import { RegistryError, resolveRegistry, SCHEDULE_DEFAULTS, SUBSCRIPTION_DEFAULTS } from "../../infra/registry-resolution";
 import { cronerPattern, isTimeZone, parseScheduleExpression } from "../../infra/schedule-expression";
@@ -57,6 +59,19 @@ describe("events in the registry", () => {
         // Assess
         assert.ok(problems.includes('service "ledger", subscription "opened": subscribes to accounts/account.opened v1, but no service "accounts" is in the registry; no service publishes it'), problems.join("\n"));
         assert.ok(problems.includes('service "mailer", subscription "welcome": subscribes to accounts/account.opened v1, but no service "accounts" is in the registry; no service publishes it'));
+    });
+
+    it("names the event key a subscription asked for that its producer does not declare, and lists the ones it does", () => {
+        // Prepare: a typo the type check would catch, loaded without it (npm start).
+        const typo = (accountEvents as unknown as Record<string, SubscriptionDefinition["event"]>)["account.opend"];
+        const reader = defineService({ name: "reader", description: "r", database: false, routes: {}, subscriptions: { opened: { event: typo, handler: async () => undefined } } });
+        // Act
+        const problems = validateRegistry([accounts, reader]);
+        // Assess
+        assert.deepEqual(problems.filter((problem) => problem.startsWith('service "reader"')), [
+            'service "reader" (tests/infra/events-registry.test.ts), subscription "opened": event "account.opend" is not an event of accounts; its events.ts declares "account.opened", "account.closed"',
+        ]);
+        assert.equal((accountEvents as unknown as Record<string, unknown>).toString, Object.prototype.toString);
     });
 
     it("rejects a subscription to an event its producer does not declare, or at another version", () => {
@@ -230,10 +245,40 @@ describe("event schema records", () => {
     });
 
     it("keeps the fixture producers' records current (npm run events:record -- --check)", () => {
-        // The sample's own record is checked over the real registry in tests/services.
-        const { recordStatus } = require("../../tools/event-schemas") as typeof import("../../tools/event-schemas");
-        const status = recordStatus([accounts]);
-        assert.deepEqual(status.problems.filter((p) => !/does not record/.test(p)), []);
+        const { registryRecordStatus } = require("../../tools/event-schemas") as typeof import("../../tools/event-schemas");
+        assert.deepEqual(registryRecordStatus([accounts]).problems, []);
+    });
+
+    it("records every event of the registry's producers (infra/registry.ts): the check npm run events:record -- --check makes", () => {
+        // Act
+        const { registryRecordStatus } = require("../../tools/event-schemas") as typeof import("../../tools/event-schemas");
+        const status = registryRecordStatus(services);
+        // Assess: what the check prints, each line naming the service, its record and the event missing from it.
+        assert.deepEqual(status.problems, []);
+    });
+
+    it("fails that check for a new event in a producer's events.ts that its events.schema.json does not record, naming it", () => {
+        // Prepare: a producer folder whose record holds one of its two events.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-record-"));
+        const write = (file: string, events: string) =>
+            fs.writeFileSync(
+                path.join(dir, file),
+                `import { defineEvents } from ${JSON.stringify(path.resolve("functions/runtime/events"))};\n` +
+                    `import { uuid } from ${JSON.stringify(path.resolve("functions/runtime/validate"))};\n` +
+                    `export const events = defineEvents("accounts", { ${events} });\n`,
+            );
+        const opened = `"account.opened": { version: 1, description: "opened", payload: { accountId: uuid() } }`;
+        write("recorded.ts", opened);
+        write("events.ts", `${opened}, "account.closed": { version: 1, description: "closed", payload: { accountId: uuid() } }`);
+        const recorded = require(path.join(dir, "recorded.ts")).events;
+        fs.writeFileSync(schemaRecordFile(recorded)!, JSON.stringify(refreshedRecord(undefined, recorded)));
+        const { registryRecordStatus } = require("../../tools/event-schemas") as typeof import("../../tools/event-schemas");
+        // Act
+        const status = registryRecordStatus([{ ...accounts, events: require(path.join(dir, "events.ts")).events } as AnyService]);
+        // Assess
+        assert.equal(status.problems.length, 1);
+        assert.match(status.problems[0], /^service "accounts": .*events\.schema\.json does not record account\.closed v1$/);
+        fs.rmSync(dir, { recursive: true });
     });
 });
 

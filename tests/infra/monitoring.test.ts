@@ -48,13 +48,13 @@ const lambdaAlarmsOf = (run: OfflineRun) => ofType(run, ALARM).filter((alarm) =>
 const usesDatabase = (resolved: ResolvedRegistry) => [...resolved.services, ...resolved.containers].some((service) => service.database);
 /** A registry's subscriptions and schedules: a queue and a function each. */
 const queueConsumerCount = (resolved: ResolvedRegistry) => resolved.subscriptions.length + resolved.schedules.length;
-/** The services that publish through an outbox: a relay, its check and an alarm on the oldest unsent event each. */
+/** The services that publish through an outbox: a relay, its check, and alarms on the oldest unsent event and on parked events each. */
 const outboxCount = (resolved: ResolvedRegistry) => resolved.services.filter(publishesThroughOutbox).length;
 /** The functions a registry gives a stack: one per route and per queue consumer, the migration runner when a service keeps data, an outbox's relay and check. */
 const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + queueConsumerCount(resolved) + (usesDatabase(resolved) ? 1 : 0) + 2 * outboxCount(resolved);
 /**
  * Three per function, two on the API, three on the database when there is one, two per consumer's
- * queue (dead letters, oldest message), one per outbox (its oldest unsent event), and per container service CPU and memory, and its running
+ * queue (dead letters, oldest message), two per outbox (its oldest unsent event, its parked events), and per container service CPU and memory, and its running
  * tasks where it must keep some.
  */
 const alarmCount = (resolved: ResolvedRegistry) =>
@@ -62,7 +62,7 @@ const alarmCount = (resolved: ResolvedRegistry) =>
     2 +
     (usesDatabase(resolved) ? 3 : 0) +
     queueConsumerCount(resolved) * 2 +
-    outboxCount(resolved) +
+    outboxCount(resolved) * 2 +
     resolved.containers.reduce((sum, container) => sum + 2 + (container.scaling.minTasks > 0 ? 1 : 0), 0);
 
 describe("monitoring under mocks", function () {

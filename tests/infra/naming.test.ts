@@ -5,11 +5,12 @@
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { alarmName, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../infra/naming";
+import { alarmName, containerPlatformNames, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../infra/naming";
 import { NAME_RULES, type NameRule } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
-import { readStackConfig, runProgramOffline, type OfflineResource } from "../../tools/offline";
+import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource } from "../../tools/offline";
 import { fixtureServices } from "../fixtures";
+import { echoContainer } from "../fixtures/registries";
 
 /** Each named resource type: which of its names AWS sees, under which rule. */
 const NAMES_OF: Record<string, (r: OfflineResource) => Array<[string, NameRule]>> = {
@@ -25,6 +26,11 @@ const NAMES_OF: Record<string, (r: OfflineResource) => Array<[string, NameRule]>
         ...(r.inputs.finalSnapshotIdentifier ? ([[r.inputs.finalSnapshotIdentifier, NAME_RULES.rdsIdentifier]] as Array<[string, NameRule]>) : []),
     ],
     [Types.rdsClusterInstance]: (r) => [[r.name, NAME_RULES.rdsAutonamedIdentifier]],
+    [Types.ecsCluster]: (r) => [[r.inputs.name, NAME_RULES.ecsCluster]],
+    [Types.serviceDiscoveryNamespace]: (r) => String(r.inputs.name).split(".").map((label): [string, NameRule] => [label, NAME_RULES.dnsLabel]),
+    [Types.httpApiVpcLink]: (r) => [[r.inputs.name, NAME_RULES.vpcLink]],
+    [Types.ecrRepository]: (r) => [[r.inputs.name, NAME_RULES.ecrRepository]],
+    [Types.ecsTaskDefinition]: (r) => [[r.inputs.family, NAME_RULES.ecsTaskFamily]],
 };
 
 /** Every name of a run that AWS would refuse, with the resource it belongs to. */
@@ -101,6 +107,23 @@ describe("names within AWS's limits", function () {
             ]);
         });
 
+        it("reports what ECR refuses in a repository name: upper case, and a separator first, last or next to another", () => {
+            // Act
+            const problems = nameProblems("-Shop._images-", NAME_RULES.ecrRepository);
+            // Assess
+            assert.deepEqual(problems, ['contains "S"; AWS allows lower-case letters, digits and ._-', "must start and end with a letter or a digit", "must not have two of ._- in a row"]);
+        });
+
+        it("folds a name to lower case and collapses separators where AWS takes lower case only (ECR, DNS labels)", () => {
+            // Act
+            const repository = fitName("serverless-microservices-Feature.._Preview-", NAME_RULES.ecrRepository);
+            const label = fitName("serverless-microservices-Feature.Preview_2026", NAME_RULES.dnsLabel);
+            // Assess
+            assert.match(repository, /^serverless-microservices-feature-preview-[0-9a-f]{7}$/);
+            assert.match(label, /^serverless-microservices-feature-preview-2026-[0-9a-f]{7}$/);
+            assert.deepEqual([nameProblems(repository, NAME_RULES.ecrRepository), nameProblems(label, NAME_RULES.dnsLabel)], [[], []]);
+        });
+
         it("leaves room for Pulumi's autoname suffix in logical names", () => {
             // Act
             const problems = nameProblems("f".repeat(57), NAME_RULES.lambdaFunction);
@@ -165,6 +188,72 @@ describe("names within AWS's limits", function () {
             const cluster = run.resources.find((r) => r.type === Types.rdsCluster)!;
             assert.match(cluster.inputs.finalSnapshotIdentifier, /^serverless-microservices-release-2026-1-[a-z-]+-[0-9a-f]{7}-1a2b3c4d$/);
             assert.equal(cluster.inputs.finalSnapshotIdentifier.length, NAME_RULES.rdsIdentifier.maxLength);
+        });
+
+        it("fit every container resource's name under a long stack name with upper case, . and _, before AWS sees it", async () => {
+            // Prepare: prod's settings and a container service, under a stack name Pulumi allows.
+            const stack = "Feature.Preview_2026-with-a-rather-long-name";
+            // Act
+            const run = await runProgramOffline({ stack, config: readStackConfig("prod"), services: [...fixtureServices, echoContainer({ database: true })] });
+            // Assess
+            assert.deepEqual(refusedNames(run.resources), []);
+            for (const type of [Types.ecsCluster, Types.serviceDiscoveryNamespace, Types.httpApiVpcLink, Types.ecrRepository, Types.ecsTaskDefinition]) {
+                assert.equal(run.resources.filter((r) => r.type === type).length, 1, type);
+            }
+            const namespace = run.resources.find((r) => r.type === Types.serviceDiscoveryNamespace)!.inputs.name;
+            assert.match(namespace, /^serverless-microservices-feature-preview-2026-with-a-r[a-z]*-[0-9a-f]{7}\.internal$/);
+            assert.equal(namespace.split(".")[0].length, NAME_RULES.dnsLabel.maxLength);
+            assert.match(run.resources.find((r) => r.type === Types.ecrRepository)!.inputs.name, /^serverless-microservices-feature\.preview_2026-with-a-rather-long-name-echo-[0-9a-f]{7}$/);
+            assert.match(run.resources.find((r) => r.type === Types.ecsCluster)!.inputs.name, /^serverless-microservices-Feature-Preview_2026-with-a-rather-long-name-[0-9a-f]{7}$/);
+        });
+
+        it("keep a namespace label of 63 characters and shorten one of 64 to 63", () => {
+            // Prepare: `serverless-microservices-` is 25 characters.
+            const [atLimit, overLimit] = ["s".repeat(38), "s".repeat(39)];
+            // Act
+            const [kept, shortened] = [containerPlatformNames("serverless-microservices", atLimit).namespace, containerPlatformNames("serverless-microservices", overLimit).namespace];
+            // Assess
+            assert.equal(kept, `serverless-microservices-${atLimit}.internal`);
+            assert.equal(shortened.split(".")[0].length, 63);
+            assert.match(shortened, /-[0-9a-f]{7}\.internal$/);
+        });
+
+        it("refuse a stack name Pulumi would not allow, naming the stack and what is allowed, before any resource", async () => {
+            // Act, Assess
+            await assert.rejects(
+                runProgramOffline({ stack: "preview 2026!", config: readStackConfig("dev"), services: [...fixtureServices, echoContainer()] }),
+                /the stack name "preview 2026!" is not allowed; use letters, digits, -, _ and \. \(at most 100 characters\)/,
+            );
+            assert.deepEqual(lastRegistered.filter((r) => r.custom), []);
+        });
+
+        it("keep the physical names of dev's and prod's container resources byte for byte", async () => {
+            for (const stack of ["dev", "prod"]) {
+                // Act
+                const run = await runProgramOffline({ stack, services: [...fixtureServices, echoContainer()] });
+                const nameOf = (type: string, input = "name") => run.resources.find((r) => r.type === type)!.inputs[input];
+                // Assess
+                assert.deepEqual(
+                    {
+                        cluster: nameOf(Types.ecsCluster),
+                        namespace: nameOf(Types.serviceDiscoveryNamespace),
+                        namespaceDescription: nameOf(Types.serviceDiscoveryNamespace, "description"),
+                        vpcLink: nameOf(Types.httpApiVpcLink),
+                        repository: nameOf(Types.ecrRepository),
+                        family: nameOf(Types.ecsTaskDefinition, "family"),
+                        logGroup: run.resources.find((r) => r.type === Types.logGroup && String(r.inputs.name).endsWith("/container"))!.inputs.name,
+                    },
+                    {
+                        cluster: `serverless-microservices-${stack}`,
+                        namespace: `serverless-microservices-${stack}.internal`,
+                        namespaceDescription: `Container services of serverless-microservices-${stack}`,
+                        vpcLink: `serverless-microservices-${stack}`,
+                        repository: `serverless-microservices-${stack}-echo`,
+                        family: `serverless-microservices-${stack}-echo`,
+                        logGroup: `/serverless-microservices/${stack}/echo/container`,
+                    },
+                );
+            }
         });
 
         it("keep the names of the stacks that fit today", () => {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { upstreamHeaders } from "../../local/container-proxy";
-import { containerEnvironment, containerModeFromEnv, dockerRunArguments, localImageTag } from "../../local/containers";
+import { containerEnvironment, containerModeFromEnv, dockerRunArguments, LocalContainers, localImageTag } from "../../local/containers";
 import { echoContainer } from "../fixtures/registries";
 
 const resolved = (database = false) => resolveRegistry([echoContainer({ database })], { memoryMb: 256, timeoutSeconds: 10 }, { stack: "dev" }).containers[0];
@@ -105,6 +105,32 @@ describe("local container services", () => {
         });
         // Assess
         assert.deepEqual(headers, { host: "127.0.0.1", "x-multi": ["a", "b"], "x-apigw-request-id": "req-1", "x-jwt-sub": "ada", "x-jwt-scope": "echo:write", "content-length": "2" });
+    });
+
+    it("does not announce a restart of a service whose process Ctrl-C ended while the runtime stops", async function () {
+        this.timeout(30_000);
+        // Prepare: the echo service running as a process.
+        const notices: string[] = [];
+        const containers = new LocalContainers([resolved(false)], { mode: "process", logLevel: "INFO", onNotice: (notice) => notices.push(notice), writeLog: () => undefined });
+        await containers.start();
+        const service = containers.upstream("echo")!;
+        const leash = service.pid!;
+        // Node names its main thread; that is the process's name in /proc.
+        const [echo] = childrenOf(leash, "MainThread");
+        assert.ok(echo !== undefined && alive(echo));
+        try {
+            // Act: the runtime begins to stop, and Ctrl-C reaches the service's processes.
+            containers.stopRestarting();
+            process.kill(leash, "SIGINT");
+            process.kill(echo, "SIGINT");
+            while (alive(leash)) await new Promise((resolve) => setTimeout(resolve, 20));
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            // Assess
+            assert.deepEqual(notices.filter((notice) => /starting it again/.test(notice)), []);
+            assert.equal(service.starts, 1);
+        } finally {
+            await containers.stop();
+        }
     });
 
     it("ends the process once the runtime's end of the leash closes, as when the runtime is killed", async function () {

@@ -115,7 +115,7 @@ describe("the outbox relay under mocks", function () {
                     );
                 });
 
-                it("turns the relay's report lines into the unsent and oldest-unsent metrics of the service", () => {
+                it("turns the relay's report lines into the unsent, oldest-unsent and parked metrics of the service", () => {
                     // Prepare
                     const filters = ofType(run(), "aws:cloudwatch/logMetricFilter:LogMetricFilter").filter((filter) => filter.inputs.logGroupName === relay().inputs.loggingConfig.logGroup);
                     // Assess
@@ -123,6 +123,7 @@ describe("the outbox relay under mocks", function () {
                         filters.map((filter) => [filter.inputs.pattern, filter.inputs.metricTransformation.namespace, filter.inputs.metricTransformation.name, filter.inputs.metricTransformation.value]).sort(),
                         [
                             [`{ $.message = "${RELAY_LOG_MESSAGE}" }`, OUTBOX_RELAY_DEFAULTS.metricNamespace, OUTBOX_RELAY_DEFAULTS.metrics.oldestUnsentSeconds, "$.oldestUnsentSeconds"],
+                            [`{ $.message = "${RELAY_LOG_MESSAGE}" }`, OUTBOX_RELAY_DEFAULTS.metricNamespace, OUTBOX_RELAY_DEFAULTS.metrics.parked, "$.parked"],
                             [`{ $.message = "${RELAY_LOG_MESSAGE}" }`, OUTBOX_RELAY_DEFAULTS.metricNamespace, OUTBOX_RELAY_DEFAULTS.metrics.unsent, "$.unsent"],
                         ],
                     );
@@ -137,6 +138,21 @@ describe("the outbox relay under mocks", function () {
                     const [alarm] = alarms;
                     assert.equal(alarm.inputs.name, `serverless-microservices-prod-${service.name}-outbox-oldest-unsent`);
                     assert.deepEqual([alarm.inputs.namespace, alarm.inputs.dimensions, alarm.inputs.threshold], [OUTBOX_RELAY_DEFAULTS.metricNamespace, { Service: service.name }, MONITORING_DEFAULTS.thresholds.outboxOldestUnsentSeconds]);
+                });
+
+                it(stack === "prod" ? "alarms on the first parked event and keeps the alarm's state while the relay sleeps" : "registers no parked-event alarm (dev has no monitoring)", () => {
+                    // Prepare
+                    const alarms = ofType(run(), ALARM).filter((alarm) => alarm.inputs.metricName === OUTBOX_RELAY_DEFAULTS.metrics.parked);
+                    // Assess
+                    if (stack !== "prod") return assert.deepEqual(alarms, []);
+                    assert.equal(alarms.length, 1);
+                    const [alarm] = alarms;
+                    assert.equal(alarm.inputs.name, `serverless-microservices-prod-${service.name}-outbox-parked`);
+                    assert.deepEqual(
+                        [alarm.inputs.namespace, alarm.inputs.dimensions, alarm.inputs.statistic, alarm.inputs.comparisonOperator, alarm.inputs.threshold, alarm.inputs.treatMissingData],
+                        [OUTBOX_RELAY_DEFAULTS.metricNamespace, { Service: service.name }, "Maximum", "GreaterThanOrEqualToThreshold", 1, "ignore"],
+                    );
+                    assert.match(alarm.inputs.alarmDescription, /\{"parked": "redrive"\}/);
                 });
 
                 it("passes the policy pack with no mandatory violation", async () => {

@@ -11,13 +11,18 @@ import { randomUUID } from "node:crypto";
 import { createSubscriptionHandler } from "../../functions/runtime/consumer";
 import { createDatabase } from "../../functions/runtime/database";
 import { eventBridgeEvent, sqsRecord, type PutEventsEntry } from "../../functions/runtime/event-envelope";
-import { EventPublishError, type EventTransport } from "../../functions/runtime/event-publisher";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { mockClient } from "aws-sdk-client-mock";
+import { eventBridgeTransport, EventPublishError, type EventTransport } from "../../functions/runtime/event-publisher";
 import { createLogger } from "../../functions/runtime/logger";
-import { relayDecision, relayOutbox } from "../../functions/runtime/outbox-relay";
+import { discardParked, listParked, OUTBOX_TABLE_SQL, redriveParked, writeToOutbox } from "../../functions/runtime/outbox";
+import { createRelayRunner, relayDecision, relayOutbox } from "../../functions/runtime/outbox-relay";
+import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { startLocalEvents } from "../../local/event-runtime";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { fulfilment, outboxRegistry, shipFailures, shop } from "../fixtures/outbox-services";
+import { describeOutboxes, describeParked, inOutboxOf } from "../../tools/queues";
 import { routeCaller } from "../support/invoke";
 import { usePostgres } from "../support/postgres";
 
@@ -175,6 +180,200 @@ describe("the transactional outbox and idempotent consumers (real PostgreSQL)", 
         assert.equal(sends, 1, "one send: the relay skipped the row the request held");
         assert.equal(await unsent(), 0);
         assert.equal(report.sent, 0);
+    });
+
+    describe("events too large, and events EventBridge refuses for good", () => {
+        /** Writes events straight into shop's outbox (as the request path does), `detailBytes` of detail each. */
+        const writeEvents = async (labels: string[], detailBytes = 100) => {
+            const entries: PutEventsEntry[] = labels.map((label) => {
+                const head = JSON.stringify({ eventId: `${label}-${randomUUID()}`, version: 1, payload: { orderId: randomUUID(), note: "" } });
+                const detail = head.replace('"note":""', `"note":"${label}${"x".repeat(Math.max(0, detailBytes - head.length - label.length))}"`);
+                return { EventBusName: "test-bus", Source: "shop", DetailType: "order.noted", Detail: detail, Time: new Date() };
+            });
+            return postgres().serviceDb("shop").transaction((tx) => writeToOutbox(tx, entries));
+        };
+        /** A transport that records each request, and refuses the entries whose note starts with a key of `refuse` with that code. */
+        const requests = (refuse: Record<string, string> = {}) => {
+            const batches: PutEventsEntry[][] = [];
+            const t: EventTransport = {
+                async send(entries) {
+                    batches.push([...entries]);
+                    const failed = entries.flatMap((entry, index) => {
+                        const note = JSON.parse(entry.Detail).payload.note as string;
+                        const code = Object.entries(refuse).find(([prefix]) => note.startsWith(prefix))?.[1];
+                        return code ? [{ index, errorCode: code, errorMessage: `refused (test)` }] : [];
+                    });
+                    if (failed.length > 0) throw new EventPublishError(`EventBridge refused ${failed.length} of ${entries.length} event(s)`, undefined, failed);
+                },
+            };
+            return { transport: t, batches, notes: () => batches.flat().map((entry) => (JSON.parse(entry.Detail).payload.note as string).replace(/x+$/, "")) };
+        };
+
+        it("reads which entries EventBridge refused, by their place in the request, from a partly failed PutEvents", async () => {
+            // Prepare: EventBridge takes the first and third entries and refuses the second.
+            const eventBridge = mockClient(EventBridgeClient);
+            eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ EventId: "1" }, { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." }, { EventId: "3" }] });
+            const entry = { EventBusName: "test-bus", Source: "shop", DetailType: "order.placed", Detail: "{}", Time: new Date() };
+            try {
+                // Act
+                const failure = await eventBridgeTransport().send([entry, entry, entry]).catch((error: unknown) => error);
+                // Assess
+                assert.ok(failure instanceof EventPublishError);
+                assert.deepEqual(failure.failedEntries, [{ index: 1, errorCode: "MalformedDetail", errorMessage: "Detail is malformed." }]);
+            } finally {
+                eventBridge.restore();
+            }
+        });
+
+        it("refuses a 300 KB event at publish, naming the event and its size, and commits nothing of the request", async () => {
+            // Prepare
+            const bus = transport();
+            // Act
+            const answer = await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", { body: JSON.stringify({ item: "huge-note", note: "n".repeat(300 * 1024) }), headers: { "content-type": "application/json" } });
+            // Assess: a server error (the producer's bug, logged), nothing written, nothing sent.
+            assert.equal(answer.status, 500);
+            assert.deepEqual(await postgres().sql("SELECT * FROM shop.orders WHERE item = 'huge-note'"), []);
+            assert.deepEqual(await postgres().sql("SELECT event_id FROM shop.platform_outbox"), []);
+            assert.deepEqual(bus.sent, []);
+        });
+
+        it("names the event and its size in the refusal at publish", async () => {
+            // Prepare: the same publish path, with a transport that would take anything.
+            const { createEventPublisher } = await import("../../functions/runtime/event-publisher");
+            const { shopEvents } = await import("../fixtures/outbox-services");
+            const bus = transport();
+            const publisher = createEventPublisher(shopEvents, { transport: bus.transport, eventBusName: "test-bus" });
+            // Act
+            const refusal = await publisher.publish("order.noted", { orderId: randomUUID(), note: "n".repeat(300 * 1024) }).catch((error: Error) => error);
+            // Assess
+            assert.match(String(refusal), /^EventTooLargeError: Event shop\/order\.noted v1 was not published: its PutEvents entry is 30\d{4} bytes, and EventBridge takes at most 262144 \(256 KB\)/);
+            assert.deepEqual(bus.sent, []);
+        });
+
+        it("sends ten 30 KB events in more than one request, each within 256 KB and 10 entries, in order", async () => {
+            // Prepare
+            const labels = Array.from({ length: 10 }, (_, i) => `e${i}-`);
+            await writeEvents(labels, 30 * 1024);
+            const bus = requests();
+            // Act
+            const report = await relayOutbox(postgres().serviceDb("shop"), bus.transport, { eventBusName: "test-bus" });
+            // Assess
+            assert.deepEqual({ sent: report.sent, unsent: report.unsent, parked: report.parked }, { sent: 10, unsent: 0, parked: 0 });
+            assert.ok(bus.batches.length > 1, `${bus.batches.length} request(s)`);
+            for (const batch of bus.batches) {
+                assert.ok(batch.length <= EVENTBRIDGE.putEventsMaxEntries);
+                assert.ok(batch.reduce((total, entry) => total + putEventsEntrySize(entry), 0) <= EVENTBRIDGE.putEventsMaxBytes);
+            }
+            assert.deepEqual(bus.notes(), labels);
+        });
+
+        it("parks an event EventBridge refuses for good and sends the ones behind it, now and later, in order", async () => {
+            // Prepare: the second of four is invalid for EventBridge, every time.
+            await writeEvents(["a-", "poison-", "b-", "c-"]);
+            const bus = requests({ "poison-": "MalformedDetail" });
+            // Act
+            const first = await relayOutbox(postgres().serviceDb("shop"), bus.transport, { eventBusName: "test-bus" });
+            await writeEvents(["d-", "e-"]);
+            const second = await relayOutbox(postgres().serviceDb("shop"), bus.transport, { eventBusName: "test-bus" });
+            // Assess
+            assert.deepEqual([first.sent, first.newlyParked, first.parked, first.unsent, first.failure], [3, 1, 1, 0, undefined]);
+            assert.deepEqual([second.sent, second.newlyParked, second.parked, second.unsent], [2, 0, 1, 0]);
+            assert.deepEqual(bus.notes(), ["a-", "poison-", "b-", "c-", "d-", "e-"]);
+            const [parked] = await listParked(postgres().serviceDb("shop"));
+            assert.match(parked.reason, /^EventBridge refused it: MalformedDetail: refused \(test\)$/);
+            assert.equal(parked.event, "shop/order.noted");
+        });
+
+        it("parks a row too large for any request without sending it, and sends the rows behind it", async () => {
+            // Prepare: a row over the limit, as one written before the limit was checked at publish.
+            await writeEvents(["a-"]);
+            await writeEvents(["big-"], EVENTBRIDGE.putEventsMaxBytes);
+            await writeEvents(["b-"]);
+            const bus = requests();
+            // Act
+            const report = await relayOutbox(postgres().serviceDb("shop"), bus.transport, { eventBusName: "test-bus" });
+            // Assess
+            assert.deepEqual([report.sent, report.newlyParked, report.parked, report.unsent], [2, 1, 1, 0]);
+            assert.deepEqual(bus.notes(), ["a-", "b-"]);
+            const [parked] = await listParked(postgres().serviceDb("shop"));
+            assert.match(parked.reason, /^its PutEvents entry is 2621\d\d bytes; EventBridge takes at most 262144$/);
+            assert.ok(parked.sizeBytes > EVENTBRIDGE.putEventsMaxBytes);
+        });
+
+        it("keeps a throttled event unsent, in its place, and sends it on the next run", async () => {
+            // Prepare
+            await writeEvents(["a-", "slow-", "b-"]);
+            const throttled = requests({ "slow-": "ThrottlingException" });
+            // Act
+            const first = await relayOutbox(postgres().serviceDb("shop"), throttled.transport, { eventBusName: "test-bus" });
+            const later = requests();
+            const second = await relayOutbox(postgres().serviceDb("shop"), later.transport, { eventBusName: "test-bus" });
+            // Assess
+            assert.deepEqual([first.sent, first.newlyParked, first.unsent], [2, 0, 1]);
+            assert.match(first.failure ?? "", /EventBridge refused 1 of 3/);
+            assert.deepEqual([second.sent, second.unsent, second.parked], [1, 0, 0]);
+            assert.deepEqual(later.notes(), ["slow-"]);
+        });
+
+        it("lets an operator list, redrive (then sent at once) and discard parked events through the relay's commands", async () => {
+            // Prepare: two events parked while EventBridge refused their source.
+            await writeEvents(["p1-", "p2-"]);
+            await relayOutbox(postgres().serviceDb("shop"), requests({ "p1-": "NotAuthorizedForSourceException", "p2-": "NotAuthorizedForSourceException" }).transport, { eventBusName: "test-bus" });
+            const bus = requests();
+            const relay = createRelayRunner({ openDatabase: () => postgres().serviceDb("shop"), transport: bus.transport, eventBusName: "test-bus", logger: silent });
+            // Act
+            const listed = (await relay.handle({ parked: "list" })) as { parked: { eventId: string }[] };
+            const [first, second] = listed.parked.map((event) => event.eventId);
+            const redriven = (await relay.handle({ parked: "redrive", eventIds: [first] })) as { redriven: number; report: { sent: number; parked: number } };
+            const discarded = await relay.handle({ parked: "discard", eventIds: [second] });
+            // Assess
+            assert.equal(listed.parked.length, 2);
+            assert.deepEqual([redriven.redriven, redriven.report.sent, redriven.report.parked], [1, 1, 1]);
+            assert.deepEqual(bus.notes(), ["p1-"]);
+            assert.deepEqual(discarded, { discarded: 1 });
+            assert.deepEqual(await listParked(postgres().serviceDb("shop")), []);
+            assert.deepEqual(await postgres().sql("SELECT event_id FROM shop.platform_outbox WHERE sent_at IS NULL"), []);
+            // A discard names its events: none is dropped by leaving them out.
+            assert.equal(await discardParked(postgres().serviceDb("shop"), []), 0);
+            assert.equal(await redriveParked(postgres().serviceDb("shop")), 0);
+        });
+
+        it("shows each outbox's unsent and parked events to npm run queues, and lets it unpark them", async () => {
+            // Prepare: one event parked, one left unsent by a failed send.
+            await writeEvents(["stuck-"]);
+            await relayOutbox(postgres().serviceDb("shop"), requests({ "stuck-": "InvalidArgument" }).transport, { eventBusName: "test-bus" });
+            await writeEvents(["waiting-"]);
+            const admin = createDatabase({ connectionString: postgres().server.url });
+            try {
+                // Act
+                const listing = await describeOutboxes(admin, ["shop", "fulfilment"]);
+                const parked = await describeParked(admin, "shop");
+                const unparked = await inOutboxOf(admin, "shop", (tx) => redriveParked(tx));
+                // Assess
+                assert.deepEqual(listing, ["shop/outbox: 1 unsent, 1 parked (npm run queues -- parked shop)", "fulfilment/outbox: 0 unsent, 0 parked"]);
+                assert.equal(parked.length, 1);
+                assert.match(parked[0], /^stuck--\S+  shop\/order\.noted  \d+ bytes  published \S+  parked \S+  EventBridge refused it: InvalidArgument: refused \(test\)$/);
+                assert.equal(unparked, 1);
+                assert.deepEqual(await describeOutboxes(admin, ["shop"]), ["shop/outbox: 2 unsent, 0 parked"]);
+            } finally {
+                await admin.end();
+            }
+        });
+
+        it("adds the parking columns to an outbox made before them, keeping its rows", async () => {
+            // Prepare: the outbox as the first version of the platform made it, with an unsent row.
+            await postgres().sql("DROP SCHEMA IF EXISTS legacy_outbox CASCADE; CREATE SCHEMA legacy_outbox");
+            const inLegacy = (statement: string) => postgres().sql(`SET search_path TO legacy_outbox; ${statement}`);
+            for (const statement of OUTBOX_TABLE_SQL.filter((sql) => !sql.includes("parked_at") && !sql.includes("park_reason"))) await inLegacy(statement);
+            await inLegacy("INSERT INTO platform_outbox (event_id, source, detail_type, detail, published_at) VALUES ('old-1', 'shop', 'order.placed', '{}', now())");
+            // Act: the migration run's statements, as on every run.
+            for (const statement of OUTBOX_TABLE_SQL) await inLegacy(statement);
+            // Assess
+            const columns = await postgres().sql<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_schema = 'legacy_outbox' AND table_name = 'platform_outbox' ORDER BY ordinal_position");
+            assert.deepEqual(columns.map((c) => c.column_name), ["position", "event_id", "source", "detail_type", "detail", "published_at", "sent_at", "parked_at", "park_reason"]);
+            assert.deepEqual(await postgres().sql("SELECT event_id, parked_at FROM legacy_outbox.platform_outbox"), [{ event_id: "old-1", parked_at: null }]);
+            await postgres().sql("DROP SCHEMA legacy_outbox CASCADE");
+        });
     });
 
     it("decides to connect only when a publishing function ran within the lookback, events were left unsent, or it is asked", () => {

@@ -123,12 +123,18 @@ describe("database access", () => {
             }
         });
 
-        it("gives up after one refresh when the password is still wrong", async () => {
+        it("gives up after its sign-in retries when the password stays wrong, reading the secret again before each, with DatabaseUnavailableError", async () => {
+            // Prepare
             secretsMock.on(GetSecretValueCommand).resolves(secret("app_user", "wrong"));
-            const db = fromSecret();
+            const db = fromSecret(undefined, { signInRetry: { attempts: 3, firstDelayMs: 1 } });
             try {
-                await assert.rejects(db.query("SELECT 1"), (error: { code?: string }) => error.code === "28P01");
-                assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 2);
+                // Act
+                const failure = await db.query("SELECT 1").catch((error: unknown) => error);
+                // Assess: unavailable (a 503 for a route), the refusal as its cause, one secret read per sign-in.
+                assert.ok(isDatabaseUnavailable(failure), String(failure));
+                assert.equal(((failure as Error).cause as { code?: string }).code, "28P01");
+                assert.match((failure as Error).message, /refused the sign-in 3 time\(s\) \(28P01\)/);
+                assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 3);
             } finally {
                 await db.end();
             }
@@ -390,8 +396,10 @@ describe("database access", () => {
             assert.equal(token.searchParams.get("DBUser"), "users_app");
             assert.match(token.searchParams.get("X-Amz-Credential")!, /^ASIAEXAMPLE\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
             assert.equal(token.searchParams.get("X-Amz-Security-Token"), "session");
-            // Asking again cannot turn a refused token into an accepted one.
-            assert.equal(settings.credentials.refresh, undefined);
+            // The container's token is reused, and signed afresh once the server refused it.
+            assert.equal((await settings.credentials.get()).password, password);
+            (settings.credentials.refresh as () => void)();
+            assert.equal(typeof settings.credentials.refresh, "function");
             assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 0);
         });
     });

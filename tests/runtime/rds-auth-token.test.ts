@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { Signer } from "@aws-sdk/rds-signer";
-import { AUTH_TOKEN_LIFETIME_SECONDS, credentialsFromEnvironment, rdsAuthToken, type AuthTokenRequest } from "../../functions/runtime/rds-auth-token";
+import { AUTH_TOKEN_LIFETIME_SECONDS, AUTH_TOKEN_REUSE_SECONDS, authTokenCache, credentialsFromEnvironment, rdsAuthToken, type AuthTokenRequest } from "../../functions/runtime/rds-auth-token";
 
 const SIGNED_AT = new Date("2026-12-01T10:20:30.456Z");
 
@@ -79,7 +79,7 @@ describe("IAM database authentication tokens", () => {
         assert.equal(url.searchParams.get("X-Amz-Credential"), "ASIAEXAMPLEEXAMPLE01/20261201/us-east-1/rds-db/aws4_request");
     });
 
-    it("changes with the clock: a token is signed for each new connection, never reused", () => {
+    it("changes with the clock: a token signed a second later is another token", () => {
         // Prepare
         const [, request] = cases[0];
         // Act
@@ -87,6 +87,49 @@ describe("IAM database authentication tokens", () => {
         const later = rdsAuthToken({ ...request, signedAt: new Date(SIGNED_AT.getTime() + 1000) });
         // Assess
         assert.notEqual(first, later);
+    });
+
+    describe("a container's token, reused while it is valid", () => {
+        const [, request] = cases[0];
+        const clock = (start: number) => {
+            const state = { at: start };
+            return { now: () => state.at, advance: (seconds: number) => (state.at += seconds * 1000) };
+        };
+
+        it("reuses the token for new connections until a minute before it expires, then signs another", () => {
+            // Prepare
+            const time = clock(SIGNED_AT.getTime());
+            const cache = authTokenCache(time.now);
+            // Act
+            const first = cache.token(request);
+            time.advance(AUTH_TOKEN_REUSE_SECONDS - 1);
+            const stillValid = cache.token(request);
+            time.advance(1);
+            const renewed = cache.token(request);
+            // Assess
+            assert.equal(AUTH_TOKEN_REUSE_SECONDS, 840);
+            assert.equal(first, rdsAuthToken({ ...request, signedAt: SIGNED_AT }));
+            assert.equal(stillValid, first);
+            assert.notEqual(renewed, first);
+            assert.equal(renewed, rdsAuthToken({ ...request, signedAt: new Date(SIGNED_AT.getTime() + AUTH_TOKEN_REUSE_SECONDS * 1000) }));
+        });
+
+        it("signs another token once the server refused the one it holds, or for other credentials", () => {
+            // Prepare
+            const time = clock(SIGNED_AT.getTime());
+            const cache = authTokenCache(time.now);
+            const first = cache.token(request);
+            time.advance(1);
+            // Act
+            cache.forget();
+            const afterRefusal = cache.token(request);
+            time.advance(1);
+            const otherCredentials = cache.token({ ...request, credentials: { ...request.credentials, accessKeyId: "ASIAOTHEROTHEROTHER1" } });
+            // Assess
+            assert.notEqual(afterRefusal, first);
+            assert.notEqual(otherCredentials, afterRefusal);
+            assert.match(otherCredentials, /X-Amz-Credential=ASIAOTHEROTHEROTHER1/);
+        });
     });
 
     it("reads the role's credentials from the environment Lambda sets, and names what is missing", () => {
