@@ -31,7 +31,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import { jwtDirFromEnv, mintLocalToken } from "../local/issuer";
-import { freePort } from "../local/postgres";
+import { freePort, runningAdminUrl } from "../local/postgres";
 
 interface Options {
     clients: number;
@@ -78,18 +78,19 @@ function parseOptions(argv: string[]): Options {
     };
 }
 
-/** Starts the runtime as `npm start` would, quietly, and reads its URLs from what it prints. */
+/** Starts the runtime as `npm start` would, quietly; its URL from what it prints, its database's from its data folder. */
 async function startServer(): Promise<{ url: string; databaseUrl: string; jwtDir: string; child: ChildProcess; cleanup(): Promise<void> }> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "load-"));
     fs.chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user when we are root
     const port = await freePort();
     const jwtDir = path.join(dataDir, "jwt");
+    const postgresDir = path.join(dataDir, "postgres");
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts", "--quiet"], {
         cwd: REPOSITORY_ROOT,
         env: {
             ...process.env,
             PORT: String(port),
-            LOCAL_DATA_DIR: path.join(dataDir, "postgres"),
+            LOCAL_DATA_DIR: postgresDir,
             LOG_LEVEL: "ERROR",
             DATABASE_URL: "",
             // Its own issuer (the token below is minted with the same key) and no throttling.
@@ -106,7 +107,7 @@ async function startServer(): Promise<{ url: string; databaseUrl: string; jwtDir
         const onData = (chunk: Buffer) => {
             output += chunk;
             const url = /Ready on (\S+) in/.exec(output)?.[1];
-            const databaseUrl = /PostgreSQL: (\S+)/.exec(output)?.[1];
+            const databaseUrl = url ? runningAdminUrl(postgresDir) : undefined;
             if (url && databaseUrl) resolve({ url, databaseUrl });
         };
         child.stdout!.on("data", onData);
