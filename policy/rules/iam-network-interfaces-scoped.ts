@@ -1,19 +1,12 @@
 import { ruleConfig } from "../config";
-import { iamPatternMatches, parsePolicyDocument, statementLabel, stringList } from "../lib/iam";
-import { isUnknown } from "../lib/unknown";
-import { CheckedResource, resourcePolicy } from "../lib/rule";
+import { iamPatternMatches, parsePolicyDocument, permissionDocumentsOf, statementLabel, stringList } from "../lib/iam";
+import { resourcePolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 
 /** What Lambda does with a VPC function's role to network interfaces; each takes a resource narrower than "*". */
 const INTERFACE_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"];
 /** "*", or an EC2 ARN that names no resource type (`arn:aws:ec2:*:*:*`). */
 const EVERY_RESOURCE = /^(\*|arn:[^:]*:(ec2|\*):[^:]*:[^:]*:\*)$/;
-
-function documentsOf({ type, props }: CheckedResource): { label: string; policy: unknown }[] {
-    if (type !== Types.iamRole) return [{ label: "Policy", policy: props.policy }];
-    const inline = Array.isArray(props.inlinePolicies) ? props.inlinePolicies : [];
-    return inline.filter((p: unknown) => p !== null && typeof p === "object" && !isUnknown(p)).map((p: any, i: number) => ({ label: `Inline policy ${i + 1}`, policy: p.policy }));
-}
 
 /**
  * The network interface actions a VPC function's role needs (AWSLambdaVPCAccessExecutionRole's) are
@@ -30,7 +23,7 @@ export const iamNetworkInterfacesScoped = resourcePolicy({
     remediationSteps: "Grant CreateNetworkInterface on arn:<partition>:ec2:<region>:<account>:subnet/<id> and security-group/<id> of the stack and network-interface/*; the other interface actions on network-interface/*; keep only the Describe actions on \"*\".",
     check: (resource) => {
         const messages: string[] = [];
-        for (const { label, policy } of documentsOf(resource)) {
+        for (const { label, policy } of permissionDocumentsOf(resource)) {
             const parsed = parsePolicyDocument(policy);
             if (parsed.kind !== "document") continue; // an invalid document is iam-no-wildcard-actions' to report
             parsed.statements.forEach((statement, index) => {
