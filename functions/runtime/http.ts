@@ -48,8 +48,14 @@ function definedValues(record: Record<string, string | undefined> | undefined): 
     return result;
 }
 
-/** Decodes UTF-8 and throws on bytes that are not (`Buffer#toString` would replace them with U+FFFD). */
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/**
+ * The bytes as UTF-8 text; throws on bytes that are not (`Buffer#toString` would replace them with
+ * U+FFFD). The decoder is made per call: a native object at module level would not survive the
+ * closure's serialization.
+ */
+function strictUtf8(bytes: Buffer): string {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+}
 
 /**
  * Turns an API Gateway v2 event into the handler's request: lower-case headers, cookies by name,
@@ -71,7 +77,7 @@ export function parseRequest(event: HttpApiEvent): ApiRequest {
             decoded = { text: event.body };
         } else {
             try {
-                decoded = { text: STRICT_UTF8.decode(Buffer.from(event.body, "base64")) };
+                decoded = { text: strictUtf8(Buffer.from(event.body, "base64")) };
             } catch {
                 throw badRequest("The request body is not valid UTF-8.");
             }
