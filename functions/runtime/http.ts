@@ -92,8 +92,9 @@ export function parseRequest(event: HttpApiEvent): ApiRequest {
     let parsed: { value: unknown } | undefined;
     const readBody = (): unknown => {
         if (parsed) return parsed.value;
-        const rawBody = readRawBody();
-        if (rawBody === undefined || rawBody.length === 0 || !declaresJson) {
+        // A body of another type is never read as text here: an image is not UTF-8, and not an error.
+        const rawBody = declaresJson ? readRawBody() : undefined;
+        if (rawBody === undefined || rawBody.length === 0) {
             parsed = { value: undefined };
         } else {
             try {

@@ -77,6 +77,13 @@ describe("the route handler wrapper", () => {
         });
     }
 
+    it("gives a binary body of another type as no JSON body, without refusing its bytes", async () => {
+        let body: unknown = "unread";
+        const { invoke } = wrap(async (request) => void (body = request.body));
+        const response = await invoke(httpApiEvent({ routeKey: "POST /things", body: Buffer.from([0x89, 0x50, 0xff, 0xfe]), headers: { "content-type": "image/png" }, base64: true }));
+        assert.deepEqual([response.statusCode, body], [204, undefined]);
+    });
+
     it("answers 400 with the JSON error shape when the handler reads a body that is not JSON", async () => {
         const { invoke } = wrap(async (request) => request.body);
         const response = await invoke(httpApiEvent({ routeKey: "POST /things", body: "{not json", headers: { "content-type": "application/json" }, requestId: "rid-2" }));
