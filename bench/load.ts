@@ -1,21 +1,24 @@
 /**
- * `npm run load`: a load test of the local runtime. Concurrent clients create users and read back
- * the ones they created, over keep-alive connections; at the end it prints throughput, latency
- * percentiles and errors, and checks that the users table grew by exactly the number of creates
- * the API acknowledged (no lost and no phantom writes). Exits non-zero on any error or mismatch.
+ * `npm run load`: a load test of the local runtime. Each concurrent client is a user of the
+ * `users` sample with a token of its own (a user record belongs to the token subject that created
+ * it, one per subject): it creates its user, then renames and reads it, over a keep-alive
+ * connection; at the end it prints throughput, latency percentiles and errors, and checks that the
+ * users table grew by exactly the creates the API acknowledged and that each user holds the last
+ * name the API acknowledged for it (no lost and no phantom writes). Exits non-zero on any error
+ * or mismatch.
  *
  * Flags:
- *   --clients N        concurrent clients, each with one connection (default 50)
+ *   --clients N        concurrent clients, each a user with one connection (default 50)
  *   --requests N       requests PER CLIENT (default 2000: 50 x 2000 = 100,000 requests)
- *   --write-ratio R    share of requests that create a user, 0-1 (default 0.2); every client's
- *                      first request is a create, the others read a user that client created
+ *   --write-ratio R    share of requests that rename the client's user, 0-1 (default 0.2); every
+ *                      client's first request creates its user, the others read it
  *   --max-seconds S    stop issuing requests after S seconds and fail (default 600)
  *   --url URL          test a runtime that is already running (loopback only) instead of starting
  *                      one; the row check then needs --database-url or DATABASE_URL
  *   --database-url URL the PostgreSQL behind --url
- *   --token JWT        the token for the creates (POST /users needs one); default: one minted by
- *                      the local issuer (with --url, the key in LOCAL_JWT_DIR or .data/jwt, as
- *                      `npm start` uses)
+ *
+ * The tokens are minted by the local issuer (with --url, from the key in LOCAL_JWT_DIR or
+ * .data/jwt, as `npm start` uses).
  *
  * Without --url it starts `local/start.ts --quiet` as a separate process (as `npm start` runs) on
  * a free port, over a fresh embedded PostgreSQL in a temporary directory, with its own local token
@@ -30,8 +33,8 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
-import { jwtDirFromEnv, mintLocalToken } from "../local/issuer";
-import { freePort } from "../local/postgres";
+import { jwtDirFromEnv, loadOrCreateSigningKey, mintLocalToken } from "../local/issuer";
+import { freePort, runningAdminUrl } from "../local/postgres";
 
 interface Options {
     clients: number;
@@ -40,7 +43,6 @@ interface Options {
     maxSeconds: number;
     url?: string;
     databaseUrl?: string;
-    token?: string;
 }
 
 const REPOSITORY_ROOT = path.resolve(__dirname, "..");
@@ -53,7 +55,7 @@ function parseOptions(argv: string[]): Options {
         const [name, inline] = flag.slice(2).split("=", 2);
         values.set(name, inline ?? argv[++index] ?? "");
     }
-    const known = ["clients", "requests", "write-ratio", "max-seconds", "url", "database-url", "token"];
+    const known = ["clients", "requests", "write-ratio", "max-seconds", "url", "database-url"];
     for (const name of values.keys()) if (!known.includes(name)) throw new Error(`Unknown flag --${name}; known: ${known.map((k) => `--${k}`).join(", ")}.`);
     const integer = (name: string, fallback: number, max: number) => {
         const raw = values.get(name);
@@ -74,25 +76,25 @@ function parseOptions(argv: string[]): Options {
         maxSeconds: integer("max-seconds", 600, 3600),
         url,
         databaseUrl: values.get("database-url") ?? (url ? process.env.DATABASE_URL : undefined),
-        token: values.get("token"),
     };
 }
 
-/** Starts the runtime as `npm start` would, quietly, and reads its URLs from what it prints. */
+/** Starts the runtime as `npm start` would, quietly; its URL from what it prints, its database's from its data folder. */
 async function startServer(): Promise<{ url: string; databaseUrl: string; jwtDir: string; child: ChildProcess; cleanup(): Promise<void> }> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "load-"));
     fs.chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user when we are root
     const port = await freePort();
     const jwtDir = path.join(dataDir, "jwt");
+    const postgresDir = path.join(dataDir, "postgres");
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts", "--quiet"], {
         cwd: REPOSITORY_ROOT,
         env: {
             ...process.env,
             PORT: String(port),
-            LOCAL_DATA_DIR: path.join(dataDir, "postgres"),
+            LOCAL_DATA_DIR: postgresDir,
             LOG_LEVEL: "ERROR",
             DATABASE_URL: "",
-            // Its own issuer (the token below is minted with the same key) and no throttling.
+            // Its own issuer (the tokens below are minted with the same key) and no throttling.
             LOCAL_JWT_DIR: jwtDir,
             JWT_ISSUER: "",
             JWT_AUDIENCE: "",
@@ -106,7 +108,7 @@ async function startServer(): Promise<{ url: string; databaseUrl: string; jwtDir
         const onData = (chunk: Buffer) => {
             output += chunk;
             const url = /Ready on (\S+) in/.exec(output)?.[1];
-            const databaseUrl = /PostgreSQL: (\S+)/.exec(output)?.[1];
+            const databaseUrl = url ? runningAdminUrl(postgresDir) : undefined;
             if (url && databaseUrl) resolve({ url, databaseUrl });
         };
         child.stdout!.on("data", onData);
@@ -153,41 +155,53 @@ function send(agent: http.Agent, base: URL, method: string, path: string, body?:
 interface ClientResult {
     latenciesMs: number[];
     creates: number;
+    renames: number;
     reads: number;
     errors: string[];
+    /** The client's user and the last name the API acknowledged for it. */
+    user?: { id: string; name: string };
 }
 
-/** One client: its own keep-alive connection, requests one after another. */
+/** One client, one user: its own token and keep-alive connection, requests one after another. */
 async function runClient(client: number, options: Options, base: URL, runId: string, deadline: number, authorization: string): Promise<ClientResult> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const result: ClientResult = { latenciesMs: [], creates: 0, reads: 0, errors: [] };
-    const created: string[] = [];
+    const result: ClientResult = { latenciesMs: [], creates: 0, renames: 0, reads: 0, errors: [] };
     try {
         for (let n = 0; n < options.requests; n++) {
             if (Date.now() > deadline) {
                 result.errors.push(`client ${client}: stopped by --max-seconds after ${n} requests`);
                 break;
             }
-            const create = created.length === 0 || Math.random() < options.writeRatio;
+            const user = result.user;
+            const action = !user ? "POST /users" : Math.random() < options.writeRatio ? "PATCH /users/{id}" : "GET /users/{id}";
+            const name = `Load ${client}.${n}`;
             const started = process.hrtime.bigint();
             try {
-                if (create) {
-                    const reply = await send(agent, base, "POST", "/users", JSON.stringify({ email: `load-${runId}-${client}-${n}@example.com`, name: `Load ${client}.${n}` }), authorization);
+                if (!user) {
+                    const reply = await send(agent, base, "POST", "/users", JSON.stringify({ email: `load-${runId}-${client}@example.com`, name }), authorization);
                     if (reply.status === 201) {
-                        created.push((JSON.parse(reply.body) as { id: string }).id);
+                        result.user = { id: (JSON.parse(reply.body) as { id: string }).id, name };
                         result.creates++;
                     } else {
                         result.errors.push(`POST /users -> ${reply.status} ${reply.body.slice(0, 200)}`);
                     }
+                } else if (action === "PATCH /users/{id}") {
+                    const reply = await send(agent, base, "PATCH", `/users/${user.id}`, JSON.stringify({ name }), authorization);
+                    if (reply.status === 200) {
+                        user.name = name;
+                        result.renames++;
+                    } else {
+                        result.errors.push(`PATCH /users/${user.id} -> ${reply.status} ${reply.body.slice(0, 200)}`);
+                    }
                 } else {
-                    const id = created[Math.floor(Math.random() * created.length)];
-                    const reply = await send(agent, base, "GET", `/users/${id}`);
-                    // A 404 here would be a write the API acknowledged and then lost.
-                    if (reply.status === 200 && (JSON.parse(reply.body) as { id: string }).id === id) result.reads++;
-                    else result.errors.push(`GET /users/${id} -> ${reply.status} ${reply.body.slice(0, 200)}`);
+                    const reply = await send(agent, base, "GET", `/users/${user.id}`, undefined, authorization);
+                    // Anything but the last acknowledged name would be a write the API acknowledged and then lost.
+                    const read = reply.status === 200 ? (JSON.parse(reply.body) as { id: string; name: string }) : undefined;
+                    if (read?.id === user.id && read.name === user.name) result.reads++;
+                    else result.errors.push(`GET /users/${user.id} -> ${reply.status} ${reply.body.slice(0, 200)} (expected the name ${JSON.stringify(user.name)})`);
                 }
             } catch (error) {
-                result.errors.push(`${create ? "POST /users" : "GET /users/{id}"}: ${(error as Error).message}`);
+                result.errors.push(`${action}: ${(error as Error).message}`);
             }
             result.latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
         }
@@ -212,6 +226,19 @@ async function countUsers(databaseUrl: string): Promise<number> {
     }
 }
 
+/** The users whose stored name is not the last one the API acknowledged for them. */
+async function usersWithLostRenames(databaseUrl: string, users: readonly { id: string; name: string }[]): Promise<number> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+        const { rows } = await client.query<{ id: string; name: string }>("SELECT id, name FROM users.users WHERE id = ANY($1::uuid[])", [users.map((user) => user.id)]);
+        const stored = new Map(rows.map((row) => [row.id, row.name]));
+        return users.filter((user) => stored.get(user.id) !== user.name).length;
+    } finally {
+        await client.end();
+    }
+}
+
 async function main(): Promise<number> {
     const options = parseOptions(process.argv.slice(2));
     const server = options.url ? undefined : await startServer();
@@ -221,37 +248,40 @@ async function main(): Promise<number> {
         const total = options.clients * options.requests;
         console.log(
             `Load test: ${options.clients} clients x ${options.requests} requests each = ${total} requests, ` +
-                `~${Math.round(options.writeRatio * 100)}% creates, against ${url}${server ? " (started for this run)" : ""}`,
+                `one user each, ~${Math.round(options.writeRatio * 100)}% renames, against ${url}${server ? " (started for this run)" : ""}`,
         );
         const rowsBefore = databaseUrl ? await countUsers(databaseUrl) : undefined;
-        // Creates need a token: one for the whole run, valid longer than --max-seconds.
-        const token =
-            options.token ?? (await mintLocalToken({ sub: "load-test", expiresIn: `${options.maxSeconds + 600}s`, dir: server?.jwtDir ?? jwtDirFromEnv(process.env) }));
-        const authorization = `Bearer ${token}`;
-
+        // A token per client (its user is its subject's), valid longer than --max-seconds; minted before the clock starts.
         const runId = randomBytes(4).toString("hex");
+        const key = await loadOrCreateSigningKey(server?.jwtDir ?? jwtDirFromEnv(process.env));
+        const authorizations = await Promise.all(
+            Array.from({ length: options.clients }, async (_, client) => `Bearer ${await mintLocalToken({ sub: `load-${runId}-${client}`, expiresIn: `${options.maxSeconds + 600}s`, key })}`),
+        );
+
         const started = Date.now();
         const deadline = started + options.maxSeconds * 1000;
-        const results = await Promise.all(Array.from({ length: options.clients }, (_, client) => runClient(client, options, new URL(url), runId, deadline, authorization)));
+        const results = await Promise.all(Array.from({ length: options.clients }, (_, client) => runClient(client, options, new URL(url), runId, deadline, authorizations[client])));
         const elapsedS = (Date.now() - started) / 1000;
 
         const latencies = Float64Array.from(results.flatMap((result) => result.latenciesMs)).sort();
         const creates = results.reduce((sum, result) => sum + result.creates, 0);
+        const renames = results.reduce((sum, result) => sum + result.renames, 0);
         const reads = results.reduce((sum, result) => sum + result.reads, 0);
         const errors = results.flatMap((result) => result.errors);
         const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
         console.log(`requests   ${latencies.length} in ${elapsedS.toFixed(1)} s = ${Math.round(latencies.length / elapsedS)} requests/s`);
         console.log(`latency    p50 ${fmt(percentile(latencies, 50))}  p90 ${fmt(percentile(latencies, 90))}  p99 ${fmt(percentile(latencies, 99))}  max ${fmt(latencies[latencies.length - 1] ?? NaN)}`);
-        console.log(`answered   ${creates} creates (201), ${reads} reads (200, own writes read back)`);
+        console.log(`answered   ${creates} creates (201), ${renames} renames (200), ${reads} reads (200, each the last acknowledged name)`);
         console.log(`errors     ${errors.length}`);
         for (const error of errors.slice(0, 10)) console.log(`  ${error}`);
 
         let lostWrites = 0;
         if (databaseUrl && rowsBefore !== undefined) {
             const grew = (await countUsers(databaseUrl)) - rowsBefore;
-            lostWrites = creates - grew;
-            console.log(`rows       users grew by ${grew}; acknowledged creates ${creates}: ${grew === creates ? "OK" : `MISMATCH (${lostWrites} lost)`}`);
+            const lostRenames = await usersWithLostRenames(databaseUrl, results.flatMap((result) => (result.user ? [result.user] : [])));
+            lostWrites = Math.abs(creates - grew) + lostRenames;
+            console.log(`rows       users grew by ${grew}; acknowledged creates ${creates}: ${grew === creates ? "OK" : "MISMATCH"}; users not holding their last acknowledged name: ${lostRenames}`);
         } else {
             console.log("rows       not checked: give --database-url (or DATABASE_URL) with --url");
         }

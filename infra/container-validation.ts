@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, type ContainerScaling, type ContainerServiceDefinition } from "../functions/runtime/container";
+import { CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, LOCAL_HOST, type ContainerScaling, type ContainerServiceDefinition } from "../functions/runtime/container";
 import { ENVIRONMENT } from "../functions/runtime/environment";
 import { describeFargateTaskSizes, FARGATE, HTTP_API, isFargateTaskSize } from "../policy/lib/limits";
 
@@ -35,6 +35,7 @@ const RESERVED_ENVIRONMENT = new Set<string>([
     ...Object.values(CONTAINER_DATABASE_CA_ENVIRONMENT),
     ...Object.values(ENVIRONMENT),
     LOCAL_DATABASE_URL,
+    LOCAL_HOST,
 ]);
 
 function isInteger(value: unknown, range: { min: number; max: number }): value is number {

@@ -145,6 +145,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             name: database.databaseName,
             subnetIds: network.privateSubnetIds,
             securityGroupIds: [network.functionSecurityGroupId],
+            ec2ArnPrefix: network.ec2ArnPrefix,
             endpoints: functionEndpoints(network),
         };
         // Also without migrations: the run creates each database service's schema and roles.

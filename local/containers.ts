@@ -11,7 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
-import { CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL } from "../functions/runtime/container";
+import { CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, LOCAL_HOST } from "../functions/runtime/container";
 import { ENVIRONMENT } from "../functions/runtime/environment";
 import { statementTimeoutFor } from "../functions/runtime/database";
 import type { ResolvedContainerService } from "../infra/container-resolution";
@@ -51,8 +51,8 @@ export function isDockerAvailable(): boolean {
 /**
  * The process's environment: the service's own variables and what the platform sets on its task
  * (`PORT`, `SERVICE_NAME`, `LOG_LEVEL`, and for a database service the `DB_*` names of
- * `functions/runtime/environment.ts`, plus `DATABASE_URL`, which only the local runtime sets),
- * with the few variables of the runtime's environment a program needs to start.
+ * `functions/runtime/environment.ts`, plus `DATABASE_URL` and `HOST=127.0.0.1`, which only the
+ * local runtime sets), with the few variables of the runtime's environment a program needs to start.
  */
 export function containerEnvironment(service: ResolvedContainerService, options: { port: number; logLevel: string; databaseUrl?: string; inherited?: NodeJS.ProcessEnv }): Record<string, string> {
     const inherited = options.inherited ?? process.env;
@@ -62,6 +62,8 @@ export function containerEnvironment(service: ResolvedContainerService, options:
         [CONTAINER_ENVIRONMENT.port]: String(options.port),
         [CONTAINER_ENVIRONMENT.serviceName]: service.name,
         [CONTAINER_ENVIRONMENT.logLevel]: options.logLevel,
+        // Loopback only: anything that reached the port directly would skip the gateway's JWT check.
+        [LOCAL_HOST]: "127.0.0.1",
     });
     if (service.database && options.databaseUrl) {
         const url = new URL(options.databaseUrl);
@@ -93,7 +95,8 @@ export function dockerRunArguments(service: ResolvedContainerService, hostPort: 
     if (service.readOnlyRootFilesystem) args.push("--read-only");
     args.push("--add-host", "host.docker.internal:host-gateway");
     const inside: Record<string, string> = { ...environment, [CONTAINER_ENVIRONMENT.port]: String(service.port) };
-    for (const name of INHERITED_ENVIRONMENT) delete inside[name];
+    // Inside its container the process listens on every interface, as on Fargate; Docker publishes it on 127.0.0.1.
+    for (const name of [...INHERITED_ENVIRONMENT, LOCAL_HOST]) delete inside[name];
     for (const [name, value] of Object.entries(inside)) {
         const reachable = name === LOCAL_DATABASE_URL || name === ENVIRONMENT.databaseHost ? value.replace(/127\.0\.0\.1|localhost/, "host.docker.internal") : value;
         args.push("--env", `${name}=${reachable}`);

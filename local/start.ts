@@ -24,6 +24,7 @@ import * as path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
 import { authSettingsFromEnv } from "./authorizer";
 import { LOCAL_JWKS_PATH } from "./issuer";
+import { superuserPasswordFile } from "./postgres";
 import { formatRouteTable } from "./route-table";
 import type { AccessLogEntry } from "./server";
 import { DEFAULT_DATA_DIR, resolveLocalRegistry, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
@@ -141,7 +142,11 @@ async function main(): Promise<void> {
     const { applied, alreadyApplied } = runtime.migrations;
     console.log(`Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(", ")})` : ""}, ${alreadyApplied} already applied.`);
     for (const warning of runtime.migrations.warnings ?? []) console.log(`  ${warning}`);
-    if (runtime.embeddedDatabase) console.log(`PostgreSQL: ${runtime.databaseUrl}`);
+    if (runtime.embeddedDatabase) {
+        // Never the connection string: it holds the superuser's password.
+        const passwordFile = path.relative(process.cwd(), superuserPasswordFile(dataDir)) || superuserPasswordFile(dataDir);
+        console.log(`PostgreSQL: 127.0.0.1:${new URL(runtime.databaseUrl).port}, TCP only; a session as its superuser: npm run psql -- --superuser (password in ${passwordFile})`);
+    }
     const databaseServices = runtime.registry.services.filter((service) => service.database).map((service) => service.name);
     if (databaseServices.length > 0) {
         console.log(`Each database service signs in as its own role, in its own schema; a session as one: npm run psql -- ${databaseServices[0]}`);

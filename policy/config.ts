@@ -58,6 +58,7 @@ export interface RouteAuthorizationConfig { publicRoutes: string[] }
 export interface TaskSizeConfig { minCpu: number; maxCpu: number; maxMemoryMb: number }
 export interface ReceiveCountConfig { minReceiveCount: number; maxReceiveCount: number }
 export interface VisibilityTimeoutConfig { timeoutFactor: number }
+export interface ServicePrincipalsConfig { servicePrincipals: string[] }
 export type NoConfig = Record<string, never>;
 
 const none = knobs<NoConfig>({});
@@ -130,6 +131,17 @@ export const ruleConfig = {
     "iam-no-wildcard-actions": knobs<WildcardActionsConfig>({
         forbidServiceWildcards: { type: "boolean", default: true, description: "Also reject service-wide wildcards such as \"s3:*\", not only a bare \"*\"." },
     }),
+    "iam-service-principal-source": knobs<ServicePrincipalsConfig>({
+        servicePrincipals: {
+            type: "array",
+            items: { type: "string" },
+            default: ["scheduler.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"],
+            description: "Service principals that act for a resource of some account (a schedule, an alarm, a rule) and whose trust or key policy statements must name that account (aws:SourceAccount) or resource (aws:SourceArn).",
+        },
+    }),
+    "iam-network-interfaces-scoped": none,
+    "security-group-egress-scoped": none,
+    "rds-log-statement-ddl": none,
     "db-connection-budget": knobs<ConnectionBudgetConfig>({
         maxConnections: {
             type: "integer",

@@ -15,7 +15,9 @@ import { ecsNotPrivileged } from "./rules/ecs-not-privileged";
 import { ecsTaskSize } from "./rules/ecs-task-size";
 import { dbMasterSecretMigrationOnly } from "./rules/db-master-secret-migration-only";
 import { iamNoBroadManagedPolicies } from "./rules/iam-no-broad-managed-policies";
+import { iamNetworkInterfacesScoped } from "./rules/iam-network-interfaces-scoped";
 import { iamNoWildcardActions } from "./rules/iam-no-wildcard-actions";
+import { iamServicePrincipalSource } from "./rules/iam-service-principal-source";
 import { lambdaErrorAlarm } from "./rules/lambda-error-alarm";
 import { lambdaJsonLogging } from "./rules/lambda-json-logging";
 import { lambdaLogGroupInStack } from "./rules/lambda-log-group-in-stack";
@@ -27,12 +29,14 @@ import { policySuppressionReason } from "./rules/policy-suppression-reason";
 import { rdsBackupRetention } from "./rules/rds-backup-retention";
 import { rdsDeletionProtection } from "./rules/rds-deletion-protection";
 import { rdsLogExports } from "./rules/rds-log-exports";
+import { rdsLogStatementDdl } from "./rules/rds-log-statement-ddl";
 import { rdsManagedMasterPassword } from "./rules/rds-managed-master-password";
 import { rdsNotPubliclyAccessible } from "./rules/rds-not-publicly-accessible";
 import { rdsStorageEncrypted } from "./rules/rds-storage-encrypted";
 import { eventbridgeTargetDeadLetter } from "./rules/eventbridge-target-dead-letter";
 import { lambdaSqsBatchItemFailures } from "./rules/lambda-sqs-batch-item-failures";
 import { schedulerRetryDeadLetter } from "./rules/scheduler-retry-dead-letter";
+import { securityGroupEgressScoped } from "./rules/security-group-egress-scoped";
 import { sqsConsumerDeadLetterQueue } from "./rules/sqs-consumer-dead-letter-queue";
 import { sqsQueueEncryption } from "./rules/sqs-queue-encryption";
 import { sqsVisibilityTimeout } from "./rules/sqs-visibility-timeout";
@@ -63,10 +67,15 @@ export const policies: Policies = [
     rdsBackupRetention,
     rdsDeletionProtection,
     rdsLogExports,
+    rdsLogStatementDdl,
     dbMasterSecretMigrationOnly,
     // IAM
     iamNoBroadManagedPolicies,
     iamNoWildcardActions,
+    iamNetworkInterfacesScoped,
+    iamServicePrincipalSource,
+    // Network
+    securityGroupEgressScoped,
     // Capacity
     dbConnectionBudget,
     // Containers

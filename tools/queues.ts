@@ -21,7 +21,7 @@ import { quoteIdentifier, serviceSchema } from "../functions/runtime/service-dat
 import { resolveRegistry } from "../infra/registry-resolution";
 import { findLocalQueue, localQueuesOf, type LocalQueue } from "../local/event-bus";
 import { outboxServices } from "../local/outbox-relay";
-import { localAdminUrl, runningPort } from "../local/postgres";
+import { runningAdminUrl } from "../local/postgres";
 import { LocalQueueStore } from "../local/queue-store";
 import { loadRegistry } from "../local/registry";
 import { DEFAULT_DATA_DIR } from "../local/runtime";
@@ -97,14 +97,10 @@ async function main(argv: readonly string[]): Promise<number> {
         return 2;
     }
     const dataDir = process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : DEFAULT_DATA_DIR;
-    let adminUrl = process.env.DATABASE_URL || undefined;
+    const adminUrl = process.env.DATABASE_URL || runningAdminUrl(dataDir);
     if (!adminUrl) {
-        const port = runningPort(dataDir);
-        if (!port) {
-            console.error(`No local PostgreSQL is running on ${path.relative(process.cwd(), dataDir) || dataDir}: start the runtime first (npm start).`);
-            return 1;
-        }
-        adminUrl = localAdminUrl(port);
+        console.error(`No local PostgreSQL is running on ${path.relative(process.cwd(), dataDir) || dataDir}: start the runtime first (npm start).`);
+        return 1;
     }
     const store = await LocalQueueStore.open(adminUrl);
     const admin = createDatabase({ connectionString: adminUrl });

@@ -1,5 +1,5 @@
 /**
- * `npm run token -- --sub <id> [--scope users:delete ...] [--expires 1h] [--audience local]`:
+ * `npm run token -- --sub <id> [--scope users:admin ...] [--email <address>] [--expires 1h] [--audience local]`:
  * prints a JWT signed by the local issuer's key (`.data/jwt`, or `LOCAL_JWT_DIR`; created if
  * absent), which the local runtime accepts on routes with `auth: "jwt"`:
  *
@@ -8,6 +8,8 @@
  * Flags:
  *   --sub ID             the subject, seen by handlers as request.claims.sub (required)
  *   --scope SCOPE        a scope; repeat it, or separate scopes with spaces or commas
+ *   --email ADDRESS      a verified email: the claims `email` and `email_verified: true`, as an
+ *                        ID token from an issuer that verified the address carries them
  *   --expires SPAN       lifetime: 90s, 15m, 1h, 7d (default 1h)
  *   --audience AUD       the aud claim; repeat for several (default "local", what the runtime accepts)
  *   --claim NAME=VALUE   another claim; VALUE is read as JSON when it parses (42, true, ["a"]), else as text
@@ -17,7 +19,7 @@
  */
 import { jwtDirFromEnv, LOCAL_AUDIENCE, mintLocalToken } from "../local/issuer";
 
-const USAGE = "Usage: npm run token -- --sub <id> [--scope <scope> ...] [--expires 1h] [--audience <aud> ...] [--claim name=value ...] [--dir <dir>]";
+const USAGE = "Usage: npm run token -- --sub <id> [--scope <scope> ...] [--email <address>] [--expires 1h] [--audience <aud> ...] [--claim name=value ...] [--dir <dir>]";
 const TIME_SPAN = /^\d+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/i;
 /** Claims the flags set; --claim may not replace them. */
 const RESERVED_CLAIMS = ["sub", "scope", "exp", "aud", "iss", "iat", "nbf", "jti"];
@@ -63,6 +65,12 @@ export function parseTokenArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
             case "audience":
                 request.audience.push(value());
                 break;
+            case "email": {
+                const address = value().trim();
+                if (!/^[^\s@]+@[^\s@]+$/.test(address)) throw new UsageError(`--email ${JSON.stringify(address)} is not an email address.`);
+                Object.assign(request.claims, { email: address, email_verified: true });
+                break;
+            }
             case "claim": {
                 const pair = value();
                 const separator = pair.indexOf("=");

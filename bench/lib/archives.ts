@@ -19,7 +19,7 @@ import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../..
 import { startEventBridgeEndpoint } from "../../tests/support/lambda/eventbridge";
 import { startRelayCheckEndpoint } from "../../tests/support/lambda/relay-check-apis";
 import { localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction } from "../../tests/support/lambda/runtime";
-import { LOCAL_SECRET_ARN, startSecretsEndpoint } from "../../tests/support/lambda/secrets-manager";
+import { LOCAL_SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../../tests/support/lambda/secrets-manager";
 import { trustRoles } from "../../tests/support/postgres";
 
 /** An unpacked archive with what the program gave its function. */
@@ -86,12 +86,12 @@ export async function startArchiveBench(options: { runs: number; warm: number; m
     const postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
     fs.chmodSync(postgresDir, 0o777);
     const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS, path.join(workDir, "runtime"));
-    const [postgres, secrets, eventBridge, relayCheckApis] = await Promise.all([
+    const [postgres, eventBridge, relayCheckApis] = await Promise.all([
         startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
-        startSecretsEndpoint(),
         startEventBridgeEndpoint(),
         startRelayCheckEndpoint(),
     ]);
+    const secrets = await startSecretsEndpoint(credentialsOf(postgres.url));
     await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInput.services.map((service) => service.loginRole));
     return {
         workDir,

@@ -2,13 +2,15 @@
  * `notifications`: a service that exists for the users service's events. It welcomes each new user
  * (`user.created`), forgets a deleted user (`user.deleted`: their notifications go, since a
  * welcome holds their name and address, and the user is remembered as deleted so that a late
- * `user.created` adds nothing), serves a user's notifications, and purges old ones every night.
+ * `user.created` adds nothing), serves the caller their own notifications (whose they are comes
+ * with the event: its `owner`, the user's token subject), and purges old ones every night.
  *
  * Events arrive at least once and in no particular order: every write here can run twice.
  */
 import * as path from "node:path";
+import { callerOf } from "../runtime/caller";
 import { defineService } from "../runtime/service";
-import { dateTime, integer, optional, parseParams, uuid } from "../runtime/validate";
+import { dateTime, integer, optional, parseParams } from "../runtime/validate";
 import { userEvents } from "../users/events";
 
 /** How long a notification is kept, and a deleted user remembered (longer than SQS keeps a message, dead-letter queue included). */
@@ -33,11 +35,13 @@ export default defineService({
     migrationsDir: path.join(__dirname, "migrations"),
     routes: {
         "GET /notifications": {
-            description: "A user's notifications, newest first",
+            description: "The caller's notifications, newest first",
             auth: "jwt",
             handler: async (request, { db }) => {
-                const { userId, limit } = parseParams(request.query, { userId: uuid(), limit: optional(integer({ min: 1, max: 100 }), 20) }, "query");
-                const { rows } = await db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2`, [userId, limit]);
+                // Whose they are comes from the token, never from the request: no parameter names a user.
+                const me = callerOf(request);
+                const { limit } = parseParams(request.query, { limit: optional(integer({ min: 1, max: 100 }), 20) }, "query");
+                const { rows } = await db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE owner = $1 ORDER BY created_at DESC, id LIMIT $2`, [me.sub, limit]);
                 return { items: rows };
             },
         },
@@ -49,11 +53,11 @@ export default defineService({
             handler: async ({ id, payload }, { db, log }) => {
                 // The event id is the notification's key: a second delivery of the event inserts nothing.
                 const { rowCount } = await db.query(
-                    `INSERT INTO notifications (user_id, kind, message, event_id)
-                     SELECT $1, 'welcome', $2, $3
+                    `INSERT INTO notifications (user_id, owner, kind, message, event_id)
+                     SELECT $1, $2, 'welcome', $3, $4
                      WHERE NOT EXISTS (SELECT 1 FROM forgotten_users WHERE user_id = $1)
                      ON CONFLICT (event_id) DO NOTHING`,
-                    [payload.userId, `Welcome, ${payload.name}! We will write to ${payload.email}.`, id],
+                    [payload.userId, payload.owner ?? null, `Welcome, ${payload.name}! We will write to ${payload.email}.`, id],
                 );
                 log.info(rowCount === 1 ? "welcome kept" : "welcome already kept, or its user is deleted", { userId: payload.userId });
             },

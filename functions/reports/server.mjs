@@ -1,10 +1,13 @@
 // The reports service: a long-lived process that computes reports and keeps them warm.
 // It needs nothing but Node's standard library. The platform starts it with PORT (and
 // SERVICE_NAME, LOG_LEVEL); the gateway in front sets x-jwt-sub (the verified caller) and
-// x-apigw-request-id, and drops any copy a client sent.
+// x-apigw-request-id, and drops any copy a client sent. Locally it runs as a process with
+// HOST=127.0.0.1, so nothing but the gateway reaches it; in its image HOST is unset and it
+// listens on every interface, as a Fargate task must.
 import * as http from "node:http";
 
 const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST || undefined;
 const service = process.env.SERVICE_NAME ?? "reports";
 /** The largest report: a sieve of this size takes ~0.3 s and 20 MB, and is kept once computed. */
 const MAX_BELOW = 20_000_000;
@@ -76,7 +79,7 @@ const server = http.createServer((req, res) => {
     return error(res, 404, "not_found", `No report at ${req.method} ${url.pathname}.`, requestId);
 });
 
-server.listen(port, () => log("INFO", `listening on ${port}`));
+server.listen(port, host, () => log("INFO", `listening on ${host ?? "every interface"}, port ${port}`));
 
 // ECS sends SIGTERM before it stops a task (and the local runtime before a restart): finish what is in flight.
 for (const signal of ["SIGTERM", "SIGINT"]) {

@@ -169,6 +169,14 @@ export const CONTAINER_DATABASE_CA_ENVIRONMENT = {
  */
 export const LOCAL_DATABASE_URL = "DATABASE_URL";
 
+/**
+ * Set only by the local runtime, on a container service run as a process: the address to listen
+ * on, 127.0.0.1, so that nothing but the local gateway reaches the process (which trusts the
+ * `x-jwt-*` headers the gateway sets). Inside an image, and on Fargate, it is unset and the process
+ * listens on every interface, as the task's network needs.
+ */
+export const LOCAL_HOST = "HOST";
+
 /** Any entry of the registry: a function service or a container service. */
 export type RegisteredService = AnyService | ServiceDefinition | ContainerServiceDefinition;
 

@@ -27,6 +27,7 @@
 import type { Queryable } from "./database";
 import { APPLIED_EVENTS_TABLE_SQL } from "./dedupe";
 import { OUTBOX_TABLE_SQL } from "./outbox";
+import { scramSha256Verifier } from "./scram";
 import { PLATFORM_SCHEMA, quoteIdentifier as id, quoteLiteral, type ServiceData } from "./service-data";
 
 /** The platform's table of applied migrations, one row per service and version. */
@@ -99,7 +100,8 @@ export async function provisionService(tx: Queryable, service: ServiceData, logi
         const { rows } = await tx.query("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'");
         if (rows.length > 0) await tx.query(`GRANT rds_iam TO ${id(user)}`);
     } else {
-        await tx.query(`ALTER ROLE ${id(user)} PASSWORD ${quoteLiteral(login.passwordOf(user))}`);
+        // As its SCRAM verifier: the statement is logged (log_statement = ddl), a password never is.
+        await tx.query(`ALTER ROLE ${id(user)} PASSWORD ${quoteLiteral(scramSha256Verifier(login.passwordOf(user)))}`);
     }
 
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${id(schema)} AUTHORIZATION ${id(owner)}`);

@@ -3,6 +3,8 @@
  * to `{"error":{"code","message","requestId"}}`; anything else becomes a 500 that carries only the
  * request id.
  */
+import type { Caller } from "./caller";
+
 export class HttpError extends Error {
     constructor(
         readonly statusCode: number,
@@ -28,6 +30,42 @@ export function badRequest(message: string, details?: unknown): HttpError {
 /** 404: the addressed thing does not exist. */
 export function notFound(message: string): HttpError {
     return new HttpError(404, "not_found", message);
+}
+
+/** 403: the caller is known but may not do this. */
+export function forbidden(message: string): HttpError {
+    return new HttpError(403, "forbidden", message);
+}
+
+/**
+ * The ownership rule of a record, in the handler: passes when `caller` owns the record (`owner`,
+ * the `sub` stored when it was created) or holds `adminScope` (an operator's scope, given to people
+ * who act on other people's records), and throws otherwise. The gateway cannot decide this: its
+ * route scopes are alternatives, and it never sees the record.
+ *
+ * A record that is missing (`owner` undefined, nothing was read) and one that is someone else's get
+ * the same 404 with `notFound`, so a caller cannot tell other people's ids from unused ones. For a
+ * record whose existence is no secret, `hidden: false` answers someone else's with 403 instead.
+ * A record stored before owners were kept (`owner` null) is an operator's alone.
+ *
+ * Reading the owner first and then writing is safe without a lock as long as no route changes a
+ * record's owner.
+ *
+ * @example
+ * const me = callerOf(request);
+ * const { rows } = await db.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+ * assertOwnerOrAdmin(rows[0]?.placedBy, me, { adminScope: "orders:admin", notFound: "No order with this id." });
+ * return rows[0];
+ */
+export function assertOwnerOrAdmin(
+    owner: string | null | undefined,
+    caller: Caller,
+    rule: { adminScope?: string; notFound: string; hidden?: boolean },
+): void {
+    if (owner === undefined) throw notFound(rule.notFound);
+    if (owner !== null && owner === caller.sub) return;
+    if (rule.adminScope !== undefined && caller.has(rule.adminScope)) return;
+    throw rule.hidden === false ? forbidden("This belongs to someone else.") : notFound(rule.notFound);
 }
 
 /** 409: the request conflicts with what is stored (a unique key, say). */
@@ -70,6 +108,34 @@ export function constraintViolation(error: unknown, answers: Readonly<Record<str
         default:
             return error;
     }
+}
+
+/**
+ * PostgreSQL's data exceptions that a value from the request causes when validation let it
+ * through: a string too long for its column (22001), a date or time it cannot read (22007) or that
+ * is out of its range (22008), a character its encoding cannot hold, such as NUL (22021), text that
+ * is not a value of the column's type (22P02), and bytes that are not valid in the encoding (22P05).
+ * Other SQLSTATEs (division by zero, a numeric overflow of the handler's own arithmetic, a syntax
+ * error) are the handler's bug and stay a 500.
+ */
+export const CLIENT_DATA_EXCEPTIONS: Readonly<Record<string, string>> = {
+    "22001": "A value is too long.",
+    "22007": "A date or time is not valid.",
+    "22008": "A date or time is out of range.",
+    "22021": "A value holds a character that cannot be stored.",
+    "22P02": "A value is not of the expected type.",
+    "22P05": "A value holds bytes that are not valid text.",
+};
+
+/**
+ * The 400 a PostgreSQL data exception from bad input stands for (see `CLIENT_DATA_EXCEPTIONS`), or
+ * undefined for any other error. The route wrapper applies it to whatever a handler throws, so a
+ * value that slips past validation costs the client a 400, never a 500.
+ */
+export function clientDataException(error: unknown): HttpError | undefined {
+    const code = (error as { code?: unknown } | null | undefined)?.code;
+    if (typeof code !== "string" || !Object.hasOwn(CLIENT_DATA_EXCEPTIONS, code)) return undefined;
+    return badRequest(`The request holds a value the database refuses: ${CLIENT_DATA_EXCEPTIONS[code]}`);
 }
 
 /** How long a client is asked to wait before retrying a request the database could not serve. */

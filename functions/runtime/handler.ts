@@ -4,7 +4,7 @@
  */
 import { isDatabaseUnavailable } from "./database";
 import { logLevelFromEnvironment } from "./environment";
-import { databaseUnavailable, eventsUnavailable, isHttpError } from "./errors";
+import { clientDataException, databaseUnavailable, eventsUnavailable, isHttpError } from "./errors";
 import { isEventPublishError } from "./event-publisher";
 import { createContextFactory, type InvocationContext, type ServiceResources } from "./handler-context";
 import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http";
@@ -25,7 +25,9 @@ export type LambdaHttpHandler = (event: HttpApiEvent, context?: InvocationContex
 
 /**
  * Wraps a route handler: parses the event, gives the handler its context, maps its result and its
- * errors to an API Gateway v2 response. Client errors become 4xx JSON; a database that did not
+ * errors to an API Gateway v2 response. Client errors become 4xx JSON, and so do the PostgreSQL
+ * data exceptions a bad value causes (`clientDataException`: a NUL in text, a date out of range,
+ * ...), since what validation let through is still the client's mistake; a database that did not
  * answer (no connection before the invocation's deadline, or one lost during a statement) becomes
  * a 503 with `retry-after`; anything unexpected becomes a 500 that carries the request id and
  * nothing of the error itself.
@@ -51,7 +53,10 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
             // A 4xx or 5xx answer keeps nothing of what the handler wrote (in a unit of work).
             await invocation.finish((response.statusCode ?? 200) < 400);
             return response;
-        } catch (error) {
+        } catch (thrown) {
+            const dataException = clientDataException(thrown);
+            if (dataException) log.info("value refused by the database", { sqlState: (thrown as { code: string }).code, reason: (thrown as Error).message });
+            const error = dataException ?? thrown;
             if (isHttpError(error)) {
                 log.info("request rejected", { statusCode: error.statusCode, code: error.code, reason: error.message });
                 return errorResponse(error, requestId);

@@ -49,17 +49,41 @@ function definedValues(record: Record<string, string | undefined> | undefined): 
 }
 
 /**
+ * The bytes as UTF-8 text; throws on bytes that are not (`Buffer#toString` would replace them with
+ * U+FFFD). The decoder is made per call: a native object at module level would not survive the
+ * closure's serialization.
+ */
+function strictUtf8(bytes: Buffer): string {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+}
+
+/**
  * Turns an API Gateway v2 event into the handler's request: lower-case headers, cookies by name,
  * base64 bodies decoded, and the JSON body parsed when the handler first reads it.
+ *
+ * A base64-encoded body is the only place a handler sees the client's bytes (API Gateway decodes a
+ * text body before Lambda gets it; the local gateway passes a text body that is not UTF-8 as base64
+ * for this reason): reading one that is not valid UTF-8 as text or JSON is a 400, never text with
+ * replacement characters in it.
  */
 export function parseRequest(event: HttpApiEvent): ApiRequest {
     const headers = lowerCaseKeys(event.headers);
-    const rawBody =
-        event.body === undefined || event.body === null
-            ? undefined
-            : event.isBase64Encoded
-              ? Buffer.from(event.body, "base64").toString("utf8")
-              : event.body;
+    let decoded: { text: string | undefined } | undefined;
+    const readRawBody = (): string | undefined => {
+        if (decoded) return decoded.text;
+        if (event.body === undefined || event.body === null) {
+            decoded = { text: undefined };
+        } else if (!event.isBase64Encoded) {
+            decoded = { text: event.body };
+        } else {
+            try {
+                decoded = { text: strictUtf8(Buffer.from(event.body, "base64")) };
+            } catch {
+                throw badRequest("The request body is not valid UTF-8.");
+            }
+        }
+        return decoded.text;
+    };
 
     const contentType = headers["content-type"];
     const declaresJson = contentType === undefined || JSON_CONTENT_TYPE.test(contentType);
@@ -68,7 +92,9 @@ export function parseRequest(event: HttpApiEvent): ApiRequest {
     let parsed: { value: unknown } | undefined;
     const readBody = (): unknown => {
         if (parsed) return parsed.value;
-        if (rawBody === undefined || rawBody.length === 0 || !declaresJson) {
+        // A body of another type is never read as text here: an image is not UTF-8, and not an error.
+        const rawBody = declaresJson ? readRawBody() : undefined;
+        if (rawBody === undefined || rawBody.length === 0) {
             parsed = { value: undefined };
         } else {
             try {
@@ -91,7 +117,9 @@ export function parseRequest(event: HttpApiEvent): ApiRequest {
         get body() {
             return readBody();
         },
-        rawBody,
+        get rawBody() {
+            return readRawBody();
+        },
         requestId: event.requestContext?.requestId ?? "",
         claims: event.requestContext?.authorizer?.jwt?.claims,
     };

@@ -38,7 +38,10 @@ export interface ApiRequest {
      * when there is no body. Reading a body that is not valid JSON throws a 400 for the client.
      */
     readonly body: unknown;
-    /** The body as text (base64 bodies decoded), for handlers that take other content types. */
+    /**
+     * The body as text (base64 bodies decoded), for handlers that take other content types. Reading
+     * a base64 body that is not valid UTF-8 throws a 400 for the client.
+     */
     readonly rawBody: string | undefined;
     /** The API Gateway request id; every log line and error response carries it. */
     readonly requestId: string;

@@ -63,7 +63,31 @@ export function describeShape(shape: Shape): { fields: Record<string, FieldSchem
     return { fields, undescribed };
 }
 
-/** A trimmed string of `min`-`max` characters (counted as Unicode code points). */
+/**
+ * C0 and C1 control characters (U+0000-U+001F, U+007F-U+009F): no name or address holds one, they
+ * break logs and terminals downstream, and PostgreSQL cannot store U+0000 at all.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they
+ * reorder the text shown around them, so `"\u202Egnp.exe"` reads as `exe.png` ("Trojan Source").
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** A lone surrogate: with the `u` flag a well-formed pair is one code point, so only a lone half matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** What every text-like check refuses: a lone surrogate (not Unicode; it would be stored as U+FFFD) and a control character. */
+function textProblem(value: string): string | undefined {
+    if (LONE_SURROGATE.test(value)) return "must be valid Unicode text";
+    if (CONTROL_CHARACTERS.test(value)) return "must not contain control characters";
+    return undefined;
+}
+
+/**
+ * A trimmed string of `min`-`max` characters (counted as Unicode code points), with no control
+ * characters and no bidirectional controls.
+ */
 export function text(limits: { min?: number; max: number } = { max: 1000 }): Check<string> {
     const min = limits.min ?? 1;
     return described({ type: "string", minLength: min, maxLength: limits.max }, (value) => {
@@ -72,9 +96,24 @@ export function text(limits: { min?: number; max: number } = { max: 1000 }): Che
         const length = [...trimmed].length;
         if (length < min) return { ok: false, problem: min === 1 ? "must not be empty" : `must have at least ${min} characters` };
         if (length > limits.max) return { ok: false, problem: `must have at most ${limits.max} characters` };
-        // Control characters have no business in names and break logs and terminals downstream.
-        if (/[\u0000-\u001f\u007f]/.test(trimmed)) return { ok: false, problem: "must not contain control characters" };
-        return { ok: true, value: trimmed };
+        const problem = textProblem(trimmed) ?? (BIDI_CONTROLS.test(trimmed) ? "must not contain bidirectional text controls (U+202A-U+202E, U+2066-U+2069)" : undefined);
+        return problem ? { ok: false, problem } : { ok: true, value: trimmed };
+    });
+}
+
+/**
+ * A token's subject (`sub`), or anything else an issuer names a principal by, kept exactly as
+ * given (no trimming: it is compared with the next token's): 1-255 characters, no control
+ * characters.
+ */
+export function subject(): Check<string> {
+    return described({ type: "string", minLength: 1, maxLength: 255 }, (value) => {
+        if (typeof value !== "string") return { ok: false, problem: "must be a string" };
+        const length = [...value].length;
+        if (length < 1) return { ok: false, problem: "must not be empty" };
+        if (length > 255) return { ok: false, problem: "must have at most 255 characters" };
+        const problem = textProblem(value);
+        return problem ? { ok: false, problem } : { ok: true, value };
     });
 }
 
@@ -87,6 +126,8 @@ export function email(): Check<string> {
         if (typeof value !== "string") return { ok: false, problem: "must be a string" };
         const normalized = value.trim().toLowerCase();
         if (normalized.length > 254) return { ok: false, problem: "must have at most 254 characters" };
+        const problem = textProblem(normalized);
+        if (problem) return { ok: false, problem };
         if (!EMAIL.test(normalized)) return { ok: false, problem: "must be an email address" };
         return { ok: true, value: normalized };
     });
@@ -104,15 +145,43 @@ export function uuid(): Check<string> {
 }
 
 // ISO 8601 with a time and an offset, as `Date.prototype.toISOString` writes it.
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
 
-/** A point in time as an ISO 8601 string with its offset (`2026-11-27T11:39:07.194Z`), kept as sent. */
-export function dateTime(): Check<string> {
-    return described({ type: "string", format: "date-time" }, (value) =>
-        typeof value === "string" && DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))
-            ? { ok: true, value }
-            : { ok: false, problem: "must be an ISO 8601 date and time with its offset, e.g. 2026-11-27T11:39:07.194Z" },
+/**
+ * True when every field of a DATE_TIME match names a real instant: a year from 1 (PostgreSQL has no
+ * year 0), a day the month has, hours to 23, minutes and seconds to 59, an offset to 14 hours.
+ * `Date.parse` alone takes February 30th (as March 2nd) and `24:00`, which PostgreSQL refuses.
+ */
+function isRealDateTime(match: RegExpExecArray): boolean {
+    const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+    const [offsetHours, offsetMinutes] = match[8] === "Z" ? [0, 0] : [Number(match[9]), Number(match[10])];
+    const date = new Date(Date.UTC(year, month - 1, day));
+    date.setUTCFullYear(year); // Date.UTC reads years 0-99 as 1900-1999
+    return (
+        year >= 1 &&
+        date.getUTCFullYear() === year &&
+        date.getUTCMonth() === month - 1 &&
+        date.getUTCDate() === day &&
+        hour <= 23 &&
+        minute <= 59 &&
+        second <= 59 &&
+        offsetHours <= 14 &&
+        offsetMinutes <= 59
     );
+}
+
+/**
+ * A point in time as an ISO 8601 string with its offset (`2026-11-27T11:39:07.194Z`), kept as sent:
+ * four-digit years from 0001, real calendar dates and times, so PostgreSQL's `timestamptz` takes
+ * every value it lets through.
+ */
+export function dateTime(): Check<string> {
+    return described({ type: "string", format: "date-time" }, (value) => {
+        const match = typeof value === "string" ? DATE_TIME.exec(value) : null;
+        return match && isRealDateTime(match)
+            ? { ok: true, value: value as string }
+            : { ok: false, problem: "must be an ISO 8601 date and time with its offset, e.g. 2026-11-27T11:39:07.194Z" };
+    });
 }
 
 /**
@@ -162,18 +231,21 @@ function parseShape<S extends Shape>(input: Record<string, unknown>, shape: S, w
 }
 
 /**
- * Validates a JSON body against `shape`: it must be an object with exactly those fields (unknown
- * fields are rejected so that a typo is not silently ignored).
+ * Validates a JSON body against `shape`: it must be an object with exactly those fields. An unknown
+ * field is an issue beside the others (a typo must not be silently ignored), so one 400 names every
+ * bad field at once.
  */
 export function parseBody<S extends Shape>(body: unknown, shape: S): Parsed<S> {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw badRequest("The request body must be a JSON object.");
     }
-    const unknownFields = Object.keys(body).filter((field) => !Object.hasOwn(shape, field));
-    if (unknownFields.length > 0) {
-        throw badRequest(`Unknown field(s) in the request body: ${unknownFields.join(", ")}. Allowed: ${Object.keys(shape).join(", ")}.`);
-    }
-    return parseShape(body as Record<string, unknown>, shape, "request body", "json");
+    const unknownFields: Issue[] = Object.keys(body)
+        .filter((field) => !Object.hasOwn(shape, field))
+        .map((field) => ({ field, problem: `is not a field of this request (allowed: ${Object.keys(shape).join(", ")})` }));
+    const outcome = checkShape(body as Record<string, unknown>, shape, "json");
+    const issues = [...(outcome.ok ? [] : outcome.issues), ...unknownFields];
+    if (issues.length > 0) throw badRequest(`Invalid request body: ${describeIssues(issues)}.`, { issues });
+    return (outcome as { value: Parsed<S> }).value;
 }
 
 /** Validates path or query parameters against `shape`; other parameters are ignored. */

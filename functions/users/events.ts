@@ -5,13 +5,15 @@
  * version (`npm run events:record`).
  */
 import { defineEvents } from "../runtime/events";
-import { email, text, uuid } from "../runtime/validate";
+import { email, optional, subject, text, uuid } from "../runtime/validate";
 
 export const userEvents = defineEvents("users", {
     "user.created": {
         version: 1,
         description: "A user signed up",
-        payload: { userId: uuid(), email: email(), name: text({ max: 100 }) },
+        // owner: the token subject the user record belongs to, so a consumer can serve the user what
+        // it keeps about them (absent from events published before owners were kept).
+        payload: { userId: uuid(), email: email(), name: text({ max: 100 }), owner: optional(subject(), undefined) },
     },
     "user.deleted": {
         version: 1,

@@ -79,6 +79,9 @@ export class Database extends pulumi.ComponentResource {
                 parameters: [
                     { name: "rds.force_ssl", value: "1" },
                     { name: "log_min_duration_statement", value: "1000" },
+                    // Every change to structure and roles is in the exported log. The platform sends
+                    // no password in a statement (service roles use IAM; local ones get SCRAM verifiers).
+                    { name: "log_statement", value: "ddl" },
                     { name: "idle_session_timeout", value: String(IDLE_SESSION_TIMEOUT_SECONDS * 1000) },
                 ],
                 tags,

@@ -33,6 +33,11 @@ export interface DatabaseConnection {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /**
+     * `arn:<partition>:ec2:<region>:<account>`: where the subnets, security groups and the network
+     * interfaces Lambda makes in them live, to scope the functions' network interface permissions.
+     */
+    ec2ArnPrefix: pulumi.Input<string>;
+    /**
      * The interface endpoints the function calls from its subnets (Secrets Manager, X-Ray). It is
      * created after them: a function created first fails its calls until their private DNS exists.
      */
@@ -109,6 +114,40 @@ export function functionSettings(settings: FunctionSettings, options: FunctionOp
     };
 }
 
+/**
+ * The group a schedule belongs to when it names none: every schedule of the platform. Scheduler
+ * assumes a schedule's role on behalf of its group, so the group's ARN is the `aws:SourceArn` a
+ * role's trust policy can require.
+ */
+const SCHEDULE_GROUP = "default";
+
+/**
+ * Lets EventBridge Scheduler assume the role, and only for a schedule of this account's default
+ * group (`aws:SourceAccount`, `aws:SourceArn`): without them, any account's schedule that named this
+ * role could act with it (the confused deputy AWS's Scheduler guide warns of). A wrong condition is
+ * silent until then: Scheduler cannot assume the role, and each run goes to the dead-letter queue.
+ */
+export function schedulerAssumeRolePolicy(parent: pulumi.Resource): pulumi.Output<string> {
+    const caller = aws.getCallerIdentityOutput({}, { parent });
+    const region = aws.getRegionOutput({}, { parent });
+    return pulumi.all([caller, region]).apply(([{ accountId, arn }, { region: name }]) =>
+        JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Service: "scheduler.amazonaws.com" },
+                    Action: "sts:AssumeRole",
+                    Condition: {
+                        StringEquals: { "aws:SourceAccount": accountId },
+                        ArnEquals: { "aws:SourceArn": `arn:${arn.split(":")[1] ?? "aws"}:scheduler:${name}:${accountId}:schedule-group/${SCHEDULE_GROUP}` },
+                    },
+                },
+            ],
+        }),
+    );
+}
+
 /** Lets Lambda, and only Lambda, assume the role. */
 export function lambdaAssumeRolePolicy(): string {
     return JSON.stringify({
@@ -120,34 +159,22 @@ export function lambdaAssumeRolePolicy(): string {
 /**
  * The inline policy of a function role, and everything it grants: writing to the functions' own log
  * groups, sending traces, and, when they use the database, managing their VPC network interfaces
- * and signing in: `rds-db:connect` as the service's own database user, or (the migration
- * function) reading the master secret.
+ * (`networkInterfaceStatements`) and signing in: `rds-db:connect` as the service's own database
+ * user, or (the migration function) reading the master secret.
  */
 export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection, more: pulumi.Input<object>[] = []): pulumi.Output<string> {
     const signIn = database?.signIn;
     const resource = signIn === undefined ? undefined : "user" in signIn ? signIn.userArn : signIn.masterSecretArn;
-    return pulumi.all([pulumi.all(logGroupArns), resource, pulumi.all(more)]).apply(([arns, signInResource, extra]) => {
+    const network = database ? pulumi.all([database.ec2ArnPrefix, database.subnetIds, database.securityGroupIds]) : undefined;
+    return pulumi.all([pulumi.all(logGroupArns), resource, pulumi.all(more), network]).apply(([arns, signInResource, extra, vpc]) => {
         const statements: object[] = [
             { Sid: "OwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: arns.map((arn) => `${arn}:*`) },
             // X-Ray accepts no resource narrower than "*".
             { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
         ];
-        if (database) {
+        if (database && vpc) {
             statements.push(
-                {
-                    Sid: "VpcNetworkInterfaces",
-                    Effect: "Allow",
-                    // The actions of AWSLambdaVPCAccessExecutionRole; EC2 does not scope them by resource.
-                    Action: [
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSubnets",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    Resource: "*",
-                },
+                ...networkInterfaceStatements(...vpc),
                 signIn && "user" in signIn
                     ? { Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: signInResource }
                     : { Sid: "DatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: signInResource },
@@ -156,6 +183,34 @@ export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], databas
         statements.push(...extra);
         return JSON.stringify({ Version: "2012-10-17", Statement: statements });
     });
+}
+
+/**
+ * What Lambda does with a VPC function's role: the actions of AWSLambdaVPCAccessExecutionRole, each
+ * on the narrowest resource EC2 checks it against. Creating an interface names its subnet and
+ * security group, so it is allowed only in the stack's; the actions on an existing interface name
+ * only the interface, whose id Lambda picks, so they take any in the account and region; the two
+ * Describe actions take no resource narrower than "*" (Lambda's documentation says so of
+ * DescribeNetworkInterfaces). Lambda checks these at CreateFunction with dry runs: only a deploy
+ * proves them.
+ */
+function networkInterfaceStatements(ec2ArnPrefix: string, subnetIds: string[], securityGroupIds: string[]): object[] {
+    const anyInterface = `${ec2ArnPrefix}:network-interface/*`;
+    return [
+        {
+            Sid: "CreateNetworkInterfacesInOwnSubnets",
+            Effect: "Allow",
+            Action: "ec2:CreateNetworkInterface",
+            Resource: [...subnetIds.map((id) => `${ec2ArnPrefix}:subnet/${id}`), ...securityGroupIds.map((id) => `${ec2ArnPrefix}:security-group/${id}`), anyInterface],
+        },
+        {
+            Sid: "ManageNetworkInterfaces",
+            Effect: "Allow",
+            Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+            Resource: anyInterface,
+        },
+        { Sid: "DescribeNetwork", Effect: "Allow", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], Resource: "*" },
+    ];
 }
 
 /**

@@ -296,7 +296,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 description: `Encrypts the alarm topic of ${pulumi.getProject()} (${args.stack})`,
                 enableKeyRotation: true,
                 deletionWindowInDays: 30,
-                policy: caller.apply(({ accountId, arn }) => alarmTopicKeyPolicy(accountId, arn.split(":")[1] ?? "aws")),
+                policy: caller.apply(({ accountId, arn }) => alarmTopicKeyPolicy(accountId, args.region, arn.split(":")[1] ?? "aws")),
                 tags,
             },
             { parent: this },
@@ -465,14 +465,28 @@ function rateAlarm(part: Metric, whole: Metric, window: Window, partId: string, 
 
 /**
  * The key policy of the alarm topic's key: the account administers it through IAM, and CloudWatch
- * may encrypt what an alarm publishes (the AWS-managed `alias/aws/sns` key cannot grant this).
+ * may encrypt what an alarm publishes (the AWS-managed `alias/aws/sns` key cannot grant this), for
+ * this account's alarms in this region only (`aws:SourceAccount`, `aws:SourceArn`), so no other
+ * account's alarm can use the key. A wrong condition fails silently: the alarm changes state, its
+ * notification is dropped, and only the alarm's history says why ("CloudWatch Alarms does not have
+ * authorization to access the SNS topic encryption key").
  */
-export function alarmTopicKeyPolicy(accountId: string, partition = "aws"): string {
+export function alarmTopicKeyPolicy(accountId: string, region: string, partition = "aws"): string {
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
             { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
-            { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*" },
+            {
+                Sid: "CloudWatchAlarmsPublish",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                Resource: "*",
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": accountId },
+                    ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*` },
+                },
+            },
         ],
     });
 }

@@ -123,10 +123,13 @@ export class Network extends pulumi.ComponentResource {
     readonly endpointSecurityGroupId: pulumi.Output<string>;
     /** The S3 gateway endpoint's prefix list, for egress rules to S3; undefined without it. */
     readonly s3PrefixListId?: pulumi.Output<string>;
+    /** `arn:<partition>:ec2:<region>:<account>`: how the ARNs of the VPC's subnets, security groups and network interfaces begin. */
+    readonly ec2ArnPrefix: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.network, name, {}, withPreviousType("network", opts));
         const region = aws.getRegionOutput({}, { parent: this });
+        const caller = aws.getCallerIdentityOutput({}, { parent: this });
         const tags = args.tags ?? {};
 
         const vpc = new awsx.ec2.Vpc(
@@ -156,10 +159,28 @@ export class Network extends pulumi.ComponentResource {
             { vpcId: vpc.vpcId, description: "Lambda functions that use the database", tags: { ...tags, Name: `${name}-functions` } },
             { parent: this, customTimeouts: { delete: FUNCTION_GROUP_DELETE_TIMEOUT } },
         );
-        // Functions talk only inside the VPC (database, endpoints) unless a NAT gateway exists.
+        const database = new aws.ec2.SecurityGroup(
+            `${name}-database`,
+            { vpcId: vpc.vpcId, description: "Aurora PostgreSQL: 5432 from the functions only", tags: { ...tags, Name: `${name}-database` } },
+            { parent: this },
+        );
+        const endpointGroup = new aws.ec2.SecurityGroup(
+            `${name}-endpoints`,
+            { vpcId: vpc.vpcId, description: "Interface endpoints: HTTPS from the functions", tags: { ...tags, Name: `${name}-endpoints` } },
+            { parent: this },
+        );
+
+        // Functions send only what they have a reason to: PostgreSQL to the database's group and HTTPS
+        // to the interface endpoints' (plus HTTPS out through a NAT gateway where there is one), each
+        // matched by the rule on the other side, never every protocol to the whole VPC range.
         new aws.vpc.SecurityGroupEgressRule(
-            `${name}-functions-vpc`,
-            { securityGroupId: functions.id, ipProtocol: "-1", cidrIpv4: args.cidrBlock, description: "Inside the VPC", tags },
+            `${name}-functions-database`,
+            { securityGroupId: functions.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: database.id, description: "PostgreSQL to the database", tags },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-functions-endpoints`,
+            { securityGroupId: functions.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, referencedSecurityGroupId: endpointGroup.id, description: "HTTPS to the interface endpoints", tags },
             { parent: this },
         );
         if (args.natGateways !== "none") {
@@ -170,20 +191,9 @@ export class Network extends pulumi.ComponentResource {
             );
         }
 
-        const database = new aws.ec2.SecurityGroup(
-            `${name}-database`,
-            { vpcId: vpc.vpcId, description: "Aurora PostgreSQL: 5432 from the functions only", tags: { ...tags, Name: `${name}-database` } },
-            { parent: this },
-        );
         new aws.vpc.SecurityGroupIngressRule(
             `${name}-database-postgres`,
             { securityGroupId: database.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: functions.id, description: "PostgreSQL from the functions", tags },
-            { parent: this },
-        );
-
-        const endpointGroup = new aws.ec2.SecurityGroup(
-            `${name}-endpoints`,
-            { vpcId: vpc.vpcId, description: "Interface endpoints: HTTPS from the functions", tags: { ...tags, Name: `${name}-endpoints` } },
             { parent: this },
         );
         new aws.vpc.SecurityGroupIngressRule(
@@ -233,6 +243,7 @@ export class Network extends pulumi.ComponentResource {
         this.functionSecurityGroupId = functions.id;
         this.databaseSecurityGroupId = database.id;
         this.endpoints = endpoints;
+        this.ec2ArnPrefix = pulumi.interpolate`arn:${caller.arn.apply((arn) => arn.split(":")[1] ?? "aws")}:ec2:${region.region}:${caller.accountId}`;
         this.registerOutputs({
             vpcId: this.vpcId,
             privateSubnetIds: this.privateSubnetIds,

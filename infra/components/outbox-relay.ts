@@ -29,7 +29,7 @@ import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../naming";
 import type { ResolvedService } from "../registry-resolution";
 import { deferredResource, Function } from "./function";
-import { lambdaAssumeRolePolicy, functionRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** The relay's settings, decided here. */
 export const OUTBOX_RELAY_DEFAULTS = {
@@ -171,7 +171,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
             fitName(`${checkName}-scheduler`, NAME_RULES.iamRole),
             {
                 description: `EventBridge Scheduler: the outbox relay check of ${service.name}`,
-                assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+                assumeRolePolicy: schedulerAssumeRolePolicy(this),
                 tags,
             },
             { parent: this },

@@ -22,7 +22,7 @@ import { fitName } from "../naming";
 import type { ResolvedSchedule } from "../registry-resolution";
 import { createConsumerQueue } from "./consumer-queue";
 import { Function, serviceResourcesFactory } from "./function";
-import type { DatabaseConnection, FunctionSettings } from "./function-settings";
+import { schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { EVENT_DELIVERY_RETRY } from "./queue-subscription";
 
 /** What a Schedule needs. Fields without a default are required. */
@@ -85,10 +85,7 @@ export class Schedule extends pulumi.ComponentResource {
             schedulerRoleName(name),
             {
                 description: `EventBridge Scheduler: ${schedule.service}/${schedule.name}`,
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
+                assumeRolePolicy: schedulerAssumeRolePolicy(this),
                 tags,
             },
             { parent: this },

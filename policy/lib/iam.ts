@@ -5,6 +5,8 @@
  * `Statement` and `Action` as a single value or a list. A document that depends on an unknown
  * output is a single unknown value during preview and is skipped.
  */
+import type { CheckedResource } from "./rule";
+import { Types } from "./types";
 import { isUnknown } from "./unknown";
 
 export interface Statement {
@@ -43,6 +45,20 @@ export function parsePolicyDocument(policy: unknown): ParsedDocument {
     const list = statement === undefined ? [] : Array.isArray(statement) ? statement : [statement];
     const statements = list.filter((s): s is Statement => s !== null && typeof s === "object" && !isUnknown(s));
     return { kind: "document", statements };
+}
+
+/**
+ * The permission documents a resource carries, with how to name each in a message: a policy
+ * resource's `policy`, or each of a role's `inlinePolicies`.
+ */
+export function permissionDocumentsOf({ type, props }: CheckedResource): { label: string; policy: unknown }[] {
+    if (type !== Types.iamRole) {
+        return [{ label: "Policy", policy: props.policy }];
+    }
+    const inline = Array.isArray(props.inlinePolicies) ? props.inlinePolicies : [];
+    return inline
+        .filter((p: unknown) => p !== null && typeof p === "object" && !isUnknown(p))
+        .map((p: any, i: number) => ({ label: `Inline policy ${isUnknown(p.name) || p.name === undefined ? i + 1 : JSON.stringify(p.name)}`, policy: p.policy }));
 }
 
 /** A statement's `Action`, `NotAction`, `Resource` or `NotResource` (one value or a list) as a list of known strings. */

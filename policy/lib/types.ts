@@ -34,6 +34,7 @@ export const Types = {
     snsTopic: "aws:sns/topic:Topic",
     snsTopicSubscription: "aws:sns/topicSubscription:TopicSubscription",
     kmsKey: "aws:kms/key:Key",
+    kmsKeyPolicy: "aws:kms/keyPolicy:KeyPolicy",
     // RDS and Secrets Manager
     rdsCluster: "aws:rds/cluster:Cluster",
     rdsClusterInstance: "aws:rds/clusterInstance:ClusterInstance",
@@ -61,6 +62,8 @@ export const Types = {
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",
     securityGroupEgressRule: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    /** The older standalone rule (`type: "ingress" | "egress"`); the program uses the two above. */
+    securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
     // IAM
     iamRole: "aws:iam/role:Role",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",

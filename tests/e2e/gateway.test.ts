@@ -103,6 +103,16 @@ describe("e2e: local API Gateway fidelity (payload 2.0)", () => {
                 assert.equal(lastEvent().body, "a=1&b=é", contentType);
             }
         });
+
+        it("passes a text body that is not UTF-8 base64-encoded, its bytes intact, and the wrapper answers 400 when it is read", async () => {
+            // Read leniently, each bad byte would reach the handler as U+FFFD.
+            const bytes = Buffer.concat([Buffer.from('{"name":"A'), Buffer.from([0xff, 0xc0, 0xa2]), Buffer.from('"}')]);
+            const response = await request(t.url, { method: "POST", path: "/echo/text", headers: { "content-type": "application/json" }, body: bytes });
+            assert.equal(lastEvent().isBase64Encoded, true);
+            assert.deepEqual(Buffer.from(lastEvent().body ?? "", "base64"), bytes);
+            assert.equal(response.status, 400, response.text);
+            assert.deepEqual([response.json.error.code, response.json.error.message], ["validation_error", "The request body is not valid UTF-8."]);
+        });
     });
 
     describe("route matching", () => {

@@ -15,7 +15,7 @@ import { functionConcurrencyCeiling } from "../../infra/data-plan";
 import { functionBoundsFor } from "../../infra/function-bounds";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/services";
-import { freePort } from "../../local/postgres";
+import { freePort, readSuperuserPassword, runningAdminUrl, superuserPasswordFile } from "../../local/postgres";
 import { startLocalRuntime } from "../../local/runtime";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "../../local/stack-config";
 import { probeService } from "./probe-service";
@@ -111,6 +111,11 @@ describe("e2e: local runtime life cycle", () => {
                         }
                     }
                     assert.match(run.output(), /JWT: local issuer .*npm run token -- --sub <id>/);
+                    // Where the database is and how to get a session, never its password.
+                    assert.match(run.output(), /PostgreSQL: 127\.0\.0\.1:\d+, TCP only; a session as its superuser: npm run psql -- --superuser \(password in \S+-superuser-password\)/);
+                    assert.ok(!run.output().includes(readSuperuserPassword(dataDir)!), "the superuser's password is printed");
+                    assert.ok(!/postgres:\/\/[^\s@]*:[^\s@]*@/.test(run.output()), "a connection string with a password is printed");
+                    assert.equal(fs.statSync(superuserPasswordFile(dataDir)).mode & 0o777, 0o600);
                     const response = await request(`http://127.0.0.1:${port}`, { path: "/no-route-has-this-path" });
                     assert.deepEqual([response.status, response.json], [404, { message: "Not Found" }]);
                     // The service files are type-checked beside it, after it is ready.
@@ -144,7 +149,7 @@ describe("e2e: local runtime life cycle", () => {
                     const run = startScript(port, ownDir);
                     try {
                         await run.ready;
-                        const sql = new pg.Client({ connectionString: /PostgreSQL: (postgres:\/\/\S+)/.exec(run.output())![1] });
+                        const sql = new pg.Client({ connectionString: runningAdminUrl(ownDir) });
                         await sql.connect();
                         try {
                             if (round === 1) {

@@ -54,7 +54,7 @@ describe("tools/token.ts (npm run token)", () => {
     it("takes scopes (repeated, or space/comma separated), a lifetime, audiences and extra claims", async () => {
         const { code, out } = await run([
             "--sub=grace",
-            "--scope", "users:delete",
+            "--scope", "users:admin",
             "--scope", "a b,c",
             "--expires", "15m",
             "--audience", "x",
@@ -68,7 +68,7 @@ describe("tools/token.ts (npm run token)", () => {
         assert.equal(code, 0);
         const payload = payloadOf(out[0]);
         assert.equal(payload.sub, "grace");
-        assert.equal(payload.scope, "users:delete a b c");
+        assert.equal(payload.scope, "users:admin a b c");
         assert.equal(payload.exp - payload.iat, 900);
         assert.deepEqual(payload.aud, ["x", "y"]);
         assert.equal(payload.email, "grace@example.com");
@@ -77,17 +77,24 @@ describe("tools/token.ts (npm run token)", () => {
         assert.equal(payload.note, "a=b");
     });
 
+    it("mints a verified email with --email: the email and email_verified claims an ID token carries", async () => {
+        const { code, out } = await run(["--sub", "carol", "--email", "carol@example.com", "--dir", dir]);
+        assert.equal(code, 0);
+        const payload = payloadOf(out[0]);
+        assert.deepEqual([payload.email, payload.email_verified], ["carol@example.com", true]);
+    });
+
     it("signs with the same key every time, which the local runtime's authorizer accepts", async () => {
         const first = (await run(["--sub", "u1", "--dir", dir])).out[0];
-        const second = (await run(["--sub", "u2", "--scope", "users:delete", "--dir", dir])).out[0];
+        const second = (await run(["--sub", "u2", "--scope", "users:admin", "--dir", dir])).out[0];
         const header = (token: string) => JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
         assert.equal(header(first).kid, header(second).kid);
         assert.equal(header(first).alg, "RS256");
         const authorizer = await createAuthorizerFor({ kind: "local", dir });
-        const decision = await authorizer.authorize(`Bearer ${second}`, ["users:delete"]);
+        const decision = await authorizer.authorize(`Bearer ${second}`, ["users:admin"]);
         assert.equal(decision.ok, true);
         assert.equal(decision.ok && decision.claims.sub, "u2");
-        const forbidden = await authorizer.authorize(`Bearer ${first}`, ["users:delete"]);
+        const forbidden = await authorizer.authorize(`Bearer ${first}`, ["users:admin"]);
         assert.equal(!forbidden.ok && forbidden.response.statusCode, 403);
     });
 
@@ -108,6 +115,7 @@ describe("tools/token.ts (npm run token)", () => {
         ["a negative lifetime", ["--sub", "a", "--expires", "-1h"], /not a time span/],
         ["a claim without =", ["--sub", "a", "--claim", "email"], /name=value/],
         ["a claim the flags own", ["--sub", "a", "--claim", "aud=x"], /cannot set aud/],
+        ["an --email that is not one", ["--sub", "a", "--email", "carol"], /--email "carol" is not an email address/],
     ] as const) {
         it(`exits 2 with the usage on ${label}`, async () => {
             const { code, out, err } = await run([...argv]);
@@ -127,7 +135,7 @@ describe("tools/token.ts (npm run token)", () => {
     it("runs as a script (what `npm run token` starts) and prints only the token", () => {
         const result = spawnSync(
             process.execPath,
-            [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "tools/token.ts", "--sub", "script", "--scope", "users:delete"],
+            [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "tools/token.ts", "--sub", "script", "--scope", "users:admin"],
             { cwd: REPOSITORY_ROOT, env: { ...process.env, LOCAL_JWT_DIR: dir }, encoding: "utf8" },
         );
         assert.equal(result.status, 0, result.stderr);

@@ -49,6 +49,7 @@ describe("container services in the registry", () => {
         ["a maximum of 0 tasks", { scaling: { default: { minTasks: 0, maxTasks: 0 } } }, /service "echo" \(tests\/fixtures\/registries\.ts\): scaling.default.maxTasks 0 is not allowed; use an integer from 1 to 100/],
         ["a secret in the environment", { environment: { DB_PASSWORD: "hunter2" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.DB_PASSWORD looks like a secret/],
         ["a variable the platform sets", { environment: { PORT: "1" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.PORT is set by the platform/],
+        ["the address the local runtime binds it to", { environment: { HOST: "0.0.0.0" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.HOST is set by the platform/],
         ["no local command", { local: { command: [] } }, /service "echo" \(tests\/fixtures\/registries\.ts\): local.command must be the program and its arguments/],
         ["both an image context and a URI", { image: { context: ECHO_CONTAINER_DIR, uri: "x" } as never }, /service "echo" \(tests\/fixtures\/registries\.ts\): image needs exactly one of context/],
         ["an image outside private ECR", { image: { uri: "docker.io/library/nginx:1.27" }, local: { command: ["node", "server.mjs"], cwd: ECHO_CONTAINER_DIR } }, /service "echo" \(tests\/fixtures\/registries\.ts\): image.uri "docker.io\/library\/nginx:1.27" is not a private ECR image/],

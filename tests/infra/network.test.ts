@@ -48,11 +48,12 @@ describe("the network under mocks", function () {
         for (const g of ofType(prod, Types.securityGroup)) assert.deepEqual([g.inputs.ingress, g.inputs.egress], [undefined, undefined], g.name);
     });
 
-    it("keeps the effective rules: functions out to the VPC, PostgreSQL and HTTPS in from the functions only", () => {
+    it("lets the functions send PostgreSQL to the database's group and HTTPS to the endpoints' only, and each admit just that from the functions", () => {
         assert.deepEqual(rulesOf(prod), [
             "network-database in tcp 5432-5432 network-functions",
             "network-endpoints in tcp 443-443 network-functions",
-            "network-functions out -1 all 10.20.0.0/16",
+            "network-functions out tcp 443-443 network-endpoints",
+            "network-functions out tcp 5432-5432 network-database",
         ]);
     });
 
@@ -63,8 +64,9 @@ describe("the network under mocks", function () {
         assert.deepEqual(rulesOf(run), [
             "network-database in tcp 5432-5432 network-functions",
             "network-endpoints in tcp 443-443 network-functions",
-            "network-functions out -1 all 10.20.0.0/16",
             "network-functions out tcp 443-443 0.0.0.0/0",
+            "network-functions out tcp 443-443 network-endpoints",
+            "network-functions out tcp 5432-5432 network-database",
         ]);
         for (const g of ofType(run, Types.securityGroup)) assert.equal(g.inputs.egress, undefined, g.name);
     });

@@ -64,6 +64,7 @@ describe("local container services", () => {
             PORT: "41000",
             SERVICE_NAME: "echo",
             LOG_LEVEL: "DEBUG",
+            HOST: "127.0.0.1",
             DATABASE_URL: "postgres://echo_app:pw@127.0.0.1:5433/app",
             DB_HOST: "127.0.0.1",
             DB_PORT: "5433",
@@ -92,6 +93,7 @@ describe("local container services", () => {
         assert.ok(args.includes("DATABASE_URL=postgres://postgres:pw@host.docker.internal:5433/app"));
         assert.ok(args.includes("DB_HOST=host.docker.internal"));
         assert.ok(!args.some((arg) => arg.startsWith("PATH=")));
+        assert.ok(!args.some((arg) => arg.startsWith("HOST=")), "inside its container the process listens on every interface, as on Fargate");
         assert.equal(args[args.length - 1], localImageTag(service));
     });
 

@@ -6,7 +6,8 @@
  * registry line, the service they declare resolves beside the real registry under each stack's
  * bounds, passes its own test file over schemas per service, gets its own database user and
  * connection limit under mocks with the policy pack passing, and in the local runtime answers its
- * routes with a schema and roles of its own, seeing no other service's data.
+ * routes with a schema and roles of its own, seeing no other service's data and showing an order
+ * to the subject that placed it alone.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -86,7 +87,7 @@ describe("the README's service template (Adding a service)", () => {
                 const resolved = resolveRegistry(registry, defaults, { stack, bounds: functionBoundsFor(stack) });
                 assert.deepEqual(resolved.services.find((service) => service.name === "orders")!.routes.map((route) => [route.routeKey, route.auth]), [
                     ["POST /orders", "jwt"],
-                    ["GET /orders/{id}", "none"],
+                    ["GET /orders/{id}", "jwt"],
                     ["DELETE /orders/{id}", "jwt"],
                 ]);
             });
@@ -131,13 +132,16 @@ describe("the README's service template (Adding a service)", () => {
                 const other = registry.find((service) => service.database && service.name !== "orders");
                 try {
                     // Act
-                    const placed = await api(t.url, await t.authHeader({ sub: "ada" })).post("/orders", { reference: "T-1", item: "Engine", quantity: 2 });
-                    const read = await api(t.url).get(`/orders/${placed.json?.id}`);
+                    const ada = api(t.url, await t.authHeader({ sub: "ada" }));
+                    const placed = await ada.post("/orders", { reference: "T-1", item: "Engine", quantity: 2 });
+                    const read = await ada.get(`/orders/${placed.json?.id}`);
+                    const bobs = await api(t.url, await t.authHeader({ sub: "bob" })).get(`/orders/${placed.json?.id}`);
                     const own = await asOrders.query("SELECT reference, placed_by FROM orders");
                     const foreign = other ? await asOrders.query(`SELECT 1 FROM ${serviceSchema(other.name)}.nothing`).then(() => "read", (error: Error) => error.message) : undefined;
                     // Assess
                     assert.equal(placed.status, 201, placed.text);
                     assert.deepEqual([read.status, read.json.item, read.json.placedBy], [200, "Engine", "ada"]);
+                    assert.equal(bobs.status, 404, "another subject's read of Ada's order");
                     assert.deepEqual(own.rows, [{ reference: "T-1", placed_by: "ada" }]);
                     if (other) assert.equal(foreign, `permission denied for schema ${serviceSchema(other.name)}`);
                     assert.deepEqual((await t.sql.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'orders' AND tablename NOT LIKE 'platform\\_%'")).rows, [{ tableowner: "orders_owner" }]);

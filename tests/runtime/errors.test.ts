@@ -1,9 +1,13 @@
 /**
  * `constraintViolation`: PostgreSQL's integrity constraint violations as the client errors they stand
- * for, against a real PostgreSQL raising each one; anything else comes back untouched.
+ * for, against a real PostgreSQL raising each one; anything else comes back untouched. And the data
+ * exceptions bad input causes, which the route wrapper answers with 400 (`clientDataException`).
  */
 import * as assert from "node:assert/strict";
-import { conflict, constraintViolation, HttpError, isHttpError } from "../../functions/runtime/errors";
+import { clientDataException, conflict, constraintViolation, HttpError, isHttpError } from "../../functions/runtime/errors";
+import { createRouteHandler } from "../../functions/runtime/handler";
+import { createLogger } from "../../functions/runtime/logger";
+import { httpApiEvent } from "../support/events";
 import { usePostgres } from "../support/postgres";
 
 describe("constraint violations as client errors", () => {
@@ -53,5 +57,47 @@ describe("constraint violations as client errors", () => {
         const plain = new Error("boom");
         assert.equal(constraintViolation(plain), plain);
         assert.equal(constraintViolation(undefined), undefined);
+    });
+});
+
+describe("PostgreSQL data exceptions from bad input as 400, through the route wrapper", () => {
+    const postgres = usePostgres();
+    const invoke = (sql: string, values: unknown[]) =>
+        createRouteHandler(async () => (await postgres().db.query(sql, values)).rows, { service: "test", routeKey: "POST /things", logger: createLogger({ write: () => undefined }) })(httpApiEvent({ routeKey: "POST /things", requestId: "rid-22" }));
+
+    before(() => postgres().sql("CREATE TABLE short_names (name varchar(3))"));
+
+    // Each statement passes a value as a parameter, the way a handler passes what validation let through.
+    for (const [code, label, sql, values] of [
+        ["22001", "a string too long for its column", "INSERT INTO short_names (name) VALUES ($1)", ["abcd"]],
+        ["22007", "a date PostgreSQL cannot read", "SELECT $1::timestamptz", ["the day after tomorrow"]],
+        ["22008", "a date out of range", "SELECT $1::timestamptz", ["0000-01-01T00:00:00Z"]],
+        ["22021", "a NUL in text", "SELECT $1::text", ["a\u0000b"]],
+        ["22P02", "text that is not a UUID", "SELECT $1::uuid", ["not-a-uuid"]],
+        ["22P05", "a JSON \\u0000 escape, which jsonb cannot hold", "SELECT $1::jsonb", ['{"a":"\\u0000"}']],
+    ] as const) {
+        it(`${code}, ${label}: 400 validation_error`, async () => {
+            // Prepare: the statement does raise it.
+            const raised = await postgres().db.query(sql, [...values]).then(() => undefined, (error: { code?: string }) => error.code);
+            assert.equal(raised, code);
+            // Act
+            const response = await invoke(sql, [...values]);
+            // Assess
+            assert.equal(response.statusCode, 400);
+            assert.equal(JSON.parse(response.body!).error.code, "validation_error");
+            assert.ok(isHttpError(clientDataException({ code })));
+        });
+    }
+
+    it("keeps other errors a 500: a handler's own bug is not the client's fault", async () => {
+        for (const [sql, values] of [
+            ["SELECT 1 / $1::int", [0]], // 22012 division by zero: a data exception, but not from bad input
+            ["SELEC $1::int", [1]], // 42601 syntax error
+        ] as const) {
+            const response = await invoke(sql, [...values]);
+            assert.equal(response.statusCode, 500, sql);
+        }
+        assert.equal(clientDataException(new Error("boom")), undefined);
+        assert.equal(clientDataException({ code: "23505" }), undefined);
     });
 });

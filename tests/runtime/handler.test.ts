@@ -54,6 +54,36 @@ describe("the route handler wrapper", () => {
         assert.deepEqual(body, { name: "Zoë" });
     });
 
+    for (const [label, bytes] of [
+        ["a stray continuation byte", [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0x80, 0x22, 0x7d]],
+        ["an overlong encoding", [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc0, 0xa2, 0x22, 0x7d]],
+        ["a truncated sequence", [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe2, 0x82, 0x22, 0x7d]],
+        ["an encoded surrogate", [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]],
+    ] as const) {
+        it(`answers 400 to a base64 body holding ${label}, read as JSON or as text, and never hands the handler U+FFFD`, async () => {
+            // Prepare
+            const seen: unknown[] = [];
+            const event = () => httpApiEvent({ routeKey: "POST /things", body: Buffer.from(bytes), headers: { "content-type": "application/json" }, base64: true, requestId: "rid-utf8" });
+            const asJson = wrap(async (request) => seen.push(request.body));
+            const asText = wrap(async (request) => seen.push(request.rawBody));
+            // Act
+            const responses = [await asJson.invoke(event()), await asText.invoke(event())];
+            // Assess
+            for (const response of responses) {
+                assert.equal(response.statusCode, 400);
+                assert.deepEqual(JSON.parse(response.body!), { error: { code: "validation_error", message: "The request body is not valid UTF-8.", requestId: "rid-utf8" } });
+            }
+            assert.deepEqual(seen, []);
+        });
+    }
+
+    it("gives a binary body of another type as no JSON body, without refusing its bytes", async () => {
+        let body: unknown = "unread";
+        const { invoke } = wrap(async (request) => void (body = request.body));
+        const response = await invoke(httpApiEvent({ routeKey: "POST /things", body: Buffer.from([0x89, 0x50, 0xff, 0xfe]), headers: { "content-type": "image/png" }, base64: true }));
+        assert.deepEqual([response.statusCode, body], [204, undefined]);
+    });
+
     it("answers 400 with the JSON error shape when the handler reads a body that is not JSON", async () => {
         const { invoke } = wrap(async (request) => request.body);
         const response = await invoke(httpApiEvent({ routeKey: "POST /things", body: "{not json", headers: { "content-type": "application/json" }, requestId: "rid-2" }));

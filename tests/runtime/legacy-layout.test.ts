@@ -19,6 +19,8 @@ import { applyLegacyMigrations } from "../support/legacy-layout";
 import { createRdsLikeDatabase, usePostgres } from "../support/postgres";
 
 const STACK_DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
+/** Rows of the earlier layout have no owner: an operator's token reads them. */
+const OPERATOR = { claims: { sub: "operator", scope: "users:admin" } };
 
 /**
  * A service of the earlier release whose table pointed at another's: the shared database allowed
@@ -83,14 +85,14 @@ describe("moving a database of the earlier shared layout into per-service schema
 
     it("refuses the move as a whole when a pending migration of the same run fails: the earlier layout stays as it was", async () => {
         // Prepare
-        const broken: Migration = { service: "users", version: 2, name: "broken", file: "0002_broken.sql", sql: "ALTER TABLE users ADD COLUMN", checksum: sha256("ALTER TABLE users ADD COLUMN") };
+        const broken: Migration = { service: "users", version: 3, name: "broken", file: "0003_broken.sql", sql: "ALTER TABLE users ADD COLUMN", checksum: sha256("ALTER TABLE users ADD COLUMN") };
         // Act
         const failed = run([...migrations, broken]);
         // Assess
-        await assert.rejects(failed, /Migration 0002_broken\.sql:1:29 of service "users" \(version 2\) failed: syntax error at end of input/);
+        await assert.rejects(failed, /Migration 0003_broken\.sql:1:29 of service "users" \(version 3\) failed: syntax error at end of input/);
         const left = await admin.query("SELECT count(*)::int AS n FROM public.users");
         assert.deepEqual(left.rows, [{ n: 2 }]);
-        assert.deepEqual((await admin.query("SELECT count(*)::int AS n FROM public.schema_migrations")).rows, [{ n: 4 }]);
+        assert.deepEqual((await admin.query("SELECT count(*)::int AS n FROM public.schema_migrations")).rows, [{ n: 5 }]);
         assert.deepEqual((await admin.query("SELECT nspname FROM pg_namespace WHERE nspname IN ('platform', 'users')")).rows, []);
     });
 
@@ -99,7 +101,7 @@ describe("moving a database of the earlier shared layout into per-service schema
         const result = await run();
         // Assess
         assert.deepEqual(result.applied, []);
-        assert.equal(result.alreadyApplied, 4);
+        assert.equal(result.alreadyApplied, 5);
         assert.deepEqual([...(result.moved ?? [])].sort(), ["accounts.accounts", "catalog.items", "users.users", "wallets.wallet_state", "wallets.wallets"]);
         assert.deepEqual(result.warnings, [
             "Foreign key wallets_user_id_fkey of wallets.wallets references users.users, another service's table: replace it with a plain id column (services share data by API or events).",
@@ -121,7 +123,7 @@ describe("moving a database of the earlier shared layout into per-service schema
         // Assess
         assert.deepEqual(indexes.rows, [
             { schemaname: "users", indexname: "users_created_at_id" },
-            { schemaname: "users", indexname: "users_email_key" },
+            { schemaname: "users", indexname: "users_owner_key" },
             { schemaname: "users", indexname: "users_pkey" },
         ]);
         assert.deepEqual(sequences.rows, [
@@ -138,9 +140,9 @@ describe("moving a database of the earlier shared layout into per-service schema
         const callAccounts = routeCaller(accounts, () => serviceDb("accounts"));
         const callCatalog = routeCaller(catalog, () => serviceDb("catalog"));
         // Act
-        const list = await callUsers("GET /users", { query: "limit=10" });
+        const list = await callUsers("GET /users", { query: "limit=10", ...OPERATOR });
         const adaId = list.body.items.find((u: { email: string }) => u.email === ada.email).id;
-        const one = await callUsers("GET /users/{id}", { path: `/users/${adaId}`, pathParameters: { id: adaId } });
+        const one = await callUsers("GET /users/{id}", { path: `/users/${adaId}`, pathParameters: { id: adaId }, ...OPERATOR });
         const account = await callAccounts("GET /accounts/{id}", { path: "/accounts/2", pathParameters: { id: "2" } });
         const items = await callCatalog("GET /items");
         // Assess
@@ -171,6 +173,7 @@ describe("moving a database of the earlier shared layout into per-service schema
             { service: "accounts", version: 1, name: "create_accounts" },
             { service: "catalog", version: 1, name: "create_items" },
             { service: "users", version: 1, name: "create_users" },
+            { service: "users", version: 2, name: "owner_and_unverified_email" },
             { service: "wallets", version: 1, name: "create_wallets" },
         ]);
         assert.deepEqual(old.rows, [{ old: null }]);
@@ -189,11 +192,12 @@ describe("moving a database of the earlier shared layout into per-service schema
 
         it("creates, reads, renames and deletes users through the compatibility views, into the moved table", async () => {
             // Act
-            const created = await oldCode()("POST /users", { body: JSON.stringify({ email: "old@example.com", name: "Old Code" }), headers: { "content-type": "application/json" } });
-            const duplicate = await oldCode()("POST /users", { body: JSON.stringify({ email: "old@example.com", name: "Again" }), headers: { "content-type": "application/json" } });
-            const renamed = await oldCode()("PATCH /users/{id}", { path: `/users/${created.body.id}`, pathParameters: { id: created.body.id }, body: JSON.stringify({ name: "Renamed" }), headers: { "content-type": "application/json" } });
-            const readByNew = await routeCaller(users, () => serviceDb("users"))("GET /users/{id}", { path: `/users/${created.body.id}`, pathParameters: { id: created.body.id } });
-            const deleted = await oldCode()("DELETE /users/{id}", { path: `/users/${created.body.id}`, pathParameters: { id: created.body.id } });
+            const caller = { claims: { sub: "old-code" } };
+            const created = await oldCode()("POST /users", { body: JSON.stringify({ email: "old@example.com", name: "Old Code" }), headers: { "content-type": "application/json" }, ...caller });
+            const duplicate = await oldCode()("POST /users", { body: JSON.stringify({ email: "old@example.com", name: "Again" }), headers: { "content-type": "application/json" }, ...caller });
+            const renamed = await oldCode()("PATCH /users/{id}", { path: `/users/${created.body.id}`, pathParameters: { id: created.body.id }, body: JSON.stringify({ name: "Renamed" }), headers: { "content-type": "application/json" }, ...caller });
+            const readByNew = await routeCaller(users, () => serviceDb("users"))("GET /users/{id}", { path: `/users/${created.body.id}`, pathParameters: { id: created.body.id }, ...caller });
+            const deleted = await oldCode()("DELETE /users/{id}", { path: `/users/${created.body.id}`, pathParameters: { id: created.body.id }, ...caller });
             // Assess
             assert.equal(created.status, 201, JSON.stringify(created.body));
             assert.equal(duplicate.status, 409, JSON.stringify(duplicate.body));
@@ -208,8 +212,8 @@ describe("moving a database of the earlier shared layout into per-service schema
             // Act
             const again = await run();
             // Assess
-            assert.deepEqual(again, { applied: [], alreadyApplied: 4 });
-            assert.equal((await oldCode()("GET /users", {})).status, 200);
+            assert.deepEqual(again, { applied: [], alreadyApplied: 5 });
+            assert.equal((await oldCode()("GET /users", OPERATOR)).status, 200);
         });
 
         it("gives the services' roles nothing in public: the views are for the master user only", async () => {
@@ -225,11 +229,11 @@ describe("moving a database of the earlier shared layout into per-service schema
     describe("in the next release", () => {
         it("drops the compatibility views in its first run, leaving the moved tables", async () => {
             // Prepare: the next release adds a migration, so its run has another id.
-            const next: Migration = { service: "users", version: 2, name: "add_nickname", file: "0002_add_nickname.sql", sql: "ALTER TABLE users ADD COLUMN nickname text;", checksum: sha256("ALTER TABLE users ADD COLUMN nickname text;") };
+            const next: Migration = { service: "users", version: 3, name: "add_nickname", file: "0003_add_nickname.sql", sql: "ALTER TABLE users ADD COLUMN nickname text;", checksum: sha256("ALTER TABLE users ADD COLUMN nickname text;") };
             // Act
             const result = await run([...migrations, next]);
             // Assess
-            assert.deepEqual(result.applied, ["users/2_add_nickname"]);
+            assert.deepEqual(result.applied, ["users/3_add_nickname"]);
             assert.deepEqual([...(result.droppedViews ?? [])].sort(), ["public.accounts", "public.items", "public.users", "public.wallets"]);
             assert.deepEqual((await admin.query("SELECT count(*)::int AS n FROM pg_views WHERE schemaname = 'public'")).rows, [{ n: 0 }]);
             assert.deepEqual((await admin.query("SELECT count(*)::int AS n FROM users.users")).rows, [{ n: 2 }]);

@@ -11,6 +11,7 @@ import reports from "../../functions/reports/service";
 import { dockerfileProblems } from "../../infra/container-validation";
 import { freePort } from "../../local/postgres";
 import { request, startTestRuntime, type TestRuntime } from "../e2e/support";
+import { listeningAddresses } from "../support/listening";
 
 const FOLDER = path.join(__dirname, "..", "..", "functions", "reports");
 
@@ -73,6 +74,11 @@ describe("reports service (container)", function () {
             assert.equal(response.json.error.code, "not_found");
         });
 
+        it("listens on every interface without HOST, as its image must on Fargate", () => {
+            assert.deepEqual(listeningAddresses(Number(new URL(url).port)).filter((address) => address !== "::" && address !== "0.0.0.0"), []);
+            assert.ok(listeningAddresses(Number(new URL(url).port)).length > 0);
+        });
+
         it("stops cleanly on SIGTERM, as ECS stops a task", async () => {
             const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
             child.kill("SIGTERM");
@@ -103,6 +109,12 @@ describe("reports service (container)", function () {
         });
         after(async () => {
             await t?.stop();
+        });
+
+        it("runs the process bound to 127.0.0.1 only, so nothing but the gateway reaches it (and its trusted x-jwt-sub)", () => {
+            const started = t.containerNotices.map((notice) => /Container service reports serves on 127\.0\.0\.1:(\d+) \(process/.exec(notice)?.[1]).find(Boolean);
+            assert.ok(started, t.containerNotices.join("\n"));
+            assert.deepEqual(listeningAddresses(Number(started)), ["127.0.0.1"]);
         });
 
         it("answers 401 without a token, like a protected function route", async () => {

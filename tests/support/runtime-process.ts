@@ -5,12 +5,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { processInfo } from "../../local/postgres";
+import { processInfo, runningAdminUrl } from "../../local/postgres";
 import { REPOSITORY_ROOT } from "../../local/stack-config";
 
 export interface RuntimeProcess {
     child: ChildProcess;
-    /** Resolves once it printed "Ready on", with its base URL and its PostgreSQL's URL. */
+    /** Resolves once it printed "Ready on", with its base URL and its PostgreSQL's superuser URL (from its data folder: the runtime never prints it). */
     ready: Promise<{ url: string; databaseUrl: string }>;
     /** Everything it printed so far, standard output and error. */
     output(): string;
@@ -61,7 +61,7 @@ export function startRuntimeProcess(options: RuntimeProcessOptions): RuntimeProc
         const onOutput = (chunk: Buffer) => {
             output += chunk;
             const url = /Ready on (http:\/\/\S+?) in/.exec(output)?.[1];
-            const databaseUrl = /PostgreSQL: (postgres:\/\/\S+)/.exec(output)?.[1];
+            const databaseUrl = url ? runningAdminUrl(options.dataDir) : undefined;
             if (url && databaseUrl) {
                 clearTimeout(timer);
                 resolve({ url, databaseUrl });

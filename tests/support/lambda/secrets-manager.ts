@@ -1,7 +1,7 @@
 /**
  * Secrets Manager, stood in for locally: an endpoint speaking its JSON protocol that knows one
- * secret, the embedded PostgreSQL's credentials. Functions reach it with the real SDK client
- * through `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+ * secret, the embedded PostgreSQL's superuser credentials (as RDS keeps the master user's).
+ * Functions reach it with the real SDK client through `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,8 +9,14 @@ import type { AddressInfo } from "node:net";
 /** The ARN the local endpoint answers for. */
 export const LOCAL_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-local-AbCdEf";
 
-/** Starts the endpoint on a free loopback port; `requests` records every call it received. */
-export function startSecretsEndpoint(): Promise<{ url: string; requests: Array<{ target: string; secretId: string }>; close(): Promise<void> }> {
+/** The secret's `{"username","password"}`: the user and password of a connection string. */
+export function credentialsOf(connectionString: string): { username: string; password: string } {
+    const url = new URL(connectionString);
+    return { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+}
+
+/** Starts the endpoint on a free loopback port, serving `credentials`; `requests` records every call it received. */
+export function startSecretsEndpoint(credentials: { username: string; password: string }): Promise<{ url: string; requests: Array<{ target: string; secretId: string }>; close(): Promise<void> }> {
     const requests: Array<{ target: string; secretId: string }> = [];
     const server = http.createServer((request, response) => {
         let body = "";
@@ -29,7 +35,7 @@ export function startSecretsEndpoint(): Promise<{ url: string; requests: Array<{
                 JSON.stringify({
                     ARN: LOCAL_SECRET_ARN,
                     Name: "rds!cluster-local",
-                    SecretString: JSON.stringify({ username: "postgres", password: "postgres" }),
+                    SecretString: JSON.stringify(credentials),
                     VersionId: "00000000-0000-0000-0000-000000000001",
                     VersionStages: ["AWSCURRENT"],
                     CreatedDate: Date.now() / 1000,
