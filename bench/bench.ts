@@ -21,13 +21,14 @@ import { performance } from "node:perf_hooks";
 import { lambdaFunctions, materializeFunction } from "../tests/support/lambda/archive";
 import { lambdaNodePath } from "../tests/support/lambda/runtime";
 import { REPOSITORY_ROOT, runProgramOffline } from "../tools/offline";
+import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 import { median, round, startArchiveBench, type ArchiveMeasurement } from "./lib/archives";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WARM_INVOCATIONS = Number(process.env.BENCH_WARM ?? 50);
 const ONLY = new Set((process.env.BENCH_ONLY ?? "archives,offline,server").split(","));
 const SYNTHETIC_SIZES = (process.env.BENCH_ROUTES ?? "10,50,200").split(",").map(Number);
-const TS_NODE = ["-r", "ts-node/register/transpile-only"];
+
 
 /** The archives of the previous layout (closure plus node_modules files), measured with this harness. */
 interface Baseline {
@@ -84,7 +85,7 @@ function benchOffline(): OfflineResult[] {
     for (const registry of ["registry", ...SYNTHETIC_SIZES.map(String)]) {
         const runs: Array<{ functions: number; resources: number; ms: number }> = [];
         for (let i = 0; i < RUNS; i++) {
-            const child = spawnSync(process.execPath, [...TS_NODE, path.join(__dirname, "lib", "offline-run.ts"), registry], { cwd: REPOSITORY_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+            const child = spawnSync(process.execPath, [...TYPESCRIPT_LOADER_ARGS, path.join(__dirname, "lib", "offline-run.ts"), registry], { cwd: REPOSITORY_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
             const line = child.stdout.split("\n").find((text) => text.startsWith('{"registry"'));
             if (!line) throw new Error(`offline run of ${registry} failed:\n${child.stderr.slice(-4000)}`);
             runs.push(JSON.parse(line));
@@ -119,7 +120,7 @@ async function load(url: string, concurrency = 16, durationMs = 3000): Promise<n
 }
 
 async function serve(mode: "local" | "bare"): Promise<{ url: string; stop(): void }> {
-    const child = spawn(process.execPath, [...TS_NODE, path.join(__dirname, "lib", "serve.ts"), mode], { cwd: REPOSITORY_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...TYPESCRIPT_LOADER_ARGS, path.join(__dirname, "lib", "serve.ts"), mode], { cwd: REPOSITORY_ROOT, stdio: ["ignore", "pipe", "inherit"] });
     const url = await new Promise<string>((resolve, reject) => {
         let output = "";
         child.stdout!.on("data", (chunk) => {

@@ -7,10 +7,12 @@
  * `auth` sample's JSON, `GET /users/{id}` with the `users` sample's SELECT run by `pg` on the same
  * database as the same role. One load generator (autocannon, keep-alive, the same connection count
  * for both), a warm-up of each target first, then `BENCH_ROUNDS` rounds (default 3) that take the
- * targets in turn, each for `BENCH_SECONDS` (default 5). Every answer must be a 200: anything else
- * stops the benchmark, since its figures would measure a failure. Prints requests per second and
- * latency percentiles (medians over the rounds) and the ratios gateway / bare; writes
- * `bench/results/local.json`.
+ * targets in turn, each for `BENCH_SECONDS` (default 5): first as fast as each answers (requests
+ * per second, the serving process's CPU time per request), then each at one fixed rate, the same
+ * for both sides (half of what the gateway answered in the warm-up), whose p99 is a request's own
+ * latency rather than the queue's that a saturated run measures. Every answer must be a 200:
+ * anything else stops the benchmark, since its figures would measure a failure. Prints the medians
+ * over the rounds and the ratios gateway / bare; writes `bench/results/local.json`.
  *
  *   npm run bench:local
  *   BENCH_CONNECTIONS=50 BENCH_SECONDS=10 npm run bench:local
@@ -33,6 +35,8 @@ interface LoadOptions {
     url: string;
     connections: number;
     duration: number;
+    /** Requests per second over all connections; none: as fast as answers come. */
+    overallRate?: number;
     method: string;
     headers: Record<string, string>;
     body?: string;
@@ -45,6 +49,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARM_UP_SECONDS = 2;
+/** The latency run's rate: this share of the gateway's throughput in the warm-up, for both sides. */
+const FIXED_RATE_SHARE = 0.5;
 /** Only these routes (comma-separated), e.g. `BENCH_ROUTES="POST /auth"` to profile one. @default both */
 const ONLY_ROUTES = process.env.BENCH_ROUTES?.split(",").map((route) => route.trim());
 
@@ -93,12 +99,12 @@ function runtimePid(group: number): number {
 
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
-/** One timed run against `target`; throws on any answer but a 200. */
-async function measure(target: Target, seconds: number): Promise<Measurement> {
+/** One timed run against `target`, at `rate` requests per second or as fast as it answers; throws on any answer but a 200. */
+async function measure(target: Target, seconds: number, rate?: number): Promise<Measurement> {
     const cpuBefore = cpuMs(target.pid);
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
-    const run = autocannon({ url: target.url, connections: CONNECTIONS, duration: seconds, method: target.method, headers: target.headers, body: target.body });
+    const run = autocannon({ url: target.url, connections: CONNECTIONS, duration: seconds, overallRate: rate, method: target.method, headers: target.headers, body: target.body });
     run.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
         statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
         latencies.push(responseTimeMs);
@@ -177,30 +183,48 @@ async function main(): Promise<void> {
             { name: "bare GET /users/{id}", route: "GET /users/{id}", side: "bare", pid: bare.pid, url: `${bare.url}/users/${userId}`, ...read },
         ];
         const targets = allTargets.filter((target) => ONLY_ROUTES === undefined || ONLY_ROUTES.includes(target.route));
-        for (const target of targets) await measure(target, WARM_UP_SECONDS);
-        const runs = new Map<string, Measurement[]>(targets.map((target) => [target.name, []]));
+        const routes = [...new Set(targets.map((target) => target.route))];
+        // The warm-up also sets the fixed rate of each route: a share of what its gateway answered.
+        const warmUp = new Map<string, Measurement>();
+        for (const target of targets) warmUp.set(target.name, await measure(target, WARM_UP_SECONDS));
+        const rateOf = new Map(routes.map((route) => [route, Math.max(1, Math.round(FIXED_RATE_SHARE * warmUp.get(targets.find((t) => t.route === route && t.side === "gateway")!.name)!.rps))]));
+        const saturated = new Map<string, Measurement[]>(targets.map((target) => [target.name, []]));
+        const fixed = new Map<string, Measurement[]>(targets.map((target) => [target.name, []]));
         for (let round = 1; round <= ROUNDS; round++) {
             for (const target of targets) {
                 const result = await measure(target, SECONDS);
-                runs.get(target.name)!.push(result);
+                saturated.get(target.name)!.push(result);
                 process.stderr.write(`  round ${round}: ${target.name}: ${Math.round(result.rps)} req/s, p99 ${round2(result.p99Ms)} ms, ${Math.round(result.cpuUsPerRequest)} µs CPU per request\n`);
             }
+            for (const target of targets) {
+                const result = await measure(target, SECONDS, rateOf.get(target.route));
+                fixed.get(target.name)!.push(result);
+                process.stderr.write(`  round ${round}: ${target.name} at ${rateOf.get(target.route)} req/s: p50 ${round2(result.p50Ms)} ms, p99 ${round2(result.p99Ms)} ms\n`);
+            }
         }
+        const medianOf = (measurements: Measurement[], pick: (m: Measurement) => number, digits = 2) => round(median(measurements.map(pick)), digits);
         const summary = targets.map((target) => {
-            const measurements = runs.get(target.name)!;
+            const full = saturated.get(target.name)!;
+            const paced = fixed.get(target.name)!;
             return {
                 ...target,
-                rps: Math.round(median(measurements.map((m) => m.rps))),
-                p50Ms: round2(median(measurements.map((m) => m.p50Ms))),
-                p99Ms: round2(median(measurements.map((m) => m.p99Ms))),
-                cpuUsPerRequest: Math.round(median(measurements.map((m) => m.cpuUsPerRequest))),
-                rounds: measurements.map((m) => ({ rps: Math.round(m.rps), p50Ms: round2(m.p50Ms), p99Ms: round2(m.p99Ms), cpuUsPerRequest: Math.round(m.cpuUsPerRequest) })),
+                rps: Math.round(median(full.map((m) => m.rps))),
+                p50Ms: medianOf(full, (m) => m.p50Ms),
+                p99Ms: medianOf(full, (m) => m.p99Ms),
+                cpuUsPerRequest: Math.round(median(full.map((m) => m.cpuUsPerRequest))),
+                fixedRate: { rps: rateOf.get(target.route)!, p50Ms: medianOf(paced, (m) => m.p50Ms), p99Ms: medianOf(paced, (m) => m.p99Ms) },
+                rounds: full.map((m, i) => ({ rps: Math.round(m.rps), p99Ms: round2(m.p99Ms), cpuUsPerRequest: Math.round(m.cpuUsPerRequest), fixedRateP99Ms: round2(paced[i].p99Ms) })),
             };
         });
-        const ratios = [...new Set(targets.map((target) => target.route))].map((route) => {
+        const ratios = routes.map((route) => {
             const ofGateway = summary.find((s) => s.route === route && s.side === "gateway")!;
             const ofBare = summary.find((s) => s.route === route && s.side === "bare")!;
-            return { route, rpsRatio: round(ofGateway.rps / ofBare.rps, 2), p99Ratio: round(ofGateway.p99Ms / ofBare.p99Ms, 2) };
+            return {
+                route,
+                rpsRatio: round(ofGateway.rps / ofBare.rps, 2),
+                fixedRateP99Ratio: round(ofGateway.fixedRate.p99Ms / ofBare.fixedRate.p99Ms, 2),
+                saturatedP99Ratio: round(ofGateway.p99Ms / ofBare.p99Ms, 2),
+            };
         });
         const result = {
             date: new Date().toISOString(),
@@ -213,9 +237,15 @@ async function main(): Promise<void> {
         };
         console.log(`\nLocal gateway (npm start, access log to a file) vs bare node:http, ${CONNECTIONS} keep-alive connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, medians`);
         console.log(`load average before the run: ${loadBefore.map((value) => value.toFixed(2)).join(", ")} (${os.cpus().length} CPUs)\n`);
-        console.log(table(["target", "req/s", "p50 ms", "p99 ms", "server CPU µs/request"], summary.map((s) => [s.name, s.rps, s.p50Ms, s.p99Ms, s.cpuUsPerRequest])));
+        console.log(
+            table(
+                ["target", "req/s", "p50 ms", "p99 ms", "server CPU µs/request", "fixed rate req/s", "p50 ms ", "p99 ms "],
+                summary.map((s) => [s.name, s.rps, s.p50Ms, s.p99Ms, s.cpuUsPerRequest, s.fixedRate.rps, s.fixedRate.p50Ms, s.fixedRate.p99Ms]),
+            ),
+        );
         console.log("");
-        console.log(table(["route", "gateway/bare req/s", "gateway/bare p99"], ratios.map((r) => [r.route, r.rpsRatio, r.p99Ratio])));
+        console.log(table(["route", "gateway/bare req/s", "gateway/bare p99 at the fixed rate", "gateway/bare p99 flat out"], ratios.map((r) => [r.route, r.rpsRatio, r.fixedRateP99Ratio, r.saturatedP99Ratio])));
+        console.log(`\nreq/s, p50, p99: as fast as each answers; fixed rate: both sides sent the same ${Math.round(FIXED_RATE_SHARE * 100)} % of what the gateway answered in the warm-up, so p99 is a request's own time, not the queue's`);
         const out = path.join(__dirname, "results", "local.json");
         fs.mkdirSync(path.dirname(out), { recursive: true });
         fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
