@@ -16,6 +16,7 @@
  *
  *   npm run bench:local
  *   BENCH_CONNECTIONS=50 BENCH_SECONDS=10 npm run bench:local
+ *   BENCH_BASELINE=/path/to/a/checkout-of-main npm run bench:local   # its gateway too, in the same rounds
  *   BENCH_ROUTES="POST /auth" BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:local   # profile the gateway
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -26,6 +27,7 @@ import * as path from "node:path";
 import { mintLocalToken } from "../local/issuer";
 import { freePort } from "../local/postgres";
 import { REPOSITORY_ROOT } from "../local/stack-config";
+import { table } from "./lib/table";
 import { median, round } from "./lib/archives";
 import { startNpmStart } from "./lib/npm-start";
 
@@ -51,13 +53,18 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARM_UP_SECONDS = 2;
 /** The latency run's rate: this share of the gateway's throughput in the warm-up, for both sides. */
 const FIXED_RATE_SHARE = 0.5;
+/**
+ * Another checkout (with its dependencies installed), e.g. of main, whose gateway is measured in the
+ * same rounds: a before and after side by side, under the same load. @default none
+ */
+const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined;
 /** Only these routes (comma-separated), e.g. `BENCH_ROUTES="POST /auth"` to profile one. @default both */
 const ONLY_ROUTES = process.env.BENCH_ROUTES?.split(",").map((route) => route.trim());
 
 interface Target {
     name: string;
     route: string;
-    side: "gateway" | "bare";
+    side: "gateway" | "bare" | "baseline";
     /** The serving process, whose CPU time is read. */
     pid: number;
     url: string;
@@ -96,6 +103,9 @@ function runtimePid(group: number): number {
     }
     throw new Error(`no process of npm start's group ${group} runs local/start.ts`);
 }
+
+/** `POST /auth` as the `auth` sample takes it. */
+const AUTH = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ request: { type: "Create" } }) };
 
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
@@ -145,42 +155,46 @@ function startBareServer(dataDir: string, poolSize: number): Promise<{ url: stri
     });
 }
 
-function table(headers: string[], rows: Array<Array<string | number>>): string {
-    const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
-    const line = (cells: Array<string | number>) => "| " + cells.map((cell, i) => (typeof cell === "number" ? String(cell).padStart(widths[i]) : String(cell).padEnd(widths[i]))).join(" | ") + " |";
-    return [line(headers), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n");
-}
-
 async function main(): Promise<void> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-local-"));
     fs.chmodSync(root, 0o755); // PostgreSQL runs as its own user when we are root
     const dataDir = path.join(root, "postgres");
     const loadBefore = os.loadavg();
-    const gateway = startNpmStart({
-        port: await freePort(),
-        dataDir,
-        logFile: path.join(root, "npm-start.log"),
-        env: { LOCAL_THROTTLING: "off", LOCAL_TYPECHECK: "off", ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) },
-    });
+    const env = { LOCAL_THROTTLING: "off", LOCAL_TYPECHECK: "off", ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
+    const gateway = startNpmStart({ port: await freePort(), dataDir, logFile: path.join(root, "npm-start.log"), env });
+    const baselineDir = path.join(root, "baseline");
+    const baseline = BASELINE ? startNpmStart({ port: await freePort(), dataDir: path.join(baselineDir, "postgres"), logFile: path.join(root, "baseline.log"), env, cwd: BASELINE }) : undefined;
     let bare: { url: string; pid: number; stop(): Promise<void> } | undefined;
     try {
-        const { url } = await gateway.ready;
-        const token = await mintLocalToken({ sub: "bench-user", dir: path.join(root, "jwt") });
-        const authorization = { authorization: `Bearer ${token}` };
-        const created = await request(`${url}/users`, "POST", { ...authorization, "content-type": "application/json" }, JSON.stringify({ email: "bench@example.com", name: "Bench" }));
-        if (created.status !== 201) throw new Error(`POST /users answered ${created.status}: ${created.body}`);
-        const userId = (JSON.parse(created.body) as { id: string }).id;
+        /** The targets of one running gateway: its URL, a user of its own to read, a token its issuer signed. */
+        const targetsOf = async (side: "gateway" | "baseline", run: NonNullable<typeof baseline>, jwtDir: string) => {
+            const { url } = await run.ready;
+            const token = await mintLocalToken({ sub: "bench-user", dir: jwtDir });
+            const authorization = { authorization: `Bearer ${token}` };
+            const created = await request(`${url}/users`, "POST", { ...authorization, "content-type": "application/json" }, JSON.stringify({ email: "bench@example.com", name: "Bench" }));
+            if (created.status !== 201) throw new Error(`POST /users answered ${created.status}: ${created.body}`);
+            const userId = (JSON.parse(created.body) as { id: string }).id;
+            const pid = runtimePid(run.child.pid!);
+            return {
+                userId,
+                authorization,
+                targets: [
+                    { name: `${side} POST /auth`, route: "POST /auth", side, pid, url: `${url}/auth`, ...AUTH },
+                    { name: `${side} GET /users/{id}`, route: "GET /users/{id}", side, pid, url: `${url}/users/${userId}`, method: "GET", headers: authorization },
+                ] satisfies Target[],
+            };
+        };
+        const ours = await targetsOf("gateway", gateway, path.join(root, "jwt"));
+        const theirs = baseline ? await targetsOf("baseline", baseline, path.join(baselineDir, "jwt")) : undefined;
         // The gateway's container ceiling for the users service's routes: its reserved concurrency.
         bare = await startBareServer(dataDir, 10);
-
-        const auth = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ request: { type: "Create" } }) };
-        const read = { method: "GET", headers: authorization };
-        const pid = runtimePid(gateway.child.pid!);
         const allTargets: Target[] = [
-            { name: "gateway POST /auth", route: "POST /auth", side: "gateway", pid, url: `${url}/auth`, ...auth },
-            { name: "bare POST /auth", route: "POST /auth", side: "bare", pid: bare.pid, url: `${bare.url}/auth`, ...auth },
-            { name: "gateway GET /users/{id}", route: "GET /users/{id}", side: "gateway", pid, url: `${url}/users/${userId}`, ...read },
-            { name: "bare GET /users/{id}", route: "GET /users/{id}", side: "bare", pid: bare.pid, url: `${bare.url}/users/${userId}`, ...read },
+            ours.targets[0],
+            ...(theirs ? [theirs.targets[0]] : []),
+            { name: "bare POST /auth", route: "POST /auth", side: "bare", pid: bare.pid, url: `${bare.url}/auth`, ...AUTH },
+            ours.targets[1],
+            ...(theirs ? [theirs.targets[1]] : []),
+            { name: "bare GET /users/{id}", route: "GET /users/{id}", side: "bare", pid: bare.pid, url: `${bare.url}/users/${ours.userId}`, method: "GET", headers: ours.authorization },
         ];
         const targets = allTargets.filter((target) => ONLY_ROUTES === undefined || ONLY_ROUTES.includes(target.route));
         const routes = [...new Set(targets.map((target) => target.route))];
@@ -216,15 +230,16 @@ async function main(): Promise<void> {
                 rounds: full.map((m, i) => ({ rps: Math.round(m.rps), p99Ms: round2(m.p99Ms), cpuUsPerRequest: Math.round(m.cpuUsPerRequest), fixedRateP99Ms: round2(paced[i].p99Ms) })),
             };
         });
-        const ratios = routes.map((route) => {
-            const ofGateway = summary.find((s) => s.route === route && s.side === "gateway")!;
+        const ratios = routes.flatMap((route) => {
             const ofBare = summary.find((s) => s.route === route && s.side === "bare")!;
-            return {
-                route,
-                rpsRatio: round(ofGateway.rps / ofBare.rps, 2),
-                fixedRateP99Ratio: round(ofGateway.fixedRate.p99Ms / ofBare.fixedRate.p99Ms, 2),
-                saturatedP99Ratio: round(ofGateway.p99Ms / ofBare.p99Ms, 2),
-            };
+            return summary
+                .filter((s) => s.route === route && s.side !== "bare")
+                .map((of) => ({
+                    route: `${route} (${of.side})`,
+                    rpsRatio: round(of.rps / ofBare.rps, 2),
+                    fixedRateP99Ratio: round(of.fixedRate.p99Ms / ofBare.fixedRate.p99Ms, 2),
+                    saturatedP99Ratio: round(of.p99Ms / ofBare.p99Ms, 2),
+                }));
         });
         const result = {
             date: new Date().toISOString(),
@@ -244,7 +259,8 @@ async function main(): Promise<void> {
             ),
         );
         console.log("");
-        console.log(table(["route", "gateway/bare req/s", "gateway/bare p99 at the fixed rate", "gateway/bare p99 flat out"], ratios.map((r) => [r.route, r.rpsRatio, r.fixedRateP99Ratio, r.saturatedP99Ratio])));
+        console.log(table(["route (which gateway)", "gateway/bare req/s", "gateway/bare p99 at the fixed rate", "gateway/bare p99 flat out"], ratios.map((r) => [r.route, r.rpsRatio, r.fixedRateP99Ratio, r.saturatedP99Ratio])));
+        if (BASELINE) console.log(`baseline: the gateway of ${BASELINE}`);
         console.log(`\nreq/s, p50, p99: as fast as each answers; fixed rate: both sides sent the same ${Math.round(FIXED_RATE_SHARE * 100)} % of what the gateway answered in the warm-up, so p99 is a request's own time, not the queue's`);
         const out = path.join(__dirname, "results", "local.json");
         fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -252,7 +268,7 @@ async function main(): Promise<void> {
         console.log(`\nwrote ${path.relative(REPOSITORY_ROOT, out)}`);
     } finally {
         await bare?.stop();
-        await gateway.stop();
+        await Promise.all([gateway.stop(), baseline?.stop()]);
         fs.rmSync(root, { recursive: true, force: true });
     }
 }

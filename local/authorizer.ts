@@ -150,8 +150,8 @@ function describeFailure(error: unknown): string {
 
 /**
  * How long a token whose signature was checked is taken again without checking it (never past its
- * `exp`): a client sends its token with every request, and an RSA check for each was a seventh of
- * the gateway's CPU on a protected route. A key the issuer withdraws stops a token within this time.
+ * `exp`): a client sends its token with every request, and an RSA check for each costs a seventh
+ * of the gateway's CPU on a protected route. A key the issuer withdraws stops a token within this time.
  */
 export const VERIFIED_TOKEN_TTL_MS = 60_000;
 /** At most this many tokens are remembered; past it the memory starts afresh. */

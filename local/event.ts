@@ -29,7 +29,7 @@ export interface IncomingRequest {
 /**
  * Unique ids without a random draw per request: a random prefix drawn once per process, then a
  * counter in the last six bytes (2^48 ids, more than a process answers). A draw for every request
- * was a tenth of the gateway's CPU under load.
+ * costs a tenth of the gateway's CPU under load.
  */
 function idSequence(prefixBytes: number): () => Buffer {
     const id = Buffer.alloc(prefixBytes + 6);

@@ -31,13 +31,15 @@ export interface NpmStartOptions {
     args?: string[];
     /** @default 60000 */
     readyTimeoutMs?: number;
+    /** The checkout to start. @default this repository */
+    cwd?: string;
 }
 
 export function startNpmStart(options: NpmStartOptions): NpmStart {
     const started = performance.now();
     const log = fs.openSync(options.logFile, "w");
     const child = spawn("npm", ["start", "--silent", ...(options.args?.length ? ["--", ...options.args] : [])], {
-        cwd: REPOSITORY_ROOT,
+        cwd: options.cwd ?? REPOSITORY_ROOT,
         env: {
             ...process.env,
             PORT: String(options.port),
