@@ -21,13 +21,15 @@ import { performance } from "node:perf_hooks";
 import { lambdaFunctions, materializeFunction } from "../tests/support/lambda/archive";
 import { lambdaNodePath } from "../tests/support/lambda/runtime";
 import { REPOSITORY_ROOT, runProgramOffline } from "../tools/offline";
+import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
+import { table } from "./lib/table";
 import { median, round, startArchiveBench, type ArchiveMeasurement } from "./lib/archives";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WARM_INVOCATIONS = Number(process.env.BENCH_WARM ?? 50);
 const ONLY = new Set((process.env.BENCH_ONLY ?? "archives,offline,server").split(","));
 const SYNTHETIC_SIZES = (process.env.BENCH_ROUTES ?? "10,50,200").split(",").map(Number);
-const TS_NODE = ["-r", "ts-node/register/transpile-only"];
+
 
 /** The archives of the previous layout (closure plus node_modules files), measured with this harness. */
 interface Baseline {
@@ -74,26 +76,65 @@ interface OfflineResult {
     registry: string;
     functions: number;
     resources: number;
+    /** Inside the process, from before the program is imported to its last registration. */
     medianMs: number;
+    /** The whole process, from the spawn to its exit (what a preview pays for the program, engine aside). */
+    medianProcessMs: number;
     runsMs: number[];
     msPerFunction: number;
 }
 
-function benchOffline(): OfflineResult[] {
-    const results: OfflineResult[] = [];
-    for (const registry of ["registry", ...SYNTHETIC_SIZES.map(String)]) {
-        const runs: Array<{ functions: number; resources: number; ms: number }> = [];
-        for (let i = 0; i < RUNS; i++) {
-            const child = spawnSync(process.execPath, [...TS_NODE, path.join(__dirname, "lib", "offline-run.ts"), registry], { cwd: REPOSITORY_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+/** The least-squares line `fixedMs + msPerFunction * functions` through the synthetic registries' medians. */
+interface OfflineFit {
+    fixedMs: number;
+    msPerFunction: number;
+    processFixedMs: number;
+    processMsPerFunction: number;
+}
+
+function fitLine(points: Array<[number, number]>): { intercept: number; slope: number } {
+    const n = points.length;
+    const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+    const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+    const slope = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0) / points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+    return { intercept: meanY - slope * meanX, slope };
+}
+
+/** Each registry `RUNS` times, a fresh process each, the registries taken in turn so that a busy spell does not land on one alone. */
+function benchOffline(): { results: OfflineResult[]; fit: OfflineFit } {
+    const registries = ["registry", ...SYNTHETIC_SIZES.map(String)];
+    const runs = new Map<string, Array<{ functions: number; resources: number; ms: number; processMs: number }>>(registries.map((registry) => [registry, []]));
+    for (let i = 0; i < RUNS; i++) {
+        for (const registry of registries) {
+            const started = performance.now();
+            const child = spawnSync(process.execPath, [...TYPESCRIPT_LOADER_ARGS, path.join(__dirname, "lib", "offline-run.ts"), registry], { cwd: REPOSITORY_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+            const processMs = performance.now() - started;
             const line = child.stdout.split("\n").find((text) => text.startsWith('{"registry"'));
             if (!line) throw new Error(`offline run of ${registry} failed:\n${child.stderr.slice(-4000)}`);
-            runs.push(JSON.parse(line));
-            process.stderr.write(`  offline ${registry}: ${Math.round(runs[runs.length - 1].ms)} ms\n`);
+            runs.get(registry)!.push({ ...JSON.parse(line), processMs });
+            process.stderr.write(`  offline ${registry}: ${Math.round(JSON.parse(line).ms)} ms in the program, ${Math.round(processMs)} ms for the process\n`);
         }
-        const medianMs = median(runs.map((run) => run.ms));
-        results.push({ registry, functions: runs[0].functions, resources: runs[0].resources, medianMs: Math.round(medianMs), runsMs: runs.map((run) => Math.round(run.ms)), msPerFunction: round(medianMs / runs[0].functions) });
     }
-    return results;
+    const results = registries.map((registry) => {
+        const measured = runs.get(registry)!;
+        const medianMs = median(measured.map((run) => run.ms));
+        return {
+            registry,
+            functions: measured[0].functions,
+            resources: measured[0].resources,
+            medianMs: Math.round(medianMs),
+            medianProcessMs: Math.round(median(measured.map((run) => run.processMs))),
+            runsMs: measured.map((run) => Math.round(run.ms)),
+            msPerFunction: round(medianMs / measured[0].functions),
+        };
+    });
+    const synthetic = results.filter((result) => result.registry !== "registry");
+    const inProgram = fitLine(synthetic.map((result) => [result.functions, result.medianMs]));
+    const inProcess = fitLine(synthetic.map((result) => [result.functions, result.medianProcessMs]));
+    return {
+        results,
+        fit: { fixedMs: Math.round(inProgram.intercept), msPerFunction: round(inProgram.slope), processFixedMs: Math.round(inProcess.intercept), processMsPerFunction: round(inProcess.slope) },
+    };
 }
 
 /** Requests per second against `url` with `concurrency` keep-alive connections for `durationMs`. */
@@ -119,7 +160,7 @@ async function load(url: string, concurrency = 16, durationMs = 3000): Promise<n
 }
 
 async function serve(mode: "local" | "bare"): Promise<{ url: string; stop(): void }> {
-    const child = spawn(process.execPath, [...TS_NODE, path.join(__dirname, "lib", "serve.ts"), mode], { cwd: REPOSITORY_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...TYPESCRIPT_LOADER_ARGS, path.join(__dirname, "lib", "serve.ts"), mode], { cwd: REPOSITORY_ROOT, stdio: ["ignore", "pipe", "inherit"] });
     const url = await new Promise<string>((resolve, reject) => {
         let output = "";
         child.stdout!.on("data", (chunk) => {
@@ -149,12 +190,6 @@ async function benchServer(): Promise<{ localRps: number; bareRps: number; ratio
     const localRps = Math.round(median(local));
     const bareRps = Math.round(median(bare));
     return { localRps, bareRps, ratio: round(localRps / bareRps, 2) };
-}
-
-function table(headers: string[], rows: Array<Array<string | number>>): string {
-    const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
-    const line = (cells: Array<string | number>) => "| " + cells.map((cell, i) => (typeof cell === "number" ? String(cell).padStart(widths[i]) : String(cell).padEnd(widths[i]))).join(" | ") + " |";
-    return [line(headers), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -196,10 +231,12 @@ async function main(): Promise<void> {
         console.log("status: what each route answered the request derived from its key (ids as UUIDs, {} as a JSON body): a 4xx is the route refusing that request");
     }
     if (ONLY.has("offline")) {
-        const offline = benchOffline();
+        const { results: offline, fit } = benchOffline();
         result.offline = offline;
+        result.offlineFit = fit;
         console.log(`\nOffline program run (dev stack, fresh process each, median of ${RUNS})\n`);
-        console.log(table(["registry", "functions", "resources", "median ms", "ms per function"], offline.map((o) => [o.registry, o.functions, o.resources, o.medianMs, o.msPerFunction])));
+        console.log(table(["registry", "functions", "resources", "median ms", "ms per function", "process ms"], offline.map((o) => [o.registry, o.functions, o.resources, o.medianMs, o.msPerFunction, o.medianProcessMs])));
+        console.log(`fit over the synthetic registries: ${fit.fixedMs} ms fixed + ${fit.msPerFunction} ms per function in the program; ${fit.processFixedMs} ms + ${fit.processMsPerFunction} ms per function for the whole process`);
     }
     if (ONLY.has("server")) {
         const server = await benchServer();

@@ -35,6 +35,7 @@ import * as path from "node:path";
 import * as pg from "pg";
 import { jwtDirFromEnv, loadOrCreateSigningKey, mintLocalToken } from "../local/issuer";
 import { freePort, runningAdminUrl } from "../local/postgres";
+import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 
 interface Options {
     clients: number;
@@ -86,7 +87,7 @@ async function startServer(): Promise<{ url: string; databaseUrl: string; jwtDir
     const port = await freePort();
     const jwtDir = path.join(dataDir, "jwt");
     const postgresDir = path.join(dataDir, "postgres");
-    const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts", "--quiet"], {
+    const child = spawn(process.execPath, [...TYPESCRIPT_LOADER_ARGS, "local/start.ts", "--quiet"], {
         cwd: REPOSITORY_ROOT,
         env: {
             ...process.env,

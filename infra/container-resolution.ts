@@ -17,7 +17,7 @@ import { parseRouteKey } from "./registry-validation";
  * route's settings without the function's own (memory, concurrency, handler); `timeoutSeconds` is
  * how long the API waits for the container.
  */
-export type ResolvedContainerRoute = Omit<ResolvedRoute, "memoryMb" | "reservedConcurrency" | "database" | "handler">;
+export type ResolvedContainerRoute = Omit<ResolvedRoute, "memoryMb" | "reservedConcurrency" | "database" | "transaction" | "handler">;
 
 export interface ResolvedContainerService {
     name: string;

@@ -10,7 +10,7 @@
 import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
 import type { EventCatalog, EventContract } from "../functions/runtime/events";
 import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../functions/runtime/migrations";
-import type { AnyService, RouteAuth, RouteDefinition, RouteHandler, RouteThrottle, ScheduleDefinition, ScheduleHandler, SubscriptionDefinition, SubscriptionHandler } from "../functions/runtime/service";
+import { routeRunsInTransaction, type AnyService, type RouteAuth, type RouteDefinition, type RouteHandler, type RouteThrottle, type ScheduleDefinition, type ScheduleHandler, type SubscriptionDefinition, type SubscriptionHandler } from "../functions/runtime/service";
 import { LAMBDA, minimumVisibilityTimeoutSeconds } from "../policy/lib/limits";
 import type { ReservationMode } from "./config";
 import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "./container-resolution";
@@ -37,6 +37,8 @@ export interface ResolvedRoute {
     scopes: string[];
     /** Route throttling overriding the stack's defaults. */
     throttle?: RouteThrottle;
+    /** Whether its handler runs in a unit of work: declared, else by its method (`routeRunsInTransaction`). */
+    transaction: boolean;
     handler: RouteHandler;
     /** The service's events, which its handler may publish; undefined when it declares none. */
     events?: EventCatalog;
@@ -300,6 +302,7 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
         auth: route.auth ?? "none",
         scopes: route.scopes ?? [],
         throttle: route.throttle,
+        transaction: routeRunsInTransaction(routeKey, route.transaction, { database: service.database, publishes: service.events !== undefined }),
         handler: route.handler,
         ...publishedEvents(service),
     };

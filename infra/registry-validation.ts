@@ -203,6 +203,14 @@ export function validateRoute(route: RouteDefinition | undefined, at: string, bo
     return problems;
 }
 
+/** A route's `transaction`: a boolean, and only where there is a database to run it on. */
+export function validateRouteTransaction(route: RouteDefinition | undefined, database: unknown, at: string): string[] {
+    if (route?.transaction === undefined) return [];
+    if (typeof route.transaction !== "boolean") return [`${at}: transaction ${JSON.stringify(route.transaction)} is not allowed; use true or false`];
+    if (route.transaction && database !== true) return [`${at}: transaction: true needs a database; the service has database: false`];
+    return [];
+}
+
 /** How many routes one HTTP API can hold. */
 export function validateRouteCount(count: number): string[] {
     return count > HTTP_API.maxRoutes ? [`the registry declares ${count} routes; an HTTP API holds at most ${HTTP_API.maxRoutes}`] : [];
@@ -270,7 +278,7 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
             if (sameId !== undefined) problems.push(`${at}: its resource name "${id}" clashes with route "${sameId}"; rename one path`);
             idsInService.set(id, routeKey);
 
-            problems.push(...(container ? validateRouteAccess(route, at) : validateRoute(route, at, bounds)));
+            problems.push(...(container ? validateRouteAccess(route, at) : [...validateRoute(route, at, bounds), ...validateRouteTransaction(route, service.database, at)]));
         }
     }
     problems.push(...validateRouteCount(routeCount));

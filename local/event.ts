@@ -27,11 +27,40 @@ export interface IncomingRequest {
 }
 
 /**
- * A request id shaped like API Gateway's (`JKJaXmPLvHcESHA=`: 11 random bytes in base64). The
- * wrapper echoes it in `x-request-id`, API Gateway in `apigw-requestid`.
+ * Unique ids without a random draw per request: a random prefix drawn once per process, then a
+ * counter in the last six bytes (2^48 ids, more than a process answers). A draw for every request
+ * costs a tenth of the gateway's CPU under load.
+ */
+function idSequence(prefixBytes: number): () => Buffer {
+    const id = Buffer.alloc(prefixBytes + 6);
+    randomBytes(prefixBytes).copy(id);
+    let counter = 0;
+    return () => {
+        counter = (counter + 1) % 2 ** 48;
+        id.writeUIntBE(counter, prefixBytes, 6);
+        return id;
+    };
+}
+
+const requestIds = idSequence(5);
+const traceIds = idSequence(6);
+const invocationIds = idSequence(10);
+
+/**
+ * A request id shaped like API Gateway's (`JKJaXmPLvHcESHA=`: 11 bytes in base64). The wrapper
+ * echoes it in `x-request-id`, API Gateway in `apigw-requestid`.
  */
 export function newRequestId(): string {
-    return randomBytes(11).toString("base64");
+    return requestIds().toString("base64");
+}
+
+/** An invocation's `awsRequestId`, shaped like Lambda's: a version 4 UUID. */
+export function newInvocationId(): string {
+    const bytes = invocationIds();
+    const hex = bytes.toString("hex");
+    const version = `4${hex.slice(13, 16)}`;
+    const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16) + hex.slice(17, 20);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${version}-${variant}-${hex.slice(20, 32)}`;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -119,9 +148,9 @@ function decodePath(rawPath: string): string {
     }
 }
 
-/** A trace header like the one API Gateway adds for X-Ray: `Root=1-<epoch hex>-<96 random bits>`. */
+/** A trace header like the one API Gateway adds for X-Ray: `Root=1-<epoch hex>-<96 bits>`. */
 function traceId(epochMs: number): string {
-    return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
+    return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${traceIds().toString("hex")}`;
 }
 
 export interface EventOptions {

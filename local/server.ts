@@ -8,7 +8,6 @@
  * throttle (429), then its JWT authorizer (401/403), whose verified claims reach the function in
  * `requestContext.authorizer.jwt`.
  */
-import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/database";
@@ -28,7 +27,7 @@ import { claimsPassed } from "../functions/runtime/container";
 import { proxyToContainer } from "./container-proxy";
 import type { ContainerUpstream } from "./containers";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
-import { createEvent, newRequestId } from "./event";
+import { createEvent, newInvocationId, newRequestId } from "./event";
 import { LOCAL_EVENT_BUS } from "./event-bus";
 import { LOCAL_JWKS_PATH } from "./issuer";
 import { fromFunctionResult, GATEWAY_ERRORS, writeResponse, type GatewayResponse } from "./response";
@@ -178,6 +177,7 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
                     invoke: createRouteHandler(route.handler, {
                         service: route.service,
                         routeKey: route.routeKey,
+                        transaction: route.transaction,
                         openDatabase,
                         logger,
                         events: route.events && options.events ? { catalog: route.events, eventBusName: LOCAL_EVENT_BUS, transport: options.events } : undefined,
@@ -304,7 +304,7 @@ function discardRest(req: http.IncomingMessage): Promise<void> {
 async function invoke(route: LocalRoute, event: HttpApiEvent): Promise<GatewayResponse> {
     const deadline = Date.now() + route.route.timeoutSeconds * 1000;
     const context: InvocationContext = {
-        awsRequestId: randomUUID(),
+        awsRequestId: newInvocationId(),
         getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
     let timer: NodeJS.Timeout | undefined;

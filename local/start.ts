@@ -22,11 +22,11 @@
  */
 import * as path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
+import { createAccessLog } from "./access-log";
 import { authSettingsFromEnv } from "./authorizer";
 import { LOCAL_JWKS_PATH } from "./issuer";
 import { superuserPasswordFile } from "./postgres";
 import { formatRouteTable } from "./route-table";
-import type { AccessLogEntry } from "./server";
 import { DEFAULT_DATA_DIR, resolveLocalRegistry, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
 import { throttlingFromEnv } from "./throttle";
 import { formatTypeCheck, startTypeChecker, type TypeChecker, type TypeCheckResult } from "./type-check";
@@ -75,10 +75,6 @@ function describeLocalEvents(runtime: LocalRuntime): string[] {
     return lines.length > 0 ? ["", ...lines] : [];
 }
 
-function formatAccessLine(entry: AccessLogEntry): string {
-    return `${entry.method} ${entry.path} -> ${entry.statusCode} in ${entry.durationMs} ms (${entry.routeKey ?? "no route"}, ${entry.requestId})`;
-}
-
 /** The value after `--registry`, resolved against the working directory. */
 function registryArgument(argv: readonly string[]): string | undefined {
     const index = argv.indexOf("--registry");
@@ -124,6 +120,10 @@ async function main(): Promise<void> {
 
     const dataDir = process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : DEFAULT_DATA_DIR;
     console.log(databaseUrl ? "Using the PostgreSQL in DATABASE_URL." : `Starting PostgreSQL 17 (data in ${path.relative(process.cwd(), dataDir) || dataDir})...`);
+    // --quiet drops the line per request (the load test sends a hundred thousand).
+    const accessLog = quiet ? undefined : createAccessLog((text) => process.stdout.write(text));
+    // Whatever way the process ends, the lines of the requests it answered are written first.
+    if (accessLog) process.on("exit", () => accessLog.flush());
     const runtime = await startLocalRuntime({
         port,
         databaseUrl,
@@ -132,8 +132,7 @@ async function main(): Promise<void> {
         logLevel,
         auth,
         throttling,
-        // --quiet drops the line per request (the load test sends a hundred thousand).
-        onRequest: quiet ? undefined : (entry) => console.log(formatAccessLine(entry)),
+        onRequest: accessLog?.record,
         onDatabaseNotice: (message) => console.log(message),
         onContainerNotice: (message) => console.log(message),
         onEventNotice: (message) => console.log(message),

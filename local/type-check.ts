@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../infra/stack-files";
+import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 
 export interface TypeCheckRequest {
     id: number;
@@ -63,7 +64,7 @@ export function typeCheckFiles(options: TypeCheckOptions = {}): string[] {
 export function startTypeChecker(options: TypeCheckOptions = {}): TypeChecker {
     const root = options.root ?? REPOSITORY_ROOT;
     const child: ChildProcess = fork(path.join(__dirname, "type-check-worker.ts"), [], {
-        execArgv: ["-r", "ts-node/register/transpile-only"],
+        execArgv: [...TYPESCRIPT_LOADER_ARGS],
         cwd: root,
         stdio: ["ignore", "ignore", "inherit", "ipc"],
     });

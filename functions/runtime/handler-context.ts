@@ -12,6 +12,7 @@
  */
 import type { Context as LambdaContext } from "aws-lambda";
 import { CONNECT_DEADLINE_MARGIN_MS, type Database } from "./database";
+import type { PutEventsEntry } from "./event-envelope";
 import { createEventPublisher, type EventTransport } from "./event-publisher";
 import type { EventCatalog } from "./events";
 import type { Logger } from "./logger";
@@ -51,6 +52,12 @@ export interface Invocation {
 export interface ContextOptions {
     /** Run each handler in a unit of work (on the service's database). @default when the service has a database and publishes */
     unitOfWork?: boolean;
+    /**
+     * In a database service that publishes, a handler without a unit of work may not publish (the
+     * outbox is written inside one): why, for the error its `publish` then throws.
+     * @default "it runs without a transaction"
+     */
+    publishingRefused?: string;
 }
 
 /** Builds each invocation's context; the database is opened at the first and kept. */
@@ -65,7 +72,11 @@ export function createContextFactory(resources: ServiceResources, options: Conte
         const unit = transactional && db ? createUnitOfWork(db) : undefined;
         const published: string[] = [];
         const events = resources.events;
-        const transport: EventTransport = unit ? { send: async (entries) => void published.push(...(await writeToOutbox(await unit.transaction(), entries))) } : (events?.transport ?? { send: async () => undefined });
+        const transport: EventTransport = unit
+            ? { send: async (entries) => void published.push(...(await writeToOutbox(await unit.transaction(), entries))) }
+            : resources.openDatabase && events
+              ? { send: async (entries) => refusePublishing(entries, options.publishingRefused ?? "it runs without a transaction") }
+              : (events?.transport ?? { send: async () => undefined });
         return {
             context: {
                 log,
@@ -81,6 +92,15 @@ export function createContextFactory(resources: ServiceResources, options: Conte
             },
         };
     };
+}
+
+/**
+ * Sending a database service's event straight to the bus, outside the transaction that writes its
+ * data, could announce a write that then rolls back (or lose the event of one that commits): the
+ * handler's bug, refused where it publishes. The wrapper answers 500 and logs this message.
+ */
+function refusePublishing(entries: readonly PutEventsEntry[], reason: string): never {
+    throw new Error(`${entries.map((entry) => entry.DetailType).join(", ")} not published: ${reason}.`);
 }
 
 /** The request path's send, right after its commit: its own rows only. A failure is the relay's to repair, never the request's. */

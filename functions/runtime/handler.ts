@@ -9,7 +9,7 @@ import { isEventPublishError } from "./event-publisher";
 import { createContextFactory, type InvocationContext, type ServiceResources } from "./handler-context";
 import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http";
 import { createLogger, type Logger } from "./logger";
-import type { RouteHandler } from "./service";
+import { READ_ONLY_METHODS, routeRunsInTransaction, type RouteHandler } from "./service";
 
 export type { InvocationContext } from "./handler-context";
 
@@ -19,6 +19,8 @@ export interface RouteRuntimeOptions extends ServiceResources {
     routeKey: string;
     /** Where log lines go. @default a JSON logger on standard output, at the level the environment names */
     logger?: Logger;
+    /** The route's declared `transaction`. @default the rule of `RouteDefinition.transaction` for its method */
+    transaction?: boolean;
 }
 
 export type LambdaHttpHandler = (event: HttpApiEvent, context?: InvocationContext) => Promise<HttpApiResult>;
@@ -34,7 +36,14 @@ export type LambdaHttpHandler = (event: HttpApiEvent, context?: InvocationContex
  */
 export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeOptions): LambdaHttpHandler {
     const baseLogger = options.logger ?? createLogger({ level: logLevelFromEnvironment(), fields: { service: options.service, route: options.routeKey } });
-    const contextFor = createContextFactory(options);
+    const transaction = routeRunsInTransaction(options.routeKey, options.transaction, { database: Boolean(options.openDatabase), publishes: Boolean(options.events) });
+    const contextFor = createContextFactory(options, {
+        unitOfWork: transaction,
+        publishingRefused:
+            `route "${options.routeKey}" of service "${options.service}" runs without a transaction (${READ_ONLY_METHODS.join(" and ")} routes do unless they ` +
+            "declare `transaction: true`, the others when they declare `transaction: false`), and a database service's events are written " +
+            "into its outbox inside one: declare `transaction: true` on the route",
+    });
 
     return async (event, context) => {
         const requestId = event.requestContext?.requestId || context?.awsRequestId || "";

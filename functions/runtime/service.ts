@@ -107,6 +107,33 @@ export interface RouteDefinition<UsesDatabase extends boolean = boolean, Publish
     scopes?: string[];
     /** Throttling of this route, overriding the stack's `api` defaults. Over the limit: 429. */
     throttle?: RouteThrottle;
+    /**
+     * Whether the handler runs in one transaction on the service's database (a unit of work): its
+     * statements and the events it publishes commit together when it answers 2xx or 3xx, and none
+     * of them otherwise. A database service publishes only from inside one (its events are
+     * written into its outbox with the data), so a route that publishes needs it. A route that
+     * only reads needs none, and without one each statement is one round trip instead of three
+     * (BEGIN, the statement, COMMIT). Only for services with `database: true`.
+     * @default false for GET and HEAD routes (`READ_ONLY_METHODS`); for every other method, true
+     * in a database service that publishes events, false in one that does not
+     */
+    transaction?: boolean;
+}
+
+/**
+ * The methods whose routes run without a transaction unless they declare `transaction: true`:
+ * they read. A GET that writes or publishes says so on its route.
+ */
+export const READ_ONLY_METHODS: readonly string[] = ["GET", "HEAD"];
+
+/**
+ * Whether a route's handler runs in a unit of work: its own `transaction` when it declares one,
+ * else the default that `RouteDefinition.transaction` states. `routeKey` is `"METHOD /path"`.
+ */
+export function routeRunsInTransaction(routeKey: string, declared: boolean | undefined, service: { database: boolean; publishes: boolean }): boolean {
+    if (!service.database) return false;
+    if (declared !== undefined) return declared;
+    return service.publishes && !READ_ONLY_METHODS.includes(routeKey.slice(0, routeKey.indexOf(" ")));
 }
 
 export type RouteAuth = "none" | "jwt";

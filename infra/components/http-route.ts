@@ -41,10 +41,10 @@ export interface HttpRouteArgs {
  * Pulumi value, and its factory runs once per container (the database connection is opened on the
  * first request and kept; the EventBridge client at the first publish).
  */
-export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database" | "events">): () => LambdaHttpHandler {
-    const { handler, service, routeKey } = route;
+export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database" | "events" | "transaction">): () => LambdaHttpHandler {
+    const { handler, service, routeKey, transaction } = route;
     const resources = serviceResourcesFactory(route);
-    return () => createRouteHandler(handler, { service, routeKey, ...resources() });
+    return () => createRouteHandler(handler, { service, routeKey, transaction, ...resources() });
 }
 
 export class HttpRoute extends pulumi.ComponentResource {

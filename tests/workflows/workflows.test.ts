@@ -277,6 +277,18 @@ describe("GitHub workflows", () => {
             assert.deepEqual(Object.keys(workflow.on.workflow_call.secrets).sort(), ["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
         });
 
+        it("runs the program without a type check of the CLI's: the project's loader, and transpile-only should ts-node run it", () => {
+            // Prepare
+            const project = YAML.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, "Pulumi.yaml"), "utf8")) as Json;
+            const options = project.runtime.options;
+            const nodeArgs = String(options.nodeargs).split(/\s+/);
+            // Assess
+            assert.equal(job.env.PULUMI_NODEJS_TRANSPILE_ONLY, "true");
+            assert.equal(options.typescript, false);
+            assert.deepEqual(nodeArgs.slice(0, 2), ["--require", "./tools/typescript-loader.js"]);
+            assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, nodeArgs[1])), nodeArgs[1]);
+        });
+
         it("asks for no permissions of its own: the caller's grant is the ceiling", () => {
             assert.equal(workflow.permissions, undefined);
             assert.equal(job.permissions, undefined);
