@@ -1,8 +1,8 @@
 /**
  * What the end-to-end suites share: a local runtime on a free port over a fresh embedded
- * PostgreSQL in a temporary directory (with its own local token issuer there), a plain HTTP client
- * (node:http, so every header and byte sent is under the test's control), and a snapshot of a
- * table for "nothing changed" checks.
+ * PostgreSQL in a temporary directory (a copy of an initialised cluster, `postgres-template.ts`),
+ * with its own local token issuer there, a plain HTTP client (node:http, so every header and byte
+ * sent is under the test's control), and a snapshot of a table for "nothing changed" checks.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -15,7 +15,9 @@ import type { RegisteredService } from "../../functions/runtime/container";
 import { serviceSchema } from "../../functions/runtime/service-data";
 import type { LocalAuthSettings } from "../../local/authorizer";
 import { mintLocalToken, type MintOptions } from "../../local/issuer";
+import { SQS } from "../../policy/lib/limits";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
+import { seedPostgresDataFolder } from "../support/postgres-template";
 
 export interface TestRuntime {
     runtime: LocalRuntime;
@@ -48,7 +50,17 @@ export interface TestRuntimeOptions {
     visibilityTimeoutScale?: number;
     /** The schedules' clock. @default the system clock */
     scheduleClock?: () => Date;
+    /** The queues' clock. @default the database's clock */
+    queueClock?: () => Date;
 }
+
+/**
+ * A `visibilityTimeoutScale` that brings a failed message back after its consumer's own timeout
+ * instead of after the cloud's multiple of it: sooner, yet never while its delivery may still be
+ * running, however slow the machine (a shorter one hands a slow delivery out twice and spends its
+ * attempts).
+ */
+export const RETRY_AFTER_CONSUMER_TIMEOUT = 1 / SQS.visibilityTimeoutFactor;
 
 /** Starts the runtime with `services` (default: the real registry, `infra/registry.ts`) and a throwaway database. */
 export async function startTestRuntime(services?: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
@@ -59,6 +71,7 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
     const events: HttpApiEvent[] = [];
     const containerNotices: string[] = [];
     const jwtDir = path.join(dataDir, "jwt");
+    await seedPostgresDataFolder(path.join(dataDir, "postgres"));
     const runtime = await startLocalRuntime({
         auth: options.auth ?? { kind: "local", dir: jwtDir },
         throttling: options.throttling ?? false,
@@ -73,6 +86,7 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
         containerMode: "process",
         visibilityTimeoutScale: options.visibilityTimeoutScale,
         scheduleClock: options.scheduleClock,
+        queueClock: options.queueClock,
     });
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });
