@@ -33,6 +33,14 @@ const SCHEMA_SQL = [
     `CREATE INDEX IF NOT EXISTS local_queue_messages_ready ON ${TABLE} (queue, visible_at)`,
 ];
 
+/**
+ * How long a worker's receive (and its look at when the next message is due) waits for the store's
+ * connection, to connect or for its turn on it: the worker looks again after its poll interval
+ * anyway, so waiting out a restart buys nothing, and a stop (Ctrl-C ends PostgreSQL too) must not
+ * wait a minute for a server that is gone.
+ */
+const RECEIVE_CONNECT_WINDOW_MS = 2_000;
+
 /** "Now" in a statement whose parameter `$index` is the store's clock reading, or null for the database's clock. */
 const NOW = (index: number) => `coalesce($${index}::timestamptz, clock_timestamp())`;
 
@@ -137,7 +145,7 @@ export class LocalQueueStore {
 
     /** SQS's ReceiveMessage with the redrive policy applied first: up to `max` visible messages, hidden for the visibility timeout. */
     async receive(queue: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {
-        const { rows } = await this.db.query<Row>(
+        const { rows } = await this.db.withConnectDeadline(Date.now() + RECEIVE_CONNECT_WINDOW_MS).query<Row>(
             `WITH candidates AS (
                  SELECT message_id, receive_count FROM ${TABLE}
                  WHERE queue = $1 AND visible_at <= ${NOW(6)}
@@ -182,7 +190,7 @@ export class LocalQueueStore {
 
     /** When the queue's next hidden message becomes visible; undefined when it holds none. */
     async nextVisibleAt(queue: string): Promise<Date | undefined> {
-        const { rows } = await this.db.query<{ next: Date | null }>(`SELECT min(visible_at) AS next FROM ${TABLE} WHERE queue = $1`, [queue]);
+        const { rows } = await this.db.withConnectDeadline(Date.now() + RECEIVE_CONNECT_WINDOW_MS).query<{ next: Date | null }>(`SELECT min(visible_at) AS next FROM ${TABLE} WHERE queue = $1`, [queue]);
         return rows[0]?.next ?? undefined;
     }
 
