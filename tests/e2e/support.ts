@@ -62,8 +62,12 @@ export interface TestRuntimeOptions {
  */
 export const RETRY_AFTER_CONSUMER_TIMEOUT = 1 / SQS.visibilityTimeoutFactor;
 
-/** Starts the runtime with `services` (default: the real registry, `infra/registry.ts`) and a throwaway database. */
-export async function startTestRuntime(services?: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+/**
+ * Starts the runtime with `services` and a throwaway database. A test that serves the real registry
+ * imports it (`infra/services`), so that what reads the registry is seen in the imports
+ * (`tools/test-selection.ts`).
+ */
+export async function startTestRuntime(services: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-"));
     // PostgreSQL runs as its own user when we are root; it must be able to reach its directory.
     fs.chmodSync(dataDir, 0o755);
@@ -71,23 +75,29 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
     const events: HttpApiEvent[] = [];
     const containerNotices: string[] = [];
     const jwtDir = path.join(dataDir, "jwt");
-    await seedPostgresDataFolder(path.join(dataDir, "postgres"));
-    const runtime = await startLocalRuntime({
-        auth: options.auth ?? { kind: "local", dir: jwtDir },
-        throttling: options.throttling ?? false,
-        port: 0,
-        services,
-        dataDir: path.join(dataDir, "postgres"),
-        persistent: false,
-        logLevel: "DEBUG",
-        writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
-        onEvent: (event) => events.push(event),
-        onContainerNotice: (message) => containerNotices.push(message),
-        containerMode: "process",
-        visibilityTimeoutScale: options.visibilityTimeoutScale,
-        scheduleClock: options.scheduleClock,
-        queueClock: options.queueClock,
-    });
+    let runtime: LocalRuntime;
+    try {
+        await seedPostgresDataFolder(path.join(dataDir, "postgres"));
+        runtime = await startLocalRuntime({
+            auth: options.auth ?? { kind: "local", dir: jwtDir },
+            throttling: options.throttling ?? false,
+            port: 0,
+            services,
+            dataDir: path.join(dataDir, "postgres"),
+            persistent: false,
+            logLevel: "DEBUG",
+            writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+            onEvent: (event) => events.push(event),
+            onContainerNotice: (message) => containerNotices.push(message),
+            containerMode: "process",
+            visibilityTimeoutScale: options.visibilityTimeoutScale,
+            scheduleClock: options.scheduleClock,
+            queueClock: options.queueClock,
+        });
+    } catch (error) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        throw error;
+    }
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });
     await sql.connect();
