@@ -17,10 +17,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../infra/stack-files";
-import { TEST_TIMINGS_FILE } from "../tests/support/file-timings";
+import { CACHE_ROOT } from "./cache";
 import { runAsCommand } from "./command";
 
 const TESTS = "tests";
+
+/**
+ * What each test file took in the last parallel runs (written by tests/support/file-timings.ts):
+ * one `{"file": <relative path>, "ms": <wall time>, "cpuMs": <CPU time>}` per line, the last line
+ * of a file wins.
+ */
+export const TEST_TIMINGS_FILE = path.join(CACHE_ROOT, "test-timings.jsonl");
 const TEST_FILE = /\.test\.ts$/;
 
 export interface TestRunOptions {
@@ -66,14 +73,20 @@ export function parseArgs(argv: readonly string[], root = REPOSITORY_ROOT): Test
     return { jobs, serial, files };
 }
 
-/** The last recorded wall time of each test file, in ms. */
-export function readTimings(file = TEST_TIMINGS_FILE): Map<string, number> {
-    const timings = new Map<string, number>();
+/** What a run took of a test file: wall time and CPU time (its own and its children's), in ms. */
+export interface FileTiming {
+    ms: number;
+    cpuMs?: number;
+}
+
+/** The last recorded timing of each test file. */
+export function readTimings(file = TEST_TIMINGS_FILE): Map<string, FileTiming> {
+    const timings = new Map<string, FileTiming>();
     if (!fs.existsSync(file)) return timings;
     for (const line of fs.readFileSync(file, "utf8").split("\n")) {
         try {
-            const { file: test, ms } = JSON.parse(line) as { file: string; ms: number };
-            if (typeof test === "string" && typeof ms === "number") timings.set(test, ms);
+            const { file: test, ms, cpuMs } = JSON.parse(line) as { file: string } & FileTiming;
+            if (typeof test === "string" && typeof ms === "number") timings.set(test, { ms, ...(typeof cpuMs === "number" ? { cpuMs } : {}) });
         } catch {
             // a line cut short by a worker that was killed: skip it
         }
@@ -82,18 +95,18 @@ export function readTimings(file = TEST_TIMINGS_FILE): Map<string, number> {
 }
 
 /** Files not timed yet first (larger first), then the timed ones, longest first. */
-export function longestFirst(files: readonly string[], timings: ReadonlyMap<string, number>, root = REPOSITORY_ROOT): string[] {
+export function longestFirst(files: readonly string[], timings: ReadonlyMap<string, FileTiming>, root = REPOSITORY_ROOT): string[] {
     const size = (file: string) => fs.statSync(path.join(root, file)).size;
     const untimed = files.filter((file) => !timings.has(file)).sort((a, b) => size(b) - size(a));
-    const timed = files.filter((file) => timings.has(file)).sort((a, b) => timings.get(b)! - timings.get(a)!);
+    const timed = files.filter((file) => timings.has(file)).sort((a, b) => timings.get(b)!.ms - timings.get(a)!.ms);
     return [...untimed, ...timed];
 }
 
 /** Keeps one line per file in the timings file (it grows by a line per file and run). */
-function compactTimings(timings: ReadonlyMap<string, number>): void {
+function compactTimings(timings: ReadonlyMap<string, FileTiming>): void {
     if (timings.size === 0) return;
     const temporary = `${TEST_TIMINGS_FILE}.tmp-${process.pid}`;
-    fs.writeFileSync(temporary, [...timings].map(([file, ms]) => `${JSON.stringify({ file, ms })}\n`).join(""));
+    fs.writeFileSync(temporary, [...timings].map(([file, timing]) => `${JSON.stringify({ file, ...timing })}\n`).join(""));
     fs.renameSync(temporary, TEST_TIMINGS_FILE);
 }
 
