@@ -22,6 +22,7 @@ import { probeService } from "./probe-service";
 import { seedPostgresDataFolder } from "../support/postgres-template";
 import { waitFor } from "../support/runtime-process";
 import { processExists, request, startTestRuntime } from "./support";
+import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
 
 function temporaryDirectory(): string {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-start-"));
@@ -78,7 +79,8 @@ function postmasterPid(dataDir: string): number {
 }
 
 describe("e2e: local runtime life cycle", () => {
-    describe("local/start.ts", () => {
+    describe("local/start.ts", function () {
+        this.timeout(TYPE_CHECK_PATIENCE_MS + 60_000);
         const dataDir = path.join(temporaryDirectory(), "postgres");
         after(() => fs.rmSync(path.dirname(dataDir), { recursive: true, force: true }));
 
@@ -125,7 +127,7 @@ describe("e2e: local runtime life cycle", () => {
                     assert.deepEqual([response.status, response.json], [404, { message: "Not Found" }]);
                     if (typeCheck) {
                         // The service files are type-checked beside it, after it is ready.
-                        await waitFor(() => /Type check: /.test(run.output()), 60_000, `no type check result:\n${run.output()}`);
+                        await waitFor(() => /Type check: /.test(run.output()), TYPE_CHECK_PATIENCE_MS, `no type check result:\n${run.output()}`);
                         assert.match(run.output(), /\nType check: no errors \(\d+ files, \d+\.\d s\)\.\n/);
                         assert.ok(run.output().indexOf("Ready on") < run.output().indexOf("Type check:"), "ready first");
                     }

@@ -20,6 +20,7 @@ import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { fixtureServices } from "../fixtures";
 import { echoContainer } from "../fixtures/registries";
 import { scratchRegistry, serviceWithDuplicateRoute } from "../support/scratch-registry";
+import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
 
 interface Captured {
     code: number;
@@ -75,7 +76,8 @@ function assertRoutesListed(text: string, registry: readonly RegisteredService[]
 const componentOf = (service: RegisteredService) => `${service.name} \\(${isContainerService(service) ? "ServiceContainer" : "Service"}\\)`;
 
 describe("plan (npm run plan)", function () {
-    this.timeout(120_000);
+    // Some plans wait for the type check, which yields the CPU to other work.
+    this.timeout(TYPE_CHECK_PATIENCE_MS);
 
     let devText: Captured;
     let dev: StackPlan;

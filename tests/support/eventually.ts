@@ -8,6 +8,13 @@
 /** How long a test waits for what must happen. */
 export const PATIENCE_MS = 20_000;
 
+/**
+ * How long a test waits for the background type check (local/type-check.ts): it runs at a lower CPU
+ * priority, so on a machine whose CPUs are busy with other work it gets a small share of them and a
+ * check of a few seconds of CPU takes minutes.
+ */
+export const TYPE_CHECK_PATIENCE_MS = 300_000;
+
 /** Resolves with `check`'s value once it is truthy, polling every 10 ms; rejects naming `what` after `ms`. */
 export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = PATIENCE_MS): Promise<T> {
     const deadline = Date.now() + ms;
