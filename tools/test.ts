@@ -5,9 +5,9 @@
  * - The type check is `tsc --noEmit -p tsconfig.json`, incremental (its build info in `.cache/tsc/`,
  *   see tsconfig.json): after the first run it checks only what changed and what depends on it.
  * - The suites run in parallel worker processes (mocha's `--parallel`), `--jobs` at a time (default:
- *   one more than the machine's CPUs, since a suite spends much of its time waiting on the servers
- *   and processes it starts). Each file runs in a worker of its own, one at a time, so suites that
- *   share a process never run at once. Files start longest first, by the time each took in the
+ *   one per CPU; measured on 2 CPUs, a third worker spent 15% more CPU on loading the same modules
+ *   again and finished no sooner). A worker runs one file at a time, so the suites of a file never
+ *   share their process with another file's. Files start longest first, by the time each took in the
  *   last runs (`tests/support/file-timings.ts`); files not timed yet start first, larger ones
  *   first. `--serial` runs them in this process's order in one mocha process, as `npx mocha` does.
  * - Without file arguments every `tests/**\/*.test.ts` runs; a folder stands for the test files in it.
@@ -51,7 +51,7 @@ export function testFilesUnder(folder: string, root = REPOSITORY_ROOT): string[]
 }
 
 export function parseArgs(argv: readonly string[], root = REPOSITORY_ROOT): TestRunOptions {
-    let jobs = os.availableParallelism() + 1;
+    let jobs = os.availableParallelism();
     let serial = false;
     const targets: string[] = [];
     for (let i = 0; i < argv.length; i++) {
