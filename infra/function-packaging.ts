@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as esbuild from "esbuild";
+import { BUNDLE_CACHE_VARIABLE, bundleCacheKey, keepBundle, keptBundle } from "./bundle-cache";
 import { LAMBDA_RUNTIME } from "./components/function-settings";
 import { REPOSITORY_ROOT } from "./stack-files";
 
@@ -100,28 +101,33 @@ function loadEsbuild(): typeof esbuild {
  */
 export async function bundle(entry: BundleEntry, external: readonly string[] = [...RUNTIME_PROVIDED_PACKAGES, ...OPTIONAL_ADDONS]): Promise<Bundle> {
     const builder = loadEsbuild();
+    const options = {
+        ...("file" in entry
+            ? { entryPoints: [entry.file] }
+            : { stdin: { contents: entry.contents, sourcefile: entry.sourcefile, resolveDir: REPOSITORY_ROOT, loader: "js" as const } }),
+        absWorkingDir: REPOSITORY_ROOT,
+        outfile: HANDLER_FILE,
+        bundle: true,
+        platform: "node" as const,
+        // Pulumi's serialized closures use `with`, which only sloppy-mode CommonJS allows.
+        format: "cjs" as const,
+        target: bundleTarget(),
+        external: [...external],
+        minifyWhitespace: true,
+        minifySyntax: true,
+        legalComments: "none" as const,
+        metafile: true as const,
+        write: false as const,
+        logLevel: "silent" as const,
+        plugins: [noPulumiAtRunTime],
+    };
+    const cache = process.env[BUNDLE_CACHE_VARIABLE];
+    const key = cache ? bundleCacheKey(builder.version, { ...options, plugins: options.plugins.map((plugin) => plugin.name) }) : "";
+    const kept = cache ? keptBundle<Bundle>(cache, key) : undefined;
+    if (kept) return kept;
     let result: esbuild.BuildResult<{ metafile: true; write: false }>;
     try {
-        result = await builder.build({
-            ...("file" in entry
-                ? { entryPoints: [entry.file] }
-                : { stdin: { contents: entry.contents, sourcefile: entry.sourcefile, resolveDir: REPOSITORY_ROOT, loader: "js" as const } }),
-            absWorkingDir: REPOSITORY_ROOT,
-            outfile: HANDLER_FILE,
-            bundle: true,
-            platform: "node",
-            // Pulumi's serialized closures use `with`, which only sloppy-mode CommonJS allows.
-            format: "cjs",
-            target: bundleTarget(),
-            external: [...external],
-            minifyWhitespace: true,
-            minifySyntax: true,
-            legalComments: "none",
-            metafile: true,
-            write: false,
-            logLevel: "silent",
-            plugins: [noPulumiAtRunTime],
-        });
+        result = await builder.build(options);
     } catch (error) {
         // Positions are left out: they point into generated text, and without them repeats collapse.
         const messages = (error as { errors?: esbuild.Message[] }).errors?.map((message) => message.text) ?? [(error as Error).message];
@@ -129,7 +135,11 @@ export async function bundle(entry: BundleEntry, external: readonly string[] = [
     }
     const output = result.outputFiles.find((file) => file.path.endsWith(".js"));
     if (!output) throw new Error("esbuild produced no JavaScript output.");
-    return { text: output.text, packages: bundledPackages(Object.keys(result.metafile.inputs)) };
+    const inputs = Object.keys(result.metafile.inputs);
+    const bundled = { text: output.text, packages: bundledPackages(inputs) };
+    // The packages' manifests too: the banner names their versions.
+    if (cache) keepBundle(cache, key, bundled, [...inputs, ...bundled.packages.map((p) => path.join(p.folder, "package.json"))]);
+    return bundled;
 }
 
 /** The packages behind esbuild's input paths (`node_modules/a/node_modules/b/x.js` belongs to `b`). */

@@ -23,6 +23,8 @@ export interface LocalEventsOptions {
     onNotice?: (message: string) => void;
     /** The schedules' clock. @default the system clock */
     scheduleClock?: () => Date;
+    /** The queues' clock (`LocalQueueStoreOptions.now`). @default the database's clock */
+    queueClock?: () => Date;
     /** How often the outbox relays run. @default 60000 */
     relayIntervalMs?: number;
 }
@@ -41,7 +43,7 @@ export interface LocalEvents {
 }
 
 export async function startLocalEvents(registry: ResolvedRegistry, options: LocalEventsOptions): Promise<LocalEvents> {
-    const store = await LocalQueueStore.open(options.adminUrl);
+    const store = await LocalQueueStore.open(options.adminUrl, { now: options.queueClock });
     let workers: QueueWorker[] = [];
     let queues = localQueuesOf(registry);
     const bus = new LocalEventBus(store, queues, (names) => {

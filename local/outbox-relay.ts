@@ -29,6 +29,13 @@ export interface LocalRelays {
     stop(): Promise<void>;
 }
 
+/**
+ * How long a relay run waits for its database: a run that cannot connect leaves its events to the
+ * next run, so waiting out a restart buys nothing, and a stop (Ctrl-C ends PostgreSQL too) must not
+ * wait a minute for a server that is gone.
+ */
+const RELAY_CONNECT_WINDOW_MS = 2_000;
+
 /** The services whose handlers publish into an outbox: a database and events of their own. */
 export function outboxServices(registry: Pick<ResolvedRegistry, "services">): string[] {
     return registry.services.filter(publishesThroughOutbox).map((service) => service.name);
@@ -40,7 +47,7 @@ export function startLocalRelays(registry: Pick<ResolvedRegistry, "services">, o
         service,
         run: createRelayRunner({
             openDatabase: () => {
-                const database = createDatabase({ connectionString: options.serviceDatabaseUrl(service) });
+                const database = createDatabase({ connectionString: options.serviceDatabaseUrl(service), connectRetryWindowMs: RELAY_CONNECT_WINDOW_MS });
                 databases.push(database);
                 return database;
             },

@@ -33,6 +33,17 @@ const SCHEMA_SQL = [
     `CREATE INDEX IF NOT EXISTS local_queue_messages_ready ON ${TABLE} (queue, visible_at)`,
 ];
 
+/**
+ * How long a worker's receive (and its look at when the next message is due) waits for the store's
+ * connection, to connect or for its turn on it: the worker looks again after its poll interval
+ * anyway, so waiting out a restart buys nothing, and a stop (Ctrl-C ends PostgreSQL too) must not
+ * wait a minute for a server that is gone.
+ */
+const RECEIVE_CONNECT_WINDOW_MS = 2_000;
+
+/** "Now" in a statement whose parameter `$index` is the store's clock reading, or null for the database's clock. */
+const NOW = (index: number) => `coalesce($${index}::timestamptz, clock_timestamp())`;
+
 /** A message as a receive hands it out. */
 export interface ReceivedMessage {
     messageId: string;
@@ -78,11 +89,23 @@ interface Row {
     moved_from: string | null;
 }
 
+/** How a store is opened. */
+export interface LocalQueueStoreOptions {
+    /**
+     * The queues' clock: when a message becomes visible, and whether it is. Tests move it forward to
+     * end a visibility timeout at once instead of waiting it out. @default the database's clock
+     */
+    now?: () => Date;
+}
+
 export class LocalQueueStore {
-    private constructor(private readonly db: Database) {}
+    private constructor(
+        private readonly db: Database,
+        private readonly clock: (() => Date) | undefined,
+    ) {}
 
     /** Opens the store on the administrator's connection and creates its table if it is missing. */
-    static async open(adminUrl: string): Promise<LocalQueueStore> {
+    static async open(adminUrl: string, options: LocalQueueStoreOptions = {}): Promise<LocalQueueStore> {
         const db = createDatabase({ connectionString: adminUrl, statementTimeoutMs: 30_000 });
         try {
             await db.transaction(async (tx) => {
@@ -94,7 +117,17 @@ export class LocalQueueStore {
             await db.end().catch(() => undefined);
             throw error;
         }
-        return new LocalQueueStore(db);
+        return new LocalQueueStore(db, options.now);
+    }
+
+    /** The queues' time now. */
+    now(): Date {
+        return this.clock?.() ?? new Date();
+    }
+
+    /** The clock's reading as a query parameter: null stands for the database's `clock_timestamp()` (see NOW). */
+    private nowParameter(): Date | null {
+        return this.clock?.() ?? null;
     }
 
     /** Adds messages to a queue; they are visible at once (or after `delayMs`). */
@@ -103,37 +136,37 @@ export class LocalQueueStore {
         const ids = bodies.map(() => randomUUID());
         await this.db.query(
             `INSERT INTO ${TABLE} (message_id, queue, body, sender_id, visible_at)
-             SELECT id, $2, body, $3, clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+             SELECT id, $2, body, $3, ${NOW(6)} + make_interval(secs => $4::double precision / 1000)
              FROM unnest($1::uuid[], $5::text[]) AS m(id, body)`,
-            [ids, queue, senderId, delayMs, bodies],
+            [ids, queue, senderId, delayMs, bodies, this.nowParameter()],
         );
         return ids;
     }
 
     /** SQS's ReceiveMessage with the redrive policy applied first: up to `max` visible messages, hidden for the visibility timeout. */
     async receive(queue: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {
-        const { rows } = await this.db.query<Row>(
+        const { rows } = await this.db.withConnectDeadline(Date.now() + RECEIVE_CONNECT_WINDOW_MS).query<Row>(
             `WITH candidates AS (
                  SELECT message_id, receive_count FROM ${TABLE}
-                 WHERE queue = $1 AND visible_at <= clock_timestamp()
+                 WHERE queue = $1 AND visible_at <= ${NOW(6)}
                  ORDER BY visible_at, sent_at
                  LIMIT $2
                  FOR UPDATE SKIP LOCKED
              ), dead AS (
-                 UPDATE ${TABLE} m SET queue = $5, moved_from = $1, visible_at = clock_timestamp(), receipt_handle = NULL
+                 UPDATE ${TABLE} m SET queue = $5, moved_from = $1, visible_at = ${NOW(6)}, receipt_handle = NULL
                  FROM candidates c
                  WHERE m.message_id = c.message_id AND c.receive_count >= $4
                  RETURNING m.message_id
              )
              UPDATE ${TABLE} m
              SET receive_count = m.receive_count + 1,
-                 visible_at = clock_timestamp() + make_interval(secs => $3::double precision / 1000),
+                 visible_at = ${NOW(6)} + make_interval(secs => $3::double precision / 1000),
                  receipt_handle = gen_random_uuid(),
-                 first_received_at = coalesce(m.first_received_at, clock_timestamp())
+                 first_received_at = coalesce(m.first_received_at, ${NOW(6)})
              FROM candidates c
              WHERE m.message_id = c.message_id AND c.receive_count < $4
              RETURNING m.*`,
-            [queue, options.max, options.visibilityTimeoutMs, options.maxReceiveCount, options.deadLetterQueue],
+            [queue, options.max, options.visibilityTimeoutMs, options.maxReceiveCount, options.deadLetterQueue, this.nowParameter()],
         );
         return rows
             .map((row) => ({
@@ -157,7 +190,7 @@ export class LocalQueueStore {
 
     /** When the queue's next hidden message becomes visible; undefined when it holds none. */
     async nextVisibleAt(queue: string): Promise<Date | undefined> {
-        const { rows } = await this.db.query<{ next: Date | null }>(`SELECT min(visible_at) AS next FROM ${TABLE} WHERE queue = $1`, [queue]);
+        const { rows } = await this.db.withConnectDeadline(Date.now() + RECEIVE_CONNECT_WINDOW_MS).query<{ next: Date | null }>(`SELECT min(visible_at) AS next FROM ${TABLE} WHERE queue = $1`, [queue]);
         return rows[0]?.next ?? undefined;
     }
 
@@ -187,9 +220,9 @@ export class LocalQueueStore {
      */
     async redrive(deadLetterQueue: string, target: string, messageIds?: readonly string[]): Promise<number> {
         const { rowCount } = await this.db.query(
-            `UPDATE ${TABLE} SET queue = $2, receive_count = 0, first_received_at = NULL, receipt_handle = NULL, moved_from = NULL, visible_at = clock_timestamp()
+            `UPDATE ${TABLE} SET queue = $2, receive_count = 0, first_received_at = NULL, receipt_handle = NULL, moved_from = NULL, visible_at = ${NOW(4)}
              WHERE queue = $1 AND ($3::uuid[] IS NULL OR message_id = ANY($3::uuid[]))`,
-            [deadLetterQueue, target, messageIds ?? null],
+            [deadLetterQueue, target, messageIds ?? null, this.nowParameter()],
         );
         return rowCount;
     }

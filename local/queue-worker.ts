@@ -155,7 +155,7 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
                 let waitMs = pollIntervalMs;
                 try {
                     const next = await store.nextVisibleAt(queue.name);
-                    if (next) waitMs = Math.min(pollIntervalMs, Math.max(5, next.getTime() - Date.now()));
+                    if (next) waitMs = Math.min(pollIntervalMs, Math.max(5, next.getTime() - store.now().getTime()));
                 } catch {
                     // as above
                 }

@@ -79,6 +79,8 @@ export interface LocalRuntimeOptions {
     onEventNotice?: (message: string) => void;
     /** The schedules' clock (tests set it just before a run is due). @default the system clock */
     scheduleClock?: () => Date;
+    /** The queues' clock (tests move it forward to end a visibility timeout at once). @default the database's clock */
+    queueClock?: () => Date;
 }
 
 export interface LocalRuntime {
@@ -188,6 +190,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             visibilityTimeoutScale: options.visibilityTimeoutScale,
             onNotice: options.onEventNotice,
             scheduleClock: options.scheduleClock,
+            queueClock: options.queueClock,
         });
         const localEvents = events;
         server = createLocalServer({

@@ -11,16 +11,25 @@
  *   from what works;
  * - **remove**: deletes the `auth` line from `infra/registry.ts`;
  *
- * then runs, in each copy, `npm test`, `npm run plan` and `npm run policy` for every stack. Exit 0
- * when all pass, 1 when one fails (its output's end is printed; `--keep` keeps the copies). It
- * takes minutes, so `.ci/run` runs it after the suite rather than `npm test`.
+ * then runs, in each copy, `npm test` over what the change can affect, `npm run plan` and
+ * `npm run policy` for every stack. What the change can affect: the type check of the whole tree,
+ * and the test files that reach a file the change wrote or edited (`tools/test-selection.ts`: the
+ * registry module, the new service's files, its own test file). The other suites never load the
+ * registry; they ran in the original's `npm test` and a registry change cannot change their result.
+ * Each copy starts with the original's `.cache/` (the type check's build info, the test
+ * PostgreSQL cluster), so it redoes only what the change touched. Exit 0 when all pass, 1 when
+ * one fails (its output's end is printed; `--keep` keeps the copies). It takes minutes, so
+ * `.ci/run` runs it after the suite rather than `npm test`.
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { listStacks, REPOSITORY_ROOT } from "../infra/stack-files";
+import { CACHE_ROOT } from "./cache";
 import { runAsCommand } from "./command";
+import { testFilesUnder } from "./test";
+import { testsAffectedBy } from "./test-selection";
 
 /** A file the README's template writes, or text it appends to one. */
 export interface TemplateBlock {
@@ -95,6 +104,13 @@ export function copyRepository(target: string, root = REPOSITORY_ROOT): void {
         fs.copyFileSync(from, path.join(target, file));
     }
     for (const modules of ["node_modules", path.join("policy", "node_modules")]) installedPackages(path.join(root, modules), path.join(target, modules));
+    // Copied, not linked (the type check rewrites its build info in place), with owners and modes:
+    // the test PostgreSQL cluster's files belong to the server's own user when we are root.
+    const cache = path.join(root, path.relative(REPOSITORY_ROOT, CACHE_ROOT));
+    if (fs.existsSync(cache)) {
+        const copied = spawnSync("cp", ["-a", cache, path.join(target, path.basename(cache))], { encoding: "utf8" });
+        if (copied.status !== 0) throw new Error(`copying ${cache} failed: ${copied.stderr || copied.error}`);
+    }
 }
 
 interface StepResult {
@@ -119,16 +135,16 @@ function runStep(cwd: string, command: string, logFile: string): Promise<StepRes
 const SCENARIOS = {
     add: {
         description: "the orders service added as the README's \"Adding a service\" writes it",
-        prepare(root: string): string {
-            const blocks = templateBlocks(fs.readFileSync(path.join(root, "README.md"), "utf8"));
-            return `wrote ${applyTemplate(root, blocks).join(", ")}`;
+        /** Writes the template into `root`; returns the files it wrote or edited. */
+        prepare(root: string): string[] {
+            return applyTemplate(root, templateBlocks(fs.readFileSync(path.join(root, "README.md"), "utf8")));
         },
     },
     remove: {
         description: "the auth service removed from infra/registry.ts",
-        prepare(root: string): string {
+        prepare(root: string): string[] {
             removeRegistryLine(root, "auth");
-            return "deleted the auth line of infra/registry.ts";
+            return [path.join("infra", "registry.ts")];
         },
     },
 } as const;
@@ -141,7 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`--only takes ${Object.keys(SCENARIOS).join(" or ")}`);
         return 2;
     }
-    const commands = ["npm test", ...listStacks().flatMap((stack) => [`npm run plan -- --stack ${stack}`, `npm run policy -- --stack ${stack}`])];
+    const stackCommands = listStacks().flatMap((stack) => [`npm run plan -- --stack ${stack}`, `npm run policy -- --stack ${stack}`]);
     let failed = false;
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
         if (only !== undefined && name !== only) continue;
@@ -150,10 +166,15 @@ async function main(argv: readonly string[]): Promise<number> {
         fs.chmodSync(root, 0o755);
         console.log(`\n${name}: ${scenario.description} (in ${root})`);
         copyRepository(root);
-        console.log(`  ${scenario.prepare(root)}`);
+        const changed = scenario.prepare(root);
+        const tests = testsAffectedBy(changed, testFilesUnder("tests", root), root);
+        const all = testFilesUnder("tests", root).length;
+        console.log(`  changed ${changed.join(", ")}; ${tests.length} of ${all} test files reach a changed file`);
+        const commands = [`npm test -- ${tests.join(" ")}`, ...stackCommands];
         for (const [index, command] of commands.entries()) {
             const result = await runStep(root, command, path.join(root, `check-${index}.log`));
-            console.log(`  ${result.ok ? "ok  " : "FAIL"} ${command} (${result.seconds} s)`);
+            const shown = index === 0 ? `npm test -- <those ${tests.length} files>` : command;
+            console.log(`  ${result.ok ? "ok  " : "FAIL"} ${shown} (${result.seconds} s)`);
             if (!result.ok) {
                 failed = true;
                 const lines = fs.readFileSync(result.log, "utf8").split("\n");

@@ -205,22 +205,77 @@ function mockCall(token: string, inputs: Record<string, any>, options: OfflineOp
 /** Runs are serialized: the Pulumi runtime keeps its settings in process-wide state. */
 let queue: Promise<unknown> = Promise.resolve();
 
+/** Completed runs of this process by what determines them (`runKey`): the program is deterministic under mocks. */
+const completedRuns = new Map<string, Promise<OfflineRun>>();
+
 /**
  * Runs the program as `pulumi up` (or `preview`) would for `stack`, against mocks. Rejects with the
  * program's error (a config or registry error, for example) after recording what was registered.
+ *
+ * A run that succeeded is kept for the life of the process and handed out again for the same
+ * stack, mode, config, registry and held images: the suites ask for the same few stacks dozens of
+ * times, and a run costs seconds. What is handed out is frozen, so no caller can change what
+ * another sees. A run that failed is not kept (its callers assert on what it registered).
  */
 export function runProgramOffline(options: OfflineOptions): Promise<OfflineRun> {
-    const run = queue.then(() => runOnce(options));
+    const config = asPulumiConfig(options.config ?? readStackConfig(options.stack));
+    const key = runKey(options, config);
+    const kept = completedRuns.get(key);
+    if (kept) return kept;
+    const run = queue.then(() => runOnce(options, config)).then(deepFreeze);
     queue = run.catch(() => undefined);
+    completedRuns.set(key, run);
+    run.catch(() => completedRuns.delete(key));
     return run;
+}
+
+/** Ids for values compared by identity (functions, class instances) in run keys. */
+const identities = new WeakMap<object, number>();
+let lastIdentity = 0;
+
+/**
+ * What makes two runs the same: the stack, the mode, the config as the program receives it, the
+ * held images, and the registry, compared by value where it is plain data (a service object built
+ * twice from the same definition is the same service) and by identity for functions and anything
+ * else (a handler is the same only if it is the same function).
+ */
+function runKey(options: OfflineOptions, config: Record<string, string>): string {
+    const open = new Set<object>(); // the values being walked: a cycle is compared by identity
+    const canonical = (value: unknown): unknown => {
+        if (typeof value !== "object" && typeof value !== "function") return value ?? null;
+        if (value === null) return null;
+        const prototype = Object.getPrototypeOf(value);
+        const plain = Array.isArray(value) || (typeof value === "object" && (prototype === Object.prototype || prototype === null));
+        if (plain && !open.has(value)) {
+            open.add(value);
+            try {
+                if (Array.isArray(value)) return value.map(canonical);
+                return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+            } finally {
+                open.delete(value);
+            }
+        }
+        let id = identities.get(value);
+        if (id === undefined) identities.set(value, (id = ++lastIdentity));
+        return `#identity-${id}`;
+    };
+    return JSON.stringify([options.stack, options.preview ?? false, canonical(config), options.services ? canonical(options.services) : "registry", canonical(options.heldImages ?? {})]);
+}
+
+/** Freezes a run's records all the way down (assets and archives too: nothing reads them by changing them). */
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    }
+    return value;
 }
 
 /** The resources registered by the last run, also when it failed. */
 export let lastRegistered: OfflineResource[] = [];
 
-async function runOnce(options: OfflineOptions): Promise<OfflineRun> {
+async function runOnce(options: OfflineOptions, config: Record<string, string>): Promise<OfflineRun> {
     const { stack } = options;
-    const config = asPulumiConfig(options.config ?? readStackConfig(stack));
     const resources: OfflineResource[] = [];
     lastRegistered = resources;
 

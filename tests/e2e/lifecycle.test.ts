@@ -19,8 +19,10 @@ import { freePort, readSuperuserPassword, runningAdminUrl, superuserPasswordFile
 import { startLocalRuntime } from "../../local/runtime";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "../../local/stack-config";
 import { probeService } from "./probe-service";
+import { seedPostgresDataFolder } from "../support/postgres-template";
 import { waitFor } from "../support/runtime-process";
 import { processExists, request, startTestRuntime } from "./support";
+import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
 
 function temporaryDirectory(): string {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-start-"));
@@ -35,22 +37,24 @@ const registry = resolveRegistry(services, devStack.functionDefaults, { stack: "
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 
-/** Runs `local/start.ts` as `npm start` does, in a process group of its own (as a terminal would). */
-function startScript(port: number, dataDir: string): { child: ChildProcess; output: () => string; ready: Promise<number> } {
-    const started = Date.now();
+/**
+ * Runs `local/start.ts` as `npm start` does, in a process group of its own (as a terminal would),
+ * with its background type check unless `typeCheck` is false.
+ */
+function startScript(port: number, dataDir: string, { typeCheck = true } = {}): { child: ChildProcess; output: () => string; ready: Promise<void> } {
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts"], {
         cwd: REPOSITORY_ROOT,
         // The local issuer's key beside the database, so the test can mint tokens the server accepts.
-        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOCAL_JWT_DIR: jwtDirOf(dataDir), LOG_LEVEL: "WARN", DATABASE_URL: "", LOCAL_CONTAINERS: "process" },
+        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOCAL_JWT_DIR: jwtDirOf(dataDir), LOG_LEVEL: "WARN", DATABASE_URL: "", LOCAL_CONTAINERS: "process", ...(typeCheck ? {} : { LOCAL_TYPECHECK: "off" }) },
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
     child.stdout!.on("data", (chunk) => (output += chunk));
     child.stderr!.on("data", (chunk) => (output += chunk));
-    const ready = new Promise<number>((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
         child.stdout!.on("data", () => {
-            if (output.includes("Ready on")) resolve(Date.now() - started);
+            if (output.includes("Ready on")) resolve();
         });
         child.on("exit", (code) => reject(new Error(`start.ts exited with ${code} before it was ready:\n${output}`)));
         setTimeout(() => reject(new Error(`start.ts was not ready after 40 s:\n${output}`)), 40_000).unref();
@@ -75,21 +79,24 @@ function postmasterPid(dataDir: string): number {
 }
 
 describe("e2e: local runtime life cycle", () => {
-    describe("local/start.ts", () => {
+    describe("local/start.ts", function () {
+        this.timeout(TYPE_CHECK_PATIENCE_MS + 60_000);
         const dataDir = path.join(temporaryDirectory(), "postgres");
         after(() => fs.rmSync(path.dirname(dataDir), { recursive: true, force: true }));
 
-        for (const [how, stop] of [
-            ["SIGTERM", (child: ChildProcess) => process.kill(child.pid!, "SIGTERM")],
+        // The first start makes the data folder (initdb), the second starts it again. The first also
+        // checks the service files' types in the background; the check does not change with the
+        // signal, so the second runs without it. How long a start takes: `npm run bench:start`.
+        for (const [how, stop, typeCheck] of [
+            ["SIGTERM", (child: ChildProcess) => process.kill(child.pid!, "SIGTERM"), true],
             // A terminal's Ctrl-C signals the whole foreground process group, PostgreSQL included.
-            ["Ctrl-C (SIGINT to the process group)", (child: ChildProcess) => process.kill(-child.pid!, "SIGINT")],
+            ["Ctrl-C (SIGINT to the process group)", (child: ChildProcess) => process.kill(-child.pid!, "SIGINT"), false],
         ] as const) {
-            it(`serves every route of the registry within 30 s, prints the route table, and on ${how} exits 0 leaving no PostgreSQL`, async () => {
+            it(`serves every route of the registry, prints the route table, and on ${how} exits 0 leaving no PostgreSQL`, async () => {
                 const port = await freePort();
-                const run = startScript(port, dataDir);
+                const run = startScript(port, dataDir, { typeCheck });
                 try {
-                    const startupMs = await run.ready;
-                    assert.ok(startupMs < 30_000, `ready after ${startupMs} ms`);
+                    await run.ready;
                     assert.match(run.output(), new RegExp(`Serving ${registry.apiRoutes.length} route\\(s\\) on http://127\\.0\\.0\\.1:${port}`));
                     // Each route with its settings: memory and timeout, concurrency, database,
                     // authorization and throttling (the route's own, else the dev stack's).
@@ -118,10 +125,12 @@ describe("e2e: local runtime life cycle", () => {
                     assert.equal(fs.statSync(superuserPasswordFile(dataDir)).mode & 0o777, 0o600);
                     const response = await request(`http://127.0.0.1:${port}`, { path: "/no-route-has-this-path" });
                     assert.deepEqual([response.status, response.json], [404, { message: "Not Found" }]);
-                    // The service files are type-checked beside it, after it is ready.
-                    await waitFor(() => /Type check: /.test(run.output()), 30_000, `no type check result:\n${run.output()}`);
-                    assert.match(run.output(), /\nType check: no errors \(\d+ files, \d+\.\d s\)\.\n/);
-                    assert.ok(run.output().indexOf("Ready on") < run.output().indexOf("Type check:"), "ready first");
+                    if (typeCheck) {
+                        // The service files are type-checked beside it, after it is ready.
+                        await waitFor(() => /Type check: /.test(run.output()), TYPE_CHECK_PATIENCE_MS, `no type check result:\n${run.output()}`);
+                        assert.match(run.output(), /\nType check: no errors \(\d+ files, \d+\.\d s\)\.\n/);
+                        assert.ok(run.output().indexOf("Ready on") < run.output().indexOf("Type check:"), "ready first");
+                    }
                     const pid = postmasterPid(dataDir);
                     assert.ok(processExists(pid));
                     // The registry's container services run as processes beside it.
@@ -142,11 +151,13 @@ describe("e2e: local runtime life cycle", () => {
 
         it("keeps the data in its directory across restarts: a stored row is still there, no migration runs twice", async () => {
             const ownDir = path.join(temporaryDirectory(), "postgres");
+            // A cluster with nothing of the runtime's in it yet, as initdb leaves it (the first start above runs initdb itself).
+            await seedPostgresDataFolder(ownDir);
             const count = registry.migrations.length;
             try {
                 for (const round of [1, 2]) {
                     const port = await freePort();
-                    const run = startScript(port, ownDir);
+                    const run = startScript(port, ownDir, { typeCheck: false });
                     try {
                         await run.ready;
                         const sql = new pg.Client({ connectionString: runningAdminUrl(ownDir) });

@@ -10,7 +10,8 @@ import * as assert from "node:assert/strict";
 import notifications from "../../functions/notifications/service";
 import users from "../../functions/users/service";
 import { main as tokenCommand } from "../../tools/token";
-import { api, snapshotRows, snapshotUsers, startTestRuntime, type TestResponse, type TestRuntime } from "./support";
+import { eventually } from "../support/eventually";
+import { api, snapshotRows, snapshotUsers, RETRY_AFTER_CONSUMER_TIMEOUT, startTestRuntime, type TestResponse, type TestRuntime } from "./support";
 
 /** `npm run -s token -- <args>` against this runtime's key, as a client would mint it. */
 async function mint(t: TestRuntime, ...args: string[]): Promise<Record<string, string>> {
@@ -18,12 +19,6 @@ async function mint(t: TestRuntime, ...args: string[]): Promise<Record<string, s
     const code = await tokenCommand([...args, "--dir", t.jwtDir], { out: (line) => out.push(line), err: (line) => assert.fail(line) });
     assert.equal(code, 0);
     return { authorization: `Bearer ${out[0]}` };
-}
-
-async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-    for (const deadline = Date.now() + ms; !(await check()); await new Promise((resolve) => setTimeout(resolve, 20))) {
-        if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    }
 }
 
 /** True when nothing of Alice's (her address, her name) is in the answer. */
@@ -37,13 +32,13 @@ describe("e2e: the samples enforce who owns what", function () {
     let aliceId: string;
 
     before(async () => {
-        t = await startTestRuntime([users, notifications], { visibilityTimeoutScale: 0.001 });
+        t = await startTestRuntime([users, notifications], { visibilityTimeoutScale: RETRY_AFTER_CONSUMER_TIMEOUT });
         alice = api(t.url, await mint(t, "--sub", "alice", "--email", "alice@example.com"));
         bob = api(t.url, await mint(t, "--sub", "bob", "--scope", "users:delete"));
         const created = await alice.post("/users", { email: "alice@example.com", name: "Alice Liddell" });
         assert.equal(created.status, 201, created.text);
         aliceId = created.json.id;
-        await eventually(async () => (await alice.get("/notifications")).json.items.length === 1, 2000, "Alice's welcome");
+        await eventually(async () => (await alice.get("/notifications")).json.items.length === 1, "Alice's welcome");
     });
     after(async () => {
         await t?.stop();
@@ -95,14 +90,14 @@ describe("e2e: the samples enforce who owns what", function () {
         const dora = api(t.url, await mint(t, "--sub", "dora"));
         const created = await dora.post("/users", { email: "dora@example.com", name: "Dora" });
         assert.equal(created.status, 201, created.text);
-        await eventually(async () => (await dora.get("/notifications")).json.items.length === 1, 2000, "Dora's welcome");
+        await eventually(async () => (await dora.get("/notifications")).json.items.length === 1, "Dora's welcome");
         // Act
         const read = await dora.get(`/users/${created.json.id}`);
         const renamed = await dora.patch(`/users/${created.json.id}`, { name: "Dora the Explorer" });
         const deleted = await dora.delete(`/users/${created.json.id}`);
         // Assess
         assert.deepEqual([read.status, renamed.status, renamed.json.name, deleted.status], [200, 200, "Dora the Explorer", 204]);
-        await eventually(async () => (await snapshotRows(t.sql, "notifications", "notifications")).every((row) => (row as { user_id: string }).user_id !== created.json.id), 2000, "Dora forgotten");
+        await eventually(async () => (await snapshotRows(t.sql, "notifications", "notifications")).every((row) => (row as { user_id: string }).user_id !== created.json.id), "Dora forgotten");
         assert.deepEqual((await dora.get("/notifications")).json.items, []);
     });
 });

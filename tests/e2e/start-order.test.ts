@@ -13,6 +13,7 @@ import { freePort } from "../../local/postgres";
 import { main as plan } from "../../tools/plan";
 import { killRuntimeProcess, processesMentioning, startRuntimeProcess, waitFor } from "../support/runtime-process";
 import { RUNTIME_SERVICE, scratchRegistry, serviceWithOneRoute, type ScratchRegistry } from "../support/scratch-registry";
+import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
 
 /** The processes of process group `group` (what a terminal's Ctrl-C or a closed shell reaches), from /proc. */
 function groupMembers(group: number): number[] {
@@ -42,7 +43,7 @@ export default defineService({
 `;
 
 describe("e2e: what npm start and npm run plan start, and in which order", function () {
-    this.timeout(120_000);
+    this.timeout(TYPE_CHECK_PATIENCE_MS + 60_000);
     let scratch: ScratchRegistry;
     let root: string;
 
@@ -78,7 +79,7 @@ describe("e2e: what npm start and npm run plan start, and in which order", funct
         try {
             await run.ready;
             // Act
-            await waitFor(() => /Type check: no errors/.test(run.output()), 60_000, `no type check result:\n${run.output()}`);
+            await waitFor(() => /Type check: no errors/.test(run.output()), TYPE_CHECK_PATIENCE_MS, `no type check result:\n${run.output()}`);
             await waitFor(() => !groupMembers(run.child.pid!).some((pid) => processesMentioning("type-check-worker").some((worker) => worker.pid === pid)), 10_000, "the type check's process is still running");
             // Assess: the runtime itself still runs.
             assert.equal(run.child.exitCode, null);

@@ -1,8 +1,8 @@
 /**
  * What the end-to-end suites share: a local runtime on a free port over a fresh embedded
- * PostgreSQL in a temporary directory (with its own local token issuer there), a plain HTTP client
- * (node:http, so every header and byte sent is under the test's control), and a snapshot of a
- * table for "nothing changed" checks.
+ * PostgreSQL in a temporary directory (a copy of an initialised cluster, `postgres-template.ts`),
+ * with its own local token issuer there, a plain HTTP client (node:http, so every header and byte
+ * sent is under the test's control), and a snapshot of a table for "nothing changed" checks.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -15,7 +15,9 @@ import type { RegisteredService } from "../../functions/runtime/container";
 import { serviceSchema } from "../../functions/runtime/service-data";
 import type { LocalAuthSettings } from "../../local/authorizer";
 import { mintLocalToken, type MintOptions } from "../../local/issuer";
+import { SQS } from "../../policy/lib/limits";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
+import { seedPostgresDataFolder } from "../support/postgres-template";
 
 export interface TestRuntime {
     runtime: LocalRuntime;
@@ -48,10 +50,24 @@ export interface TestRuntimeOptions {
     visibilityTimeoutScale?: number;
     /** The schedules' clock. @default the system clock */
     scheduleClock?: () => Date;
+    /** The queues' clock. @default the database's clock */
+    queueClock?: () => Date;
 }
 
-/** Starts the runtime with `services` (default: the real registry, `infra/registry.ts`) and a throwaway database. */
-export async function startTestRuntime(services?: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+/**
+ * A `visibilityTimeoutScale` that brings a failed message back after its consumer's own timeout
+ * instead of after the cloud's multiple of it: sooner, yet never while its delivery may still be
+ * running, however slow the machine (a shorter one hands a slow delivery out twice and spends its
+ * attempts).
+ */
+export const RETRY_AFTER_CONSUMER_TIMEOUT = 1 / SQS.visibilityTimeoutFactor;
+
+/**
+ * Starts the runtime with `services` and a throwaway database. A test that serves the real registry
+ * imports it (`infra/services`), so that what reads the registry is seen in the imports
+ * (`tools/test-selection.ts`).
+ */
+export async function startTestRuntime(services: readonly RegisteredService[], options: TestRuntimeOptions = {}): Promise<TestRuntime> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-"));
     // PostgreSQL runs as its own user when we are root; it must be able to reach its directory.
     fs.chmodSync(dataDir, 0o755);
@@ -59,21 +75,29 @@ export async function startTestRuntime(services?: readonly RegisteredService[], 
     const events: HttpApiEvent[] = [];
     const containerNotices: string[] = [];
     const jwtDir = path.join(dataDir, "jwt");
-    const runtime = await startLocalRuntime({
-        auth: options.auth ?? { kind: "local", dir: jwtDir },
-        throttling: options.throttling ?? false,
-        port: 0,
-        services,
-        dataDir: path.join(dataDir, "postgres"),
-        persistent: false,
-        logLevel: "DEBUG",
-        writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
-        onEvent: (event) => events.push(event),
-        onContainerNotice: (message) => containerNotices.push(message),
-        containerMode: "process",
-        visibilityTimeoutScale: options.visibilityTimeoutScale,
-        scheduleClock: options.scheduleClock,
-    });
+    let runtime: LocalRuntime;
+    try {
+        await seedPostgresDataFolder(path.join(dataDir, "postgres"));
+        runtime = await startLocalRuntime({
+            auth: options.auth ?? { kind: "local", dir: jwtDir },
+            throttling: options.throttling ?? false,
+            port: 0,
+            services,
+            dataDir: path.join(dataDir, "postgres"),
+            persistent: false,
+            logLevel: "DEBUG",
+            writeLog: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+            onEvent: (event) => events.push(event),
+            onContainerNotice: (message) => containerNotices.push(message),
+            containerMode: "process",
+            visibilityTimeoutScale: options.visibilityTimeoutScale,
+            scheduleClock: options.scheduleClock,
+            queueClock: options.queueClock,
+        });
+    } catch (error) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        throw error;
+    }
     const postgresPid = Number(fs.readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
     const sql = new pg.Client({ connectionString: runtime.databaseUrl });
     await sql.connect();

@@ -12,15 +12,16 @@ import { freePort } from "../../local/postgres";
 import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute, type ScratchRegistry } from "../support/scratch-registry";
 import { killRuntimeProcess, startRuntimeProcess, waitFor, type RuntimeProcess } from "../support/runtime-process";
 import { request } from "./support";
+import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
 
 /** How often the runtime printed `pattern` so far. */
 const count = (run: RuntimeProcess, pattern: RegExp) => (run.output().match(new RegExp(pattern.source, "g")) ?? []).length;
 
 /** Resolves once the runtime printed `pattern` `times` times. */
-const printed = (run: RuntimeProcess, pattern: RegExp, times = 1) => waitFor(() => count(run, pattern) >= times, 30_000, `${pattern} not printed ${times} time(s):\n${run.output()}`);
+const printed = (run: RuntimeProcess, pattern: RegExp, times = 1) => waitFor(() => count(run, pattern) >= times, TYPE_CHECK_PATIENCE_MS, `${pattern} not printed ${times} time(s):\n${run.output()}`);
 
 describe("e2e: watch mode (npm run dev) with the background type check", function () {
-    this.timeout(120_000);
+    this.timeout(TYPE_CHECK_PATIENCE_MS + 60_000);
     let scratch: ScratchRegistry;
     let run: RuntimeProcess;
     let root: string;

@@ -16,6 +16,7 @@ import { FIXTURE_CONTAINER_REGISTRY_MODULE } from "../fixtures";
 import { summarizeLoad } from "../support/api-load";
 import { PHASES, runtimeFaultScenario } from "../support/runtime-faults";
 import { jwtDirOf, killRuntimeProcess, postmasterPid, processesMentioning, startRuntimeProcess, waitFor } from "../support/runtime-process";
+import { seedPostgresDataFolder } from "../support/postgres-template";
 
 describe("faults: the local runtime under load while its database fails", function () {
     this.timeout(90_000);
@@ -26,6 +27,7 @@ describe("faults: the local runtime under load while its database fails", functi
 
     it("stays up through terminated sessions and a PostgreSQL restart; then a SIGKILL leaves no PostgreSQL and the next start works", async () => {
         // Prepare
+        await seedPostgresDataFolder(dataDir);
         const run = startRuntimeProcess({ port: await freePort(), dataDir, args: ["--registry", FIXTURE_CONTAINER_REGISTRY_MODULE] });
         let rerun: ReturnType<typeof startRuntimeProcess> | undefined;
         try {

@@ -13,11 +13,12 @@ import * as pg from "pg";
 import { processInfo, startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { REPOSITORY_ROOT } from "../../local/stack-config";
 import { postmasterPid, processesMentioning, waitFor } from "../support/runtime-process";
+import { TYPESCRIPT_LOADER_ARGS } from "../../tools/typescript-loader";
 
 /** Another process that starts PostgreSQL in `dataDir` and keeps running, as a runtime would. */
 async function startPostgresElsewhere(dataDir: string): Promise<ChildProcess> {
     const script = `require("./local/postgres").startLocalPostgres({ dataDir: ${JSON.stringify(dataDir)} }).then(() => console.log("READY"), (error) => { console.error(error); process.exit(1); });`;
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPOSITORY_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...TYPESCRIPT_LOADER_ARGS, "-e", script], { cwd: REPOSITORY_ROOT, stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve, reject) => {
         child.stdout!.on("data", (chunk) => String(chunk).includes("READY") && resolve());
         child.on("exit", (code) => reject(new Error(`the other process exited with ${code}`)));

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as pg from "pg";
 import { localAdminUrl, readSuperuserPassword, runningAdminUrl, startLocalPostgres, superuserPasswordFile } from "../../local/postgres";
 import { listeningAddresses } from "../support/listening";
+import { seedPostgresDataFolder } from "../support/postgres-template";
 
 /** Whether the superuser signs in to the server on `port` with `password`. */
 async function signsIn(port: number, password: string): Promise<boolean> {
@@ -70,6 +71,8 @@ describe("the embedded PostgreSQL's access", function () {
     });
 
     it("listens on 127.0.0.1 over TCP only: no other interface, no Unix socket", async () => {
+        // Prepare: an initialised folder (what a start listens on does not depend on who ran initdb).
+        await seedPostgresDataFolder(dataDir);
         // Act
         const server = await startLocalPostgres({ dataDir, onNotice: () => undefined });
         try {
@@ -85,6 +88,7 @@ describe("the embedded PostgreSQL's access", function () {
 
     it("replaces the former well-known password of a folder initialised with it, on its next start, and says so", async () => {
         // Prepare: a folder as the earlier runtime left it: superuser password "postgres", no file beside it.
+        await seedPostgresDataFolder(dataDir);
         const first = await startLocalPostgres({ dataDir, onNotice: () => undefined });
         await query(first.url, "ALTER ROLE postgres PASSWORD 'postgres'");
         await first.stop();

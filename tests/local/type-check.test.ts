@@ -9,9 +9,10 @@ import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../../infra/stack-files";
 import { formatTypeCheck, startTypeChecker, typeCheckFiles } from "../../local/type-check";
 import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute } from "../support/scratch-registry";
+import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
 
 describe("the background type check", function () {
-    this.timeout(60_000);
+    this.timeout(TYPE_CHECK_PATIENCE_MS);
 
     it("covers the registry and every TypeScript file under functions/, new services not yet registered included", () => {
         const files = typeCheckFiles();

@@ -13,6 +13,7 @@ import { createDatabase } from "../../functions/runtime/database";
 import { scramSha256Verifier } from "../../functions/runtime/scram";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../../local/service-login";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
+import { seedPostgresDataFolder } from "../support/postgres-template";
 import { accounts } from "../support/data-services";
 import { migrateAsLocalRuntime } from "../support/postgres";
 
@@ -34,6 +35,7 @@ describe("role passwords as SCRAM verifiers", function () {
     before(async () => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), "role-passwords-"));
         fs.chmodSync(root, 0o755); // PostgreSQL runs as its own user when we are root
+        await seedPostgresDataFolder(path.join(root, "data"));
         server = await startLocalPostgres({ dataDir: path.join(root, "data"), persistent: false, onLog: (line) => serverLog.push(line), onNotice: () => undefined });
     });
     after(async () => {

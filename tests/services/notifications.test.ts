@@ -1,7 +1,7 @@
 /**
  * The notifications sample over HTTP against the local runtime and a real PostgreSQL, with the users
  * sample as its producer: a new user's welcome is readable by that user (found from their token,
- * never from a parameter) within a second; a redelivered event adds nothing; a deleted user's
+ * never from a parameter); a redelivered event adds nothing; a deleted user's
  * notifications go, and a late user.created does not bring them back; the nightly purge (fired on
  * demand) removes what is past its retention and keeps the rest.
  */
@@ -12,17 +12,8 @@ import { userEvents } from "../../functions/users/events";
 import { putEventsEntry } from "../../functions/runtime/event-envelope";
 import { findLocalQueue } from "../../local/event-bus";
 import { fireSchedule } from "../../local/schedules";
-import { api, startTestRuntime, type TestRuntime } from "../e2e/support";
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-        const value = await check();
-        if (value) return value;
-        if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-}
+import { api, RETRY_AFTER_CONSUMER_TIMEOUT, startTestRuntime, type TestRuntime } from "../e2e/support";
+import { eventually } from "../support/eventually";
 
 describe("notifications service (users' events, over HTTP)", function () {
     this.timeout(60_000);
@@ -42,24 +33,22 @@ describe("notifications service (users' events, over HTTP)", function () {
     const rows = async (userId: string) => Number((await t.sql.query("SELECT count(*) AS n FROM notifications.notifications WHERE user_id = $1", [userId])).rows[0].n);
 
     before(async () => {
-        t = await startTestRuntime([users, notifications], { visibilityTimeoutScale: 0.001 });
+        t = await startTestRuntime([users, notifications], { visibilityTimeoutScale: RETRY_AFTER_CONSUMER_TIMEOUT });
     });
     after(async () => {
         await t?.stop();
     });
 
-    it("makes a new user's welcome readable to that user within a second of the POST", async () => {
+    it("makes a new user's welcome readable to that user after the POST", async () => {
         // Prepare
         const ada = await as("ada");
         // Act
-        const started = Date.now();
         await createUser(ada, "ada@example.com");
         const items = await eventually(async () => {
             const found = await notificationsOf(ada);
             return found.length > 0 && found;
-        }, 1000, "the welcome");
+        }, "the welcome");
         // Assess
-        assert.ok(Date.now() - started < 1000);
         assert.deepEqual(items.map((item) => [item.kind, item.message]), [["welcome", "Welcome, Ada Lovelace! We will write to ada@example.com."]]);
     });
 
@@ -68,7 +57,7 @@ describe("notifications service (users' events, over HTTP)", function () {
         const alice = await as("alice");
         const bob = await as("bob");
         const aliceId = await createUser(alice, "alice@example.com", "Alice");
-        await eventually(async () => (await rows(aliceId)) === 1, 1000, "Alice's welcome");
+        await eventually(async () => (await rows(aliceId)) === 1, "Alice's welcome");
         // Act
         const asked = await bob.get(`/notifications?userId=${aliceId}`);
         // Assess
@@ -85,7 +74,7 @@ describe("notifications service (users' events, over HTTP)", function () {
         await t.runtime.events.bus.send([entry]);
         await t.runtime.events.bus.send([entry]);
         // Assess
-        await eventually(async () => (await t.runtime.events.store.counts())["notifications-subscription-welcome"] === undefined && (await rows(userId)) > 0, 5000, "both handled");
+        await eventually(async () => (await t.runtime.events.store.counts())["notifications-subscription-welcome"] === undefined && (await rows(userId)) > 0, "both handled");
         assert.equal(await rows(userId), 1);
         assert.equal((await notificationsOf(await as("twice"))).length, 1);
     });
@@ -97,7 +86,7 @@ describe("notifications service (users' events, over HTTP)", function () {
         // Act
         await t.runtime.events.bus.send([entry]);
         // Assess
-        await eventually(async () => (await rows(userId)) === 1, 5000, "the welcome");
+        await eventually(async () => (await rows(userId)) === 1, "the welcome");
         assert.deepEqual((await t.sql.query("SELECT owner FROM notifications.notifications WHERE user_id = $1", [userId])).rows, [{ owner: null }]);
         assert.deepEqual(await notificationsOf(await as("early")), []);
     });
@@ -106,14 +95,14 @@ describe("notifications service (users' events, over HTTP)", function () {
         // Prepare
         const grace = await as("grace");
         const userId = await createUser(grace, "grace@example.com");
-        await eventually(async () => (await rows(userId)) === 1, 1000, "the welcome");
+        await eventually(async () => (await rows(userId)) === 1, "the welcome");
         // Act: she deletes her own user, with her token alone.
         const deleted = await grace.delete(`/users/${userId}`);
         assert.equal(deleted.status, 204);
-        await eventually(async () => (await rows(userId)) === 0, 1000, "forgotten");
+        await eventually(async () => (await rows(userId)) === 0, "forgotten");
         const late = putEventsEntry(userEvents["user.created"], { userId, email: "grace@example.com", name: "Grace", owner: "grace" }, { eventId: crypto.randomUUID(), time: new Date(), eventBusName: "local" });
         await t.runtime.events.bus.send([late]);
-        await eventually(async () => (await t.runtime.events.store.counts())["notifications-subscription-welcome"] === undefined, 5000, "the late event handled");
+        await eventually(async () => (await t.runtime.events.store.counts())["notifications-subscription-welcome"] === undefined, "the late event handled");
         // Assess
         assert.equal(await rows(userId), 0);
         assert.deepEqual(await notificationsOf(grace), []);
@@ -131,7 +120,7 @@ describe("notifications service (users' events, over HTTP)", function () {
         // Act: the nightly run, now (npm run queues -- fire notifications/purge).
         await fireSchedule(t.runtime.events.store, findLocalQueue(t.runtime.events.queues, "notifications/purge")!);
         // Assess
-        await eventually(async () => (await rows(userId)) === 1, 5000, "purged");
+        await eventually(async () => (await rows(userId)) === 1, "purged");
         const [kept] = await notificationsOf(await as("old-timer"));
         assert.ok(Date.now() - Date.parse(kept.createdAt) < RETENTION.notificationDays * 86_400_000);
     });

@@ -1,6 +1,7 @@
 /**
- * A throwaway embedded PostgreSQL per test file, migrated as the local runtime migrates it: each
- * service the test names with its schema and roles, its real migrations in them.
+ * A throwaway embedded PostgreSQL per test file (a copy of an initialised cluster,
+ * `postgres-template.ts`), migrated as the local runtime migrates it: each service the test names
+ * with its schema and roles, its real migrations in them.
  */
 import type { RegisteredService } from "../../functions/runtime/container";
 import * as fs from "node:fs";
@@ -14,6 +15,7 @@ import { resolveRegistry } from "../../infra/registry-resolution";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret, type LocalLogin } from "../../local/service-login";
+import { seedPostgresDataFolder } from "./postgres-template";
 
 export interface TestPostgres {
     server: LocalPostgres;
@@ -51,6 +53,7 @@ export function usePostgres(options: { services?: readonly RegisteredService[] }
         dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-test-"));
         // Under root, PostgreSQL runs as the "postgres" user, which must be able to enter the folder.
         fs.chmodSync(dataDir, 0o755);
+        await seedPostgresDataFolder(path.join(dataDir, "data"));
         const server = await startLocalPostgres({ dataDir: path.join(dataDir, "data"), persistent: false });
         const login = localLogin(server.url, readOrCreateLoginSecret(loginSecretFile(path.join(dataDir, "data"), true)));
         const db = createDatabase({ connectionString: server.url });

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { processInfo, runningAdminUrl } from "../../local/postgres";
 import { REPOSITORY_ROOT } from "../../local/stack-config";
+import { TYPESCRIPT_LOADER_ARGS } from "../../tools/typescript-loader";
 
 export interface RuntimeProcess {
     child: ChildProcess;
@@ -36,7 +37,7 @@ export const jwtDirOf = (dataDir: string) => path.join(path.dirname(dataDir), "j
 /** Starts the runtime with throttling off and one line of output per event, not per request. */
 // (`--registry <file>` in `args` serves a fixture registry instead of infra/registry.ts.)
 export function startRuntimeProcess(options: RuntimeProcessOptions): RuntimeProcess {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/start.ts", "--quiet", ...(options.args ?? [])], {
+    const child = spawn(process.execPath, [...TYPESCRIPT_LOADER_ARGS, "local/start.ts", "--quiet", ...(options.args ?? [])], {
         cwd: REPOSITORY_ROOT,
         env: {
             ...process.env,
