@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import { createAccessLog, formatAccessLine } from "../../local/access-log";
+import { createAccessLog, FLUSH_INTERVAL_MS, formatAccessLine } from "../../local/access-log";
 import { defineService } from "../../functions/runtime/service";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { createLocalServer } from "../../local/server";
@@ -22,18 +22,35 @@ describe("the local gateway's access log", () => {
         assert.equal(formatAccessLine({ ...entry(4), routeKey: undefined, statusCode: 404 }), "GET /ping/4 -> 404 in 4 ms (no route, id-4)");
     });
 
-    it("writes nothing while a request is answered, then the lines of a turn of the event loop in one write", async () => {
+    it("writes nothing while a request is answered, then the lines gathered within the interval in one write", async () => {
         // Prepare
         const writes: string[] = [];
-        const log = createAccessLog((text) => writes.push(text));
+        const log = createAccessLog((text) => writes.push(text), 10);
         // Act
         log.record(entry(1));
-        log.record(entry(2));
         const duringTheTurn = writes.length;
         await new Promise((resolve) => setImmediate(resolve));
+        log.record(entry(2));
+        const afterTheTurn = writes.length;
+        // A timer of 30 ms runs after the log's timer of 10 ms, however busy the machine is.
+        await new Promise((resolve) => setTimeout(resolve, 30));
         // Assess
         assert.equal(duringTheTurn, 0);
+        assert.equal(afterTheTurn, 0);
         assert.deepEqual(writes, [`${formatAccessLine(entry(1))}\n${formatAccessLine(entry(2))}\n`]);
+    });
+
+    it("writes at the end of the turn, without waiting for the interval, once 64 KB are gathered", async () => {
+        const writes: string[] = [];
+        const log = createAccessLog((text) => writes.push(text), 60_000);
+        const count = Math.ceil((64 * 1024) / formatAccessLine(entry(1)).length) + 1;
+        for (let n = 0; n < count; n++) log.record(entry(n));
+        assert.equal(writes.length, 0);
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(writes.length, 1);
+        assert.equal(writes[0].split("\n").length - 1, count);
+        log.flush();
+        assert.equal(writes.length, 1);
     });
 
     it("writes what is queued at once on flush, and nothing twice", async () => {
@@ -42,7 +59,7 @@ describe("the local gateway's access log", () => {
         log.record(entry(1));
         log.flush();
         assert.deepEqual(writes, [`${formatAccessLine(entry(1))}\n`]);
-        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 2 * FLUSH_INTERVAL_MS));
         log.flush();
         assert.equal(writes.length, 1);
     });
@@ -57,7 +74,7 @@ describe("the local gateway's access log", () => {
         try {
             // Act
             const statuses = await Promise.all([get(`${url}/ping`), get(`${url}/nowhere`)]);
-            await new Promise((resolve) => setImmediate(resolve));
+            log.flush();
             // Assess
             assert.deepEqual(statuses.sort(), [200, 404]);
             const lines = writes.join("").trimEnd().split("\n").sort();
