@@ -5,10 +5,10 @@
  * In two copies of the repository (its files as git sees them, tracked and untracked but not
  * ignored, and the installed packages), it
  *
- * - **add**: adds the `orders` service exactly as the README's "Adding a service" writes it: every
- *   code block marked `file=<path>` is written to that path, every block marked `append=<path>` is
- *   appended to that file (the registry line). Nothing else is touched, so the README cannot drift
- *   from what works;
+ * - **add**: adds the `orders` service from the template's real files, `examples/orders/`, laid out
+ *   as in the repository: every file is written to the same path in the copy, except
+ *   `infra/registry.ts`, whose line is appended to the registry. Nothing else is touched, so the
+ *   template cannot drift from what works;
  * - **remove**: deletes the `auth` line from `infra/registry.ts`;
  *
  * then runs, in each copy, `npm test` over what the change can affect, `npm run plan` and
@@ -31,7 +31,7 @@ import { runAsCommand } from "./command";
 import { testFilesUnder } from "./test";
 import { testsAffectedBy } from "./test-selection";
 
-/** A file the README's template writes, or text it appends to one. */
+/** A file the template writes, or text it appends to one. */
 export interface TemplateBlock {
     kind: "file" | "append";
     /** Relative to the repository. */
@@ -39,20 +39,21 @@ export interface TemplateBlock {
     content: string;
 }
 
-/** The README section the template lives in. */
-export const TEMPLATE_SECTION = "## Adding a service";
+/** The service template's folder, relative to the repository: its files laid out as in the repository. */
+export const TEMPLATE_DIR = path.join("examples", "orders");
 
-/** The code blocks of the README's "Adding a service" marked `file=<path>` or `append=<path>`, in order. */
-export function templateBlocks(readme: string): TemplateBlock[] {
-    const start = readme.indexOf(`${TEMPLATE_SECTION}\n`);
-    if (start === -1) throw new Error(`the README has no "${TEMPLATE_SECTION}" section`);
-    const next = readme.indexOf("\n## ", start + TEMPLATE_SECTION.length);
-    const section = readme.slice(start, next === -1 ? undefined : next);
-    const blocks: TemplateBlock[] = [];
-    for (const match of section.matchAll(/^```[\w-]*[ \t]+(file|append)=(\S+)[ \t]*\n([\s\S]*?)^```[ \t]*$/gm)) {
-        blocks.push({ kind: match[1] as TemplateBlock["kind"], path: match[2], content: match[3] });
-    }
-    return blocks;
+/** The template's files that are appended to the repository's file of the same path rather than written: the registry line. */
+export const APPENDED_FILES: readonly string[] = [path.join("infra", "registry.ts")];
+
+/** Every file under `templateDir` as what the template does with it, in path order. */
+export function templateBlocks(templateDir: string): TemplateBlock[] {
+    if (!fs.existsSync(templateDir)) throw new Error(`the service template ${templateDir} does not exist`);
+    const files = (fs.readdirSync(templateDir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(templateDir, path.join(entry.parentPath, entry.name)))
+        .sort();
+    if (files.length === 0) throw new Error(`the service template ${templateDir} holds no files`);
+    return files.map((file) => ({ kind: APPENDED_FILES.includes(file) ? "append" : "file", path: file, content: fs.readFileSync(path.join(templateDir, file), "utf8") }));
 }
 
 /** Writes the template into `root`: its files, and its lines appended. Returns the paths it touched. */
@@ -134,10 +135,10 @@ function runStep(cwd: string, command: string, logFile: string): Promise<StepRes
 
 const SCENARIOS = {
     add: {
-        description: "the orders service added as the README's \"Adding a service\" writes it",
+        description: `the orders service added from ${TEMPLATE_DIR}`,
         /** Writes the template into `root`; returns the files it wrote or edited. */
         prepare(root: string): string[] {
-            return applyTemplate(root, templateBlocks(fs.readFileSync(path.join(root, "README.md"), "utf8")));
+            return applyTemplate(root, templateBlocks(path.join(root, TEMPLATE_DIR)));
         },
     },
     remove: {

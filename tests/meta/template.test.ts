@@ -1,8 +1,8 @@
 /**
- * The README's "Adding a service" is a template that works when copied literally: its code blocks
- * are the files `npm run check:template` writes into a copy of the repository (then runs every suite,
- * the plan and the policy pack there; see tools/check-template.ts). Here, quickly, on every `npm
- * test`, with the blocks written into a scratch folder: they are there, adding them touches one
+ * The service template, `examples/orders/` (walked through in docs/adding-a-service.md), works when
+ * copied literally: its files are what `npm run check:template` writes into a copy of the repository
+ * (then runs every suite, the plan and the policy pack there; see tools/check-template.ts). Here,
+ * quickly, on every `npm test`, with the files written into a scratch folder: they are there, adding them touches one
  * registry line, the service they declare resolves beside the real registry under each stack's
  * bounds, passes its own test file over schemas per service, gets its own database user and
  * connection limit under mocks with the policy pack passing, and in the local runtime answers its
@@ -21,13 +21,11 @@ import { functionBoundsFor } from "../../infra/function-bounds";
 import { resolveRegistry } from "../../infra/registry-resolution";
 import { services } from "../../infra/services";
 import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../../infra/stack-files";
-import { applyTemplate, removeRegistryLine, templateBlocks, type TemplateBlock } from "../../tools/check-template";
+import { applyTemplate, removeRegistryLine, TEMPLATE_DIR, templateBlocks, type TemplateBlock } from "../../tools/check-template";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline } from "../../tools/offline";
 import { api, startTestRuntime, type TestRuntime } from "../e2e/support";
 import { one } from "../support/graph";
-
-const README = fs.readFileSync(path.join(REPOSITORY_ROOT, "README.md"), "utf8");
 
 /** A registry of two services, one line each, as `infra/registry.ts` is written. */
 const SCRATCH_REGISTRY = ["/** A registry. */", 'export { default as alpha } from "../functions/alpha/service";', 'export { default as beta } from "../functions/beta/service";', ""];
@@ -44,15 +42,15 @@ function scratchRoot(): string {
     return root;
 }
 
-describe("the README's service template (Adding a service)", () => {
-    const blocks = templateBlocks(README);
+describe("the service template (examples/orders, docs/adding-a-service.md)", () => {
+    const blocks = templateBlocks(path.join(REPOSITORY_ROOT, TEMPLATE_DIR));
     const roots: string[] = [];
     after(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
 
     it("holds a service file, its migration, its test file and one registry line", () => {
         assert.deepEqual(blocks.map((block) => `${block.kind} ${block.path}`), [
-            "file functions/orders/service.ts",
             "file functions/orders/migrations/0001_create_orders.sql",
+            "file functions/orders/service.ts",
             "append infra/registry.ts",
             "file tests/services/orders.test.ts",
         ]);
@@ -66,10 +64,10 @@ describe("the README's service template (Adding a service)", () => {
         // Act
         const touched = applyTemplate(root, blocks);
         // Assess
-        assert.deepEqual(touched, ["functions/orders/service.ts", "functions/orders/migrations/0001_create_orders.sql", "infra/registry.ts", "tests/services/orders.test.ts"]);
+        assert.deepEqual(touched, ["functions/orders/migrations/0001_create_orders.sql", "functions/orders/service.ts", "infra/registry.ts", "tests/services/orders.test.ts"]);
         const after = fs.readFileSync(path.join(root, "infra", "registry.ts"), "utf8");
         assert.equal(after, [...SCRATCH_REGISTRY.slice(0, -1), 'export { default as orders } from "../functions/orders/service";', ""].join("\n"));
-        assert.throws(() => applyTemplate(root, blocks), /the template writes functions\/orders\/service\.ts, which exists already/);
+        assert.throws(() => applyTemplate(root, blocks), /the template writes functions\/orders\/migrations\/0001_create_orders\.sql, which exists already/);
     });
 
     describe("the service it declares", function () {
@@ -165,13 +163,26 @@ describe("the README's service template (Adding a service)", () => {
             assert.throws(() => removeRegistryLine(root, "alpha"), /has 0 lines for service "alpha", not one/);
         });
 
-        it("reads only the marked blocks of the template's section", () => {
-            const readme = "# x\n```ts file=a.ts\nbefore\n```\n## Adding a service\n```ts\nplain\n```\n```ts file=b.ts\nB\n```\n```sql append=c.sql\nC\n```\n## Next\n```ts file=d.ts\nD\n```\n";
-            assert.deepEqual(templateBlocks(readme), [
-                { kind: "file", path: "b.ts", content: "B\n" },
-                { kind: "append", path: "c.sql", content: "C\n" },
+        it("reads every file of a template folder in path order, appending only the registry, and refuses a missing or empty folder", () => {
+            // Prepare
+            const template = fs.mkdtempSync(path.join(os.tmpdir(), "template-files-"));
+            roots.push(template);
+            fs.mkdirSync(path.join(template, "functions", "b", "migrations"), { recursive: true });
+            fs.writeFileSync(path.join(template, "functions", "b", "service.ts"), "B\n");
+            fs.writeFileSync(path.join(template, "functions", "b", "migrations", "0001.sql"), "M\n");
+            fs.mkdirSync(path.join(template, "infra"));
+            fs.writeFileSync(path.join(template, "infra", "registry.ts"), "R\n");
+            fs.mkdirSync(path.join(template, "empty"));
+            // Act
+            const read = templateBlocks(template);
+            // Assess
+            assert.deepEqual(read, [
+                { kind: "file", path: "functions/b/migrations/0001.sql", content: "M\n" },
+                { kind: "file", path: "functions/b/service.ts", content: "B\n" },
+                { kind: "append", path: "infra/registry.ts", content: "R\n" },
             ] satisfies TemplateBlock[]);
-            assert.throws(() => templateBlocks("# no template here\n"), /the README has no "## Adding a service" section/);
+            assert.throws(() => templateBlocks(path.join(template, "missing")), /the service template .*missing does not exist/);
+            assert.throws(() => templateBlocks(path.join(template, "empty")), /the service template .*empty holds no files/);
         });
     });
 });

@@ -278,14 +278,14 @@ describe("plan: events, schedules and their cost", function () {
         assert.equal(plan.cost.idle.lines.find((l) => l.item === "SQS polling of idle queues"), undefined);
     });
 
-    it("quotes the plan's figures in the README: a lone subscriber of 256 MB at full batches of 10 and at one per batch", () => {
+    it("quotes the plan's figures in docs/costs.md: a lone subscriber of 256 MB at full batches of 10 and at one per batch", () => {
         // Prepare: a subscriber of the dev plan with the platform's defaults.
         const subscriber = plans.get("dev")!.cost.perMillionEvents.flows.flatMap((f) => f.subscribers).find((s) => s.batchSize === 10 && s.memoryMb === 256)!;
         assert.ok(subscriber);
-        const readme = fs.readFileSync(path.join(REPOSITORY_ROOT, "README.md"), "utf8");
+        const costs = fs.readFileSync(path.join(REPOSITORY_ROOT, "docs", "costs.md"), "utf8");
         // Assess
         for (const figure of [usd(subscriber.aloneFullBatches), usd(subscriber.aloneOneMessagePerBatch), usd(subscriber.fullBatches.sqs), usd(subscriber.oneMessagePerBatch.sqs)]) {
-            assert.ok(readme.includes(figure), `README quotes ${figure}`);
+            assert.ok(costs.includes(figure), `docs/costs.md quotes ${figure}`);
         }
     });
 

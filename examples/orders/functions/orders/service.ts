@@ -1,0 +1,81 @@
+/**
+ * `orders`: places, reads and cancels orders. Every route needs a token from the stack's issuer;
+ * an order belongs to the token subject that placed it, and only that subject, or an operator
+ * holding `orders:admin`, reads or cancels it.
+ */
+import * as path from "node:path";
+import { callerOf } from "../runtime/caller";
+import { assertOwnerOrAdmin, conflict, constraintViolation, notFound } from "../runtime/errors";
+import { defineService } from "../runtime/service";
+import { integer, parseBody, parseParams, text, uuid } from "../runtime/validate";
+
+interface OrderRow {
+    id: string;
+    reference: string;
+    item: string;
+    quantity: number;
+    placedBy: string;
+    createdAt: Date;
+}
+
+const COLUMNS = `id, reference, item, quantity, placed_by AS "placedBy", created_at AS "createdAt"`;
+/** Who may touch an order besides the subject that placed it: operators, never an app's users. */
+const ORDER = { adminScope: "orders:admin", notFound: "No order with this id." };
+
+export default defineService({
+    name: "orders", // lower-case letters, digits and dashes; unique in the registry
+    description: "Places, reads and cancels orders.",
+    database: true, // its handlers get ctx.db, and its migrations run before its code goes live
+    memoryMb: 512, // optional: 128-3008 (the stack's policy pack), else the stack's default
+    timeoutSeconds: 10, // optional: 1-29 (the HTTP API cuts requests at 30 s), else the stack's default
+    reservedConcurrency: 5, // optional: at most 5 containers per route, so at most 5 connections each
+    migrationsDir: path.join(__dirname, "migrations"),
+    routes: {
+        "POST /orders": {
+            description: "Place an order",
+            auth: "jwt", // a valid token, checked by API Gateway before the function runs
+            handler: async (request, { db, log }) => {
+                const me = callerOf(request); // the token's subject and scopes
+                // Every bad field at once as a 400; unknown fields are refused; `quantity` must be a JSON number.
+                const input = parseBody(request.body, { reference: text({ max: 40 }), item: text({ max: 200 }), quantity: integer({ min: 1, max: 1000 }) });
+                try {
+                    const { rows } = await db.query<OrderRow>(
+                        `INSERT INTO orders (reference, item, quantity, placed_by) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+                        [input.reference, input.item, input.quantity, me.sub],
+                    );
+                    log.info("order placed", { orderId: rows[0].id });
+                    return { statusCode: 201, headers: { location: `/orders/${rows[0].id}` }, body: rows[0] };
+                } catch (error) {
+                    // A unique violation becomes 409 (this message for this constraint), another constraint 400, anything else 500.
+                    throw constraintViolation(error, { orders_reference_key: conflict("An order with this reference already exists.") });
+                }
+            },
+        },
+
+        "GET /orders/{id}": {
+            description: "Read an order: the caller's own (any with orders:admin)",
+            auth: "jwt",
+            handler: async (request, { db }) => {
+                const me = callerOf(request);
+                const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
+                const { rows } = await db.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+                assertOwnerOrAdmin(rows[0]?.placedBy, me, ORDER); // someone else's order: 404, as a missing one
+                return rows[0]; // a plain value is sent as 200 JSON
+            },
+        },
+
+        "DELETE /orders/{id}": {
+            description: "Cancel an order: the caller's own (any with orders:admin)",
+            auth: "jwt",
+            handler: async (request, { db }) => {
+                const me = callerOf(request);
+                const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
+                const { rows } = await db.query<{ placedBy: string }>(`SELECT placed_by AS "placedBy" FROM orders WHERE id = $1`, [id]);
+                assertOwnerOrAdmin(rows[0]?.placedBy, me, ORDER);
+                const { rowCount } = await db.query("DELETE FROM orders WHERE id = $1", [id]);
+                if (rowCount === 0) throw notFound(ORDER.notFound); // cancelled meanwhile
+                // Returning nothing answers 204 No Content.
+            },
+        },
+    },
+});

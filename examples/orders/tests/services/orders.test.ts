@@ -1,0 +1,82 @@
+import * as assert from "node:assert/strict";
+import orders from "../../functions/orders/service";
+import { routeCaller } from "../support/invoke";
+import { usePostgres } from "../support/postgres";
+
+describe("orders service against PostgreSQL", () => {
+    const postgres = usePostgres({ services: [orders] }); // a fresh PostgreSQL with this service's schema, roles and migrations
+    const call = routeCaller(orders, () => postgres().serviceDb("orders")); // signed in as orders_app, as its functions are
+    // The claims API Gateway's authorizer hands a protected route: Ada's token, Bob's, an operator's.
+    const ADA = { sub: "ada" };
+    const BOB = { sub: "bob" };
+    const OPERATOR = { sub: "support", scope: "orders:admin" };
+    const place = (body: object, claims = ADA) => call("POST /orders", { body, claims });
+    const byId = (routeKey: string, id: string, claims: Record<string, string> = ADA) => call(routeKey, { path: `/orders/${id}`, pathParameters: { id }, claims });
+    // The test's own SQL runs as the administrator, so it names the service's schema.
+    const count = async () => (await postgres().sql<{ n: number }>("SELECT count(*)::int AS n FROM orders.orders"))[0].n;
+
+    beforeEach(() => postgres().sql("TRUNCATE orders.orders"));
+
+    it("places an order for the token's subject: 201 with a location, then reads it back by id", async () => {
+        // Act
+        const placed = await place({ reference: "A-1", item: "Analytical engine", quantity: 1 });
+        const read = await byId("GET /orders/{id}", placed.body.id);
+        // Assess
+        assert.equal(placed.status, 201);
+        assert.equal(placed.headers.location, `/orders/${placed.body.id}`);
+        assert.deepEqual([read.status, read.body.item, read.body.placedBy], [200, "Analytical engine", "ada"]);
+    });
+
+    it("answers someone else's read and cancel with 404, as for a missing order, and keeps the order", async () => {
+        // Prepare
+        const placed = await place({ reference: "A-2", item: "Engine", quantity: 1 });
+        // Act
+        const read = await byId("GET /orders/{id}", placed.body.id, BOB);
+        const cancelled = await byId("DELETE /orders/{id}", placed.body.id, BOB);
+        // Assess
+        assert.deepEqual([read.status, cancelled.status], [404, 404]);
+        assert.equal(await count(), 1);
+    });
+
+    it("lets an operator with orders:admin read anyone's order", async () => {
+        const placed = await place({ reference: "A-3", item: "Engine", quantity: 1 });
+        assert.equal((await byId("GET /orders/{id}", placed.body.id, OPERATOR)).body.placedBy, "ada");
+    });
+
+    it("answers 409 to a second order with the same reference, and stores one", async () => {
+        // Prepare
+        await place({ reference: "A-1", item: "Analytical engine", quantity: 1 });
+        // Act
+        const again = await place({ reference: "A-1", item: "Difference engine", quantity: 2 });
+        // Assess
+        assert.deepEqual([again.status, again.body.error.code, again.body.error.message], [409, "conflict", "An order with this reference already exists."]);
+        assert.equal(await count(), 1);
+    });
+
+    it("answers 400 naming the field to a quantity sent as a string or out of range, and stores nothing", async () => {
+        for (const quantity of ["5", 0, 1001, 2.5]) {
+            // Act
+            const reply = await place({ reference: "A-2", item: "Engine", quantity });
+            // Assess
+            assert.equal(reply.status, 400, String(quantity));
+            assert.deepEqual(reply.body.error.details.issues.map((issue: { field: string }) => issue.field), ["quantity"]);
+        }
+        assert.equal(await count(), 0);
+    });
+
+    it("answers 404 to an unknown id and 400 to one that is not a UUID", async () => {
+        assert.equal((await byId("GET /orders/{id}", "00000000-0000-4000-8000-000000000000")).status, 404);
+        assert.equal((await byId("GET /orders/{id}", "not-a-uuid")).status, 400);
+    });
+
+    it("cancels the caller's own order with 204 and no body; a second cancel is 404", async () => {
+        // Prepare
+        const placed = await place({ reference: "A-3", item: "Engine", quantity: 1 });
+        // Act
+        const cancelled = await byId("DELETE /orders/{id}", placed.body.id);
+        const again = await byId("DELETE /orders/{id}", placed.body.id);
+        // Assess
+        assert.deepEqual([cancelled.status, cancelled.body], [204, undefined]);
+        assert.equal(again.status, 404);
+    });
+});
