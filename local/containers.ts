@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, LOCAL_HOST } from "../functions/runtime/container";
 import { ENVIRONMENT } from "../functions/runtime/environment";
 import { statementTimeoutFor } from "../functions/runtime/database";
-import type { ResolvedContainerService } from "../infra/container-resolution";
+import type { ResolvedContainerService } from "../platform/containers/resolution";
 import { freePort } from "./postgres";
 
 const LEASH_SCRIPT = path.join(__dirname, "process-leash.sh");

@@ -8,8 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { eventBridgeEvent, matchesSubscription, type PutEventsEntry } from "../functions/runtime/event-envelope";
 import { EventPublishError, type EventTransport } from "../functions/runtime/event-publisher";
-import { consumerResourceName } from "../infra/naming";
-import type { ResolvedRegistry, ResolvedSchedule, ResolvedSubscription } from "../infra/registry-resolution";
+import { consumerResourceName } from "../platform/naming";
+import type { ResolvedRegistry, ResolvedSchedule, ResolvedSubscription } from "../platform/registry/resolution";
 import { LOCAL_ACCOUNT_ID } from "./event";
 import type { LocalQueueStore } from "./queue-store";
 

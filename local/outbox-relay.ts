@@ -9,7 +9,7 @@ import { createDatabase, type Database } from "../functions/runtime/database";
 import type { EventTransport } from "../functions/runtime/event-publisher";
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
 import { createRelayRunner, type RelayReport } from "../functions/runtime/outbox-relay";
-import { publishesThroughOutbox, type ResolvedRegistry } from "../infra/registry-resolution";
+import { publishesThroughOutbox, type ResolvedRegistry } from "../platform/registry/resolution";
 import { LOCAL_EVENT_BUS } from "./event-bus";
 
 export interface LocalRelayOptions {

@@ -17,10 +17,10 @@ import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } fr
 import type { HttpApiEvent } from "../functions/runtime/http";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
-import { STACK_DEFAULTS, type CorsConfig } from "../infra/config";
-import type { ResolvedContainerRoute } from "../infra/container-resolution";
-import { functionConcurrencyCeiling } from "../infra/data-plan";
-import type { ResolvedRoute } from "../infra/registry-resolution";
+import { STACK_DEFAULTS, type CorsConfig } from "../platform/config/stack-config";
+import type { ResolvedContainerRoute } from "../platform/containers/resolution";
+import { functionConcurrencyCeiling } from "../platform/data-plan";
+import type { ResolvedRoute } from "../platform/registry/resolution";
 import { LAMBDA } from "../policy/lib/limits";
 import type { JwtAuthorizer } from "./authorizer";
 import { claimsPassed } from "../functions/runtime/container";

@@ -7,8 +7,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisteredService } from "../functions/runtime/container";
 import { Types } from "../policy/lib/types";
-import { PROJECT } from "../infra/config";
-import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../infra/stack-files";
+import { PROJECT } from "../platform/config/stack-config";
+import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
 

@@ -18,7 +18,7 @@ import * as path from "node:path";
 import { createDatabase, type Database, type Queryable } from "../functions/runtime/database";
 import { discardParked, listParked, outboxBacklog, redriveParked } from "../functions/runtime/outbox";
 import { quoteIdentifier, serviceSchema } from "../functions/runtime/service-data";
-import { resolveRegistry } from "../infra/registry-resolution";
+import { resolveRegistry } from "../platform/registry/resolution";
 import { findLocalQueue, localQueuesOf, type LocalQueue } from "../local/event-bus";
 import { outboxServices } from "../local/outbox-relay";
 import { runningAdminUrl } from "../local/postgres";

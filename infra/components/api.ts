@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { CorsConfig } from "../config";
-import { accessLogGroupName } from "../naming";
+import type { CorsConfig } from "../../platform/config/stack-config";
+import { accessLogGroupName } from "../../platform/naming";
 import { withPreviousType } from "./component-type";
 
 /** What the Api component needs. Fields without a default are required. */

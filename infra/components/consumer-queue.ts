@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SQS } from "../../policy/lib/limits";
-import type { ResolvedQueueConsumer } from "../registry-resolution";
+import type { ResolvedQueueConsumer } from "../../platform/registry/resolution";
 
 /** The queues' own settings, decided here. */
 export const CONSUMER_QUEUE_DEFAULTS = {

@@ -3,13 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { StackConfig } from "../config";
-import { finalSnapshotIdentifier } from "../naming";
+import type { StackConfig } from "../../platform/config/stack-config";
+import { finalSnapshotIdentifier } from "../../platform/naming";
 import { withPreviousType } from "./component-type";
 
 /**
  * What the Database component needs: where it lives, and the stack file's `database` settings
- * (each documented on `StackConfig.database`, infra/config.ts). None has a default here: deletion
+ * (each documented on `StackConfig.database`, platform/config/stack-config.ts). None has a default here: deletion
  * protection, backups and capacity are always a stack's explicit choice, and what a stack file may
  * leave out is defaulted once, in `STACK_DEFAULTS`.
  */

@@ -13,7 +13,7 @@ export interface MigrationsArgs {
     /** Every service's migrations, as `resolveRegistry` read them from `functions/<service>/migrations/`. */
     migrations: Migration[];
     /**
-     * The run's request (`migrationRunRequest`, infra/data-plan.ts): the migrations' hash, as
+     * The run's request (`migrationRunRequest`, platform/data-plan.ts): the migrations' hash, as
      * `resolveRegistry` computed it, and every database service's schema, roles and limits. It is
      * the invocation's input, so a new migration or a changed limit runs the function again and
      * shows in the preview.

@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
-import type { MonitoringThresholds } from "../config";
-import { alarmName as alarmNameOf, alarmTopicName, dashboardName as dashboardNameOf } from "../naming";
+import type { MonitoringThresholds } from "../../platform/config/stack-config";
+import { alarmName as alarmNameOf, alarmTopicName, dashboardName as dashboardNameOf } from "../../platform/naming";
 import { withPreviousType } from "./component-type";
 import { outboxMetric } from "./outbox-relay";
 
@@ -106,7 +106,7 @@ interface Window {
 
 /**
  * Every default of the monitoring, in one place: thresholds (which stack files may override under
- * `monitoring.thresholds`; infra/config.ts knows their allowed ranges) and the evaluation windows
+ * `monitoring.thresholds`; platform/config/stack-config.ts knows their allowed ranges) and the evaluation windows
  * (fixed here, so every stack's alarms mean the same thing).
  */
 export const MONITORING_DEFAULTS = {

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../../platform/config/stack-config";
 import { withPreviousType } from "./component-type";
 
 /**
@@ -67,7 +67,7 @@ export function functionEndpoints(network: Network): aws.ec2.VpcEndpoint[] {
 
 /**
  * What the Network component needs: the stack file's `network` settings (each documented on
- * `StackConfig.network`, infra/config.ts, and defaulted there in `STACK_DEFAULTS`) and the interface
+ * `StackConfig.network`, platform/config/stack-config.ts, and defaulted there in `STACK_DEFAULTS`) and the interface
  * endpoints the stack needs.
  */
 export interface NetworkArgs extends Readonly<Omit<StackConfig["network"], "xrayEndpoint">> {

@@ -26,8 +26,8 @@ import { createRelayCheckHandler, type RelayCheckSettings } from "../../function
 import { logLevelFromEnvironment } from "../../functions/runtime/environment";
 import { EVENTBRIDGE, NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import { fitName } from "../naming";
-import type { ResolvedService } from "../registry-resolution";
+import { fitName } from "../../platform/naming";
+import type { ResolvedService } from "../../platform/registry/resolution";
 import { deferredResource, Function } from "./function";
 import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 

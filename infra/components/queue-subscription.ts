@@ -13,7 +13,7 @@ import { eventLabel } from "../../functions/runtime/events";
 import { createSubscriptionHandler, type QueueHandler } from "../../functions/runtime/consumer";
 import { EVENTBRIDGE } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { ResolvedSubscription } from "../registry-resolution";
+import type { ResolvedSubscription } from "../../platform/registry/resolution";
 import { createConsumerQueue } from "./consumer-queue";
 import { Function, serviceResourcesFactory } from "./function";
 import type { DatabaseConnection, FunctionSettings } from "./function-settings";

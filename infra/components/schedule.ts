@@ -18,8 +18,8 @@ import { consumerTriggerLabel, ENVIRONMENT } from "../../functions/runtime/envir
 import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
 import { NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import { fitName } from "../naming";
-import type { ResolvedSchedule } from "../registry-resolution";
+import { fitName } from "../../platform/naming";
+import type { ResolvedSchedule } from "../../platform/registry/resolution";
 import { createConsumerQueue } from "./consumer-queue";
 import { Function, serviceResourcesFactory } from "./function";
 import { schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";

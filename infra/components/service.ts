@@ -7,8 +7,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import { consumerResourceName, routeResourceName } from "../naming";
-import { publishesThroughOutbox, type ResolvedService } from "../registry-resolution";
+import { consumerResourceName, routeResourceName } from "../../platform/naming";
+import { publishesThroughOutbox, type ResolvedService } from "../../platform/registry/resolution";
 import { movedFromParent, withPreviousType } from "./component-type";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";

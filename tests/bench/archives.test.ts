@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { checkedStatus, eventFor, type RunnableArchive } from "../../bench/lib/archives";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { fixtureServices } from "../fixtures";
 import { routeEvent } from "../support/events";
 

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { authSettingsFromEnv, createAuthorizerFor, type JwtAuthorizer } from "../../local/authorizer";
 import { jwtDirFromEnv, LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateSigningKey, mintLocalToken, type LocalSigningKey } from "../../local/issuer";
 import { createLocalServer, type LocalServer } from "../../local/server";

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, MONITORING_THRESHOLD_RANGES, parseStackConfig, PROJECT, STACK_DEFAULTS } from "../../infra/config";
+import { ConfigError, MONITORING_THRESHOLD_RANGES, parseStackConfig, PROJECT, STACK_DEFAULTS } from "../../platform/config/stack-config";
 import { readStackConfig } from "../../tools/offline";
 
 const key = (name: string) => `${PROJECT}:${name}`;

@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import { subscriptionPattern } from "../../functions/runtime/event-envelope";
 import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
 import type { AnyService } from "../../functions/runtime/service";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { Types } from "../../policy/lib/types";
 import { lastRegistered, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
 import { accounts, eventRegistry, ledger, mailer } from "../fixtures/event-services";

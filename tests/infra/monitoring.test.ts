@@ -6,11 +6,11 @@
  */
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../infra/config";
+import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../platform/config/stack-config";
 import type { RegisteredService } from "../../functions/runtime/container";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
-import { functionBoundsFor } from "../../infra/function-bounds";
-import { publishesThroughOutbox, resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { functionBoundsFor } from "../../platform/function-bounds";
+import { publishesThroughOutbox, resolveRegistry, type ResolvedRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { policies } from "../../policy/policies";

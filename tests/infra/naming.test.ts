@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { alarmName, containerPlatformNames, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../infra/naming";
+import { alarmName, containerPlatformNames, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../platform/naming";
 import { NAME_RULES, type NameRule } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource } from "../../tools/offline";

@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { gatewayEndpointsFor, interfaceEndpointsFor } from "../../infra/components/network";
-import { PROJECT } from "../../infra/config";
+import { PROJECT } from "../../platform/config/stack-config";
 import { Types } from "../../policy/lib/types";
 import { estimateCost } from "../../tools/plan/cost";
 import { readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";

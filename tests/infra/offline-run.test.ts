@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { PROJECT } from "../../infra/config";
+import { PROJECT } from "../../platform/config/stack-config";
 import { lastRegistered, readStackConfig, runProgramOffline } from "../../tools/offline";
 import { fixtureServices } from "../fixtures";
 

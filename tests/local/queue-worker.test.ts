@@ -4,7 +4,7 @@
  * the poll interval. A fake store holds the worker inside that window to cause the race.
  */
 import * as assert from "node:assert/strict";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { localQueuesOf } from "../../local/event-bus";
 import type { LocalQueueStore, ReceivedMessage } from "../../local/queue-store";
 import { startQueueWorker } from "../../local/queue-worker";

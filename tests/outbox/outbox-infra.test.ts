@@ -12,7 +12,7 @@ import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox-relay";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { OUTBOX_RELAY_DEFAULTS } from "../../infra/components/outbox-relay";
-import { publishesThroughOutbox, resolveRegistry } from "../../infra/registry-resolution";
+import { publishesThroughOutbox, resolveRegistry } from "../../platform/registry/resolution";
 import { Types } from "../../policy/lib/types";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline, type OfflineRun } from "../../tools/offline";

@@ -18,7 +18,7 @@ import { createLogger } from "../../functions/runtime/logger";
 import { discardParked, listParked, OUTBOX_TABLE_SQL, redriveParked, writeToOutbox } from "../../functions/runtime/outbox";
 import { createRelayRunner, relayDecision, relayOutbox } from "../../functions/runtime/outbox-relay";
 import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { startLocalEvents } from "../../local/event-runtime";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { fulfilment, outboxRegistry, shipFailures, shop } from "../fixtures/outbox-services";

@@ -13,8 +13,8 @@ import { consumerTriggerLabel, consumerTriggerOf } from "../../functions/runtime
 import { eventLabel } from "../../functions/runtime/events";
 import { EVENT_DELIVERY_RETRY } from "../../infra/components/queue-subscription";
 import { CONSUMER_QUEUE_DEFAULTS } from "../../infra/components/consumer-queue";
-import { parseStackConfig } from "../../infra/config";
-import { publishesThroughOutbox, resolveRegistry, type ResolvedQueueConsumer } from "../../infra/registry-resolution";
+import { parseStackConfig } from "../../platform/config/stack-config";
+import { publishesThroughOutbox, resolveRegistry, type ResolvedQueueConsumer } from "../../platform/registry/resolution";
 import { SQS, SQS_EVENT_SOURCE_POLLING } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { main } from "../../tools/plan";

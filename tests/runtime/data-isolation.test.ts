@@ -10,8 +10,8 @@ import { createDatabase, type Database } from "../../functions/runtime/database"
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { applyMigrations, readMigrations, sha256, type Migration } from "../../functions/runtime/migrations";
-import { migrationRunRequest } from "../../infra/data-plan";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { migrationRunRequest } from "../../platform/data-plan";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer } from "../../local/server";
 import { accounts, catalog } from "../support/data-services";
 import { httpApiEvent } from "../support/events";

@@ -11,8 +11,8 @@ import { createDatabase, type Database } from "../../functions/runtime/database"
 import { applyMigrations, sha256, type Migration, type MigrationRunRequest } from "../../functions/runtime/migrations";
 import type { AnyService } from "../../functions/runtime/service";
 import users from "../../functions/users/service";
-import { migrationRunRequest, serviceData } from "../../infra/data-plan";
-import { resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { migrationRunRequest, serviceData } from "../../platform/data-plan";
+import { resolveRegistry, type ResolvedRegistry } from "../../platform/registry/resolution";
 import { accounts, catalog } from "../support/data-services";
 import { routeCaller } from "../support/invoke";
 import { applyLegacyMigrations } from "../support/legacy-layout";

@@ -14,9 +14,9 @@ import {
     type MigrationRunRequest,
 } from "../../functions/runtime/migrations";
 import { serviceRoles, serviceSchema, type ServiceData } from "../../functions/runtime/service-data";
-import { STACK_DEFAULTS } from "../../infra/config";
-import { migrationRunRequest } from "../../infra/data-plan";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { STACK_DEFAULTS } from "../../platform/config/stack-config";
+import { migrationRunRequest } from "../../platform/data-plan";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
 import notes from "../fixtures/services/notes/service";
 import { usePostgres } from "../support/postgres";

@@ -11,8 +11,8 @@ import { createDatabase, statementTimeoutFor, type Database } from "../../functi
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { MIGRATION_TIMEOUT_SECONDS, runMigrations } from "../../functions/runtime/migrations";
-import { migrationRunRequest } from "../../infra/data-plan";
-import { resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { migrationRunRequest } from "../../platform/data-plan";
+import { resolveRegistry, type ResolvedRegistry } from "../../platform/registry/resolution";
 import { readLocalStackConfig } from "../../local/stack-config";
 import notes from "../fixtures/services/notes/service";
 import { httpApiEvent } from "./events";

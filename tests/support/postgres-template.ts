@@ -17,7 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startLocalPostgres, superuserPasswordFile } from "../../local/postgres";
 import { cacheFolder, publishAtomically } from "../../tools/cache";
-import { REPOSITORY_ROOT } from "../../infra/stack-files";
+import { REPOSITORY_ROOT } from "../../platform/config/stack-files";
 
 const DATA = "data";
 

@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import type { RegisteredService } from "../../functions/runtime/container";
-import { parseStackConfig } from "../../infra/config";
+import { parseStackConfig } from "../../platform/config/stack-config";
 import { AWS_DEFAULTS, estimatedMaxConnections, LAMBDA } from "../../policy/lib/limits";
 import { serviceRoleLimits } from "../../policy/lib/migration-run";
 import { Types } from "../../policy/lib/types";

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defineService, serviceFile, type AnyService, type ServiceRoutes } from "../../functions/runtime/service";
-import { functionBoundsFor, PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "../../infra/function-bounds";
-import { routeId } from "../../infra/naming";
-import { RegistryError, resolveRegistry } from "../../infra/registry-resolution";
+import { functionBoundsFor, PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "../../platform/function-bounds";
+import { routeId } from "../../platform/naming";
+import { RegistryError, resolveRegistry } from "../../platform/registry/resolution";
 import {
     pathProblems,
     validateFunctionSettings,
@@ -19,7 +19,7 @@ import {
     validateRouteCount,
     validateRouteKey,
     validateService,
-} from "../../infra/registry-validation";
+} from "../../platform/registry/validation";
 
 const STACK_DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const ok = async () => ({ ok: true });
@@ -185,7 +185,7 @@ describe("registry validation", () => {
         const problems = problemsOf([declared]);
         // Assess
         assert.equal(serviceFile(declared), __filename);
-        assert.deepEqual(problems, [`service "orders" (tests/infra/registry-validation.test.ts): memoryMb 1 is not allowed; use an integer from 128 to 10240 (Lambda's limits)`]);
+        assert.deepEqual(problems, [`service "orders" (tests/platform/registry-validation.test.ts): memoryMb 1 is not allowed; use an integer from 128 to 10240 (Lambda's limits)`]);
     });
 
     describe("a stack's policy pack bounds (policy/config.<stack>.json)", () => {
@@ -197,7 +197,7 @@ describe("registry validation", () => {
             const problems = problemsOf(registry, bounds);
             // Assess
             assert.deepEqual(problems, [
-                `service "orders" (tests/infra/registry-validation.test.ts): memoryMb 4096 is not allowed; use an integer from 128 to 3008 (the dev stack's policy pack: lambda-memory-bounds in policy/config.dev.json; Lambda allows 128-10240)`,
+                `service "orders" (tests/platform/registry-validation.test.ts): memoryMb 4096 is not allowed; use an integer from 128 to 3008 (the dev stack's policy pack: lambda-memory-bounds in policy/config.dev.json; Lambda allows 128-10240)`,
             ]);
             assert.deepEqual(problemsOf([service({ memoryMb: 4096 })], PLATFORM_FUNCTION_BOUNDS), []);
         });

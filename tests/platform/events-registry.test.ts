@@ -10,12 +10,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { defineEvents } from "../../functions/runtime/events";
 import { defineService, type AnyService, type SubscriptionDefinition } from "../../functions/runtime/service";
-import { validateRegistry } from "../../infra/registry-validation";
-import { migrationRunRequest } from "../../infra/data-plan";
+import { validateRegistry } from "../../platform/registry/validation";
+import { migrationRunRequest } from "../../platform/data-plan";
 import { services } from "../../infra/services";
-import { compatibilityProblems, refreshedRecord, schemaRecordFile, schemaRecordProblems, SCHEMA_RECORD_FILE } from "../../infra/event-schemas";
-import { RegistryError, resolveRegistry, SCHEDULE_DEFAULTS, SUBSCRIPTION_DEFAULTS } from "../../infra/registry-resolution";
-import { cronerPattern, isTimeZone, parseScheduleExpression } from "../../infra/schedule-expression";
+import { compatibilityProblems, refreshedRecord, schemaRecordFile, schemaRecordProblems, SCHEMA_RECORD_FILE } from "../../platform/events/schemas";
+import { RegistryError, resolveRegistry, SCHEDULE_DEFAULTS, SUBSCRIPTION_DEFAULTS } from "../../platform/registry/resolution";
+import { cronerPattern, isTimeZone, parseScheduleExpression } from "../../platform/schedule-expression";
 import { nextRun } from "../../local/schedules";
 import { accountEvents, accounts, eventRegistry, ledger, mailer } from "../fixtures/event-services";
 import { uuid } from "../../functions/runtime/validate";
@@ -69,7 +69,7 @@ describe("events in the registry", () => {
         const problems = validateRegistry([accounts, reader]);
         // Assess
         assert.deepEqual(problems.filter((problem) => problem.startsWith('service "reader"')), [
-            'service "reader" (tests/infra/events-registry.test.ts), subscription "opened": event "account.opend" is not an event of accounts; its events.ts declares "account.opened", "account.closed"',
+            'service "reader" (tests/platform/events-registry.test.ts), subscription "opened": event "account.opend" is not an event of accounts; its events.ts declares "account.opened", "account.closed"',
         ]);
         assert.equal((accountEvents as unknown as Record<string, unknown>).toString, Object.prototype.toString);
     });

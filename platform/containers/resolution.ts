@@ -4,13 +4,13 @@
  * `resolveRegistry` calls `resolveContainerService` for each container entry. Pure code, no Pulumi.
  */
 import * as path from "node:path";
-import type { ContainerRouteDefinition, ContainerScaling, ContainerServiceDefinition } from "../functions/runtime/container";
-import type { Migration } from "../functions/runtime/migrations";
+import type { ContainerRouteDefinition, ContainerScaling, ContainerServiceDefinition } from "../../functions/runtime/container";
+import type { Migration } from "../../functions/runtime/migrations";
 
-import { DEFAULT_CONTAINER_TIMEOUT_SECONDS } from "./container-validation";
-import { routeId } from "./naming";
-import type { ResolvedRoute } from "./registry-resolution";
-import { parseRouteKey } from "./registry-validation";
+import { DEFAULT_CONTAINER_TIMEOUT_SECONDS } from "./validation";
+import { routeId } from "../naming";
+import type { ResolvedRoute } from "../registry/resolution";
+import { parseRouteKey } from "../registry/validation";
 
 /**
  * One route a container serves: what one integration and one route are made from. A function

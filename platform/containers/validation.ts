@@ -1,15 +1,15 @@
 /**
  * The checks a container service must pass, as named pure functions beside the function services'
- * (`registry-validation.ts`, which calls `validateContainerService` for every container entry and
+ * (`platform/registry/validation.ts`, which calls `validateContainerService` for every container entry and
  * checks its routes against every other route of the registry). Each problem names the service and
  * the field, and says what is allowed. `dockerfileProblems` reads the Dockerfile the build would
  * use: it is never built here, so what can be checked without building is checked before any resource.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, LOCAL_HOST, type ContainerScaling, type ContainerServiceDefinition } from "../functions/runtime/container";
-import { ENVIRONMENT } from "../functions/runtime/environment";
-import { describeFargateTaskSizes, FARGATE, HTTP_API, isFargateTaskSize } from "../policy/lib/limits";
+import { CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, LOCAL_HOST, type ContainerScaling, type ContainerServiceDefinition } from "../../functions/runtime/container";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { describeFargateTaskSizes, FARGATE, HTTP_API, isFargateTaskSize } from "../../policy/lib/limits";
 
 /** How long the API may wait for a container: whole seconds up to the HTTP API's cut-off. */
 export const CONTAINER_TIMEOUT_SECONDS = { min: 1, max: HTTP_API.integrationTimeoutMs.max / 1000 } as const;

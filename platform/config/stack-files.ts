@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 
-export const REPOSITORY_ROOT = path.resolve(__dirname, "..");
+export const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
 
 /** Reads `Pulumi.<stack>.yaml` into the `namespace:key` -> value map Pulumi hands a program. */
 export function readStackConfig(stack: string, root = REPOSITORY_ROOT): Record<string, unknown> {

@@ -8,8 +8,8 @@ import { statementTimeoutFor } from "../functions/runtime/database";
 import type { MigrationRunRequest } from "../functions/runtime/migrations";
 import { RELAY_CONNECTION_CEILING } from "../functions/runtime/outbox-relay";
 import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/service-data";
-import type { ResolvedContainerService } from "./container-resolution";
-import type { ResolvedQueueConsumer, ResolvedRegistry, ResolvedRoute, ResolvedService } from "./registry-resolution";
+import type { ResolvedContainerService } from "./containers/resolution";
+import type { ResolvedQueueConsumer, ResolvedRegistry, ResolvedRoute, ResolvedService } from "./registry/resolution";
 
 /**
  * The most containers one function runs at once, and so the most database connections it holds

@@ -7,9 +7,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { catalogInfo, type EventCatalog } from "../functions/runtime/events";
-import type { AnyService } from "../functions/runtime/service";
-import { describeShape, type FieldSchema } from "../functions/runtime/validate";
+import { catalogInfo, type EventCatalog } from "../../functions/runtime/events";
+import type { AnyService } from "../../functions/runtime/service";
+import { describeShape, type FieldSchema } from "../../functions/runtime/validate";
 
 export const SCHEMA_RECORD_FILE = "events.schema.json";
 

@@ -13,7 +13,7 @@ import { LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
 import { effectiveLevel, loadPackConfig, policyKnobs } from "../policy/lib/pack-config";
 import { lambdaMemoryBounds } from "../policy/rules/lambda-memory-bounds";
 import { lambdaTimeoutBounds } from "../policy/rules/lambda-timeout-bounds";
-import { REPOSITORY_ROOT } from "./stack-files";
+import { REPOSITORY_ROOT } from "./config/stack-files";
 
 /** One bound and where it comes from, for messages. */
 export interface Bound extends Range {

@@ -4,8 +4,8 @@
  * `ConfigError` naming the stack, every wrong key and what is allowed — before any resource exists.
  */
 
-import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
-import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../policy/lib/limits";
+import { LOG_LEVELS, type LogLevel } from "../../functions/runtime/logger";
+import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../../policy/lib/limits";
 
 /** The Pulumi project name; config keys without a namespace belong to it. */
 export const PROJECT = "serverless-microservices";

@@ -2,20 +2,20 @@
  * The checks a service registry must pass, as named pure functions: each takes part of the registry
  * and returns the problems it finds (none: fine), every one naming the service and the file it is
  * declared in, the route and what is allowed. `validateRegistry` runs them all; `resolveRegistry`
- * (registry-resolution.ts) refuses a registry with any problem before a default is applied or a
+ * (`resolution.ts`) refuses a registry with any problem before a default is applied or a
  * resource exists.
  */
 import * as path from "node:path";
-import { isContainerService, type RegisteredService } from "../functions/runtime/container";
-import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../functions/runtime/service";
-import { reservedSchemaReason, serviceSchema } from "../functions/runtime/service-data";
-import { HTTP_API, LAMBDA, type Range } from "../policy/lib/limits";
-import { validateContainerService, validateDockerfile } from "./container-validation";
-import { schemaRecordProblems } from "./event-schemas";
-import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "./event-validation";
-import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "./function-bounds";
-import { routeId } from "./naming";
-import { REPOSITORY_ROOT } from "./stack-files";
+import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
+import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../../functions/runtime/service";
+import { reservedSchemaReason, serviceSchema } from "../../functions/runtime/service-data";
+import { HTTP_API, LAMBDA, type Range } from "../../policy/lib/limits";
+import { validateContainerService, validateDockerfile } from "../containers/validation";
+import { schemaRecordProblems } from "../events/schemas";
+import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "../events/validation";
+import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "../function-bounds";
+import { routeId } from "../naming";
+import { REPOSITORY_ROOT } from "../config/stack-files";
 
 /** Lower-case DNS label: letters, digits and dashes, starting with a letter, at most 32 characters. */
 const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;

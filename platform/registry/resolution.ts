@@ -1,22 +1,22 @@
 /**
  * The one path from the service registry to what runs: the Pulumi program (`infra/program.ts`) and
  * the local runtime (`local/runtime.ts`) both call `resolveRegistry`. Pure code, no Pulumi: it
- * validates the registry (`registry-validation.ts`), applies the defaults (route, then service,
+ * validates the registry (`validation.ts`), applies the defaults (route, then service,
  * then the stack's `functionDefaults`), decides what each function reserves of the account's
  * concurrency (the stack's `concurrency.reservations`), reads every database service's migrations
  * and hashes the set, so a mistake in a service file stops both the same way, before any resource
  * or process.
  */
-import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../functions/runtime/container";
-import type { EventCatalog, EventContract } from "../functions/runtime/events";
-import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../functions/runtime/migrations";
-import { routeRunsInTransaction, type AnyService, type RouteAuth, type RouteDefinition, type RouteHandler, type RouteThrottle, type ScheduleDefinition, type ScheduleHandler, type SubscriptionDefinition, type SubscriptionHandler } from "../functions/runtime/service";
-import { LAMBDA, minimumVisibilityTimeoutSeconds } from "../policy/lib/limits";
-import type { ReservationMode } from "./config";
-import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "./container-resolution";
-import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "./function-bounds";
-import { routeId } from "./naming";
-import { describeService, parseRouteKey, validateRegistry } from "./registry-validation";
+import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../../functions/runtime/container";
+import type { EventCatalog, EventContract } from "../../functions/runtime/events";
+import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../../functions/runtime/migrations";
+import { routeRunsInTransaction, type AnyService, type RouteAuth, type RouteDefinition, type RouteHandler, type RouteThrottle, type ScheduleDefinition, type ScheduleHandler, type SubscriptionDefinition, type SubscriptionHandler } from "../../functions/runtime/service";
+import { LAMBDA, minimumVisibilityTimeoutSeconds } from "../../policy/lib/limits";
+import type { ReservationMode } from "../config/stack-config";
+import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "../containers/resolution";
+import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "../function-bounds";
+import { routeId } from "../naming";
+import { describeService, parseRouteKey, validateRegistry } from "./validation";
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
 export interface ResolvedRoute {
@@ -126,7 +126,7 @@ export interface ResolvedRegistry {
     schedules: ResolvedSchedule[];
     /** Every published event with its subscribers. */
     eventFlows: EventFlow[];
-    /** The container services, with the stack's scaling (`container-resolution.ts`). */
+    /** The container services, with the stack's scaling (`platform/containers/resolution.ts`). */
     containers: ResolvedContainerService[];
     /** Every route of the API, function and container routes alike: what authorization and throttling apply to. */
     apiRoutes: (ResolvedRoute | ResolvedContainerRoute)[];

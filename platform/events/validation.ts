@@ -1,13 +1,13 @@
 /**
  * The checks a service's events, subscriptions and schedules must pass, as named pure functions
- * (the companions of `registry-validation.ts`): each returns the problems it finds, naming the
+ * (the companions of `platform/registry/validation.ts`): each returns the problems it finds, naming the
  * service and the trigger and what is allowed. `validateRegistry` runs them.
  */
-import type { EventCatalog, EventContract } from "../functions/runtime/events";
-import { catalogInfo, eventLabel, missingEventOf } from "../functions/runtime/events";
-import type { AnyService, ScheduleDefinition, SubscriptionDefinition } from "../functions/runtime/service";
-import { EVENTBRIDGE, LAMBDA, SQS, type Range } from "../policy/lib/limits";
-import { isTimeZone, parseScheduleExpression } from "./schedule-expression";
+import type { EventCatalog, EventContract } from "../../functions/runtime/events";
+import { catalogInfo, eventLabel, missingEventOf } from "../../functions/runtime/events";
+import type { AnyService, ScheduleDefinition, SubscriptionDefinition } from "../../functions/runtime/service";
+import { EVENTBRIDGE, LAMBDA, SQS, type Range } from "../../policy/lib/limits";
+import { isTimeZone, parseScheduleExpression } from "../schedule-expression";
 
 /** A subscription's or a schedule's name: a lower-case DNS label, as short as a service's. */
 const TRIGGER_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
