@@ -15,7 +15,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createDatabase } from "../functions/runtime/database";
+import { createDatabase } from "../functions/runtime/data/database";
 import { mintLocalToken } from "../local/issuer";
 import { freePort, startLocalPostgres } from "../local/postgres";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../local/service-login";

@@ -9,13 +9,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createDatabase } from "../functions/runtime/database";
-import { EventPublishError, type EventTransport } from "../functions/runtime/event-publisher";
+import { createDatabase } from "../functions/runtime/data/database";
+import { EventPublishError, type EventTransport } from "../functions/runtime/outbox/publisher";
 import { createRouteHandler } from "../functions/runtime/handler";
 import { createLogger } from "../functions/runtime/logger";
 import { migrationRunRequest } from "../platform/data-plan";
 import { resolveRegistry } from "../platform/registry/resolution";
-import { applyMigrations } from "../functions/runtime/migrations";
+import { applyMigrations } from "../functions/runtime/data/migrations";
 import { startLocalEvents } from "../local/event-runtime";
 import { startLocalPostgres } from "../local/postgres";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../local/service-login";

@@ -11,7 +11,7 @@ import type { MonitoredContainer } from "./components/monitoring";
 import type { Network } from "./components/network";
 import { ServiceContainer } from "./components/service-container";
 import { PROJECT, type StackConfig } from "../platform/config/stack-config";
-import type { ResolvedContainerService } from "../platform/containers/resolution";
+import type { ResolvedContainerService } from "../platform/model";
 import { containerPlatformNames, containerServiceNames } from "../platform/naming";
 
 export interface ContainerDeploymentInputs {

@@ -23,7 +23,8 @@ import { migrationRunRequest } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import { eventBusName, functionLogGroupName, generatedNameProblems } from "../platform/naming";
 import { verifiedRdsCaBundle } from "./rds-ca-bundle";
-import { RegistryError, reservationProblems, resolveRegistry, type ResolvedRegistry } from "../platform/registry/resolution";
+import { RegistryError, reservationProblems, resolveRegistry } from "../platform/registry/resolution";
+import { type ResolvedRegistry } from "../platform/model";
 import { services as registeredServices } from "./services";
 
 export interface PlatformOutputs {

@@ -4,12 +4,11 @@
  * invocation input), the local runtime to its own migration run, the plan shows it and the
  * policy pack checks it. Pure code, no Pulumi.
  */
-import { statementTimeoutFor } from "../functions/runtime/database";
-import type { MigrationRunRequest } from "../functions/runtime/migrations";
-import { RELAY_CONNECTION_CEILING } from "../functions/runtime/outbox-relay";
-import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/service-data";
-import type { ResolvedContainerService } from "./containers/resolution";
-import type { ResolvedQueueConsumer, ResolvedRegistry, ResolvedRoute, ResolvedService } from "./registry/resolution";
+import { statementTimeoutFor } from "../functions/runtime/data/database";
+import type { MigrationRunRequest } from "../functions/runtime/data/migrations";
+import { RELAY_CONNECTION_CEILING } from "../functions/runtime/outbox/relay";
+import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/data/service-data";
+import type { ResolvedContainerService, ResolvedQueueConsumer, ResolvedRegistry, ResolvedRoute, ResolvedService } from "./model";
 
 /**
  * The most containers one function runs at once, and so the most database connections it holds

@@ -185,6 +185,15 @@ export function containerServiceNames(project: string, stack: string, service: s
 }
 
 /**
+ * The name of a service, subscription or schedule in the registry: a lower-case DNS label of at
+ * most 32 characters, short enough for every physical name built from it.
+ */
+export const REGISTRY_NAME = {
+    pattern: /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
+    text: "lower-case letters, digits and dashes, start with a letter, and have at most 32 characters",
+} as const;
+
+/**
  * What Pulumi accepts as a stack name (`pulumi stack init`): letters, digits, `-`, `_` and `.`, at
  * most 100 characters. The program's names are fitted from it, so anything else is refused first.
  */

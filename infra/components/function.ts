@@ -7,9 +7,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/database";
-import { eventBusFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { eventBridgeTransport } from "../../functions/runtime/event-publisher";
+import { createDatabase } from "../../functions/runtime/data/database";
+import { eventBusFromEnvironment } from "../../functions/runtime/environment";
+import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
+import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
 import type { ServiceResources } from "../../functions/runtime/handler-context";
 import type { EventCatalog } from "../../functions/runtime/events";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -109,11 +110,11 @@ export function serviceResourcesFactory(uses: { database: boolean; events?: Even
     const catalog = uses.events;
     if (uses.database && catalog) {
         return () => ({
-            openDatabase: () => createDatabase(routeDatabaseFromEnvironment()),
+            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
             events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() },
         });
     }
-    if (uses.database) return () => ({ openDatabase: () => createDatabase(routeDatabaseFromEnvironment()) });
+    if (uses.database) return () => ({ openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()) });
     if (catalog) return () => ({ events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } });
     return () => ({});
 }

@@ -9,7 +9,7 @@ import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { ResolvedRoute } from "../../platform/registry/resolution";
+import type { ResolvedRoute } from "../../platform/model";
 import { Function, serviceResourcesFactory } from "./function";
 import type { DatabaseConnection, FunctionSettings } from "./function-settings";
 

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data-provisioning";
-import { migrationDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/migrations";
+import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data/provisioning";
+import { migrationDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
+import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/data/migrations";
 import { ComponentTypes } from "../../policy/lib/types";
 import { movedFromParent, withPreviousType } from "./component-type";
 import { deferredResource, Function } from "./function";

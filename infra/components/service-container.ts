@@ -5,7 +5,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { CLAIM_HEADERS, claimsPassed, CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, REQUEST_ID_HEADER } from "../../functions/runtime/container";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { ResolvedContainerRoute, ResolvedContainerService } from "../../platform/containers/resolution";
+import type { ResolvedContainerRoute, ResolvedContainerService } from "../../platform/model";
 import { buildTag, lifecyclePolicy, type ImageBuild } from "../image-build";
 import type { ContainerServiceNames } from "../../platform/naming";
 import { RDS_CA_BUNDLE, rdsCaInstruction } from "../rds-ca-bundle";

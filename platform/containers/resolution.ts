@@ -4,42 +4,12 @@
  * `resolveRegistry` calls `resolveContainerService` for each container entry. Pure code, no Pulumi.
  */
 import * as path from "node:path";
-import type { ContainerRouteDefinition, ContainerScaling, ContainerServiceDefinition } from "../../functions/runtime/container";
-import type { Migration } from "../../functions/runtime/migrations";
-
+import type { ContainerRouteDefinition, ContainerServiceDefinition } from "../../functions/runtime/container";
+import type { Migration } from "../../functions/runtime/data/migrations";
 import { DEFAULT_CONTAINER_TIMEOUT_SECONDS } from "./validation";
 import { routeId } from "../naming";
-import type { ResolvedRoute } from "../registry/resolution";
+import type { ResolvedContainerService } from "../model";
 import { parseRouteKey } from "../registry/validation";
-
-/**
- * One route a container serves: what one integration and one route are made from. A function
- * route's settings without the function's own (memory, concurrency, handler); `timeoutSeconds` is
- * how long the API waits for the container.
- */
-export type ResolvedContainerRoute = Omit<ResolvedRoute, "memoryMb" | "reservedConcurrency" | "database" | "transaction" | "handler">;
-
-export interface ResolvedContainerService {
-    name: string;
-    description: string;
-    database: boolean;
-    /** A build context, or an image reference used as it is. */
-    image: { context: string; dockerfile: string } | { uri: string };
-    port: number;
-    cpu: number;
-    memoryMb: number;
-    healthCheckPath: string;
-    /** The `CMD-SHELL` line ECS runs to check the container. */
-    healthCheckCommand: string;
-    timeoutSeconds: number;
-    /** This stack's tasks. */
-    scaling: ContainerScaling;
-    environment: Record<string, string>;
-    readOnlyRootFilesystem: boolean;
-    local: { command: string[]; cwd: string };
-    routes: ResolvedContainerRoute[];
-    migrations: Migration[];
-}
 
 /** The health check ECS runs when the service names none: busybox `wget`, which Alpine images carry. */
 export function defaultHealthCheckCommand(port: number, healthCheckPath: string): string {

@@ -7,10 +7,9 @@ import type { EventCatalog, EventContract } from "../../functions/runtime/events
 import { catalogInfo, eventLabel, missingEventOf } from "../../functions/runtime/events";
 import type { AnyService, ScheduleDefinition, SubscriptionDefinition } from "../../functions/runtime/service";
 import { EVENTBRIDGE, LAMBDA, SQS, type Range } from "../../policy/lib/limits";
+import { REGISTRY_NAME } from "../naming";
 import { isTimeZone, parseScheduleExpression } from "../schedule-expression";
 
-/** A subscription's or a schedule's name: a lower-case DNS label, as short as a service's. */
-const TRIGGER_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 /** `user.created`: dot-separated lower-case words (digits and dashes inside). */
 const EVENT_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 /** Versions start at 1; a contract that needs a thousand is not one. */
@@ -65,7 +64,7 @@ function validateQueueFunction(definition: SubscriptionDefinition | ScheduleDefi
 /** One subscription: its name, the event it takes, and its queue's settings within SQS's and Lambda's limits. */
 export function validateSubscription(name: string, subscription: SubscriptionDefinition | undefined, at: string): string[] {
     const problems: string[] = [];
-    if (!TRIGGER_NAME.test(name)) problems.push(`${at}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
+    if (!REGISTRY_NAME.pattern.test(name)) problems.push(`${at}: the name must be ${REGISTRY_NAME.text}`);
     const event = subscription?.event as EventContract | undefined;
     const missing = missingEventOf(event);
     if (missing) {
@@ -89,7 +88,7 @@ export function validateSubscription(name: string, subscription: SubscriptionDef
 /** One schedule: its name, an expression Scheduler runs, a time zone, retries. */
 export function validateSchedule(name: string, schedule: ScheduleDefinition | undefined, at: string): string[] {
     const problems: string[] = [];
-    if (!TRIGGER_NAME.test(name)) problems.push(`${at}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
+    if (!REGISTRY_NAME.pattern.test(name)) problems.push(`${at}: the name must be ${REGISTRY_NAME.text}`);
     if (!schedule) return problems;
     const parsed = parseScheduleExpression(schedule.expression);
     if (!parsed.ok) problems.push(...parsed.problems.map((problem) => `${at}: ${problem}`));

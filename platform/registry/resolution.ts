@@ -8,41 +8,16 @@
  * or process.
  */
 import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../../functions/runtime/container";
-import type { EventCatalog, EventContract } from "../../functions/runtime/events";
-import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../../functions/runtime/migrations";
-import { routeRunsInTransaction, type AnyService, type RouteAuth, type RouteDefinition, type RouteHandler, type RouteThrottle, type ScheduleDefinition, type ScheduleHandler, type SubscriptionDefinition, type SubscriptionHandler } from "../../functions/runtime/service";
+import type { EventCatalog } from "../../functions/runtime/events";
+import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../../functions/runtime/data/migrations";
+import { routeRunsInTransaction, type AnyService, type RouteDefinition, type ScheduleDefinition, type SubscriptionDefinition } from "../../functions/runtime/service";
 import { LAMBDA, minimumVisibilityTimeoutSeconds } from "../../policy/lib/limits";
 import type { ReservationMode } from "../config/stack-config";
-import { resolveContainerService, type ResolvedContainerRoute, type ResolvedContainerService } from "../containers/resolution";
+import { resolveContainerService } from "../containers/resolution";
+import type { Reservations, ResolvedRegistry, ResolvedRoute, ResolvedSchedule, ResolvedService, ResolvedSubscription } from "../model";
 import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "../function-bounds";
 import { routeId } from "../naming";
 import { describeService, parseRouteKey, validateRegistry } from "./validation";
-
-/** A route with every setting decided: what one Lambda function, integration and route are made from. */
-export interface ResolvedRoute {
-    service: string;
-    routeKey: string;
-    method: string;
-    path: string;
-    /** Lower-case, dash-separated id unique within the service, used in resource names (`get-users-id`). */
-    id: string;
-    description: string;
-    memoryMb: number;
-    timeoutSeconds: number;
-    /** What its function reserves: the service's `reservedConcurrency` where the stack applies reservations, else none. */
-    reservedConcurrency?: number;
-    database: boolean;
-    auth: RouteAuth;
-    /** Scopes a JWT must carry one of; empty: any valid token. */
-    scopes: string[];
-    /** Route throttling overriding the stack's defaults. */
-    throttle?: RouteThrottle;
-    /** Whether its handler runs in a unit of work: declared, else by its method (`routeRunsInTransaction`). */
-    transaction: boolean;
-    handler: RouteHandler;
-    /** The service's events, which its handler may publish; undefined when it declares none. */
-    events?: EventCatalog;
-}
 
 /**
  * What a subscription's function gets unless it says otherwise. Five attempts before the
@@ -54,107 +29,12 @@ export const SUBSCRIPTION_DEFAULTS = { batchSize: 10, batchWindowSeconds: 0, max
 /** What a schedule's function gets unless it says otherwise: one run per invocation. */
 export const SCHEDULE_DEFAULTS = { retries: 2, timeoutSeconds: 60, timeZone: "UTC", batchSize: 1, maxConcurrency: 2 } as const;
 
-/** A function fed by a queue with a dead-letter queue: a subscription's or a schedule's. */
-export interface ResolvedQueueConsumer {
-    service: string;
-    /** The subscription's or schedule's name in its service. */
-    name: string;
-    /** The function's id in its service, used in resource and log group names: `subscription-<name>`, `schedule-<name>`. */
-    id: string;
-    description: string;
-    memoryMb: number;
-    timeoutSeconds: number;
-    database: boolean;
-    batchSize: number;
-    batchWindowSeconds: number;
-    /** Deliveries before a message moves to the dead-letter queue: the redrive policy's `maxReceiveCount`. */
-    maxAttempts: number;
-    /** The mapping's maximum concurrency, and so the function's container (and connection) ceiling. */
-    maxConcurrency: number;
-    /** The queue's: `minimumVisibilityTimeoutSeconds` of the function's timeout and batching window. */
-    visibilityTimeoutSeconds: number;
-    /** The service's events, which its handler may publish. */
-    events?: EventCatalog;
-}
-
-export interface ResolvedSubscription extends ResolvedQueueConsumer {
-    kind: "subscription";
-    event: EventContract;
-    handler: SubscriptionHandler;
-}
-
-export interface ResolvedSchedule extends ResolvedQueueConsumer {
-    kind: "schedule";
-    expression: string;
-    timeZone: string;
-    retries: number;
-    handler: ScheduleHandler;
-}
-
-/** Who publishes an event and who takes it. */
-export interface EventFlow {
-    event: EventContract;
-    producer: string;
-    subscribers: { service: string; subscription: string }[];
-}
-
-/** A service with its routes resolved and its migrations read. */
-export interface ResolvedService {
-    name: string;
-    description: string;
-    /** Whether its functions reach the stack's PostgreSQL cluster. */
-    database: boolean;
-    /** What each of its functions reserves, as its routes have it. */
-    reservedConcurrency?: number;
-    routes: ResolvedRoute[];
-    /** Its versioned SQL, in file order; empty for services without the database. */
-    migrations: Migration[];
-    /** The events it publishes. */
-    events: EventContract[];
-    subscriptions: ResolvedSubscription[];
-    schedules: ResolvedSchedule[];
-}
-
-export interface ResolvedRegistry {
-    /** The function services. */
-    services: ResolvedService[];
-    /** Every route of every function service, in registry order. */
-    routes: ResolvedRoute[];
-    /** Every subscription of every service, in registry order. */
-    subscriptions: ResolvedSubscription[];
-    /** Every schedule of every service, in registry order. */
-    schedules: ResolvedSchedule[];
-    /** Every published event with its subscribers. */
-    eventFlows: EventFlow[];
-    /** The container services, with the stack's scaling (`platform/containers/resolution.ts`). */
-    containers: ResolvedContainerService[];
-    /** Every route of the API, function and container routes alike: what authorization and throttling apply to. */
-    apiRoutes: (ResolvedRoute | ResolvedContainerRoute)[];
-    /** Every service's migrations. */
-    migrations: Migration[];
-    /** Changes when any migration is added or edited: the cloud re-runs its migration function, the local runtime its runner. */
-    migrationSetHash: string;
-    /** What the functions reserve of the account's concurrency, the migration function's included. */
-    reservations: Reservations;
-}
-
 /**
  * The migration function's reservation where a stack reserves concurrency: one run at a time, and so
  * one database connection at most. Its advisory lock already serializes runs, so without the
  * reservation a second run waits for the first instead of failing.
  */
 export const MIGRATION_RESERVED_CONCURRENCY = 1;
-
-/** What a stack's functions reserve, for the deployment and for the account quota check. */
-export interface Reservations {
-    mode: ReservationMode;
-    /** The migration function's reservation; none without migrations or with mode `none`. */
-    migrationFunction?: number;
-    /** Each service whose functions reserve: how many functions, each reserving `perFunction`. */
-    services: { service: string; functions: number; perFunction: number }[];
-    /** Every reservation added up. */
-    total: number;
-}
 
 /** Memory and timeout for functions whose service and route set neither (`functionDefaults` in the stack file). */
 export interface FunctionDefaults {

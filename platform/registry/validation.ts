@@ -8,17 +8,15 @@
 import * as path from "node:path";
 import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
 import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../../functions/runtime/service";
-import { reservedSchemaReason, serviceSchema } from "../../functions/runtime/service-data";
+import { reservedSchemaReason, serviceSchema } from "../../functions/runtime/data/service-data";
 import { HTTP_API, LAMBDA, type Range } from "../../policy/lib/limits";
 import { validateContainerService, validateDockerfile } from "../containers/validation";
 import { schemaRecordProblems } from "../events/schemas";
 import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "../events/validation";
 import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "../function-bounds";
-import { routeId } from "../naming";
+import { REGISTRY_NAME, routeId } from "../naming";
 import { REPOSITORY_ROOT } from "../config/stack-files";
 
-/** Lower-case DNS label: letters, digits and dashes, starting with a letter, at most 32 characters. */
-const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const ROUTE_KEY = /^(\S+) (\S+)$/;
 const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const PARAMETER_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
@@ -93,8 +91,8 @@ export function validateRouteKey(method: string, path: string, at: string): stri
 /** What every service declares, whatever runs it: name, description, database flag. */
 export function validateServiceIdentity(service: RegisteredService, where: string): string[] {
     const problems: string[] = [];
-    if (!SERVICE_NAME.test(String(service?.name))) {
-        problems.push(`${where}: the name must be lower-case letters, digits and dashes, start with a letter, and have at most 32 characters`);
+    if (!REGISTRY_NAME.pattern.test(String(service?.name))) {
+        problems.push(`${where}: the name must be ${REGISTRY_NAME.text}`);
     } else {
         problems.push(...validateSchemaName(service.name, where));
     }
@@ -241,7 +239,7 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
             ? [...validateServiceIdentity(service, where), ...validateContainerService(service, where), ...validateMigrationsDir(service, where), ...validateDockerfile(service, where)]
             : validateService(service, where, bounds);
         // A valid name has no problem of its own, so a duplicate is the service's first.
-        if (SERVICE_NAME.test(String(service?.name)) && serviceNames.has(name)) {
+        if (REGISTRY_NAME.pattern.test(String(service?.name)) && serviceNames.has(name)) {
             own.unshift(`${where}: another service has the same name; service names must be unique`);
         }
         serviceNames.add(name);

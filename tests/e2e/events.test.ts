@@ -12,7 +12,7 @@
  * `npm run bench:events`, not asserted here.
  */
 import * as assert from "node:assert/strict";
-import { putEventsEntry } from "../../functions/runtime/event-envelope";
+import { putEventsEntry } from "../../functions/runtime/queue/event-envelope";
 import { findLocalQueue } from "../../local/event-bus";
 import { fireSchedule } from "../../local/schedules";
 import { describeDeadLetters } from "../../tools/queues";

@@ -9,7 +9,8 @@ import { parseStackConfig, PROJECT } from "../../platform/config/stack-config";
 import { RegistryError, resolveRegistry } from "../../platform/registry/resolution";
 import { fixtureServices } from "../fixtures";
 import { ofType } from "../support/graph";
-import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
 
 const ok = async () => ({});
 

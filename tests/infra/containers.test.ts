@@ -19,7 +19,8 @@ import { RDS_CA_BUNDLE, verifiedRdsCaBundle } from "../../infra/rds-ca-bundle";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { validateRegistry } from "../../platform/registry/validation";
 import { Types } from "../../policy/lib/types";
-import { lastRegistered, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import { lastRegistered, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
 import { ping } from "../fixtures/registry";
 import { echoContainer, ECHO_CONTAINER_DIR } from "../fixtures/registries";
 import { ofType, one } from "../support/graph";
@@ -301,7 +302,7 @@ describe("container services under mocks", function () {
                 const groups = new Map(ofType(run(), Types.securityGroup).map((g) => [g.name, g]));
                 const tasks = groups.get("containers-tasks")!;
                 const link = groups.get("containers-vpc-link")!;
-                const rulesOf = (type: string, group: OfflineResource) => ofType(run(), type).filter((r) => r.inputs.securityGroupId === group.outputs.id);
+                const rulesOf = (type: string, group: RegisteredResource) => ofType(run(), type).filter((r) => r.inputs.securityGroupId === group.outputs.id);
                 assert.deepEqual(rulesOf(Types.securityGroupIngressRule, tasks).map((r) => [r.inputs.fromPort, r.inputs.toPort, r.inputs.referencedSecurityGroupId]), [[8080, 8080, link.outputs.id]]);
                 assert.deepEqual(rulesOf(Types.securityGroupEgressRule, link).map((r) => [r.inputs.fromPort, r.inputs.toPort]), [[8080, 8080]]);
                 for (const group of [tasks, link]) assert.deepEqual([group.inputs.ingress, group.inputs.egress], [undefined, undefined], group.name);
@@ -411,6 +412,6 @@ describe("container services under mocks", function () {
 
     it("stops before any resource on a bad container entry, naming the service and field", async () => {
         await assert.rejects(runProgramOffline({ stack: "dev", services: [ping, echoContainer({ cpu: 256, memoryMb: 8192 })] }), /service "echo" \(tests\/fixtures\/registries\.ts\): memoryMb 8192 does not go with cpu 256/);
-        assert.deepEqual(lastRegistered.filter((r: OfflineResource) => r.custom), []);
+        assert.deepEqual(lastRegistered.filter((r: RegisteredResource) => r.custom), []);
     });
 });

@@ -10,14 +10,15 @@ import { isContainerService, type RegisteredService } from "../../functions/runt
 import { defineService } from "../../functions/runtime/service";
 import { services } from "../../infra/services";
 import { ComponentTypes, PreviousComponentTypes, Types } from "../../policy/lib/types";
-import { runProgramOffline, type OfflineResource } from "../../tools/offline";
-import { compareWithSnapshot, CONTAINER_PLATFORM_OWNER, engineResources, ownersOf, readSnapshot, type EngineResource } from "../../tools/urn-snapshot";
+import { runProgramOffline } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
+import { compareWithSnapshot, CONTAINER_PLATFORM_OWNER, engineResources, ownersOf, readSnapshot, type UrnRecord } from "../../tools/urn-snapshot";
 import { echoContainer } from "../fixtures/registries";
 
 const SERVICE_NAMES = ownersOf(services);
 const STACKS = ["dev", "prod"];
 
-async function resourcesOf(stack: string, registry: readonly RegisteredService[] = services): Promise<{ raw: OfflineResource[]; engine: EngineResource[] }> {
+async function resourcesOf(stack: string, registry: readonly RegisteredService[] = services): Promise<{ raw: RegisteredResource[]; engine: UrnRecord[] }> {
     const run = await runProgramOffline({ stack, services: registry });
     return { raw: run.resources, engine: engineResources(run.resources, ownersOf(registry)) };
 }
@@ -34,7 +35,7 @@ function unusedName(base: string): string {
 
 describe("URN snapshot of the deployed stacks", function () {
     this.timeout(120_000);
-    const runs = new Map<string, { raw: OfflineResource[]; engine: EngineResource[] }>();
+    const runs = new Map<string, { raw: RegisteredResource[]; engine: UrnRecord[] }>();
 
     before(async () => {
         for (const stack of STACKS) runs.set(stack, await resourcesOf(stack));
@@ -147,7 +148,7 @@ describe("URN snapshot of the deployed stacks", function () {
     it("asks for a refresh when a platform resource is added", () => {
         const engine = runs.get("prod")!.engine;
         const stack = engine.find((r) => r.type === Types.stack)!;
-        const extra: EngineResource = { urn: "urn:pulumi:prod::serverless-microservices::aws:sns/topic:Topic::deploys", type: Types.snsTopic, name: "deploys", parent: stack.urn, aliases: [] };
+        const extra: UrnRecord = { urn: "urn:pulumi:prod::serverless-microservices::aws:sns/topic:Topic::deploys", type: Types.snsTopic, name: "deploys", parent: stack.urn, aliases: [] };
         const { problems } = compareWithSnapshot(readSnapshot("prod"), [...engine, extra], SERVICE_NAMES);
         assert.deepEqual(problems, [`${extra.urn} is new and belongs to no service: if it is meant to be, refresh the snapshot with \`npm run snapshot:urns\`.`]);
     });

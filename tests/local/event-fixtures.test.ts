@@ -6,7 +6,7 @@
  * through it, so they are checked too.
  */
 import * as assert from "node:assert/strict";
-import type { HttpApiEvent } from "../../functions/runtime/http";
+import type { HttpApiEvent } from "../../functions/runtime/http/payload";
 import { createEvent, type IncomingRequest } from "../../local/event";
 import { httpApiEvent, httpApiFixture, httpApiFixtureNames } from "../support/events";
 

@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import type { AnyService } from "../../functions/runtime/service";
-import { serviceRoles, serviceSchema } from "../../functions/runtime/service-data";
+import { serviceRoles, serviceSchema } from "../../functions/runtime/data/service-data";
 import { parseStackConfig } from "../../platform/config/stack-config";
 import { functionBoundsFor } from "../../platform/function-bounds";
 import { resolveRegistry } from "../../platform/registry/resolution";

@@ -9,7 +9,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox-relay";
+import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { OUTBOX_RELAY_DEFAULTS } from "../../infra/components/outbox-relay";
 import { publishesThroughOutbox, resolveRegistry } from "../../platform/registry/resolution";

@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
-import { statementTimeoutFor } from "../../functions/runtime/database";
+import { statementTimeoutFor } from "../../functions/runtime/data/database";
 import type { RouteDefinition } from "../../functions/runtime/service";
 import { parseStackConfig } from "../../platform/config/stack-config";
 import { MIGRATION_RESERVED_CONCURRENCY } from "../../platform/registry/resolution";

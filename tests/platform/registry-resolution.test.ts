@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isContainerService } from "../../functions/runtime/container";
-import { migrationSetHash, readMigrations } from "../../functions/runtime/migrations";
+import { migrationSetHash, readMigrations } from "../../functions/runtime/data/migrations";
 import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
 import { functionBoundsFor } from "../../platform/function-bounds";
 import { listStacks } from "../../platform/config/stack-files";

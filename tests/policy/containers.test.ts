@@ -7,7 +7,8 @@ import { strict as assert } from "assert";
 import * as path from "node:path";
 import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
-import { loadPackConfig, PACK_DIR, runPolicies, type EngineResource } from "../../tools/policy-engine";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { type ResourceRecord } from "../../tools/registered-resource";
 import { runProgramOffline } from "../../tools/offline";
 import { ping } from "../fixtures/registry";
 import { echoContainer } from "../fixtures/registries";
@@ -173,7 +174,7 @@ describe("container rules over the program's offline run", function () {
 
     for (const stack of ["dev", "prod"]) {
         describe(`${stack}`, () => {
-            let resources: EngineResource[];
+            let resources: ResourceRecord[];
             const config = loadPackConfig(path.join(PACK_DIR, `config.${stack}.json`));
 
             before(async () => {

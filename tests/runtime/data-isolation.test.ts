@@ -6,10 +6,10 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import * as pg from "pg";
-import { createDatabase, type Database } from "../../functions/runtime/database";
+import { createDatabase, type Database } from "../../functions/runtime/data/database";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { applyMigrations, readMigrations, sha256, type Migration } from "../../functions/runtime/migrations";
+import { applyMigrations, readMigrations, sha256, type Migration } from "../../functions/runtime/data/migrations";
 import { migrationRunRequest } from "../../platform/data-plan";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer } from "../../local/server";

@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
-import type { Database, Queryable } from "../../functions/runtime/database";
-import type { EventTransport } from "../../functions/runtime/event-publisher";
+import type { Database, Queryable } from "../../functions/runtime/data/database";
+import type { EventTransport } from "../../functions/runtime/outbox/publisher";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { OUTBOX_TABLE } from "../../functions/runtime/outbox";
+import { OUTBOX_TABLE } from "../../functions/runtime/outbox/outbox";
 import { defineService, type RouteHandler } from "../../functions/runtime/service";
 import { userEvents } from "../../functions/users/events";
 import { resolveRegistry } from "../../platform/registry/resolution";

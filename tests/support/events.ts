@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { HttpApiEvent } from "../../functions/runtime/http";
+import type { HttpApiEvent } from "../../functions/runtime/http/payload";
 import { createEvent } from "../../local/event";
 
 /** The host of a deployed HTTP API, as clients address it. */

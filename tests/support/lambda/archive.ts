@@ -8,7 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fflate from "fflate";
 import { bundledPackagesOf, HANDLER_FILE } from "../../../infra/function-packaging";
-import { REPOSITORY_ROOT, type OfflineResource } from "../../../tools/offline";
+import { REPOSITORY_ROOT } from "../../../tools/offline";
+import { type RegisteredResource } from "../../../tools/registered-resource";
 
 export interface ArchiveFile {
     /** Path inside the archive, `/`-separated, e.g. `__index.js`. */
@@ -109,7 +110,7 @@ export interface MaterializedFunction {
 }
 
 /** The Lambda functions of an offline run. */
-export function lambdaFunctions(resources: readonly OfflineResource[]): OfflineResource[] {
+export function lambdaFunctions(resources: readonly RegisteredResource[]): RegisteredResource[] {
     return resources.filter((resource) => resource.type === "aws:lambda/function:Function");
 }
 
@@ -123,7 +124,7 @@ export function unpackArchive(files: readonly ArchiveFile[], parent: string, nam
 }
 
 /** Flattens, zips and unpacks one function's code into `<parent>/<name>`. */
-export async function materializeFunction(resource: OfflineResource, parent: string): Promise<MaterializedFunction> {
+export async function materializeFunction(resource: RegisteredResource, parent: string): Promise<MaterializedFunction> {
     const unpacked = unpackArchive(await archiveFiles(resource.inputs.code), parent, resource.name);
     const entry = path.join(unpacked.directory, HANDLER_FILE);
     const packages = fs.existsSync(entry) ? bundledPackagesOf(fs.readFileSync(entry, "utf8")).map((spec) => spec.slice(0, spec.lastIndexOf("@"))) : [];

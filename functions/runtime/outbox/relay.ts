@@ -18,9 +18,9 @@
  * An idle service's relay therefore stops connecting one lookback after its last request, and
  * the cluster pauses on its own schedule.
  */
-import type { Database } from "./database";
-import type { EventTransport } from "./event-publisher";
-import type { Logger } from "./logger";
+import type { Database } from "../data/database";
+import type { EventTransport } from "./publisher";
+import type { Logger } from "../logger";
 import { discardParked, listParked, outboxBacklog, pruneSentRows, redriveParked, sendFromOutbox, type OutboxBacklog, type ParkedEvent } from "./outbox";
 
 /**

@@ -7,9 +7,9 @@
  *
  * The SDK clients are the Lambda runtime's (not bundled), loaded at the first run.
  */
-import { logLevelFromEnvironment } from "./environment";
-import { createLogger, type Logger } from "./logger";
-import { relayDecision } from "./outbox-relay";
+import { ENVIRONMENT, logLevelFromEnvironment, type Environment } from "../environment";
+import { createLogger, type Logger } from "../logger";
+import { relayDecision } from "./relay";
 
 /** Where the check reads and what it invokes; the program sets these in its environment. */
 export interface RelayCheckSettings {
@@ -82,4 +82,11 @@ export function createRelayCheckHandler(settings: RelayCheckSettings, clients: R
         log.info(decision.run ? "outbox relay invoked" : "outbox relay not needed", { reason: decision.reason });
         return decision;
     };
+}
+
+/** The outbox relay check's settings, from `OUTBOX_RELAY_CHECK`. */
+export function relayCheckFromEnvironment(env: Environment = process.env): RelayCheckSettings {
+    const raw = env[ENVIRONMENT.outboxRelayCheck];
+    if (!raw) throw new Error(`The outbox relay check's settings are missing from the environment: ${ENVIRONMENT.outboxRelayCheck}.`);
+    return JSON.parse(raw);
 }

@@ -11,24 +11,18 @@
  * the dead-letter queue, where it can be read, never dropped.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { isDatabaseUnavailable } from "./database";
-import { idempotentDelivery } from "./dedupe";
+import { isDatabaseUnavailable } from "../data/database";
+import { idempotentDelivery, type Delivery } from "./dedupe";
 import type { EventBridgeEvent } from "./event-envelope";
-import { eventLabel, parsePayload, type EventContract } from "./events";
-import { logLevelFromEnvironment } from "./environment";
-import { createContextFactory, type InvocationContext, type ServiceResources } from "./handler-context";
-import { describeIssues } from "./validate";
-import { createLogger, type Logger } from "./logger";
+import { eventLabel, parsePayload, type EventContract } from "../events";
+import { logLevelFromEnvironment } from "../environment";
+import { createContextFactory, type InvocationContext, type ServiceResources } from "../handler-context";
+import { describeIssues } from "../validate";
+import { createLogger, type Logger } from "../logger";
 import { parseScheduledRun } from "./schedule-input";
-import type { DeliveredEvent, HandlerContext, ScheduleHandler, SubscriptionHandler } from "./service";
+import type { DeliveredEvent, ScheduleHandler, SubscriptionHandler } from "../service";
 
 export type QueueHandler = (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse>;
-
-/**
- * A message's work once decoded: the handler's call with its context. Idempotent consumers wrap
- * this step (`dedupe.ts`: look the event's id up and record it in the handler's transaction).
- */
-export type Delivery<Message> = (message: Message, context: HandlerContext) => Promise<void>;
 
 /** What the batch loop keeps back of the invocation's time: a message started later is left for the next attempt. */
 export const BATCH_DEADLINE_MARGIN_MS = 1000;

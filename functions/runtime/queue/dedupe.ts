@@ -11,9 +11,8 @@
  * failed), the second applies it. A consumer without a database gets every delivery (at least
  * once) with the same id in `event.id`, and must make its own effect idempotent.
  */
-import type { Delivery } from "./consumer";
-import type { Queryable } from "./database";
-import type { DeliveredEvent } from "./service";
+import type { Queryable } from "../data/database";
+import type { DeliveredEvent, HandlerContext } from "../service";
 
 /** The table, unqualified: it lives in each database service's schema. */
 export const APPLIED_EVENTS_TABLE = "platform_applied_events";
@@ -37,6 +36,12 @@ export const APPLIED_EVENTS_TABLE_SQL: readonly string[] = [
 
 /** How often a container deletes records past their retention, at most: an hour. */
 const PRUNE_INTERVAL_MS = 3_600_000;
+
+/**
+ * A message's work once decoded: the handler's call with its context. Idempotent consumers wrap
+ * this step (`idempotentDelivery`: look the event's id up and record it in the handler's transaction).
+ */
+export type Delivery<Message> = (message: Message, context: HandlerContext) => Promise<void>;
 
 /**
  * Wraps a subscription's delivery: records the event as applied in the delivery's transaction,

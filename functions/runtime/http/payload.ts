@@ -3,8 +3,8 @@
  * request and response. Both the Lambda closure and the local server go through these functions.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { badRequest, HttpError } from "./errors";
-import type { ApiRequest, ApiResponse } from "./service";
+import { badRequest, HttpError } from "../errors";
+import type { ApiRequest, ApiResponse } from "../service";
 
 /** The event Lambda receives; claims are present when a JWT authorizer protected the route. */
 export type HttpApiEvent = APIGatewayProxyEventV2 & {

@@ -10,7 +10,7 @@
  * `eventId`, so a consumer can tell a duplicate by it.
  */
 import type { SQSRecord } from "aws-lambda";
-import type { EventContract } from "./events";
+import type { EventContract } from "../events";
 
 /** The event's `detail`: the platform's metadata around the producer's payload. */
 export interface EventDetail<Payload = unknown> {

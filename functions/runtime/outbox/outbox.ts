@@ -19,10 +19,10 @@
  * for an operator, who sees it (the relay's report, its alarm, `npm run queues`) and redrives or
  * discards it (`redriveParked`, `discardParked`).
  */
-import type { Database, Queryable } from "./database";
-import type { PutEventsEntry } from "./event-envelope";
-import { isEventPublishError, type EventTransport } from "./event-publisher";
-import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
+import type { Database, Queryable } from "../data/database";
+import type { PutEventsEntry } from "../queue/event-envelope";
+import { isEventPublishError, type EventTransport } from "./publisher";
+import { EVENTBRIDGE, putEventsEntrySize } from "../limits";
 
 /** The table, unqualified: it lives in each database service's schema. */
 export const OUTBOX_TABLE = "platform_outbox";

@@ -6,11 +6,11 @@
  * producer's schema inside its transaction, and a relay that sends what is left).
  */
 import { randomUUID } from "node:crypto";
-import type { PutEventsEntry } from "./event-envelope";
-import { putEventsEntry } from "./event-envelope";
-import { EventPayloadError, eventLabel, missingEventOf, parsePayload, type EventCatalog, type PublishedPayload } from "./events";
-import type { Logger } from "./logger";
-import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
+import type { PutEventsEntry } from "../queue/event-envelope";
+import { putEventsEntry } from "../queue/event-envelope";
+import { EventPayloadError, eventLabel, missingEventOf, parsePayload, type EventCatalog, type PublishedPayload } from "../events";
+import type { Logger } from "../logger";
+import { EVENTBRIDGE, putEventsEntrySize } from "../limits";
 
 /** Where published entries go. Resolves once the entries are accepted; rejects with `EventPublishError` otherwise. */
 export interface EventTransport {

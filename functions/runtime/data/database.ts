@@ -54,7 +54,7 @@ export interface Database extends Queryable {
 
 /**
  * Who signs in, asked for each new connection: a route function's IAM token for its service's role
- * (`routeDatabaseFromEnvironment`, environment.ts), or the migration function's master secret
+ * (`serviceDatabaseFromEnvironment`, environment.ts), or the migration function's master secret
  * (`master-secret.ts`).
  */
 export interface CredentialSource {

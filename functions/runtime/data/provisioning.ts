@@ -3,8 +3,7 @@
  * transaction and under its advisory lock, idempotent (every run brings roles and grants back to
  * what the registry says):
  *
- * - the `platform` schema, for platform-wide state: the migration records and the compatibility
- *   views left for one release while data moves;
+ * - the `platform` schema, for platform-wide state: the migration records;
  * - per database service: its schema, a NOLOGIN owner role that its migrations run as, and a LOGIN
  *   role for its functions with `USAGE` on the schema, DML on its tables and `USAGE, SELECT` on
  *   its sequences by default privileges (no DDL), its `CONNECTION LIMIT`, `statement_timeout` and
@@ -16,8 +15,8 @@
  * it but not the right to `SET ROLE` to it or use its privileges, so the runner grants itself each
  * owner role `WITH INHERIT TRUE, SET TRUE` first (a superuser needs neither, and the grant does it
  * no harm): `SET ROLE` runs the migrations as the owner, `CREATE SCHEMA ... AUTHORIZATION` needs it,
- * and inheriting the owner's privileges is what lets the master move tables into a schema it does
- * not own and keep compatibility views over them. This syntax needs PostgreSQL 16+; the stacks run 17.
+ * and inheriting the owner's privileges is what lets the master grant on a schema it does not
+ * own. This syntax needs PostgreSQL 16+; the stacks run 17.
  *
  * Every database service's schema also holds the platform's own tables of its events
  * (`SERVICE_EVENT_TABLES_SQL`): the outbox its handlers publish into and the record of the events
@@ -25,15 +24,13 @@
  * role, so the login role gets DML on them by the same default privileges, and nobody else sees them.
  */
 import type { Queryable } from "./database";
-import { APPLIED_EVENTS_TABLE_SQL } from "./dedupe";
-import { OUTBOX_TABLE_SQL } from "./outbox";
+import { APPLIED_EVENTS_TABLE_SQL } from "../queue/dedupe";
+import { OUTBOX_TABLE_SQL } from "../outbox/outbox";
 import { scramSha256Verifier } from "./scram";
 import { PLATFORM_SCHEMA, quoteIdentifier as id, quoteLiteral, type ServiceData } from "./service-data";
 
 /** The platform's table of applied migrations, one row per service and version. */
 export const MIGRATIONS_TABLE = `${PLATFORM_SCHEMA}.schema_migrations`;
-/** Views left in `public` while data moves out of it, and the run that left them. */
-export const COMPATIBILITY_VIEWS_TABLE = `${PLATFORM_SCHEMA}.compatibility_views`;
 
 /** The default privileges a service's login role gets on what its migrations create: data, never structure. */
 const LOGIN_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE";
@@ -49,7 +46,7 @@ export const SERVICE_EVENT_TABLES_SQL: readonly string[] = [...OUTBOX_TABLE_SQL,
 export async function provisionPlatform(tx: Queryable): Promise<void> {
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${PLATFORM_SCHEMA}`);
     await tx.query(`REVOKE ALL ON SCHEMA ${PLATFORM_SCHEMA} FROM PUBLIC`);
-    // PostgreSQL 15 and later already refuse it; said explicitly so no role can create tables next to the compatibility views.
+    // PostgreSQL 15 and later already refuse it; said explicitly so no role can create tables in `public`, outside every service's schema.
     await tx.query("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
     await tx.query(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
         service    text        NOT NULL,
@@ -58,11 +55,6 @@ export async function provisionPlatform(tx: Queryable): Promise<void> {
         checksum   text        NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (service, version)
-    )`);
-    await tx.query(`CREATE TABLE IF NOT EXISTS ${COMPATIBILITY_VIEWS_TABLE} (
-        name           text PRIMARY KEY,
-        target         text NOT NULL,
-        created_by_run text NOT NULL
     )`);
 }
 
@@ -116,16 +108,5 @@ export async function provisionService(tx: Queryable, service: ServiceData, logi
         await tx.query(`SET LOCAL search_path = ${id(schema)}`);
         for (const statement of SERVICE_EVENT_TABLES_SQL) await tx.query(statement);
         await tx.query("SET LOCAL search_path TO DEFAULT");
-    });
-}
-
-/**
- * What the default privileges would have given the login role, for objects that existed before
- * them (tables moved in from `public`).
- */
-export async function grantLoginOnExisting(tx: Queryable, service: ServiceData): Promise<void> {
-    await asRole(tx, service.ownerRole, async () => {
-        await tx.query(`GRANT ${LOGIN_TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA ${id(service.schema)} TO ${id(service.loginRole)}`);
-        await tx.query(`GRANT ${LOGIN_SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA ${id(service.schema)} TO ${id(service.loginRole)}`);
     });
 }

@@ -3,8 +3,7 @@
  * The same runner applies them in the cloud (a migration function invoked during `pulumi up`) and
  * locally (at start of the local runtime). One run is one transaction under an advisory lock:
  * first the platform's own SQL (the `platform` schema, each service's schema and roles,
- * `data-provisioning.ts`; a database of the earlier shared layout is moved into that,
- * `legacy-layout.ts`), then each service's pending files in order, inside its own schema and as its
+ * `provisioning.ts`), then each service's pending files in order, inside its own schema and as its
  * owner role, each recorded with a checksum so that editing an applied file is caught instead of
  * silently skipped.
  *
@@ -17,8 +16,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createDatabase, type Database, type DatabaseOptions, type Queryable } from "./database";
-import { MIGRATIONS_TABLE, provisionPlatform, provisionService, type LoginProvisioning } from "./data-provisioning";
-import { dropCompatibilityViews, hasLegacyLayout, moveLegacyLayout } from "./legacy-layout";
+import { MIGRATIONS_TABLE, provisionPlatform, provisionService, type LoginProvisioning } from "./provisioning";
 import { PLATFORM_SCHEMA, quoteIdentifier as id, serviceSchema, type LoginMethod, type ServiceData } from "./service-data";
 
 export interface Migration {
@@ -47,18 +45,12 @@ export interface MigrationRunRequest {
 export interface MigrationResult {
     applied: string[];
     alreadyApplied: number;
-    /** Objects moved out of `public` into their services' schemas (a database of the earlier layout). */
-    moved?: string[];
-    /** Compatibility views of an earlier run, dropped. */
-    droppedViews?: string[];
-    /** What a person should look at after the move. */
-    warnings?: string[];
 }
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
 // Only for naming files in messages; never read inside a deployed function.
-const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
+const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..", "..");
 
 export function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
@@ -160,11 +152,6 @@ export function parseMigrationRunRequest(event: unknown): MigrationRunRequest {
     return { migrationSetHash: request.migrationSetHash, services: request.services, login: request.login };
 }
 
-/** Identifies a run by everything it was asked to do: compatibility views live until a run with another id. */
-export function migrationRunId(request: MigrationRunRequest, migrations: readonly Migration[]): string {
-    return sha256(JSON.stringify({ migrations: migrationSetHash(migrations), services: request.services, login: request.login }));
-}
-
 export interface MigrationRunOptions {
     /**
      * With `login: "password"`: each login role's password (the local runtime derives them from its
@@ -186,13 +173,10 @@ export async function applyMigrations(db: Database, request: MigrationRunRequest
     const { passwordOf } = options;
     if (request.login === "password" && !passwordOf) throw new Error('A migration run with login "password" needs each login role\'s password (passwordOf).');
     const login: LoginProvisioning = request.login === "password" ? { method: "password", passwordOf: passwordOf! } : { method: "iam" };
-    const runId = migrationRunId(request, migrations);
     return db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
         await provisionPlatform(tx);
-        const droppedViews = await dropCompatibilityViews(tx, runId);
         for (const service of services) await provisionService(tx, service, login);
-        const layout = (await hasLegacyLayout(tx)) ? await moveLegacyLayout(tx, services, migrations, runId) : undefined;
 
         const { rows } = await tx.query<AppliedMigration>(`SELECT service, version, name, checksum, applied_at AS "appliedAt" FROM ${MIGRATIONS_TABLE} ORDER BY service, version`);
         refuseGoneFiles(rows, migrations);
@@ -220,12 +204,7 @@ export async function applyMigrations(db: Database, request: MigrationRunRequest
             ]);
             applied.push(`${key}_${migration.name}`);
         }
-        return {
-            applied,
-            alreadyApplied: ordered.length - applied.length,
-            ...(layout ? { moved: layout.moved, warnings: layout.warnings } : {}),
-            ...(droppedViews.length > 0 ? { droppedViews } : {}),
-        };
+        return { applied, alreadyApplied: ordered.length - applied.length };
     });
 }
 
