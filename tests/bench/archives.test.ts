@@ -8,8 +8,8 @@ import { checkedStatus, eventFor, type RunnableArchive } from "../../bench/lib/a
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { resolveRegistry } from "../../platform/registry/resolution";
-import { fixtureServices } from "../fixtures";
-import { routeEvent } from "../support/events";
+import { fixtureServices } from "../../testing/fixtures";
+import { routeEvent } from "../../testing/events";
 
 const archive = (name: string, routeKey?: string): RunnableArchive => ({
     name,

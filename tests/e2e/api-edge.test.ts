@@ -17,9 +17,9 @@ import { authSettingsFromEnv, createAuthorizerFor, type JwtAuthorizer } from "..
 import { jwtDirFromEnv, LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateSigningKey, mintLocalToken, type LocalSigningKey } from "../../local/issuer";
 import { createLocalServer, type LocalServer } from "../../local/server";
 import { createTokenBucket, throttlingFromEnv } from "../../local/throttle";
-import notes from "../fixtures/services/notes/service";
+import notes from "../../testing/fixtures/services/notes/service";
 import { edgeProbeService } from "./probe-service";
-import { request, snapshotRows, startTestRuntime, type TestResponse, type TestRuntime } from "./support";
+import { request, snapshotRows, startTestRuntime, type TestResponse, type TestRuntime } from "../../testing/local-runtime";
 
 const UNAUTHORIZED = { message: "Unauthorized" };
 const FORBIDDEN = { message: "Forbidden" };

@@ -19,10 +19,10 @@ import { freePort, readSuperuserPassword, runningAdminUrl, superuserPasswordFile
 import { startLocalRuntime } from "../../local/runtime";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "../../local/stack-config";
 import { probeService } from "./probe-service";
-import { seedPostgresDataFolder } from "../support/postgres-template";
-import { waitFor } from "../support/runtime-process";
-import { processExists, request, startTestRuntime } from "./support";
-import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
+import { seedPostgresDataFolder } from "../../testing/postgres-template";
+import { waitFor } from "../../testing/runtime-process";
+import { processExists, request, startTestRuntime } from "../../testing/local-runtime";
+import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
 function temporaryDirectory(): string {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-start-"));

@@ -8,7 +8,7 @@
  */
 import * as assert from "node:assert/strict";
 import { createDatabase, type CredentialSource } from "../../functions/runtime/data/database";
-import notes from "../fixtures/services/notes/service";
+import notes from "../../testing/fixtures/services/notes/service";
 import { routeCaller } from "../support/invoke";
 import { usePostgres } from "../support/postgres";
 

@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
 import { parseStackConfig, PROJECT } from "../../platform/config/stack-config";
 import { RegistryError, resolveRegistry } from "../../platform/registry/resolution";
-import { fixtureServices } from "../fixtures";
-import { ofType } from "../support/graph";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType } from "../../testing/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
 

@@ -12,8 +12,8 @@ import { MIGRATION_RESERVED_CONCURRENCY, reservationProblems, resolveRegistry } 
 import { createLocalServer } from "../../local/server";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { Types } from "../../policy/lib/types";
-import { fixtureServices } from "../fixtures";
-import { notes } from "../fixtures/registry";
+import { fixtureServices } from "../../testing/fixtures";
+import { notes } from "../../testing/fixtures/registry";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const services = fixtureServices;

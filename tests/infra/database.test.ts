@@ -9,8 +9,8 @@ import { parseStackConfig } from "../../platform/config/stack-config";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
-import { fixtureServices } from "../fixtures";
-import { ofType, one } from "../support/graph";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType, one } from "../../testing/graph";
 
 describe("the database under mocks", function () {
     this.timeout(120_000);

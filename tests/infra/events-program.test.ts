@@ -13,8 +13,8 @@ import { resolveRegistry } from "../../platform/registry/resolution";
 import { Types } from "../../policy/lib/types";
 import { lastRegistered, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
-import { accounts, eventRegistry, ledger, mailer } from "../fixtures/event-services";
-import { ofType, one } from "../support/graph";
+import { accounts, eventRegistry, ledger, mailer } from "../../testing/fixtures/event-services";
+import { ofType, one } from "../../testing/graph";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const policyOf = (run: OfflineRun, role: string) => JSON.parse(one(run, Types.iamRolePolicy, role).inputs.policy);

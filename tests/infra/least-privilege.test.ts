@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import { Types } from "../../policy/lib/types";
 import { runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
-import { ofType, one } from "../support/graph";
+import { ofType, one } from "../../testing/graph";
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";

@@ -16,8 +16,8 @@ import { services } from "../../infra/services";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { policies } from "../../policy/policies";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
-import { fixtureServices } from "../fixtures";
-import { ofType, one } from "../support/graph";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType, one } from "../../testing/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
 

@@ -10,8 +10,8 @@ import { NAME_RULES, type NameRule } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { lastRegistered, readStackConfig, runProgramOffline } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
-import { fixtureServices } from "../fixtures";
-import { echoContainer } from "../fixtures/registries";
+import { fixtureServices } from "../../testing/fixtures";
+import { echoContainer } from "../../testing/fixtures/registries";
 
 /** Each named resource type: which of its names AWS sees, under which rule. */
 const NAMES_OF: Record<string, (r: RegisteredResource) => Array<[string, NameRule]>> = {

@@ -11,8 +11,8 @@ import { Types } from "../../policy/lib/types";
 import { estimateCost } from "../../tools/plan/cost";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
-import { fixtureServices } from "../fixtures";
-import { ofType } from "../support/graph";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType } from "../../testing/graph";
 
 const network = (stack: string, settings: Record<string, unknown>) => {
     const config = readStackConfig(stack);

@@ -22,8 +22,8 @@ import { publishesThroughOutbox, queueConsumersOf, resolveRegistry } from "../..
 import { type ResolvedRegistry } from "../../platform/model";
 import { services } from "../../infra/services";
 import { ComponentTypes, Types } from "../../policy/lib/types";
-import { fixtureServices } from "../fixtures";
-import { ofType, one } from "../support/graph";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType, one } from "../../testing/graph";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
 

@@ -13,7 +13,7 @@ import { ComponentTypes, PreviousComponentTypes, Types } from "../../policy/lib/
 import { runProgramOffline } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
 import { compareWithSnapshot, CONTAINER_PLATFORM_OWNER, engineResources, ownersOf, readSnapshot, type UrnRecord } from "../../tools/urn-snapshot";
-import { echoContainer } from "../fixtures/registries";
+import { echoContainer } from "../../testing/fixtures/registries";
 
 const SERVICE_NAMES = ownersOf(services);
 const STACKS = ["dev", "prod"];

@@ -10,7 +10,7 @@ import type { LocalQueueStore, ReceivedMessage } from "../../local/queue-store";
 import { startQueueWorker } from "../../local/queue-worker";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { createLogger } from "../../functions/runtime/logger";
-import { eventRegistry } from "../fixtures/event-services";
+import { eventRegistry } from "../../testing/fixtures/event-services";
 
 const POLL_INTERVAL_MS = 20_000;
 

@@ -24,8 +24,8 @@ import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../../platform/con
 import { applyTemplate, removeRegistryLine, templateBlocks, type TemplateBlock } from "../../tools/check-template";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline } from "../../tools/offline";
-import { api, startTestRuntime, type TestRuntime } from "../e2e/support";
-import { one } from "../support/graph";
+import { api, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
+import { one } from "../../testing/graph";
 
 const README = fs.readFileSync(path.join(REPOSITORY_ROOT, "README.md"), "utf8");
 

@@ -16,8 +16,8 @@ import { publishesThroughOutbox, resolveRegistry } from "../../platform/registry
 import { Types } from "../../policy/lib/types";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline, type OfflineRun } from "../../tools/offline";
-import { eventRegistry } from "../fixtures/event-services";
-import { ofType, one } from "../support/graph";
+import { eventRegistry } from "../../testing/fixtures/event-services";
+import { ofType, one } from "../../testing/graph";
 
 const policyOf = (run: OfflineRun, name: string) => JSON.parse(one(run, Types.iamRolePolicy, name).inputs.policy) as { Statement: { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown }[] };
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";

@@ -21,7 +21,7 @@ import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { startLocalEvents } from "../../local/event-runtime";
 import { readLocalStackConfig } from "../../local/stack-config";
-import { fulfilment, outboxRegistry, shipFailures, shop } from "../fixtures/outbox-services";
+import { fulfilment, outboxRegistry, shipFailures, shop } from "../../testing/fixtures/outbox-services";
 import { describeOutboxes, describeParked, inOutboxOf } from "../../tools/queues";
 import { routeCaller } from "../support/invoke";
 import { usePostgres } from "../support/postgres";
@@ -240,7 +240,7 @@ describe("the transactional outbox and idempotent consumers (real PostgreSQL)", 
         it("names the event and its size in the refusal at publish", async () => {
             // Prepare: the same publish path, with a transport that would take anything.
             const { createEventPublisher } = await import("../../functions/runtime/outbox/publisher");
-            const { shopEvents } = await import("../fixtures/outbox-services");
+            const { shopEvents } = await import("../../testing/fixtures/outbox-services");
             const bus = transport();
             const publisher = createEventPublisher(shopEvents, { transport: bus.transport, eventBusName: "test-bus" });
             // Act

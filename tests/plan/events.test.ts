@@ -27,8 +27,8 @@ import { eventFlows, patternEvents, plannedSchedules } from "../../tools/plan/ev
 import { compare, planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { HOURS_PER_MONTH, PRICES } from "../../tools/plan/pricing";
-import { fixtureServices } from "../fixtures";
-import { eventRegistry } from "../fixtures/event-services";
+import { fixtureServices } from "../../testing/fixtures";
+import { eventRegistry } from "../../testing/fixtures/event-services";
 
 const MILLION = 1_000_000;
 const STACKS = ["dev", "prod"] as const;

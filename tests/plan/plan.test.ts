@@ -17,10 +17,10 @@ import { planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
-import { fixtureServices } from "../fixtures";
-import { echoContainer } from "../fixtures/registries";
-import { scratchRegistry, serviceWithDuplicateRoute } from "../support/scratch-registry";
-import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
+import { fixtureServices } from "../../testing/fixtures";
+import { echoContainer } from "../../testing/fixtures/registries";
+import { scratchRegistry, serviceWithDuplicateRoute } from "../../testing/scratch-registry";
+import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
 interface Captured {
     code: number;

@@ -17,7 +17,7 @@ import { compatibilityProblems, refreshedRecord, schemaRecordFile, schemaRecordP
 import { RegistryError, resolveRegistry, SCHEDULE_DEFAULTS, SUBSCRIPTION_DEFAULTS } from "../../platform/registry/resolution";
 import { cronerPattern, isTimeZone, parseScheduleExpression } from "../../platform/schedule-expression";
 import { nextRun } from "../../local/schedules";
-import { accountEvents, accounts, eventRegistry, ledger, mailer } from "../fixtures/event-services";
+import { accountEvents, accounts, eventRegistry, ledger, mailer } from "../../testing/fixtures/event-services";
 import { uuid } from "../../functions/runtime/validate";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };

@@ -16,7 +16,7 @@ import { RegistryError, resolveRegistry, servicesOf } from "../../platform/regis
 import * as registryModule from "../../infra/registry";
 import { services } from "../../infra/services";
 import { readLocalStackConfig } from "../../local/stack-config";
-import { fixtureServices } from "../fixtures";
+import { fixtureServices } from "../../testing/fixtures";
 
 const STACK_DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const ok = async () => ({ ok: true });

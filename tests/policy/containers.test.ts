@@ -10,8 +10,8 @@ import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { type ResourceRecord } from "../../tools/registered-resource";
 import { runProgramOffline } from "../../tools/offline";
-import { ping } from "../fixtures/registry";
-import { echoContainer } from "../fixtures/registries";
+import { ping } from "../../testing/fixtures/registry";
+import { echoContainer } from "../../testing/fixtures/registries";
 import { containerDefinitionProps as container, ecsServiceProps as serviceProps, privateIntegrationProps, taskDefinitionProps } from "./fixtures";
 import { NOT_APPLICABLE, validateResource, validateStack, withField, type Props } from "./harness";
 

@@ -11,7 +11,7 @@ import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
 import { runProgramOffline } from "../../tools/offline";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { type ResourceRecord } from "../../tools/registered-resource";
-import { eventRegistry } from "../fixtures/event-services";
+import { eventRegistry } from "../../testing/fixtures/event-services";
 import { apiChain, functionProps } from "./fixtures";
 import { NOT_APPLICABLE, validateResource, validateStack, withField, type Props, type StackSpec } from "./harness";
 

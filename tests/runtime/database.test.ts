@@ -12,7 +12,7 @@ import {
 } from "../../functions/runtime/data/database";
 import { migrationDatabaseFromEnvironment, serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
 import { createSecretCredentials } from "../../functions/runtime/data/master-secret";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
+import { startFaultProxy, type FaultProxy } from "../../testing/fault-proxy";
 import { usePostgres } from "../support/postgres";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-test-AbCdEf";

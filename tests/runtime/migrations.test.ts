@@ -18,7 +18,7 @@ import { STACK_DEFAULTS } from "../../platform/config/stack-config";
 import { migrationRunRequest } from "../../platform/data-plan";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
-import notes from "../fixtures/services/notes/service";
+import notes from "../../testing/fixtures/services/notes/service";
 import { usePostgres } from "../support/postgres";
 
 /** A migration as `readMigrations` gives it: its file named from the repository root. */
@@ -51,7 +51,7 @@ describe("the migration runner", () => {
         // Act
         const migrations = readMigrations("notes", notes.migrationsDir!);
         // Assess
-        assert.deepEqual(migrations.map((m) => [m.service, m.version, m.name, m.file]), [["notes", 1, "create_notes", "tests/fixtures/services/notes/migrations/0001_create_notes.sql"]]);
+        assert.deepEqual(migrations.map((m) => [m.service, m.version, m.name, m.file]), [["notes", 1, "create_notes", "testing/fixtures/services/notes/migrations/0001_create_notes.sql"]]);
         assert.equal(migrations[0].checksum, sha256(fs.readFileSync(path.join(notes.migrationsDir!, "0001_create_notes.sql"), "utf8")));
     });
 

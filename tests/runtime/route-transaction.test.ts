@@ -8,7 +8,7 @@ import { defineService, type RouteHandler } from "../../functions/runtime/servic
 import { userEvents } from "../../functions/users/events";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { validateRegistry } from "../../platform/registry/validation";
-import { httpApiEvent } from "../support/events";
+import { httpApiEvent } from "../../testing/events";
 
 const USER_ID = "7b0a3c4e-2f7d-4a51-9d3e-0c2b8e6f1a11";
 

@@ -6,7 +6,7 @@ import type { EventCatalog } from "../../functions/runtime/events";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
-import { httpApiEvent, type EventOptions } from "./events";
+import { httpApiEvent, type EventOptions } from "../../testing/events";
 
 export interface Reply {
     status: number;

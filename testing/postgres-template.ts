@@ -15,9 +15,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startLocalPostgres, superuserPasswordFile } from "../../local/postgres";
-import { cacheFolder, publishAtomically } from "../../tools/cache";
-import { REPOSITORY_ROOT } from "../../platform/config/stack-files";
+import { startLocalPostgres, superuserPasswordFile } from "../local/postgres";
+import { cacheFolder, publishAtomically } from "../tools/cache";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 const DATA = "data";
 

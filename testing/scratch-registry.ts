@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "../../platform/config/stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 export interface ScratchRegistry {
     dir: string;

@@ -1,7 +1,7 @@
 /** Lookups in an offline run's resource list, for graph assertions. */
 import * as assert from "node:assert/strict";
-import type { RegisteredResource } from "../../tools/registered-resource";
-import type { OfflineRun } from "../../tools/offline";
+import type { RegisteredResource } from "../tools/registered-resource";
+import type { OfflineRun } from "../tools/offline";
 
 export function ofType(run: OfflineRun, type: string): RegisteredResource[] {
     return run.resources.filter((resource) => resource.type === type);

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fflate from "fflate";
-import { bundledPackagesOf, HANDLER_FILE } from "../../../infra/function-packaging";
-import { REPOSITORY_ROOT } from "../../../tools/offline";
-import { type RegisteredResource } from "../../../tools/registered-resource";
+import { bundledPackagesOf, HANDLER_FILE } from "../../infra/function-packaging";
+import { REPOSITORY_ROOT } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
 
 export interface ArchiveFile {
     /** Path inside the archive, `/`-separated, e.g. `__index.js`. */

@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { HttpApiEvent } from "../../functions/runtime/http/payload";
-import { createEvent } from "../../local/event";
+import type { HttpApiEvent } from "../functions/runtime/http/payload";
+import { createEvent } from "../local/event";
 
 /** The host of a deployed HTTP API, as clients address it. */
 const API_HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";

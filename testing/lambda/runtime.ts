@@ -6,10 +6,10 @@
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ENVIRONMENT } from "../../../functions/runtime/environment";
-import { LAMBDA_RUNTIME } from "../../../infra/components/function-settings";
-import { bundle } from "../../../infra/function-packaging";
-import { REPOSITORY_ROOT } from "../../../tools/offline";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
+import { bundle } from "../../infra/function-packaging";
+import { REPOSITORY_ROOT } from "../../tools/offline";
 import type { MaterializedFunction } from "./archive";
 
 /** The Node major of the pinned runtime: 24 for `nodejs24.x`. */

@@ -1,11 +1,11 @@
 /**
- * A few clients writing and reading notes (the fixture database service, `tests/fixtures`) through
+ * A few clients writing and reading notes (the fixture database service, `testing/fixtures`) through
  * the API while a test breaks the database under them. Every request is kept with the phase it ended in (a request in flight when a fault hits is
  * that fault's), its status and error code, or the transport error it met, and every write the API
  * acknowledged with 201 is remembered, so a test can say what each fault cost and check that
  * nothing acknowledged was lost.
  */
-import { request, type TestResponse } from "../e2e/support";
+import { request, type TestResponse } from "./local-runtime";
 
 export interface LoadRequest {
     /** The phase when it was answered. */

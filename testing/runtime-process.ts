@@ -5,9 +5,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { processInfo, runningAdminUrl } from "../../local/postgres";
-import { REPOSITORY_ROOT } from "../../local/stack-config";
-import { TYPESCRIPT_LOADER_ARGS } from "../../tools/typescript-loader";
+import { processInfo, runningAdminUrl } from "../local/postgres";
+import { REPOSITORY_ROOT } from "../local/stack-config";
+import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 
 export interface RuntimeProcess {
     child: ChildProcess;

@@ -7,15 +7,15 @@
  * runner as the deployed functions, with a Lambda-like context counting down each timeout.
  * The fault tests assert on the outcome; `bench/faults.ts` prints its timings.
  */
-import { createDatabase, statementTimeoutFor, type Database } from "../../functions/runtime/data/database";
-import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
-import { createLogger } from "../../functions/runtime/logger";
-import { MIGRATION_TIMEOUT_SECONDS, runMigrations } from "../../functions/runtime/data/migrations";
-import { migrationRunRequest } from "../../platform/data-plan";
-import { resolveRegistry } from "../../platform/registry/resolution";
-import { type ResolvedRegistry } from "../../platform/model";
-import { readLocalStackConfig } from "../../local/stack-config";
-import notes from "../fixtures/services/notes/service";
+import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/data/database";
+import { createRouteHandler, type LambdaHttpHandler } from "../functions/runtime/handler";
+import { createLogger } from "../functions/runtime/logger";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations } from "../functions/runtime/data/migrations";
+import { migrationRunRequest } from "../platform/data-plan";
+import { resolveRegistry } from "../platform/registry/resolution";
+import { type ResolvedRegistry } from "../platform/model";
+import { readLocalStackConfig } from "../local/stack-config";
+import notes from "./fixtures/services/notes/service";
 import { httpApiEvent } from "./events";
 import { startFaultProxy } from "./fault-proxy";
 

@@ -10,14 +10,14 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
-import type { HttpApiEvent } from "../../functions/runtime/http/payload";
-import type { RegisteredService } from "../../functions/runtime/container";
-import { serviceSchema } from "../../functions/runtime/data/service-data";
-import type { LocalAuthSettings } from "../../local/authorizer";
-import { mintLocalToken, type MintOptions } from "../../local/issuer";
-import { SQS } from "../../policy/lib/limits";
-import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
-import { seedPostgresDataFolder } from "../support/postgres-template";
+import type { HttpApiEvent } from "../functions/runtime/http/payload";
+import type { RegisteredService } from "../functions/runtime/container";
+import { serviceSchema } from "../functions/runtime/data/service-data";
+import type { LocalAuthSettings } from "../local/authorizer";
+import { mintLocalToken, type MintOptions } from "../local/issuer";
+import { SQS } from "../policy/lib/limits";
+import { startLocalRuntime, type LocalRuntime } from "../local/runtime";
+import { seedPostgresDataFolder } from "./postgres-template";
 
 export interface TestRuntime {
     runtime: LocalRuntime;

@@ -4,9 +4,9 @@
  * so its login role may hold two connections (two database functions).
  */
 import * as path from "node:path";
-import { notFound } from "../../functions/runtime/errors";
-import { defineService } from "../../functions/runtime/service";
-import { integer, parseParams } from "../../functions/runtime/validate";
+import { notFound } from "../functions/runtime/errors";
+import { defineService } from "../functions/runtime/service";
+import { integer, parseParams } from "../functions/runtime/validate";
 
 export const accounts = defineService({
     name: "accounts",
