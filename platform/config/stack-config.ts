@@ -263,16 +263,14 @@ class Reader {
         return value;
     }
 
-    /** `renamed`: keys a stack file may still hold from before a rename, with what they are called now. */
-    object(key: string, value: unknown, allowed: readonly string[], required = true, renamed: Readonly<Record<string, string>> = {}): Record<string, unknown> | undefined {
+    object(key: string, value: unknown, allowed: readonly string[], required = true): Record<string, unknown> | undefined {
         const decoded = this.decode(value);
         if (decoded === undefined) return required ? this.fail(key, `is required (an object with ${allowed.join(", ")})`) : undefined;
         if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
             return this.fail(key, `must be an object with ${allowed.join(", ")}`);
         }
         for (const field of Object.keys(decoded)) {
-            if (field in renamed) this.fail(`${key}.${field}`, `is now ${renamed[field]}; rename the key`);
-            else if (!allowed.includes(field)) this.fail(`${key}.${field}`, `is not a known setting; allowed: ${allowed.join(", ")}`);
+            if (!allowed.includes(field)) this.fail(`${key}.${field}`, `is not a known setting; allowed: ${allowed.join(", ")}`);
         }
         return decoded as Record<string, unknown>;
     }
@@ -391,9 +389,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
     };
 
     const netRaw =
-        read.object(key("network"), project.network, ["cidrBlock", "availabilityZones", "natGateways", "endpointZones", "xrayEndpoint"], true, {
-            secretsEndpointZones: "network.endpointZones (the zones of every interface endpoint)",
-        }) ?? {};
+        read.object(key("network"), project.network, ["cidrBlock", "availabilityZones", "natGateways", "endpointZones", "xrayEndpoint"], true) ?? {};
     const network = {
         cidrBlock: read.string(key("network.cidrBlock"), netRaw.cidrBlock, CIDR, "an IPv4 CIDR block from /16 to /24 such as 10.0.0.0/16", STACK_DEFAULTS.network.cidrBlock),
         availabilityZones: read.number(key("network.availabilityZones"), netRaw.availabilityZones, { min: 2, max: 3, integer: true }, STACK_DEFAULTS.network.availabilityZones),

@@ -143,13 +143,6 @@ describe("stack configuration", () => {
             assert.deepEqual([dev.endpointZones, dev.xrayEndpoint, prod.endpointZones, prod.xrayEndpoint], [1, false, 2, false]);
         });
 
-        it("names the renamed secretsEndpointZones key and what it is called now", () => {
-            // Act
-            const problems = problemsOf("dev", withNetwork({ secretsEndpointZones: 1 }));
-            // Assess
-            assert.deepEqual(problems, [`${key("network.secretsEndpointZones")}: is now network.endpointZones (the zones of every interface endpoint); rename the key`]);
-        });
-
         it("rejects more endpoint zones than the VPC has, and an X-Ray switch that is not a boolean", () => {
             // Act
             const problems = problemsOf("dev", withNetwork({ availabilityZones: 2, endpointZones: 3, xrayEndpoint: "sometimes" }));
