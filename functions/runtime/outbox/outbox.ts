@@ -4,7 +4,7 @@
  * event exists exactly when the writes it describes were committed. A sender then hands the rows
  * to EventBridge (the local bus in `npm start`) and marks them sent: the request path right after
  * its commit (its own rows), and the relay for whatever is left (a crash, a timeout, a failed
- * send; `outbox-relay.ts`).
+ * send; `relay.ts`).
  *
  * Sending and marking never race: a sender claims rows with `FOR UPDATE SKIP LOCKED`, sends them,
  * marks them sent and commits; a row another sender holds is skipped, not waited for. A crash
