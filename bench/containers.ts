@@ -14,8 +14,8 @@ import * as path from "node:path";
 import reports from "../functions/reports/service";
 import { mintLocalToken } from "../local/issuer";
 import { startLocalRuntime } from "../local/runtime";
-import { echoContainer } from "../tests/fixtures/registries";
-import { ping } from "../tests/fixtures/registry";
+import { echoContainer } from "../testing/fixtures/registries";
+import { ping } from "../testing/fixtures/registry";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);

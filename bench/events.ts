@@ -13,7 +13,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startLocalRuntime } from "../local/runtime";
-import { deliveries, eventRegistry } from "../tests/fixtures/event-services";
+import { deliveries, eventRegistry } from "../testing/fixtures/event-services";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
 const WARM_UP = 50;

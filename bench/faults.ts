@@ -6,7 +6,7 @@
  *   in front of a real PostgreSQL; when the migration run, a 29 s route and a 10 s route (twice in
  *   one container) were answered, and how;
  * - the local runtime (`local/start.ts` in its own process, serving the fixture registry of
- *   `tests/fixtures`) under load from `FAULTS_CLIENTS`
+ *   `testing/fixtures`) under load from `FAULTS_CLIENTS`
  *   clients (default 12) while every session is terminated and PostgreSQL is then stopped: the
  *   requests per phase by outcome, and the time to serve again after each fault.
  *
@@ -15,17 +15,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createDatabase } from "../functions/runtime/database";
+import { createDatabase } from "../functions/runtime/data/database";
 import { mintLocalToken } from "../local/issuer";
 import { freePort, startLocalPostgres } from "../local/postgres";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../local/service-login";
-import { summarizeLoad } from "../tests/support/api-load";
-import { FIXTURE_REGISTRY_MODULE } from "../tests/fixtures";
-import { notes } from "../tests/fixtures/registry";
-import { pausedClusterScenario, type PausedClusterOutcome, type RouteCall } from "../tests/support/paused-cluster";
-import { migrateAsLocalRuntime } from "../tests/support/postgres";
-import { runtimeFaultScenario } from "../tests/support/runtime-faults";
-import { jwtDirOf, killRuntimeProcess, startRuntimeProcess } from "../tests/support/runtime-process";
+import { summarizeLoad } from "../testing/api-load";
+import { FIXTURE_REGISTRY_MODULE } from "../testing/fixtures";
+import { notes } from "../testing/fixtures/registry";
+import { pausedClusterScenario, type PausedClusterOutcome, type RouteCall } from "../testing/paused-cluster";
+import { migrateAsLocalRuntime } from "../testing/postgres";
+import { runtimeFaultScenario } from "../testing/runtime-faults";
+import { jwtDirOf, killRuntimeProcess, startRuntimeProcess } from "../testing/runtime-process";
 
 const WINDOW_MS = Number(process.env.FAULTS_WINDOW_MS ?? 15_000);
 const CLIENTS = Number(process.env.FAULTS_CLIENTS ?? 12);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:outbox`: 50 clients place 1,000 orders (`tests/fixtures/outbox-services`) on a
+ * `npm run bench:outbox`: 50 clients place 1,000 orders (`testing/fixtures/outbox-services`) on a
  * real embedded PostgreSQL through the route wrapper, a twentieth of the request path's sends
  * lost, and the events go through the local bus, queues and workers to a database consumer that
  * fails a tenth of first attempts. Reports events produced, delivered (consumer invocations),
@@ -9,19 +9,19 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createDatabase } from "../functions/runtime/database";
-import { EventPublishError, type EventTransport } from "../functions/runtime/event-publisher";
+import { createDatabase } from "../functions/runtime/data/database";
+import { EventPublishError, type EventTransport } from "../functions/runtime/outbox/publisher";
 import { createRouteHandler } from "../functions/runtime/handler";
 import { createLogger } from "../functions/runtime/logger";
-import { migrationRunRequest } from "../infra/data-plan";
-import { resolveRegistry } from "../infra/registry-resolution";
-import { applyMigrations } from "../functions/runtime/migrations";
+import { migrationRunRequest } from "../platform/data-plan";
+import { resolveRegistry } from "../platform/registry/resolution";
+import { applyMigrations } from "../functions/runtime/data/migrations";
 import { startLocalEvents } from "../local/event-runtime";
 import { startLocalPostgres } from "../local/postgres";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../local/service-login";
 import { readLocalStackConfig } from "../local/stack-config";
-import { outboxRegistry, shipFailures, shop } from "../tests/fixtures/outbox-services";
-import { httpApiEvent } from "../tests/support/events";
+import { outboxRegistry, shipFailures, shop } from "../testing/fixtures/outbox-services";
+import { httpApiEvent } from "../testing/events";
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 

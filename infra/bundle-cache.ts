@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "./stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 export const BUNDLE_CACHE_VARIABLE = "FUNCTION_BUNDLE_CACHE";
 

@@ -10,9 +10,9 @@ import type { DatabaseConnection } from "./components/function-settings";
 import type { MonitoredContainer } from "./components/monitoring";
 import type { Network } from "./components/network";
 import { ServiceContainer } from "./components/service-container";
-import { PROJECT, type StackConfig } from "./config";
-import type { ResolvedContainerService } from "./container-resolution";
-import { containerPlatformNames, containerServiceNames } from "./naming";
+import { PROJECT, type StackConfig } from "../platform/config/stack-config";
+import type { ResolvedContainerService } from "../platform/model";
+import { containerPlatformNames, containerServiceNames } from "../platform/naming";
 
 export interface ContainerDeploymentInputs {
     stack: string;
@@ -22,7 +22,7 @@ export interface ContainerDeploymentInputs {
     api: Api;
     /** The stack's database, when it has one (each service adds its own sign-in). */
     connection?: Omit<DatabaseConnection, "signIn">;
-    /** How a database service signs in: its own login role (`infra/data-plan.ts` names it). */
+    /** How a database service signs in: its own login role (`platform/data-plan.ts` names it). */
     signInOf?: (service: string) => DatabaseConnection["signIn"] | undefined;
     /** The applied migration set: a database service's new task definition waits for its schema. */
     migrationSet?: pulumi.Input<string>;

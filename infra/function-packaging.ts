@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as esbuild from "esbuild";
 import { BUNDLE_CACHE_VARIABLE, bundleCacheKey, keepBundle, keptBundle } from "./bundle-cache";
 import { LAMBDA_RUNTIME } from "./components/function-settings";
-import { REPOSITORY_ROOT } from "./stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 /** The runtime loads `__index.js` from the archive's root and calls its export `handler`. */
 export const HANDLER_MODULE = "__index";

@@ -73,8 +73,8 @@ export function buildTag(build: ImageBuild): string {
  * The repository's lifecycle: the images of builds beyond the last `kept` expire. No rule touches
  * untagged images: every push of the platform is tagged and a tag never moves, so nothing becomes
  * untagged (the platform and attestation manifests of a pushed image index are its children, and
- * ECR counts them with it), and an earlier rule that expired untagged images is what removed the
- * images of rolled-back deployments once a mutable tag had moved on.
+ * ECR counts them with it); a rule that expired untagged images would remove the images of
+ * rolled-back deployments whenever a mutable tag moved on.
  */
 export function lifecyclePolicy(kept = KEPT_BUILDS): string {
     return JSON.stringify({

@@ -18,12 +18,13 @@ import { Monitoring, type MonitoredFunction, type MonitoredOutbox, type Monitore
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { EventBus } from "./components/event-bus";
 import { Service } from "./components/service";
-import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "./config";
-import { migrationRunRequest } from "./data-plan";
-import { functionBoundsFor } from "./function-bounds";
-import { eventBusName, functionLogGroupName, generatedNameProblems } from "./naming";
+import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
+import { migrationRunRequest } from "../platform/data-plan";
+import { functionBoundsFor } from "../platform/function-bounds";
+import { eventBusName, functionLogGroupName, generatedNameProblems } from "../platform/naming";
 import { verifiedRdsCaBundle } from "./rds-ca-bundle";
-import { RegistryError, reservationProblems, resolveRegistry, type ResolvedRegistry } from "./registry-resolution";
+import { RegistryError, reservationProblems, resolveRegistry } from "../platform/registry/resolution";
+import { type ResolvedRegistry } from "../platform/model";
 import { services as registeredServices } from "./services";
 
 export interface PlatformOutputs {

@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "./stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 export const RDS_CA_BUNDLE = {
     /** The folder the image build takes as its named context: the bundle and nothing else. */

@@ -4,6 +4,6 @@
  */
 import type { RegisteredService } from "../functions/runtime/container";
 import * as registry from "./registry";
-import { servicesOf } from "./registry-resolution";
+import { servicesOf } from "../platform/registry/resolution";
 
 export const services: readonly RegisteredService[] = servicesOf(registry);

@@ -13,8 +13,8 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, LOCAL_HOST } from "../functions/runtime/container";
 import { ENVIRONMENT } from "../functions/runtime/environment";
-import { statementTimeoutFor } from "../functions/runtime/database";
-import type { ResolvedContainerService } from "../infra/container-resolution";
+import { statementTimeoutFor } from "../functions/runtime/data/database";
+import type { ResolvedContainerService } from "../platform/model";
 import { freePort } from "./postgres";
 
 const LEASH_SCRIPT = path.join(__dirname, "process-leash.sh");

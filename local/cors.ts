@@ -3,7 +3,7 @@
  * itself (a function never sees them) and adds the CORS headers to every response whose `Origin`
  * is allowed, replacing any the function set.
  */
-import type { CorsConfig } from "../infra/config";
+import type { CorsConfig } from "../platform/config/stack-config";
 
 function allowedOrigin(cors: CorsConfig, origin: string | undefined): string | undefined {
     if (origin === undefined) return undefined;

@@ -6,10 +6,10 @@
  * published is stored, as one that EventBridge accepted is.
  */
 import { randomUUID } from "node:crypto";
-import { eventBridgeEvent, matchesSubscription, type PutEventsEntry } from "../functions/runtime/event-envelope";
-import { EventPublishError, type EventTransport } from "../functions/runtime/event-publisher";
-import { consumerResourceName } from "../infra/naming";
-import type { ResolvedRegistry, ResolvedSchedule, ResolvedSubscription } from "../infra/registry-resolution";
+import { eventBridgeEvent, matchesSubscription, type PutEventsEntry } from "../functions/runtime/queue/event-envelope";
+import { EventPublishError, type EventTransport } from "../functions/runtime/outbox/publisher";
+import { consumerResourceName } from "../platform/naming";
+import type { ResolvedRegistry, ResolvedSchedule, ResolvedSubscription } from "../platform/model";
 import { LOCAL_ACCOUNT_ID } from "./event";
 import type { LocalQueueStore } from "./queue-store";
 

@@ -4,7 +4,7 @@
  * runtime starts it after the migrations and swaps it on a reload.
  */
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
-import type { ResolvedRegistry } from "../infra/registry-resolution";
+import type { ResolvedRegistry } from "../platform/model";
 import { LocalEventBus, localQueuesOf, type LocalQueue } from "./event-bus";
 import { startLocalRelays, type LocalRelays } from "./outbox-relay";
 import { LocalQueueStore } from "./queue-store";

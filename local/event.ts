@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import type { HttpApiEvent } from "../functions/runtime/http";
+import type { HttpApiEvent } from "../functions/runtime/http/payload";
 
 /** What the local API pretends to be; a handler reading these sees plausible values. */
 export const LOCAL_ACCOUNT_ID = "123456789012";

@@ -5,11 +5,12 @@
  * left after a commit, then every `intervalMs`, and on demand (`runNow`). Unlike the cloud's, it
  * needs no check first: the embedded PostgreSQL never pauses.
  */
-import { createDatabase, type Database } from "../functions/runtime/database";
-import type { EventTransport } from "../functions/runtime/event-publisher";
+import { createDatabase, type Database } from "../functions/runtime/data/database";
+import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
-import { createRelayRunner, type RelayReport } from "../functions/runtime/outbox-relay";
-import { publishesThroughOutbox, type ResolvedRegistry } from "../infra/registry-resolution";
+import { createRelayRunner, type RelayReport } from "../functions/runtime/outbox/relay";
+import { publishesThroughOutbox } from "../platform/registry/resolution";
+import { type ResolvedRegistry } from "../platform/model";
 import { LOCAL_EVENT_BUS } from "./event-bus";
 
 export interface LocalRelayOptions {

@@ -20,8 +20,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { Client } from "pg";
-import { quoteLiteral } from "../functions/runtime/service-data";
-import { scramSha256Verifier } from "../functions/runtime/scram";
+import { quoteLiteral } from "../functions/runtime/data/service-data";
+import { scramSha256Verifier } from "../functions/runtime/data/scram";
 
 export interface LocalPostgres {
     /** `postgres://postgres:<its password>@127.0.0.1:<port>/<database>`: keep it to this process, never print it. */

@@ -11,7 +11,7 @@
  * role can reach the `platform` schema.
  */
 import { randomUUID } from "node:crypto";
-import { createDatabase, type Database } from "../functions/runtime/database";
+import { createDatabase, type Database } from "../functions/runtime/data/database";
 
 const TABLE = "platform.local_queue_messages";
 

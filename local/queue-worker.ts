@@ -9,10 +9,10 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { SQSBatchResponse } from "aws-lambda";
-import { createScheduleHandler, createSubscriptionHandler, type QueueHandler } from "../functions/runtime/consumer";
-import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/database";
-import { sqsRecord } from "../functions/runtime/event-envelope";
-import type { EventTransport } from "../functions/runtime/event-publisher";
+import { createScheduleHandler, createSubscriptionHandler, type QueueHandler } from "../functions/runtime/queue/consumer";
+import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/data/database";
+import { sqsRecord } from "../functions/runtime/queue/event-envelope";
+import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import type { Logger } from "../functions/runtime/logger";
 import { LOCAL_EVENT_BUS, LOCAL_REGION, type LocalQueue } from "./event-bus";
 import type { LocalQueueStore, ReceivedMessage } from "./queue-store";

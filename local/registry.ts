@@ -1,11 +1,11 @@
 /**
  * Loads the service registry for the local runtime, afresh in watch mode. It is resolved like the
- * Pulumi program's (`resolveRegistry` in infra/registry-resolution.ts), so a registry mistake fails
+ * Pulumi program's (`resolveRegistry` in platform/registry/resolution.ts), so a registry mistake fails
  * here too, with the same message.
  */
 import * as path from "node:path";
 import type { RegisteredService } from "../functions/runtime/container";
-import { servicesOf } from "../infra/registry-resolution";
+import { servicesOf } from "../platform/registry/resolution";
 import { REPOSITORY_ROOT } from "./stack-config";
 
 const FUNCTIONS_DIR = path.join(REPOSITORY_ROOT, "functions") + path.sep;

@@ -1,9 +1,8 @@
 /** The table the start script prints: what is served where, with the settings each function gets. */
 import type { RouteThrottle } from "../functions/runtime/service";
-import type { ResolvedContainerService } from "../infra/container-resolution";
-import { STACK_DEFAULTS } from "../infra/config";
-import { functionConcurrencyCeiling } from "../infra/data-plan";
-import type { ResolvedRoute } from "../infra/registry-resolution";
+import type { ResolvedContainerService, ResolvedRoute } from "../platform/model";
+import { STACK_DEFAULTS } from "../platform/config/stack-config";
+import { functionConcurrencyCeiling } from "../platform/data-plan";
 
 export interface RouteTableOptions {
     /** The stack's default route throttling; routes without their own `throttle` get it. */

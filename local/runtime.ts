@@ -4,20 +4,21 @@
  * serving every route of the registry. The start script, the end-to-end tests and the load test all start it this way.
  */
 import * as path from "node:path";
-import { statementTimeoutFor } from "../functions/runtime/database";
-import type { HttpApiEvent } from "../functions/runtime/http";
+import { statementTimeoutFor } from "../functions/runtime/data/database";
+import type { HttpApiEvent } from "../functions/runtime/http/payload";
 import type { LogLevel } from "../functions/runtime/logger";
-import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type MigrationResult } from "../functions/runtime/migrations";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type MigrationResult } from "../functions/runtime/data/migrations";
 import type { RegisteredService } from "../functions/runtime/container";
 import type { RouteThrottle } from "../functions/runtime/service";
-import type { StackConfig } from "../infra/config";
-import { migrationRunRequest } from "../infra/data-plan";
-import { functionBoundsFor } from "../infra/function-bounds";
+import type { StackConfig } from "../platform/config/stack-config";
+import { migrationRunRequest } from "../platform/data-plan";
+import { functionBoundsFor } from "../platform/function-bounds";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
 import { containerModeFromEnv, LocalContainers, type ContainerMode } from "./containers";
 import { DEFAULT_JWT_DIR } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
-import { resolveRegistry, type ResolvedRegistry } from "../infra/registry-resolution";
+import { resolveRegistry } from "../platform/registry/resolution";
+import { type ResolvedRegistry } from "../platform/model";
 import { loadRegistry } from "./registry";
 import { startLocalEvents, type LocalEvents } from "./event-runtime";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";

@@ -10,9 +10,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { Cron } from "croner";
-import { fillScheduleInput, scheduleTargetInput } from "../functions/runtime/schedule-input";
-import type { ResolvedSchedule } from "../infra/registry-resolution";
-import { cronerPattern, parseScheduleExpression } from "../infra/schedule-expression";
+import { fillScheduleInput, scheduleTargetInput } from "../functions/runtime/queue/schedule-input";
+import type { ResolvedSchedule } from "../platform/model";
+import { cronerPattern, parseScheduleExpression } from "../platform/schedule-expression";
 import { LOCAL_SENDERS, type LocalQueue } from "./event-bus";
 import type { LocalQueueStore } from "./queue-store";
 

@@ -10,17 +10,17 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/database";
+import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/data/database";
 import { logLevelFromEnvironment } from "../functions/runtime/environment";
-import type { EventTransport } from "../functions/runtime/event-publisher";
+import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } from "../functions/runtime/handler";
-import type { HttpApiEvent } from "../functions/runtime/http";
+import type { HttpApiEvent } from "../functions/runtime/http/payload";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
-import { STACK_DEFAULTS, type CorsConfig } from "../infra/config";
-import type { ResolvedContainerRoute } from "../infra/container-resolution";
-import { functionConcurrencyCeiling } from "../infra/data-plan";
-import type { ResolvedRoute } from "../infra/registry-resolution";
+import { STACK_DEFAULTS, type CorsConfig } from "../platform/config/stack-config";
+import type { ResolvedContainerRoute } from "../platform/model";
+import { functionConcurrencyCeiling } from "../platform/data-plan";
+import type { ResolvedRoute } from "../platform/model";
 import { LAMBDA } from "../policy/lib/limits";
 import type { JwtAuthorizer } from "./authorizer";
 import { claimsPassed } from "../functions/runtime/container";

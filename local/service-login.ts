@@ -12,7 +12,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { serviceRoles } from "../functions/runtime/service-data";
+import { serviceRoles } from "../functions/runtime/data/service-data";
 
 const SECRET_FILE = "platform-login-secret";
 const EXTERNAL_SECRET_FILE = "external-login-secret";

@@ -140,7 +140,6 @@ async function main(): Promise<void> {
 
     const { applied, alreadyApplied } = runtime.migrations;
     console.log(`Migrations: ${applied.length} applied${applied.length ? ` (${applied.join(", ")})` : ""}, ${alreadyApplied} already applied.`);
-    for (const warning of runtime.migrations.warnings ?? []) console.log(`  ${warning}`);
     if (runtime.embeddedDatabase) {
         // Never the connection string: it holds the superuser's password.
         const passwordFile = path.relative(process.cwd(), superuserPasswordFile(dataDir)) || superuserPasswordFile(dataDir);

@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "../infra/stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 
 export interface TypeCheckRequest {

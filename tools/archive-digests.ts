@@ -9,7 +9,7 @@
  * suite runs this under the old and the new loader and compares.
  */
 import { createHash } from "node:crypto";
-import { archiveFiles, lambdaFunctions } from "../tests/support/lambda/archive";
+import { archiveFiles, lambdaFunctions } from "../testing/lambda/archive";
 import { runProgramOffline } from "./offline";
 
 async function main(): Promise<void> {

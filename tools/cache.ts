@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "../infra/stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 export const CACHE_ROOT = path.join(REPOSITORY_ROOT, ".cache");
 

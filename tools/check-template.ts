@@ -25,7 +25,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { listStacks, REPOSITORY_ROOT } from "../infra/stack-files";
+import { listStacks, REPOSITORY_ROOT } from "../platform/config/stack-files";
 import { CACHE_ROOT } from "./cache";
 import { runAsCommand } from "./command";
 import { testFilesUnder } from "./test";

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { catalogInfo, type EventCatalog } from "../functions/runtime/events";
 import type { AnyService } from "../functions/runtime/service";
-import { compareWithRecord, readSchemaRecord, refreshedRecord, schemaRecordFile } from "../infra/event-schemas";
+import { compareWithRecord, readSchemaRecord, refreshedRecord, schemaRecordFile } from "../platform/events/schemas";
 import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 
 /** What is stale or missing per producer of `services`, and the records a refresh writes. */

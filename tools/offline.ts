@@ -7,44 +7,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisteredService } from "../functions/runtime/container";
 import { Types } from "../policy/lib/types";
-import { PROJECT } from "../infra/config";
-import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../infra/stack-files";
+import type { RegisteredResource, ResourceAlias } from "./registered-resource";
+import { PROJECT } from "../platform/config/stack-config";
+import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
 
 const ACCOUNT = "123456789012";
 
-export interface OfflineResource {
-    urn: string;
-    type: string;
-    name: string;
-    custom: boolean;
-    /** Parent URN. */
-    parent?: string;
-    /** As the program registered them (unknown values are undefined). */
-    inputs: Record<string, any>;
-    /** Inputs merged with what the mock returned (id, arn, ...). */
-    outputs: Record<string, any>;
-    /** URNs this resource depends on. */
-    dependencies: string[];
-    /** Input name -> URNs the value came from. */
-    propertyDependencies: Record<string, string[]>;
-    protect: boolean;
-    /** The `customTimeouts` option, e.g. `{ delete: "45m" }`; absent when none is set. */
-    customTimeouts?: { create?: string; update?: string; delete?: string };
-    provider?: string;
-    /** The `aliases` option as the engine receives it: a URN, or a spec the engine completes. */
-    aliases: OfflineAlias[];
-}
-
-/** One alias of a resource: an old URN, or the parts of it that differ (the engine fills in the rest). */
-export type OfflineAlias =
-    | { urn: string }
-    | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
-
 export interface OfflineRun {
     stack: string;
-    resources: OfflineResource[];
+    resources: RegisteredResource[];
     outputs: Record<string, any>;
 }
 
@@ -272,11 +245,11 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** The resources registered by the last run, also when it failed. */
-export let lastRegistered: OfflineResource[] = [];
+export let lastRegistered: RegisteredResource[] = [];
 
 async function runOnce(options: OfflineOptions, config: Record<string, string>): Promise<OfflineRun> {
     const { stack } = options;
-    const resources: OfflineResource[] = [];
+    const resources: RegisteredResource[] = [];
     lastRegistered = resources;
 
     await pulumi.runtime.setMocks(
@@ -346,7 +319,7 @@ async function runOnce(options: OfflineOptions, config: Record<string, string>):
 }
 
 /** The request's custom timeouts, only those set. */
-function customTimeoutsOf(request: any): Pick<OfflineResource, "customTimeouts"> {
+function customTimeoutsOf(request: any): Pick<RegisteredResource, "customTimeouts"> {
     const timeouts = request.getCustomtimeouts?.();
     if (!timeouts) return {};
     const set = Object.fromEntries(
@@ -356,7 +329,7 @@ function customTimeoutsOf(request: any): Pick<OfflineResource, "customTimeouts">
 }
 
 /** A `pulumirpc.Alias` as plain data: empty fields are the ones the engine takes from the resource. */
-function aliasOf(alias: any): OfflineAlias {
+function aliasOf(alias: any): ResourceAlias {
     if (alias.hasUrn()) return { urn: alias.getUrn() };
     const spec = alias.getSpec();
     return {

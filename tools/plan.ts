@@ -20,7 +20,7 @@
  * program or the arguments are wrong.
  */
 import type { RegisteredService } from "../functions/runtime/container";
-import { readStackConfig } from "../infra/stack-files";
+import { readStackConfig } from "../platform/config/stack-files";
 import { formatTypeCheck, typeCheckOnce, type TypeCheckOptions } from "../local/type-check";
 import { planStack } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";

@@ -19,6 +19,7 @@ import * as path from "path";
 import { effectiveLevel, policyKnobs, type PackConfig } from "../policy/lib/pack-config";
 import { policies as packPolicies, PACK_NAME } from "../policy/policies";
 import { UnknownValueError, unknownCheckingProxy } from "../policy/lib/preview";
+import type { ResourceRecord } from "./registered-resource";
 import type {
     Policies,
     PolicyResource,
@@ -28,21 +29,6 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "../policy/lib/sdk";
-
-/** A registered resource, as `tools/offline.ts` reports it (its `OfflineResource` fits). */
-export interface EngineResource {
-    urn: string;
-    type: string;
-    name: string;
-    custom?: boolean;
-    parent?: string;
-    inputs: Record<string, any>;
-    outputs?: Record<string, any>;
-    dependencies?: string[];
-    propertyDependencies?: Record<string, string[]>;
-    protect?: boolean;
-    provider?: string;
-}
 
 export { effectiveLevel, loadPackConfig, type PackConfig } from "../policy/lib/pack-config";
 
@@ -98,7 +84,7 @@ function wire(value: unknown): any {
     return value;
 }
 
-function optionsOf(r: EngineResource): PolicyResourceOptions {
+function optionsOf(r: ResourceRecord): PolicyResourceOptions {
     return {
         protect: r.protect ?? false,
         ignoreChanges: [],
@@ -118,7 +104,7 @@ function isResourcePolicy(p: Policies[number]): p is ResourceValidationPolicy {
     return typeof (p as StackValidationPolicy).validateStack !== "function";
 }
 
-function stackResources(resources: readonly EngineResource[]): PolicyResource[] {
+function stackResources(resources: readonly ResourceRecord[]): PolicyResource[] {
     const built = resources.map((r) => {
         const props = unknownCheckingProxy(wire({ ...r.inputs, ...(r.outputs ?? {}) }));
         const resource: PolicyResource = {
@@ -157,7 +143,7 @@ function stackResources(resources: readonly EngineResource[]): PolicyResource[] 
  * if (result.mandatory > 0) process.exit(1);
  */
 export async function runPolicies(
-    resources: readonly EngineResource[],
+    resources: readonly ResourceRecord[],
     config: PackConfig = {},
     policies: Policies = packPolicies,
 ): Promise<PolicyRunResult> {

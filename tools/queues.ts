@@ -15,10 +15,10 @@
  * against another PostgreSQL (its administrator's connection string).
  */
 import * as path from "node:path";
-import { createDatabase, type Database, type Queryable } from "../functions/runtime/database";
-import { discardParked, listParked, outboxBacklog, redriveParked } from "../functions/runtime/outbox";
-import { quoteIdentifier, serviceSchema } from "../functions/runtime/service-data";
-import { resolveRegistry } from "../infra/registry-resolution";
+import { createDatabase, type Database, type Queryable } from "../functions/runtime/data/database";
+import { discardParked, listParked, outboxBacklog, redriveParked } from "../functions/runtime/outbox/outbox";
+import { quoteIdentifier, serviceSchema } from "../functions/runtime/data/service-data";
+import { resolveRegistry } from "../platform/registry/resolution";
 import { findLocalQueue, localQueuesOf, type LocalQueue } from "../local/event-bus";
 import { outboxServices } from "../local/outbox-relay";
 import { runningAdminUrl } from "../local/postgres";

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "../infra/stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 import { runAsCommand } from "./command";
 import { TYPESCRIPT_LOADER_ARGS } from "./typescript-loader";
 

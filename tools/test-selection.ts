@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { REPOSITORY_ROOT } from "../infra/stack-files";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 
 /**
  * Dependencies no import shows: modules that load or read another by a path built at run time.

@@ -25,7 +25,8 @@ import * as path from "node:path";
 import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 import { ComponentTypes, Types } from "../policy/lib/types";
 import { runAsCommand } from "./command";
-import { listStacks, REPOSITORY_ROOT, runProgramOffline, type OfflineAlias, type OfflineResource } from "./offline";
+import { listStacks, REPOSITORY_ROOT, runProgramOffline } from "./offline";
+import { type ResourceAlias, type RegisteredResource } from "./registered-resource";
 import { INTERFACE_ENDPOINTS, type InterfaceEndpoint } from "../infra/components/network";
 
 /** Where the snapshot of `stack` lives. */
@@ -107,12 +108,12 @@ export function ownersOf(registry: readonly RegisteredService[]): string[] {
 const PROGRAM_COMPONENTS: ReadonlySet<string> = new Set(Object.values(ComponentTypes));
 
 /** A resource as the engine sees it: its URN and its aliases' parents in the engine's spelling. */
-export interface EngineResource {
+export interface UrnRecord {
     urn: string;
     type: string;
     name: string;
     parent?: string;
-    aliases: OfflineAlias[];
+    aliases: ResourceAlias[];
     service?: string;
     physicalNames?: Record<string, string>;
 }
@@ -137,9 +138,9 @@ function createUrn(stack: string, project: string, type: string, name: string, p
  * own way (the root stack in its children's type, only the last type of a parent's chain), so the
  * URNs are computed here from type, name and parent as the engine computes them.
  */
-export function engineResources(resources: readonly OfflineResource[], services: readonly string[]): EngineResource[] {
+export function engineResources(resources: readonly RegisteredResource[], services: readonly string[]): UrnRecord[] {
     const engineUrn = new Map<string, string>();
-    const result: EngineResource[] = [];
+    const result: UrnRecord[] = [];
     for (const r of resources) {
         const { stack, project } = urnParts(r.urn);
         const parent = r.parent ? engineUrn.get(r.parent) ?? r.parent : undefined;
@@ -214,7 +215,7 @@ function isContainerEndpoint(serviceName: unknown): boolean {
 }
 
 /** The snapshot of an offline run: every resource, sorted by URN. */
-export function snapshotOf(stack: string, resources: readonly EngineResource[]): UrnSnapshot {
+export function snapshotOf(stack: string, resources: readonly UrnRecord[]): UrnSnapshot {
     return {
         stack,
         refresh: REFRESH_NOTE,
@@ -258,7 +259,7 @@ export interface SnapshotComparison {
  * type under the parent's old type chain, and its name with the parent's old name in place of the
  * new one when it starts with it.
  */
-export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly EngineResource[], services: readonly string[]): SnapshotComparison {
+export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly UrnRecord[], services: readonly string[]): SnapshotComparison {
     const olds = new Map(snapshot.resources.map((entry) => [entry.urn, entry]));
     const produced = new Set(resources.map((r) => r.urn));
     const matchedOld = new Map<string, string>(); // new URN -> old URN (only where they differ)
@@ -270,7 +271,7 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
 
     for (const r of resources) {
         const { stack, project } = urnParts(r.urn);
-        const collapse = (alias: OfflineAlias): string => {
+        const collapse = (alias: ResourceAlias): string => {
             if ("urn" in alias) return alias.urn;
             let parent = alias.parentUrn ? matchedOld.get(alias.parentUrn) ?? alias.parentUrn : r.parent;
             if (alias.noParent || isRootStack(parent)) parent = undefined;
@@ -341,7 +342,7 @@ export function compareWithSnapshot(snapshot: UrnSnapshot, resources: readonly E
     return { kept, aliased: matchedOld, goneWithService, added, addedComponents, problems };
 }
 
-function physicalNameProblems(resource: EngineResource, entry: SnapshotEntry): string[] {
+function physicalNameProblems(resource: UrnRecord, entry: SnapshotEntry): string[] {
     const before = entry.physicalNames ?? {};
     const after = resource.physicalNames ?? {};
     const problems: string[] = [];
@@ -354,7 +355,7 @@ function physicalNameProblems(resource: EngineResource, entry: SnapshotEntry): s
 }
 
 /** Runs the program for `stack` and returns its resources as the engine sees them. */
-export async function currentResources(stack: string, services?: readonly RegisteredService[]): Promise<EngineResource[]> {
+export async function currentResources(stack: string, services?: readonly RegisteredService[]): Promise<UrnRecord[]> {
     const registry = services ?? (await import("../infra/services")).services;
     const run = await runProgramOffline({ stack, services: registry });
     return engineResources(run.resources, ownersOf(registry));

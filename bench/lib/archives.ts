@@ -1,6 +1,6 @@
 /**
  * Measures function archives the way Lambda runs them: each unpacked archive is started in a fresh
- * process of the runtime's Node (`tests/support/lambda`), its handler loaded by the runtime's
+ * process of the runtime's Node (`testing/lambda`), its handler loaded by the runtime's
  * rules and invoked with a request derived from its route key (`routeEvent`: any registry's routes,
  * none left out), against an embedded PostgreSQL (route functions as their service's role) and a
  * local Secrets Manager endpoint (the migration function's master secret). Every answer's status is
@@ -14,13 +14,13 @@ import * as path from "node:path";
 import * as esbuild from "esbuild";
 import { bundleTarget, HANDLER_FILE } from "../../infra/function-packaging";
 import { startLocalPostgres } from "../../local/postgres";
-import { routeEvent } from "../../tests/support/events";
-import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../../tests/support/lambda/archive";
-import { startEventBridgeEndpoint } from "../../tests/support/lambda/eventbridge";
-import { startRelayCheckEndpoint } from "../../tests/support/lambda/relay-check-apis";
-import { localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction } from "../../tests/support/lambda/runtime";
-import { LOCAL_SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../../tests/support/lambda/secrets-manager";
-import { trustRoles } from "../../tests/support/postgres";
+import { routeEvent } from "../../testing/events";
+import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../../testing/lambda/archive";
+import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
+import { startRelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
+import { localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction } from "../../testing/lambda/runtime";
+import { LOCAL_SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
+import { trustRoles } from "../../testing/postgres";
 
 /** An unpacked archive with what the program gave its function. */
 export type RunnableArchive = Pick<MaterializedFunction, "name" | "handler" | "directory" | "environment" | "files" | "zippedBytes" | "unzippedBytes">;

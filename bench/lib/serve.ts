@@ -6,7 +6,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { defineService } from "../../functions/runtime/service";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer } from "../../local/server";
 
 const BODY = JSON.stringify({ ok: true });

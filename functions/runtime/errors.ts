@@ -3,7 +3,6 @@
  * to `{"error":{"code","message","requestId"}}`; anything else becomes a 500 that carries only the
  * request id.
  */
-import type { Caller } from "./caller";
 
 export class HttpError extends Error {
     constructor(
@@ -37,6 +36,12 @@ export function forbidden(message: string): HttpError {
     return new HttpError(403, "forbidden", message);
 }
 
+/** What the ownership rule reads of a caller (`Caller` in `caller.ts` fits). */
+export interface OwnershipCaller {
+    readonly sub: string;
+    has(scope: string): boolean;
+}
+
 /**
  * The ownership rule of a record, in the handler: passes when `caller` owns the record (`owner`,
  * the `sub` stored when it was created) or holds `adminScope` (an operator's scope, given to people
@@ -59,7 +64,7 @@ export function forbidden(message: string): HttpError {
  */
 export function assertOwnerOrAdmin(
     owner: string | null | undefined,
-    caller: Caller,
+    caller: OwnershipCaller,
     rule: { adminScope?: string; notFound: string; hidden?: boolean },
 ): void {
     if (owner === undefined) throw notFound(rule.notFound);

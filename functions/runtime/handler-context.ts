@@ -11,14 +11,14 @@
  * it back), then sends what the request published; a send that fails leaves the rows to the relay.
  */
 import type { Context as LambdaContext } from "aws-lambda";
-import { CONNECT_DEADLINE_MARGIN_MS, type Database } from "./database";
-import type { PutEventsEntry } from "./event-envelope";
-import { createEventPublisher, type EventTransport } from "./event-publisher";
+import { CONNECT_DEADLINE_MARGIN_MS, type Database } from "./data/database";
+import type { PutEventsEntry } from "./queue/event-envelope";
+import { createEventPublisher, type EventTransport } from "./outbox/publisher";
 import type { EventCatalog } from "./events";
 import type { Logger } from "./logger";
-import { sendFromOutbox, writeToOutbox } from "./outbox";
+import { sendFromOutbox, writeToOutbox } from "./outbox/outbox";
 import type { HandlerContext } from "./service";
-import { createUnitOfWork } from "./unit-of-work";
+import { createUnitOfWork } from "./data/unit-of-work";
 
 /** The subset of the Lambda context the wrappers read; the local runtime provides the same. */
 export type InvocationContext = Pick<LambdaContext, "awsRequestId" | "getRemainingTimeInMillis">;

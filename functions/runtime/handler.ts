@@ -2,12 +2,12 @@
  * The one wrapper between the platform and a route's business logic. The Lambda closure and the
  * local server both call `createRouteHandler`, so a handler behaves the same in both places.
  */
-import { isDatabaseUnavailable } from "./database";
+import { isDatabaseUnavailable } from "./data/database";
 import { logLevelFromEnvironment } from "./environment";
 import { clientDataException, databaseUnavailable, eventsUnavailable, isHttpError } from "./errors";
-import { isEventPublishError } from "./event-publisher";
+import { isEventPublishError } from "./outbox/publisher";
 import { createContextFactory, type InvocationContext, type ServiceResources } from "./handler-context";
-import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http";
+import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http/payload";
 import { createLogger, type Logger } from "./logger";
 import { READ_ONLY_METHODS, routeRunsInTransaction, type RouteHandler } from "./service";
 

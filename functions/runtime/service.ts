@@ -4,11 +4,11 @@
  * the same definitions run inside Lambda, in the local runtime and in tests.
  */
 import { callerFile } from "./caller-file";
-import type { Database } from "./database";
-import type { EventPublisher } from "./event-publisher";
+import type { Database } from "./data/database";
+import type { EventPublisher } from "./outbox/publisher";
 import type { EventCatalog, EventContract } from "./events";
 import type { Logger } from "./logger";
-import type { ScheduledRun } from "./schedule-input";
+import type { ScheduledRun } from "./queue/schedule-input";
 
 /** HTTP methods an HTTP API route may declare (`ANY` matches every method). */
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;

@@ -1,9 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { CorsConfig } from "../config";
-import { accessLogGroupName } from "../naming";
-import { withPreviousType } from "./component-type";
+import type { CorsConfig } from "../../platform/config/stack-config";
+import { accessLogGroupName } from "../../platform/naming";
 
 /** What the Api component needs. Fields without a default are required. */
 export interface ApiArgs {
@@ -72,7 +71,7 @@ export class Api extends pulumi.ComponentResource {
     readonly jwtAuthorizerId?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ComponentTypes.api, name, {}, withPreviousType("api", opts));
+        super(ComponentTypes.api, name, {}, opts);
         const tags = args.tags ?? {};
 
         const api = new aws.apigatewayv2.Api(
@@ -128,7 +127,7 @@ export class ApiStage extends pulumi.ComponentResource {
     readonly domainTarget?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiStageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ComponentTypes.apiStage, name, {}, withPreviousType("apiStage", opts));
+        super(ComponentTypes.apiStage, name, {}, opts);
         const tags = args.tags ?? {};
 
         const accessLogs = new aws.cloudwatch.LogGroup(

@@ -8,13 +8,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SQS } from "../../policy/lib/limits";
-import type { ResolvedQueueConsumer } from "../registry-resolution";
+import { AWS_DEFAULTS, SQS } from "../../policy/lib/limits";
+import type { ResolvedQueueConsumer } from "../../platform/model";
 
 /** The queues' own settings, decided here. */
 export const CONSUMER_QUEUE_DEFAULTS = {
     /** SQS's default: four days to recover a consumer before messages expire. */
-    messageRetentionSeconds: 4 * 24 * 3600,
+    messageRetentionSeconds: AWS_DEFAULTS.sqsQueue.messageRetentionSeconds,
     /** The longest SQS allows: two weeks to read and redrive what failed. */
     deadLetterRetentionSeconds: SQS.messageRetentionSeconds.max,
     /** Long polling for the mapping's receives. */

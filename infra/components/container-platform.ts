@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { ContainerPlatformNames } from "../naming";
+import type { ContainerPlatformNames } from "../../platform/naming";
 
 /** What the ContainerPlatform component needs. Fields without a default are required. */
 export interface ContainerPlatformArgs {
-    /** The cluster's, the namespace's and the VPC link's names, fitted to AWS's rules (`containerPlatformNames`, infra/naming.ts). */
+    /** The cluster's, the namespace's and the VPC link's names, fitted to AWS's rules (`containerPlatformNames`, platform/naming.ts). */
     names: ContainerPlatformNames;
     /** The stack's VPC (the Network component's). */
     vpcId: pulumi.Input<string>;

@@ -3,13 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { StackConfig } from "../config";
-import { finalSnapshotIdentifier } from "../naming";
-import { withPreviousType } from "./component-type";
+import type { StackConfig } from "../../platform/config/stack-config";
+import { finalSnapshotIdentifier } from "../../platform/naming";
 
 /**
  * What the Database component needs: where it lives, and the stack file's `database` settings
- * (each documented on `StackConfig.database`, infra/config.ts). None has a default here: deletion
+ * (each documented on `StackConfig.database`, platform/config/stack-config.ts). None has a default here: deletion
  * protection, backups and capacity are always a stack's explicit choice, and what a stack file may
  * leave out is defaulted once, in `STACK_DEFAULTS`.
  */
@@ -65,7 +64,7 @@ export class Database extends pulumi.ComponentResource {
     readonly clusterResourceId: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ComponentTypes.database, name, {}, withPreviousType("database", opts));
+        super(ComponentTypes.database, name, {}, opts);
         const tags = args.tags ?? {};
         const major = args.engineVersion.split(".")[0];
 

@@ -9,7 +9,7 @@ import { ComponentTypes } from "../../policy/lib/types";
 
 /** What the EventBus needs. */
 export interface EventBusArgs {
-    /** The bus's name in AWS, e.g. `serverless-microservices-dev` (`eventBusName`, infra/naming.ts). */
+    /** The bus's name in AWS, e.g. `serverless-microservices-dev` (`eventBusName`, platform/naming.ts). */
     busName: string;
     /** @default none */
     tags?: Record<string, string>;

@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { statementTimeoutFor } from "../../functions/runtime/database";
+import { statementTimeoutFor } from "../../functions/runtime/data/database";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 
 /** Stack-wide function settings, built once by the program. */
@@ -58,7 +58,7 @@ export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** The environment `routeDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/environment.ts) read. */
+/** The environment `serviceDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/environment.ts) read. */
 export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds: number): Record<string, pulumi.Input<string>> {
     return {
         [ENVIRONMENT.databaseHost]: database.host,

@@ -7,9 +7,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/database";
-import { eventBusFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { eventBridgeTransport } from "../../functions/runtime/event-publisher";
+import { createDatabase } from "../../functions/runtime/data/database";
+import { eventBusFromEnvironment } from "../../functions/runtime/environment";
+import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
+import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
 import type { ServiceResources } from "../../functions/runtime/handler-context";
 import type { EventCatalog } from "../../functions/runtime/events";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -46,11 +47,6 @@ export interface FunctionArgs {
     settings: FunctionSettings;
     /** The logical names of the log group and the function. @default the component's name */
     resourceNames?: { logGroup: string; function: string };
-    /**
-     * Where the log group and the function were registered before this component held them: their
-     * aliases, so deployed stacks keep them (`movedFromParent`). @default none (new resources)
-     */
-    previously?: pulumi.Alias[];
 }
 
 export class Function extends pulumi.ComponentResource {
@@ -65,13 +61,12 @@ export class Function extends pulumi.ComponentResource {
         super(ComponentTypes.function, name, {}, opts);
         const { settings, database } = args;
         const names = args.resourceNames ?? { logGroup: name, function: name };
-        const aliases = args.previously ?? [];
         this.logGroupName = settings.logGroupName(args.service, args.functionId);
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             names.logGroup,
             { name: this.logGroupName, retentionInDays: settings.logRetentionDays, tags: settings.tags },
-            { parent: this, aliases },
+            { parent: this },
         );
         this.function = new aws.lambda.Function(
             names.function,
@@ -90,7 +85,7 @@ export class Function extends pulumi.ComponentResource {
                 }),
             },
             // The endpoints it calls must exist first: a function created before their private DNS fails its first calls.
-            { parent: this, aliases, dependsOn: [args.permissions, ...(database?.endpoints ?? [])] },
+            { parent: this, dependsOn: [args.permissions, ...(database?.endpoints ?? [])] },
         );
         this.name = this.function.name;
         this.arn = this.function.arn;
@@ -109,11 +104,11 @@ export function serviceResourcesFactory(uses: { database: boolean; events?: Even
     const catalog = uses.events;
     if (uses.database && catalog) {
         return () => ({
-            openDatabase: () => createDatabase(routeDatabaseFromEnvironment()),
+            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
             events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() },
         });
     }
-    if (uses.database) return () => ({ openDatabase: () => createDatabase(routeDatabaseFromEnvironment()) });
+    if (uses.database) return () => ({ openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()) });
     if (catalog) return () => ({ events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } });
     return () => ({});
 }

@@ -9,7 +9,7 @@ import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
 import { HTTP_API } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { ResolvedRoute } from "../registry-resolution";
+import type { ResolvedRoute } from "../../platform/model";
 import { Function, serviceResourcesFactory } from "./function";
 import type { DatabaseConnection, FunctionSettings } from "./function-settings";
 
@@ -31,8 +31,6 @@ export interface HttpRouteArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, for a service that publishes. @default none */
     eventBusName?: pulumi.Input<string>;
-    /** The aliases of the route's resources from before they had this component as parent. @default none */
-    previously?: pulumi.Alias[];
 }
 
 /**
@@ -53,7 +51,6 @@ export class HttpRoute extends pulumi.ComponentResource {
     constructor(name: string, args: HttpRouteArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.httpRoute, name, {}, opts);
         const { route } = args;
-        const aliases = args.previously ?? [];
 
         this.function = new Function(
             name,
@@ -74,7 +71,6 @@ export class HttpRoute extends pulumi.ComponentResource {
                     ...(route.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
                 },
                 settings: args.settings,
-                previously: aliases,
             },
             { parent: this },
         );
@@ -90,7 +86,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                 // One second more than the function's timeout, so the function's own timeout fires first.
                 timeoutMilliseconds: Math.min(HTTP_API.integrationTimeoutMs.max, (route.timeoutSeconds + 1) * 1000),
             },
-            { parent: this, aliases },
+            { parent: this },
         );
 
         new aws.apigatewayv2.Route(
@@ -101,7 +97,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                 target: pulumi.interpolate`integrations/${integration.id}`,
                 ...routeAuthorization(route, args.jwtAuthorizerId),
             },
-            { parent: this, aliases },
+            { parent: this },
         );
 
         new aws.lambda.Permission(
@@ -112,7 +108,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                 principal: "apigateway.amazonaws.com",
                 sourceArn: pulumi.interpolate`${args.apiExecutionArn}/*/${sourceArnRoute(route)}`,
             },
-            { parent: this, aliases },
+            { parent: this },
         );
         this.registerOutputs({ functionName: this.function.name });
     }

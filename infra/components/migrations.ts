@@ -1,10 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data-provisioning";
-import { migrationDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/migrations";
+import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data/provisioning";
+import { migrationDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
+import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/data/migrations";
 import { ComponentTypes } from "../../policy/lib/types";
-import { movedFromParent, withPreviousType } from "./component-type";
 import { deferredResource, Function } from "./function";
 import { functionRolePolicy, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
@@ -13,7 +12,7 @@ export interface MigrationsArgs {
     /** Every service's migrations, as `resolveRegistry` read them from `functions/<service>/migrations/`. */
     migrations: Migration[];
     /**
-     * The run's request (`migrationRunRequest`, infra/data-plan.ts): the migrations' hash, as
+     * The run's request (`migrationRunRequest`, platform/data-plan.ts): the migrations' hash, as
      * `resolveRegistry` computed it, and every database service's schema, roles and limits. It is
      * the invocation's input, so a new migration or a changed limit runs the function again and
      * shows in the preview.
@@ -66,7 +65,7 @@ export class Migrations extends pulumi.ComponentResource {
     readonly result: pulumi.Output<string>;
 
     constructor(name: string, args: MigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ComponentTypes.migrations, name, {}, withPreviousType("migrations", opts));
+        super(ComponentTypes.migrations, name, {}, opts);
         const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
         this.timeoutSeconds = timeoutSeconds;
         const { settings } = args;
@@ -95,7 +94,6 @@ export class Migrations extends pulumi.ComponentResource {
                 database: args.database,
                 settings,
                 resourceNames: { logGroup: `${name}-logs`, function: `${name}-function` },
-                previously: movedFromParent(this, "migrations", name),
             },
             { parent: this },
         );

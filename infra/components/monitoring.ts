@@ -2,9 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
-import type { MonitoringThresholds } from "../config";
-import { alarmName as alarmNameOf, alarmTopicName, dashboardName as dashboardNameOf } from "../naming";
-import { withPreviousType } from "./component-type";
+import type { MonitoringThresholds } from "../../platform/config/stack-config";
+import { alarmName as alarmNameOf, alarmTopicName, dashboardName as dashboardNameOf } from "../../platform/naming";
 import { outboxMetric } from "./outbox-relay";
 
 /** A function to watch: a route's function, or a platform function such as the migration runner. */
@@ -106,7 +105,7 @@ interface Window {
 
 /**
  * Every default of the monitoring, in one place: thresholds (which stack files may override under
- * `monitoring.thresholds`; infra/config.ts knows their allowed ranges) and the evaluation windows
+ * `monitoring.thresholds`; platform/config/stack-config.ts knows their allowed ranges) and the evaluation windows
  * (fixed here, so every stack's alarms mean the same thing).
  */
 export const MONITORING_DEFAULTS = {
@@ -196,7 +195,7 @@ export class Monitoring extends pulumi.ComponentResource {
     private readonly alarmArns: pulumi.Output<string>[] = [];
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ComponentTypes.monitoring, name, {}, withPreviousType("monitoring", opts));
+        super(ComponentTypes.monitoring, name, {}, opts);
         const thresholds: MonitoringThresholds = { ...MONITORING_DEFAULTS.thresholds, ...args.thresholds };
         const tags = args.tags ?? {};
 

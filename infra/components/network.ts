@@ -2,8 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { StackConfig } from "../config";
-import { withPreviousType } from "./component-type";
+import type { StackConfig } from "../../platform/config/stack-config";
 
 /**
  * The interface endpoints the platform creates, by the service name AWS gives each
@@ -67,7 +66,7 @@ export function functionEndpoints(network: Network): aws.ec2.VpcEndpoint[] {
 
 /**
  * What the Network component needs: the stack file's `network` settings (each documented on
- * `StackConfig.network`, infra/config.ts, and defaulted there in `STACK_DEFAULTS`) and the interface
+ * `StackConfig.network`, platform/config/stack-config.ts, and defaulted there in `STACK_DEFAULTS`) and the interface
  * endpoints the stack needs.
  */
 export interface NetworkArgs extends Readonly<Omit<StackConfig["network"], "xrayEndpoint">> {
@@ -127,7 +126,7 @@ export class Network extends pulumi.ComponentResource {
     readonly ec2ArnPrefix: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ComponentTypes.network, name, {}, withPreviousType("network", opts));
+        super(ComponentTypes.network, name, {}, opts);
         const region = aws.getRegionOutput({}, { parent: this });
         const caller = aws.getCallerIdentityOutput({}, { parent: this });
         const tags = args.tags ?? {};

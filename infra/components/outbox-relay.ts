@@ -17,17 +17,17 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/database";
-import { ENVIRONMENT, eventBusFromEnvironment, relayCheckFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { eventBridgeTransport } from "../../functions/runtime/event-publisher";
+import { createDatabase } from "../../functions/runtime/data/database";
+import { ENVIRONMENT, eventBusFromEnvironment, logLevelFromEnvironment } from "../../functions/runtime/environment";
+import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
+import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
 import { createLogger } from "../../functions/runtime/logger";
-import { createRelayRunner, RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox-relay";
-import { createRelayCheckHandler, type RelayCheckSettings } from "../../functions/runtime/outbox-relay-check";
-import { logLevelFromEnvironment } from "../../functions/runtime/environment";
-import { EVENTBRIDGE, NAME_RULES } from "../../policy/lib/limits";
+import { createRelayRunner, RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
+import { createRelayCheckHandler, relayCheckFromEnvironment, type RelayCheckSettings } from "../../functions/runtime/outbox/relay-check";
+import { AWS_DEFAULTS, EVENTBRIDGE, NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import { fitName } from "../naming";
-import type { ResolvedService } from "../registry-resolution";
+import { fitName } from "../../platform/naming";
+import type { ResolvedService } from "../../platform/model";
 import { deferredResource, Function } from "./function";
 import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
@@ -66,7 +66,7 @@ export interface OutboxRelayArgs {
 export function relayHandlerFactory(service: string): () => (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown> {
     return () => {
         const run = createRelayRunner({
-            openDatabase: () => createDatabase(routeDatabaseFromEnvironment()),
+            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
             transport: eventBridgeTransport(),
             eventBusName: eventBusFromEnvironment(),
             logger: createLogger({ level: logLevelFromEnvironment(), fields: { service, function: "outbox-relay" } }),
@@ -166,7 +166,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
         );
 
         // A missed check is repeated by the next minute's; its dead-letter queue keeps what Scheduler could not deliver.
-        const deadLetterQueue = new aws.sqs.Queue(`${checkName}-dlq`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 4 * 24 * 3600, tags }, { parent: this });
+        const deadLetterQueue = new aws.sqs.Queue(`${checkName}-dlq`, { sqsManagedSseEnabled: true, messageRetentionSeconds: AWS_DEFAULTS.sqsQueue.messageRetentionSeconds, tags }, { parent: this });
         const schedulerRole = new aws.iam.Role(
             fitName(`${checkName}-scheduler`, NAME_RULES.iamRole),
             {

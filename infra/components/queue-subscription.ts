@@ -7,13 +7,14 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { consumerTriggerLabel, ENVIRONMENT } from "../../functions/runtime/environment";
-import { subscriptionPattern } from "../../functions/runtime/event-envelope";
+import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { subscriptionPattern } from "../../functions/runtime/queue/event-envelope";
 import { eventLabel } from "../../functions/runtime/events";
-import { createSubscriptionHandler, type QueueHandler } from "../../functions/runtime/consumer";
+import { createSubscriptionHandler, type QueueHandler } from "../../functions/runtime/queue/consumer";
 import { EVENTBRIDGE } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { ResolvedSubscription } from "../registry-resolution";
+import type { ResolvedSubscription } from "../../platform/model";
 import { createConsumerQueue } from "./consumer-queue";
 import { Function, serviceResourcesFactory } from "./function";
 import type { DatabaseConnection, FunctionSettings } from "./function-settings";

@@ -13,13 +13,14 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createScheduleHandler, type QueueHandler } from "../../functions/runtime/consumer";
-import { consumerTriggerLabel, ENVIRONMENT } from "../../functions/runtime/environment";
-import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
+import { createScheduleHandler, type QueueHandler } from "../../functions/runtime/queue/consumer";
+import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
 import { NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
-import { fitName } from "../naming";
-import type { ResolvedSchedule } from "../registry-resolution";
+import { fitName } from "../../platform/naming";
+import type { ResolvedSchedule } from "../../platform/model";
 import { createConsumerQueue } from "./consumer-queue";
 import { Function, serviceResourcesFactory } from "./function";
 import { schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";

@@ -5,9 +5,9 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { CLAIM_HEADERS, claimsPassed, CONTAINER_DATABASE_CA_ENVIRONMENT, CONTAINER_ENVIRONMENT, REQUEST_ID_HEADER } from "../../functions/runtime/container";
 import { ComponentTypes } from "../../policy/lib/types";
-import type { ResolvedContainerRoute, ResolvedContainerService } from "../container-resolution";
+import type { ResolvedContainerRoute, ResolvedContainerService } from "../../platform/model";
 import { buildTag, lifecyclePolicy, type ImageBuild } from "../image-build";
-import type { ContainerServiceNames } from "../naming";
+import type { ContainerServiceNames } from "../../platform/naming";
 import { RDS_CA_BUNDLE, rdsCaInstruction } from "../rds-ca-bundle";
 import { databaseEnvironment, type DatabaseConnection } from "./function-settings";
 import { routeAuthorization } from "./http-route";
@@ -37,7 +37,7 @@ export interface ContainerPlacement {
 export interface ServiceContainerArgs {
     /** The service, validated and resolved for this stack (its scaling included). */
     service: ResolvedContainerService;
-    /** Its repository's, task family's and log group's names, fitted to AWS's rules (`containerServiceNames`, infra/naming.ts). */
+    /** Its repository's, task family's and log group's names, fitted to AWS's rules (`containerServiceNames`, platform/naming.ts). */
     names: ContainerServiceNames;
     placement: ContainerPlacement;
     /** Retention of that log group, in days. */

@@ -7,9 +7,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
-import { consumerResourceName, routeResourceName } from "../naming";
-import { publishesThroughOutbox, type ResolvedService } from "../registry-resolution";
-import { movedFromParent, withPreviousType } from "./component-type";
+import { consumerResourceName, routeResourceName } from "../../platform/naming";
+import { publishesThroughOutbox } from "../../platform/registry/resolution";
+import { type ResolvedService } from "../../platform/model";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { HttpRoute } from "./http-route";
@@ -61,11 +61,9 @@ export class Service extends pulumi.ComponentResource {
     readonly outboxRelay?: OutboxRelay;
 
     constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ComponentTypes.service, name, {}, withPreviousType("service", opts));
+        super(ComponentTypes.service, name, {}, opts);
         const { service, settings, database } = args;
         const usesDatabase = service.database;
-        // Before triggers had components of their own, a route's resources were this component's children.
-        const previously = movedFromParent(this, "service", name);
 
         const role = new aws.iam.Role(
             `${name}-role`,
@@ -80,7 +78,7 @@ export class Service extends pulumi.ComponentResource {
         for (const route of service.routes) {
             const httpRoute = new HttpRoute(
                 routeResourceName(name, route.id),
-                { ...shared, route, apiId: args.api.apiId, apiExecutionArn: args.api.executionArn, jwtAuthorizerId: args.api.jwtAuthorizerId, eventBusName: args.eventBus?.name, previously },
+                { ...shared, route, apiId: args.api.apiId, apiExecutionArn: args.api.executionArn, jwtAuthorizerId: args.api.jwtAuthorizerId, eventBusName: args.eventBus?.name },
                 { parent: this },
             );
             routeFunctions[route.routeKey] = httpRoute.function.name;

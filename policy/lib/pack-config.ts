@@ -1,7 +1,7 @@
 /**
  * The pack config file `pulumi preview --policy-pack-config <file>` takes (`policy/config.<stack>.json`):
  * reading it, and what it makes of one policy (its level, its knobs). The offline engine
- * (`tools/policy-engine.ts`) and the registry's checks (`infra/function-bounds.ts`, which holds
+ * (`tools/policy-engine.ts`) and the registry's checks (`platform/function-bounds.ts`, which holds
  * route functions to the pack's bounds before any resource exists) read it through here.
  */
 import * as fs from "fs";

@@ -104,20 +104,3 @@ export const ComponentTypes = {
     containerPlatform: "serverless-microservices:containers:ContainerPlatform",
     serviceContainer: "serverless-microservices:containers:ServiceContainer",
 } as const;
-
-/**
- * The tokens the deployed stacks hold these components (and so all their children) under. Each
- * component declares its entry as an alias, so `pulumi up` moves the resources to the token above
- * instead of replacing them. An entry can go once every stack has been deployed with the token
- * above and the URN snapshot refreshed (`npm run snapshot:urns`). Components that were never
- * deployed under another token have no entry.
- */
-export const PreviousComponentTypes: { readonly [K in keyof typeof ComponentTypes]?: string } = {
-    api: "microservices:api:Api",
-    apiStage: "microservices:api:ApiStage",
-    database: "microservices:database:Database",
-    migrations: "microservices:migrations:Migrations",
-    monitoring: "microservices:monitoring:Monitoring",
-    network: "microservices:network:Network",
-    service: "microservices:service:Service",
-};

@@ -1,5 +1,5 @@
 /**
- * The stand-in for the Lambda Node.js runtime (`tests/support/lambda`) applies the runtime
+ * The stand-in for the Lambda Node.js runtime (`testing/lambda`) applies the runtime
  * interface client's loading rules, so an archive the runtime would refuse fails here too: the
  * handler string's syntax, the module lookup order, CommonJS versus ES modules, nested exports,
  * the refusal of callback-style handlers on Node 24, and the errors the runtime reports. Each case
@@ -8,8 +8,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isolatedTempDir } from "../support/lambda/archive";
-import { LAMBDA_NODE_MAJOR, startFunction, type LambdaProcess, type LoadedHandler } from "../support/lambda/runtime";
+import { isolatedTempDir } from "../../testing/lambda/archive";
+import { LAMBDA_NODE_MAJOR, startFunction, type LambdaProcess, type LoadedHandler } from "../../testing/lambda/runtime";
 
 describe(`the Lambda runtime stand-in (Node ${LAMBDA_NODE_MAJOR}) loads handlers by the runtime's rules`, function () {
     this.timeout(30_000);

@@ -7,9 +7,9 @@ import * as assert from "node:assert/strict";
 import { checkedStatus, eventFor, type RunnableArchive } from "../../bench/lib/archives";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { resolveRegistry } from "../../infra/registry-resolution";
-import { fixtureServices } from "../fixtures";
-import { routeEvent } from "../support/events";
+import { resolveRegistry } from "../../platform/registry/resolution";
+import { fixtureServices } from "../../testing/fixtures";
+import { routeEvent } from "../../testing/events";
 
 const archive = (name: string, routeKey?: string): RunnableArchive => ({
     name,

@@ -12,14 +12,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { authSettingsFromEnv, createAuthorizerFor, type JwtAuthorizer } from "../../local/authorizer";
 import { jwtDirFromEnv, LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateSigningKey, mintLocalToken, type LocalSigningKey } from "../../local/issuer";
 import { createLocalServer, type LocalServer } from "../../local/server";
 import { createTokenBucket, throttlingFromEnv } from "../../local/throttle";
-import notes from "../fixtures/services/notes/service";
+import notes from "../../testing/fixtures/services/notes/service";
 import { edgeProbeService } from "./probe-service";
-import { request, snapshotRows, startTestRuntime, type TestResponse, type TestRuntime } from "./support";
+import { request, snapshotRows, startTestRuntime, type TestResponse, type TestRuntime } from "../../testing/local-runtime";
 
 const UNAUTHORIZED = { message: "Unauthorized" };
 const FORBIDDEN = { message: "Forbidden" };

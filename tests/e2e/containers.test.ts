@@ -1,14 +1,14 @@
 /**
  * A container service behind the local gateway, over real HTTP, with a fixture registry (the echo
- * process in tests/fixtures/echo-container): the request reaches it as sent, with the same JWT,
+ * process in testing/fixtures/echo-container): the request reaches it as sent, with the same JWT,
  * scope, CORS and throttling answers as a function route; the claims arrive as headers only the
  * gateway sets; its own answers pass through; a slow one is the gateway's 504; one that exits
  * answers 503 until it is started again; its environment is its task's, database included.
  */
 import * as assert from "node:assert/strict";
-import { ping } from "../fixtures/registry";
-import { echoContainer } from "../fixtures/registries";
-import { request, startTestRuntime, type TestRuntime } from "./support";
+import { ping } from "../../testing/fixtures/registry";
+import { echoContainer } from "../../testing/fixtures/registries";
+import { request, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
 
 const ORIGIN = "http://localhost:5173";
 

@@ -12,13 +12,13 @@
  * `npm run bench:events`, not asserted here.
  */
 import * as assert from "node:assert/strict";
-import { putEventsEntry } from "../../functions/runtime/event-envelope";
+import { putEventsEntry } from "../../functions/runtime/queue/event-envelope";
 import { findLocalQueue } from "../../local/event-bus";
 import { fireSchedule } from "../../local/schedules";
 import { describeDeadLetters } from "../../tools/queues";
-import { accountEvents, deliveries, eventRegistry, failures } from "../fixtures/event-services";
-import { eventually } from "../support/eventually";
-import { api, startTestRuntime, type TestRuntime } from "./support";
+import { accountEvents, deliveries, eventRegistry, failures } from "../../testing/fixtures/event-services";
+import { eventually } from "../../testing/eventually";
+import { api, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
 
 const deliveredTo = (consumer: string, email: string) => deliveries.filter((d) => d.consumer === consumer && d.event?.payload.email === email);
 

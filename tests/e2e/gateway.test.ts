@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import { probeService, slowRouteObservations } from "./probe-service";
-import { request, startTestRuntime, type TestRuntime } from "./support";
+import { request, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
 
 const GATEWAY_REQUEST_ID = /^[A-Za-z0-9+/]{15}=$/;
 

@@ -11,18 +11,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import { defineService } from "../../functions/runtime/service";
-import { functionConcurrencyCeiling } from "../../infra/data-plan";
-import { functionBoundsFor } from "../../infra/function-bounds";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { functionConcurrencyCeiling } from "../../platform/data-plan";
+import { functionBoundsFor } from "../../platform/function-bounds";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
 import { freePort, readSuperuserPassword, runningAdminUrl, superuserPasswordFile } from "../../local/postgres";
 import { startLocalRuntime } from "../../local/runtime";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "../../local/stack-config";
 import { probeService } from "./probe-service";
-import { seedPostgresDataFolder } from "../support/postgres-template";
-import { waitFor } from "../support/runtime-process";
-import { processExists, request, startTestRuntime } from "./support";
-import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
+import { seedPostgresDataFolder } from "../../testing/postgres-template";
+import { waitFor } from "../../testing/runtime-process";
+import { processExists, request, startTestRuntime } from "../../testing/local-runtime";
+import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
 function temporaryDirectory(): string {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "local-e2e-start-"));

@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import authService from "../../functions/auth/service";
 import notifications from "../../functions/notifications/service";
 import users from "../../functions/users/service";
-import { request, snapshotRows, snapshotUsers, startTestRuntime, type TestRequest, type TestResponse, type TestRuntime } from "./support";
+import { request, snapshotRows, snapshotUsers, startTestRuntime, type TestRequest, type TestResponse, type TestRuntime } from "../../testing/local-runtime";
 
 const JSON_TYPE = { "content-type": "application/json" };
 const SQL_LIKE = "'; DROP TABLE users; --";

@@ -10,8 +10,8 @@ import * as assert from "node:assert/strict";
 import notifications from "../../functions/notifications/service";
 import users from "../../functions/users/service";
 import { main as tokenCommand } from "../../tools/token";
-import { eventually } from "../support/eventually";
-import { api, snapshotRows, snapshotUsers, RETRY_AFTER_CONSUMER_TIMEOUT, startTestRuntime, type TestResponse, type TestRuntime } from "./support";
+import { eventually } from "../../testing/eventually";
+import { api, snapshotRows, snapshotUsers, RETRY_AFTER_CONSUMER_TIMEOUT, startTestRuntime, type TestResponse, type TestRuntime } from "../../testing/local-runtime";
 
 /** `npm run -s token -- <args>` against this runtime's key, as a client would mint it. */
 async function mint(t: TestRuntime, ...args: string[]): Promise<Record<string, string>> {

@@ -8,7 +8,7 @@
 import * as assert from "node:assert/strict";
 import auth from "../../functions/auth/service";
 import users from "../../functions/users/service";
-import { api, assertPlatformError, snapshotUsers, startTestRuntime, UUID, type TestRuntime } from "./support";
+import { api, assertPlatformError, snapshotUsers, startTestRuntime, UUID, type TestRuntime } from "../../testing/local-runtime";
 
 describe("e2e: sample routes over HTTP", () => {
     let t: TestRuntime;

@@ -11,9 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "../../local/postgres";
 import { main as plan } from "../../tools/plan";
-import { killRuntimeProcess, processesMentioning, startRuntimeProcess, waitFor } from "../support/runtime-process";
-import { RUNTIME_SERVICE, scratchRegistry, serviceWithOneRoute, type ScratchRegistry } from "../support/scratch-registry";
-import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
+import { killRuntimeProcess, processesMentioning, startRuntimeProcess, waitFor } from "../../testing/runtime-process";
+import { RUNTIME_SERVICE, scratchRegistry, serviceWithOneRoute, type ScratchRegistry } from "../../testing/scratch-registry";
+import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
 /** The processes of process group `group` (what a terminal's Ctrl-C or a closed shell reaches), from /proc. */
 function groupMembers(group: number): number[] {

@@ -9,10 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "../../local/postgres";
-import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute, type ScratchRegistry } from "../support/scratch-registry";
-import { killRuntimeProcess, startRuntimeProcess, waitFor, type RuntimeProcess } from "../support/runtime-process";
-import { request } from "./support";
-import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
+import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute, type ScratchRegistry } from "../../testing/scratch-registry";
+import { killRuntimeProcess, startRuntimeProcess, waitFor, type RuntimeProcess } from "../../testing/runtime-process";
+import { request } from "../../testing/local-runtime";
+import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
 /** How often the runtime printed `pattern` so far. */
 const count = (run: RuntimeProcess, pattern: RegExp) => (run.output().match(new RegExp(pattern.source, "g")) ?? []).length;

@@ -11,12 +11,12 @@ import * as path from "node:path";
 import * as pg from "pg";
 import { freePort, processInfo } from "../../local/postgres";
 import { mintLocalToken } from "../../local/issuer";
-import { request } from "../e2e/support";
-import { FIXTURE_CONTAINER_REGISTRY_MODULE } from "../fixtures";
-import { summarizeLoad } from "../support/api-load";
-import { PHASES, runtimeFaultScenario } from "../support/runtime-faults";
-import { jwtDirOf, killRuntimeProcess, postmasterPid, processesMentioning, startRuntimeProcess, waitFor } from "../support/runtime-process";
-import { seedPostgresDataFolder } from "../support/postgres-template";
+import { request } from "../../testing/local-runtime";
+import { FIXTURE_CONTAINER_REGISTRY_MODULE } from "../../testing/fixtures";
+import { summarizeLoad } from "../../testing/api-load";
+import { PHASES, runtimeFaultScenario } from "../../testing/runtime-faults";
+import { jwtDirOf, killRuntimeProcess, postmasterPid, processesMentioning, startRuntimeProcess, waitFor } from "../../testing/runtime-process";
+import { seedPostgresDataFolder } from "../../testing/postgres-template";
 
 describe("faults: the local runtime under load while its database fails", function () {
     this.timeout(90_000);

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as http from "node:http";
 import { defineService } from "../../functions/runtime/service";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer, type LocalServer } from "../../local/server";
 
 const MB = 1024 * 1024;

@@ -12,8 +12,8 @@
  * the cloud's numbers and prints the timings.
  */
 import * as assert from "node:assert/strict";
-import notes from "../fixtures/services/notes/service";
-import { pausedClusterRegistry, pausedClusterScenario, type RouteCall } from "../support/paused-cluster";
+import notes from "../../testing/fixtures/services/notes/service";
+import { pausedClusterRegistry, pausedClusterScenario, type RouteCall } from "../../testing/paused-cluster";
 import { usePostgres } from "../support/postgres";
 
 const WINDOW_MS = 6_000;

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import * as pg from "pg";
 import { processInfo, startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { REPOSITORY_ROOT } from "../../local/stack-config";
-import { postmasterPid, processesMentioning, waitFor } from "../support/runtime-process";
+import { postmasterPid, processesMentioning, waitFor } from "../../testing/runtime-process";
 import { TYPESCRIPT_LOADER_ARGS } from "../../tools/typescript-loader";
 
 /** Another process that starts PostgreSQL in `dataDir` and keeps running, as a runtime would. */

@@ -7,8 +7,8 @@
  * 500. Counted in sign-ins, not in time: the retries' waits are shortened for the test.
  */
 import * as assert from "node:assert/strict";
-import { createDatabase, type CredentialSource } from "../../functions/runtime/database";
-import notes from "../fixtures/services/notes/service";
+import { createDatabase, type CredentialSource } from "../../functions/runtime/data/database";
+import notes from "../../testing/fixtures/services/notes/service";
 import { routeCaller } from "../support/invoke";
 import { usePostgres } from "../support/postgres";
 

@@ -5,11 +5,12 @@
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { parseStackConfig, PROJECT } from "../../infra/config";
-import { RegistryError, resolveRegistry } from "../../infra/registry-resolution";
-import { fixtureServices } from "../fixtures";
-import { ofType } from "../support/graph";
-import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import { parseStackConfig, PROJECT } from "../../platform/config/stack-config";
+import { RegistryError, resolveRegistry } from "../../platform/registry/resolution";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType } from "../../testing/graph";
+import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
 
 const ok = async () => ({});
 

@@ -7,13 +7,13 @@
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { PROJECT, STACK_DEFAULTS } from "../../infra/config";
-import { MIGRATION_RESERVED_CONCURRENCY, reservationProblems, resolveRegistry } from "../../infra/registry-resolution";
+import { PROJECT, STACK_DEFAULTS } from "../../platform/config/stack-config";
+import { MIGRATION_RESERVED_CONCURRENCY, reservationProblems, resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer } from "../../local/server";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { Types } from "../../policy/lib/types";
-import { fixtureServices } from "../fixtures";
-import { notes } from "../fixtures/registry";
+import { fixtureServices } from "../../testing/fixtures";
+import { notes } from "../../testing/fixtures/registry";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const services = fixtureServices;

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, MONITORING_THRESHOLD_RANGES, parseStackConfig, PROJECT, STACK_DEFAULTS } from "../../infra/config";
+import { ConfigError, MONITORING_THRESHOLD_RANGES, parseStackConfig, PROJECT, STACK_DEFAULTS } from "../../platform/config/stack-config";
 import { readStackConfig } from "../../tools/offline";
 
 const key = (name: string) => `${PROJECT}:${name}`;
@@ -141,13 +141,6 @@ describe("stack configuration", () => {
             const prod = parseStackConfig("prod", readStackConfig("prod")).network;
             // Assess
             assert.deepEqual([dev.endpointZones, dev.xrayEndpoint, prod.endpointZones, prod.xrayEndpoint], [1, false, 2, false]);
-        });
-
-        it("names the renamed secretsEndpointZones key and what it is called now", () => {
-            // Act
-            const problems = problemsOf("dev", withNetwork({ secretsEndpointZones: 1 }));
-            // Assess
-            assert.deepEqual(problems, [`${key("network.secretsEndpointZones")}: is now network.endpointZones (the zones of every interface endpoint); rename the key`]);
         });
 
         it("rejects more endpoint zones than the VPC has, and an X-Ray switch that is not a boolean", () => {

@@ -13,16 +13,17 @@ import * as path from "node:path";
 import type { ContainerServiceDefinition } from "../../functions/runtime/container";
 import { defineService } from "../../functions/runtime/service";
 import { imageBuildOf } from "../../infra/components/service-container";
-import { dockerfileProblems } from "../../infra/container-validation";
+import { dockerfileProblems } from "../../platform/containers/validation";
 import { buildTag, KEPT_BUILDS } from "../../infra/image-build";
 import { RDS_CA_BUNDLE, verifiedRdsCaBundle } from "../../infra/rds-ca-bundle";
-import { resolveRegistry } from "../../infra/registry-resolution";
-import { validateRegistry } from "../../infra/registry-validation";
+import { resolveRegistry } from "../../platform/registry/resolution";
+import { validateRegistry } from "../../platform/registry/validation";
 import { Types } from "../../policy/lib/types";
-import { lastRegistered, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
-import { ping } from "../fixtures/registry";
-import { echoContainer, ECHO_CONTAINER_DIR } from "../fixtures/registries";
-import { ofType, one } from "../support/graph";
+import { lastRegistered, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
+import { ping } from "../../testing/fixtures/registry";
+import { echoContainer, ECHO_CONTAINER_DIR } from "../../testing/fixtures/registries";
+import { ofType, one } from "../../testing/graph";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const problemsOf = (overrides: Partial<ContainerServiceDefinition>) => validateRegistry([ping, echoContainer(overrides)]);
@@ -39,24 +40,24 @@ describe("container services in the registry", () => {
     });
 
     const cases: [string, Partial<ContainerServiceDefinition>, RegExp][] = [
-        ["a CPU size Fargate does not have", { cpu: 300 }, /service "echo" \(tests\/fixtures\/registries\.ts\): cpu 300 is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units/],
-        ["memory that does not go with the CPU", { cpu: 256, memoryMb: 4096 }, /service "echo" \(tests\/fixtures\/registries\.ts\): memoryMb 4096 does not go with cpu 256; Fargate runs 256 with 512, 1024, 2048;/],
-        ["a privileged port", { port: 80 }, /service "echo" \(tests\/fixtures\/registries\.ts\): port 80 is not allowed; use an integer from 1024 to 65535/],
-        ["a health check path that is not a path", { healthCheckPath: "health?x=1" }, /service "echo" \(tests\/fixtures\/registries\.ts\): healthCheckPath "health\?x=1" is not allowed/],
-        ["a timeout past the HTTP API's 30 s", { timeoutSeconds: 31 }, /service "echo" \(tests\/fixtures\/registries\.ts\): timeoutSeconds 31 is not allowed; use an integer from 1 to 30/],
-        ["no scaling", { scaling: undefined as never }, /service "echo" \(tests\/fixtures\/registries\.ts\): scaling is required/],
-        ["a minimum above the maximum", { scaling: { default: { minTasks: 3, maxTasks: 2 } } }, /service "echo" \(tests\/fixtures\/registries\.ts\): scaling.default: minTasks 3 is above maxTasks 2/],
-        ["a maximum of 0 tasks", { scaling: { default: { minTasks: 0, maxTasks: 0 } } }, /service "echo" \(tests\/fixtures\/registries\.ts\): scaling.default.maxTasks 0 is not allowed; use an integer from 1 to 100/],
-        ["a secret in the environment", { environment: { DB_PASSWORD: "hunter2" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.DB_PASSWORD looks like a secret/],
-        ["a variable the platform sets", { environment: { PORT: "1" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.PORT is set by the platform/],
-        ["the address the local runtime binds it to", { environment: { HOST: "0.0.0.0" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): environment.HOST is set by the platform/],
-        ["no local command", { local: { command: [] } }, /service "echo" \(tests\/fixtures\/registries\.ts\): local.command must be the program and its arguments/],
-        ["both an image context and a URI", { image: { context: ECHO_CONTAINER_DIR, uri: "x" } as never }, /service "echo" \(tests\/fixtures\/registries\.ts\): image needs exactly one of context/],
-        ["an image outside private ECR", { image: { uri: "docker.io/library/nginx:1.27" }, local: { command: ["node", "server.mjs"], cwd: ECHO_CONTAINER_DIR } }, /service "echo" \(tests\/fixtures\/registries\.ts\): image.uri "docker.io\/library\/nginx:1.27" is not a private ECR image/],
-        ["an image URI without a local folder to run in", { image: { uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo:1" } }, /service "echo" \(tests\/fixtures\/registries\.ts\): local.cwd must be a folder/],
-        ["a context without a Dockerfile", { image: { context: os.tmpdir() } }, /service "echo" \(tests\/fixtures\/registries\.ts\): image.context has no Dockerfile/],
-        ["migrations without the database", { migrationsDir: ECHO_CONTAINER_DIR }, /service "echo" \(tests\/fixtures\/registries\.ts\): migrationsDir is set but database is false/],
-        ["a route auth that does not exist", { routes: { "GET /echo/x": { auth: "iam" as never } } }, /service "echo" \(tests\/fixtures\/registries\.ts\), route "GET \/echo\/x": auth "iam" is not allowed/],
+        ["a CPU size Fargate does not have", { cpu: 300 }, /service "echo" \(testing\/fixtures\/registries\.ts\): cpu 300 is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units/],
+        ["memory that does not go with the CPU", { cpu: 256, memoryMb: 4096 }, /service "echo" \(testing\/fixtures\/registries\.ts\): memoryMb 4096 does not go with cpu 256; Fargate runs 256 with 512, 1024, 2048;/],
+        ["a privileged port", { port: 80 }, /service "echo" \(testing\/fixtures\/registries\.ts\): port 80 is not allowed; use an integer from 1024 to 65535/],
+        ["a health check path that is not a path", { healthCheckPath: "health?x=1" }, /service "echo" \(testing\/fixtures\/registries\.ts\): healthCheckPath "health\?x=1" is not allowed/],
+        ["a timeout past the HTTP API's 30 s", { timeoutSeconds: 31 }, /service "echo" \(testing\/fixtures\/registries\.ts\): timeoutSeconds 31 is not allowed; use an integer from 1 to 30/],
+        ["no scaling", { scaling: undefined as never }, /service "echo" \(testing\/fixtures\/registries\.ts\): scaling is required/],
+        ["a minimum above the maximum", { scaling: { default: { minTasks: 3, maxTasks: 2 } } }, /service "echo" \(testing\/fixtures\/registries\.ts\): scaling.default: minTasks 3 is above maxTasks 2/],
+        ["a maximum of 0 tasks", { scaling: { default: { minTasks: 0, maxTasks: 0 } } }, /service "echo" \(testing\/fixtures\/registries\.ts\): scaling.default.maxTasks 0 is not allowed; use an integer from 1 to 100/],
+        ["a secret in the environment", { environment: { DB_PASSWORD: "hunter2" } }, /service "echo" \(testing\/fixtures\/registries\.ts\): environment.DB_PASSWORD looks like a secret/],
+        ["a variable the platform sets", { environment: { PORT: "1" } }, /service "echo" \(testing\/fixtures\/registries\.ts\): environment.PORT is set by the platform/],
+        ["the address the local runtime binds it to", { environment: { HOST: "0.0.0.0" } }, /service "echo" \(testing\/fixtures\/registries\.ts\): environment.HOST is set by the platform/],
+        ["no local command", { local: { command: [] } }, /service "echo" \(testing\/fixtures\/registries\.ts\): local.command must be the program and its arguments/],
+        ["both an image context and a URI", { image: { context: ECHO_CONTAINER_DIR, uri: "x" } as never }, /service "echo" \(testing\/fixtures\/registries\.ts\): image needs exactly one of context/],
+        ["an image outside private ECR", { image: { uri: "docker.io/library/nginx:1.27" }, local: { command: ["node", "server.mjs"], cwd: ECHO_CONTAINER_DIR } }, /service "echo" \(testing\/fixtures\/registries\.ts\): image.uri "docker.io\/library\/nginx:1.27" is not a private ECR image/],
+        ["an image URI without a local folder to run in", { image: { uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/echo:1" } }, /service "echo" \(testing\/fixtures\/registries\.ts\): local.cwd must be a folder/],
+        ["a context without a Dockerfile", { image: { context: os.tmpdir() } }, /service "echo" \(testing\/fixtures\/registries\.ts\): image.context has no Dockerfile/],
+        ["migrations without the database", { migrationsDir: ECHO_CONTAINER_DIR }, /service "echo" \(testing\/fixtures\/registries\.ts\): migrationsDir is set but database is false/],
+        ["a route auth that does not exist", { routes: { "GET /echo/x": { auth: "iam" as never } } }, /service "echo" \(testing\/fixtures\/registries\.ts\), route "GET \/echo\/x": auth "iam" is not allowed/],
     ];
     for (const [what, overrides, expected] of cases) {
         it(`refuses ${what}, naming the service and the field`, () => {
@@ -73,7 +74,7 @@ describe("container services in the registry", () => {
         // Act
         const problems = validateRegistry([ping, clash]);
         // Assess
-        assert.deepEqual(problems, ['service "echo" (tests/fixtures/registries.ts), route "GET /ping": duplicates route "GET /ping" of service "ping"; every method and path may be declared once across the registry']);
+        assert.deepEqual(problems, ['service "echo" (testing/fixtures/registries.ts), route "GET /ping": duplicates route "GET /ping" of service "ping"; every method and path may be declared once across the registry']);
     });
 
     it("refuses a function route that a container service declares, with the parameter names erased", () => {
@@ -84,7 +85,7 @@ describe("container services in the registry", () => {
 
     it("refuses a container service named like a function service", () => {
         const problems = validateRegistry([ping, echoContainer({ name: "ping" })]);
-        assert.ok(problems.includes('service "ping" (tests/fixtures/registries.ts): another service has the same name; service names must be unique'), problems.join("\n"));
+        assert.ok(problems.includes('service "ping" (testing/fixtures/registries.ts): another service has the same name; service names must be unique'), problems.join("\n"));
     });
 
     describe("its Dockerfile, read because it is never built here", () => {
@@ -125,7 +126,7 @@ describe("container services in the registry", () => {
             // Act
             const problems = problemsOf({ image: { context } });
             // Assess
-            assert.deepEqual(problems, ['service "echo" (tests/fixtures/registries.ts): the Dockerfile\'s final stage must switch to a user other than root (USER node, USER 1000, ...)']);
+            assert.deepEqual(problems, ['service "echo" (testing/fixtures/registries.ts): the Dockerfile\'s final stage must switch to a user other than root (USER node, USER 1000, ...)']);
             fs.rmSync(context, { recursive: true });
         });
     });
@@ -301,7 +302,7 @@ describe("container services under mocks", function () {
                 const groups = new Map(ofType(run(), Types.securityGroup).map((g) => [g.name, g]));
                 const tasks = groups.get("containers-tasks")!;
                 const link = groups.get("containers-vpc-link")!;
-                const rulesOf = (type: string, group: OfflineResource) => ofType(run(), type).filter((r) => r.inputs.securityGroupId === group.outputs.id);
+                const rulesOf = (type: string, group: RegisteredResource) => ofType(run(), type).filter((r) => r.inputs.securityGroupId === group.outputs.id);
                 assert.deepEqual(rulesOf(Types.securityGroupIngressRule, tasks).map((r) => [r.inputs.fromPort, r.inputs.toPort, r.inputs.referencedSecurityGroupId]), [[8080, 8080, link.outputs.id]]);
                 assert.deepEqual(rulesOf(Types.securityGroupEgressRule, link).map((r) => [r.inputs.fromPort, r.inputs.toPort]), [[8080, 8080]]);
                 for (const group of [tasks, link]) assert.deepEqual([group.inputs.ingress, group.inputs.egress], [undefined, undefined], group.name);
@@ -410,7 +411,7 @@ describe("container services under mocks", function () {
     });
 
     it("stops before any resource on a bad container entry, naming the service and field", async () => {
-        await assert.rejects(runProgramOffline({ stack: "dev", services: [ping, echoContainer({ cpu: 256, memoryMb: 8192 })] }), /service "echo" \(tests\/fixtures\/registries\.ts\): memoryMb 8192 does not go with cpu 256/);
-        assert.deepEqual(lastRegistered.filter((r: OfflineResource) => r.custom), []);
+        await assert.rejects(runProgramOffline({ stack: "dev", services: [ping, echoContainer({ cpu: 256, memoryMb: 8192 })] }), /service "echo" \(testing\/fixtures\/registries\.ts\): memoryMb 8192 does not go with cpu 256/);
+        assert.deepEqual(lastRegistered.filter((r: RegisteredResource) => r.custom), []);
     });
 });

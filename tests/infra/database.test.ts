@@ -5,12 +5,12 @@
  */
 import * as assert from "node:assert/strict";
 import { IDLE_SESSION_TIMEOUT_SECONDS } from "../../infra/components/database";
-import { parseStackConfig } from "../../infra/config";
+import { parseStackConfig } from "../../platform/config/stack-config";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
-import { fixtureServices } from "../fixtures";
-import { ofType, one } from "../support/graph";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType, one } from "../../testing/graph";
 
 describe("the database under mocks", function () {
     this.timeout(120_000);

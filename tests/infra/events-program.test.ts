@@ -6,14 +6,15 @@
  * registers nothing.
  */
 import * as assert from "node:assert/strict";
-import { subscriptionPattern } from "../../functions/runtime/event-envelope";
-import { scheduleTargetInput } from "../../functions/runtime/schedule-input";
+import { subscriptionPattern } from "../../functions/runtime/queue/event-envelope";
+import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
 import type { AnyService } from "../../functions/runtime/service";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { Types } from "../../policy/lib/types";
-import { lastRegistered, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
-import { accounts, eventRegistry, ledger, mailer } from "../fixtures/event-services";
-import { ofType, one } from "../support/graph";
+import { lastRegistered, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
+import { accounts, eventRegistry, ledger, mailer } from "../../testing/fixtures/event-services";
+import { ofType, one } from "../../testing/graph";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const policyOf = (run: OfflineRun, role: string) => JSON.parse(one(run, Types.iamRolePolicy, role).inputs.policy);
@@ -214,7 +215,7 @@ describe("events under mocks", function () {
 
     it("registers nothing for a subscription to an event no service publishes", async () => {
         await assert.rejects(runProgramOffline({ stack: "dev", services: [ledger] }), /subscription "opened": subscribes to accounts\/account.opened v1, but no service "accounts" is in the registry/);
-        assert.deepEqual(lastRegistered.filter((r: OfflineResource) => r.type !== "pulumi:pulumi:Stack").map((r) => r.urn), []);
+        assert.deepEqual(lastRegistered.filter((r: RegisteredResource) => r.type !== "pulumi:pulumi:Stack").map((r) => r.urn), []);
     });
 
     it("has no bus for a registry without events", async () => {

@@ -9,7 +9,7 @@ import * as pg from "pg";
 import { defineService } from "../../functions/runtime/service";
 import { bundledPackagesOf, bundleTarget, functionCode, functionSource, HANDLER_FILE, LAMBDA_HANDLER } from "../../infra/function-packaging";
 import { runProgramOffline } from "../../tools/offline";
-import { archiveFiles } from "../support/lambda/archive";
+import { archiveFiles } from "../../testing/lambda/archive";
 
 describe("function code: one bundled file per function", function () {
     this.timeout(30_000);

@@ -8,8 +8,9 @@
  */
 import * as assert from "node:assert/strict";
 import { Types } from "../../policy/lib/types";
-import { runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
-import { ofType, one } from "../support/graph";
+import { runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
+import { ofType, one } from "../../testing/graph";
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
@@ -104,7 +105,7 @@ describe("least privilege in the deployed stacks", function () {
 
     it("prod: lets CloudWatch use the alarm topic's key only for this account's alarms in the stack's region", () => {
         // Prepare
-        const key: OfflineResource = one(runs.prod, Types.kmsKey);
+        const key: RegisteredResource = one(runs.prod, Types.kmsKey);
         // Act
         const cloudwatch = statementsOf(key.inputs.policy).filter((statement) => statement.Principal?.Service === "cloudwatch.amazonaws.com");
         // Assess

@@ -6,29 +6,31 @@
  */
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../infra/config";
+import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../platform/config/stack-config";
 import type { RegisteredService } from "../../functions/runtime/container";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
-import { functionBoundsFor } from "../../infra/function-bounds";
-import { publishesThroughOutbox, resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { functionBoundsFor } from "../../platform/function-bounds";
+import { publishesThroughOutbox, resolveRegistry } from "../../platform/registry/resolution";
+import { type ResolvedRegistry } from "../../platform/model";
 import { services } from "../../infra/services";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { policies } from "../../policy/policies";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
-import { fixtureServices } from "../fixtures";
-import { ofType, one } from "../support/graph";
-import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType, one } from "../../testing/graph";
+import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const key = (name: string) => `${PROJECT}:${name}`;
 
-function alarmNamed(run: OfflineRun, name: string): OfflineResource {
+function alarmNamed(run: OfflineRun, name: string): RegisteredResource {
     const found = ofType(run, ALARM).find((alarm) => alarm.inputs.name === name);
     assert.ok(found, `no alarm named ${name}; have ${ofType(run, ALARM).map((a) => a.inputs.name).join(", ")}`);
     return found;
 }
 /** The dimensions of the Lambda Errors metric in an error-rate alarm. */
-function queryMetric(alarm: OfflineResource, metricName: string): { namespace: string; dimensions: Record<string, string>; stat: string; period: number } {
+function queryMetric(alarm: RegisteredResource, metricName: string): { namespace: string; dimensions: Record<string, string>; stat: string; period: number } {
     const query = alarm.inputs.metricQueries.find((q: { metric?: { metricName: string } }) => q.metric?.metricName === metricName);
     assert.ok(query, `${alarm.inputs.name} reads no ${metricName}`);
     return query.metric;

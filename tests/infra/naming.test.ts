@@ -5,15 +5,16 @@
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { alarmName, containerPlatformNames, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../infra/naming";
+import { alarmName, containerPlatformNames, dashboardName, finalSnapshotIdentifier, fitName, nameProblems, routeId, routeResourceName } from "../../platform/naming";
 import { NAME_RULES, type NameRule } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
-import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource } from "../../tools/offline";
-import { fixtureServices } from "../fixtures";
-import { echoContainer } from "../fixtures/registries";
+import { lastRegistered, readStackConfig, runProgramOffline } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
+import { fixtureServices } from "../../testing/fixtures";
+import { echoContainer } from "../../testing/fixtures/registries";
 
 /** Each named resource type: which of its names AWS sees, under which rule. */
-const NAMES_OF: Record<string, (r: OfflineResource) => Array<[string, NameRule]>> = {
+const NAMES_OF: Record<string, (r: RegisteredResource) => Array<[string, NameRule]>> = {
     [Types.lambdaFunction]: (r) => [[r.name, NAME_RULES.lambdaFunction]],
     [Types.lambdaPermission]: (r) => [[r.name, NAME_RULES.lambdaStatementId]],
     [Types.iamRole]: (r) => [[r.name, NAME_RULES.iamRole]],
@@ -34,7 +35,7 @@ const NAMES_OF: Record<string, (r: OfflineResource) => Array<[string, NameRule]>
 };
 
 /** Every name of a run that AWS would refuse, with the resource it belongs to. */
-function refusedNames(resources: readonly OfflineResource[]): string[] {
+function refusedNames(resources: readonly RegisteredResource[]): string[] {
     return resources.flatMap((r) =>
         (NAMES_OF[r.type]?.(r) ?? []).flatMap(([name, rule]) => nameProblems(String(name), rule).map((problem) => `${r.type} ${r.name}: ${name} ${problem}`)),
     );

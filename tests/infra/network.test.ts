@@ -6,19 +6,20 @@
  */
 import * as assert from "node:assert/strict";
 import { gatewayEndpointsFor, interfaceEndpointsFor } from "../../infra/components/network";
-import { PROJECT } from "../../infra/config";
+import { PROJECT } from "../../platform/config/stack-config";
 import { Types } from "../../policy/lib/types";
 import { estimateCost } from "../../tools/plan/cost";
-import { readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
-import { fixtureServices } from "../fixtures";
-import { ofType } from "../support/graph";
+import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType } from "../../testing/graph";
 
 const network = (stack: string, settings: Record<string, unknown>) => {
     const config = readStackConfig(stack);
     return { ...config, [`${PROJECT}:network`]: { ...(config[`${PROJECT}:network`] as object), ...settings } };
 };
 
-function group(run: OfflineRun, name: string): OfflineResource {
+function group(run: OfflineRun, name: string): RegisteredResource {
     const found = ofType(run, Types.securityGroup).find((g) => g.name === name);
     assert.ok(found, `no security group ${name}`);
     return found;
@@ -27,13 +28,13 @@ function group(run: OfflineRun, name: string): OfflineResource {
 /** Every rule of the stack as `<group> <direction> <protocol> <ports> <peer>`. */
 function rulesOf(run: OfflineRun): string[] {
     const groups = new Map(ofType(run, Types.securityGroup).map((g) => [g.outputs.id, g.name]));
-    const describe = (direction: string) => (rule: OfflineResource) => {
+    const describe = (direction: string) => (rule: RegisteredResource) => {
         const i = rule.inputs;
         const ports = i.ipProtocol === "-1" ? "all" : `${i.fromPort}-${i.toPort}`;
         return `${groups.get(i.securityGroupId)} ${direction} ${i.ipProtocol} ${ports} ${i.cidrIpv4 ?? groups.get(i.referencedSecurityGroupId)}`;
     };
     // The network's own groups; the container platform's rules are its own component's to test.
-    const ofNetwork = (rule: OfflineResource) => rule.name.startsWith("network-");
+    const ofNetwork = (rule: RegisteredResource) => rule.name.startsWith("network-");
     return [...ofType(run, Types.securityGroupIngressRule).filter(ofNetwork).map(describe("in")), ...ofType(run, Types.securityGroupEgressRule).filter(ofNetwork).map(describe("out"))].sort();
 }
 

@@ -5,9 +5,9 @@
  */
 import * as assert from "node:assert/strict";
 import { defineService } from "../../functions/runtime/service";
-import { PROJECT } from "../../infra/config";
+import { PROJECT } from "../../platform/config/stack-config";
 import { lastRegistered, readStackConfig, runProgramOffline } from "../../tools/offline";
-import { fixtureServices } from "../fixtures";
+import { fixtureServices } from "../../testing/fixtures";
 
 describe("the offline program run, kept per process", function () {
     this.timeout(120_000);

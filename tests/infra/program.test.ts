@@ -12,26 +12,28 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RegisteredService } from "../../functions/runtime/container";
-import { statementTimeoutFor } from "../../functions/runtime/database";
-import { RELAY_CONNECTION_CEILING } from "../../functions/runtime/outbox-relay";
+import { statementTimeoutFor } from "../../functions/runtime/data/database";
+import { RELAY_CONNECTION_CEILING } from "../../functions/runtime/outbox/relay";
 import { defineService } from "../../functions/runtime/service";
-import { serviceRoles, serviceSchema } from "../../functions/runtime/service-data";
-import { parseStackConfig, PROJECT } from "../../infra/config";
-import { functionBoundsFor } from "../../infra/function-bounds";
-import { publishesThroughOutbox, queueConsumersOf, resolveRegistry, type ResolvedRegistry } from "../../infra/registry-resolution";
+import { serviceRoles, serviceSchema } from "../../functions/runtime/data/service-data";
+import { parseStackConfig, PROJECT } from "../../platform/config/stack-config";
+import { functionBoundsFor } from "../../platform/function-bounds";
+import { publishesThroughOutbox, queueConsumersOf, resolveRegistry } from "../../platform/registry/resolution";
+import { type ResolvedRegistry } from "../../platform/model";
 import { services } from "../../infra/services";
 import { ComponentTypes, Types } from "../../policy/lib/types";
-import { fixtureServices } from "../fixtures";
-import { ofType, one } from "../support/graph";
-import { lastRegistered, readStackConfig, runProgramOffline, type OfflineResource, type OfflineRun } from "../../tools/offline";
+import { fixtureServices } from "../../testing/fixtures";
+import { ofType, one } from "../../testing/graph";
+import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
 
 /** Route functions: every function but the migration runner. */
-function routeFunctions(run: OfflineRun): OfflineResource[] {
+function routeFunctions(run: OfflineRun): RegisteredResource[] {
     return ofType(run, Types.lambdaFunction).filter((fn) => fn.inputs.environment?.variables?.ROUTE_KEY);
 }
 
 /** The API's integrations with a Lambda function (a container route's goes through the VPC link). */
-function functionIntegrations(run: OfflineRun): OfflineResource[] {
+function functionIntegrations(run: OfflineRun): RegisteredResource[] {
     return ofType(run, Types.httpApiIntegration).filter((integration) => integration.inputs.integrationType === "AWS_PROXY");
 }
 
@@ -56,7 +58,7 @@ describe("the program under mocks", function () {
                     bounds: functionBoundsFor(stack),
                 });
                 const routeKeys = resolved.routes.map((route) => route.routeKey);
-                const routeOf = (fn: OfflineResource) => resolved.routes.find((route) => route.routeKey === fn.inputs.environment.variables.ROUTE_KEY)!;
+                const routeOf = (fn: RegisteredResource) => resolved.routes.find((route) => route.routeKey === fn.inputs.environment.variables.ROUTE_KEY)!;
                 const databaseServices = [...resolved.services, ...resolved.containers].filter((service) => service.database);
                 // The migration run creates each database service's schema and roles, so it exists with any of them, migrations or not.
                 const usesDatabase = databaseServices.length > 0;

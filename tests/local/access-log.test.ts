@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import { createAccessLog, FLUSH_INTERVAL_MS, formatAccessLine } from "../../local/access-log";
 import { defineService } from "../../functions/runtime/service";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer } from "../../local/server";
 
 const entry = (n: number) => ({ method: "GET", path: `/ping/${n}`, statusCode: 200, durationMs: n, requestId: `id-${n}`, routeKey: "GET /ping/{n}" });

@@ -7,10 +7,10 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { upstreamHeaders } from "../../local/container-proxy";
 import { containerEnvironment, containerModeFromEnv, dockerRunArguments, LocalContainers, localImageTag } from "../../local/containers";
-import { echoContainer } from "../fixtures/registries";
+import { echoContainer } from "../../testing/fixtures/registries";
 
 const resolved = (database = false) => resolveRegistry([echoContainer({ database })], { memoryMb: 256, timeoutSeconds: 10 }, { stack: "dev" }).containers[0];
 

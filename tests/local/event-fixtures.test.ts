@@ -1,14 +1,14 @@
 /**
  * The one API Gateway v2 event builder (`local/event.ts`) against events in the shape AWS sends
- * (`tests/support/events/http-api-v2-*.json`, after AWS's documented payload 2.0 sample with the
+ * (`testing/events/http-api-v2-*.json`, after AWS's documented payload 2.0 sample with the
  * lower-case header names real deployments deliver): the same keys and value types, header casing,
  * cookies, query parameters, time format and base64 rule. The test helpers build their events
  * through it, so they are checked too.
  */
 import * as assert from "node:assert/strict";
-import type { HttpApiEvent } from "../../functions/runtime/http";
+import type { HttpApiEvent } from "../../functions/runtime/http/payload";
 import { createEvent, type IncomingRequest } from "../../local/event";
-import { httpApiEvent, httpApiFixture, httpApiFixtureNames } from "../support/events";
+import { httpApiEvent, httpApiFixture, httpApiFixtureNames } from "../../testing/events";
 
 /** The keys of every object, recursively, with `typeof` at the leaves: what a handler can rely on. */
 function shapeOf(value: unknown): unknown {

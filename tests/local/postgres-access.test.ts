@@ -10,8 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import { localAdminUrl, readSuperuserPassword, runningAdminUrl, startLocalPostgres, superuserPasswordFile } from "../../local/postgres";
-import { listeningAddresses } from "../support/listening";
-import { seedPostgresDataFolder } from "../support/postgres-template";
+import { listeningAddresses } from "../../testing/listening";
+import { seedPostgresDataFolder } from "../../testing/postgres-template";
 
 /** Whether the superuser signs in to the server on `port` with `password`. */
 async function signsIn(port: number, password: string): Promise<boolean> {

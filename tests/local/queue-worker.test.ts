@@ -4,13 +4,13 @@
  * the poll interval. A fake store holds the worker inside that window to cause the race.
  */
 import * as assert from "node:assert/strict";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { localQueuesOf } from "../../local/event-bus";
 import type { LocalQueueStore, ReceivedMessage } from "../../local/queue-store";
 import { startQueueWorker } from "../../local/queue-worker";
 import { readLocalStackConfig } from "../../local/stack-config";
 import { createLogger } from "../../functions/runtime/logger";
-import { eventRegistry } from "../fixtures/event-services";
+import { eventRegistry } from "../../testing/fixtures/event-services";
 
 const POLL_INTERVAL_MS = 20_000;
 

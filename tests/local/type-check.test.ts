@@ -6,10 +6,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "../../infra/stack-files";
+import { REPOSITORY_ROOT } from "../../platform/config/stack-files";
 import { formatTypeCheck, startTypeChecker, typeCheckFiles } from "../../local/type-check";
-import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute } from "../support/scratch-registry";
-import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
+import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute } from "../../testing/scratch-registry";
+import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
 describe("the background type check", function () {
     this.timeout(TYPE_CHECK_PATIENCE_MS);

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPOSITORY_ROOT } from "../../infra/stack-files";
+import { REPOSITORY_ROOT } from "../../platform/config/stack-files";
 
 /** The most lines the landing README may have. */
 const README_MAX_LINES = 250;

@@ -15,17 +15,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import type { AnyService } from "../../functions/runtime/service";
-import { serviceRoles, serviceSchema } from "../../functions/runtime/service-data";
-import { parseStackConfig } from "../../infra/config";
-import { functionBoundsFor } from "../../infra/function-bounds";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { serviceRoles, serviceSchema } from "../../functions/runtime/data/service-data";
+import { parseStackConfig } from "../../platform/config/stack-config";
+import { functionBoundsFor } from "../../platform/function-bounds";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
-import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../../infra/stack-files";
+import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../../platform/config/stack-files";
 import { applyTemplate, removeRegistryLine, TEMPLATE_DIR, templateBlocks, type TemplateBlock } from "../../tools/check-template";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline } from "../../tools/offline";
-import { api, startTestRuntime, type TestRuntime } from "../e2e/support";
-import { one } from "../support/graph";
+import { api, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
+import { one } from "../../testing/graph";
 
 /** A registry of two services, one line each, as `infra/registry.ts` is written. */
 const SCRATCH_REGISTRY = ["/** A registry. */", 'export { default as alpha } from "../functions/alpha/service";', 'export { default as beta } from "../functions/beta/service";', ""];

@@ -9,15 +9,15 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox-relay";
+import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { OUTBOX_RELAY_DEFAULTS } from "../../infra/components/outbox-relay";
-import { publishesThroughOutbox, resolveRegistry } from "../../infra/registry-resolution";
+import { publishesThroughOutbox, resolveRegistry } from "../../platform/registry/resolution";
 import { Types } from "../../policy/lib/types";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline, type OfflineRun } from "../../tools/offline";
-import { eventRegistry } from "../fixtures/event-services";
-import { ofType, one } from "../support/graph";
+import { eventRegistry } from "../../testing/fixtures/event-services";
+import { ofType, one } from "../../testing/graph";
 
 const policyOf = (run: OfflineRun, name: string) => JSON.parse(one(run, Types.iamRolePolicy, name).inputs.policy) as { Statement: { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown }[] };
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";

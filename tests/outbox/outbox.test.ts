@@ -8,20 +8,20 @@
  */
 import * as assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { createSubscriptionHandler } from "../../functions/runtime/consumer";
-import { createDatabase } from "../../functions/runtime/database";
-import { eventBridgeEvent, sqsRecord, type PutEventsEntry } from "../../functions/runtime/event-envelope";
+import { createSubscriptionHandler } from "../../functions/runtime/queue/consumer";
+import { createDatabase } from "../../functions/runtime/data/database";
+import { eventBridgeEvent, sqsRecord, type PutEventsEntry } from "../../functions/runtime/queue/event-envelope";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { mockClient } from "aws-sdk-client-mock";
-import { eventBridgeTransport, EventPublishError, type EventTransport } from "../../functions/runtime/event-publisher";
+import { eventBridgeTransport, EventPublishError, type EventTransport } from "../../functions/runtime/outbox/publisher";
 import { createLogger } from "../../functions/runtime/logger";
-import { discardParked, listParked, OUTBOX_TABLE_SQL, redriveParked, writeToOutbox } from "../../functions/runtime/outbox";
-import { createRelayRunner, relayDecision, relayOutbox } from "../../functions/runtime/outbox-relay";
+import { discardParked, listParked, OUTBOX_TABLE_SQL, redriveParked, writeToOutbox } from "../../functions/runtime/outbox/outbox";
+import { createRelayRunner, relayDecision, relayOutbox } from "../../functions/runtime/outbox/relay";
 import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { startLocalEvents } from "../../local/event-runtime";
 import { readLocalStackConfig } from "../../local/stack-config";
-import { fulfilment, outboxRegistry, shipFailures, shop } from "../fixtures/outbox-services";
+import { fulfilment, outboxRegistry, shipFailures, shop } from "../../testing/fixtures/outbox-services";
 import { describeOutboxes, describeParked, inOutboxOf } from "../../tools/queues";
 import { routeCaller } from "../support/invoke";
 import { usePostgres } from "../support/postgres";
@@ -239,8 +239,8 @@ describe("the transactional outbox and idempotent consumers (real PostgreSQL)", 
 
         it("names the event and its size in the refusal at publish", async () => {
             // Prepare: the same publish path, with a transport that would take anything.
-            const { createEventPublisher } = await import("../../functions/runtime/event-publisher");
-            const { shopEvents } = await import("../fixtures/outbox-services");
+            const { createEventPublisher } = await import("../../functions/runtime/outbox/publisher");
+            const { shopEvents } = await import("../../testing/fixtures/outbox-services");
             const bus = transport();
             const publisher = createEventPublisher(shopEvents, { transport: bus.transport, eventBusName: "test-bus" });
             // Act

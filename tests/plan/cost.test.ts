@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { DEFAULT_ASSUMPTIONS, estimateCost, idleCost, trafficCost, type CostLine } from "../../tools/plan/cost";
 import { HOURS_PER_MONTH, PRICES } from "../../tools/plan/pricing";
-import type { PlanResource as CostResource } from "../../tools/plan/resources";
+import type { ResourceRecord as CostResource } from "../../tools/registered-resource";
 
 const PREFIX = "urn:pulumi:test::serverless-microservices::";
 let counter = 0;

@@ -9,24 +9,26 @@
 import { strict as assert } from "assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { consumerTriggerLabel, consumerTriggerOf } from "../../functions/runtime/environment";
+import { consumerTriggerLabel, consumerTriggerOf } from "../../functions/runtime/queue/trigger-label";
 import { eventLabel } from "../../functions/runtime/events";
 import { EVENT_DELIVERY_RETRY } from "../../infra/components/queue-subscription";
 import { CONSUMER_QUEUE_DEFAULTS } from "../../infra/components/consumer-queue";
-import { parseStackConfig } from "../../infra/config";
-import { publishesThroughOutbox, resolveRegistry, type ResolvedQueueConsumer } from "../../infra/registry-resolution";
+import { parseStackConfig } from "../../platform/config/stack-config";
+import { publishesThroughOutbox, resolveRegistry } from "../../platform/registry/resolution";
+import { type ResolvedQueueConsumer } from "../../platform/model";
 import { SQS, SQS_EVENT_SOURCE_POLLING } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { main } from "../../tools/plan";
-import { readStackConfig, REPOSITORY_ROOT, runProgramOffline, type OfflineResource } from "../../tools/offline";
+import { readStackConfig, REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
+import { type RegisteredResource } from "../../tools/registered-resource";
 import { DEFAULT_ASSUMPTIONS, usd } from "../../tools/plan/cost";
 import { batchingCost, type BatchingCost } from "../../tools/plan/event-cost";
 import { eventFlows, patternEvents, plannedSchedules } from "../../tools/plan/events";
 import { compare, planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { HOURS_PER_MONTH, PRICES } from "../../tools/plan/pricing";
-import { fixtureServices } from "../fixtures";
-import { eventRegistry } from "../fixtures/event-services";
+import { fixtureServices } from "../../testing/fixtures";
+import { eventRegistry } from "../../testing/fixtures/event-services";
 
 const MILLION = 1_000_000;
 const STACKS = ["dev", "prod"] as const;
@@ -157,7 +159,7 @@ describe("plan: events, schedules and their cost", function () {
     it("follows a schedule's target by its ARN, and takes AWS's defaults for a time zone and retry policy left out", async () => {
         // Prepare
         const { resources } = await runProgramOffline({ stack: "dev", services: eventRegistry });
-        const edited = resources.map((r): OfflineResource => {
+        const edited = resources.map((r): RegisteredResource => {
             if (r.type !== Types.schedulerSchedule) return r;
             const { scheduleExpressionTimezone: _zone, ...inputs } = r.inputs;
             const { retryPolicy: _retry, deadLetterConfig: _dlq, ...target } = inputs.target;

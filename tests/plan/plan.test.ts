@@ -7,20 +7,20 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
-import { statementTimeoutFor } from "../../functions/runtime/database";
+import { statementTimeoutFor } from "../../functions/runtime/data/database";
 import type { RouteDefinition } from "../../functions/runtime/service";
-import { parseStackConfig } from "../../infra/config";
-import { MIGRATION_RESERVED_CONCURRENCY } from "../../infra/registry-resolution";
+import { parseStackConfig } from "../../platform/config/stack-config";
+import { MIGRATION_RESERVED_CONCURRENCY } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
 import { main, parseArgs, UsageError, type MainIo } from "../../tools/plan";
 import { planStack, type StackPlan } from "../../tools/plan/model";
 import { formatComparison } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
-import { fixtureServices } from "../fixtures";
-import { echoContainer } from "../fixtures/registries";
-import { scratchRegistry, serviceWithDuplicateRoute } from "../support/scratch-registry";
-import { TYPE_CHECK_PATIENCE_MS } from "../support/eventually";
+import { fixtureServices } from "../../testing/fixtures";
+import { echoContainer } from "../../testing/fixtures/registries";
+import { scratchRegistry, serviceWithDuplicateRoute } from "../../testing/scratch-registry";
+import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
 interface Captured {
     code: number;

@@ -7,10 +7,11 @@ import { strict as assert } from "assert";
 import * as path from "node:path";
 import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
-import { loadPackConfig, PACK_DIR, runPolicies, type EngineResource } from "../../tools/policy-engine";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { type ResourceRecord } from "../../tools/registered-resource";
 import { runProgramOffline } from "../../tools/offline";
-import { ping } from "../fixtures/registry";
-import { echoContainer } from "../fixtures/registries";
+import { ping } from "../../testing/fixtures/registry";
+import { echoContainer } from "../../testing/fixtures/registries";
 import { containerDefinitionProps as container, ecsServiceProps as serviceProps, privateIntegrationProps, taskDefinitionProps } from "./fixtures";
 import { NOT_APPLICABLE, validateResource, validateStack, withField, type Props } from "./harness";
 
@@ -173,7 +174,7 @@ describe("container rules over the program's offline run", function () {
 
     for (const stack of ["dev", "prod"]) {
         describe(`${stack}`, () => {
-            let resources: EngineResource[];
+            let resources: ResourceRecord[];
             const config = loadPackConfig(path.join(PACK_DIR, `config.${stack}.json`));
 
             before(async () => {

@@ -9,7 +9,8 @@ import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
 import type { Policies } from "../../policy/lib/sdk";
 import { policies } from "../../policy/policies";
-import { EngineResource, PackConfig, effectiveLevel, formatReport, loadPackConfig, runPolicies } from "../../tools/policy-engine";
+import { ResourceRecord } from "../../tools/registered-resource";
+import { PackConfig, effectiveLevel, formatReport, loadPackConfig, runPolicies } from "../../tools/policy-engine";
 import {
     ACCOUNT,
     REGION,
@@ -29,7 +30,7 @@ const DEV = loadPackConfig(path.join(__dirname, "..", "..", "policy", "config.de
 
 const urn = (type: string, name: string) => `urn:pulumi:prod::serverless-microservices::${type}::${name}`;
 
-function resource(type: string, name: string, inputs: Record<string, any>, extra: Partial<EngineResource> & { outputs?: Record<string, any> } = {}): EngineResource {
+function resource(type: string, name: string, inputs: Record<string, any>, extra: Partial<ResourceRecord> & { outputs?: Record<string, any> } = {}): ResourceRecord {
     return {
         urn: urn(type, name),
         type,
@@ -44,7 +45,7 @@ function resource(type: string, name: string, inputs: Record<string, any>, extra
 }
 
 /** A compliant stack: one API route to one function, a database function, the cluster, IAM, error alarms. */
-function syntheticStack(): EngineResource[] {
+function syntheticStack(): ResourceRecord[] {
     const fnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:users-get-user`;
     const dbFnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:users-create-user`;
     return [
@@ -71,7 +72,7 @@ function syntheticStack(): EngineResource[] {
         resource(Types.httpApiRoute, "users-get-user-route",
             { apiId: "api-id", routeKey: "GET /users/{id}", target: "integrations/users-get-user-integration-id", authorizationType: "JWT", authorizerId: "jwt-id" },
             { propertyDependencies: { target: [urn(Types.httpApiIntegration, "users-get-user-integration")] } }),
-        resource(Types.rdsCluster, "db", clusterProps(), { protect: true } as Partial<EngineResource>),
+        resource(Types.rdsCluster, "db", clusterProps(), { protect: true } as Partial<ResourceRecord>),
         resource(Types.lambdaInvocation, "migrations-run", migrationInvocationProps([{ service: "users", connectionLimit: 10 }])),
         resource(Types.rdsClusterInstance, "db-writer", clusterInstanceProps()),
         ...["users-get-user", "users-create-user"].map((fn) =>
@@ -82,7 +83,7 @@ function syntheticStack(): EngineResource[] {
 }
 
 /** The synthetic stack with one resource's input changed (`undefined` removes it). */
-function planted(name: string, field: string, value: unknown, resources = syntheticStack()): EngineResource[] {
+function planted(name: string, field: string, value: unknown, resources = syntheticStack()): ResourceRecord[] {
     return resources.map((r) => r.name !== name ? r : {
         ...r,
         inputs: withField(r.inputs, field, value),

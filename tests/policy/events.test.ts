@@ -9,8 +9,9 @@ import * as path from "node:path";
 import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
 import { runProgramOffline } from "../../tools/offline";
-import { loadPackConfig, PACK_DIR, runPolicies, type EngineResource } from "../../tools/policy-engine";
-import { eventRegistry } from "../fixtures/event-services";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { type ResourceRecord } from "../../tools/registered-resource";
+import { eventRegistry } from "../../testing/fixtures/event-services";
 import { apiChain, functionProps } from "./fixtures";
 import { NOT_APPLICABLE, validateResource, validateStack, withField, type Props, type StackSpec } from "./harness";
 
@@ -245,7 +246,7 @@ describe("event, queue and schedule rules", () => {
 describe("event rules over the program's offline run", function () {
     this.timeout(120_000);
     /** One planted violation per rule: which resource, the input, the value. */
-    const plants: { rule: string; pick: (r: EngineResource) => boolean; field: string; value: unknown }[] = [
+    const plants: { rule: string; pick: (r: ResourceRecord) => boolean; field: string; value: unknown }[] = [
         { rule: "sqs-consumer-dead-letter-queue", pick: (r) => r.type === Types.sqsQueue && r.name === "ledger-subscription-opened", field: "redrivePolicy", value: undefined },
         { rule: "sqs-visibility-timeout", pick: (r) => r.type === Types.sqsQueue && r.name === "ledger-subscription-opened", field: "visibilityTimeoutSeconds", value: 60 },
         { rule: "lambda-sqs-batch-item-failures", pick: (r) => r.type === Types.lambdaEventSourceMapping && r.name === "mailer-subscription-welcome", field: "functionResponseTypes", value: [] },
@@ -257,7 +258,7 @@ describe("event rules over the program's offline run", function () {
 
     for (const stack of ["dev", "prod"]) {
         describe(stack, () => {
-            let resources: EngineResource[];
+            let resources: ResourceRecord[];
             const config = loadPackConfig(path.join(PACK_DIR, `config.${stack}.json`));
 
             before(async () => {

@@ -1,21 +1,22 @@
 /**
  * Each service owns its data, on a real PostgreSQL: a service's functions (signed in as its login
  * role) and its migrations (run as its owner role) reach only its own schema, and its connection
- * limit is its own. Two fixture services, `accounts` and `catalog` (tests/support/data-services.ts).
+ * limit is its own. Two fixture services, `accounts` and `catalog` (testing/data-services.ts).
  */
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import * as pg from "pg";
-import { createDatabase, type Database } from "../../functions/runtime/database";
+import { createDatabase, type Database } from "../../functions/runtime/data/database";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { applyMigrations, readMigrations, sha256, type Migration } from "../../functions/runtime/migrations";
-import { migrationRunRequest } from "../../infra/data-plan";
-import { resolveRegistry } from "../../infra/registry-resolution";
+import { applyMigrations, readMigrations, sha256, type Migration } from "../../functions/runtime/data/migrations";
+import { migrationRunRequest } from "../../platform/data-plan";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer } from "../../local/server";
-import { accounts, catalog } from "../support/data-services";
-import { httpApiEvent } from "../support/events";
-import { createRdsLikeDatabase, usePostgres } from "../support/postgres";
+import { accounts, catalog } from "../../testing/data-services";
+import { httpApiEvent } from "../../testing/events";
+import { createRdsLikeDatabase } from "../../testing/postgres";
+import { usePostgres } from "../support/postgres";
 
 const STACK_DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const CONNECTIONS_PER_FUNCTION = 10;
@@ -315,6 +316,6 @@ describe("data isolation between services (real PostgreSQL)", function () {
         // Prepare, Act
         const files = [...readMigrations("accounts", accounts.migrationsDir!), ...readMigrations("catalog", catalog.migrationsDir!)].map((m) => m.file);
         // Assess
-        assert.deepEqual(files, ["tests/support/data-services/accounts/migrations/0001_create_accounts.sql", "tests/support/data-services/catalog/migrations/0001_create_items.sql"]);
+        assert.deepEqual(files, ["testing/data-services/accounts/migrations/0001_create_accounts.sql", "testing/data-services/catalog/migrations/0001_create_items.sql"]);
     });
 });

@@ -9,10 +9,10 @@ import {
     statementTimeoutFor,
     type Database,
     type Queryable,
-} from "../../functions/runtime/database";
-import { migrationDatabaseFromEnvironment, routeDatabaseFromEnvironment } from "../../functions/runtime/environment";
-import { createSecretCredentials } from "../../functions/runtime/master-secret";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
+} from "../../functions/runtime/data/database";
+import { migrationDatabaseFromEnvironment, serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
+import { createSecretCredentials } from "../../functions/runtime/data/master-secret";
+import { startFaultProxy, type FaultProxy } from "../../testing/fault-proxy";
 import { usePostgres } from "../support/postgres";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-test-AbCdEf";
@@ -370,7 +370,7 @@ describe("database access", () => {
 
         it("names the missing variables when the DB_* settings are not all there", () => {
             assert.throws(() => migrationDatabaseFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME, DB_SECRET_ARN\./);
-            assert.throws(() => routeDatabaseFromEnvironment({ DB_HOST: "x", DB_NAME: "n" }), /Database settings missing from the environment: DB_USER, AWS_REGION\./);
+            assert.throws(() => serviceDatabaseFromEnvironment({ DB_HOST: "x", DB_NAME: "n" }), /Database settings missing from the environment: DB_USER, AWS_REGION\./);
         });
 
         it("reads a route function's own database user and signs an IAM token for it from the role's credentials, never the master secret", async () => {
@@ -386,7 +386,7 @@ describe("database access", () => {
                 AWS_SESSION_TOKEN: "session",
             };
             // Act
-            const settings = routeDatabaseFromEnvironment(env) as { host: string; port: number; credentials: { get(): Promise<{ username: string; password: string }>; refresh?: unknown } };
+            const settings = serviceDatabaseFromEnvironment(env) as { host: string; port: number; credentials: { get(): Promise<{ username: string; password: string }>; refresh?: unknown } };
             const { username, password } = await settings.credentials.get();
             // Assess
             assert.equal(username, "users_app");

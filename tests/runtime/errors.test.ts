@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { clientDataException, conflict, constraintViolation, HttpError, isHttpError } from "../../functions/runtime/errors";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { httpApiEvent } from "../support/events";
+import { httpApiEvent } from "../../testing/events";
 import { usePostgres } from "../support/postgres";
 
 describe("constraint violations as client errors", () => {

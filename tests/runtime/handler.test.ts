@@ -3,7 +3,7 @@ import { badRequest, conflict, notFound } from "../../functions/runtime/errors";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import type { ApiRequest, RouteHandler } from "../../functions/runtime/service";
-import { httpApiEvent } from "../support/events";
+import { httpApiEvent } from "../../testing/events";
 
 /** A wrapper around `handler` whose log lines are collected. */
 function wrap(handler: RouteHandler) {

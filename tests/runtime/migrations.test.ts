@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createDatabase } from "../../functions/runtime/database";
+import { createDatabase } from "../../functions/runtime/data/database";
 import {
     applyMigrations,
     lineAndColumn,
@@ -12,13 +12,13 @@ import {
     sha256,
     type Migration,
     type MigrationRunRequest,
-} from "../../functions/runtime/migrations";
-import { serviceRoles, serviceSchema, type ServiceData } from "../../functions/runtime/service-data";
-import { STACK_DEFAULTS } from "../../infra/config";
-import { migrationRunRequest } from "../../infra/data-plan";
-import { resolveRegistry } from "../../infra/registry-resolution";
+} from "../../functions/runtime/data/migrations";
+import { serviceRoles, serviceSchema, type ServiceData } from "../../functions/runtime/data/service-data";
+import { STACK_DEFAULTS } from "../../platform/config/stack-config";
+import { migrationRunRequest } from "../../platform/data-plan";
+import { resolveRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
-import notes from "../fixtures/services/notes/service";
+import notes from "../../testing/fixtures/services/notes/service";
 import { usePostgres } from "../support/postgres";
 
 /** A migration as `readMigrations` gives it: its file named from the repository root. */
@@ -51,7 +51,7 @@ describe("the migration runner", () => {
         // Act
         const migrations = readMigrations("notes", notes.migrationsDir!);
         // Assess
-        assert.deepEqual(migrations.map((m) => [m.service, m.version, m.name, m.file]), [["notes", 1, "create_notes", "tests/fixtures/services/notes/migrations/0001_create_notes.sql"]]);
+        assert.deepEqual(migrations.map((m) => [m.service, m.version, m.name, m.file]), [["notes", 1, "create_notes", "testing/fixtures/services/notes/migrations/0001_create_notes.sql"]]);
         assert.equal(migrations[0].checksum, sha256(fs.readFileSync(path.join(notes.migrationsDir!, "0001_create_notes.sql"), "utf8")));
     });
 
@@ -66,7 +66,7 @@ describe("the migration runner", () => {
         assert.deepEqual(second, { applied: [], alreadyApplied: 2 });
         assert.deepEqual(await tables("a"), ["one", "two"]);
         assert.deepEqual(await tables("public"), []);
-        assert.deepEqual(await tables("platform"), ["compatibility_views", "schema_migrations"]);
+        assert.deepEqual(await tables("platform"), ["schema_migrations"]);
         const records = await postgres().sql("SELECT service, version, name FROM platform.schema_migrations ORDER BY version");
         assert.deepEqual(records, [{ service: "a", version: 1, name: "one" }, { service: "a", version: 2, name: "two" }]);
     });

@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { Signer } from "@aws-sdk/rds-signer";
-import { AUTH_TOKEN_LIFETIME_SECONDS, AUTH_TOKEN_REUSE_SECONDS, authTokenCache, credentialsFromEnvironment, rdsAuthToken, type AuthTokenRequest } from "../../functions/runtime/rds-auth-token";
+import { AUTH_TOKEN_LIFETIME_SECONDS, AUTH_TOKEN_REUSE_SECONDS, authTokenCache, credentialsFromEnvironment, rdsAuthToken, type AuthTokenRequest } from "../../functions/runtime/data/rds-auth-token";
 
 const SIGNED_AT = new Date("2026-12-01T10:20:30.456Z");
 

@@ -9,13 +9,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
-import { createDatabase } from "../../functions/runtime/database";
-import { scramSha256Verifier } from "../../functions/runtime/scram";
+import { createDatabase } from "../../functions/runtime/data/database";
+import { scramSha256Verifier } from "../../functions/runtime/data/scram";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret } from "../../local/service-login";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
-import { seedPostgresDataFolder } from "../support/postgres-template";
-import { accounts } from "../support/data-services";
-import { migrateAsLocalRuntime } from "../support/postgres";
+import { seedPostgresDataFolder } from "../../testing/postgres-template";
+import { accounts } from "../../testing/data-services";
+import { migrateAsLocalRuntime } from "../../testing/postgres";
 
 describe("role passwords as SCRAM verifiers", function () {
     this.timeout(60_000);

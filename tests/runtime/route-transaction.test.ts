@@ -1,14 +1,14 @@
 import * as assert from "node:assert/strict";
-import type { Database, Queryable } from "../../functions/runtime/database";
-import type { EventTransport } from "../../functions/runtime/event-publisher";
+import type { Database, Queryable } from "../../functions/runtime/data/database";
+import type { EventTransport } from "../../functions/runtime/outbox/publisher";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import { OUTBOX_TABLE } from "../../functions/runtime/outbox";
+import { OUTBOX_TABLE } from "../../functions/runtime/outbox/outbox";
 import { defineService, type RouteHandler } from "../../functions/runtime/service";
 import { userEvents } from "../../functions/users/events";
-import { resolveRegistry } from "../../infra/registry-resolution";
-import { validateRegistry } from "../../infra/registry-validation";
-import { httpApiEvent } from "../support/events";
+import { resolveRegistry } from "../../platform/registry/resolution";
+import { validateRegistry } from "../../platform/registry/validation";
+import { httpApiEvent } from "../../testing/events";
 
 const USER_ID = "7b0a3c4e-2f7d-4a51-9d3e-0c2b8e6f1a11";
 

@@ -9,11 +9,11 @@ import * as assert from "node:assert/strict";
 import notifications, { RETENTION } from "../../functions/notifications/service";
 import users from "../../functions/users/service";
 import { userEvents } from "../../functions/users/events";
-import { putEventsEntry } from "../../functions/runtime/event-envelope";
+import { putEventsEntry } from "../../functions/runtime/queue/event-envelope";
 import { findLocalQueue } from "../../local/event-bus";
 import { fireSchedule } from "../../local/schedules";
-import { api, RETRY_AFTER_CONSUMER_TIMEOUT, startTestRuntime, type TestRuntime } from "../e2e/support";
-import { eventually } from "../support/eventually";
+import { api, RETRY_AFTER_CONSUMER_TIMEOUT, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
+import { eventually } from "../../testing/eventually";
 
 describe("notifications service (users' events, over HTTP)", function () {
     this.timeout(60_000);

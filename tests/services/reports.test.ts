@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import reports from "../../functions/reports/service";
-import { dockerfileProblems } from "../../infra/container-validation";
+import { dockerfileProblems } from "../../platform/containers/validation";
 import { freePort } from "../../local/postgres";
-import { request, startTestRuntime, type TestRuntime } from "../e2e/support";
-import { listeningAddresses } from "../support/listening";
+import { request, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
+import { listeningAddresses } from "../../testing/listening";
 
 const FOLDER = path.join(__dirname, "..", "..", "functions", "reports");
 

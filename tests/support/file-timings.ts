@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Context } from "mocha";
-import { REPOSITORY_ROOT } from "../../infra/stack-files";
+import { REPOSITORY_ROOT } from "../../platform/config/stack-files";
 import { CACHE_ROOT } from "../../tools/cache";
 import { TEST_TIMINGS_FILE } from "../../tools/test";
 

@@ -1,12 +1,12 @@
 /** Invokes a registry route through the same wrapper the Lambda closure uses, for handler tests. */
-import type { Database } from "../../functions/runtime/database";
-import type { PutEventsEntry } from "../../functions/runtime/event-envelope";
-import type { EventTransport } from "../../functions/runtime/event-publisher";
+import type { Database } from "../../functions/runtime/data/database";
+import type { PutEventsEntry } from "../../functions/runtime/queue/event-envelope";
+import type { EventTransport } from "../../functions/runtime/outbox/publisher";
 import type { EventCatalog } from "../../functions/runtime/events";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
-import { httpApiEvent, type EventOptions } from "./events";
+import { httpApiEvent, type EventOptions } from "../../testing/events";
 
 export interface Reply {
     status: number;

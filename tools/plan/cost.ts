@@ -25,26 +25,8 @@ import { readsSqs } from "../../policy/lib/queues";
 import { eventCost, idlePollRequestsPerMonth, type EventCostAssumptions, type EventCostEstimate } from "./event-cost";
 import { plannedEvents } from "./events";
 import { HOURS_PER_MONTH, PRICES, PRICES_AS_OF, PRICING_REGION, PRICING_SOURCE } from "./pricing";
-import {
-    clustersWithInstances,
-    endpointServiceOf,
-    endpointTypeOf,
-    endpointUsers,
-    endpointZones,
-    functionSettingsOf,
-    idleSessionTimeoutOf,
-    linkable,
-    natGatewaysOf,
-    natStrategyOf,
-    minimumTasksOf,
-    ofType,
-    routesWithContainers,
-    routesWithFunctions,
-    serviceOf,
-    taskSizeOf,
-    valueOf,
-    type PlanResource,
-} from "./resources";
+import { clustersWithInstances, endpointServiceOf, endpointTypeOf, endpointUsers, endpointZones, functionSettingsOf, idleSessionTimeoutOf, linkable, natGatewaysOf, natStrategyOf, minimumTasksOf, ofType, routesWithContainers, routesWithFunctions, serviceOf, taskSizeOf, valueOf } from "./resources";
+import { type ResourceRecord } from "../registered-resource";
 
 export interface CostAssumptions extends EventCostAssumptions {
     /** Average billed duration of an invocation (a request, or a consumer's batch), in milliseconds. */
@@ -141,7 +123,7 @@ function ratesPerMonth(expression: unknown): number | undefined {
  * anything was published, and each run asks CloudWatch for one metric per publishing function
  * plus the relay's backlog, then ends without invoking the relay (so the relay costs nothing idle).
  */
-function outboxCheckIdleCost(resources: readonly PlanResource[], assumptions: CostAssumptions): CostLine[] {
+function outboxCheckIdleCost(resources: readonly ResourceRecord[], assumptions: CostAssumptions): CostLine[] {
     const checks = ofType(resources, Types.lambdaFunction).flatMap((fn) => {
         const settings = valueOf(fn, "environment")?.variables?.[ENVIRONMENT.outboxRelayCheck];
         const schedule = ofType(resources, Types.schedulerSchedule).find((candidate) => valueOf(candidate, "target")?.arn === fn.outputs?.arn);
@@ -173,7 +155,7 @@ function plural(count: number, word: string): string {
     return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
-function routeCost(route: PlanResource, fn: PlanResource | undefined, assumptions: CostAssumptions): RouteCost | undefined {
+function routeCost(route: ResourceRecord, fn: ResourceRecord | undefined, assumptions: CostAssumptions): RouteCost | undefined {
     if (!fn) return undefined;
     const { memoryMb, timeoutSeconds, architecture: architectures } = functionSettingsOf(fn);
     const architecture = architectures.split(",")[0] === "arm64" ? "arm64" : "x86_64";
@@ -201,7 +183,7 @@ function sum(lines: readonly CostLine[]): number {
 }
 
 /** The idle monthly cost: what the stack's resources bill with no traffic. */
-export function idleCost(resources: readonly PlanResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostLine[] {
+export function idleCost(resources: readonly ResourceRecord[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostLine[] {
     const lines: CostLine[] = [];
 
     // Gateway endpoints (S3, DynamoDB) bill nothing by the hour.
@@ -359,7 +341,7 @@ export function idleCost(resources: readonly PlanResource[], assumptions: CostAs
 
 /** The cost of a million requests spread evenly over the routes. */
 export function trafficCost(
-    resources: readonly PlanResource[],
+    resources: readonly ResourceRecord[],
     assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
 ): CostEstimate["perMillionRequests"] {
     const containerRoutes = routesWithContainers(resources);
@@ -418,13 +400,13 @@ export function trafficCost(
 }
 
 /** The event source mappings that read SQS: each is polled around the clock. */
-function sqsMappings(resources: readonly PlanResource[]): number {
+function sqsMappings(resources: readonly ResourceRecord[]): number {
     const graph = resources.map(linkable);
     return ofType(graph, Types.lambdaEventSourceMapping).filter((mapping) => readsSqs(mapping, graph)).length;
 }
 
 /** The whole estimate: idle lines and total, traffic lines and totals, assumptions and what is left out. */
-export function estimateCost(resources: readonly PlanResource[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostEstimate {
+export function estimateCost(resources: readonly ResourceRecord[], assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS): CostEstimate {
     const idleLines = idleCost(resources, assumptions);
     const perMillionRequests = trafficCost(resources, assumptions);
     return {

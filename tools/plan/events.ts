@@ -11,13 +11,15 @@
  * Links are followed as the policy pack follows them (`policy/lib/links.ts`: property dependencies
  * first, values second); a setting the program leaves out is what AWS applies (`AWS_DEFAULTS`).
  */
-import { consumerTriggerOf, ENVIRONMENT } from "../../functions/runtime/environment";
+import { consumerTriggerOf } from "../../functions/runtime/queue/trigger-label";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { isKnown } from "../../policy/lib/checks";
 import { AWS_DEFAULTS } from "../../policy/lib/limits";
 import { linked, mappingFunctions, mappingQueues, ofType, type Linkable } from "../../policy/lib/links";
 import { redrivePolicyOf } from "../../policy/lib/queues";
 import { Types } from "../../policy/lib/types";
-import { functionSettingsOf, linkable, serviceOf, valueOf, type PlanResource } from "./resources";
+import { functionSettingsOf, linkable, serviceOf, valueOf } from "./resources";
+import { type ResourceRecord } from "../registered-resource";
 
 /** How often EventBridge or Scheduler retries a delivery to its target, and for how long. */
 export interface PlannedDeliveryRetry {
@@ -94,7 +96,7 @@ export interface PlannedEvents {
     schedules: PlannedSchedule[];
 }
 
-type Node = Linkable & { resource: PlanResource };
+type Node = Linkable & { resource: ResourceRecord };
 
 const sameArn = (candidate: Node, value: unknown) => isKnown(candidate.props.arn) && candidate.props.arn === value;
 
@@ -169,7 +171,7 @@ function consumerName(functionName: string | undefined, graph: readonly Node[]):
 }
 
 /** Every event flow of the stack: per bus and (producer, event, version), its subscribers in rule order. */
-export function eventFlows(resources: readonly PlanResource[]): PlannedEventFlow[] {
+export function eventFlows(resources: readonly ResourceRecord[]): PlannedEventFlow[] {
     const graph = resources.map(linkable);
     const buses = ofType(graph, Types.eventBus);
     const queues = ofType(graph, Types.sqsQueue);
@@ -197,7 +199,7 @@ export function eventFlows(resources: readonly PlanResource[]): PlannedEventFlow
 }
 
 /** Every Scheduler schedule of the stack with the queue it sends to and what consumes that queue. */
-export function plannedSchedules(resources: readonly PlanResource[]): PlannedSchedule[] {
+export function plannedSchedules(resources: readonly ResourceRecord[]): PlannedSchedule[] {
     const graph = resources.map(linkable);
     const queues = ofType(graph, Types.sqsQueue);
     return ofType(graph, Types.schedulerSchedule).map((schedule) => {
@@ -218,7 +220,7 @@ export function plannedSchedules(resources: readonly PlanResource[]): PlannedSch
 }
 
 /** The stack's buses, event flows and schedules. */
-export function plannedEvents(resources: readonly PlanResource[]): PlannedEvents {
+export function plannedEvents(resources: readonly ResourceRecord[]): PlannedEvents {
     return {
         buses: ofType(resources, Types.eventBus).map((bus) => String(valueOf(bus, "name") ?? bus.name)),
         flows: eventFlows(resources),

@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import type { RegisteredService } from "../../functions/runtime/container";
-import { parseStackConfig } from "../../infra/config";
+import { parseStackConfig } from "../../platform/config/stack-config";
 import { AWS_DEFAULTS, estimatedMaxConnections, LAMBDA } from "../../policy/lib/limits";
 import { serviceRoleLimits } from "../../policy/lib/migration-run";
 import { Types } from "../../policy/lib/types";
@@ -16,26 +16,8 @@ import { loadPackConfig, PACK_DIR, packLabel, runPolicies, type PolicyRunResult 
 import { estimateCost, usd, type CostEstimate } from "./cost";
 import { eventLabelOf } from "./event-cost";
 import { plannedEvents, type PlannedEvents } from "./events";
-import {
-    clustersWithInstances,
-    endpointServiceOf,
-    endpointTypeOf,
-    endpointUsers,
-    endpointZones,
-    functionSettingsOf,
-    idleSessionTimeoutOf,
-    natGatewaysOf,
-    natStrategyOf,
-    ofType,
-    minimumTasksOf,
-    routeKeysOf,
-    routesWithContainers,
-    routesWithFunctions,
-    serviceOf,
-    taskSizeOf,
-    valueOf,
-    type PlanResource,
-} from "./resources";
+import { clustersWithInstances, endpointServiceOf, endpointTypeOf, endpointUsers, endpointZones, functionSettingsOf, idleSessionTimeoutOf, natGatewaysOf, natStrategyOf, ofType, minimumTasksOf, routeKeysOf, routesWithContainers, routesWithFunctions, serviceOf, taskSizeOf, valueOf } from "./resources";
+import { type ResourceRecord } from "../registered-resource";
 
 export interface TreeNode {
     name: string;
@@ -171,7 +153,7 @@ export interface StackPlan {
 export const yesNo = (value: boolean) => (value ? "yes" : "no");
 
 /** One line of a resource's settings a reviewer checks, from the resource and the rest of the stack. */
-type Describe = (r: PlanResource, resources: readonly PlanResource[]) => string;
+type Describe = (r: ResourceRecord, resources: readonly ResourceRecord[]) => string;
 
 const joined = (parts: readonly unknown[]) => parts.filter(Boolean).join(", ");
 
@@ -231,7 +213,7 @@ const DESCRIPTIONS: Readonly<Record<string, Describe>> = {
 };
 
 /** The one-line summary of a resource's reviewer-relevant settings. */
-export function describe(r: PlanResource, resources: readonly PlanResource[]): string {
+export function describe(r: ResourceRecord, resources: readonly ResourceRecord[]): string {
     return DESCRIPTIONS[r.type]?.(r, resources) ?? "";
 }
 
@@ -250,20 +232,20 @@ const TYPE_ORDER: readonly string[] = [
     Types.logGroup,
 ];
 
-function order(r: PlanResource): number {
+function order(r: ResourceRecord): number {
     if (!r.custom) return -1; // components first
     const index = TYPE_ORDER.indexOf(r.type);
     return index === -1 ? TYPE_ORDER.length : index;
 }
 
-export function buildTree(resources: readonly PlanResource[]): TreeNode[] {
+export function buildTree(resources: readonly ResourceRecord[]): TreeNode[] {
     const urns = new Set(resources.map((r) => r.urn));
-    const children = new Map<string | undefined, PlanResource[]>();
+    const children = new Map<string | undefined, ResourceRecord[]>();
     for (const r of resources) {
         const parent = r.parent && urns.has(r.parent) ? r.parent : undefined;
         children.set(parent, [...(children.get(parent) ?? []), r]);
     }
-    const node = (r: PlanResource): TreeNode => ({
+    const node = (r: ResourceRecord): TreeNode => ({
         name: r.name,
         type: r.type,
         detail: describe(r, resources),
@@ -277,7 +259,7 @@ export function buildTree(resources: readonly PlanResource[]): TreeNode[] {
 }
 
 /** The functions' reservations against the account's quota (the stack file's, else AWS's default). */
-export function plannedConcurrency(resources: readonly PlanResource[], settings: { reservations: string; accountLimit?: number }): PlannedConcurrency {
+export function plannedConcurrency(resources: readonly ResourceRecord[], settings: { reservations: string; accountLimit?: number }): PlannedConcurrency {
     const functions = ofType(resources, Types.lambdaFunction)
         .filter((fn) => Number(fn.inputs.reservedConcurrentExecutions ?? -1) >= 0)
         .map((fn) => ({ name: fn.name, reserved: Number(fn.inputs.reservedConcurrentExecutions) }));
@@ -286,7 +268,7 @@ export function plannedConcurrency(resources: readonly PlanResource[], settings:
     return { reservations: settings.reservations, reserved, functions, accountLimit, accountLimitAssumed: settings.accountLimit === undefined, unreserved: accountLimit - reserved };
 }
 
-export function summarize(stack: string, resources: readonly PlanResource[], config: Record<string, unknown>): Omit<StackPlan, "policy" | "cost"> {
+export function summarize(stack: string, resources: readonly ResourceRecord[], config: Record<string, unknown>): Omit<StackPlan, "policy" | "cost"> {
     const logGroups = ofType(resources, Types.logGroup);
     const retentionOf = (name: unknown) => logGroups.find((g) => g.inputs.name === name)?.inputs.retentionInDays;
 

@@ -10,40 +10,28 @@ import { AWS_DEFAULTS } from "../../policy/lib/limits";
 import { parsePolicyDocument, stringList } from "../../policy/lib/iam";
 import { attachedRoles, functionRoles, linked, ofType, routeFunctions, type Linkable } from "../../policy/lib/links";
 import { Types } from "../../policy/lib/types";
+import type { ResourceRecord } from "../registered-resource";
 
 export { ofType };
 
-/** The part of a registered resource the plan reads (`OfflineResource` fits). */
-export interface PlanResource {
-    urn: string;
-    type: string;
-    name: string;
-    parent?: string;
-    custom?: boolean;
-    protect?: boolean;
-    inputs: Record<string, any>;
-    outputs?: Record<string, any>;
-    propertyDependencies?: Record<string, string[]>;
-}
-
 /** A value as registered, or as the mock returned it when the input was computed. */
-export function valueOf(r: PlanResource, key: string): any {
+export function valueOf(r: ResourceRecord, key: string): any {
     return r.inputs[key] !== undefined ? r.inputs[key] : r.outputs?.[key];
 }
 
 /** A resource the way the pack's stack rules see it: outputs over inputs. */
-export function linkable(r: PlanResource): Linkable & { resource: PlanResource } {
+export function linkable(r: ResourceRecord): Linkable & { resource: ResourceRecord } {
     return { urn: r.urn, type: r.type, props: { ...r.inputs, ...(r.outputs ?? {}) }, propertyDependencies: r.propertyDependencies, resource: r };
 }
 
 /** Each HTTP API route with the function it reaches (Route -> Integration -> Function), if any. */
-export function routesWithFunctions(resources: readonly PlanResource[]): Array<{ route: PlanResource; fn?: PlanResource }> {
+export function routesWithFunctions(resources: readonly ResourceRecord[]): Array<{ route: ResourceRecord; fn?: ResourceRecord }> {
     const graph = resources.map(linkable);
     return ofType(graph, Types.httpApiRoute).map((route) => ({ route: route.resource, fn: routeFunctions(route, graph)[0]?.resource }));
 }
 
 /** The route keys that reach a function; none for a function no route invokes (the migration runner). */
-export function routeKeysOf(fn: PlanResource, resources: readonly PlanResource[]): string[] {
+export function routeKeysOf(fn: ResourceRecord, resources: readonly ResourceRecord[]): string[] {
     return routesWithFunctions(resources)
         .filter((pair) => pair.fn === fn)
         .map((pair) => String(pair.route.inputs.routeKey));
@@ -51,10 +39,10 @@ export function routeKeysOf(fn: PlanResource, resources: readonly PlanResource[]
 
 /** What a container route reaches: its ECS service, task definition and scaling target. */
 export interface ContainerTarget {
-    integration: PlanResource;
-    service?: PlanResource;
-    taskDefinition?: PlanResource;
-    scaling?: PlanResource;
+    integration: ResourceRecord;
+    service?: ResourceRecord;
+    taskDefinition?: ResourceRecord;
+    scaling?: ResourceRecord;
 }
 
 /**
@@ -62,7 +50,7 @@ export interface ContainerTarget {
  * Integration -> Cloud Map service (`integrationUri`) <- ECS service (`serviceRegistries`) ->
  * task definition; the scaling target names the ECS service in its `resourceId`.
  */
-export function routesWithContainers(resources: readonly PlanResource[]): Array<{ route: PlanResource } & ContainerTarget> {
+export function routesWithContainers(resources: readonly ResourceRecord[]): Array<{ route: ResourceRecord } & ContainerTarget> {
     const graph = resources.map(linkable);
     const integrations = ofType(graph, Types.httpApiIntegration).filter((i) => i.props.connectionType === "VPC_LINK");
     const discoveries = ofType(graph, Types.serviceDiscoveryService);
@@ -84,7 +72,7 @@ export function routesWithContainers(resources: readonly PlanResource[]): Array<
 }
 
 /** A task definition's size in vCPU and GB, and its architecture, as Fargate bills it. */
-export function taskSizeOf(task: PlanResource): { vcpu: number; memoryGb: number; architecture: "arm64" | "x86_64" } {
+export function taskSizeOf(task: ResourceRecord): { vcpu: number; memoryGb: number; architecture: "arm64" | "x86_64" } {
     const platform = valueOf(task, "runtimePlatform");
     return {
         vcpu: Number(valueOf(task, "cpu") ?? 0) / 1024,
@@ -94,12 +82,12 @@ export function taskSizeOf(task: PlanResource): { vcpu: number; memoryGb: number
 }
 
 /** Tasks a service keeps running: its scaling target's minimum, else its desired count. */
-export function minimumTasksOf(service: PlanResource, scaling?: PlanResource): number {
+export function minimumTasksOf(service: ResourceRecord, scaling?: ResourceRecord): number {
     return Number((scaling ? valueOf(scaling, "minCapacity") : undefined) ?? valueOf(service, "desiredCount") ?? 0);
 }
 
 /** Each cluster with its instances: by `clusterIdentifier`'s dependency, else its value, else the only cluster. */
-export function clustersWithInstances(resources: readonly PlanResource[]): Array<{ cluster: PlanResource; instances: PlanResource[] }> {
+export function clustersWithInstances(resources: readonly ResourceRecord[]): Array<{ cluster: ResourceRecord; instances: ResourceRecord[] }> {
     const clusters = ofType(resources, Types.rdsCluster).map(linkable);
     const instances = ofType(resources, Types.rdsClusterInstance).map(linkable);
     const sameCluster = (cluster: Linkable, id: unknown) => [cluster.props.id, cluster.props.clusterIdentifier].filter(Boolean).includes(id);
@@ -117,7 +105,7 @@ export function clustersWithInstances(resources: readonly PlanResource[]): Array
 }
 
 /** The cluster parameter group a cluster uses: by `dbClusterParameterGroupName`'s dependency, else by name. */
-export function parameterGroupOf(cluster: PlanResource, resources: readonly PlanResource[]): PlanResource | undefined {
+export function parameterGroupOf(cluster: ResourceRecord, resources: readonly ResourceRecord[]): ResourceRecord | undefined {
     const groups = ofType(resources, Types.rdsClusterParameterGroup).map(linkable);
     const sameName = (group: Linkable, name: unknown) => group.props.name === name;
     return linked(linkable(cluster), "dbClusterParameterGroupName", groups, sameName)[0]?.resource;
@@ -127,7 +115,7 @@ export function parameterGroupOf(cluster: PlanResource, resources: readonly Plan
  * The seconds after which the server closes an idle session (`idle_session_timeout`, in
  * milliseconds in the parameter group), or undefined when sessions may stay open forever.
  */
-export function idleSessionTimeoutOf(cluster: PlanResource, resources: readonly PlanResource[]): number | undefined {
+export function idleSessionTimeoutOf(cluster: ResourceRecord, resources: readonly ResourceRecord[]): number | undefined {
     const group = parameterGroupOf(cluster, resources);
     const parameters: Array<{ name?: string; value?: string }> = (group ? valueOf(group, "parameters") : undefined) ?? [];
     const milliseconds = Number(parameters.find((p) => p.name === "idle_session_timeout")?.value ?? 0);
@@ -135,12 +123,12 @@ export function idleSessionTimeoutOf(cluster: PlanResource, resources: readonly 
 }
 
 /** The service a function belongs to, as the platform labels it. */
-export function serviceOf(fn: PlanResource): string | undefined {
+export function serviceOf(fn: ResourceRecord): string | undefined {
     return fn.inputs.environment?.variables?.[ENVIRONMENT.serviceName];
 }
 
 /** A function's memory, timeout and architecture, with Lambda's defaults where the program set none. */
-export function functionSettingsOf(fn: PlanResource): { memoryMb: number; timeoutSeconds: number; architecture: string } {
+export function functionSettingsOf(fn: ResourceRecord): { memoryMb: number; timeoutSeconds: number; architecture: string } {
     return {
         memoryMb: Number(fn.inputs.memorySize ?? AWS_DEFAULTS.lambda.memoryMb),
         timeoutSeconds: Number(fn.inputs.timeout ?? AWS_DEFAULTS.lambda.timeoutSeconds),
@@ -149,7 +137,7 @@ export function functionSettingsOf(fn: PlanResource): { memoryMb: number; timeou
 }
 
 /** The NAT gateways an `awsx.ec2.Vpc` creates (under mocks it has no children to count). */
-export function natGatewaysOf(vpc: PlanResource): number {
+export function natGatewaysOf(vpc: ResourceRecord): number {
     const zones = Number(valueOf(vpc, "numberOfAvailabilityZones") ?? AWS_DEFAULTS.awsxVpc.availabilityZones);
     const specs: Array<{ type?: string }> | undefined = valueOf(vpc, "subnetSpecs");
     const hasPublic = specs === undefined || specs.some((spec) => spec.type === "Public");
@@ -165,23 +153,23 @@ export function natGatewaysOf(vpc: PlanResource): number {
 }
 
 /** The VPC's NAT strategy, awsx's default when the program names none. */
-export function natStrategyOf(vpc: PlanResource): string {
+export function natStrategyOf(vpc: ResourceRecord): string {
     return valueOf(vpc, "natGateways")?.strategy ?? AWS_DEFAULTS.awsxVpc.natGatewayStrategy;
 }
 
 /** Zones an interface endpoint is in: one network interface, billed hourly, per subnet. */
-export function endpointZones(endpoint: PlanResource): number {
+export function endpointZones(endpoint: ResourceRecord): number {
     const subnets = valueOf(endpoint, "subnetIds");
     return Array.isArray(subnets) && subnets.length > 0 ? subnets.length : 1;
 }
 
 /** `Interface` or `Gateway`, the provider's default. */
-export function endpointTypeOf(endpoint: PlanResource): string {
+export function endpointTypeOf(endpoint: ResourceRecord): string {
     return valueOf(endpoint, "vpcEndpointType") ?? AWS_DEFAULTS.vpcEndpointType;
 }
 
 /** `com.amazonaws.us-east-1.secretsmanager` -> `secretsmanager`, `com.amazonaws.us-east-1.ecr.api` -> `ecr.api`. */
-export function endpointServiceOf(endpoint: PlanResource): string {
+export function endpointServiceOf(endpoint: ResourceRecord): string {
     const serviceName = valueOf(endpoint, "serviceName");
     return typeof serviceName === "string" ? serviceName.replace(/^com\.amazonaws\.[a-z0-9-]+\./, "") : "?";
 }
@@ -191,7 +179,7 @@ export function endpointServiceOf(endpoint: PlanResource): string {
  * inline policies (an action of that service allowed): who needs the endpoint, and so what its
  * hourly cost buys. The Secrets Manager endpoint serves the migration function alone.
  */
-export function endpointUsers(endpoint: PlanResource, resources: readonly PlanResource[]): string[] {
+export function endpointUsers(endpoint: ResourceRecord, resources: readonly ResourceRecord[]): string[] {
     const service = endpointServiceOf(endpoint);
     // A function's role grants `logs:*` for the Lambda service, which ships the function's output
     // from outside the function's network: only the endpoints functions call from their subnets count.

@@ -1,0 +1,26 @@
+/**
+ * The stack files (`Pulumi.<stack>.yaml`) read without Pulumi: the offline tools, the plan and the
+ * local runtime all take their settings from here, and the local runtime must not pay for loading
+ * `@pulumi/pulumi` (about a second of start-up) just to read a YAML file.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+
+export const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Reads `Pulumi.<stack>.yaml` into the `namespace:key` -> value map Pulumi hands a program. */
+export function readStackConfig(stack: string, root = REPOSITORY_ROOT): Record<string, unknown> {
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new Error(`No stack file ${file}; stacks here: ${listStacks(root).join(", ")}`);
+    const document = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    return { ...(document?.config ?? {}) };
+}
+
+/** The stacks that have a `Pulumi.<stack>.yaml`. */
+export function listStacks(root = REPOSITORY_ROOT): string[] {
+    return fs
+        .readdirSync(root)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((stack): stack is string => stack !== undefined);
+}
