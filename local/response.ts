@@ -76,7 +76,10 @@ export function writeResponse(res: http.ServerResponse, response: GatewayRespons
     if (!bodyless) headers["content-length"] = String(response.body.length);
     res.writeHead(response.statusCode, headers);
     if (!endAfter) {
-        res.end(bodyless ? undefined : response.body);
+        // As a latin1 string (one character per byte, so any body goes through unchanged), Node
+        // sends the head and the body in one write instead of a vectored write of two chunks.
+        if (bodyless) res.end();
+        else res.end(response.body.toString("latin1"), "latin1");
         return;
     }
     if (!bodyless) res.write(response.body);
