@@ -3,15 +3,17 @@
  * (`relayOutbox`, through `createRelayRunner`) on its schedule, signed in as the service's login
  * role and sending to the local bus. It runs once at start, for what a stopped or killed runtime
  * left after a commit, then every `intervalMs`, and on demand (`runNow`). Unlike the cloud's, it
- * needs no check first: the embedded PostgreSQL never pauses.
+ * needs no check first: the embedded PostgreSQL never pauses. Each relay runs as a function of the
+ * local Lambda pool (`local/lambda-pool.ts`), with the cloud relay's timeout.
  */
-import { createDatabase, type Database } from "../functions/runtime/data/database";
+import { createDatabase } from "../functions/runtime/data/database";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
 import { createRelayRunner, type RelayReport } from "../functions/runtime/outbox/relay";
-import { publishesThroughOutbox } from "../platform/registry/resolution";
+import { OUTBOX_RELAY_TIMEOUT_SECONDS, publishesThroughOutbox } from "../platform/registry/resolution";
 import { type ResolvedRegistry } from "../platform/model";
 import { LOCAL_EVENT_BUS } from "./event-bus";
+import { createLambdaPool, type InvocationOutcomes } from "./lambda-pool";
 
 export interface LocalRelayOptions {
     serviceDatabaseUrl: (service: string) => string;
@@ -42,28 +44,45 @@ export function outboxServices(registry: Pick<ResolvedRegistry, "services">): st
     return registry.services.filter(publishesThroughOutbox).map((service) => service.name);
 }
 
+/** A relay run that failed, or ran past the relay function's timeout: its events are the next run's. */
+function failedRun(failure: string): RelayReport {
+    return { sent: 0, newlyParked: 0, pruned: 0, unsent: -1, oldestUnsentSeconds: 0, parked: -1, failure };
+}
+
+/** What a relay run's invocation reports: its own report, or a failed run. */
+const RELAY_OUTCOMES: InvocationOutcomes<RelayReport, RelayReport> = {
+    result: (report) => report,
+    failed: (error) => failedRun((error as Error).message),
+    timeout: () => failedRun(`the run went past the relay's ${OUTBOX_RELAY_TIMEOUT_SECONDS} s timeout`),
+};
+
 export function startLocalRelays(registry: Pick<ResolvedRegistry, "services">, options: LocalRelayOptions): LocalRelays {
-    const databases: Database[] = [];
-    const runners = outboxServices(registry).map((service) => ({
+    // Each service's relay function, in one environment: runs never overlap (`runNow` shares the one under way).
+    const relays = outboxServices(registry).map((service) => ({
         service,
-        run: createRelayRunner({
-            openDatabase: () => {
-                const database = createDatabase({ connectionString: options.serviceDatabaseUrl(service), connectRetryWindowMs: RELAY_CONNECT_WINDOW_MS });
-                databases.push(database);
-                return database;
+        pool: createLambdaPool<void, RelayReport>({
+            timeoutSeconds: OUTBOX_RELAY_TIMEOUT_SECONDS,
+            concurrency: 1,
+            openDatabase: () => createDatabase({ connectionString: options.serviceDatabaseUrl(service), connectRetryWindowMs: RELAY_CONNECT_WINDOW_MS }),
+            createHandler(openDatabase) {
+                const runner = createRelayRunner({
+                    openDatabase: openDatabase!,
+                    transport: options.transport,
+                    eventBusName: LOCAL_EVENT_BUS,
+                    logger: createLogger({ level: options.logLevel, write: options.writeLog, fields: { service, function: "outbox-relay" } }),
+                });
+                // Without the context: locally the connection's own short window bounds a run, not the deadline.
+                return () => runner.run();
             },
-            transport: options.transport,
-            eventBusName: LOCAL_EVENT_BUS,
-            logger: createLogger({ level: options.logLevel, write: options.writeLog, fields: { service, function: "outbox-relay" } }),
-        }).run,
+        }),
     }));
     let running: Promise<Record<string, RelayReport>> | undefined;
     const runNow = () =>
         (running ??= (async () => {
             const reports: Record<string, RelayReport> = {};
-            for (const { service, run } of runners) {
+            for (const { service, pool } of relays) {
                 // A database away a moment (a restart) is the next run's to catch up.
-                reports[service] = await run().catch((error) => ({ sent: 0, newlyParked: 0, pruned: 0, unsent: -1, oldestUnsentSeconds: 0, parked: -1, failure: (error as Error).message }));
+                reports[service] = await pool.invoke(undefined, RELAY_OUTCOMES);
             }
             return reports;
         })().finally(() => (running = undefined)));
@@ -71,12 +90,12 @@ export function startLocalRelays(registry: Pick<ResolvedRegistry, "services">, o
     const timer = setInterval(() => void runNow(), options.intervalMs ?? 60_000);
     timer.unref();
     return {
-        services: runners.map((runner) => runner.service),
+        services: relays.map((relay) => relay.service),
         runNow,
         async stop() {
             clearInterval(timer);
             await running?.catch(() => undefined);
-            await Promise.all(databases.map((database) => database.end()));
+            await Promise.all(relays.map((relay) => relay.pool.close()));
         },
     };
 }

@@ -1,20 +1,21 @@
 /**
  * What Lambda's SQS poller does for one queue, locally: it receives batches (up to the consumer's
  * batch size, hidden for the queue's visibility timeout), runs at most the mapping's maximum
- * concurrency of them at once, each in a "container" of its own (its own wrapper instance and
- * database connection, like a Lambda execution environment), hands the consumer the SQS event of
+ * concurrency of them at once, each in an execution environment of the consumer's function
+ * (`local/lambda-pool.ts`), hands the consumer the SQS event of
  * the batch, and deletes the messages that did not fail (`batchItemFailures`). A failed message
  * comes back when its visibility timeout ends, until its attempts are used up; then the store moves
  * it to the dead-letter queue. An invocation that throws or runs past its timeout deletes nothing.
  */
-import { createHash, randomUUID } from "node:crypto";
-import type { SQSBatchResponse } from "aws-lambda";
-import { createScheduleHandler, createSubscriptionHandler, type QueueHandler } from "../functions/runtime/queue/consumer";
-import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/data/database";
+import { createHash } from "node:crypto";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createScheduleHandler, createSubscriptionHandler } from "../functions/runtime/queue/consumer";
+import { createDatabase, statementTimeoutFor } from "../functions/runtime/data/database";
 import { sqsRecord } from "../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import type { Logger } from "../functions/runtime/logger";
 import { LOCAL_EVENT_BUS, LOCAL_REGION, type LocalQueue } from "./event-bus";
+import { createLambdaPool, type InvocationOutcomes, type LambdaPool } from "./lambda-pool";
 import type { LocalQueueStore, ReceivedMessage } from "./queue-store";
 
 export interface QueueWorkerOptions {
@@ -43,29 +44,39 @@ export interface QueueWorker {
     stop(): Promise<void>;
 }
 
-interface Container {
-    invoke: QueueHandler;
-    database?: Database;
-}
+/** What the poller makes of an invocation: the batch response, or the whole batch back. */
+const BATCH_OUTCOMES: InvocationOutcomes<SQSBatchResponse, SQSBatchResponse | "timeout" | "failed"> = {
+    result: (response) => response,
+    failed: () => "failed",
+    timeout: () => "timeout",
+};
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function createContainer(queue: LocalQueue, options: QueueWorkerOptions): Container {
+/**
+ * The consumer's function. The poller itself keeps at most the mapping's maximum concurrency of
+ * batches in flight; the pool sets no ceiling of its own, so a batch that ran past its timeout
+ * (its environment busy until its handler settles) does not hold up the next one: Lambda too starts
+ * a fresh environment then.
+ */
+function createConsumerPool(queue: LocalQueue, options: QueueWorkerOptions): LambdaPool<SQSEvent, SQSBatchResponse> {
     const { consumer } = queue;
-    const database =
-        consumer.database && options.serviceDatabaseUrl
-            ? createDatabase({ connectionString: options.serviceDatabaseUrl(consumer.service), statementTimeoutMs: statementTimeoutFor(consumer.timeoutSeconds) })
-            : undefined;
-    const resources = {
-        openDatabase: database ? () => database : undefined,
-        events: consumer.events ? { catalog: consumer.events, eventBusName: LOCAL_EVENT_BUS, transport: options.transport } : undefined,
-        logger: options.logger(queue),
-    };
-    const invoke =
-        consumer.kind === "subscription"
-            ? createSubscriptionHandler(consumer.handler, { ...resources, service: consumer.service, subscription: consumer.name, event: consumer.event })
-            : createScheduleHandler(consumer.handler, { ...resources, service: consumer.service, schedule: consumer.name });
-    return { invoke, database };
+    return createLambdaPool<SQSEvent, SQSBatchResponse>({
+        timeoutSeconds: consumer.timeoutSeconds,
+        concurrency: Infinity,
+        openDatabase:
+            consumer.database && options.serviceDatabaseUrl
+                ? () => createDatabase({ connectionString: options.serviceDatabaseUrl!(consumer.service), statementTimeoutMs: statementTimeoutFor(consumer.timeoutSeconds) })
+                : undefined,
+        createHandler(openDatabase) {
+            const resources = {
+                openDatabase,
+                events: consumer.events ? { catalog: consumer.events, eventBusName: LOCAL_EVENT_BUS, transport: options.transport } : undefined,
+                logger: options.logger(queue),
+            };
+            return consumer.kind === "subscription"
+                ? createSubscriptionHandler(consumer.handler, { ...resources, service: consumer.service, subscription: consumer.name, event: consumer.event })
+                : createScheduleHandler(consumer.handler, { ...resources, service: consumer.service, schedule: consumer.name });
+        },
+    });
 }
 
 export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions): QueueWorker {
@@ -73,8 +84,7 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
     const { store } = options;
     const visibilityTimeoutMs = Math.max(1, Math.round(consumer.visibilityTimeoutSeconds * 1000 * (options.visibilityTimeoutScale ?? 1)));
     const pollIntervalMs = options.pollIntervalMs ?? 1000;
-    const idle: Container[] = [];
-    const containers: Container[] = [];
+    const pool = createConsumerPool(queue, options);
     const inFlight = new Set<Promise<void>>();
     let stopped = false;
     let wakeUp: (() => void) | undefined;
@@ -87,29 +97,10 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
         wakeUp?.();
     };
 
-    const takeContainer = () => {
-        const container = idle.pop();
-        if (container) return container;
-        const made = createContainer(queue, options);
-        containers.push(made);
-        return made;
-    };
-
     /** One invocation with one batch; deletes what did not fail. */
-    const processBatch = async (container: Container, messages: ReceivedMessage[]) => {
+    const processBatch = async (messages: ReceivedMessage[]) => {
         const event = { Records: messages.map((message) => sqsRecord(message, { arn: queue.arn, region: LOCAL_REGION }, createHash("md5").update(message.body).digest("hex"))) };
-        const deadline = Date.now() + consumer.timeoutSeconds * 1000;
-        const context = { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), consumer.timeoutSeconds * 1000)));
-        let outcome: SQSBatchResponse | "timeout" | "failed";
-        try {
-            outcome = await Promise.race([container.invoke(event, context), timedOut]);
-        } catch {
-            outcome = "failed";
-        } finally {
-            clearTimeout(timer);
-        }
+        const outcome = await pool.invoke(event, BATCH_OUTCOMES);
         if (outcome === "timeout" || outcome === "failed") {
             // Lambda returns the whole batch: every message comes back after its visibility timeout.
             options.onNotice?.(`${consumer.service}/${consumer.name}: the invocation ${outcome === "timeout" ? `ran past its ${consumer.timeoutSeconds} s timeout` : "failed"}; its ${messages.length} message(s) come back`);
@@ -162,12 +153,10 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
                 if (!stopped) await pause(waitMs);
                 continue;
             }
-            const container = takeContainer();
-            const batch: Promise<void> = processBatch(container, messages)
+            const batch: Promise<void> = processBatch(messages)
                 .catch((error) => options.onNotice?.(`${consumer.service}/${consumer.name}: ${(error as Error).message}; the batch comes back`))
                 .finally(() => {
                     inFlight.delete(batch);
-                    idle.push(container);
                     wake();
                 });
             inFlight.add(batch);
@@ -183,7 +172,7 @@ export function startQueueWorker(queue: LocalQueue, options: QueueWorkerOptions)
             wake();
             await running;
             await Promise.all([...inFlight]);
-            await Promise.all(containers.map((container) => container.database?.end().catch(() => undefined)));
+            await pool.close();
         },
     };
 }

@@ -146,7 +146,7 @@ export function resolveLocalRegistry(options: Pick<LocalRuntimeOptions, "stack" 
     const stack = options.stack ?? "dev";
     const stackConfig = readLocalStackConfig(stack);
     // Held to what the stack's policy pack allows, so that what runs here also passes `pulumi preview`.
-    // The stack's reservations decide each function's container ceiling here as they do in the cloud.
+    // The stack's reservations decide each function's concurrency ceiling here as they do in the cloud.
     const resolution = { stack, reservations: stackConfig.concurrency.reservations, bounds: functionBoundsFor(stack) };
     const registry = resolveRegistry(options.services ?? loadRegistry(options.registryModule), stackConfig.functionDefaults, resolution);
     return { stackConfig, resolution, registry };

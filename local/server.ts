@@ -10,11 +10,11 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/data/database";
+import { createDatabase, statementTimeoutFor } from "../functions/runtime/data/database";
 import { logLevelFromEnvironment } from "../functions/runtime/environment";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
-import { createRouteHandler, type InvocationContext, type LambdaHttpHandler } from "../functions/runtime/handler";
-import type { HttpApiEvent } from "../functions/runtime/http/payload";
+import { createRouteHandler } from "../functions/runtime/handler";
+import type { HttpApiEvent, HttpApiResult } from "../functions/runtime/http/payload";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
 import { STACK_DEFAULTS, type CorsConfig } from "../platform/config/stack-config";
@@ -27,9 +27,10 @@ import { claimsPassed } from "../functions/runtime/container";
 import { proxyToContainer } from "./container-proxy";
 import type { ContainerUpstream } from "./containers";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
-import { createEvent, newInvocationId, newRequestId } from "./event";
+import { createEvent, newRequestId } from "./event";
 import { LOCAL_EVENT_BUS } from "./event-bus";
 import { LOCAL_JWKS_PATH } from "./issuer";
+import { createLambdaPool, type InvocationOutcomes, type LambdaPool } from "./lambda-pool";
 import { fromFunctionResult, GATEWAY_ERRORS, writeResponse, type GatewayResponse } from "./response";
 import { createRouter, type Router } from "./router";
 import { createTokenBucket, routeLimits, type TokenBucket } from "./throttle";
@@ -52,9 +53,9 @@ export interface LocalServerOptions {
      */
     serviceDatabaseUrl?: (service: string) => string;
     /**
-     * Containers a function may run at once when its service reserves no concurrency: the stack's
-     * `database.connectionsPerFunction`, so a service never holds more connections than its role's
-     * limit allows. @default STACK_DEFAULTS.database.connectionsPerFunction
+     * Execution environments a function may run at once when its service reserves no concurrency:
+     * the stack's `database.connectionsPerFunction`, so a service never holds more connections than
+     * its role's limit allows. @default STACK_DEFAULTS.database.connectionsPerFunction
      */
     connectionsPerFunction?: number;
     /** The stack's CORS settings; without them no preflight is answered and no CORS header is sent. */
@@ -114,17 +115,9 @@ export interface LocalServer {
 }
 
 /**
- * One "container": a wrapper instance with its own database connection, handling one event at a
- * time, as a Lambda execution environment does.
- */
-interface Container {
-    invoke: LambdaHttpHandler;
-}
-
-/**
- * One function: the containers of a route. A request takes an idle container, or starts one while
- * fewer than the function's concurrency ceiling exist (`functionConcurrencyCeiling`, the same figure
- * the service role's connection limit adds up), or waits for one to be free.
+ * One function: the route and its execution environments (`local/lambda-pool.ts`), at most the
+ * function's concurrency ceiling of them (`functionConcurrencyCeiling`, the same figure the service
+ * role's connection limit adds up).
  */
 interface LocalRoute {
     kind: "function";
@@ -132,11 +125,20 @@ interface LocalRoute {
     route: ResolvedRoute;
     /** The route's throttle; absent when it has no limits or throttling is off. */
     bucket?: TokenBucket;
-    acquire(): Promise<Container>;
-    release(container: Container): void;
+    pool: LambdaPool<HttpApiEvent, HttpApiResult>;
 }
 
-function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, databases: Database[]): LocalRoute {
+/**
+ * API Gateway's answer for each way an invocation ends: the function's own response, a 500 for a
+ * function that failed outright, a 503 for one that ran past its timeout.
+ */
+const GATEWAY_OUTCOMES: InvocationOutcomes<HttpApiResult, GatewayResponse> = {
+    result: fromFunctionResult,
+    failed: () => GATEWAY_ERRORS.internal(),
+    timeout: () => GATEWAY_ERRORS.unavailable(),
+};
+
+function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions): LocalRoute {
     if (route.database && !options.serviceDatabaseUrl) {
         throw new Error(`Route "${route.routeKey}" of service "${route.service}" uses the database, but no database URL was given.`);
     }
@@ -149,49 +151,25 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions, dat
         write: options.writeLog,
         fields: { service: route.service, route: route.routeKey },
     });
-    // The call the deployed function makes to open its database: here with the service role's
-    // connection string, and the statement timeout the cloud passes in the function's environment.
-    const openDatabase = route.database
-        ? () => {
-              const database = createDatabase({ connectionString: options.serviceDatabaseUrl!(route.service), statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) });
-              databases.push(database);
-              return database;
-          }
-        : undefined;
-    const limit = functionConcurrencyCeiling(route, options.connectionsPerFunction ?? STACK_DEFAULTS.database.connectionsPerFunction);
-    const idle: Container[] = [];
-    const waiting: Array<(container: Container) => void> = [];
-    let started = 0;
-
-    return {
-        kind: "function",
-        routeKey: route.routeKey,
-        route,
-        bucket: limits ? createTokenBucket(limits) : undefined,
-        acquire() {
-            const container = idle.pop();
-            if (container) return Promise.resolve(container);
-            if (started < limit) {
-                started++;
-                return Promise.resolve({
-                    invoke: createRouteHandler(route.handler, {
-                        service: route.service,
-                        routeKey: route.routeKey,
-                        transaction: route.transaction,
-                        openDatabase,
-                        logger,
-                        events: route.events && options.events ? { catalog: route.events, eventBusName: LOCAL_EVENT_BUS, transport: options.events } : undefined,
-                    }),
-                });
-            }
-            return new Promise((resolve) => waiting.push(resolve));
-        },
-        release(container) {
-            const next = waiting.shift();
-            if (next) next(container);
-            else idle.push(container);
-        },
-    };
+    const pool = createLambdaPool<HttpApiEvent, HttpApiResult>({
+        timeoutSeconds: route.timeoutSeconds,
+        concurrency: functionConcurrencyCeiling(route, options.connectionsPerFunction ?? STACK_DEFAULTS.database.connectionsPerFunction),
+        // The call the deployed function makes to open its database: here with the service role's
+        // connection string, and the statement timeout the cloud passes in the function's environment.
+        openDatabase: route.database
+            ? () => createDatabase({ connectionString: options.serviceDatabaseUrl!(route.service), statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) })
+            : undefined,
+        createHandler: (openDatabase) =>
+            createRouteHandler(route.handler, {
+                service: route.service,
+                routeKey: route.routeKey,
+                transaction: route.transaction,
+                openDatabase,
+                logger,
+                events: route.events && options.events ? { catalog: route.events, eventBusName: LOCAL_EVENT_BUS, transport: options.events } : undefined,
+            }),
+    });
+    return { kind: "function", routeKey: route.routeKey, route, bucket: limits ? createTokenBucket(limits) : undefined, pool };
 }
 
 /** A route a container service answers: its throttle and where its requests go. */
@@ -217,20 +195,20 @@ function createContainerRoute(route: ResolvedContainerRoute, containers: LocalCo
  */
 interface Deployment {
     router: Router<LocalRoute | LocalContainerRoute>;
-    databases: Database[];
+    functions: LocalRoute[];
     inFlight: number;
     retired?: () => void;
 }
 
 function createDeployment(routes: readonly ResolvedRoute[], options: LocalServerOptions, containers = options.containers): Deployment {
-    const databases: Database[] = [];
-    const localRoutes: (LocalRoute | LocalContainerRoute)[] = routes.map((route) => createLocalRoute(route, options, databases));
+    const functions = routes.map((route) => createLocalRoute(route, options));
+    const localRoutes: (LocalRoute | LocalContainerRoute)[] = [...functions];
     for (const route of containers?.routes ?? []) localRoutes.push(createContainerRoute(route, containers!, options));
-    return { router: createRouter(localRoutes), databases, inFlight: 0 };
+    return { router: createRouter(localRoutes), functions, inFlight: 0 };
 }
 
 async function closeDeployment(deployment: Deployment): Promise<void> {
-    await Promise.all(deployment.databases.map((database) => database.end().catch(() => undefined)));
+    await Promise.all(deployment.functions.map((route) => route.pool.close()));
 }
 
 /** Resolves when the deployment has no request in flight. */
@@ -294,38 +272,6 @@ function discardRest(req: http.IncomingMessage): Promise<void> {
         req.once("error", done);
         req.resume();
     });
-}
-
-/**
- * Runs the function the way Lambda does with a deadline: the context counts down, and a function
- * still running at its timeout gets API Gateway's 503. (Lambda would end the container; here the
- * handler's promise is no longer awaited, and its container is busy until it settles.)
- */
-async function invoke(route: LocalRoute, event: HttpApiEvent): Promise<GatewayResponse> {
-    const deadline = Date.now() + route.route.timeoutSeconds * 1000;
-    const context: InvocationContext = {
-        awsRequestId: newInvocationId(),
-        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<GatewayResponse>((resolve) => {
-        timer = setTimeout(() => resolve(GATEWAY_ERRORS.unavailable()), route.route.timeoutSeconds * 1000);
-    });
-    const execution = route.acquire().then(async (container) => {
-        try {
-            return fromFunctionResult(await container.invoke(event, context));
-        } catch {
-            return GATEWAY_ERRORS.internal(); // the invocation failed outright
-        } finally {
-            // Only a finished handler frees its container, also one that ran past its timeout.
-            route.release(container);
-        }
-    });
-    try {
-        return await Promise.race([execution, timeout]);
-    } finally {
-        clearTimeout(timer);
-    }
 }
 
 export function createLocalServer(options: LocalServerOptions): LocalServer {
@@ -434,7 +380,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
             });
             if (authorizer) event.requestContext.authorizer = authorizer;
             options.onEvent?.(event);
-            send(await invoke(match.route as LocalRoute, event));
+            send(await (match.route as LocalRoute).pool.invoke(event, GATEWAY_OUTCOMES));
         } finally {
             deployment.inFlight--;
             if (deployment.inFlight === 0) deployment.retired?.();

@@ -27,6 +27,7 @@ import { createRelayCheckHandler, relayCheckFromEnvironment, type RelayCheckSett
 import { AWS_DEFAULTS, EVENTBRIDGE, NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../../platform/naming";
+import { OUTBOX_RELAY_TIMEOUT_SECONDS } from "../../platform/registry/resolution";
 import type { ResolvedService } from "../../platform/model";
 import { deferredResource, Function } from "./function";
 import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
@@ -35,8 +36,7 @@ import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, 
 export const OUTBOX_RELAY_DEFAULTS = {
     /** How often the check runs. */
     checkExpression: "rate(1 minute)",
-    /** The relay's timeout: no trigger the policy knows, so within a route's bound. */
-    relayTimeoutSeconds: 25,
+    relayTimeoutSeconds: OUTBOX_RELAY_TIMEOUT_SECONDS,
     checkTimeoutSeconds: 10,
     memoryMb: 256,
     /** Added to the producers' longest timeout for the lookback: Lambda's metrics arrive within a few minutes. */

@@ -258,6 +258,9 @@ export function publishesThroughOutbox(service: Pick<ResolvedService, "database"
     return service.database && service.events.length > 0;
 }
 
+/** The outbox relay function's timeout, in the cloud and locally: no trigger the policy knows, so within a route's bound. */
+export const OUTBOX_RELAY_TIMEOUT_SECONDS = 25;
+
 /** A stack default outside the stack's bounds, for the routes that set nothing themselves. */
 function stackDefaultProblems(services: readonly AnyService[], stackDefaults: FunctionDefaults, bounds: FunctionBounds): string[] {
     const problems: string[] = [];

@@ -1,0 +1,117 @@
+/**
+ * One local Lambda function: its execution environments and how an invocation runs in one. The
+ * HTTP gateway, the queue workers and the outbox relays all invoke their handlers through it.
+ *
+ * - An environment is one wrapper instance (with its own database pool, opened on first use),
+ *   handling one event at a time. Environments start lazily, up to the function's concurrency
+ *   ceiling; past it an invocation waits for one to be free, and a freed one is reused.
+ * - An invocation gets Lambda's context: an `awsRequestId` shaped like Lambda's, and a
+ *   `getRemainingTimeInMillis` that counts down to the timeout.
+ * - At the timeout the caller gets its timeout outcome. Lambda would end the environment; here the
+ *   handler's promise is no longer awaited, and its environment stays busy until the handler settles.
+ * - `close` ends every environment's database pool (a stop, or a reload's old functions).
+ */
+import type { Database } from "../functions/runtime/data/database";
+import type { InvocationContext } from "../functions/runtime/handler";
+import { newInvocationId } from "./event";
+
+/** A handler as Lambda calls it. */
+export type PooledHandler<E, R> = (event: E, context: InvocationContext) => Promise<R>;
+
+export interface LambdaPoolOptions<E, R> {
+    /** The function's timeout. */
+    timeoutSeconds: number;
+    /** Environments that may exist at once (the reserved concurrency, or its stand-in). `Infinity` for none. */
+    concurrency: number;
+    /** Opens an environment's database; each one opened is ended by `close`. @default no database */
+    openDatabase?: () => Database;
+    /** Starts one environment: the wrapper instance, given the environment's database opener. */
+    createHandler(openDatabase: (() => Database) | undefined): PooledHandler<E, R>;
+}
+
+/**
+ * What the caller makes of each way an invocation ends. One object per caller, made once, so an
+ * invocation allocates nothing for it.
+ */
+export interface InvocationOutcomes<R, T> {
+    result(value: R): T;
+    /** The handler threw or rejected: the invocation failed outright. */
+    failed(error: unknown): T;
+    /** The handler was still running at the function's timeout. */
+    timeout(): T;
+}
+
+export interface LambdaPool<E, R> {
+    /** Runs the event in a free environment (waiting for one at the ceiling) and answers its outcome. */
+    invoke<T>(event: E, outcomes: InvocationOutcomes<R, T>): Promise<T>;
+    /** Environments started so far. */
+    readonly environments: number;
+    /** Ends every environment's database pool. Invocations in flight are the caller's to wait for. */
+    close(): Promise<void>;
+}
+
+export function createLambdaPool<E, R>(options: LambdaPoolOptions<E, R>): LambdaPool<E, R> {
+    if (!(options.concurrency >= 1)) throw new Error(`A function's concurrency must be at least 1, not ${options.concurrency}.`);
+    const timeoutMs = options.timeoutSeconds * 1000;
+    const databases: Database[] = [];
+    const openDatabase = options.openDatabase
+        ? () => {
+              const database = options.openDatabase!();
+              databases.push(database);
+              return database;
+          }
+        : undefined;
+    const idle: PooledHandler<E, R>[] = [];
+    const waiting: Array<(environment: PooledHandler<E, R>) => void> = [];
+    let started = 0;
+
+    const acquire = (): Promise<PooledHandler<E, R>> => {
+        const environment = idle.pop();
+        if (environment) return Promise.resolve(environment);
+        if (started < options.concurrency) {
+            started++;
+            return Promise.resolve(options.createHandler(openDatabase));
+        }
+        return new Promise((resolve) => waiting.push(resolve));
+    };
+    const release = (environment: PooledHandler<E, R>) => {
+        const next = waiting.shift();
+        if (next) next(environment);
+        else idle.push(environment);
+    };
+
+    return {
+        get environments() {
+            return started;
+        },
+        async invoke<T>(event: E, outcomes: InvocationOutcomes<R, T>): Promise<T> {
+            const deadline = Date.now() + timeoutMs;
+            const context: InvocationContext = {
+                awsRequestId: newInvocationId(),
+                getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+            };
+            let timer: NodeJS.Timeout | undefined;
+            const timeout = new Promise<T>((resolve) => {
+                timer = setTimeout(() => resolve(outcomes.timeout()), timeoutMs);
+            });
+            const execution = acquire().then(async (environment) => {
+                try {
+                    return outcomes.result(await environment(event, context));
+                } catch (error) {
+                    return outcomes.failed(error);
+                } finally {
+                    // Only a settled handler frees its environment, also one that ran past its timeout.
+                    release(environment);
+                }
+            });
+            try {
+                return await Promise.race([execution, timeout]);
+            } finally {
+                clearTimeout(timer);
+            }
+        },
+        async close() {
+            await Promise.all(databases.map((database) => database.end().catch(() => undefined)));
+        },
+    };
+}
