@@ -167,6 +167,19 @@ export function eventsUnavailable(): HttpError {
     });
 }
 
+/**
+ * 503: a secret the service needs has no value yet, or could not be read. The handler stopped at
+ * the read; the log line, not the answer, names the secret.
+ */
+export function secretUnavailable(): HttpError {
+    return new HttpError(503, "not_configured", "The service is not fully configured yet; retry later.", undefined, {
+        "retry-after": String(SECRET_RETRY_AFTER_SECONDS),
+    });
+}
+
+/** How long a client is asked to wait when a secret is unavailable: someone has to set it. */
+export const SECRET_RETRY_AFTER_SECONDS = 60;
+
 /** True for errors the wrapper turns into a client response. Duck-typed on purpose: a closure and
  * a module may hold different copies of the class once serialized. */
 export function isHttpError(error: unknown): error is HttpError {

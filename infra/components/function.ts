@@ -8,9 +8,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createDatabase } from "../../functions/runtime/data/database";
-import { eventBusFromEnvironment } from "../../functions/runtime/environment";
+import { ENVIRONMENT, eventBusFromEnvironment } from "../../functions/runtime/environment";
 import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
 import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
+import { secretsFromEnvironment } from "../../functions/runtime/secrets/secrets-manager";
 import type { ServiceResources } from "../../functions/runtime/handler-context";
 import type { EventCatalog } from "../../functions/runtime/events";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -42,6 +43,8 @@ export interface FunctionArgs {
     database?: DatabaseConnection;
     /** Variables beside the platform's (labels, the event bus). @default none */
     environment?: Record<string, pulumi.Input<string>>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
     /** Tags beside the stack's. @default none */
     tags?: Record<string, string>;
     settings: FunctionSettings;
@@ -80,7 +83,7 @@ export class Function extends pulumi.ComponentResource {
                     reservedConcurrency: args.reservedConcurrency,
                     logGroup: this.logGroup,
                     database,
-                    environment: args.environment,
+                    environment: args.secretArn ? { ...args.environment, [ENVIRONMENT.serviceSecretArn]: args.secretArn } : args.environment,
                     tags: args.tags,
                 }),
             },
@@ -95,12 +98,27 @@ export class Function extends pulumi.ComponentResource {
 
 /**
  * What a handler's wrapper opens once per container (the service's database, the publisher of its
- * events), read from the function's environment, as a closure that captures only what the function
+ * events, the reader of its secrets), read from the function's environment, as a closure that captures only what the function
  * uses: the serializer bundles whatever a closure references, so a function without the database
  * must not reference `createDatabase` (it would carry `pg`), nor one of a service that publishes
  * nothing the EventBridge client.
  */
-export function serviceResourcesFactory(uses: { database: boolean; events?: EventCatalog }): () => ServiceResources {
+export function serviceResourcesFactory(uses: { service: string; database: boolean; events?: EventCatalog; secrets: readonly string[] }): () => ServiceResources {
+    return withServiceSecrets(uses, dataAndEventsFactory(uses));
+}
+
+/**
+ * Adds the service's secrets to `resources`, for a service that declares any; any other function
+ * keeps `resources` as it is, so its closure (and its archive) holds nothing for secrets.
+ */
+function withServiceSecrets(uses: { service: string; secrets: readonly string[] }, resources: () => ServiceResources): () => ServiceResources {
+    if (uses.secrets.length === 0) return resources;
+    const { service } = uses;
+    const declared = [...uses.secrets];
+    return () => ({ ...resources(), secrets: secretsFromEnvironment(service, declared) });
+}
+
+function dataAndEventsFactory(uses: { database: boolean; events?: EventCatalog }): () => ServiceResources {
     const catalog = uses.events;
     if (uses.database && catalog) {
         return () => ({

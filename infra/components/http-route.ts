@@ -31,6 +31,8 @@ export interface HttpRouteArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, for a service that publishes. @default none */
     eventBusName?: pulumi.Input<string>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface HttpRouteArgs {
  * Pulumi value, and its factory runs once per container (the database connection is opened on the
  * first request and kept; the EventBridge client at the first publish).
  */
-export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database" | "events" | "transaction">): () => LambdaHttpHandler {
+export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database" | "events" | "transaction" | "secrets">): () => LambdaHttpHandler {
     const { handler, service, routeKey, transaction } = route;
     const resources = serviceResourcesFactory(route);
     return () => createRouteHandler(handler, { service, routeKey, transaction, ...resources() });
@@ -71,6 +73,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                     ...(route.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
                 },
                 settings: args.settings,
+                secretArn: args.secretArn,
             },
             { parent: this },
         );

@@ -31,6 +31,8 @@ export interface QueueSubscriptionArgs {
     subscription: ResolvedSubscription;
     /** The stack's bus: where the rule listens. */
     eventBusName: pulumi.Input<string>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
     /** The service's role, and its permissions (the function and the mapping wait for them). */
     role: aws.iam.Role;
     permissions: pulumi.Input<pulumi.Resource>;
@@ -40,7 +42,7 @@ export interface QueueSubscriptionArgs {
 }
 
 /** The code of a subscription's function: the handler, the subscribed contract, the service's own events. */
-export function subscriptionHandlerFactory(subscription: Pick<ResolvedSubscription, "handler" | "service" | "name" | "event" | "database" | "events">): () => QueueHandler {
+export function subscriptionHandlerFactory(subscription: Pick<ResolvedSubscription, "handler" | "service" | "name" | "event" | "database" | "events" | "secrets">): () => QueueHandler {
     const { handler, service, name, event } = subscription;
     const resources = serviceResourcesFactory(subscription);
     return () => createSubscriptionHandler(handler, { service, subscription: name, event, ...resources() });
@@ -75,6 +77,7 @@ export class QueueSubscription extends pulumi.ComponentResource {
                     ...(subscription.events ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
                 },
                 settings,
+                secretArn: args.secretArn,
             },
             { parent: this },
         );

@@ -37,10 +37,12 @@ export interface ScheduleArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, for a service that publishes. @default none */
     eventBusName?: pulumi.Input<string>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
 }
 
 /** The code of a schedule's function. */
-export function scheduleHandlerFactory(schedule: Pick<ResolvedSchedule, "handler" | "service" | "name" | "database" | "events">): () => QueueHandler {
+export function scheduleHandlerFactory(schedule: Pick<ResolvedSchedule, "handler" | "service" | "name" | "database" | "events" | "secrets">): () => QueueHandler {
     const { handler, service, name } = schedule;
     const resources = serviceResourcesFactory(schedule);
     return () => createScheduleHandler(handler, { service, schedule: name, ...resources() });
@@ -74,6 +76,7 @@ export class Schedule extends pulumi.ComponentResource {
                     ...(schedule.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
                 },
                 settings,
+                secretArn: args.secretArn,
             },
             { parent: this },
         );

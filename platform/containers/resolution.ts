@@ -50,5 +50,6 @@ export function resolveContainerService(service: ContainerServiceDefinition, sta
             };
         }),
         migrations,
+        secrets: [...(service.secrets ?? [])],
     };
 }

@@ -100,6 +100,7 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
             events: Object.values((service.events ?? {}) as EventCatalog),
             subscriptions: Object.entries((service.subscriptions ?? {}) as Record<string, SubscriptionDefinition>).map(([name, subscription]) => resolveSubscription(service, name, subscription, stackDefaults)),
             schedules: Object.entries((service.schedules ?? {}) as Record<string, ScheduleDefinition>).map(([name, schedule]) => resolveSchedule(service, name, schedule, stackDefaults)),
+            secrets: declaredSecrets(service),
         };
     });
     problems.push(...stackDefaultProblems(functionServices, stackDefaults, bounds));
@@ -185,6 +186,7 @@ function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinit
         transaction: routeRunsInTransaction(routeKey, route.transaction, { database: service.database, publishes: service.events !== undefined }),
         handler: route.handler,
         ...publishedEvents(service),
+        secrets: declaredSecrets(service),
     };
 }
 
@@ -208,6 +210,7 @@ function resolveSubscription(service: AnyService, name: string, subscription: Su
         event: subscription.event,
         handler: subscription.handler,
         ...publishedEvents(service),
+        secrets: declaredSecrets(service),
     };
 }
 
@@ -233,6 +236,7 @@ function resolveSchedule(service: AnyService, name: string, schedule: ScheduleDe
         retries,
         handler: schedule.handler,
         ...publishedEvents(service),
+        secrets: declaredSecrets(service),
     };
 }
 
@@ -243,6 +247,11 @@ function resolveSchedule(service: AnyService, name: string, schedule: ScheduleDe
  */
 function publishedEvents(service: AnyService): { events?: EventCatalog } {
     return service.events ? { events: { ...(service.events as EventCatalog) } } : {};
+}
+
+/** The secrets a service declares, as a plain copy (a closure captures it). */
+export function declaredSecrets(service: { secrets?: readonly string[] }): string[] {
+    return [...(service.secrets ?? [])];
 }
 
 /** A service's queue consumers, subscriptions then schedules. */

@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
 import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../../functions/runtime/service";
 import { reservedSchemaReason, serviceSchema } from "../../functions/runtime/data/service-data";
-import { HTTP_API, LAMBDA, type Range } from "../../policy/lib/limits";
-import { validateContainerService, validateDockerfile } from "../containers/validation";
+import { HTTP_API, LAMBDA, SECRETS_MANAGER, type Range } from "../../policy/lib/limits";
+import { containerEnvironmentNames, validateContainerService, validateDockerfile } from "../containers/validation";
 import { schemaRecordProblems } from "../events/schemas";
 import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "../events/validation";
 import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "../function-bounds";
@@ -20,6 +20,11 @@ import { REPOSITORY_ROOT } from "../config/stack-files";
 const ROUTE_KEY = /^(\S+) (\S+)$/;
 const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const PARAMETER_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
+/**
+ * A secret's name: what a handler passes to `ctx.secrets.get`, a key of the service's secret's JSON
+ * and, for a container service, the environment variable its process reads.
+ */
+export const SECRET_NAME = { pattern: /^[A-Z][A-Z0-9_]{0,63}$/, text: "an upper-case letter, then upper-case letters, digits or _ (at most 64 characters), e.g. STRIPE_API_KEY" };
 /** OAuth scope tokens: printable ASCII without spaces, quotes or backslashes (RFC 6749, 3.3). */
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const ROUTE_AUTH: readonly RouteAuth[] = ["none", "jwt"];
@@ -113,7 +118,36 @@ export function validateService(service: AnyService, where: string, bounds: Func
     problems.push(...validateMigrationsDir(service, where));
     problems.push(...validateEventCatalog(service, where));
     problems.push(...validateTriggers(service, where));
+    problems.push(...validateSecrets(service?.secrets, where));
     if (problems.length === 0) problems.push(...schemaRecordProblems(service, where));
+    return problems;
+}
+
+/**
+ * A service's `secrets`: a list of names (`SECRET_NAME`), each once, at most
+ * `SECRETS_MANAGER.maxSecretsPerService`; `reserved` names the process already gets (a container
+ * service's environment), which a secret may not take.
+ */
+export function validateSecrets(secrets: unknown, where: string, reserved: ReadonlySet<string> = new Set()): string[] {
+    if (secrets === undefined) return [];
+    if (!Array.isArray(secrets)) return [`${where}: secrets must be a list of names, e.g. ["STRIPE_API_KEY"]`];
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const name of secrets) {
+        if (typeof name !== "string" || !SECRET_NAME.pattern.test(name)) {
+            problems.push(`${where}: secret name ${JSON.stringify(name)} is not allowed; use ${SECRET_NAME.text}`);
+        } else if (seen.has(name)) {
+            problems.push(`${where}: secret ${name} is declared twice; declare each secret once`);
+        } else if (reserved.has(name)) {
+            problems.push(`${where}: secret ${name} would take the environment variable ${name}, which the process already gets; choose another name`);
+        }
+        if (typeof name === "string") seen.add(name);
+    }
+    if (secrets.length > SECRETS_MANAGER.maxSecretsPerService) {
+        problems.push(
+            `${where}: declares ${secrets.length} secrets; a service may declare at most ${SECRETS_MANAGER.maxSecretsPerService} (its values share one Secrets Manager secret of ${SECRETS_MANAGER.secretValueBytes / 1024} KB)`,
+        );
+    }
     return problems;
 }
 
@@ -236,7 +270,13 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
         const where = describeService(service, index);
         const container = isContainerService(service);
         const own = container
-            ? [...validateServiceIdentity(service, where), ...validateContainerService(service, where), ...validateMigrationsDir(service, where), ...validateDockerfile(service, where)]
+            ? [
+                  ...validateServiceIdentity(service, where),
+                  ...validateContainerService(service, where),
+                  ...validateSecrets(service.secrets, where, containerEnvironmentNames(service)),
+                  ...validateMigrationsDir(service, where),
+                  ...validateDockerfile(service, where),
+              ]
             : validateService(service, where, bounds);
         // A valid name has no problem of its own, so a duplicate is the service's first.
         if (REGISTRY_NAME.pattern.test(String(service?.name)) && serviceNames.has(name)) {
