@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createScheduleHandler, createSubscriptionHandler } from "../functions/runtime/queue/consumer";
+import { DEFAULT_SECRETS_FILE, localServiceSecrets } from "./secrets";
 import { createDatabase, statementTimeoutFor } from "../functions/runtime/data/database";
 import { sqsRecord } from "../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
@@ -22,6 +23,8 @@ export interface QueueWorkerOptions {
     store: LocalQueueStore;
     /** Where a database consumer signs in: its service's login role. */
     serviceDatabaseUrl?: (service: string) => string;
+    /** Where the services' secrets are (`local/secrets.ts`). @default DEFAULT_SECRETS_FILE */
+    secretsFile?: string;
     /** Where its own events go. */
     transport: EventTransport;
     logger: (queue: LocalQueue) => Logger;
@@ -67,10 +70,12 @@ function createConsumerPool(queue: LocalQueue, options: QueueWorkerOptions): Lam
                 ? () => createDatabase({ connectionString: options.serviceDatabaseUrl!(consumer.service), statementTimeoutMs: statementTimeoutFor(consumer.timeoutSeconds) })
                 : undefined,
         createHandler(openDatabase) {
+            const logger = options.logger(queue);
             const resources = {
                 openDatabase,
                 events: consumer.events ? { catalog: consumer.events, eventBusName: LOCAL_EVENT_BUS, transport: options.transport } : undefined,
-                logger: options.logger(queue),
+                secrets: consumer.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, consumer.service, consumer.secrets, logger) : undefined,
+                logger,
             };
             return consumer.kind === "subscription"
                 ? createSubscriptionHandler(consumer.handler, { ...resources, service: consumer.service, subscription: consumer.name, event: consumer.event })

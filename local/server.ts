@@ -14,6 +14,7 @@ import { createDatabase, statementTimeoutFor } from "../functions/runtime/data/d
 import { logLevelFromEnvironment } from "../functions/runtime/environment";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createRouteHandler } from "../functions/runtime/handler";
+import { DEFAULT_SECRETS_FILE, localServiceSecrets } from "./secrets";
 import type { HttpApiEvent, HttpApiResult } from "../functions/runtime/http/payload";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
@@ -52,6 +53,8 @@ export interface LocalServerOptions {
      * Required when a route uses the database.
      */
     serviceDatabaseUrl?: (service: string) => string;
+    /** Where the services' secrets are (`local/secrets.ts`). @default DEFAULT_SECRETS_FILE */
+    secretsFile?: string;
     /**
      * Execution environments a function may run at once when its service reserves no concurrency:
      * the stack's `database.connectionsPerFunction`, so a service never holds more connections than
@@ -167,6 +170,7 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions): Lo
                 openDatabase,
                 logger,
                 events: route.events && options.events ? { catalog: route.events, eventBusName: LOCAL_EVENT_BUS, transport: options.events } : undefined,
+                secrets: route.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, route.service, route.secrets, logger) : undefined,
             }),
     });
     return { kind: "function", routeKey: route.routeKey, route, bucket: limits ? createTokenBucket(limits) : undefined, pool };

@@ -27,6 +27,7 @@ import { authSettingsFromEnv } from "./authorizer";
 import { LOCAL_JWKS_PATH } from "./issuer";
 import { superuserPasswordFile } from "./postgres";
 import { formatRouteTable } from "./route-table";
+import { secretsFileFromEnv } from "./secrets";
 import { DEFAULT_DATA_DIR, resolveLocalRegistry, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
 import { throttlingFromEnv } from "./throttle";
 import { formatTypeCheck, startTypeChecker, type TypeChecker, type TypeCheckResult } from "./type-check";
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
         onDatabaseNotice: (message) => console.log(message),
         onContainerNotice: (message) => console.log(message),
         onEventNotice: (message) => console.log(message),
+        secretsFile: secretsFileFromEnv(),
     });
 
     const { applied, alreadyApplied } = runtime.migrations;
