@@ -216,13 +216,13 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
         }
     });
 
-    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function alone, the EventBridge client to publishers and the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
+    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function and the functions of services that declare secrets, the EventBridge client to publishers and the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
         for (const materialized of archives().functions) {
             const required = [...new Set([...archives().source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
             // pg-native: pg's optional native binding, required only when `pg.native` is read.
             const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
             assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
-            const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
+            const sdk = required.filter((name) => name.startsWith("@aws-sdk/")).sort();
             const expected =
                 materialized.name === "migrations-function"
                     ? ["@aws-sdk/client-secrets-manager"]
@@ -231,7 +231,9 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
                       : materialized.environment.EVENT_BUS_NAME !== undefined
                         ? ["@aws-sdk/client-eventbridge"]
                         : [];
-            assert.deepEqual(sdk, expected, materialized.name);
+            // A function of a service that declares secrets reads them with the runtime's Secrets Manager client.
+            const readsSecrets = materialized.environment[ENVIRONMENT.serviceSecretArn] !== undefined && materialized.name !== "migrations-function";
+            assert.deepEqual(sdk, [...expected, ...(readsSecrets ? ["@aws-sdk/client-secrets-manager"] : [])].sort(), materialized.name);
             assert.doesNotMatch(archives().source(materialized.name), /@pulumi\//, materialized.name);
         }
     });

@@ -11,7 +11,7 @@ import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { secretsFromEnvironment, secretsManagerSource } from "../../functions/runtime/secrets/secrets-manager";
-import { createServiceSecrets, SECRETS_CACHE_TTL_MS, type SecretValues } from "../../functions/runtime/secrets/secrets";
+import { createServiceSecrets, MISSING_SECRET_RETRY_MS, SECRETS_CACHE_TTL_MS, type SecretValues } from "../../functions/runtime/secrets/secrets";
 import { defineService } from "../../functions/runtime/service";
 import { httpApiEvent } from "../../testing/events";
 
@@ -155,6 +155,24 @@ describe("a service's secrets", () => {
             assert.equal(line.secret, "SIGNING_KEY");
             assert.equal(line.reason, "not set");
             assert.ok(!JSON.stringify(lines).includes("present-value"));
+        });
+
+        it("looks again after a short wait, not the whole TTL, so a value set after the deploy is picked up", async () => {
+            // Prepare
+            let now = 0;
+            const { state, source } = changingSource({});
+            const secrets = createServiceSecrets("vault", ["API_KEY"], source, { log: collectingLog().log, now: () => now });
+            await assert.rejects(secrets.get("API_KEY"));
+            state.values = { API_KEY: "set-later" };
+            // Act
+            now = MISSING_SECRET_RETRY_MS - 1;
+            const tooSoon = secrets.get("API_KEY");
+            await assert.rejects(tooSoon);
+            now = MISSING_SECRET_RETRY_MS;
+            const value = await secrets.get("API_KEY");
+            // Assess
+            assert.equal(value, "set-later");
+            assert.equal(state.fetches, 2);
         });
 
         it("counts an empty string as not set", async () => {

@@ -34,6 +34,13 @@ export type SecretSource = () => Promise<SecretValues | undefined>;
  */
 export const SECRETS_CACHE_TTL_MS = 5 * 60_000;
 
+/**
+ * How long values that lack a declared secret are used before the next `get` looks again: short,
+ * so a value set after the deploy is picked up within seconds, and not zero, so a service answering
+ * 503 under load does not call Secrets Manager on every request.
+ */
+export const MISSING_SECRET_RETRY_MS = 10_000;
+
 /** Why a secret could not be given to the handler. */
 export type SecretUnavailableReason = "not set" | "unreadable";
 
@@ -56,12 +63,15 @@ export function createServiceSecrets<Name extends string>(service: string, decla
     const ttlMs = options.ttlMs ?? SECRETS_CACHE_TTL_MS;
     const now = options.now ?? Date.now;
     let fetchedAt = Number.NEGATIVE_INFINITY;
+    // Set when the values in hand lack a declared secret: they are then looked at again sooner.
+    let incomplete = false;
     let current: Promise<SecretValues | undefined> | undefined;
     let lastGood: SecretValues | undefined;
 
     const values = (): Promise<SecretValues | undefined> => {
-        if (current && now() - fetchedAt < ttlMs) return current;
+        if (current && now() - fetchedAt < (incomplete ? Math.min(ttlMs, MISSING_SECRET_RETRY_MS) : ttlMs)) return current;
         const startedAt = now();
+        incomplete = false;
         const fetching = source().then(
             (fetched) => {
                 lastGood = fetched ?? {};
@@ -94,7 +104,10 @@ export function createServiceSecrets<Name extends string>(service: string, decla
                 throw unavailable("unreadable", error);
             }
             const value = fetched?.[name];
-            if (typeof value !== "string" || value === "") throw unavailable("not set");
+            if (typeof value !== "string" || value === "") {
+                incomplete = true;
+                throw unavailable("not set");
+            }
             return value;
         },
     };
