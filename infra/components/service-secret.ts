@@ -11,6 +11,19 @@ import { ComponentTypes } from "../../policy/lib/types";
 
 export const READ_SECRET_ACTION = "secretsmanager:GetSecretValue";
 
+const DESCRIPTION = /^Secrets of the (\S+) service: a JSON object with (.*)$/;
+
+/** The secret's description, which says what its value must hold (and which the plan reads back, `describedSecret`). */
+export function secretDescription(service: string, declared: readonly string[]): string {
+    return `Secrets of the ${service} service: a JSON object with ${declared.join(", ")}`;
+}
+
+/** A service secret's service and declared names, from its description; undefined for any other secret. */
+export function describedSecret(description: unknown): { service: string; declared: string[] } | undefined {
+    const match = typeof description === "string" ? DESCRIPTION.exec(description) : null;
+    return match ? { service: match[1], declared: match[2].split(", ") } : undefined;
+}
+
 /** What a ServiceSecret needs. Fields without a default are required. */
 export interface ServiceSecretArgs {
     /** The service whose values it holds. */
@@ -53,7 +66,7 @@ export class ServiceSecret extends pulumi.ComponentResource {
             name,
             {
                 name: args.secretName,
-                description: `Secrets of the ${args.service} service: a JSON object with ${args.declared.join(", ")}`,
+                description: secretDescription(args.service, args.declared),
                 kmsKeyId: args.kmsKeyArn,
                 recoveryWindowInDays: args.recoveryWindowInDays ?? 30,
                 tags: args.tags,
