@@ -26,6 +26,11 @@ export function badRequest(message: string, details?: unknown): HttpError {
     return new HttpError(400, "validation_error", message, details);
 }
 
+/** 401: the request does not prove who sent it (a webhook's signature that does not match). */
+export function unauthorized(message: string): HttpError {
+    return new HttpError(401, "unauthorized", message);
+}
+
 /** 404: the addressed thing does not exist. */
 export function notFound(message: string): HttpError {
     return new HttpError(404, "not_found", message);
