@@ -58,7 +58,7 @@ export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** The environment `serviceDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/environment.ts) read. */
+/** The environment `serviceDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/data/database-environment.ts) read. */
 export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds: number): Record<string, pulumi.Input<string>> {
     return {
         [ENVIRONMENT.databaseHost]: database.host,

@@ -17,13 +17,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/data/database";
-import { ENVIRONMENT, eventBusFromEnvironment, logLevelFromEnvironment } from "../../functions/runtime/environment";
-import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
-import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
-import { createLogger } from "../../functions/runtime/logger";
-import { createRelayRunner, RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
-import { createRelayCheckHandler, relayCheckFromEnvironment, type RelayCheckSettings } from "../../functions/runtime/outbox/relay-check";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { lambdaCode, lambdaRelayCheckCode } from "../../functions/runtime/entry/lambda";
+import { createRelayEntry } from "../../functions/runtime/entry/relay";
+import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
+import type { RelayCheckSettings } from "../../functions/runtime/outbox/relay-check";
 import { AWS_DEFAULTS, EVENTBRIDGE, NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../../platform/naming";
@@ -62,25 +60,6 @@ export interface OutboxRelayArgs {
     producers: { functionNames: pulumi.Input<string>[]; longestTimeoutSeconds: number };
 }
 
-/** The relay's code: the service's database as its login role, EventBridge, the stack's bus. */
-export function relayHandlerFactory(service: string): () => (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown> {
-    return () => {
-        const run = createRelayRunner({
-            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
-            transport: eventBridgeTransport(),
-            eventBusName: eventBusFromEnvironment(),
-            logger: createLogger({ level: logLevelFromEnvironment(), fields: { service, function: "outbox-relay" } }),
-        });
-        // Lambda hands (event, context): an operator's command about parked rows, or anything to run the relay.
-        return async (event, context) => run.handle(event, context);
-    };
-}
-
-/** The check's code: its settings from the environment, the runtime's SDK clients. */
-export function relayCheckHandlerFactory(): () => (event?: { force?: boolean }) => Promise<unknown> {
-    return () => createRelayCheckHandler(relayCheckFromEnvironment());
-}
-
 export class OutboxRelay extends pulumi.ComponentResource {
     /** The relay: the service's role's permissions must cover its log group. */
     readonly relay: Function;
@@ -100,7 +79,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 service: service.name,
                 functionId: "outbox-relay",
                 description: `Outbox relay of ${service.name}: sends the events its requests left unsent`,
-                code: relayHandlerFactory(service.name),
+                code: lambdaCode(createRelayEntry, { service: service.name }, { database: true, publishes: true }),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: d.memoryMb,
@@ -140,7 +119,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 service: service.name,
                 functionId: "outbox-relay-check",
                 description: `Outbox relay check of ${service.name}: runs the relay only when an event may be pending`,
-                code: relayCheckHandlerFactory(),
+                code: lambdaRelayCheckCode(),
                 role: checkRole,
                 permissions: checkPermissions.resource,
                 memoryMb: d.memoryMb,

@@ -13,7 +13,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createScheduleHandler, type QueueHandler } from "../../functions/runtime/queue/consumer";
+import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
+import { createScheduleEntry, scheduleEntry } from "../../functions/runtime/entry/schedule";
 import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
@@ -22,7 +23,7 @@ import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../../platform/naming";
 import type { ResolvedSchedule } from "../../platform/model";
 import { createConsumerQueue } from "./consumer-queue";
-import { Function, serviceResourcesFactory } from "./function";
+import { Function } from "./function";
 import { schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { EVENT_DELIVERY_RETRY } from "./queue-subscription";
 
@@ -37,13 +38,6 @@ export interface ScheduleArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, for a service that publishes. @default none */
     eventBusName?: pulumi.Input<string>;
-}
-
-/** The code of a schedule's function. */
-export function scheduleHandlerFactory(schedule: Pick<ResolvedSchedule, "handler" | "service" | "name" | "database" | "events">): () => QueueHandler {
-    const { handler, service, name } = schedule;
-    const resources = serviceResourcesFactory(schedule);
-    return () => createScheduleHandler(handler, { service, schedule: name, ...resources() });
 }
 
 export class Schedule extends pulumi.ComponentResource {
@@ -62,7 +56,7 @@ export class Schedule extends pulumi.ComponentResource {
                 service: schedule.service,
                 functionId: schedule.id,
                 description: `Schedule ${schedule.name}: ${schedule.description}`,
-                code: scheduleHandlerFactory(schedule),
+                code: lambdaCode(createScheduleEntry, scheduleEntry(schedule), functionUse(schedule)),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: schedule.memoryMb,
