@@ -10,7 +10,7 @@ import { createRelayEntry } from "../functions/runtime/entry/relay";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
 import type { RelayReport } from "../functions/runtime/outbox/relay";
-import { OUTBOX_RELAY_TIMEOUT_SECONDS, publishesThroughOutbox } from "../platform/registry/resolution";
+import { OUTBOX_RELAY_TIMEOUT_SECONDS, publishesThroughOutbox } from "../platform/triggers/outbox-relay";
 import { type ResolvedRegistry } from "../platform/model";
 import { localResources, localServiceDatabase } from "./function-resources";
 import { createLambdaPool, type InvocationOutcomes } from "./lambda-pool";

@@ -25,24 +25,10 @@ import type { RelayCheckSettings } from "../../functions/runtime/outbox/relay-ch
 import { AWS_DEFAULTS, EVENTBRIDGE, NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../../platform/naming";
-import { OUTBOX_RELAY_TIMEOUT_SECONDS } from "../../platform/registry/resolution";
+import { OUTBOX_RELAY_DEFAULTS } from "../../platform/triggers/outbox-relay";
 import type { ResolvedService } from "../../platform/model";
 import { deferredResource, Function } from "./function";
 import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
-
-/** The relay's settings, decided here. */
-export const OUTBOX_RELAY_DEFAULTS = {
-    /** How often the check runs. */
-    checkExpression: "rate(1 minute)",
-    relayTimeoutSeconds: OUTBOX_RELAY_TIMEOUT_SECONDS,
-    checkTimeoutSeconds: 10,
-    memoryMb: 256,
-    /** Added to the producers' longest timeout for the lookback: Lambda's metrics arrive within a few minutes. */
-    metricDelaySeconds: 300,
-    /** The namespace of the relay's metrics (dimension `Service`). */
-    metricNamespace: "serverless-microservices/outbox",
-    metrics: { unsent: "OutboxUnsent", oldestUnsentSeconds: "OutboxOldestUnsentSeconds", parked: "OutboxParked" },
-} as const;
 
 /** What an OutboxRelay needs. Fields without a default are required. */
 export interface OutboxRelayArgs {
