@@ -8,8 +8,7 @@
  */
 import type { ContainerRouteDefinition, ContainerServiceDefinition } from "../../functions/runtime/container";
 import type { ResolvedContainerRoute } from "../model";
-import { routeId } from "../naming";
-import { parseRouteKey, validateRouteAccess } from "./route";
+import { resolveRouteOnApi, validateRouteAccess } from "./route";
 
 /** A container route's own definition: its `auth`, `scopes` and `throttle`. */
 export function validateContainerRoute(route: ContainerRouteDefinition | undefined, at: string): string[] {
@@ -18,17 +17,5 @@ export function validateContainerRoute(route: ContainerRouteDefinition | undefin
 
 /** A container route with every setting decided. */
 export function resolveContainerRoute(service: Pick<ContainerServiceDefinition, "name" | "description">, routeKey: string, route: ContainerRouteDefinition, timeoutSeconds: number): ResolvedContainerRoute {
-    const { method, path } = parseRouteKey(routeKey)!;
-    return {
-        service: service.name,
-        routeKey,
-        method,
-        path,
-        id: routeId(method, path),
-        description: route.description ?? service.description,
-        auth: route.auth ?? "none",
-        scopes: route.scopes ?? [],
-        throttle: route.throttle,
-        timeoutSeconds,
-    };
+    return { ...resolveRouteOnApi(service, routeKey, route), timeoutSeconds };
 }

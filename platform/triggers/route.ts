@@ -110,8 +110,8 @@ export function validateRouteCount(count: number): string[] {
     return count > HTTP_API.maxRoutes ? [`the registry declares ${count} routes; an HTTP API holds at most ${HTTP_API.maxRoutes}`] : [];
 }
 
-/** A route of a function service, with every setting decided. */
-export function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinition, stackDefaults: FunctionDefaults, reservedConcurrency: number | undefined): ResolvedRoute {
+/** What every route on the API resolves to, a function's or a container's: its key's parts, id, description and access. */
+export function resolveRouteOnApi(service: { name: string; description: string }, routeKey: string, route: Pick<RouteDefinition, "description" | "auth" | "scopes" | "throttle">) {
     const { method, path } = parseRouteKey(routeKey)!;
     return {
         service: service.name,
@@ -120,13 +120,20 @@ export function resolveRoute(service: AnyService, routeKey: string, route: Route
         path,
         id: routeId(method, path),
         description: route.description ?? service.description,
+        auth: route.auth ?? "none",
+        scopes: route.scopes ?? [],
+        throttle: route.throttle,
+    } satisfies Partial<ResolvedRoute>;
+}
+
+/** A route of a function service, with every setting decided. */
+export function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinition, stackDefaults: FunctionDefaults, reservedConcurrency: number | undefined): ResolvedRoute {
+    return {
+        ...resolveRouteOnApi(service, routeKey, route),
         memoryMb: route.memoryMb ?? service.memoryMb ?? stackDefaults.memoryMb,
         timeoutSeconds: route.timeoutSeconds ?? service.timeoutSeconds ?? stackDefaults.timeoutSeconds,
         reservedConcurrency,
         database: service.database,
-        auth: route.auth ?? "none",
-        scopes: route.scopes ?? [],
-        throttle: route.throttle,
         transaction: routeRunsInTransaction(routeKey, route.transaction, { database: service.database, publishes: service.events !== undefined }),
         handler: route.handler,
         ...publishedEvents(service),
