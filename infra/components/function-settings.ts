@@ -83,6 +83,18 @@ export interface FunctionOptions {
     tags?: Record<string, string>;
 }
 
+/**
+ * A trigger's variables beside the platform's: its service and what triggers it (labels for people:
+ * a route key, or a consumer's `TRIGGER`), and the stack's bus for a function that publishes.
+ */
+export function triggerEnvironment(service: string, trigger: { routeKey: string } | { label: string }, eventBusName?: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+    return {
+        [ENVIRONMENT.serviceName]: service,
+        ...("routeKey" in trigger ? { [ENVIRONMENT.routeKey]: trigger.routeKey } : { [ENVIRONMENT.trigger]: trigger.label }),
+        ...(eventBusName ? { [ENVIRONMENT.eventBusName]: eventBusName } : {}),
+    };
+}
+
 /** The `aws.lambda.Function` arguments every platform function shares (all but its code and handler). */
 export function functionSettings(settings: FunctionSettings, options: FunctionOptions) {
     const { database } = options;

@@ -5,14 +5,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
 import { createRouteEntry, routeEntry } from "../../functions/runtime/entry/route";
 import { HTTP_API } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedRoute } from "../../platform/model";
 import { Function } from "./function";
-import type { DatabaseConnection, FunctionSettings } from "./function-settings";
+import { triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What an HttpRoute needs. Fields without a default are required. */
 export interface HttpRouteArgs {
@@ -56,11 +55,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                 timeoutSeconds: route.timeoutSeconds,
                 reservedConcurrency: route.reservedConcurrency,
                 database: route.database ? args.database : undefined,
-                environment: {
-                    [ENVIRONMENT.serviceName]: route.service,
-                    [ENVIRONMENT.routeKey]: route.routeKey,
-                    ...(route.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
-                },
+                environment: triggerEnvironment(route.service, { routeKey: route.routeKey }, route.events ? args.eventBusName : undefined),
                 settings: args.settings,
             },
             { parent: this },

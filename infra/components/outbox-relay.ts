@@ -28,7 +28,7 @@ import { fitName } from "../../platform/naming";
 import { OUTBOX_RELAY_DEFAULTS } from "../../platform/triggers/outbox-relay";
 import type { ResolvedService } from "../../platform/model";
 import { deferredResource, Function } from "./function";
-import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What an OutboxRelay needs. Fields without a default are required. */
 export interface OutboxRelayArgs {
@@ -71,7 +71,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 memoryMb: d.memoryMb,
                 timeoutSeconds: d.relayTimeoutSeconds,
                 database: args.database,
-                environment: { [ENVIRONMENT.serviceName]: service.name, [ENVIRONMENT.trigger]: `outbox relay of ${service.name}`, [ENVIRONMENT.eventBusName]: args.eventBusName },
+                environment: triggerEnvironment(service.name, { label: `outbox relay of ${service.name}` }, args.eventBusName),
                 settings,
             },
             { parent: this },

@@ -8,7 +8,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { subscriptionPattern } from "../../functions/runtime/queue/event-envelope";
 import { eventLabel } from "../../functions/runtime/events";
 import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
@@ -18,7 +17,7 @@ import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedSubscription } from "../../platform/model";
 import { createConsumerQueue } from "./consumer-queue";
 import { Function } from "./function";
-import type { DatabaseConnection, FunctionSettings } from "./function-settings";
+import { triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /**
  * How long EventBridge keeps trying to deliver an event to a subscription's queue, and how often:
@@ -63,11 +62,11 @@ export class QueueSubscription extends pulumi.ComponentResource {
                 memoryMb: subscription.memoryMb,
                 timeoutSeconds: subscription.timeoutSeconds,
                 database: subscription.database ? args.database : undefined,
-                environment: {
-                    [ENVIRONMENT.serviceName]: subscription.service,
-                    [ENVIRONMENT.trigger]: consumerTriggerLabel("subscription", subscription.name, eventLabel(subscription.event)),
-                    ...(subscription.events ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
-                },
+                environment: triggerEnvironment(
+                    subscription.service,
+                    { label: consumerTriggerLabel("subscription", subscription.name, eventLabel(subscription.event)) },
+                    subscription.events ? args.eventBusName : undefined,
+                ),
                 settings,
             },
             { parent: this },

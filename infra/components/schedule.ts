@@ -16,7 +16,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
 import { createScheduleEntry, scheduleEntry } from "../../functions/runtime/entry/schedule";
 import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
 import { NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -24,7 +23,7 @@ import { fitName } from "../../platform/naming";
 import type { ResolvedSchedule } from "../../platform/model";
 import { createConsumerQueue } from "./consumer-queue";
 import { Function } from "./function";
-import { schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { schedulerAssumeRolePolicy, triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { EVENT_DELIVERY_RETRY } from "./queue-subscription";
 
 /** What a Schedule needs. Fields without a default are required. */
@@ -62,11 +61,11 @@ export class Schedule extends pulumi.ComponentResource {
                 memoryMb: schedule.memoryMb,
                 timeoutSeconds: schedule.timeoutSeconds,
                 database: schedule.database ? args.database : undefined,
-                environment: {
-                    [ENVIRONMENT.serviceName]: schedule.service,
-                    [ENVIRONMENT.trigger]: consumerTriggerLabel("schedule", schedule.name, `${schedule.expression} ${schedule.timeZone}`),
-                    ...(schedule.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
-                },
+                environment: triggerEnvironment(
+                    schedule.service,
+                    { label: consumerTriggerLabel("schedule", schedule.name, `${schedule.expression} ${schedule.timeZone}`) },
+                    schedule.events ? args.eventBusName : undefined,
+                ),
                 settings,
             },
             { parent: this },
