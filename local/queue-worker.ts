@@ -9,13 +9,14 @@
  */
 import { createHash } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createScheduleHandler, createSubscriptionHandler } from "../functions/runtime/queue/consumer";
+import { createScheduleEntry, scheduleEntry } from "../functions/runtime/entry/schedule";
+import { createSubscriptionEntry, subscriptionEntry } from "../functions/runtime/entry/subscription";
 import { DEFAULT_SECRETS_FILE, localServiceSecrets } from "./secrets";
-import { createDatabase, statementTimeoutFor } from "../functions/runtime/data/database";
 import { sqsRecord } from "../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import type { Logger } from "../functions/runtime/logger";
-import { LOCAL_EVENT_BUS, LOCAL_REGION, type LocalQueue } from "./event-bus";
+import { LOCAL_REGION, type LocalQueue } from "./event-bus";
+import { localResources, localServiceDatabase } from "./function-resources";
 import { createLambdaPool, type InvocationOutcomes, type LambdaPool } from "./lambda-pool";
 import type { LocalQueueStore, ReceivedMessage } from "./queue-store";
 
@@ -65,21 +66,12 @@ function createConsumerPool(queue: LocalQueue, options: QueueWorkerOptions): Lam
     return createLambdaPool<SQSEvent, SQSBatchResponse>({
         timeoutSeconds: consumer.timeoutSeconds,
         concurrency: Infinity,
-        openDatabase:
-            consumer.database && options.serviceDatabaseUrl
-                ? () => createDatabase({ connectionString: options.serviceDatabaseUrl!(consumer.service), statementTimeoutMs: statementTimeoutFor(consumer.timeoutSeconds) })
-                : undefined,
+        openDatabase: consumer.database && options.serviceDatabaseUrl ? localServiceDatabase(options.serviceDatabaseUrl(consumer.service), consumer.timeoutSeconds) : undefined,
         createHandler(openDatabase) {
             const logger = options.logger(queue);
-            const resources = {
-                openDatabase,
-                events: consumer.events ? { catalog: consumer.events, eventBusName: LOCAL_EVENT_BUS, transport: options.transport } : undefined,
-                secrets: consumer.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, consumer.service, consumer.secrets, logger) : undefined,
-                logger,
-            };
-            return consumer.kind === "subscription"
-                ? createSubscriptionHandler(consumer.handler, { ...resources, service: consumer.service, subscription: consumer.name, event: consumer.event })
-                : createScheduleHandler(consumer.handler, { ...resources, service: consumer.service, schedule: consumer.name });
+            const secrets = consumer.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, consumer.service, consumer.secrets, logger) : undefined;
+            const resources = localResources({ openDatabase, transport: options.transport, logger, secrets });
+            return consumer.kind === "subscription" ? createSubscriptionEntry(subscriptionEntry(consumer), resources) : createScheduleEntry(scheduleEntry(consumer), resources);
         },
     });
 }

@@ -7,13 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/data/database";
-import { ENVIRONMENT, eventBusFromEnvironment } from "../../functions/runtime/environment";
-import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
-import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
-import { secretsFromEnvironment } from "../../functions/runtime/secrets/secrets-manager";
-import type { ServiceResources } from "../../functions/runtime/handler-context";
-import type { EventCatalog } from "../../functions/runtime/events";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { ComponentTypes } from "../../policy/lib/types";
 import { functionCode } from "../function-packaging";
 import { functionSettings, type DatabaseConnection, type FunctionSettings } from "./function-settings";
@@ -94,41 +88,6 @@ export class Function extends pulumi.ComponentResource {
         this.arn = this.function.arn;
         this.registerOutputs({ name: this.name, arn: this.arn });
     }
-}
-
-/**
- * What a handler's wrapper opens once per container (the service's database, the publisher of its
- * events, the reader of its secrets), read from the function's environment, as a closure that captures only what the function
- * uses: the serializer bundles whatever a closure references, so a function without the database
- * must not reference `createDatabase` (it would carry `pg`), nor one of a service that publishes
- * nothing the EventBridge client.
- */
-export function serviceResourcesFactory(uses: { service: string; database: boolean; events?: EventCatalog; secrets: readonly string[] }): () => ServiceResources {
-    return withServiceSecrets(uses, dataAndEventsFactory(uses));
-}
-
-/**
- * Adds the service's secrets to `resources`, for a service that declares any; any other function
- * keeps `resources` as it is, so its closure (and its archive) holds nothing for secrets.
- */
-function withServiceSecrets(uses: { service: string; secrets: readonly string[] }, resources: () => ServiceResources): () => ServiceResources {
-    if (uses.secrets.length === 0) return resources;
-    const { service } = uses;
-    const declared = [...uses.secrets];
-    return () => ({ ...resources(), secrets: secretsFromEnvironment(service, declared) });
-}
-
-function dataAndEventsFactory(uses: { database: boolean; events?: EventCatalog }): () => ServiceResources {
-    const catalog = uses.events;
-    if (uses.database && catalog) {
-        return () => ({
-            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
-            events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() },
-        });
-    }
-    if (uses.database) return () => ({ openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()) });
-    if (catalog) return () => ({ events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } });
-    return () => ({});
 }
 
 /** A promise of a resource made later, and the call that makes it known: a function's `permissions` before the role policy exists. */

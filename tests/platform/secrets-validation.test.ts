@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import type { AnyService } from "../../functions/runtime/service";
 import { SECRETS_MANAGER } from "../../policy/lib/limits";
 import { RegistryError, resolveRegistry } from "../../platform/registry/resolution";
-import { validateSecrets } from "../../platform/registry/validation";
+import { validateSecrets } from "../../platform/secrets";
 import { echoContainer } from "../../testing/fixtures/registries";
 import { secretServices } from "../../testing/fixtures/secret-services";
 
