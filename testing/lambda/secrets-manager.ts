@@ -7,6 +7,7 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 
 /** The ARN the local endpoint answers for. */
 export const LOCAL_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-local-AbCdEf";
@@ -68,4 +69,23 @@ export function startSecretsEndpoint(
             }),
         ),
     );
+}
+
+/**
+ * A value for every declared secret of the functions' services, by their secret's ARN (what an
+ * operator would have put in): each `"placeholder-<NAME>"`, so an archive that reads its secrets
+ * answers as it would once they are set.
+ */
+export function placeholderSecretValues(
+    functions: ReadonlyArray<{ environment: Readonly<Record<string, string>> }>,
+    declaredOf: (service: string) => readonly string[],
+): Map<string, string> {
+    const values = new Map<string, string>();
+    for (const fn of functions) {
+        const arn = fn.environment[ENVIRONMENT.serviceSecretArn];
+        if (arn === undefined) continue;
+        const declared = declaredOf(fn.environment[ENVIRONMENT.serviceName] ?? "");
+        values.set(arn, JSON.stringify(Object.fromEntries(declared.map((name) => [name, `placeholder-${name}`]))));
+    }
+    return values;
 }

@@ -35,7 +35,7 @@ import { httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
 import { startPasswordCapture } from "../../testing/lambda/password-capture";
 import { isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../../testing/lambda/runtime";
-import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
+import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, placeholderSecretValues, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
 import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
@@ -137,7 +137,8 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             startRelayCheckEndpoint(),
         ]);
         postgres = started;
-        const secrets = await startSecretsEndpoint(credentialsOf(started.url));
+        const declaredOf = (service: string) => functionServicesOf(registry).find((candidate) => candidate.name === service)?.secrets ?? [];
+        const secrets = await startSecretsEndpoint(credentialsOf(started.url), placeholderSecretValues(functions, declaredOf));
 
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
         if (migrationInput) await trustRoles(postgres.url, path.join(postgresDir, "data"), migrationInput.services.map((service: { loginRole: string }) => service.loginRole));

@@ -15,12 +15,10 @@ import { runProgramOffline } from "../../tools/offline";
 import { routeEvent } from "../../testing/events";
 import { fingerprint, secretServices } from "../../testing/fixtures/secret-services";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
-import { provideRuntimeModules, startFunction, type LambdaProcess } from "../../testing/lambda/runtime";
+import { OFFLINE_CREDENTIALS, provideRuntimeModules, startFunction, type LambdaProcess } from "../../testing/lambda/runtime";
 import { credentialsOf, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 
 const KB = 1024;
-/** What a function needs to sign its Secrets Manager calls (the stand-in does not check them). */
-const OFFLINE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE", AWS_SECRET_ACCESS_KEY: "offline-secret-access-key", AWS_SESSION_TOKEN: "offline-session-token" };
 
 describe("the archives of services with secrets", function () {
     this.timeout(120_000);
