@@ -6,7 +6,6 @@
 import { createDatabase, statementTimeoutFor, type Database } from "../functions/runtime/data/database";
 import type { ResourcesProvider } from "../functions/runtime/entry/resources";
 import type { Logger } from "../functions/runtime/logger";
-import type { ServiceSecrets } from "../functions/runtime/secrets/secrets";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { LOCAL_EVENT_BUS } from "./event-bus";
 
@@ -17,17 +16,14 @@ export interface LocalResources {
     transport?: EventTransport;
     /** Its logger. @default JSON on standard output */
     logger?: Logger;
-    /** Its service's secrets, from the local data folder (`local/secrets.ts`). @default none: a service that declares secrets answers 500 */
-    secrets?: ServiceSecrets;
 }
 
 export function localResources(resources: LocalResources): ResourcesProvider {
-    const { openDatabase, transport, logger, secrets } = resources;
+    const { openDatabase, transport, logger } = resources;
     return {
         openDatabase,
         eventBus: transport ? { eventBusName: LOCAL_EVENT_BUS, transport } : undefined,
         logger: logger ? () => logger : undefined,
-        secrets,
     };
 }
 

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createScheduleEntry, scheduleEntry } from "../functions/runtime/entry/schedule";
 import { createSubscriptionEntry, subscriptionEntry } from "../functions/runtime/entry/subscription";
+import { withSecrets } from "../functions/runtime/entry/secrets";
 import { DEFAULT_SECRETS_FILE, localServiceSecrets } from "./secrets";
 import { sqsRecord } from "../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
@@ -70,8 +71,11 @@ function createConsumerPool(queue: LocalQueue, options: QueueWorkerOptions): Lam
         createHandler(openDatabase) {
             const logger = options.logger(queue);
             const secrets = consumer.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, consumer.service, consumer.secrets, logger) : undefined;
-            const resources = localResources({ openDatabase, transport: options.transport, logger, secrets });
-            return consumer.kind === "subscription" ? createSubscriptionEntry(subscriptionEntry(consumer), resources) : createScheduleEntry(scheduleEntry(consumer), resources);
+            const resources = localResources({ openDatabase, transport: options.transport, logger });
+            const withOwnSecrets = <Definition extends Parameters<typeof withSecrets>[0]>(definition: Definition) => (secrets ? withSecrets(definition, secrets) : definition);
+            return consumer.kind === "subscription"
+                ? createSubscriptionEntry(withOwnSecrets(subscriptionEntry(consumer)), resources)
+                : createScheduleEntry(withOwnSecrets(scheduleEntry(consumer)), resources);
         },
     });
 }

@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { logLevelFromEnvironment } from "../functions/runtime/environment";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createRouteEntry, routeEntry } from "../functions/runtime/entry/route";
+import { withSecrets } from "../functions/runtime/entry/secrets";
 import { DEFAULT_SECRETS_FILE, localServiceSecrets } from "./secrets";
 import type { HttpApiEvent, HttpApiResult } from "../functions/runtime/http/payload";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
@@ -159,7 +160,7 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions): Lo
         openDatabase: route.database ? localServiceDatabase(options.serviceDatabaseUrl!(route.service), route.timeoutSeconds) : undefined,
         createHandler: (openDatabase) => {
             const secrets = route.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, route.service, route.secrets, logger) : undefined;
-            return createRouteEntry(routeEntry(route), localResources({ openDatabase, transport: options.events, logger, secrets }));
+            return createRouteEntry(secrets ? withSecrets(routeEntry(route), secrets) : routeEntry(route), localResources({ openDatabase, transport: options.events, logger }));
         },
     });
     return { kind: "function", routeKey: route.routeKey, route, bucket: limits ? createTokenBucket(limits) : undefined, pool };

@@ -19,7 +19,6 @@ import type { Logger } from "./logger";
 import { sendFromOutbox, writeToOutbox } from "./outbox/outbox";
 import type { HandlerContext } from "./service";
 import { createUnitOfWork } from "./data/unit-of-work";
-import type { ServiceSecrets } from "./secrets/secrets";
 
 /** The subset of the Lambda context the wrappers read; the local runtime provides the same. */
 export type InvocationContext = Pick<LambdaContext, "awsRequestId" | "getRemainingTimeInMillis">;
@@ -37,8 +36,6 @@ export interface ServiceResources {
     openDatabase?: () => Database;
     /** The service's events: absent for a service that publishes none. */
     events?: EventPublishing;
-    /** The service's declared secrets: absent for a service that declares none. */
-    secrets?: ServiceSecrets;
 }
 
 /** One invocation's context, and the step that ends its unit of work. */
@@ -86,10 +83,9 @@ export function createContextFactory(resources: ServiceResources, options: Conte
                 requestId,
                 db: unit ? unit.db : db,
                 events: createEventPublisher(events?.catalog, { transport, eventBusName: events?.eventBusName ?? "", requestId, log }),
-                // Undefined for a service that declares none, which its handlers' type says.
-                secrets: resources.secrets as ServiceSecrets,
                 remainingTimeMs: () => invocation?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
-            },
+                // No `secrets`: a service that declares any gets them from its handler's wrapper (`entry/secrets.ts`).
+            } as HandlerContext,
             finish: async (succeeded) => {
                 if (!unit) return;
                 await unit.settle(succeeded);

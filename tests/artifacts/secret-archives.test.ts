@@ -14,6 +14,7 @@ import { HANDLER_FILE } from "../../infra/function-packaging";
 import { runProgramOffline } from "../../tools/offline";
 import { routeEvent } from "../../testing/events";
 import { fingerprint, secretServices } from "../../testing/fixtures/secret-services";
+import { ping } from "../../testing/fixtures/registry";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
 import { OFFLINE_CREDENTIALS, provideRuntimeModules, startFunction, type LambdaProcess } from "../../testing/lambda/runtime";
 import { credentialsOf, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
@@ -30,7 +31,7 @@ describe("the archives of services with secrets", function () {
     const processes: LambdaProcess[] = [];
 
     before(async () => {
-        const run = await runProgramOffline({ stack: "dev", services: secretServices });
+        const run = await runProgramOffline({ stack: "dev", services: [...secretServices, ping] });
         workDir = isolatedTempDir("secret-archives-");
         runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
         functions = [];
@@ -64,6 +65,13 @@ describe("the archives of services with secrets", function () {
             assert.deepEqual(sdk, ["@aws-sdk/client-secrets-manager"], name);
             assert.ok(materialized.zippedBytes <= 300 * KB, `${name}: ${materialized.zippedBytes} bytes zipped`);
         }
+    });
+
+    it("leaves a function of a service without secrets as it was: no secret's ARN, no Secrets Manager client, no secrets code", () => {
+        const materialized = fn("ping-get-ping");
+        const source = fs.readFileSync(path.join(materialized.directory, HANDLER_FILE), "utf8");
+        assert.equal(materialized.environment[ENVIRONMENT.serviceSecretArn], undefined);
+        assert.doesNotMatch(source, /client-secrets-manager|secretsFromEnvironment|withSecrets|createServiceSecrets/);
     });
 
     it("gives vault's handler both its values, read once for both", async () => {

@@ -12,7 +12,8 @@ import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { secretsFromEnvironment, secretsManagerSource } from "../../functions/runtime/secrets/secrets-manager";
 import { createServiceSecrets, MISSING_SECRET_RETRY_MS, SECRETS_CACHE_TTL_MS, type SecretValues } from "../../functions/runtime/secrets/secrets";
-import { defineService } from "../../functions/runtime/service";
+import { withSecrets } from "../../functions/runtime/entry/secrets";
+import { defineService, type HandlerContext } from "../../functions/runtime/service";
 import { httpApiEvent } from "../../testing/events";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:serverless-microservices/dev/vault-AbCdEf";
@@ -135,14 +136,17 @@ describe("a service's secrets", () => {
             const { lines, log } = collectingLog();
             const secrets = createServiceSecrets("vault", ["API_KEY", "SIGNING_KEY"], source, { log });
             let ranPastTheRead = false;
-            const invoke = createRouteHandler(
-                async (_request, ctx) => {
-                    await ctx.secrets.get("SIGNING_KEY");
-                    ranPastTheRead = true;
-                    return { ok: true };
+            const route = withSecrets(
+                {
+                    handler: async (_request: unknown, ctx: HandlerContext<false, {}, "API_KEY" | "SIGNING_KEY">) => {
+                        await ctx.secrets.get("SIGNING_KEY");
+                        ranPastTheRead = true;
+                        return { ok: true };
+                    },
                 },
-                { service: "vault", routeKey: "GET /vault", logger: log, secrets },
+                secrets,
             );
+            const invoke = createRouteHandler(route.handler as never, { service: "vault", routeKey: "GET /vault", logger: log });
             // Act
             const response = await invoke(httpApiEvent({ routeKey: "GET /vault", requestId: "rid-503" }));
             // Assess

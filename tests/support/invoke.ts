@@ -3,6 +3,7 @@ import type { Database } from "../../functions/runtime/data/database";
 import type { PutEventsEntry } from "../../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../../functions/runtime/outbox/publisher";
 import type { EventCatalog } from "../../functions/runtime/events";
+import { withSecrets } from "../../functions/runtime/entry/secrets";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { createServiceSecrets } from "../../functions/runtime/secrets/secrets";
@@ -35,13 +36,13 @@ export function routeCaller(service: AnyService, db?: () => Database, events: Ev
         const route = (service.routes as Record<string, RouteDefinition | undefined>)[routeKey];
         if (!route) throw new Error(`${service.name} has no route ${routeKey}`);
         const catalog = service.events as EventCatalog | undefined;
-        const invoke = createRouteHandler(route.handler as never, {
+        const handler = store ? withSecrets(route, store).handler : route.handler;
+        const invoke = createRouteHandler(handler as never, {
             service: service.name,
             routeKey,
             openDatabase: db,
             logger: silent,
             events: catalog ? { catalog, eventBusName: "test-bus", transport: events } : undefined,
-            secrets: store,
         });
         const response = await invoke(httpApiEvent({ routeKey, ...options }));
         const text = response.body === undefined ? undefined : response.isBase64Encoded ? Buffer.from(response.body, "base64").toString() : response.body;

@@ -1,6 +1,6 @@
 /**
- * What an entry needs from where it runs: the service's database, the stack's bus, the service's
- * secrets and where log lines go. Two providers make it: `lambda.ts` reads a deployed function's environment, and the
+ * What an entry needs from where it runs: the service's database, the stack's bus and where log
+ * lines go. Two providers make it: `lambda.ts` reads a deployed function's environment, and the
  * local runtime hands over its own (a database URL, the local bus, its log writer). An entry never
  * asks where it runs; it only reads its provider.
  */
@@ -10,7 +10,6 @@ import { logLevelFromEnvironment } from "../environment";
 import type { ServiceResources } from "../handler-context";
 import { createLogger, type Logger } from "../logger";
 import type { EventTransport } from "../outbox/publisher";
-import type { ServiceSecrets } from "../secrets/secrets";
 
 export interface ResourcesProvider {
     /** Opens the service's database, once per execution environment: given for a function that uses it. */
@@ -19,8 +18,6 @@ export interface ResourcesProvider {
     eventBus?: { eventBusName: string; transport: EventTransport };
     /** A logger with the entry's fields. @default JSON on standard output, at the level the environment names */
     logger?: (fields: Record<string, string>) => Logger;
-    /** The service's declared secrets: given for a function of a service that declares any. */
-    secrets?: ServiceSecrets;
 }
 
 /** What a handler of a service uses: the fields of its definition the provider's resources are picked by. */
@@ -30,12 +27,11 @@ export interface ServiceUse {
     events?: EventCatalog;
 }
 
-/** The service's database, publisher and secrets, as the handler's wrapper takes them. */
+/** The service's database and publisher, as the handler's wrapper takes them. */
 export function serviceResources(use: ServiceUse, provider: ResourcesProvider): ServiceResources {
     return {
         openDatabase: provider.openDatabase,
         events: use.events && provider.eventBus ? { catalog: use.events, ...provider.eventBus } : undefined,
-        secrets: provider.secrets,
     };
 }
 
