@@ -3,13 +3,16 @@
  * program (offline), unpacked where the repository's packages are out of reach, loaded by the
  * runtime's Node as Lambda loads them, with only the AWS SDK on NODE_PATH (as the runtime provides
  * it), reading their service's secret with the real Secrets Manager client from a local stand-in
- * endpoint (`testing/lambda/secrets-manager.ts`). `vault` gets both its values; a secret with no
- * value yet makes it answer 503 naming the secret in its log; `neighbor` cannot read `vault`'s.
+ * endpoint (`testing/lambda/secrets-manager.ts`). `vault` gets both its values, in its route and its
+ * schedule; a secret with no value yet makes it answer 503 naming the secret in its log (and leaves a
+ * run for a later attempt); `neighbor` cannot read `vault`'s.
  */
 import * as assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
 import { HANDLER_FILE } from "../../infra/function-packaging";
 import { runProgramOffline } from "../../tools/offline";
 import { routeEvent } from "../../testing/events";
@@ -112,6 +115,34 @@ describe("the archives of services with secrets", function () {
         const vault = await start("vault-get-vault-fingerprints");
         const { result } = await vault.invoke(routeEvent("GET /vault/fingerprints"));
         assert.equal(result.statusCode, 503, JSON.stringify(result));
+    });
+
+    it("gives vault's schedule its values too, and leaves a run for later while a value is missing", async () => {
+        // Prepare: a run as the Scheduler fills in the input the platform configures.
+        const input = scheduleTargetInput("vault", "check").replace("<aws.scheduler.scheduled-time>", "2026-12-02T02:00:00Z").replace("<aws.scheduler.execution-id>", randomUUID());
+        const record = (messageId: string) => ({
+            messageId,
+            receiptHandle: messageId,
+            body: input,
+            attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "scheduler", ApproximateFirstReceiveTimestamp: "0" },
+            messageAttributes: {},
+            md5OfBody: "",
+            eventSource: "aws:sqs",
+            eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:vault-schedule-check",
+            awsRegion: "us-east-1",
+        });
+        const arn = secretArnOf("vault-schedule-check");
+        // Act: a run while API_KEY has no value, then one in a fresh container once it has.
+        secretValues.set(arn, JSON.stringify({ SIGNING_KEY: "whsec_vault" }));
+        const unset = await start("vault-schedule-check");
+        const withoutKey = (await unset.invoke({ Records: [record("run-1")] })).result;
+        secretValues.set(arn, JSON.stringify({ API_KEY: "sk_test_vault", SIGNING_KEY: "whsec_vault" }));
+        const set = await start("vault-schedule-check");
+        const withKey = (await set.invoke({ Records: [record("run-2")] })).result;
+        // Assess
+        assert.deepEqual(withoutKey, { batchItemFailures: [{ itemIdentifier: "run-1" }] });
+        assert.deepEqual(withKey, { batchItemFailures: [] }, set.output());
+        assert.match(set.output(), new RegExp(`"apiKey":"${fingerprint("sk_test_vault")}"`));
     });
 
     it("does not let neighbor read vault's secret: it asks only for its own", async () => {

@@ -92,6 +92,7 @@ describe("secrets in the deployed stack", function () {
     it("gives each function of the service the secret's ARN in its environment, and functions of other services nothing", () => {
         const variables = (name: string) => one(run, Types.lambdaFunction, name).inputs.environment.variables as Record<string, string>;
         assert.equal(variables("vault-get-vault-fingerprints")[ENVIRONMENT.serviceSecretArn], secretOf("vault")!.outputs.arn);
+        assert.equal(variables("vault-schedule-check")[ENVIRONMENT.serviceSecretArn], secretOf("vault")!.outputs.arn);
         assert.equal(variables("neighbor-get-neighbor-peek")[ENVIRONMENT.serviceSecretArn], secretOf("neighbor")!.outputs.arn);
         assert.equal(variables("ping-get-ping")[ENVIRONMENT.serviceSecretArn], undefined);
     });

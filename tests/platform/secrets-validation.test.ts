@@ -40,6 +40,7 @@ describe("declared secrets in the registry", () => {
                 ["GET /neighbor/peek", ["OWN_TOKEN"]],
             ],
         );
+        assert.deepEqual(registry.schedules.map((schedule) => [schedule.service, schedule.name, schedule.secrets]), [["vault", "check", ["API_KEY", "SIGNING_KEY"]]]);
     });
 
     it("gives services without secrets an empty list", () => {

@@ -8,16 +8,16 @@
  * A declared secret with no value is a deployment that is not finished, not a bug in the handler:
  * `get` logs an error naming the service and the secret (never a value) and rejects with the
  * platform's 503 (`secretUnavailable`), which the wrappers answer as they answer any `HttpError`
- * (a subscription's or schedule's message comes back later). So the wrappers every function
- * shares carry nothing for secrets, and a function without secrets is built as before.
+ * (a subscription's or schedule's message comes back later). The reader reaches a handler through
+ * `entry/secrets.ts`, only for a service that declares secrets: the wrappers every function
+ * shares carry nothing for them.
  */
 import { secretUnavailable } from "../errors";
 import type { Logger } from "../logger";
 
-
 /** What a handler reads its secrets through: only the names its service declares type-check. */
 export interface ServiceSecrets<Name extends string = string> {
-    /** The value of a declared secret; rejects with `SecretUnavailableError` when it has none or cannot be read. */
+    /** The value of a declared secret; rejects with the platform's 503 (`secretUnavailable`) when it has none or cannot be read. */
     get(name: Name): Promise<string>;
 }
 
