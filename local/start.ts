@@ -18,7 +18,8 @@
  * trust a real issuer instead, `LOCAL_THROTTLING=off` to turn route throttling off,
  * `LOCAL_CONTAINERS=process|docker` to choose how container services run (default: Docker when
  * its daemon answers, else their declared command), `LOCAL_TYPECHECK=off` to skip the background
- * type check.
+ * type check, `LOCAL_SECRETS_FILE` (the services' secret values; default `.data/secrets.json`, set
+ * with `npm run secret`: a service whose declared secrets are unset is refused before anything starts).
  */
 import * as path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
