@@ -15,7 +15,7 @@ import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
-import { alarmIds, Monitoring, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
+import { Monitoring, releaseAlarmIds, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
 import { Releases, releasesOutput, type ReleasedFunction, type ReleasesOutput } from "./components/releases";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { EventBus } from "./components/event-bus";
@@ -289,10 +289,4 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         ...(Object.keys(deadLetterQueues).length > 0 ? { deadLetterQueues } : {}),
         releases: releasesOutput(config.release, releasedFunctions, releases),
     };
-}
-
-/** The alarms that stop a function's gradual release: its error rate and p99 duration, and for a route the API's 5xx rate and p99 latency. */
-export function releaseAlarmIds(service: string, id: string, isRoute: boolean): string[] {
-    const own = [alarmIds.functionErrors(service, id), alarmIds.functionDuration(service, id)];
-    return isRoute ? [...own, alarmIds.apiServerErrorRate, alarmIds.apiLatencyP99] : own;
 }

@@ -173,6 +173,21 @@ export const alarmIds = {
     containerTasks: (service: string) => `${service}-container-tasks`,
 } as const;
 
+/** The alarms that stop a function's gradual release: its error rate and p99 duration, and for a route the API's 5xx rate and p99 latency. */
+export function releaseAlarmIds(service: string, id: string, isRoute: boolean): string[] {
+    const own = [alarmIds.functionErrors(service, id), alarmIds.functionDuration(service, id)];
+    return isRoute ? [...own, alarmIds.apiServerErrorRate, alarmIds.apiLatencyP99] : own;
+}
+
+/**
+ * The alarms that roll a container service's deployment back (ECS deployment alarms, beside the
+ * circuit breaker): its healthy tasks below the minimum (when it keeps some), its memory, and the
+ * API's 5xx rate, which its routes' failures raise. CPU is left out: a new task's start is busy.
+ */
+export function containerDeploymentAlarmIds(service: string, minTasks: number): string[] {
+    return [...(minTasks > 0 ? [alarmIds.containerTasks(service)] : []), alarmIds.containerMemory(service), alarmIds.apiServerErrorRate];
+}
+
 type AlarmSettings = Omit<aws.cloudwatch.MetricAlarmArgs, "name" | "alarmActions" | "okActions" | "tags">;
 
 /** A metric: names known at once, dimensions once the resource they name exists. */

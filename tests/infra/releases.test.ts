@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { deploymentConfigName, isGradual, parseStackConfig } from "../../platform/config/stack-config";
 import { alarmName } from "../../platform/naming";
-import { releaseAlarmIds } from "../../infra/program";
+import { releaseAlarmIds } from "../../infra/components/monitoring";
 import { Types } from "../../policy/lib/types";
 import { ofType, one } from "../../testing/graph";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
