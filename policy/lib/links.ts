@@ -80,12 +80,20 @@ function reachedFunctions<T extends Linkable>(from: Linkable, input: string, res
 }
 
 /**
- * Whether a Lambda ARN is qualified by an alias or a version (`...:function:<name>:<qualifier>`),
- * and not by `$LATEST`: what a trigger of a function released by version should invoke.
+ * The qualifier (alias or version) a Lambda reference carries: `...:function:<name>:<qualifier>`,
+ * the invoke ARN wrapping it, or `<name>:<qualifier>`; undefined for an unqualified one, which
+ * invokes `$LATEST`.
  */
-export function isQualifiedFunctionArn(arn: string): boolean {
-    const match = /:function:[^:/]+:([^:/]+)(\/invocations)?$/.exec(arn);
-    return match !== null && match[1] !== "$LATEST";
+export function functionQualifier(reference: string): string | undefined {
+    const arn = /:function:[^:/]+(?::([^:/]+))?(?:\/invocations)?$/.exec(reference);
+    if (arn) return arn[1];
+    const named = /^[A-Za-z0-9_-]+:([A-Za-z0-9_$-]+)$/.exec(reference);
+    return named?.[1];
+}
+
+/** Whether a reference names a Lambda function: an ARN (or invoke ARN) with `:function:`. */
+export function isFunctionReference(reference: string): boolean {
+    return /:lambda:[^:]*:\d*:function:|:function:[^:/]+(:[^:/]+)?\/invocations$/.test(reference);
 }
 
 /** The functions an integration invokes. */
