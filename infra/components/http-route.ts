@@ -77,6 +77,18 @@ export class HttpRoute extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Before the integration that needs it: an integration on the alias without its permission answers 500.
+        const permission = new aws.lambda.Permission(
+            name,
+            {
+                action: "lambda:InvokeFunction",
+                function: this.function.name,
+                qualifier: this.function.alias?.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${args.apiExecutionArn}/*/${sourceArnRoute(route)}`,
+            },
+            { parent: this },
+        );
         const integration = new aws.apigatewayv2.Integration(
             name,
             {
@@ -88,7 +100,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                 // One second more than the function's timeout, so the function's own timeout fires first.
                 timeoutMilliseconds: Math.min(HTTP_API.integrationTimeoutMs.max, (route.timeoutSeconds + 1) * 1000),
             },
-            { parent: this },
+            { parent: this, dependsOn: [permission] },
         );
 
         new aws.apigatewayv2.Route(
@@ -102,17 +114,6 @@ export class HttpRoute extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        new aws.lambda.Permission(
-            name,
-            {
-                action: "lambda:InvokeFunction",
-                function: this.function.name,
-                qualifier: this.function.alias?.name,
-                principal: "apigateway.amazonaws.com",
-                sourceArn: pulumi.interpolate`${args.apiExecutionArn}/*/${sourceArnRoute(route)}`,
-            },
-            { parent: this },
-        );
         this.registerOutputs({ functionName: this.function.name });
     }
 }

@@ -63,13 +63,17 @@ describe("safe releases under mocks", function () {
                 assert.equal(invocation.inputs.qualifier, undefined);
             });
 
-            it("points every HTTP integration at a live alias, and qualifies each invoke permission with it", () => {
+            it("points every HTTP integration at a live alias, qualifies each invoke permission with it, and creates the permission first (an integration without it answers 500)", () => {
                 // Prepare
                 const integrations = ofType(run, Types.httpApiIntegration).filter((integration) => integration.inputs.integrationType === "AWS_PROXY");
                 const permissions = ofType(run, Types.lambdaPermission);
+                const permissionOf = (integration: RegisteredResource) => permissions.find((permission) => permission.parent === integration.parent)!;
                 // Assess
                 assert.ok(integrations.length > 0);
-                for (const integration of integrations) assert.ok(aliasArns().has(integration.inputs.integrationUri), `${integration.name}: ${integration.inputs.integrationUri}`);
+                for (const integration of integrations) {
+                    assert.ok(aliasArns().has(integration.inputs.integrationUri), `${integration.name}: ${integration.inputs.integrationUri}`);
+                    assert.ok(integration.dependencies.includes(permissionOf(integration).urn), `${integration.name} may switch before its permission exists`);
+                }
                 assert.equal(permissions.length, integrations.length);
                 for (const permission of permissions) assert.equal(permission.inputs.qualifier, LIVE, permission.name);
             });

@@ -39,11 +39,11 @@ export default defineService({
             handler: async (request, { db, log }) => {
                 const me = callerOf(request); // the token's subject and scopes
                 // Every bad field at once as a 400; unknown fields are refused; `quantity` must be a JSON number.
-                const input = parseBody(request.body, { reference: text({ max: 40 }), item: text({ max: 200 }), quantity: integer({ min: 1, max: 1000 }), note: optional(text({ max: 500 }), null) });
+                const input = parseBody(request.body, { reference: text({ max: 40 }), item: text({ max: 200 }), quantity: integer({ min: 1, max: 1000 }), note: optional(text({ max: 500 }), undefined) });
                 try {
                     const { rows } = await db.query<OrderRow>(
                         `INSERT INTO orders (reference, item, quantity, placed_by, note) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-                        [input.reference, input.item, input.quantity, me.sub, input.note],
+                        [input.reference, input.item, input.quantity, me.sub, input.note ?? null],
                     );
                     log.info("order placed", { orderId: rows[0].id });
                     return { statusCode: 201, headers: { location: `/orders/${rows[0].id}` }, body: rows[0] };
