@@ -12,6 +12,7 @@
 import * as fs from "node:fs";
 import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { runAsCommand } from "./command";
 import { describeReport, parseReleases, runRelease, shiftMinutes, type ReleaseClients, type ReleaseTiming } from "./release/release";
 
 const USAGE =
@@ -65,13 +66,21 @@ export function parseArgs(argv: readonly string[]): ReleaseOptions {
     return options as ReleaseOptions;
 }
 
+function readReleasesFile(file: string): string {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (error) {
+        throw new Error(`Cannot read the releases file ${file} (pulumi stack output releases --json > ${file}): ${(error as Error).message}`);
+    }
+}
+
 /** The command: arguments in, lines out, the exit code back. */
 export async function main(argv: readonly string[], io: { out(line: string): void; err(line: string): void }, clients: ReleaseClients, timing: Pick<ReleaseTiming, "sleep" | "now">): Promise<number> {
     let options: ReleaseOptions;
     let releases;
     try {
         options = parseArgs(argv);
-        releases = parseReleases(fs.readFileSync(options.releasesFile, "utf8"));
+        releases = parseReleases(readReleasesFile(options.releasesFile));
     } catch (error) {
         io.err((error as Error).message);
         return 2;
@@ -91,7 +100,5 @@ export async function main(argv: readonly string[], io: { out(line: string): voi
 if (require.main === module) {
     const clients = { lambda: new LambdaClient({}), codedeploy: new CodeDeployClient({}) };
     const timing = { sleep: (seconds: number) => new Promise<void>((done) => setTimeout(done, seconds * 1000)), now: () => Date.now() };
-    main(process.argv.slice(2), { out: (line) => console.log(line), err: (line) => console.error(line) }, clients, timing).then((code) => {
-        process.exitCode = code;
-    });
+    runAsCommand((argv) => main(argv, { out: (line) => console.log(line), err: (line) => console.error(line) }, clients, timing));
 }

@@ -55,11 +55,12 @@ export const lambdaReleaseRollback = stackPolicy({
         const triggers = functionTriggers(resources);
         const findings: Finding[] = [];
         for (const fn of ofType(resources, Types.lambdaFunction)) {
-            if (triggers.get(fn.urn)?.has("deployment")) continue;
-            const name = isKnown(fn.props.name) ? ` "${fn.props.name}"` : "";
+            // The migration function; and, in a preview, a function whose name is not known yet: the update run judges it.
+            if (triggers.get(fn.urn)?.has("deployment") || isUnknown(fn.props.name)) continue;
+            const name = ` "${fn.props.name}"`;
             const own = groupsOf(fn, groups);
             if (own.length === 0) {
-                if (isUnknown(fn.props.name) && groups.some((group) => isUnknown(group.props.tags))) continue; // preview: cannot tell
+                if (groups.some((group) => isUnknown(group.props.tags))) continue; // preview: a group's function not known yet
                 findings.push({ urn: fn.urn, message: `Function${name} has no CodeDeploy deployment group: each new version takes all of its traffic at once, with nothing to roll it back. Release it gradually (release.strategy canary or linear).` });
                 continue;
             }

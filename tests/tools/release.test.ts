@@ -196,7 +196,10 @@ describe("the release step (npm run release)", () => {
         const notJson = await runCommand("not json", account);
         // Assess
         assert.deepEqual([missingGroup.code, missingGroup.err], [2, ["The releases output is not usable:\n  - functions[0].deploymentGroup: is required"]]);
+        const missingFile = await main(["--releases", "/no/such/releases.json"], { out: () => undefined, err: (line) => notJson.err.push(line) }, account.clients, account.timing);
         assert.equal(notJson.code, 2);
+        assert.equal(missingFile, 2);
+        assert.match(notJson.err.at(-1)!, /^Cannot read the releases file \/no\/such\/releases\.json \(pulumi stack output releases --json/);
         assert.match(notJson.err[0], /^The releases output is not JSON/);
         assert.equal(account.lambdaMock.calls().length + account.codedeployMock.calls().length, 0);
         assert.throws(() => parseReleases(JSON.stringify({ strategy: "blue-green", keepVersions: 0, functions: [] })), /strategy: "blue-green" is not all-at-once, canary or linear\n {2}- keepVersions: 0 is not a whole number of at least 1/);
