@@ -1,18 +1,18 @@
 /**
  * The outbox relays of `npm start`: for each database service that publishes, the cloud's relay
- * (`relayOutbox`, through `createRelayRunner`) on its schedule, signed in as the service's login
+ * (its entry, `functions/runtime/entry/relay.ts`) on its schedule, signed in as the service's login
  * role and sending to the local bus. It runs once at start, for what a stopped or killed runtime
  * left after a commit, then every `intervalMs`, and on demand (`runNow`). Unlike the cloud's, it
  * needs no check first: the embedded PostgreSQL never pauses. Each relay runs as a function of the
  * local Lambda pool (`local/lambda-pool.ts`), with the cloud relay's timeout.
  */
-import { createDatabase } from "../functions/runtime/data/database";
+import { createRelayEntry } from "../functions/runtime/entry/relay";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createLogger, type LogLevel } from "../functions/runtime/logger";
-import { createRelayRunner, type RelayReport } from "../functions/runtime/outbox/relay";
-import { OUTBOX_RELAY_TIMEOUT_SECONDS, publishesThroughOutbox } from "../platform/registry/resolution";
+import type { RelayReport } from "../functions/runtime/outbox/relay";
+import { OUTBOX_RELAY_TIMEOUT_SECONDS, publishesThroughOutbox } from "../platform/triggers/outbox-relay";
 import { type ResolvedRegistry } from "../platform/model";
-import { LOCAL_EVENT_BUS } from "./event-bus";
+import { localResources, localServiceDatabase } from "./function-resources";
 import { createLambdaPool, type InvocationOutcomes } from "./lambda-pool";
 
 export interface LocalRelayOptions {
@@ -63,16 +63,12 @@ export function startLocalRelays(registry: Pick<ResolvedRegistry, "services">, o
         pool: createLambdaPool<void, RelayReport>({
             timeoutSeconds: OUTBOX_RELAY_TIMEOUT_SECONDS,
             concurrency: 1,
-            openDatabase: () => createDatabase({ connectionString: options.serviceDatabaseUrl(service), connectRetryWindowMs: RELAY_CONNECT_WINDOW_MS }),
+            openDatabase: localServiceDatabase(options.serviceDatabaseUrl(service), OUTBOX_RELAY_TIMEOUT_SECONDS, { connectRetryWindowMs: RELAY_CONNECT_WINDOW_MS }),
             createHandler(openDatabase) {
-                const runner = createRelayRunner({
-                    openDatabase: openDatabase!,
-                    transport: options.transport,
-                    eventBusName: LOCAL_EVENT_BUS,
-                    logger: createLogger({ level: options.logLevel, write: options.writeLog, fields: { service, function: "outbox-relay" } }),
-                });
+                const logger = createLogger({ level: options.logLevel, write: options.writeLog, fields: { service, function: "outbox-relay" } });
+                const relay = createRelayEntry({ service }, localResources({ openDatabase, transport: options.transport, logger }));
                 // Without the context: locally the connection's own short window bounds a run, not the deadline.
-                return () => runner.run();
+                return () => relay() as Promise<RelayReport>;
             },
         }),
     }));

@@ -9,12 +9,13 @@
  */
 import { createHash } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createScheduleHandler, createSubscriptionHandler } from "../functions/runtime/queue/consumer";
-import { createDatabase, statementTimeoutFor } from "../functions/runtime/data/database";
+import { createScheduleEntry, scheduleEntry } from "../functions/runtime/entry/schedule";
+import { createSubscriptionEntry, subscriptionEntry } from "../functions/runtime/entry/subscription";
 import { sqsRecord } from "../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import type { Logger } from "../functions/runtime/logger";
-import { LOCAL_EVENT_BUS, LOCAL_REGION, type LocalQueue } from "./event-bus";
+import { LOCAL_REGION, type LocalQueue } from "./event-bus";
+import { localResources, localServiceDatabase } from "./function-resources";
 import { createLambdaPool, type InvocationOutcomes, type LambdaPool } from "./lambda-pool";
 import type { LocalQueueStore, ReceivedMessage } from "./queue-store";
 
@@ -62,19 +63,10 @@ function createConsumerPool(queue: LocalQueue, options: QueueWorkerOptions): Lam
     return createLambdaPool<SQSEvent, SQSBatchResponse>({
         timeoutSeconds: consumer.timeoutSeconds,
         concurrency: Infinity,
-        openDatabase:
-            consumer.database && options.serviceDatabaseUrl
-                ? () => createDatabase({ connectionString: options.serviceDatabaseUrl!(consumer.service), statementTimeoutMs: statementTimeoutFor(consumer.timeoutSeconds) })
-                : undefined,
+        openDatabase: consumer.database && options.serviceDatabaseUrl ? localServiceDatabase(options.serviceDatabaseUrl(consumer.service), consumer.timeoutSeconds) : undefined,
         createHandler(openDatabase) {
-            const resources = {
-                openDatabase,
-                events: consumer.events ? { catalog: consumer.events, eventBusName: LOCAL_EVENT_BUS, transport: options.transport } : undefined,
-                logger: options.logger(queue),
-            };
-            return consumer.kind === "subscription"
-                ? createSubscriptionHandler(consumer.handler, { ...resources, service: consumer.service, subscription: consumer.name, event: consumer.event })
-                : createScheduleHandler(consumer.handler, { ...resources, service: consumer.service, schedule: consumer.name });
+            const resources = localResources({ openDatabase, transport: options.transport, logger: options.logger(queue) });
+            return consumer.kind === "subscription" ? createSubscriptionEntry(subscriptionEntry(consumer), resources) : createScheduleEntry(scheduleEntry(consumer), resources);
         },
     });
 }

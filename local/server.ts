@@ -1,7 +1,7 @@
 /**
  * The local HTTP API: a plain `node:http` server that does what API Gateway does in front of the
- * functions. It matches the route, builds the payload 2.0 event, calls the very wrapper the Lambda
- * closure calls (`createRouteHandler`), and turns its answer into the HTTP response, with API
+ * functions. It matches the route, builds the payload 2.0 event, calls the route's entry the Lambda
+ * closure calls (`functions/runtime/entry/route.ts`), and turns its answer into the HTTP response, with API
  * Gateway's own answers for no route (404), an oversized body (413), a function that fails (500)
  * and one that runs past its timeout (503). In front of the function, in this order: CORS
  * preflights are answered first (as API Gateway does, so they need no token), then the route's
@@ -10,10 +10,9 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDatabase, statementTimeoutFor } from "../functions/runtime/data/database";
 import { logLevelFromEnvironment } from "../functions/runtime/environment";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
-import { createRouteHandler } from "../functions/runtime/handler";
+import { createRouteEntry, routeEntry } from "../functions/runtime/entry/route";
 import type { HttpApiEvent, HttpApiResult } from "../functions/runtime/http/payload";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
@@ -28,8 +27,8 @@ import { proxyToContainer } from "./container-proxy";
 import type { ContainerUpstream } from "./containers";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";
-import { LOCAL_EVENT_BUS } from "./event-bus";
 import { LOCAL_JWKS_PATH } from "./issuer";
+import { localResources, localServiceDatabase } from "./function-resources";
 import { createLambdaPool, type InvocationOutcomes, type LambdaPool } from "./lambda-pool";
 import { fromFunctionResult, GATEWAY_ERRORS, writeResponse, type GatewayResponse } from "./response";
 import { createRouter, type Router } from "./router";
@@ -154,20 +153,8 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions): Lo
     const pool = createLambdaPool<HttpApiEvent, HttpApiResult>({
         timeoutSeconds: route.timeoutSeconds,
         concurrency: functionConcurrencyCeiling(route, options.connectionsPerFunction ?? STACK_DEFAULTS.database.connectionsPerFunction),
-        // The call the deployed function makes to open its database: here with the service role's
-        // connection string, and the statement timeout the cloud passes in the function's environment.
-        openDatabase: route.database
-            ? () => createDatabase({ connectionString: options.serviceDatabaseUrl!(route.service), statementTimeoutMs: statementTimeoutFor(route.timeoutSeconds) })
-            : undefined,
-        createHandler: (openDatabase) =>
-            createRouteHandler(route.handler, {
-                service: route.service,
-                routeKey: route.routeKey,
-                transaction: route.transaction,
-                openDatabase,
-                logger,
-                events: route.events && options.events ? { catalog: route.events, eventBusName: LOCAL_EVENT_BUS, transport: options.events } : undefined,
-            }),
+        openDatabase: route.database ? localServiceDatabase(options.serviceDatabaseUrl!(route.service), route.timeoutSeconds) : undefined,
+        createHandler: (openDatabase) => createRouteEntry(routeEntry(route), localResources({ openDatabase, transport: options.events, logger })),
     });
     return { kind: "function", routeKey: route.routeKey, route, bucket: limits ? createTokenBucket(limits) : undefined, pool };
 }

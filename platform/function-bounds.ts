@@ -64,3 +64,31 @@ export function functionBoundsFor(stack: string, root = REPOSITORY_ROOT): Functi
     }
     return { memoryMb, timeoutSeconds };
 }
+
+export function describeInteger(range: Range): string {
+    return `an integer from ${range.min} to ${range.max}`;
+}
+
+/** Absent, or an integer within `range`. */
+export function isOptionalInteger(value: unknown, range: Range): boolean {
+    return value === undefined || (typeof value === "number" && Number.isInteger(value) && value >= range.min && value <= range.max);
+}
+
+/** One setting within a bound: absent, or an integer in range, else a problem naming the field and why. */
+function boundProblem(value: unknown, field: string, bound: Bound, at: string): string[] {
+    return isOptionalInteger(value, bound)
+        ? []
+        : [`${at}: ${field} ${JSON.stringify(value)} is not allowed; use ${describeInteger(bound)} (${bound.reason})`];
+}
+
+/**
+ * Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's
+ * limits, and the stack's policy pack bounds when `bounds` are a stack's (`functionBoundsFor`).
+ */
+export function validateFunctionSettings(
+    settings: { memoryMb?: unknown; timeoutSeconds?: unknown } | undefined,
+    at: string,
+    bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS,
+): string[] {
+    return [...boundProblem(settings?.memoryMb, "memoryMb", bounds.memoryMb, at), ...boundProblem(settings?.timeoutSeconds, "timeoutSeconds", bounds.timeoutSeconds, at)];
+}

@@ -1,6 +1,7 @@
 /**
- * The one wrapper between the platform and a route's business logic. The Lambda closure and the
- * local server both call `createRouteHandler`, so a handler behaves the same in both places.
+ * The one wrapper between the platform and a route's business logic. A route's entry
+ * (`entry/route.ts`) calls it for the Lambda closure and for the local gateway alike, so a handler
+ * behaves the same in both places.
  */
 import { isDatabaseUnavailable } from "./data/database";
 import { logLevelFromEnvironment } from "./environment";

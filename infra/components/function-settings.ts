@@ -63,7 +63,7 @@ export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** The environment `serviceDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/environment.ts) read. */
+/** The environment `serviceDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/data/database-environment.ts) read. */
 export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds: number): Record<string, pulumi.Input<string>> {
     return {
         [ENVIRONMENT.databaseHost]: database.host,
@@ -86,6 +86,18 @@ export interface FunctionOptions {
     database?: DatabaseConnection;
     environment?: Record<string, pulumi.Input<string>>;
     tags?: Record<string, string>;
+}
+
+/**
+ * A trigger's variables beside the platform's: its service and what triggers it (labels for people:
+ * a route key, or a consumer's `TRIGGER`), and the stack's bus for a function that publishes.
+ */
+export function triggerEnvironment(service: string, trigger: { routeKey: string } | { label: string }, eventBusName?: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+    return {
+        [ENVIRONMENT.serviceName]: service,
+        ...("routeKey" in trigger ? { [ENVIRONMENT.routeKey]: trigger.routeKey } : { [ENVIRONMENT.trigger]: trigger.label }),
+        ...(eventBusName ? { [ENVIRONMENT.eventBusName]: eventBusName } : {}),
+    };
 }
 
 /** The `aws.lambda.Function` arguments every platform function shares (all but its code and handler). */

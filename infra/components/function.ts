@@ -13,12 +13,6 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/data/database";
-import { eventBusFromEnvironment } from "../../functions/runtime/environment";
-import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
-import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
-import type { ServiceResources } from "../../functions/runtime/handler-context";
-import type { EventCatalog } from "../../functions/runtime/events";
 import { ComponentTypes } from "../../policy/lib/types";
 import { functionCode } from "../function-packaging";
 import { functionSettings, type DatabaseConnection, type FunctionSettings } from "./function-settings";
@@ -127,26 +121,6 @@ export class Function extends pulumi.ComponentResource {
         this.targetArn = this.alias?.arn ?? this.function.arn;
         this.registerOutputs({ name: this.name, arn: this.arn, targetArn: this.targetArn });
     }
-}
-
-/**
- * What a handler's wrapper opens once per container (the service's database, the publisher of its
- * events), read from the function's environment, as a closure that captures only what the function
- * uses: the serializer bundles whatever a closure references, so a function without the database
- * must not reference `createDatabase` (it would carry `pg`), nor one of a service that publishes
- * nothing the EventBridge client.
- */
-export function serviceResourcesFactory(uses: { database: boolean; events?: EventCatalog }): () => ServiceResources {
-    const catalog = uses.events;
-    if (uses.database && catalog) {
-        return () => ({
-            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
-            events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() },
-        });
-    }
-    if (uses.database) return () => ({ openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()) });
-    if (catalog) return () => ({ events: { catalog, eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } });
-    return () => ({});
 }
 
 /** A promise of a resource made later, and the call that makes it known: a function's `permissions` before the role policy exists. */

@@ -7,13 +7,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { createRouteHandler, type LambdaHttpHandler } from "../../functions/runtime/handler";
+import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
+import { createRouteEntry, routeEntry } from "../../functions/runtime/entry/route";
 import { HTTP_API } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedRoute } from "../../platform/model";
-import { Function, serviceResourcesFactory } from "./function";
-import type { DatabaseConnection, FunctionSettings } from "./function-settings";
+import { Function } from "./function";
+import { triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What an HttpRoute needs. Fields without a default are required. */
 export interface HttpRouteArgs {
@@ -35,18 +35,6 @@ export interface HttpRouteArgs {
     eventBusName?: pulumi.Input<string>;
 }
 
-/**
- * The code of one route's function. Only this closure is serialized: it captures the route's own
- * handler, its service's event contracts and the runtime helpers, never the registry or any
- * Pulumi value, and its factory runs once per container (the database connection is opened on the
- * first request and kept; the EventBridge client at the first publish).
- */
-export function routeHandlerFactory(route: Pick<ResolvedRoute, "handler" | "service" | "routeKey" | "database" | "events" | "transaction">): () => LambdaHttpHandler {
-    const { handler, service, routeKey, transaction } = route;
-    const resources = serviceResourcesFactory(route);
-    return () => createRouteHandler(handler, { service, routeKey, transaction, ...resources() });
-}
-
 export class HttpRoute extends pulumi.ComponentResource {
     readonly function: Function;
 
@@ -60,18 +48,16 @@ export class HttpRoute extends pulumi.ComponentResource {
                 service: route.service,
                 functionId: route.id,
                 description: `${route.routeKey}: ${route.description}`,
-                code: routeHandlerFactory(route),
+                // Only this closure is serialized: the route's own handler, its service's event contracts and
+                // the runtime, never the registry or any Pulumi value.
+                code: lambdaCode(createRouteEntry, routeEntry(route), functionUse(route)),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: route.memoryMb,
                 timeoutSeconds: route.timeoutSeconds,
                 reservedConcurrency: route.reservedConcurrency,
                 database: route.database ? args.database : undefined,
-                environment: {
-                    [ENVIRONMENT.serviceName]: route.service,
-                    [ENVIRONMENT.routeKey]: route.routeKey,
-                    ...(route.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
-                },
+                environment: triggerEnvironment(route.service, { routeKey: route.routeKey }, route.events ? args.eventBusName : undefined),
                 settings: args.settings,
             },
             { parent: this },

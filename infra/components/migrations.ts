@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data/provisioning";
-import { migrationDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
-import { MIGRATION_TIMEOUT_SECONDS, parseMigrationRunRequest, runMigrations, sha256, type Migration, type MigrationResult, type MigrationRunRequest } from "../../functions/runtime/data/migrations";
+import { MIGRATION_TIMEOUT_SECONDS, sha256, type Migration, type MigrationRunRequest } from "../../functions/runtime/data/migrations";
+import { lambdaMigrationCode } from "../../functions/runtime/entry/lambda";
 import { ComponentTypes } from "../../policy/lib/types";
 import { deferredResource, Function } from "./function";
 import { functionRolePolicy, lambdaAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
@@ -35,14 +35,6 @@ export interface MigrationsArgs {
 }
 
 const DEFAULTS = { timeoutSeconds: MIGRATION_TIMEOUT_SECONDS, memoryMb: 256 } as const;
-
-/**
- * The code of the migration function: the SQL is captured by value, the runner is the shared one,
- * and what to do for each service comes in the invocation's input.
- */
-export function migrationHandlerFactory(migrations: Migration[]): () => (event: unknown) => Promise<MigrationResult> {
-    return () => async (event) => runMigrations(migrationDatabaseFromEnvironment(), parseMigrationRunRequest(event), migrations);
-}
 
 /**
  * Applies pending migrations during `pulumi up`: a function holding the SQL, invoked by the program
@@ -84,7 +76,8 @@ export class Migrations extends pulumi.ComponentResource {
                 service: "platform",
                 functionId: name,
                 description: "Applies the services' SQL migrations",
-                code: migrationHandlerFactory(args.migrations),
+                // The SQL is captured by value; what to do for each service comes in the invocation's input.
+                code: lambdaMigrationCode(args.migrations),
                 role,
                 // The endpoints it reads the secret through must exist before its first run (Function waits for them).
                 permissions: permissions.resource,

@@ -17,34 +17,18 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDatabase } from "../../functions/runtime/data/database";
-import { ENVIRONMENT, eventBusFromEnvironment, logLevelFromEnvironment } from "../../functions/runtime/environment";
-import { serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
-import { eventBridgeTransport } from "../../functions/runtime/outbox/publisher";
-import { createLogger } from "../../functions/runtime/logger";
-import { createRelayRunner, RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
-import { createRelayCheckHandler, relayCheckFromEnvironment, type RelayCheckSettings } from "../../functions/runtime/outbox/relay-check";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { lambdaCode, lambdaRelayCheckCode } from "../../functions/runtime/entry/lambda";
+import { createRelayEntry } from "../../functions/runtime/entry/relay";
+import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
+import type { RelayCheckSettings } from "../../functions/runtime/outbox/relay-check";
 import { AWS_DEFAULTS, EVENTBRIDGE, NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../../platform/naming";
-import { OUTBOX_RELAY_TIMEOUT_SECONDS } from "../../platform/registry/resolution";
+import { OUTBOX_RELAY_DEFAULTS } from "../../platform/triggers/outbox-relay";
 import type { ResolvedService } from "../../platform/model";
 import { deferredResource, Function, LIVE_ALIAS } from "./function";
-import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
-
-/** The relay's settings, decided here. */
-export const OUTBOX_RELAY_DEFAULTS = {
-    /** How often the check runs. */
-    checkExpression: "rate(1 minute)",
-    relayTimeoutSeconds: OUTBOX_RELAY_TIMEOUT_SECONDS,
-    checkTimeoutSeconds: 10,
-    memoryMb: 256,
-    /** Added to the producers' longest timeout for the lookback: Lambda's metrics arrive within a few minutes. */
-    metricDelaySeconds: 300,
-    /** The namespace of the relay's metrics (dimension `Service`). */
-    metricNamespace: "serverless-microservices/outbox",
-    metrics: { unsent: "OutboxUnsent", oldestUnsentSeconds: "OutboxOldestUnsentSeconds", parked: "OutboxParked" },
-} as const;
+import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What an OutboxRelay needs. Fields without a default are required. */
 export interface OutboxRelayArgs {
@@ -60,25 +44,6 @@ export interface OutboxRelayArgs {
     eventBusName: pulumi.Input<string>;
     /** The service's functions that may publish, and their longest timeout: what the check watches. */
     producers: { functionNames: pulumi.Input<string>[]; longestTimeoutSeconds: number };
-}
-
-/** The relay's code: the service's database as its login role, EventBridge, the stack's bus. */
-export function relayHandlerFactory(service: string): () => (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown> {
-    return () => {
-        const run = createRelayRunner({
-            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
-            transport: eventBridgeTransport(),
-            eventBusName: eventBusFromEnvironment(),
-            logger: createLogger({ level: logLevelFromEnvironment(), fields: { service, function: "outbox-relay" } }),
-        });
-        // Lambda hands (event, context): an operator's command about parked rows, or anything to run the relay.
-        return async (event, context) => run.handle(event, context);
-    };
-}
-
-/** The check's code: its settings from the environment, the runtime's SDK clients. */
-export function relayCheckHandlerFactory(): () => (event?: { force?: boolean }) => Promise<unknown> {
-    return () => createRelayCheckHandler(relayCheckFromEnvironment());
 }
 
 export class OutboxRelay extends pulumi.ComponentResource {
@@ -100,13 +65,13 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 service: service.name,
                 functionId: "outbox-relay",
                 description: `Outbox relay of ${service.name}: sends the events its requests left unsent`,
-                code: relayHandlerFactory(service.name),
+                code: lambdaCode(createRelayEntry, { service: service.name }, { database: true, publishes: true }),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: d.memoryMb,
                 timeoutSeconds: d.relayTimeoutSeconds,
                 database: args.database,
-                environment: { [ENVIRONMENT.serviceName]: service.name, [ENVIRONMENT.trigger]: `outbox relay of ${service.name}`, [ENVIRONMENT.eventBusName]: args.eventBusName },
+                environment: triggerEnvironment(service.name, { label: `outbox relay of ${service.name}` }, args.eventBusName),
                 settings,
             },
             { parent: this },
@@ -141,7 +106,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 service: service.name,
                 functionId: "outbox-relay-check",
                 description: `Outbox relay check of ${service.name}: runs the relay only when an event may be pending`,
-                code: relayCheckHandlerFactory(),
+                code: lambdaRelayCheckCode(),
                 role: checkRole,
                 permissions: checkPermissions.resource,
                 memoryMb: d.memoryMb,

@@ -8,16 +8,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { subscriptionPattern } from "../../functions/runtime/queue/event-envelope";
 import { eventLabel } from "../../functions/runtime/events";
-import { createSubscriptionHandler, type QueueHandler } from "../../functions/runtime/queue/consumer";
+import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
+import { createSubscriptionEntry, subscriptionEntry } from "../../functions/runtime/entry/subscription";
 import { EVENTBRIDGE } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import type { ResolvedSubscription } from "../../platform/model";
 import { createConsumerQueue } from "./consumer-queue";
-import { Function, serviceResourcesFactory } from "./function";
-import type { DatabaseConnection, FunctionSettings } from "./function-settings";
+import { Function } from "./function";
+import { triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /**
  * How long EventBridge keeps trying to deliver an event to a subscription's queue, and how often:
@@ -39,13 +39,6 @@ export interface QueueSubscriptionArgs {
     database?: DatabaseConnection;
 }
 
-/** The code of a subscription's function: the handler, the subscribed contract, the service's own events. */
-export function subscriptionHandlerFactory(subscription: Pick<ResolvedSubscription, "handler" | "service" | "name" | "event" | "database" | "events">): () => QueueHandler {
-    const { handler, service, name, event } = subscription;
-    const resources = serviceResourcesFactory(subscription);
-    return () => createSubscriptionHandler(handler, { service, subscription: name, event, ...resources() });
-}
-
 export class QueueSubscription extends pulumi.ComponentResource {
     readonly function: Function;
     readonly queue: aws.sqs.Queue;
@@ -63,17 +56,17 @@ export class QueueSubscription extends pulumi.ComponentResource {
                 service: subscription.service,
                 functionId: subscription.id,
                 description: `Subscription ${subscription.name}: ${subscription.description}`,
-                code: subscriptionHandlerFactory(subscription),
+                code: lambdaCode(createSubscriptionEntry, subscriptionEntry(subscription), functionUse(subscription)),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: subscription.memoryMb,
                 timeoutSeconds: subscription.timeoutSeconds,
                 database: subscription.database ? args.database : undefined,
-                environment: {
-                    [ENVIRONMENT.serviceName]: subscription.service,
-                    [ENVIRONMENT.trigger]: consumerTriggerLabel("subscription", subscription.name, eventLabel(subscription.event)),
-                    ...(subscription.events ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
-                },
+                environment: triggerEnvironment(
+                    subscription.service,
+                    { label: consumerTriggerLabel("subscription", subscription.name, eventLabel(subscription.event)) },
+                    subscription.events ? args.eventBusName : undefined,
+                ),
                 settings,
             },
             { parent: this },

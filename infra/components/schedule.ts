@@ -13,17 +13,17 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createScheduleHandler, type QueueHandler } from "../../functions/runtime/queue/consumer";
+import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
+import { createScheduleEntry, scheduleEntry } from "../../functions/runtime/entry/schedule";
 import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
-import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
 import { NAME_RULES } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../../platform/naming";
 import type { ResolvedSchedule } from "../../platform/model";
 import { createConsumerQueue } from "./consumer-queue";
-import { Function, serviceResourcesFactory } from "./function";
-import { schedulerAssumeRolePolicy, type DatabaseConnection, type FunctionSettings } from "./function-settings";
+import { Function } from "./function";
+import { schedulerAssumeRolePolicy, triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { EVENT_DELIVERY_RETRY } from "./queue-subscription";
 
 /** What a Schedule needs. Fields without a default are required. */
@@ -37,13 +37,6 @@ export interface ScheduleArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, for a service that publishes. @default none */
     eventBusName?: pulumi.Input<string>;
-}
-
-/** The code of a schedule's function. */
-export function scheduleHandlerFactory(schedule: Pick<ResolvedSchedule, "handler" | "service" | "name" | "database" | "events">): () => QueueHandler {
-    const { handler, service, name } = schedule;
-    const resources = serviceResourcesFactory(schedule);
-    return () => createScheduleHandler(handler, { service, schedule: name, ...resources() });
 }
 
 export class Schedule extends pulumi.ComponentResource {
@@ -62,17 +55,17 @@ export class Schedule extends pulumi.ComponentResource {
                 service: schedule.service,
                 functionId: schedule.id,
                 description: `Schedule ${schedule.name}: ${schedule.description}`,
-                code: scheduleHandlerFactory(schedule),
+                code: lambdaCode(createScheduleEntry, scheduleEntry(schedule), functionUse(schedule)),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: schedule.memoryMb,
                 timeoutSeconds: schedule.timeoutSeconds,
                 database: schedule.database ? args.database : undefined,
-                environment: {
-                    [ENVIRONMENT.serviceName]: schedule.service,
-                    [ENVIRONMENT.trigger]: consumerTriggerLabel("schedule", schedule.name, `${schedule.expression} ${schedule.timeZone}`),
-                    ...(schedule.events && args.eventBusName ? { [ENVIRONMENT.eventBusName]: args.eventBusName } : {}),
-                },
+                environment: triggerEnvironment(
+                    schedule.service,
+                    { label: consumerTriggerLabel("schedule", schedule.name, `${schedule.expression} ${schedule.timeZone}`) },
+                    schedule.events ? args.eventBusName : undefined,
+                ),
                 settings,
             },
             { parent: this },

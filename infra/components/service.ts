@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentTypes } from "../../policy/lib/types";
 import { consumerResourceName, routeResourceName } from "../../platform/naming";
-import { publishesThroughOutbox } from "../../platform/registry/resolution";
+import { publishesThroughOutbox } from "../../platform/triggers/outbox-relay";
 import { type ResolvedService } from "../../platform/model";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";

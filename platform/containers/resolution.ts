@@ -7,9 +7,8 @@ import * as path from "node:path";
 import type { ContainerRouteDefinition, ContainerServiceDefinition } from "../../functions/runtime/container";
 import type { Migration } from "../../functions/runtime/data/migrations";
 import { DEFAULT_CONTAINER_TIMEOUT_SECONDS } from "./validation";
-import { routeId } from "../naming";
 import type { ResolvedContainerService } from "../model";
-import { parseRouteKey } from "../registry/validation";
+import { resolveContainerRoute } from "../triggers/container-route";
 
 /** The health check ECS runs when the service names none: busybox `wget`, which Alpine images carry. */
 export function defaultHealthCheckCommand(port: number, healthCheckPath: string): string {
@@ -34,21 +33,7 @@ export function resolveContainerService(service: ContainerServiceDefinition, sta
         environment: { ...(service.environment ?? {}) },
         readOnlyRootFilesystem: service.readOnlyRootFilesystem ?? true,
         local: { command: [...service.local.command], cwd: path.resolve(service.local.cwd ?? ("uri" in service.image ? "." : service.image.context)) },
-        routes: Object.entries(service.routes as Record<string, ContainerRouteDefinition>).map(([routeKey, route]) => {
-            const { method, path: routePath } = parseRouteKey(routeKey)!;
-            return {
-                service: service.name,
-                routeKey,
-                method,
-                path: routePath,
-                id: routeId(method, routePath),
-                description: route.description ?? service.description,
-                auth: route.auth ?? "none",
-                scopes: route.scopes ?? [],
-                throttle: route.throttle,
-                timeoutSeconds,
-            };
-        }),
+        routes: Object.entries(service.routes as Record<string, ContainerRouteDefinition>).map(([routeKey, route]) => resolveContainerRoute(service, routeKey, route, timeoutSeconds)),
         migrations,
     };
 }

@@ -10,24 +10,17 @@
 import { isContainerService, type ContainerServiceDefinition, type RegisteredService } from "../../functions/runtime/container";
 import type { EventCatalog } from "../../functions/runtime/events";
 import { migrationSetHash, readMigrations, type Migration, type MigrationFolderError } from "../../functions/runtime/data/migrations";
-import { routeRunsInTransaction, type AnyService, type RouteDefinition, type ScheduleDefinition, type SubscriptionDefinition } from "../../functions/runtime/service";
-import { LAMBDA, minimumVisibilityTimeoutSeconds } from "../../policy/lib/limits";
+import type { AnyService, RouteDefinition, ScheduleDefinition, SubscriptionDefinition } from "../../functions/runtime/service";
+import { LAMBDA } from "../../policy/lib/limits";
 import type { ReservationMode } from "../config/stack-config";
 import { resolveContainerService } from "../containers/resolution";
-import type { Reservations, ResolvedRegistry, ResolvedRoute, ResolvedSchedule, ResolvedService, ResolvedSubscription } from "../model";
+import type { Reservations, ResolvedRegistry, ResolvedService } from "../model";
 import { PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "../function-bounds";
-import { routeId } from "../naming";
-import { describeService, parseRouteKey, validateRegistry } from "./validation";
-
-/**
- * What a subscription's function gets unless it says otherwise. Five attempts before the
- * dead-letter queue is AWS's advice for Lambda consumers; a concurrency of 2 is the least a mapping
- * allows, so a new consumer holds no more than two database connections.
- */
-export const SUBSCRIPTION_DEFAULTS = { batchSize: 10, batchWindowSeconds: 0, maxAttempts: 5, maxConcurrency: 2, timeoutSeconds: 30 } as const;
-
-/** What a schedule's function gets unless it says otherwise: one run per invocation. */
-export const SCHEDULE_DEFAULTS = { retries: 2, timeoutSeconds: 60, timeZone: "UTC", batchSize: 1, maxConcurrency: 2 } as const;
+import type { FunctionDefaults } from "../triggers/defaults";
+import { resolveRoute } from "../triggers/route";
+import { resolveSchedule } from "../triggers/schedule";
+import { resolveSubscription } from "../triggers/subscription";
+import { describeService, validateRegistry } from "./validation";
 
 /**
  * The migration function's reservation where a stack reserves concurrency: one run at a time, and so
@@ -35,12 +28,6 @@ export const SCHEDULE_DEFAULTS = { retries: 2, timeoutSeconds: 60, timeZone: "UT
  * reservation a second run waits for the first instead of failing.
  */
 export const MIGRATION_RESERVED_CONCURRENCY = 1;
-
-/** Memory and timeout for functions whose service and route set neither (`functionDefaults` in the stack file). */
-export interface FunctionDefaults {
-    memoryMb: number;
-    timeoutSeconds: number;
-}
 
 /** What of the stack the resolution needs besides its function defaults. */
 export interface StackResolution {
@@ -165,101 +152,6 @@ export function reservationProblems(reservations: Reservations, accountLimit: nu
             `lower the services' reservedConcurrency, or raise the quota (aws lambda get-account-settings shows it)`,
     ];
 }
-
-function resolveRoute(service: AnyService, routeKey: string, route: RouteDefinition, stackDefaults: FunctionDefaults, reservedConcurrency: number | undefined): ResolvedRoute {
-    const { method, path } = parseRouteKey(routeKey)!;
-    return {
-        service: service.name,
-        routeKey,
-        method,
-        path,
-        id: routeId(method, path),
-        description: route.description ?? service.description,
-        memoryMb: route.memoryMb ?? service.memoryMb ?? stackDefaults.memoryMb,
-        timeoutSeconds: route.timeoutSeconds ?? service.timeoutSeconds ?? stackDefaults.timeoutSeconds,
-        reservedConcurrency,
-        database: service.database,
-        auth: route.auth ?? "none",
-        scopes: route.scopes ?? [],
-        throttle: route.throttle,
-        transaction: routeRunsInTransaction(routeKey, route.transaction, { database: service.database, publishes: service.events !== undefined }),
-        handler: route.handler,
-        ...publishedEvents(service),
-    };
-}
-
-function resolveSubscription(service: AnyService, name: string, subscription: SubscriptionDefinition, stackDefaults: FunctionDefaults): ResolvedSubscription {
-    const timeoutSeconds = subscription.timeoutSeconds ?? SUBSCRIPTION_DEFAULTS.timeoutSeconds;
-    const batchWindowSeconds = subscription.batchWindowSeconds ?? SUBSCRIPTION_DEFAULTS.batchWindowSeconds;
-    return {
-        kind: "subscription",
-        service: service.name,
-        name,
-        id: `subscription-${name}`,
-        description: subscription.description ?? `${subscription.event.source}/${subscription.event.name} v${subscription.event.version}`,
-        memoryMb: subscription.memoryMb ?? service.memoryMb ?? stackDefaults.memoryMb,
-        timeoutSeconds,
-        database: service.database,
-        batchSize: subscription.batchSize ?? SUBSCRIPTION_DEFAULTS.batchSize,
-        batchWindowSeconds,
-        maxAttempts: subscription.maxAttempts ?? SUBSCRIPTION_DEFAULTS.maxAttempts,
-        maxConcurrency: subscription.maxConcurrency ?? SUBSCRIPTION_DEFAULTS.maxConcurrency,
-        visibilityTimeoutSeconds: minimumVisibilityTimeoutSeconds(timeoutSeconds, batchWindowSeconds),
-        event: subscription.event,
-        handler: subscription.handler,
-        ...publishedEvents(service),
-    };
-}
-
-function resolveSchedule(service: AnyService, name: string, schedule: ScheduleDefinition, stackDefaults: FunctionDefaults): ResolvedSchedule {
-    const timeoutSeconds = schedule.timeoutSeconds ?? SCHEDULE_DEFAULTS.timeoutSeconds;
-    const retries = schedule.retries ?? SCHEDULE_DEFAULTS.retries;
-    return {
-        kind: "schedule",
-        service: service.name,
-        name,
-        id: `schedule-${name}`,
-        description: schedule.description ?? `${schedule.expression} (${schedule.timeZone ?? SCHEDULE_DEFAULTS.timeZone})`,
-        memoryMb: schedule.memoryMb ?? service.memoryMb ?? stackDefaults.memoryMb,
-        timeoutSeconds,
-        database: service.database,
-        batchSize: SCHEDULE_DEFAULTS.batchSize,
-        batchWindowSeconds: 0,
-        maxAttempts: retries + 1,
-        maxConcurrency: SCHEDULE_DEFAULTS.maxConcurrency,
-        visibilityTimeoutSeconds: minimumVisibilityTimeoutSeconds(timeoutSeconds),
-        expression: schedule.expression,
-        timeZone: schedule.timeZone ?? SCHEDULE_DEFAULTS.timeZone,
-        retries,
-        handler: schedule.handler,
-        ...publishedEvents(service),
-    };
-}
-
-/**
- * The catalog a handler's closure captures, as a plain copy: without the hidden symbol-keyed record
- * `defineEvents` keeps on it, which Pulumi's closure serializer writes as a key the function then
- * fails to load with.
- */
-function publishedEvents(service: AnyService): { events?: EventCatalog } {
-    return service.events ? { events: { ...(service.events as EventCatalog) } } : {};
-}
-
-/** A service's queue consumers, subscriptions then schedules. */
-export function queueConsumersOf(service: Pick<ResolvedService, "subscriptions" | "schedules">): (ResolvedSubscription | ResolvedSchedule)[] {
-    return [...service.subscriptions, ...service.schedules];
-}
-
-/**
- * Whether a service publishes through a transactional outbox: it keeps data and declares events, so
- * its handlers' events are written in their transaction and an outbox relay sends what is left.
- */
-export function publishesThroughOutbox(service: Pick<ResolvedService, "database" | "events">): boolean {
-    return service.database && service.events.length > 0;
-}
-
-/** The outbox relay function's timeout, in the cloud and locally: no trigger the policy knows, so within a route's bound. */
-export const OUTBOX_RELAY_TIMEOUT_SECONDS = 25;
 
 /** A stack default outside the stack's bounds, for the routes that set nothing themselves. */
 function stackDefaultProblems(services: readonly AnyService[], stackDefaults: FunctionDefaults, bounds: FunctionBounds): string[] {

@@ -7,28 +7,19 @@
  */
 import * as path from "node:path";
 import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
-import { HTTP_METHODS, serviceFile, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../../functions/runtime/service";
+import { serviceFile, type AnyService, type RouteDefinition, type ScheduleDefinition, type SubscriptionDefinition } from "../../functions/runtime/service";
 import { reservedSchemaReason, serviceSchema } from "../../functions/runtime/data/service-data";
-import { HTTP_API, LAMBDA, type Range } from "../../policy/lib/limits";
+import { LAMBDA } from "../../policy/lib/limits";
 import { validateContainerService, validateDockerfile } from "../containers/validation";
 import { schemaRecordProblems } from "../events/schemas";
-import { validateEventCatalog, validateSubscribedEvents, validateTriggers } from "../events/validation";
-import { PLATFORM_FUNCTION_BOUNDS, type Bound, type FunctionBounds } from "../function-bounds";
+import { validateEventCatalog } from "../events/validation";
+import { describeInteger, isOptionalInteger, PLATFORM_FUNCTION_BOUNDS, validateFunctionSettings, type FunctionBounds } from "../function-bounds";
 import { REGISTRY_NAME, routeId } from "../naming";
 import { REPOSITORY_ROOT } from "../config/stack-files";
-
-const ROUTE_KEY = /^(\S+) (\S+)$/;
-const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
-const PARAMETER_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
-/** OAuth scope tokens: printable ASCII without spaces, quotes or backslashes (RFC 6749, 3.3). */
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
-const ROUTE_AUTH: readonly RouteAuth[] = ["none", "jwt"];
-/** A route may switch throttling off (0) up to the account's ceilings. */
-const ROUTE_THROTTLE = { rateLimit: { min: 0, max: HTTP_API.throttle.rateLimit.max }, burstLimit: { min: 0, max: HTTP_API.throttle.burstLimit.max } };
-
-function describeInteger(range: Range): string {
-    return `an integer from ${range.min} to ${range.max}`;
-}
+import { validateContainerRoute } from "../triggers/container-route";
+import { parseRouteKey, validateRoute, validateRouteCount, validateRouteKey, validateRouteTransaction } from "../triggers/route";
+import { validateSchedule } from "../triggers/schedule";
+import { validateSubscribedEvents, validateSubscription } from "../triggers/subscription";
 
 /**
  * How messages name a service: `service "users" (functions/users/service.ts)`, the file being the
@@ -40,52 +31,6 @@ export function describeService(service: RegisteredService, index: number): stri
     if (file === undefined) return `service "${name}"`;
     const relative = path.relative(REPOSITORY_ROOT, file);
     return `service "${name}" (${relative.startsWith("..") || path.isAbsolute(relative) ? file : relative})`;
-}
-
-/** Absent, or an integer within `range`. */
-function isOptionalInteger(value: unknown, range: Range): boolean {
-    return value === undefined || (typeof value === "number" && Number.isInteger(value) && value >= range.min && value <= range.max);
-}
-
-/** Problems with a route key's path, or none. Paths are `/segment/{param}/...`; `{proxy+}` only last. */
-export function pathProblems(path: string): string[] {
-    if (path === "/") return [];
-    if (!path.startsWith("/")) return ["the path must start with /"];
-    if (path.endsWith("/")) return ["the path must not end with /"];
-    const problems: string[] = [];
-    const segments = path.slice(1).split("/");
-    const parameterNames = new Set<string>();
-    segments.forEach((segment, index) => {
-        const parameter = PARAMETER_SEGMENT.exec(segment);
-        if (parameter) {
-            if (parameterNames.has(parameter[1])) problems.push(`path parameter {${parameter[1]}} appears twice`);
-            parameterNames.add(parameter[1]);
-            if (parameter[2] === "+" && index !== segments.length - 1) problems.push(`greedy parameter {${parameter[1]}+} must be the last segment`);
-        } else if (!LITERAL_SEGMENT.test(segment)) {
-            problems.push(
-                segment === ""
-                    ? "the path has an empty segment (//)"
-                    : `segment "${segment}" is neither a literal (letters, digits, . _ ~ -) nor a parameter like {id}`,
-            );
-        }
-    });
-    return problems;
-}
-
-/** `"GET /users/{id}"` -> its method and path, or undefined when it is not `METHOD /path` with one space. */
-export function parseRouteKey(routeKey: string): { method: string; path: string } | undefined {
-    const match = ROUTE_KEY.exec(routeKey);
-    return match ? { method: match[1], path: match[2] } : undefined;
-}
-
-/** A well-formed route key's method and path. */
-export function validateRouteKey(method: string, path: string, at: string): string[] {
-    const problems: string[] = [];
-    if (!(HTTP_METHODS as readonly string[]).includes(method)) {
-        problems.push(`${at}: method "${method}" is not allowed; use one of ${HTTP_METHODS.join(", ")}`);
-    }
-    for (const problem of pathProblems(path)) problems.push(`${at}: ${problem}`);
-    return problems;
 }
 
 /** What every service declares, whatever runs it: name, description, database flag. */
@@ -148,70 +93,16 @@ export function validateSchemaName(name: string, where: string): string[] {
     return reason ? [`${where}: its data would live in schema "${schema}", and ${reason}; choose another service name`] : [];
 }
 
-/** One setting within a bound: absent, or an integer in range, else a problem naming the field and why. */
-function boundProblem(value: unknown, field: string, bound: Bound, at: string): string[] {
-    return isOptionalInteger(value, bound)
-        ? []
-        : [`${at}: ${field} ${JSON.stringify(value)} is not allowed; use ${describeInteger(bound)} (${bound.reason})`];
-}
-
-/**
- * Memory and timeout, where a service or a route sets them: within Lambda's and the HTTP API's
- * limits, and the stack's policy pack bounds when `bounds` are a stack's (`functionBoundsFor`).
- */
-export function validateFunctionSettings(
-    settings: { memoryMb?: unknown; timeoutSeconds?: unknown } | undefined,
-    at: string,
-    bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS,
-): string[] {
-    return [...boundProblem(settings?.memoryMb, "memoryMb", bounds.memoryMb, at), ...boundProblem(settings?.timeoutSeconds, "timeoutSeconds", bounds.timeoutSeconds, at)];
-}
-
-/** A route's `auth`, `scopes` and `throttle`. */
-export function validateRouteAccess(route: RouteDefinition | undefined, at: string): string[] {
+/** A service's subscriptions and schedules, each on its own. */
+export function validateTriggers(service: AnyService, where: string): string[] {
     const problems: string[] = [];
-    if (route?.auth !== undefined && !ROUTE_AUTH.includes(route.auth)) {
-        problems.push(`${at}: auth ${JSON.stringify(route.auth)} is not allowed; use "none" (public) or "jwt"`);
+    for (const [name, subscription] of Object.entries((service.subscriptions ?? {}) as Record<string, SubscriptionDefinition | undefined>)) {
+        problems.push(...validateSubscription(name, subscription, `${where}, subscription "${name}"`));
     }
-    if (route?.scopes !== undefined) {
-        if (route.auth !== "jwt") problems.push(`${at}: scopes need auth "jwt"`);
-        if (!Array.isArray(route.scopes) || route.scopes.length === 0 || route.scopes.some((scope) => typeof scope !== "string" || !SCOPE.test(scope))) {
-            problems.push(`${at}: scopes must be a non-empty list of OAuth scopes (no spaces), e.g. ["users:write"]`);
-        }
-    }
-    if (route?.throttle !== undefined) {
-        const { rateLimit, burstLimit } = route.throttle ?? ({} as RouteThrottle);
-        const { rateLimit: rate, burstLimit: burst } = ROUTE_THROTTLE;
-        if (typeof rateLimit !== "number" || !Number.isFinite(rateLimit) || rateLimit < rate.min || rateLimit > rate.max) {
-            problems.push(`${at}: throttle.rateLimit ${JSON.stringify(rateLimit)} is not allowed; use requests per second from ${rate.min} to ${rate.max}`);
-        }
-        if (burstLimit === undefined || !isOptionalInteger(burstLimit, burst)) {
-            problems.push(`${at}: throttle.burstLimit ${JSON.stringify(burstLimit)} is not allowed; use ${describeInteger(burst)}`);
-        }
+    for (const [name, schedule] of Object.entries((service.schedules ?? {}) as Record<string, ScheduleDefinition | undefined>)) {
+        problems.push(...validateSchedule(name, schedule, `${where}, schedule "${name}"`));
     }
     return problems;
-}
-
-/** One route's own definition: its handler, function settings and access. */
-export function validateRoute(route: RouteDefinition | undefined, at: string, bounds: FunctionBounds = PLATFORM_FUNCTION_BOUNDS): string[] {
-    const problems: string[] = [];
-    if (typeof route?.handler !== "function") problems.push(`${at}: handler must be a function (request, context) => response`);
-    problems.push(...validateFunctionSettings(route, at, bounds));
-    problems.push(...validateRouteAccess(route, at));
-    return problems;
-}
-
-/** A route's `transaction`: a boolean, and only where there is a database to run it on. */
-export function validateRouteTransaction(route: RouteDefinition | undefined, database: unknown, at: string): string[] {
-    if (route?.transaction === undefined) return [];
-    if (typeof route.transaction !== "boolean") return [`${at}: transaction ${JSON.stringify(route.transaction)} is not allowed; use true or false`];
-    if (route.transaction && database !== true) return [`${at}: transaction: true needs a database; the service has database: false`];
-    return [];
-}
-
-/** How many routes one HTTP API can hold. */
-export function validateRouteCount(count: number): string[] {
-    return count > HTTP_API.maxRoutes ? [`the registry declares ${count} routes; an HTTP API holds at most ${HTTP_API.maxRoutes}`] : [];
 }
 
 /**
@@ -276,7 +167,7 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
             if (sameId !== undefined) problems.push(`${at}: its resource name "${id}" clashes with route "${sameId}"; rename one path`);
             idsInService.set(id, routeKey);
 
-            problems.push(...(container ? validateRouteAccess(route, at) : [...validateRoute(route, at, bounds), ...validateRouteTransaction(route, service.database, at)]));
+            problems.push(...(container ? validateContainerRoute(route, at) : [...validateRoute(route, at, bounds), ...validateRouteTransaction(route, service.database, at)]));
         }
     }
     problems.push(...validateRouteCount(routeCount));

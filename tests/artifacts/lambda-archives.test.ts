@@ -26,7 +26,7 @@ import { serviceRoles } from "../../functions/runtime/data/service-data";
 import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
 import { HANDLER_FILE, LAMBDA_HANDLER } from "../../infra/function-packaging";
 import { routeId } from "../../platform/naming";
-import { parseRouteKey } from "../../platform/registry/validation";
+import { parseRouteKey } from "../../platform/triggers/route";
 import { services } from "../../infra/services";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { readStackConfig, REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";

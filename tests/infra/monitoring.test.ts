@@ -10,7 +10,8 @@ import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../pl
 import type { RegisteredService } from "../../functions/runtime/container";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { functionBoundsFor } from "../../platform/function-bounds";
-import { publishesThroughOutbox, resolveRegistry } from "../../platform/registry/resolution";
+import { resolveRegistry } from "../../platform/registry/resolution";
+import { publishesThroughOutbox } from "../../platform/triggers/outbox-relay";
 import { type ResolvedRegistry } from "../../platform/model";
 import { services } from "../../infra/services";
 import { estimatedMaxConnections } from "../../policy/lib/limits";

@@ -7,19 +7,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defineService, serviceFile, type AnyService, type ServiceRoutes } from "../../functions/runtime/service";
-import { functionBoundsFor, PLATFORM_FUNCTION_BOUNDS, type FunctionBounds } from "../../platform/function-bounds";
+import { functionBoundsFor, PLATFORM_FUNCTION_BOUNDS, validateFunctionSettings, type FunctionBounds } from "../../platform/function-bounds";
 import { routeId } from "../../platform/naming";
 import { RegistryError, resolveRegistry } from "../../platform/registry/resolution";
-import {
-    pathProblems,
-    validateFunctionSettings,
-    validateRegistry,
-    validateRoute,
-    validateRouteAccess,
-    validateRouteCount,
-    validateRouteKey,
-    validateService,
-} from "../../platform/registry/validation";
+import { validateRegistry, validateService } from "../../platform/registry/validation";
+import { pathProblems, validateRoute, validateRouteAccess, validateRouteCount, validateRouteKey } from "../../platform/triggers/route";
 
 const STACK_DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const ok = async () => ({ ok: true });
@@ -264,8 +256,8 @@ describe("registry validation", () => {
         });
 
         it("validateRouteAccess and validateRoute: auth, scopes, throttle and a handler", () => {
-            assert.deepEqual(validateRouteAccess({ handler: ok, auth: "jwt", scopes: ["a:b"], throttle: { rateLimit: 0, burstLimit: 0 } }, "r"), []);
-            assert.deepEqual(validateRouteAccess({ handler: ok, throttle: { rateLimit: 10001, burstLimit: 5001 } }, "r"), [
+            assert.deepEqual(validateRouteAccess({ auth: "jwt", scopes: ["a:b"], throttle: { rateLimit: 0, burstLimit: 0 } }, "r"), []);
+            assert.deepEqual(validateRouteAccess({ throttle: { rateLimit: 10001, burstLimit: 5001 } }, "r"), [
                 "r: throttle.rateLimit 10001 is not allowed; use requests per second from 0 to 10000",
                 "r: throttle.burstLimit 5001 is not allowed; use an integer from 0 to 5000",
             ]);

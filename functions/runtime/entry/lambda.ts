@@ -1,0 +1,63 @@
+/**
+ * The resources provider of a deployed function, which reads Lambda's environment, and the code
+ * of each kind of function: the closures the Pulumi program serializes into their archives.
+ *
+ * The serializer bundles whatever a closure references, so each closure references only what its
+ * function uses: a function without the database must not reference `createDatabase` (it would
+ * carry `pg`), nor one of a service that publishes nothing the EventBridge client. That is why the
+ * provider is picked by branch below rather than built from optional parts. Each factory runs once
+ * per execution environment; the database is opened at the first invocation and kept.
+ */
+import { createDatabase } from "../data/database";
+import { migrationDatabaseFromEnvironment, serviceDatabaseFromEnvironment } from "../data/database-environment";
+import type { Migration } from "../data/migrations";
+import { eventBusFromEnvironment } from "../environment";
+import { relayCheckFromEnvironment } from "../outbox/relay-check";
+import { eventBridgeTransport } from "../outbox/publisher";
+import { createMigrationEntry } from "./migration";
+import { createRelayCheckEntry } from "./relay-check";
+import type { ResourcesProvider } from "./resources";
+
+/** What a function uses, which decides what its provider (and so its archive) holds. */
+export interface FunctionUse {
+    database: boolean;
+    /** Publishes events (its service's catalog, or the relay's bus). */
+    publishes: boolean;
+}
+
+/** What a trigger's function of a service uses: the database when its service has one, the bus when it publishes. */
+export function functionUse(definition: { database: boolean; events?: unknown }): FunctionUse {
+    return { database: definition.database, publishes: Boolean(definition.events) };
+}
+
+/** A deployed function's provider, built in its execution environment from Lambda's environment variables. */
+export function lambdaResources(use: FunctionUse): () => ResourcesProvider {
+    if (use.database && use.publishes) {
+        return () => ({
+            openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
+            eventBus: { eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() },
+        });
+    }
+    if (use.database) return () => ({ openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()) });
+    if (use.publishes) return () => ({ eventBus: { eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } });
+    return () => ({});
+}
+
+/**
+ * The code of a route's, a subscription's, a schedule's or a relay's function: its entry, given the
+ * definition (captured by value: keep it to what the entry reads) and Lambda's resources.
+ */
+export function lambdaCode<Definition, Handler>(createEntry: (definition: Definition, provider: ResourcesProvider) => Handler, definition: Definition, use: FunctionUse): () => Handler {
+    const resources = lambdaResources(use);
+    return () => createEntry(definition, resources());
+}
+
+/** The relay check's code: its settings from the environment, the runtime's SDK clients. */
+export function lambdaRelayCheckCode() {
+    return () => createRelayCheckEntry({ settings: relayCheckFromEnvironment() });
+}
+
+/** The migration function's code: the SQL captured by value, the master secret read at each run. */
+export function lambdaMigrationCode(migrations: Migration[]) {
+    return () => createMigrationEntry(migrations, { database: () => migrationDatabaseFromEnvironment() });
+}
