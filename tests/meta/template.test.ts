@@ -47,14 +47,15 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
     const roots: string[] = [];
     after(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
 
-    it("holds a service file, its migration, its test file and one registry line", () => {
+    it("holds a service file, its migrations (the second one expanding the first), its test file and one registry line", () => {
         assert.deepEqual(blocks.map((block) => `${block.kind} ${block.path}`), [
             "file functions/orders/migrations/0001_create_orders.sql",
+            "file functions/orders/migrations/0002_add_order_note.sql",
             "file functions/orders/service.ts",
             "append infra/registry.ts",
             "file tests/services/orders.test.ts",
         ]);
-        assert.deepEqual(blocks[2].content, 'export { default as orders } from "../functions/orders/service";\n');
+        assert.deepEqual(blocks[3].content, 'export { default as orders } from "../functions/orders/service";\n');
     });
 
     it("touches nothing but its folder, its test file and one line of infra/registry.ts", () => {
@@ -64,7 +65,7 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
         // Act
         const touched = applyTemplate(root, blocks);
         // Assess
-        assert.deepEqual(touched, ["functions/orders/migrations/0001_create_orders.sql", "functions/orders/service.ts", "infra/registry.ts", "tests/services/orders.test.ts"]);
+        assert.deepEqual(touched, ["functions/orders/migrations/0001_create_orders.sql", "functions/orders/migrations/0002_add_order_note.sql", "functions/orders/service.ts", "infra/registry.ts", "tests/services/orders.test.ts"]);
         const after = fs.readFileSync(path.join(root, "infra", "registry.ts"), "utf8");
         assert.equal(after, [...SCRATCH_REGISTRY.slice(0, -1), 'export { default as orders } from "../functions/orders/service";', ""].join("\n"));
         assert.throws(() => applyTemplate(root, blocks), /the template writes functions\/orders\/migrations\/0001_create_orders\.sql, which exists already/);
