@@ -7,12 +7,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { Api } from "./components/api";
 import { ContainerPlatform } from "./components/container-platform";
 import type { DatabaseConnection } from "./components/function-settings";
-import type { MonitoredContainer } from "./components/monitoring";
+import { containerDeploymentAlarmIds, type MonitoredContainer } from "./components/monitoring";
 import type { Network } from "./components/network";
 import { ServiceContainer } from "./components/service-container";
 import { PROJECT, type StackConfig } from "../platform/config/stack-config";
 import type { ResolvedContainerService } from "../platform/model";
-import { containerPlatformNames, containerServiceNames, serviceSecretName } from "../platform/naming";
+import { alarmName, containerPlatformNames, containerServiceNames, serviceSecretName } from "../platform/naming";
 
 export interface ContainerDeploymentInputs {
     stack: string;
@@ -78,6 +78,8 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
             // A stack that protects its data keeps the images its rollbacks run, repository and all.
             destroyImagesWithStack: !config.database.deletionProtection,
             secretName: serviceSecretName(PROJECT, stack, container.name),
+            // The alarms the monitoring makes for it (by name: they are made after the service).
+            deploymentAlarmNames: config.monitoring.enabled ? containerDeploymentAlarmIds(container.name, container.scaling.minTasks).map((id) => alarmName(PROJECT, stack, id)) : undefined,
             tags,
         });
         components.push(component);

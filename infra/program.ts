@@ -6,6 +6,7 @@
  *        (its HttpRoutes, QueueSubscriptions and Schedules, each on a Function)
  *     -> [ContainerPlatform -> one ServiceContainer per container service] (infra/containers.ts)
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
+ *     -> [Releases: CodeDeploy's application and a deployment group per function, in a gradual stack]
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisteredService } from "../functions/runtime/container";
@@ -14,11 +15,12 @@ import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
-import { Monitoring, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
+import { Monitoring, releaseAlarmIds, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
+import { Releases, releasesOutput, type ReleasedFunction, type ReleasesOutput } from "./components/releases";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { EventBus } from "./components/event-bus";
 import { Service } from "./components/service";
-import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
+import { ConfigError, isGradual, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
 import { migrationRunRequest } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import { eventBusName, functionLogGroupName, generatedNameProblems, serviceSecretName } from "../platform/naming";
@@ -46,6 +48,8 @@ export interface PlatformOutputs {
     eventBusName?: pulumi.Output<string>;
     /** Each queue consumer's dead-letter queue by service and subscription or schedule: where failed messages wait to be redriven. */
     deadLetterQueues?: Record<string, pulumi.Output<Record<string, string>>>;
+    /** The release strategy and every function's alias (and deployment group): what `npm run release` reads after `up`. */
+    releases: pulumi.Output<ReleasesOutput>;
 }
 
 /** What the program is built from: the stack's settings and the registry, both checked. */
@@ -102,6 +106,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         logRetentionDays: config.logRetentionDays,
         logLevel: config.logLevel,
         tags,
+        gradualRelease: isGradual(config.release),
         logGroupName: (service, functionId) => functionLogGroupName(PROJECT, stack, service, functionId),
     };
 
@@ -172,6 +177,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     const monitored: MonitoredFunction[] = [];
     const monitoredQueues: MonitoredQueue[] = [];
     const monitoredOutboxes: MonitoredOutbox[] = [];
+    const releasedFunctions: ReleasedFunction[] = [];
     for (const service of registry.services) {
         const serviceName = service.name;
         const signIn = signInOf(serviceName);
@@ -195,10 +201,14 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
                 timeoutSeconds: fn.timeoutSeconds,
                 logGroupName: fn.function.logGroupName,
             });
+            // A route's handler errors are 500 answers, which Lambda counts as successes: the API's own alarms judge its release too.
+            const isRoute = service.routes.some((route) => route.id === fn.id);
+            releasedFunctions.push({ service: serviceName, id: fn.id, function: fn.function, alarmIds: releaseAlarmIds(serviceName, fn.id, isRoute) });
         }
         if (component.outboxRelay) {
             const { check } = component.outboxRelay;
             monitored.push({ service: serviceName, id: "outbox-relay-check", label: "outbox relay check", functionName: check.name, timeoutSeconds: component.outboxRelay.checkTimeoutSeconds, logGroupName: check.logGroupName });
+            releasedFunctions.push({ service: serviceName, id: "outbox-relay-check", function: check, alarmIds: releaseAlarmIds(serviceName, "outbox-relay-check", false) });
             monitoredOutboxes.push({ service: serviceName, relayLogGroupName: component.outboxRelay.relay.logGroup.name });
         }
         for (const queue of component.queues) monitoredQueues.push({ service: serviceName, ...queue });
@@ -261,6 +271,11 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         });
     }
 
+    // After the alarms it names: CodeDeploy checks them when a deployment starts.
+    const releases = isGradual(config.release)
+        ? new Releases("releases", { stack, release: config.release, functions: releasedFunctions, tags }, { dependsOn: monitoring ? [monitoring] : [] })
+        : undefined;
+
     return {
         apiUrl: stage.url ?? api.endpoint,
         apiId: api.apiId,
@@ -274,5 +289,6 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         ...(containerDeployment ? { containerServices: containerDeployment.serviceNames } : {}),
         ...(eventBus ? { eventBusName: eventBus.name } : {}),
         ...(Object.keys(deadLetterQueues).length > 0 ? { deadLetterQueues } : {}),
+        releases: releasesOutput(config.release, releasedFunctions, releases),
     };
 }

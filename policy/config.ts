@@ -116,6 +116,8 @@ export const ruleConfig = {
     "lambda-log-group-in-stack": none,
     "lambda-tracing-active": none,
     "lambda-error-alarm": none,
+    "lambda-trigger-alias": none,
+    "lambda-release-rollback": none,
     "log-group-retention": knobs<RetentionConfig>({
         minRetentionDays: { type: "integer", ...schemaRange(RETENTION_DAYS), default: RETENTION_DAYS.min, description: "Shortest allowed log retention, in days (prod: 30)." },
         maxRetentionDays: { type: "integer", ...schemaRange(RETENTION_DAYS), default: RETENTION_DAYS.max, description: "Longest allowed log retention, in days." },

@@ -23,6 +23,8 @@ import { lambdaJsonLogging } from "./rules/lambda-json-logging";
 import { lambdaLogGroupInStack } from "./rules/lambda-log-group-in-stack";
 import { lambdaMemoryBounds } from "./rules/lambda-memory-bounds";
 import { lambdaTimeoutBounds } from "./rules/lambda-timeout-bounds";
+import { lambdaTriggerAlias } from "./rules/lambda-trigger-alias";
+import { lambdaReleaseRollback } from "./rules/lambda-release-rollback";
 import { lambdaTracingActive } from "./rules/lambda-tracing-active";
 import { logGroupRetention } from "./rules/log-group-retention";
 import { policySuppressionReason } from "./rules/policy-suppression-reason";
@@ -60,6 +62,9 @@ export const policies: Policies = [
     lambdaTracingActive,
     // Alarms
     lambdaErrorAlarm,
+    // Releases
+    lambdaTriggerAlias,
+    lambdaReleaseRollback,
     // Access
     apiRouteAuthorization,
     // Database

@@ -53,9 +53,23 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
             const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${functionName}`;
             return {
                 id: functionName,
-                state: { ...inputs, name: functionName, arn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations` },
+                state: {
+                    ...inputs,
+                    name: functionName,
+                    arn,
+                    invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+                    // A published function's first version; without publish, Lambda reports $LATEST.
+                    ...(inputs.publish ? { version: "1", qualifiedArn: `${arn}:1` } : { version: "$LATEST", qualifiedArn: `${arn}:$LATEST` }),
+                },
             };
         }
+        case Types.lambdaAlias: {
+            const functionArn = String(inputs.functionName).startsWith("arn:") ? inputs.functionName : `arn:aws:lambda:${region}:${ACCOUNT}:function:${inputs.functionName}`;
+            const arn = `${functionArn}:${inputs.name}`;
+            return { id: arn, state: { ...inputs, arn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations` } };
+        }
+        case Types.codedeployApplication:
+            return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:codedeploy:${region}:${ACCOUNT}:application:${inputs.name ?? id}` } };
         case Types.httpApi:
             return {
                 id: "a1b2c3d4e5",
@@ -293,6 +307,7 @@ async function runOnce(options: OfflineOptions, config: Record<string, string>):
                     protect: Boolean(request.getProtect?.()),
                     ...customTimeoutsOf(request),
                     provider: request.getProvider() || undefined,
+                    ...(request.getIgnorechangesList().length > 0 ? { ignoreChanges: request.getIgnorechangesList() } : {}),
                     aliases: request.getAliasesList().map(aliasOf),
                 });
             }

@@ -25,6 +25,8 @@ export interface RegisteredResource {
     /** The `customTimeouts` option, e.g. `{ delete: "45m" }`; absent when none is set. */
     customTimeouts?: { create?: string; update?: string; delete?: string };
     provider?: string;
+    /** The `ignoreChanges` option (input names); absent when none is set. */
+    ignoreChanges?: string[];
     /** The `aliases` option as the engine receives it: a URN, or a spec the engine completes. */
     aliases: ResourceAlias[];
 }

@@ -34,7 +34,7 @@ export interface ConsumerQueue {
 export function createConsumerQueue(
     name: string,
     consumer: ResolvedQueueConsumer,
-    fn: { arn: pulumi.Output<string> },
+    fn: { targetArn: pulumi.Output<string> },
     permissions: pulumi.Input<pulumi.Resource>,
     tags: Record<string, string>,
     parent: pulumi.Resource,
@@ -60,7 +60,8 @@ export function createConsumerQueue(
         name,
         {
             eventSourceArn: queue.arn,
-            functionName: fn.arn,
+            // The alias, never $LATEST: a gradual release shifts a queue's consumers too.
+            functionName: fn.targetArn,
             batchSize: consumer.batchSize,
             maximumBatchingWindowInSeconds: consumer.batchWindowSeconds > 0 ? consumer.batchWindowSeconds : undefined,
             // Only the messages the function names come back; the others of the batch are done.

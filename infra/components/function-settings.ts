@@ -13,6 +13,11 @@ export interface FunctionSettings {
     logRetentionDays: number;
     logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
     tags: Record<string, string>;
+    /**
+     * Whether the stack releases new versions gradually (canary or linear through CodeDeploy): then
+     * the program creates each function's alias but never moves it (`function.ts`).
+     */
+    gradualRelease: boolean;
     /** The log group name of a service's function, e.g. `/serverless-microservices/dev/users/get-users-id`. */
     logGroupName(service: string, functionId: string): string;
 }

@@ -2,8 +2,14 @@
  * One Lambda function of the platform, whatever triggers it (an HTTP route, a subscription's queue,
  * a schedule's queue, the migration run): its log group with the stack's retention, and the
  * function made from its handler's closure (serialized and bundled, `infra/function-packaging.ts`)
- * with the platform's settings (`function-settings.ts`), running as the role it is given. A
- * trigger's component adds only the trigger's own resources around it.
+ * with the platform's settings (`function-settings.ts`), running as the role it is given; each
+ * change publishes a version, and the `live` alias is what every trigger invokes (`targetArn`),
+ * never `$LATEST`. A trigger's component adds only the trigger's own resources around it.
+ *
+ * Who moves the alias depends on the stack's release strategy (`FunctionSettings.gradualRelease`):
+ * all at once, the program points it at the version it just published; gradually, the program
+ * creates it at the first version and never moves it again (`ignoreChanges`), and the release step
+ * (`tools/release.ts`) shifts it through CodeDeploy, so `pulumi up` and a release never fight.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -44,7 +50,16 @@ export interface FunctionArgs {
     settings: FunctionSettings;
     /** The logical names of the log group and the function. @default the component's name */
     resourceNames?: { logGroup: string; function: string };
+    /**
+     * Whether the function publishes versions behind the `live` alias. Only the migration function
+     * says no: the program invokes its newest code itself during `up`, which must run the new SQL
+     * whatever a gradual release of the other functions is doing. @default true
+     */
+    alias?: boolean;
 }
+
+/** The alias every trigger invokes, and the release step moves in a gradual stack. */
+export const LIVE_ALIAS = "live";
 
 export class Function extends pulumi.ComponentResource {
     readonly function: aws.lambda.Function;
@@ -52,12 +67,18 @@ export class Function extends pulumi.ComponentResource {
     /** The log group's name, known before deployment. */
     readonly logGroupName: string;
     readonly name: pulumi.Output<string>;
+    /** The unqualified ARN: for permissions on the function itself, never as a trigger's target. */
     readonly arn: pulumi.Output<string>;
+    /** The `live` alias; absent for a function published without one (the migration function). */
+    readonly alias?: aws.lambda.Alias;
+    /** What triggers invoke: the alias's ARN (`...:function:<name>:live`), or the function's without an alias. */
+    readonly targetArn: pulumi.Output<string>;
 
     constructor(name: string, args: FunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.function, name, {}, opts);
         const { settings, database } = args;
         const names = args.resourceNames ?? { logGroup: name, function: name };
+        const withAlias = args.alias ?? true;
         this.logGroupName = settings.logGroupName(args.service, args.functionId);
 
         this.logGroup = new aws.cloudwatch.LogGroup(
@@ -69,6 +90,7 @@ export class Function extends pulumi.ComponentResource {
             names.function,
             {
                 description: args.description.slice(0, 256),
+                publish: withAlias,
                 ...functionCode(names.function, args.code),
                 ...functionSettings(settings, {
                     role: args.role,
@@ -86,7 +108,21 @@ export class Function extends pulumi.ComponentResource {
         );
         this.name = this.function.name;
         this.arn = this.function.arn;
-        this.registerOutputs({ name: this.name, arn: this.arn });
+        if (withAlias) {
+            this.alias = new aws.lambda.Alias(
+                names.function,
+                {
+                    name: LIVE_ALIAS,
+                    description: settings.gradualRelease ? "Moved by the release step (CodeDeploy)" : "The version the last pulumi up published",
+                    functionName: this.function.name,
+                    functionVersion: this.function.version,
+                },
+                // Gradually released, the alias is CodeDeploy's once created: an `up` resetting it would undo a shift or a rollback.
+                { parent: this, ...(settings.gradualRelease ? { ignoreChanges: ["functionVersion", "routingConfig"] } : {}) },
+            );
+        }
+        this.targetArn = this.alias?.arn ?? this.function.arn;
+        this.registerOutputs({ name: this.name, arn: this.arn, targetArn: this.targetArn });
     }
 }
 

@@ -1,6 +1,8 @@
 /**
  * An HTTP API route to a function: the route's Function (`function.ts`), its integration, the
- * route (with its authorization) and the permission that lets the API invoke it. Only the route's
+ * route (with its authorization) and the permission that lets the API invoke it. The integration
+ * and the permission both name the function's `live` alias: one without the other answers 500.
+ * Only the route's
  * own resources are made here; the role and the function's settings come from the service.
  */
 import * as aws from "@pulumi/aws";
@@ -64,18 +66,30 @@ export class HttpRoute extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Before the integration that needs it: an integration on the alias without its permission answers 500.
+        const permission = new aws.lambda.Permission(
+            name,
+            {
+                action: "lambda:InvokeFunction",
+                function: this.function.name,
+                qualifier: this.function.alias?.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${args.apiExecutionArn}/*/${sourceArnRoute(route)}`,
+            },
+            { parent: this },
+        );
         const integration = new aws.apigatewayv2.Integration(
             name,
             {
                 apiId: args.apiId,
                 integrationType: "AWS_PROXY",
                 integrationMethod: "POST",
-                integrationUri: this.function.arn,
+                integrationUri: this.function.targetArn,
                 payloadFormatVersion: "2.0",
                 // One second more than the function's timeout, so the function's own timeout fires first.
                 timeoutMilliseconds: Math.min(HTTP_API.integrationTimeoutMs.max, (route.timeoutSeconds + 1) * 1000),
             },
-            { parent: this },
+            { parent: this, dependsOn: [permission] },
         );
 
         new aws.apigatewayv2.Route(
@@ -89,16 +103,6 @@ export class HttpRoute extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        new aws.lambda.Permission(
-            name,
-            {
-                action: "lambda:InvokeFunction",
-                function: this.function.name,
-                principal: "apigateway.amazonaws.com",
-                sourceArn: pulumi.interpolate`${args.apiExecutionArn}/*/${sourceArnRoute(route)}`,
-            },
-            { parent: this },
-        );
         this.registerOutputs({ functionName: this.function.name });
     }
 }

@@ -87,6 +87,9 @@ export class Migrations extends pulumi.ComponentResource {
                 database: args.database,
                 settings,
                 resourceNames: { logGroup: `${name}-logs`, function: `${name}-function` },
+                // Off the alias: `up` invokes the code it just deployed ($LATEST, holding the new SQL),
+                // never a version a gradual release of the other functions holds back.
+                alias: false,
             },
             { parent: this },
         );

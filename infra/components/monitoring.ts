@@ -156,6 +156,38 @@ export const MONITORING_DEFAULTS = {
     } satisfies Record<string, Window>,
 } as const;
 
+/**
+ * The ids (the end of an alarm's name, `alarmName` in platform/naming.ts) of the alarms a release
+ * or a container deployment is judged by, so they are named once: a function's error rate and p99
+ * duration, the API's 5xx rate and p99 latency (route functions answer a handler's exception with
+ * a 500, which Lambda counts as a success), a container service's tasks, CPU and memory.
+ */
+export const alarmIds = {
+    functionErrors: (service: string, id: string) => `${service}-${id}-errors`,
+    functionThrottles: (service: string, id: string) => `${service}-${id}-throttles`,
+    functionDuration: (service: string, id: string) => `${service}-${id}-duration`,
+    apiServerErrorRate: "api-5xx-rate",
+    apiLatencyP99: "api-latency-p99",
+    containerCpu: (service: string) => `${service}-container-cpu`,
+    containerMemory: (service: string) => `${service}-container-memory`,
+    containerTasks: (service: string) => `${service}-container-tasks`,
+} as const;
+
+/** The alarms that stop a function's gradual release: its error rate and p99 duration, and for a route the API's 5xx rate and p99 latency. */
+export function releaseAlarmIds(service: string, id: string, isRoute: boolean): string[] {
+    const own = [alarmIds.functionErrors(service, id), alarmIds.functionDuration(service, id)];
+    return isRoute ? [...own, alarmIds.apiServerErrorRate, alarmIds.apiLatencyP99] : own;
+}
+
+/**
+ * The alarms that roll a container service's deployment back (ECS deployment alarms, beside the
+ * circuit breaker): its healthy tasks below the minimum (when it keeps some), its memory, and the
+ * API's 5xx rate, which its routes' failures raise. CPU is left out: a new task's start is busy.
+ */
+export function containerDeploymentAlarmIds(service: string, minTasks: number): string[] {
+    return [...(minTasks > 0 ? [alarmIds.containerTasks(service)] : []), alarmIds.containerMemory(service), alarmIds.apiServerErrorRate];
+}
+
 type AlarmSettings = Omit<aws.cloudwatch.MetricAlarmArgs, "name" | "alarmActions" | "okActions" | "tags">;
 
 /** A metric: names known at once, dimensions once the resource they name exists. */
@@ -317,21 +349,20 @@ export class Monitoring extends pulumi.ComponentResource {
     }
 
     private functionAlarms(fn: MonitoredFunction, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
-        const id = `${fn.service}-${fn.id}`;
         const where = `${fn.label} (${fn.service})` + (fn.logGroupName ? `. Logs: ${fn.logGroupName}` : "");
         const dimensions = pulumi.output(fn.functionName).apply((name): Record<string, string> => ({ FunctionName: name }));
         const lambda = (metricName: string): Metric => ({ namespace: "AWS/Lambda", metricName, dimensions });
 
-        alarm(`${id}-errors`, `More than ${t.functionErrorRatePercent}% of invocations failed (crash, timeout or out of memory) in 5 minutes: ${where}`, {
+        alarm(alarmIds.functionErrors(fn.service, fn.id), `More than ${t.functionErrorRatePercent}% of invocations failed (crash, timeout or out of memory) in 5 minutes: ${where}`, {
             ...rateAlarm(lambda("Errors"), lambda("Invocations"), MONITORING_DEFAULTS.windows.errorRate, "errors", "invocations"),
             threshold: t.functionErrorRatePercent,
         });
-        alarm(`${id}-throttles`, `At least ${t.functionThrottles} invocation(s) throttled in 5 minutes (reserved or account concurrency reached): ${where}`, {
+        alarm(alarmIds.functionThrottles(fn.service, fn.id), `At least ${t.functionThrottles} invocation(s) throttled in 5 minutes (reserved or account concurrency reached): ${where}`, {
             ...metricAlarm(lambda("Throttles"), MONITORING_DEFAULTS.windows.throttles, { statistic: "Sum" }),
             threshold: t.functionThrottles,
         });
         const thresholdMs = Math.round((fn.timeoutSeconds * 1000 * t.functionDurationPercentOfTimeout) / 100);
-        alarm(`${id}-duration`, `p99 duration reached ${t.functionDurationPercentOfTimeout}% of the ${fn.timeoutSeconds} s timeout (${thresholdMs} ms): ${where}`, {
+        alarm(alarmIds.functionDuration(fn.service, fn.id), `p99 duration reached ${t.functionDurationPercentOfTimeout}% of the ${fn.timeoutSeconds} s timeout (${thresholdMs} ms): ${where}`, {
             ...metricAlarm(lambda("Duration"), MONITORING_DEFAULTS.windows.latency, { extendedStatistic: "p99" }),
             threshold: thresholdMs,
         });
@@ -370,20 +401,19 @@ export class Monitoring extends pulumi.ComponentResource {
      * and replaced, and the count stays below the minimum, with no Container Insights to pay for.
      */
     private containerAlarms(container: MonitoredContainer, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
-        const id = `${container.service}-container`;
         const where = `container service ${container.service}` + (container.logGroupName ? `. Logs: ${container.logGroupName}` : "");
         const dimensions = pulumi.all([container.clusterName, container.serviceName]).apply(([cluster, service]): Record<string, string> => ({ ClusterName: cluster, ServiceName: service }));
         const ecs = (metricName: string): Metric => ({ namespace: "AWS/ECS", metricName, dimensions });
-        alarm(`${id}-cpu`, `Average CPU of the ${where} above ${t.containerCpuPercent}% for 15 minutes: scaling has reached maxTasks, or a task is stuck.`, {
+        alarm(alarmIds.containerCpu(container.service), `Average CPU of the ${where} above ${t.containerCpuPercent}% for 15 minutes: scaling has reached maxTasks, or a task is stuck.`, {
             ...metricAlarm(ecs("CPUUtilization"), MONITORING_DEFAULTS.windows.containerUtilization, { statistic: "Average" }),
             threshold: t.containerCpuPercent,
         });
-        alarm(`${id}-memory`, `Average memory of the ${where} above ${t.containerMemoryPercent}% for 15 minutes: tasks near their limit are killed for it. Raise memoryMb.`, {
+        alarm(alarmIds.containerMemory(container.service), `Average memory of the ${where} above ${t.containerMemoryPercent}% for 15 minutes: tasks near their limit are killed for it. Raise memoryMb.`, {
             ...metricAlarm(ecs("MemoryUtilization"), MONITORING_DEFAULTS.windows.containerUtilization, { statistic: "Average" }),
             threshold: t.containerMemoryPercent,
         });
         if (container.minTasks > 0) {
-            alarm(`${id}-tasks`, `Fewer than ${container.minTasks} healthy task(s) of the ${where} for 3 of 5 minutes: tasks fail their health check or cannot start (see the service's events).`, {
+            alarm(alarmIds.containerTasks(container.service), `Fewer than ${container.minTasks} healthy task(s) of the ${where} for 3 of 5 minutes: tasks fail their health check or cannot start (see the service's events).`, {
                 ...metricAlarm(ecs("CPUUtilization"), MONITORING_DEFAULTS.windows.containerTasks, { statistic: "SampleCount" }),
                 comparisonOperator: "LessThanThreshold",
                 threshold: container.minTasks,
@@ -396,11 +426,11 @@ export class Monitoring extends pulumi.ComponentResource {
     private apiAlarms(args: MonitoringArgs, t: MonitoringThresholds, alarm: (id: string, description: string, settings: AlarmSettings) => void) {
         const dimensions = pulumi.all([args.api.apiId, args.api.stage]).apply(([apiId, stage]): Record<string, string> => ({ ApiId: apiId, Stage: stage }));
         const api = (metricName: string): Metric => ({ namespace: "AWS/ApiGateway", metricName, dimensions });
-        alarm("api-5xx-rate", `More than ${t.apiServerErrorRatePercent}% of API requests answered 5xx in 5 minutes. Find them in the API access log by status, then the function log by requestId.`, {
+        alarm(alarmIds.apiServerErrorRate, `More than ${t.apiServerErrorRatePercent}% of API requests answered 5xx in 5 minutes. Find them in the API access log by status, then the function log by requestId.`, {
             ...rateAlarm(api("5xx"), api("Count"), MONITORING_DEFAULTS.windows.errorRate, "serverErrors", "requests"),
             threshold: t.apiServerErrorRatePercent,
         });
-        alarm("api-latency-p99", `API p99 latency above ${t.apiLatencyP99Ms} ms in 2 of 3 five-minute windows.`, {
+        alarm(alarmIds.apiLatencyP99, `API p99 latency above ${t.apiLatencyP99Ms} ms in 2 of 3 five-minute windows.`, {
             ...metricAlarm(api("Latency"), MONITORING_DEFAULTS.windows.latency, { extendedStatistic: "p99" }),
             threshold: t.apiLatencyP99Ms,
         });

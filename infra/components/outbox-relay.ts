@@ -27,7 +27,7 @@ import { ComponentTypes } from "../../policy/lib/types";
 import { fitName } from "../../platform/naming";
 import { OUTBOX_RELAY_DEFAULTS } from "../../platform/triggers/outbox-relay";
 import type { ResolvedService } from "../../platform/model";
-import { deferredResource, Function } from "./function";
+import { deferredResource, Function, LIVE_ALIAS } from "./function";
 import { lambdaAssumeRolePolicy, functionRolePolicy, schedulerAssumeRolePolicy, triggerEnvironment, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 
 /** What an OutboxRelay needs. Fields without a default are required. */
@@ -95,6 +95,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
         const checkSettings = pulumi.all([this.relay.name, pulumi.all(args.producers.functionNames)]).apply(([relayFunctionName, producerFunctionNames]): RelayCheckSettings => ({
             service: service.name,
             relayFunctionName,
+            relayQualifier: LIVE_ALIAS,
             producerFunctionNames,
             backlogMetric: { namespace: d.metricNamespace, metricName: d.metrics.unsent },
             lookbackSeconds: args.producers.longestTimeoutSeconds + d.metricDelaySeconds,
@@ -123,7 +124,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                     policy: functionRolePolicy([this.check.logGroup.arn], undefined, [
                         // GetMetricData takes no resource narrower than "*".
                         { Sid: "ReadMetrics", Effect: "Allow", Action: "cloudwatch:GetMetricData", Resource: "*" },
-                        this.relay.arn.apply((arn) => ({ Sid: "InvokeTheRelay", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: arn })),
+                        this.relay.targetArn.apply((arn) => ({ Sid: "InvokeTheRelay", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: arn })),
                     ]),
                 },
                 { parent: this },
@@ -145,7 +146,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
             fitName(`${checkName}-scheduler`, NAME_RULES.iamRole),
             {
                 role: schedulerRole.id,
-                policy: pulumi.all([this.check.arn, deadLetterQueue.arn]).apply(([functionArn, queueArn]) =>
+                policy: pulumi.all([this.check.targetArn, deadLetterQueue.arn]).apply(([functionArn, queueArn]) =>
                     JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
@@ -165,7 +166,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 flexibleTimeWindow: { mode: "OFF" },
                 state: "ENABLED",
                 target: {
-                    arn: this.check.arn,
+                    arn: this.check.targetArn,
                     roleArn: schedulerRole.arn,
                     input: "{}",
                     // A check is worth nothing a minute later: the next one runs then.

@@ -55,6 +55,13 @@ export interface ServiceContainerArgs {
     destroyImagesWithStack: boolean;
     /** The name its secret gets (`serviceSecretName`), for a service that declares secrets; the program always passes it. */
     secretName: string;
+    /**
+     * CloudWatch alarms that stop a deployment and roll it back to the last completed one, beside
+     * the circuit breaker (which sees only tasks that fail to start or stay healthy): the stack's
+     * alarms on this service (`containerDeploymentAlarmIds`, monitoring.ts), named in full.
+     * @default none: the circuit breaker alone (a stack without monitoring)
+     */
+    deploymentAlarmNames?: string[];
     /** @default none */
     tags?: Record<string, string>;
 }
@@ -269,6 +276,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
                 platformVersion: "LATEST",
                 desiredCount: service.scaling.minTasks,
                 deploymentCircuitBreaker: { enable: true, rollback: true },
+                ...(args.deploymentAlarmNames && args.deploymentAlarmNames.length > 0 ? { alarms: { alarmNames: args.deploymentAlarmNames, enable: true, rollback: true } } : {}),
                 deploymentMinimumHealthyPercent: 100,
                 deploymentMaximumPercent: 200,
                 networkConfiguration: {

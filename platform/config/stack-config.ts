@@ -5,7 +5,7 @@
  */
 
 import { LOG_LEVELS, type LogLevel } from "../../functions/runtime/logger";
-import { AURORA_SERVERLESS_V2, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../../policy/lib/limits";
+import { AURORA_SERVERLESS_V2, CODEDEPLOY_LAMBDA, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../../policy/lib/limits";
 
 /** The Pulumi project name; config keys without a namespace belong to it. */
 export const PROJECT = "serverless-microservices";
@@ -18,6 +18,48 @@ export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
  */
 export const RESERVATION_MODES = ["none", "registry"] as const;
 export type ReservationMode = (typeof RESERVATION_MODES)[number];
+
+/**
+ * How a stack's new function versions reach traffic: `all-at-once` (the program moves each
+ * function's `live` alias to the version it publishes), or gradually through CodeDeploy, which the
+ * release step (`npm run release`) starts after `pulumi up`: `canary` (10% for `intervalMinutes`,
+ * then all) or `linear` (10% more every `intervalMinutes`), rolled back when an alarm fires.
+ */
+export const RELEASE_STRATEGIES = ["all-at-once", "canary", "linear"] as const;
+export type ReleaseStrategy = (typeof RELEASE_STRATEGIES)[number];
+/** The strategies CodeDeploy shifts: the alias is then the release step's, never the program's. */
+export type GradualReleaseStrategy = Exclude<ReleaseStrategy, "all-at-once">;
+
+export function isGradual(release: Pick<ReleaseConfig, "strategy">): release is ReleaseConfig & { strategy: GradualReleaseStrategy; intervalMinutes: number } {
+    return release.strategy !== "all-at-once";
+}
+
+/** The CodeDeploy deployment configuration a stack's release setting names (`CODEDEPLOY_LAMBDA`). */
+export function deploymentConfigName(release: ReleaseConfig): string {
+    if (!isGradual(release)) return CODEDEPLOY_LAMBDA.allAtOnce;
+    const configs: Record<number, string> = CODEDEPLOY_LAMBDA[release.strategy].configs;
+    const name = configs[release.intervalMinutes];
+    if (!name) throw new Error(`No CodeDeploy configuration for a ${release.strategy} release every ${release.intervalMinutes} minutes`);
+    return name;
+}
+
+/** The intervals CodeDeploy's predefined configurations offer for a gradual strategy. */
+export function releaseIntervals(strategy: GradualReleaseStrategy): number[] {
+    return Object.keys(CODEDEPLOY_LAMBDA[strategy].configs).map(Number);
+}
+
+export interface ReleaseConfig {
+    /** @default STACK_DEFAULTS.release.strategy */
+    strategy: ReleaseStrategy;
+    /** Minutes of each step of a canary or linear shift; absent for all-at-once. @default STACK_DEFAULTS.release.intervalMinutes[strategy] */
+    intervalMinutes?: number;
+    /**
+     * Published versions of each function the release step keeps (the newest, plus any an alias
+     * points at); older ones are deleted so the account's 75 GB of code storage is not reached.
+     * @default STACK_DEFAULTS.release.keepVersions
+     */
+    keepVersions: number;
+}
 
 /**
  * What a stack file may leave out, and what it then gets: the one owner of these defaults. The
@@ -33,6 +75,7 @@ export const STACK_DEFAULTS: {
     readonly database: Readonly<Pick<StackConfig["database"], "engineVersion" | "databaseName" | "readers" | "protect" | "connectionsPerFunction">>;
     readonly monitoring: { readonly enabled: boolean };
     readonly concurrency: Readonly<Pick<StackConfig["concurrency"], "reservations">>;
+    readonly release: { readonly strategy: ReleaseStrategy; readonly intervalMinutes: Readonly<Record<GradualReleaseStrategy, number>>; readonly keepVersions: number };
 } = {
     logLevel: "INFO",
     /** Applied field by field once `api.cors` is present; without it the API answers no preflight. */
@@ -69,6 +112,12 @@ export const STACK_DEFAULTS: {
      * and AWS keeps 100 unreserved, so any reservation there fails the deployment.
      */
     concurrency: { reservations: "none" },
+    /**
+     * All at once unless a stack asks for a gradual release (prod: `canary`, so 10% for 5 minutes
+     * first); a gradual one needs the stack's alarms (`monitoring.enabled`) to decide a rollback.
+     * Three versions kept: the live one and two to go back to by hand.
+     */
+    release: { strategy: "all-at-once", intervalMinutes: { canary: 5, linear: 1 }, keepVersions: 3 },
 };
 
 /**
@@ -214,6 +263,8 @@ export interface StackConfig {
          */
         accountLimit?: number;
     };
+    /** How new function versions reach traffic (docs/releases.md). */
+    release: ReleaseConfig;
     /** Alarms, their notification topic and the dashboard (infra/components/monitoring.ts). */
     monitoring: {
         /** Alarms and the SNS topic they notify. Absent `monitoring` means false. */
@@ -332,7 +383,7 @@ function describeRange(range: { min: number; max: number; step?: number; integer
     return `${kind} from ${range.min} to ${range.max}`;
 }
 
-const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring", "concurrency"] as const;
+const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring", "concurrency", "release"] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
 const HTTP_METHOD_OR_STAR = /^(\*|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/;
@@ -465,9 +516,11 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
             : {}),
     };
 
+    const release = readRelease(read, key, project.release, monitoring);
+
     if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
     // Every field was checked above; the problems list being empty means none is undefined.
-    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency } as StackConfig;
+    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release } as StackConfig;
 }
 
 /**
@@ -489,4 +542,25 @@ function readMonitoring(read: Reader, key: (name: string) => string, value: unkn
         if (number !== undefined) thresholds[name] = number;
     }
     return { enabled, dashboard, ...(email !== undefined ? { email } : {}), thresholds };
+}
+
+/**
+ * `release: {strategy, intervalMinutes, keepVersions}`, optional as a whole. A gradual strategy
+ * needs the stack's alarms: they are what rolls a bad version back.
+ */
+function readRelease(read: Reader, key: (name: string) => string, value: unknown, monitoring: StackConfig["monitoring"]): ReleaseConfig {
+    const defaults = STACK_DEFAULTS.release;
+    const raw = read.object(key("release"), value, ["strategy", "intervalMinutes", "keepVersions"], false) ?? {};
+    const strategy = read.oneOf(key("release.strategy"), raw.strategy, RELEASE_STRATEGIES, defaults.strategy) ?? defaults.strategy;
+    const keepVersions = read.number(key("release.keepVersions"), raw.keepVersions, { min: 1, max: 100, integer: true }, defaults.keepVersions) ?? defaults.keepVersions;
+    if (strategy === "all-at-once") {
+        if (raw.intervalMinutes !== undefined) read.problems.push(`${key("release.intervalMinutes")}: only applies to a canary or linear release (the strategy is all-at-once); remove it`);
+        return { strategy, keepVersions };
+    }
+    const intervals = releaseIntervals(strategy);
+    const intervalMinutes = read.oneOf(key("release.intervalMinutes"), raw.intervalMinutes, intervals, defaults.intervalMinutes[strategy]);
+    if (!monitoring.enabled) {
+        read.problems.push(`${key("release.strategy")}: "${strategy}" needs monitoring.enabled: true (its alarms decide a rollback); enable monitoring or use "all-at-once"`);
+    }
+    return { strategy, intervalMinutes, keepVersions };
 }

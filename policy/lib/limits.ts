@@ -13,6 +13,28 @@ export interface Range {
     readonly step?: number;
 }
 
+/**
+ * AWS CodeDeploy for Lambda: the predefined deployment configurations, which shift an alias from one
+ * published version to another. A canary sends `percent` of the traffic for `intervalMinutes`, then
+ * the rest; a linear shift adds `percent` every `intervalMinutes`. Only these exist without a custom
+ * configuration, so the stack setting offers exactly these.
+ */
+export const CODEDEPLOY_LAMBDA = {
+    allAtOnce: "CodeDeployDefault.LambdaAllAtOnce",
+    canary: {
+        percent: 10,
+        configs: { 5: "CodeDeployDefault.LambdaCanary10Percent5Minutes", 10: "CodeDeployDefault.LambdaCanary10Percent10Minutes", 15: "CodeDeployDefault.LambdaCanary10Percent15Minutes", 30: "CodeDeployDefault.LambdaCanary10Percent30Minutes" },
+    },
+    linear: {
+        percent: 10,
+        configs: { 1: "CodeDeployDefault.LambdaLinear10PercentEvery1Minute", 2: "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes", 3: "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes", 10: "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes" },
+    },
+    /** CloudWatch alarms one deployment group may list. */
+    maxAlarms: 10,
+    /** Lambda's code storage per account and region (75 GB, adjustable): every published version counts. */
+    codeStorageGb: 75,
+} as const;
+
 /** API Gateway HTTP APIs. */
 export const HTTP_API = {
     /** How long an integration waits for its function, in milliseconds. The maximum cannot be raised. */
@@ -303,6 +325,8 @@ export const NAME_RULES = {
      * private hosted zone in Route 53.
      */
     dnsLabel: { maxLength: 63, allowed: /[a-z0-9-]/, allowedText: "lower-case letters, digits and -", lowercase: true, separators: "-" },
+    /** CodeDeploy applications and deployment groups, named by the program. */
+    codedeploy: { maxLength: 100, allowed: /[A-Za-z0-9._+@-]/, allowedText: "letters, digits and ._+@-" },
     /** The HTTP API's VPC link into the container services. */
     vpcLink: { maxLength: 128, allowed: /[\x20-\x7E]/, allowedText: "printable ASCII" },
 } as const satisfies Record<string, NameRule>;

@@ -62,9 +62,43 @@ export function routeIntegrations<T extends Linkable>(route: Linkable, resources
     return linked(route, "target", ofType(resources, Types.httpApiIntegration), targetsIntegration);
 }
 
+/** The function an alias belongs to (its `functionName` is the function's name or ARN). */
+export function aliasFunctions<T extends Linkable>(alias: Linkable, resources: readonly T[]): T[] {
+    return linked(alias, "functionName", ofType(resources, Types.lambdaFunction), (fn, value) => isKnown(value) && (value === fn.props.name || value === fn.props.arn));
+}
+
+/** The aliases `from`'s `input` names by ARN (or by the invoke ARN wrapping it). */
+export function targetAliases<T extends Linkable>(from: Linkable, input: string, resources: readonly T[]): T[] {
+    return linked(from, input, ofType(resources, Types.lambdaAlias), urisFunction);
+}
+
+/** The functions `from`'s `input` reaches: named directly, or through one of their aliases. */
+function reachedFunctions<T extends Linkable>(from: Linkable, input: string, resources: readonly T[], sameValue: (fn: T, value: unknown) => boolean): T[] {
+    const direct = linked(from, input, ofType(resources, Types.lambdaFunction), sameValue);
+    const throughAliases = targetAliases(from, input, resources).flatMap((alias) => aliasFunctions(alias, resources));
+    return [...new Set([...direct, ...throughAliases])];
+}
+
+/**
+ * The qualifier (alias or version) a Lambda reference carries: `...:function:<name>:<qualifier>`,
+ * the invoke ARN wrapping it, or `<name>:<qualifier>`; undefined for an unqualified one, which
+ * invokes `$LATEST`.
+ */
+export function functionQualifier(reference: string): string | undefined {
+    const arn = /:function:[^:/]+(?::([^:/]+))?(?:\/invocations)?$/.exec(reference);
+    if (arn) return arn[1];
+    const named = /^[A-Za-z0-9_-]+:([A-Za-z0-9_$-]+)$/.exec(reference);
+    return named?.[1];
+}
+
+/** Whether a reference names a Lambda function: an ARN (or invoke ARN) with `:function:`. */
+export function isFunctionReference(reference: string): boolean {
+    return /:lambda:[^:]*:\d*:function:|:function:[^:/]+(:[^:/]+)?\/invocations$/.test(reference);
+}
+
 /** The functions an integration invokes. */
 export function integrationFunctions<T extends Linkable>(integration: Linkable, resources: readonly T[]): T[] {
-    return linked(integration, "integrationUri", ofType(resources, Types.lambdaFunction), urisFunction);
+    return reachedFunctions(integration, "integrationUri", resources, urisFunction);
 }
 
 /** The functions an HTTP API route reaches: Route -> Integration -> Function. */
@@ -89,7 +123,7 @@ export function attachedRoles<T extends Linkable>(attachment: Linkable, resource
 
 /** The functions an event source mapping feeds (its `functionName` is the function's name or ARN). */
 export function mappingFunctions<T extends Linkable>(mapping: Linkable, resources: readonly T[]): T[] {
-    return linked(mapping, "functionName", ofType(resources, Types.lambdaFunction), (fn, value) => isKnown(value) && (value === fn.props.name || value === fn.props.arn));
+    return reachedFunctions(mapping, "functionName", resources, (fn, value) => isKnown(value) && (value === fn.props.name || value === fn.props.arn));
 }
 
 /** The queues an event source mapping reads (its `eventSourceArn` is the queue's ARN). */

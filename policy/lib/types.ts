@@ -11,6 +11,10 @@ export const Types = {
     lambdaPermission: "aws:lambda/permission:Permission",
     lambdaInvocation: "aws:lambda/invocation:Invocation",
     lambdaEventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+    lambdaAlias: "aws:lambda/alias:Alias",
+    // CodeDeploy (gradual releases of Lambda versions)
+    codedeployApplication: "aws:codedeploy/application:Application",
+    codedeployDeploymentGroup: "aws:codedeploy/deploymentGroup:DeploymentGroup",
     // Events, queues and schedules
     eventBus: "aws:cloudwatch/eventBus:EventBus",
     eventRule: "aws:cloudwatch/eventRule:EventRule",
@@ -104,6 +108,8 @@ export const ComponentTypes = {
     eventBus: "serverless-microservices:events:EventBus",
     /** A publishing database service's outbox relay: its relay, its check, their schedule and metrics. */
     outboxRelay: "serverless-microservices:events:OutboxRelay",
+    /** A gradual stack's CodeDeploy application, its role and a deployment group per function. */
+    releases: "serverless-microservices:releases:Releases",
     containerPlatform: "serverless-microservices:containers:ContainerPlatform",
     serviceContainer: "serverless-microservices:containers:ServiceContainer",
 } as const;

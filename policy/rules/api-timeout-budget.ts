@@ -27,7 +27,6 @@ export const apiTimeoutBudget = stackPolicy({
     check: (resources, { maxIntegrationTimeoutMs }) => {
         const findings: Finding[] = [];
         const routes = ofType(resources, Types.httpApiRoute);
-        const functions = ofType(resources, Types.lambdaFunction);
         const exposures = new Map<string, Exposure>();
 
         for (const integration of ofType(resources, Types.httpApiIntegration)) {
@@ -48,7 +47,8 @@ export const apiTimeoutBudget = stackPolicy({
                 continue; // No route reaches it: no caller waits on it.
             }
             const limitMs = Math.min(timeoutMs, maxIntegrationTimeoutMs);
-            for (const fn of integrationFunctions(integration, functions)) {
+            // All the resources: an integration reaches its function through the function's alias.
+            for (const fn of integrationFunctions(integration, resources)) {
                 const exposure = exposures.get(fn.urn) ?? { fn, limitMs, routes: new Set<string>() };
                 exposure.limitMs = Math.min(exposure.limitMs, limitMs);
                 routeKeys.forEach((key) => exposure.routes.add(key));

@@ -28,7 +28,7 @@ export interface RelayCheckEndpoint {
     /** Every metric asked for, in order. */
     queries: MetricQuery[];
     /** Every Lambda invocation asked for. */
-    invocations: { functionName: string; invocationType: string }[];
+    invocations: { functionName: string; qualifier?: string; invocationType: string }[];
     close(): Promise<void>;
 }
 
@@ -48,7 +48,8 @@ export function startRelayCheckEndpoint(): Promise<RelayCheckEndpoint> {
         request.on("end", () => {
             const invoke = INVOKE_PATH.exec(request.url?.split("?")[0] ?? "");
             if (request.method === "POST" && invoke) {
-                endpoint.invocations.push({ functionName: decodeURIComponent(invoke[1]), invocationType: String(request.headers["x-amz-invocation-type"] ?? "RequestResponse") });
+                const qualifier = new URLSearchParams(request.url?.split("?")[1] ?? "").get("Qualifier") ?? undefined;
+                endpoint.invocations.push({ functionName: decodeURIComponent(invoke[1]), qualifier, invocationType: String(request.headers["x-amz-invocation-type"] ?? "RequestResponse") });
                 response.statusCode = 202;
                 response.end();
                 return;

@@ -524,7 +524,7 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             assert.match(archives().output("accounts-outbox-relay"), /"message":"outbox relayed"/);
         });
 
-        it("the relay's check reads the publishing functions' invocations and the relay's backlog over the lookback, and invokes the relay (asynchronously) only when one of them is above 0 or it is forced", async function () {
+        it("the relay's check reads the publishing functions' invocations and the relay's backlog over the lookback, and invokes the relay's live alias (asynchronously) only when one of them is above 0 or it is forced", async function () {
             // Prepare
             const apis = archives().relayCheckApis;
             const settings = JSON.parse(archives().fn("accounts-outbox-relay-check").environment[ENVIRONMENT.outboxRelayCheck]);
@@ -534,7 +534,7 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
                 apis.invocations.length = 0;
                 apis.queries.length = 0;
                 const decision = await check(event);
-                return { run: decision.run, invoked: apis.invocations.map((invocation) => [invocation.functionName, invocation.invocationType]), queries: [...apis.queries] };
+                return { run: decision.run, invoked: apis.invocations.map((invocation) => [invocation.functionName, invocation.qualifier, invocation.invocationType]), queries: [...apis.queries] };
             };
             const invocationsOfProducers = (query: { metricName: string }) => (query.metricName === "Invocations" ? [0, 2, 0] : []);
             const backlogLeft = (query: { metricName: string }) => (query.metricName === settings.backlogMetric.metricName ? [0, 3] : []);
@@ -544,7 +544,7 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             const withBacklog = await invocationsAfter({}, backlogLeft);
             const forced = await invocationsAfter({ force: true }, () => []);
             // Assess
-            const relay = [[settings.relayFunctionName, "Event"]];
+            const relay = [[settings.relayFunctionName, "live", "Event"]];
             assert.ok(settings.relayFunctionName.startsWith(`${archives().fn("accounts-outbox-relay").name}-`), settings.relayFunctionName);
             assert.deepEqual([idle.run, idle.invoked], [false, []], "idle: the relay does not connect, so the cluster may pause");
             assert.deepEqual([afterRequests.run, afterRequests.invoked], [true, relay]);

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, MONITORING_THRESHOLD_RANGES, parseStackConfig, PROJECT, STACK_DEFAULTS } from "../../platform/config/stack-config";
+import { ConfigError, deploymentConfigName, MONITORING_THRESHOLD_RANGES, parseStackConfig, PROJECT, STACK_DEFAULTS } from "../../platform/config/stack-config";
 import { readStackConfig } from "../../tools/offline";
 
 const key = (name: string) => `${PROJECT}:${name}`;
@@ -88,7 +88,7 @@ describe("stack configuration", () => {
 
     it("rejects an unknown project key, listing the allowed ones", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logRetention")]: "7" }), [
-            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency`,
+            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release`,
         ]);
     });
 
@@ -313,5 +313,54 @@ describe("stack configuration", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("domain")]: domain }), [
             `${key("domain.certificateArn")}: the certificate must be in the stack's region (us-east-1) for a regional API domain`,
         ]);
+    });
+
+    describe("release", () => {
+        const withRelease = (release: unknown, monitoring: unknown = { enabled: true }) => ({ ...validConfig(), [key("release")]: release, [key("monitoring")]: monitoring });
+
+        it("releases dev all at once and prod as a canary of 10% for 5 minutes, the CodeDeploy configuration it names", () => {
+            // Act
+            const dev = parseStackConfig("dev", readStackConfig("dev")).release;
+            const prod = parseStackConfig("prod", readStackConfig("prod")).release;
+            // Assess
+            assert.deepEqual(dev, { strategy: "all-at-once", keepVersions: STACK_DEFAULTS.release.keepVersions });
+            assert.deepEqual(prod, { strategy: "canary", intervalMinutes: 5, keepVersions: STACK_DEFAULTS.release.keepVersions });
+            assert.equal(deploymentConfigName(dev), "CodeDeployDefault.LambdaAllAtOnce");
+            assert.equal(deploymentConfigName(prod), "CodeDeployDefault.LambdaCanary10Percent5Minutes");
+        });
+
+        it("takes the strategy and its interval from STACK_DEFAULTS when left out", () => {
+            // Prepare
+            const { [key("release")]: _omitted, ...without } = validConfig();
+            // Act
+            const absent = parseStackConfig("dev", without).release;
+            const linear = parseStackConfig("dev", withRelease({ strategy: "linear" })).release;
+            // Assess
+            assert.equal(absent.strategy, STACK_DEFAULTS.release.strategy);
+            assert.equal(linear.intervalMinutes, STACK_DEFAULTS.release.intervalMinutes.linear);
+            assert.equal(deploymentConfigName(linear), "CodeDeployDefault.LambdaLinear10PercentEvery1Minute");
+        });
+
+        it("rejects an unknown strategy, naming the key and the allowed values", () => {
+            assert.deepEqual(problemsOf("dev", withRelease({ strategy: "blue-green" })), [`${key("release.strategy")}: "blue-green" is not allowed; use one of all-at-once, canary, linear`]);
+        });
+
+        it("rejects an interval CodeDeploy has no configuration for, listing the ones it has", () => {
+            assert.deepEqual(problemsOf("dev", withRelease({ strategy: "canary", intervalMinutes: 7 })), [`${key("release.intervalMinutes")}: 7 is not allowed; use one of 5, 10, 15, 30`]);
+            assert.deepEqual(problemsOf("dev", withRelease({ strategy: "linear", intervalMinutes: 5 })), [`${key("release.intervalMinutes")}: 5 is not allowed; use one of 1, 2, 3, 10`]);
+        });
+
+        it("rejects an interval on an all-at-once release, and a keepVersions below 1", () => {
+            assert.deepEqual(problemsOf("dev", withRelease({ strategy: "all-at-once", intervalMinutes: 5, keepVersions: 0 })), [
+                `${key("release.keepVersions")}: 0 is not allowed; use an integer from 1 to 100`,
+                `${key("release.intervalMinutes")}: only applies to a canary or linear release (the strategy is all-at-once); remove it`,
+            ]);
+        });
+
+        it("refuses a gradual release without alarms: nothing would roll a bad version back", () => {
+            assert.deepEqual(problemsOf("dev", withRelease({ strategy: "canary" }, { enabled: false })), [
+                `${key("release.strategy")}: "canary" needs monitoring.enabled: true (its alarms decide a rollback); enable monitoring or use "all-at-once"`,
+            ]);
+        });
     });
 });

@@ -196,6 +196,20 @@ describe("container services under mocks", function () {
                 assert.equal(policy.inputs.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType, "ECSServiceAverageCPUUtilization");
             });
 
+            it(stack === "prod" ? "rolls a deployment back when its tasks, memory or the API's 5xx alarm fires, alarms the stack creates" : "has no deployment alarms in a stack without monitoring: the circuit breaker alone", () => {
+                // Prepare
+                const service = one(run(), Types.ecsService);
+                const alarms = new Set(ofType(run(), Types.metricAlarm).map((alarm) => alarm.inputs.name));
+                // Assess
+                if (stack === "dev") {
+                    assert.equal(service.inputs.alarms, undefined);
+                    return;
+                }
+                const expected = ["echo-container-tasks", "echo-container-memory", "api-5xx-rate"].map((id) => `serverless-microservices-prod-${id}`);
+                assert.deepEqual(service.inputs.alarms, { alarmNames: expected, enable: true, rollback: true });
+                for (const name of expected) assert.ok(alarms.has(name), `${name} is not an alarm of the stack`);
+            });
+
             it("runs the image as the build pushed it, unprivileged, read-only with a writable /tmp, and health-checked", () => {
                 const container = containerOf();
                 assert.match(container.image, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/serverless-microservices-\w+-echo@sha256:0{64}$/);

@@ -82,11 +82,11 @@ describe("events under mocks", function () {
                     }
                 });
 
-                it(`${subscription.service}/${subscription.name}: a mapping that reports batch item failures, with its batch size and concurrency ceiling`, () => {
+                it(`${subscription.service}/${subscription.name}: a mapping to the function's live alias that reports batch item failures, with its batch size and concurrency ceiling`, () => {
                     const mapping = one(run(), Types.lambdaEventSourceMapping, name);
                     const fn = one(run(), Types.lambdaFunction, name);
                     assert.equal(mapping.inputs.eventSourceArn, one(run(), Types.sqsQueue, name).outputs.arn);
-                    assert.equal(mapping.inputs.functionName, fn.outputs.arn);
+                    assert.equal(mapping.inputs.functionName, `${fn.outputs.arn}:live`, "the live alias, never $LATEST");
                     assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
                     assert.deepEqual(mapping.inputs.scalingConfig, { maximumConcurrency: subscription.maxConcurrency });
                     assert.equal(mapping.inputs.batchSize, subscription.batchSize);

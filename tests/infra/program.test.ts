@@ -16,7 +16,7 @@ import { statementTimeoutFor } from "../../functions/runtime/data/database";
 import { RELAY_CONNECTION_CEILING } from "../../functions/runtime/outbox/relay";
 import { defineService } from "../../functions/runtime/service";
 import { serviceRoles, serviceSchema } from "../../functions/runtime/data/service-data";
-import { parseStackConfig, PROJECT } from "../../platform/config/stack-config";
+import { isGradual, parseStackConfig, PROJECT } from "../../platform/config/stack-config";
 import { functionBoundsFor } from "../../platform/function-bounds";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { publishesThroughOutbox } from "../../platform/triggers/outbox-relay";
@@ -126,10 +126,11 @@ describe("the program under mocks", function () {
                     assert.equal(one(run, "aws:apigatewayv2/api:Api").inputs.protocolType, "HTTP");
                 });
 
-                it("integrates each route with payload 2.0 and an integration timeout above its function's", () => {
-                    const functionsByArn = new Map(ofType(run, Types.lambdaFunction).map((fn) => [fn.outputs.arn, fn]));
+                it("integrates each route with its function's live alias, payload 2.0 and an integration timeout above its function's", () => {
+                    const functionsByName = new Map(ofType(run, Types.lambdaFunction).map((fn) => [fn.outputs.name, fn]));
+                    const functionsByAliasArn = new Map(ofType(run, Types.lambdaAlias).map((alias) => [alias.outputs.arn, functionsByName.get(alias.inputs.functionName)]));
                     for (const integration of functionIntegrations(run)) {
-                        const fn = functionsByArn.get(integration.inputs.integrationUri);
+                        const fn = functionsByAliasArn.get(integration.inputs.integrationUri);
                         assert.ok(fn, `${integration.name} points at no function of the stack`);
                         assert.equal(integration.inputs.payloadFormatVersion, "2.0");
                         assert.ok(integration.inputs.timeoutMilliseconds > fn.inputs.timeout * 1000 && integration.inputs.timeoutMilliseconds <= 30_000);
@@ -279,7 +280,7 @@ describe("the program under mocks", function () {
                     });
                 });
 
-                it("parents every resource to a component: the API, its stage, one per service, the database's when used, the container platform's when there are containers", () => {
+                it("parents every resource to a component: the API, its stage, one per service, the database's when used, the container platform's when there are containers, the releases' in a gradual stack", () => {
                     const stackUrn = one(run, Types.stack).urn;
                     const roots = run.resources.filter((r) => r.parent === stackUrn);
                     const expected = [
@@ -290,6 +291,7 @@ describe("the program under mocks", function () {
                         ...(hasContainers ? [ComponentTypes.containerPlatform] : []),
                         ...(usesEvents ? [ComponentTypes.eventBus] : []),
                         ...(stackConfig.monitoring.enabled || stackConfig.monitoring.dashboard ? [ComponentTypes.monitoring] : []),
+                        ...(isGradual(stackConfig.release) ? [ComponentTypes.releases] : []),
                         ...resolved.services.map(() => ComponentTypes.service),
                         ...resolved.containers.map(() => ComponentTypes.serviceContainer),
                     ];

@@ -48,15 +48,16 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
     const roots: string[] = [];
     after(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
 
-    it("holds a service file, its migrations, its test file and one registry line", () => {
+    it("holds a service file, its migrations (the second one expanding the first), its test file and one registry line", () => {
         assert.deepEqual(blocks.map((block) => `${block.kind} ${block.path}`), [
             "file functions/orders/migrations/0001_create_orders.sql",
-            "file functions/orders/migrations/0002_order_paid.sql",
+            "file functions/orders/migrations/0002_add_order_note.sql",
+            "file functions/orders/migrations/0003_order_paid.sql",
             "file functions/orders/service.ts",
             "append infra/registry.ts",
             "file tests/services/orders.test.ts",
         ]);
-        assert.deepEqual(blocks[3].content, 'export { default as orders } from "../functions/orders/service";\n');
+        assert.deepEqual(blocks[4].content, 'export { default as orders } from "../functions/orders/service";\n');
     });
 
     it("touches nothing but its folder, its test file and one line of infra/registry.ts", () => {
@@ -68,7 +69,8 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
         // Assess
         assert.deepEqual(touched, [
             "functions/orders/migrations/0001_create_orders.sql",
-            "functions/orders/migrations/0002_order_paid.sql",
+            "functions/orders/migrations/0002_add_order_note.sql",
+            "functions/orders/migrations/0003_order_paid.sql",
             "functions/orders/service.ts",
             "infra/registry.ts",
             "tests/services/orders.test.ts",

@@ -70,7 +70,7 @@ describe("the outbox relay under mocks", function () {
                     assert.match(statement("DatabaseConnect").Resource as string, new RegExp(`:dbuser:[^/]+/${service.name}_app$`));
                 });
 
-                it("runs the check outside the VPC, with no database, on a role of its own that may only read metrics, write its logs and invoke its relay", () => {
+                it("runs the check outside the VPC, with no database, on a role of its own that may only read metrics, write its logs and invoke its relay's live alias", () => {
                     // Prepare
                     const document = policyOf(run(), `${service.name}-outbox-relay-check-permissions`);
                     const actions = document.Statement.flatMap((s) => [s.Action].flat());
@@ -80,36 +80,37 @@ describe("the outbox relay under mocks", function () {
                     const variables = check().inputs.environment.variables;
                     for (const name of ["DB_HOST", "DB_USER", "DB_SECRET_ARN", ENVIRONMENT.eventBusName]) assert.equal(variables[name], undefined, name);
                     assert.deepEqual(actions.sort(), ["cloudwatch:GetMetricData", "lambda:InvokeFunction", "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
-                    assert.equal(document.Statement.find((s) => s.Sid === "InvokeTheRelay")!.Resource, relay().outputs.arn);
+                    assert.equal(document.Statement.find((s) => s.Sid === "InvokeTheRelay")!.Resource, `${relay().outputs.arn}:live`);
                     assert.deepEqual(document.Statement.find((s) => s.Sid === "OwnLogGroups")!.Resource, [`arn:aws:logs:us-east-1:123456789012:log-group:${check().inputs.loggingConfig.logGroup}:*`]);
                 });
 
-                it("tells the check its relay, every function of the service that may publish (not the relay), the backlog metric and a lookback of their longest timeout plus the metrics' delay", () => {
+                it("tells the check its relay and the alias to invoke it through, every function of the service that may publish (not the relay), the backlog metric and a lookback of their longest timeout plus the metrics' delay", () => {
                     // Prepare
                     const settings = JSON.parse(check().inputs.environment.variables[ENVIRONMENT.outboxRelayCheck]);
                     const producers = serviceFunctions();
                     // Assess
                     assert.equal(settings.relayFunctionName, relay().outputs.name);
+                    assert.equal(settings.relayQualifier, "live");
                     assert.deepEqual([...settings.producerFunctionNames].sort(), producers.map((fn) => fn.outputs.name).sort());
                     assert.deepEqual(settings.backlogMetric, { namespace: OUTBOX_RELAY_DEFAULTS.metricNamespace, metricName: OUTBOX_RELAY_DEFAULTS.metrics.unsent });
                     assert.equal(settings.lookbackSeconds, Math.max(...producers.map((fn) => fn.inputs.timeout)) + OUTBOX_RELAY_DEFAULTS.metricDelaySeconds);
                 });
 
-                it("runs the check every minute from Scheduler, whose role may only invoke the check and keep what it could not deliver in its dead-letter queue", () => {
+                it("runs the check every minute from Scheduler through its live alias, whose role may only invoke that alias and keep what it could not deliver in its dead-letter queue", () => {
                     // Prepare
                     const schedule = one(run(), Types.schedulerSchedule, `${service.name}-outbox-relay-check`);
                     const dlq = one(run(), Types.sqsQueue, `${service.name}-outbox-relay-check-dlq`);
                     const document = policyOf(run(), `${service.name}-outbox-relay-check-scheduler`);
                     // Assess
                     assert.equal(schedule.inputs.scheduleExpression, "rate(1 minute)");
-                    assert.equal(schedule.inputs.target.arn, check().outputs.arn);
+                    assert.equal(schedule.inputs.target.arn, `${check().outputs.arn}:live`);
                     assert.equal(schedule.inputs.target.deadLetterConfig.arn, dlq.outputs.arn);
                     assert.ok(schedule.inputs.target.retryPolicy.maximumRetryAttempts >= 0);
                     assert.equal(dlq.inputs.sqsManagedSseEnabled, true);
                     assert.deepEqual(
                         document.Statement.map((s) => [s.Action, s.Resource]),
                         [
-                            ["lambda:InvokeFunction", check().outputs.arn],
+                            ["lambda:InvokeFunction", `${check().outputs.arn}:live`],
                             ["sqs:SendMessage", dlq.outputs.arn],
                         ],
                     );

@@ -107,12 +107,13 @@ describe("plan: events, schedules and their cost", function () {
         it(`${stack}: lists each schedule with its expression, time zone, target queue, retries, dead-letter queue and consumer`, () => {
             const plan = plans.get(stack)!;
             const expected = resolvedFor(stack).schedules;
-            // Besides the registry's schedules: each outbox's check, run every minute, straight at its function.
+            // Besides the registry's schedules: each outbox's check, run every minute, straight at its function's live alias.
             const checks = resolvedFor(stack).services.filter(publishesThroughOutbox).map((service) => `${service.name}-outbox-relay-check`);
             assert.equal(plan.events.schedules.length, expected.length + checks.length);
             for (const name of checks) {
                 const check = plan.events.schedules.find((listed) => listed.name === name);
-                assert.deepEqual([check?.expression, check?.queue, String(check?.target).split(":").at(-1)?.startsWith(`${name}-`)], ["rate(1 minute)", undefined, true], name);
+                // Its target is the check's live alias, never the unqualified function ($LATEST).
+                assert.deepEqual([check?.expression, check?.queue, String(check?.target).split(":").at(-2)?.startsWith(`${name}-`), String(check?.target).split(":").at(-1)], ["rate(1 minute)", undefined, true, "live"], name);
             }
             for (const schedule of expected) {
                 const name = `${schedule.service}-schedule-${schedule.name}`;

@@ -14,7 +14,7 @@ import { MIGRATION_RESERVED_CONCURRENCY } from "../../platform/registry/resoluti
 import { services } from "../../infra/services";
 import { main, parseArgs, UsageError, type MainIo } from "../../tools/plan";
 import { planStack, type StackPlan } from "../../tools/plan/model";
-import { formatComparison } from "../../tools/plan/render";
+import { formatComparison, formatReleases } from "../../tools/plan/render";
 import { readStackConfig } from "../../tools/offline";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { fixtureServices } from "../../testing/fixtures";
@@ -230,6 +230,25 @@ describe("plan (npm run plan)", function () {
         assert.equal(Math.round((floor?.amount ?? 0) * 100) / 100, 87.6, "0.5 ACU x 2 instances x 730 h x $0.12");
         assert.equal(prod.databases[0].instances, 2);
         assert.equal(prod.policy.mandatory, 0, JSON.stringify(prod.policy.violations, null, 2));
+    });
+
+    it("shows each stack's release strategy: dev all at once with no deployment group, prod a canary whose groups name their function's and the API's alarms, at no cost of their own", () => {
+        // Prepare
+        const prodText = formatReleases(prod).join("\n");
+        const groupCost = prod.cost.idle.lines.find((l) => l.item === "CodeDeploy deployment groups (Lambda)");
+        // Assess
+        assert.deepEqual([dev.releases.strategy, dev.releases.deploymentConfigName, dev.releases.groups], ["all-at-once", "CodeDeployDefault.LambdaAllAtOnce", []]);
+        assert.match(devText.out, /RELEASES\n {2}all-at-once \(CodeDeployDefault\.LambdaAllAtOnce\); \d+ functions behind their live alias; the release step keeps 3 versions of each\n {2}pulumi up moves each live alias/);
+        assert.deepEqual([prod.releases.strategy, prod.releases.deploymentConfigName], ["canary", "CodeDeployDefault.LambdaCanary10Percent5Minutes"]);
+        assert.equal(prod.releases.groups.length, prod.releases.aliasedFunctions);
+        const alarms = new Set(prod.releases.groups.flatMap((group) => group.alarms));
+        for (const group of prod.releases.groups) {
+            assert.ok(group.alarms.some((alarm) => alarm.endsWith(`${group.name}-errors`)), `${group.name}: ${group.alarms}`);
+            assert.deepEqual(group.rollbackOn, ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]);
+        }
+        assert.ok(alarms.has("serverless-microservices-prod-api-5xx-rate"));
+        assert.match(prodText, /^ {4}\S+: alarms \S+-errors, \S+-duration, api-5xx-rate, api-latency-p99; rollback on DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM$/m);
+        assert.deepEqual([groupCost?.quantity, groupCost?.amount], [prod.releases.groups.length, 0]);
     });
 
     it("states what dev's idle cost assumes about pausing: idle sessions closed, so the cluster pauses", () => {

@@ -44,7 +44,7 @@ function resource(type: string, name: string, inputs: Record<string, any>, extra
     };
 }
 
-/** A compliant stack: one API route to one function, a database function, the cluster, IAM, error alarms. */
+/** A compliant stack: one API route to one function's alias, a database function, the cluster, IAM, error alarms, a deployment group per function. */
 function syntheticStack(): ResourceRecord[] {
     const fnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:users-get-user`;
     const dbFnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:users-create-user`;
@@ -66,18 +66,34 @@ function syntheticStack(): ResourceRecord[] {
         }),
         resource("aws:apigatewayv2/api:Api", "api", { protocolType: "HTTP", name: "api" }),
         resource(Types.httpApiStage, "api-stage", stageProps(), { propertyDependencies: { apiId: [urn("aws:apigatewayv2/api:Api", "api")] } }),
+        // Every function behind its live alias, which the integration invokes.
+        ...["users-get-user", "users-create-user"].map((fn) =>
+            resource(Types.lambdaAlias, `${fn}-live`, { name: "live", functionName: fn, functionVersion: "1" }, {
+                outputs: { arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}:live` },
+                propertyDependencies: { functionName: [urn(Types.lambdaFunction, fn)] },
+            })),
         resource(Types.httpApiIntegration, "users-get-user-integration",
-            { apiId: "api-id", integrationType: "AWS_PROXY", integrationUri: fnArn, payloadFormatVersion: "2.0", timeoutMilliseconds: 30000 },
-            { propertyDependencies: { integrationUri: [urn(Types.lambdaFunction, "users-get-user")] } }),
+            { apiId: "api-id", integrationType: "AWS_PROXY", integrationUri: `${fnArn}:live`, payloadFormatVersion: "2.0", timeoutMilliseconds: 30000 },
+            { propertyDependencies: { integrationUri: [urn(Types.lambdaAlias, "users-get-user-live")] } }),
         resource(Types.httpApiRoute, "users-get-user-route",
             { apiId: "api-id", routeKey: "GET /users/{id}", target: "integrations/users-get-user-integration-id", authorizationType: "JWT", authorizerId: "jwt-id" },
             { propertyDependencies: { target: [urn(Types.httpApiIntegration, "users-get-user-integration")] } }),
         resource(Types.rdsCluster, "db", clusterProps(), { protect: true } as Partial<ResourceRecord>),
         resource(Types.lambdaInvocation, "migrations-run", migrationInvocationProps([{ service: "users", connectionLimit: 10 }])),
         resource(Types.rdsClusterInstance, "db-writer", clusterInstanceProps()),
+        // Each released gradually by a deployment group that rolls back on its error alarm.
+        ...["users-get-user", "users-create-user"].map((fn) =>
+            resource(Types.codedeployDeploymentGroup, `releases-${fn}`, {
+                appName: "serverless-microservices-prod",
+                deploymentGroupName: fn,
+                deploymentConfigName: "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                alarmConfiguration: { enabled: true, alarms: [`${fn}-errors`] },
+                autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+                tags: { function: fn },
+            }, { propertyDependencies: { tags: [urn(Types.lambdaFunction, fn)] } })),
         ...["users-get-user", "users-create-user"].map((fn) =>
             resource("aws:cloudwatch/metricAlarm:MetricAlarm", `${fn}-errors`,
-                { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: fn }, statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold" },
+                { name: `${fn}-errors`, namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: fn }, statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold" },
                 { propertyDependencies: { dimensions: [urn(Types.lambdaFunction, fn)] } })),
     ];
 }
@@ -276,6 +292,6 @@ describe("policy engine (offline run)", () => {
         assert.equal(lines[0], "Policy pack on stack prod");
         assert.ok(lines.indexOf("MANDATORY (2)") < lines.indexOf("ADVISORY (1)"));
         assert.ok(lines.includes("  [lambda-timeout-bounds] users-get-user (aws:lambda/function:Function)"));
-        assert.equal(lines[lines.length - 1], `Policy check FAILED: 2 mandatory, 1 advisory violation(s); ${policies.length} policies over 18 resources.`);
+        assert.equal(lines[lines.length - 1], `Policy check FAILED: 2 mandatory, 1 advisory violation(s); ${policies.length} policies over 22 resources.`);
     });
 });

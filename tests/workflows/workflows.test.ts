@@ -259,6 +259,24 @@ describe("GitHub workflows", () => {
             assert.ok(order.indexOf("aws-actions/configure-aws-credentials") < order.indexOf("pulumi/actions"));
         });
 
+        it("after an up, and never after a preview, runs the release step on the stack's releases output (the up's own stack), which fails the job when a release fails", () => {
+            // Prepare
+            const pulumi = usesStep(job, "pulumi/actions");
+            const release = steps(job).find((s) => typeof s.run === "string" && s.run.includes("npm run --silent release"));
+            const order = steps(job);
+            // Assess
+            assert.ok(release, "a release step");
+            assert.equal(release.if, "inputs.command == 'up'");
+            assert.ok(order.indexOf(pulumi!) < order.indexOf(release), "after pulumi up");
+            assert.equal(release.env.STACK_NAME, pulumi!.with["stack-name"], "the stack the up deployed");
+            const lines = String(release.run).trim().split("\n");
+            assert.deepEqual(lines, ['pulumi stack output releases --json --stack "$STACK_NAME" > releases.json', "npm run --silent release -- --releases releases.json"]);
+            assert.doesNotMatch(release.run, /\|\|\s*true|continue-on-error/, "a failed release must fail the job");
+            assert.equal(release["continue-on-error"], undefined);
+            const manifest = JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+            assert.match(manifest.scripts.release, /tools\/release\.ts$/);
+        });
+
         it("sets up QEMU (arm64) and buildx before an up, and not for a preview, which builds no image", () => {
             const qemu = usesStep(job, "docker/setup-qemu-action");
             const buildx = usesStep(job, "docker/setup-buildx-action");

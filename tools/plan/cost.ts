@@ -21,6 +21,7 @@
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { Types } from "../../policy/lib/types";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
+import { functionQualifier } from "../../policy/lib/links";
 import { readsSqs } from "../../policy/lib/queues";
 import { eventCost, idlePollRequestsPerMonth, type EventCostAssumptions, type EventCostEstimate } from "./event-cost";
 import { plannedEvents } from "./events";
@@ -126,7 +127,8 @@ function ratesPerMonth(expression: unknown): number | undefined {
 function outboxCheckIdleCost(resources: readonly ResourceRecord[], assumptions: CostAssumptions): CostLine[] {
     const checks = ofType(resources, Types.lambdaFunction).flatMap((fn) => {
         const settings = valueOf(fn, "environment")?.variables?.[ENVIRONMENT.outboxRelayCheck];
-        const schedule = ofType(resources, Types.schedulerSchedule).find((candidate) => valueOf(candidate, "target")?.arn === fn.outputs?.arn);
+        // Scheduler invokes the function's alias: the function's ARN with the alias after it.
+        const schedule = ofType(resources, Types.schedulerSchedule).find((candidate) => unqualifiedArn(valueOf(candidate, "target")?.arn) === fn.outputs?.arn);
         const runs = ratesPerMonth(schedule && valueOf(schedule, "scheduleExpression"));
         if (typeof settings !== "string" || runs === undefined) return [];
         const { producerFunctionNames } = JSON.parse(settings) as { producerFunctionNames: string[] };
@@ -172,6 +174,11 @@ function routeCost(route: ResourceRecord, fn: ResourceRecord | undefined, assump
         computeTypical: gb * (assumptions.averageDurationMs / 1000) * 1_000_000 * gbSecond,
         computeWorst: gb * timeoutSeconds * 1_000_000 * gbSecond,
     };
+}
+
+/** A function ARN without its alias or version, if it has one. */
+function unqualifiedArn(arn: unknown): unknown {
+    return typeof arn === "string" && functionQualifier(arn) !== undefined ? arn.slice(0, arn.lastIndexOf(":")) : arn;
 }
 
 function line(item: string, quantity: number, unit: string, unitPrice: number, note: string, amount = quantity * unitPrice): CostLine {
@@ -276,6 +283,10 @@ export function idleCost(resources: readonly ResourceRecord[], assumptions: Cost
     lines.push(line("CloudWatch alarms", alarms, "alarm-months", PRICES.cloudWatch.perAlarmMonth, "standard resolution, before free tier"));
     const dashboards = ofType(resources, Types.dashboard).length;
     lines.push(line("CloudWatch dashboards", dashboards, "dashboard-months", PRICES.cloudWatch.perDashboardMonth, "before free tier"));
+    const deploymentGroups = ofType(resources, Types.codedeployDeploymentGroup).length;
+    if (deploymentGroups > 0) {
+        lines.push(line("CodeDeploy deployment groups (Lambda)", deploymentGroups, "groups", PRICES.codedeploy.perLambdaDeployment, "CodeDeploy charges nothing for Lambda; the alarms it watches are priced above"));
+    }
 
     for (const service of ofType(resources, Types.ecsService)) {
         const task = ofType(resources, Types.ecsTaskDefinition).find((t) => t.parent === service.parent);

@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import type { RegisteredService } from "../../functions/runtime/container";
-import { parseStackConfig } from "../../platform/config/stack-config";
+import { deploymentConfigName, parseStackConfig, type ReleaseConfig } from "../../platform/config/stack-config";
 import { AWS_DEFAULTS, estimatedMaxConnections, LAMBDA } from "../../policy/lib/limits";
 import { serviceRoleLimits } from "../../policy/lib/migration-run";
 import { Types } from "../../policy/lib/types";
@@ -143,6 +143,22 @@ export interface PlannedApi {
     accessLogs: boolean;
 }
 
+/** How the stack's new versions reach traffic, and what stops and rolls a release back. */
+export interface PlannedReleases {
+    /** The stack file's `release.strategy`. */
+    strategy: string;
+    /** The CodeDeploy configuration its deployment groups name. */
+    deploymentConfigName: string;
+    /** Versions of each function the release step keeps. */
+    keepVersions: number;
+    /** Functions published behind an alias, which their triggers invoke. */
+    aliasedFunctions: number;
+    /** A gradual stack's deployment group per function, with the alarms that stop it and the events it rolls back on. */
+    groups: Array<{ name: string; function?: string; alarms: string[]; rollbackOn: string[] }>;
+    /** Container services whose deployments roll back on alarms (ECS deployment alarms). */
+    containers: Array<{ name: string; alarms: string[] }>;
+}
+
 export interface StackPlan {
     stack: string;
     region?: string;
@@ -160,6 +176,7 @@ export interface StackPlan {
     concurrency: PlannedConcurrency;
     logs: { groups: number; retentionDays: number[] };
     monitoring: { alarms: number; dashboards: number; topics: number };
+    releases: PlannedReleases;
     policy: { pack: string; config: string; passed: boolean } & PolicyRunResult;
     cost: CostEstimate;
 }
@@ -396,7 +413,8 @@ export function summarize(stack: string, resources: readonly ResourceRecord[], c
     }));
 
     // The program ran with this config, so it is valid here.
-    const concurrency = plannedConcurrency(resources, parseStackConfig(stack, config).concurrency);
+    const stackConfig = parseStackConfig(stack, config);
+    const concurrency = plannedConcurrency(resources, stackConfig.concurrency);
 
     return {
         stack,
@@ -420,6 +438,28 @@ export function summarize(stack: string, resources: readonly ResourceRecord[], c
             dashboards: ofType(resources, Types.dashboard).length,
             topics: ofType(resources, Types.snsTopic).length,
         },
+        releases: plannedReleases(resources, stackConfig.release),
+    };
+}
+
+/** The release setting, and each deployment group's and container service's alarms, from the registered resources. */
+function plannedReleases(resources: readonly ResourceRecord[], release: ReleaseConfig): PlannedReleases {
+    const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+    return {
+        strategy: release.strategy,
+        deploymentConfigName: deploymentConfigName(release),
+        keepVersions: release.keepVersions,
+        aliasedFunctions: ofType(resources, Types.lambdaAlias).length,
+        groups: ofType(resources, Types.codedeployDeploymentGroup).map((group) => ({
+            name: valueOf(group, "deploymentGroupName") ?? group.name,
+            ...(typeof valueOf(group, "tags")?.function === "string" ? { function: valueOf(group, "tags").function } : {}),
+            alarms: valueOf(group, "alarmConfiguration")?.enabled === true ? strings(valueOf(group, "alarmConfiguration").alarms) : [],
+            rollbackOn: valueOf(group, "autoRollbackConfiguration")?.enabled === true ? strings(valueOf(group, "autoRollbackConfiguration").events) : [],
+        })),
+        containers: ofType(resources, Types.ecsService).flatMap((service) => {
+            const alarms = valueOf(service, "alarms");
+            return alarms?.enable === true && alarms.rollback === true ? [{ name: valueOf(service, "name") ?? service.name, alarms: strings(alarms.alarmNames) }] : [];
+        }),
     };
 }
 
@@ -498,6 +538,7 @@ function keySettings(plan: StackPlan): Map<string, string> {
     for (const secret of plan.secrets) settings.set(`secrets (${secret.service})`, secret.declared.join(", "));
     settings.set("log retention", plan.logs.retentionDays.map((d) => `${d} d`).join(", "));
     settings.set("alarms / dashboards", `${plan.monitoring.alarms} / ${plan.monitoring.dashboards}`);
+    settings.set("release", `${plan.releases.strategy} (${plan.releases.deploymentConfigName}), ${plan.releases.groups.length} deployment groups`);
     return settings;
 }
 

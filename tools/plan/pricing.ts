@@ -88,6 +88,10 @@ export const PRICES = {
         /** EventBridge Scheduler, USD per invocation (after 14 million free a month). */
         perInvocation: 1.0 / 1_000_000,
     },
+    codedeploy: {
+        /** Deployments to AWS Lambda (and ECS) cost nothing; published versions and aliases neither (they count against the 75 GB code storage quota). */
+        perLambdaDeployment: 0,
+    },
     sqs: {
         /** Standard queues, USD per request (after the first million a month): a batch of up to 10 messages is one request. */
         perRequest: 0.4 / 1_000_000,

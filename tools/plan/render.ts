@@ -11,6 +11,7 @@ import type { BatchingCost, EventCostEstimate } from "./event-cost";
 import { eventLabelOf } from "./event-cost";
 import type { PlannedDeliveryRetry, PlannedEvents, PlannedQueueConsumer } from "./events";
 import { LAMBDA } from "../../policy/lib/limits";
+import { PROJECT } from "../../platform/config/stack-config";
 import { compare, yesNo, type ComparisonRow, type PlannedConcurrency, type PlannedDatabase, type StackPlan, type TreeNode } from "./model";
 
 /** Where the prices come from, as the heading of the cost section names it. */
@@ -294,6 +295,8 @@ export function formatPlan(plan: StackPlan): string {
         `  ${plan.logs.groups} log groups, retention ${plan.logs.retentionDays.map((d) => (d === 0 ? "never expires" : `${d} d`)).join(", ") || "-"}`,
         `  ${plan.monitoring.alarms} alarms, ${plan.monitoring.dashboards} dashboards, ${plan.monitoring.topics} SNS topics`,
         "",
+        ...formatReleases(plan),
+        "",
         "POLICY",
         ...formatReport(plan.policy, `Policy pack ${plan.policy.pack} (config ${plan.policy.config})`)
             .split("\n")
@@ -302,6 +305,24 @@ export function formatPlan(plan: StackPlan): string {
         ...formatCost(plan.cost),
     ];
     return out.join("\n");
+}
+
+/** The release strategy, and the alarms that stop and roll back each function's and container's release. */
+export function formatReleases(plan: StackPlan): string[] {
+    const r = plan.releases;
+    // Every alarm name starts with the project and the stack: shown once in the heading.
+    const prefix = `${PROJECT}-${plan.stack}-`;
+    const short = (alarms: string[]) => alarms.map((alarm) => (alarm.startsWith(prefix) ? alarm.slice(prefix.length) : alarm)).join(", ") || "none";
+    const gradual = r.groups.length > 0;
+    return [
+        "RELEASES",
+        `  ${r.strategy} (${r.deploymentConfigName}); ${r.aliasedFunctions} functions behind their live alias; the release step keeps ${r.keepVersions} versions of each`,
+        gradual
+            ? `  after pulumi up, npm run release shifts each alias through CodeDeploy; rolled back when an alarm fires (alarms ${prefix}<...>):`
+            : "  pulumi up moves each live alias to the version it publishes; npm run release only prunes old versions",
+        ...r.groups.map((group) => `    ${group.name}: alarms ${short(group.alarms)}; rollback on ${group.rollbackOn.join(", ") || "nothing"}`),
+        ...r.containers.map((container) => `  container ${container.name}: deployment rolled back on ${short(container.alarms)} (and its circuit breaker)`),
+    ];
 }
 
 export function formatComparison(a: StackPlan, b: StackPlan, rows: readonly ComparisonRow[] = compare(a, b)): string {

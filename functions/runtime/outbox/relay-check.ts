@@ -14,8 +14,9 @@ import { relayDecision } from "./relay";
 /** Where the check reads and what it invokes; the program sets these in its environment. */
 export interface RelayCheckSettings {
     service: string;
-    /** The relay function it invokes. */
+    /** The relay function it invokes, and the alias it invokes it through (never `$LATEST`). */
     relayFunctionName: string;
+    relayQualifier: string;
     /** The service's functions that may publish: their `AWS/Lambda` `Invocations`. */
     producerFunctionNames: string[];
     /** The namespace and metric of the backlog the relay reports (a metric filter on its log group). */
@@ -26,7 +27,7 @@ export interface RelayCheckSettings {
 export interface RelayCheckClients {
     /** Sums of each metric over the lookback, by query id. */
     metricSums(queries: { id: string; namespace: string; metricName: string; dimensions: Record<string, string>; stat: "Sum" | "Maximum" }[], lookbackSeconds: number): Promise<Record<string, number>>;
-    invokeRelay(functionName: string): Promise<void>;
+    invokeRelay(functionName: string, qualifier: string): Promise<void>;
 }
 
 /** The clients of the AWS SDK the runtime provides. */
@@ -54,10 +55,10 @@ export function awsRelayCheckClients(): RelayCheckClients {
             );
             return Object.fromEntries((output.MetricDataResults ?? []).map((result) => [result.Id!, Math.max(0, ...(result.Values ?? []))]));
         },
-        async invokeRelay(functionName) {
+        async invokeRelay(functionName, qualifier) {
             const sdk = require("@aws-sdk/client-lambda") as typeof import("@aws-sdk/client-lambda");
             lambda ??= new sdk.LambdaClient({});
-            await lambda.send(new sdk.InvokeCommand({ FunctionName: functionName, InvocationType: "Event" }));
+            await lambda.send(new sdk.InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, InvocationType: "Event" }));
         },
     };
 }
@@ -78,7 +79,7 @@ export function createRelayCheckHandler(settings: RelayCheckSettings, clients: R
               );
         const producerInvocations = settings.producerFunctionNames.reduce((total, _, index) => total + (sums[`producer${index}`] ?? 0), 0);
         const decision = relayDecision({ producerInvocations, reportedUnsent: sums.backlog ?? 0, force });
-        if (decision.run) await clients.invokeRelay(settings.relayFunctionName);
+        if (decision.run) await clients.invokeRelay(settings.relayFunctionName, settings.relayQualifier);
         log.info(decision.run ? "outbox relay invoked" : "outbox relay not needed", { reason: decision.reason });
         return decision;
     };

@@ -30,6 +30,17 @@ describe("orders service against PostgreSQL", () => {
         assert.deepEqual([read.status, read.body.item, read.body.placedBy], [200, "Analytical engine", "ada"]);
     });
 
+    it("keeps an optional note, and reads an order the previous version placed without one (expand, then contract) with a null note", async () => {
+        // Prepare: an order inserted as the version before the note column was added does it, as during a canary.
+        const [previous] = await postgres().sql<{ id: string }>("INSERT INTO orders.orders (reference, item, quantity, placed_by) VALUES ('A-0', 'Difference engine', 1, 'ada') RETURNING id");
+        // Act
+        const placed = await place({ reference: "A-1", item: "Analytical engine", quantity: 1, note: "Leave at the door" });
+        const readPrevious = await byId("GET /orders/{id}", previous.id);
+        // Assess
+        assert.deepEqual([placed.status, placed.body.note], [201, "Leave at the door"]);
+        assert.deepEqual([readPrevious.status, readPrevious.body.item, readPrevious.body.note], [200, "Difference engine", null]);
+    });
+
     it("answers someone else's read and cancel with 404, as for a missing order, and keeps the order", async () => {
         // Prepare
         const placed = await place({ reference: "A-2", item: "Engine", quantity: 1 });
