@@ -20,6 +20,8 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { lambdaFunctions, materializeFunction } from "../testing/lambda/archive";
 import { lambdaNodePath } from "../testing/lambda/runtime";
+import { placeholderSecretValues } from "../testing/lambda/secrets-manager";
+import { services } from "../infra/services";
 import { REPOSITORY_ROOT, runProgramOffline } from "../tools/offline";
 import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 import { table } from "./lib/table";
@@ -51,7 +53,9 @@ interface ArchiveComparison {
 async function benchArchives(): Promise<ArchiveComparison[]> {
     const run = await runProgramOffline({ stack: "dev" });
     const migrationInput = JSON.parse(run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation")!.inputs.input);
-    const bench = await startArchiveBench({ runs: RUNS, warm: WARM_INVOCATIONS, migrationInput });
+    const declaredOf = (service: string) => services.find((candidate) => candidate.name === service)?.secrets ?? [];
+    const environments = lambdaFunctions(run.resources).map((resource) => ({ environment: (resource.inputs.environment?.variables ?? {}) as Record<string, string> }));
+    const bench = await startArchiveBench({ runs: RUNS, warm: WARM_INVOCATIONS, migrationInput, serviceSecrets: placeholderSecretValues(environments, declaredOf) });
     const baselineFile = path.join(__dirname, "baseline", "archives-before.json");
     const baseline = fs.existsSync(baselineFile) ? (JSON.parse(fs.readFileSync(baselineFile, "utf8")) as Baseline) : undefined;
     const results: ArchiveComparison[] = [];

@@ -32,6 +32,8 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
+import { services } from "../infra/services";
+import { placeholderSecretsFile } from "../testing/local-secrets";
 import * as pg from "pg";
 import { jwtDirFromEnv, loadOrCreateSigningKey, mintLocalToken } from "../local/issuer";
 import { freePort, runningAdminUrl } from "../local/postgres";
@@ -93,6 +95,8 @@ async function startServer(): Promise<{ url: string; databaseUrl: string; jwtDir
             ...process.env,
             PORT: String(port),
             LOCAL_DATA_DIR: postgresDir,
+            // The registry's declared secrets, set (npm start refuses unset ones).
+            LOCAL_SECRETS_FILE: placeholderSecretsFile(dataDir, services),
             LOG_LEVEL: "ERROR",
             DATABASE_URL: "",
             // Its own issuer (the tokens below are minted with the same key) and no throttling.

@@ -23,7 +23,7 @@ import { Service } from "./components/service";
 import { ConfigError, isGradual, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
 import { migrationRunRequest } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
-import { eventBusName, functionLogGroupName, generatedNameProblems } from "../platform/naming";
+import { eventBusName, functionLogGroupName, generatedNameProblems, serviceSecretName } from "../platform/naming";
 import { verifiedRdsCaBundle } from "./rds-ca-bundle";
 import { RegistryError, reservationProblems, resolveRegistry } from "../platform/registry/resolution";
 import { type ResolvedRegistry } from "../platform/model";
@@ -134,6 +134,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             databaseFunctions: usesDatabase,
             xray: xrayEndpoint,
             containerTasks: containers.some((container) => container.scaling.minTasks > 0),
+            containerSecrets: containers.some((container) => container.scaling.minTasks > 0 && container.secrets.length > 0),
             publishingDatabaseFunctions: publishers.some((service) => service.database),
         };
         network = new Network("network", { ...networkSettings, interfaceEndpoints: interfaceEndpointsFor(needs), gatewayEndpoints: gatewayEndpointsFor(needs), tags });
@@ -187,6 +188,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             // Signed in as the service's own role; new code goes live only after the schema and role it expects are in place.
             database: signIn && connection ? { ...connection, signIn, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
             eventBus: eventBus && { name: eventBus.name, arn: eventBus.arn },
+            secretName: serviceSecretName(PROJECT, stack, serviceName),
         });
         functionNames[serviceName] = component.functionNames;
         serviceComponents.push(component);

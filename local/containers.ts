@@ -13,6 +13,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { CONTAINER_ENVIRONMENT, LOCAL_DATABASE_URL, LOCAL_HOST } from "../functions/runtime/container";
 import { ENVIRONMENT } from "../functions/runtime/environment";
+import { DEFAULT_SECRETS_FILE, localContainerSecrets } from "./secrets";
 import { statementTimeoutFor } from "../functions/runtime/data/database";
 import type { ResolvedContainerService } from "../platform/model";
 import { freePort } from "./postgres";
@@ -90,7 +91,7 @@ export function localImageTag(service: Pick<ResolvedContainerService, "name">): 
  * filesystem with a writable `/tmp`, no capabilities, an init process, the declared port published
  * on 127.0.0.1 only, and the task's environment (the database reached on the host's address).
  */
-export function dockerRunArguments(service: ResolvedContainerService, hostPort: number, environment: Record<string, string>): string[] {
+export function dockerRunArguments(service: ResolvedContainerService, hostPort: number, environment: Record<string, string>, secretNames: readonly string[] = []): string[] {
     const args = ["run", "--rm", "--init", "--name", `serverless-microservices-${service.name}-${hostPort}`, "--publish", `127.0.0.1:${hostPort}:${service.port}`, "--cap-drop", "ALL", "--tmpfs", "/tmp"];
     if (service.readOnlyRootFilesystem) args.push("--read-only");
     args.push("--add-host", "host.docker.internal:host-gateway");
@@ -101,6 +102,8 @@ export function dockerRunArguments(service: ResolvedContainerService, hostPort: 
         const reachable = name === LOCAL_DATABASE_URL || name === ENVIRONMENT.databaseHost ? value.replace(/127\.0\.0\.1|localhost/, "host.docker.internal") : value;
         args.push("--env", `${name}=${reachable}`);
     }
+    // By name only: Docker takes each value from its own environment, so none is on a command line `ps` shows.
+    for (const name of secretNames) args.push("--env", name);
     args.push(localImageTag(service));
     return args;
 }
@@ -125,6 +128,8 @@ export interface LocalContainerOptions {
      * get theirs (the local runtime's `serviceDatabaseUrl`). @default no database
      */
     serviceDatabaseUrl?: (service: string) => string;
+    /** Where the services' secrets are (`local/secrets.ts`): each declared one reaches the process as a variable. @default DEFAULT_SECRETS_FILE */
+    secretsFile?: string;
     /** Where the process's output goes, one line at a time (JSON lines as they are; others wrapped in JSON). */
     writeLog?: (line: string) => void;
     /** What a person should know: a start, an exit, a restart. @default standard error */
@@ -221,13 +226,15 @@ export class LocalContainer implements ContainerUpstream {
             logLevel: this.options.logLevel,
             databaseUrl: this.definition.database ? this.options.serviceDatabaseUrl?.(this.definition.name) : undefined,
         });
+        // As ECS hands them to the task: each declared secret as a variable of its name.
+        const secrets = localContainerSecrets(this.options.secretsFile ?? DEFAULT_SECRETS_FILE, this.definition.name, this.definition.secrets);
         const [program, ...args] =
-            this.options.mode === "docker" ? ["docker", ...dockerRunArguments(this.definition, port, environment)] : this.definition.local.command;
+            this.options.mode === "docker" ? ["docker", ...dockerRunArguments(this.definition, port, environment, Object.keys(secrets))] : this.definition.local.command;
         this.currentPort = port;
         this.starts++;
         const child = spawn("/bin/sh", [LEASH_SCRIPT, program, ...args], {
             cwd: this.definition.local.cwd,
-            env: this.options.mode === "docker" ? { ...process.env } : environment,
+            env: this.options.mode === "docker" ? { ...process.env, ...secrets } : { ...environment, ...secrets },
             stdio: ["pipe", "pipe", "pipe"],
         });
         this.child = child;

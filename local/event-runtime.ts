@@ -15,6 +15,8 @@ export interface LocalEventsOptions {
     /** The administrator's connection string: the store's table lives in the `platform` schema. */
     adminUrl: string;
     serviceDatabaseUrl: (service: string) => string;
+    /** Where the services' secrets are (`local/secrets.ts`). @default DEFAULT_SECRETS_FILE */
+    secretsFile?: string;
     logLevel?: LogLevel;
     writeLog?: (line: string) => void;
     /** @default 1 (see `QueueWorkerOptions.visibilityTimeoutScale`) */
@@ -54,6 +56,7 @@ export async function startLocalEvents(registry: ResolvedRegistry, options: Loca
             startQueueWorker(queue, {
                 store,
                 serviceDatabaseUrl: options.serviceDatabaseUrl,
+                secretsFile: options.secretsFile,
                 transport: bus,
                 visibilityTimeoutScale: options.visibilityTimeoutScale,
                 onNotice: options.onNotice,

@@ -11,6 +11,8 @@ import { createHash } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createScheduleEntry, scheduleEntry } from "../functions/runtime/entry/schedule";
 import { createSubscriptionEntry, subscriptionEntry } from "../functions/runtime/entry/subscription";
+import { withSecrets } from "../functions/runtime/entry/secrets";
+import { DEFAULT_SECRETS_FILE, localServiceSecrets } from "./secrets";
 import { sqsRecord } from "../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import type { Logger } from "../functions/runtime/logger";
@@ -23,6 +25,8 @@ export interface QueueWorkerOptions {
     store: LocalQueueStore;
     /** Where a database consumer signs in: its service's login role. */
     serviceDatabaseUrl?: (service: string) => string;
+    /** Where the services' secrets are (`local/secrets.ts`). @default DEFAULT_SECRETS_FILE */
+    secretsFile?: string;
     /** Where its own events go. */
     transport: EventTransport;
     logger: (queue: LocalQueue) => Logger;
@@ -65,8 +69,13 @@ function createConsumerPool(queue: LocalQueue, options: QueueWorkerOptions): Lam
         concurrency: Infinity,
         openDatabase: consumer.database && options.serviceDatabaseUrl ? localServiceDatabase(options.serviceDatabaseUrl(consumer.service), consumer.timeoutSeconds) : undefined,
         createHandler(openDatabase) {
-            const resources = localResources({ openDatabase, transport: options.transport, logger: options.logger(queue) });
-            return consumer.kind === "subscription" ? createSubscriptionEntry(subscriptionEntry(consumer), resources) : createScheduleEntry(scheduleEntry(consumer), resources);
+            const logger = options.logger(queue);
+            const secrets = consumer.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, consumer.service, consumer.secrets, logger) : undefined;
+            const resources = localResources({ openDatabase, transport: options.transport, logger });
+            const withOwnSecrets = <Definition extends Parameters<typeof withSecrets>[0]>(definition: Definition) => (secrets ? withSecrets(definition, secrets) : definition);
+            return consumer.kind === "subscription"
+                ? createSubscriptionEntry(withOwnSecrets(subscriptionEntry(consumer)), resources)
+                : createScheduleEntry(withOwnSecrets(scheduleEntry(consumer)), resources);
         },
     });
 }

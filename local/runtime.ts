@@ -25,6 +25,7 @@ import { startLocalEvents, type LocalEvents } from "./event-runtime";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret, type LocalLogin } from "./service-login";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "./stack-config";
+import { DEFAULT_SECRETS_FILE, unsetSecretsProblem, UnsetSecretsError } from "./secrets";
 
 export const DEFAULT_DATA_DIR = path.join(REPOSITORY_ROOT, ".data", "postgres");
 
@@ -83,6 +84,12 @@ export interface LocalRuntimeOptions {
     scheduleClock?: () => Date;
     /** The queues' clock (tests move it forward to end a visibility timeout at once). @default the database's clock */
     queueClock?: () => Date;
+    /**
+     * Where the services' secrets are (`local/secrets.ts`, set with `npm run secret`). A service
+     * whose declared secrets have no value there is refused at start and at reload.
+     * @default DEFAULT_SECRETS_FILE (`.data/secrets.json`)
+     */
+    secretsFile?: string;
 }
 
 export interface LocalRuntime {
@@ -152,10 +159,21 @@ export function resolveLocalRegistry(options: Pick<LocalRuntimeOptions, "stack" 
     return { stackConfig, resolution, registry };
 }
 
+/**
+ * A service whose declared secrets have no local value is not served: its handlers would only
+ * answer 503. Checked before anything starts, naming each secret and the command that sets it.
+ */
+function refuseUnsetSecrets(registry: ResolvedRegistry, secretsFile: string): void {
+    const problem = unsetSecretsProblem([...registry.services, ...registry.containers], secretsFile);
+    if (problem) throw new UnsetSecretsError(problem);
+}
+
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
     // The registry is checked before anything starts: a mistake costs no database start-up.
     const resolved = resolveLocalRegistry(options);
     const { stackConfig, resolution } = resolved;
+    const secretsFile = options.secretsFile ?? DEFAULT_SECRETS_FILE;
+    refuseUnsetSecrets(resolved.registry, secretsFile);
     const defaults = stackConfig.functionDefaults;
     let registry = resolved.registry;
     const containerMode = registry.containers.length > 0 ? (options.containerMode ?? containerModeFromEnv()) : "process";
@@ -173,7 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let events: LocalEvents | undefined;
     const logLevel = options.logLevel ?? stackConfig.logLevel;
     const startContainers = async (next: ResolvedRegistry, serviceDatabaseUrl: (service: string) => string) => {
-        const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, serviceDatabaseUrl, writeLog: options.writeLog, onNotice: options.onContainerNotice });
+        const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, serviceDatabaseUrl, secretsFile, writeLog: options.writeLog, onNotice: options.onContainerNotice });
         await started.start();
         return started;
     };
@@ -186,6 +204,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         events = await startLocalEvents(registry, {
             adminUrl: databaseUrl,
             serviceDatabaseUrl,
+            secretsFile,
             logLevel,
             writeLog: options.writeLog,
             visibilityTimeoutScale: options.visibilityTimeoutScale,
@@ -197,6 +216,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         server = createLocalServer({
             routes: registry.routes,
             serviceDatabaseUrl,
+            secretsFile,
             connectionsPerFunction: stackConfig.database.connectionsPerFunction,
             cors: stackConfig.api.cors,
             logLevel,
@@ -232,6 +252,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             server: localServer,
             async reload(services) {
                 const next = resolveRegistry(services ?? loadRegistry(options.registryModule), defaults, resolution);
+                refuseUnsetSecrets(next, secretsFile);
                 // Also when only the services changed: a new one needs its schema and roles before its first migration.
                 const changed = JSON.stringify(requestFor(next, stackConfig)) !== JSON.stringify(requestFor(registry, stackConfig));
                 const applied = changed ? await migrate(databaseUrl, next, stackConfig, login) : undefined;

@@ -13,6 +13,8 @@ import type { AddressInfo } from "node:net";
 import { logLevelFromEnvironment } from "../functions/runtime/environment";
 import type { EventTransport } from "../functions/runtime/outbox/publisher";
 import { createRouteEntry, routeEntry } from "../functions/runtime/entry/route";
+import { withSecrets } from "../functions/runtime/entry/secrets";
+import { DEFAULT_SECRETS_FILE, localServiceSecrets } from "./secrets";
 import type { HttpApiEvent, HttpApiResult } from "../functions/runtime/http/payload";
 import { createLogger, type Logger, type LogLevel } from "../functions/runtime/logger";
 import type { RouteThrottle } from "../functions/runtime/service";
@@ -51,6 +53,8 @@ export interface LocalServerOptions {
      * Required when a route uses the database.
      */
     serviceDatabaseUrl?: (service: string) => string;
+    /** Where the services' secrets are (`local/secrets.ts`). @default DEFAULT_SECRETS_FILE */
+    secretsFile?: string;
     /**
      * Execution environments a function may run at once when its service reserves no concurrency:
      * the stack's `database.connectionsPerFunction`, so a service never holds more connections than
@@ -154,7 +158,10 @@ function createLocalRoute(route: ResolvedRoute, options: LocalServerOptions): Lo
         timeoutSeconds: route.timeoutSeconds,
         concurrency: functionConcurrencyCeiling(route, options.connectionsPerFunction ?? STACK_DEFAULTS.database.connectionsPerFunction),
         openDatabase: route.database ? localServiceDatabase(options.serviceDatabaseUrl!(route.service), route.timeoutSeconds) : undefined,
-        createHandler: (openDatabase) => createRouteEntry(routeEntry(route), localResources({ openDatabase, transport: options.events, logger })),
+        createHandler: (openDatabase) => {
+            const secrets = route.secrets.length > 0 ? localServiceSecrets(options.secretsFile ?? DEFAULT_SECRETS_FILE, route.service, route.secrets, logger) : undefined;
+            return createRouteEntry(secrets ? withSecrets(routeEntry(route), secrets) : routeEntry(route), localResources({ openDatabase, transport: options.events, logger }));
+        },
     });
     return { kind: "function", routeKey: route.routeKey, route, bucket: limits ? createTokenBucket(limits) : undefined, pool };
 }

@@ -18,7 +18,8 @@
  * trust a real issuer instead, `LOCAL_THROTTLING=off` to turn route throttling off,
  * `LOCAL_CONTAINERS=process|docker` to choose how container services run (default: Docker when
  * its daemon answers, else their declared command), `LOCAL_TYPECHECK=off` to skip the background
- * type check.
+ * type check, `LOCAL_SECRETS_FILE` (the services' secret values; default `.data/secrets.json`, set
+ * with `npm run secret`: a service whose declared secrets are unset is refused before anything starts).
  */
 import * as path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
@@ -27,6 +28,7 @@ import { authSettingsFromEnv } from "./authorizer";
 import { LOCAL_JWKS_PATH } from "./issuer";
 import { superuserPasswordFile } from "./postgres";
 import { formatRouteTable } from "./route-table";
+import { secretsFileFromEnv } from "./secrets";
 import { DEFAULT_DATA_DIR, resolveLocalRegistry, stackThrottle, startLocalRuntime, type LocalRuntime } from "./runtime";
 import { throttlingFromEnv } from "./throttle";
 import { formatTypeCheck, startTypeChecker, type TypeChecker, type TypeCheckResult } from "./type-check";
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
         onDatabaseNotice: (message) => console.log(message),
         onContainerNotice: (message) => console.log(message),
         onEventNotice: (message) => console.log(message),
+        secretsFile: secretsFileFromEnv(),
     });
 
     const { applied, alreadyApplied } = runtime.migrations;

@@ -33,6 +33,8 @@ export interface ResolvedRoute {
     handler: RouteHandler;
     /** The service's events, which its handler may publish; undefined when it declares none. */
     events?: EventCatalog;
+    /** The service's declared secrets, which its handler may read; empty when it declares none. */
+    secrets: string[];
 }
 
 /** A function fed by a queue with a dead-letter queue: a subscription's or a schedule's. */
@@ -56,6 +58,8 @@ export interface ResolvedQueueConsumer {
     visibilityTimeoutSeconds: number;
     /** The service's events, which its handler may publish. */
     events?: EventCatalog;
+    /** The service's declared secrets, which its handler may read. */
+    secrets: string[];
 }
 
 export interface ResolvedSubscription extends ResolvedQueueConsumer {
@@ -94,6 +98,8 @@ export interface ResolvedService {
     events: EventContract[];
     subscriptions: ResolvedSubscription[];
     schedules: ResolvedSchedule[];
+    /** The names of the secrets it declares, in declaration order; empty when none. */
+    secrets: string[];
 }
 
 export interface ResolvedRegistry {
@@ -135,7 +141,7 @@ export interface Reservations {
  * route's settings without the function's own (memory, concurrency, handler); `timeoutSeconds` is
  * how long the API waits for the container.
  */
-export type ResolvedContainerRoute = Omit<ResolvedRoute, "memoryMb" | "reservedConcurrency" | "database" | "transaction" | "handler">;
+export type ResolvedContainerRoute = Omit<ResolvedRoute, "memoryMb" | "reservedConcurrency" | "database" | "transaction" | "handler" | "secrets">;
 
 export interface ResolvedContainerService {
     name: string;
@@ -157,4 +163,6 @@ export interface ResolvedContainerService {
     local: { command: string[]; cwd: string };
     routes: ResolvedContainerRoute[];
     migrations: Migration[];
+    /** The names of the secrets it declares: its process gets each as an environment variable. */
+    secrets: string[];
 }

@@ -138,6 +138,15 @@ export function finalSnapshotIdentifier(project: string, stack: string, database
     return `${fitName(`${project}-${stack}-${database}-final`, NAME_RULES.rdsIdentifier, suffix.length + 1)}-${suffix}`;
 }
 
+/**
+ * A service's secret, e.g. `serverless-microservices/dev/users`: the name `aws secretsmanager
+ * put-secret-value --secret-id` takes. Secret names are unique per account and region (a deleted
+ * one stays taken for its recovery window), so they carry the project and the stack.
+ */
+export function serviceSecretName(project: string, stack: string, service: string): string {
+    return `${project}/${stack}/${service}`;
+}
+
 /** The log group of a container service's tasks, e.g. `/serverless-microservices/dev/reports/container`. */
 export function containerLogGroupName(project: string, stack: string, service: string): string {
     return fitName(`/${project}/${stack}/${service}/container`, NAME_RULES.logGroup);

@@ -54,6 +54,7 @@ export interface ManagedPoliciesConfig { allowedPolicyArns: string[] }
 export interface WildcardActionsConfig { forbidServiceWildcards: boolean }
 export interface ConnectionBudgetConfig { maxConnections: number; headroomConnections: number }
 export interface MasterSecretConfig { managedPoliciesReadingSecrets: string[] }
+export interface PlaintextEnvironmentConfig { ignoredNames: string[]; minEntropyLength: number; minEntropyBitsPerCharacter: number }
 export interface RouteAuthorizationConfig { publicRoutes: string[] }
 export interface TaskSizeConfig { minCpu: number; maxCpu: number; maxMemoryMb: number }
 export interface ReceiveCountConfig { minReceiveCount: number; maxReceiveCount: number }
@@ -62,6 +63,13 @@ export interface ServicePrincipalsConfig { servicePrincipals: string[] }
 export type NoConfig = Record<string, never>;
 
 const none = knobs<NoConfig>({});
+
+/** AWS-managed policies that read every secret: no role may have them where a secret is kept to its readers. */
+const MANAGED_POLICIES_READING_SECRETS: { type: "array"; items: { type: "string" }; default: string[] } = {
+    type: "array",
+    items: { type: "string" },
+    default: ["AdministratorAccess", "PowerUserAccess", "SecretsManagerReadWrite"],
+};
 
 /** A limit as the bounds of a JSON schema. */
 function schemaRange(range: { min: number; max: number }): { minimum: number; maximum: number } {
@@ -160,10 +168,32 @@ export const ruleConfig = {
     }),
     "db-master-secret-migration-only": knobs<MasterSecretConfig>({
         managedPoliciesReadingSecrets: {
+            ...MANAGED_POLICIES_READING_SECRETS,
+            description: "AWS-managed policies (by name) that read every secret, so no role but the migration function's may have them.",
+        },
+    }),
+    "secret-own-service-only": knobs<MasterSecretConfig>({
+        managedPoliciesReadingSecrets: {
+            ...MANAGED_POLICIES_READING_SECRETS,
+            description: "AWS-managed policies (by name) that read every secret, so no role but a secret's own readers may have them.",
+        },
+    }),
+    "secret-no-plaintext-environment": knobs<PlaintextEnvironmentConfig>({
+        ignoredNames: {
             type: "array",
             items: { type: "string" },
-            default: ["AdministratorAccess", "PowerUserAccess", "SecretsManagerReadWrite"],
-            description: "AWS-managed policies (by name) that read every secret, so no role but the migration function's may have them.",
+            // The platform's route label: "GET /users/{id}" is named like a key but is none.
+            default: ["ROUTE_KEY"],
+            description: "Variables whose names look like a secret's but whose values are not (checked by shape still).",
+        },
+        minEntropyLength: { type: "integer", minimum: 16, maximum: 1024, default: 32, description: "Shortest token-like value (letters, digits, + / = _ - .) checked for randomness." },
+        minEntropyBitsPerCharacter: {
+            type: "number",
+            minimum: 3,
+            maximum: 6,
+            // Random base64 is about 5.5 bits a character over 32; words, paths and hex hashes stay at or under 4.
+            default: 4.5,
+            description: "Shannon entropy, in bits per character, from which a token-like value counts as a generated secret.",
         },
     }),
     "api-route-authorization": knobs<RouteAuthorizationConfig>({

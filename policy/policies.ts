@@ -38,6 +38,8 @@ import { rdsStorageEncrypted } from "./rules/rds-storage-encrypted";
 import { eventbridgeTargetDeadLetter } from "./rules/eventbridge-target-dead-letter";
 import { lambdaSqsBatchItemFailures } from "./rules/lambda-sqs-batch-item-failures";
 import { schedulerRetryDeadLetter } from "./rules/scheduler-retry-dead-letter";
+import { secretNoPlaintextEnvironment } from "./rules/secret-no-plaintext-environment";
+import { secretOwnServiceOnly } from "./rules/secret-own-service-only";
 import { securityGroupEgressScoped } from "./rules/security-group-egress-scoped";
 import { sqsConsumerDeadLetterQueue } from "./rules/sqs-consumer-dead-letter-queue";
 import { sqsQueueEncryption } from "./rules/sqs-queue-encryption";
@@ -79,6 +81,9 @@ export const policies: Policies = [
     iamNoWildcardActions,
     iamNetworkInterfacesScoped,
     iamServicePrincipalSource,
+    // Secrets
+    secretOwnServiceOnly,
+    secretNoPlaintextEnvironment,
     // Network
     securityGroupEgressScoped,
     // Capacity

@@ -16,6 +16,7 @@ import { serviceSchema } from "../functions/runtime/data/service-data";
 import type { LocalAuthSettings } from "../local/authorizer";
 import { mintLocalToken, type MintOptions } from "../local/issuer";
 import { SQS } from "../policy/lib/limits";
+import { setLocalSecret } from "../local/secrets";
 import { startLocalRuntime, type LocalRuntime } from "../local/runtime";
 import { seedPostgresDataFolder } from "./postgres-template";
 
@@ -52,6 +53,11 @@ export interface TestRuntimeOptions {
     scheduleClock?: () => Date;
     /** The queues' clock. @default the database's clock */
     queueClock?: () => Date;
+    /**
+     * The services' secret values, by service and name, written to the runtime's own secrets file
+     * (never the developer's `.data/secrets.json`). @default none
+     */
+    secrets?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /**
@@ -78,7 +84,10 @@ export async function startTestRuntime(services: readonly RegisteredService[], o
     let runtime: LocalRuntime;
     try {
         await seedPostgresDataFolder(path.join(dataDir, "postgres"));
+        const secretsFile = path.join(dataDir, "secrets.json");
+        for (const [service, values] of Object.entries(options.secrets ?? {})) for (const [name, value] of Object.entries(values)) setLocalSecret(secretsFile, service, name, value);
         runtime = await startLocalRuntime({
+            secretsFile,
             auth: options.auth ?? { kind: "local", dir: jwtDir },
             throttling: options.throttling ?? false,
             port: 0,

@@ -7,6 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { processInfo, runningAdminUrl } from "../local/postgres";
 import { REPOSITORY_ROOT } from "../local/stack-config";
+import { services } from "../infra/services";
+import { placeholderSecretsFile } from "./local-secrets";
 import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 
 export interface RuntimeProcess {
@@ -44,6 +46,8 @@ export function startRuntimeProcess(options: RuntimeProcessOptions): RuntimeProc
             PORT: String(options.port),
             LOCAL_DATA_DIR: options.dataDir,
             LOCAL_JWT_DIR: jwtDirOf(options.dataDir),
+            // The real registry's declared secrets, set (npm start refuses unset ones); fixture registries declare none.
+            LOCAL_SECRETS_FILE: placeholderSecretsFile(path.dirname(options.dataDir), services),
             LOCAL_THROTTLING: "off",
             LOG_LEVEL: "ERROR",
             DATABASE_URL: "",

@@ -162,6 +162,11 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
         }
         case Types.lambdaInvocation:
             return { id, state: { ...inputs, result: JSON.stringify({ applied: [], alreadyApplied: 0 }) } };
+        case Types.secretsManagerSecret: {
+            // Secrets Manager appends six random characters to the name in the ARN (and the id is the ARN).
+            const arn = `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${inputs.name ?? name}-AbCdEf`;
+            return { id: arn, state: { ...inputs, arn } };
+        }
         case Types.randomId: {
             // The same bytes every run, so the names made from them are stable under mocks.
             const hex = "1a2b3c4d5e6f7a8b".slice(0, 2 * Number(inputs.byteLength ?? 4));

@@ -3,7 +3,8 @@
  * process of the runtime's Node (`testing/lambda`), its handler loaded by the runtime's
  * rules and invoked with a request derived from its route key (`routeEvent`: any registry's routes,
  * none left out), against an embedded PostgreSQL (route functions as their service's role) and a
- * local Secrets Manager endpoint (the migration function's master secret). Every answer's status is
+ * local Secrets Manager endpoint (the migration function's master secret, and placeholder values
+ * of the services' declared secrets). Every answer's status is
  * checked: a 5xx, or anything but an API Gateway response, stops the benchmark naming the route,
  * since its figures would measure a failure. Also builds the size floor of an archive: the same
  * code, fully minified.
@@ -81,7 +82,13 @@ export interface ArchiveBench {
  * `migrationInput` is the input the program gives the migration function (its `Invocation`): the
  * services' roles, which the embedded PostgreSQL then trusts as Aurora lets them in with IAM tokens.
  */
-export async function startArchiveBench(options: { runs: number; warm: number; migrationInput: { services: Array<{ loginRole: string }> } }): Promise<ArchiveBench> {
+export async function startArchiveBench(options: {
+    runs: number;
+    warm: number;
+    migrationInput: { services: Array<{ loginRole: string }> };
+    /** The services' secrets the stand-in Secrets Manager holds, by ARN (`placeholderSecretValues`). @default none */
+    serviceSecrets?: Map<string, string>;
+}): Promise<ArchiveBench> {
     const workDir = isolatedTempDir("bench-artifacts-");
     const postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
     fs.chmodSync(postgresDir, 0o777);
@@ -91,7 +98,7 @@ export async function startArchiveBench(options: { runs: number; warm: number; m
         startEventBridgeEndpoint(),
         startRelayCheckEndpoint(),
     ]);
-    const secrets = await startSecretsEndpoint(credentialsOf(postgres.url));
+    const secrets = await startSecretsEndpoint(credentialsOf(postgres.url), options.serviceSecrets);
     await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInput.services.map((service) => service.loginRole));
     return {
         workDir,

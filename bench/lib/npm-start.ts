@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { services } from "../../infra/services";
+import { placeholderSecretsFile } from "../../testing/local-secrets";
 import { performance } from "node:perf_hooks";
 import { REPOSITORY_ROOT } from "../../local/stack-config";
 
@@ -45,6 +47,8 @@ export function startNpmStart(options: NpmStartOptions): NpmStart {
             PORT: String(options.port),
             LOCAL_DATA_DIR: options.dataDir,
             LOCAL_JWT_DIR: path.join(path.dirname(options.dataDir), "jwt"),
+            // The registry's declared secrets, set (npm start refuses unset ones).
+            LOCAL_SECRETS_FILE: placeholderSecretsFile(path.dirname(options.dataDir), services),
             DATABASE_URL: "",
             JWT_ISSUER: "",
             JWT_AUDIENCE: "",

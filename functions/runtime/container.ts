@@ -78,6 +78,13 @@ export interface ContainerServiceDefinition {
     scaling: { default: ContainerScaling } & Partial<Record<string, ContainerScaling>>;
     /** Plain settings for the process; never secrets (the registry refuses names that look like one). @default none */
     environment?: Record<string, string>;
+    /**
+     * The secrets the process needs, by name (the rules of a function service's `secrets`). Each
+     * reaches the process as an environment variable of that name: on Fargate ECS reads it from the
+     * service's Secrets Manager secret when the task starts (a rotated value reaches new tasks),
+     * locally `npm start` sets it from the data folder. @default none
+     */
+    secrets?: readonly string[];
     /** Whether the service keeps data in the stack's PostgreSQL cluster (its connection reaches the process as `DB_*`). */
     database: boolean;
     /** Folder of versioned `NNNN_name.sql` migrations, applied by the platform's runner like a function service's. */

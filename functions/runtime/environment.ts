@@ -19,6 +19,11 @@ export const ENVIRONMENT = {
     eventBusName: "EVENT_BUS_NAME",
     /** The outbox relay's check: JSON of its `RelayCheckSettings` (the relay it invokes, the metrics it reads). */
     outboxRelayCheck: "OUTBOX_RELAY_CHECK",
+    /**
+     * The service's own Secrets Manager secret, holding the values of its declared `secrets`; an
+     * ARN, never a value. Only functions of a service that declares secrets have it.
+     */
+    serviceSecretArn: "SERVICE_SECRET_ARN",
     /** The cluster's writer endpoint. */
     databaseHost: "DB_HOST",
     /** @default 5432 */

@@ -26,6 +26,11 @@ export function badRequest(message: string, details?: unknown): HttpError {
     return new HttpError(400, "validation_error", message, details);
 }
 
+/** 401: the request does not prove who sent it (a webhook's signature that does not match). */
+export function unauthorized(message: string): HttpError {
+    return new HttpError(401, "unauthorized", message);
+}
+
 /** 404: the addressed thing does not exist. */
 export function notFound(message: string): HttpError {
     return new HttpError(404, "not_found", message);
@@ -166,6 +171,19 @@ export function eventsUnavailable(): HttpError {
         "retry-after": String(DATABASE_RETRY_AFTER_SECONDS),
     });
 }
+
+/**
+ * 503: a secret the service needs has no value yet, or could not be read. The handler stopped at
+ * the read; the log line, not the answer, names the secret.
+ */
+export function secretUnavailable(): HttpError {
+    return new HttpError(503, "not_configured", "The service is not fully configured yet; retry later.", undefined, {
+        "retry-after": String(SECRET_RETRY_AFTER_SECONDS),
+    });
+}
+
+/** How long a client is asked to wait when a secret is unavailable: someone has to set it. */
+export const SECRET_RETRY_AFTER_SECONDS = 60;
 
 /** True for errors the wrapper turns into a client response. Duck-typed on purpose: a closure and
  * a module may hold different copies of the class once serialized. */

@@ -84,7 +84,8 @@ export function createContextFactory(resources: ServiceResources, options: Conte
                 db: unit ? unit.db : db,
                 events: createEventPublisher(events?.catalog, { transport, eventBusName: events?.eventBusName ?? "", requestId, log }),
                 remainingTimeMs: () => invocation?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
-            },
+                // No `secrets`: a service that declares any gets them from its handler's wrapper (`entry/secrets.ts`).
+            } as HandlerContext,
             finish: async (succeeded) => {
                 if (!unit) return;
                 await unit.settle(succeeded);

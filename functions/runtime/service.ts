@@ -9,6 +9,7 @@ import type { EventPublisher } from "./outbox/publisher";
 import type { EventCatalog, EventContract } from "./events";
 import type { Logger } from "./logger";
 import type { ScheduledRun } from "./queue/schedule-input";
+import type { ServiceSecrets } from "./secrets/secrets";
 
 /** HTTP methods an HTTP API route may declare (`ANY` matches every method). */
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
@@ -65,7 +66,7 @@ export interface ApiResponse {
  * What every handler gets besides its request, event or run. `db` is there only for services that
  * use the database; `events` publishes the service's own events (its `events`).
  */
-export interface HandlerContext<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
+export interface HandlerContext<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> {
     readonly log: Logger;
     /**
      * The API Gateway request id; for a subscription's handler, the id of the request that
@@ -75,19 +76,26 @@ export interface HandlerContext<UsesDatabase extends boolean = boolean, Publishe
     readonly db: UsesDatabase extends true ? Database : undefined;
     /** Publishes one of the service's own events: the name and the payload's type come from its `events`. */
     readonly events: EventPublisher<Published>;
+    /**
+     * The service's declared `secrets`, read from Secrets Manager in the cloud and from the local
+     * data folder under `npm start`: only a declared name type-checks, and a service that declares
+     * none has none. A secret with no value makes the route answer 503 (the log line names it),
+     * never run without it.
+     */
+    readonly secrets: [Secret] extends [never] ? undefined : ServiceSecrets<Secret>;
     /** Milliseconds left before the platform cuts the request. */
     remainingTimeMs(): number;
 }
 
-export type RouteHandler<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = (
+export type RouteHandler<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> = (
     request: ApiRequest,
-    context: HandlerContext<UsesDatabase, Published>,
+    context: HandlerContext<UsesDatabase, Published, Secret>,
 ) => Promise<ApiResponse | unknown> | ApiResponse | unknown;
 
 /** One route of a service. Memory and timeout override the service's defaults. */
-export interface RouteDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
+export interface RouteDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> {
     /** The business logic. It becomes the Lambda function's code, serialized with what it references. */
-    handler: RouteHandler<UsesDatabase, Published>;
+    handler: RouteHandler<UsesDatabase, Published, Secret>;
     /** One line for the route table and the function's description. */
     description?: string;
     /** Memory in MB, an integer within Lambda's limits. @default the service's `memoryMb` */
@@ -161,9 +169,9 @@ export interface DeliveredEvent<Payload = Record<string, unknown>> {
     attempt: number;
 }
 
-export type SubscriptionHandler<Payload = any, UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = (
+export type SubscriptionHandler<Payload = any, UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> = (
     event: DeliveredEvent<Payload>,
-    context: HandlerContext<UsesDatabase, Published>,
+    context: HandlerContext<UsesDatabase, Published, Secret>,
 ) => Promise<void> | void;
 
 /**
@@ -171,7 +179,7 @@ export type SubscriptionHandler<Payload = any, UsesDatabase extends boolean = bo
  * event is delivered to, and a function that takes it in batches. Delivery is at least once: a
  * handler may see an event twice and must not do its work twice.
  */
-export interface SubscriptionDefinition<Payload = any, UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
+export interface SubscriptionDefinition<Payload = any, UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> {
     /** The event, as its producer's `events.ts` exports it, e.g. `userEvents["user.created"]`. */
     event: EventContract<Payload>;
     /**
@@ -179,7 +187,7 @@ export interface SubscriptionDefinition<Payload = any, UsesDatabase extends bool
      * visibility timeout, until `maxAttempts`, then it moves to the dead-letter queue. The other
      * events of the batch are not affected.
      */
-    handler: SubscriptionHandler<Payload, UsesDatabase, Published>;
+    handler: SubscriptionHandler<Payload, UsesDatabase, Published, Secret>;
     /** One line for the plan and the function's description. */
     description?: string;
     /** Events per invocation, 1-10000 (above 10 needs `batchWindowSeconds` of 1 or more). @default SUBSCRIPTION_DEFAULTS.batchSize */
@@ -196,9 +204,9 @@ export interface SubscriptionDefinition<Payload = any, UsesDatabase extends bool
     memoryMb?: number;
 }
 
-export type ScheduleHandler<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = (
+export type ScheduleHandler<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> = (
     run: ScheduledRun & { attempt: number },
-    context: HandlerContext<UsesDatabase, Published>,
+    context: HandlerContext<UsesDatabase, Published, Secret>,
 ) => Promise<void> | void;
 
 /**
@@ -206,7 +214,7 @@ export type ScheduleHandler<UsesDatabase extends boolean = boolean, Published ex
  * queue, which a function takes, so a failing run is retried and then kept in a dead-letter queue
  * like a subscription's event.
  */
-export interface ScheduleDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> {
+export interface ScheduleDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> {
     /**
      * EventBridge Scheduler's syntax: `rate(5 minutes)`, `rate(1 day)`, or
      * `cron(minutes hours day-of-month month day-of-week year)` with `?` in one of the day fields,
@@ -215,7 +223,7 @@ export interface ScheduleDefinition<UsesDatabase extends boolean = boolean, Publ
     expression: string;
     /** The IANA time zone a `cron` expression is read in, e.g. `Europe/Berlin`. @default "UTC" */
     timeZone?: string;
-    handler: ScheduleHandler<UsesDatabase, Published>;
+    handler: ScheduleHandler<UsesDatabase, Published, Secret>;
     description?: string;
     /** Attempts after a failed run before it moves to the dead-letter queue, 0-100. @default SCHEDULE_DEFAULTS.retries */
     retries?: number;
@@ -229,7 +237,7 @@ export interface ScheduleDefinition<UsesDatabase extends boolean = boolean, Publ
  * A microservice: a name, its routes and what they need. Declared once, in
  * `functions/<name>/service.ts`, and listed in `infra/registry.ts`.
  */
-export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Subscribed = Record<string, any>> {
+export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Subscribed = Record<string, any>, Secret extends string = string> {
     /** Lower-case DNS-safe name (`a-z`, `0-9`, `-`, at most 32 characters), unique in the registry. */
     name: string;
     /** What the service is for; shown in the route table and on its functions. */
@@ -262,7 +270,7 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Publi
      * at run time silently keeps the last one, and a method that is not one. A service may have none
      * when it has subscriptions or schedules.
      */
-    routes: ServiceRoutes<UsesDatabase, Published>;
+    routes: ServiceRoutes<UsesDatabase, Published, Secret>;
     /**
      * The events it publishes: the catalog its `events.ts` declares with `defineEvents` (its source
      * must be this service's name). Its handlers publish them with `ctx.events.publish`.
@@ -273,13 +281,22 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Publi
      * Other services' events it takes, by subscription name (lower-case letters, digits and dashes):
      * each gets a queue, a dead-letter queue and a function. @default none
      */
-    subscriptions?: { [Name in keyof Subscribed]: SubscriptionDefinition<Subscribed[Name], UsesDatabase, Published> };
+    subscriptions?: { [Name in keyof Subscribed]: SubscriptionDefinition<Subscribed[Name], UsesDatabase, Published, Secret> };
     /** Work on a clock, by schedule name. @default none */
-    schedules?: Record<string, ScheduleDefinition<UsesDatabase, Published>>;
+    schedules?: Record<string, ScheduleDefinition<UsesDatabase, Published, Secret>>;
+    /**
+     * The secrets its handlers read (`ctx.secrets.get("NAME")`), by name: upper-case letters,
+     * digits and `_` (`SECRET_NAME` in `secrets/secrets.ts`), each once, at most
+     * `SECRETS.maxPerService`. In the cloud they are one Secrets Manager secret per service and
+     * stack, readable by this service alone; locally they live in the data folder. Values are set
+     * out of band (`docs/secrets.md`), never in code, config or environment variables.
+     * @default none
+     */
+    secrets?: readonly Secret[];
 }
 
-export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog> = {
-    [Key in RouteKey]?: RouteDefinition<UsesDatabase, Published>;
+export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> = {
+    [Key in RouteKey]?: RouteDefinition<UsesDatabase, Published, Secret>;
 };
 
 /**
@@ -292,14 +309,14 @@ export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published exte
  *   routes: { "GET /hello": { handler: async () => ({ message: "hello" }) } },
  * });
  */
-export function defineService<UsesDatabase extends boolean, Published extends EventCatalog = {}, Subscribed = {}>(
-    definition: ServiceDefinition<UsesDatabase, Published, Subscribed>,
-): ServiceDefinition<UsesDatabase, Published, Subscribed> {
+export function defineService<UsesDatabase extends boolean, Published extends EventCatalog = {}, Subscribed = {}, const Secret extends string = never>(
+    definition: ServiceDefinition<UsesDatabase, Published, Subscribed, Secret>,
+): ServiceDefinition<UsesDatabase, Published, Subscribed, Secret> {
     return recordDeclaringFile(definition, defineService);
 }
 
 /** Any service, whatever its database flag and events. */
-export type AnyService = ServiceDefinition<true, any, any> | ServiceDefinition<false, any, any>;
+export type AnyService = ServiceDefinition<true, any, any, any> | ServiceDefinition<false, any, any, any>;
 
 const DEFINED_IN = Symbol.for("serverless-microservices.definedIn");
 

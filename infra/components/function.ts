@@ -13,6 +13,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { ComponentTypes } from "../../policy/lib/types";
 import { functionCode } from "../function-packaging";
 import { functionSettings, type DatabaseConnection, type FunctionSettings } from "./function-settings";
@@ -42,6 +43,8 @@ export interface FunctionArgs {
     database?: DatabaseConnection;
     /** Variables beside the platform's (labels, the event bus). @default none */
     environment?: Record<string, pulumi.Input<string>>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
     /** Tags beside the stack's. @default none */
     tags?: Record<string, string>;
     settings: FunctionSettings;
@@ -96,7 +99,7 @@ export class Function extends pulumi.ComponentResource {
                     reservedConcurrency: args.reservedConcurrency,
                     logGroup: this.logGroup,
                     database,
-                    environment: args.environment,
+                    environment: args.secretArn ? { ...args.environment, [ENVIRONMENT.serviceSecretArn]: args.secretArn } : args.environment,
                     tags: args.tags,
                 }),
             },

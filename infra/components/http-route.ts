@@ -33,6 +33,8 @@ export interface HttpRouteArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, for a service that publishes. @default none */
     eventBusName?: pulumi.Input<string>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
 }
 
 export class HttpRoute extends pulumi.ComponentResource {
@@ -59,6 +61,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                 database: route.database ? args.database : undefined,
                 environment: triggerEnvironment(route.service, { routeKey: route.routeKey }, route.events ? args.eventBusName : undefined),
                 settings: args.settings,
+                secretArn: args.secretArn,
             },
             { parent: this },
         );

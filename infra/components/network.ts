@@ -12,7 +12,10 @@ import type { StackConfig } from "../../platform/config/stack-config";
  * endpoint the same way, per zone and hour.
  */
 export const INTERFACE_ENDPOINTS = {
-    secretsmanager: { calledBy: "functions", why: "Secrets Manager: the migration function reads the master secret (the others sign in with IAM tokens)" },
+    secretsmanager: {
+        calledBy: "functions",
+        why: "Secrets Manager: the migration function reads the master secret (the others sign in with IAM tokens), database services' functions their service's secrets, ECS the secrets of container tasks",
+    },
     xray: { calledBy: "functions", why: "X-Ray: traces of the functions in the private subnets" },
     events: { calledBy: "functions", why: "EventBridge: the database services' functions publish their events (PutEvents)" },
     "ecr.api": { calledBy: "containers", why: "ECR API: tasks get the token that lets them pull their image" },
@@ -24,7 +27,11 @@ export type InterfaceEndpoint = keyof typeof INTERFACE_ENDPOINTS;
 
 /** What the stack needs an endpoint for. */
 export interface EndpointNeeds {
-    /** The stack has a database: its migration function, in the private subnets, reads the master secret. */
+    /**
+     * The stack has a database: its migration function, in the private subnets, reads the master
+     * secret. The functions of a database service that declares secrets read them through the same
+     * endpoint; every other function runs outside the VPC and reaches Secrets Manager directly.
+     */
     databaseFunctions: boolean;
     /** The stack file's `network.xrayEndpoint`. */
     xray: boolean;
@@ -40,12 +47,14 @@ export interface EndpointNeeds {
      * nothing for these; tasks started outside the program then cannot pull their image.
      */
     containerTasks: boolean;
+    /** A container service with tasks declares secrets: ECS reads them for each task it starts. @default false */
+    containerSecrets?: boolean;
 }
 
 /** The interface endpoints a stack's private subnets need, in creation order. */
 export function interfaceEndpointsFor(needs: EndpointNeeds): InterfaceEndpoint[] {
     return [
-        ...(needs.databaseFunctions ? (["secretsmanager"] as const) : []),
+        ...(needs.databaseFunctions || needs.containerSecrets ? (["secretsmanager"] as const) : []),
         ...(needs.xray ? (["xray"] as const) : []),
         ...(needs.publishingDatabaseFunctions ? (["events"] as const) : []),
         ...(needs.containerTasks ? (["ecr.api", "ecr.dkr", "logs"] as const) : []),

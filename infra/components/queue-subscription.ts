@@ -31,6 +31,8 @@ export interface QueueSubscriptionArgs {
     subscription: ResolvedSubscription;
     /** The stack's bus: where the rule listens. */
     eventBusName: pulumi.Input<string>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
     /** The service's role, and its permissions (the function and the mapping wait for them). */
     role: aws.iam.Role;
     permissions: pulumi.Input<pulumi.Resource>;
@@ -68,6 +70,7 @@ export class QueueSubscription extends pulumi.ComponentResource {
                     subscription.events ? args.eventBusName : undefined,
                 ),
                 settings,
+                secretArn: args.secretArn,
             },
             { parent: this },
         );

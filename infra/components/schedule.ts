@@ -37,6 +37,8 @@ export interface ScheduleArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, for a service that publishes. @default none */
     eventBusName?: pulumi.Input<string>;
+    /** The service's secret (`ServiceSecret`), for a service that declares secrets: its ARN reaches the function's environment. @default none */
+    secretArn?: pulumi.Input<string>;
 }
 
 export class Schedule extends pulumi.ComponentResource {
@@ -67,6 +69,7 @@ export class Schedule extends pulumi.ComponentResource {
                     schedule.events ? args.eventBusName : undefined,
                 ),
                 settings,
+                secretArn: args.secretArn,
             },
             { parent: this },
         );

@@ -11,6 +11,7 @@ import type { ContainerServiceNames } from "../../platform/naming";
 import { RDS_CA_BUNDLE, rdsCaInstruction } from "../rds-ca-bundle";
 import { databaseEnvironment, type DatabaseConnection } from "./function-settings";
 import { routeAuthorization } from "./http-route";
+import { ServiceSecret } from "./service-secret";
 
 /** Fargate on Graviton: ~20% cheaper per vCPU-hour than x86_64, like the functions' arm64. */
 export const CONTAINER_ARCHITECTURE = { ecs: "ARM64", docker: "linux/arm64" } as const;
@@ -52,6 +53,8 @@ export interface ServiceContainerArgs {
      * stops at a repository that still holds images, which are what a rollback runs.
      */
     destroyImagesWithStack: boolean;
+    /** The name its secret gets (`serviceSecretName`), for a service that declares secrets; the program always passes it. */
+    secretName: string;
     /**
      * CloudWatch alarms that stop a deployment and roll it back to the last completed one, beside
      * the circuit breaker (which sees only tasks that fail to start or stay healthy): the stack's
@@ -61,6 +64,15 @@ export interface ServiceContainerArgs {
     deploymentAlarmNames?: string[];
     /** @default none */
     tags?: Record<string, string>;
+}
+
+/**
+ * The container definition's `secrets`: each declared name as an environment variable of the
+ * process, ECS reading it from that key of the service's secret's JSON (`<arn>:<key>::`) when the
+ * task starts.
+ */
+export function containerSecrets(secretArn: string, names: readonly string[]): { name: string; valueFrom: string }[] {
+    return names.map((name) => ({ name, valueFrom: `${secretArn}:${name}::` }));
 }
 
 /**
@@ -147,11 +159,18 @@ export class ServiceContainer extends pulumi.ComponentResource {
             { description: `Starts the ${service.name} tasks: pulls the image, writes the log group`, assumeRolePolicy: assumeRolePolicy(), tags },
             { parent: this },
         );
+        // ECS reads the values with the execution role when a task starts and hands each to the
+        // process as an environment variable: any language gets them with no SDK, and the task
+        // definition holds only the secret's ARN.
+        const secret =
+            service.secrets.length > 0
+                ? new ServiceSecret(`${name}-secrets`, { service: service.name, secretName: args.secretName, declared: service.secrets, readerRoleArns: [executionRole.arn], tags }, { parent: this })
+                : undefined;
         const executionPolicy = new aws.iam.RolePolicy(
             `${name}-execution`,
             {
                 role: executionRole.id,
-                policy: pulumi.all([logGroup.arn, image.repositoryArn]).apply(([logGroupArn, repositoryArn]) =>
+                policy: pulumi.all([logGroup.arn, image.repositoryArn, pulumi.all(secret?.readStatements() ?? [])]).apply(([logGroupArn, repositoryArn, readSecret]) =>
                     JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
@@ -159,6 +178,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
                             // ECR issues registry tokens for the account, not per repository.
                             { Sid: "RegistryToken", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
                             { Sid: "PullOwnImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], Resource: repositoryArn },
+                            ...readSecret,
                         ],
                     }),
                 ),
@@ -189,7 +209,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             [CONTAINER_ENVIRONMENT.logLevel]: args.logLevel,
             ...(database?.environment ?? {}),
         };
-        const containerDefinitions = pulumi.all([image.ref, pulumi.all(environment), logGroup.name, region.region]).apply(([imageRef, variables, group, regionName]) =>
+        const containerDefinitions = pulumi.all([image.ref, pulumi.all(environment), logGroup.name, region.region, secret?.arn]).apply(([imageRef, variables, group, regionName, secretArn]) =>
             JSON.stringify([
                 {
                     name: CONTAINER_NAME,
@@ -199,6 +219,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
                     environment: Object.entries(variables)
                         .sort(([a], [b]) => a.localeCompare(b))
                         .map(([key, value]) => ({ name: key, value })),
+                    ...(secretArn ? { secrets: containerSecrets(secretArn, service.secrets) } : {}),
                     logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": group, "awslogs-region": regionName, "awslogs-stream-prefix": service.name, mode: "non-blocking" } },
                     healthCheck: { command: ["CMD-SHELL", service.healthCheckCommand], interval: 15, timeout: 5, retries: 3, startPeriod: 30 },
                     privileged: false,

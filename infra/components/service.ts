@@ -16,6 +16,7 @@ import { HttpRoute } from "./http-route";
 import { OutboxRelay } from "./outbox-relay";
 import { QueueSubscription } from "./queue-subscription";
 import { Schedule } from "./schedule";
+import { ServiceSecret } from "./service-secret";
 
 /** What a Service needs. Fields without a default are required. */
 export interface ServiceArgs {
@@ -29,6 +30,11 @@ export interface ServiceArgs {
     database?: DatabaseConnection;
     /** The stack's event bus, when the service publishes or subscribes. @default none */
     eventBus?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+    /**
+     * The name its secret gets (`serviceSecretName`), for a service that declares secrets; the
+     * program always passes it.
+     */
+    secretName: string;
 }
 
 /** One function of the service, for outputs and monitoring. */
@@ -59,6 +65,8 @@ export class Service extends pulumi.ComponentResource {
     readonly queues: ServiceQueue[] = [];
     /** The outbox relay, for a database service that publishes. */
     readonly outboxRelay?: OutboxRelay;
+    /** Its secret, for a service that declares secrets. */
+    readonly secret?: ServiceSecret;
 
     constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.service, name, {}, opts);
@@ -72,7 +80,12 @@ export class Service extends pulumi.ComponentResource {
         );
         // Made after the triggers (it names their log groups and queues); they wait for it.
         const permissions = deferredResource<aws.iam.RolePolicy>();
-        const shared = { role, permissions: permissions.resource, settings, database: usesDatabase ? database : undefined };
+        // Read by this service's role alone; every function of the service gets its ARN.
+        this.secret =
+            service.secrets.length > 0
+                ? new ServiceSecret(`${name}-secrets`, { service: name, secretName: args.secretName, declared: service.secrets, readerRoleArns: [role.arn], tags: settings.tags }, { parent: this })
+                : undefined;
+        const shared = { role, permissions: permissions.resource, settings, database: usesDatabase ? database : undefined, secretArn: this.secret?.arn };
 
         const routeFunctions: Record<string, pulumi.Output<string>> = {};
         for (const route of service.routes) {
@@ -119,6 +132,7 @@ export class Service extends pulumi.ComponentResource {
         const statements: pulumi.Input<object>[] = [];
         if (service.events.length > 0 && args.eventBus) statements.push(publishStatement(name, args.eventBus.arn));
         if (consumers.length > 0) statements.push(consumeStatement(consumers.map((consumer) => consumer.queue.arn)));
+        if (this.secret) statements.push(...this.secret.readStatements());
         permissions.resolve(
             new aws.iam.RolePolicy(
                 `${name}-permissions`,

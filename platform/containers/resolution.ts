@@ -9,6 +9,7 @@ import type { Migration } from "../../functions/runtime/data/migrations";
 import { DEFAULT_CONTAINER_TIMEOUT_SECONDS } from "./validation";
 import type { ResolvedContainerService } from "../model";
 import { resolveContainerRoute } from "../triggers/container-route";
+import { declaredSecrets } from "../secrets";
 
 /** The health check ECS runs when the service names none: busybox `wget`, which Alpine images carry. */
 export function defaultHealthCheckCommand(port: number, healthCheckPath: string): string {
@@ -35,5 +36,6 @@ export function resolveContainerService(service: ContainerServiceDefinition, sta
         local: { command: [...service.local.command], cwd: path.resolve(service.local.cwd ?? ("uri" in service.image ? "." : service.image.context)) },
         routes: Object.entries(service.routes as Record<string, ContainerRouteDefinition>).map(([routeKey, route]) => resolveContainerRoute(service, routeKey, route, timeoutSeconds)),
         migrations,
+        secrets: declaredSecrets(service),
     };
 }

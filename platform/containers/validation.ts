@@ -38,6 +38,12 @@ const RESERVED_ENVIRONMENT = new Set<string>([
     LOCAL_HOST,
 ]);
 
+/** The environment variables a container service's process gets besides its secrets: the platform's and its own `environment`'s. */
+export function containerEnvironmentNames(service: Pick<ContainerServiceDefinition, "environment">): ReadonlySet<string> {
+    const own = typeof service?.environment === "object" && service.environment !== null ? Object.keys(service.environment) : [];
+    return new Set([...RESERVED_ENVIRONMENT, ...own]);
+}
+
 function isInteger(value: unknown, range: { min: number; max: number }): value is number {
     return typeof value === "number" && Number.isInteger(value) && value >= range.min && value <= range.max;
 }

@@ -20,6 +20,7 @@ import type { FunctionDefaults } from "../triggers/defaults";
 import { resolveRoute } from "../triggers/route";
 import { resolveSchedule } from "../triggers/schedule";
 import { resolveSubscription } from "../triggers/subscription";
+import { declaredSecrets } from "../secrets";
 import { describeService, validateRegistry } from "./validation";
 
 /**
@@ -87,6 +88,7 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
             events: Object.values((service.events ?? {}) as EventCatalog),
             subscriptions: Object.entries((service.subscriptions ?? {}) as Record<string, SubscriptionDefinition>).map(([name, subscription]) => resolveSubscription(service, name, subscription, stackDefaults)),
             schedules: Object.entries((service.schedules ?? {}) as Record<string, ScheduleDefinition>).map(([name, schedule]) => resolveSchedule(service, name, schedule, stackDefaults)),
+            secrets: declaredSecrets(service),
         };
     });
     problems.push(...stackDefaultProblems(functionServices, stackDefaults, bounds));

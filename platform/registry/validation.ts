@@ -10,7 +10,8 @@ import { isContainerService, type RegisteredService } from "../../functions/runt
 import { serviceFile, type AnyService, type RouteDefinition, type ScheduleDefinition, type SubscriptionDefinition } from "../../functions/runtime/service";
 import { reservedSchemaReason, serviceSchema } from "../../functions/runtime/data/service-data";
 import { LAMBDA } from "../../policy/lib/limits";
-import { validateContainerService, validateDockerfile } from "../containers/validation";
+import { containerEnvironmentNames, validateContainerService, validateDockerfile } from "../containers/validation";
+import { validateSecrets } from "../secrets";
 import { schemaRecordProblems } from "../events/schemas";
 import { validateEventCatalog } from "../events/validation";
 import { describeInteger, isOptionalInteger, PLATFORM_FUNCTION_BOUNDS, validateFunctionSettings, type FunctionBounds } from "../function-bounds";
@@ -58,9 +59,11 @@ export function validateService(service: AnyService, where: string, bounds: Func
     problems.push(...validateMigrationsDir(service, where));
     problems.push(...validateEventCatalog(service, where));
     problems.push(...validateTriggers(service, where));
+    problems.push(...validateSecrets(service?.secrets, where));
     if (problems.length === 0) problems.push(...schemaRecordProblems(service, where));
     return problems;
 }
+
 
 /** Whether a function service has something to run besides routes. */
 function hasTriggers(service: AnyService): boolean {
@@ -127,7 +130,13 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
         const where = describeService(service, index);
         const container = isContainerService(service);
         const own = container
-            ? [...validateServiceIdentity(service, where), ...validateContainerService(service, where), ...validateMigrationsDir(service, where), ...validateDockerfile(service, where)]
+            ? [
+                  ...validateServiceIdentity(service, where),
+                  ...validateContainerService(service, where),
+                  ...validateSecrets(service.secrets, where, containerEnvironmentNames(service)),
+                  ...validateMigrationsDir(service, where),
+                  ...validateDockerfile(service, where),
+              ]
             : validateService(service, where, bounds);
         // A valid name has no problem of its own, so a duplicate is the service's first.
         if (REGISTRY_NAME.pattern.test(String(service?.name)) && serviceNames.has(name)) {

@@ -8,6 +8,7 @@
 import { HTTP_METHODS, routeRunsInTransaction, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../../functions/runtime/service";
 import { HTTP_API } from "../../policy/lib/limits";
 import { publishedEvents } from "../events/catalog";
+import { declaredSecrets } from "../secrets";
 import { describeInteger, isOptionalInteger, PLATFORM_FUNCTION_BOUNDS, validateFunctionSettings, type FunctionBounds } from "../function-bounds";
 import type { ResolvedRoute } from "../model";
 import { routeId } from "../naming";
@@ -137,5 +138,6 @@ export function resolveRoute(service: AnyService, routeKey: string, route: Route
         transaction: routeRunsInTransaction(routeKey, route.transaction, { database: service.database, publishes: service.events !== undefined }),
         handler: route.handler,
         ...publishedEvents(service),
+        secrets: declaredSecrets(service),
     };
 }

@@ -8,6 +8,7 @@
 import type { AnyService, ScheduleDefinition } from "../../functions/runtime/service";
 import { minimumVisibilityTimeoutSeconds, type Range } from "../../policy/lib/limits";
 import { publishedEvents } from "../events/catalog";
+import { declaredSecrets } from "../secrets";
 import type { ResolvedSchedule } from "../model";
 import { REGISTRY_NAME } from "../naming";
 import { isTimeZone, parseScheduleExpression } from "../schedule-expression";
@@ -58,5 +59,6 @@ export function resolveSchedule(service: AnyService, name: string, schedule: Sch
         retries,
         handler: schedule.handler,
         ...publishedEvents(service),
+        secrets: declaredSecrets(service),
     };
 }

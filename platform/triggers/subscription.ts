@@ -10,6 +10,7 @@ import { eventLabel, missingEventOf, type EventCatalog, type EventContract } fro
 import type { AnyService, SubscriptionDefinition } from "../../functions/runtime/service";
 import { minimumVisibilityTimeoutSeconds, SQS } from "../../policy/lib/limits";
 import { publishedEvents } from "../events/catalog";
+import { declaredSecrets } from "../secrets";
 import type { ResolvedSubscription } from "../model";
 import { REGISTRY_NAME } from "../naming";
 import type { FunctionDefaults } from "./defaults";
@@ -67,6 +68,7 @@ export function resolveSubscription(service: AnyService, name: string, subscript
         event: subscription.event,
         handler: subscription.handler,
         ...publishedEvents(service),
+        secrets: declaredSecrets(service),
     };
 }
 

@@ -80,6 +80,17 @@ export const ROUTE_FUNCTION = {
     timeoutSeconds: { min: LAMBDA.timeoutSeconds.min, max: HTTP_API.integrationTimeoutMs.max / 1000 - 1 },
 } as const;
 
+/** AWS Secrets Manager, and the platform's rule for a service's secrets. */
+export const SECRETS_MANAGER = {
+    /** Bytes one secret value may hold: a service's values together, as one JSON object. */
+    secretValueBytes: 65_536,
+    /**
+     * Secrets one service may declare: its values share one secret's 64 KB, so this leaves each
+     * about 2 KB (an API key, a signing key, a PEM private key).
+     */
+    maxSecretsPerService: 32,
+} as const;
+
 /** Amazon SQS, and what Lambda's SQS event source mapping accepts. */
 export const SQS = {
     /** Messages per batch a mapping hands its function; above 10 needs a batching window of 1 s or more. */

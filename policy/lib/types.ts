@@ -47,6 +47,7 @@ export const Types = {
     rdsSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
     rdsProxy: "aws:rds/proxy:Proxy",
     secretsManagerSecret: "aws:secretsmanager/secret:Secret",
+    secretsManagerSecretPolicy: "aws:secretsmanager/secretPolicy:SecretPolicy",
     // Containers: ECS on Fargate, their images, discovery and scaling
     ecsCluster: "aws:ecs/cluster:Cluster",
     ecsService: "aws:ecs/service:Service",
@@ -97,6 +98,8 @@ export const ComponentTypes = {
     monitoring: "serverless-microservices:monitoring:Monitoring",
     network: "serverless-microservices:network:Network",
     service: "serverless-microservices:service:Service",
+    /** A service's one Secrets Manager secret and its resource policy. */
+    serviceSecret: "serverless-microservices:service:ServiceSecret",
     /** One function of a service (or of the platform): its log group and its code. */
     function: "serverless-microservices:function:Function",
     httpRoute: "serverless-microservices:service:HttpRoute",

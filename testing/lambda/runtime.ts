@@ -61,11 +61,16 @@ export function localDatabaseEnvironment(postgresPort: number): Record<string, s
         DB_PORT: String(postgresPort),
         DB_NAME: "app",
         DB_TLS: "disable",
-        AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE",
-        AWS_SECRET_ACCESS_KEY: "offline-secret-access-key",
-        AWS_SESSION_TOKEN: "offline-session-token",
+        ...OFFLINE_CREDENTIALS,
     };
 }
+
+/** What a function signs its AWS calls with here: placeholders the stand-in endpoints do not check. */
+export const OFFLINE_CREDENTIALS = {
+    AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "offline-secret-access-key",
+    AWS_SESSION_TOKEN: "offline-session-token",
+} as const;
 
 /** What the migration function needs besides: the master secret, fetched by the real Secrets Manager client from the local endpoint at `secretsUrl` (`secrets-manager.ts`). */
 export function localMasterSecretEnvironment(secretsUrl: string, secretArn: string): Record<string, string> {
@@ -96,9 +101,12 @@ export interface LocalEndpoints {
 /** What overrides the environment the Service component set, where the cloud differs from here: the database, the master secret, the bus and the relay check's APIs. */
 export function localEnvironmentWithEndpoints(fn: Pick<MaterializedFunction, "environment">, endpoints: LocalEndpoints): Record<string, string> {
     const publishes = fn.environment.EVENT_BUS_NAME !== undefined;
+    const readsSecrets = fn.environment[ENVIRONMENT.serviceSecretArn] !== undefined;
     return {
         ...localEnvironmentFor(fn, endpoints.postgresPort, endpoints.secrets),
         ...(publishes ? { ...localDatabaseEnvironment(endpoints.postgresPort), AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridgeUrl } : {}),
+        // Its service's secret, from the same stand-in as the master secret (`placeholderSecretValues`).
+        ...(readsSecrets ? { ...OFFLINE_CREDENTIALS, AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secrets.url } : {}),
         ...(isRelayCheck(fn) ? endpoints.relayCheckEnvironment : {}),
     };
 }

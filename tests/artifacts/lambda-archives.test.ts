@@ -35,7 +35,7 @@ import { httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
 import { startPasswordCapture } from "../../testing/lambda/password-capture";
 import { isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../../testing/lambda/runtime";
-import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
+import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, placeholderSecretValues, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
 import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
@@ -137,7 +137,8 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             startRelayCheckEndpoint(),
         ]);
         postgres = started;
-        const secrets = await startSecretsEndpoint(credentialsOf(started.url));
+        const declaredOf = (service: string) => functionServicesOf(registry).find((candidate) => candidate.name === service)?.secrets ?? [];
+        const secrets = await startSecretsEndpoint(credentialsOf(started.url), placeholderSecretValues(functions, declaredOf));
 
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
         if (migrationInput) await trustRoles(postgres.url, path.join(postgresDir, "data"), migrationInput.services.map((service: { loginRole: string }) => service.loginRole));
@@ -216,13 +217,13 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
         }
     });
 
-    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function alone, the EventBridge client to publishers and the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
+    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function and the functions of services that declare secrets, the EventBridge client to publishers and the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
         for (const materialized of archives().functions) {
             const required = [...new Set([...archives().source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
             // pg-native: pg's optional native binding, required only when `pg.native` is read.
             const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
             assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
-            const sdk = required.filter((name) => name.startsWith("@aws-sdk/"));
+            const sdk = required.filter((name) => name.startsWith("@aws-sdk/")).sort();
             const expected =
                 materialized.name === "migrations-function"
                     ? ["@aws-sdk/client-secrets-manager"]
@@ -231,7 +232,9 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
                       : materialized.environment.EVENT_BUS_NAME !== undefined
                         ? ["@aws-sdk/client-eventbridge"]
                         : [];
-            assert.deepEqual(sdk, expected, materialized.name);
+            // A function of a service that declares secrets reads them with the runtime's Secrets Manager client.
+            const readsSecrets = materialized.environment[ENVIRONMENT.serviceSecretArn] !== undefined && materialized.name !== "migrations-function";
+            assert.deepEqual(sdk, [...expected, ...(readsSecrets ? ["@aws-sdk/client-secrets-manager"] : [])].sort(), materialized.name);
             assert.doesNotMatch(archives().source(materialized.name), /@pulumi\//, materialized.name);
         }
     });

@@ -14,6 +14,7 @@ import { defineService } from "../../functions/runtime/service";
 import { functionConcurrencyCeiling } from "../../platform/data-plan";
 import { functionBoundsFor } from "../../platform/function-bounds";
 import { resolveRegistry } from "../../platform/registry/resolution";
+import { placeholderSecretsFile } from "../../testing/local-secrets";
 import { services } from "../../infra/services";
 import { freePort, readSuperuserPassword, runningAdminUrl, superuserPasswordFile } from "../../local/postgres";
 import { startLocalRuntime } from "../../local/runtime";
@@ -45,7 +46,18 @@ function startScript(port: number, dataDir: string, { typeCheck = true } = {}): 
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, "node_modules", ".bin", "ts-node"), "--transpile-only", "local/start.ts"], {
         cwd: REPOSITORY_ROOT,
         // The local issuer's key beside the database, so the test can mint tokens the server accepts.
-        env: { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOCAL_JWT_DIR: jwtDirOf(dataDir), LOG_LEVEL: "WARN", DATABASE_URL: "", LOCAL_CONTAINERS: "process", ...(typeCheck ? {} : { LOCAL_TYPECHECK: "off" }) },
+        env: {
+            ...process.env,
+            PORT: String(port),
+            LOCAL_DATA_DIR: dataDir,
+            LOCAL_JWT_DIR: jwtDirOf(dataDir),
+            // Whatever secrets the registry declares, set (npm start refuses unset ones).
+            LOCAL_SECRETS_FILE: placeholderSecretsFile(path.dirname(dataDir), services),
+            LOG_LEVEL: "WARN",
+            DATABASE_URL: "",
+            LOCAL_CONTAINERS: "process",
+            ...(typeCheck ? {} : { LOCAL_TYPECHECK: "off" }),
+        },
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
     });

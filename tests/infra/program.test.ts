@@ -160,7 +160,7 @@ describe("the program under mocks", function () {
                     }
                 });
 
-                it("lets each database service's role connect as its own login role only, none read the master secret, and only the migration function's read it", () => {
+                it("lets each database service's role connect as its own login role only and read no secret but its own service's, and only the migration function's read the master secret", () => {
                     // Prepare
                     const statements = (name: string) => JSON.parse(one(run, Types.iamRolePolicy, name).inputs.policy).Statement as { Action: string[]; Resource: unknown }[];
                     const granting = (name: string, action: string) => statements(name).filter((s) => s.Action.includes(action)).map((s) => s.Resource);
@@ -169,7 +169,8 @@ describe("the program under mocks", function () {
                     for (const service of resolved.services) {
                         const connect = service.database ? [`arn:aws:rds-db:us-east-1:123456789012:dbuser:${cluster!.outputs.clusterResourceId}/${serviceRoles(service.name).login}`] : [];
                         assert.deepEqual(granting(`${service.name}-permissions`, "rds-db:connect"), connect, service.name);
-                        assert.deepEqual(granting(`${service.name}-permissions`, "secretsmanager:GetSecretValue"), [], service.name);
+                        const ownSecret = service.secrets.length > 0 ? [one(run, Types.secretsManagerSecret, `${service.name}-secrets`).outputs.arn] : [];
+                        assert.deepEqual(granting(`${service.name}-permissions`, "secretsmanager:GetSecretValue"), ownSecret, service.name);
                     }
                     if (!usesDatabase) return;
                     assert.match(cluster!.outputs.clusterResourceId, /^cluster-[A-Z0-9]+$/);

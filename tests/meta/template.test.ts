@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pg from "pg";
 import type { AnyService } from "../../functions/runtime/service";
+import { signBody } from "../../functions/runtime/http/signature";
 import { serviceRoles, serviceSchema } from "../../functions/runtime/data/service-data";
 import { parseStackConfig } from "../../platform/config/stack-config";
 import { functionBoundsFor } from "../../platform/function-bounds";
@@ -51,11 +52,12 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
         assert.deepEqual(blocks.map((block) => `${block.kind} ${block.path}`), [
             "file functions/orders/migrations/0001_create_orders.sql",
             "file functions/orders/migrations/0002_add_order_note.sql",
+            "file functions/orders/migrations/0003_order_paid.sql",
             "file functions/orders/service.ts",
             "append infra/registry.ts",
             "file tests/services/orders.test.ts",
         ]);
-        assert.deepEqual(blocks[3].content, 'export { default as orders } from "../functions/orders/service";\n');
+        assert.deepEqual(blocks[4].content, 'export { default as orders } from "../functions/orders/service";\n');
     });
 
     it("touches nothing but its folder, its test file and one line of infra/registry.ts", () => {
@@ -65,7 +67,14 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
         // Act
         const touched = applyTemplate(root, blocks);
         // Assess
-        assert.deepEqual(touched, ["functions/orders/migrations/0001_create_orders.sql", "functions/orders/migrations/0002_add_order_note.sql", "functions/orders/service.ts", "infra/registry.ts", "tests/services/orders.test.ts"]);
+        assert.deepEqual(touched, [
+            "functions/orders/migrations/0001_create_orders.sql",
+            "functions/orders/migrations/0002_add_order_note.sql",
+            "functions/orders/migrations/0003_order_paid.sql",
+            "functions/orders/service.ts",
+            "infra/registry.ts",
+            "tests/services/orders.test.ts",
+        ]);
         const after = fs.readFileSync(path.join(root, "infra", "registry.ts"), "utf8");
         assert.equal(after, [...SCRATCH_REGISTRY.slice(0, -1), 'export { default as orders } from "../functions/orders/service";', ""].join("\n"));
         assert.throws(() => applyTemplate(root, blocks), /the template writes functions\/orders\/migrations\/0001_create_orders\.sql, which exists already/);
@@ -88,7 +97,9 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
                     ["POST /orders", "jwt"],
                     ["GET /orders/{id}", "jwt"],
                     ["DELETE /orders/{id}", "jwt"],
+                    ["POST /orders/{id}/paid", "none"],
                 ]);
+                assert.deepEqual(resolved.services.find((service) => service.name === "orders")!.secrets, ["PAYMENT_WEBHOOK_KEY"]);
             });
         }
 
@@ -97,7 +108,7 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
         });
 
         for (const stack of listStacks()) {
-            it(`${stack}: gets its own database user and connection limit and no secret under mocks, and the policy pack passes`, async () => {
+            it(`${stack}: gets its own database user and connection limit, no master secret but its own secret under mocks, and the policy pack passes`, async () => {
                 // Prepare: each function holds its reservation's connections where the stack applies reservations, else the stack's per-function ones.
                 const config = parseStackConfig(stack, readStackConfig(stack));
                 const perFunction = config.concurrency.reservations === "registry" ? (orders.reservedConcurrency ?? config.database.connectionsPerFunction) : config.database.connectionsPerFunction;
@@ -110,7 +121,8 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
                 assert.deepEqual([mine.schema, mine.ownerRole, mine.loginRole, mine.connectionLimit], [serviceSchema("orders"), serviceRoles("orders").owner, serviceRoles("orders").login, Object.keys(orders.routes).length * perFunction]);
                 const statements = JSON.parse(one(run, "aws:iam/rolePolicy:RolePolicy", "orders-permissions").inputs.policy).Statement as { Action: string[]; Resource: unknown }[];
                 assert.deepEqual(statements.filter((statement) => statement.Action.includes("rds-db:connect")).map((statement) => String(statement.Resource).replace(/cluster-[A-Z0-9]+/, "cluster-*")), ["arn:aws:rds-db:us-east-1:123456789012:dbuser:cluster-*/orders_app"]);
-                assert.ok(!statements.some((statement) => statement.Action.includes("secretsmanager:GetSecretValue")));
+                const ownSecret = one(run, "aws:secretsmanager/secret:Secret", "orders-secrets").outputs.arn;
+                assert.deepEqual(statements.filter((statement) => statement.Action.includes("secretsmanager:GetSecretValue")).map((statement) => statement.Resource), [ownSecret]);
                 assert.deepEqual(policy.violations.filter((violation) => violation.level === "mandatory"), []);
             });
         }
@@ -118,13 +130,13 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
         describe("in the local runtime beside the real registry", () => {
             let t: TestRuntime;
             before(async () => {
-                t = await startTestRuntime(registry);
+                t = await startTestRuntime(registry, { secrets: { orders: { PAYMENT_WEBHOOK_KEY: "whsec_local" } } });
             });
             after(async () => {
                 await t?.stop();
             });
 
-            it("has its schema and roles made for it, answers its routes, and sees no other service's data", async () => {
+            it("has its schema and roles made for it, answers its routes (its webhook with its local secret), and sees no other service's data", async () => {
                 // Prepare
                 const asOrders = new pg.Client({ connectionString: t.runtime.serviceDatabaseUrl("orders") });
                 await asOrders.connect();
@@ -135,12 +147,19 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
                     const placed = await ada.post("/orders", { reference: "T-1", item: "Engine", quantity: 2 });
                     const read = await ada.get(`/orders/${placed.json?.id}`);
                     const bobs = await api(t.url, await t.authHeader({ sub: "bob" })).get(`/orders/${placed.json?.id}`);
+                    const webhookBody = JSON.stringify({ event: "payment.succeeded" });
+                    const paid = await fetch(`${t.url}/orders/${placed.json?.id}/paid`, {
+                        method: "POST",
+                        headers: { "content-type": "application/json", "x-signature-256": signBody(webhookBody, "whsec_local") },
+                        body: webhookBody,
+                    });
                     const own = await asOrders.query("SELECT reference, placed_by FROM orders");
                     const foreign = other ? await asOrders.query(`SELECT 1 FROM ${serviceSchema(other.name)}.nothing`).then(() => "read", (error: Error) => error.message) : undefined;
                     // Assess
                     assert.equal(placed.status, 201, placed.text);
                     assert.deepEqual([read.status, read.json.item, read.json.placedBy], [200, "Engine", "ada"]);
                     assert.equal(bobs.status, 404, "another subject's read of Ada's order");
+                    assert.equal(paid.status, 204, "the webhook signed with the key set in the runtime's secrets file");
                     assert.deepEqual(own.rows, [{ reference: "T-1", placed_by: "ada" }]);
                     if (other) assert.equal(foreign, `permission denied for schema ${serviceSchema(other.name)}`);
                     assert.deepEqual((await t.sql.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'orders' AND tablename NOT LIKE 'platform\\_%'")).rows, [{ tableowner: "orders_owner" }]);

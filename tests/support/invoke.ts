@@ -3,8 +3,10 @@ import type { Database } from "../../functions/runtime/data/database";
 import type { PutEventsEntry } from "../../functions/runtime/queue/event-envelope";
 import type { EventTransport } from "../../functions/runtime/outbox/publisher";
 import type { EventCatalog } from "../../functions/runtime/events";
+import { withSecrets } from "../../functions/runtime/entry/secrets";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
+import { createServiceSecrets } from "../../functions/runtime/secrets/secrets";
 import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
 import { httpApiEvent, type EventOptions } from "../../testing/events";
 
@@ -22,15 +24,20 @@ export function recordingTransport(): EventTransport & { entries: PutEventsEntry
 
 /**
  * `call("GET /users/{id}", { path: "/users/1", pathParameters: { id: "1" } })` -> status and parsed
- * body. A service's events go to `events` (by default a recording transport nobody reads).
+ * body. A service's events go to `events` (by default a recording transport nobody reads); its
+ * declared secrets come from `secrets`.
  */
-export function routeCaller(service: AnyService, db?: () => Database, events: EventTransport = recordingTransport()) {
+export function routeCaller(service: AnyService, db?: () => Database, events: EventTransport = recordingTransport(), secrets: Readonly<Record<string, string>> = {}) {
     const silent = createLogger({ write: () => undefined });
+    const declared = (service.secrets ?? []) as readonly string[];
+    // Its declared secrets, from `secrets` (a declared name missing there answers 503, as in the cloud).
+    const store = declared.length > 0 ? createServiceSecrets(service.name, declared, async () => secrets, { log: silent }) : undefined;
     return async (routeKey: string, options: Omit<EventOptions, "routeKey"> = {}): Promise<Reply> => {
         const route = (service.routes as Record<string, RouteDefinition | undefined>)[routeKey];
         if (!route) throw new Error(`${service.name} has no route ${routeKey}`);
         const catalog = service.events as EventCatalog | undefined;
-        const invoke = createRouteHandler(route.handler as never, {
+        const handler = store ? withSecrets(route, store).handler : route.handler;
+        const invoke = createRouteHandler(handler as never, {
             service: service.name,
             routeKey,
             openDatabase: db,

@@ -18,6 +18,7 @@ import { eventLabelOf } from "./event-cost";
 import { plannedEvents, type PlannedEvents } from "./events";
 import { clustersWithInstances, endpointServiceOf, endpointTypeOf, endpointUsers, endpointZones, functionSettingsOf, idleSessionTimeoutOf, natGatewaysOf, natStrategyOf, ofType, minimumTasksOf, routeKeysOf, routesWithContainers, routesWithFunctions, serviceOf, taskSizeOf, valueOf } from "./resources";
 import { type ResourceRecord } from "../registered-resource";
+import { describedSecret } from "../../infra/components/service-secret";
 
 export interface TreeNode {
     name: string;
@@ -124,6 +125,17 @@ export interface PlannedContainer {
     routes: string[];
 }
 
+/** A service's secret: what its value must hold and how to set it (the program never does). */
+export interface PlannedSecret {
+    service: string;
+    /** The secret's name, what `--secret-id` takes. */
+    name: string;
+    /** The names the service declares: the keys of the JSON object its value holds. */
+    declared: string[];
+    /** The command that sets (or rotates) every value at once. */
+    setCommand: string;
+}
+
 export interface PlannedApi {
     name: string;
     throttlingRateLimit?: number;
@@ -156,6 +168,8 @@ export interface StackPlan {
     databases: PlannedDatabase[];
     networks: PlannedNetwork[];
     containers: PlannedContainer[];
+    /** Each service's secret, in registry order. */
+    secrets: PlannedSecret[];
     apis: PlannedApi[];
     /** The buses, each event's flow from its producer to its subscribers, and the schedules (`events.ts`). */
     events: PlannedEvents;
@@ -411,6 +425,7 @@ export function summarize(stack: string, resources: readonly ResourceRecord[], c
         databases,
         networks,
         containers,
+        secrets: plannedSecrets(resources),
         apis,
         events: plannedEvents(resources),
         concurrency,
@@ -446,6 +461,24 @@ function plannedReleases(resources: readonly ResourceRecord[], release: ReleaseC
             return alarms?.enable === true && alarms.rollback === true ? [{ name: valueOf(service, "name") ?? service.name, alarms: strings(alarms.alarmNames) }] : [];
         }),
     };
+}
+
+/** The services' secrets, from the secrets the program registers. */
+function plannedSecrets(resources: readonly ResourceRecord[]): PlannedSecret[] {
+    return ofType(resources, Types.secretsManagerSecret).flatMap((secret) => {
+        const described = describedSecret(secret.inputs.description);
+        if (!described) return [];
+        const name = String(secret.inputs.name);
+        return [{ ...described, name, setCommand: putSecretValueCommand(name, described.declared) }];
+    });
+}
+
+/**
+ * How a secret's values are set in the cloud: one JSON object with every declared name, read from a
+ * file (`file://`) so the values stay out of the shell's history and the process list.
+ */
+export function putSecretValueCommand(secretName: string, declared: readonly string[]): string {
+    return `aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string file://values.json  # {${declared.map((name) => `"${name}": "..."`).join(", ")}}`;
 }
 
 export interface PlanInputs {
@@ -502,6 +535,7 @@ function keySettings(plan: StackPlan): Map<string, string> {
     }
     settings.set("reserved concurrency", `${plan.concurrency.reserved} (${plan.concurrency.reservations}) of ${plan.concurrency.accountLimit}${plan.concurrency.accountLimitAssumed ? " (assumed)" : ""}`);
     for (const c of plan.containers) settings.set(`tasks min-max (${c.name})`, `${c.minTasks}-${c.maxTasks ?? "?"} x ${c.vcpu} vCPU / ${c.memoryGb} GB`);
+    for (const secret of plan.secrets) settings.set(`secrets (${secret.service})`, secret.declared.join(", "));
     settings.set("log retention", plan.logs.retentionDays.map((d) => `${d} d`).join(", "));
     settings.set("alarms / dashboards", `${plan.monitoring.alarms} / ${plan.monitoring.dashboards}`);
     settings.set("release", `${plan.releases.strategy} (${plan.releases.deploymentConfigName}), ${plan.releases.groups.length} deployment groups`);

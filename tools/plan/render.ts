@@ -278,6 +278,14 @@ export function formatPlan(plan: StackPlan): string {
                       `public IP ${yesNo(c.publicIp)}; image ${c.image}; routes ${c.routes.join(", ") || "none"}`,
               )),
         "",
+        "SECRETS",
+        ...(plan.secrets.length === 0
+            ? ["  none (no service declares secrets)"]
+            : [
+                  "  values are set out of band, never by the program (docs/secrets.md); a secret without its values answers 503",
+                  ...plan.secrets.flatMap((secret) => [`  ${secret.service}: ${secret.name} holds ${secret.declared.join(", ")}`, `    set: ${secret.setCommand}`]),
+              ]),
+        "",
         ...formatEvents(plan.events),
         "",
         "API",

@@ -16,6 +16,8 @@ import { relayCheckFromEnvironment } from "../outbox/relay-check";
 import { eventBridgeTransport } from "../outbox/publisher";
 import { createMigrationEntry } from "./migration";
 import { createRelayCheckEntry } from "./relay-check";
+import { withSecrets } from "./secrets";
+import { secretsFromEnvironment } from "../secrets/secrets-manager";
 import type { ResourcesProvider } from "./resources";
 
 /** What a function uses, which decides what its provider (and so its archive) holds. */
@@ -23,11 +25,17 @@ export interface FunctionUse {
     database: boolean;
     /** Publishes events (its service's catalog, or the relay's bus). */
     publishes: boolean;
+    /** Its service's declared secrets, read from the service's secret. @default none */
+    secrets?: { service: string; declared: readonly string[] };
 }
 
-/** What a trigger's function of a service uses: the database when its service has one, the bus when it publishes. */
-export function functionUse(definition: { database: boolean; events?: unknown }): FunctionUse {
-    return { database: definition.database, publishes: Boolean(definition.events) };
+/**
+ * What a trigger's function of a service uses: the database when its service has one, the bus when
+ * it publishes, its service's secret when it declares secrets.
+ */
+export function functionUse(definition: { service: string; database: boolean; events?: unknown; secrets?: readonly string[] }): FunctionUse {
+    const declared = definition.secrets ?? [];
+    return { database: definition.database, publishes: Boolean(definition.events), ...(declared.length > 0 ? { secrets: { service: definition.service, declared: [...declared] } } : {}) };
 }
 
 /** A deployed function's provider, built in its execution environment from Lambda's environment variables. */
@@ -45,11 +53,16 @@ export function lambdaResources(use: FunctionUse): () => ResourcesProvider {
 
 /**
  * The code of a route's, a subscription's, a schedule's or a relay's function: its entry, given the
- * definition (captured by value: keep it to what the entry reads) and Lambda's resources.
+ * definition (captured by value: keep it to what the entry reads) and Lambda's resources; for a
+ * service that declares secrets, its handler also gets them (`withSecrets`).
  */
-export function lambdaCode<Definition, Handler>(createEntry: (definition: Definition, provider: ResourcesProvider) => Handler, definition: Definition, use: FunctionUse): () => Handler {
+export function lambdaCode<Definition extends object, Handler>(createEntry: (definition: Definition, provider: ResourcesProvider) => Handler, definition: Definition, use: FunctionUse): () => Handler {
     const resources = lambdaResources(use);
-    return () => createEntry(definition, resources());
+    if (!use.secrets) return () => createEntry(definition, resources());
+    // Only here does a closure reference the secrets reader (and so the Secrets Manager client).
+    const { service, declared } = use.secrets;
+    const handled = definition as Definition & { handler: (input: any, context: any) => unknown };
+    return () => createEntry(withSecrets(handled, secretsFromEnvironment(service, declared)), resources());
 }
 
 /** The relay check's code: its settings from the environment, the runtime's SDK clients. */

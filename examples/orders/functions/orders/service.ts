@@ -1,11 +1,13 @@
 /**
- * `orders`: places, reads and cancels orders. Every route needs a token from the stack's issuer;
- * an order belongs to the token subject that placed it, and only that subject, or an operator
- * holding `orders:admin`, reads or cancels it.
+ * `orders`: places, reads and cancels orders. Every route but the payment webhook needs a token
+ * from the stack's issuer; an order belongs to the token subject that placed it, and only that
+ * subject, or an operator holding `orders:admin`, reads or cancels it. The payment provider proves
+ * its webhook calls with a signature under a key only it and this service hold: a secret.
  */
 import * as path from "node:path";
 import { callerOf } from "../runtime/caller";
 import { assertOwnerOrAdmin, conflict, constraintViolation, notFound } from "../runtime/errors";
+import { assertSignedBody } from "../runtime/http/signature";
 import { defineService } from "../runtime/service";
 import { integer, optional, parseBody, parseParams, text, uuid } from "../runtime/validate";
 
@@ -18,9 +20,10 @@ interface OrderRow {
     /** Absent on orders the previous version placed: a column added by an expanding migration. */
     note: string | null;
     createdAt: Date;
+    paidAt: Date | null;
 }
 
-const COLUMNS = `id, reference, item, quantity, placed_by AS "placedBy", note, created_at AS "createdAt"`;
+const COLUMNS = `id, reference, item, quantity, placed_by AS "placedBy", note, created_at AS "createdAt", paid_at AS "paidAt"`;
 /** Who may touch an order besides the subject that placed it: operators, never an app's users. */
 const ORDER = { adminScope: "orders:admin", notFound: "No order with this id." };
 
@@ -32,6 +35,10 @@ export default defineService({
     timeoutSeconds: 10, // optional: 1-29 (the HTTP API cuts requests at 30 s), else the stack's default
     reservedConcurrency: 5, // optional: at most 5 containers per route, so at most 5 connections each
     migrationsDir: path.join(__dirname, "migrations"),
+    // Its handlers read these with ctx.secrets.get (a name not listed here is a type error). Values
+    // never live in code or config: `npm run secret -- set orders PAYMENT_WEBHOOK_KEY` locally,
+    // Secrets Manager in the cloud (docs/secrets.md).
+    secrets: ["PAYMENT_WEBHOOK_KEY"],
     routes: {
         "POST /orders": {
             description: "Place an order",
@@ -77,6 +84,19 @@ export default defineService({
                 const { rowCount } = await db.query("DELETE FROM orders WHERE id = $1", [id]);
                 if (rowCount === 0) throw notFound(ORDER.notFound); // cancelled meanwhile
                 // Returning nothing answers 204 No Content.
+            },
+        },
+
+        "POST /orders/{id}/paid": {
+            description: "The payment provider's webhook: marks an order paid",
+            auth: "none", // no token: the provider proves the call is its own by signing the body
+            handler: async (request, { db, secrets }) => {
+                // 401 unless the body is signed with the key the provider shares with this service.
+                assertSignedBody(request, await secrets.get("PAYMENT_WEBHOOK_KEY"));
+                const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
+                // Providers deliver a webhook again when unsure it arrived: a repeat keeps the first time.
+                const { rowCount } = await db.query("UPDATE orders SET paid_at = COALESCE(paid_at, now()) WHERE id = $1", [id]);
+                if (rowCount === 0) throw notFound(ORDER.notFound);
             },
         },
     },

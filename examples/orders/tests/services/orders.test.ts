@@ -1,11 +1,14 @@
 import * as assert from "node:assert/strict";
 import orders from "../../functions/orders/service";
+import { signBody } from "../../functions/runtime/http/signature";
 import { routeCaller } from "../support/invoke";
 import { usePostgres } from "../support/postgres";
 
 describe("orders service against PostgreSQL", () => {
     const postgres = usePostgres({ services: [orders] }); // a fresh PostgreSQL with this service's schema, roles and migrations
-    const call = routeCaller(orders, () => postgres().serviceDb("orders")); // signed in as orders_app, as its functions are
+    // Signed in as orders_app, as its functions are; its secret's value as the test sets it.
+    const WEBHOOK_KEY = "whsec_test_key";
+    const call = routeCaller(orders, () => postgres().serviceDb("orders"), undefined, { PAYMENT_WEBHOOK_KEY: WEBHOOK_KEY });
     // The claims API Gateway's authorizer hands a protected route: Ada's token, Bob's, an operator's.
     const ADA = { sub: "ada" };
     const BOB = { sub: "bob" };
@@ -89,5 +92,45 @@ describe("orders service against PostgreSQL", () => {
         // Assess
         assert.deepEqual([cancelled.status, cancelled.body], [204, undefined]);
         assert.equal(again.status, 404);
+    });
+    describe("the payment provider's webhook", () => {
+        const body = JSON.stringify({ event: "payment.succeeded" });
+        const paid = (id: string, signature: string | undefined, callWith = call) =>
+            callWith("POST /orders/{id}/paid", { path: `/orders/${id}/paid`, pathParameters: { id }, body, headers: signature ? { "x-signature-256": signature } : {} });
+
+        it("marks an order paid when the body is signed with the service's key; a repeat keeps the first time", async () => {
+            // Prepare
+            const placed = await place({ reference: "P-1", item: "Engine", quantity: 1 });
+            // Act
+            const first = await paid(placed.body.id, signBody(body, WEBHOOK_KEY));
+            const paidAt = (await byId("GET /orders/{id}", placed.body.id)).body.paidAt;
+            const again = await paid(placed.body.id, signBody(body, WEBHOOK_KEY));
+            // Assess
+            assert.deepEqual([first.status, again.status], [204, 204]);
+            assert.ok(paidAt);
+            assert.equal((await byId("GET /orders/{id}", placed.body.id)).body.paidAt, paidAt);
+        });
+
+        it("answers 401 to a missing or wrong signature and leaves the order unpaid", async () => {
+            // Prepare
+            const placed = await place({ reference: "P-2", item: "Engine", quantity: 1 });
+            // Act
+            const unsigned = await paid(placed.body.id, undefined);
+            const forged = await paid(placed.body.id, signBody(body, "someone-elses-key"));
+            // Assess
+            assert.deepEqual([unsigned.status, forged.status], [401, 401]);
+            assert.equal((await byId("GET /orders/{id}", placed.body.id)).body.paidAt, null);
+        });
+
+        it("answers 404 to a signed call for an unknown order", async () => {
+            assert.equal((await paid("00000000-0000-4000-8000-000000000000", signBody(body, WEBHOOK_KEY))).status, 404);
+        });
+
+        it("answers 503 while the key has no value, never running unsigned", async () => {
+            const unset = routeCaller(orders, () => postgres().serviceDb("orders"));
+            const placed = await place({ reference: "P-3", item: "Engine", quantity: 1 });
+            assert.equal((await paid(placed.body.id, signBody(body, WEBHOOK_KEY), unset)).status, 503);
+            assert.equal((await byId("GET /orders/{id}", placed.body.id)).body.paidAt, null);
+        });
     });
 });
