@@ -13,6 +13,7 @@ import { ServiceContainer } from "./components/service-container";
 import { PROJECT, type StackConfig } from "../platform/config/stack-config";
 import type { ResolvedContainerService } from "../platform/model";
 import { alarmName, containerPlatformNames, containerServiceNames, serviceSecretName } from "../platform/naming";
+import { secretRecoveryWindowDays } from "./components/service-secret";
 
 export interface ContainerDeploymentInputs {
     stack: string;
@@ -77,7 +78,7 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
             database: databaseOf(container.name, container.database),
             // A stack that protects its data keeps the images its rollbacks run, repository and all.
             destroyImagesWithStack: !config.database.deletionProtection,
-            secretName: serviceSecretName(PROJECT, stack, container.name),
+            secret: { name: serviceSecretName(PROJECT, stack, container.name), recoveryWindowInDays: secretRecoveryWindowDays(config.database.deletionProtection) },
             // The alarms the monitoring makes for it (by name: they are made after the service).
             deploymentAlarmNames: config.monitoring.enabled ? containerDeploymentAlarmIds(container.name, container.scaling.minTasks).map((id) => alarmName(PROJECT, stack, id)) : undefined,
             tags,

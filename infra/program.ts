@@ -24,6 +24,7 @@ import { ConfigError, isGradual, parseStackConfig, PROJECT, type StackConfig } f
 import { migrationRunRequest } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import { eventBusName, functionLogGroupName, generatedNameProblems, serviceSecretName } from "../platform/naming";
+import { secretRecoveryWindowDays } from "./components/service-secret";
 import { verifiedRdsCaBundle } from "./rds-ca-bundle";
 import { RegistryError, reservationProblems, resolveRegistry } from "../platform/registry/resolution";
 import { type ResolvedRegistry } from "../platform/model";
@@ -188,7 +189,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             // Signed in as the service's own role; new code goes live only after the schema and role it expects are in place.
             database: signIn && connection ? { ...connection, signIn, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
             eventBus: eventBus && { name: eventBus.name, arn: eventBus.arn },
-            secretName: serviceSecretName(PROJECT, stack, serviceName),
+            secret: { name: serviceSecretName(PROJECT, stack, serviceName), recoveryWindowInDays: secretRecoveryWindowDays(config.database.deletionProtection) },
         });
         functionNames[serviceName] = component.functionNames;
         serviceComponents.push(component);

@@ -53,8 +53,11 @@ export interface ServiceContainerArgs {
      * stops at a repository that still holds images, which are what a rollback runs.
      */
     destroyImagesWithStack: boolean;
-    /** The name its secret gets (`serviceSecretName`), for a service that declares secrets; the program always passes it. */
-    secretName: string;
+    /**
+     * Its secret's name (`serviceSecretName`) and recovery window (`secretRecoveryWindowDays`), for
+     * a service that declares secrets; the program always passes them.
+     */
+    secret: { name: string; recoveryWindowInDays: number };
     /**
      * CloudWatch alarms that stop a deployment and roll it back to the last completed one, beside
      * the circuit breaker (which sees only tasks that fail to start or stay healthy): the stack's
@@ -164,7 +167,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
         // definition holds only the secret's ARN.
         const secret =
             service.secrets.length > 0
-                ? new ServiceSecret(`${name}-secrets`, { service: service.name, secretName: args.secretName, declared: service.secrets, readerRoleArns: [executionRole.arn], tags }, { parent: this })
+                ? new ServiceSecret(`${name}-secrets`, { service: service.name, secretName: args.secret.name, recoveryWindowInDays: args.secret.recoveryWindowInDays, declared: service.secrets, readerRoleArns: [executionRole.arn], tags }, { parent: this })
                 : undefined;
         const executionPolicy = new aws.iam.RolePolicy(
             `${name}-execution`,

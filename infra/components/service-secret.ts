@@ -7,6 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SECRETS_MANAGER } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
 
 export const READ_SECRET_ACTION = "secretsmanager:GetSecretValue";
@@ -22,6 +23,15 @@ export function secretDescription(service: string, declared: readonly string[]):
 export function describedSecret(description: unknown): { service: string; declared: string[] } | undefined {
     const match = typeof description === "string" ? DESCRIPTION.exec(description) : null;
     return match ? { service: match[1], declared: match[2].split(", ") } : undefined;
+}
+
+/**
+ * How long a stack's deleted secrets stay restorable: a stack that protects its data (its database's
+ * `deletionProtection`) keeps them for the most Secrets Manager allows; any other (dev) deletes
+ * them at once, so a destroyed stack can be created again the same day (its values are set again).
+ */
+export function secretRecoveryWindowDays(protectsData: boolean): number {
+    return protectsData ? SECRETS_MANAGER.recoveryWindowDays.max : SECRETS_MANAGER.recoveryWindowDays.immediately;
 }
 
 /** What a ServiceSecret needs. Fields without a default are required. */
@@ -46,7 +56,8 @@ export interface ServiceSecretArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /**
      * Days a deleted secret can be restored in: its values survive a mistaken `pulumi destroy` for
-     * that long, and its name stays taken.
+     * that long, and its name stays taken, so the same stack cannot be created again until then.
+     * 0 deletes it at once (`secretRecoveryWindowDays` decides per stack).
      * @default 30 (the most Secrets Manager allows)
      */
     recoveryWindowInDays?: number;
@@ -68,7 +79,7 @@ export class ServiceSecret extends pulumi.ComponentResource {
                 name: args.secretName,
                 description: secretDescription(args.service, args.declared),
                 kmsKeyId: args.kmsKeyArn,
-                recoveryWindowInDays: args.recoveryWindowInDays ?? 30,
+                recoveryWindowInDays: args.recoveryWindowInDays ?? SECRETS_MANAGER.recoveryWindowDays.max,
                 tags: args.tags,
             },
             { parent: this },

@@ -31,10 +31,10 @@ export interface ServiceArgs {
     /** The stack's event bus, when the service publishes or subscribes. @default none */
     eventBus?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
     /**
-     * The name its secret gets (`serviceSecretName`), for a service that declares secrets; the
-     * program always passes it.
+     * Its secret's name (`serviceSecretName`) and recovery window (`secretRecoveryWindowDays`), for
+     * a service that declares secrets; the program always passes them.
      */
-    secretName: string;
+    secret: { name: string; recoveryWindowInDays: number };
 }
 
 /** One function of the service, for outputs and monitoring. */
@@ -83,7 +83,7 @@ export class Service extends pulumi.ComponentResource {
         // Read by this service's role alone; every function of the service gets its ARN.
         this.secret =
             service.secrets.length > 0
-                ? new ServiceSecret(`${name}-secrets`, { service: name, secretName: args.secretName, declared: service.secrets, readerRoleArns: [role.arn], tags: settings.tags }, { parent: this })
+                ? new ServiceSecret(`${name}-secrets`, { service: name, secretName: args.secret.name, recoveryWindowInDays: args.secret.recoveryWindowInDays, declared: service.secrets, readerRoleArns: [role.arn], tags: settings.tags }, { parent: this })
                 : undefined;
         const shared = { role, permissions: permissions.resource, settings, database: usesDatabase ? database : undefined, secretArn: this.secret?.arn };
 

@@ -89,6 +89,11 @@ export const SECRETS_MANAGER = {
      * about 2 KB (an API key, a signing key, a PEM private key).
      */
     maxSecretsPerService: 32,
+    /**
+     * Days a deleted secret can be restored in, during which its name stays taken: 7 to 30, or 0
+     * to delete it at once (`ForceDeleteWithoutRecovery`). @default 30
+     */
+    recoveryWindowDays: { min: 7, max: 30, immediately: 0 },
 } as const;
 
 /** Amazon SQS, and what Lambda's SQS event source mapping accepts. */

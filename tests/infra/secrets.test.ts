@@ -59,6 +59,16 @@ describe("secrets in the deployed stack", function () {
         assert.match(secretOf("vault")!.inputs.description, /API_KEY, SIGNING_KEY/);
     });
 
+    it("deletes a dev stack's secrets at once on destroy, so the stack can be created again the same day", () => {
+        for (const secret of ofType(run, Types.secretsManagerSecret)) assert.equal(secret.inputs.recoveryWindowInDays, 0, secret.inputs.name);
+    });
+
+    it("keeps a prod stack's deleted secrets restorable for 30 days, as it protects its data", async () => {
+        const prod = await runProgramOffline({ stack: "prod", services: [...fixtureServices, ...secretServices] });
+        const windows = ofType(prod, Types.secretsManagerSecret).map((secret) => secret.inputs.recoveryWindowInDays);
+        assert.deepEqual(windows, [30, 30]);
+    });
+
     it("never gives a secret a value: no SecretVersion, no secretString anywhere in the program", () => {
         assert.equal(run.resources.filter((resource) => resource.type.startsWith("aws:secretsmanager/secretVersion")).length, 0);
         for (const secret of ofType(run, Types.secretsManagerSecret)) assert.equal(secret.inputs.secretString, undefined);
@@ -130,6 +140,10 @@ describe("secrets in the deployed stack", function () {
             assert.deepEqual(readableSecrets(withContainer, one(withContainer, Types.iamRole, "echo-task")), []);
             const policy = one(withContainer, Types.secretsManagerSecretPolicy);
             assert.deepEqual(statementsOf(policy.inputs.policy)[0].Condition, { ArnNotEquals: { "aws:PrincipalArn": [execution.outputs.arn] } });
+        });
+
+        it("gives a dev container service's secret the same immediate deletion as a function service's", () => {
+            assert.equal(one(withContainer, Types.secretsManagerSecret).inputs.recoveryWindowInDays, 0);
         });
 
         it("creates the Secrets Manager endpoint for the tasks even without a database", () => {
