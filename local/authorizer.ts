@@ -157,6 +157,25 @@ export const VERIFIED_TOKEN_TTL_MS = 60_000;
 /** At most this many tokens are remembered; past it the memory starts afresh. */
 const VERIFIED_TOKENS_MAX = 10_000;
 
+/** A token whose checks passed, remembered until `until`. */
+interface VerifiedToken {
+    payload: JWTPayload;
+    until: number;
+    /** Its claims as API Gateway hands them on. */
+    claims: Record<string, string>;
+    scopes: string[];
+}
+
+/** Every claim of a token as API Gateway passes it in `requestContext.authorizer.jwt.claims`: null claims left out. */
+function gatewayClaims(payload: JWTPayload): Record<string, string> {
+    const claims: Record<string, string> = {};
+    for (const [name, value] of Object.entries(payload)) {
+        const text = claimText(value);
+        if (text !== undefined) claims[name] = text;
+    }
+    return claims;
+}
+
 /** An authorizer trusting `issuer`/`audience`, with keys from `keys`. */
 export function createJwtAuthorizer(options: {
     issuer: string;
@@ -169,18 +188,17 @@ export function createJwtAuthorizer(options: {
 }): JwtAuthorizer {
     const { issuer, audience, keys } = options;
     const now = options.now ?? Date.now;
-    // Token -> its verified claims, until `until`: the checks below that depend on nothing but the
-    // token (signature, iss, nbf, iat) passed, and `until` is before its exp.
-    const verified = new Map<string, { payload: JWTPayload; until: number }>();
-    const verify = async (token: string): Promise<JWTPayload> => {
-        const known = verified.get(token);
-        if (known && now() < known.until) return known.payload;
-        verified.delete(token);
+    // Token -> what its checks found, until `until`: the checks that depend on nothing but the token
+    // (kid, signature, iss, nbf, iat) passed, and `until` is before its exp. The claims API Gateway
+    // hands on and the token's scopes are worked out once per token too.
+    const verified = new Map<string, VerifiedToken>();
+    const verify = async (token: string): Promise<VerifiedToken> => {
         const { payload } = await jwtVerify(token, keys, { issuer, algorithms: ACCEPTED_ALGORITHMS, requiredClaims: ["exp"], currentDate: new Date(now()) });
         if (typeof payload.iat === "number" && payload.iat > now() / 1000) throw new errors.JWTClaimValidationFailed("iat in the future", payload, "iat");
         if (verified.size >= VERIFIED_TOKENS_MAX) verified.clear();
-        verified.set(token, { payload, until: Math.min(now() + VERIFIED_TOKEN_TTL_MS, payload.exp! * 1000) });
-        return payload;
+        const entry: VerifiedToken = { payload, until: Math.min(now() + VERIFIED_TOKEN_TTL_MS, payload.exp! * 1000), claims: gatewayClaims(payload), scopes: tokenScopes(payload) };
+        verified.set(token, entry);
+        return entry;
     };
     return {
         issuer,
@@ -190,30 +208,29 @@ export function createJwtAuthorizer(options: {
         async authorize(authorization, routeScopes) {
             const token = tokenFromHeader(authorization);
             if (token === undefined) return { ok: false, response: unauthorized(undefined) };
-            let payload: JWTPayload;
-            try {
-                // API Gateway requires the header to name the signing key.
-                const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { kid?: unknown };
-                if (typeof header?.kid !== "string") return { ok: false, response: unauthorized("the token has no kid header") };
-            } catch {
-                return { ok: false, response: unauthorized("the token is malformed") };
+            let entry = verified.get(token);
+            if (!entry || now() >= entry.until) {
+                verified.delete(token);
+                try {
+                    // API Gateway requires the header to name the signing key.
+                    const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { kid?: unknown };
+                    if (typeof header?.kid !== "string") return { ok: false, response: unauthorized("the token has no kid header") };
+                } catch {
+                    return { ok: false, response: unauthorized("the token is malformed") };
+                }
+                try {
+                    entry = await verify(token);
+                } catch (error) {
+                    return { ok: false, response: unauthorized(describeFailure(error)) };
+                }
             }
-            try {
-                payload = await verify(token);
-            } catch (error) {
-                return { ok: false, response: unauthorized(describeFailure(error)) };
-            }
-            if (!audienceMatches(payload, audience)) return { ok: false, response: unauthorized("the token does not have a valid audience") };
-            const scopes = tokenScopes(payload);
+            if (!audienceMatches(entry.payload, audience)) return { ok: false, response: unauthorized("the token does not have a valid audience") };
+            const { scopes } = entry;
             if (routeScopes.length > 0 && !routeScopes.some((scope) => scopes.includes(scope))) {
                 return { ok: false, response: forbidden(routeScopes) };
             }
-            const claims: Record<string, string> = {};
-            for (const [name, value] of Object.entries(payload)) {
-                const text = claimText(value);
-                if (text !== undefined) claims[name] = text;
-            }
-            return { ok: true, claims, scopes };
+            // Copies: a handler that changes what it was handed changes nothing of the next request's.
+            return { ok: true, claims: { ...entry.claims }, scopes: [...scopes] };
         },
     };
 }

@@ -43,6 +43,24 @@ describe("the local JWT authorizer's memory of verified tokens", () => {
         assert.equal(keyLookups, 1);
     });
 
+    it("hands each request its own copy of the remembered claims and scopes: a change to one reaches no other", async () => {
+        // Prepare
+        const token = await mintLocalToken({ key, sub: "ada", scopes: ["users:read"] });
+        const first = await authorizer.authorize(token, []);
+        assert.ok(first.ok);
+        // Act: what a handler might do to what it was handed
+        first.claims.sub = "mallory";
+        first.scopes.push("users:admin");
+        const second = await authorizer.authorize(token, ["users:admin"]);
+        const third = await authorizer.authorize(token, []);
+        // Assess
+        assert.equal(second.ok, false, "a scope pushed into one request's list is no scope of the token");
+        assert.ok(third.ok);
+        assert.equal(third.claims.sub, "ada");
+        assert.deepEqual(third.scopes, ["users:read"]);
+        assert.equal(keyLookups, 1);
+    });
+
     it("checks it again after its time in memory", async () => {
         const token = await mintLocalToken({ key, sub: "ada" });
         await authorizer.authorize(token, []);
