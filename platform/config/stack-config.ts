@@ -5,6 +5,7 @@
  */
 
 import { LOG_LEVELS, type LogLevel } from "../../functions/runtime/logger";
+import { ENVIRONMENT_NAME, STACK_LAYOUTS, type StackLayout } from "./stack-layout";
 import { AURORA_SERVERLESS_V2, CODEDEPLOY_LAMBDA, HTTP_API, LAMBDA, LOG_RETENTION_DAYS, ROUTE_FUNCTION } from "../../policy/lib/limits";
 
 /** The Pulumi project name; config keys without a namespace belong to it. */
@@ -164,7 +165,10 @@ export interface CorsConfig {
 }
 
 export interface StackConfig {
+    /** The environment these settings are for: the stack of a one-stack layout, `dev` for `dev-users`. */
     stack: string;
+    /** One stack for the environment, or a platform stack and a stack per service (platform/config/stack-layout.ts). @default one-stack */
+    layout: StackLayout;
     /** `aws:region`. */
     region: string;
     /** Retention of every log group the program creates (functions, API access logs). */
@@ -383,7 +387,7 @@ function describeRange(range: { min: number; max: number; step?: number; integer
     return `${kind} from ${range.min} to ${range.max}`;
 }
 
-const TOP_LEVEL_KEYS = ["logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring", "concurrency", "release"] as const;
+const TOP_LEVEL_KEYS = ["layout", "logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring", "concurrency", "release"] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
 const HTTP_METHOD_OR_STAR = /^(\*|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/;
@@ -408,6 +412,10 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         project[name] = value;
     }
 
+    const layout = read.oneOf(key("layout"), project.layout, STACK_LAYOUTS, "one-stack");
+    if (layout === "stack-per-service" && !ENVIRONMENT_NAME.pattern.test(stack)) {
+        read.problems.push(`${key("layout")}: an environment deployed as a stack per service needs a name of ${ENVIRONMENT_NAME.text}; "${stack}" is not one`);
+    }
     const region = read.string("aws:region", values["aws:region"], REGION, "an AWS region such as us-east-1");
     const logRetentionDays = read.oneOf(key("logRetentionDays"), project.logRetentionDays, LOG_RETENTION_DAYS);
     const logLevel = read.oneOf(key("logLevel"), project.logLevel, LOG_LEVELS, STACK_DEFAULTS.logLevel);
@@ -520,7 +528,7 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
 
     if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
     // Every field was checked above; the problems list being empty means none is undefined.
-    return { stack, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release } as StackConfig;
+    return { stack, layout, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release } as StackConfig;
 }
 
 /**
