@@ -3,6 +3,6 @@
  * the program from the project root). `pulumi up` calls the exported function and publishes what
  * it returns as the stack outputs.
  */
-import { deployPlatform } from "./program";
+import { deployStack } from "./program";
 
-export = () => deployPlatform();
+export = () => deployStack();

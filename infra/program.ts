@@ -1,295 +1,207 @@
 /**
- * The Pulumi program: validated config and registry in, the whole stack out.
+ * The Pulumi program: which stack of which environment this is, its validated settings and the
+ * whole registry in; that stack's resources out.
  *
- *   config + registry (validated, no resource yet)
- *     -> Api (+ JWT authorizer) -> [EventBus] -> [Network -> Database -> Migrations] -> one Service per service
- *        (its HttpRoutes, QueueSubscriptions and Schedules, each on a Function)
- *     -> [ContainerPlatform -> one ServiceContainer per container service] (infra/containers.ts)
- *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
- *     -> [Releases: CodeDeploy's application and a deployment group per function, in a gradual stack]
+ *   one-stack `<env>`:        shared platform -> every service -> ApiStage -> Monitoring -> [Releases]
+ *   `<env>-platform`:         shared platform -> ApiStage (per-route throttles left to the services)
+ *                             -> Monitoring of the shared parts; publishes `PlatformRefs`
+ *   `<env>-<service>`:        StackReference to `<env>-platform` -> that service -> its route throttles
+ *
+ * The shared platform is infra/shared-platform.ts, a service's part infra/service-part.ts; both
+ * take the same `PlatformRefs` whichever layout builds them, so the resources of `<env>-platform` and
+ * every `<env>-<service>` are those of `<env>` (tests/infra/layouts.test.ts).
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisteredService } from "../functions/runtime/container";
-import { Api, ApiStage } from "./components/api";
-import { deployContainers } from "./containers";
-import { Database } from "./components/database";
-import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
-import { Migrations } from "./components/migrations";
-import { Monitoring, releaseAlarmIds, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
-import { Releases, releasesOutput, type ReleasedFunction, type ReleasesOutput } from "./components/releases";
-import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
-import { EventBus } from "./components/event-bus";
-import { Service } from "./components/service";
-import { ConfigError, isGradual, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
-import { migrationRunRequest } from "../platform/data-plan";
-import { functionBoundsFor } from "../platform/function-bounds";
-import { eventBusName, functionLogGroupName, generatedNameProblems, serviceSecretName } from "../platform/naming";
-import { secretRecoveryWindowDays } from "./components/service-secret";
-import { verifiedRdsCaBundle } from "./rds-ca-bundle";
-import { RegistryError, reservationProblems, resolveRegistry } from "../platform/registry/resolution";
-import { type ResolvedRegistry } from "../platform/model";
+import { ApiStage } from "./components/api";
+import type { FunctionSettings } from "./components/function-settings";
+import { Monitoring } from "./components/monitoring";
+import { Releases, releasesOutput, type ReleasesOutput } from "./components/releases";
+import { PLATFORM_OUTPUT, platformRefsFromStack, type PlatformRefs } from "./platform-refs";
+import { inputsForStack, type ProgramInputs } from "./program-inputs";
+import { deployContainerService, deployFunctionService, type ServicePart, type ServicePartContext } from "./service-part";
+import { API_STAGE_NAME, deploySharedPlatform, platformShape, type SharedPlatform } from "./shared-platform";
+import { isGradual, PROJECT } from "../platform/config/stack-config";
+import { functionLogGroupName } from "../platform/naming";
 import { services as registeredServices } from "./services";
 
-export interface PlatformOutputs {
-    apiUrl: pulumi.Output<string>;
-    apiId: pulumi.Output<string>;
+/** The outputs of a stack; which are present depends on the layout and the part. */
+export interface StackOutputs {
+    apiUrl?: pulumi.Output<string>;
+    apiId?: pulumi.Output<string>;
     databaseEndpoint?: pulumi.Output<string>;
     databaseClusterId?: pulumi.Output<string>;
     migrationFunction?: pulumi.Output<string>;
-    functionNames: Record<string, pulumi.Output<Record<string, string>>>;
-    /** Where to point DNS for the custom domain (stacks with `domain` and no hosted zone). */
+    /** Function name per route key, by service. */
+    functionNames?: Record<string, pulumi.Output<Record<string, string>>>;
+    /** Where to point DNS for the custom domain (environments with `domain` and no hosted zone). */
     domainTarget?: pulumi.Output<string>;
-    /** The SNS topic the alarms notify (stacks with `monitoring.enabled`). */
+    /** The SNS topic the alarms notify (environments with `monitoring.enabled`). */
     alarmTopicArn?: pulumi.Output<string>;
-    /** The CloudWatch dashboard in the console (stacks with a dashboard). */
+    /** The CloudWatch dashboard in the console (environments with a dashboard). */
     dashboardUrl?: pulumi.Output<string>;
-    /** ECS service name per container service (stacks with container services). */
+    /** ECS service name per container service. */
     containerServices?: Record<string, pulumi.Output<string>>;
-    /** The stack's event bus (stacks whose services publish or subscribe). */
+    /** The environment's event bus (when services publish or subscribe). */
     eventBusName?: pulumi.Output<string>;
     /** Each queue consumer's dead-letter queue by service and subscription or schedule: where failed messages wait to be redriven. */
     deadLetterQueues?: Record<string, pulumi.Output<Record<string, string>>>;
     /** The release strategy and every function's alias (and deployment group): what `npm run release` reads after `up`. */
-    releases: pulumi.Output<ReleasesOutput>;
+    releases?: pulumi.Output<ReleasesOutput>;
+    /** What the service stacks build on (`<env>-platform` only). */
+    platform?: pulumi.Output<unknown>;
 }
 
-/** What the program is built from: the stack's settings and the registry, both checked. */
-interface ProgramInputs {
-    config: StackConfig;
-    registry: ResolvedRegistry;
-}
-
-/**
- * Everything that can be wrong with the inputs, checked before the first resource: a mistake in a
- * stack file or a service file ends the program here with a message that names it.
- */
-export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, unknown>>, services: readonly RegisteredService[]): ProgramInputs {
-    try {
-        const config = parseStackConfig(stack, rawConfig);
-        const registry = resolveRegistry(services, config.functionDefaults, {
-            stack,
-            reservations: config.concurrency.reservations,
-            bounds: functionBoundsFor(stack),
-        });
-        const problems: string[] = generatedNameProblems(PROJECT, stack, registry.containers.map((container) => container.name));
-        if (registry.containers.some((container) => container.database && "context" in container.image)) {
-            try {
-                verifiedRdsCaBundle();
-            } catch (error) {
-                problems.push((error as Error).message);
-            }
-        }
-        const protectedRoutes = registry.apiRoutes.filter((route) => route.auth === "jwt").map((route) => route.routeKey);
-        if (protectedRoutes.length > 0 && !config.auth.jwt) {
-            problems.push(`${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`);
-        }
-        for (const problem of reservationProblems(registry.reservations, config.concurrency.accountLimit)) {
-            problems.push(`${PROJECT}:concurrency.reservations: ${problem}`);
-        }
-        if (problems.length > 0) throw new ConfigError(stack, problems);
-        return { config, registry };
-    } catch (error) {
-        // RunError prints the message alone: the stack trace of a validation error helps nobody.
-        if (error instanceof ConfigError || error instanceof RegistryError) throw new pulumi.RunError(error.message);
-        throw error;
-    }
+export interface ProgramOptions {
+    /** Reads `Pulumi.<env>.yaml` of an environment, or undefined without one. @default the repository's stack files */
+    environmentConfig?: (environment: string) => Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Builds the stack from the registry. `services` is a parameter so tests can deploy other registries. */
-export async function deployPlatform(services: readonly RegisteredService[] = registeredServices): Promise<PlatformOutputs> {
-    const stack = pulumi.getStack();
-    const { config, registry } = resolveInputs(stack, pulumi.runtime.allConfig(), services);
-    const { containers, apiRoutes } = registry;
-    const publishers = registry.services.filter((service) => service.events.length > 0);
+export async function deployStack(services: readonly RegisteredService[] = registeredServices, options: ProgramOptions = {}): Promise<StackOutputs> {
+    const inputs = inputsForStack(pulumi.getStack(), services, { ownConfig: pulumi.runtime.allConfig(), environmentConfig: options.environmentConfig });
+    const { part } = inputs.target;
+    if (part.kind === "environment") return deployOneStack(inputs);
+    // A stack of a stack-per-service environment has no `aws:region` of its own: its resources
+    // take the environment's through this provider (children inherit it, invokes too).
+    const provider = new aws.Provider("aws", { region: inputs.config.region as aws.Region });
+    const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
+    return part.kind === "platform" ? deployPlatformStack(inputs, opts) : deployServiceStack(inputs, part.service, opts);
+}
 
-    const tags = { project: PROJECT, stack, "managed-by": "pulumi" };
-    const settings: FunctionSettings = {
+function functionSettings({ config, environment, tags }: ProgramInputs): FunctionSettings {
+    return {
         logRetentionDays: config.logRetentionDays,
         logLevel: config.logLevel,
         tags,
         gradualRelease: isGradual(config.release),
-        logGroupName: (service, functionId) => functionLogGroupName(PROJECT, stack, service, functionId),
+        logGroupName: (service, functionId) => functionLogGroupName(PROJECT, environment, service, functionId),
     };
+}
 
-    const api = new Api("api", {
-        cors: config.api.cors,
-        // One authorizer per API, only when a route uses it.
-        jwt: apiRoutes.some((route) => route.auth === "jwt") ? config.auth.jwt : undefined,
-        tags,
-    });
-
-    // One bus per stack, while some service publishes or subscribes.
-    const eventBus =
-        publishers.length > 0 || registry.subscriptions.length > 0 ? new EventBus("events", { busName: eventBusName(PROJECT, stack), tags }) : undefined;
-
-    let connection: Omit<DatabaseConnection, "signIn"> | undefined;
-    let database: Database | undefined;
-    let migrationRun: Migrations | undefined;
-    const dataPlan = migrationRunRequest(registry, config.database.connectionsPerFunction, "iam");
-    const usesDatabase = dataPlan.services.length > 0 || containers.some((service) => service.database);
-    let network: Network | undefined;
-    // Container tasks live in the private subnets too, with or without the database.
-    if (containers.length > 0 || usesDatabase) {
-        const { xrayEndpoint, ...networkSettings } = config.network;
-        const needs = {
-            databaseFunctions: usesDatabase,
-            xray: xrayEndpoint,
-            containerTasks: containers.some((container) => container.scaling.minTasks > 0),
-            containerSecrets: containers.some((container) => container.scaling.minTasks > 0 && container.secrets.length > 0),
-            publishingDatabaseFunctions: publishers.some((service) => service.database),
-        };
-        network = new Network("network", { ...networkSettings, interfaceEndpoints: interfaceEndpointsFor(needs), gatewayEndpoints: gatewayEndpointsFor(needs), tags });
+function deployServiceParts(inputs: ProgramInputs, context: ServicePartContext, only?: string): ServicePart[] {
+    const parts: ServicePart[] = [];
+    for (const service of inputs.registry.services) {
+        if (only === undefined || service.name === only) parts.push(deployFunctionService(service, context));
     }
-    if (network && usesDatabase) {
-        database = new Database("database", {
-            ...config.database,
-            subnetIds: network.isolatedSubnetIds,
-            securityGroupIds: [network.databaseSecurityGroupId],
-            tags,
-        });
-        connection = {
-            host: database.endpoint,
-            port: database.port,
-            name: database.databaseName,
-            subnetIds: network.privateSubnetIds,
-            securityGroupIds: [network.functionSecurityGroupId],
-            ec2ArnPrefix: network.ec2ArnPrefix,
-            endpoints: functionEndpoints(network),
-        };
-        // Also without migrations: the run creates each database service's schema and roles.
-        migrationRun = new Migrations("migrations", {
-            migrations: registry.migrations,
-            request: dataPlan,
-            database: { ...connection, signIn: { masterSecretArn: database.secretArn } },
-            settings,
-            reservedConcurrency: registry.reservations.migrationFunction,
-        });
+    for (const container of inputs.registry.containers) {
+        if (only === undefined || container.name === only) parts.push(deployContainerService(container, context));
     }
+    return parts;
+}
 
-    /** A database service signs in as its own login role, with IAM authentication. */
-    const signInOf = (service: string): DatabaseConnection["signIn"] | undefined => {
-        const data = dataPlan.services.find((candidate) => candidate.service === service);
-        return data && database ? { user: data.loginRole, userArn: database.userArn(data.loginRole) } : undefined;
-    };
-
-    const functionNames: PlatformOutputs["functionNames"] = {};
-    const deadLetterQueues: NonNullable<PlatformOutputs["deadLetterQueues"]> = {};
-    const serviceComponents: Service[] = [];
-    const monitored: MonitoredFunction[] = [];
-    const monitoredQueues: MonitoredQueue[] = [];
-    const monitoredOutboxes: MonitoredOutbox[] = [];
-    const releasedFunctions: ReleasedFunction[] = [];
-    for (const service of registry.services) {
-        const serviceName = service.name;
-        const signIn = signInOf(serviceName);
-        const component = new Service(serviceName, {
-            service,
-            api: { apiId: api.apiId, executionArn: api.executionArn, jwtAuthorizerId: api.jwtAuthorizerId },
-            settings,
-            // Signed in as the service's own role; new code goes live only after the schema and role it expects are in place.
-            database: signIn && connection ? { ...connection, signIn, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
-            eventBus: eventBus && { name: eventBus.name, arn: eventBus.arn },
-            secret: { name: serviceSecretName(PROJECT, stack, serviceName), recoveryWindowInDays: secretRecoveryWindowDays(config.database.deletionProtection) },
-        });
-        functionNames[serviceName] = component.functionNames;
-        serviceComponents.push(component);
-        for (const fn of component.functions) {
-            monitored.push({
-                service: serviceName,
-                id: fn.id,
-                label: fn.label,
-                functionName: fn.function.name,
-                timeoutSeconds: fn.timeoutSeconds,
-                logGroupName: fn.function.logGroupName,
-            });
-            // A route's handler errors are 500 answers, which Lambda counts as successes: the API's own alarms judge its release too.
-            const isRoute = service.routes.some((route) => route.id === fn.id);
-            releasedFunctions.push({ service: serviceName, id: fn.id, function: fn.function, alarmIds: releaseAlarmIds(serviceName, fn.id, isRoute) });
-        }
-        if (component.outboxRelay) {
-            const { check } = component.outboxRelay;
-            monitored.push({ service: serviceName, id: "outbox-relay-check", label: "outbox relay check", functionName: check.name, timeoutSeconds: component.outboxRelay.checkTimeoutSeconds, logGroupName: check.logGroupName });
-            releasedFunctions.push({ service: serviceName, id: "outbox-relay-check", function: check, alarmIds: releaseAlarmIds(serviceName, "outbox-relay-check", false) });
-            monitoredOutboxes.push({ service: serviceName, relayLogGroupName: component.outboxRelay.relay.logGroup.name });
-        }
-        for (const queue of component.queues) monitoredQueues.push({ service: serviceName, ...queue });
-        if (component.queues.length > 0) {
-            deadLetterQueues[serviceName] = pulumi.output(Object.fromEntries(component.queues.map((queue) => [queue.id, queue.deadLetterQueueName])));
-        }
-    }
-    if (migrationRun) {
-        monitored.push({
-            service: "platform",
-            id: "migrations",
-            label: "database migrations",
-            functionName: migrationRun.functionName,
-            timeoutSeconds: migrationRun.timeoutSeconds,
-            logGroupName: settings.logGroupName("platform", "migrations"),
-        });
-    }
-
-    // Container services: their platform, tasks and routes (infra/containers.ts).
-    const containerDeployment = network
-        ? deployContainers({ stack, config, containers, network, api, connection, signInOf, migrationSet: migrationRun?.appliedMigrationSet, tags })
-        : undefined;
-
-    // After the routes: a stage's per-route settings may only name routes that exist.
-    const stage = new ApiStage(
+/** The stage, after the routes in one stack: a stage's per-route settings may only name routes that exist. */
+function apiStage(inputs: ProgramInputs, apiId: pulumi.Input<string>, routeThrottles: ServicePart["routeThrottles"] | "owned-by-services", opts: pulumi.ComponentResourceOptions): ApiStage {
+    const { config, environment, tags } = inputs;
+    return new ApiStage(
         "api",
         {
-            apiId: api.apiId,
+            environment,
+            apiId,
             logRetentionDays: config.logRetentionDays,
             throttlingRateLimit: config.api.throttlingRateLimit,
             throttlingBurstLimit: config.api.throttlingBurstLimit,
-            routeThrottles: apiRoutes.flatMap((route) => (route.throttle ? [{ routeKey: route.routeKey, ...route.throttle }] : [])),
+            routeThrottles: routeThrottles === "owned-by-services" ? [] : routeThrottles,
             domain: config.domain,
             tags,
         },
-        { dependsOn: [...serviceComponents, ...(containerDeployment?.components ?? [])] },
+        opts,
     );
+}
 
+function monitoring(inputs: ProgramInputs, shared: SharedPlatform, stageName: pulumi.Input<string>, parts: ServicePart[], opts: pulumi.ComponentResourceOptions): Monitoring | undefined {
+    const { config, environment, tags } = inputs;
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
-    let monitoring: Monitoring | undefined;
-    if (config.monitoring.enabled || config.monitoring.dashboard) {
-        monitoring = new Monitoring("monitoring", {
-            stack,
+    if (!config.monitoring.enabled && !config.monitoring.dashboard) return undefined;
+    const settings = functionSettings(inputs);
+    const functions = parts.flatMap((part) => part.functions);
+    if (shared.migrations) {
+        functions.push({
+            service: "platform",
+            id: "migrations",
+            label: "database migrations",
+            functionName: shared.migrations.functionName,
+            timeoutSeconds: shared.migrations.timeoutSeconds,
+            logGroupName: settings.logGroupName("platform", "migrations"),
+        });
+    }
+    return new Monitoring(
+        "monitoring",
+        {
+            stack: environment,
             region: config.region,
             alarms: config.monitoring.enabled,
             dashboard: config.monitoring.dashboard,
             email: config.monitoring.email,
             thresholds: config.monitoring.thresholds,
-            functions: monitored,
-            queues: monitoredQueues,
-            outboxes: monitoredOutboxes,
-            containers: containerDeployment?.monitored ?? [],
-            api: { apiId: api.apiId, stage: stage.stageName },
-            database: database && {
-                clusterIdentifier: database.clusterIdentifier,
-                minCapacity: config.database.minCapacity,
-                maxCapacity: config.database.maxCapacity,
-            },
+            functions,
+            queues: parts.flatMap((part) => part.queues),
+            outboxes: parts.flatMap((part) => part.outboxes),
+            containers: parts.flatMap((part) => part.containers),
+            api: { apiId: shared.api.apiId, stage: stageName },
+            database: shared.database && { clusterIdentifier: shared.database.clusterIdentifier, minCapacity: config.database.minCapacity, maxCapacity: config.database.maxCapacity },
             tags,
-        });
-    }
+        },
+        opts,
+    );
+}
 
-    // After the alarms it names: CodeDeploy checks them when a deployment starts.
-    const releases = isGradual(config.release)
-        ? new Releases("releases", { stack, release: config.release, functions: releasedFunctions, tags }, { dependsOn: monitoring ? [monitoring] : [] })
-        : undefined;
-
+/** The outputs of the shared platform, as the one-stack layout and the platform stack publish them. */
+function sharedOutputs(shared: SharedPlatform, stage: ApiStage, monitor?: Monitoring): StackOutputs {
     return {
-        apiUrl: stage.url ?? api.endpoint,
-        apiId: api.apiId,
-        functionNames,
+        apiUrl: stage.url ?? shared.api.endpoint,
+        apiId: shared.api.apiId,
         // Only what exists: an undefined output makes the runtime print a warning.
-        ...(database ? { databaseEndpoint: database.endpoint, databaseClusterId: database.clusterIdentifier } : {}),
-        ...(migrationRun ? { migrationFunction: migrationRun.functionName } : {}),
+        ...(shared.database ? { databaseEndpoint: shared.database.endpoint, databaseClusterId: shared.database.clusterIdentifier } : {}),
+        ...(shared.migrations ? { migrationFunction: shared.migrations.functionName } : {}),
         ...(stage.domainTarget ? { domainTarget: stage.domainTarget } : {}),
-        ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
-        ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),
-        ...(containerDeployment ? { containerServices: containerDeployment.serviceNames } : {}),
-        ...(eventBus ? { eventBusName: eventBus.name } : {}),
-        ...(Object.keys(deadLetterQueues).length > 0 ? { deadLetterQueues } : {}),
-        releases: releasesOutput(config.release, releasedFunctions, releases),
+        ...(monitor?.alarmTopicArn ? { alarmTopicArn: monitor.alarmTopicArn } : {}),
+        ...(monitor?.dashboardUrl ? { dashboardUrl: monitor.dashboardUrl } : {}),
+        ...(shared.eventBus ? { eventBusName: shared.eventBus.name } : {}),
     };
 }
+
+/** The outputs of services, as the one-stack layout and a service stack publish them. */
+function serviceOutputs(parts: ServicePart[]): StackOutputs {
+    const functionNames = Object.fromEntries(parts.flatMap((part) => (part.functionNames ? [[part.name, part.functionNames]] : [])));
+    const deadLetterQueues = Object.fromEntries(parts.flatMap((part) => (part.deadLetterQueues ? [[part.name, part.deadLetterQueues]] : [])));
+    const containerServices = Object.fromEntries(parts.flatMap((part) => (part.containerServiceName ? [[part.name, part.containerServiceName]] : [])));
+    return {
+        ...(Object.keys(functionNames).length > 0 ? { functionNames } : {}),
+        ...(Object.keys(containerServices).length > 0 ? { containerServices } : {}),
+        ...(Object.keys(deadLetterQueues).length > 0 ? { deadLetterQueues } : {}),
+    };
+}
+
+function deployOneStack(inputs: ProgramInputs): StackOutputs {
+    const settings = functionSettings(inputs);
+    const shared = deploySharedPlatform(inputs, settings, {});
+    const parts = deployServiceParts(inputs, { inputs, refs: shared.refs, settings, functionEndpoints: shared.functionEndpoints, migrationSet: shared.migrations?.appliedMigrationSet, opts: {} });
+    const stage = apiStage(inputs, shared.api.apiId, parts.flatMap((part) => part.routeThrottles), { dependsOn: parts.map((part) => part.component) });
+    const monitor = monitoring(inputs, shared, stage.stageName, parts, {});
+    const released = parts.flatMap((part) => part.released);
+    // After the alarms it names: CodeDeploy checks them when a deployment starts.
+    const { release } = inputs.config;
+    const releases = isGradual(release) ? new Releases("releases", { stack: inputs.environment, release, functions: released, tags: inputs.tags }, { dependsOn: monitor ? [monitor] : [] }) : undefined;
+    return { ...sharedOutputs(shared, stage, monitor), ...serviceOutputs(parts), functionNames: serviceOutputs(parts).functionNames ?? {}, releases: releasesOutput(release, released, releases) };
+}
+
+function deployPlatformStack(inputs: ProgramInputs, opts: pulumi.ComponentResourceOptions): StackOutputs {
+    const settings = functionSettings(inputs);
+    const shared = deploySharedPlatform(inputs, settings, opts);
+    const stage = apiStage(inputs, shared.api.apiId, "owned-by-services", opts);
+    const monitor = monitoring(inputs, shared, stage.stageName, [], opts);
+    const refs: PlatformRefs = { ...shared.refs, api: { ...shared.refs.api, stageName: stage.stageName } };
+    return { ...sharedOutputs(shared, stage, monitor), platform: pulumi.output(refs) };
+}
+
+function deployServiceStack(inputs: ProgramInputs, service: string, opts: pulumi.ComponentResourceOptions): StackOutputs {
+    const settings = functionSettings(inputs);
+    const refs = platformRefsFromStack(inputs.environment, platformShape(inputs));
+    const parts = deployServiceParts(inputs, { inputs, refs, settings, functionEndpoints: [], opts }, service);
+    const released = parts.flatMap((part) => part.released);
+    return { ...serviceOutputs(parts), releases: releasesOutput(inputs.config.release, released, undefined) };
+}
+
+export { API_STAGE_NAME, PLATFORM_OUTPUT };

@@ -9,7 +9,8 @@ import type { RegisteredService } from "../functions/runtime/container";
 import { Types } from "../policy/lib/types";
 import type { RegisteredResource, ResourceAlias } from "./registered-resource";
 import { PROJECT } from "../platform/config/stack-config";
-import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../platform/config/stack-files";
+import { listStacks, readStackConfig, REPOSITORY_ROOT, stackFileExists } from "../platform/config/stack-files";
+import { platformStackName, resolveStackTarget } from "../platform/config/stack-layout";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
 
@@ -29,6 +30,16 @@ export interface OfflineOptions {
     config?: Record<string, unknown>;
     /** Another registry than `infra/registry.ts`. */
     services?: readonly RegisteredService[];
+    /**
+     * The settings of environments by name, as their `Pulumi.<env>.yaml` would hold them: what a
+     * stack of a stack-per-service environment reads. @default the repository's stack files
+     */
+    environments?: Readonly<Record<string, Record<string, unknown>>>;
+    /**
+     * The outputs of the stacks `pulumi.StackReference`s name, by stack. @default for a service
+     * stack, its platform stack's outputs from an offline run of it with the same options
+     */
+    stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
     /** Images the stack's ECR repositories already hold, by repository name. @default none */
     heldImages?: Readonly<Record<string, ReadonlyArray<{ imageTag: string; imageDigest: string }>>>;
 }
@@ -177,6 +188,14 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
     }
 }
 
+/** A `pulumi.StackReference` reads the named stack's outputs (the engine's `state.outputs`). */
+function stackReferenceOutputs(inputs: Record<string, any>, options: OfflineOptions): { id: string; state: Record<string, any> } {
+    const name = String(inputs.name);
+    const outputs = options.stackOutputs?.[name];
+    if (!outputs) throw new Error(`Stack ${name} has no outputs in this offline run (pass them as stackOutputs)`);
+    return { id: name, state: { name, outputs, secretOutputNames: [] } };
+}
+
 function mockCall(token: string, inputs: Record<string, any>, options: OfflineOptions): Record<string, any> {
     switch (token) {
         case "aws:ecr/getImages:getImages":
@@ -209,8 +228,30 @@ const completedRuns = new Map<string, Promise<OfflineRun>>();
  * times, and a run costs seconds. What is handed out is frozen, so no caller can change what
  * another sees. A run that failed is not kept (its callers assert on what it registered).
  */
-export function runProgramOffline(options: OfflineOptions): Promise<OfflineRun> {
-    const config = asPulumiConfig(options.config ?? readStackConfig(options.stack));
+export async function runProgramOffline(options: OfflineOptions): Promise<OfflineRun> {
+    // A stack of a stack-per-service environment has no file of its own: it reads its environment's.
+    const config = asPulumiConfig(options.config ?? (stackFileExists(options.stack) ? readStackConfig(options.stack) : {}));
+    const platform = platformStackOf(options);
+    if (platform && !options.stackOutputs?.[platform]) {
+        const { outputs } = await runProgramOffline({ ...options, stack: platform, config: undefined, stackOutputs: undefined });
+        options = { ...options, stackOutputs: { ...options.stackOutputs, [platform]: outputs } };
+    }
+    return runKept(options, config);
+}
+
+/** The platform stack a service stack of a stack-per-service environment reads, or undefined for any other stack. */
+function platformStackOf(options: OfflineOptions): string | undefined {
+    const environments = options.environments;
+    const read = (environment: string) => (environments ? environments[environment] : stackFileExists(environment) ? readStackConfig(environment) : undefined);
+    try {
+        const target = resolveStackTarget(options.stack, options.config ?? (stackFileExists(options.stack) ? readStackConfig(options.stack) : {}), read, PROJECT);
+        return target.part.kind === "service" ? platformStackName(target.environment) : undefined;
+    } catch {
+        return undefined; // the program reports what is wrong with the stack
+    }
+}
+
+function runKept(options: OfflineOptions, config: Record<string, string>): Promise<OfflineRun> {
     const key = runKey(options, config);
     const kept = completedRuns.get(key);
     if (kept) return kept;
@@ -251,7 +292,15 @@ function runKey(options: OfflineOptions, config: Record<string, string>): string
         if (id === undefined) identities.set(value, (id = ++lastIdentity));
         return `#identity-${id}`;
     };
-    return JSON.stringify([options.stack, options.preview ?? false, canonical(config), options.services ? canonical(options.services) : "registry", canonical(options.heldImages ?? {})]);
+    return JSON.stringify([
+        options.stack,
+        options.preview ?? false,
+        canonical(config),
+        options.services ? canonical(options.services) : "registry",
+        canonical(options.heldImages ?? {}),
+        canonical(options.environments ?? {}),
+        canonical(options.stackOutputs ?? {}),
+    ]);
 }
 
 /** Freezes a run's records all the way down (assets and archives too: nothing reads them by changing them). */
@@ -273,7 +322,7 @@ async function runOnce(options: OfflineOptions, config: Record<string, string>):
 
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => mockOutputs(args.type, args.name, args.inputs),
+            newResource: (args) => (args.type === Types.stackReference ? stackReferenceOutputs(args.inputs, options) : mockOutputs(args.type, args.name, args.inputs)),
             call: (args) => mockCall(args.token, args.inputs, options),
         },
         PROJECT,
@@ -315,7 +364,7 @@ async function runOnce(options: OfflineOptions, config: Record<string, string>):
         });
     };
 
-    const { deployPlatform } = await import("../infra/program");
+    const { deployStack } = await import("../infra/program");
     // The SDK records a stack trace on every promise it creates, for its leak reports only; with
     // ts-node's source maps each costs ~0.1 ms, about half of a 200-route run. Errors still carry
     // their messages, and resources still get their source positions (the SDK lifts the limit there).
@@ -323,7 +372,7 @@ async function runOnce(options: OfflineOptions, config: Record<string, string>):
     Error.stackTraceLimit = 0;
     let stackOutputs: Record<string, unknown> | undefined;
     try {
-        stackOutputs = await pulumi.runtime.runInPulumiStack(() => deployPlatform(options.services));
+        stackOutputs = await pulumi.runtime.runInPulumiStack(() => deployStack(options.services, { environmentConfig: options.environments ? (environment) => options.environments?.[environment] : undefined }));
         // Registrations go on after the program returns; a run is complete only when every RPC
         // has settled (else the next run's mocks would receive this run's last calls).
         await pulumi.runtime.awaitStackRegistrations();

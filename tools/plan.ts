@@ -108,9 +108,9 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     // The registry and the stacks' settings first: a plan they refuse starts no type check.
     try {
         // Loaded here, as the offline run loads the program: after the command has started.
-        const { resolveInputs } = await import("../infra/program");
+        const { inputsForStack } = await import("../infra/program-inputs");
         const services = io.services ?? (await import("../infra/services")).services;
-        for (const stack of [options.stack, ...(options.compare ? [options.compare] : [])]) resolveInputs(stack, io.stackConfig?.[stack] ?? readStackConfig(stack), services);
+        for (const stack of [options.stack, ...(options.compare ? [options.compare] : [])]) inputsForStack(stack, services, { ownConfig: io.stackConfig?.[stack] });
     } catch (error) {
         io.err(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
         return 2;

@@ -6,6 +6,8 @@ import { accessLogGroupName } from "../../platform/naming";
 
 /** What the Api component needs. Fields without a default are required. */
 export interface ApiArgs {
+    /** The environment (`dev` for every stack of dev): the API's description names it. */
+    environment: string;
     /** CORS answered by API Gateway itself (preflights never reach a function). @default none */
     cors?: CorsConfig;
     /**
@@ -19,6 +21,8 @@ export interface ApiArgs {
 
 /** What the ApiStage component needs. Fields without a default are required. */
 export interface ApiStageArgs {
+    /** The environment: the access log group's name carries it, so every layout names it alike. */
+    environment: string;
     apiId: pulumi.Input<string>;
     /** Retention of the access log group, in days (a value CloudWatch accepts). */
     logRetentionDays: number;
@@ -78,7 +82,7 @@ export class Api extends pulumi.ComponentResource {
             `${name}-http`,
             {
                 protocolType: "HTTP",
-                description: `HTTP API of ${pulumi.getProject()} (${pulumi.getStack()})`,
+                description: `HTTP API of ${pulumi.getProject()} (${args.environment})`,
                 corsConfiguration: args.cors && {
                     allowOrigins: args.cors.allowOrigins,
                     allowMethods: args.cors.allowMethods,
@@ -133,7 +137,7 @@ export class ApiStage extends pulumi.ComponentResource {
         const accessLogs = new aws.cloudwatch.LogGroup(
             `${name}-access-logs`,
             {
-                name: accessLogGroupName(pulumi.getProject(), pulumi.getStack(), name),
+                name: accessLogGroupName(pulumi.getProject(), args.environment, name),
                 retentionInDays: args.logRetentionDays,
                 tags,
             },

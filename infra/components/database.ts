@@ -13,6 +13,8 @@ import { finalSnapshotIdentifier } from "../../platform/naming";
  * leave out is defaulted once, in `STACK_DEFAULTS`.
  */
 export interface DatabaseArgs extends Readonly<StackConfig["database"]> {
+    /** The environment: the final snapshot's name carries it. */
+    environment: string;
     /** Subnets with no route out (at least two zones). */
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** The group that admits PostgreSQL from the functions only. */
@@ -98,7 +100,7 @@ export class Database extends pulumi.ComponentResource {
             storageEncrypted: true,
             dbSubnetGroupName: subnetGroup.name,
         };
-        const finalSnapshot = args.finalSnapshot ? this.finalSnapshotIdentifier(name, identity) : undefined;
+        const finalSnapshot = args.finalSnapshot ? this.finalSnapshotIdentifier(name, args.environment, identity) : undefined;
 
         const cluster = new aws.rds.Cluster(
             `${name}-cluster`,
@@ -173,13 +175,13 @@ export class Database extends pulumi.ComponentResource {
      * cluster (the provider only records it for the deletion), so stacks deployed with the old name
      * keep their cluster.
      */
-    private finalSnapshotIdentifier(name: string, identity: Record<string, pulumi.Input<string | boolean>>): pulumi.Output<string> {
+    private finalSnapshotIdentifier(name: string, environment: string, identity: Record<string, pulumi.Input<string | boolean>>): pulumi.Output<string> {
         const suffix = new random.RandomId(
             `${name}-final-snapshot-suffix`,
             { byteLength: FINAL_SNAPSHOT_SUFFIX_BYTES, keepers: pulumi.output(identity).apply((values) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, value === undefined ? "" : String(value)]))) },
             { parent: this },
         );
-        return suffix.hex.apply((hex) => finalSnapshotIdentifier(pulumi.getProject(), pulumi.getStack(), name, hex));
+        return suffix.hex.apply((hex) => finalSnapshotIdentifier(pulumi.getProject(), environment, name, hex));
     }
 
     /**

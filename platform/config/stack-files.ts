@@ -17,6 +17,11 @@ export function readStackConfig(stack: string, root = REPOSITORY_ROOT): Record<s
     return { ...(document?.config ?? {}) };
 }
 
+/** Whether `Pulumi.<stack>.yaml` exists. */
+export function stackFileExists(stack: string, root = REPOSITORY_ROOT): boolean {
+    return fs.existsSync(path.join(root, `Pulumi.${stack}.yaml`));
+}
+
 /** The stacks that have a `Pulumi.<stack>.yaml`. */
 export function listStacks(root = REPOSITORY_ROOT): string[] {
     return fs

@@ -84,6 +84,7 @@ export const Types = {
     // Pulumi
     /** The root of every stack's resource tree; the engine leaves it out of its children's URNs. */
     stack: "pulumi:pulumi:Stack",
+    stackReference: "pulumi:pulumi:StackReference",
 } as const;
 
 /**

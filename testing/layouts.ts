@@ -1,0 +1,62 @@
+/**
+ * Runs an environment offline in both layouts: as one stack `<env>`, and as `<env>-platform` plus a
+ * stack per service, each service stack reading the platform run's outputs through its
+ * StackReference. What the invariant test and the per-stack policy test compare.
+ */
+import type { RegisteredService } from "../functions/runtime/container";
+import { PROJECT } from "../platform/config/stack-config";
+import { environmentStacks } from "../platform/config/stack-layout";
+import { services as registeredServices } from "../infra/services";
+import { runProgramOffline, type OfflineRun } from "../tools/offline";
+import type { RegisteredResource } from "../tools/registered-resource";
+
+export interface EnvironmentRuns {
+    oneStack: OfflineRun;
+    /** `<env>-platform` first, then one run per service in registry order. */
+    stacks: OfflineRun[];
+}
+
+/** The environment's settings with the other layout: what a team switching layouts would write. */
+export function withLayout(config: Readonly<Record<string, unknown>>, layout: "one-stack" | "stack-per-service"): Record<string, unknown> {
+    return { ...config, [`${PROJECT}:layout`]: layout };
+}
+
+export async function runBothLayouts(environment: string, config: Readonly<Record<string, unknown>>, services: readonly RegisteredService[] = registeredServices): Promise<EnvironmentRuns> {
+    const oneStack = await runProgramOffline({ stack: environment, config: withLayout(config, "one-stack"), services });
+    const perService = withLayout(config, "stack-per-service");
+    const stacks: OfflineRun[] = [];
+    for (const stack of environmentStacks(environment, "stack-per-service", services.map((service) => service.name))) {
+        stacks.push(await runProgramOffline({ stack, services, environments: { [environment]: perService } }));
+    }
+    return { oneStack, stacks };
+}
+
+/** Whether a resource is the deployment's own machinery rather than something in AWS: providers and stack references. */
+export function isMachinery(resource: Pick<RegisteredResource, "type">): boolean {
+    return resource.type.startsWith("pulumi:providers:") || resource.type === "pulumi:pulumi:StackReference";
+}
+
+/** `type::name` of a custom resource: unique within an environment, whichever stack holds it. */
+export function resourceKey(resource: Pick<RegisteredResource, "type" | "name">): string {
+    return `${resource.type}::${resource.name}`;
+}
+
+/** JSON with sorted keys, so two equal input trees print alike. */
+export function canonicalJson(value: unknown): string {
+    return JSON.stringify(value, (_key, inner) =>
+        inner && typeof inner === "object" && !Array.isArray(inner) ? Object.fromEntries(Object.keys(inner).sort().map((key) => [key, inner[key]])) : inner,
+    );
+}
+
+/** The AWS resources of runs, by key, with their inputs as canonical JSON. */
+export function cloudResources(runs: readonly OfflineRun[]): Map<string, string[]> {
+    const byKey = new Map<string, string[]>();
+    for (const run of runs) {
+        for (const resource of run.resources) {
+            if (!resource.custom || isMachinery(resource)) continue;
+            const key = resourceKey(resource);
+            byKey.set(key, [...(byKey.get(key) ?? []), canonicalJson(resource.inputs)]);
+        }
+    }
+    return byKey;
+}
