@@ -10,7 +10,7 @@ import { Types } from "../policy/lib/types";
 import type { RegisteredResource, ResourceAlias } from "./registered-resource";
 import { PROJECT } from "../platform/config/stack-config";
 import { listStacks, readStackConfig, REPOSITORY_ROOT, stackFileExists } from "../platform/config/stack-files";
-import { platformStackName, resolveStackTarget } from "../platform/config/stack-layout";
+import { platformStackName, resolveStackTarget, type StackLayout } from "../platform/config/stack-layout";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
 
@@ -40,6 +40,8 @@ export interface OfflineOptions {
      * stack, its platform stack's outputs from an offline run of it with the same options
      */
     stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+    /** Reads the stack's environment as if its file set this layout: what the offline tools' `--layout` asks. @default the file's */
+    layout?: StackLayout;
     /** Images the stack's ECR repositories already hold, by repository name. @default none */
     heldImages?: Readonly<Record<string, ReadonlyArray<{ imageTag: string; imageDigest: string }>>>;
 }
@@ -229,6 +231,7 @@ const completedRuns = new Map<string, Promise<OfflineRun>>();
  * another sees. A run that failed is not kept (its callers assert on what it registered).
  */
 export async function runProgramOffline(options: OfflineOptions): Promise<OfflineRun> {
+    if (options.layout) options = withLayoutOverride(options, options.layout);
     // A stack of a stack-per-service environment has no file of its own: it reads its environment's.
     const config = asPulumiConfig(options.config ?? (stackFileExists(options.stack) ? readStackConfig(options.stack) : {}));
     const platform = platformStackOf(options);
@@ -237,6 +240,16 @@ export async function runProgramOffline(options: OfflineOptions): Promise<Offlin
         options = { ...options, stackOutputs: { ...options.stackOutputs, [platform]: outputs } };
     }
     return runKept(options, config);
+}
+
+/** The options with the stack's environment read as if its file set `layout`. */
+function withLayoutOverride(options: OfflineOptions, layout: StackLayout): OfflineOptions {
+    const { layout: _asked, ...rest } = options;
+    const withLayout = (config: Record<string, unknown>) => ({ ...config, [`${PROJECT}:layout`]: layout });
+    if (stackFileExists(options.stack) && !options.config) return { ...rest, config: withLayout(readStackConfig(options.stack)) };
+    const environment = options.stack.split("-")[0];
+    if (!options.environments && stackFileExists(environment)) return { ...rest, environments: { [environment]: withLayout(readStackConfig(environment)) } };
+    return rest;
 }
 
 /** The platform stack a service stack of a stack-per-service environment reads, or undefined for any other stack. */

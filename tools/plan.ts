@@ -20,20 +20,23 @@
  * program or the arguments are wrong.
  */
 import type { RegisteredService } from "../functions/runtime/container";
-import { readStackConfig } from "../platform/config/stack-files";
+import { readStackTarget } from "../platform/config/stack-files";
+import { STACK_LAYOUTS, type StackLayout } from "../platform/config/stack-layout";
 import { formatTypeCheck, typeCheckOnce, type TypeCheckOptions } from "../local/type-check";
 import { planStack } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";
 
 const USAGE =
     "usage: npm run plan -- --stack <name> [--json] [--compare <other stack>] [--policy-config <pack config file>]\n" +
-    "  --stack           the stack to plan (Pulumi.<name>.yaml)\n" +
+    "  --stack           the stack to plan: an environment (Pulumi.<name>.yaml), or <env>-platform / <env>-<service> of a stack-per-service environment\n" +
+    "  --layout          plan the environment as if its file set this layout (one-stack | stack-per-service)\n" +
     "  --json            print the plan as JSON\n" +
     "  --compare         also plan another stack and show both side by side\n" +
-    "  --policy-config   pack config for --stack (default policy/config.<stack>.json)";
+    "  --policy-config   pack config for --stack (default policy/config.<environment>.json)";
 
 export interface PlanOptions {
     stack: string;
+    layout?: StackLayout;
     json: boolean;
     compare?: string;
     policyConfig?: string;
@@ -54,6 +57,10 @@ export function parseArgs(argv: readonly string[]): PlanOptions | "help" {
         switch (flag) {
             case "--stack":
                 options.stack = value();
+                break;
+            case "--layout":
+                if (!(STACK_LAYOUTS as readonly string[]).includes(value())) throw new UsageError(`--layout must be one of ${STACK_LAYOUTS.join(", ")}\n${USAGE}`);
+                options.layout = (inline ?? argv[i]) as StackLayout;
                 break;
             case "--compare":
                 options.compare = value();
@@ -108,9 +115,13 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     // The registry and the stacks' settings first: a plan they refuse starts no type check.
     try {
         // Loaded here, as the offline run loads the program: after the command has started.
-        const { inputsForStack } = await import("../infra/program-inputs");
+        const { inputsForStack, resolveInputs } = await import("../infra/program-inputs");
         const services = io.services ?? (await import("../infra/services")).services;
-        for (const stack of [options.stack, ...(options.compare ? [options.compare] : [])]) inputsForStack(stack, services, { ownConfig: io.stackConfig?.[stack] });
+        for (const stack of [options.stack, ...(options.compare ? [options.compare] : [])]) {
+            const target = io.stackConfig?.[stack] ? undefined : readStackTarget(stack, options.layout);
+            if (target) resolveInputs(target, services);
+            else inputsForStack(stack, services, { ownConfig: io.stackConfig?.[stack] });
+        }
     } catch (error) {
         io.err(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
         return 2;
@@ -118,8 +129,8 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     // In its own process, while the program runs offline here; ended with the plan whatever happens.
     const typeCheck = io.typeCheck === false ? undefined : typeCheckOnce(io.typeCheck ?? {});
     try {
-        const plan = await planStack({ stack: options.stack, policyConfig: options.policyConfig, stackConfig: io.stackConfig?.[options.stack], services: io.services });
-        const other = options.compare ? await planStack({ stack: options.compare, stackConfig: io.stackConfig?.[options.compare], services: io.services }) : undefined;
+        const plan = await planStack({ stack: options.stack, layout: options.layout, policyConfig: options.policyConfig, stackConfig: io.stackConfig?.[options.stack], services: io.services });
+        const other = options.compare ? await planStack({ stack: options.compare, layout: options.layout, stackConfig: io.stackConfig?.[options.compare], services: io.services }) : undefined;
         const checked = await typeCheck?.result;
         const typeErrors = checked?.errors.length ?? 0;
         if (options.json) {

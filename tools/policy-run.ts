@@ -1,30 +1,36 @@
 /**
- * `npm run policy -- --stack <dev|prod> [--config <file>] [--preview] [--json]`
+ * `npm run policy -- --stack <stack> [--layout <layout>] [--config <file>] [--preview] [--json]`
  *
- * Runs the Pulumi program offline (under mocks, with `Pulumi.<stack>.yaml`), hands every registered
+ * Runs the Pulumi program offline (under mocks, with the stack's environment file), hands every registered
  * resource to every policy of the pack the way `pulumi preview --policy-pack policy` does, prints
  * the violations grouped by level, and exits 1 on any mandatory violation. The pack config is
- * `policy/config.<stack>.json` unless `--config` names another file.
+ * `policy/config.<environment>.json` unless `--config` names another file. Any stack of an environment
+ * runs: `dev`, or `dev-platform` and `dev-users` when dev deploys a stack per service; `--layout`
+ * reads the environment as if its file set that layout (a what-if before switching).
  *
  * The program runs as `pulumi up` would see it (every mocked output known) unless `--preview` asks
  * for preview semantics, where outputs are unknown and the rules skip what they cannot know yet.
  */
 import * as path from "path";
 import { runAsCommand } from "./command";
+import { readStackTarget } from "../platform/config/stack-files";
+import { STACK_LAYOUTS, type StackLayout } from "../platform/config/stack-layout";
 import { runProgramOffline } from "./offline";
 import { formatReport, loadPackConfig, PACK_DIR, packLabel, runPolicies } from "./policy-engine";
 
 interface Options {
     stack: string;
+    layout?: StackLayout;
     configFile: string;
     preview: boolean;
     json: boolean;
 }
 
-const USAGE = "usage: npm run policy -- --stack <dev|prod> [--config <pack config file>] [--preview] [--json]";
+const USAGE = `usage: npm run policy -- --stack <stack> [--layout <${STACK_LAYOUTS.join("|")}>] [--config <pack config file>] [--preview] [--json]`;
 
 export function parseArgs(argv: readonly string[]): Options {
     let stack: string | undefined;
+    let layout: StackLayout | undefined;
     let configFile: string | undefined;
     let preview = false;
     let json = false;
@@ -39,6 +45,7 @@ export function parseArgs(argv: readonly string[]): Options {
         };
         if (arg === "--stack") stack = value();
         else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
+        else if (arg === "--layout") layout = layoutArgument(value());
         else if (arg === "--config") configFile = value();
         else if (arg.startsWith("--config=")) configFile = arg.slice("--config=".length);
         else if (arg === "--preview") preview = true;
@@ -48,13 +55,20 @@ export function parseArgs(argv: readonly string[]): Options {
     if (!stack) {
         throw new Error(`--stack is required\n${USAGE}`);
     }
-    return { stack, configFile: configFile ?? path.join(PACK_DIR, `config.${stack}.json`), preview, json };
+    const { environment } = readStackTarget(stack, layout);
+    return { stack, ...(layout ? { layout } : {}), configFile: configFile ?? path.join(PACK_DIR, `config.${environment}.json`), preview, json };
+}
+
+/** A `--layout` value, or a usage error listing the layouts. */
+export function layoutArgument(value: string): StackLayout {
+    if (!(STACK_LAYOUTS as readonly string[]).includes(value)) throw new Error(`--layout must be one of ${STACK_LAYOUTS.join(", ")}; got ${value}\n${USAGE}`);
+    return value as StackLayout;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
     const options = parseArgs(argv);
     const config = loadPackConfig(options.configFile);
-    const { resources } = await runProgramOffline({ stack: options.stack, preview: options.preview });
+    const { resources } = await runProgramOffline({ stack: options.stack, preview: options.preview, layout: options.layout });
     const result = await runPolicies(resources, config);
     if (options.json) {
         console.log(JSON.stringify(result, null, 2));

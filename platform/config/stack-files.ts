@@ -6,6 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { PROJECT } from "./stack-config";
+import { resolveStackTarget, type StackLayout, type StackTarget } from "./stack-layout";
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -20,6 +22,16 @@ export function readStackConfig(stack: string, root = REPOSITORY_ROOT): Record<s
 /** Whether `Pulumi.<stack>.yaml` exists. */
 export function stackFileExists(stack: string, root = REPOSITORY_ROOT): boolean {
     return fs.existsSync(path.join(root, `Pulumi.${stack}.yaml`));
+}
+
+/**
+ * Which environment and part `stack` is, from the stack files: `layout` (a what-if for the offline
+ * tools) reads the environment as if its file set that layout.
+ */
+export function readStackTarget(stack: string, layout?: StackLayout, root = REPOSITORY_ROOT): StackTarget {
+    const read = (name: string) => (stackFileExists(name, root) ? readStackConfig(name, root) : undefined);
+    const withLayout = (config: Record<string, unknown> | undefined) => (config && layout ? { ...config, [`${PROJECT}:layout`]: layout } : config);
+    return resolveStackTarget(stack, withLayout(read(stack)) ?? {}, (environment) => withLayout(read(environment)), PROJECT);
 }
 
 /** The stacks that have a `Pulumi.<stack>.yaml`. */

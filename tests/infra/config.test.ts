@@ -88,7 +88,7 @@ describe("stack configuration", () => {
 
     it("rejects an unknown project key, listing the allowed ones", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logRetention")]: "7" }), [
-            `${key("logRetention")}: is not a known setting; allowed: logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release`,
+            `${key("logRetention")}: is not a known setting; allowed: layout, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release`,
         ]);
     });
 

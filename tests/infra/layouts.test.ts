@@ -6,6 +6,8 @@
  * a service name can be ambiguous stops the program before it registers anything.
  */
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { formatReport, loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { PROJECT, parseStackConfig, ConfigError } from "../../platform/config/stack-config";
 import { resolveStackTarget, StackTargetError } from "../../platform/config/stack-layout";
 import { resolveRegistry } from "../../platform/registry/resolution";
@@ -54,6 +56,14 @@ describe("layouts: one stack or a stack per service", function () {
                 assert.deepEqual([...whole.keys()].filter((key) => !split.has(key)), [], "resources only the one stack registers");
                 assert.deepEqual([...split].filter(([, inputs]) => inputs.length > 1).map(([key]) => key), [], "resources registered by two stacks");
                 for (const [key, [inputs]] of whole) assert.equal(split.get(key)?.[0], inputs, `${key}: inputs differ between the layouts`);
+            });
+
+            it("every stack of the split passes the policy pack on its own, with the environment's pack config", async () => {
+                const packConfig = loadPackConfig(path.join(PACK_DIR, `config.${environment}.json`));
+                for (const run of runs.stacks) {
+                    const result = await runPolicies(run.resources, packConfig);
+                    assert.equal(result.mandatory, 0, `${run.stack}: ${formatReport(result, run.stack)}`);
+                }
             });
 
             it("each service stack holds its own service and nothing else", () => {

@@ -95,12 +95,30 @@ describe("plan (npm run plan)", function () {
         assert.throws(() => parseArgs(["--stack"]), /--stack needs a value/);
         assert.throws(() => parseArgs(["--stack", "dev", "--bogus"]), /unknown argument --bogus/);
         assert.throws(() => parseArgs(["--stack", "dev", "--compare", "dev"]), /same stack/);
+        assert.deepEqual(parseArgs(["--stack", "dev-ping", "--layout", "stack-per-service"]), { stack: "dev-ping", json: false, layout: "stack-per-service" });
+        assert.throws(() => parseArgs(["--stack", "dev-ping", "--layout", "micro"]), /--layout must be one of one-stack, stack-per-service/);
+    });
+
+    it("plans a service stack of a stack-per-service environment: that service alone, on its platform stack, with its own cost share", async () => {
+        const result = await run(["--stack", "dev-notes", "--layout", "stack-per-service"]);
+        assert.equal(result.code, 0, result.err);
+        assert.match(result.out, /^PLAN: stack dev-notes \(us-east-1\)/);
+        assert.match(result.out, /ran under mocks with Pulumi\.dev\.yaml/);
+        assert.match(result.out, /Part: service notes of dev, built on dev-platform's outputs/);
+        const routes = result.out.slice(result.out.indexOf("ROUTES"), result.out.indexOf("DATABASE"));
+        assert.match(routes, /notes/);
+        assert.doesNotMatch(routes, /\bping\b/, "another service's routes");
+        assert.doesNotMatch(result.out, /\(Api\)|\(Database\)|\(Network\)/, "the platform's components");
+        const platform = await run(["--stack", "dev-platform", "--layout", "stack-per-service"]);
+        assert.equal(platform.code, 0, platform.err);
+        assert.match(platform.out, /Part: the shared platform of dev/);
+        assert.match(platform.out, /\(Database\)/);
     });
 
     it("exits 2 with a message on an unknown stack or a bad argument", async () => {
         const unknown = await run(["--stack", "nope"]);
         assert.equal(unknown.code, 2);
-        assert.match(unknown.err, /config\.nope\.json|No stack file/);
+        assert.match(unknown.err, /Stack "nope" has no settings: create Pulumi\.nope\.yaml/);
         assert.equal((await run(["--stak", "dev"])).code, 2);
     });
 

@@ -11,7 +11,9 @@ import { deploymentConfigName, parseStackConfig, type ReleaseConfig } from "../.
 import { AWS_DEFAULTS, estimatedMaxConnections, LAMBDA } from "../../policy/lib/limits";
 import { serviceRoleLimits } from "../../policy/lib/migration-run";
 import { Types } from "../../policy/lib/types";
-import { readStackConfig, runProgramOffline } from "../offline";
+import { runProgramOffline } from "../offline";
+import { readStackTarget } from "../../platform/config/stack-files";
+import { platformStackName, type StackLayout } from "../../platform/config/stack-layout";
 import { loadPackConfig, PACK_DIR, packLabel, runPolicies, type PolicyRunResult } from "../policy-engine";
 import { estimateCost, usd, type CostEstimate } from "./cost";
 import { eventLabelOf } from "./event-cost";
@@ -161,6 +163,10 @@ export interface PlannedReleases {
 
 export interface StackPlan {
     stack: string;
+    /** The environment the stack is part of and its file (`dev` for `dev-users`). */
+    environment: string;
+    /** What the stack holds: everything, the shared platform, or one service (with its platform stack). */
+    part: { kind: "environment" } | { kind: "platform" } | { kind: "service"; service: string; platformStack: string };
     region?: string;
     resourceCount: number;
     tree: TreeNode[];
@@ -299,7 +305,7 @@ export function plannedConcurrency(resources: readonly ResourceRecord[], setting
     return { reservations: settings.reservations, reserved, functions, accountLimit, accountLimitAssumed: settings.accountLimit === undefined, unreserved: accountLimit - reserved };
 }
 
-export function summarize(stack: string, resources: readonly ResourceRecord[], config: Record<string, unknown>): Omit<StackPlan, "policy" | "cost"> {
+export function summarize(stack: string, resources: readonly ResourceRecord[], config: Record<string, unknown>, environment = stack): Omit<StackPlan, "policy" | "cost"> {
     const logGroups = ofType(resources, Types.logGroup);
     const retentionOf = (name: unknown) => logGroups.find((g) => g.inputs.name === name)?.inputs.retentionInDays;
 
@@ -413,11 +419,15 @@ export function summarize(stack: string, resources: readonly ResourceRecord[], c
     }));
 
     // The program ran with this config, so it is valid here.
-    const stackConfig = parseStackConfig(stack, config);
+    const stackConfig = parseStackConfig(environment, config);
     const concurrency = plannedConcurrency(resources, stackConfig.concurrency);
 
+    const part: StackPlan["part"] =
+        stack === environment ? { kind: "environment" } : stack === platformStackName(environment) ? { kind: "platform" } : { kind: "service", service: stack.slice(environment.length + 1), platformStack: platformStackName(environment) };
     return {
         stack,
+        environment,
+        part,
         region: typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined,
         resourceCount: resources.filter((r) => r.custom).length,
         tree: buildTree(resources),
@@ -483,7 +493,9 @@ export function putSecretValueCommand(secretName: string, declared: readonly str
 
 export interface PlanInputs {
     stack: string;
-    /** Pack config file; default `policy/config.<stack>.json`. */
+    /** Reads the stack's environment as if its file set this layout (`--layout`). @default the file's */
+    layout?: StackLayout;
+    /** Pack config file; default `policy/config.<environment>.json`. */
     policyConfig?: string;
     /** Raw `namespace:key` stack config instead of `Pulumi.<stack>.yaml` (tests plant values here). */
     stackConfig?: Record<string, unknown>;
@@ -493,13 +505,15 @@ export interface PlanInputs {
 
 /** Runs the program offline for one stack, then the policy pack and the cost model over it. */
 export async function planStack(inputs: PlanInputs): Promise<StackPlan> {
-    const configFile = inputs.policyConfig ?? path.join(PACK_DIR, `config.${inputs.stack}.json`);
+    // A service stack plans with its environment's settings and pack config: it has none of its own.
+    const target = inputs.stackConfig ? undefined : readStackTarget(inputs.stack, inputs.layout);
+    const configFile = inputs.policyConfig ?? path.join(PACK_DIR, `config.${target?.environment ?? inputs.stack}.json`);
     const packConfig = loadPackConfig(configFile);
-    const stackConfig = inputs.stackConfig ?? readStackConfig(inputs.stack);
-    const { resources } = await runProgramOffline({ stack: inputs.stack, config: stackConfig, services: inputs.services });
+    const stackConfig = inputs.stackConfig ?? target!.config;
+    const { resources } = await runProgramOffline({ stack: inputs.stack, ...(inputs.stackConfig ? { config: inputs.stackConfig } : {}), services: inputs.services, layout: inputs.layout });
     const policy = await runPolicies(resources, packConfig);
     return {
-        ...summarize(inputs.stack, resources, stackConfig),
+        ...summarize(inputs.stack, resources, stackConfig, target?.environment),
         policy: { pack: packLabel(), config: path.relative(process.cwd(), configFile) || configFile, passed: policy.mandatory === 0, ...policy },
         cost: estimateCost(resources),
     };

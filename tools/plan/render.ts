@@ -219,10 +219,25 @@ function formatServiceRoles(d: PlannedDatabase): string[] {
     ];
 }
 
+/** What a stack of a stack-per-service environment holds, and where the rest is. */
+function partLines(plan: StackPlan): string[] {
+    switch (plan.part.kind) {
+        case "environment":
+            return [];
+        case "platform":
+            return [`Part: the shared platform of ${plan.environment} (API, stage, bus, network, database, migration function, container platform); each service deploys from ${plan.environment}-<service>.`];
+        case "service":
+            return [
+                `Part: service ${plan.part.service} of ${plan.environment}, built on ${plan.part.platformStack}'s outputs: the API, bus, network and database below are ${plan.part.platformStack}'s, not this stack's; the cost is this service's share.`,
+            ];
+    }
+}
+
 export function formatPlan(plan: StackPlan): string {
     const out: string[] = [
         `PLAN: stack ${plan.stack}${plan.region ? ` (${plan.region})` : ""}: ${plan.resourceCount} cloud resources in ${plan.policy.resources - plan.resourceCount} components, ${plan.routes.length} routes`,
-        `Offline: the program ran under mocks with Pulumi.${plan.stack}.yaml; no credentials, no cloud. Ids and ARNs are placeholders.`,
+        `Offline: the program ran under mocks with Pulumi.${plan.environment}.yaml; no credentials, no cloud. Ids and ARNs are placeholders.`,
+        ...partLines(plan),
         "",
         "RESOURCES (by component)",
         ...renderTree(plan.tree).map((l) => `  ${l}`),
