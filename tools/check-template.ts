@@ -11,8 +11,8 @@
  *   template cannot drift from what works;
  * - **remove**: deletes the `auth` line from `infra/registry.ts`;
  *
- * then runs, in each copy, `npm test` over what the change can affect, `npm run plan` and
- * `npm run policy` for every stack. What the change can affect: the type check of the whole tree,
+ * then runs, in each copy, `npm test` over what the change can affect, `npm run plan` for each
+ * environment and `npm run policy` over every stack of it, in both layouts (`layoutCommands`). What the change can affect: the type check of the whole tree,
  * and the test files that reach a file the change wrote or edited (`tools/test-selection.ts`: the
  * registry module, the new service's files, its own test file). The other suites never load the
  * registry; they ran in the original's `npm test` and a registry change cannot change their result.
@@ -25,7 +25,9 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { listStacks, REPOSITORY_ROOT } from "../platform/config/stack-files";
+import { PROJECT } from "../platform/config/stack-config";
+import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../platform/config/stack-files";
+import { layoutOf, platformStackName } from "../platform/config/stack-layout";
 import { CACHE_ROOT } from "./cache";
 import { runAsCommand } from "./command";
 import { testFilesUnder } from "./test";
@@ -150,6 +152,17 @@ const SCENARIOS = {
     },
 } as const;
 
+/**
+ * What proves an environment in both layouts: the plan and the policy pack of the layout its file
+ * sets, and the policy pack over every stack of the other layout (one process for all of them).
+ */
+export function layoutCommands(environment: string): string[] {
+    const layout = layoutOf(readStackConfig(environment), PROJECT);
+    const other = layout === "one-stack" ? "stack-per-service" : "one-stack";
+    const planned = layout === "one-stack" ? environment : platformStackName(environment);
+    return [`npm run plan -- --stack ${planned}`, `npm run policy -- --environment ${environment}`, `npm run policy -- --environment ${environment} --layout ${other}`];
+}
+
 async function main(argv: readonly string[]): Promise<number> {
     const keep = argv.includes("--keep");
     const onlyAt = argv.indexOf("--only");
@@ -158,7 +171,7 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`--only takes ${Object.keys(SCENARIOS).join(" or ")}`);
         return 2;
     }
-    const stackCommands = listStacks().flatMap((stack) => [`npm run plan -- --stack ${stack}`, `npm run policy -- --stack ${stack}`]);
+    const stackCommands = listStacks().flatMap(layoutCommands);
     let failed = false;
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
         if (only !== undefined && name !== only) continue;

@@ -13,23 +13,26 @@
  */
 import * as path from "path";
 import { runAsCommand } from "./command";
-import { readStackTarget } from "../platform/config/stack-files";
-import { STACK_LAYOUTS, type StackLayout } from "../platform/config/stack-layout";
+import { readStackConfig, readStackTarget } from "../platform/config/stack-files";
+import { environmentStacks, layoutOf, STACK_LAYOUTS, type StackLayout } from "../platform/config/stack-layout";
+import { PROJECT } from "../platform/config/stack-config";
 import { runProgramOffline } from "./offline";
 import { formatReport, loadPackConfig, PACK_DIR, packLabel, runPolicies } from "./policy-engine";
 
 interface Options {
-    stack: string;
+    /** The stacks to check, in deploy order: one, or every stack of `--environment`. */
+    stacks: string[];
     layout?: StackLayout;
     configFile: string;
     preview: boolean;
     json: boolean;
 }
 
-const USAGE = `usage: npm run policy -- --stack <stack> [--layout <${STACK_LAYOUTS.join("|")}>] [--config <pack config file>] [--preview] [--json]`;
+const USAGE = `usage: npm run policy -- (--stack <stack> | --environment <env>) [--layout <${STACK_LAYOUTS.join("|")}>] [--config <pack config file>] [--preview] [--json]`;
 
 export function parseArgs(argv: readonly string[]): Options {
     let stack: string | undefined;
+    let environment: string | undefined;
     let layout: StackLayout | undefined;
     let configFile: string | undefined;
     let preview = false;
@@ -45,6 +48,7 @@ export function parseArgs(argv: readonly string[]): Options {
         };
         if (arg === "--stack") stack = value();
         else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
+        else if (arg === "--environment") environment = value();
         else if (arg === "--layout") layout = layoutArgument(value());
         else if (arg === "--config") configFile = value();
         else if (arg.startsWith("--config=")) configFile = arg.slice("--config=".length);
@@ -52,11 +56,12 @@ export function parseArgs(argv: readonly string[]): Options {
         else if (arg === "--json") json = true;
         else throw new Error(`unknown argument ${arg}\n${USAGE}`);
     }
-    if (!stack) {
-        throw new Error(`--stack is required\n${USAGE}`);
+    if ((stack === undefined) === (environment === undefined)) {
+        throw new Error(`one of --stack and --environment is required\n${USAGE}`);
     }
-    const { environment } = readStackTarget(stack, layout);
-    return { stack, ...(layout ? { layout } : {}), configFile: configFile ?? path.join(PACK_DIR, `config.${environment}.json`), preview, json };
+    const environmentName = environment ?? readStackTarget(stack!, layout).environment;
+    const stacks = environment !== undefined ? environmentStacks(environment, layout ?? layoutOf(readStackConfig(environment), PROJECT), serviceNames()) : [stack!];
+    return { stacks, ...(layout ? { layout } : {}), configFile: configFile ?? path.join(PACK_DIR, `config.${environmentName}.json`), preview, json };
 }
 
 /** A `--layout` value, or a usage error listing the layouts. */
@@ -65,19 +70,30 @@ export function layoutArgument(value: string): StackLayout {
     return value as StackLayout;
 }
 
+/** The registry's service names (function and container services), which name an environment's service stacks. */
+function serviceNames(): string[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { services } = require("../infra/services") as typeof import("../infra/services");
+    return services.map((service) => service.name);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
     const options = parseArgs(argv);
     const config = loadPackConfig(options.configFile);
-    const { resources } = await runProgramOffline({ stack: options.stack, preview: options.preview, layout: options.layout });
-    const result = await runPolicies(resources, config);
-    if (options.json) {
-        console.log(JSON.stringify(result, null, 2));
-    } else {
-        const configShown = path.relative(process.cwd(), options.configFile) || options.configFile;
-        const mode = options.preview ? "preview" : "update";
-        console.log(formatReport(result, `Policy pack ${packLabel()} on stack ${options.stack} (${mode}, config ${configShown})`));
+    let mandatory = 0;
+    for (const stack of options.stacks) {
+        const { resources } = await runProgramOffline({ stack, preview: options.preview, layout: options.layout });
+        const result = await runPolicies(resources, config);
+        mandatory += result.mandatory;
+        if (options.json) {
+            console.log(JSON.stringify({ stack, ...result }, null, 2));
+        } else {
+            const configShown = path.relative(process.cwd(), options.configFile) || options.configFile;
+            const mode = options.preview ? "preview" : "update";
+            console.log(formatReport(result, `Policy pack ${packLabel()} on stack ${stack} (${mode}, config ${configShown})`));
+        }
     }
-    return result.mandatory > 0 ? 1 : 0;
+    return mandatory > 0 ? 1 : 0;
 }
 
 if (require.main === module) runAsCommand(main);
