@@ -13,6 +13,7 @@ import { PLATFORM_PART, resolveStackTarget, StackTargetError, type StackTarget }
 import { migrationRunRequest } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import type { ResolvedRegistry } from "../platform/model";
+import { prefixCollisions } from "../platform/deploy-policy";
 import { generatedNameProblems } from "../platform/naming";
 import { RegistryError, reservationProblems, resolveRegistry } from "../platform/registry/resolution";
 import { verifiedRdsCaBundle } from "./rds-ca-bundle";
@@ -47,6 +48,11 @@ export function resolveInputs(target: StackTarget, services: readonly Registered
             const names = [...registry.services, ...registry.containers].map((candidate) => candidate.name);
             if (!names.includes(service)) {
                 problems.push(`stack "${target.stack}" deploys service "${service}", which the registry does not have; the stacks of ${environment} are ${[PLATFORM_PART, ...names].map((name) => `${environment}-${name}`).join(", ")}`);
+            }
+        }
+        if (target.layout === "stack-per-service") {
+            for (const [shorter, longer] of prefixCollisions([...registry.services, ...registry.containers].map((service) => service.name))) {
+                problems.push(`services "${shorter}" and "${longer}": in a stack per service, the deploy role of ${environment}-${shorter} reaches resources by the prefix "${shorter}-", which "${longer}"'s names share too; rename one`);
             }
         }
         if (registry.containers.some((container) => container.database && "context" in container.image)) {
