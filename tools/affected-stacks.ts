@@ -1,6 +1,7 @@
 /**
  * `npm run affected-stacks -- --environment <env> (--base <git ref> | --paths-from - | --all)`: which
- * stacks of an environment a change needs previewed or deployed, as JSON on stdout:
+ * stacks of an environment a change needs previewed or deployed, as JSON on stdout (a line per
+ * environment when `--environment` is given more than once):
  *
  *     {"environment": "dev", "layout": "stack-per-service", "platform": true,
  *      "services": ["users", "notifications"], "stacks": ["dev-platform", "dev-users", "dev-notifications"]}
@@ -8,7 +9,8 @@
  * `stacks` is in deploy order (the platform first). In the one-stack layout it is `[<env>]` when
  * anything deployable changed, else `[]`. The changed paths come from `git diff --name-only
  * <base>...HEAD` (`--base`), from stdin one a line (`--paths-from -`), or `--all` takes every stack
- * (a first deploy, a manual run, a push whose base is unknown).
+ * (a first deploy, a manual run, a push whose base is unknown). `--github-output` prints instead the
+ * two matrices CI's workflows run (`ciMatrices`) as `$GITHUB_OUTPUT` lines.
  *
  * What a changed path affects (`classifyPath`):
  * - a file of a service's folder (`functions/<folder>/`): that service, and every service whose files
@@ -269,15 +271,19 @@ export function environmentLayout(environment: string, root = REPOSITORY_ROOT): 
 }
 
 export interface CommandOptions {
-    environment: string;
+    /** One or more environments (`--environment` given again for each). */
+    environments: string[];
     source: { kind: "base"; ref: string } | { kind: "stdin" } | { kind: "all" };
+    /** Print the matrices of CI's jobs (`githubOutput`) rather than JSON. */
+    githubOutput: boolean;
 }
 
-const USAGE = "npm run affected-stacks -- --environment <env> (--base <git ref> | --paths-from - | --all)";
+const USAGE = "npm run affected-stacks -- --environment <env> [--environment <env>...] (--base <git ref> | --paths-from - | --all) [--github-output]";
 
 export function parseArgs(argv: readonly string[]): CommandOptions {
-    let environment: string | undefined;
+    const environments: string[] = [];
     const sources: CommandOptions["source"][] = [];
+    let githubOutput = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -285,18 +291,49 @@ export function parseArgs(argv: readonly string[]): CommandOptions {
             if (next === undefined || next.startsWith("--")) throw new Error(`${arg} needs a value (${USAGE})`);
             return next;
         };
-        if (arg === "--environment") environment = value();
+        if (arg === "--environment") environments.push(value());
         else if (arg === "--base") sources.push({ kind: "base", ref: value() });
         else if (arg === "--paths-from") {
             const from = value();
             if (from !== "-") throw new Error(`--paths-from reads stdin only ("-"), not ${from}`);
             sources.push({ kind: "stdin" });
         } else if (arg === "--all") sources.push({ kind: "all" });
+        else if (arg === "--github-output") githubOutput = true;
         else throw new Error(`unknown argument ${arg} (${USAGE})`);
     }
-    if (environment === undefined) throw new Error(`--environment is required (${USAGE})`);
+    if (environments.length === 0) throw new Error(`--environment is required (${USAGE})`);
     if (sources.length !== 1) throw new Error(`give exactly one of --base, --paths-from - and --all (${USAGE})`);
-    return { environment, source: sources[0] };
+    return { environments: [...new Set(environments)], source: sources[0], githubOutput };
+}
+
+/** One job of CI's matrices: a stack and the environment whose settings and policy config it takes. */
+export interface StackJob {
+    stack: string;
+    environment: string;
+}
+
+/**
+ * What CI runs, as two matrices: `platform`, the platform stacks (run first), and `services`, the
+ * service stacks, each on its own. A one-stack environment's stack is in `services`: a matrix of one
+ * that needs no platform job.
+ */
+export function ciMatrices(results: readonly AffectedStacks[]): { platform: StackJob[]; services: StackJob[] } {
+    const platform: StackJob[] = [];
+    const services: StackJob[] = [];
+    for (const { environment, layout, stacks } of results) {
+        for (const stack of stacks) {
+            const target = { stack, environment };
+            if (layout === "stack-per-service" && stack === platformStackName(environment)) platform.push(target);
+            else services.push(target);
+        }
+    }
+    return { platform, services };
+}
+
+/** The matrices as `$GITHUB_OUTPUT` lines: `platform=<json>` and `services=<json>`. */
+export function githubOutputLines(results: readonly AffectedStacks[]): string {
+    const { platform, services } = ciMatrices(results);
+    return `platform=${JSON.stringify(platform)}\nservices=${JSON.stringify(services)}\n`;
 }
 
 /** The paths that differ between `base` and HEAD, both sides of a rename. */
@@ -313,11 +350,12 @@ function gitFileAt(ref: string, file: string, root: string): string | undefined 
     }
 }
 
-/** Runs the command against the repository at `root`, reading stdin through `readStdin`. */
-export async function run(argv: readonly string[], root = REPOSITORY_ROOT, readStdin: () => string = () => fs.readFileSync(0, "utf8")): Promise<AffectedStacks> {
+/** Runs the command against the repository at `root`, reading stdin through `readStdin`: one result per environment. */
+export async function run(argv: readonly string[], root = REPOSITORY_ROOT, readStdin: () => string = () => fs.readFileSync(0, "utf8")): Promise<AffectedStacks[]> {
     const options = parseArgs(argv);
-    const layout = environmentLayout(options.environment, root);
+    const layouts = options.environments.map((environment) => environmentLayout(environment, root));
     const services = registeredServices(root);
+    const graph = importGraph(root);
     const source = options.source;
     const changedPaths =
         source.kind === "all"
@@ -327,11 +365,15 @@ export async function run(argv: readonly string[], root = REPOSITORY_ROOT, readS
                   .filter((line) => line.length > 0);
     const registryBefore = source.kind === "base" ? gitFileAt(source.ref, REGISTRY_FILE, root) : undefined;
     const registryAfter = registryBefore !== undefined ? fs.readFileSync(path.join(root, REGISTRY_FILE), "utf8") : undefined;
-    return affectedStacks({ environment: options.environment, layout, services, graph: importGraph(root), changedPaths, registryBefore, registryAfter });
+    return options.environments.map((environment, index) =>
+        affectedStacks({ environment, layout: layouts[index], services, graph, changedPaths, registryBefore, registryAfter }),
+    );
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-    console.log(JSON.stringify(await run(argv)));
+    const results = await run(argv);
+    if (parseArgs(argv).githubOutput) process.stdout.write(githubOutputLines(results));
+    else for (const result of results) console.log(JSON.stringify(result));
     return 0;
 }
 

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { affectedStacks, classifyPath, parseArgs, registeredServices, registryChanges, run, type ServiceFolder } from "../../tools/affected-stacks";
+import { affectedStacks, ciMatrices, classifyPath, githubOutputLines, parseArgs, registeredServices, registryChanges, run, type ServiceFolder } from "../../tools/affected-stacks";
 import { importGraph } from "../../testing/import-graph";
 
 const PROJECT = "serverless-microservices";
@@ -178,7 +178,7 @@ describe("affected stacks", () => {
     describe("the command", () => {
         it("reads paths from stdin for --paths-from - and the layout from Pulumi.<env>.yaml", async () => {
             // Act
-            const result = await run(["--environment", "shop", "--paths-from", "-"], root, () => "functions/orders/events.ts\n\n./functions/payments/service.ts\n");
+            const [result] = await run(["--environment", "shop", "--paths-from", "-"], root, () => "functions/orders/events.ts\n\n./functions/payments/service.ts\n");
             // Assess
             assert.deepEqual(result, {
                 environment: "shop",
@@ -202,12 +202,42 @@ describe("affected stacks", () => {
                 writeFixture(repo, { "infra/registry.ts": REGISTRY, "docs/a.md": "b\n" });
                 git("commit", "--quiet", "-am", "after");
                 // Act
-                const result = await run(["--environment", "shop", "--base", "HEAD~1"], repo);
+                const [result] = await run(["--environment", "shop", "--base", "HEAD~1"], repo);
                 // Assess
                 assert.deepEqual(result.stacks, ["shop-payments"]);
             } finally {
                 fs.rmSync(repo, { recursive: true, force: true });
             }
+        });
+
+        it("answers for each environment given, each in its own layout", async () => {
+            // Act
+            const results = await run(["--environment", "shop", "--environment", "solo", "--paths-from", "-"], root, () => "functions/mailer/service.ts\n");
+            // Assess
+            assert.deepEqual(
+                results.map((result) => [result.environment, result.layout, result.stacks]),
+                [
+                    ["shop", "stack-per-service", ["shop-mail"]],
+                    ["solo", "one-stack", ["solo"]],
+                ],
+            );
+        });
+
+        it("prints CI's two matrices for --github-output: platform stacks, and service stacks with one-stack environments' stacks", async () => {
+            // Prepare
+            const results = await run(["--environment", "shop", "--environment", "solo", "--paths-from", "-"], root, () => "platform/model.ts\n");
+            // Act
+            const lines = githubOutputLines(results);
+            // Assess
+            assert.equal(
+                lines,
+                'platform=[{"stack":"shop-platform","environment":"shop"}]\n' +
+                    'services=[{"stack":"shop-orders","environment":"shop"},{"stack":"shop-payments","environment":"shop"},{"stack":"shop-mail","environment":"shop"},{"stack":"solo","environment":"solo"}]\n',
+            );
+        });
+
+        it("prints empty matrices when nothing is affected", () => {
+            assert.deepEqual(ciMatrices([affected("shop", ["docs/a.md"]), affected("solo", ["docs/a.md"])]), { platform: [], services: [] });
         });
 
         it("refuses an environment without a stack file, naming the files there are", async () => {
