@@ -1,9 +1,11 @@
 /**
  * The GitHub workflows: every file passes a real validator (`@action-validator/core`, the
  * SchemaStore GitHub workflow schema compiled to WebAssembly; it runs offline), a broken copy fails
- * it, and the delivery rules hold: previews with the policy pack for every stack, commenting on
- * the PR; `up` with the policy pack; one concurrency group per stack; OIDC, never access keys; prod
- * behind the `production` environment.
+ * it, and the delivery rules hold: previews and `up`s with the policy pack of the stacks a change
+ * affects (`npm run affected-stacks`), the platform's first, then the services' each on its own,
+ * after a platform job that succeeded or was skipped; previews comment on the PR; the release step
+ * only after an `up`; one concurrency group per stack; OIDC, never access keys; prod behind the
+ * `production` environment.
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
