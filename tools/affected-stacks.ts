@@ -85,6 +85,7 @@ export const UNDEPLOYED_PATHS: readonly string[] = [
     ".ci/**",
     ".github/**",
     ".gitignore",
+    ".mocharc.json",
     "LICENSE",
 ];
 
