@@ -30,13 +30,30 @@ export interface ApiStageArgs {
     throttlingRateLimit: number;
     /** Requests allowed in a burst above the rate (`api.throttlingBurstLimit`). */
     throttlingBurstLimit: number;
-    /** Per-route throttling overrides from the registry, by route key (none: an empty list). */
+    /**
+     * Per-route throttling overrides from the registry, by route key (none: an empty list). Must be
+     * empty when `routeThrottlesOwnedByServices` is set.
+     */
     routeThrottles: { routeKey: string; rateLimit: number; burstLimit: number }[];
+    /**
+     * The routes' throttles are set by the stacks that own the routes (`RouteThrottle` in
+     * `route-throttle.ts`), not by this stage: it registers no `routeSettings` and ignores changes to
+     * them, so an `up` or a refresh of the stage's stack never removes another stack's throttles.
+     * AWS refuses a route setting naming a route the API does not have, so a stage whose routes live
+     * in other stacks cannot list their settings. @default false: the stage sets `routeThrottles`
+     */
+    routeThrottlesOwnedByServices?: boolean;
     /** A custom domain mapped to the stage, with an optional Route 53 alias. @default the execute-api URL */
     domain?: { name: string; certificateArn: string; hostedZoneId?: string };
     /** @default none */
     tags?: Record<string, string>;
 }
+
+/**
+ * Detailed (per-route) metrics on every route. A route's own settings replace the stage's default
+ * ones field by field, so each route setting repeats it, or the route would lose its metrics.
+ */
+export const DETAILED_METRICS_ENABLED = true;
 
 /**
  * The fields of every access log line: enough to find a request (requestId matches the function's
@@ -133,6 +150,12 @@ export class ApiStage extends pulumi.ComponentResource {
     constructor(name: string, args: ApiStageArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.apiStage, name, {}, opts);
         const tags = args.tags ?? {};
+        const ownedByServices = args.routeThrottlesOwnedByServices ?? false;
+        if (ownedByServices && args.routeThrottles.length > 0) {
+            throw new Error(
+                `ApiStage ${name}: routeThrottles must be empty with routeThrottlesOwnedByServices (the services' stacks set them through RouteThrottle); given ${args.routeThrottles.map((route) => route.routeKey).join(", ")}`,
+            );
+        }
 
         const accessLogs = new aws.cloudwatch.LogGroup(
             `${name}-access-logs`,
@@ -154,18 +177,20 @@ export class ApiStage extends pulumi.ComponentResource {
                 defaultRouteSettings: {
                     throttlingRateLimit: args.throttlingRateLimit,
                     throttlingBurstLimit: args.throttlingBurstLimit,
-                    detailedMetricsEnabled: true,
+                    detailedMetricsEnabled: DETAILED_METRICS_ENABLED,
                 },
-                routeSettings: args.routeThrottles.map((route) => ({
-                    routeKey: route.routeKey,
-                    throttlingRateLimit: route.rateLimit,
-                    throttlingBurstLimit: route.burstLimit,
-                    detailedMetricsEnabled: true,
-                })),
+                routeSettings: ownedByServices
+                    ? undefined
+                    : args.routeThrottles.map((route) => ({
+                          routeKey: route.routeKey,
+                          throttlingRateLimit: route.rateLimit,
+                          throttlingBurstLimit: route.burstLimit,
+                          detailedMetricsEnabled: DETAILED_METRICS_ENABLED,
+                      })),
                 tags,
             },
             // Children do not inherit a component's dependsOn; the stage itself must wait for the routes.
-            { parent: this, dependsOn: opts?.dependsOn },
+            { parent: this, dependsOn: opts?.dependsOn, ignoreChanges: ownedByServices ? ["routeSettings"] : undefined },
         );
         this.stageName = stage.name;
 

@@ -76,15 +76,20 @@ export function validateRouteAccess(route: Pick<RouteDefinition, "auth" | "scope
             problems.push(`${at}: scopes must be a non-empty list of OAuth scopes (no spaces), e.g. ["users:write"]`);
         }
     }
-    if (route?.throttle !== undefined) {
-        const { rateLimit, burstLimit } = route.throttle ?? ({} as RouteThrottle);
-        const { rateLimit: rate, burstLimit: burst } = ROUTE_THROTTLE;
-        if (typeof rateLimit !== "number" || !Number.isFinite(rateLimit) || rateLimit < rate.min || rateLimit > rate.max) {
-            problems.push(`${at}: throttle.rateLimit ${JSON.stringify(rateLimit)} is not allowed; use requests per second from ${rate.min} to ${rate.max}`);
-        }
-        if (burstLimit === undefined || !isOptionalInteger(burstLimit, burst)) {
-            problems.push(`${at}: throttle.burstLimit ${JSON.stringify(burstLimit)} is not allowed; use ${describeInteger(burst)}`);
-        }
+    if (route?.throttle !== undefined) problems.push(...routeThrottleProblems(route.throttle, at));
+    return problems;
+}
+
+/** A route's `throttle`: the rate and burst a route may have, from 0 (off) to the account's ceilings. */
+export function routeThrottleProblems(throttle: RouteThrottle | undefined, at: string): string[] {
+    const problems: string[] = [];
+    const { rateLimit, burstLimit } = throttle ?? ({} as RouteThrottle);
+    const { rateLimit: rate, burstLimit: burst } = ROUTE_THROTTLE;
+    if (typeof rateLimit !== "number" || !Number.isFinite(rateLimit) || rateLimit < rate.min || rateLimit > rate.max) {
+        problems.push(`${at}: throttle.rateLimit ${JSON.stringify(rateLimit)} is not allowed; use requests per second from ${rate.min} to ${rate.max}`);
+    }
+    if (burstLimit === undefined || !isOptionalInteger(burstLimit, burst)) {
+        problems.push(`${at}: throttle.burstLimit ${JSON.stringify(burstLimit)} is not allowed; use ${describeInteger(burst)}`);
     }
     return problems;
 }

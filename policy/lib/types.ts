@@ -30,6 +30,8 @@ export const Types = {
     httpApiAuthorizer: "aws:apigatewayv2/authorizer:Authorizer",
     httpApiDomainName: "aws:apigatewayv2/domainName:DomainName",
     httpApiMapping: "aws:apigatewayv2/apiMapping:ApiMapping",
+    /** One route's throttle on a stage another stack owns (a dynamic resource: `infra/components/route-throttle.ts`). */
+    httpApiRouteThrottle: "pulumi-nodejs:dynamic/api:RouteThrottle",
     route53Record: "aws:route53/record:Record",
     // CloudWatch, SNS, KMS
     logGroup: "aws:cloudwatch/logGroup:LogGroup",

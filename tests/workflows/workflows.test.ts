@@ -1,9 +1,11 @@
 /**
  * The GitHub workflows: every file passes a real validator (`@action-validator/core`, the
  * SchemaStore GitHub workflow schema compiled to WebAssembly; it runs offline), a broken copy fails
- * it, and the delivery rules hold: previews with the policy pack for every stack, commenting on
- * the PR; `up` with the policy pack; one concurrency group per stack; OIDC, never access keys; prod
- * behind the `production` environment.
+ * it, and the delivery rules hold: previews and `up`s with the policy pack of the stacks a change
+ * affects (`npm run affected-stacks`), the platform's first, then the services' each on its own,
+ * after a platform job that succeeded or was skipped; previews comment on the PR; the release step
+ * only after an `up`; one concurrency group per stack; OIDC, never access keys; prod behind the
+ * `production` environment.
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -12,6 +14,7 @@ import { validateWorkflow, type ValidationError } from "@action-validator/core";
 import * as YAML from "yaml";
 import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
 import { listStacks, REPOSITORY_ROOT } from "../../tools/offline";
+import { ciMatrices } from "../../tools/affected-stacks";
 
 const WORKFLOWS = path.join(REPOSITORY_ROOT, ".github", "workflows");
 const REUSABLE = "./.github/workflows/pulumi.yml";
@@ -76,11 +79,13 @@ const GRANTS: Record<string, number> = { none: 0, read: 1, write: 2 };
 const NODE_MAJOR = /^nodejs(\d+)\.x$/.exec(LAMBDA_RUNTIME)![1];
 
 /**
- * Evaluates the part of GitHub's expression language the `if:` conditions here use: `||`, `&&`,
- * `!`, `==`, `!=`, parentheses, 'strings', `startsWith(a, b)` and context paths (`github.ref`).
- * An unknown construct throws, so a condition the evaluator cannot read fails the test.
+ * Evaluates the part of GitHub's expression language the workflows here use: `||`, `&&`, `!`, `==`,
+ * `!=`, parentheses, 'strings', `startsWith(a, b)`, the status functions `success()`, `failure()`,
+ * `cancelled()` and `always()` (the run's state is `context.$status`, default success) and context
+ * paths (`github.ref`), to the value GitHub would give (`a && 'x' || 'y'` is 'x' or 'y').
+ * An unknown construct throws, so an expression the evaluator cannot read fails the test.
  */
-function evaluate(expression: string, context: Json): boolean {
+function valueOf(expression: string, context: Json): unknown {
     const text = expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, "$1");
     const tokens = text.match(/'(?:[^']|'')*'|\|\||&&|==|!=|[()!,]|[A-Za-z_][A-Za-z0-9_.-]*|\S/g) ?? [];
     let at = 0;
@@ -108,6 +113,12 @@ function evaluate(expression: string, context: Json): boolean {
             return a.toLowerCase().startsWith(b.toLowerCase());
         }
         if (token === "true" || token === "false") return token === "true";
+        if (token === "success" || token === "failure" || token === "cancelled" || token === "always") {
+            take("(");
+            take(")");
+            const status = (context.$status as string | undefined) ?? "success";
+            return token === "always" ? true : status === token;
+        }
         if (token && /^[A-Za-z_]/.test(token)) return token.split(".").reduce<any>((value, key) => value?.[key], context) ?? "";
         throw new Error(`cannot evaluate ${token} in ${text}`);
     };
@@ -141,7 +152,17 @@ function evaluate(expression: string, context: Json): boolean {
     };
     const value = or();
     if (at !== tokens.length) throw new Error(`unexpected ${peek()} in ${text}`);
-    return Boolean(value);
+    return value;
+}
+
+/** An `if:` condition's outcome. */
+function evaluate(expression: string, context: Json): boolean {
+    return Boolean(valueOf(expression, context));
+}
+
+/** A text with `${{ expression }}` parts, as GitHub fills it in. */
+function interpolate(template: string, context: Json): string {
+    return template.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, expression: string) => String(valueOf(expression, context)));
 }
 
 describe("installing the policy pack", () => {
@@ -208,7 +229,7 @@ describe("GitHub workflows", () => {
         it("is called with a command, a stack and an optional environment", () => {
             const call = workflow.on.workflow_call;
             assert.ok(call, "on: workflow_call");
-            assert.deepEqual(Object.keys(call.inputs).sort(), ["command", "comment-on-pr", "environment", "stack"]);
+            assert.deepEqual(Object.keys(call.inputs).sort(), ["command", "comment-on-pr", "environment", "stack", "stack-environment"]);
             assert.equal(call.inputs.command.required, true);
             assert.equal(call.inputs.stack.required, true);
             assert.equal(job.environment, "${{ inputs.environment }}");
@@ -252,7 +273,9 @@ describe("GitHub workflows", () => {
             assert.match(w["stack-name"], /inputs\.stack/);
             assert.equal(w["work-dir"], ".");
             assert.equal(w.policyPacks, "policy");
-            assert.equal(w.policyPackConfigs, "policy/config.${{ inputs.stack }}.json");
+            // The environment's pack config: a service stack has no file of its own.
+            assert.equal(interpolate(w.policyPackConfigs, { inputs: { stack: "dev-users", "stack-environment": "dev" } }), "policy/config.dev.json");
+            assert.equal(interpolate(w.policyPackConfigs, { inputs: { stack: "prod", "stack-environment": "" } }), "policy/config.prod.json");
             assert.equal(w["comment-on-pr"], "${{ inputs.comment-on-pr }}");
             // The step order: install, plan, credentials, then Pulumi.
             const order = steps(job).map((s) => s.uses?.split("@")[0] ?? s.run?.split(" ").slice(0, 3).join(" "));
@@ -341,83 +364,182 @@ describe("GitHub workflows", () => {
             assert.ok(commands.some((c) => c.includes("npm run --silent plan -- --stack dev --compare prod")));
         });
 
-        it("previews every stack with the policy pack after the tests, commenting on the PR", () => {
-            const [[name, preview]] = callers(workflow);
-            assert.equal(name, "preview");
-            assert.equal(preview.needs, "test");
-            assert.deepEqual([...preview.strategy.matrix.stack].sort(), listStacks().sort());
-            assert.equal(preview.with.command, "preview");
-            assert.equal(preview.with.stack, "${{ matrix.stack }}");
-            assert.equal(preview.with["comment-on-pr"], true);
-            assert.equal(preview.with.environment, undefined, "previews run in no environment (no reviewers to wait for)");
-            assert.equal(preview.secrets, "inherit");
-            assert.equal(preview.permissions["pull-requests"], "write");
-            assert.equal(preview.permissions["id-token"], "write");
+        it("after the tests, computes the stacks the change affects in every environment, from the diff with the base branch", () => {
+            // Prepare
+            const stacks = workflow.jobs.stacks as Json;
+            const command = runs(stacks).find((r) => r.includes("npm run --silent affected-stacks"));
+            // Assess
+            assert.equal(stacks.needs, "test");
+            assert.equal(usesStep(stacks, "actions/checkout")?.with?.["fetch-depth"], 0, "the whole history, for the diff");
+            assert.ok(command, "the affected-stacks step");
+            const environments = [...command.matchAll(/--environment (\S+)/g)].map((match) => match[1]);
+            assert.deepEqual(environments.sort(), listStacks().sort());
+            assert.match(command, /--base "origin\/\$BASE_REF" --github-output >> "\$GITHUB_OUTPUT"$/);
+            assert.equal(steps(stacks).find((s) => s.run === command)?.env?.BASE_REF, "${{ github.base_ref }}");
+            assert.deepEqual(stacks.outputs, { platform: "${{ steps.affected.outputs.platform }}", services: "${{ steps.affected.outputs.services }}" });
+            assert.deepEqual(stacks.permissions, { contents: "read" });
+        });
+
+        it("previews each affected stack with the policy pack and the environment's pack config, commenting on the PR, in no environment", () => {
+            assert.deepEqual(callers(workflow).map(([name]) => name), ["platform", "services"]);
+            for (const [, preview] of callers(workflow)) {
+                assert.equal(preview.with.command, "preview");
+                assert.equal(preview.with.stack, "${{ matrix.target.stack }}");
+                assert.equal(preview.with["stack-environment"], "${{ matrix.target.environment }}");
+                assert.equal(preview.with["comment-on-pr"], true);
+                assert.equal(preview.with.environment, undefined, "previews run in no environment (no reviewers to wait for)");
+                assert.equal(preview.secrets, "inherit");
+                assert.equal(preview.permissions["pull-requests"], "write");
+                assert.equal(preview.permissions["id-token"], "write");
+            }
         });
 
         it("skips previews for pull requests from forks (no secrets, no OIDC token there)", () => {
-            const [[, preview]] = callers(workflow);
+            const stacks = workflow.jobs.stacks as Json;
             const pr = (repo: string) => ({ github: { repository: "acme/platform", event: { pull_request: { head: { repo: { full_name: repo } } } } } });
-            assert.equal(evaluate(preview.if, pr("acme/platform")), true);
-            assert.equal(evaluate(preview.if, pr("someone/platform")), false);
+            assert.equal(evaluate(stacks.if, pr("acme/platform")), true);
+            assert.equal(evaluate(stacks.if, pr("someone/platform")), false);
         });
     });
 
     describe("deploy.yml", () => {
         const workflow = load("deploy.yml");
-        const jobs = Object.fromEntries(callers(workflow).map(([, job]) => [job.with.stack, job])) as Record<string, Json>;
+        const stacks = workflow.jobs.stacks as Json;
 
-        it("triggers on pushes to main, release tags v* and a manual run choosing the stack", () => {
+        it("triggers on pushes to main, release tags v* and a manual run choosing the environment", () => {
             assert.deepEqual(workflow.on.push.branches, ["main"]);
             assert.deepEqual(workflow.on.push.tags, ["v*"]);
-            const stack = workflow.on.workflow_dispatch.inputs.stack;
-            assert.equal(stack.type, "choice");
-            assert.deepEqual([...stack.options].sort(), listStacks().sort());
+            const environment = workflow.on.workflow_dispatch.inputs.environment;
+            assert.equal(environment.type, "choice");
+            assert.deepEqual([...environment.options].sort(), listStacks().sort());
         });
 
-        it("runs pulumi up for each stack, through the reusable workflow with the policy pack", () => {
-            assert.deepEqual(Object.keys(jobs).sort(), listStacks().sort());
-            for (const job of Object.values(jobs)) {
+        it("runs pulumi up for each affected stack, through the reusable workflow with the policy pack", () => {
+            assert.deepEqual(callers(workflow).map(([name]) => name), ["platform", "services"]);
+            for (const [, job] of callers(workflow)) {
                 assert.equal(job.with.command, "up");
+                assert.equal(job.with.stack, "${{ matrix.target.stack }}");
+                assert.equal(job.with["stack-environment"], "${{ matrix.target.environment }}");
                 assert.equal(job.secrets, "inherit");
             }
         });
 
         it("deploys dev on a push to main and prod on a release tag or a manual run, nothing else", () => {
-            const cases: Array<[string, Json, string[]]> = [
-                ["push to main", { github: { event_name: "push", ref: "refs/heads/main" } }, ["dev"]],
-                ["release tag", { github: { event_name: "push", ref: "refs/tags/v1.4.0" } }, ["prod"]],
-                ["manual dev", { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { stack: "dev" } }, ["dev"]],
-                ["manual prod from main", { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { stack: "prod" } }, ["prod"]],
-                ["manual prod from a tag", { github: { event_name: "workflow_dispatch", ref: "refs/tags/v1.4.0" }, inputs: { stack: "prod" } }, ["prod"]],
-                ["manual prod from a branch", { github: { event_name: "workflow_dispatch", ref: "refs/heads/feature" }, inputs: { stack: "prod" } }, []],
-                ["push to another branch", { github: { event_name: "push", ref: "refs/heads/feature" } }, []],
+            const cases: Array<[string, Json, string | undefined]> = [
+                ["push to main", { github: { event_name: "push", ref: "refs/heads/main" } }, "dev"],
+                ["release tag", { github: { event_name: "push", ref: "refs/tags/v1.4.0" } }, "prod"],
+                ["manual dev", { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { environment: "dev" } }, "dev"],
+                ["manual prod from main", { github: { event_name: "workflow_dispatch", ref: "refs/heads/main" }, inputs: { environment: "prod" } }, "prod"],
+                ["manual prod from a tag", { github: { event_name: "workflow_dispatch", ref: "refs/tags/v1.4.0" }, inputs: { environment: "prod" } }, "prod"],
+                ["manual prod from a branch", { github: { event_name: "workflow_dispatch", ref: "refs/heads/feature" }, inputs: { environment: "prod" } }, undefined],
+                ["push to another branch", { github: { event_name: "push", ref: "refs/heads/feature" } }, undefined],
             ];
             for (const [what, context, expected] of cases) {
-                const deployed = Object.entries(jobs)
-                    .filter(([, job]) => evaluate(job.if, context))
-                    .map(([stack]) => stack)
-                    .sort();
-                assert.deepEqual(deployed, expected, what);
+                const deployed = evaluate(stacks.if, context) ? String(valueOf(stacks.env.ENVIRONMENT, context)) : undefined;
+                assert.equal(deployed, expected, what);
             }
         });
 
-        it("deploys prod only in the production environment (required reviewers)", () => {
-            assert.equal(jobs.prod.with.environment, "production");
-            assert.notEqual(jobs.dev.with.environment, "production");
+        it("computes the affected stacks of that environment from the full history, every stack on a manual run", () => {
+            const command = runs(stacks).find((r) => r.includes("npm run --silent affected-stacks"));
+            assert.ok(command, "the affected-stacks step");
+            assert.equal(usesStep(stacks, "actions/checkout")?.with?.["fetch-depth"], 0);
+            assert.match(command, /^source=--all$/m, "every stack unless a push names a known base");
+            assert.match(command, /--environment "\$ENVIRONMENT" \$source --github-output >> "\$GITHUB_OUTPUT"$/m);
+            assert.equal(stacks.env.BEFORE, "${{ github.event.before }}");
         });
 
-        it("never overlaps two deployments of one stack", () => {
-            for (const [stack, job] of Object.entries(jobs)) {
-                assert.deepEqual(job.concurrency, { group: `deploy-${stack}`, "cancel-in-progress": false });
+        it("deploys prod only in the production environment (required reviewers)", () => {
+            for (const [name, job] of callers(workflow)) {
+                assert.equal(valueOf(job.with.environment, { matrix: { target: { environment: "prod" } } }), "production", name);
+                assert.equal(valueOf(job.with.environment, { matrix: { target: { environment: "dev" } } }), "dev", name);
             }
         });
 
         it("grants an OIDC token and nothing it does not need", () => {
-            for (const permissions of [workflow.permissions, ...Object.values(jobs).map((j) => j.permissions)]) {
+            for (const permissions of [workflow.permissions, ...callers(workflow).map(([, j]) => j.permissions)]) {
                 assert.deepEqual(permissions, { contents: "read", "id-token": "write" });
             }
+            assert.deepEqual(stacks.permissions, { contents: "read" }, "the affected-stacks job touches no cloud");
         });
+    });
+
+    describe("delivery of only the affected stacks, platform first", () => {
+        /** The context the jobs' conditions see once the stacks job has run. */
+        const after = (outputs: { platform: unknown[]; services: unknown[] }, results: { stacks?: string; platform?: string }, status = "success") => ({
+            $status: status,
+            needs: {
+                stacks: { result: results.stacks ?? "success", outputs: { platform: JSON.stringify(outputs.platform), services: JSON.stringify(outputs.services) } },
+                platform: { result: results.platform ?? "success" },
+            },
+        });
+        const platformStack = [{ stack: "dev-platform", environment: "dev" }];
+        const serviceStacks = [{ stack: "dev-users", environment: "dev" }];
+
+        for (const [file, kind] of [["pull-request.yml", "preview"], ["deploy.yml", "deploy"]] as const) {
+            const workflow = load(file);
+            const platform = workflow.jobs.platform as Json;
+            const services = workflow.jobs.services as Json;
+
+            describe(file, () => {
+                it("runs the platform job after the stacks job, over its platform matrix, only when that matrix holds a stack", () => {
+                    assert.equal(platform.needs, "stacks");
+                    assert.equal(platform.strategy.matrix.target, "${{ fromJSON(needs.stacks.outputs.platform) }}");
+                    assert.equal(evaluate(platform.if, after({ platform: platformStack, services: serviceStacks }, {})), true);
+                    assert.equal(evaluate(platform.if, after({ platform: [], services: serviceStacks }, {})), false);
+                });
+
+                it("makes the service jobs need the platform job, over the services matrix", () => {
+                    assert.deepEqual([...services.needs].sort(), ["platform", "stacks"]);
+                    assert.equal(services.strategy.matrix.target, "${{ fromJSON(needs.stacks.outputs.services) }}");
+                });
+
+                it("runs the service jobs when the platform job succeeded or was skipped, never after it failed or was cancelled", () => {
+                    const cases: Array<[string, Json, boolean]> = [
+                        ["platform succeeded", after({ platform: platformStack, services: serviceStacks }, { platform: "success" }), true],
+                        ["platform skipped (not affected)", after({ platform: [], services: serviceStacks }, { platform: "skipped" }), true],
+                        ["platform failed", after({ platform: platformStack, services: serviceStacks }, { platform: "failure" }, "failure"), false],
+                        ["platform cancelled", after({ platform: platformStack, services: serviceStacks }, { platform: "cancelled" }, "cancelled"), false],
+                        ["run cancelled", after({ platform: [], services: serviceStacks }, { platform: "skipped" }, "cancelled"), false],
+                        ["no service affected", after({ platform: platformStack, services: [] }, {}), false],
+                        ["stacks job failed", after({ platform: [], services: [] }, { stacks: "failure", platform: "skipped" }, "failure"), false],
+                    ];
+                    for (const [what, context, expected] of cases) assert.equal(evaluate(services.if, context), expected, what);
+                });
+
+                it("keeps a one-stack environment working: its stack is a services matrix of one, with no platform job", () => {
+                    // Prepare: what affected-stacks prints for a change to shared code in a one-stack dev
+                    const matrices = ciMatrices([{ environment: "dev", layout: "one-stack", platform: true, services: ["users"], stacks: ["dev"] }]);
+                    const context = after(matrices, { platform: "skipped" });
+                    // Assess
+                    assert.equal(evaluate(platform.if, context), false);
+                    assert.equal(evaluate(services.if, context), true);
+                    assert.deepEqual(matrices.services, [{ stack: "dev", environment: "dev" }]);
+                });
+
+                it("lets no stack's failure cancel the others' (fail-fast: false)", () => {
+                    assert.equal(platform.strategy["fail-fast"], false);
+                    assert.equal(services.strategy["fail-fast"], false);
+                });
+
+                it(`keeps one concurrency group per stack, never cancelling a running ${kind}`, () => {
+                    for (const job of [platform, services]) {
+                        assert.equal(job.concurrency["cancel-in-progress"], false);
+                        const group = (stack: string) => interpolate(job.concurrency.group, { matrix: { target: { stack } }, github: { event: { pull_request: { number: 7 } } } });
+                        assert.notEqual(group("dev-users"), group("dev-orders"), "two stacks, two groups");
+                        assert.equal(interpolate(platform.concurrency.group, { matrix: { target: { stack: "dev-users" } }, github: { event: { pull_request: { number: 7 } } } }), group("dev-users"), "one stack, one group in both jobs");
+                        assert.match(group("dev-users"), new RegExp(`^${kind}-dev-users\\b`));
+                    }
+                });
+
+                it(kind === "deploy" ? "runs the release step after every up" : "never runs the release step (previews only)", () => {
+                    const release = steps(load("pulumi.yml").jobs.pulumi).find((s) => typeof s.run === "string" && s.run.includes("npm run --silent release"))!;
+                    for (const job of [platform, services]) {
+                        assert.equal(evaluate(release.if, { inputs: { command: job.with.command } }), kind === "deploy");
+                    }
+                });
+            });
+        }
     });
 
     describe("every call of the reusable workflow", () => {
