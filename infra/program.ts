@@ -15,6 +15,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisteredService } from "../functions/runtime/container";
 import { ApiStage } from "./components/api";
+import { throttleRoute } from "./components/route-throttle";
 import type { FunctionSettings } from "./components/function-settings";
 import { Monitoring } from "./components/monitoring";
 import { Releases, releasesOutput, type ReleasesOutput } from "./components/releases";
@@ -23,7 +24,7 @@ import { inputsForStack, type ProgramInputs } from "./program-inputs";
 import { deployContainerService, deployFunctionService, type ServicePart, type ServicePartContext } from "./service-part";
 import { API_STAGE_NAME, deploySharedPlatform, platformShape, type SharedPlatform } from "./shared-platform";
 import { isGradual, PROJECT } from "../platform/config/stack-config";
-import { functionLogGroupName } from "../platform/naming";
+import { functionLogGroupName, routeId } from "../platform/naming";
 import { services as registeredServices } from "./services";
 
 /** The outputs of a stack; which are present depends on the layout and the part. */
@@ -103,6 +104,7 @@ function apiStage(inputs: ProgramInputs, apiId: pulumi.Input<string>, routeThrot
             throttlingRateLimit: config.api.throttlingRateLimit,
             throttlingBurstLimit: config.api.throttlingBurstLimit,
             routeThrottles: routeThrottles === "owned-by-services" ? [] : routeThrottles,
+            routeThrottlesOwnedByServices: routeThrottles === "owned-by-services",
             domain: config.domain,
             tags,
         },
@@ -200,6 +202,19 @@ function deployServiceStack(inputs: ProgramInputs, service: string, opts: pulumi
     const settings = functionSettings(inputs);
     const refs = platformRefsFromStack(inputs.environment, platformShape(inputs));
     const parts = deployServiceParts(inputs, { inputs, refs, settings, functionEndpoints: [], opts }, service);
+    // The platform's stage leaves the routes' throttles to the stacks that own the routes: a stage
+    // setting may only name a route that exists, and the platform deploys before any service.
+    for (const part of parts) {
+        for (const route of part.routeThrottles) {
+            throttleRoute(
+                `${part.name}-${routeId(...(route.routeKey.split(" ") as [string, string]))}-throttle`,
+                { routeKey: route.routeKey, throttle: { rateLimit: route.rateLimit, burstLimit: route.burstLimit } },
+                { region: inputs.config.region, apiId: refs.api.apiId, stageName: refs.api.stageName },
+                // Created after its route and deleted before it: a stale key blocks every later stage update.
+                { parent: part.component, dependsOn: [part.component] },
+            );
+        }
+    }
     const released = parts.flatMap((part) => part.released);
     return { ...serviceOutputs(parts), releases: releasesOutput(inputs.config.release, released, undefined) };
 }

@@ -9,6 +9,7 @@ import { environmentStacks } from "../platform/config/stack-layout";
 import { services as registeredServices } from "../infra/services";
 import { runProgramOffline, type OfflineRun } from "../tools/offline";
 import type { RegisteredResource } from "../tools/registered-resource";
+import { Types } from "../policy/lib/types";
 
 export interface EnvironmentRuns {
     oneStack: OfflineRun;
@@ -48,15 +49,27 @@ export function canonicalJson(value: unknown): string {
     );
 }
 
-/** The AWS resources of runs, by key, with their inputs as canonical JSON. */
+/**
+ * The AWS resources of runs, by key, with their inputs as canonical JSON. A route's throttle is a
+ * setting of the API's stage in one stack and a `RouteThrottle` of the route's service stack in a
+ * stack per service (AWS refuses a stage setting for a route that does not exist yet, and the
+ * platform deploys first): both are shown as what AWS ends up with, the stage's route settings.
+ */
 export function cloudResources(runs: readonly OfflineRun[]): Map<string, string[]> {
+    const resources = runs.flatMap((run) => run.resources).filter((resource) => resource.custom && !isMachinery(resource));
+    const throttles = resources
+        .filter((resource) => resource.type === Types.httpApiRouteThrottle)
+        .map((throttle) => ({ routeKey: throttle.inputs.routeKey, throttlingRateLimit: throttle.inputs.rateLimit, throttlingBurstLimit: throttle.inputs.burstLimit, detailedMetricsEnabled: true }));
     const byKey = new Map<string, string[]>();
-    for (const run of runs) {
-        for (const resource of run.resources) {
-            if (!resource.custom || isMachinery(resource)) continue;
-            const key = resourceKey(resource);
-            byKey.set(key, [...(byKey.get(key) ?? []), canonicalJson(resource.inputs)]);
+    for (const resource of resources) {
+        if (resource.type === Types.httpApiRouteThrottle) continue;
+        let inputs = resource.inputs;
+        if (resource.type === Types.httpApiStage) {
+            const routeSettings = [...(inputs.routeSettings ?? []), ...throttles].sort((a, b) => String(a.routeKey).localeCompare(String(b.routeKey)));
+            inputs = { ...inputs, routeSettings };
         }
+        const key = resourceKey(resource);
+        byKey.set(key, [...(byKey.get(key) ?? []), canonicalJson(inputs)]);
     }
     return byKey;
 }

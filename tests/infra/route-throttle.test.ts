@@ -229,7 +229,7 @@ describe("RouteThrottle under mocks", function () {
 
 describe("ApiStage and the routes' throttles", function () {
     this.timeout(60_000);
-    const stageArgs = { apiId: "a1b2c3d4e5", logRetentionDays: 7, throttlingRateLimit: 50, throttlingBurstLimit: 100 };
+    const stageArgs = { environment: "dev", apiId: "a1b2c3d4e5", logRetentionDays: 7, throttlingRateLimit: 50, throttlingBurstLimit: 100 };
 
     it("with routeThrottlesOwnedByServices registers no route settings and ignores changes to them", async () => {
         // Act
