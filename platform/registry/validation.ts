@@ -16,7 +16,6 @@ import { schemaRecordProblems } from "../events/schemas";
 import { validateEventCatalog } from "../events/validation";
 import { describeInteger, isOptionalInteger, PLATFORM_FUNCTION_BOUNDS, validateFunctionSettings, type FunctionBounds } from "../function-bounds";
 import { REGISTRY_NAME, routeId } from "../naming";
-import { PLATFORM_PART } from "../config/stack-layout";
 import { REPOSITORY_ROOT } from "../config/stack-files";
 import { validateContainerRoute } from "../triggers/container-route";
 import { parseRouteKey, validateRoute, validateRouteCount, validateRouteKey, validateRouteTransaction } from "../triggers/route";
@@ -40,8 +39,6 @@ export function validateServiceIdentity(service: RegisteredService, where: strin
     const problems: string[] = [];
     if (!REGISTRY_NAME.pattern.test(String(service?.name))) {
         problems.push(`${where}: the name must be ${REGISTRY_NAME.text}`);
-    } else if (service.name === PLATFORM_PART) {
-        problems.push(`${where}: the name "${PLATFORM_PART}" is the shared stack's (stack <environment>-${PLATFORM_PART}) and the migration function's on the dashboard; choose another`);
     } else {
         problems.push(...validateSchemaName(service.name, where));
     }

@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { formatReport, loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { PROJECT, parseStackConfig, ConfigError } from "../../platform/config/stack-config";
-import { resolveStackTarget, StackTargetError } from "../../platform/config/stack-layout";
+import { PLATFORM_PART, resolveStackTarget, StackTargetError } from "../../platform/config/stack-layout";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { defineService } from "../../functions/runtime/service";
 import { services as registeredServices } from "../../infra/services";
@@ -128,8 +128,8 @@ describe("layouts: one stack or a stack per service", function () {
         });
 
         it("no service may be called platform: its stack would be the shared one", () => {
-            const platform = defineService({ name: "platform", description: "Shadows the shared stack", database: false, routes: [] } as never);
-            assert.throws(() => resolveRegistry([platform], { memoryMb: 256, timeoutSeconds: 10 }), /the name "platform" is the shared stack's/);
+            const platform = defineService({ name: PLATFORM_PART, description: "Shadows the shared stack", database: false, routes: { "GET /shadow": { description: "Shadow", handler: async () => ({}) } } });
+            assert.throws(() => resolveRegistry([platform], { memoryMb: 256, timeoutSeconds: 10 }), /service "platform": its data would live in schema "platform", and "platform" is the platform's own schema/);
         });
 
         it("a stack name splits at its first -: dev-order-history is the order-history service of dev", () => {
