@@ -5,8 +5,9 @@
  *     -> Api (+ JWT authorizer) -> [EventBus] -> [Network -> Database -> Migrations] -> one Service per service
  *        (its HttpRoutes, QueueSubscriptions and Schedules, each on a Function)
  *     -> [ContainerPlatform -> one ServiceContainer per container service] (infra/containers.ts)
- *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
- *     -> [Releases: CodeDeploy's application and a deployment group per function, in a gradual stack]
+ *     -> ApiStage (throttling, route overrides, domain) -> PlatformMonitoring (the alarm topic, the API's, the database's and the
+ *        migration runner's alarms, the environment's dashboard) and one ServiceMonitoring per service, when the stack turns them on
+ *     -> [ReleaseApplication (CodeDeploy's application and role) and one ServiceReleases per service, in a gradual stack]
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisteredService } from "../functions/runtime/container";
@@ -15,12 +16,13 @@ import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
-import { Monitoring, releaseAlarmIds, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
-import { Releases, releasesOutput, type ReleasedFunction, type ReleasesOutput } from "./components/releases";
+import { PlatformMonitoring, releaseAlarmIds, ServiceMonitoring, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
+import { ReleaseApplication, releasesOutput, ServiceReleases, type ReleasedFunction, type ReleasesOutput } from "./components/releases";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { EventBus } from "./components/event-bus";
 import { Service } from "./components/service";
 import { ConfigError, isGradual, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
+import { PLATFORM_PART } from "../platform/config/stack-layout";
 import { migrationRunRequest } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import { eventBusName, functionLogGroupName, generatedNameProblems, serviceSecretName } from "../platform/naming";
@@ -219,7 +221,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     }
     if (migrationRun) {
         monitored.push({
-            service: "platform",
+            service: PLATFORM_PART,
             id: "migrations",
             label: "database migrations",
             functionName: migrationRun.functionName,
@@ -249,33 +251,62 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
     );
 
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
-    let monitoring: Monitoring | undefined;
+    let monitoring: PlatformMonitoring | undefined;
+    const monitoringParts: pulumi.Resource[] = [];
     if (config.monitoring.enabled || config.monitoring.dashboard) {
-        monitoring = new Monitoring("monitoring", {
-            stack,
-            region: config.region,
-            alarms: config.monitoring.enabled,
-            dashboard: config.monitoring.dashboard,
+        const scope = { environment: stack, region: config.region, alarms: config.monitoring.enabled, dashboard: config.monitoring.dashboard, thresholds: config.monitoring.thresholds, tags };
+        monitoring = new PlatformMonitoring("monitoring", {
+            ...scope,
             email: config.monitoring.email,
-            thresholds: config.monitoring.thresholds,
-            functions: monitored,
-            queues: monitoredQueues,
-            outboxes: monitoredOutboxes,
-            containers: containerDeployment?.monitored ?? [],
+            functions: monitored.filter((fn) => fn.service === PLATFORM_PART),
             api: { apiId: api.apiId, stage: stage.stageName },
             database: database && {
                 clusterIdentifier: database.clusterIdentifier,
                 minCapacity: config.database.minCapacity,
                 maxCapacity: config.database.maxCapacity,
             },
-            tags,
         });
+        monitoringParts.push(monitoring);
+        const monitoredContainers = containerDeployment?.monitored ?? [];
+        for (const serviceName of [...registry.services.map((service) => service.name), ...monitoredContainers.map((container) => container.service)]) {
+            const own = <T extends { service: string }>(items: T[]) => items.filter((item) => item.service === serviceName);
+            monitoringParts.push(
+                new ServiceMonitoring(`monitoring-${serviceName}`, {
+                    ...scope,
+                    service: serviceName,
+                    alarmTopicArn: monitoring.alarmTopicArn,
+                    functions: own(monitored),
+                    queues: own(monitoredQueues),
+                    outboxes: own(monitoredOutboxes),
+                    container: own(monitoredContainers)[0],
+                }),
+            );
+        }
     }
 
-    // After the alarms it names: CodeDeploy checks them when a deployment starts.
-    const releases = isGradual(config.release)
-        ? new Releases("releases", { stack, release: config.release, functions: releasedFunctions, tags }, { dependsOn: monitoring ? [monitoring] : [] })
-        : undefined;
+    // After the alarms they name: CodeDeploy checks them when a deployment starts.
+    const releaseApplication = isGradual(config.release) ? new ReleaseApplication("releases", { environment: stack, tags }) : undefined;
+    const releases = releaseApplication
+        ? registry.services
+              .filter((service) => releasedFunctions.some((fn) => fn.service === service.name))
+              .map(
+                  (service) =>
+                      new ServiceReleases(
+                          `releases-${service.name}`,
+                          {
+                              environment: stack,
+                              service: service.name,
+                              release: config.release,
+                              applicationName: releaseApplication.applicationName,
+                              roleArn: releaseApplication.roleArn,
+                              roleName: releaseApplication.roleName,
+                              functions: releasedFunctions.filter((fn) => fn.service === service.name),
+                              tags,
+                          },
+                          { dependsOn: monitoringParts },
+                      ),
+              )
+        : [];
 
     return {
         apiUrl: stage.url ?? api.endpoint,
