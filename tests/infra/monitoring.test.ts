@@ -181,6 +181,21 @@ describe("monitoring under mocks", function () {
             }
         });
 
+        it("puts each service's alarms in its own ServiceMonitoring and the API's, the database's and the migration runner's, with the topic, in PlatformMonitoring", () => {
+            // Prepare
+            const parentOf = (resource: RegisteredResource) => prod.resources.find((candidate) => candidate.urn === resource.parent)!;
+            const platform = one(prod, ComponentTypes.platformMonitoring);
+            // Assess
+            assert.equal(one(prod, "aws:sns/topic:Topic").parent, platform.urn);
+            assert.deepEqual(ofType(prod, ComponentTypes.serviceMonitoring).map((part) => part.name).sort(), fixture.services.map((service) => `monitoring-${service.name}`).sort());
+            for (const alarm of ofType(prod, ALARM)) {
+                const part = parentOf(alarm);
+                const service = fixture.services.find((candidate) => alarm.inputs.name.startsWith(`${PROJECT}-prod-${candidate.name}-`));
+                if (service) assert.deepEqual([part.type, part.name], [ComponentTypes.serviceMonitoring, `monitoring-${service.name}`], alarm.inputs.name);
+                else assert.equal(part.urn, platform.urn, alarm.inputs.name);
+            }
+        });
+
         it("encrypts the topic with a rotating customer key CloudWatch may use", () => {
             const topic = one(prod, "aws:sns/topic:Topic");
             const key = one(prod, "aws:kms/key:Key");
