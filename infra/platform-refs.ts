@@ -52,7 +52,7 @@ export interface PlatformRefs {
     /** The topic every alarm notifies, when the environment has alarms. */
     alarmTopicArn?: pulumi.Input<string>;
     /** CodeDeploy's application and service role, when the environment releases gradually. */
-    releaseApplication?: { name: pulumi.Input<string>; roleArn: pulumi.Input<string> };
+    releaseApplication?: { name: pulumi.Input<string>; roleArn: pulumi.Input<string>; roleName: pulumi.Input<string> };
 }
 
 /** Which optional parts of `PlatformRefs` the platform has. */
@@ -113,6 +113,8 @@ export function platformRefsFromStack(environment: string, shape: PlatformShape,
               }
             : {}),
         ...(shape.alarmTopicArn ? { alarmTopicArn: read<string>("alarmTopicArn") } : {}),
-        ...(shape.releaseApplication ? { releaseApplication: { name: read<string>("releaseApplication.name"), roleArn: read<string>("releaseApplication.roleArn") } } : {}),
+        ...(shape.releaseApplication
+            ? { releaseApplication: { name: read<string>("releaseApplication.name"), roleArn: read<string>("releaseApplication.roleArn"), roleName: read<string>("releaseApplication.roleName") } }
+            : {}),
     };
 }

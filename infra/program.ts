@@ -2,10 +2,12 @@
  * The Pulumi program: which stack of which environment this is, its validated settings and the
  * whole registry in; that stack's resources out.
  *
- *   one-stack `<env>`:        shared platform -> every service -> ApiStage -> Monitoring -> [Releases]
- *   `<env>-platform`:         shared platform -> ApiStage (per-route throttles left to the services)
- *                             -> Monitoring of the shared parts; publishes `PlatformRefs`
- *   `<env>-<service>`:        StackReference to `<env>-platform` -> that service -> its route throttles
+ *   one-stack `<env>`:  shared platform -> every service -> ApiStage -> PlatformMonitoring -> [ReleaseApplication]
+ *                       -> per service: ServiceMonitoring -> [ServiceReleases]
+ *   `<env>-platform`:   shared platform -> ApiStage (per-route throttles left to the services)
+ *                       -> PlatformMonitoring -> [ReleaseApplication]; publishes `PlatformRefs`
+ *   `<env>-<service>`:  StackReference to `<env>-platform` -> that service -> its RouteThrottles
+ *                       -> ServiceMonitoring -> [ServiceReleases]
  *
  * The shared platform is infra/shared-platform.ts, a service's part infra/service-part.ts; both
  * take the same `PlatformRefs` whichever layout builds them, so the resources of `<env>-platform` and
@@ -17,13 +19,14 @@ import type { RegisteredService } from "../functions/runtime/container";
 import { ApiStage } from "./components/api";
 import { throttleRoute } from "./components/route-throttle";
 import type { FunctionSettings } from "./components/function-settings";
-import { Monitoring } from "./components/monitoring";
-import { Releases, releasesOutput, type ReleasesOutput } from "./components/releases";
+import { PlatformMonitoring, ServiceMonitoring } from "./components/monitoring";
+import { ReleaseApplication, releasesOutput, ServiceReleases, type ReleasesOutput } from "./components/releases";
 import { PLATFORM_OUTPUT, platformRefsFromStack, type PlatformRefs } from "./platform-refs";
 import { inputsForStack, type ProgramInputs } from "./program-inputs";
 import { deployContainerService, deployFunctionService, type ServicePart, type ServicePartContext } from "./service-part";
 import { API_STAGE_NAME, deploySharedPlatform, platformShape, type SharedPlatform } from "./shared-platform";
 import { isGradual, PROJECT } from "../platform/config/stack-config";
+import { PLATFORM_PART } from "../platform/config/stack-layout";
 import { functionLogGroupName, routeId } from "../platform/naming";
 import { services as registeredServices } from "./services";
 
@@ -112,45 +115,73 @@ function apiStage(inputs: ProgramInputs, apiId: pulumi.Input<string>, routeThrot
     );
 }
 
-function monitoring(inputs: ProgramInputs, shared: SharedPlatform, stageName: pulumi.Input<string>, parts: ServicePart[], opts: pulumi.ComponentResourceOptions): Monitoring | undefined {
-    const { config, environment, tags } = inputs;
+/** The environment's shared monitoring (topic, API, database and migration alarms, the environment's dashboard), when it has any. */
+function platformMonitoring(inputs: ProgramInputs, shared: SharedPlatform, stageName: pulumi.Input<string>, opts: pulumi.ComponentResourceOptions): PlatformMonitoring | undefined {
+    const { config } = inputs;
     // Off in dev: alarms nobody answers and a $3 dashboard buy nothing there.
     if (!config.monitoring.enabled && !config.monitoring.dashboard) return undefined;
     const settings = functionSettings(inputs);
-    const functions = parts.flatMap((part) => part.functions);
-    if (shared.migrations) {
-        functions.push({
-            service: "platform",
-            id: "migrations",
-            label: "database migrations",
-            functionName: shared.migrations.functionName,
-            timeoutSeconds: shared.migrations.timeoutSeconds,
-            logGroupName: settings.logGroupName("platform", "migrations"),
-        });
-    }
-    return new Monitoring(
+    return new PlatformMonitoring(
         "monitoring",
         {
-            stack: environment,
-            region: config.region,
-            alarms: config.monitoring.enabled,
-            dashboard: config.monitoring.dashboard,
+            ...monitoringScope(inputs),
             email: config.monitoring.email,
-            thresholds: config.monitoring.thresholds,
-            functions,
-            queues: parts.flatMap((part) => part.queues),
-            outboxes: parts.flatMap((part) => part.outboxes),
-            containers: parts.flatMap((part) => part.containers),
+            functions: shared.migrations
+                ? [
+                      {
+                          service: PLATFORM_PART,
+                          id: "migrations",
+                          label: "database migrations",
+                          functionName: shared.migrations.functionName,
+                          timeoutSeconds: shared.migrations.timeoutSeconds,
+                          logGroupName: settings.logGroupName(PLATFORM_PART, "migrations"),
+                      },
+                  ]
+                : [],
             api: { apiId: shared.api.apiId, stage: stageName },
             database: shared.database && { clusterIdentifier: shared.database.clusterIdentifier, minCapacity: config.database.minCapacity, maxCapacity: config.database.maxCapacity },
-            tags,
         },
         opts,
     );
 }
 
+function monitoringScope({ config, environment, tags }: ProgramInputs) {
+    return { environment, region: config.region, alarms: config.monitoring.enabled, dashboard: config.monitoring.dashboard, thresholds: config.monitoring.thresholds, tags };
+}
+
+/**
+ * A service's alarms and dashboard, and its deployment groups in a gradual environment: after the
+ * alarms they name, which CodeDeploy checks when a deployment starts (the API's are the
+ * platform's, created before).
+ */
+function serviceOperations(inputs: ProgramInputs, part: ServicePart, refs: PlatformRefs, platformMonitor: pulumi.Resource | undefined, opts: pulumi.ComponentResourceOptions): ServiceReleases | undefined {
+    const { config, environment, tags } = inputs;
+    const monitor =
+        config.monitoring.enabled || config.monitoring.dashboard
+            ? new ServiceMonitoring(
+                  `monitoring-${part.name}`,
+                  { ...monitoringScope(inputs), service: part.name, alarmTopicArn: refs.alarmTopicArn, functions: part.functions, queues: part.queues, outboxes: part.outboxes, container: part.containers[0] },
+                  opts,
+              )
+            : undefined;
+    if (!isGradual(config.release) || part.released.length === 0 || !refs.releaseApplication) return undefined;
+    return new ServiceReleases(
+        `releases-${part.name}`,
+        { environment, service: part.name, release: config.release, ...refs.releaseApplication, applicationName: refs.releaseApplication.name, functions: part.released, tags },
+        { ...opts, dependsOn: [...(platformMonitor ? [platformMonitor] : []), ...(monitor ? [monitor] : [])] },
+    );
+}
+
+/** The parts of the platform only monitoring and releases add: the alarm topic and CodeDeploy's application. */
+function operationsRefs(monitor: PlatformMonitoring | undefined, application: ReleaseApplication | undefined): Pick<PlatformRefs, "alarmTopicArn" | "releaseApplication"> {
+    return {
+        ...(monitor?.alarmTopicArn ? { alarmTopicArn: monitor.alarmTopicArn } : {}),
+        ...(application ? { releaseApplication: { name: application.applicationName, roleArn: application.roleArn, roleName: application.roleName } } : {}),
+    };
+}
+
 /** The outputs of the shared platform, as the one-stack layout and the platform stack publish them. */
-function sharedOutputs(shared: SharedPlatform, stage: ApiStage, monitor?: Monitoring): StackOutputs {
+function sharedOutputs(shared: SharedPlatform, stage: ApiStage, monitor?: PlatformMonitoring): StackOutputs {
     return {
         apiUrl: stage.url ?? shared.api.endpoint,
         apiId: shared.api.apiId,
@@ -181,20 +212,25 @@ function deployOneStack(inputs: ProgramInputs): StackOutputs {
     const shared = deploySharedPlatform(inputs, settings, {});
     const parts = deployServiceParts(inputs, { inputs, refs: shared.refs, settings, functionEndpoints: shared.functionEndpoints, migrationSet: shared.migrations?.appliedMigrationSet, opts: {} });
     const stage = apiStage(inputs, shared.api.apiId, parts.flatMap((part) => part.routeThrottles), { dependsOn: parts.map((part) => part.component) });
-    const monitor = monitoring(inputs, shared, stage.stageName, parts, {});
-    const released = parts.flatMap((part) => part.released);
-    // After the alarms it names: CodeDeploy checks them when a deployment starts.
-    const { release } = inputs.config;
-    const releases = isGradual(release) ? new Releases("releases", { stack: inputs.environment, release, functions: released, tags: inputs.tags }, { dependsOn: monitor ? [monitor] : [] }) : undefined;
-    return { ...sharedOutputs(shared, stage, monitor), ...serviceOutputs(parts), functionNames: serviceOutputs(parts).functionNames ?? {}, releases: releasesOutput(release, released, releases) };
+    const monitor = platformMonitoring(inputs, shared, stage.stageName, {});
+    const application = isGradual(inputs.config.release) ? new ReleaseApplication("releases", { environment: inputs.environment, tags: inputs.tags }) : undefined;
+    const refs: PlatformRefs = { ...shared.refs, ...operationsRefs(monitor, application) };
+    const releases = parts.flatMap((part) => serviceOperations(inputs, part, refs, monitor, {}) ?? []);
+    return {
+        ...sharedOutputs(shared, stage, monitor),
+        ...serviceOutputs(parts),
+        functionNames: serviceOutputs(parts).functionNames ?? {},
+        releases: releasesOutput(inputs.config.release, parts.flatMap((part) => part.released), releases),
+    };
 }
 
 function deployPlatformStack(inputs: ProgramInputs, opts: pulumi.ComponentResourceOptions): StackOutputs {
     const settings = functionSettings(inputs);
     const shared = deploySharedPlatform(inputs, settings, opts);
     const stage = apiStage(inputs, shared.api.apiId, "owned-by-services", opts);
-    const monitor = monitoring(inputs, shared, stage.stageName, [], opts);
-    const refs: PlatformRefs = { ...shared.refs, api: { ...shared.refs.api, stageName: stage.stageName } };
+    const monitor = platformMonitoring(inputs, shared, stage.stageName, opts);
+    const application = isGradual(inputs.config.release) ? new ReleaseApplication("releases", { environment: inputs.environment, tags: inputs.tags }, opts) : undefined;
+    const refs: PlatformRefs = { ...shared.refs, api: { ...shared.refs.api, stageName: stage.stageName }, ...operationsRefs(monitor, application) };
     return { ...sharedOutputs(shared, stage, monitor), platform: pulumi.output(refs) };
 }
 
@@ -215,8 +251,8 @@ function deployServiceStack(inputs: ProgramInputs, service: string, opts: pulumi
             );
         }
     }
-    const released = parts.flatMap((part) => part.released);
-    return { ...serviceOutputs(parts), releases: releasesOutput(inputs.config.release, released, undefined) };
+    const releases = parts.flatMap((part) => serviceOperations(inputs, part, refs, undefined, opts) ?? []);
+    return { ...serviceOutputs(parts), releases: releasesOutput(inputs.config.release, parts.flatMap((part) => part.released), releases) };
 }
 
 export { API_STAGE_NAME, PLATFORM_OUTPUT };

@@ -13,7 +13,7 @@ import type { FunctionSettings } from "./components/function-settings";
 import { Migrations } from "./components/migrations";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import type { PlatformRefs, PlatformShape } from "./platform-refs";
-import { PROJECT } from "../platform/config/stack-config";
+import { isGradual, PROJECT } from "../platform/config/stack-config";
 import { containerPlatformNames, eventBusName } from "../platform/naming";
 import type { ProgramInputs } from "./program-inputs";
 
@@ -31,8 +31,8 @@ export function platformShape({ config, registry, dataPlan }: ProgramInputs): Pl
         network: containers.length > 0 || usesDatabase,
         database: usesDatabase,
         containers: containers.length > 0,
-        alarmTopicArn: false,
-        releaseApplication: false,
+        alarmTopicArn: config.monitoring.enabled,
+        releaseApplication: isGradual(config.release),
     };
 }
 

@@ -124,6 +124,11 @@ export function dashboardName(project: string, stack: string): string {
     return fitName(`${project}-${stack}`, NAME_RULES.dashboard);
 }
 
+/** A service's own dashboard beside the environment's, e.g. `serverless-microservices-prod-users`. */
+export function serviceDashboardName(project: string, environment: string, service: string): string {
+    return fitName(`${project}-${environment}-${service}`, NAME_RULES.dashboard);
+}
+
 /** The SNS topic the alarms notify, e.g. `serverless-microservices-prod-alarms`. */
 export function alarmTopicName(project: string, stack: string): string {
     return fitName(`${project}-${stack}-alarms`, NAME_RULES.snsTopic);

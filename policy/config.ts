@@ -58,6 +58,7 @@ export interface PlaintextEnvironmentConfig { ignoredNames: string[]; minEntropy
 export interface RouteAuthorizationConfig { publicRoutes: string[] }
 export interface TaskSizeConfig { minCpu: number; maxCpu: number; maxMemoryMb: number }
 export interface ReceiveCountConfig { minReceiveCount: number; maxReceiveCount: number }
+export interface ReleaseRollbackConfig { platformAlarmNames: string[] }
 export interface VisibilityTimeoutConfig { timeoutFactor: number }
 export interface ServicePrincipalsConfig { servicePrincipals: string[] }
 export type NoConfig = Record<string, never>;
@@ -117,7 +118,14 @@ export const ruleConfig = {
     "lambda-tracing-active": none,
     "lambda-error-alarm": none,
     "lambda-trigger-alias": none,
-    "lambda-release-rollback": none,
+    "lambda-release-rollback": knobs<ReleaseRollbackConfig>({
+        platformAlarmNames: {
+            type: "array",
+            items: { type: "string" },
+            default: [],
+            description: "Alarms another stack creates that a deployment group may name: a service stack's route groups watch the API's alarms, which the platform stack of the per-service layout owns.",
+        },
+    }),
     "log-group-retention": knobs<RetentionConfig>({
         minRetentionDays: { type: "integer", ...schemaRange(RETENTION_DAYS), default: RETENTION_DAYS.min, description: "Shortest allowed log retention, in days (prod: 30)." },
         maxRetentionDays: { type: "integer", ...schemaRange(RETENTION_DAYS), default: RETENTION_DAYS.max, description: "Longest allowed log retention, in days." },

@@ -98,7 +98,10 @@ export const ComponentTypes = {
     apiStage: "serverless-microservices:api:ApiStage",
     database: "serverless-microservices:database:Database",
     migrations: "serverless-microservices:migrations:Migrations",
-    monitoring: "serverless-microservices:monitoring:Monitoring",
+    /** The environment's alarm topic, the API's, the database's and the migration runner's alarms, and its dashboard. */
+    platformMonitoring: "serverless-microservices:monitoring:PlatformMonitoring",
+    /** One service's alarms and its dashboard. */
+    serviceMonitoring: "serverless-microservices:monitoring:ServiceMonitoring",
     network: "serverless-microservices:network:Network",
     service: "serverless-microservices:service:Service",
     /** A service's one Secrets Manager secret and its resource policy. */
@@ -111,8 +114,10 @@ export const ComponentTypes = {
     eventBus: "serverless-microservices:events:EventBus",
     /** A publishing database service's outbox relay: its relay, its check, their schedule and metrics. */
     outboxRelay: "serverless-microservices:events:OutboxRelay",
-    /** A gradual stack's CodeDeploy application, its role and a deployment group per function. */
-    releases: "serverless-microservices:releases:Releases",
+    /** A gradual environment's CodeDeploy application and the role its deployments run as. */
+    releaseApplication: "serverless-microservices:releases:ReleaseApplication",
+    /** One service's CodeDeploy deployment groups (one per function) and its grant on the release role. */
+    serviceReleases: "serverless-microservices:releases:ServiceReleases",
     containerPlatform: "serverless-microservices:containers:ContainerPlatform",
     serviceContainer: "serverless-microservices:containers:ServiceContainer",
 } as const;

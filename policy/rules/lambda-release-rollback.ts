@@ -17,7 +17,7 @@ function groupsOf(fn: StackResource, groups: readonly StackResource[]): StackRes
     return groups.filter((group) => (group.propertyDependencies.tags ?? []).includes(fn.urn) || (isKnown(fn.props.name) && group.props.tags?.function === fn.props.name));
 }
 
-/** What is missing from a group for a release that stops and rolls back on alarms; empty when nothing is. */
+/** What is missing from a group for a release that stops and rolls back on alarms (on alarms that exist); empty when nothing is. */
 function missing(group: StackResource, alarmNames: ReadonlySet<string>): string[] {
     const problems: string[] = [];
     const alarms = group.props.alarmConfiguration;
@@ -25,7 +25,7 @@ function missing(group: StackResource, alarmNames: ReadonlySet<string>): string[
         const names: unknown[] = Array.isArray(alarms?.alarms) ? alarms.alarms : [];
         if (alarms?.enabled !== true || names.length === 0) problems.push("no alarms enabled (alarmConfiguration)");
         const absent = names.filter((name) => typeof name === "string" && !alarmNames.has(name));
-        if (absent.length > 0) problems.push(`alarms the stack does not create (${absent.join(", ")})`);
+        if (absent.length > 0) problems.push(`alarms neither the stack nor the platform creates (${absent.join(", ")})`);
     }
     const rollback = group.props.autoRollbackConfiguration;
     if (!isUnknown(rollback)) {
@@ -38,7 +38,8 @@ function missing(group: StackResource, alarmNames: ReadonlySet<string>): string[
 
 /**
  * Every function a trigger runs (all but the one the deployment invokes, the migration function)
- * is released by a CodeDeploy deployment group that watches alarms of the stack and rolls back
+ * is released by a CodeDeploy deployment group that watches alarms of the stack (or of the platform
+ * stack, `platformAlarmNames`: a route's group watches the API's alarms) and rolls back
  * automatically when a deployment fails or an alarm stops it. A function without one takes each
  * new version all at once; a group without alarms or rollback shifts traffic to a bad version and
  * leaves it there. Prod only: dev releases all at once (`config.dev.json` disables the rule).
@@ -49,9 +50,9 @@ export const lambdaReleaseRollback = stackPolicy({
     enforcementLevel: "mandatory",
     config: ruleConfig["lambda-release-rollback"],
     remediationSteps: "Set `release.strategy` to canary or linear in the stack file (with `monitoring.enabled`): the program then makes a deployment group per function with its alarms and `autoRollbackConfiguration` {enabled: true, events: [DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM]}.",
-    check: (resources) => {
+    check: (resources, { platformAlarmNames }) => {
         const groups = ofType(resources, Types.codedeployDeploymentGroup);
-        const alarmNames = new Set(ofType(resources, Types.metricAlarm).map((alarm) => alarm.props.name).filter((name): name is string => typeof name === "string"));
+        const alarmNames = new Set([...platformAlarmNames, ...ofType(resources, Types.metricAlarm).map((alarm) => alarm.props.name).filter((name): name is string => typeof name === "string")]);
         const triggers = functionTriggers(resources);
         const findings: Finding[] = [];
         for (const fn of ofType(resources, Types.lambdaFunction)) {

@@ -336,7 +336,7 @@ describe("container services under mocks", function () {
         });
     }
 
-    it("watches CPU, memory and, where tasks must run, missing tasks, with a dashboard row (prod)", () => {
+    it("watches CPU, memory and, where tasks must run, missing tasks, with a row on its own dashboard (prod)", () => {
         const prod = runs.get("prod")!;
         const alarms = new Map(ofType(prod, Types.metricAlarm).map((a) => [a.inputs.name, a]));
         const tasks = alarms.get("serverless-microservices-prod-echo-container-tasks")!;
@@ -344,7 +344,7 @@ describe("container services under mocks", function () {
         assert.deepEqual(tasks.inputs.dimensions, { ClusterName: "serverless-microservices-prod", ServiceName: "echo" });
         assert.equal(alarms.get("serverless-microservices-prod-echo-container-cpu")!.inputs.threshold, 85);
         assert.equal(alarms.get("serverless-microservices-prod-echo-container-memory")!.inputs.metricName, "MemoryUtilization");
-        const body = JSON.parse(one(prod, Types.dashboard).inputs.dashboardBody);
+        const body = JSON.parse(ofType(prod, Types.dashboard).find((d) => d.inputs.dashboardName === "serverless-microservices-prod-echo")!.inputs.dashboardBody);
         const texts = body.widgets.filter((w: any) => w.type === "text").map((w: any) => w.properties.markdown);
         assert.ok(texts.includes("## Container service `echo`"), texts.join("\n"));
     });

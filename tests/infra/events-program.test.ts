@@ -194,10 +194,13 @@ describe("events under mocks", function () {
                     assert.ok(ofType(run(), Types.metricAlarm).some((a) => a.inputs.name === "serverless-microservices-prod-ledger-subscription-opened-errors"));
                 });
 
-                it("gives each service's queues a dashboard row", () => {
-                    const body = JSON.parse(one(run(), Types.dashboard).inputs.dashboardBody);
-                    const titles = body.widgets.map((w: { properties: { title?: string } }) => w.properties.title);
-                    assert.equal(titles.filter((t: string) => t === "Dead letters").length, 2, "ledger and mailer");
+                it("gives each service's queues a row on that service's dashboard", () => {
+                    const deadLetterGraphs = (dashboardName: string) => {
+                        const body = JSON.parse(ofType(run(), Types.dashboard).find((d) => d.inputs.dashboardName === dashboardName)!.inputs.dashboardBody);
+                        return body.widgets.filter((w: { properties: { title?: string } }) => w.properties.title === "Dead letters").length;
+                    };
+                    assert.deepEqual(["ledger", "mailer"].map((service) => deadLetterGraphs(`serverless-microservices-prod-${service}`)), [1, 1]);
+                    assert.equal(deadLetterGraphs("serverless-microservices-prod"), 0);
                 });
             }
         });

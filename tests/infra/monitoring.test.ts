@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { MONITORING_THRESHOLD_RANGES, PROJECT, parseStackConfig } from "../../platform/config/stack-config";
 import type { RegisteredService } from "../../functions/runtime/container";
-import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
+import { MONITORING_DEFAULTS, PlatformMonitoring, ServiceMonitoring, serviceMonitoringProblems, type ServiceMonitoringArgs } from "../../infra/components/monitoring";
 import { functionBoundsFor } from "../../platform/function-bounds";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { publishesThroughOutbox } from "../../platform/triggers/outbox-relay";
@@ -16,6 +16,7 @@ import { type ResolvedRegistry } from "../../platform/model";
 import { services } from "../../infra/services";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { policies } from "../../policy/policies";
+import { ComponentTypes } from "../../policy/lib/types";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { fixtureServices } from "../../testing/fixtures";
 import { ofType, one } from "../../testing/graph";
@@ -44,6 +45,19 @@ function functionsOf(run: OfflineRun): { name: string; alarmPrefix: string; time
         return { name: fn.outputs.name, alarmPrefix, timeout: fn.inputs.timeout };
     });
 }
+
+const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
+type DashboardBody = { widgets: { type: string; properties: any }[] };
+function dashboardNamed(run: OfflineRun, name: string): RegisteredResource {
+    const found = ofType(run, DASHBOARD).find((dashboard) => dashboard.inputs.dashboardName === name);
+    assert.ok(found, `no dashboard named ${name}; have ${ofType(run, DASHBOARD).map((d) => d.inputs.dashboardName).join(", ")}`);
+    return found;
+}
+const bodyOf = (dashboard: RegisteredResource): DashboardBody => JSON.parse(dashboard.inputs.dashboardBody);
+const metricsOf = (body: DashboardBody): unknown[][] => body.widgets.filter((w) => w.type === "metric").flatMap((w) => w.properties.metrics as unknown[][]);
+/** The function names a dashboard's Lambda graphs read, sorted. */
+const lambdaNamesOf = (body: DashboardBody): string[] => [...new Set(metricsOf(body).filter((m) => m[0] === "AWS/Lambda").map((m) => m[3] as string))].sort();
+const migrationFunctionName = (run: OfflineRun): string => functionsOf(run).find((fn) => fn.alarmPrefix === "platform-migrations")!.name;
 
 /** The alarms on Lambda metrics. */
 const lambdaAlarmsOf = (run: OfflineRun) => ofType(run, ALARM).filter((alarm) => alarm.inputs.namespace === "AWS/Lambda" || alarm.inputs.metricQueries?.[0]?.metric?.namespace === "AWS/Lambda");
@@ -167,6 +181,21 @@ describe("monitoring under mocks", function () {
             }
         });
 
+        it("puts each service's alarms in its own ServiceMonitoring and the API's, the database's and the migration runner's, with the topic, in PlatformMonitoring", () => {
+            // Prepare
+            const parentOf = (resource: RegisteredResource) => prod.resources.find((candidate) => candidate.urn === resource.parent)!;
+            const platform = one(prod, ComponentTypes.platformMonitoring);
+            // Assess
+            assert.equal(one(prod, "aws:sns/topic:Topic").parent, platform.urn);
+            assert.deepEqual(ofType(prod, ComponentTypes.serviceMonitoring).map((part) => part.name).sort(), fixture.services.map((service) => `monitoring-${service.name}`).sort());
+            for (const alarm of ofType(prod, ALARM)) {
+                const part = parentOf(alarm);
+                const service = fixture.services.find((candidate) => alarm.inputs.name.startsWith(`${PROJECT}-prod-${candidate.name}-`));
+                if (service) assert.deepEqual([part.type, part.name], [ComponentTypes.serviceMonitoring, `monitoring-${service.name}`], alarm.inputs.name);
+                else assert.equal(part.urn, platform.urn, alarm.inputs.name);
+            }
+        });
+
         it("encrypts the topic with a rotating customer key CloudWatch may use", () => {
             const topic = one(prod, "aws:sns/topic:Topic");
             const key = one(prod, "aws:kms/key:Key");
@@ -181,29 +210,66 @@ describe("monitoring under mocks", function () {
             assert.equal(ofType(prod, "aws:sns/topicSubscription:TopicSubscription").length, 0);
         });
 
-        it("builds one dashboard whose valid JSON body names the real function names, API id and cluster id", () => {
-            const dashboard = one(prod, "aws:cloudwatch/dashboard:Dashboard");
-            assert.equal(dashboard.inputs.dashboardName, "serverless-microservices-prod");
-            const body = JSON.parse(dashboard.inputs.dashboardBody) as { widgets: { type: string; properties: any }[] };
-            const metrics = body.widgets.filter((w) => w.type === "metric").flatMap((w) => w.properties.metrics as unknown[][]);
-            const lambdaNames = new Set(metrics.filter((m) => m[0] === "AWS/Lambda").map((m) => m[3]));
-            assert.deepEqual([...lambdaNames].sort(), functionsOf(prod).map((fn) => fn.name).sort());
+        it("builds the environment's dashboard <project>-<stack> with the real API id, cluster id and migration runner, and none of the services' functions", () => {
+            // Prepare
+            const body = bodyOf(dashboardNamed(prod, `${PROJECT}-prod`));
+            const metrics = metricsOf(body);
             const apiId = one(prod, "aws:apigatewayv2/api:Api").outputs.id;
-            assert.ok(metrics.some((m) => m[0] === "AWS/ApiGateway" && m[1] === "Count" && m[3] === apiId && m[5] === "$default"));
             const clusterId = one(prod, "aws:rds/cluster:Cluster").outputs.clusterIdentifier;
+            // Assess
+            assert.deepEqual(lambdaNamesOf(body), [migrationFunctionName(prod)]);
+            assert.ok(metrics.some((m) => m[0] === "AWS/ApiGateway" && m[1] === "Count" && m[3] === apiId && m[5] === "$default"));
             assert.deepEqual(metrics.filter((m) => m[0] === "AWS/RDS").map((m) => [m[1], m[3]]), [["ServerlessDatabaseCapacity", clusterId], ["DatabaseConnections", clusterId], ["CPUUtilization", clusterId]]);
+            assert.ok(!metrics.some((m) => m[0] === "AWS/SQS"));
             for (const widget of body.widgets.filter((w) => w.type === "metric")) assert.equal(widget.properties.region, "us-east-1");
         });
 
-        it("lays the dashboard out as an API row, a row per service with four graphs, and a database row", () => {
-            const body = JSON.parse(one(prod, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody) as { widgets: { type: string; properties: any }[] };
-            const headings = body.widgets.filter((w) => w.type === "text").map((w) => w.properties.markdown.split("\n")[0]);
+        it("builds one dashboard per service, <project>-<stack>-<service>, listing exactly that service's functions and queues, and no API or database row", () => {
+            // Prepare
+            const functionsByService = new Map(fixture.services.map((service) => [service.name, functionsOf(prod).filter((fn) => fn.alarmPrefix.startsWith(`${service.name}-`)).map((fn) => fn.name).sort()]));
+            const queues = ofType(prod, "aws:sqs/queue:Queue");
+            // Assess
+            assert.deepEqual(ofType(prod, DASHBOARD).map((d) => d.inputs.dashboardName).sort(), [`${PROJECT}-prod`, ...fixture.services.map((s) => `${PROJECT}-prod-${s.name}`)].sort());
+            for (const service of fixture.services) {
+                const body = bodyOf(dashboardNamed(prod, `${PROJECT}-prod-${service.name}`));
+                const own = functionsByService.get(service.name)!;
+                assert.ok(own.length > 0, service.name);
+                assert.deepEqual(lambdaNamesOf(body), own, service.name);
+                const queueNames = new Set(metricsOf(body).filter((m) => m[0] === "AWS/SQS").map((m) => m[3]));
+                const ownQueues = queues.filter((queue) => queue.name.startsWith(`${service.name}-`)).map((queue) => queue.outputs.name);
+                assert.deepEqual([...queueNames].sort(), ownQueues.sort(), service.name);
+                assert.ok(!metricsOf(body).some((m) => m[0] === "AWS/ApiGateway" || m[0] === "AWS/RDS"), service.name);
+            }
+        });
+
+        it("lays the environment's dashboard out as the API row, the platform functions' row and the database row; a service's as its own row", () => {
+            // Prepare
+            const headings = (body: DashboardBody) => body.widgets.filter((w) => w.type === "text").map((w) => w.properties.markdown.split("\n")[0]);
             const clusterId = one(prod, "aws:rds/cluster:Cluster").outputs.clusterIdentifier;
-            assert.deepEqual(headings.slice(1), ["## API", ...fixture.services.map((s) => `## Service \`${s.name}\``), "## Service `platform`", `## Database \`${clusterId}\``]);
-            const titles = body.widgets.filter((w) => w.type === "metric").map((w) => w.properties.title);
-            assert.deepEqual(titles.filter((t) => t === "Throttles").length, fixture.services.length + 1);
-            const alarms = body.widgets.find((w) => w.type === "alarm");
-            assert.equal(alarms?.properties.alarms.length, ofType(prod, ALARM).length);
+            // Assess
+            const platform = bodyOf(dashboardNamed(prod, `${PROJECT}-prod`));
+            assert.deepEqual(headings(platform), [`# ${PROJECT}-prod`, "## API", "## Service `platform`", `## Database \`${clusterId}\``]);
+            for (const service of fixture.services) {
+                const body = bodyOf(dashboardNamed(prod, `${PROJECT}-prod-${service.name}`));
+                assert.deepEqual(headings(body), [`# ${PROJECT}-prod-${service.name}`, `## Service \`${service.name}\``]);
+                assert.deepEqual(body.widgets.filter((w) => w.type === "metric").map((w) => w.properties.title).slice(0, 4), ["Invocations", "Errors", "Duration p99 (ms)", "Throttles"]);
+            }
+        });
+
+        it("shows on each dashboard the states of its own alarms, and every alarm on exactly one", () => {
+            // Prepare
+            const alarmArnsOf = (body: DashboardBody): string[] => body.widgets.find((w) => w.type === "alarm")?.properties.alarms ?? [];
+            const arnOf = new Map(ofType(prod, ALARM).map((alarm) => [alarm.outputs.arn, alarm.inputs.name as string]));
+            // Assess
+            const platform = alarmArnsOf(bodyOf(dashboardNamed(prod, `${PROJECT}-prod`))).map((arn) => arnOf.get(arn)!);
+            assert.deepEqual(platform.sort(), ofType(prod, ALARM).map((a) => a.inputs.name as string).filter((name) => /-prod-(api|database|platform)-/.test(name)).sort());
+            const shown = [...platform];
+            for (const service of fixture.services) {
+                const own = alarmArnsOf(bodyOf(dashboardNamed(prod, `${PROJECT}-prod-${service.name}`))).map((arn) => arnOf.get(arn)!);
+                assert.ok(own.length > 0 && own.every((name) => name.startsWith(`${PROJECT}-prod-${service.name}-`)), `${service.name}: ${own.join(", ")}`);
+                shown.push(...own);
+            }
+            assert.deepEqual(shown.sort(), [...arnOf.values()].sort());
         });
 
         it("exports the alarm topic and the dashboard's console address", () => {
@@ -234,7 +300,7 @@ describe("monitoring under mocks", function () {
     });
 
     it("dev, with monitoring.enabled false, registers no alarm, topic, key or dashboard", () => {
-        for (const type of [ALARM, "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:cloudwatch/dashboard:Dashboard", "serverless-microservices:monitoring:Monitoring"]) {
+        for (const type of [ALARM, "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", DASHBOARD, ComponentTypes.platformMonitoring, ComponentTypes.serviceMonitoring]) {
             assert.equal(ofType(dev, type).length, 0, type);
         }
         assert.equal(dev.outputs.alarmTopicArn, undefined);
@@ -255,13 +321,13 @@ describe("monitoring under mocks", function () {
         assert.deepEqual([subscription.inputs.topic, subscription.inputs.protocol, subscription.inputs.endpoint], [one(run, "aws:sns/topic:Topic").outputs.arn, "email", "oncall@example.com"]);
     });
 
-    it("a dashboard without alarms: monitoring.dashboard true with enabled false", async () => {
+    it("a dashboard without alarms: monitoring.dashboard true with enabled false gives the environment's and each service's dashboard, with no alarm widget", async () => {
         const config = { ...readStackConfig("dev"), [key("monitoring")]: { enabled: false, dashboard: true } };
         const run = await runProgramOffline({ stack: "dev", config, services: fixtureServices });
         assert.equal(ofType(run, ALARM).length, 0);
         assert.equal(ofType(run, "aws:sns/topic:Topic").length, 0);
-        const body = JSON.parse(one(run, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
-        assert.ok(!body.widgets.some((w: { type: string }) => w.type === "alarm"));
+        assert.deepEqual(ofType(run, DASHBOARD).map((d) => d.inputs.dashboardName).sort(), [`${PROJECT}-dev`, ...fixture.services.map((s) => `${PROJECT}-dev-${s.name}`)].sort());
+        for (const dashboard of ofType(run, DASHBOARD)) assert.ok(!bodyOf(dashboard).widgets.some((w) => w.type === "alarm"), dashboard.inputs.dashboardName);
     });
 
     it("stops on an invalid monitoring config before any resource, naming the key", async () => {
@@ -279,5 +345,51 @@ describe("monitoring under mocks", function () {
             const range = MONITORING_THRESHOLD_RANGES[name as keyof typeof MONITORING_THRESHOLD_RANGES];
             assert.ok(value >= range.min && value <= range.max, `${name} default ${value} is outside ${range.min}-${range.max}`);
         }
+    });
+});
+
+describe("the monitoring parts refuse what is not theirs, before registering anything", () => {
+    // The checks run before the component registers itself: no Pulumi runtime is needed to see them throw.
+    const scope = { environment: "prod", region: "us-east-1", alarms: true, dashboard: true, thresholds: {} };
+    const fn = (service: string) => ({ service, id: "get-notes", label: "GET /notes", functionName: "notes-get-notes-1234", timeoutSeconds: 10 });
+    const notes: ServiceMonitoringArgs = {
+        ...scope,
+        service: "notes",
+        alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:serverless-microservices-prod-alarms",
+        functions: [fn("notes")],
+        queues: [{ service: "notes", id: "subscription-welcome", label: "subscription welcome", queueName: "q", deadLetterQueueName: "dlq" }],
+        outboxes: [{ service: "notes", relayLogGroupName: "/relay" }],
+        container: { service: "notes", clusterName: "c", serviceName: "notes", minTasks: 1 },
+    };
+
+    it("a service's own functions, queues, outbox and container with the topic: no problem", () => {
+        assert.deepEqual(serviceMonitoringProblems(notes), []);
+        assert.deepEqual(serviceMonitoringProblems({ ...notes, alarms: false, alarmTopicArn: undefined }), []);
+    });
+
+    it("ServiceMonitoring with alarms but no alarm topic", () => {
+        assert.throws(
+            () => new ServiceMonitoring("monitoring-notes", { ...notes, alarmTopicArn: undefined }),
+            /^Error: ServiceMonitoring of service "notes" cannot be made:\n  - alarms: needs alarmTopicArn, the ARN of the environment's alarm topic/,
+        );
+    });
+
+    const strangers: [string, Partial<ServiceMonitoringArgs>, string][] = [
+        ["a function", { functions: [fn("notes"), fn("ping")] }, "function get-notes"],
+        ["a queue", { queues: [{ service: "ping", id: "schedule-purge", label: "schedule purge", queueName: "q", deadLetterQueueName: "dlq" }] }, "queue schedule-purge"],
+        ["an outbox", { outboxes: [{ service: "ping", relayLogGroupName: "/relay" }] }, "outbox"],
+        ["a container service", { container: { service: "ping", clusterName: "c", serviceName: "ping", minTasks: 0 } }, "container service"],
+    ];
+    for (const [what, change, named] of strangers) {
+        it(`ServiceMonitoring given ${what} of another service`, () => {
+            assert.throws(() => new ServiceMonitoring("monitoring-notes", { ...notes, ...change }), new RegExp(`  - ${named}: belongs to service "ping"; a service's monitoring watches its own resources only$`));
+        });
+    }
+
+    it("PlatformMonitoring given a service's function (only the platform's own, service platform, are its)", () => {
+        assert.throws(
+            () => new PlatformMonitoring("monitoring", { ...scope, api: { apiId: "api", stage: "$default" }, functions: [{ ...fn("platform"), id: "migrations" }, fn("notes")] }),
+            /PlatformMonitoring watches the platform's own functions only \(service "platform"\), not notes\/get-notes/,
+        );
     });
 });

@@ -184,8 +184,12 @@ describe("names within AWS's limits", function () {
             const run = await runProgramOffline({ stack, config: readStackConfig("prod"), services: fixtureServices });
             // Assess
             assert.deepEqual(refusedNames(run.resources), []);
-            const dashboard = run.resources.find((r) => r.type === Types.dashboard)!;
-            assert.match(dashboard.inputs.dashboardName, /^serverless-microservices-release_2026-1-[0-9a-f]{7}$/);
+            const dashboards = run.resources.filter((r) => r.type === Types.dashboard).map((r) => r.inputs.dashboardName as string);
+            assert.equal(dashboards.filter((name) => /^serverless-microservices-release_2026-1-[0-9a-f]{7}$/.test(name)).length, 1, dashboards.join(", "));
+            for (const service of fixtureServices) {
+                assert.equal(dashboards.filter((name) => new RegExp(`^serverless-microservices-release_2026-1-${service.name}-[0-9a-f]{7}$`).test(name)).length, 1, `${service.name}: ${dashboards.join(", ")}`);
+            }
+            assert.equal(dashboards.length, 1 + fixtureServices.length);
             const cluster = run.resources.find((r) => r.type === Types.rdsCluster)!;
             assert.match(cluster.inputs.finalSnapshotIdentifier, /^serverless-microservices-release-2026-1-[a-z-]+-[0-9a-f]{7}-1a2b3c4d$/);
             assert.equal(cluster.inputs.finalSnapshotIdentifier.length, NAME_RULES.rdsIdentifier.maxLength);

@@ -280,7 +280,7 @@ describe("the program under mocks", function () {
                     });
                 });
 
-                it("parents every resource to a component: the API, its stage, one per service, the database's when used, the container platform's when there are containers, the releases' in a gradual stack", () => {
+                it("parents every resource to a component: the API, its stage, one per service, the database's when used, the container platform's when there are containers, the monitoring's (the platform's and one per service) when on, the releases' (the application and one per service) in a gradual stack", () => {
                     const stackUrn = one(run, Types.stack).urn;
                     const roots = run.resources.filter((r) => r.parent === stackUrn);
                     const expected = [
@@ -290,8 +290,10 @@ describe("the program under mocks", function () {
                         ...(usesDatabase ? [ComponentTypes.database, ComponentTypes.migrations] : []),
                         ...(hasContainers ? [ComponentTypes.containerPlatform] : []),
                         ...(usesEvents ? [ComponentTypes.eventBus] : []),
-                        ...(stackConfig.monitoring.enabled || stackConfig.monitoring.dashboard ? [ComponentTypes.monitoring] : []),
-                        ...(isGradual(stackConfig.release) ? [ComponentTypes.releases] : []),
+                        ...(stackConfig.monitoring.enabled || stackConfig.monitoring.dashboard
+                            ? [ComponentTypes.platformMonitoring, ...[...resolved.services, ...resolved.containers].map(() => ComponentTypes.serviceMonitoring)]
+                            : []),
+                        ...(isGradual(stackConfig.release) ? [ComponentTypes.releaseApplication, ...resolved.services.map(() => ComponentTypes.serviceReleases)] : []),
                         ...resolved.services.map(() => ComponentTypes.service),
                         ...resolved.containers.map(() => ComponentTypes.serviceContainer),
                     ];

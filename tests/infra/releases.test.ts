@@ -8,7 +8,8 @@ import * as assert from "node:assert/strict";
 import { deploymentConfigName, isGradual, parseStackConfig } from "../../platform/config/stack-config";
 import { alarmName } from "../../platform/naming";
 import { releaseAlarmIds } from "../../infra/components/monitoring";
-import { Types } from "../../policy/lib/types";
+import { ComponentTypes, Types } from "../../policy/lib/types";
+import { ServiceReleases, serviceReleasesProblems, type ReleasedFunction } from "../../infra/components/releases";
 import { ofType, one } from "../../testing/graph";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import type { RegisteredResource } from "../../tools/registered-resource";
@@ -149,21 +150,69 @@ describe("safe releases under mocks", function () {
                 }
             });
 
-            it("runs CodeDeploy as a role of its own that may only read alarms and move the stack's functions' aliases", () => {
+            it("runs CodeDeploy as a role of its own that may read alarms (the application's grant) and move each service's own functions' aliases (one grant per service)", () => {
                 // Prepare
                 const group = ofType(run, Types.codedeployDeploymentGroup)[0];
                 const role = ofType(run, Types.iamRole).find((candidate) => candidate.outputs.arn === group.inputs.serviceRoleArn)!;
-                const policy = ofType(run, Types.iamRolePolicy).find((candidate) => candidate.inputs.role === role.outputs.id)!;
-                const statements = JSON.parse(policy.inputs.policy).Statement as { Action: string | string[]; Resource: string | string[] }[];
+                const policies = ofType(run, Types.iamRolePolicy).filter((candidate) => candidate.inputs.role === role.outputs.id || candidate.inputs.role === role.outputs.name);
+                const statementsOf = (policy: RegisteredResource) => JSON.parse(policy.inputs.policy).Statement as { Action: string | string[]; Resource: string | string[] }[];
                 const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0];
-                const functionArns = new Set(released().flatMap((fn) => [fn.outputs.arn, `${fn.outputs.arn}:${LIVE}`]));
+                const services = [...new Set(released().map((fn) => fn.inputs.environment.variables.SERVICE_NAME as string))];
                 // Assess
                 assert.deepEqual(trust.Principal, { Service: "codedeploy.amazonaws.com" });
                 assert.deepEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
-                assert.deepEqual(statements.map((statement) => statement.Action), [["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"], "cloudwatch:DescribeAlarms"]);
-                assert.deepEqual(new Set([statements[0].Resource].flat()), functionArns);
+                assert.deepEqual(policies.map((policy) => policy.name).sort(), ["releases-permissions", ...services.map((service) => `releases-${service}-permissions`)].sort());
+                assert.deepEqual(statementsOf(policies.find((policy) => policy.name === "releases-permissions")!).map((statement) => [statement.Action, statement.Resource]), [["cloudwatch:DescribeAlarms", "*"]]);
+                for (const service of services) {
+                    const statements = statementsOf(policies.find((policy) => policy.name === `releases-${service}-permissions`)!);
+                    const own = released().filter((fn) => fn.inputs.environment.variables.SERVICE_NAME === service);
+                    assert.deepEqual(statements.map((statement) => statement.Action), [["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]], service);
+                    assert.deepEqual(new Set([statements[0].Resource].flat()), new Set(own.flatMap((fn) => [fn.outputs.arn, `${fn.outputs.arn}:${LIVE}`])), service);
+                }
                 assert.equal(ofType(run, Types.iamRolePolicyAttachment).length, 0);
+            });
+
+            it("keeps the application and its role in ReleaseApplication, and each service's groups and grant in that service's ServiceReleases, which the platform needs nothing of", () => {
+                // Prepare
+                const parentOf = (resource: RegisteredResource) => run.resources.find((candidate) => candidate.urn === resource.parent)!;
+                const application = one(run, ComponentTypes.releaseApplication);
+                // Assess
+                assert.equal(one(run, Types.codedeployApplication).parent, application.urn);
+                for (const group of ofType(run, Types.codedeployDeploymentGroup)) {
+                    const part = parentOf(group);
+                    assert.equal(part.type, ComponentTypes.serviceReleases, group.name);
+                    const service = part.name.slice("releases-".length);
+                    assert.ok(group.inputs.deploymentGroupName.startsWith(`${service}-`), `${group.inputs.deploymentGroupName} in ${part.name}`);
+                    assert.equal(group.inputs.appName, one(run, Types.codedeployApplication).outputs.name);
+                }
             });
         });
     }
+});
+
+describe("a service's releases refuse what is not theirs, before registering anything", () => {
+    // The checks run before the component registers itself: no Pulumi runtime is needed to see them throw.
+    const released = (service: string, alarmIds: string[]) => ({ service, id: "get-users", function: {} as ReleasedFunction["function"], alarmIds });
+    const args = (functions: ReleasedFunction[]) => ({
+        environment: "prod",
+        service: "users",
+        release: { strategy: "canary", canary: { percent: 10, minutes: 5 }, keepVersions: 3 } as never,
+        applicationName: "serverless-microservices-prod",
+        roleArn: "arn:aws:iam::123456789012:role/releases-role",
+        roleName: "releases-role",
+        functions,
+    });
+
+    it("its own functions with 1 to 10 alarms each: no problem", () => {
+        assert.deepEqual(serviceReleasesProblems(args([released("users", releaseAlarmIds("users", "get-users", true))])), []);
+    });
+
+    it("a function of another service", () => {
+        assert.throws(() => new ServiceReleases("releases-users", args([released("users", ["users-get-users-errors"]), released("auth", ["auth-get-users-errors"])])), /^Error: ServiceReleases of service "users" cannot be made:\n  - auth\/get-users: belongs to service "auth"; a service releases its own functions only$/);
+    });
+
+    it("a function whose group would watch no alarm, or more than CodeDeploy takes", () => {
+        assert.throws(() => new ServiceReleases("releases-users", args([released("users", [])])), /users\/get-users: names 0 alarms; a deployment group takes 1 to 10/);
+        assert.throws(() => new ServiceReleases("releases-users", args([released("users", Array.from({ length: 11 }, (_, i) => `alarm-${i}`))])), /users\/get-users: names 11 alarms; a deployment group takes 1 to 10/);
+    });
 });

@@ -131,7 +131,18 @@ describe("lambda-release-rollback", () => {
 
     it("Noncompliance 3: reports a group naming an alarm the stack does not create", async () => {
         assert.deepEqual(await validateStack(RULE, group((props) => withField(props, "alarmConfiguration.alarms", ["prod-users-get-user-errros"]))), [
-            { resource: "releases-users-get-user", message: groupMessage("alarms the stack does not create (prod-users-get-user-errros)") },
+            { resource: "releases-users-get-user", message: groupMessage("alarms neither the stack nor the platform creates (prod-users-get-user-errros)") },
+        ]);
+    });
+
+    it("Compliance 3: accepts a group naming alarms the platform stack creates (a service stack's route group watches the API's), when the config lists them", async () => {
+        // Prepare
+        const apiAlarms = ["prod-api-5xx-rate", "prod-api-latency-p99"];
+        const specs = group((props) => withField(props, "alarmConfiguration.alarms", [...ALARMS, ...apiAlarms]));
+        // Act, Assess
+        assert.deepEqual(await validateStack(RULE, specs, { platformAlarmNames: apiAlarms }), []);
+        assert.deepEqual(await validateStack(RULE, specs, { platformAlarmNames: ["prod-api-5xx-rate"] }), [
+            { resource: "releases-users-get-user", message: groupMessage("alarms neither the stack nor the platform creates (prod-api-latency-p99)") },
         ]);
     });
 

@@ -205,6 +205,69 @@ describe("the release step (npm run release)", () => {
         assert.throws(() => parseReleases(JSON.stringify({ strategy: "blue-green", keepVersions: 0, functions: [] })), /strategy: "blue-green" is not all-at-once, canary or linear\n {2}- keepVersions: 0 is not a whole number of at least 1/);
     });
 
+    it("--stack reads that stack's outputs: a service stack's releases output releases its own functions", async () => {
+        // Prepare
+        const account = fakeAccount({ "get-users": { versions: [1, 2], alias: "1" } }, [[{ status: "Succeeded" }]]);
+        const asked: string[] = [];
+        const outputs = (stack: string) => (asked.push(stack), JSON.stringify({ functionNames: { users: {} }, releases: releasesOf("canary", ["get-users"]) }));
+        const out: string[] = [];
+        // Act
+        const code = await main(["--stack", "prod-users"], { out: (line) => out.push(line), err: (line) => out.push(line) }, account.clients, account.timing, outputs);
+        // Assess
+        assert.equal(code, 0);
+        assert.deepEqual(asked, ["prod-users"]);
+        assert.deepEqual(account.created().map((input) => input.deploymentGroupName), ["users-get-users"]);
+        assert.match(out.at(-1)!, /^users\/get-users \(get-users\): released live from version 1 to 2/);
+    });
+
+    it("a platform stack: no releases output, or one that lists no function (no application either), is nothing to release; exit 0 and no AWS call", async () => {
+        // Prepare
+        const account = fakeAccount({}, []);
+        const out: string[] = [];
+        const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) };
+        const empty = { strategy: "canary", deploymentConfigName: "CodeDeployDefault.LambdaCanary10Percent5Minutes", keepVersions: 3, functions: [] };
+        // Act
+        const withoutOutput = await main(["--stack", "prod-platform"], io, account.clients, account.timing, () => JSON.stringify({ apiUrl: "https://api" }));
+        const withEmptyOutput = await main(["--stack", "prod-platform"], io, account.clients, account.timing, () => JSON.stringify({ releases: empty }));
+        const fromFile = await runCommand(empty, account);
+        // Assess
+        assert.deepEqual([withoutOutput, withEmptyOutput, fromFile.code], [0, 0, 0]);
+        assert.deepEqual(out, [
+            "Nothing to release: stack prod-platform has no releases output (a platform stack releases no function).",
+            "Nothing to release: the releases output lists no function (a platform stack releases none).",
+        ]);
+        assert.deepEqual(fromFile.out, ["Nothing to release: the releases output lists no function (a platform stack releases none)."]);
+        assert.equal(account.lambdaMock.calls().length + account.codedeployMock.calls().length, 0);
+    });
+
+    it("refuses with exit code 2 both --stack and --releases, neither, a stack whose outputs cannot be read, or a gradual output with functions and no application", async () => {
+        // Prepare
+        const account = fakeAccount({}, []);
+        const run = async (argv: string[], outputs: (stack: string) => string = () => "{}") => {
+            const err: string[] = [];
+            const code = await main(argv, { out: () => undefined, err: (line) => err.push(line) }, account.clients, account.timing, outputs);
+            return { code, err: err.join("\n") };
+        };
+        const failing = () => {
+            throw new Error("Cannot read the outputs of stack prod-users (pulumi stack output --json --stack prod-users): no stack named prod-users");
+        };
+        const { application: _, ...noApplication } = releasesOf("canary", ["get-users"]);
+        // Act
+        const both = await run(["--stack", "prod-users", "--releases", "releases.json"]);
+        const neither = await run([]);
+        const unreadable = await run(["--stack", "prod-users"], failing);
+        const notJson = await run(["--stack", "prod-users"], () => "warning: something\n{");
+        const withoutApplication = await run(["--stack", "prod-users"], () => JSON.stringify({ releases: noApplication }));
+        // Assess
+        assert.deepEqual([both.code, neither.code, unreadable.code, notJson.code, withoutApplication.code], [2, 2, 2, 2, 2]);
+        assert.match(both.err, /^one of --stack and --releases is required, not both/);
+        assert.match(neither.err, /^one of --stack and --releases is required, not both/);
+        assert.match(unreadable.err, /no stack named prod-users/);
+        assert.match(notJson.err, /^The outputs of stack prod-users are not JSON/);
+        assert.match(withoutApplication.err, /application: a gradual release needs the CodeDeploy application/);
+        assert.equal(account.lambdaMock.calls().length + account.codedeployMock.calls().length, 0);
+    });
+
     it("waits by default as long as the shift takes, plus a margin: canary 10% for 5 minutes, linear 10% every 10 minutes", () => {
         assert.deepEqual(
             ["CodeDeployDefault.LambdaCanary10Percent5Minutes", "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes", "CodeDeployDefault.LambdaAllAtOnce"].map(shiftMinutes),

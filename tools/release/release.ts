@@ -92,7 +92,9 @@ export function parseReleases(text: string): ReleasesOutput {
     if (!["all-at-once", "canary", "linear"].includes(value.strategy)) problems.push(`strategy: ${JSON.stringify(value.strategy)} is not all-at-once, canary or linear`);
     if (!Number.isInteger(value.keepVersions) || value.keepVersions < 1) problems.push(`keepVersions: ${JSON.stringify(value.keepVersions)} is not a whole number of at least 1`);
     const gradual = value.strategy === "canary" || value.strategy === "linear";
-    if (gradual && typeof value.application !== "string") problems.push("application: a gradual release needs the CodeDeploy application");
+    const functionCount = Array.isArray(value.functions) ? value.functions.length : 0;
+    // A stack with no function to release (a platform stack) needs no application.
+    if (gradual && functionCount > 0 && typeof value.application !== "string") problems.push("application: a gradual release needs the CodeDeploy application");
     if (!Array.isArray(value.functions)) problems.push("functions: must be a list");
     for (const [index, fn] of (Array.isArray(value.functions) ? value.functions : []).entries()) {
         for (const field of ["service", "id", "functionName", "alias", ...(gradual ? ["deploymentGroup"] : [])]) {
