@@ -25,8 +25,8 @@ export interface ContainerDeploymentInputs {
     connection?: Omit<DatabaseConnection, "signIn">;
     /** How a database service signs in: its own login role (`platform/data-plan.ts` names it). */
     signInOf?: (service: string) => DatabaseConnection["signIn"] | undefined;
-    /** The applied migration set: a database service's new task definition waits for its schema. */
-    migrationSet?: pulumi.Input<string>;
+    /** A database service's applied migration set: its new task definition waits for its own schema. */
+    migrationSetOf?: (service: string) => pulumi.Input<string> | undefined;
     tags: Record<string, string>;
 }
 
@@ -53,7 +53,7 @@ export function deployContainers(inputs: ContainerDeploymentInputs): ContainerDe
 
     const databaseOf = (service: string, usesDatabase: boolean): DatabaseConnection | undefined => {
         const signIn = inputs.signInOf?.(service);
-        return usesDatabase && connection && signIn ? { ...connection, signIn, migrationSet: inputs.migrationSet } : undefined;
+        return usesDatabase && connection && signIn ? { ...connection, signIn, migrationSet: inputs.migrationSetOf?.(service) } : undefined;
     };
     const components: pulumi.Resource[] = [platform];
     const monitored: MonitoredContainer[] = [];

@@ -2,7 +2,7 @@
  * The Pulumi program: validated config and registry in, the whole stack out.
  *
  *   config + registry (validated, no resource yet)
- *     -> Api (+ JWT authorizer) -> [EventBus] -> [Network -> Database -> Migrations] -> one Service per service
+ *     -> Api (+ JWT authorizer) -> [EventBus] -> [Network -> Database -> MigrationRunner -> one ServiceMigration per database service] -> one Service per service
  *        (its HttpRoutes, QueueSubscriptions and Schedules, each on a Function)
  *     -> [ContainerPlatform -> one ServiceContainer per container service] (infra/containers.ts)
  *     -> ApiStage (throttling, route overrides, domain) -> Monitoring (alarms, their topic and the dashboard, when the stack turns them on)
@@ -14,14 +14,14 @@ import { Api, ApiStage } from "./components/api";
 import { deployContainers } from "./containers";
 import { Database } from "./components/database";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
-import { Migrations } from "./components/migrations";
+import { MigrationRunner, ServiceMigration } from "./components/migrations";
 import { Monitoring, releaseAlarmIds, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
 import { Releases, releasesOutput, type ReleasedFunction, type ReleasesOutput } from "./components/releases";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import { EventBus } from "./components/event-bus";
 import { Service } from "./components/service";
 import { ConfigError, isGradual, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
-import { migrationRunRequest } from "../platform/data-plan";
+import { migrationPayloadProblems, migrationRunRequest, serviceMigrationRequests } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import { eventBusName, functionLogGroupName, generatedNameProblems, serviceSecretName } from "../platform/naming";
 import { secretRecoveryWindowDays } from "./components/service-secret";
@@ -83,6 +83,7 @@ export function resolveInputs(stack: string, rawConfig: Readonly<Record<string, 
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             problems.push(`${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`);
         }
+        problems.push(...migrationPayloadProblems(serviceMigrationRequests(registry, config.database.connectionsPerFunction, "iam")));
         for (const problem of reservationProblems(registry.reservations, config.concurrency.accountLimit)) {
             problems.push(`${PROJECT}:concurrency.reservations: ${problem}`);
         }
@@ -124,7 +125,9 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
 
     let connection: Omit<DatabaseConnection, "signIn"> | undefined;
     let database: Database | undefined;
-    let migrationRun: Migrations | undefined;
+    let migrationRunner: MigrationRunner | undefined;
+    /** Each database service's applied migration set: its functions (or tasks) wait for its own migrations alone. */
+    const appliedMigrationSets = new Map<string, pulumi.Output<string>>();
     const dataPlan = migrationRunRequest(registry, config.database.connectionsPerFunction, "iam");
     const usesDatabase = dataPlan.services.length > 0 || containers.some((service) => service.database);
     let network: Network | undefined;
@@ -156,14 +159,16 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             ec2ArnPrefix: network.ec2ArnPrefix,
             endpoints: functionEndpoints(network),
         };
-        // Also without migrations: the run creates each database service's schema and roles.
-        migrationRun = new Migrations("migrations", {
-            migrations: registry.migrations,
-            request: dataPlan,
+        migrationRunner = new MigrationRunner("migrations", {
             database: { ...connection, signIn: { masterSecretArn: database.secretArn } },
             settings,
             reservedConcurrency: registry.reservations.migrationFunction,
         });
+        // Also without migrations: the run creates the service's schema and roles.
+        for (const request of serviceMigrationRequests(registry, config.database.connectionsPerFunction, "iam")) {
+            const migration = new ServiceMigration(request.service.service, { request, functionName: migrationRunner.functionName, runnerCodeHash: migrationRunner.codeHash });
+            appliedMigrationSets.set(request.service.service, migration.appliedMigrationSet);
+        }
     }
 
     /** A database service signs in as its own login role, with IAM authentication. */
@@ -187,7 +192,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             api: { apiId: api.apiId, executionArn: api.executionArn, jwtAuthorizerId: api.jwtAuthorizerId },
             settings,
             // Signed in as the service's own role; new code goes live only after the schema and role it expects are in place.
-            database: signIn && connection ? { ...connection, signIn, migrationSet: migrationRun?.appliedMigrationSet } : undefined,
+            database: signIn && connection ? { ...connection, signIn, migrationSet: appliedMigrationSets.get(serviceName) } : undefined,
             eventBus: eventBus && { name: eventBus.name, arn: eventBus.arn },
             secret: { name: serviceSecretName(PROJECT, stack, serviceName), recoveryWindowInDays: secretRecoveryWindowDays(config.database.deletionProtection) },
         });
@@ -217,20 +222,20 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
             deadLetterQueues[serviceName] = pulumi.output(Object.fromEntries(component.queues.map((queue) => [queue.id, queue.deadLetterQueueName])));
         }
     }
-    if (migrationRun) {
+    if (migrationRunner) {
         monitored.push({
             service: "platform",
             id: "migrations",
             label: "database migrations",
-            functionName: migrationRun.functionName,
-            timeoutSeconds: migrationRun.timeoutSeconds,
+            functionName: migrationRunner.functionName,
+            timeoutSeconds: migrationRunner.timeoutSeconds,
             logGroupName: settings.logGroupName("platform", "migrations"),
         });
     }
 
     // Container services: their platform, tasks and routes (infra/containers.ts).
     const containerDeployment = network
-        ? deployContainers({ stack, config, containers, network, api, connection, signInOf, migrationSet: migrationRun?.appliedMigrationSet, tags })
+        ? deployContainers({ stack, config, containers, network, api, connection, signInOf, migrationSetOf: (service) => appliedMigrationSets.get(service), tags })
         : undefined;
 
     // After the routes: a stage's per-route settings may only name routes that exist.
@@ -283,7 +288,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         functionNames,
         // Only what exists: an undefined output makes the runtime print a warning.
         ...(database ? { databaseEndpoint: database.endpoint, databaseClusterId: database.clusterIdentifier } : {}),
-        ...(migrationRun ? { migrationFunction: migrationRun.functionName } : {}),
+        ...(migrationRunner ? { migrationFunction: migrationRunner.functionName } : {}),
         ...(stage.domainTarget ? { domainTarget: stage.domainTarget } : {}),
         ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
         ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),

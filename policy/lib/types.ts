@@ -94,7 +94,10 @@ export const ComponentTypes = {
     api: "serverless-microservices:api:Api",
     apiStage: "serverless-microservices:api:ApiStage",
     database: "serverless-microservices:database:Database",
+    /** The platform's migration function (its role, log group and permissions), holding no service's SQL. */
     migrations: "serverless-microservices:migrations:Migrations",
+    /** One database service's invocation of the migration function, carrying its SQL. */
+    serviceMigration: "serverless-microservices:migrations:ServiceMigration",
     monitoring: "serverless-microservices:monitoring:Monitoring",
     network: "serverless-microservices:network:Network",
     service: "serverless-microservices:service:Service",

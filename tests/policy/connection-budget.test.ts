@@ -10,7 +10,8 @@ describe("db-connection-budget", () => {
     /** A cluster of 0.5-4 ACU (about 840 max_connections), two database services with their limits, and a function without the database. */
     const happy = (usersLimit = 50, ordersLimit = 20): StackSpec[] => [
         { type: Types.rdsCluster, name: "database-cluster", props: clusterProps() },
-        { type: Types.lambdaInvocation, name: "migrations-run", props: migrationInvocationProps([{ service: "users", connectionLimit: usersLimit }, { service: "orders", connectionLimit: ordersLimit }]) },
+        { type: Types.lambdaInvocation, name: "users-migrations", props: migrationInvocationProps({ service: "users", connectionLimit: usersLimit }) },
+        { type: Types.lambdaInvocation, name: "orders-migrations", props: migrationInvocationProps({ service: "orders", connectionLimit: ordersLimit }) },
         fn("users-create-user", databaseFunctionProps("users-create-user", 10, "users_app")),
         fn("orders-list-orders", databaseFunctionProps("orders-list-orders", 10, "orders_app")),
         fn("auth-token", functionProps("auth-token")),
@@ -28,13 +29,13 @@ describe("db-connection-budget", () => {
     it("rejects a database function whose role no migration run gives a connection limit", async () => {
         // Prepare
         const specs = happy();
-        specs[3].props = withField(specs[3].props, "environment.variables.DB_USER", "reports_app");
+        specs[4].props = withField(specs[4].props, "environment.variables.DB_USER", "reports_app");
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
         assert.deepEqual(reported, [{
             resource: "orders-list-orders",
-            message: 'Database function signs in as "reports_app", which no migration run gives a connection limit, so the connections it opens are unbounded; list its service in the migration run\'s services.',
+            message: 'Database function signs in as "reports_app", which no migration run gives a connection limit, so the connections it opens are unbounded; give its service its migration invocation (the run sets the role\'s limit).',
         }]);
     });
 
@@ -85,7 +86,7 @@ describe("db-connection-budget", () => {
     it("skips a database user that is unknown during preview", async () => {
         // Prepare
         const specs = happy();
-        specs[3].props = withField(specs[3].props, "environment.variables.DB_USER", UNKNOWN_STRING_SENTINEL);
+        specs[4].props = withField(specs[4].props, "environment.variables.DB_USER", UNKNOWN_STRING_SENTINEL);
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
