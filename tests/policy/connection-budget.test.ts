@@ -2,6 +2,13 @@ import { strict as assert } from "assert";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
+import * as path from "node:path";
+import { migrationRunRequest } from "../../platform/data-plan";
+import { parseStackConfig } from "../../platform/config/stack-config";
+import { resolveRegistry } from "../../platform/registry/resolution";
+import { services } from "../../infra/services";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { readStackConfig, runProgramOffline } from "../../tools/offline";
 import { clusterProps, databaseFunctionProps, functionProps, migrationInvocationProps } from "./fixtures";
 import { StackSpec, validateStack, withField } from "./harness";
 
@@ -91,5 +98,26 @@ describe("db-connection-budget", () => {
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
         assert.deepEqual(reported, []);
+    });
+
+    it("totals every service's role over the program's one invocation per service (infra/registry.ts, dev): lowering the budget below the sum reports every role", async function () {
+        this.timeout(120_000);
+        // Prepare: the roles the whole registry asks for, as one request would have listed them.
+        const stack = parseStackConfig("dev", readStackConfig("dev"));
+        const whole = migrationRunRequest(resolveRegistry(services, stack.functionDefaults, { stack: "dev", reservations: stack.concurrency.reservations }), stack.database.connectionsPerFunction, "iam").services;
+        const total = whole.reduce((sum, service) => sum + service.connectionLimit, 0);
+        const { resources } = await runProgramOffline({ stack: "dev" });
+        const config = loadPackConfig(path.join(PACK_DIR, "config.dev.json"));
+        const findings = async (maxConnections: number) =>
+            (await runPolicies(resources, { ...config, "db-connection-budget": { ...(config["db-connection-budget"] as object), maxConnections, headroomConnections: 10 } })).violations.filter((v) => v.policy === "db-connection-budget");
+        // Act: a cluster that holds exactly the sum plus the headroom, and one a connection short.
+        const fits = await findings(total + 10);
+        const over = await findings(total + 10 - 1);
+        // Assess
+        assert.ok(whole.length > 1, "the registry has more than one database service");
+        assert.deepEqual(fits, []);
+        assert.equal(over.length, 1);
+        assert.ok(over[0].message.startsWith(`The services' roles may hold ${total} connections (`), over[0].message);
+        for (const service of whole) assert.ok(over[0].message.includes(`${service.loginRole} ${service.connectionLimit}`), `${service.loginRole} in ${over[0].message}`);
     });
 });
