@@ -1,7 +1,9 @@
 /**
  * Versioned SQL migrations, one folder per service (`functions/<service>/migrations/0001_name.sql`).
  * The same runner applies them in the cloud (a migration function invoked during `pulumi up`) and
- * locally (at start of the local runtime). One run is one transaction under an advisory lock:
+ * locally (at start of the local runtime). In the cloud each database service's invocation is one
+ * run of that service alone (`ServiceMigrationRequest`); locally one run covers every service.
+ * One run is one transaction under an advisory lock:
  * first the platform's own SQL (the `platform` schema, each service's schema and roles,
  * `provisioning.ts`), then each service's pending files in order, inside its own schema and as its
  * owner role, each recorded with a checksum so that editing an applied file is caught instead of
