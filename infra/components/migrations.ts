@@ -42,7 +42,7 @@ export class MigrationRunner extends pulumi.ComponentResource {
     readonly codeHash: pulumi.Output<string>;
 
     constructor(name: string, args: MigrationRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
-        // The same type token and child names as before the services' SQL left the function: their URNs stay.
+        // The type token and the children's names are part of deployed URNs: changing them would replace the function.
         super(ComponentTypes.migrations, name, {}, opts);
         const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
         this.timeoutSeconds = timeoutSeconds;
