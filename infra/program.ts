@@ -36,6 +36,8 @@ export interface PlatformOutputs {
     databaseEndpoint?: pulumi.Output<string>;
     databaseClusterId?: pulumi.Output<string>;
     migrationFunction?: pulumi.Output<string>;
+    /** The migration function's code hash: what a service's migration invocation is keyed on besides its own SQL (a service stack reads it with the function's name). */
+    migrationRunnerCodeHash?: pulumi.Output<string>;
     functionNames: Record<string, pulumi.Output<Record<string, string>>>;
     /** Where to point DNS for the custom domain (stacks with `domain` and no hosted zone). */
     domainTarget?: pulumi.Output<string>;
@@ -288,7 +290,7 @@ export async function deployPlatform(services: readonly RegisteredService[] = re
         functionNames,
         // Only what exists: an undefined output makes the runtime print a warning.
         ...(database ? { databaseEndpoint: database.endpoint, databaseClusterId: database.clusterIdentifier } : {}),
-        ...(migrationRunner ? { migrationFunction: migrationRunner.functionName } : {}),
+        ...(migrationRunner ? { migrationFunction: migrationRunner.functionName, migrationRunnerCodeHash: migrationRunner.codeHash } : {}),
         ...(stage.domainTarget ? { domainTarget: stage.domainTarget } : {}),
         ...(monitoring?.alarmTopicArn ? { alarmTopicArn: monitoring.alarmTopicArn } : {}),
         ...(monitoring?.dashboardUrl ? { dashboardUrl: monitoring.dashboardUrl } : {}),

@@ -254,14 +254,15 @@ describe("the program under mocks", function () {
                     }
                 });
 
-                it("keys every service's run on the runner's bundled code, so new runner code re-runs each", async () => {
+                it("keys every service's run on the runner's bundled code, so new runner code re-runs each, and exports that hash", async () => {
                     if (!usesDatabase) return;
                     // Prepare
                     const [source] = await archiveFiles(one(run, Types.lambdaFunction, "migrations-function").inputs.code);
                     // Act
                     const keys = new Set(ofType(run, Types.lambdaInvocation).map((invocation) => invocation.inputs.triggers.runnerCode));
-                    // Assess
+                    // Assess: the same hash the stack exports beside the function's name, for a service stack to read.
                     assert.deepEqual([...keys], [sha256(source.data.toString("utf8"))]);
+                    assert.equal(run.outputs.migrationRunnerCodeHash, sha256(source.data.toString("utf8")));
                 });
 
                 it("makes each database service's functions (and tasks) wait for their own service's migrations alone", () => {
