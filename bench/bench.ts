@@ -52,10 +52,10 @@ interface ArchiveComparison {
 
 async function benchArchives(): Promise<ArchiveComparison[]> {
     const run = await runProgramOffline({ stack: "dev" });
-    const migrationInput = JSON.parse(run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation")!.inputs.input);
+    const migrationInputs = run.resources.filter((resource) => resource.type === "aws:lambda/invocation:Invocation").map((invocation) => JSON.parse(invocation.inputs.input));
     const declaredOf = (service: string) => services.find((candidate) => candidate.name === service)?.secrets ?? [];
     const environments = lambdaFunctions(run.resources).map((resource) => ({ environment: (resource.inputs.environment?.variables ?? {}) as Record<string, string> }));
-    const bench = await startArchiveBench({ runs: RUNS, warm: WARM_INVOCATIONS, migrationInput, serviceSecrets: placeholderSecretValues(environments, declaredOf) });
+    const bench = await startArchiveBench({ runs: RUNS, warm: WARM_INVOCATIONS, migrationInputs, serviceSecrets: placeholderSecretValues(environments, declaredOf) });
     const baselineFile = path.join(__dirname, "baseline", "archives-before.json");
     const baseline = fs.existsSync(baselineFile) ? (JSON.parse(fs.readFileSync(baselineFile, "utf8")) as Baseline) : undefined;
     const results: ArchiveComparison[] = [];

@@ -203,9 +203,14 @@ export async function functionSource(name: string, factory: () => (...args: any[
 
 /**
  * The `code` and `handler` arguments of an `aws.lambda.Function` whose code is `factory`: an
- * archive holding only `__index.js`, the bundled closure.
+ * archive holding only `__index.js`, the bundled closure; and that file's SHA-256, known before
+ * deployment, for what must follow a change of the code.
  */
-export function functionCode(name: string, factory: () => (...args: any[]) => unknown): { code: Promise<pulumi.asset.AssetArchive>; handler: string } {
-    const code = functionSource(name, factory).then((source) => new pulumi.asset.AssetArchive({ [HANDLER_FILE]: new pulumi.asset.StringAsset(source) }));
-    return { code, handler: LAMBDA_HANDLER };
+export function functionCode(name: string, factory: () => (...args: any[]) => unknown): { code: Promise<pulumi.asset.AssetArchive>; handler: string; sourceSha256: Promise<string> } {
+    const source = functionSource(name, factory);
+    const code = source.then((text) => new pulumi.asset.AssetArchive({ [HANDLER_FILE]: new pulumi.asset.StringAsset(text) }));
+    const sourceSha256 = source.then((text) => createHash("sha256").update(text).digest("hex"));
+    // Read by few callers: a failure reaches the program through `code`, not as an unhandled rejection here.
+    sourceSha256.catch(() => undefined);
+    return { code, handler: LAMBDA_HANDLER, sourceSha256 };
 }

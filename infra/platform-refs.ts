@@ -40,6 +40,8 @@ export interface PlatformRefs {
         userArnPrefix: pulumi.Input<string>;
         /** The migration function: each service's migrations run through it, carrying their own SQL. */
         migrationFunctionName: pulumi.Input<string>;
+        /** Its code's hash: new runner code runs every service's migrations again. */
+        migrationRunnerCodeHash: pulumi.Input<string>;
     };
     /** The ECS cluster, the namespace and the VPC link, for container services. */
     containers?: {
@@ -98,6 +100,7 @@ export function platformRefsFromStack(environment: string, shape: PlatformShape,
                       name: read<string>("database.name"),
                       userArnPrefix: read<string>("database.userArnPrefix"),
                       migrationFunctionName: read<string>("database.migrationFunctionName"),
+                      migrationRunnerCodeHash: read<string>("database.migrationRunnerCodeHash"),
                   },
               }
             : {}),

@@ -10,7 +10,7 @@ import type { MigrationRunRequest } from "../functions/runtime/data/migrations";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
 import { readStackConfig, stackFileExists } from "../platform/config/stack-files";
 import { PLATFORM_PART, resolveStackTarget, StackTargetError, type StackTarget } from "../platform/config/stack-layout";
-import { migrationRunRequest } from "../platform/data-plan";
+import { migrationPayloadProblems, migrationRunRequest, serviceMigrationRequests } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import type { ResolvedRegistry } from "../platform/model";
 import { prefixCollisions } from "../platform/deploy-policy";
@@ -66,6 +66,7 @@ export function resolveInputs(target: StackTarget, services: readonly Registered
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             problems.push(`${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`);
         }
+        problems.push(...migrationPayloadProblems(serviceMigrationRequests(registry, config.database.connectionsPerFunction, "iam")));
         for (const problem of reservationProblems(registry.reservations, config.concurrency.accountLimit)) {
             problems.push(`${PROJECT}:concurrency.reservations: ${problem}`);
         }

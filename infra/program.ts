@@ -26,6 +26,7 @@ import { inputsForStack, type ProgramInputs } from "./program-inputs";
 import { deployContainerService, deployFunctionService, type ServicePart, type ServicePartContext } from "./service-part";
 import { API_STAGE_NAME, deploySharedPlatform, platformShape, type SharedPlatform } from "./shared-platform";
 import { isGradual, PROJECT } from "../platform/config/stack-config";
+import { PLATFORM_ALARM_NAMES_OUTPUT } from "../policy/lib/platform-outputs";
 import { PLATFORM_PART } from "../platform/config/stack-layout";
 import { functionLogGroupName, routeId } from "../platform/naming";
 import { services as registeredServices } from "./services";
@@ -37,6 +38,8 @@ export interface StackOutputs {
     databaseEndpoint?: pulumi.Output<string>;
     databaseClusterId?: pulumi.Output<string>;
     migrationFunction?: pulumi.Output<string>;
+    /** The migration function's code hash: a service's migration invocation is keyed on it besides its own SQL. */
+    migrationRunnerCodeHash?: pulumi.Output<string>;
     /** Function name per route key, by service. */
     functionNames?: Record<string, pulumi.Output<Record<string, string>>>;
     /** Where to point DNS for the custom domain (environments with `domain` and no hosted zone). */
@@ -55,6 +58,8 @@ export interface StackOutputs {
     releases?: pulumi.Output<ReleasesOutput>;
     /** What the service stacks build on (`<env>-platform` only). */
     platform?: pulumi.Output<unknown>;
+    /** The alarms the platform stack creates, which service stacks' deployment groups name (`<env>-platform` only). */
+    platformAlarmNames?: string[];
 }
 
 export interface ProgramOptions {
@@ -187,7 +192,7 @@ function sharedOutputs(shared: SharedPlatform, stage: ApiStage, monitor?: Platfo
         apiId: shared.api.apiId,
         // Only what exists: an undefined output makes the runtime print a warning.
         ...(shared.database ? { databaseEndpoint: shared.database.endpoint, databaseClusterId: shared.database.clusterIdentifier } : {}),
-        ...(shared.migrations ? { migrationFunction: shared.migrations.functionName } : {}),
+        ...(shared.migrations ? { migrationFunction: shared.migrations.functionName, migrationRunnerCodeHash: shared.migrations.codeHash } : {}),
         ...(stage.domainTarget ? { domainTarget: stage.domainTarget } : {}),
         ...(monitor?.alarmTopicArn ? { alarmTopicArn: monitor.alarmTopicArn } : {}),
         ...(monitor?.dashboardUrl ? { dashboardUrl: monitor.dashboardUrl } : {}),
@@ -210,7 +215,7 @@ function serviceOutputs(parts: ServicePart[]): StackOutputs {
 function deployOneStack(inputs: ProgramInputs): StackOutputs {
     const settings = functionSettings(inputs);
     const shared = deploySharedPlatform(inputs, settings, {});
-    const parts = deployServiceParts(inputs, { inputs, refs: shared.refs, settings, functionEndpoints: shared.functionEndpoints, migrationSet: shared.migrations?.appliedMigrationSet, opts: {} });
+    const parts = deployServiceParts(inputs, { inputs, refs: shared.refs, settings, functionEndpoints: shared.functionEndpoints, opts: {} });
     const stage = apiStage(inputs, shared.api.apiId, parts.flatMap((part) => part.routeThrottles), { dependsOn: parts.map((part) => part.component) });
     const monitor = platformMonitoring(inputs, shared, stage.stageName, {});
     const application = isGradual(inputs.config.release) ? new ReleaseApplication("releases", { environment: inputs.environment, tags: inputs.tags }) : undefined;
@@ -231,7 +236,12 @@ function deployPlatformStack(inputs: ProgramInputs, opts: pulumi.ComponentResour
     const monitor = platformMonitoring(inputs, shared, stage.stageName, opts);
     const application = isGradual(inputs.config.release) ? new ReleaseApplication("releases", { environment: inputs.environment, tags: inputs.tags }, opts) : undefined;
     const refs: PlatformRefs = { ...shared.refs, api: { ...shared.refs.api, stageName: stage.stageName }, ...operationsRefs(monitor, application) };
-    return { ...sharedOutputs(shared, stage, monitor), platform: pulumi.output(refs) };
+    return {
+        ...sharedOutputs(shared, stage, monitor),
+        platform: pulumi.output(refs),
+        // What the service stacks' policy runs count on: the alarms their route releases watch live here.
+        ...(monitor && monitor.alarmNames.length > 0 ? { [PLATFORM_ALARM_NAMES_OUTPUT]: monitor.alarmNames } : {}),
+    };
 }
 
 function deployServiceStack(inputs: ProgramInputs, service: string, opts: pulumi.ComponentResourceOptions): StackOutputs {

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseConnection, FunctionSettings } from "./components/function-settings";
 import { containerDeploymentAlarmIds, releaseAlarmIds, type MonitoredContainer, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
 import type { ReleasedFunction } from "./components/releases";
+import { ServiceMigration } from "./components/migrations";
 import { Service } from "./components/service";
 import { ServiceContainer } from "./components/service-container";
 import { secretRecoveryWindowDays } from "./components/service-secret";
@@ -14,6 +15,7 @@ import type { PlatformRefs } from "./platform-refs";
 import type { ProgramInputs } from "./program-inputs";
 import { PROJECT } from "../platform/config/stack-config";
 import type { ResolvedContainerService, ResolvedService } from "../platform/model";
+import { serviceMigrationRequests } from "../platform/data-plan";
 import { alarmName, containerServiceNames, serviceSecretName } from "../platform/naming";
 
 /** What a service adds to the environment's monitoring, releases and outputs. */
@@ -38,9 +40,20 @@ export interface ServicePartContext {
     settings: FunctionSettings;
     /** The interface endpoints a database function must be created after: those of this stack (none in a service stack). */
     functionEndpoints: pulumi.Resource[];
-    /** The migration set a database service's code waits for. */
-    migrationSet?: pulumi.Input<string>;
     opts: pulumi.ComponentResourceOptions;
+}
+
+/**
+ * A database service's migrations: its own invocation of the platform's migration function,
+ * carrying its schema's plan and its SQL. Its code waits for the applied set, so a failing
+ * migration stops this service's `up` before its new code goes live, and no other's.
+ */
+function migrate(service: string, context: ServicePartContext): pulumi.Output<string> | undefined {
+    const { inputs, refs } = context;
+    const request = serviceMigrationRequests(inputs.registry, inputs.config.database.connectionsPerFunction, "iam").find((candidate) => candidate.service.service === service);
+    if (!request || !refs.database) return undefined;
+    const migration = new ServiceMigration(service, { request, functionName: refs.database.migrationFunctionName, runnerCodeHash: refs.database.migrationRunnerCodeHash }, context.opts);
+    return migration.appliedMigrationSet;
 }
 
 /** How a database service reaches the cluster: its own login role, signed in with IAM. */
@@ -48,6 +61,7 @@ function databaseOf(service: string, usesDatabase: boolean, context: ServicePart
     const { refs, inputs } = context;
     const data = inputs.dataPlan.services.find((candidate) => candidate.service === service);
     if (!usesDatabase || !data || !refs.database || !refs.network) return undefined;
+    const migrationSet = migrate(service, context);
     return {
         host: refs.database.host,
         port: refs.database.port,
@@ -57,7 +71,7 @@ function databaseOf(service: string, usesDatabase: boolean, context: ServicePart
         ec2ArnPrefix: refs.network.ec2ArnPrefix,
         endpoints: context.functionEndpoints,
         signIn: { user: data.loginRole, userArn: pulumi.interpolate`${refs.database.userArnPrefix}${data.loginRole}` },
-        migrationSet: context.migrationSet,
+        migrationSet,
     };
 }
 

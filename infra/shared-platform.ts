@@ -10,7 +10,7 @@ import { ContainerPlatform } from "./components/container-platform";
 import { Database } from "./components/database";
 import { EventBus } from "./components/event-bus";
 import type { FunctionSettings } from "./components/function-settings";
-import { Migrations } from "./components/migrations";
+import { MigrationRunner } from "./components/migrations";
 import { functionEndpoints, gatewayEndpointsFor, interfaceEndpointsFor, Network } from "./components/network";
 import type { PlatformRefs, PlatformShape } from "./platform-refs";
 import { isGradual, PROJECT } from "../platform/config/stack-config";
@@ -41,7 +41,7 @@ export interface SharedPlatform {
     api: Api;
     database?: Database;
     network?: Network;
-    migrations?: Migrations;
+    migrations?: MigrationRunner;
     eventBus?: EventBus;
     containerPlatform?: ContainerPlatform;
     /** The interface endpoints functions call: in one stack, a database function is created after them. */
@@ -74,14 +74,13 @@ export function deploySharedPlatform(inputs: ProgramInputs, settings: FunctionSe
     }
 
     let database: Database | undefined;
-    let migrations: Migrations | undefined;
+    let migrations: MigrationRunner | undefined;
     if (network && shape.database) {
         database = new Database("database", { ...config.database, environment, subnetIds: network.isolatedSubnetIds, securityGroupIds: [network.databaseSecurityGroupId], tags }, opts);
-        migrations = new Migrations(
+        // Holds no service's SQL: each database service's stack invokes it with its own.
+        migrations = new MigrationRunner(
             "migrations",
             {
-                migrations: registry.migrations,
-                request: dataPlan,
                 database: {
                     host: database.endpoint,
                     port: database.port,
@@ -122,7 +121,7 @@ export function deploySharedPlatform(inputs: ProgramInputs, settings: FunctionSe
         ...(eventBus ? { eventBus: { name: eventBus.name, arn: eventBus.arn } } : {}),
         ...(network ? { network: { privateSubnetIds: network.privateSubnetIds, functionSecurityGroupId: network.functionSecurityGroupId, ec2ArnPrefix: network.ec2ArnPrefix } } : {}),
         ...(database && migrations
-            ? { database: { host: database.endpoint, port: database.port, name: database.databaseName, userArnPrefix: database.userArn(""), migrationFunctionName: migrations.functionName } }
+            ? { database: { host: database.endpoint, port: database.port, name: database.databaseName, userArnPrefix: database.userArn(""), migrationFunctionName: migrations.functionName, migrationRunnerCodeHash: migrations.codeHash } }
             : {}),
         ...(containerPlatform
             ? {

@@ -7,8 +7,7 @@ import * as path from "node:path";
 import { statementTimeoutFor } from "../functions/runtime/data/database";
 import type { HttpApiEvent } from "../functions/runtime/http/payload";
 import type { LogLevel } from "../functions/runtime/logger";
-import { MIGRATION_TIMEOUT_SECONDS, type MigrationResult } from "../functions/runtime/data/migrations";
-import { createMigrationEntry } from "../functions/runtime/entry/migration";
+import { MIGRATION_TIMEOUT_SECONDS, runMigrations, type MigrationResult } from "../functions/runtime/data/migrations";
 import type { RegisteredService } from "../functions/runtime/container";
 import type { RouteThrottle } from "../functions/runtime/service";
 import type { StackConfig } from "../platform/config/stack-config";
@@ -133,11 +132,9 @@ export function stackThrottle(config: StackConfig): RouteThrottle | undefined {
  * roles and limits; the login roles get the local password instead of IAM authentication.
  */
 function migrate(databaseUrl: string, registry: ResolvedRegistry, stackConfig: StackConfig, login: LocalLogin): Promise<MigrationResult> {
-    const run = createMigrationEntry(registry.migrations, {
-        database: () => ({ connectionString: databaseUrl, statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) }),
-        options: { passwordOf: login.passwordOf },
-    });
-    return run(requestFor(registry, stackConfig));
+    // Every service in one run (one transaction): locally nothing deploys a service on its own.
+    const database = { connectionString: databaseUrl, statementTimeoutMs: statementTimeoutFor(MIGRATION_TIMEOUT_SECONDS) };
+    return runMigrations(database, requestFor(registry, stackConfig), registry.migrations, { passwordOf: login.passwordOf });
 }
 
 /** What the local migration run is asked for: the cloud's request, with passwords instead of IAM tokens. */

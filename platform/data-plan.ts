@@ -5,7 +5,8 @@
  * policy pack checks it. Pure code, no Pulumi.
  */
 import { statementTimeoutFor } from "../functions/runtime/data/database";
-import type { MigrationRunRequest } from "../functions/runtime/data/migrations";
+import { migrationSetHash, type MigrationRunRequest, type ServiceMigrationRequest } from "../functions/runtime/data/migrations";
+import { LAMBDA } from "../policy/lib/limits";
 import { RELAY_CONNECTION_CEILING } from "../functions/runtime/outbox/relay";
 import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/data/service-data";
 import type { ResolvedContainerService, ResolvedQueueConsumer, ResolvedRegistry, ResolvedRoute, ResolvedService } from "./model";
@@ -79,4 +80,43 @@ export function migrationRunRequest(
         ],
         login,
     };
+}
+
+/**
+ * Each database service's migration request, in registry order (function services, then container
+ * services): its schema, roles and limits, its own migrations and their hash, nothing of another
+ * service. The program sends each as the input of that service's own invocation of the migration
+ * function, so a change to one service's SQL or limits re-runs that service's migrations alone.
+ */
+export function serviceMigrationRequests(
+    registry: Pick<ResolvedRegistry, "services"> & Partial<Pick<ResolvedRegistry, "containers">>,
+    connectionsPerFunction: number,
+    login: LoginMethod,
+): ServiceMigrationRequest[] {
+    const request = (service: ServiceData, migrations: ServiceMigrationRequest["migrations"]): ServiceMigrationRequest => ({ migrationSetHash: migrationSetHash(migrations), service, migrations, login });
+    return [
+        ...registry.services.filter((service) => service.database).map((service) => request(serviceData(service, connectionsPerFunction), service.migrations)),
+        ...(registry.containers ?? []).filter((service) => service.database).map((service) => request(containerServiceData(service, connectionsPerFunction), service.migrations)),
+    ];
+}
+
+/** The bytes a migration request takes as the invocation's payload: its JSON, as the program sends it. */
+export function migrationPayloadBytes(request: ServiceMigrationRequest): number {
+    return Buffer.byteLength(JSON.stringify(request), "utf8");
+}
+
+/**
+ * The services whose migrations do not fit one synchronous invocation (Lambda refuses a request
+ * payload over `LAMBDA.payloadBytes`, 6 MB), each naming the service, its size and what to do.
+ */
+export function migrationPayloadProblems(requests: readonly ServiceMigrationRequest[]): string[] {
+    return requests.flatMap((request) => {
+        const bytes = migrationPayloadBytes(request);
+        if (bytes <= LAMBDA.payloadBytes) return [];
+        const largest = [...request.migrations].sort((a, b) => b.sql.length - a.sql.length)[0];
+        return [
+            `service "${request.service.service}": its migrations make a ${bytes}-byte migration payload, over the ${LAMBDA.payloadBytes} bytes (6 MB) Lambda accepts in one synchronous invocation` +
+                `${largest ? ` (the largest is ${largest.file}, ${Buffer.byteLength(largest.sql, "utf8")} bytes)` : ""}; load bulk data at run time instead of in migrations.`,
+        ];
+    });
 }

@@ -128,7 +128,7 @@ export interface ResolvedRegistry {
 /** What a stack's functions reserve, for the deployment and for the account quota check. */
 export interface Reservations {
     mode: ReservationMode;
-    /** The migration function's reservation; none without migrations or with mode `none`. */
+    /** The migration function's reservation: one run per database service at once; none without migrations or with mode `none`. */
     migrationFunction?: number;
     /** Each service whose functions reserve: how many functions, each reserving `perFunction`. */
     services: { service: string; functions: number; perFunction: number }[];

@@ -20,6 +20,8 @@ export interface OfflineRun {
     stack: string;
     resources: RegisteredResource[];
     outputs: Record<string, any>;
+    /** The outputs of the stacks the run's StackReferences read, by stack (a service stack's platform). */
+    referencedOutputs: Record<string, Record<string, any>>;
 }
 
 export interface OfflineOptions {
@@ -44,6 +46,11 @@ export interface OfflineOptions {
     layout?: StackLayout;
     /** Images the stack's ECR repositories already hold, by repository name. @default none */
     heldImages?: Readonly<Record<string, ReadonlyArray<{ imageTag: string; imageDigest: string }>>>;
+}
+
+/** The outputs of the platform stack a service stack's run read, or undefined for any other stack. */
+export function platformOutputsOf(run: Pick<OfflineRun, "referencedOutputs">): Record<string, any> | undefined {
+    return Object.values(run.referencedOutputs)[0];
 }
 
 /** Pulumi passes every config value to the program as a string; structured values as JSON. */
@@ -397,7 +404,7 @@ async function runOnce(options: OfflineOptions, config: Record<string, string>):
     for (const [key, value] of Object.entries(stackOutputs ?? {})) {
         outputs[key] = await resolve(value);
     }
-    return { stack, resources, outputs };
+    return { stack, resources, outputs, referencedOutputs: { ...options.stackOutputs } };
 }
 
 /** The request's custom timeouts, only those set. */

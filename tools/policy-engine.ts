@@ -19,6 +19,7 @@ import * as path from "path";
 import { effectiveLevel, policyKnobs, type PackConfig } from "../policy/lib/pack-config";
 import { policies as packPolicies, PACK_NAME } from "../policy/policies";
 import { UnknownValueError, unknownCheckingProxy } from "../policy/lib/preview";
+import { PLATFORM_ALARM_NAMES_OUTPUT } from "../policy/lib/platform-outputs";
 import type { ResourceRecord } from "./registered-resource";
 import type {
     Policies,
@@ -31,6 +32,19 @@ import type {
 } from "../policy/lib/sdk";
 
 export { effectiveLevel, loadPackConfig, type PackConfig } from "../policy/lib/pack-config";
+
+/**
+ * The pack config for one stack: the environment's file, plus what a service stack's cross-stack
+ * rules need from its platform stack's outputs (`lambda-release-rollback`: the alarms the platform
+ * creates, which a route's deployment group watches). Other stacks get the file as it is.
+ */
+export function packConfigForStack(config: PackConfig, platformOutputs?: Readonly<Record<string, unknown>>): PackConfig {
+    const alarmNames = platformOutputs?.[PLATFORM_ALARM_NAMES_OUTPUT];
+    if (!Array.isArray(alarmNames) || alarmNames.length === 0) return config;
+    const entry = config["lambda-release-rollback"];
+    const settings = typeof entry === "string" ? { enforcementLevel: entry } : (entry ?? {});
+    return { ...config, "lambda-release-rollback": { ...settings, platformAlarmNames: alarmNames.map(String) } };
+}
 
 export type ReportedLevel = "mandatory" | "advisory";
 

@@ -16,8 +16,8 @@ import { runAsCommand } from "./command";
 import { readStackConfig, readStackTarget } from "../platform/config/stack-files";
 import { environmentStacks, layoutOf, STACK_LAYOUTS, type StackLayout } from "../platform/config/stack-layout";
 import { PROJECT } from "../platform/config/stack-config";
-import { runProgramOffline } from "./offline";
-import { formatReport, loadPackConfig, PACK_DIR, packLabel, runPolicies } from "./policy-engine";
+import { platformOutputsOf, runProgramOffline } from "./offline";
+import { formatReport, loadPackConfig, PACK_DIR, packConfigForStack, packLabel, runPolicies } from "./policy-engine";
 
 interface Options {
     /** The stacks to check, in deploy order: one, or every stack of `--environment`. */
@@ -82,8 +82,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const config = loadPackConfig(options.configFile);
     let mandatory = 0;
     for (const stack of options.stacks) {
-        const { resources } = await runProgramOffline({ stack, preview: options.preview, layout: options.layout });
-        const result = await runPolicies(resources, config);
+        const run = await runProgramOffline({ stack, preview: options.preview, layout: options.layout });
+        const result = await runPolicies(run.resources, packConfigForStack(config, platformOutputsOf(run)));
         mandatory += result.mandatory;
         if (options.json) {
             console.log(JSON.stringify({ stack, ...result }, null, 2));

@@ -164,7 +164,7 @@ export function engineResources(resources: readonly RegisteredResource[], servic
     const componentOwner = new Map<string, string>();
     resources.forEach((r, index) => {
         const parentOwner = r.parent ? componentOwner.get(r.parent) : undefined;
-        const serviceComponent = r.type === ComponentTypes.service || r.type === ComponentTypes.serviceContainer;
+        const serviceComponent = r.type === ComponentTypes.service || r.type === ComponentTypes.serviceContainer || r.type === ComponentTypes.serviceMigration;
         const own =
             serviceComponent && services.includes(r.name)
                 ? r.name

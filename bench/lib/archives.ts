@@ -50,11 +50,12 @@ export const round = (value: number, digits = 1) => Math.round(value * 10 ** dig
 
 /**
  * What `archive` is invoked with: a request its route answers (fresh data for each `n`, so repeated
- * invocations stay valid), or for the migration function the program's invocation input.
+ * invocations stay valid), or for the migration function one of the program's invocation inputs
+ * (one per database service), in turn, so the first run's warm invocations migrate every service.
  */
-export function eventFor(archive: RunnableArchive, n: number, migrationInput: unknown): unknown {
+export function eventFor(archive: RunnableArchive, n: number, migrationInputs: readonly unknown[]): unknown {
     const routeKey = archive.environment.ROUTE_KEY;
-    return routeKey ? routeEvent(routeKey, n) : migrationInput;
+    return routeKey ? routeEvent(routeKey, n) : migrationInputs[n % migrationInputs.length];
 }
 
 /** The status of a route's answer; throws, naming the route, on a 5xx or on what is no response at all. */
@@ -79,13 +80,14 @@ export interface ArchiveBench {
 }
 
 /**
- * `migrationInput` is the input the program gives the migration function (its `Invocation`): the
- * services' roles, which the embedded PostgreSQL then trusts as Aurora lets them in with IAM tokens.
+ * `migrationInputs` are the inputs the program gives the migration function (an `Invocation` per
+ * database service): their roles, which the embedded PostgreSQL then trusts as Aurora lets them in
+ * with IAM tokens.
  */
 export async function startArchiveBench(options: {
     runs: number;
     warm: number;
-    migrationInput: { services: Array<{ loginRole: string }> };
+    migrationInputs: ReadonlyArray<{ service: { loginRole: string } }>;
     /** The services' secrets the stand-in Secrets Manager holds, by ARN (`placeholderSecretValues`). @default none */
     serviceSecrets?: Map<string, string>;
 }): Promise<ArchiveBench> {
@@ -99,7 +101,7 @@ export async function startArchiveBench(options: {
         startRelayCheckEndpoint(),
     ]);
     const secrets = await startSecretsEndpoint(credentialsOf(postgres.url), options.serviceSecrets);
-    await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInput.services.map((service) => service.loginRole));
+    await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInputs.map((input) => input.service.loginRole));
     return {
         workDir,
         async measure(archive) {
@@ -109,7 +111,7 @@ export async function startArchiveBench(options: {
             const warm: number[] = [];
             const statuses = new Set<number>();
             const invoke = async (lambda: ReturnType<typeof startFunction>, n: number) => {
-                const { ms, result } = await lambda.invoke(eventFor(archive, n, options.migrationInput));
+                const { ms, result } = await lambda.invoke(eventFor(archive, n, options.migrationInputs));
                 const status = checkedStatus(archive, result);
                 if (status !== undefined) statuses.add(status);
                 return ms;

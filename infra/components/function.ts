@@ -73,6 +73,8 @@ export class Function extends pulumi.ComponentResource {
     readonly alias?: aws.lambda.Alias;
     /** What triggers invoke: the alias's ARN (`...:function:<name>:live`), or the function's without an alias. */
     readonly targetArn: pulumi.Output<string>;
+    /** The SHA-256 of the function's bundled code, known before deployment: changes whenever the code does. */
+    readonly codeHash: Promise<string>;
 
     constructor(name: string, args: FunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.function, name, {}, opts);
@@ -80,6 +82,8 @@ export class Function extends pulumi.ComponentResource {
         const names = args.resourceNames ?? { logGroup: name, function: name };
         const withAlias = args.alias ?? true;
         this.logGroupName = settings.logGroupName(args.service, args.functionId);
+        const { code, handler, sourceSha256 } = functionCode(names.function, args.code);
+        this.codeHash = sourceSha256;
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             names.logGroup,
@@ -91,7 +95,8 @@ export class Function extends pulumi.ComponentResource {
             {
                 description: args.description.slice(0, 256),
                 publish: withAlias,
-                ...functionCode(names.function, args.code),
+                code,
+                handler,
                 ...functionSettings(settings, {
                     role: args.role,
                     memoryMb: args.memoryMb,

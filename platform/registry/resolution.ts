@@ -24,9 +24,11 @@ import { declaredSecrets } from "../secrets";
 import { describeService, validateRegistry } from "./validation";
 
 /**
- * The migration function's reservation where a stack reserves concurrency: one run at a time, and so
- * one database connection at most. Its advisory lock already serializes runs, so without the
- * reservation a second run waits for the first instead of failing.
+ * The migration function's reservation per database service where a stack reserves concurrency:
+ * each database service invokes it on its own (its own stack's `up`, or side by side in one
+ * stack), so as many runs as database services may arrive at once; a reservation below that
+ * would throttle one service's run into a failed `up`. Its advisory lock serializes the runs'
+ * work, so the others wait, each holding one database connection.
  */
 export const MIGRATION_RESERVED_CONCURRENCY = 1;
 
@@ -120,15 +122,15 @@ export function resolveRegistry(services: readonly RegisteredService[], stackDef
         apiRoutes,
         migrations,
         migrationSetHash: migrationSetHash(migrations),
-        reservations: reservationsOf(resolved, reservations, migrations.length > 0),
+        reservations: reservationsOf(resolved, reservations, migrations.length > 0, [...resolved, ...containers].filter((service) => service.database).length),
     };
 }
 
-function reservationsOf(services: readonly ResolvedService[], mode: ReservationMode, hasMigrations: boolean): Reservations {
+function reservationsOf(services: readonly ResolvedService[], mode: ReservationMode, hasMigrations: boolean, databaseServices: number): Reservations {
     const reserving = services
         .filter((service) => service.reservedConcurrency !== undefined)
         .map((service) => ({ service: service.name, functions: service.routes.length, perFunction: service.reservedConcurrency! }));
-    const migrationFunction = mode === "registry" && hasMigrations ? MIGRATION_RESERVED_CONCURRENCY : undefined;
+    const migrationFunction = mode === "registry" && hasMigrations ? MIGRATION_RESERVED_CONCURRENCY * databaseServices : undefined;
     const total = reserving.reduce((sum, entry) => sum + entry.functions * entry.perFunction, 0) + (migrationFunction ?? 0);
     return { mode, ...(migrationFunction !== undefined ? { migrationFunction } : {}), services: reserving, total };
 }

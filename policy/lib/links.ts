@@ -9,7 +9,7 @@
  * dependencies) are the values compared instead, and only when both sides are known.
  */
 import { isKnown } from "./checks";
-import { Types } from "./types";
+import { ComponentTypes, Types } from "./types";
 
 /** What following a link needs of a resource: its URN, its values and where each input came from. */
 export interface Linkable {
@@ -17,6 +17,8 @@ export interface Linkable {
     type: string;
     props: Record<string, any>;
     propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+    /** The parent's URN, when the resource has one below the stack. */
+    parent?: string;
 }
 
 /** The `candidates` that `from`'s `input` was computed from, else those whose value it holds. */
@@ -131,6 +133,21 @@ export function mappingQueues<T extends Linkable>(mapping: Linkable, resources: 
     return linked(mapping, "eventSourceArn", ofType(resources, Types.sqsQueue), (queue, value) => isKnown(queue.props.arn) && value === queue.props.arn);
 }
 
+/**
+ * The migration function: the one an `aws:lambda/invocation:Invocation` of the stack invokes, or,
+ * in the platform stack of a stack-per-service environment (whose invocations are the service
+ * stacks'), the function of the platform's migration runner component. Both are structure the
+ * program builds, not a name or tag another function could copy.
+ */
+export function migrationFunctions<T extends Linkable>(resources: readonly T[]): T[] {
+    const invoked = ofType(resources, Types.lambdaInvocation).flatMap((invocation) => invokedFunctions(invocation, resources));
+    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+    const insideRunner = (resource: Linkable | undefined, depth = 0): boolean =>
+        resource !== undefined && depth < 10 && (resource.type === ComponentTypes.migrations || insideRunner(resource.parent ? byUrn.get(resource.parent) : undefined, depth + 1));
+    const runners = ofType(resources, Types.lambdaFunction).filter((fn) => insideRunner(fn));
+    return [...new Set([...invoked, ...runners])];
+}
+
 /** What starts a function: an HTTP API route, a queue (an event source mapping), a deployment (an invocation). */
 export type FunctionTrigger = "http" | "queue" | "deployment";
 
@@ -142,6 +159,6 @@ export function functionTriggers<T extends Linkable>(resources: readonly T[]): M
     };
     for (const integration of ofType(resources, Types.httpApiIntegration)) add(integrationFunctions(integration, resources), "http");
     for (const mapping of ofType(resources, Types.lambdaEventSourceMapping)) add(mappingFunctions(mapping, resources), "queue");
-    for (const invocation of ofType(resources, Types.lambdaInvocation)) add(invokedFunctions(invocation, resources), "deployment");
+    add(migrationFunctions(resources), "deployment");
     return triggers;
 }

@@ -97,11 +97,14 @@ export const ComponentTypes = {
     api: "serverless-microservices:api:Api",
     apiStage: "serverless-microservices:api:ApiStage",
     database: "serverless-microservices:database:Database",
+    /** The platform's migration function (its role, log group and permissions), holding no service's SQL. */
     migrations: "serverless-microservices:migrations:Migrations",
     /** The environment's alarm topic, the API's, the database's and the migration runner's alarms, and its dashboard. */
     platformMonitoring: "serverless-microservices:monitoring:PlatformMonitoring",
     /** One service's alarms and its dashboard. */
     serviceMonitoring: "serverless-microservices:monitoring:ServiceMonitoring",
+    /** One database service's invocation of the migration function, carrying its SQL. */
+    serviceMigration: "serverless-microservices:migrations:ServiceMigration",
     network: "serverless-microservices:network:Network",
     service: "serverless-microservices:service:Service",
     /** A service's one Secrets Manager secret and its resource policy. */

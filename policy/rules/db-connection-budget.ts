@@ -52,7 +52,7 @@ export const dbConnectionBudget = stackPolicy({
             if (typeof user !== "string" || limited.has(user)) continue;
             findings.push({
                 urn: fn.urn,
-                message: `Database function signs in as "${user}", which no migration run gives a connection limit, so the connections it opens are unbounded; list its service in the migration run's services.`,
+                message: `Database function signs in as "${user}", which no migration run gives a connection limit, so the connections it opens are unbounded; give its service its migration invocation (the run sets the role's limit).`,
             });
         }
         const ceiling = maxConnections > 0 ? maxConnections : clusterMaxConnections(resources);

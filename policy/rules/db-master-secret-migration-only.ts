@@ -1,7 +1,7 @@
 import { ruleConfig } from "../config";
 import { isKnown } from "../lib/checks";
 import { iamPatternMatches } from "../lib/iam";
-import { functionRoles, invokedFunctions, ofType } from "../lib/links";
+import { functionRoles, migrationFunctions, ofType } from "../lib/links";
 import { Finding, stackPolicy, StackResource } from "../lib/rule";
 import { secretReadGrants } from "../lib/secret-reads";
 import { Types } from "../lib/types";
@@ -34,8 +34,10 @@ function resourceCovers(pattern: string, secret: string | "unknown"): boolean {
  * A cluster's master password is the key to every service's data: it signs in as the role that
  * owns them all. Only the migration function needs it (it creates the services' schemas and
  * roles); route functions sign in as their service's own role with IAM tokens. The migration
- * function is told apart structurally, as the function an `aws:lambda/invocation:Invocation`
- * invokes during the update, not by a name or tag another role could copy.
+ * function is told apart structurally (`migrationFunctions`): the function an
+ * `aws:lambda/invocation:Invocation` invokes during the update, or the platform's migration runner
+ * in a platform stack whose invocations live in the service stacks; not by a name or tag another
+ * role could copy.
  */
 export const dbMasterSecretMigrationOnly = stackPolicy({
     name: "db-master-secret-migration-only",
@@ -49,8 +51,7 @@ export const dbMasterSecretMigrationOnly = stackPolicy({
         const secrets = masterSecrets(resources);
         if (secrets.length === 0) return [];
         const migrationRoles = new Set(
-            ofType(resources, Types.lambdaInvocation)
-                .flatMap((invocation) => invokedFunctions(invocation, resources))
+            migrationFunctions(resources)
                 .flatMap((fn) => functionRoles(fn, resources))
                 .map((role) => role.urn),
         );

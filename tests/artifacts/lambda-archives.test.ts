@@ -23,6 +23,7 @@ import * as pg from "pg";
 import { isContainerService, type RegisteredService } from "../../functions/runtime/container";
 import type { AnyService } from "../../functions/runtime/service";
 import { serviceRoles } from "../../functions/runtime/data/service-data";
+import type { ServiceMigrationRequest } from "../../functions/runtime/data/migrations";
 import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
 import { HANDLER_FILE, LAMBDA_HANDLER } from "../../infra/function-packaging";
 import { routeId } from "../../platform/naming";
@@ -66,10 +67,10 @@ interface ArchiveSet {
     fn(name: string): MaterializedFunction;
     source(name: string): string;
     invoke(name: string, event: unknown): Promise<any>;
-    /** What the program invokes the migration function with: the migration set and each database service's data settings. */
-    migrationInput: { migrationSetHash: string; services: Array<{ service: string; loginRole: string; connectionLimit: number }> } | undefined;
-    /** The migration function's result for the program's input. */
-    migrate(): Promise<any>;
+    /** What the program invokes the migration function with, per database service: its data settings and its migrations. */
+    migrationInputs: Map<string, ServiceMigrationRequest>;
+    /** The migration function's result for each database service's input, invoked one after the other as `pulumi up` would, by service. */
+    migrate(): Promise<Record<string, any>>;
     /** The embedded PostgreSQL's administrator connection string. */
     adminUrl: string;
 }
@@ -113,8 +114,12 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         this.timeout(120_000);
         // Prepare: the program's archives, unpacked where the repository's packages are out of reach.
         const run = await runProgramOffline({ stack: "dev", services: registry });
-        const invocation = run.resources.find((resource) => resource.type === "aws:lambda/invocation:Invocation");
-        const migrationInput = invocation ? JSON.parse(invocation.inputs.input) : undefined;
+        const migrationInputs = new Map<string, ServiceMigrationRequest>(
+            run.resources
+                .filter((resource) => resource.type === "aws:lambda/invocation:Invocation")
+                .map((invocation) => JSON.parse(invocation.inputs.input) as ServiceMigrationRequest)
+                .map((input) => [input.service.service, input]),
+        );
         const workDir = isolatedTempDir("lambda-artifacts-");
         const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS, path.join(workDir, "runtime"));
         const functions: MaterializedFunction[] = [];
@@ -141,7 +146,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         const secrets = await startSecretsEndpoint(credentialsOf(started.url), placeholderSecretValues(functions, declaredOf));
 
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
-        if (migrationInput) await trustRoles(postgres.url, path.join(postgresDir, "data"), migrationInput.services.map((service: { loginRole: string }) => service.loginRole));
+        if (migrationInputs.size > 0) await trustRoles(postgres.url, path.join(postgresDir, "data"), [...migrationInputs.values()].map((input) => input.service.loginRole));
 
         // What the Service component sets is overridden only where the cloud differs from here.
         for (const materialized of functions) {
@@ -176,8 +181,12 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             fn,
             source: (name) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8"),
             invoke: invokeRaw,
-            migrationInput,
-            migrate: () => invokeRaw("migrations-function", migrationInput),
+            migrationInputs,
+            migrate: async () => {
+                const results: Record<string, any> = {};
+                for (const [service, input] of migrationInputs) results[service] = await invokeRaw("migrations-function", input);
+                return results;
+            },
             adminUrl: postgres.url,
         };
     });
@@ -324,10 +333,10 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
                 const first = await archives().migrate();
                 const second = await archives().migrate();
                 // Assess
-                assert.deepEqual(first, { applied: ["notes/1_create_notes"], alreadyApplied: 0 });
-                assert.deepEqual(second, { applied: [], alreadyApplied: 1 });
+                assert.deepEqual(first, { notes: { applied: ["notes/1_create_notes"], alreadyApplied: 0 } });
+                assert.deepEqual(second, { notes: { applied: [], alreadyApplied: 1 } });
                 assert.ok(archives().secrets.requests.some((request) => request.target === "secretsmanager.GetSecretValue" && request.secretId === SECRET_ARN));
-                const { connectionLimit } = archives().migrationInput!.services.find((service) => service.service === "notes")!;
+                const { connectionLimit } = archives().migrationInputs.get("notes")!.service;
                 const admin = new pg.Client({ connectionString: archives().adminUrl });
                 await admin.connect();
                 try {

@@ -62,6 +62,16 @@ describe("reserved concurrency per stack", function () {
         assert.ok(none.routes.every((route) => route.reservedConcurrency === undefined));
     });
 
+    it("reserves one migration run per database service, so services migrating at once (each from its own invocation) are not throttled", () => {
+        // Prepare: a second database service beside notes, reserving nothing itself.
+        const ledger = defineService({ name: "ledger", description: "x", database: true, migrationsDir: notes.migrationsDir, routes: { "GET /ledger": { handler: async () => ({}) } } });
+        // Act
+        const registry = resolveRegistry([...services, ledger], DEFAULTS, { reservations: "registry" });
+        // Assess
+        assert.equal(registry.reservations.migrationFunction, 2 * MIGRATION_RESERVED_CONCURRENCY);
+        assert.equal(registry.reservations.total, NOTES_RESERVED + 2 * MIGRATION_RESERVED_CONCURRENCY);
+    });
+
     describe("against the account's quota (100 must stay unreserved)", () => {
         const reservations = resolveRegistry(services, DEFAULTS, { reservations: "registry" }).reservations;
 

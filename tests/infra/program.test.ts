@@ -13,6 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { RegisteredService } from "../../functions/runtime/container";
 import { statementTimeoutFor } from "../../functions/runtime/data/database";
+import { migrationSetHash, sha256 } from "../../functions/runtime/data/migrations";
+import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data/provisioning";
 import { RELAY_CONNECTION_CEILING } from "../../functions/runtime/outbox/relay";
 import { defineService } from "../../functions/runtime/service";
 import { serviceRoles, serviceSchema } from "../../functions/runtime/data/service-data";
@@ -25,7 +27,9 @@ import { type ResolvedRegistry } from "../../platform/model";
 import { services } from "../../infra/services";
 import { ComponentTypes, Types } from "../../policy/lib/types";
 import { fixtureServices } from "../../testing/fixtures";
+import { echoContainer } from "../../testing/fixtures/registries";
 import { ofType, one } from "../../testing/graph";
+import { archiveFiles } from "../../testing/lambda/archive";
 import { lastRegistered, readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
 
@@ -228,22 +232,56 @@ describe("the program under mocks", function () {
                     }
                 });
 
-                it("runs the migration function keyed on the migration set's hash and the services' data settings before the database services deploy, when a service keeps data", () => {
+                /** Each database service's own migrations, as the registry read them. */
+                const ownMigrations = (service: string) => resolved.migrations.filter((migration) => migration.service === service);
+                const invocationOf = (service: string) => ofType(run, Types.lambdaInvocation).find((invocation) => invocation.name === `${service}-migrations`);
+
+                it("invokes the migration function once per database service, keyed on that service's own migration hash and data, the platform's tables and the runner's code", () => {
+                    // Prepare
+                    const runner = ofType(run, Types.lambdaFunction).filter((fn) => fn.name === "migrations-function");
+                    // Act
                     const invocations = ofType(run, Types.lambdaInvocation);
-                    assert.equal(invocations.length, usesDatabase ? 1 : 0);
-                    if (!usesDatabase) return;
-                    const [invocation] = invocations;
-                    assert.equal(invocation.inputs.triggers.migrationSetHash, resolved.migrationSetHash);
-                    assert.match(invocation.inputs.triggers.serviceData, /^[0-9a-f]{64}$/);
-                    for (const fn of routeFunctions(run)) {
-                        const waits = (fn.propertyDependencies.environment ?? []).includes(invocation.urn);
-                        assert.equal(waits, routeOf(fn).database, `${fn.name} waits for the migrations: ${waits}`);
-                        if (waits) assert.equal(fn.inputs.environment.variables.DB_MIGRATION_SET, resolved.migrationSetHash);
+                    // Assess
+                    assert.deepEqual(invocations.map((invocation) => invocation.name).sort(), databaseServices.map((service) => `${service.name}-migrations`).sort());
+                    assert.equal(runner.length, usesDatabase ? 1 : 0);
+                    for (const service of databaseServices) {
+                        const invocation = invocationOf(service.name)!;
+                        assert.equal(invocation.inputs.functionName, runner[0].outputs.name ?? runner[0].inputs.name, service.name);
+                        assert.equal(invocation.inputs.triggers.migrationSetHash, migrationSetHash(ownMigrations(service.name)), service.name);
+                        assert.equal(invocation.inputs.triggers.serviceData, sha256(JSON.stringify(JSON.parse(invocation.inputs.input).service)), service.name);
+                        assert.equal(invocation.inputs.triggers.platformTables, sha256(SERVICE_EVENT_TABLES_SQL.join("\n")), service.name);
+                        assert.match(invocation.inputs.triggers.runnerCode, /^[0-9a-f]{64}$/, service.name);
                     }
                 });
 
-                it("asks the migration run for each database service's schema, roles and limits: its functions' (or tasks') connection ceilings added up", () => {
+                it("keys every service's run on the runner's bundled code, so new runner code re-runs each, and exports that hash", async () => {
                     if (!usesDatabase) return;
+                    // Prepare
+                    const [source] = await archiveFiles(one(run, Types.lambdaFunction, "migrations-function").inputs.code);
+                    // Act
+                    const keys = new Set(ofType(run, Types.lambdaInvocation).map((invocation) => invocation.inputs.triggers.runnerCode));
+                    // Assess: the same hash the stack exports beside the function's name, for a service stack to read.
+                    assert.deepEqual([...keys], [sha256(source.data.toString("utf8"))]);
+                    assert.equal(run.outputs.migrationRunnerCodeHash, sha256(source.data.toString("utf8")));
+                });
+
+                it("makes each database service's functions (and tasks) wait for their own service's migrations alone", () => {
+                    const invocationUrns = new Set(ofType(run, Types.lambdaInvocation).map((invocation) => invocation.urn));
+                    for (const fn of routeFunctions(run)) {
+                        const route = routeOf(fn);
+                        const waitsFor = (fn.propertyDependencies.environment ?? []).filter((urn) => invocationUrns.has(urn));
+                        assert.deepEqual(waitsFor, route.database ? [invocationOf(route.service)!.urn] : [], fn.name);
+                        if (route.database) assert.equal(fn.inputs.environment.variables.DB_MIGRATION_SET, migrationSetHash(ownMigrations(route.service)), fn.name);
+                    }
+                    for (const container of resolved.containers.filter((service) => service.database)) {
+                        const taskDefinition = ofType(run, Types.ecsTaskDefinition).find((task) => task.name.startsWith(container.name));
+                        assert.ok(taskDefinition, container.name);
+                        const waitsFor = Object.values(taskDefinition.propertyDependencies).flat().filter((urn) => invocationUrns.has(urn));
+                        assert.deepEqual([...new Set(waitsFor)], [invocationOf(container.name)!.urn], container.name);
+                    }
+                });
+
+                it("asks each service's run for that service's schema, roles and limits (its functions' or tasks' connection ceilings added up) and its own migrations alone", () => {
                     // Prepare: a function holds its reservation's connections, else the stack's connectionsPerFunction; a task the latter.
                     const { connectionsPerFunction } = stackConfig.database;
                     const limits = [
@@ -262,22 +300,31 @@ describe("the program under mocks", function () {
                             .filter((service) => service.database)
                             .map((service) => ({ service: service.name, connectionLimit: service.scaling.maxTasks * connectionsPerFunction, statementTimeoutMs: statementTimeoutFor(service.timeoutSeconds) })),
                     ];
-                    const invocation = one(run, Types.lambdaInvocation);
-                    // Act
-                    const request = JSON.parse(invocation.inputs.input);
+                    for (const { service, connectionLimit, statementTimeoutMs } of limits) {
+                        // Act
+                        const request = JSON.parse(invocationOf(service)!.inputs.input);
+                        // Assess
+                        assert.deepEqual(request, {
+                            migrationSetHash: migrationSetHash(ownMigrations(service)),
+                            service: { service, schema: serviceSchema(service), ownerRole: serviceRoles(service).owner, loginRole: serviceRoles(service).login, connectionLimit, statementTimeoutMs },
+                            migrations: ownMigrations(service),
+                            login: "iam",
+                        });
+                    }
+                });
+
+                it("keeps every service's SQL out of the migration function's code: each service's invocation carries it", async () => {
+                    if (!usesDatabase) return;
+                    // Prepare
+                    const [source] = await archiveFiles(one(run, Types.lambdaFunction, "migrations-function").inputs.code);
+                    const text = source.data.toString("utf8");
+                    // Act: each migration's first statement line, as the service wrote it.
+                    const statements = resolved.migrations.map((migration) => migration.sql.split("\n").find((line) => /^\s*(CREATE|ALTER|INSERT|DROP)\b/i.test(line))!.trim());
                     // Assess
-                    assert.deepEqual(request, {
-                        migrationSetHash: invocation.inputs.triggers.migrationSetHash,
-                        services: limits.map(({ service, connectionLimit, statementTimeoutMs }) => ({
-                            service,
-                            schema: serviceSchema(service),
-                            ownerRole: serviceRoles(service).owner,
-                            loginRole: serviceRoles(service).login,
-                            connectionLimit,
-                            statementTimeoutMs,
-                        })),
-                        login: "iam",
-                    });
+                    for (const statement of statements) assert.ok(!text.includes(statement), `the runner's code holds "${statement}"`);
+                    // The platform's own tables stay in the runner: they are platform code.
+                    assert.ok(text.includes("platform_outbox"), "the runner creates the platform's tables");
+                    for (const migration of resolved.migrations) assert.ok(invocationOf(migration.service)!.inputs.input.includes(JSON.stringify(migration.sql)), migration.file);
                 });
 
                 it("parents every resource to a component: the API, its stage, one per service, the database's when used, the container platform's when there are containers, the monitoring's (the platform's and one per service) when on, the releases' (the application and one per service) in a gradual stack", () => {
@@ -288,6 +335,7 @@ describe("the program under mocks", function () {
                         ComponentTypes.apiStage,
                         ...(usesDatabase || hasContainers ? [ComponentTypes.network] : []),
                         ...(usesDatabase ? [ComponentTypes.database, ComponentTypes.migrations] : []),
+                        ...databaseServices.map(() => ComponentTypes.serviceMigration),
                         ...(hasContainers ? [ComponentTypes.containerPlatform] : []),
                         ...(usesEvents ? [ComponentTypes.eventBus] : []),
                         ...(stackConfig.monitoring.enabled || stackConfig.monitoring.dashboard
@@ -394,6 +442,23 @@ describe("the program under mocks", function () {
             assertNothingRegistered();
         });
 
+        it("stops on a service whose migrations exceed one synchronous invocation's payload, naming the service and its largest file", async () => {
+            // Prepare: a bulk-data migration just over Lambda's 6 MB request limit.
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
+            fs.writeFileSync(path.join(dir, "0001_seed.sql"), `INSERT INTO seed VALUES ('${"x".repeat(6 * 1024 * 1024)}');`);
+            const bulky = defineService({ name: "bulky", description: "x", database: true, migrationsDir: dir, routes: { "GET /bulky": { handler: async () => ({}) } } });
+            try {
+                // Act + Assess
+                await assert.rejects(
+                    runProgramOffline({ stack: "dev", services: [...fixtureServices, bulky] }),
+                    /service "bulky": its migrations make a \d+-byte migration payload, over the 6291456 bytes \(6 MB\) Lambda accepts in one synchronous invocation \(the largest is .*0001_seed\.sql, \d+ bytes\)/,
+                );
+                assertNothingRegistered();
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
         it("stops on a misnamed migration file, naming the service and the file", async () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
             fs.writeFileSync(path.join(dir, "create.sql"), "SELECT 1");
@@ -403,14 +468,34 @@ describe("the program under mocks", function () {
         });
     });
 
+    it("gives a database container's task its own service's migration run to wait for, and a function service's functions theirs", async () => {
+        // Prepare: a function service and a container service, each with a migration of its own.
+        const migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), "echo-migrations-"));
+        fs.writeFileSync(path.join(migrationsDir, "0001_create_echoes.sql"), "CREATE TABLE echoes (id int);");
+        try {
+            // Act
+            const run = await runProgramOffline({ stack: "dev", services: [...fixtureServices, echoContainer({ database: true, migrationsDir })] });
+            // Assess
+            const invocations = new Map(ofType(run, Types.lambdaInvocation).map((invocation) => [invocation.urn, invocation.name]));
+            const waitsFor = (resource: RegisteredResource) => [...new Set(Object.values(resource.propertyDependencies).flat().filter((urn) => invocations.has(urn)).map((urn) => invocations.get(urn)))];
+            assert.deepEqual(waitsFor(one(run, Types.ecsTaskDefinition)), ["echo-migrations"]);
+            for (const fn of routeFunctions(run).filter((candidate) => candidate.inputs.environment.variables.DB_USER)) assert.deepEqual(waitsFor(fn), ["notes-migrations"], fn.name);
+            const echo = JSON.parse(one(run, Types.lambdaInvocation, "echo-migrations").inputs.input);
+            assert.deepEqual(echo.migrations.map((m: { sql: string }) => m.sql), ["CREATE TABLE echoes (id int);"]);
+            assert.ok(!one(run, Types.lambdaInvocation, "notes-migrations").inputs.input.includes("echoes"));
+        } finally {
+            fs.rmSync(migrationsDir, { recursive: true, force: true });
+        }
+    });
+
     it("runs the migration function for a database service without migrations: it still needs its schema and roles", async () => {
         // Prepare
         const ledger = defineService({ name: "ledger", description: "x", database: true, routes: { "GET /ledger": { handler: async () => ({}) } } });
         // Act
         const run = await runProgramOffline({ stack: "dev", services: [ledger] });
         // Assess: dev reserves nothing, so its one function holds the stack's connectionsPerFunction.
-        const request = JSON.parse(one(run, Types.lambdaInvocation).inputs.input);
+        const request = JSON.parse(one(run, Types.lambdaInvocation, "ledger-migrations").inputs.input);
         const { connectionsPerFunction } = parseStackConfig("dev", readStackConfig("dev")).database;
-        assert.deepEqual(request.services.map((s: { loginRole: string; connectionLimit: number }) => [s.loginRole, s.connectionLimit]), [["ledger_app", connectionsPerFunction]]);
+        assert.deepEqual([request.service.loginRole, request.service.connectionLimit, request.migrations], ["ledger_app", connectionsPerFunction, []]);
     });
 });

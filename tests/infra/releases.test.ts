@@ -54,14 +54,17 @@ describe("safe releases under mocks", function () {
                 }
             });
 
-            it("invokes the migration runner's newest code directly: no alias, no published version, the invocation unqualified", () => {
+            it("invokes the migration runner's newest code directly: no alias, no published version, each service's invocation unqualified", () => {
                 // Prepare
-                const invocation = one(run, Types.lambdaInvocation);
+                const invocations = ofType(run, Types.lambdaInvocation);
                 // Assess
                 assert.ok(!migration().inputs.publish);
                 assert.equal(aliasOf(migration()), undefined);
-                assert.equal(invocation.inputs.functionName, migration().outputs.name);
-                assert.equal(invocation.inputs.qualifier, undefined);
+                assert.ok(invocations.length > 0);
+                for (const invocation of invocations) {
+                    assert.equal(invocation.inputs.functionName, migration().outputs.name, invocation.name);
+                    assert.equal(invocation.inputs.qualifier, undefined, invocation.name);
+                }
             });
 
             it("points every HTTP integration at a live alias, qualifies each invoke permission with it, and creates the permission first (an integration without it answers 500)", () => {

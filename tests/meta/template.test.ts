@@ -116,8 +116,9 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
                 const run = await runProgramOffline({ stack, services: registry });
                 const policy = await runPolicies(run.resources, loadPackConfig(path.join(PACK_DIR, `config.${stack}.json`)));
                 // Assess
-                const request = JSON.parse(one(run, "aws:lambda/invocation:Invocation").inputs.input);
-                const mine = request.services.find((service: { service: string }) => service.service === "orders");
+                const request = JSON.parse(one(run, "aws:lambda/invocation:Invocation", "orders-migrations").inputs.input);
+                const mine = request.service;
+                assert.deepEqual(request.migrations.map((migration: { service: string; name: string }) => `${migration.service}/${migration.name}`), ["orders/create_orders", "orders/add_order_note", "orders/order_paid"]);
                 assert.deepEqual([mine.schema, mine.ownerRole, mine.loginRole, mine.connectionLimit], [serviceSchema("orders"), serviceRoles("orders").owner, serviceRoles("orders").login, Object.keys(orders.routes).length * perFunction]);
                 const statements = JSON.parse(one(run, "aws:iam/rolePolicy:RolePolicy", "orders-permissions").inputs.policy).Statement as { Action: string[]; Resource: unknown }[];
                 assert.deepEqual(statements.filter((statement) => statement.Action.includes("rds-db:connect")).map((statement) => String(statement.Resource).replace(/cluster-[A-Z0-9]+/, "cluster-*")), ["arn:aws:rds-db:us-east-1:123456789012:dbuser:cluster-*/orders_app"]);

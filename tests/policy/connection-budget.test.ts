@@ -2,6 +2,13 @@ import { strict as assert } from "assert";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
+import * as path from "node:path";
+import { migrationRunRequest } from "../../platform/data-plan";
+import { parseStackConfig } from "../../platform/config/stack-config";
+import { resolveRegistry } from "../../platform/registry/resolution";
+import { services } from "../../infra/services";
+import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
+import { readStackConfig, runProgramOffline } from "../../tools/offline";
 import { clusterProps, databaseFunctionProps, functionProps, migrationInvocationProps } from "./fixtures";
 import { StackSpec, validateStack, withField } from "./harness";
 
@@ -10,7 +17,8 @@ describe("db-connection-budget", () => {
     /** A cluster of 0.5-4 ACU (about 840 max_connections), two database services with their limits, and a function without the database. */
     const happy = (usersLimit = 50, ordersLimit = 20): StackSpec[] => [
         { type: Types.rdsCluster, name: "database-cluster", props: clusterProps() },
-        { type: Types.lambdaInvocation, name: "migrations-run", props: migrationInvocationProps([{ service: "users", connectionLimit: usersLimit }, { service: "orders", connectionLimit: ordersLimit }]) },
+        { type: Types.lambdaInvocation, name: "users-migrations", props: migrationInvocationProps({ service: "users", connectionLimit: usersLimit }) },
+        { type: Types.lambdaInvocation, name: "orders-migrations", props: migrationInvocationProps({ service: "orders", connectionLimit: ordersLimit }) },
         fn("users-create-user", databaseFunctionProps("users-create-user", 10, "users_app")),
         fn("orders-list-orders", databaseFunctionProps("orders-list-orders", 10, "orders_app")),
         fn("auth-token", functionProps("auth-token")),
@@ -28,13 +36,13 @@ describe("db-connection-budget", () => {
     it("rejects a database function whose role no migration run gives a connection limit", async () => {
         // Prepare
         const specs = happy();
-        specs[3].props = withField(specs[3].props, "environment.variables.DB_USER", "reports_app");
+        specs[4].props = withField(specs[4].props, "environment.variables.DB_USER", "reports_app");
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
         assert.deepEqual(reported, [{
             resource: "orders-list-orders",
-            message: 'Database function signs in as "reports_app", which no migration run gives a connection limit, so the connections it opens are unbounded; list its service in the migration run\'s services.',
+            message: 'Database function signs in as "reports_app", which no migration run gives a connection limit, so the connections it opens are unbounded; give its service its migration invocation (the run sets the role\'s limit).',
         }]);
     });
 
@@ -85,10 +93,31 @@ describe("db-connection-budget", () => {
     it("skips a database user that is unknown during preview", async () => {
         // Prepare
         const specs = happy();
-        specs[3].props = withField(specs[3].props, "environment.variables.DB_USER", UNKNOWN_STRING_SENTINEL);
+        specs[4].props = withField(specs[4].props, "environment.variables.DB_USER", UNKNOWN_STRING_SENTINEL);
         // Act
         const reported = await validateStack("db-connection-budget", specs);
         // Assess
         assert.deepEqual(reported, []);
+    });
+
+    it("totals every service's role over the program's one invocation per service (infra/registry.ts, dev): lowering the budget below the sum reports every role", async function () {
+        this.timeout(120_000);
+        // Prepare: the roles the whole registry asks for, as one request would have listed them.
+        const stack = parseStackConfig("dev", readStackConfig("dev"));
+        const whole = migrationRunRequest(resolveRegistry(services, stack.functionDefaults, { stack: "dev", reservations: stack.concurrency.reservations }), stack.database.connectionsPerFunction, "iam").services;
+        const total = whole.reduce((sum, service) => sum + service.connectionLimit, 0);
+        const { resources } = await runProgramOffline({ stack: "dev" });
+        const config = loadPackConfig(path.join(PACK_DIR, "config.dev.json"));
+        const findings = async (maxConnections: number) =>
+            (await runPolicies(resources, { ...config, "db-connection-budget": { ...(config["db-connection-budget"] as object), maxConnections, headroomConnections: 10 } })).violations.filter((v) => v.policy === "db-connection-budget");
+        // Act: a cluster that holds exactly the sum plus the headroom, and one a connection short.
+        const fits = await findings(total + 10);
+        const over = await findings(total + 10 - 1);
+        // Assess
+        assert.ok(whole.length > 1, "the registry has more than one database service");
+        assert.deepEqual(fits, []);
+        assert.equal(over.length, 1);
+        assert.ok(over[0].message.startsWith(`The services' roles may hold ${total} connections (`), over[0].message);
+        for (const service of whole) assert.ok(over[0].message.includes(`${service.loginRole} ${service.connectionLimit}`), `${service.loginRole} in ${over[0].message}`);
     });
 });

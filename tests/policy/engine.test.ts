@@ -79,7 +79,7 @@ function syntheticStack(): ResourceRecord[] {
             { apiId: "api-id", routeKey: "GET /users/{id}", target: "integrations/users-get-user-integration-id", authorizationType: "JWT", authorizerId: "jwt-id" },
             { propertyDependencies: { target: [urn(Types.httpApiIntegration, "users-get-user-integration")] } }),
         resource(Types.rdsCluster, "db", clusterProps(), { protect: true } as Partial<ResourceRecord>),
-        resource(Types.lambdaInvocation, "migrations-run", migrationInvocationProps([{ service: "users", connectionLimit: 10 }])),
+        resource(Types.lambdaInvocation, "users-migrations", migrationInvocationProps({ service: "users", connectionLimit: 10 })),
         resource(Types.rdsClusterInstance, "db-writer", clusterInstanceProps()),
         // Each released gradually by a deployment group that rolls back on its error alarm.
         ...["users-get-user", "users-create-user"].map((fn) =>

@@ -40,21 +40,15 @@ export function databaseFunctionProps(name = "users-create-user", reserved = 10,
 /** The managed master secret of `clusterProps()`'s cluster. */
 export const MASTER_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!cluster-2f1c9b7e-1111-4e6f-9a0b-5d3c2b1a0f9e-XyZ123`;
 
-/** The migration run's invocation input: each service's login role and its connection limit. */
-export function migrationInvocationProps(services: Array<{ service: string; connectionLimit: number }>): Props {
+/** One database service's invocation of the migration function: its login role and connection limit (and no migrations). */
+export function migrationInvocationProps({ service, connectionLimit }: { service: string; connectionLimit: number }): Props {
     return {
         functionName: "migrations-function",
         input: JSON.stringify({
             migrationSetHash: "0".repeat(64),
             login: "iam",
-            services: services.map(({ service, connectionLimit }) => ({
-                service,
-                schema: service,
-                ownerRole: `${service}_owner`,
-                loginRole: `${service}_app`,
-                connectionLimit,
-                statementTimeoutMs: 9000,
-            })),
+            service: { service, schema: service, ownerRole: `${service}_owner`, loginRole: `${service}_app`, connectionLimit, statementTimeoutMs: 9000 },
+            migrations: [],
         }),
     };
 }

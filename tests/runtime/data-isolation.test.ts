@@ -10,7 +10,7 @@ import { createDatabase, type Database } from "../../functions/runtime/data/data
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
 import { applyMigrations, readMigrations, sha256, type Migration } from "../../functions/runtime/data/migrations";
-import { migrationRunRequest } from "../../platform/data-plan";
+import { migrationRunRequest, serviceMigrationRequests } from "../../platform/data-plan";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { createLocalServer } from "../../local/server";
 import { accounts, catalog } from "../../testing/data-services";
@@ -163,6 +163,11 @@ describe("data isolation between services (real PostgreSQL)", function () {
         const pending = (sql: string): Migration => ({ service: "accounts", version: 2, name: "reach_out", file: "functions/accounts/migrations/0002_reach_out.sql", sql, checksum: sha256(sql) });
         const attempt = (sql: string) =>
             applyMigrations(postgres().db, migrationRunRequest(registry, CONNECTIONS_PER_FUNCTION, "password"), [...registry.migrations, pending(sql)], { passwordOf: postgres().login.passwordOf });
+        /** As the cloud runs it: the accounts service's own request, which names no other service. */
+        const attemptAlone = (sql: string) => {
+            const own = serviceMigrationRequests(registry, CONNECTIONS_PER_FUNCTION, "password").find((request) => request.service.service === "accounts")!;
+            return applyMigrations(postgres().db, { migrationSetHash: own.migrationSetHash, services: [own.service], login: "password" }, [...own.migrations, pending(sql)], { passwordOf: postgres().login.passwordOf });
+        };
         const sharing = /Services share data through the owning service's API or its events, keeping the other service's ids as plain columns: never a foreign key, a view or a query across schemas\. Nothing of this run was applied\.$/;
 
         const reaches: Array<[string, string, RegExp]> = [
@@ -171,12 +176,12 @@ describe("data isolation between services (real PostgreSQL)", function () {
             ["a drop of the other service's table", "DROP TABLE catalog.items;", /:1:12 of service "accounts" \(version 2\) failed: it touches schema catalog, which belongs to service "catalog" \(permission denied for schema catalog; SQLSTATE 42501\)/],
             ["a view over the other service's table", "CREATE VIEW titles AS\n  SELECT title FROM catalog.items;", /:2:21 of service "accounts" \(version 2\) failed: it touches schema catalog, which belongs to service "catalog"/],
         ];
-        for (const [what, sql, where] of reaches) {
-            it(`fail on ${what}, naming both services, the file and where, and how services share data`, async () => {
+        for (const [what, sql, where] of reaches) for (const [run, migrate] of [["in a run of every service (local)", attempt], ["in the service's own run (the cloud's, which knows the other service by its records)", attemptAlone]] as const) {
+            it(`fail on ${what} ${run}, naming both services, the file and where, and how services share data`, async () => {
                 // Prepare
                 const before = await postgres().sql("SELECT count(*)::int AS n FROM catalog.items");
                 // Act
-                const failed = attempt(sql);
+                const failed = migrate(sql);
                 // Assess
                 await assert.rejects(failed, (error: Error) => {
                     assert.match(error.message, /^Migration functions\/accounts\/migrations\/0002_reach_out\.sql:\d+:\d+ of service "accounts" \(version 2\) failed/);

@@ -7,7 +7,7 @@ import {
     applyMigrations,
     lineAndColumn,
     migrationSetHash,
-    parseMigrationRunRequest,
+    parseServiceMigrationRequest,
     readMigrations,
     sha256,
     type Migration,
@@ -245,16 +245,43 @@ describe("the migration runner", () => {
         assert.notEqual(migrationSetHash(base), changed);
     });
 
-    it("accepts the invocation input the program sends and refuses one that is incomplete", () => {
+    it("accepts one service's invocation input as the program sends it and refuses a malformed one, naming every problem", () => {
         // Prepare
-        const complete = { migrationSetHash: "abc", services: [data("a")], login: "iam" };
+        const own = [migration("a", 1, "one", "CREATE TABLE one (id int)")];
+        const complete = { migrationSetHash: migrationSetHash(own), service: data("a"), migrations: own, login: "iam" };
+        const cases: Array<[unknown, RegExp]> = [
+            [undefined, /the event is not a JSON object/],
+            [[complete], /the event is not a JSON object/],
+            [{ ...complete, login: "trust" }, /"login" must be "iam" or "password"/],
+            [{ ...complete, migrationSetHash: 1 }, /"migrationSetHash" must be a string/],
+            [{ ...complete, service: { ...data("a"), connectionLimit: "5" } }, /"service" needs connectionLimit \(integer\)/],
+            [{ ...complete, services: [data("a")], service: undefined }, /"service" needs \(not an object\)/],
+            [{ ...complete, migrations: undefined }, /"migrations" must be an array/],
+            [{ ...complete, migrations: [{ ...own[0], sql: undefined }] }, /"migrations\[0\]" needs sql \(string\)/],
+            [{ ...complete, migrations: [migration("b", 1, "one", "SELECT 1")] }, /"migrations\[0\]" \(functions\/b\/migrations\/0001_one.sql\) belongs to service "b", not "a"/],
+            [{ ...complete, migrations: [{ ...own[0], sql: "DROP TABLE one" }] }, /"migrations\[0\]" .* has a checksum that is not its SQL's/],
+        ];
         // Act
-        const parsed = parseMigrationRunRequest(JSON.parse(JSON.stringify(complete)));
+        const parsed = parseServiceMigrationRequest(JSON.parse(JSON.stringify(complete)));
         // Assess
         assert.deepEqual(parsed, complete);
-        for (const broken of [{ migrationSetHash: "abc" }, { ...complete, login: "trust" }, { ...complete, services: [{ ...data("a"), connectionLimit: "5" }] }, undefined]) {
-            assert.throws(() => parseMigrationRunRequest(broken), /A migration run needs \{"migrationSetHash", "login": "iam" \| "password", "services"/, JSON.stringify(broken));
+        for (const [broken, problem] of cases) {
+            assert.throws(() => parseServiceMigrationRequest(broken), (error: Error) => /^A migration run needs one service's \{"migrationSetHash", "login", "service", "migrations"\}/.test(error.message) && problem.test(error.message), JSON.stringify(broken));
         }
+    });
+
+    it("names every problem of a malformed input at once", () => {
+        // Act
+        const error = (() => {
+            try {
+                parseServiceMigrationRequest({ login: "trust", migrations: "x" });
+            } catch (caught) {
+                return (caught as Error).message;
+            }
+            return "";
+        })();
+        // Assess
+        for (const problem of ['"migrationSetHash" must be a string', '"login" must be "iam" or "password"', '"service" needs (not an object)', '"migrations" must be an array']) assert.ok(error.includes(problem), `${problem} in ${error}`);
     });
 
     it("needs the login roles' passwords for a password run", async () => {

@@ -11,10 +11,10 @@ import { deploymentConfigName, parseStackConfig, type ReleaseConfig } from "../.
 import { AWS_DEFAULTS, estimatedMaxConnections, LAMBDA } from "../../policy/lib/limits";
 import { serviceRoleLimits } from "../../policy/lib/migration-run";
 import { Types } from "../../policy/lib/types";
-import { runProgramOffline } from "../offline";
+import { platformOutputsOf, runProgramOffline } from "../offline";
 import { readStackTarget } from "../../platform/config/stack-files";
 import { platformStackName, type StackLayout } from "../../platform/config/stack-layout";
-import { loadPackConfig, PACK_DIR, packLabel, runPolicies, type PolicyRunResult } from "../policy-engine";
+import { loadPackConfig, PACK_DIR, packConfigForStack, packLabel, runPolicies, type PolicyRunResult } from "../policy-engine";
 import { estimateCost, usd, type CostEstimate } from "./cost";
 import { eventLabelOf } from "./event-cost";
 import { plannedEvents, type PlannedEvents } from "./events";
@@ -510,8 +510,9 @@ export async function planStack(inputs: PlanInputs): Promise<StackPlan> {
     const configFile = inputs.policyConfig ?? path.join(PACK_DIR, `config.${target?.environment ?? inputs.stack}.json`);
     const packConfig = loadPackConfig(configFile);
     const stackConfig = inputs.stackConfig ?? target!.config;
-    const { resources } = await runProgramOffline({ stack: inputs.stack, ...(inputs.stackConfig ? { config: inputs.stackConfig } : {}), services: inputs.services, layout: inputs.layout });
-    const policy = await runPolicies(resources, packConfig);
+    const run = await runProgramOffline({ stack: inputs.stack, ...(inputs.stackConfig ? { config: inputs.stackConfig } : {}), services: inputs.services, layout: inputs.layout });
+    const { resources } = run;
+    const policy = await runPolicies(resources, packConfigForStack(packConfig, platformOutputsOf(run)));
     return {
         ...summarize(inputs.stack, resources, stackConfig, target?.environment),
         policy: { pack: packLabel(), config: path.relative(process.cwd(), configFile) || configFile, passed: policy.mandatory === 0, ...policy },

@@ -1,7 +1,9 @@
 /**
  * Versioned SQL migrations, one folder per service (`functions/<service>/migrations/0001_name.sql`).
  * The same runner applies them in the cloud (a migration function invoked during `pulumi up`) and
- * locally (at start of the local runtime). One run is one transaction under an advisory lock:
+ * locally (at start of the local runtime). In the cloud each database service's invocation is one
+ * run of that service alone (`ServiceMigrationRequest`); locally one run covers every service.
+ * One run is one transaction under an advisory lock:
  * first the platform's own SQL (the `platform` schema, each service's schema and roles,
  * `provisioning.ts`), then each service's pending files in order, inside its own schema and as its
  * owner role, each recorded with a checksum so that editing an applied file is caught instead of
@@ -133,23 +135,66 @@ export function lineAndColumn(sql: string, position: number): { line: number; co
 }
 
 /**
- * The migration function's event, checked: it is what the program's invocation sends, but a person
- * can invoke the function too, and a run with half a request must not change roles.
+ * What the migration function is invoked with: one database service's schema, roles and limits and
+ * that service's migrations. The function holds no service's SQL; each service's own invocation
+ * (its stack's, in the per-service layout) carries it, so a new migration needs no platform deploy
+ * and one service's failing migration fails only that invocation.
  */
-export function parseMigrationRunRequest(event: unknown): MigrationRunRequest {
-    const request = event as Partial<MigrationRunRequest> | null;
-    const fields: Array<keyof ServiceData> = ["service", "schema", "ownerRole", "loginRole", "connectionLimit", "statementTimeoutMs"];
-    const validService = (s: unknown) =>
-        s !== null && typeof s === "object" && fields.every((field) => (field === "connectionLimit" || field === "statementTimeoutMs" ? Number.isInteger((s as ServiceData)[field]) : typeof (s as ServiceData)[field] === "string"));
-    if (
-        typeof request?.migrationSetHash !== "string" ||
-        (request.login !== "iam" && request.login !== "password") ||
-        !Array.isArray(request.services) ||
-        !request.services.every(validService)
-    ) {
-        throw new Error(`A migration run needs {"migrationSetHash", "login": "iam" | "password", "services": [{${fields.join(", ")}}]}: the input the stack's invocation sends.`);
+export interface ServiceMigrationRequest {
+    /** The hash of this service's migrations (`migrationSetHash` over them alone). */
+    migrationSetHash: string;
+    service: ServiceData;
+    /** This service's migrations, in version order; each one's `service` is `service.service`. */
+    migrations: Migration[];
+    login: LoginMethod;
+}
+
+const SERVICE_DATA_FIELDS = { service: "string", schema: "string", ownerRole: "string", loginRole: "string", connectionLimit: "integer", statementTimeoutMs: "integer" } as const;
+const MIGRATION_FIELDS = { service: "string", version: "integer", name: "string", file: "string", sql: "string", checksum: "string" } as const;
+
+/** The fields of `value` that are missing or of the wrong kind, by `shape`. */
+function wrongFields(value: unknown, shape: Readonly<Record<string, "string" | "integer">>): string[] {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return ["(not an object)"];
+    const record = value as Record<string, unknown>;
+    return Object.entries(shape)
+        .filter(([field, kind]) => (kind === "integer" ? !Number.isInteger(record[field]) : typeof record[field] !== "string"))
+        .map(([field, kind]) => `${field} (${kind})`);
+}
+
+/**
+ * The migration function's event, checked before anything runs: it is what a service's invocation
+ * sends, but a person can invoke the function too, and a run with half a request must not change
+ * roles. Every problem is named at once; a migration's checksum must be its SQL's, so a payload
+ * edited by hand cannot record SQL it did not run.
+ */
+export function parseServiceMigrationRequest(event: unknown): ServiceMigrationRequest {
+    const request = (event ?? {}) as Partial<Record<keyof ServiceMigrationRequest, unknown>>;
+    const problems: string[] = [];
+    if (typeof event !== "object" || event === null || Array.isArray(event)) problems.push("the event is not a JSON object");
+    if (typeof request.migrationSetHash !== "string") problems.push('"migrationSetHash" must be a string');
+    if (request.login !== "iam" && request.login !== "password") problems.push('"login" must be "iam" or "password"');
+    const serviceProblems = wrongFields(request.service, SERVICE_DATA_FIELDS);
+    if (serviceProblems.length > 0) problems.push(`"service" needs ${serviceProblems.join(", ")}`);
+    const owner = (request.service as ServiceData | undefined)?.service;
+    if (!Array.isArray(request.migrations)) {
+        problems.push('"migrations" must be an array (empty for a service without migrations)');
+    } else {
+        request.migrations.forEach((migration: unknown, index: number) => {
+            const wrong = wrongFields(migration, MIGRATION_FIELDS);
+            if (wrong.length > 0) {
+                problems.push(`"migrations[${index}]" needs ${wrong.join(", ")}`);
+                return;
+            }
+            const { service, sql, checksum, file } = migration as Migration;
+            if (typeof owner === "string" && service !== owner) problems.push(`"migrations[${index}]" (${file}) belongs to service "${service}", not "${owner}"`);
+            if (sha256(sql) !== checksum) problems.push(`"migrations[${index}]" (${file}) has a checksum that is not its SQL's`);
+        });
     }
-    return { migrationSetHash: request.migrationSetHash, services: request.services, login: request.login };
+    if (problems.length > 0) {
+        throw new Error(`A migration run needs one service's {"migrationSetHash", "login", "service", "migrations"}, the input its stack's invocation sends: ${problems.join("; ")}.`);
+    }
+    const valid = request as ServiceMigrationRequest;
+    return { migrationSetHash: valid.migrationSetHash, service: valid.service, migrations: valid.migrations, login: valid.login };
 }
 
 export interface MigrationRunOptions {
@@ -181,6 +226,8 @@ export async function applyMigrations(db: Database, request: MigrationRunRequest
         const { rows } = await tx.query<AppliedMigration>(`SELECT service, version, name, checksum, applied_at AS "appliedAt" FROM ${MIGRATIONS_TABLE} ORDER BY service, version`);
         refuseGoneFiles(rows, migrations);
         const recorded = new Map(rows.map((row) => [`${row.service}/${row.version}`, row]));
+        // A run for one service (the cloud's) still names whose schema a failed migration reached into: the others are known by their records.
+        const neighbours: SchemaOwner[] = [...services, ...[...new Set(rows.map((row) => row.service))].filter((name) => !byService.has(name)).map((name) => ({ service: name, schema: serviceSchema(name) }))];
         const ordered = [...migrations].sort((a, b) => a.service.localeCompare(b.service) || a.version - b.version);
         const applied: string[] = [];
         for (const migration of ordered) {
@@ -195,7 +242,7 @@ export async function applyMigrations(db: Database, request: MigrationRunRequest
                 continue;
             }
             // One transaction for the whole run: every pending file applies, or none does.
-            await applyInServiceSchema(tx, migration, byService.get(migration.service)!, services);
+            await applyInServiceSchema(tx, migration, byService.get(migration.service)!, neighbours);
             await tx.query(`INSERT INTO ${MIGRATIONS_TABLE} (service, version, name, checksum) VALUES ($1, $2, $3, $4)`, [
                 migration.service,
                 migration.version,
@@ -240,7 +287,10 @@ function refuseGoneFiles(applied: readonly AppliedMigration[], migrations: reado
  * drop only what the service owns. A savepoint lets a failure be explained from the catalog
  * before the whole run is rolled back.
  */
-async function applyInServiceSchema(tx: Queryable, migration: Migration, service: ServiceData, services: readonly ServiceData[]): Promise<void> {
+/** A service by the schema it owns: what a failed migration's message needs of the services around it. */
+type SchemaOwner = Pick<ServiceData, "service" | "schema">;
+
+async function applyInServiceSchema(tx: Queryable, migration: Migration, service: ServiceData, services: readonly SchemaOwner[]): Promise<void> {
     await tx.query("SAVEPOINT migration");
     try {
         await tx.query(`SET LOCAL ROLE ${id(service.ownerRole)}`);
@@ -281,9 +331,9 @@ function firstMention(sql: string, schema: string | undefined, name?: string): n
  * services' schemas: a qualified name is refused for lack of `USAGE` on the schema; an unqualified
  * one is not found, since only the service's own schema is on the path.
  */
-async function ownerOfTouchedObject(tx: Queryable, migration: Migration, error: unknown, self: ServiceData, services: readonly ServiceData[]): Promise<TouchedObject | undefined> {
+async function ownerOfTouchedObject(tx: Queryable, migration: Migration, error: unknown, self: ServiceData, services: readonly SchemaOwner[]): Promise<TouchedObject | undefined> {
     const message = String((error as Error)?.message ?? "");
-    const bySchema = (schema: string) => (schema === PLATFORM_SCHEMA ? "the platform" : services.find((s) => s.schema === schema && s !== self)?.service);
+    const bySchema = (schema: string) => (schema === PLATFORM_SCHEMA ? "the platform" : services.find((s) => s.schema === schema && s.service !== self.service)?.service);
     const deniedSchema = /permission denied for schema (\S+)/.exec(message)?.[1];
     if (deniedSchema) {
         const owner = bySchema(deniedSchema);
@@ -300,7 +350,7 @@ async function ownerOfTouchedObject(tx: Queryable, migration: Migration, error: 
         const owner = bySchema(schema);
         return owner ? { owner, object: named, position: firstMention(migration.sql, schema) } : undefined;
     }
-    const others = services.filter((s) => s !== self).map((s) => s.schema);
+    const others = services.filter((s) => s.service !== self.service).map((s) => s.schema);
     const { rows } = await tx.query<{ schema: string }>(
         `SELECT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND n.nspname = ANY($2)
          UNION SELECT n.nspname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = $1 AND n.nspname = ANY($2)
@@ -346,4 +396,13 @@ export async function runMigrations(settings: DatabaseOptions, request: Migratio
     } finally {
         await db.end();
     }
+}
+
+/**
+ * The migration function's job: one service's schema, roles and pending migrations, in one run of
+ * the same runner (its own transaction under the shared advisory lock). Other services' records
+ * and schemas are left as they are.
+ */
+export function runServiceMigration(settings: DatabaseOptions, request: ServiceMigrationRequest, options: MigrationRunOptions = {}): Promise<MigrationResult> {
+    return runMigrations(settings, { migrationSetHash: request.migrationSetHash, services: [request.service], login: request.login }, request.migrations, options);
 }

@@ -10,7 +10,6 @@
  */
 import { createDatabase } from "../data/database";
 import { migrationDatabaseFromEnvironment, serviceDatabaseFromEnvironment } from "../data/database-environment";
-import type { Migration } from "../data/migrations";
 import { eventBusFromEnvironment } from "../environment";
 import { relayCheckFromEnvironment } from "../outbox/relay-check";
 import { eventBridgeTransport } from "../outbox/publisher";
@@ -70,7 +69,7 @@ export function lambdaRelayCheckCode() {
     return () => createRelayCheckEntry({ settings: relayCheckFromEnvironment() });
 }
 
-/** The migration function's code: the SQL captured by value, the master secret read at each run. */
-export function lambdaMigrationCode(migrations: Migration[]) {
-    return () => createMigrationEntry(migrations, { database: () => migrationDatabaseFromEnvironment() });
+/** The migration function's code: no service's SQL (each invocation carries its service's), the master secret read at each run. */
+export function lambdaMigrationCode() {
+    return () => createMigrationEntry({ database: () => migrationDatabaseFromEnvironment() });
 }

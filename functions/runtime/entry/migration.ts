@@ -1,9 +1,9 @@
 /**
- * The migration run: invoked with a `MigrationRunRequest` (the schemas, roles and limits of every
- * database service), it applies the migrations it holds.
+ * The migration run: invoked with one service's `ServiceMigrationRequest` (its schema, roles,
+ * limits and migrations), it applies that service's pending migrations. It holds no service's SQL.
  */
 import type { DatabaseOptions } from "../data/database";
-import { parseMigrationRunRequest, runMigrations, type Migration, type MigrationResult, type MigrationRunOptions } from "../data/migrations";
+import { parseServiceMigrationRequest, runServiceMigration, type MigrationResult, type MigrationRunOptions } from "../data/migrations";
 
 export interface MigrationProvider {
     /** The cluster as its master user, read at each run (the master secret rotates). */
@@ -12,6 +12,10 @@ export interface MigrationProvider {
     options?: MigrationRunOptions;
 }
 
-export function createMigrationEntry(migrations: readonly Migration[], provider: MigrationProvider): (event: unknown) => Promise<MigrationResult> {
-    return async (event) => runMigrations(provider.database(), parseMigrationRunRequest(event), migrations, provider.options);
+export function createMigrationEntry(provider: MigrationProvider): (event: unknown) => Promise<MigrationResult> {
+    // Checked before the master secret is read: a malformed payload changes nothing and says what is missing.
+    return async (event) => {
+        const request = parseServiceMigrationRequest(event);
+        return runServiceMigration(provider.database(), request, provider.options);
+    };
 }
