@@ -9,7 +9,8 @@
  * name begins with another's and a dash (`users`, `users-admin`) would share the other's prefix, so
  * the registry check of the stack-per-service layout refuses such pairs (`prefixCollisions`).
  */
-import { alarmName, eventBusName, serviceSecretName } from "./naming";
+import { NAME_RULES } from "../policy/lib/limits";
+import { alarmName, eventBusName, fitName, serviceDashboardName, serviceSecretName } from "./naming";
 
 export interface DeployScope {
     project: string;
@@ -47,6 +48,8 @@ export const UNSCOPED = {
         "Invoking the platform's migration function, which applies the SQL the invocation carries for the service it names; which schema a service's SQL may touch is the migration function's check, not IAM's.",
     containers:
         "A container service's task definitions (RegisterTaskDefinition takes no resource) and Cloud Map services (generated ids): grant them on * for a container service's stack; its ECR repository and ECS service carry its name.",
+    releaseRole:
+        "Granting CodeDeploy's role (the platform's) the service's aliases: an inline policy on a role the platform owns, so the deploy role may put any inline policy on that one role.",
     roleCreation:
         "Creating the service's IAM roles and their inline policies: a role the deploy role creates could be given more than the deploy role has. Attach a permissions boundary to the roles (not set by the program) where that matters.",
 } as const;
@@ -128,6 +131,18 @@ export function serviceDeployPolicy(scope: DeployScope): PolicyDocument {
             Resource: [arn("cloudwatch", `alarm:${alarmName(project, environment, service)}-*`)],
         },
         {
+            Sid: "ServiceDashboard",
+            Effect: "Allow",
+            Action: ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard"],
+            Resource: [`arn:${partition}:cloudwatch::${account}:dashboard/${serviceDashboardName(project, environment, service)}`],
+        },
+        {
+            Sid: "ServiceDeploymentGroups",
+            Effect: "Allow",
+            Action: ["codedeploy:CreateDeploymentGroup", "codedeploy:UpdateDeploymentGroup", "codedeploy:DeleteDeploymentGroup", "codedeploy:GetDeploymentGroup", "codedeploy:TagResource", "codedeploy:UntagResource", "codedeploy:ListTagsForResource"],
+            Resource: [arn("codedeploy", `deploymentgroup:${fitName(`${project}-${environment}`, NAME_RULES.codedeploy)}/${service}-*`)],
+        },
+        {
             Sid: "ServiceSecret",
             Effect: "Allow",
             // Never GetSecretValue or PutSecretValue: the values are set out of band (`npm run secret`).
@@ -141,6 +156,13 @@ export function serviceDeployPolicy(scope: DeployScope): PolicyDocument {
             Resource: [`arn:${partition}:apigateway:${region}::/apis/${scope.apiId}/routes*`, `arn:${partition}:apigateway:${region}::/apis/${scope.apiId}/integrations*`, `arn:${partition}:apigateway:${region}::/apis/${scope.apiId}/stages/*`],
         },
     ];
+    statements.push({
+        Sid: "ReleaseRoleGrantUnscopable",
+        Effect: "Allow",
+        Action: ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"],
+        // Pulumi names the platform's CodeDeploy role `releases-role-<8 characters>`.
+        Resource: [`arn:${partition}:iam::${account}:role/releases-role-*`],
+    });
     if (scope.migrationFunctionName) {
         statements.push({ Sid: "RunOwnMigrationsUnscopable", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn("lambda", `function:${scope.migrationFunctionName}`)] });
     }

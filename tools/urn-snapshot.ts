@@ -165,14 +165,18 @@ export function engineResources(resources: readonly RegisteredResource[], servic
     resources.forEach((r, index) => {
         const parentOwner = r.parent ? componentOwner.get(r.parent) : undefined;
         const serviceComponent = r.type === ComponentTypes.service || r.type === ComponentTypes.serviceContainer || r.type === ComponentTypes.serviceMigration;
+        // A service's monitoring and releases are named after it (`monitoring-<service>`, `releases-<service>`).
+        const operationsOf = r.type === ComponentTypes.serviceMonitoring || r.type === ComponentTypes.serviceReleases ? r.name.replace(/^(monitoring|releases)-/, "") : undefined;
         const own =
             serviceComponent && services.includes(r.name)
                 ? r.name
-                : r.type === ComponentTypes.containerPlatform && services.includes(CONTAINER_PLATFORM_OWNER)
-                  ? CONTAINER_PLATFORM_OWNER
-                  : r.type === ComponentTypes.eventBus && services.includes(EVENTS_OWNER)
-                    ? EVENTS_OWNER
-                    : undefined;
+                : operationsOf !== undefined && services.includes(operationsOf)
+                  ? operationsOf
+                  : r.type === ComponentTypes.containerPlatform && services.includes(CONTAINER_PLATFORM_OWNER)
+                    ? CONTAINER_PLATFORM_OWNER
+                    : r.type === ComponentTypes.eventBus && services.includes(EVENTS_OWNER)
+                      ? EVENTS_OWNER
+                      : undefined;
         const owner = own ?? parentOwner;
         if (owner) {
             componentOwner.set(r.urn, owner);

@@ -1,8 +1,10 @@
 /**
  * The platform's migration function as it ships: its archive built by the real program (offline)
- * for a registry of two database services, unpacked where the repository's packages are out of
- * reach, loaded the way the Lambda Node.js runtime loads it, and invoked with each service's own
- * invocation input as the program registers it. It reads the master secret through the real
+ * for a registry of two database services deployed a stack per service (the runner from
+ * `dev-platform`, each service's invocation from its own stack; the one-stack layout registers the
+ * same, `tests/infra/layouts.test.ts`), unpacked where the repository's packages are out of reach,
+ * loaded the way the Lambda Node.js runtime loads it, and invoked with each service's own
+ * invocation input as its stack registers it. It reads the master secret through the real
  * Secrets Manager client from a local endpoint and migrates an embedded PostgreSQL. What the
  * invocation returns is what `pulumi up` of that service's stack sees: a rejection here is the
  * error Lambda returns and the `aws.lambda.Invocation` fails that stack's update with.
@@ -20,7 +22,8 @@ import { isolatedTempDir, lambdaFunctions, materializeFunction } from "../../tes
 import { localEnvironmentFor, provideRuntimeModules, startFunction, type LambdaProcess } from "../../testing/lambda/runtime";
 import { credentialsOf, LOCAL_SECRET_ARN, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 import { seedPostgresDataFolder } from "../../testing/postgres-template";
-import { runProgramOffline } from "../../tools/offline";
+import { readStackConfig, runProgramOffline } from "../../tools/offline";
+import { withLayout } from "../../testing/layouts";
 
 /** A database service whose migrations folder holds `files`. */
 function databaseService(root: string, name: string, files: Record<string, string>) {
@@ -62,13 +65,18 @@ describe("the migration function's archive, invoked with each service's own inpu
             databaseService(workDir, "alpha", { "0001_create_things.sql": "CREATE TABLE things (id int PRIMARY KEY, label text NOT NULL);", "0002_seed_things.sql": "INSERT INTO things VALUES (1, 'kept');" }),
             databaseService(workDir, "beta", { "0001_create_items.sql": "CREATE TABLE items (id int);", "0002_broken.sql": "ALTER TABLE items\n  ADD price moneyy;" }),
         ];
-        const run = await runProgramOffline({ stack: "dev", services: registry });
-        for (const invocation of run.resources.filter((resource) => resource.type === Types.lambdaInvocation)) {
-            const input = JSON.parse(invocation.inputs.input) as ServiceMigrationRequest;
-            assert.equal(invocation.name, `${input.service.service}-migrations`);
-            inputs.set(input.service.service, input);
+        const environments = { dev: withLayout(readStackConfig("dev"), "stack-per-service") };
+        const platform = await runProgramOffline({ stack: "dev-platform", services: registry, environments });
+        assert.deepEqual(platform.resources.filter((resource) => resource.type === Types.lambdaInvocation), [], "the platform stack runs no service's migrations");
+        for (const service of ["alpha", "beta"]) {
+            const run = await runProgramOffline({ stack: `dev-${service}`, services: registry, environments });
+            const invocations = run.resources.filter((resource) => resource.type === Types.lambdaInvocation);
+            assert.deepEqual(invocations.map((invocation) => invocation.name), [`${service}-migrations`], `dev-${service} invokes the runner for its own service alone`);
+            const input = JSON.parse(invocations[0].inputs.input) as ServiceMigrationRequest;
+            assert.equal(input.service.service, service);
+            inputs.set(service, input);
         }
-        const resource = lambdaFunctions(run.resources).find((fn) => fn.name === "migrations-function")!;
+        const resource = lambdaFunctions(platform.resources).find((fn) => fn.name === "migrations-function")!;
         const materialized = await materializeFunction(resource, path.join(workDir, "functions"));
         source = fs.readFileSync(path.join(materialized.directory, materialized.files[0]), "utf8");
 
@@ -113,7 +121,7 @@ describe("the migration function's archive, invoked with each service's own inpu
         assert.deepEqual(await query("SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname = 'alpha_app'"), [{ rolname: "alpha_app", rolconnlimit: inputs.get("alpha")!.service.connectionLimit }]);
     });
 
-    it("fails beta's invocation on its failing migration, naming the file, line and service, while alpha's runs before and after succeed and keep alpha's data", async () => {
+    it("fails dev-beta's up (its invocation) on its failing migration, naming the file, line and service, while alpha's runs before and after succeed and keep alpha's data", async () => {
         // Prepare
         await invoke(inputs.get("alpha"));
         // Act

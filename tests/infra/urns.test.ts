@@ -63,7 +63,10 @@ describe("URN snapshot of the deployed stacks", function () {
         }
         assert.ok(namesOf(Types.logGroup).every((names) => /^\/(serverless-microservices\/prod\/|aws\/apigateway\/serverless-microservices-prod\/)/.test(names!.name)));
         assert.ok(namesOf(Types.metricAlarm).every((names) => names!.name.startsWith("serverless-microservices-prod-")));
-        assert.deepEqual(namesOf(Types.dashboard), [{ dashboardName: "serverless-microservices-prod" }]);
+        // The environment's dashboard, and one per service (`serverless-microservices-prod-<service>`).
+        const dashboards = namesOf(Types.dashboard).map((names) => names!.dashboardName).sort();
+        assert.equal(dashboards[0], "serverless-microservices-prod");
+        assert.ok(dashboards.length > 1 && dashboards.slice(1).every((name) => name.startsWith("serverless-microservices-prod-")), dashboards.join(", "));
         assert.deepEqual(namesOf(Types.snsTopic), [{ name: "serverless-microservices-prod-alarms" }]);
     });
 

@@ -36,6 +36,10 @@ function namedArns(run: OfflineRun): string[] {
                 return [String(resource.outputs.arn)];
             case Types.metricAlarm:
                 return [`arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${resource.inputs.name}`];
+            case Types.dashboard:
+                return [`arn:aws:cloudwatch::${ACCOUNT}:dashboard/${resource.inputs.dashboardName}`];
+            case Types.codedeployDeploymentGroup:
+                return [`arn:aws:codedeploy:us-east-1:${ACCOUNT}:deploymentgroup:${resource.inputs.appName}/${resource.inputs.deploymentGroupName}`];
             default:
                 return [];
         }
@@ -51,15 +55,16 @@ describe("the deploy role of a service stack", function () {
     this.timeout(300_000);
     let runs: EnvironmentRuns;
     before(async () => {
-        runs = await runBothLayouts("dev", readStackConfig("dev"));
+        // prod: alarms, dashboards and a gradual release, so every kind of resource a service names is there.
+        runs = await runBothLayouts("prod", readStackConfig("prod"));
     });
 
     const policyFor = (service: string) =>
-        serviceDeployPolicy({ project: PROJECT, environment: "dev", service, region: "us-east-1", account: ACCOUNT, apiId: "a1b2c3d4e5", migrationFunctionName: "migrations-function-*" });
+        serviceDeployPolicy({ project: PROJECT, environment: "prod", service, region: "us-east-1", account: ACCOUNT, apiId: "a1b2c3d4e5", migrationFunctionName: "migrations-function-*" });
 
     for (const service of services.filter((candidate) => "routes" in candidate)) {
         it(`reaches every resource ${service.name} names, and nothing of another service or the platform`, () => {
-            const own = runs.stacks.find((run) => run.stack === `dev-${service.name}`)!;
+            const own = runs.stacks.find((run) => run.stack === `prod-${service.name}`)!;
             const patterns = scopedPatterns(policyFor(service.name));
             const ownArns = namedArns(own);
             assert.ok(ownArns.length > 0);
@@ -75,6 +80,7 @@ describe("the deploy role of a service stack", function () {
             "arn:aws:apigateway:us-east-1::/apis/a1b2c3d4e5/routes*",
             "arn:aws:apigateway:us-east-1::/apis/a1b2c3d4e5/integrations*",
             "arn:aws:apigateway:us-east-1::/apis/a1b2c3d4e5/stages/*",
+            `arn:aws:iam::${ACCOUNT}:role/releases-role-*`,
             `arn:aws:lambda:us-east-1:${ACCOUNT}:function:migrations-function-*`,
         ]);
         const withoutDatabase = serviceDeployPolicy({ project: PROJECT, environment: "dev", service: "auth", region: "us-east-1", account: ACCOUNT, apiId: "a1b2c3d4e5" });

@@ -105,6 +105,8 @@ export interface StackSpec {
     props: Props;
     /** Input name -> names of the resources (in the same stack) the input was computed from. */
     propertyDependencies?: Record<string, string[]>;
+    /** The name of its parent (a component of the same stack). @default none */
+    parent?: string;
 }
 
 export interface Reported {
@@ -128,6 +130,7 @@ export function stackResources(specs: readonly StackSpec[]): PolicyResource[] {
     }));
     const byName = new Map(built.map((r) => [r.name, r]));
     specs.forEach((s, i) => {
+        if (s.parent) (built[i] as { parent?: PolicyResource }).parent = byName.get(s.parent);
         for (const [input, names] of Object.entries(s.propertyDependencies ?? {})) {
             const deps = names.map((n) => byName.get(n)).filter((r): r is PolicyResource => r !== undefined);
             built[i].propertyDependencies[input] = deps;

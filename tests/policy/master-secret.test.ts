@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { Types } from "../../policy/lib/types";
+import { ComponentTypes, Types } from "../../policy/lib/types";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/unknown";
 import { ACCOUNT, clusterProps, functionProps, MASTER_SECRET_ARN, REGION } from "./fixtures";
 import { StackSpec, validateStack, withField } from "./harness";
@@ -118,6 +118,27 @@ describe(RULE, () => {
         // Assess
         assert.deepEqual(copied.map((r) => r.resource), ["copy-permissions"]);
         assert.deepEqual(withoutInvocation.map((r) => r.resource), ["migrations-permissions"]);
+    });
+
+    it("in a platform stack, whose invocations are the service stacks', tells the runner apart by its component: its role reads, a sibling function's role does not", async () => {
+        // Prepare: no invocation; the runner's function sits in the MigrationRunner component (through its Function component).
+        const platform: StackSpec[] = [
+            { type: ComponentTypes.migrations, name: "migrations", props: {} },
+            { type: ComponentTypes.function, name: "migrations-function-component", props: {}, parent: "migrations" },
+            ...stack()
+                .filter((spec) => spec.type !== Types.lambdaInvocation)
+                .map((spec) => (spec.name === "migrations-function" ? { ...spec, parent: "migrations-function-component" } : spec)),
+        ];
+        const outside: StackSpec[] = [
+            { type: ComponentTypes.service, name: "users", props: {} },
+            { type: Types.lambdaFunction, name: "users-peek", props: { ...functionProps("users-peek-1a2b3c4"), role: roleArn("users-role-1a2b3c4") }, propertyDependencies: { role: ["users-role"] }, parent: "users" },
+        ];
+        // Act
+        const runnerOnly = await validateStack(RULE, platform);
+        const withSibling = await validateStack(RULE, [...platform.map((spec) => (spec.name === "users-permissions" ? { ...spec, props: { ...spec.props, policy: document(connect, readSecret(MASTER_SECRET_ARN)) } } : spec)), ...outside]);
+        // Assess
+        assert.deepEqual(runnerOnly, []);
+        assert.deepEqual(withSibling.map((r) => r.resource), ["users-permissions"]);
     });
 
     it("accepts what grants no read of the master secret: Deny statements, other secrets, other actions", async () => {

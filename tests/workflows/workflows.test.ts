@@ -65,7 +65,7 @@ function runs(job: Json): string[] {
 }
 
 function usesStep(job: Json, action: string): Json | undefined {
-    return steps(job).find((s) => typeof s.uses === "string" && s.uses.split("@")[0] === action);
+    return steps(job).find((s) => typeof s.uses === "string" && s.uses.split("@")[0] === action && (action !== "pulumi/actions" || s.with?.command !== undefined));
 }
 
 /** The jobs of a workflow that call the reusable Pulumi workflow. */
@@ -273,9 +273,18 @@ describe("GitHub workflows", () => {
             assert.match(w["stack-name"], /inputs\.stack/);
             assert.equal(w["work-dir"], ".");
             assert.equal(w.policyPacks, "policy");
-            // The environment's pack config: a service stack has no file of its own.
-            assert.equal(interpolate(w.policyPackConfigs, { inputs: { stack: "dev-users", "stack-environment": "dev" } }), "policy/config.dev.json");
-            assert.equal(interpolate(w.policyPackConfigs, { inputs: { stack: "prod", "stack-environment": "" } }), "policy/config.prod.json");
+            // The environment's pack config, with what a service stack's rules need from its platform's outputs.
+            assert.equal(w.policyPackConfigs, "pack-config.json");
+            const configStep = steps(job).find((s) => s.name === "Policy pack config");
+            assert.ok(configStep, "a step writes pack-config.json");
+            assert.equal(interpolate(configStep.env.ENVIRONMENT, { inputs: { stack: "dev-users", "stack-environment": "dev" } }), "dev");
+            assert.equal(interpolate(configStep.env.ENVIRONMENT, { inputs: { stack: "prod", "stack-environment": "" } }), "prod");
+            assert.match(configStep.run, /if \[ "\$STACK" != "\$ENVIRONMENT" \] && \[ "\$STACK" != "\$ENVIRONMENT-platform" \]; then/);
+            assert.match(configStep.run, /pulumi stack output --json --stack "\$platform" > platform-outputs\.json/);
+            assert.match(configStep.run, /npm run --silent policy-config -- --environment "\$ENVIRONMENT" "\$\{args\[@\]\}" > pack-config\.json/);
+            const order0 = steps(job).map((s) => s.name ?? s.uses);
+            assert.ok(order0.indexOf("Pulumi CLI") < order0.indexOf("Policy pack config"), "the CLI is installed before the platform's outputs are read");
+            assert.ok(order0.indexOf("Policy pack config") < steps(job).indexOf(pulumi), "the config is written before the command runs");
             assert.equal(w["comment-on-pr"], "${{ inputs.comment-on-pr }}");
             // The step order: install, plan, credentials, then Pulumi.
             const order = steps(job).map((s) => s.uses?.split("@")[0] ?? s.run?.split(" ").slice(0, 3).join(" "));
@@ -293,7 +302,7 @@ describe("GitHub workflows", () => {
             assert.ok(order.indexOf(pulumi!) < order.indexOf(release), "after pulumi up");
             assert.equal(release.env.STACK_NAME, pulumi!.with["stack-name"], "the stack the up deployed");
             const lines = String(release.run).trim().split("\n");
-            assert.deepEqual(lines, ['pulumi stack output releases --json --stack "$STACK_NAME" > releases.json', "npm run --silent release -- --releases releases.json"]);
+            assert.deepEqual(lines, ['npm run --silent release -- --stack "$STACK_NAME"']);
             assert.doesNotMatch(release.run, /\|\|\s*true|continue-on-error/, "a failed release must fail the job");
             assert.equal(release["continue-on-error"], undefined);
             const manifest = JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
