@@ -99,6 +99,18 @@ describe("layouts: one stack or a stack per service", function () {
         });
     }
 
+    it("removing a service changes no other service's stack: its own stack is destroyed and the others keep what they had", async () => {
+        const environments = { dev: withLayout(readStackConfig("dev"), "stack-per-service") };
+        const removed = "auth";
+        const remaining = registeredServices.filter((service) => service.name !== removed);
+        for (const service of remaining) {
+            const before = await runProgramOffline({ stack: `dev-${service.name}`, environments });
+            const after = await runProgramOffline({ stack: `dev-${service.name}`, environments, services: remaining });
+            assert.deepEqual(cloudResources([after]), cloudResources([before]), `dev-${service.name} changes when ${removed} goes`);
+        }
+        await assert.rejects(runProgramOffline({ stack: `dev-${removed}`, environments, services: remaining }), /stack "dev-auth" deploys service "auth", which the registry does not have/);
+    });
+
     describe("stack names and environments that are refused before any resource", () => {
         const devFile = readStackConfig("dev");
         const perService = { dev: withLayout(devFile, "stack-per-service") };
