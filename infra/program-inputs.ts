@@ -10,8 +10,8 @@ import type { MigrationRunRequest } from "../functions/runtime/data/migrations";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
 import { readStackConfig, stackFileExists } from "../platform/config/stack-files";
 import { PLATFORM_PART, resolveStackTarget, StackTargetError, type StackTarget } from "../platform/config/stack-layout";
-import { migrationPayloadProblems, migrationRunRequest, serviceMigrationRequests } from "../platform/data-plan";
-import { functionBoundsFor } from "../platform/function-bounds";
+import { connectionBudgetProblems, migrationPayloadProblems, migrationRunRequest, serviceMigrationRequests } from "../platform/data-plan";
+import { connectionBudgetFor, functionBoundsFor } from "../platform/function-bounds";
 import type { ResolvedRegistry } from "../platform/model";
 import { prefixCollisions } from "../platform/deploy-policy";
 import { generatedNameProblems } from "../platform/naming";
@@ -42,6 +42,7 @@ export function resolveInputs(target: StackTarget, services: readonly Registered
             reservations: config.concurrency.reservations,
             bounds: functionBoundsFor(environment),
         });
+        const dataPlan = migrationRunRequest(registry, config.database.connectionsPerFunction, "iam");
         const problems: string[] = generatedNameProblems(PROJECT, environment, registry.containers.map((container) => container.name));
         if (target.part.kind === "service") {
             const service = target.part.service;
@@ -66,12 +67,13 @@ export function resolveInputs(target: StackTarget, services: readonly Registered
         if (protectedRoutes.length > 0 && !config.auth.jwt) {
             problems.push(`${PROJECT}:auth.jwt: is required (issuer and audience) because routes ${protectedRoutes.join(", ")} use auth "jwt"`);
         }
+        // Checked in every stack against the whole registry: a service stack cannot take what the others need.
+        problems.push(...connectionBudgetProblems(dataPlan.services, connectionBudgetFor(environment, config.database)));
         problems.push(...migrationPayloadProblems(serviceMigrationRequests(registry, config.database.connectionsPerFunction, "iam")));
         for (const problem of reservationProblems(registry.reservations, config.concurrency.accountLimit)) {
             problems.push(`${PROJECT}:concurrency.reservations: ${problem}`);
         }
         if (problems.length > 0) throw new ConfigError(environment, problems);
-        const dataPlan = migrationRunRequest(registry, config.database.connectionsPerFunction, "iam");
         return { target, environment, config, registry, dataPlan, tags: { project: PROJECT, environment, "managed-by": "pulumi" } };
     } catch (error) {
         throw asRunError(error);

@@ -120,3 +120,16 @@ export function migrationPayloadProblems(requests: readonly ServiceMigrationRequ
         ];
     });
 }
+
+/**
+ * What is wrong when the services' login roles together may hold more connections than the
+ * cluster allows: under load the last to connect would be refused, whichever service it is.
+ */
+export function connectionBudgetProblems(services: readonly Pick<ServiceData, "loginRole" | "connectionLimit">[], budget: { connections: number; reason: string }): string[] {
+    const total = services.reduce((sum, service) => sum + service.connectionLimit, 0);
+    if (services.length === 0 || total <= budget.connections) return [];
+    return [
+        `the services' database roles may hold ${total} connections together (${services.map((service) => `${service.loginRole} ${service.connectionLimit}`).join(", ")}), ` +
+            `more than the ${budget.connections} the cluster allows (${budget.reason}); lower a service's reservedConcurrency or database.connectionsPerFunction, or raise database.maxCapacity`,
+    ];
+}

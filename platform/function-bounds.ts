@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { withDefaults, ruleConfig } from "../policy/config";
-import { LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
+import { estimatedMaxConnections, LAMBDA, ROUTE_FUNCTION, type Range } from "../policy/lib/limits";
 import { effectiveLevel, loadPackConfig, policyKnobs } from "../policy/lib/pack-config";
 import { lambdaMemoryBounds } from "../policy/rules/lambda-memory-bounds";
 import { lambdaTimeoutBounds } from "../policy/rules/lambda-timeout-bounds";
@@ -63,6 +63,27 @@ export function functionBoundsFor(stack: string, root = REPOSITORY_ROOT): Functi
         timeoutSeconds = narrowed(timeoutSeconds, { min: minSeconds, max: maxSeconds }, `the ${stack} stack's policy pack: ${lambdaTimeoutBounds.name} in ${shown}`);
     }
     return { memoryMb, timeoutSeconds };
+}
+
+/** How many connections the services' login roles may hold together, and where that figure comes from. */
+export interface ConnectionBudget {
+    connections: number;
+    reason: string;
+}
+
+/**
+ * The connection budget of `stack`: the cluster's `max_connections` (the pack config's
+ * `db-connection-budget.maxConnections`, else estimated from the maximum capacity as Aurora derives
+ * it) less the pack config's headroom. The same sum the pack's rule checks, made before any
+ * resource and over the whole registry, so a stack per service holds to it as one stack does.
+ */
+export function connectionBudgetFor(stack: string, capacity: { minCapacity: number; maxCapacity: number }, root = REPOSITORY_ROOT): ConnectionBudget {
+    const file = packConfigFile(stack, root);
+    const config = fs.existsSync(file) ? loadPackConfig(file) : {};
+    const { maxConnections, headroomConnections } = withDefaults(ruleConfig["db-connection-budget"].defaults, policyKnobs("db-connection-budget", config));
+    const ceiling = maxConnections > 0 ? maxConnections : estimatedMaxConnections(capacity.minCapacity, capacity.maxCapacity);
+    const source = maxConnections > 0 ? `maxConnections in ${path.relative(root, file)}` : `estimated from database.maxCapacity ${capacity.maxCapacity} ACU`;
+    return { connections: ceiling - headroomConnections, reason: `max_connections ${ceiling} (${source}) less ${headroomConnections} of headroom` };
 }
 
 export function describeInteger(range: Range): string {

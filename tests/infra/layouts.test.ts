@@ -125,6 +125,19 @@ describe("layouts: one stack or a stack per service", function () {
             assert.deepEqual(lastRegistered.filter((resource) => resource.custom), []);
         });
 
+        it("a registry whose database roles together exceed the cluster's connections is refused by the platform stack and by every service stack, the one without a database too", async () => {
+            const database = devFile[`${PROJECT}:database`] as Record<string, unknown>;
+            const tight = { dev: { ...perService.dev, [`${PROJECT}:database`]: { ...database, connectionsPerFunction: 100 } } };
+            for (const stack of ["dev-platform", "dev-users", "dev-auth"]) {
+                await assert.rejects(
+                    runProgramOffline({ stack, environments: tight }),
+                    /the services' database roles may hold \d+ connections together \(users_app \d+, notifications_app \d+\), more than the 410 the cluster allows \(max_connections 420 \(estimated from database\.maxCapacity 2 ACU\) less 10 of headroom\)/,
+                );
+                assert.deepEqual(lastRegistered.filter((resource) => resource.custom), [], `${stack} registered resources`);
+            }
+            await assert.doesNotReject(runProgramOffline({ stack: "dev-platform", environments: perService }));
+        });
+
         it("a service stack with settings of its own is refused: they belong in the environment's file", () => {
             assert.throws(() => resolveStackTarget("dev-users", { "aws:region": "eu-west-1" }, (environment) => perService[environment as "dev"], PROJECT), StackTargetError);
             assert.throws(() => resolveStackTarget("dev-users", { "aws:region": "eu-west-1" }, (environment) => perService[environment as "dev"], PROJECT), /move the settings out of Pulumi\.dev-users\.yaml/);
