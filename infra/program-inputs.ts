@@ -6,9 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisteredService } from "../functions/runtime/container";
-import type { MigrationRunRequest } from "../functions/runtime/data/migrations";
+import type { MigrationRunRequest, ServiceMigrationRequest } from "../functions/runtime/data/migrations";
 import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from "../platform/config/stack-config";
-import { readStackConfig, stackFileExists } from "../platform/config/stack-files";
+import { readStackFile } from "../platform/config/stack-files";
 import { PLATFORM_PART, resolveStackTarget, StackTargetError, type StackTarget } from "../platform/config/stack-layout";
 import { connectionBudgetProblems, migrationPayloadProblems, migrationRunRequest, serviceMigrationRequests } from "../platform/data-plan";
 import { connectionBudgetFor, functionBoundsFor } from "../platform/function-bounds";
@@ -26,6 +26,8 @@ export interface ProgramInputs {
     registry: ResolvedRegistry;
     /** Every database service's schema, roles and limits (platform/data-plan.ts). */
     dataPlan: MigrationRunRequest;
+    /** Each database service's migration invocation input: its schema's plan and its own SQL. */
+    migrationRequests: ServiceMigrationRequest[];
     tags: Record<string, string>;
 }
 
@@ -69,12 +71,13 @@ export function resolveInputs(target: StackTarget, services: readonly Registered
         }
         // Checked in every stack against the whole registry: a service stack cannot take what the others need.
         problems.push(...connectionBudgetProblems(dataPlan.services, connectionBudgetFor(environment, config.database)));
-        problems.push(...migrationPayloadProblems(serviceMigrationRequests(registry, config.database.connectionsPerFunction, "iam")));
+        const migrationRequests = serviceMigrationRequests(registry, config.database.connectionsPerFunction, "iam");
+        problems.push(...migrationPayloadProblems(migrationRequests));
         for (const problem of reservationProblems(registry.reservations, config.concurrency.accountLimit)) {
             problems.push(`${PROJECT}:concurrency.reservations: ${problem}`);
         }
         if (problems.length > 0) throw new ConfigError(environment, problems);
-        return { target, environment, config, registry, dataPlan, tags: { project: PROJECT, environment, "managed-by": "pulumi" } };
+        return { target, environment, config, registry, dataPlan, migrationRequests, tags: { project: PROJECT, environment, "managed-by": "pulumi" } };
     } catch (error) {
         throw asRunError(error);
     }
@@ -89,9 +92,8 @@ export function inputsForStack(
     services: readonly RegisteredService[],
     files: { ownConfig?: Readonly<Record<string, unknown>>; environmentConfig?: (environment: string) => Readonly<Record<string, unknown>> | undefined } = {},
 ): ProgramInputs {
-    const readFile = (name: string) => (stackFileExists(name) ? readStackConfig(name) : undefined);
     try {
-        const target = resolveStackTarget(stack, files.ownConfig ?? readFile(stack) ?? {}, files.environmentConfig ?? readFile, PROJECT);
+        const target = resolveStackTarget(stack, files.ownConfig ?? readStackFile(stack) ?? {}, files.environmentConfig ?? ((name) => readStackFile(name)), PROJECT);
         return resolveInputs(target, services);
     } catch (error) {
         throw asRunError(error);

@@ -221,10 +221,11 @@ function deployOneStack(inputs: ProgramInputs): StackOutputs {
     const application = isGradual(inputs.config.release) ? new ReleaseApplication("releases", { environment: inputs.environment, tags: inputs.tags }) : undefined;
     const refs: PlatformRefs = { ...shared.refs, ...operationsRefs(monitor, application) };
     const releases = parts.flatMap((part) => serviceOperations(inputs, part, refs, monitor, {}) ?? []);
+    const services = serviceOutputs(parts);
     return {
         ...sharedOutputs(shared, stage, monitor),
-        ...serviceOutputs(parts),
-        functionNames: serviceOutputs(parts).functionNames ?? {},
+        ...services,
+        functionNames: services.functionNames ?? {},
         releases: releasesOutput(inputs.config.release, parts.flatMap((part) => part.released), releases),
     };
 }

@@ -15,7 +15,6 @@ import type { PlatformRefs } from "./platform-refs";
 import type { ProgramInputs } from "./program-inputs";
 import { PROJECT } from "../platform/config/stack-config";
 import type { ResolvedContainerService, ResolvedService } from "../platform/model";
-import { serviceMigrationRequests } from "../platform/data-plan";
 import { alarmName, containerServiceNames, serviceSecretName } from "../platform/naming";
 
 /** What a service adds to the environment's monitoring, releases and outputs. */
@@ -50,7 +49,7 @@ export interface ServicePartContext {
  */
 function migrate(service: string, context: ServicePartContext): pulumi.Output<string> | undefined {
     const { inputs, refs } = context;
-    const request = serviceMigrationRequests(inputs.registry, inputs.config.database.connectionsPerFunction, "iam").find((candidate) => candidate.service.service === service);
+    const request = inputs.migrationRequests.find((candidate) => candidate.service.service === service);
     if (!request || !refs.database) return undefined;
     const migration = new ServiceMigration(service, { request, functionName: refs.database.migrationFunctionName, runnerCodeHash: refs.database.migrationRunnerCodeHash }, context.opts);
     return migration.appliedMigrationSet;

@@ -5,7 +5,7 @@
  */
 import type { RegisteredService } from "../functions/runtime/container";
 import { PROJECT } from "../platform/config/stack-config";
-import { environmentStacks } from "../platform/config/stack-layout";
+import { environmentStacks, withLayout as withLayoutOf, type StackLayout } from "../platform/config/stack-layout";
 import { services as registeredServices } from "../infra/services";
 import { runProgramOffline, type OfflineRun } from "../tools/offline";
 import type { RegisteredResource } from "../tools/registered-resource";
@@ -18,8 +18,8 @@ export interface EnvironmentRuns {
 }
 
 /** The environment's settings with the other layout: what a team switching layouts would write. */
-export function withLayout(config: Readonly<Record<string, unknown>>, layout: "one-stack" | "stack-per-service"): Record<string, unknown> {
-    return { ...config, [`${PROJECT}:layout`]: layout };
+export function withLayout(config: Readonly<Record<string, unknown>>, layout: StackLayout): Record<string, unknown> {
+    return withLayoutOf(config, layout, PROJECT);
 }
 
 export async function runBothLayouts(environment: string, config: Readonly<Record<string, unknown>>, services: readonly RegisteredService[] = registeredServices): Promise<EnvironmentRuns> {

@@ -9,8 +9,8 @@ import type { RegisteredService } from "../functions/runtime/container";
 import { Types } from "../policy/lib/types";
 import type { RegisteredResource, ResourceAlias } from "./registered-resource";
 import { PROJECT } from "../platform/config/stack-config";
-import { listStacks, readStackConfig, REPOSITORY_ROOT, stackFileExists } from "../platform/config/stack-files";
-import { platformStackName, resolveStackTarget, type StackLayout } from "../platform/config/stack-layout";
+import { listStacks, readStackConfig, readStackFile, REPOSITORY_ROOT } from "../platform/config/stack-files";
+import { platformStackName, resolveStackTarget, withLayout, type StackLayout } from "../platform/config/stack-layout";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
 
@@ -240,7 +240,7 @@ const completedRuns = new Map<string, Promise<OfflineRun>>();
 export async function runProgramOffline(options: OfflineOptions): Promise<OfflineRun> {
     if (options.layout) options = withLayoutOverride(options, options.layout);
     // A stack of a stack-per-service environment has no file of its own: it reads its environment's.
-    const config = asPulumiConfig(options.config ?? (stackFileExists(options.stack) ? readStackConfig(options.stack) : {}));
+    const config = asPulumiConfig(options.config ?? readStackFile(options.stack) ?? {});
     const platform = platformStackOf(options);
     if (platform && !options.stackOutputs?.[platform]) {
         const { outputs } = await runProgramOffline({ ...options, stack: platform, config: undefined, stackOutputs: undefined });
@@ -252,19 +252,20 @@ export async function runProgramOffline(options: OfflineOptions): Promise<Offlin
 /** The options with the stack's environment read as if its file set `layout`. */
 function withLayoutOverride(options: OfflineOptions, layout: StackLayout): OfflineOptions {
     const { layout: _asked, ...rest } = options;
-    const withLayout = (config: Record<string, unknown>) => ({ ...config, [`${PROJECT}:layout`]: layout });
-    if (stackFileExists(options.stack) && !options.config) return { ...rest, config: withLayout(readStackConfig(options.stack)) };
+    const own = readStackFile(options.stack);
+    if (own && !options.config) return { ...rest, config: withLayout(own, layout, PROJECT) };
     const environment = options.stack.split("-")[0];
-    if (!options.environments && stackFileExists(environment)) return { ...rest, environments: { [environment]: withLayout(readStackConfig(environment)) } };
+    const file = readStackFile(environment);
+    if (!options.environments && file) return { ...rest, environments: { [environment]: withLayout(file, layout, PROJECT) } };
     return rest;
 }
 
 /** The platform stack a service stack of a stack-per-service environment reads, or undefined for any other stack. */
 function platformStackOf(options: OfflineOptions): string | undefined {
     const environments = options.environments;
-    const read = (environment: string) => (environments ? environments[environment] : stackFileExists(environment) ? readStackConfig(environment) : undefined);
+    const read = (environment: string) => (environments ? environments[environment] : readStackFile(environment));
     try {
-        const target = resolveStackTarget(options.stack, options.config ?? (stackFileExists(options.stack) ? readStackConfig(options.stack) : {}), read, PROJECT);
+        const target = resolveStackTarget(options.stack, options.config ?? readStackFile(options.stack) ?? {}, read, PROJECT);
         return target.part.kind === "service" ? platformStackName(target.environment) : undefined;
     } catch {
         return undefined; // the program reports what is wrong with the stack

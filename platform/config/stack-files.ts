@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { PROJECT } from "./stack-config";
-import { resolveStackTarget, type StackLayout, type StackTarget } from "./stack-layout";
+import { resolveStackTarget, withLayout, type StackLayout, type StackTarget } from "./stack-layout";
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -29,9 +29,16 @@ export function stackFileExists(stack: string, root = REPOSITORY_ROOT): boolean 
  * tools) reads the environment as if its file set that layout.
  */
 export function readStackTarget(stack: string, layout?: StackLayout, root = REPOSITORY_ROOT): StackTarget {
-    const read = (name: string) => (stackFileExists(name, root) ? readStackConfig(name, root) : undefined);
-    const withLayout = (config: Record<string, unknown> | undefined) => (config && layout ? { ...config, [`${PROJECT}:layout`]: layout } : config);
-    return resolveStackTarget(stack, withLayout(read(stack)) ?? {}, (environment) => withLayout(read(environment)), PROJECT);
+    const read = (name: string) => {
+        const config = readStackFile(name, root);
+        return config && layout ? withLayout(config, layout, PROJECT) : config;
+    };
+    return resolveStackTarget(stack, read(stack) ?? {}, read, PROJECT);
+}
+
+/** `Pulumi.<stack>.yaml`'s settings, or undefined without the file (a stack of a stack-per-service environment has none). */
+export function readStackFile(stack: string, root = REPOSITORY_ROOT): Record<string, unknown> | undefined {
+    return stackFileExists(stack, root) ? readStackConfig(stack, root) : undefined;
 }
 
 /** The stacks that have a `Pulumi.<stack>.yaml`. */

@@ -58,6 +58,11 @@ export function environmentStacks(environment: string, layout: StackLayout, serv
     return layout === "one-stack" ? [environment] : [platformStackName(environment), ...services.map((service) => serviceStackName(environment, service))];
 }
 
+/** An environment's settings as if its file set `layout`: what the offline tools' `--layout` reads. */
+export function withLayout(config: Readonly<Record<string, unknown>>, layout: StackLayout, project: string): Record<string, unknown> {
+    return { ...config, [`${project}:layout`]: layout };
+}
+
 /** The `layout` a stack file's settings ask for (`one-stack` when unset). */
 export function layoutOf(config: Readonly<Record<string, unknown>>, project: string): StackLayout {
     const value = config[`${project}:layout`];
