@@ -14,6 +14,29 @@ export const PROJECT = "serverless-microservices";
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
 
 /**
+ * How a publishing database service's functions, which run in the private subnets, hand their
+ * events to EventBridge (docs/events.md):
+ * - `interface-endpoint`: they call `PutEvents` through the VPC's EventBridge interface endpoint
+ *   (~$7.30/month per zone, idle or not): the lowest latency;
+ * - `bucket-handover`: they write each batch to their service's S3 bucket through the free S3
+ *   gateway endpoint, and a forwarder outside the VPC sends it on (about a second more, nothing
+ *   billed while idle).
+ */
+export const EVENT_DELIVERY_MODES = ["interface-endpoint", "bucket-handover"] as const;
+export type EventDeliveryMode = (typeof EVENT_DELIVERY_MODES)[number];
+
+/**
+ * What wakes a publishing service's outbox relay, which sends what the request path left unsent:
+ * - `every-minute`: a check outside the VPC reads the producers' metrics every minute
+ *   (CloudWatch `GetMetricData`, ~$0.44/month per metric read) and runs the relay when something
+ *   may be pending: a left-over event goes within about a minute;
+ * - `on-alarm`: an alarm on the service's outbox writes wakes the relay when it changes state
+ *   (~$0.10/month per alarm metric, nothing per minute): a left-over event goes within minutes.
+ */
+export const RELAY_WAKE_MODES = ["every-minute", "on-alarm"] as const;
+export type RelayWakeMode = (typeof RELAY_WAKE_MODES)[number];
+
+/**
  * Whether the stack's functions reserve concurrency: `registry` applies each service's
  * `reservedConcurrency` (and 1 for the migration function), `none` reserves nothing.
  */
@@ -77,6 +100,7 @@ export const STACK_DEFAULTS: {
     readonly monitoring: { readonly enabled: boolean };
     readonly concurrency: Readonly<Pick<StackConfig["concurrency"], "reservations">>;
     readonly release: { readonly strategy: ReleaseStrategy; readonly intervalMinutes: Readonly<Record<GradualReleaseStrategy, number>>; readonly keepVersions: number };
+    readonly events: Readonly<StackConfig["events"]>;
 } = {
     logLevel: "INFO",
     /** Applied field by field once `api.cors` is present; without it the API answers no preflight. */
@@ -119,6 +143,8 @@ export const STACK_DEFAULTS: {
      * Three versions kept: the live one and two to go back to by hand.
      */
     release: { strategy: "all-at-once", intervalMinutes: { canary: 5, linear: 1 }, keepVersions: 3 },
+    /** The lowest latency unless a stack trades it for cost (dev: `bucket-handover`, `on-alarm`). */
+    events: { delivery: "interface-endpoint", relayWake: "every-minute" },
 };
 
 /**
@@ -269,6 +295,13 @@ export interface StackConfig {
     };
     /** How new function versions reach traffic (docs/releases.md). */
     release: ReleaseConfig;
+    /** How publishing database services deliver their events. Every field: @default `STACK_DEFAULTS.events`. */
+    events: {
+        /** How their functions in the private subnets reach EventBridge (`EVENT_DELIVERY_MODES`). */
+        delivery: EventDeliveryMode;
+        /** What wakes their outbox relays (`RELAY_WAKE_MODES`). */
+        relayWake: RelayWakeMode;
+    };
     /** Alarms, their notification topic and the dashboard (infra/components/monitoring.ts). */
     monitoring: {
         /** Alarms and the SNS topic they notify. Absent `monitoring` means false. */
@@ -387,7 +420,7 @@ function describeRange(range: { min: number; max: number; step?: number; integer
     return `${kind} from ${range.min} to ${range.max}`;
 }
 
-const TOP_LEVEL_KEYS = ["layout", "logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring", "concurrency", "release"] as const;
+const TOP_LEVEL_KEYS = ["layout", "logRetentionDays", "logLevel", "functionDefaults", "api", "network", "database", "auth", "domain", "monitoring", "concurrency", "release", "events"] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
 const HTTP_METHOD_OR_STAR = /^(\*|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/;
@@ -525,10 +558,15 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
     };
 
     const release = readRelease(read, key, project.release, monitoring);
+    const eventsRaw = read.object(key("events"), project.events, ["delivery", "relayWake"], false) ?? {};
+    const events = {
+        delivery: read.oneOf(key("events.delivery"), eventsRaw.delivery, EVENT_DELIVERY_MODES, STACK_DEFAULTS.events.delivery),
+        relayWake: read.oneOf(key("events.relayWake"), eventsRaw.relayWake, RELAY_WAKE_MODES, STACK_DEFAULTS.events.relayWake),
+    };
 
     if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
     // Every field was checked above; the problems list being empty means none is undefined.
-    return { stack, layout, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release } as StackConfig;
+    return { stack, layout, region, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release, events } as StackConfig;
 }
 
 /**

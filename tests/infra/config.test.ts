@@ -88,7 +88,7 @@ describe("stack configuration", () => {
 
     it("rejects an unknown project key, listing the allowed ones", () => {
         assert.deepEqual(problemsOf("dev", { ...validConfig(), [key("logRetention")]: "7" }), [
-            `${key("logRetention")}: is not a known setting; allowed: layout, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release`,
+            `${key("logRetention")}: is not a known setting; allowed: layout, logRetentionDays, logLevel, functionDefaults, api, network, database, auth, domain, monitoring, concurrency, release, events`,
         ]);
     });
 
@@ -180,6 +180,35 @@ describe("stack configuration", () => {
                 `${key("concurrency.reservations")}: "some" is not allowed; use one of none, registry`,
                 `${key("concurrency.accountLimit")}: 0.5 is not allowed; use an integer from 1 to 1000000`,
             ]);
+        });
+    });
+
+    describe("event delivery", () => {
+        const withEvents = (events: unknown) => ({ ...validConfig(), [key("events")]: events });
+
+        it("hands dev's events over through a bucket and wakes its relays on alarms; prod calls EventBridge through its endpoint and checks every minute", () => {
+            // Act
+            const dev = parseStackConfig("dev", readStackConfig("dev")).events;
+            const prod = parseStackConfig("prod", readStackConfig("prod")).events;
+            // Assess
+            assert.deepEqual(dev, { delivery: "bucket-handover", relayWake: "on-alarm" });
+            assert.deepEqual(prod, { delivery: "interface-endpoint", relayWake: "every-minute" });
+        });
+
+        it("takes STACK_DEFAULTS.events when the stack file says nothing, field by field", () => {
+            // Prepare
+            const { [key("events")]: _omitted, ...without } = validConfig();
+            // Act and assess
+            assert.deepEqual(parseStackConfig("dev", without).events, STACK_DEFAULTS.events);
+            assert.deepEqual(parseStackConfig("dev", withEvents({ relayWake: "on-alarm" })).events, { delivery: STACK_DEFAULTS.events.delivery, relayWake: "on-alarm" });
+        });
+
+        it("rejects an unknown delivery, wake or field, naming the key and what is allowed", () => {
+            assert.deepEqual(problemsOf("dev", withEvents({ delivery: "nat", relayWake: "hourly" })), [
+                `${key("events.delivery")}: "nat" is not allowed; use one of interface-endpoint, bucket-handover`,
+                `${key("events.relayWake")}: "hourly" is not allowed; use one of every-minute, on-alarm`,
+            ]);
+            assert.deepEqual(problemsOf("dev", withEvents({ delivery: "bucket-handover", bucket: "mine" })), [`${key("events.bucket")}: is not a known setting; allowed: delivery, relayWake`]);
         });
     });
 
