@@ -91,6 +91,9 @@ export function deployFunctionService(service: ResolvedService, context: Service
             database: databaseOf(serviceName, service.database, context),
             eventBus: refs.eventBus,
             secret: secretOf(serviceName, context.inputs),
+            eventDelivery: context.inputs.config.events.delivery,
+            // Events still in the bucket go with the stack, as the data does where nothing protects it.
+            forceDestroyEventBucket: !context.inputs.config.database.deletionProtection,
         },
         context.opts,
     );
@@ -116,6 +119,11 @@ export function deployFunctionService(service: ResolvedService, context: Service
         part.functions.push({ service: serviceName, id: "outbox-relay-check", label: "outbox relay check", functionName: check.name, timeoutSeconds: component.outboxRelay.checkTimeoutSeconds, logGroupName: check.logGroupName });
         part.released.push({ service: serviceName, id: "outbox-relay-check", function: check, alarmIds: releaseAlarmIds(serviceName, "outbox-relay-check", false) });
         part.outboxes.push({ service: serviceName, relayLogGroupName: component.outboxRelay.relay.logGroup.name });
+    }
+    if (component.eventHandover) {
+        const { forwarder } = component.eventHandover;
+        part.functions.push({ service: serviceName, id: "event-forwarder", label: "event forwarder", functionName: forwarder.name, timeoutSeconds: component.eventHandover.forwarderTimeoutSeconds, logGroupName: forwarder.logGroupName });
+        part.released.push({ service: serviceName, id: "event-forwarder", function: forwarder, alarmIds: releaseAlarmIds(serviceName, "event-forwarder", false) });
     }
     for (const queue of component.queues) part.queues.push({ service: serviceName, ...queue });
     if (component.queues.length > 0) {

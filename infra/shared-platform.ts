@@ -68,9 +68,11 @@ export function deploySharedPlatform(inputs: ProgramInputs, settings: FunctionSe
             xray: xrayEndpoint,
             containerTasks: containers.some((container) => container.scaling.minTasks > 0),
             containerSecrets: containers.some((container) => container.scaling.minTasks > 0 && container.secrets.length > 0),
-            publishingDatabaseFunctions: publishers.some((service) => service.database),
+            // Handing events over through buckets, they need the free S3 gateway endpoint instead of EventBridge's.
+            publishingDatabaseFunctions: config.events.delivery === "interface-endpoint" && publishers.some((service) => service.database),
+            eventHandover: config.events.delivery === "bucket-handover" && publishers.some((service) => service.database),
         };
-        network = new Network("network", { ...networkSettings, interfaceEndpoints: interfaceEndpointsFor(needs), gatewayEndpoints: gatewayEndpointsFor(needs), tags }, opts);
+        network = new Network("network", { ...networkSettings, interfaceEndpoints: interfaceEndpointsFor(needs), gatewayEndpoints: gatewayEndpointsFor(needs), functionsReachS3: needs.eventHandover, tags }, opts);
     }
 
     let database: Database | undefined;

@@ -102,6 +102,11 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): {
             };
         case Types.logGroup:
             return { id: inputs.name ?? id, state: { ...inputs, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${inputs.name ?? id}` } };
+        case Types.s3Bucket: {
+            // Autonamed as Pulumi names a bucket: the logical name and a random suffix, lower case.
+            const bucket = inputs.bucket ?? `${name}-1a2b3c4`.toLowerCase();
+            return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com` } };
+        }
         case Types.iamRole:
             return { id: `${name}-1a2b3c4`, state: { ...inputs, name: `${name}-1a2b3c4`, arn: `arn:aws:iam::${ACCOUNT}:role/${name}-1a2b3c4` } };
         case Types.rdsCluster: {

@@ -17,6 +17,11 @@ export const ENVIRONMENT = {
     trigger: "TRIGGER",
     /** The stack's event bus: where a service that publishes events sends them. */
     eventBusName: "EVENT_BUS_NAME",
+    /**
+     * The service's event bucket (`events.delivery: bucket-handover`): a publishing function in the
+     * VPC writes its batches there instead of calling EventBridge, and the forwarder reads them.
+     */
+    eventHandoverBucket: "EVENT_HANDOVER_BUCKET",
     /** The outbox relay's check: JSON of its `RelayCheckSettings` (the relay it invokes, the metrics it reads). */
     outboxRelayCheck: "OUTBOX_RELAY_CHECK",
     /**
@@ -63,6 +68,11 @@ export function eventBusFromEnvironment(env: Environment = process.env): string 
     const name = env[ENVIRONMENT.eventBusName];
     if (!name) throw new Error(`The event bus is missing from the environment: ${ENVIRONMENT.eventBusName}.`);
     return name;
+}
+
+/** The service's event bucket, when its events are handed over through one; undefined when it calls EventBridge. */
+export function eventHandoverBucketFromEnvironment(env: Environment = process.env): string | undefined {
+    return env[ENVIRONMENT.eventHandoverBucket] || undefined;
 }
 
 /** The level Lambda's log configuration asks for, else `LOG_LEVEL`; undefined when neither names one. */

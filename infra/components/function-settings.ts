@@ -52,6 +52,12 @@ export interface DatabaseConnection {
      * function wait for the migration run, so new code never meets an old schema.
      */
     migrationSet?: pulumi.Input<string>;
+    /**
+     * The service's event bucket, when its events are handed over through one
+     * (`events.delivery: bucket-handover`): a function that publishes gets it as
+     * `EVENT_HANDOVER_BUCKET` and writes there instead of calling EventBridge. @default none
+     */
+    eventHandoverBucket?: pulumi.Input<string>;
 }
 
 /**
@@ -125,6 +131,7 @@ export function functionSettings(settings: FunctionSettings, options: FunctionOp
             variables: {
                 ...(database ? databaseEnvironment(database, options.timeoutSeconds) : {}),
                 ...options.environment,
+                ...(database?.eventHandoverBucket && options.environment?.[ENVIRONMENT.eventBusName] ? { [ENVIRONMENT.eventHandoverBucket]: database.eventHandoverBucket } : {}),
             },
         },
         tags: { ...settings.tags, ...options.tags },

@@ -42,6 +42,12 @@ export interface EndpointNeeds {
      */
     publishingDatabaseFunctions?: boolean;
     /**
+     * A database service hands its events to its bucket (`events.delivery: bucket-handover`): its
+     * functions reach S3 through the free gateway endpoint instead of EventBridge through an
+     * interface endpoint. @default false
+     */
+    eventHandover?: boolean;
+    /**
      * Some container service runs tasks (a minimum above 0): they pull images (ECR, and S3 through
      * its free gateway endpoint) and ship logs. A stack whose container services all scale to 0 pays
      * nothing for these; tasks started outside the program then cannot pull their image.
@@ -61,9 +67,9 @@ export function interfaceEndpointsFor(needs: EndpointNeeds): InterfaceEndpoint[]
     ];
 }
 
-/** The gateway endpoints (no charge) a stack's private subnets need: S3 for image layers. */
+/** The gateway endpoints (no charge) a stack's private subnets need: S3 for image layers and for handed-over events. */
 export function gatewayEndpointsFor(needs: EndpointNeeds): "s3"[] {
-    return needs.containerTasks ? ["s3"] : [];
+    return needs.containerTasks || needs.eventHandover ? ["s3"] : [];
 }
 
 /** The interface endpoints functions call, of those the stack has: what a function must be created after. */
@@ -83,6 +89,11 @@ export interface NetworkArgs extends Readonly<Omit<StackConfig["network"], "xray
     interfaceEndpoints: readonly InterfaceEndpoint[];
     /** The gateway endpoints to create, routed from the private subnets (`gatewayEndpointsFor`). @default none */
     gatewayEndpoints?: readonly "s3"[];
+    /**
+     * The functions send HTTPS to S3 through its gateway endpoint (handed-over events), so their
+     * group gets an egress rule to S3's prefix list; needs `gatewayEndpoints` to hold "s3". @default false
+     */
+    functionsReachS3?: boolean;
     /** Tags on every resource. @default none */
     tags?: Record<string, string>;
 }
@@ -241,6 +252,15 @@ export class Network extends pulumi.ComponentResource {
                 { parent: this },
             );
             this.s3PrefixListId = s3.prefixListId;
+            if (args.functionsReachS3) {
+                new aws.vpc.SecurityGroupEgressRule(
+                    `${name}-functions-s3`,
+                    { securityGroupId: functions.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, prefixListId: s3.prefixListId, description: "HTTPS to S3 (handed-over events)", tags },
+                    { parent: this },
+                );
+            }
+        } else if (args.functionsReachS3) {
+            throw new Error("The functions cannot reach S3 without its gateway endpoint: gatewayEndpoints must hold \"s3\".");
         }
 
         this.vpcId = vpc.vpcId;

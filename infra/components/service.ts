@@ -10,6 +10,8 @@ import { ComponentTypes } from "../../policy/lib/types";
 import { consumerResourceName, routeResourceName } from "../../platform/naming";
 import { publishesThroughOutbox } from "../../platform/triggers/outbox-relay";
 import { type ResolvedService } from "../../platform/model";
+import type { EventDeliveryMode } from "../../platform/config/stack-config";
+import { EventHandover } from "./event-handover";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { HttpRoute } from "./http-route";
@@ -35,6 +37,14 @@ export interface ServiceArgs {
      * a service that declares secrets; the program always passes them.
      */
     secret: { name: string; recoveryWindowInDays: number };
+    /**
+     * How a publishing database service's functions reach the bus (`events.delivery`): through the
+     * VPC's EventBridge endpoint, or by handing their events to a bucket of the service's own
+     * (`EventHandover`). @default "interface-endpoint"
+     */
+    eventDelivery?: EventDeliveryMode;
+    /** Whether `pulumi destroy` may delete the event bucket with objects still in it. @default false */
+    forceDestroyEventBucket?: boolean;
 }
 
 /** One function of the service, for outputs and monitoring. */
@@ -67,6 +77,8 @@ export class Service extends pulumi.ComponentResource {
     readonly outboxRelay?: OutboxRelay;
     /** Its secret, for a service that declares secrets. */
     readonly secret?: ServiceSecret;
+    /** Its event bucket and forwarder, for a publishing database service whose events are handed over. */
+    readonly eventHandover?: EventHandover;
 
     constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentTypes.service, name, {}, opts);
@@ -85,7 +97,13 @@ export class Service extends pulumi.ComponentResource {
             service.secrets.length > 0
                 ? new ServiceSecret(`${name}-secrets`, { service: name, secretName: args.secret.name, recoveryWindowInDays: args.secret.recoveryWindowInDays, declared: service.secrets, readerRoleArns: [role.arn], tags: settings.tags }, { parent: this })
                 : undefined;
-        const shared = { role, permissions: permissions.resource, settings, database: usesDatabase ? database : undefined, secretArn: this.secret?.arn };
+        // A publishing database service without the EventBridge endpoint hands its events to a bucket of its own.
+        this.eventHandover =
+            args.eventDelivery === "bucket-handover" && publishesThroughOutbox(service) && database && args.eventBus
+                ? new EventHandover(`${name}-events`, { service: name, eventBus: args.eventBus, settings, forceDestroy: args.forceDestroyEventBucket }, { parent: this })
+                : undefined;
+        const connection = usesDatabase && database ? { ...database, ...(this.eventHandover ? { eventHandoverBucket: this.eventHandover.bucketName } : {}) } : undefined;
+        const shared = { role, permissions: permissions.resource, settings, database: connection, secretArn: this.secret?.arn };
 
         const routeFunctions: Record<string, pulumi.Output<string>> = {};
         for (const route of service.routes) {
@@ -113,14 +131,14 @@ export class Service extends pulumi.ComponentResource {
         }
 
         // Its outbox's relay runs as the service's role; what it watches are the functions above, all of which may publish.
-        if (publishesThroughOutbox(service) && database && args.eventBus) {
+        if (publishesThroughOutbox(service) && connection && args.eventBus) {
             const producers = [...this.functions];
             this.outboxRelay = new OutboxRelay(
                 `${name}-outbox-relay`,
                 {
                     ...shared,
                     service,
-                    database,
+                    database: connection,
                     eventBusName: args.eventBus.name,
                     producers: { functionNames: producers.map((fn) => fn.function.name), longestTimeoutSeconds: Math.max(0, ...producers.map((fn) => fn.timeoutSeconds)) },
                 },
@@ -130,13 +148,15 @@ export class Service extends pulumi.ComponentResource {
         }
 
         const statements: pulumi.Input<object>[] = [];
-        if (service.events.length > 0 && args.eventBus) statements.push(publishStatement(name, args.eventBus.arn));
+        // Handing over, the service writes to its bucket and only its forwarder may put events on the bus.
+        if (this.eventHandover) statements.push(this.eventHandover.handOverStatement());
+        else if (service.events.length > 0 && args.eventBus) statements.push(publishStatement(name, args.eventBus.arn));
         if (consumers.length > 0) statements.push(consumeStatement(consumers.map((consumer) => consumer.queue.arn)));
         if (this.secret) statements.push(...this.secret.readStatements());
         permissions.resolve(
             new aws.iam.RolePolicy(
                 `${name}-permissions`,
-                { role: role.id, policy: functionRolePolicy(this.functions.map((fn) => fn.function.logGroup.arn), usesDatabase ? database : undefined, statements) },
+                { role: role.id, policy: functionRolePolicy(this.functions.map((fn) => fn.function.logGroup.arn), connection, statements) },
                 { parent: this },
             ),
         );

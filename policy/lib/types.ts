@@ -20,6 +20,10 @@ export const Types = {
     eventRule: "aws:cloudwatch/eventRule:EventRule",
     eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
     sqsQueue: "aws:sqs/queue:Queue",
+    s3Bucket: "aws:s3/bucket:Bucket",
+    s3BucketNotification: "aws:s3/bucketNotification:BucketNotification",
+    s3BucketPublicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    s3BucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
     sqsQueuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
     schedulerSchedule: "aws:scheduler/schedule:Schedule",
     // API Gateway HTTP APIs (apigatewayv2)
@@ -117,6 +121,8 @@ export const ComponentTypes = {
     eventBus: "serverless-microservices:events:EventBus",
     /** A publishing database service's outbox relay: its relay, its check, their schedule and metrics. */
     outboxRelay: "serverless-microservices:events:OutboxRelay",
+    /** A publishing database service's event bucket and the forwarder that puts what it holds on the bus. */
+    eventHandover: "serverless-microservices:events:EventHandover",
     /** A gradual environment's CodeDeploy application and the role its deployments run as. */
     releaseApplication: "serverless-microservices:releases:ReleaseApplication",
     /** One service's CodeDeploy deployment groups (one per function) and its grant on the release role. */

@@ -84,16 +84,21 @@ export function usesDatabase(environment: Readonly<Record<string, string>>): boo
 
 /** The local environment of a function of the offline run: nothing for one without the database. */
 /** The AWS SDK clients the functions leave to the runtime, which provides them in /var/runtime/node_modules. */
-export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge", "@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda"];
+export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-secrets-manager", "@aws-sdk/client-eventbridge", "@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda", "@aws-sdk/client-s3"];
 
 /** Whether `fn` is an outbox relay's check (it calls CloudWatch and Lambda, never the database). */
 export const isRelayCheck = (fn: Pick<MaterializedFunction, "environment">) => fn.environment[ENVIRONMENT.outboxRelayCheck] !== undefined;
+
+/** Whether `fn` is a service's event forwarder (it reads the service's bucket and calls EventBridge, never the database). */
+export const isEventForwarder = (fn: Pick<MaterializedFunction, "environment">) => fn.environment[ENVIRONMENT.eventHandoverBucket] !== undefined && !usesDatabase(fn.environment);
 
 /** The stand-ins a function reaches here in place of the cloud's endpoints. */
 export interface LocalEndpoints {
     postgresPort: number;
     secrets: { url: string; arn: string };
     eventBridgeUrl: string;
+    /** The S3 stand-in (`s3.ts`), for functions that hand their events over through a bucket, and the forwarders. @default none */
+    s3Url?: string;
     /** What the relay check needs to reach the CloudWatch and Lambda stand-ins. */
     relayCheckEnvironment: Record<string, string>;
 }
@@ -102,9 +107,12 @@ export interface LocalEndpoints {
 export function localEnvironmentWithEndpoints(fn: Pick<MaterializedFunction, "environment">, endpoints: LocalEndpoints): Record<string, string> {
     const publishes = fn.environment.EVENT_BUS_NAME !== undefined;
     const readsSecrets = fn.environment[ENVIRONMENT.serviceSecretArn] !== undefined;
+    const handsOver = fn.environment[ENVIRONMENT.eventHandoverBucket] !== undefined && endpoints.s3Url !== undefined;
     return {
         ...localEnvironmentFor(fn, endpoints.postgresPort, endpoints.secrets),
         ...(publishes ? { ...localDatabaseEnvironment(endpoints.postgresPort), AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridgeUrl } : {}),
+        ...(handsOver ? { ...OFFLINE_CREDENTIALS, AWS_ENDPOINT_URL_S3: endpoints.s3Url! } : {}),
+        ...(isEventForwarder(fn) ? { ...OFFLINE_CREDENTIALS, AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridgeUrl } : {}),
         // Its service's secret, from the same stand-in as the master secret (`placeholderSecretValues`).
         ...(readsSecrets ? { ...OFFLINE_CREDENTIALS, AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secrets.url } : {}),
         ...(isRelayCheck(fn) ? endpoints.relayCheckEnvironment : {}),

@@ -35,10 +35,11 @@ import { fixtureServices } from "../../testing/fixtures";
 import { httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
 import { startPasswordCapture } from "../../testing/lambda/password-capture";
-import { isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../../testing/lambda/runtime";
+import { isEventForwarder, isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../../testing/lambda/runtime";
 import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, placeholderSecretValues, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
 import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
+import { startS3Endpoint, type S3Endpoint } from "../../testing/lambda/s3";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { parseStackConfig } from "../../platform/config/stack-config";
 import { resolveRegistry } from "../../platform/registry/resolution";
@@ -62,6 +63,10 @@ interface ArchiveSet {
     eventBridge: Awaited<ReturnType<typeof startEventBridgeEndpoint>>;
     /** CloudWatch and Lambda as the relay's check calls them. */
     relayCheckApis: RelayCheckEndpoint;
+    /** The services' event buckets (dev hands events over through them); a put under `pending/` runs the bucket's forwarder, as S3's notification does. */
+    s3: S3Endpoint;
+    /** Resolves once every forwarder run the bucket notifications started so far has ended. */
+    forwarded(): Promise<void>;
     /** What a function has logged so far. */
     output(name: string): string;
     fn(name: string): MaterializedFunction;
@@ -92,7 +97,7 @@ const outboxServicesOf = (registry: readonly RegisteredService[]) => outboxServi
 function functionNamesOf(registry: readonly RegisteredService[]): string[] {
     const outboxes = outboxServicesOf(registry);
     const names = functionServicesOf(registry).flatMap((service) => [
-        ...(outboxes.includes(service.name) ? [`${service.name}-outbox-relay`, `${service.name}-outbox-relay-check`] : []),
+        ...(outboxes.includes(service.name) ? [`${service.name}-outbox-relay`, `${service.name}-outbox-relay-check`, `${service.name}-events-forwarder`] : []),
         ...Object.keys(service.routes).map((key) => {
             const { method, path: routePath } = parseRouteKey(key)!;
             return `${service.name}-${routeId(method, routePath)}`;
@@ -136,10 +141,11 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-artifacts-pg-"));
         fs.chmodSync(postgresDir, 0o777);
         const dataDir = path.join(postgresDir, "data");
-        const [started, eventBridge, relayCheckApis] = await Promise.all([
+        const [started, eventBridge, relayCheckApis, s3] = await Promise.all([
             seedPostgresDataFolder(dataDir).then(() => startLocalPostgres({ dataDir, persistent: false })),
             startEventBridgeEndpoint(),
             startRelayCheckEndpoint(),
+            startS3Endpoint(),
         ]);
         postgres = started;
         const declaredOf = (service: string) => functionServicesOf(registry).find((candidate) => candidate.name === service)?.secrets ?? [];
@@ -152,7 +158,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         for (const materialized of functions) {
             const environment: Record<string, string> = {
                 ...(logLevels.has(materialized.name) ? { AWS_LAMBDA_LOG_LEVEL: logLevels.get(materialized.name)! } : {}),
-                ...localEnvironmentWithEndpoints(materialized, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment }),
+                ...localEnvironmentWithEndpoints(materialized, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment, s3Url: s3.url }),
             };
             processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment }));
         }
@@ -169,6 +175,15 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             assert.ok(process, `${name} was not started`);
             return (await process.invoke(event, { requestId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId ?? `${name}-run` })).result;
         };
+        // S3 runs the bucket's forwarder for each new object under pending/, asynchronously, with a notification of one record.
+        const forwarderRuns: Promise<unknown>[] = [];
+        s3.onObjectCreated = (bucket, key) => {
+            if (!key.startsWith("pending/")) return;
+            const forwarder = functions.find((candidate) => isEventForwarder(candidate) && candidate.environment[ENVIRONMENT.eventHandoverBucket] === bucket);
+            assert.ok(forwarder, `no forwarder reads bucket ${bucket}`);
+            const notification = { Records: [{ eventVersion: "2.1", eventSource: "aws:s3", awsRegion: "us-east-1", eventName: "ObjectCreated:Put", s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, "/") } } }] };
+            forwarderRuns.push(invokeRaw(forwarder.name, notification).catch((error) => error));
+        };
         set = {
             workDir,
             runtimeModules,
@@ -177,6 +192,8 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             secrets,
             eventBridge,
             relayCheckApis,
+            s3,
+            forwarded: async () => void (await Promise.all(forwarderRuns)),
             output: (name) => processes.get(name)!.output(),
             fn,
             source: (name) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8"),
@@ -197,6 +214,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         await set?.secrets.close();
         await set?.eventBridge.close();
         await set?.relayCheckApis.close();
+        await set?.s3.close();
         if (set?.workDir) fs.rmSync(set.workDir, { recursive: true, force: true });
         if (postgresDir) fs.rmSync(postgresDir, { recursive: true, force: true });
     });
@@ -209,7 +227,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
 /** What every archive of any registry must be: small, one file, the right packages, loadable as Lambda loads it. */
 function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly RegisteredService[]): void {
-    it("builds one archive per function: one per function route and queue consumer, an outbox's relay and check, and the migration function when a service keeps data", function () {
+    it("builds one archive per function: one per function route and queue consumer, an outbox's relay, check and event forwarder (dev hands events over through a bucket), and the migration function when a service keeps data", function () {
         assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry).sort());
         for (const materialized of archives().functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
     });
@@ -226,21 +244,26 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
         }
     });
 
-    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function and the functions of services that declare secrets, the EventBridge client to publishers and the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
+    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function and the functions of services that declare secrets, the EventBridge client to publishers (database publishers the S3 client too, for a stack that hands their events to a bucket) and both to an event forwarder, the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
         for (const materialized of archives().functions) {
             const required = [...new Set([...archives().source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
             // pg-native: pg's optional native binding, required only when `pg.native` is read.
             const unexpected = required.filter((name) => !isBuiltin(name) && !name.startsWith("@aws-sdk/") && name !== "pg-native");
             assert.deepEqual(unexpected, [], `${materialized.name} requires ${unexpected.join(", ")} at run time`);
             const sdk = required.filter((name) => name.startsWith("@aws-sdk/")).sort();
+            // A database function that publishes reaches the bus through the VPC's endpoint or its service's bucket, whichever its stack chose.
             const expected =
                 materialized.name === "migrations-function"
                     ? ["@aws-sdk/client-secrets-manager"]
                     : isRelayCheck(materialized)
                       ? ["@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda"]
-                      : materialized.environment.EVENT_BUS_NAME !== undefined
-                        ? ["@aws-sdk/client-eventbridge"]
-                        : [];
+                      : isEventForwarder(materialized)
+                        ? ["@aws-sdk/client-eventbridge", "@aws-sdk/client-s3"]
+                        : materialized.environment.EVENT_BUS_NAME !== undefined
+                          ? usesDatabase(materialized.environment)
+                              ? ["@aws-sdk/client-eventbridge", "@aws-sdk/client-s3"]
+                              : ["@aws-sdk/client-eventbridge"]
+                          : [];
             // A function of a service that declares secrets reads them with the runtime's Secrets Manager client.
             const readsSecrets = materialized.environment[ENVIRONMENT.serviceSecretArn] !== undefined && materialized.name !== "migrations-function";
             assert.deepEqual(sdk, [...expected, ...(readsSecrets ? ["@aws-sdk/client-secrets-manager"] : [])].sort(), materialized.name);
@@ -255,7 +278,7 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
             const expected =
                 materialized.name === "migrations-function"
                     ? [undefined, true]
-                    : databaseServices.has(SERVICE_NAME) && !isRelayCheck(materialized)
+                    : databaseServices.has(SERVICE_NAME) && !isRelayCheck(materialized) && !isEventForwarder(materialized)
                       ? [serviceRoles(SERVICE_NAME).login, false]
                       : [undefined, false];
             assert.deepEqual([DB_USER, DB_SECRET_ARN !== undefined], expected, materialized.name);
@@ -491,19 +514,24 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             await archives().migrate();
         });
 
-        it("a route of the producer writes its event into its outbox, committed, then sends it through the real EventBridge client: its source, the event's name, the platform's event id, version and request id in the detail", async function () {
-            // Prepare: what the outbox holds while EventBridge takes the call.
-            let whileSending: Awaited<ReturnType<typeof outboxRows>> = [];
-            archives().eventBridge.beforeAccept = async () => void (whileSending = await outboxRows());
+        /** What the producer's bucket holds under `pending/`: events handed over and not forwarded yet. */
+        const pendingObjects = () => [...archives().s3.objects.keys()].filter((id) => id.includes("/pending/"));
+
+        it("a route of the producer writes its event into its outbox, committed, then hands it to its service's bucket through the real S3 client; the bucket's forwarder puts it on the bus through the real EventBridge client (source, name, the platform's event id, version and request id in the detail) and deletes the object", async function () {
+            // Prepare
             const event = openAccount("Ada@Example.com");
             requestId = event.requestContext.requestId;
+            const bucket = archives().fn("accounts-post-accounts").environment[ENVIRONMENT.eventHandoverBucket];
+            assert.ok(bucket, "the dev stack hands the producer's events over through a bucket");
+            assert.equal(archives().fn("accounts-events-forwarder").environment[ENVIRONMENT.eventHandoverBucket], bucket);
             // Act
-            const response = await archives().invoke("accounts-post-accounts", event).finally(() => (archives().eventBridge.beforeAccept = undefined));
+            const response = await archives().invoke("accounts-post-accounts", event);
+            const rowsAfterTheRequest = await outboxRows();
+            await archives().forwarded();
             // Assess
             assert.equal(response.statusCode, 201, response.body);
             const { eventId } = JSON.parse(response.body);
-            assert.deepEqual(whileSending, [{ event_id: eventId, sent: false }], "committed in the outbox before the send; its mark commits after it");
-            assert.deepEqual(await outboxRows(), [{ event_id: eventId, sent: true }]);
+            assert.deepEqual(rowsAfterTheRequest, [{ event_id: eventId, sent: true }], "sent once the bucket took it");
             assert.deepEqual(archives().eventBridge.targets, ["AWSEvents.PutEvents"]);
             assert.equal(archives().eventBridge.entries.length, 1);
             published = archives().eventBridge.entries[0];
@@ -511,16 +539,18 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             const detail = JSON.parse(published.Detail);
             assert.deepEqual(detail, { eventId, version: accountEvents["account.opened"].version, requestId, payload: { accountId: detail.payload.accountId, email: "ada@example.com" } });
             assert.match(eventId, UUID_PATTERN);
+            assert.deepEqual(pendingObjects(), [], "the forwarder deleted what it sent");
         });
 
-        it("a route whose send fails still answers 201 and leaves its event in the outbox; the relay's archive sends it, oldest first, and reports nothing left", async function () {
-            // Prepare: EventBridge unreachable for the request.
+        it("a route whose handover fails still answers 201 and leaves its event in the outbox; the relay's archive hands it over, oldest first, reports nothing left, and the forwarder sends it", async function () {
+            // Prepare: S3 unreachable for the request.
             const before = archives().eventBridge.entries.length;
-            archives().eventBridge.failing = true;
+            archives().s3.failing = true;
             // Act
-            const response = await archives().invoke("accounts-post-accounts", openAccount("grace@example.com")).finally(() => (archives().eventBridge.failing = false));
+            const response = await archives().invoke("accounts-post-accounts", openAccount("grace@example.com")).finally(() => (archives().s3.failing = false));
             const left = await outboxRows();
             const report = await archives().invoke("accounts-outbox-relay", {});
+            await archives().forwarded();
             // Assess
             assert.equal(response.statusCode, 201, response.body);
             const { eventId } = JSON.parse(response.body);
@@ -531,6 +561,30 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             assert.deepEqual({ sent: report.sent, unsent: report.unsent, oldestUnsentSeconds: report.oldestUnsentSeconds }, { sent: 1, unsent: 0, oldestUnsentSeconds: 0 });
             assert.deepEqual((await outboxRows()).filter((row) => !row.sent), []);
             assert.match(archives().output("accounts-outbox-relay"), /"message":"outbox relayed"/);
+            assert.deepEqual(pendingObjects(), []);
+        });
+
+        it("a forwarder run EventBridge fails keeps the object in the bucket and fails, so that Lambda retries the notification; the retry sends it and deletes it", async function () {
+            // Prepare: EventBridge unreachable for the forwarder.
+            const before = archives().eventBridge.entries.length;
+            archives().eventBridge.failing = true;
+            const response = await archives().invoke("accounts-post-accounts", openAccount("edsger@example.com"));
+            await archives().forwarded();
+            archives().eventBridge.failing = false;
+            const kept = pendingObjects();
+            // Act: Lambda's retry of the same notification.
+            const key = kept[0]?.slice(kept[0].indexOf("/pending/") + 1);
+            const bucket = archives().fn("accounts-events-forwarder").environment[ENVIRONMENT.eventHandoverBucket];
+            const retried = await archives().invoke("accounts-events-forwarder", { Records: [{ eventSource: "aws:s3", s3: { bucket: { name: bucket }, object: { key } } }] });
+            // Assess
+            assert.equal(response.statusCode, 201, response.body);
+            const { eventId } = JSON.parse(response.body);
+            assert.equal(kept.length, 1, "the object stayed for the retry");
+            assert.match(archives().output("accounts-events-forwarder"), /"level":"WARN","message":"events forwarded".*"failed":\[\{"key":"pending\/[^"]*","error":"EventBridge did not take the event/);
+            assert.deepEqual({ forwarded: retried.forwarded, failed: retried.failed }, { forwarded: 1, failed: [] });
+            assert.equal(archives().eventBridge.entries.length, before + 1);
+            assert.equal(JSON.parse(archives().eventBridge.entries.at(-1)!.Detail).eventId, eventId);
+            assert.deepEqual(pendingObjects(), []);
         });
 
         it("the relay's check reads the publishing functions' invocations and the relay's backlog over the lookback, and invokes the relay's live alias (asynchronously) only when one of them is above 0 or it is forced", async function () {

@@ -10,9 +10,11 @@
  */
 import { createDatabase } from "../data/database";
 import { migrationDatabaseFromEnvironment, serviceDatabaseFromEnvironment } from "../data/database-environment";
-import { eventBusFromEnvironment } from "../environment";
+import { ENVIRONMENT, eventBusFromEnvironment, eventHandoverBucketFromEnvironment } from "../environment";
+import { bucketHandoverTransport, s3HandoverStore } from "../outbox/bucket-handover";
 import { relayCheckFromEnvironment } from "../outbox/relay-check";
-import { eventBridgeTransport } from "../outbox/publisher";
+import { eventBridgeTransport, type EventTransport } from "../outbox/publisher";
+import { createForwarderEntry } from "./forwarder";
 import { createMigrationEntry } from "./migration";
 import { createRelayCheckEntry } from "./relay-check";
 import { withSecrets } from "./secrets";
@@ -37,15 +39,25 @@ export function functionUse(definition: { service: string; database: boolean; ev
     return { database: definition.database, publishes: Boolean(definition.events), ...(declared.length > 0 ? { secrets: { service: definition.service, declared: [...declared] } } : {}) };
 }
 
+/**
+ * How a publishing database function's batches leave it: to its service's bucket when the program
+ * named one (`events.delivery: bucket-handover`), else to EventBridge through the VPC's endpoint.
+ */
+function databaseEventTransport(): EventTransport {
+    const bucket = eventHandoverBucketFromEnvironment();
+    return bucket ? bucketHandoverTransport(s3HandoverStore(bucket)) : eventBridgeTransport();
+}
+
 /** A deployed function's provider, built in its execution environment from Lambda's environment variables. */
 export function lambdaResources(use: FunctionUse): () => ResourcesProvider {
     if (use.database && use.publishes) {
         return () => ({
             openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()),
-            eventBus: { eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() },
+            eventBus: { eventBusName: eventBusFromEnvironment(), transport: databaseEventTransport() },
         });
     }
     if (use.database) return () => ({ openDatabase: () => createDatabase(serviceDatabaseFromEnvironment()) });
+    // Outside the VPC: EventBridge is reachable directly.
     if (use.publishes) return () => ({ eventBus: { eventBusName: eventBusFromEnvironment(), transport: eventBridgeTransport() } });
     return () => ({});
 }
@@ -67,6 +79,11 @@ export function lambdaCode<Definition extends object, Handler>(createEntry: (def
 /** The relay check's code: its settings from the environment, the runtime's SDK clients. */
 export function lambdaRelayCheckCode() {
     return () => createRelayCheckEntry({ settings: relayCheckFromEnvironment() });
+}
+
+/** The event forwarder's code: its service's bucket from the environment, EventBridge through the runtime's SDK. */
+export function lambdaForwarderCode() {
+    return () => createForwarderEntry({ service: process.env[ENVIRONMENT.serviceName], bucket: eventHandoverBucketFromEnvironment() });
 }
 
 /** The migration function's code: no service's SQL (each invocation carries its service's), the master secret read at each run. */
