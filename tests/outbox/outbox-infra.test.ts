@@ -45,7 +45,7 @@ describe("the outbox relay under mocks", function () {
                 const run = () => runs.get(stack)!;
                 const relay = () => one(run(), Types.lambdaFunction, `${service.name}-outbox-relay`);
                 const check = () => one(run(), Types.lambdaFunction, `${service.name}-outbox-relay-check`);
-                const serviceFunctions = () => ofType(run(), Types.lambdaFunction).filter((fn) => fn.inputs.environment?.variables?.SERVICE_NAME === service.name && !/outbox/.test(fn.name));
+                const serviceFunctions = () => ofType(run(), Types.lambdaFunction).filter((fn) => fn.inputs.environment?.variables?.SERVICE_NAME === service.name && !/outbox|events-forwarder/.test(fn.name));
 
                 it("runs the relay in the VPC as the service's role, signed in as its login role, sending to the stack's bus", () => {
                     // Prepare
@@ -60,13 +60,18 @@ describe("the outbox relay under mocks", function () {
                     assert.deepEqual([relay().inputs.timeout, relay().inputs.memorySize], [OUTBOX_RELAY_DEFAULTS.relayTimeoutSeconds, OUTBOX_RELAY_DEFAULTS.memoryMb]);
                 });
 
-                it("the service's role may write the relay's logs, publish only with the service's source, and sign in only as its login role", () => {
+                it(`the service's role may write the relay's logs, ${stack === "dev" ? "hand events only to its own bucket (dev hands them over)" : "publish only with the service's source"}, and sign in only as its login role`, () => {
                     // Prepare
                     const document = policyOf(run(), `${service.name}-permissions`);
                     const statement = (sid: string) => document.Statement.find((s) => s.Sid === sid)!;
                     // Assess
                     assert.ok((statement("OwnLogGroups").Resource as string[]).some((arn) => arn.endsWith(`/${service.name}/outbox-relay:*`)));
-                    assert.deepEqual(statement("PublishOwnEvents").Condition, { StringEquals: { "events:source": service.name } });
+                    if (stack === "dev") {
+                        assert.equal(statement("PublishOwnEvents"), undefined, "in dev only the service's forwarder puts events on the bus");
+                        assert.match(String(statement("HandOverOwnEvents").Resource), /^arn:aws:s3:::[^/]+\/pending\/\*$/);
+                    } else {
+                        assert.deepEqual(statement("PublishOwnEvents").Condition, { StringEquals: { "events:source": service.name } });
+                    }
                     assert.match(statement("DatabaseConnect").Resource as string, new RegExp(`:dbuser:[^/]+/${service.name}_app$`));
                 });
 
