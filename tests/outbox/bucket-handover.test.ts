@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { mockClient } from "aws-sdk-client-mock";
-import { bucketHandoverTransport, createForwarder, HANDOVER_PREFIXES, handoverKey, s3HandoverStore, SWEEP_AFTER_MS, type HandoverObject, type HandoverStore } from "../../functions/runtime/outbox/bucket-handover";
+import { bucketHandoverTransport, createForwarder, HANDOVER_PREFIXES, handoverKey, s3HandoverStore, SWEEP_AFTER_MS, SWEEP_EVERY_MS, type HandoverObject, type HandoverStore } from "../../functions/runtime/outbox/bucket-handover";
 import { EventPublishError, type EventTransport } from "../../functions/runtime/outbox/publisher";
 import type { PutEventsEntry } from "../../functions/runtime/queue/event-envelope";
 import { createLogger } from "../../functions/runtime/logger";
@@ -195,6 +195,32 @@ describe("the event handover through a bucket", () => {
             assert.deepEqual(report, { forwarded: 2, gone: 0, refused: 0, failed: [] });
             assert.deepEqual(eventIdsOf(bus.taken), ["old-1", "old-2"]);
             assert.equal([...bucket.objects.keys()].length, 1);
+        });
+
+        it("sweeps on a notification too, at most once per sweep interval of its execution environment (each sweep is a billed list)", async () => {
+            // Prepare: a left-over old enough, and a bucket that counts its lists.
+            let clock = new Date("2026-12-06T10:00:00.000Z");
+            const bucket = memoryBucket(() => clock);
+            let lists = 0;
+            const counting: HandoverStore = { ...bucket.store, listOlderThan: (prefix, before) => (lists++, bucket.store.listOlderThan(prefix, before)) };
+            const bus = recordingBus();
+            await bucketHandoverTransport(bucket.store, () => clock).send([entry("left-over")]);
+            clock = new Date(clock.getTime() + SWEEP_AFTER_MS + 1);
+            const forward = createForwarder({ store: counting, transport: bus.transport, logger: silent, now: () => clock });
+            const fresh = async (eventId: string) => {
+                await bucketHandoverTransport(bucket.store, () => clock).send([entry(eventId)]);
+                return notification(handoverKey([entry(eventId)], clock));
+            };
+            // Act: three notifications, the last one a sweep interval after the first.
+            await forward(await fresh("a"));
+            clock = new Date(clock.getTime() + 1_000);
+            await forward(await fresh("b"));
+            clock = new Date(clock.getTime() + SWEEP_EVERY_MS);
+            await forward(await fresh("c"));
+            // Assess
+            assert.equal(lists, 2);
+            assert.deepEqual(eventIdsOf(bus.taken), ["a", "left-over", "b", "c"]);
+            assert.equal(bucket.objects.size, 0);
         });
 
         it("decodes the keys a notification carries URL-encoded and ignores keys outside pending/", async () => {

@@ -13,6 +13,7 @@ import { consumerTriggerLabel, consumerTriggerOf } from "../../functions/runtime
 import { eventLabel } from "../../functions/runtime/events";
 import { EVENT_DELIVERY_RETRY } from "../../infra/components/queue-subscription";
 import { CONSUMER_QUEUE_DEFAULTS } from "../../infra/components/consumer-queue";
+import { EVENT_FORWARDER_DEFAULTS } from "../../infra/components/event-handover";
 import { parseStackConfig } from "../../platform/config/stack-config";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { publishesThroughOutbox } from "../../platform/triggers/outbox-relay";
@@ -192,16 +193,24 @@ describe("plan: events, schedules and their cost", function () {
     });
 
     for (const stack of STACKS) {
-        it(`${stack}: prices a million of each event per subscriber, at full batches and one per batch, from the price table`, () => {
+        it(`${stack}: prices a million of each event per subscriber, at full batches and one per batch, from the price table${stack === "dev" ? ", the publish with its handover through the producer's bucket" : ""}`, () => {
             // Prepare
             const plan = plans.get(stack)!;
             const e = plan.cost.perMillionEvents;
-            const publish = MILLION * PRICES.eventBridge.perCustomEvent;
+            // Dev hands the producer's events over through its bucket: a put and a get each, and a forwarder invocation.
+            const handover =
+                stack === "dev"
+                    ? MILLION * (PRICES.s3.perPutRequest + PRICES.s3.perGetRequest + PRICES.lambda.perRequest) +
+                      MILLION * (EVENT_FORWARDER_DEFAULTS.memoryMb / 1024) * (e.assumptions.averageDurationMs / 1000) * PRICES.lambda.perGbSecond.arm64
+                    : undefined;
+            const publish = MILLION * PRICES.eventBridge.perCustomEvent + (handover ?? 0);
             // Assess
             let totalFull = 0;
             let totalOne = 0;
             for (const flow of e.flows) {
                 near(flow.publish, publish, `${flow.event} publish`);
+                if (handover === undefined) assert.equal(flow.handover, undefined, flow.event);
+                else near(flow.handover!, handover, `${flow.event} handover`);
                 let full = publish;
                 let one = publish;
                 for (const s of flow.subscribers) {

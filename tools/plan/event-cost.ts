@@ -64,8 +64,14 @@ export interface SubscriberCost extends ConsumerCost {
 export interface FlowCost {
     /** `producer/event vN`. */
     event: string;
-    /** EventBridge's charge for a million of this event, once, whatever subscribes. */
+    /** EventBridge's charge for a million of this event, once, whatever subscribes, and the handover's when there is one. */
     publish: number;
+    /**
+     * Of `publish`, what handing a million events over through the producer's bucket adds: a put
+     * and a get each (one event an object, the most a request path hands over at once is rarer),
+     * and a forwarder invocation. Absent for a producer that calls EventBridge.
+     */
+    handover?: number;
     subscribers: SubscriberCost[];
     /** The publish plus every subscriber's delivery. */
     totalFullBatches: number;
@@ -139,7 +145,8 @@ export const eventLabelOf = (flow: Pick<PlannedEventFlow, "producer" | "event" |
 
 /** A million of one event: the publish once, then each subscriber that reaches a queue of the stack. */
 export function flowCost(flow: PlannedEventFlow, assumptions: EventCostAssumptions): FlowCost {
-    const publish = MILLION * chunks(assumptions.eventBytes, PRICES.eventBridge.billedChunkBytes) * PRICES.eventBridge.perCustomEvent;
+    const handover = flow.handover ? handoverCost(flow.handover, assumptions) : undefined;
+    const publish = MILLION * chunks(assumptions.eventBytes, PRICES.eventBridge.billedChunkBytes) * PRICES.eventBridge.perCustomEvent + (handover ?? 0);
     const subscribers = flow.subscribers
         .filter((s) => s.queue !== undefined)
         .map((s): SubscriberCost => {
@@ -150,10 +157,18 @@ export function flowCost(flow: PlannedEventFlow, assumptions: EventCostAssumptio
     return {
         event: eventLabelOf(flow),
         publish,
+        ...(handover !== undefined ? { handover } : {}),
         subscribers,
         totalFullBatches: publish + delivered((s) => s.fullBatches),
         totalOneMessagePerBatch: publish + delivered((s) => s.oneMessagePerBatch),
     };
+}
+
+/** A million events handed over through a bucket: S3's put and get of each, and a forwarder invocation each. */
+export function handoverCost(forwarder: { memoryMb: number; architecture?: string }, assumptions: EventCostAssumptions): number {
+    const s3 = MILLION * (PRICES.s3.perPutRequest + PRICES.s3.perGetRequest);
+    const gbSeconds = MILLION * (forwarder.memoryMb / 1024) * (assumptions.averageDurationMs / 1000);
+    return s3 + MILLION * PRICES.lambda.perRequest + gbSeconds * PRICES.lambda.perGbSecond[architectureOf(forwarder.architecture)];
 }
 
 /** A million runs of a schedule: Scheduler's invocations, then one message per run through its queue. */

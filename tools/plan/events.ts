@@ -74,6 +74,11 @@ export interface PlannedEventFlow {
     /** The contract's version the pattern matches; absent when the pattern matches every version. */
     version?: number;
     subscribers: PlannedSubscriber[];
+    /**
+     * The producer hands its events to its bucket, whose forwarder (this memory and architecture)
+     * puts them on the bus (`events.delivery: bucket-handover`); absent when it calls EventBridge.
+     */
+    handover?: { memoryMb: number; architecture?: string };
 }
 
 /** A schedule and the queue it feeds. */
@@ -194,6 +199,12 @@ export function eventFlows(resources: readonly ResourceRecord[]): PlannedEventFl
             flow.subscribers.push(...subscribers);
             flows.set(key, flow);
         }
+    }
+    // A producer's forwarder: outside the VPC, it reads the service's bucket and signs in to no database.
+    const forwarders = ofType(graph, Types.lambdaFunction).filter((fn) => fn.props.environment?.variables?.[ENVIRONMENT.eventHandoverBucket] !== undefined && fn.props.environment?.variables?.[ENVIRONMENT.databaseHost] === undefined);
+    for (const flow of flows.values()) {
+        const forwarder = forwarders.find((fn) => fn.props.environment?.variables?.[ENVIRONMENT.serviceName] === flow.producer);
+        if (forwarder) flow.handover = { memoryMb: Number(forwarder.props.memorySize ?? 0), architecture: forwarder.props.architectures?.[0] };
     }
     return [...flows.values()].sort((a, b) => a.producer.localeCompare(b.producer) || a.event.localeCompare(b.event) || (a.version ?? 0) - (b.version ?? 0));
 }

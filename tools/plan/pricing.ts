@@ -92,6 +92,12 @@ export const PRICES = {
         /** Deployments to AWS Lambda (and ECS) cost nothing; published versions and aliases neither (they count against the 75 GB code storage quota). */
         perLambdaDeployment: 0,
     },
+    s3: {
+        /** S3 Standard: PUT, COPY, POST and LIST requests, USD per request. */
+        perPutRequest: 0.005 / 1_000,
+        /** GET and all other requests but DELETE (which costs nothing), USD per request. */
+        perGetRequest: 0.0004 / 1_000,
+    },
     sqs: {
         /** Standard queues, USD per request (after the first million a month): a batch of up to 10 messages is one request. */
         perRequest: 0.4 / 1_000_000,

@@ -163,7 +163,7 @@ export function formatEventCost(e: EventCostEstimate): string[] {
     ];
     const rows: string[][] = [["EVENT / SUBSCRIBER", "BATCH", "SQS REQUESTS", "SQS", "INVOCATIONS", "LAMBDA REQUESTS", "LAMBDA COMPUTE", "DELIVERY", "ALONE (WITH THE PUBLISH)"]];
     for (const flow of e.flows) {
-        rows.push([`${flow.event}: publish (EventBridge)`, "", "", "", "", "", "", usd(flow.publish), ""]);
+        rows.push([`${flow.event}: publish (${flow.handover !== undefined ? `bucket handover ${usd(flow.handover)}, then EventBridge` : "EventBridge"})`, "", "", "", "", "", "", usd(flow.publish), ""]);
         for (const s of flow.subscribers) {
             rows.push(batchingRow(`  ${s.consumer}`, `${s.batchSize} (full)`, s.fullBatches, s.aloneFullBatches));
             rows.push(batchingRow(`  ${s.consumer}`, "1", s.oneMessagePerBatch, s.aloneOneMessagePerBatch));

@@ -23,6 +23,12 @@ export const HANDOVER_PREFIXES = { pending: "pending/", refused: "refused/" } as
 /** A left-over object is swept once it is this old: younger ones may still be in their notification's run or retries. */
 export const SWEEP_AFTER_MS = 5 * 60_000;
 
+/**
+ * How often a forwarder's execution environment sweeps while notifications keep it busy: each
+ * sweep lists the bucket (a billed request), so not at every event; a wake-up always sweeps.
+ */
+export const SWEEP_EVERY_MS = 10 * 60_000;
+
 /** The object a handover writes: one `PutEvents` request's entries, `Time` as ISO text. */
 export interface HandoverObject {
     entries: (Omit<PutEventsEntry, "Time"> & { Time: string })[];
@@ -97,13 +103,15 @@ export interface ForwarderOptions {
 }
 
 /**
- * The forwarder's handler. An S3 notification forwards the objects it names, then sweeps older
- * left-overs; any other payload (an alarm's state change, an operator's `{}`) sweeps only. It
- * throws when an object stays pending, so Lambda retries the notification.
+ * The forwarder's handler. An S3 notification forwards the objects it names, and sweeps older
+ * left-overs when this execution environment has not swept for `SWEEP_EVERY_MS`; any other
+ * payload (an alarm's state change, an operator's `{}`) sweeps. It throws when an object stays
+ * pending, so Lambda retries the notification.
  */
 export function createForwarder(options: ForwarderOptions) {
     const { store, transport, logger } = options;
     const now = options.now ?? (() => new Date());
+    let lastSweepAt = Number.NEGATIVE_INFINITY;
 
     const forward = async (key: string, report: ForwardReport): Promise<void> => {
         const text = await store.get(key);
@@ -143,8 +151,12 @@ export function createForwarder(options: ForwarderOptions) {
 
     return async (event: unknown): Promise<ForwardReport> => {
         const report: ForwardReport = { forwarded: 0, gone: 0, refused: 0, failed: [] };
-        const named = isS3Notification(event) ? event.Records.map((record) => decodeKey(record.s3!.object!.key!)).filter((key) => key.startsWith(HANDOVER_PREFIXES.pending)) : [];
-        const leftOver = (await store.listOlderThan(HANDOVER_PREFIXES.pending, new Date(now().getTime() - SWEEP_AFTER_MS))).filter((key) => !named.includes(key));
+        const notified = isS3Notification(event);
+        const named = notified ? event.Records.map((record) => decodeKey(record.s3!.object!.key!)).filter((key) => key.startsWith(HANDOVER_PREFIXES.pending)) : [];
+        const started = now().getTime();
+        const sweeping = !notified || started - lastSweepAt >= SWEEP_EVERY_MS;
+        if (sweeping) lastSweepAt = started;
+        const leftOver = sweeping ? (await store.listOlderThan(HANDOVER_PREFIXES.pending, new Date(started - SWEEP_AFTER_MS))).filter((key) => !named.includes(key)) : [];
         for (const key of [...named, ...leftOver]) {
             try {
                 await forward(key, report);
