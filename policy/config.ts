@@ -241,6 +241,7 @@ export const ruleConfig = {
     }),
     "lambda-sqs-batch-item-failures": none,
     "sqs-queue-encryption": none,
+    "s3-bucket-private": none,
     "scheduler-retry-dead-letter": none,
     "eventbridge-target-dead-letter": none,
     "policy-suppression-reason": none,

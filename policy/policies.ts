@@ -43,6 +43,7 @@ import { secretOwnServiceOnly } from "./rules/secret-own-service-only";
 import { securityGroupEgressScoped } from "./rules/security-group-egress-scoped";
 import { sqsConsumerDeadLetterQueue } from "./rules/sqs-consumer-dead-letter-queue";
 import { sqsQueueEncryption } from "./rules/sqs-queue-encryption";
+import { s3BucketPrivate } from "./rules/s3-bucket-private";
 import { sqsVisibilityTimeout } from "./rules/sqs-visibility-timeout";
 
 /** The name the pack registers under (`pulumi preview` prints it with every violation). */
@@ -100,6 +101,7 @@ export const policies: Policies = [
     sqsVisibilityTimeout,
     lambdaSqsBatchItemFailures,
     sqsQueueEncryption,
+    s3BucketPrivate,
     schedulerRetryDeadLetter,
     eventbridgeTargetDeadLetter,
     // Suppressions
