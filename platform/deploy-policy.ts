@@ -73,6 +73,7 @@ export function serviceDeployPolicy(scope: DeployScope): PolicyDocument {
                 "lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteAlias", "lambda:GetAlias", "lambda:AddPermission", "lambda:RemovePermission",
                 "lambda:GetPolicy", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency",
                 "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+                "lambda:PutFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
             ],
             Resource: [arn("lambda", `function:${service}-*`)],
         },
@@ -117,6 +118,18 @@ export function serviceDeployPolicy(scope: DeployScope): PolicyDocument {
             Effect: "Allow",
             Action: ["events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource", "events:UntagResource", "events:ListTagsForResource"],
             Resource: [arn("events", `rule/${eventBusName(project, environment)}/${service}-*`)],
+        },
+        {
+            Sid: "ServiceEventBucket",
+            Effect: "Allow",
+            // The bucket a publishing database service hands its events to (`events.delivery: bucket-handover`), autonamed `<service>-events-bucket-<suffix>`.
+            // The provider reads every bucket configuration it manages; emptying it on destroy (dev) lists and deletes its objects.
+            Action: [
+                "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucketPolicy",
+                "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration",
+                "s3:DeleteObject", "s3:DeleteObjectVersion",
+            ],
+            Resource: [`arn:${partition}:s3:::${service}-events-bucket-*`, `arn:${partition}:s3:::${service}-events-bucket-*/*`],
         },
         {
             Sid: "ServiceSchedules",

@@ -33,6 +33,7 @@ function namedArns(run: OfflineRun): string[] {
             case Types.eventRule:
             case Types.schedulerSchedule:
             case Types.secretsManagerSecret:
+            case Types.s3Bucket:
                 return [String(resource.outputs.arn)];
             case Types.metricAlarm:
                 return [`arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${resource.inputs.name}`];
@@ -73,6 +74,22 @@ describe("the deploy role of a service stack", function () {
             assert.deepEqual(others.filter((arn) => patterns.some((pattern) => pattern.test(arn))), [], "other stacks' resources the role reaches");
         });
     }
+
+    it("reaches the event bucket of a dev service that hands its events over, and no other service's", async () => {
+        // Prepare: dev hands events over through a bucket per publishing database service.
+        const dev = await runProgramOffline({ stack: "dev" });
+        const buckets = dev.resources.filter((resource) => resource.type === Types.s3Bucket);
+        const patterns = (service: string) => scopedPatterns(serviceDeployPolicy({ project: PROJECT, environment: "dev", service, region: "us-east-1", account: ACCOUNT, apiId: "a1b2c3d4e5" }));
+        // Assess
+        assert.ok(buckets.length > 0, "dev has an event bucket");
+        for (const bucket of buckets) {
+            const owner = String(bucket.outputs.bucket).replace(/-events-bucket-.*$/, "");
+            const arns = [String(bucket.outputs.arn), `${bucket.outputs.arn}/pending/x.json`];
+            for (const service of services.map((candidate) => candidate.name)) {
+                assert.equal(arns.every((arn) => patterns(service).some((pattern) => pattern.test(arn))), service === owner, `${service} and ${bucket.outputs.bucket}`);
+            }
+        }
+    });
 
     it("grants routes and stage settings on the shared API alone, and the migration run on the migration function alone", () => {
         const unscoped = policyFor("users").Statement.filter((statement) => statement.Sid.endsWith("Unscopable"));
