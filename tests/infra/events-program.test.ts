@@ -128,9 +128,12 @@ describe("events under mocks", function () {
                 ]);
             });
 
-            it("lets the producer put events on the stack's bus only with its own source, and nobody else", () => {
+            it(`lets ${stack === "dev" ? "the producer's forwarder (dev hands events over through a bucket)" : "the producer"} put events on the stack's bus only with its own source, and nobody else`, () => {
                 const bus = one(run(), Types.eventBus);
-                assert.deepEqual(statement(policyOf(run(), "accounts-permissions"), "PublishOwnEvents"), {
+                // Dev's producer writes to its bucket; its forwarder, outside the VPC, is the one that calls EventBridge.
+                const publisher = stack === "dev" ? "accounts-events-forwarder-permissions" : "accounts-permissions";
+                if (stack === "dev") assert.equal(statement(policyOf(run(), "accounts-permissions"), "PublishOwnEvents"), undefined);
+                assert.deepEqual(statement(policyOf(run(), publisher), "PublishOwnEvents"), {
                     Sid: "PublishOwnEvents",
                     Effect: "Allow",
                     Action: "events:PutEvents",
@@ -162,7 +165,12 @@ describe("events under mocks", function () {
                 assert.equal(one(run(), Types.lambdaFunction, "mailer-subscription-welcome").inputs.vpcConfig, undefined);
             });
 
-            it("reaches EventBridge from the private subnets through an events interface endpoint, which the producer's function is created after", () => {
+            it(stack === "dev" ? "has no events interface endpoint: dev hands events over through S3's gateway endpoint" : "reaches EventBridge from the private subnets through an events interface endpoint, which the producer's function is created after", () => {
+                if (stack === "dev") {
+                    assert.equal(ofType(run(), Types.vpcEndpoint).filter((endpoint) => endpoint.name === "network-events").length, 0);
+                    assert.equal(one(run(), Types.vpcEndpoint, "network-s3").inputs.vpcEndpointType, "Gateway");
+                    return;
+                }
                 const endpoint = one(run(), Types.vpcEndpoint, "network-events");
                 assert.equal(endpoint.inputs.vpcEndpointType, "Interface");
                 assert.equal(endpoint.inputs.privateDnsEnabled, true);

@@ -61,16 +61,17 @@ describe("least privilege in the deployed stacks", function () {
                 }
             });
 
-            it("lets the functions send PostgreSQL to the database's group and HTTPS to the endpoints' group, nothing more", () => {
+            it(`lets the functions send PostgreSQL to the database's group and HTTPS to the endpoints' group${stack === "dev" ? " and to S3 (the event handover)" : ""}, nothing more`, () => {
                 // Prepare
                 const groups = new Map(ofType(run(), Types.securityGroup).map((group) => [group.outputs.id, group.name]));
                 // Act
                 const egress = ofType(run(), Types.securityGroupEgressRule)
                     .filter((rule) => groups.get(rule.inputs.securityGroupId) === "network-functions")
-                    .map((rule) => `${rule.inputs.ipProtocol} ${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? groups.get(rule.inputs.referencedSecurityGroupId)}`)
+                    .map((rule) => `${rule.inputs.ipProtocol} ${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? rule.inputs.prefixListId ?? groups.get(rule.inputs.referencedSecurityGroupId)}`)
                     .sort();
-                // Assess
-                assert.deepEqual(egress, ["tcp 443-443 network-endpoints", "tcp 5432-5432 network-database"]);
+                // Assess: dev hands its events to S3 through the gateway endpoint, whose prefix list the rule names.
+                const s3 = ofType(run(), Types.vpcEndpoint).find((endpoint) => endpoint.inputs.vpcEndpointType === "Gateway")?.outputs.prefixListId;
+                assert.deepEqual(egress, ["tcp 443-443 network-endpoints", ...(stack === "dev" ? [`tcp 443-443 ${s3}`] : []), "tcp 5432-5432 network-database"]);
             });
 
             it("lets EventBridge Scheduler assume each schedule's role only for this account's default schedule group", () => {
