@@ -19,6 +19,7 @@ import { routeEvent } from "../../testing/events";
 import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../../testing/lambda/archive";
 import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
 import { startRelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
+import { startS3Endpoint } from "../../testing/lambda/s3";
 import { localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction } from "../../testing/lambda/runtime";
 import { LOCAL_SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 import { trustRoles } from "../../testing/postgres";
@@ -95,17 +96,18 @@ export async function startArchiveBench(options: {
     const postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
     fs.chmodSync(postgresDir, 0o777);
     const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS, path.join(workDir, "runtime"));
-    const [postgres, eventBridge, relayCheckApis] = await Promise.all([
+    const [postgres, eventBridge, relayCheckApis, s3] = await Promise.all([
         startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
         startEventBridgeEndpoint(),
         startRelayCheckEndpoint(),
+        startS3Endpoint(),
     ]);
     const secrets = await startSecretsEndpoint(credentialsOf(postgres.url), options.serviceSecrets);
     await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInputs.map((input) => input.service.loginRole));
     return {
         workDir,
         async measure(archive) {
-            const environment = localEnvironmentWithEndpoints(archive, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: LOCAL_SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment });
+            const environment = localEnvironmentWithEndpoints(archive, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: LOCAL_SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment, s3Url: s3.url });
             const loads: number[] = [];
             const firsts: number[] = [];
             const warm: number[] = [];
@@ -145,7 +147,7 @@ export async function startArchiveBench(options: {
         },
         async close() {
             await postgres.stop();
-            await Promise.all([secrets.close(), eventBridge.close(), relayCheckApis.close()]);
+            await Promise.all([secrets.close(), eventBridge.close(), relayCheckApis.close(), s3.close()]);
             fs.rmSync(workDir, { recursive: true, force: true });
             fs.rmSync(postgresDir, { recursive: true, force: true });
         },
