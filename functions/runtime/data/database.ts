@@ -112,6 +112,9 @@ const RETRY_MAX_DELAY_MS = 1_000;
 export class DatabaseUnavailableError extends Error {
     constructor(message: string, cause: unknown) {
         super(message, { cause });
+        // Set again: in a serialized closure `super(...)` becomes `Error.call(this, ...)`, which sets nothing on `this`.
+        this.message = message;
+        this.cause = cause;
         this.name = "DatabaseUnavailableError";
     }
 }

@@ -47,6 +47,7 @@ export class EventPublishError extends Error {
     ) {
         super(message, { cause });
         this.message = message;
+        this.cause = cause;
         this.name = "EventPublishError";
     }
 }
@@ -60,10 +61,12 @@ export class EventTooLargeError extends Error {
         readonly event: string,
         readonly sizeBytes: number,
     ) {
-        super(
+        const message =
             `Event ${event} was not published: its PutEvents entry is ${sizeBytes} bytes, and EventBridge takes at most ${EVENTBRIDGE.putEventsMaxBytes} (256 KB). ` +
-                "Publish a reference to the data (its id, or where it is stored) instead of the data.",
-        );
+            "Publish a reference to the data (its id, or where it is stored) instead of the data.";
+        super(message);
+        // Set again: in a serialized closure `super(...)` becomes `Error.call(this, ...)`, which sets nothing on `this`.
+        this.message = message;
         this.name = "EventTooLargeError";
     }
 }
