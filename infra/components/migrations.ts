@@ -34,6 +34,18 @@ export interface MigrationRunnerArgs {
 
 const DEFAULTS = { timeoutSeconds: MIGRATION_TIMEOUT_SECONDS, memoryMb: 256 } as const;
 
+/** The launcher's timeout for a worker's: the worker's plus `MIGRATION_LAUNCHER_EXTRA_SECONDS`, refused past Lambda's limit. */
+export function launcherTimeoutFor(name: string, workerTimeoutSeconds: number): number {
+    const launcherTimeoutSeconds = workerTimeoutSeconds + MIGRATION_LAUNCHER_EXTRA_SECONDS;
+    if (!Number.isInteger(workerTimeoutSeconds) || workerTimeoutSeconds < LAMBDA.timeoutSeconds.min || launcherTimeoutSeconds > LAMBDA.timeoutSeconds.max) {
+        throw new Error(
+            `MigrationRunner "${name}": timeoutSeconds ${workerTimeoutSeconds} must be a whole number from ${LAMBDA.timeoutSeconds.min} to ${LAMBDA.timeoutSeconds.max - MIGRATION_LAUNCHER_EXTRA_SECONDS}: ` +
+                `the launcher waits for the worker plus ${MIGRATION_LAUNCHER_EXTRA_SECONDS} s, within Lambda's ${LAMBDA.timeoutSeconds.max} s.`,
+        );
+    }
+    return launcherTimeoutSeconds;
+}
+
 /**
  * The platform's migration functions; they hold no service's SQL. Each database service invokes
  * the **launcher** with its own `ServiceMigrationRequest` (`ServiceMigration`). The launcher runs
@@ -57,16 +69,11 @@ export class MigrationRunner extends pulumi.ComponentResource {
     readonly codeHash: pulumi.Output<string>;
 
     constructor(name: string, args: MigrationRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Checked before anything is registered.
+        const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
+        const launcherTimeoutSeconds = launcherTimeoutFor(name, timeoutSeconds);
         // The type token and the worker's names are part of deployed URNs: changing them would replace the function.
         super(ComponentTypes.migrations, name, {}, opts);
-        const timeoutSeconds = args.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
-        const launcherTimeoutSeconds = timeoutSeconds + MIGRATION_LAUNCHER_EXTRA_SECONDS;
-        if (launcherTimeoutSeconds > LAMBDA.timeoutSeconds.max) {
-            throw new Error(
-                `MigrationRunner "${name}": timeoutSeconds ${timeoutSeconds} leaves the launcher, which waits for the worker plus ${MIGRATION_LAUNCHER_EXTRA_SECONDS} s, ` +
-                    `over Lambda's ${LAMBDA.timeoutSeconds.max} s; use at most ${LAMBDA.timeoutSeconds.max - MIGRATION_LAUNCHER_EXTRA_SECONDS}.`,
-            );
-        }
         this.timeoutSeconds = timeoutSeconds;
         this.launcherTimeoutSeconds = launcherTimeoutSeconds;
         const { settings } = args;
