@@ -137,9 +137,17 @@ function platformMonitoring(inputs: ProgramInputs, shared: SharedPlatform, stage
                           service: PLATFORM_PART,
                           id: "migrations",
                           label: "database migrations",
-                          functionName: shared.migrations.functionName,
+                          functionName: shared.migrations.workerFunctionName,
                           timeoutSeconds: shared.migrations.timeoutSeconds,
                           logGroupName: settings.logGroupName(PLATFORM_PART, "migrations"),
+                      },
+                      {
+                          service: PLATFORM_PART,
+                          id: "migrations-launcher",
+                          label: "database migration launcher",
+                          functionName: shared.migrations.functionName,
+                          timeoutSeconds: shared.migrations.launcherTimeoutSeconds,
+                          logGroupName: settings.logGroupName(PLATFORM_PART, "migrations-launcher"),
                       },
                   ]
                 : [],

@@ -64,7 +64,7 @@ export function deploySharedPlatform(inputs: ProgramInputs, settings: FunctionSe
     if (shape.network) {
         const { xrayEndpoint, ...networkSettings } = config.network;
         const needs = {
-            databaseFunctions: shape.database,
+            databaseFunctionSecrets: registry.services.some((service) => service.database && service.secrets.length > 0),
             xray: xrayEndpoint,
             containerTasks: containers.some((container) => container.scaling.minTasks > 0),
             containerSecrets: containers.some((container) => container.scaling.minTasks > 0 && container.secrets.length > 0),
@@ -91,8 +91,8 @@ export function deploySharedPlatform(inputs: ProgramInputs, settings: FunctionSe
                     securityGroupIds: [network.functionSecurityGroupId],
                     ec2ArnPrefix: network.ec2ArnPrefix,
                     endpoints: functionEndpoints(network),
-                    signIn: { masterSecretArn: database.secretArn },
                 },
+                masterSecretArn: database.secretArn,
                 settings,
                 reservedConcurrency: registry.reservations.migrationFunction,
             },

@@ -6,6 +6,7 @@
  */
 import { statementTimeoutFor } from "../functions/runtime/data/database";
 import { migrationSetHash, type MigrationRunRequest, type ServiceMigrationRequest } from "../functions/runtime/data/migrations";
+import { MIGRATION_WORKER_ENVELOPE_BYTES } from "../functions/runtime/data/migration-worker";
 import { LAMBDA } from "../policy/lib/limits";
 import { RELAY_CONNECTION_CEILING } from "../functions/runtime/outbox/relay";
 import { serviceRoles, serviceSchema, type LoginMethod, type ServiceData } from "../functions/runtime/data/service-data";
@@ -100,9 +101,13 @@ export function serviceMigrationRequests(
     ];
 }
 
-/** The bytes a migration request takes as the invocation's payload: its JSON, as the program sends it. */
+/**
+ * The bytes a migration request takes in the larger of its two synchronous invocations: the
+ * worker's, whose payload is the request's JSON (as the program sends it to the launcher) with
+ * the master user's credentials around it.
+ */
 export function migrationPayloadBytes(request: ServiceMigrationRequest): number {
-    return Buffer.byteLength(JSON.stringify(request), "utf8");
+    return Buffer.byteLength(JSON.stringify(request), "utf8") + MIGRATION_WORKER_ENVELOPE_BYTES;
 }
 
 /**

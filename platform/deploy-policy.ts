@@ -22,7 +22,7 @@ export interface DeployScope {
     partition?: string;
     /** The shared HTTP API's id, from the platform stack's outputs; `*` when not yet known. */
     apiId: string;
-    /** The migration function's name, from the platform stack's outputs, for a database service. */
+    /** The migration launcher's name (what a service's migration invocation calls), from the platform stack's outputs, for a database service. */
     migrationFunctionName?: string;
 }
 

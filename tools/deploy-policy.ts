@@ -62,8 +62,8 @@ async function main(argv: readonly string[]): Promise<number> {
         region: inputs.config.region,
         account: options.account,
         apiId: options.apiId,
-        // Pulumi names the platform's migration function `migrations-function-<8 characters>`.
-        ...(usesDatabase ? { migrationFunctionName: "migrations-function-*" } : {}),
+        // Pulumi names the platform's migration launcher `migrations-launcher-<8 characters>`; the worker it invokes is not the deployer's to call.
+        ...(usesDatabase ? { migrationFunctionName: "migrations-launcher-*" } : {}),
     });
     console.log(JSON.stringify(policy, null, 2));
     console.error(`Not narrowed to ${service} (AWS does not allow it):\n${Object.values(UNSCOPED).map((why) => `  - ${why}`).join("\n")}`);

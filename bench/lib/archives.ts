@@ -3,8 +3,9 @@
  * process of the runtime's Node (`testing/lambda`), its handler loaded by the runtime's
  * rules and invoked with a request derived from its route key (`routeEvent`: any registry's routes,
  * none left out), against an embedded PostgreSQL (route functions as their service's role) and a
- * local Secrets Manager endpoint (the migration function's master secret, and placeholder values
- * of the services' declared secrets). Every answer's status is
+ * local Secrets Manager endpoint (the migration launcher's master secret, and placeholder values
+ * of the services' declared secrets), the launcher reaching its worker through a local stand-in of
+ * Lambda's `Invoke`. Every answer's status is
  * checked: a 5xx, or anything but an API Gateway response, stops the benchmark naming the route,
  * since its figures would measure a failure. Also builds the size floor of an archive: the same
  * code, fully minified.
@@ -13,6 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as esbuild from "esbuild";
+import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { bundleTarget, HANDLER_FILE } from "../../infra/function-packaging";
 import { startLocalPostgres } from "../../local/postgres";
 import { routeEvent } from "../../testing/events";
@@ -20,6 +22,7 @@ import { isolatedTempDir, unpackArchive, type MaterializedFunction } from "../..
 import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
 import { startRelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
 import { startS3Endpoint } from "../../testing/lambda/s3";
+import { startInvokeEndpoint } from "../../testing/lambda/lambda-invoke";
 import { localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction } from "../../testing/lambda/runtime";
 import { LOCAL_SECRET_ARN, credentialsOf, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 import { trustRoles } from "../../testing/postgres";
@@ -34,11 +37,11 @@ export interface ArchiveMeasurement {
     files: number;
     /** Median over the cold starts: from the load request to a resolved handler. */
     coldLoadMs: number;
-    /** Median over the cold starts: the first invocation (the connection included for database functions, and the secret fetch for the migration function). */
+    /** Median over the cold starts: the first invocation (the connection included for database functions, and for the migration launcher the secret fetch and the worker's run). */
     firstInvokeMs: number;
     /** Median of the warm invocations after the first cold start. */
     warmP50Ms: number;
-    /** The statuses the route answered (none for the migration function). */
+    /** The statuses the route answered (none for the migration functions). */
     statuses: number[];
 }
 
@@ -49,14 +52,20 @@ export const median = (values: number[]): number => {
 };
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+/** The migration functions' names in the program: the launcher each service's invocation calls, and the worker it invokes. */
+export const MIGRATION_FUNCTIONS = { launcher: "migrations-launcher", worker: "migrations-function" } as const;
+
 /**
  * What `archive` is invoked with: a request its route answers (fresh data for each `n`, so repeated
- * invocations stay valid), or for the migration function one of the program's invocation inputs
- * (one per database service), in turn, so the first run's warm invocations migrate every service.
+ * invocations stay valid), or for the migration launcher one of the program's invocation inputs
+ * (one per database service), in turn, so the first run's warm invocations migrate every service;
+ * the worker gets the same inputs as the launcher sends them, with the master user's credentials.
  */
-export function eventFor(archive: RunnableArchive, n: number, migrationInputs: readonly unknown[]): unknown {
+export function eventFor(archive: RunnableArchive, n: number, migration: { inputs: readonly unknown[]; credentials: { username: string; password: string } }): unknown {
     const routeKey = archive.environment.ROUTE_KEY;
-    return routeKey ? routeEvent(routeKey, n) : migrationInputs[n % migrationInputs.length];
+    if (routeKey) return routeEvent(routeKey, n);
+    const input = migration.inputs[n % migration.inputs.length];
+    return archive.name === MIGRATION_FUNCTIONS.worker ? { request: input, credentials: migration.credentials } : input;
 }
 
 /** The status of a route's answer; throws, naming the route, on a 5xx or on what is no response at all. */
@@ -71,8 +80,11 @@ export function checkedStatus(archive: RunnableArchive, result: unknown): number
 }
 
 export interface ArchiveBench {
-    /** `runs` cold starts of `archive` (load, first invocation), and `warm` invocations after the first. */
-    measure(archive: RunnableArchive): Promise<ArchiveMeasurement>;
+    /**
+     * `runs` cold starts of `archive` (load, first invocation), and `warm` invocations after the
+     * first. The migration launcher needs `worker`: the archive its invocations run (one warm process).
+     */
+    measure(archive: RunnableArchive, worker?: RunnableArchive): Promise<ArchiveMeasurement>;
     /** The same code as `fn`'s archive, fully minified (identifiers too): the smallest this bundle gets. */
     floorOf(fn: RunnableArchive): Promise<RunnableArchive>;
     /** Where to unpack archives for `measure`. */
@@ -104,40 +116,58 @@ export async function startArchiveBench(options: {
     ]);
     const secrets = await startSecretsEndpoint(credentialsOf(postgres.url), options.serviceSecrets);
     await trustRoles(postgres.url, path.join(postgresDir, "data"), options.migrationInputs.map((input) => input.service.loginRole));
+    const migration = { inputs: options.migrationInputs, credentials: credentialsOf(postgres.url) };
+    const environmentOf = (archive: RunnableArchive) =>
+        localEnvironmentWithEndpoints(archive, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: LOCAL_SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment, s3Url: s3.url });
+    /** `runs` cold starts of `archive` in `environment`, and `warm` invocations after the first. */
+    const measureArchive = async (archive: RunnableArchive, environment: Record<string, string>): Promise<ArchiveMeasurement> => {
+        const loads: number[] = [];
+        const firsts: number[] = [];
+        const warm: number[] = [];
+        const statuses = new Set<number>();
+        const invoke = async (lambda: ReturnType<typeof startFunction>, n: number) => {
+            const { ms, result } = await lambda.invoke(eventFor(archive, n, migration));
+            const status = checkedStatus(archive, result);
+            if (status !== undefined) statuses.add(status);
+            return ms;
+        };
+        for (let i = 0; i < options.runs; i++) {
+            const lambda = startFunction(archive, { runtimeModules, environment });
+            try {
+                loads.push((await lambda.load()).loadMs);
+                firsts.push(await invoke(lambda, i * 1000));
+                if (i === 0) for (let n = 1; n <= options.warm; n++) warm.push(await invoke(lambda, n));
+            } finally {
+                await lambda.stop();
+            }
+        }
+        return {
+            name: archive.name,
+            zippedKB: round(archive.zippedBytes / 1024),
+            unzippedKB: round(archive.unzippedBytes / 1024),
+            files: archive.files.length,
+            coldLoadMs: round(median(loads)),
+            firstInvokeMs: round(median(firsts)),
+            warmP50Ms: round(median(warm), 2),
+            statuses: [...statuses].sort((a, b) => a - b),
+        };
+    };
     return {
         workDir,
-        async measure(archive) {
-            const environment = localEnvironmentWithEndpoints(archive, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: LOCAL_SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment, s3Url: s3.url });
-            const loads: number[] = [];
-            const firsts: number[] = [];
-            const warm: number[] = [];
-            const statuses = new Set<number>();
-            const invoke = async (lambda: ReturnType<typeof startFunction>, n: number) => {
-                const { ms, result } = await lambda.invoke(eventFor(archive, n, options.migrationInputs));
-                const status = checkedStatus(archive, result);
-                if (status !== undefined) statuses.add(status);
-                return ms;
-            };
-            for (let i = 0; i < options.runs; i++) {
-                const lambda = startFunction(archive, { runtimeModules, environment });
-                try {
-                    loads.push((await lambda.load()).loadMs);
-                    firsts.push(await invoke(lambda, i * 1000));
-                    if (i === 0) for (let n = 1; n <= options.warm; n++) warm.push(await invoke(lambda, n));
-                } finally {
-                    await lambda.stop();
-                }
+        async measure(archive, worker) {
+            // The launcher's worker, warm in its own process behind Lambda's stand-in for the whole measurement.
+            const launches = archive.environment[ENVIRONMENT.migrationWorkerFunction];
+            if (launches !== undefined && !worker) throw new Error(`${archive.name} invokes ${launches}: measure it with the worker's archive.`);
+            const workerProcess = launches !== undefined && worker ? startFunction(worker, { runtimeModules, environment: environmentOf(worker) }) : undefined;
+            await workerProcess?.load();
+            const invokeEndpoint = workerProcess ? await startInvokeEndpoint((name) => (name === launches ? workerProcess : undefined)) : undefined;
+            const environment = { ...environmentOf(archive), ...invokeEndpoint?.environment };
+            try {
+                return await measureArchive(archive, environment);
+            } finally {
+                await workerProcess?.stop();
+                await invokeEndpoint?.close();
             }
-            return {
-                name: archive.name,
-                zippedKB: round(archive.zippedBytes / 1024),
-                unzippedKB: round(archive.unzippedBytes / 1024),
-                files: archive.files.length,
-                coldLoadMs: round(median(loads)),
-                firstInvokeMs: round(median(firsts)),
-                warmP50Ms: round(median(warm), 2),
-                statuses: [...statuses].sort((a, b) => a - b),
-            };
         },
         async floorOf(fn) {
             const source = fs.readFileSync(path.join(fn.directory, HANDLER_FILE), "utf8");

@@ -41,9 +41,11 @@ export const ENVIRONMENT = {
     databaseUser: "DB_USER",
     /**
      * The RDS-managed master secret holding `{"username","password"}`; never the password itself.
-     * Only the migration function has it.
+     * Only the migration launcher has it (outside the VPC); it passes what it reads to the worker.
      */
     databaseSecretArn: "DB_SECRET_ARN",
+    /** The migration worker the launcher invokes: its function name. Only the launcher has it. */
+    migrationWorkerFunction: "MIGRATION_WORKER_FUNCTION",
     /** The server-side limit on each statement, in milliseconds (`statementTimeoutFor`). */
     databaseStatementTimeoutMs: "DB_STATEMENT_TIMEOUT_MS",
     /** `disable` connects without TLS (a local PostgreSQL in the archive tests); anything else requires it. */

@@ -24,10 +24,11 @@ export interface FunctionSettings {
 
 /**
  * Who a function signs in to the database as: its service's own login role, with an IAM token it
- * signs itself (`rds-db:connect` on that database user alone), or, for the migration function
- * only, the master user, whose password it reads from the RDS-managed secret.
+ * signs itself (`rds-db:connect` on that database user alone), or, for the migration worker only,
+ * the master user, with the credentials each invocation brings from the migration launcher (so
+ * the worker's role reads no secret and its subnets need no Secrets Manager endpoint).
  */
-export type DatabaseSignIn = { user: string; userArn: pulumi.Input<string> } | { masterSecretArn: pulumi.Input<string> };
+export type DatabaseSignIn = { user: string; userArn: pulumi.Input<string> } | { masterCredentials: "from-invocation" };
 
 /** How a function reaches the database. */
 export interface DatabaseConnection {
@@ -43,7 +44,7 @@ export interface DatabaseConnection {
      */
     ec2ArnPrefix: pulumi.Input<string>;
     /**
-     * The interface endpoints the function calls from its subnets (Secrets Manager, X-Ray). It is
+     * The interface endpoints the function calls from its subnets (a service's secrets, X-Ray). It is
      * created after them: a function created first fails its calls until their private DNS exists.
      */
     endpoints: pulumi.Resource[];
@@ -69,13 +70,13 @@ export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Graviton: ~20% cheaper per GB-second than x86_64 and as fast for this kind of code. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
-/** The environment `serviceDatabaseFromEnvironment` and `migrationDatabaseFromEnvironment` (functions/runtime/data/database-environment.ts) read. */
+/** The environment `serviceDatabaseFromEnvironment` and `migrationClusterFromEnvironment` (functions/runtime/data/database-environment.ts) read. */
 export function databaseEnvironment(database: DatabaseConnection, timeoutSeconds: number): Record<string, pulumi.Input<string>> {
     return {
         [ENVIRONMENT.databaseHost]: database.host,
         [ENVIRONMENT.databasePort]: pulumi.output(database.port).apply(String),
         [ENVIRONMENT.databaseName]: database.name,
-        ...("user" in database.signIn ? { [ENVIRONMENT.databaseUser]: database.signIn.user } : { [ENVIRONMENT.databaseSecretArn]: database.signIn.masterSecretArn }),
+        ...("user" in database.signIn ? { [ENVIRONMENT.databaseUser]: database.signIn.user } : {}),
         [ENVIRONMENT.databaseStatementTimeoutMs]: String(statementTimeoutFor(timeoutSeconds)),
         // Node 20+ runtimes load the RDS certificate authorities only when asked.
         NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
@@ -183,12 +184,12 @@ export function lambdaAssumeRolePolicy(): string {
 /**
  * The inline policy of a function role, and everything it grants: writing to the functions' own log
  * groups, sending traces, and, when they use the database, managing their VPC network interfaces
- * (`networkInterfaceStatements`) and signing in: `rds-db:connect` as the service's own database
- * user, or (the migration function) reading the master secret.
+ * (`networkInterfaceStatements`) and signing in with `rds-db:connect` as the service's own database
+ * user (the migration worker signs in with what its invocation brings, and needs nothing here).
  */
 export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], database?: DatabaseConnection, more: pulumi.Input<object>[] = []): pulumi.Output<string> {
     const signIn = database?.signIn;
-    const resource = signIn === undefined ? undefined : "user" in signIn ? signIn.userArn : signIn.masterSecretArn;
+    const resource = signIn !== undefined && "user" in signIn ? signIn.userArn : undefined;
     const network = database ? pulumi.all([database.ec2ArnPrefix, database.subnetIds, database.securityGroupIds]) : undefined;
     return pulumi.all([pulumi.all(logGroupArns), resource, pulumi.all(more), network]).apply(([arns, signInResource, extra, vpc]) => {
         const statements: object[] = [
@@ -197,12 +198,8 @@ export function functionRolePolicy(logGroupArns: pulumi.Input<string>[], databas
             { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
         ];
         if (database && vpc) {
-            statements.push(
-                ...networkInterfaceStatements(...vpc),
-                signIn && "user" in signIn
-                    ? { Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: signInResource }
-                    : { Sid: "DatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: signInResource },
-            );
+            statements.push(...networkInterfaceStatements(...vpc));
+            if (signInResource !== undefined) statements.push({ Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: signInResource });
         }
         statements.push(...extra);
         return JSON.stringify({ Version: "2012-10-17", Statement: statements });

@@ -14,7 +14,7 @@ import type { StackConfig } from "../../platform/config/stack-config";
 export const INTERFACE_ENDPOINTS = {
     secretsmanager: {
         calledBy: "functions",
-        why: "Secrets Manager: the migration function reads the master secret (the others sign in with IAM tokens), database services' functions their service's secrets, ECS the secrets of container tasks",
+        why: "Secrets Manager: the functions of a database service that declares secrets read them, ECS the secrets of container tasks (the migration launcher reads the master secret from outside the VPC)",
     },
     xray: { calledBy: "functions", why: "X-Ray: traces of the functions in the private subnets" },
     events: { calledBy: "functions", why: "EventBridge: the database services' functions publish their events (PutEvents)" },
@@ -28,11 +28,12 @@ export type InterfaceEndpoint = keyof typeof INTERFACE_ENDPOINTS;
 /** What the stack needs an endpoint for. */
 export interface EndpointNeeds {
     /**
-     * The stack has a database: its migration function, in the private subnets, reads the master
-     * secret. The functions of a database service that declares secrets read them through the same
-     * endpoint; every other function runs outside the VPC and reaches Secrets Manager directly.
+     * A database service declares secrets: its functions, in the private subnets, read them through
+     * Secrets Manager's endpoint. Every other function that reads a secret runs outside the VPC and
+     * reaches Secrets Manager directly: the migration launcher (the master secret, which it hands
+     * the worker in the VPC) and the functions of services without the database.
      */
-    databaseFunctions: boolean;
+    databaseFunctionSecrets: boolean;
     /** The stack file's `network.xrayEndpoint`. */
     xray: boolean;
     /**
@@ -60,7 +61,7 @@ export interface EndpointNeeds {
 /** The interface endpoints a stack's private subnets need, in creation order. */
 export function interfaceEndpointsFor(needs: EndpointNeeds): InterfaceEndpoint[] {
     return [
-        ...(needs.databaseFunctions || needs.containerSecrets ? (["secretsmanager"] as const) : []),
+        ...(needs.databaseFunctionSecrets || needs.containerSecrets ? (["secretsmanager"] as const) : []),
         ...(needs.xray ? (["xray"] as const) : []),
         ...(needs.publishingDatabaseFunctions ? (["events"] as const) : []),
         ...(needs.containerTasks ? (["ecr.api", "ecr.dkr", "logs"] as const) : []),
@@ -109,10 +110,10 @@ const FUNCTION_GROUP_DELETE_TIMEOUT = "45m";
 
 /**
  * The VPC the functions and the database live in: private subnets for functions, isolated subnets
- * for the database, the interface endpoints the stack needs to reach AWS without a NAT gateway (the
- * migration function reads the master secret through Secrets Manager's; route functions sign in
- * with IAM tokens they sign themselves and call no AWS API), and the security groups that let only
- * the functions reach PostgreSQL.
+ * for the database, the interface endpoints the stack needs to reach AWS without a NAT gateway
+ * (`interfaceEndpointsFor`: none for signing in, since route functions sign IAM tokens themselves
+ * and the migration worker gets the master user's credentials from its launcher outside the VPC),
+ * and the security groups that let only the functions reach PostgreSQL.
  *
  * Every security group rule is a resource of its own (`aws.vpc.SecurityGroupIngressRule` /
  * `EgressRule`), never an inline `ingress`/`egress` list: the provider cannot tell inline rules from

@@ -87,11 +87,11 @@ export function containerSecrets(secretArn: string, names: readonly string[]): {
  * (`NODE_EXTRA_CA_CERTS` for Node.js, `PGSSLROOTCERT` for libpq-based clients), in place of the
  * Lambda runtime's; the task-role statement that allows exactly that sign-in (`rds-db:connect` on
  * that database user), and the security group the database admits. The master secret is the
- * migration function's alone.
+ * migration launcher's alone.
  */
 export function containerDatabaseAccess(database: DatabaseConnection, timeoutSeconds: number) {
     const { signIn } = database;
-    if (!("user" in signIn)) throw new Error("A container service signs in as its own database role, never with the master secret.");
+    if (!("user" in signIn)) throw new Error("A container service signs in as its own database role, never as the master user.");
     const { NODE_EXTRA_CA_CERTS: _lambdaRuntimeBundle, ...variables } = databaseEnvironment(database, timeoutSeconds);
     const environment: Record<string, pulumi.Input<string>> = {
         ...variables,

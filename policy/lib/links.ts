@@ -134,10 +134,11 @@ export function mappingQueues<T extends Linkable>(mapping: Linkable, resources: 
 }
 
 /**
- * The migration function: the one an `aws:lambda/invocation:Invocation` of the stack invokes, or,
- * in the platform stack of a stack-per-service environment (whose invocations are the service
- * stacks'), the function of the platform's migration runner component. Both are structure the
- * program builds, not a name or tag another function could copy.
+ * The migration functions: the one an `aws:lambda/invocation:Invocation` of the stack invokes (the
+ * launcher), and every function of the platform's migration runner component (the launcher and the
+ * worker it invokes), which is how the platform stack of a stack-per-service environment (whose
+ * invocations are the service stacks') knows them. Both are structure the program builds, not a
+ * name or tag another function could copy.
  */
 export function migrationFunctions<T extends Linkable>(resources: readonly T[]): T[] {
     const invoked = ofType(resources, Types.lambdaInvocation).flatMap((invocation) => invokedFunctions(invocation, resources));
@@ -146,6 +147,28 @@ export function migrationFunctions<T extends Linkable>(resources: readonly T[]):
         resource !== undefined && depth < 10 && (resource.type === ComponentTypes.migrations || insideRunner(resource.parent ? byUrn.get(resource.parent) : undefined, depth + 1));
     const runners = ofType(resources, Types.lambdaFunction).filter((fn) => insideRunner(fn));
     return [...new Set([...invoked, ...runners])];
+}
+
+/**
+ * Whether a function runs in a VPC: its `vpcConfig` names subnets, or is not known yet (preview),
+ * which counts as inside so that nothing is exempted before it is known.
+ */
+export function runsInVpc(fn: Linkable): boolean {
+    const config = fn.props.vpcConfig;
+    if (config === undefined || config === null) return false;
+    if (!isKnown(config)) return true;
+    const subnets = (config as { subnetIds?: unknown }).subnetIds;
+    return !isKnown(subnets) || (Array.isArray(subnets) && subnets.length > 0);
+}
+
+/**
+ * The migration launcher: the migration function (`migrationFunctions`) that runs outside the VPC,
+ * where it reaches Secrets Manager without an interface endpoint. It reads the master secret and
+ * invokes the worker, the migration function in the VPC beside the database, with the credentials.
+ * Outside or inside is what each of them needs to do its job, not a name another function could copy.
+ */
+export function migrationLaunchers<T extends Linkable>(resources: readonly T[]): T[] {
+    return migrationFunctions(resources).filter((fn) => !runsInVpc(fn));
 }
 
 /** What starts a function: an HTTP API route, a queue (an event source mapping), a deployment (an invocation). */

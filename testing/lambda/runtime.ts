@@ -72,14 +72,14 @@ export const OFFLINE_CREDENTIALS = {
     AWS_SESSION_TOKEN: "offline-session-token",
 } as const;
 
-/** What the migration function needs besides: the master secret, fetched by the real Secrets Manager client from the local endpoint at `secretsUrl` (`secrets-manager.ts`). */
+/** What the migration launcher needs besides: the master secret, fetched by the real Secrets Manager client from the local endpoint at `secretsUrl` (`secrets-manager.ts`). */
 export function localMasterSecretEnvironment(secretsUrl: string, secretArn: string): Record<string, string> {
-    return { DB_SECRET_ARN: secretArn, AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl };
+    return { ...OFFLINE_CREDENTIALS, DB_SECRET_ARN: secretArn, AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl };
 }
 
-/** A database function signs in as its service's role (`DB_USER`) or, the migration function only, with the master secret. */
+/** A database function reaches the cluster (`DB_HOST`): as its service's role (`DB_USER`) or, the migration worker, as the master user with the credentials its invocation brings. */
 export function usesDatabase(environment: Readonly<Record<string, string>>): boolean {
-    return environment.DB_USER !== undefined || environment.DB_SECRET_ARN !== undefined;
+    return environment.DB_HOST !== undefined;
 }
 
 /** The local environment of a function of the offline run: nothing for one without the database. */
@@ -120,8 +120,10 @@ export function localEnvironmentWithEndpoints(fn: Pick<MaterializedFunction, "en
 }
 
 export function localEnvironmentFor(fn: Pick<MaterializedFunction, "environment">, postgresPort: number, secrets: { url: string; arn: string }): Record<string, string> {
-    if (!usesDatabase(fn.environment)) return {};
-    return { ...localDatabaseEnvironment(postgresPort), ...(fn.environment.DB_SECRET_ARN !== undefined ? localMasterSecretEnvironment(secrets.url, secrets.arn) : {}) };
+    return {
+        ...(usesDatabase(fn.environment) ? localDatabaseEnvironment(postgresPort) : {}),
+        ...(fn.environment.DB_SECRET_ARN !== undefined ? localMasterSecretEnvironment(secrets.url, secrets.arn) : {}),
+    };
 }
 
 /** What `load()` reports: how the runtime's rules resolved the handler, and how long it took. */
@@ -195,7 +197,8 @@ export function startFunction(fn: Pick<MaterializedFunction, "name" | "handler" 
         if (!waiter) return;
         pending.delete(message.id);
         if (message.ok) waiter.resolve(message);
-        else waiter.reject(Object.assign(new Error(`${fn.name}: ${message.error.message}\n${message.error.stack}\n--- output ---\n${output}`), { name: message.error.name }));
+        // `reported` is what Lambda would answer a caller: the error's type and message alone.
+        else waiter.reject(Object.assign(new Error(`${fn.name}: ${message.error.message}\n${message.error.stack}\n--- output ---\n${output}`), { name: message.error.name, reported: { errorType: message.error.name, errorMessage: message.error.message } }));
     });
     child.on("exit", (code) => {
         for (const waiter of pending.values()) waiter.reject(new Error(`${fn.name}: the process exited (${code}).\n${output}`));

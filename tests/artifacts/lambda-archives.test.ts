@@ -3,9 +3,10 @@
  * built by the real program (offline), zipped and unpacked into a folder with no access to the
  * repository's node_modules, loaded by a process of the runtime's Node the way the Lambda Node.js
  * runtime loads it (its interface client's rules, only the AWS SDK v3 on NODE_PATH, as
- * /var/runtime/node_modules), and invoked with API Gateway v2 events. The migration function runs
- * with the invocation input the program gives it and the master secret fetched by the real Secrets
- * Manager client from a local endpoint; route functions sign in to an embedded PostgreSQL as their
+ * /var/runtime/node_modules), and invoked with API Gateway v2 events. The migration launcher runs
+ * with the invocation input the program gives it, reads the master secret with the real Secrets
+ * Manager client from a local endpoint and invokes the worker with the real Lambda client through
+ * a local stand-in of `Invoke` (`testing/lambda/lambda-invoke.ts`); route functions sign in to an embedded PostgreSQL as their
  * service's own role, signing an IAM token with no SDK (the test PostgreSQL trusts the role; the
  * token itself is read off a stand-in server). Publishing functions send `PutEvents` with the real
  * EventBridge client to a local stand-in endpoint; queue consumers (subscriptions and schedules)
@@ -35,6 +36,7 @@ import { fixtureServices } from "../../testing/fixtures";
 import { httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
 import { startPasswordCapture } from "../../testing/lambda/password-capture";
+import { startInvokeEndpoint, type InvokeEndpoint } from "../../testing/lambda/lambda-invoke";
 import { isEventForwarder, isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../../testing/lambda/runtime";
 import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, placeholderSecretValues, startSecretsEndpoint } from "../../testing/lambda/secrets-manager";
 import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
@@ -72,9 +74,11 @@ interface ArchiveSet {
     fn(name: string): MaterializedFunction;
     source(name: string): string;
     invoke(name: string, event: unknown): Promise<any>;
-    /** What the program invokes the migration function with, per database service: its data settings and its migrations. */
+    /** The launcher's invocations of the worker, through Lambda's stand-in. */
+    invoked: InvokeEndpoint["invocations"];
+    /** What the program invokes the migration launcher with, per database service: its data settings and its migrations. */
     migrationInputs: Map<string, ServiceMigrationRequest>;
-    /** The migration function's result for each database service's input, invoked one after the other as `pulumi up` would, by service. */
+    /** The migration launcher's result for each database service's input, invoked one after the other as `pulumi up` would, by service (it reads the master secret and has the worker run the input through Lambda's stand-in). */
     migrate(): Promise<Record<string, any>>;
     /** The embedded PostgreSQL's administrator connection string. */
     adminUrl: string;
@@ -105,7 +109,7 @@ function functionNamesOf(registry: readonly RegisteredService[]): string[] {
         ...Object.keys(service.subscriptions ?? {}).map((name) => `${service.name}-subscription-${name}`),
         ...Object.keys(service.schedules ?? {}).map((name) => `${service.name}-schedule-${name}`),
     ]);
-    return registry.some((service) => service.database) ? [...names, "migrations-function"] : names;
+    return registry.some((service) => service.database) ? [...names, "migrations-launcher", "migrations-function"] : names;
 }
 
 /** Registers hooks that build, unpack, start and load every archive of `registry`'s dev stack. */
@@ -114,6 +118,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
     let postgresDir: string | undefined;
     let postgres: LocalPostgres | undefined;
     const processes = new Map<string, LambdaProcess>();
+    let invoke: InvokeEndpoint | undefined;
 
     before(async function () {
         this.timeout(120_000);
@@ -154,10 +159,19 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         // The service roles get in as IAM authentication lets them in on Aurora (their token is not checked here).
         if (migrationInputs.size > 0) await trustRoles(postgres.url, path.join(postgresDir, "data"), [...migrationInputs.values()].map((input) => input.service.loginRole));
 
+        const fn = (name: string) => {
+            const found = functions.find((candidate) => candidate.name === name);
+            assert.ok(found, `no function ${name} in ${functions.map((f) => f.name).join(", ")}`);
+            return found;
+        };
+        // Lambda's Invoke, as the migration launcher calls the worker: the worker's process, by the name the launcher was told.
+        const workerName = functions.find((candidate) => candidate.name === "migrations-launcher")?.environment[ENVIRONMENT.migrationWorkerFunction];
+        invoke = await startInvokeEndpoint((name) => (name === workerName ? processes.get("migrations-function") : undefined));
         // What the Service component sets is overridden only where the cloud differs from here.
         for (const materialized of functions) {
             const environment: Record<string, string> = {
                 ...(logLevels.has(materialized.name) ? { AWS_LAMBDA_LOG_LEVEL: logLevels.get(materialized.name)! } : {}),
+                ...(materialized.environment[ENVIRONMENT.migrationWorkerFunction] !== undefined ? invoke.environment : {}),
                 ...localEnvironmentWithEndpoints(materialized, { postgresPort: postgres.port, secrets: { url: secrets.url, arn: SECRET_ARN }, eventBridgeUrl: eventBridge.url, relayCheckEnvironment: relayCheckApis.environment, s3Url: s3.url }),
             };
             processes.set(materialized.name, startFunction(materialized, { runtimeModules, environment }));
@@ -165,11 +179,6 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
         const loaded = new Map<string, LoadedHandler>();
         await Promise.all([...processes].map(async ([name, process]) => loaded.set(name, await process.load())));
 
-        const fn = (name: string) => {
-            const found = functions.find((candidate) => candidate.name === name);
-            assert.ok(found, `no function ${name} in ${functions.map((f) => f.name).join(", ")}`);
-            return found;
-        };
         const invokeRaw = async (name: string, event: unknown) => {
             const process = processes.get(name);
             assert.ok(process, `${name} was not started`);
@@ -199,9 +208,10 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             source: (name) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8"),
             invoke: invokeRaw,
             migrationInputs,
+            invoked: invoke.invocations,
             migrate: async () => {
                 const results: Record<string, any> = {};
-                for (const [service, input] of migrationInputs) results[service] = await invokeRaw("migrations-function", input);
+                for (const [service, input] of migrationInputs) results[service] = await invokeRaw("migrations-launcher", input);
                 return results;
             },
             adminUrl: postgres.url,
@@ -210,6 +220,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
     after(async function () {
         await Promise.all([...processes.values()].map((process) => process.stop()));
+        await invoke?.close();
         await postgres?.stop();
         await set?.secrets.close();
         await set?.eventBridge.close();
@@ -227,7 +238,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
 /** What every archive of any registry must be: small, one file, the right packages, loadable as Lambda loads it. */
 function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly RegisteredService[]): void {
-    it("builds one archive per function: one per function route and queue consumer, an outbox's relay, check and event forwarder (dev hands events over through a bucket), and the migration function when a service keeps data", function () {
+    it("builds one archive per function: one per function route and queue consumer, an outbox's relay, check and event forwarder (dev hands events over through a bucket), and the migration launcher and worker when a service keeps data", function () {
         assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry).sort());
         for (const materialized of archives().functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
     });
@@ -244,7 +255,7 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
         }
     });
 
-    it("leaves to the runtime only Node's built-in modules, the Secrets Manager client to the migration function and the functions of services that declare secrets, the EventBridge client to publishers (database publishers the S3 client too, for a stack that hands their events to a bucket) and both to an event forwarder, the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
+    it("leaves to the runtime only Node's built-in modules, the Secrets Manager and Lambda clients to the migration launcher, the Secrets Manager client to the functions of services that declare secrets, the EventBridge client to publishers (database publishers the S3 client too, for a stack that hands their events to a bucket) and both to an event forwarder, the CloudWatch and Lambda clients to an outbox's check: route functions sign their tokens with no SDK", function () {
         for (const materialized of archives().functions) {
             const required = [...new Set([...archives().source(materialized.name).matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))];
             // pg-native: pg's optional native binding, required only when `pg.native` is read.
@@ -253,8 +264,8 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
             const sdk = required.filter((name) => name.startsWith("@aws-sdk/")).sort();
             // A database function that publishes reaches the bus through the VPC's endpoint or its service's bucket, whichever its stack chose.
             const expected =
-                materialized.name === "migrations-function"
-                    ? ["@aws-sdk/client-secrets-manager"]
+                materialized.name === "migrations-launcher"
+                    ? ["@aws-sdk/client-lambda", "@aws-sdk/client-secrets-manager"]
                     : isRelayCheck(materialized)
                       ? ["@aws-sdk/client-cloudwatch", "@aws-sdk/client-lambda"]
                       : isEventForwarder(materialized)
@@ -265,18 +276,18 @@ function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly R
                               : ["@aws-sdk/client-eventbridge"]
                           : [];
             // A function of a service that declares secrets reads them with the runtime's Secrets Manager client.
-            const readsSecrets = materialized.environment[ENVIRONMENT.serviceSecretArn] !== undefined && materialized.name !== "migrations-function";
+            const readsSecrets = materialized.environment[ENVIRONMENT.serviceSecretArn] !== undefined;
             assert.deepEqual(sdk, [...expected, ...(readsSecrets ? ["@aws-sdk/client-secrets-manager"] : [])].sort(), materialized.name);
             assert.doesNotMatch(archives().source(materialized.name), /@pulumi\//, materialized.name);
         }
     });
 
-    it("gives functions of a database service its login role as their database user (the outbox's check, outside the VPC, none), and the migration function alone the master secret", function () {
+    it("gives functions of a database service its login role as their database user (the outbox's check, outside the VPC, none), and the migration launcher alone the master secret (the worker gets its credentials in its invocation)", function () {
         const databaseServices = new Set(registry.filter((service) => service.database).map((service) => service.name));
         for (const materialized of archives().functions) {
             const { DB_USER, DB_SECRET_ARN, SERVICE_NAME } = materialized.environment;
             const expected =
-                materialized.name === "migrations-function"
+                materialized.name === "migrations-launcher"
                     ? [undefined, true]
                     : databaseServices.has(SERVICE_NAME) && !isRelayCheck(materialized) && !isEventForwarder(materialized)
                       ? [serviceRoles(SERVICE_NAME).login, false]
@@ -346,12 +357,12 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             assert.equal(response.headers["content-type"], "application/json");
         });
 
-        describe("database functions (embedded PostgreSQL: the migration function with the master secret, route functions as their service's role)", function () {
+        describe("database functions (embedded PostgreSQL: the migration worker as the master user, route functions as their service's role)", function () {
             let created: { id: string; title: string; body: string };
             const json = { "content-type": "application/json" };
             const byId = (routeKey: string, id: string) => httpApiEvent({ routeKey, path: `/notes/${id}`, pathParameters: { id } });
 
-            it("the migration function, given the program's invocation input, creates the service's schema and roles and applies the migrations, then finds nothing left to apply", async function () {
+            it("the migration launcher, given the program's invocation input, reads the master secret and has the worker create the service's schema and roles and apply the migrations, then find nothing left to apply", async function () {
                 // Act
                 const first = await archives().migrate();
                 const second = await archives().migrate();
@@ -359,6 +370,7 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
                 assert.deepEqual(first, { notes: { applied: ["notes/1_create_notes"], alreadyApplied: 0 } });
                 assert.deepEqual(second, { notes: { applied: [], alreadyApplied: 1 } });
                 assert.ok(archives().secrets.requests.some((request) => request.target === "secretsmanager.GetSecretValue" && request.secretId === SECRET_ARN));
+                assert.deepEqual(archives().invoked.map((call) => [call.functionName, call.invocationType, call.qualifier]), [...archives().migrationInputs.keys(), ...archives().migrationInputs.keys()].map(() => [archives().fn("migrations-launcher").environment[ENVIRONMENT.migrationWorkerFunction], "RequestResponse", undefined]));
                 const { connectionLimit } = archives().migrationInputs.get("notes")!.service;
                 const admin = new pg.Client({ connectionString: archives().adminUrl });
                 await admin.connect();
@@ -429,20 +441,20 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
                 assert.equal(response.headers["x-request-id"], event.requestContext.requestId);
             });
 
-            it("signed in as the service's own role, and only the migration function called Secrets Manager", async function () {
+            it("signed in as the service's own role, and only the migration launcher called Secrets Manager", async function () {
                 // Prepare
                 const admin = new pg.Client({ connectionString: archives().adminUrl });
                 await admin.connect();
                 try {
                     // Act
                     const sessions = await admin.query("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'app' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
-                    // Assess: the warm route containers keep their connections; the migration function closes its own.
+                    // Assess: the warm route containers keep their connections; the migration worker closes its own.
                     assert.deepEqual(sessions.rows, [{ usename: "notes_app" }]);
                 } finally {
                     await admin.end();
                 }
                 const fetches = archives().secrets.requests.filter((request) => request.target === "secretsmanager.GetSecretValue");
-                // The migration function opens (and closes) the database on each of its two runs; route functions never ask.
+                // The migration launcher reads the secret on each of its two runs (the worker, signed in with what it was sent, never asks); route functions never ask.
                 assert.equal(fetches.length, 2, JSON.stringify(archives().secrets.requests));
             });
 

@@ -26,11 +26,12 @@ describe("bench: the requests and the status check of the archive benchmark", ()
 
     // What the program's invocations give the migration function: one input per database service.
     const MIGRATION_INPUTS = [{ migrationSetHash: "a", service: { service: "a" }, migrations: [], login: "iam" }, { migrationSetHash: "b", service: { service: "b" }, migrations: [], login: "iam" }];
+    const MIGRATION = { inputs: MIGRATION_INPUTS, credentials: { username: "postgres", password: "local-only" } };
 
-    it("derives a request for every route of a registry (its route key, a UUID for each path parameter, {} for a body) and gives the migration function the program's inputs in turn", () => {
+    it("derives a request for every route of a registry (its route key, a UUID for each path parameter, {} for a body) and gives the migration launcher the program's inputs in turn (the worker them with the master user's credentials)", () => {
         for (const route of routes) {
             // Act
-            const event = eventFor(archive(`${route.service}-${route.id}`, route.routeKey), 7, MIGRATION_INPUTS) as ReturnType<typeof routeEvent>;
+            const event = eventFor(archive(`${route.service}-${route.id}`, route.routeKey), 7, MIGRATION) as ReturnType<typeof routeEvent>;
             // Assess
             assert.equal(event.routeKey, route.routeKey);
             assert.equal(event.requestContext.http.method, route.method);
@@ -38,8 +39,9 @@ describe("bench: the requests and the status check of the archive benchmark", ()
             for (const value of Object.values(event.pathParameters ?? {})) assert.equal(value, "00000000-0000-4000-8000-000000000007");
             assert.equal(event.body === undefined, !["POST", "PUT", "PATCH"].includes(route.method), route.routeKey);
         }
-        // Each service's input in turn, so a run's warm invocations migrate every service.
-        assert.deepEqual([0, 1, 2, 1000].map((n) => eventFor(archive("migrations-function"), n, MIGRATION_INPUTS)), [MIGRATION_INPUTS[0], MIGRATION_INPUTS[1], MIGRATION_INPUTS[0], MIGRATION_INPUTS[0]]);
+        // Each service's input in turn, so a run's warm invocations migrate every service: to the launcher as the program sends it, to the worker as the launcher does.
+        assert.deepEqual([0, 1, 2, 1000].map((n) => eventFor(archive("migrations-launcher"), n, MIGRATION)), [MIGRATION_INPUTS[0], MIGRATION_INPUTS[1], MIGRATION_INPUTS[0], MIGRATION_INPUTS[0]]);
+        assert.deepEqual([0, 1].map((n) => eventFor(archive("migrations-function"), n, MIGRATION)), [0, 1].map((n) => ({ request: MIGRATION_INPUTS[n], credentials: MIGRATION.credentials })));
         assert.equal(routeEvent("ANY /files/{proxy+}").rawPath, "/files/a/b");
     });
 

@@ -33,12 +33,12 @@ describe("reserved concurrency per stack", function () {
     it("reserves nothing in dev, not even for the migration function", async () => {
         // Act
         const run = await runProgramOffline({ stack: "dev", services });
-        // Assess: every route's function and the migration function's.
-        const functions = services.reduce((sum, service) => sum + Object.keys(service.routes).length, 0) + 1;
+        // Assess: every route's function and the migration runner's two (launcher and worker).
+        const functions = services.reduce((sum, service) => sum + Object.keys(service.routes).length, 0) + 2;
         assert.deepEqual(Object.values(reservationsOf(run)), Array(functions).fill(undefined));
     });
 
-    it("applies the registry's reservations in prod, and 1 for the migration function", async () => {
+    it("applies the registry's reservations in prod, 1 for the migration worker (which holds the database connection) and none for its launcher", async () => {
         // Act
         const run = await runProgramOffline({ stack: "prod", services });
         // Assess
@@ -48,6 +48,7 @@ describe("reserved concurrency per stack", function () {
             "notes-get-notes-id": 10,
             "notes-get-notes": 10,
             "notes-delete-notes-id": 10,
+            "migrations-launcher": undefined,
             "migrations-function": 1,
         });
     });

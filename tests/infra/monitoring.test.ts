@@ -41,7 +41,8 @@ function queryMetric(alarm: RegisteredResource, metricName: string): { namespace
 function functionsOf(run: OfflineRun): { name: string; alarmPrefix: string; timeout: number }[] {
     return ofType(run, "aws:lambda/function:Function").map((fn) => {
         const variables = fn.inputs.environment?.variables ?? {};
-        const alarmPrefix = variables.SERVICE_NAME ? `${variables.SERVICE_NAME}-${fn.name.slice(variables.SERVICE_NAME.length + 1)}` : "platform-migrations";
+        // The platform's own functions: the migration worker (`migrations`) and its launcher (`migrations-launcher`).
+        const alarmPrefix = variables.SERVICE_NAME ? `${variables.SERVICE_NAME}-${fn.name.slice(variables.SERVICE_NAME.length + 1)}` : fn.name === "migrations-function" ? "platform-migrations" : `platform-${fn.name}`;
         return { name: fn.outputs.name, alarmPrefix, timeout: fn.inputs.timeout };
     });
 }
@@ -57,7 +58,8 @@ const bodyOf = (dashboard: RegisteredResource): DashboardBody => JSON.parse(dash
 const metricsOf = (body: DashboardBody): unknown[][] => body.widgets.filter((w) => w.type === "metric").flatMap((w) => w.properties.metrics as unknown[][]);
 /** The function names a dashboard's Lambda graphs read, sorted. */
 const lambdaNamesOf = (body: DashboardBody): string[] => [...new Set(metricsOf(body).filter((m) => m[0] === "AWS/Lambda").map((m) => m[3] as string))].sort();
-const migrationFunctionName = (run: OfflineRun): string => functionsOf(run).find((fn) => fn.alarmPrefix === "platform-migrations")!.name;
+/** The migration worker's and launcher's deployed names, sorted. */
+const migrationFunctionNames = (run: OfflineRun): string[] => functionsOf(run).filter((fn) => fn.alarmPrefix.startsWith("platform-migrations")).map((fn) => fn.name).sort();
 
 /** The alarms on Lambda metrics. */
 const lambdaAlarmsOf = (run: OfflineRun) => ofType(run, ALARM).filter((alarm) => alarm.inputs.namespace === "AWS/Lambda" || alarm.inputs.metricQueries?.[0]?.metric?.namespace === "AWS/Lambda");
@@ -67,8 +69,8 @@ const usesDatabase = (resolved: ResolvedRegistry) => [...resolved.services, ...r
 const queueConsumerCount = (resolved: ResolvedRegistry) => resolved.subscriptions.length + resolved.schedules.length;
 /** The services that publish through an outbox: a relay, its check, and alarms on the oldest unsent event and on parked events each. */
 const outboxCount = (resolved: ResolvedRegistry) => resolved.services.filter(publishesThroughOutbox).length;
-/** The functions a registry gives a stack: one per route and per queue consumer, the migration runner when a service keeps data, an outbox's relay and check. */
-const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + queueConsumerCount(resolved) + (usesDatabase(resolved) ? 1 : 0) + 2 * outboxCount(resolved);
+/** The functions a registry gives a stack: one per route and per queue consumer, the migration runner's two (launcher and worker) when a service keeps data, an outbox's relay and check. */
+const functionCount = (resolved: ResolvedRegistry) => resolved.routes.length + queueConsumerCount(resolved) + (usesDatabase(resolved) ? 2 : 0) + 2 * outboxCount(resolved);
 /**
  * Three per function, two on the API, three on the database when there is one, two per consumer's
  * queue (dead letters, oldest message), two per outbox (its oldest unsent event, its parked events), and per container service CPU and memory, and its running
@@ -130,11 +132,12 @@ describe("monitoring under mocks", function () {
                 assert.deepEqual([duration.inputs.metricName, duration.inputs.dimensions, duration.inputs.extendedStatistic], ["Duration", { FunctionName: fn.name }, "p99"]);
                 assert.equal(duration.inputs.threshold, fn.timeout * 1000 * 0.8, duration.inputs.name);
             }
-            // GET /ping sets 3 s, GET /notes 12 s, the other notes routes take the stack's 10 s, the migration runner 300 s.
+            // GET /ping sets 3 s, GET /notes 12 s, the other notes routes take the stack's 10 s, the migration worker 300 s, its launcher 390 s.
             assert.equal(alarmNamed(prod, `${PROJECT}-prod-ping-get-ping-duration`).inputs.threshold, 2400);
             assert.equal(alarmNamed(prod, `${PROJECT}-prod-notes-get-notes-duration`).inputs.threshold, 9600);
             assert.equal(alarmNamed(prod, `${PROJECT}-prod-notes-get-notes-id-duration`).inputs.threshold, prodConfig.functionDefaults.timeoutSeconds * 800);
             assert.equal(alarmNamed(prod, `${PROJECT}-prod-platform-migrations-duration`).inputs.threshold, 240_000);
+            assert.equal(alarmNamed(prod, `${PROJECT}-prod-platform-migrations-launcher-duration`).inputs.threshold, 312_000);
         });
 
         it("alarms on the API's 5xx rate and p99 latency with the ApiId and $default stage dimensions", () => {
@@ -217,7 +220,7 @@ describe("monitoring under mocks", function () {
             const apiId = one(prod, "aws:apigatewayv2/api:Api").outputs.id;
             const clusterId = one(prod, "aws:rds/cluster:Cluster").outputs.clusterIdentifier;
             // Assess
-            assert.deepEqual(lambdaNamesOf(body), [migrationFunctionName(prod)]);
+            assert.deepEqual(lambdaNamesOf(body), migrationFunctionNames(prod));
             assert.ok(metrics.some((m) => m[0] === "AWS/ApiGateway" && m[1] === "Count" && m[3] === apiId && m[5] === "$default"));
             assert.deepEqual(metrics.filter((m) => m[0] === "AWS/RDS").map((m) => [m[1], m[3]]), [["ServerlessDatabaseCapacity", clusterId], ["DatabaseConnections", clusterId], ["CPUUtilization", clusterId]]);
             assert.ok(!metrics.some((m) => m[0] === "AWS/SQS"));

@@ -2,7 +2,8 @@
  * The network under mocks: security group rules as resources of their own (never inline), the
  * interface endpoints as a function of what the stack needs, functions created after the endpoints
  * they call, and a functions' group whose deletion waits out Lambda's network interfaces. Over the
- * fixture registry (a service with the database and one without).
+ * fixture registry (a service with the database and one without), with a database service that
+ * declares a secret where the Secrets Manager endpoint is asked about.
  */
 import * as assert from "node:assert/strict";
 import { gatewayEndpointsFor, interfaceEndpointsFor } from "../../infra/components/network";
@@ -12,6 +13,7 @@ import { estimateCost } from "../../tools/plan/cost";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
 import { fixtureServices } from "../../testing/fixtures";
+import { ledger } from "../../testing/fixtures/secret-services";
 import { ofType } from "../../testing/graph";
 
 const network = (stack: string, settings: Record<string, unknown>) => {
@@ -42,7 +44,8 @@ describe("the network under mocks", function () {
     this.timeout(120_000);
     let prod: OfflineRun;
     before(async () => {
-        prod = await runProgramOffline({ stack: "prod", services: fixtureServices });
+        // With a database service that declares a secret: its functions call Secrets Manager's endpoint.
+        prod = await runProgramOffline({ stack: "prod", services: [...fixtureServices, ledger] });
     });
 
     it("declares no rule inline on any security group", () => {
@@ -83,25 +86,28 @@ describe("the network under mocks", function () {
         assert.ok(endpoints.length > 0);
         // Act
         const waits = ofType(prod, Types.lambdaFunction).map((fn) => [fn.name, endpoints.every((urn) => fn.dependencies.includes(urn))]);
-        // Assess: the migration function and every function of a database service wait; the others do not.
-        const databaseServices = new Set(fixtureServices.filter((service) => service.database).map((service) => service.name));
+        // Assess: the migration worker and every function of a database service wait; the others (the migration launcher among them, outside the VPC) do not.
+        const databaseServices = new Set([...fixtureServices, ledger].filter((service) => service.database).map((service) => service.name));
         const expected = ofType(prod, Types.lambdaFunction).map((fn) => {
             const service = fn.inputs.environment?.variables?.SERVICE_NAME;
-            return [fn.name, service === undefined || databaseServices.has(service)];
+            return [fn.name, fn.name === "migrations-function" || databaseServices.has(service)];
         });
         assert.deepEqual(Object.fromEntries(waits), Object.fromEntries(expected));
         assert.ok(expected.some(([, waiting]) => !waiting) && expected.some(([, waiting]) => waiting));
     });
 
     describe("interface endpoints", () => {
-        it("are Secrets Manager for database functions, and X-Ray only when the stack asks for it", () => {
-            assert.deepEqual(interfaceEndpointsFor({ databaseFunctions: true, xray: false, containerTasks: false }), ["secretsmanager"]);
-            assert.deepEqual(interfaceEndpointsFor({ databaseFunctions: true, xray: true, containerTasks: false }), ["secretsmanager", "xray"]);
-            assert.deepEqual(interfaceEndpointsFor({ databaseFunctions: false, xray: false, containerTasks: false }), []);
+        it("are Secrets Manager only for database functions that read declared secrets or container tasks with secrets, and X-Ray only when the stack asks for it", () => {
+            const none = { databaseFunctionSecrets: false, xray: false, containerTasks: false };
+            assert.deepEqual(interfaceEndpointsFor(none), [], "a database alone needs none: the migration launcher reads the master secret outside the VPC");
+            assert.deepEqual(interfaceEndpointsFor({ ...none, databaseFunctionSecrets: true }), ["secretsmanager"]);
+            assert.deepEqual(interfaceEndpointsFor({ ...none, containerTasks: true, containerSecrets: true }), ["secretsmanager", "ecr.api", "ecr.dkr", "logs"]);
+            assert.deepEqual(interfaceEndpointsFor({ ...none, databaseFunctionSecrets: true, xray: true }), ["secretsmanager", "xray"]);
+            assert.deepEqual(interfaceEndpointsFor({ ...none, xray: true }), ["xray"]);
         });
 
         it("add the image pull and log endpoints, and the free S3 gateway, only while some container task runs", () => {
-            const running = { databaseFunctions: false, xray: false, containerTasks: true };
+            const running = { databaseFunctionSecrets: false, xray: false, containerTasks: true };
             assert.deepEqual(interfaceEndpointsFor(running), ["ecr.api", "ecr.dkr", "logs"]);
             assert.deepEqual(gatewayEndpointsFor(running), ["s3"]);
             assert.deepEqual(gatewayEndpointsFor({ ...running, containerTasks: false }), []);
@@ -114,16 +120,29 @@ describe("the network under mocks", function () {
             const endpoints = ofType(run, Types.vpcEndpoint);
             assert.deepEqual(
                 endpoints.map((e) => [e.name, e.inputs.serviceName, e.inputs.subnetIds.length, e.inputs.privateDnsEnabled]),
-                [
-                    ["network-secretsmanager", "com.amazonaws.us-east-1.secretsmanager", 2, true],
-                    ["network-xray", "com.amazonaws.us-east-1.xray", 2, true],
-                ],
+                [["network-xray", "com.amazonaws.us-east-1.xray", 2, true]],
             );
             const databaseFunction = ofType(run, Types.lambdaFunction).find((fn) => fn.name === "notes-get-notes")!;
             assert.ok(endpoints.every((e) => databaseFunction.dependencies.includes(e.urn)));
             const line = estimateCost(run.resources).idle.lines.find((l) => l.item === "Interface VPC endpoints")!;
-            assert.equal(Math.round(line.amount * 100) / 100, 29.2, "2 endpoints x 2 zones x 730 h x $0.01");
-            assert.match(line.note, /secretsmanager in 2 AZs \(for migrations-function\), xray in 2 AZs/);
+            assert.equal(Math.round(line.amount * 100) / 100, 14.6, "1 endpoint x 2 zones x 730 h x $0.01");
+            assert.match(line.note, /^xray in 2 AZs \(for migrations-function, notes-/);
+        });
+
+        it("leave Secrets Manager's out of a stack whose database functions read no declared secret, and bring it back for one that does, the migration launcher waiting for none", async () => {
+            // Act
+            const without = await runProgramOffline({ stack: "dev", services: fixtureServices });
+            const withSecrets = await runProgramOffline({ stack: "dev", services: [...fixtureServices, ledger] });
+            // Assess
+            assert.deepEqual(ofType(without, Types.vpcEndpoint).map((e) => e.name), []);
+            const [endpoint, ...others] = ofType(withSecrets, Types.vpcEndpoint);
+            assert.deepEqual([endpoint?.inputs.serviceName, others], ["com.amazonaws.us-east-1.secretsmanager", []]);
+            const fn = (name: string) => ofType(withSecrets, Types.lambdaFunction).find((candidate) => candidate.name === name)!;
+            assert.ok(fn("ledger-get-ledger-signature").dependencies.includes(endpoint.urn), "the ledger's function is created after the endpoint it reads its secret through");
+            assert.ok(!fn("migrations-launcher").dependencies.includes(endpoint.urn), "the launcher is outside the VPC");
+            const line = estimateCost(withSecrets.resources).idle.lines.find((l) => l.item === "Interface VPC endpoints")!;
+            assert.equal(Math.round(line.amount * 100) / 100, 7.3, "1 endpoint x 1 zone x 730 h x $0.01");
+            assert.match(line.note, /^secretsmanager in 1 AZ \(for ledger-get-ledger-signature\) x 730 h$/);
         });
     });
 });

@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { RegisteredService } from "../../functions/runtime/container";
 import { statementTimeoutFor } from "../../functions/runtime/data/database";
-import { migrationSetHash, sha256 } from "../../functions/runtime/data/migrations";
+import { MIGRATION_LAUNCHER_EXTRA_SECONDS, migrationSetHash, sha256 } from "../../functions/runtime/data/migrations";
 import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data/provisioning";
 import { RELAY_CONNECTION_CEILING } from "../../functions/runtime/outbox/relay";
 import { defineService } from "../../functions/runtime/service";
@@ -87,8 +87,8 @@ describe("the program under mocks", function () {
                     assert.equal(functionIntegrations(run).length, routeKeys.length);
                     assert.equal(apiPermissions().length, routeKeys.length);
                     assert.equal(ofType(run, "aws:lambda/permission:Permission").length - apiPermissions().length, functionsPerOutbox === 3 ? outboxServices.length : 0, "S3's, one per event forwarder");
-                    // Each subscription and schedule has a function; the migration runner one of its own when a service keeps data; an outbox its relay and check (and its forwarder where events are handed over through a bucket).
-                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 1 : 0) + functionsPerOutbox * outboxServices.length);
+                    // Each subscription and schedule has a function; the migration runner two (its launcher and its worker) when a service keeps data; an outbox its relay and check (and its forwarder where events are handed over through a bucket).
+                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 2 : 0) + functionsPerOutbox * outboxServices.length);
                 });
 
                 it("pins nodejs24.x on arm64 and gives each route function the memory and timeout the registry resolves to", () => {
@@ -168,7 +168,7 @@ describe("the program under mocks", function () {
                     }
                 });
 
-                it("lets each database service's role connect as its own login role only and read no secret but its own service's, and only the migration function's read the master secret", () => {
+                it("lets each database service's role connect as its own login role only and read no secret but its own service's, and only the migration launcher's read the master secret and invoke the worker", () => {
                     // Prepare
                     const statements = (name: string) => JSON.parse(one(run, Types.iamRolePolicy, name).inputs.policy).Statement as { Action: string[]; Resource: unknown }[];
                     const granting = (name: string, action: string) => statements(name).filter((s) => s.Action.includes(action)).map((s) => s.Resource);
@@ -183,8 +183,18 @@ describe("the program under mocks", function () {
                     if (!usesDatabase) return;
                     assert.match(cluster!.outputs.clusterResourceId, /^cluster-[A-Z0-9]+$/);
                     assert.equal(cluster!.inputs.iamDatabaseAuthenticationEnabled, true);
-                    assert.deepEqual(granting("migrations-permissions", "rds-db:connect"), []);
-                    assert.deepEqual(granting("migrations-permissions", "secretsmanager:GetSecretValue"), [cluster!.outputs.masterUserSecrets[0].secretArn]);
+                    const secretArn = cluster!.outputs.masterUserSecrets[0].secretArn;
+                    const worker = one(run, Types.lambdaFunction, "migrations-function");
+                    // The worker signs in with what its invocation brings: no secret, no IAM sign-in, and nothing to invoke.
+                    assert.deepEqual(["rds-db:connect", "secretsmanager:GetSecretValue", "lambda:InvokeFunction"].map((action) => granting("migrations-permissions", action)), [[], [], []]);
+                    assert.ok(!statements("migrations-permissions").some((s) => [s.Action].flat().some((action) => action.startsWith("secretsmanager:"))), "the worker's role calls no Secrets Manager action");
+                    // The launcher reads that one secret and invokes that one function, and does nothing in the VPC.
+                    assert.deepEqual(granting("migrations-launcher-permissions", "secretsmanager:GetSecretValue"), [secretArn]);
+                    assert.deepEqual(granting("migrations-launcher-permissions", "lambda:InvokeFunction"), [worker.outputs.arn]);
+                    assert.deepEqual(statements("migrations-launcher-permissions").flatMap((s) => [s.Action].flat()).sort(), ["lambda:InvokeFunction", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+                    // Each runs as its own role.
+                    assert.equal(worker.inputs.role, one(run, Types.iamRole, "migrations-role").outputs.arn);
+                    assert.equal(one(run, Types.lambdaFunction, "migrations-launcher").inputs.role, one(run, Types.iamRole, "migrations-launcher-role").outputs.arn);
                 });
 
                 it("runs database functions in the VPC signed in as their service's login role, never with a password or the master secret; the others outside", () => {
@@ -203,9 +213,18 @@ describe("the program under mocks", function () {
                         assert.ok(!Object.keys(variables).some((name) => /PASSWORD/i.test(name)));
                     }
                     if (!usesDatabase) return;
-                    const migrations = one(run, Types.lambdaFunction, "migrations-function").inputs.environment.variables;
-                    assert.match(migrations.DB_SECRET_ARN, /^arn:aws:secretsmanager:.*:secret:rds!cluster-/);
-                    assert.equal(migrations.DB_USER, undefined);
+                    // The worker in the VPC, told nothing of who signs in; the launcher outside it, told the secret's ARN and the worker's name, never a value.
+                    const worker = one(run, Types.lambdaFunction, "migrations-function");
+                    const launcher = one(run, Types.lambdaFunction, "migrations-launcher");
+                    assert.deepEqual(worker.inputs.vpcConfig.subnetIds, ["subnet-private0", "subnet-private1"]);
+                    assert.deepEqual([worker.inputs.environment.variables.DB_SECRET_ARN, worker.inputs.environment.variables.DB_USER], [undefined, undefined]);
+                    assert.equal(launcher.inputs.vpcConfig, undefined);
+                    assert.deepEqual(launcher.inputs.environment.variables, { DB_SECRET_ARN: one(run, Types.rdsCluster).outputs.masterUserSecrets[0].secretArn, MIGRATION_WORKER_FUNCTION: worker.outputs.name });
+                    for (const fn of [worker, launcher]) assert.ok(!Object.keys(fn.inputs.environment.variables).some((name) => /PASSWORD/i.test(name)), fn.name);
+                    // The launcher waits for the worker, and longer than one refused run and a full one.
+                    assert.ok(launcher.inputs.timeout > worker.inputs.timeout, `${launcher.inputs.timeout} <= ${worker.inputs.timeout}`);
+                    assert.equal(launcher.inputs.timeout, worker.inputs.timeout + MIGRATION_LAUNCHER_EXTRA_SECONDS);
+                    assert.ok(launcher.inputs.timeout <= 900);
                 });
 
                 it("registers the network when a service uses the database or runs in a container, and an Aurora PostgreSQL 17 Serverless v2 cluster (managed, encrypted, TLS-only) exactly when a service uses the database", () => {
@@ -226,11 +245,11 @@ describe("the program under mocks", function () {
                         assert.equal(instance.inputs.instanceClass, "db.serverless");
                         assert.equal(instance.inputs.publiclyAccessible, false);
                     }
-                    // Secrets Manager (for the migration function) through an interface endpoint; every interface endpoint in as many zones as the stack says.
+                    // No Secrets Manager endpoint for the database itself (the migration launcher reads the master secret outside the VPC), only for database services that read declared secrets; every interface endpoint in as many zones as the stack says.
                     const endpoints = ofType(run, Types.vpcEndpoint);
                     const secrets = endpoints.filter((endpoint) => endpoint.inputs.serviceName === "com.amazonaws.us-east-1.secretsmanager");
-                    assert.equal(secrets.length, 1);
-                    assert.equal(secrets[0].inputs.privateDnsEnabled, true);
+                    assert.equal(secrets.length, resolved.services.some((service) => service.database && service.secrets.length > 0) ? 1 : 0);
+                    for (const endpoint of secrets) assert.equal(endpoint.inputs.privateDnsEnabled, true);
                     for (const endpoint of endpoints.filter((e) => e.inputs.vpcEndpointType === "Interface")) {
                         assert.equal(endpoint.inputs.subnetIds.length, stackConfig.network.endpointZones, endpoint.name);
                     }
@@ -240,9 +259,9 @@ describe("the program under mocks", function () {
                 const ownMigrations = (service: string) => resolved.migrations.filter((migration) => migration.service === service);
                 const invocationOf = (service: string) => ofType(run, Types.lambdaInvocation).find((invocation) => invocation.name === `${service}-migrations`);
 
-                it("invokes the migration function once per database service, keyed on that service's own migration hash and data, the platform's tables and the runner's code", () => {
+                it("invokes the migration launcher once per database service, keyed on that service's own migration hash and data, the platform's tables and the runner's code", () => {
                     // Prepare
-                    const runner = ofType(run, Types.lambdaFunction).filter((fn) => fn.name === "migrations-function");
+                    const runner = ofType(run, Types.lambdaFunction).filter((fn) => fn.name === "migrations-launcher");
                     // Act
                     const invocations = ofType(run, Types.lambdaInvocation);
                     // Assess
@@ -258,15 +277,17 @@ describe("the program under mocks", function () {
                     }
                 });
 
-                it("keys every service's run on the runner's bundled code, so new runner code re-runs each, and exports that hash", async () => {
+                it("keys every service's run on the launcher's and the worker's bundled code, so new code in either re-runs each, and exports that hash", async () => {
                     if (!usesDatabase) return;
                     // Prepare
-                    const [source] = await archiveFiles(one(run, Types.lambdaFunction, "migrations-function").inputs.code);
+                    const codeHash = async (name: string) => sha256((await archiveFiles(one(run, Types.lambdaFunction, name).inputs.code))[0].data.toString("utf8"));
+                    const expected = sha256(`${await codeHash("migrations-launcher")}\n${await codeHash("migrations-function")}`);
                     // Act
                     const keys = new Set(ofType(run, Types.lambdaInvocation).map((invocation) => invocation.inputs.triggers.runnerCode));
-                    // Assess: the same hash the stack exports beside the function's name, for a service stack to read.
-                    assert.deepEqual([...keys], [sha256(source.data.toString("utf8"))]);
-                    assert.equal(run.outputs.migrationRunnerCodeHash, sha256(source.data.toString("utf8")));
+                    // Assess: the same hash the stack exports beside the launcher's name, for a service stack to read.
+                    assert.deepEqual([...keys], [expected]);
+                    assert.equal(run.outputs.migrationRunnerCodeHash, expected);
+                    assert.equal(run.outputs.migrationFunction, one(run, Types.lambdaFunction, "migrations-launcher").outputs.name);
                 });
 
                 it("makes each database service's functions (and tasks) wait for their own service's migrations alone", () => {
@@ -317,15 +338,16 @@ describe("the program under mocks", function () {
                     }
                 });
 
-                it("keeps every service's SQL out of the migration function's code: each service's invocation carries it", async () => {
+                it("keeps every service's SQL out of the migration functions' code: each service's invocation carries it", async () => {
                     if (!usesDatabase) return;
                     // Prepare
                     const [source] = await archiveFiles(one(run, Types.lambdaFunction, "migrations-function").inputs.code);
+                    const [launcherSource] = await archiveFiles(one(run, Types.lambdaFunction, "migrations-launcher").inputs.code);
                     const text = source.data.toString("utf8");
                     // Act: each migration's first statement line, as the service wrote it.
                     const statements = resolved.migrations.map((migration) => migration.sql.split("\n").find((line) => /^\s*(CREATE|ALTER|INSERT|DROP)\b/i.test(line))!.trim());
                     // Assess
-                    for (const statement of statements) assert.ok(!text.includes(statement), `the runner's code holds "${statement}"`);
+                    for (const statement of statements) assert.ok(!text.includes(statement) && !launcherSource.data.toString("utf8").includes(statement), `the runner's code holds "${statement}"`);
                     // The platform's own tables stay in the runner: they are platform code.
                     assert.ok(text.includes("platform_outbox"), "the runner creates the platform's tables");
                     for (const migration of resolved.migrations) assert.ok(invocationOf(migration.service)!.inputs.input.includes(JSON.stringify(migration.sql)), migration.file);

@@ -31,8 +31,9 @@ describe("safe releases under mocks", function () {
             const config = parseStackConfig(stack, readStackConfig(stack));
             const gradual = isGradual(config.release);
             const functions = () => ofType(run, Types.lambdaFunction);
-            const migration = () => functions().find((fn) => fn.name === "migrations-function")!;
-            const released = () => functions().filter((fn) => fn !== migration());
+            const migration = () => functions().find((fn) => fn.name === "migrations-launcher")!;
+            const migrationWorker = () => functions().find((fn) => fn.name === "migrations-function")!;
+            const released = () => functions().filter((fn) => fn !== migration() && fn !== migrationWorker());
             const aliasOf = (fn: RegisteredResource) => ofType(run, Types.lambdaAlias).find((alias) => alias.inputs.functionName === fn.outputs.name);
             const aliasArns = () => new Set(ofType(run, Types.lambdaAlias).map((alias) => alias.outputs.arn));
 
@@ -40,7 +41,7 @@ describe("safe releases under mocks", function () {
                 run = await runProgramOffline({ stack });
             });
 
-            it(`gives every function but the migration runner a published version and one live alias, which ${gradual ? "the program creates at the first version and then leaves to CodeDeploy" : "the program points at each new version"}`, () => {
+            it(`gives every function but the migration runner's two a published version and one live alias, which ${gradual ? "the program creates at the first version and then leaves to CodeDeploy" : "the program points at each new version"}`, () => {
                 // Assess
                 assert.ok(released().length > 0);
                 assert.equal(ofType(run, Types.lambdaAlias).length, released().length);
@@ -54,12 +55,16 @@ describe("safe releases under mocks", function () {
                 }
             });
 
-            it("invokes the migration runner's newest code directly: no alias, no published version, each service's invocation unqualified", () => {
+            it("invokes the migration runner's newest code directly: no alias, no published version, each service's invocation of the launcher and the launcher's of the worker unqualified", () => {
                 // Prepare
                 const invocations = ofType(run, Types.lambdaInvocation);
                 // Assess
-                assert.ok(!migration().inputs.publish);
-                assert.equal(aliasOf(migration()), undefined);
+                for (const fn of [migration(), migrationWorker()]) {
+                    assert.ok(!fn.inputs.publish, fn.name);
+                    assert.equal(aliasOf(fn), undefined, fn.name);
+                }
+                assert.equal(migration().inputs.environment.variables.MIGRATION_WORKER_FUNCTION, migrationWorker().outputs.name);
+                assert.deepEqual(invokedArns(one(run, Types.iamRolePolicy, "migrations-launcher-permissions").inputs.policy), [migrationWorker().outputs.arn]);
                 assert.ok(invocations.length > 0);
                 for (const invocation of invocations) {
                     assert.equal(invocation.inputs.functionName, migration().outputs.name, invocation.name);
@@ -90,10 +95,12 @@ describe("safe releases under mocks", function () {
                 for (const mapping of mappings) assert.ok(aliasArns().has(mapping.inputs.functionName), `${mapping.name}: ${mapping.inputs.functionName}`);
             });
 
-            it("has Scheduler invoke a live alias, and lets every role invoke only live aliases", () => {
+            it("has Scheduler invoke a live alias, and lets every role invoke only live aliases (but the migration launcher's, which runs the worker's newest code)", () => {
                 // Prepare
                 const lambdaTargets = ofType(run, Types.schedulerSchedule).filter((schedule) => String(schedule.inputs.target.arn).startsWith("arn:aws:lambda:"));
-                const invoked = ofType(run, Types.iamRolePolicy).flatMap((policy) => invokedArns(policy.inputs.policy));
+                const invoked = ofType(run, Types.iamRolePolicy)
+                    .filter((policy) => policy.name !== "migrations-launcher-permissions")
+                    .flatMap((policy) => invokedArns(policy.inputs.policy));
                 // Assess
                 assert.ok(lambdaTargets.length > 0, "the outbox relay check's schedule invokes a function");
                 for (const schedule of lambdaTargets) assert.ok(aliasArns().has(schedule.inputs.target.arn), `${schedule.name}: ${schedule.inputs.target.arn}`);

@@ -19,6 +19,7 @@ import { readStackConfig } from "../../tools/offline";
 import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { fixtureServices } from "../../testing/fixtures";
 import { echoContainer } from "../../testing/fixtures/registries";
+import { ledger } from "../../testing/fixtures/secret-services";
 import { scratchRegistry, serviceWithDuplicateRoute } from "../../testing/scratch-registry";
 import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
@@ -190,7 +191,8 @@ describe("plan (npm run plan)", function () {
         const running = (plan: StackPlan) => plan.containers.some((c) => c.minTasks > 0);
         assert.deepEqual([running(dev), running(prod)], [false, true], "the planned container keeps tasks in prod only");
         for (const plan of [dev, prod]) {
-            const expected = ["secretsmanager Interface", ...(running(plan) ? ["ecr.api Interface", "ecr.dkr Interface", "logs Interface", "s3 Gateway"] : [])].sort();
+            // No Secrets Manager endpoint: no database service of the fixture registry reads declared secrets, and the migration launcher reads the master secret outside the VPC.
+            const expected = running(plan) ? ["ecr.api Interface", "ecr.dkr Interface", "logs Interface", "s3 Gateway"].sort() : [];
             assert.deepEqual(listed(plan), expected, plan.stack);
         }
     });
@@ -228,12 +230,34 @@ describe("plan (npm run plan)", function () {
         for (const role of roles(dev)) assert.match(devText.out, new RegExp(`${role.service}\\s+${role.loginRole}\\s+${role.connectionLimit}\\s+${role.statementTimeoutMs / 1000} s`));
     });
 
-    it("says which functions each interface endpoint is for: Secrets Manager serves the migration function alone", () => {
-        for (const plan of [dev, prod]) {
+    it("says which functions each interface endpoint is for: Secrets Manager serves the functions of a database service that reads declared secrets, never the migration functions, and costs only then", async () => {
+        // Prepare: the fixture registry with a database service that declares a secret.
+        const withSecrets = [...planned, ledger];
+        // Act
+        const text = await run(["--stack", "dev"], { services: withSecrets });
+        const plans = [await planStack({ stack: "dev", services: withSecrets }), await planStack({ stack: "prod", services: withSecrets })];
+        // Assess
+        assert.equal(text.code, 0, text.err);
+        for (const plan of plans) {
             const secrets = plan.networks[0].endpoints.filter((e) => e.service === "secretsmanager");
-            assert.deepEqual(secrets.map((e) => e.usedBy), [["migrations-function"]]);
+            assert.deepEqual(secrets.map((e) => e.usedBy), [["ledger-get-ledger-signature"]], plan.stack);
+            const withoutLine = (plan.stack === "dev" ? dev : prod).cost.idle.lines.find((l) => l.item === "Interface VPC endpoints");
+            const line = plan.cost.idle.lines.find((l) => l.item === "Interface VPC endpoints")!;
+            const zones = secrets[0].zones;
+            assert.match(line.note, new RegExp(`secretsmanager in ${zones} AZs? \\(for ledger-get-ledger-signature\\)`), plan.stack);
+            // What it adds is the endpoint's hours in its zones, and nothing else of the interface endpoints.
+            assert.equal(Math.round((line.amount - (withoutLine?.amount ?? 0)) * 100) / 100, Math.round(zones * 730 * 0.01 * 100) / 100, plan.stack);
         }
-        assert.match(devText.out, /secretsmanager in 1 AZ \(for migrations-function\)/);
+        assert.match(text.out, /secretsmanager in 1 AZ \(for ledger-get-ledger-signature\)/);
+        for (const plan of [dev, prod]) assert.deepEqual(plan.networks[0].endpoints.filter((e) => e.service === "secretsmanager"), [], plan.stack);
+    });
+
+    it("plans the sample registry's dev and prod with no Secrets Manager endpoint: the migration launcher reads the master secret outside the VPC", async () => {
+        for (const stack of ["dev", "prod"]) {
+            const plan = await planStack({ stack });
+            assert.deepEqual(plan.networks.flatMap((n) => n.endpoints).filter((e) => e.service === "secretsmanager"), [], stack);
+            assert.equal(plan.policy.mandatory, 0, stack);
+        }
     });
 
     it("attributes the container tasks' endpoints to no function: Lambda ships function logs outside the VPC", () => {

@@ -61,7 +61,7 @@ describe("the deploy role of a service stack", function () {
     });
 
     const policyFor = (service: string) =>
-        serviceDeployPolicy({ project: PROJECT, environment: "prod", service, region: "us-east-1", account: ACCOUNT, apiId: "a1b2c3d4e5", migrationFunctionName: "migrations-function-*" });
+        serviceDeployPolicy({ project: PROJECT, environment: "prod", service, region: "us-east-1", account: ACCOUNT, apiId: "a1b2c3d4e5", migrationFunctionName: "migrations-launcher-*" });
 
     for (const service of services.filter((candidate) => "routes" in candidate)) {
         it(`reaches every resource ${service.name} names, and nothing of another service or the platform`, () => {
@@ -98,7 +98,7 @@ describe("the deploy role of a service stack", function () {
             "arn:aws:apigateway:us-east-1::/apis/a1b2c3d4e5/integrations*",
             "arn:aws:apigateway:us-east-1::/apis/a1b2c3d4e5/stages/*",
             `arn:aws:iam::${ACCOUNT}:role/releases-role-*`,
-            `arn:aws:lambda:us-east-1:${ACCOUNT}:function:migrations-function-*`,
+            `arn:aws:lambda:us-east-1:${ACCOUNT}:function:migrations-launcher-*`,
         ]);
         const withoutDatabase = serviceDeployPolicy({ project: PROJECT, environment: "dev", service: "auth", region: "us-east-1", account: ACCOUNT, apiId: "a1b2c3d4e5" });
         assert.equal(withoutDatabase.Statement.some((statement) => statement.Action.includes("lambda:InvokeFunction")), false);

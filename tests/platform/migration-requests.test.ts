@@ -84,7 +84,7 @@ describe("a service's migration request", () => {
         assert.deepEqual([byName(before, "ledger").service.connectionLimit, byName(after, "ledger").service.connectionLimit], [CONNECTIONS_PER_FUNCTION, 7]);
     });
 
-    it("refuses, naming the service and its largest file, a request over Lambda's synchronous payload limit, and accepts one at the limit", () => {
+    it("refuses, naming the service and its largest file, a request over Lambda's synchronous payload limit (the worker's, credentials included), and accepts one at the limit", () => {
         // Prepare: a request whose one migration fills it to exactly the limit, and one a byte over.
         const sized = (name: string, padding: number): ServiceMigrationRequest => {
             const sql = `-- ${"x".repeat(padding)}`;
@@ -98,6 +98,9 @@ describe("a service's migration request", () => {
         const problems = migrationPayloadProblems([atLimit, overLimit]);
         // Assess
         assert.equal(migrationPayloadBytes(atLimit), LAMBDA.payloadBytes);
+        // The worker's event, the request with the master user's longest possible name and a long password around it, fits what was counted.
+        const workerEvent = { request: atLimit, credentials: { username: "u".repeat(63), password: '"\\'.repeat(64) } };
+        assert.ok(Buffer.byteLength(JSON.stringify(workerEvent), "utf8") <= LAMBDA.payloadBytes, "the worker's payload stays within the limit");
         assert.deepEqual(problems, [
             `service "bulky": its migrations make a ${LAMBDA.payloadBytes + 1}-byte migration payload, over the ${LAMBDA.payloadBytes} bytes (6 MB) Lambda accepts in one synchronous invocation ` +
                 `(the largest is functions/bulky/migrations/0001_seed.sql, ${LAMBDA.payloadBytes - overhead("bulky") + 4} bytes); load bulk data at run time instead of in migrations.`,

@@ -9,38 +9,51 @@ const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const document = (...statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 const readSecret = (resource: unknown) => ({ Sid: "Secret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: resource });
 const connect = { Sid: "DatabaseConnect", Effect: "Allow", Action: ["rds-db:connect"], Resource: `arn:aws:rds-db:${REGION}:${ACCOUNT}:dbuser:cluster-ABC/users_app` };
-const WHY = "Only the migration function's role may; services sign in as their own database role with IAM authentication.";
+const WHY = "Only the migration launcher's role may (the migration function outside the VPC); the worker gets the credentials in its invocation, and services sign in as their own database role with IAM authentication.";
+const logs = { Sid: "OwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/platform/migrations:*` };
+const IN_VPC = { subnetIds: ["subnet-1"], securityGroupIds: ["sg-functions"] };
 
 /**
- * A stack as the program builds it: the cluster; the migration function, its role and the inline
- * policy that reads the master secret, and the invocation that runs it; the users service's role,
- * which may only connect as its own database user.
+ * A stack as the program builds it: the cluster; the migration launcher (outside the VPC), its
+ * role and the inline policy that reads the master secret, and the invocation that runs it; the
+ * migration worker in the VPC, whose role reads no secret; the users service's role, which may
+ * only connect as its own database user.
  */
 function stack(): StackSpec[] {
     return [
         { type: Types.rdsCluster, name: "database-cluster", props: clusterProps() },
-        { type: Types.iamRole, name: "migrations-role", props: { name: "migrations-role-1a2b3c4", id: "migrations-role-1a2b3c4", arn: roleArn("migrations-role-1a2b3c4") } },
+        { type: Types.iamRole, name: "migrations-launcher-role", props: { name: "migrations-launcher-role-1a2b3c4", id: "migrations-launcher-role-1a2b3c4", arn: roleArn("migrations-launcher-role-1a2b3c4") } },
         {
             type: Types.iamRolePolicy,
-            name: "migrations-permissions",
-            props: { role: "migrations-role-1a2b3c4", policy: document(readSecret(MASTER_SECRET_ARN)) },
-            propertyDependencies: { role: ["migrations-role"] },
+            name: "migrations-launcher-permissions",
+            props: { role: "migrations-launcher-role-1a2b3c4", policy: document(readSecret(MASTER_SECRET_ARN)) },
+            propertyDependencies: { role: ["migrations-launcher-role"] },
         },
         {
             type: Types.lambdaFunction,
+            name: "migrations-launcher",
+            props: { ...functionProps("migrations-launcher-1a2b3c4"), role: roleArn("migrations-launcher-role-1a2b3c4"), arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:migrations-launcher-1a2b3c4` },
+            propertyDependencies: { role: ["migrations-launcher-role"] },
+        },
+        { type: Types.lambdaInvocation, name: "migrations-run", props: { functionName: "migrations-launcher-1a2b3c4", input: "{}" }, propertyDependencies: { functionName: ["migrations-launcher"] } },
+        { type: Types.iamRole, name: "migrations-role", props: { name: "migrations-role-1a2b3c4", id: "migrations-role-1a2b3c4", arn: roleArn("migrations-role-1a2b3c4") } },
+        { type: Types.iamRolePolicy, name: "migrations-permissions", props: { role: "migrations-role-1a2b3c4", policy: document(logs) }, propertyDependencies: { role: ["migrations-role"] } },
+        {
+            type: Types.lambdaFunction,
             name: "migrations-function",
-            props: { ...functionProps("migrations-function-1a2b3c4"), role: roleArn("migrations-role-1a2b3c4"), arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:migrations-function-1a2b3c4` },
+            props: { ...functionProps("migrations-function-1a2b3c4"), role: roleArn("migrations-role-1a2b3c4"), vpcConfig: IN_VPC, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:migrations-function-1a2b3c4` },
             propertyDependencies: { role: ["migrations-role"] },
         },
-        { type: Types.lambdaInvocation, name: "migrations-run", props: { functionName: "migrations-function-1a2b3c4", input: "{}" }, propertyDependencies: { functionName: ["migrations-function"] } },
         { type: Types.iamRole, name: "users-role", props: { name: "users-role-1a2b3c4", id: "users-role-1a2b3c4", arn: roleArn("users-role-1a2b3c4") } },
         { type: Types.iamRolePolicy, name: "users-permissions", props: { role: "users-role-1a2b3c4", policy: document(connect) }, propertyDependencies: { role: ["users-role"] } },
     ];
 }
+/** The worker's role also granted the read of the master secret. */
+const withWorkerReading = (specs: StackSpec[]) => specs.map((spec) => (spec.name === "migrations-permissions" ? { ...spec, props: { ...spec.props, policy: document(logs, readSecret(MASTER_SECRET_ARN)) } } : spec));
 const withUsersPolicy = (...statements: object[]) => stack().map((spec) => (spec.name === "users-permissions" ? { ...spec, props: { ...spec.props, policy: document(connect, ...statements) } } : spec));
 
 describe(RULE, () => {
-    it("accepts the program's stack: the migration function's role reads the secret, the service's role connects as its db user", async () => {
+    it("accepts the program's stack: the migration launcher's role reads the secret, the worker's reads none, the service's role connects as its db user", async () => {
         // Prepare
         const specs = stack();
         // Act
@@ -106,39 +119,84 @@ describe(RULE, () => {
         assert.deepEqual(reported.map((r) => [r.resource, r.message.split(":")[0]]), [["ops-read", 'User "ops" may read the cluster\'s master secret'], ["admins", 'Group "admins" may read the cluster\'s master secret']]);
     });
 
-    it("tells the migration role apart by the invocation, not its name: a look-alike role is rejected, and the real one loses its exemption without the invocation", async () => {
+    it("tells the launcher's role apart by the invocation, not its name: a look-alike role is rejected, and the real one loses its exemption without the invocation", async () => {
         // Prepare
         const lookAlike: StackSpec[] = [
-            { type: Types.iamRole, name: "migrations-role-copy", props: { name: "migrations-role-copy", id: "migrations-role-copy", arn: roleArn("migrations-role-copy"), tags: { "managed-by": "pulumi" } } },
-            { type: Types.iamRolePolicy, name: "copy-permissions", props: { role: "migrations-role-copy", policy: document(readSecret(MASTER_SECRET_ARN)) }, propertyDependencies: { role: ["migrations-role-copy"] } },
+            { type: Types.iamRole, name: "migrations-launcher-role-copy", props: { name: "migrations-launcher-role-copy", id: "migrations-launcher-role-copy", arn: roleArn("migrations-launcher-role-copy"), tags: { "managed-by": "pulumi" } } },
+            { type: Types.iamRolePolicy, name: "copy-permissions", props: { role: "migrations-launcher-role-copy", policy: document(readSecret(MASTER_SECRET_ARN)) }, propertyDependencies: { role: ["migrations-launcher-role-copy"] } },
         ];
         // Act
         const copied = await validateStack(RULE, [...stack(), ...lookAlike]);
         const withoutInvocation = await validateStack(RULE, stack().filter((spec) => spec.type !== Types.lambdaInvocation));
         // Assess
         assert.deepEqual(copied.map((r) => r.resource), ["copy-permissions"]);
-        assert.deepEqual(withoutInvocation.map((r) => r.resource), ["migrations-permissions"]);
+        assert.deepEqual(withoutInvocation.map((r) => r.resource), ["migrations-launcher-permissions"]);
     });
 
-    it("in a platform stack, whose invocations are the service stacks', tells the runner apart by its component: its role reads, a sibling function's role does not", async () => {
-        // Prepare: no invocation; the runner's function sits in the MigrationRunner component (through its Function component).
-        const platform: StackSpec[] = [
-            { type: ComponentTypes.migrations, name: "migrations", props: {} },
-            { type: ComponentTypes.function, name: "migrations-function-component", props: {}, parent: "migrations" },
-            ...stack()
-                .filter((spec) => spec.type !== Types.lambdaInvocation)
-                .map((spec) => (spec.name === "migrations-function" ? { ...spec, parent: "migrations-function-component" } : spec)),
-        ];
-        const outside: StackSpec[] = [
-            { type: ComponentTypes.service, name: "users", props: {} },
-            { type: Types.lambdaFunction, name: "users-peek", props: { ...functionProps("users-peek-1a2b3c4"), role: roleArn("users-role-1a2b3c4") }, propertyDependencies: { role: ["users-role"] }, parent: "users" },
-        ];
+    it("rejects the migration worker's role reading the secret: it runs in the VPC and takes the credentials from its invocation", async () => {
+        // Prepare
+        const specs = withWorkerReading(stack());
         // Act
-        const runnerOnly = await validateStack(RULE, platform);
-        const withSibling = await validateStack(RULE, [...platform.map((spec) => (spec.name === "users-permissions" ? { ...spec, props: { ...spec.props, policy: document(connect, readSecret(MASTER_SECRET_ARN)) } } : spec)), ...outside]);
+        const reported = await validateStack(RULE, specs);
         // Assess
-        assert.deepEqual(runnerOnly, []);
-        assert.deepEqual(withSibling.map((r) => r.resource), ["users-permissions"]);
+        assert.deepEqual(reported, [
+            { resource: "migrations-permissions", message: `Role migrations-role may read the cluster's master secret: inline policy migrations-permissions statement "Secret" allows "secretsmanager:GetSecretValue" on "${MASTER_SECRET_ARN}". ${WHY}` },
+        ]);
+    });
+
+    it("rejects a migration function in the VPC reading the secret even when the invocation names it (the worker invoked directly)", async () => {
+        // Prepare: the invocation runs the worker, whose role reads the secret; the launcher is gone.
+        const specs = withWorkerReading(stack())
+            .filter((spec) => !spec.name.startsWith("migrations-launcher"))
+            .map((spec) => (spec.type === Types.lambdaInvocation ? { ...spec, props: { ...spec.props, functionName: "migrations-function-1a2b3c4" }, propertyDependencies: { functionName: ["migrations-function"] } } : spec));
+        // Act
+        const reported = await validateStack(RULE, specs);
+        // Assess
+        assert.deepEqual(reported.map((r) => r.resource), ["migrations-permissions"]);
+    });
+
+    describe("in a platform stack, whose invocations are the service stacks': the runner's functions by its component", () => {
+        /** The launcher and the worker inside the MigrationRunner component (each through its Function component), no invocation. */
+        const platform = (specs: StackSpec[]): StackSpec[] => [
+            { type: ComponentTypes.migrations, name: "migrations", props: {} },
+            { type: ComponentTypes.function, name: "migrations-launcher-component", props: {}, parent: "migrations" },
+            { type: ComponentTypes.function, name: "migrations-function-component", props: {}, parent: "migrations" },
+            ...specs
+                .filter((spec) => spec.type !== Types.lambdaInvocation)
+                .map((spec) =>
+                    spec.name === "migrations-launcher" ? { ...spec, parent: "migrations-launcher-component" } : spec.name === "migrations-function" ? { ...spec, parent: "migrations-function-component" } : spec,
+                ),
+        ];
+
+        it("accepts the launcher's role, and rejects a sibling service function's role", async () => {
+            // Prepare
+            const outside: StackSpec[] = [
+                { type: ComponentTypes.service, name: "users", props: {} },
+                { type: Types.lambdaFunction, name: "users-peek", props: { ...functionProps("users-peek-1a2b3c4"), role: roleArn("users-role-1a2b3c4") }, propertyDependencies: { role: ["users-role"] }, parent: "users" },
+            ];
+            // Act
+            const runnerOnly = await validateStack(RULE, platform(stack()));
+            const withSibling = await validateStack(RULE, [...platform(withUsersPolicy(readSecret(MASTER_SECRET_ARN))), ...outside]);
+            // Assess
+            assert.deepEqual(runnerOnly, []);
+            assert.deepEqual(withSibling.map((r) => r.resource), ["users-permissions"]);
+        });
+
+        it("rejects the worker's role reading the secret, though it sits in the runner", async () => {
+            // Act
+            const reported = await validateStack(RULE, platform(withWorkerReading(stack())));
+            // Assess
+            assert.deepEqual(reported.map((r) => r.resource), ["migrations-permissions"]);
+        });
+
+        it("judges a runner function whose VPC placement is not known yet (preview) as the worker, not the launcher", async () => {
+            // Prepare: the launcher's vpcConfig unknown, as a preview could show it.
+            const specs = platform(stack()).map((spec) => (spec.name === "migrations-launcher" ? { ...spec, props: { ...spec.props, vpcConfig: UNKNOWN_STRING_SENTINEL } } : spec));
+            // Act
+            const reported = await validateStack(RULE, specs);
+            // Assess
+            assert.deepEqual(reported.map((r) => r.resource), ["migrations-launcher-permissions"]);
+        });
     });
 
     it("accepts what grants no read of the master secret: Deny statements, other secrets, other actions", async () => {

@@ -10,7 +10,7 @@ import {
     type Database,
     type Queryable,
 } from "../../functions/runtime/data/database";
-import { migrationDatabaseFromEnvironment, serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
+import { migrationClusterFromEnvironment, migrationLauncherFromEnvironment, serviceDatabaseFromEnvironment } from "../../functions/runtime/data/database-environment";
 import { createSecretCredentials } from "../../functions/runtime/data/master-secret";
 import { startFaultProxy, type FaultProxy } from "../../testing/fault-proxy";
 import { usePostgres } from "../support/postgres";
@@ -356,21 +356,22 @@ describe("database access", () => {
             assert.deepEqual([statementTimeoutFor(10), statementTimeoutFor(29), statementTimeoutFor(1)], [9000, 28000, 1000]);
         });
 
-        it("reads the migration function's cluster, master secret and statement timeout from the DB_* variables", async () => {
-            // Prepare
-            secretsMock.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves(secret("app_admin", "master"));
+        it("reads the migration worker's cluster and statement timeout from the DB_* variables, with no sign-in of its own", () => {
             // Act
-            const settings = migrationDatabaseFromEnvironment({ DB_HOST: "cluster.example", DB_PORT: "6432", DB_NAME: "app", DB_SECRET_ARN: SECRET_ARN, DB_STATEMENT_TIMEOUT_MS: "9000" });
+            const settings = migrationClusterFromEnvironment({ DB_HOST: "cluster.example", DB_PORT: "6432", DB_NAME: "app", DB_STATEMENT_TIMEOUT_MS: "9000" });
             // Assess
-            const { credentials, ...cluster } = settings as { credentials: { get(): Promise<unknown> } };
-            assert.deepEqual(cluster, { host: "cluster.example", port: 6432, database: "app", statementTimeoutMs: 9000, tls: true });
-            assert.deepEqual(await credentials.get(), { username: "app_admin", password: "master" });
-            assert.equal((migrationDatabaseFromEnvironment({ DB_HOST: "h", DB_NAME: "n", DB_SECRET_ARN: "s", DB_TLS: "disable" }) as { tls: boolean }).tls, false);
+            assert.deepEqual(settings, { host: "cluster.example", port: 6432, database: "app", statementTimeoutMs: 9000, tls: true });
+            assert.equal(migrationClusterFromEnvironment({ DB_HOST: "h", DB_NAME: "n", DB_TLS: "disable" }).tls, false);
+        });
+
+        it("reads the migration launcher's master secret and worker from its variables", () => {
+            assert.deepEqual(migrationLauncherFromEnvironment({ DB_SECRET_ARN: SECRET_ARN, MIGRATION_WORKER_FUNCTION: "migrations-function-1a2b3c4" }), { secretArn: SECRET_ARN, workerFunction: "migrations-function-1a2b3c4" });
         });
 
         it("names the missing variables when the DB_* settings are not all there", () => {
-            assert.throws(() => migrationDatabaseFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME, DB_SECRET_ARN\./);
+            assert.throws(() => migrationClusterFromEnvironment({ DB_HOST: "x" }), /Database settings missing from the environment: DB_NAME\./);
             assert.throws(() => serviceDatabaseFromEnvironment({ DB_HOST: "x", DB_NAME: "n" }), /Database settings missing from the environment: DB_USER, AWS_REGION\./);
+            assert.throws(() => migrationLauncherFromEnvironment({ DB_HOST: "x" }), /Migration launcher settings missing from the environment: DB_SECRET_ARN, MIGRATION_WORKER_FUNCTION\./);
         });
 
         it("reads a route function's own database user and signs an IAM token for it from the role's credentials, never the master secret", async () => {

@@ -225,7 +225,7 @@ function partLines(plan: StackPlan): string[] {
         case "environment":
             return [];
         case "platform":
-            return [`Part: the shared platform of ${plan.environment} (API, stage, bus, network, database, migration function, container platform); each service deploys from ${plan.environment}-<service>.`];
+            return [`Part: the shared platform of ${plan.environment} (API, stage, bus, network, database, migration functions, container platform); each service deploys from ${plan.environment}-<service>.`];
         case "service":
             return [
                 `Part: service ${plan.part.service} of ${plan.environment}, built on ${plan.part.platformStack}'s outputs: the API, bus, network and database below are ${plan.part.platformStack}'s, not this stack's; the cost is this service's share.`,

@@ -177,7 +177,8 @@ export function endpointServiceOf(endpoint: ResourceRecord): string {
 /**
  * The functions in the VPC that call the AWS service an interface endpoint serves, by their roles'
  * inline policies (an action of that service allowed): who needs the endpoint, and so what its
- * hourly cost buys. The Secrets Manager endpoint serves the migration function alone.
+ * hourly cost buys. The Secrets Manager endpoint serves the functions of database services that
+ * read declared secrets (the migration launcher reads the master secret from outside the VPC).
  */
 export function endpointUsers(endpoint: ResourceRecord, resources: readonly ResourceRecord[]): string[] {
     const service = endpointServiceOf(endpoint);

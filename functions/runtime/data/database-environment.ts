@@ -3,8 +3,7 @@
  * (`ENVIRONMENT`): the cluster, and how the function signs in.
  */
 import { ENVIRONMENT, type Environment } from "../environment";
-import type { DatabaseOptions } from "./database";
-import { createSecretCredentials } from "./master-secret";
+import type { ClusterSettings, DatabaseOptions } from "./database";
 import { authTokenCache, credentialsFromEnvironment } from "./rds-auth-token";
 
 /** The cluster's endpoint and the statement timeout, which every deployed database function reads. */
@@ -43,8 +42,14 @@ export function serviceDatabaseFromEnvironment(env: Environment = process.env, n
     };
 }
 
-/** The migration function's database: the cluster, signed in to as the master user from its secret (`DB_SECRET_ARN`). */
-export function migrationDatabaseFromEnvironment(env: Environment = process.env): DatabaseOptions {
-    const cluster = clusterFromEnvironment(env, [ENVIRONMENT.databaseSecretArn]);
-    return { ...cluster, credentials: createSecretCredentials(env[ENVIRONMENT.databaseSecretArn]!) };
+/** The migration worker's cluster; who signs in comes with each invocation, from its launcher. */
+export function migrationClusterFromEnvironment(env: Environment = process.env): ClusterSettings {
+    return clusterFromEnvironment(env, []);
+}
+
+/** What the migration launcher reads: the master secret (`DB_SECRET_ARN`) and the worker it invokes (`MIGRATION_WORKER_FUNCTION`). */
+export function migrationLauncherFromEnvironment(env: Environment = process.env): { secretArn: string; workerFunction: string } {
+    const missing = [ENVIRONMENT.databaseSecretArn, ENVIRONMENT.migrationWorkerFunction].filter((name) => !env[name]);
+    if (missing.length > 0) throw new Error(`Migration launcher settings missing from the environment: ${missing.join(", ")}.`);
+    return { secretArn: env[ENVIRONMENT.databaseSecretArn]!, workerFunction: env[ENVIRONMENT.migrationWorkerFunction]! };
 }

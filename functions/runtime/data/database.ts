@@ -4,7 +4,7 @@
  *
  * - **Connects are retried** with backoff and jitter until a deadline: for a route, the invocation's
  *   remaining time minus a margin to answer; otherwise `connectRetryWindowMs` (a minute, for the
- *   migration function). A paused Aurora Serverless v2 cluster holds or refuses new connections for
+ *   migration worker). A paused Aurora Serverless v2 cluster holds or refuses new connections for
  *   up to ~15 s while it resumes; a failover or reboot refuses them for a few seconds.
  * - **A dropped session never crashes the process.** The server ends sessions on a failover, a
  *   reboot, a scaling event or `idle_session_timeout` (57P01 and friends); `pg` reports that as an
@@ -17,8 +17,8 @@
  *   may have run; it fails with `DatabaseUnavailableError`, which the route wrapper answers with 503.
  * - **Credentials** are asked for at each new connection (`CredentialSource`): a route function
  *   signs an IAM authentication token for its service's own role (kept for reuse while it is
- *   valid); only the migration function reads the RDS-managed master secret (`master-secret.ts`),
- *   cached, and read again after an authentication failure (a rotation). Locally, a connection string.
+ *   valid); the migration worker signs in with the master user's credentials its launcher read from
+ *   the RDS-managed secret (`master-secret.ts`) and passed in. Locally, a connection string.
  * - **A refused sign-in is retried a few times** (`signInRetry`), with backoff, within the deadline:
  *   IAM authentication refuses new connections beyond about 200 a second, and a role whose grant is
  *   still spreading (right after a deploy) is refused for a moment, both with 28000/28P01. The
@@ -54,8 +54,8 @@ export interface Database extends Queryable {
 
 /**
  * Who signs in, asked for each new connection: a route function's IAM token for its service's role
- * (`serviceDatabaseFromEnvironment`, environment.ts), or the migration function's master secret
- * (`master-secret.ts`).
+ * (`serviceDatabaseFromEnvironment`, environment.ts), or the master user's credentials the
+ * migration worker was invoked with (`entry/migration.ts`).
  */
 export interface CredentialSource {
     get(): Promise<Credentials>;
@@ -78,7 +78,7 @@ export type DatabaseOptions = (
     /** Longest wait for one connect attempt, so an address that stopped answering is given up. @default 5000 */
     connectTimeoutMs?: number;
     /**
-     * How long connects are retried when the caller sets no deadline (the migration function, which
+     * How long connects are retried when the caller sets no deadline (the migration worker, which
      * may wait out a resuming cluster: its timeout is minutes). @default 60000
      */
     connectRetryWindowMs?: number;
@@ -87,6 +87,9 @@ export type DatabaseOptions = (
     /** Sign-ins tried in all while the server refuses them (28000/28P01), and the wait before the first retry, doubling. @default SIGN_IN_RETRY */
     signInRetry?: { attempts: number; firstDelayMs: number };
 };
+
+/** A cluster endpoint's settings without who signs in: for a caller that is handed its credentials later. */
+export type ClusterSettings = Omit<Extract<DatabaseOptions, { host: string }>, "credentials">;
 
 /**
  * Five sign-ins over about four seconds (0.25, 0.5, 1 and 2 s between them, half of each random):
@@ -98,7 +101,10 @@ export const SIGN_IN_RETRY = { attempts: 5, firstDelayMs: 250 } as const;
 /** What a route keeps back from its invocation's remaining time to answer a clean 503 when no connection comes. */
 export const CONNECT_DEADLINE_MARGIN_MS = 1000;
 
-const DEFAULTS = { statementTimeoutMs: 25_000, connectTimeoutMs: 5_000, connectRetryWindowMs: 60_000, idleCheckAfterMs: 1_000 } as const;
+/** How long connects are retried when the caller sets no deadline (`connectRetryWindowMs`'s default): longer than a paused cluster takes to resume. */
+export const CONNECT_RETRY_WINDOW_MS = 60_000;
+
+const DEFAULTS = { statementTimeoutMs: 25_000, connectTimeoutMs: 5_000, connectRetryWindowMs: CONNECT_RETRY_WINDOW_MS, idleCheckAfterMs: 1_000 } as const;
 
 /** Connect retries wait this long at first, doubling up to the maximum; half of each wait is random. */
 const RETRY_FIRST_DELAY_MS = 100;

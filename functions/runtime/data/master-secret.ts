@@ -1,12 +1,13 @@
 /**
- * The migration function's sign-in: the cluster's RDS-managed master secret, read from Secrets
- * Manager. No other function has it (the policy pack's `db-master-secret-migration-only` keeps it
- * so), and route functions do not even carry this code: they sign in with IAM tokens.
+ * The master user's sign-in for the migration run: the cluster's RDS-managed master secret, read
+ * from Secrets Manager by the migration launcher (outside the VPC), which passes it to the worker.
+ * No other function reads it (the policy pack's `db-master-secret-migration-only` keeps it so),
+ * and route functions do not even carry this code: they sign in with IAM tokens.
  */
 import type * as secretsManager from "@aws-sdk/client-secrets-manager";
 import type { CredentialSource, Credentials } from "./database";
 
-// Loaded on first use: the AWS SDK is most of a cold start, and only this function needs it.
+// Loaded on first use: the AWS SDK is most of a cold start, and only the launcher needs it.
 const loadSecretsManager = (): typeof secretsManager => require("@aws-sdk/client-secrets-manager");
 
 /** The part of the Secrets Manager client used here; tests pass a mocked client. */

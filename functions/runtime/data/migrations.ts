@@ -17,7 +17,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createDatabase, type Database, type DatabaseOptions, type Queryable } from "./database";
+import { CONNECT_RETRY_WINDOW_MS, createDatabase, type Database, type DatabaseOptions, type Queryable } from "./database";
 import { MIGRATIONS_TABLE, provisionPlatform, provisionService, type LoginProvisioning } from "./provisioning";
 import { PLATFORM_SCHEMA, quoteIdentifier as id, serviceSchema, type LoginMethod, type ServiceData } from "./service-data";
 
@@ -109,11 +109,18 @@ export function migrationSetHash(migrations: readonly Migration[]): string {
 }
 
 /**
- * How long one migration run may take, in seconds: the migration function's timeout in the cloud
+ * How long one migration run may take, in seconds: the migration worker's timeout in the cloud
  * (it runs outside the HTTP API, so the route timeout does not bind it), and locally the same
  * bound on its statements.
  */
 export const MIGRATION_TIMEOUT_SECONDS = 300;
+
+/**
+ * How much longer the migration launcher may run than its worker: a first run refused at sign-in
+ * (which may have waited out a resuming cluster for `CONNECT_RETRY_WINDOW_MS` first) before the
+ * full run, and the reads of the master secret around them.
+ */
+export const MIGRATION_LAUNCHER_EXTRA_SECONDS = CONNECT_RETRY_WINDOW_MS / 1000 + 30;
 
 // Any constant works; it only has to be the same for every runner so that two never interleave.
 const MIGRATION_LOCK_KEY = 727_401_190;

@@ -9,13 +9,15 @@
  * per execution environment; the database is opened at the first invocation and kept.
  */
 import { createDatabase } from "../data/database";
-import { migrationDatabaseFromEnvironment, serviceDatabaseFromEnvironment } from "../data/database-environment";
+import { migrationClusterFromEnvironment, migrationLauncherFromEnvironment, serviceDatabaseFromEnvironment } from "../data/database-environment";
+import { createSecretCredentials } from "../data/master-secret";
+import { workerInvoker } from "../data/migration-worker";
 import { ENVIRONMENT, eventBusFromEnvironment, eventHandoverBucketFromEnvironment } from "../environment";
 import { bucketHandoverTransport, s3HandoverStore } from "../outbox/bucket-handover";
 import { relayCheckFromEnvironment } from "../outbox/relay-check";
 import { eventBridgeTransport, type EventTransport } from "../outbox/publisher";
 import { createForwarderEntry } from "./forwarder";
-import { createMigrationEntry } from "./migration";
+import { createMigrationLauncherEntry, createMigrationWorkerEntry } from "./migration";
 import { createRelayCheckEntry } from "./relay-check";
 import { withSecrets } from "./secrets";
 import { secretsFromEnvironment } from "../secrets/secrets-manager";
@@ -86,7 +88,19 @@ export function lambdaForwarderCode() {
     return () => createForwarderEntry({ service: process.env[ENVIRONMENT.serviceName], bucket: eventHandoverBucketFromEnvironment() });
 }
 
-/** The migration function's code: no service's SQL (each invocation carries its service's), the master secret read at each run. */
-export function lambdaMigrationCode() {
-    return () => createMigrationEntry({ database: () => migrationDatabaseFromEnvironment() });
+/** The migration worker's code: no service's SQL (each invocation carries its service's), nor any credentials (each invocation carries the launcher's). */
+export function lambdaMigrationWorkerCode() {
+    return () => createMigrationWorkerEntry({ cluster: () => migrationClusterFromEnvironment() });
+}
+
+/** The migration launcher's code: the master secret read at each run, the worker invoked with it. */
+export function lambdaMigrationLauncherCode() {
+    return () => {
+        // Read at the first run, like the other functions' settings: a missing one fails that run, not the container's start.
+        let invoke: ReturnType<typeof workerInvoker> | undefined;
+        return createMigrationLauncherEntry({
+            masterCredentials: () => createSecretCredentials(migrationLauncherFromEnvironment().secretArn),
+            invokeWorker: (event) => (invoke ??= workerInvoker(migrationLauncherFromEnvironment().workerFunction))(event),
+        });
+    };
 }
