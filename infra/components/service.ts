@@ -13,7 +13,7 @@ import { type ResolvedService } from "../../platform/model";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { HttpRoute } from "./http-route";
-import { OutboxRelay } from "./outbox-relay";
+import { OutboxRelay, type OutboxRelayWake } from "./outbox-relay";
 import { QueueSubscription } from "./queue-subscription";
 import { Schedule } from "./schedule";
 import { ServiceSecret } from "./service-secret";
@@ -35,6 +35,8 @@ export interface ServiceArgs {
      * a service that declares secrets; the program always passes them.
      */
     secret: { name: string; recoveryWindowInDays: number };
+    /** What wakes the outbox relay of a database service that publishes (the stack's `events.relayWake`). */
+    relayWake: OutboxRelayWake;
 }
 
 /** One function of the service, for outputs and monitoring. */
@@ -122,7 +124,12 @@ export class Service extends pulumi.ComponentResource {
                     service,
                     database,
                     eventBusName: args.eventBus.name,
-                    producers: { functionNames: producers.map((fn) => fn.function.name), longestTimeoutSeconds: Math.max(0, ...producers.map((fn) => fn.timeoutSeconds)) },
+                    producers: {
+                        functionNames: producers.map((fn) => fn.function.name),
+                        logGroupNames: producers.map((fn) => fn.function.logGroup.name),
+                        longestTimeoutSeconds: Math.max(0, ...producers.map((fn) => fn.timeoutSeconds)),
+                    },
+                    wake: args.relayWake,
                 },
                 { parent: this },
             );
