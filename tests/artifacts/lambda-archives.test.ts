@@ -32,7 +32,7 @@ import { services } from "../../infra/services";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { readStackConfig, REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
 import { fixtureServices } from "../../testing/fixtures";
-import { httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
+import { alarmStateChangeEvent, httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
 import { startPasswordCapture } from "../../testing/lambda/password-capture";
 import { isRelayCheck, LAMBDA_NODE_MAJOR, localDatabaseEnvironment, localEnvironmentWithEndpoints, provideRuntimeModules, RUNTIME_SDK_CLIENTS, startFunction, usesDatabase, type LambdaProcess, type LoadedHandler } from "../../testing/lambda/runtime";
@@ -40,11 +40,14 @@ import { LOCAL_SECRET_ARN as SECRET_ARN, credentialsOf, placeholderSecretValues,
 import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
 import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { parseStackConfig } from "../../platform/config/stack-config";
+import { parseStackConfig, type RelayWakeMode } from "../../platform/config/stack-config";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { outboxServices } from "../../local/outbox-relay";
 import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
 import { accountEvents, eventRegistry } from "../../testing/fixtures/event-services";
+import { matchesFilterPattern, selectedField } from "../../testing/log-metric-filter";
+import { OUTBOX_WRITE_LOG } from "../../functions/runtime/outbox/outbox";
+import { outboxWriteFilterPattern } from "../../infra/components/outbox-relay";
 import { trustRoles } from "../../testing/postgres";
 import { seedPostgresDataFolder } from "../../testing/postgres-template";
 
@@ -73,6 +76,8 @@ interface ArchiveSet {
     migrate(): Promise<Record<string, any>>;
     /** The embedded PostgreSQL's administrator connection string. */
     adminUrl: string;
+    /** What wakes the outbox relays of the stack the archives were built from: a check is built only for every-minute. */
+    relayWake: RelayWakeMode;
 }
 
 /** A registry's function services: a container service has no archive. */
@@ -86,13 +91,13 @@ const outboxServicesOf = (registry: readonly RegisteredService[]) => outboxServi
 /**
  * The function names a registry's dev stack has: a route's is `<service>-<route id>`, a
  * subscription's `<service>-subscription-<name>`, a schedule's `<service>-schedule-<name>`, an
- * outbox's relay and check `<service>-outbox-relay` and `<service>-outbox-relay-check`, and the
- * migration function's where a service keeps data.
+ * outbox's relay `<service>-outbox-relay` (and its check `<service>-outbox-relay-check` where the
+ * relays are checked every minute), and the migration function's where a service keeps data.
  */
-function functionNamesOf(registry: readonly RegisteredService[]): string[] {
+function functionNamesOf(registry: readonly RegisteredService[], relayWake: RelayWakeMode): string[] {
     const outboxes = outboxServicesOf(registry);
     const names = functionServicesOf(registry).flatMap((service) => [
-        ...(outboxes.includes(service.name) ? [`${service.name}-outbox-relay`, `${service.name}-outbox-relay-check`] : []),
+        ...(outboxes.includes(service.name) ? [`${service.name}-outbox-relay`, ...(relayWake === "every-minute" ? [`${service.name}-outbox-relay-check`] : [])] : []),
         ...Object.keys(service.routes).map((key) => {
             const { method, path: routePath } = parseRouteKey(key)!;
             return `${service.name}-${routeId(method, routePath)}`;
@@ -103,8 +108,11 @@ function functionNamesOf(registry: readonly RegisteredService[]): string[] {
     return registry.some((service) => service.database) ? [...names, "migrations-function"] : names;
 }
 
-/** Registers hooks that build, unpack, start and load every archive of `registry`'s dev stack. */
-function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
+/**
+ * Registers hooks that build, unpack, start and load every archive of `registry`'s dev stack; with
+ * `relayWake`, the dev stack as if its file said so (`every-minute` builds the outbox's check too).
+ */
+function useArchives(registry: readonly RegisteredService[], options: { relayWake?: RelayWakeMode } = {}): () => ArchiveSet {
     let set: ArchiveSet | undefined;
     let postgresDir: string | undefined;
     let postgres: LocalPostgres | undefined;
@@ -113,7 +121,11 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
     before(async function () {
         this.timeout(120_000);
         // Prepare: the program's archives, unpacked where the repository's packages are out of reach.
-        const run = await runProgramOffline({ stack: "dev", services: registry });
+        const devConfig = readStackConfig("dev");
+        const eventsKey = "serverless-microservices:events";
+        const config = options.relayWake ? { ...devConfig, [eventsKey]: { ...(devConfig[eventsKey] as object), relayWake: options.relayWake } } : devConfig;
+        const relayWake = parseStackConfig("dev", config).events.relayWake;
+        const run = await runProgramOffline({ stack: "dev", services: registry, config });
         const migrationInputs = new Map<string, ServiceMigrationRequest>(
             run.resources
                 .filter((resource) => resource.type === "aws:lambda/invocation:Invocation")
@@ -182,6 +194,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             source: (name) => fs.readFileSync(path.join(fn(name).directory, HANDLER_FILE), "utf8"),
             invoke: invokeRaw,
             migrationInputs,
+            relayWake,
             migrate: async () => {
                 const results: Record<string, any> = {};
                 for (const [service, input] of migrationInputs) results[service] = await invokeRaw("migrations-function", input);
@@ -209,8 +222,8 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
 /** What every archive of any registry must be: small, one file, the right packages, loadable as Lambda loads it. */
 function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly RegisteredService[]): void {
-    it("builds one archive per function: one per function route and queue consumer, an outbox's relay and check, and the migration function when a service keeps data", function () {
-        assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry).sort());
+    it("builds one archive per function: one per function route and queue consumer, an outbox's relay (and its check where relays are checked every minute), and the migration function when a service keeps data", function () {
+        assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry, archives().relayWake).sort());
         for (const materialized of archives().functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
     });
 
@@ -452,8 +465,9 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
         });
     });
 
-    describe("the event fixture registry's (a producer, consumers with and without the database, a schedule)", function () {
-        const archives = useArchives(eventRegistry);
+    describe("the event fixture registry's (a producer, consumers with and without the database, a schedule), its relays checked every minute as prod's are", function () {
+        // Every-minute, so the set holds the check as well; the relay's archive is the same in both wake modes.
+        const archives = useArchives(eventRegistry, { relayWake: "every-minute" });
         itHoldsForEveryArchive(archives, eventRegistry);
 
         /** One SQS record as Lambda's poller hands it to a function (the shape of AWS's sample event). */
@@ -531,6 +545,29 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             assert.deepEqual({ sent: report.sent, unsent: report.unsent, oldestUnsentSeconds: report.oldestUnsentSeconds }, { sent: 1, unsent: 0, oldestUnsentSeconds: 0 });
             assert.deepEqual((await outboxRows()).filter((row) => !row.sent), []);
             assert.match(archives().output("accounts-outbox-relay"), /"message":"outbox relayed"/);
+        });
+
+        it("the relay's archive, woken by its alarm's state change (to ALARM, then to OK), runs the relay: it sends what a failed send left, then finds nothing", async function () {
+            // Prepare: a request whose send fails leaves its event in the outbox.
+            archives().eventBridge.failing = true;
+            const response = await archives().invoke("accounts-post-accounts", openAccount("alan@example.com")).finally(() => (archives().eventBridge.failing = false));
+            const { eventId } = JSON.parse(response.body);
+            const before = archives().eventBridge.entries.length;
+            const alarmArn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:serverless-microservices-dev-accounts-outbox-wake";
+            // Act
+            const toAlarm = await archives().invoke("accounts-outbox-relay", alarmStateChangeEvent({ alarmArn, state: "ALARM" }));
+            const toOk = await archives().invoke("accounts-outbox-relay", alarmStateChangeEvent({ alarmArn, state: "OK" }));
+            // Assess: a relay report each time, not a parked-events answer.
+            assert.equal(response.statusCode, 201, response.body);
+            assert.deepEqual({ sent: toAlarm.sent, unsent: toAlarm.unsent, parked: toAlarm.parked }, { sent: 1, unsent: 0, parked: 0 }, JSON.stringify(toAlarm));
+            assert.deepEqual({ sent: toOk.sent, unsent: toOk.unsent }, { sent: 0, unsent: 0 }, JSON.stringify(toOk));
+            assert.equal(archives().eventBridge.entries.length, before + 1);
+            assert.equal(JSON.parse(archives().eventBridge.entries.at(-1)!.Detail).eventId, eventId);
+            assert.deepEqual((await outboxRows()).filter((row) => !row.sent), []);
+            // The route's archive logged the marker that feeds the alarm, as its metric filter selects it.
+            const markers = archives().output("accounts-post-accounts").split("\n").filter((line) => matchesFilterPattern(outboxWriteFilterPattern(), line));
+            assert.ok(markers.length > 0, archives().output("accounts-post-accounts"));
+            assert.deepEqual([selectedField("$.service", markers.at(-1)!), selectedField(`$.${OUTBOX_WRITE_LOG.countField}`, markers.at(-1)!)], ["accounts", 1]);
         });
 
         it("the relay's check reads the publishing functions' invocations and the relay's backlog over the lookback, and invokes the relay's live alias (asynchronously) only when one of them is above 0 or it is forced", async function () {
