@@ -71,8 +71,11 @@ describe("the program under mocks", function () {
                 const hasContainers = resolved.containers.length > 0;
                 // The stack's bus exists while a service publishes or subscribes.
                 const usesEvents = resolved.subscriptions.length > 0 || resolved.services.some((service) => service.events.length > 0);
-                // A service publishing through its outbox has a relay and the relay's check: two functions more.
+                // A service publishing through its outbox has a relay, and the relay's check where relays are checked every minute.
                 const outboxServices = resolved.services.filter(publishesThroughOutbox);
+                const outboxFunctions = stackConfig.events.relayWake === "every-minute" ? 2 : 1;
+                // The API's invoke permissions; the others are the outbox wake rules' (on-alarm).
+                const apiPermissions = () => ofType(run, "aws:lambda/permission:Permission").filter((permission) => permission.inputs.principal === "apigateway.amazonaws.com");
 
                 before(async () => {
                     run = await runProgramOffline({ stack, services: registry });
@@ -82,9 +85,10 @@ describe("the program under mocks", function () {
                     assert.deepEqual(routeFunctions(run).map((fn) => fn.inputs.environment.variables.ROUTE_KEY).sort(), [...routeKeys].sort());
                     assert.deepEqual(ofType(run, Types.httpApiRoute).map((route) => route.inputs.routeKey).sort(), resolved.apiRoutes.map((route) => route.routeKey).sort());
                     assert.equal(functionIntegrations(run).length, routeKeys.length);
-                    assert.equal(ofType(run, "aws:lambda/permission:Permission").length, routeKeys.length);
-                    // Each subscription and schedule has a function; the migration runner one of its own when a service keeps data; an outbox its relay and check.
-                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 1 : 0) + 2 * outboxServices.length);
+                    assert.equal(apiPermissions().length, routeKeys.length);
+                    assert.equal(ofType(run, "aws:lambda/permission:Permission").length, routeKeys.length + (outboxFunctions === 1 ? outboxServices.length : 0), "and one per outbox wake rule");
+                    // Each subscription and schedule has a function; the migration runner one of its own when a service keeps data; an outbox its relay (and check).
+                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 1 : 0) + outboxFunctions * outboxServices.length);
                 });
 
                 it("pins nodejs24.x on arm64 and gives each route function the memory and timeout the registry resolves to", () => {
@@ -143,7 +147,7 @@ describe("the program under mocks", function () {
 
                 it("scopes each invoke permission to the stack's API and its route's method", () => {
                     const executionArn = one(run, "aws:apigatewayv2/api:Api").outputs.executionArn;
-                    const permissions = ofType(run, "aws:lambda/permission:Permission");
+                    const permissions = apiPermissions();
                     const functionsByName = new Map(routeFunctions(run).map((fn) => [fn.outputs.name, fn]));
                     for (const permission of permissions) {
                         const route = routeOf(functionsByName.get(permission.inputs.function)!);
