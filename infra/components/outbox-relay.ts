@@ -49,8 +49,11 @@ export interface OutboxRelayArgs {
     database: DatabaseConnection;
     /** The stack's bus, where the relay sends. */
     eventBusName: pulumi.Input<string>;
-    /** The service's functions that may publish, their log groups and their longest timeout: what wakes the relay watches. */
-    producers: { functionNames: pulumi.Input<string>[]; logGroupNames: pulumi.Input<string>[]; longestTimeoutSeconds: number };
+    /**
+     * The service's functions that may publish, their log groups (by function id, which names each
+     * one's metric filter) and their longest timeout: what wakes the relay watches.
+     */
+    producers: { functionNames: pulumi.Input<string>[]; logGroups: { functionId: string; name: pulumi.Input<string> }[]; longestTimeoutSeconds: number };
     /** What wakes the relay: the stack's `events.relayWake`. */
     wake: OutboxRelayWake;
 }
@@ -230,17 +233,17 @@ export class OutboxRelay extends pulumi.ComponentResource {
         const d = OUTBOX_RELAY_DEFAULTS;
         const wakeName = `${name}-wake`;
         // Free, and each function's marker lines become one metric per service (the dimension).
-        args.producers.logGroupNames.forEach((logGroupName, index) => {
+        for (const logGroup of args.producers.logGroups) {
             new aws.cloudwatch.LogMetricFilter(
-                `${wakeName}-writes-${index}`,
+                `${wakeName}-writes-${logGroup.functionId}`,
                 {
-                    logGroupName,
+                    logGroupName: logGroup.name,
                     pattern: outboxWriteFilterPattern(),
                     metricTransformation: { namespace: d.metricNamespace, name: d.metrics.writes, value: `$.${OUTBOX_WRITE_LOG.countField}`, dimensions: { Service: "$.service" }, unit: "Count" },
                 },
                 { parent: this },
             );
-        });
+        }
         const metric = (metricName: string, stat: "Sum" | "Maximum") => ({ namespace: d.metricNamespace, metricName, dimensions: { Service: service.name }, period: d.wakePeriodSeconds, stat });
         const evaluationPeriods = wakeEvaluationPeriods(args.producers.longestTimeoutSeconds);
         const alarm = new aws.cloudwatch.MetricAlarm(

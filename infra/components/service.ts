@@ -126,7 +126,7 @@ export class Service extends pulumi.ComponentResource {
                     eventBusName: args.eventBus.name,
                     producers: {
                         functionNames: producers.map((fn) => fn.function.name),
-                        logGroupNames: producers.map((fn) => fn.function.logGroup.name),
+                        logGroups: producers.map((fn) => ({ functionId: fn.id, name: fn.function.logGroup.name })),
                         longestTimeoutSeconds: Math.max(0, ...producers.map((fn) => fn.timeoutSeconds)),
                     },
                     wake: args.relayWake,

@@ -39,7 +39,7 @@ function relayOf(wake: OutboxRelayWake): () => void {
                 endpoints: [],
             },
             eventBusName: "serverless-microservices-dev",
-            producers: { functionNames: [pulumi.output("accounts-post-accounts")], logGroupNames: ["/serverless-microservices/dev/accounts/post-accounts"], longestTimeoutSeconds: 10 },
+            producers: { functionNames: [pulumi.output("accounts-post-accounts")], logGroups: [{ functionId: "post-accounts", name: "/serverless-microservices/dev/accounts/post-accounts" }], longestTimeoutSeconds: 10 },
             wake,
         });
     };
