@@ -8,6 +8,7 @@ import type { DatabaseConnection, FunctionSettings } from "./components/function
 import { containerDeploymentAlarmIds, releaseAlarmIds, type MonitoredContainer, type MonitoredFunction, type MonitoredOutbox, type MonitoredQueue } from "./components/monitoring";
 import type { ReleasedFunction } from "./components/releases";
 import { ServiceMigration } from "./components/migrations";
+import type { OutboxRelayWake } from "./components/outbox-relay";
 import { Service } from "./components/service";
 import { ServiceContainer } from "./components/service-container";
 import { secretRecoveryWindowDays } from "./components/service-secret";
@@ -78,6 +79,11 @@ function secretOf(service: string, inputs: ProgramInputs) {
     return { name: serviceSecretName(PROJECT, inputs.environment, service), recoveryWindowInDays: secretRecoveryWindowDays(inputs.config.database.deletionProtection) };
 }
 
+/** What wakes a publishing database service's outbox relay, from the stack's `events.relayWake`. */
+function relayWakeOf(service: string, inputs: ProgramInputs): OutboxRelayWake {
+    return inputs.config.events.relayWake === "on-alarm" ? { mode: "on-alarm", alarmName: alarmName(PROJECT, inputs.environment, `${service}-outbox-wake`) } : { mode: "every-minute" };
+}
+
 export function deployFunctionService(service: ResolvedService, context: ServicePartContext): ServicePart {
     const { refs, settings } = context;
     const serviceName = service.name;
@@ -94,6 +100,7 @@ export function deployFunctionService(service: ResolvedService, context: Service
             eventDelivery: context.inputs.config.events.delivery,
             // Events still in the bucket go with the stack, as the data does where nothing protects it.
             forceDestroyEventBucket: !context.inputs.config.database.deletionProtection,
+            relayWake: relayWakeOf(serviceName, context.inputs),
         },
         context.opts,
     );
@@ -116,8 +123,10 @@ export function deployFunctionService(service: ResolvedService, context: Service
     }
     if (component.outboxRelay) {
         const { check } = component.outboxRelay;
-        part.functions.push({ service: serviceName, id: "outbox-relay-check", label: "outbox relay check", functionName: check.name, timeoutSeconds: component.outboxRelay.checkTimeoutSeconds, logGroupName: check.logGroupName });
-        part.released.push({ service: serviceName, id: "outbox-relay-check", function: check, alarmIds: releaseAlarmIds(serviceName, "outbox-relay-check", false) });
+        if (check) {
+            part.functions.push({ service: serviceName, id: "outbox-relay-check", label: "outbox relay check", functionName: check.name, timeoutSeconds: component.outboxRelay.checkTimeoutSeconds, logGroupName: check.logGroupName });
+            part.released.push({ service: serviceName, id: "outbox-relay-check", function: check, alarmIds: releaseAlarmIds(serviceName, "outbox-relay-check", false) });
+        }
         part.outboxes.push({ service: serviceName, relayLogGroupName: component.outboxRelay.relay.logGroup.name });
     }
     if (component.eventHandover) {

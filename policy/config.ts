@@ -118,6 +118,7 @@ export const ruleConfig = {
     "lambda-tracing-active": none,
     "lambda-error-alarm": none,
     "lambda-trigger-alias": none,
+    "lambda-permission-source": none,
     "lambda-release-rollback": knobs<ReleaseRollbackConfig>({
         platformAlarmNames: {
             type: "array",

@@ -24,6 +24,7 @@ import { lambdaLogGroupInStack } from "./rules/lambda-log-group-in-stack";
 import { lambdaMemoryBounds } from "./rules/lambda-memory-bounds";
 import { lambdaTimeoutBounds } from "./rules/lambda-timeout-bounds";
 import { lambdaTriggerAlias } from "./rules/lambda-trigger-alias";
+import { lambdaPermissionSource } from "./rules/lambda-permission-source";
 import { lambdaReleaseRollback } from "./rules/lambda-release-rollback";
 import { lambdaTracingActive } from "./rules/lambda-tracing-active";
 import { logGroupRetention } from "./rules/log-group-retention";
@@ -82,6 +83,7 @@ export const policies: Policies = [
     iamNoWildcardActions,
     iamNetworkInterfacesScoped,
     iamServicePrincipalSource,
+    lambdaPermissionSource,
     // Secrets
     secretOwnServiceOnly,
     secretNoPlaintextEnvironment,

@@ -88,6 +88,21 @@ export function httpApiEvent(options: EventOptions): HttpApiEvent {
     return event;
 }
 
+/**
+ * A CloudWatch alarm's state change as EventBridge delivers it to a rule's target
+ * (`events/cloudwatch-alarm-state-change.json`, a metric math alarm going to ALARM), for the
+ * alarm named and the state given.
+ */
+export function alarmStateChangeEvent(options: { alarmArn?: string; state?: "ALARM" | "OK" } = {}): Record<string, any> {
+    const event = JSON.parse(fs.readFileSync(path.join(__dirname, "events", "cloudwatch-alarm-state-change.json"), "utf8"));
+    if (options.alarmArn) {
+        event.resources = [options.alarmArn];
+        event.detail.alarmName = options.alarmArn.split(":alarm:")[1] ?? event.detail.alarmName;
+    }
+    if (options.state === "OK") [event.detail.state.value, event.detail.previousState.value] = ["OK", "ALARM"];
+    return event;
+}
+
 /** An event fixture from `events/`, e.g. `httpApiFixture("post-json")` for `http-api-v2-post-json.json`. */
 export function httpApiFixture(name: string): HttpApiEvent {
     return JSON.parse(fs.readFileSync(path.join(__dirname, "events", `http-api-v2-${name}.json`), "utf8")) as HttpApiEvent;

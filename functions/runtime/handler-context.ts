@@ -9,6 +9,7 @@
  * (`unit-of-work.ts`): `ctx.db` is the request's transaction and `publish` writes into the
  * service's outbox in it (`outbox.ts`). `finish` commits it when the handler succeeded (else rolls
  * it back), then sends what the request published; a send that fails leaves the rows to the relay.
+ * Just before a COMMIT that carries events it logs the outbox write marker (`logOutboxWrite`).
  */
 import type { Context as LambdaContext } from "aws-lambda";
 import { CONNECT_DEADLINE_MARGIN_MS, type Database } from "./data/database";
@@ -16,7 +17,7 @@ import type { PutEventsEntry } from "./queue/event-envelope";
 import { createEventPublisher, type EventTransport } from "./outbox/publisher";
 import type { EventCatalog } from "./events";
 import type { Logger } from "./logger";
-import { sendFromOutbox, writeToOutbox } from "./outbox/outbox";
+import { logOutboxWrite, sendFromOutbox, writeToOutbox } from "./outbox/outbox";
 import type { HandlerContext } from "./service";
 import { createUnitOfWork } from "./data/unit-of-work";
 
@@ -50,6 +51,8 @@ export interface Invocation {
 }
 
 export interface ContextOptions {
+    /** The service whose handlers these are: named in the outbox write marker (`logOutboxWrite`). */
+    service: string;
     /** Run each handler in a unit of work (on the service's database). @default when the service has a database and publishes */
     unitOfWork?: boolean;
     /**
@@ -61,7 +64,7 @@ export interface ContextOptions {
 }
 
 /** Builds each invocation's context; the database is opened at the first and kept. */
-export function createContextFactory(resources: ServiceResources, options: ContextOptions = {}): (requestId: string, log: Logger, invocation?: InvocationContext) => Invocation {
+export function createContextFactory(resources: ServiceResources, options: ContextOptions): (requestId: string, log: Logger, invocation?: InvocationContext) => Invocation {
     let database: Database | undefined;
     const transactional = Boolean(resources.openDatabase) && (options.unitOfWork ?? Boolean(resources.events));
     return (requestId, log, invocation) => {
@@ -88,6 +91,8 @@ export function createContextFactory(resources: ServiceResources, options: Conte
             } as HandlerContext,
             finish: async (succeeded) => {
                 if (!unit) return;
+                // Before the COMMIT: a crash right after it still leaves the marker that wakes the relay.
+                if (succeeded && published.length > 0) logOutboxWrite(log, options.service, published.length);
                 await unit.settle(succeeded);
                 if (succeeded && published.length > 0 && events) await sendPublished(db!, events, published, log);
             },

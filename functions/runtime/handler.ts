@@ -39,6 +39,7 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
     const baseLogger = options.logger ?? createLogger({ level: logLevelFromEnvironment(), fields: { service: options.service, route: options.routeKey } });
     const transaction = routeRunsInTransaction(options.routeKey, options.transaction, { database: Boolean(options.openDatabase), publishes: Boolean(options.events) });
     const contextFor = createContextFactory(options, {
+        service: options.service,
         unitOfWork: transaction,
         publishingRefused:
             `route "${options.routeKey}" of service "${options.service}" runs without a transaction (${READ_ONLY_METHODS.join(" and ")} routes do unless they ` +

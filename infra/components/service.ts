@@ -15,7 +15,7 @@ import { EventHandover } from "./event-handover";
 import { deferredResource, type Function } from "./function";
 import { consumeStatement, functionRolePolicy, lambdaAssumeRolePolicy, publishStatement, type DatabaseConnection, type FunctionSettings } from "./function-settings";
 import { HttpRoute } from "./http-route";
-import { OutboxRelay } from "./outbox-relay";
+import { OutboxRelay, type OutboxRelayWake } from "./outbox-relay";
 import { QueueSubscription } from "./queue-subscription";
 import { Schedule } from "./schedule";
 import { ServiceSecret } from "./service-secret";
@@ -45,6 +45,8 @@ export interface ServiceArgs {
     eventDelivery?: EventDeliveryMode;
     /** Whether `pulumi destroy` may delete the event bucket with objects still in it. @default false */
     forceDestroyEventBucket?: boolean;
+    /** What wakes the outbox relay of a database service that publishes (the stack's `events.relayWake`). */
+    relayWake: OutboxRelayWake;
 }
 
 /** One function of the service, for outputs and monitoring. */
@@ -130,9 +132,13 @@ export class Service extends pulumi.ComponentResource {
             this.queues.push({ id: schedule.id, label: `schedule ${schedule.name}`, queueName: component.queue.name, deadLetterQueueName: component.deadLetterQueue.name });
         }
 
-        // Its outbox's relay runs as the service's role; what it watches are the functions above, all of which may publish.
+        // Its outbox's relay runs as the service's role; what it watches are the functions above, all of which may publish,
+        // and its forwarder, which logs the same marker for objects it leaves in the bucket, so that the wake comes back for them.
         if (publishesThroughOutbox(service) && connection && args.eventBus) {
             const producers = [...this.functions];
+            const forwarder = this.eventHandover ? [{ id: "event-forwarder", function: this.eventHandover.forwarder }] : [];
+            const wake: OutboxRelayWake =
+                this.eventHandover && args.relayWake.mode === "on-alarm" ? { ...args.relayWake, extraTargets: [...(args.relayWake.extraTargets ?? []), this.eventHandover.forwarder.targetArn] } : args.relayWake;
             this.outboxRelay = new OutboxRelay(
                 `${name}-outbox-relay`,
                 {
@@ -140,7 +146,12 @@ export class Service extends pulumi.ComponentResource {
                     service,
                     database: connection,
                     eventBusName: args.eventBus.name,
-                    producers: { functionNames: producers.map((fn) => fn.function.name), longestTimeoutSeconds: Math.max(0, ...producers.map((fn) => fn.timeoutSeconds)) },
+                    producers: {
+                        functionNames: producers.map((fn) => fn.function.name),
+                        logGroups: [...producers, ...forwarder].map((fn) => ({ functionId: fn.id, name: fn.function.logGroup.name })),
+                        longestTimeoutSeconds: Math.max(0, ...producers.map((fn) => fn.timeoutSeconds)),
+                    },
+                    wake,
                 },
                 { parent: this },
             );

@@ -563,6 +563,10 @@ export function parseStackConfig(stack: string, values: Readonly<Record<string, 
         delivery: read.oneOf(key("events.delivery"), eventsRaw.delivery, EVENT_DELIVERY_MODES, STACK_DEFAULTS.events.delivery),
         relayWake: read.oneOf(key("events.relayWake"), eventsRaw.relayWake, RELAY_WAKE_MODES, STACK_DEFAULTS.events.relayWake),
     };
+    // The alarm reads an INFO line (the outbox write marker), which Lambda drops below the functions' log level.
+    if (events.relayWake === "on-alarm" && (logLevel === "WARN" || logLevel === "ERROR")) {
+        read.problems.push(`${key("events.relayWake")}: on-alarm wakes the outbox relays from an INFO log line, which logLevel ${logLevel} drops; set logLevel to INFO or DEBUG, or relayWake to every-minute`);
+    }
 
     if (read.problems.length > 0) throw new ConfigError(stack, read.problems);
     // Every field was checked above; the problems list being empty means none is undefined.

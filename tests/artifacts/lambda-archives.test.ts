@@ -33,7 +33,7 @@ import { services } from "../../infra/services";
 import { startLocalPostgres, type LocalPostgres } from "../../local/postgres";
 import { readStackConfig, REPOSITORY_ROOT, runProgramOffline } from "../../tools/offline";
 import { fixtureServices } from "../../testing/fixtures";
-import { httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
+import { alarmStateChangeEvent, httpApiEvent, httpApiFixture, routeEvent } from "../../testing/events";
 import { isolatedTempDir, lambdaFunctions, materializeFunction, type MaterializedFunction } from "../../testing/lambda/archive";
 import { startPasswordCapture } from "../../testing/lambda/password-capture";
 import { startInvokeEndpoint, type InvokeEndpoint } from "../../testing/lambda/lambda-invoke";
@@ -43,11 +43,14 @@ import { startEventBridgeEndpoint } from "../../testing/lambda/eventbridge";
 import { startRelayCheckEndpoint, type RelayCheckEndpoint } from "../../testing/lambda/relay-check-apis";
 import { startS3Endpoint, type S3Endpoint } from "../../testing/lambda/s3";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { parseStackConfig } from "../../platform/config/stack-config";
+import { parseStackConfig, type RelayWakeMode } from "../../platform/config/stack-config";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { outboxServices } from "../../local/outbox-relay";
 import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
 import { accountEvents, eventRegistry } from "../../testing/fixtures/event-services";
+import { matchesFilterPattern, selectedField } from "../../testing/log-metric-filter";
+import { OUTBOX_WRITE_LOG } from "../../functions/runtime/outbox/outbox";
+import { outboxWriteFilterPattern } from "../../infra/components/outbox-relay";
 import { trustRoles } from "../../testing/postgres";
 import { seedPostgresDataFolder } from "../../testing/postgres-template";
 
@@ -82,6 +85,8 @@ interface ArchiveSet {
     migrate(): Promise<Record<string, any>>;
     /** The embedded PostgreSQL's administrator connection string. */
     adminUrl: string;
+    /** What wakes the outbox relays of the stack the archives were built from: a check is built only for every-minute. */
+    relayWake: RelayWakeMode;
 }
 
 /** A registry's function services: a container service has no archive. */
@@ -95,13 +100,14 @@ const outboxServicesOf = (registry: readonly RegisteredService[]) => outboxServi
 /**
  * The function names a registry's dev stack has: a route's is `<service>-<route id>`, a
  * subscription's `<service>-subscription-<name>`, a schedule's `<service>-schedule-<name>`, an
- * outbox's relay and check `<service>-outbox-relay` and `<service>-outbox-relay-check`, and the
- * migration function's where a service keeps data.
+ * outbox's relay `<service>-outbox-relay` (and its check `<service>-outbox-relay-check` where the
+ * relays are checked every minute) and its forwarder `<service>-events-forwarder` (dev hands events
+ * over through a bucket), and the migration launcher and worker where a service keeps data.
  */
-function functionNamesOf(registry: readonly RegisteredService[]): string[] {
+function functionNamesOf(registry: readonly RegisteredService[], relayWake: RelayWakeMode): string[] {
     const outboxes = outboxServicesOf(registry);
     const names = functionServicesOf(registry).flatMap((service) => [
-        ...(outboxes.includes(service.name) ? [`${service.name}-outbox-relay`, `${service.name}-outbox-relay-check`, `${service.name}-events-forwarder`] : []),
+        ...(outboxes.includes(service.name) ? [`${service.name}-outbox-relay`, ...(relayWake === "every-minute" ? [`${service.name}-outbox-relay-check`] : []), `${service.name}-events-forwarder`] : []),
         ...Object.keys(service.routes).map((key) => {
             const { method, path: routePath } = parseRouteKey(key)!;
             return `${service.name}-${routeId(method, routePath)}`;
@@ -112,8 +118,11 @@ function functionNamesOf(registry: readonly RegisteredService[]): string[] {
     return registry.some((service) => service.database) ? [...names, "migrations-launcher", "migrations-function"] : names;
 }
 
-/** Registers hooks that build, unpack, start and load every archive of `registry`'s dev stack. */
-function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
+/**
+ * Registers hooks that build, unpack, start and load every archive of `registry`'s dev stack; with
+ * `relayWake`, the dev stack as if its file said so (`every-minute` builds the outbox's check too).
+ */
+function useArchives(registry: readonly RegisteredService[], options: { relayWake?: RelayWakeMode } = {}): () => ArchiveSet {
     let set: ArchiveSet | undefined;
     let postgresDir: string | undefined;
     let postgres: LocalPostgres | undefined;
@@ -123,7 +132,11 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
     before(async function () {
         this.timeout(120_000);
         // Prepare: the program's archives, unpacked where the repository's packages are out of reach.
-        const run = await runProgramOffline({ stack: "dev", services: registry });
+        const devConfig = readStackConfig("dev");
+        const eventsKey = "serverless-microservices:events";
+        const config = options.relayWake ? { ...devConfig, [eventsKey]: { ...(devConfig[eventsKey] as object), relayWake: options.relayWake } } : devConfig;
+        const relayWake = parseStackConfig("dev", config).events.relayWake;
+        const run = await runProgramOffline({ stack: "dev", services: registry, config });
         const migrationInputs = new Map<string, ServiceMigrationRequest>(
             run.resources
                 .filter((resource) => resource.type === "aws:lambda/invocation:Invocation")
@@ -209,6 +222,7 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
             invoke: invokeRaw,
             migrationInputs,
             invoked: invoke.invocations,
+            relayWake,
             migrate: async () => {
                 const results: Record<string, any> = {};
                 for (const [service, input] of migrationInputs) results[service] = await invokeRaw("migrations-launcher", input);
@@ -238,8 +252,8 @@ function useArchives(registry: readonly RegisteredService[]): () => ArchiveSet {
 
 /** What every archive of any registry must be: small, one file, the right packages, loadable as Lambda loads it. */
 function itHoldsForEveryArchive(archives: () => ArchiveSet, registry: readonly RegisteredService[]): void {
-    it("builds one archive per function: one per function route and queue consumer, an outbox's relay, check and event forwarder (dev hands events over through a bucket), and the migration launcher and worker when a service keeps data", function () {
-        assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry).sort());
+    it("builds one archive per function: one per function route and queue consumer, an outbox's relay (and its check where relays are checked every minute) and event forwarder (dev hands events over through a bucket), and the migration launcher and worker when a service keeps data", function () {
+        assert.deepEqual(archives().functions.map((f) => f.name).sort(), functionNamesOf(registry, archives().relayWake).sort());
         for (const materialized of archives().functions) assert.equal(materialized.handler, LAMBDA_HANDLER, materialized.name);
     });
 
@@ -487,8 +501,9 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
         });
     });
 
-    describe("the event fixture registry's (a producer, consumers with and without the database, a schedule)", function () {
-        const archives = useArchives(eventRegistry);
+    describe("the event fixture registry's (a producer, consumers with and without the database, a schedule), its relays checked every minute as prod's are", function () {
+        // Every-minute, so the set holds the check as well; the relay's archive is the same in both wake modes.
+        const archives = useArchives(eventRegistry, { relayWake: "every-minute" });
         itHoldsForEveryArchive(archives, eventRegistry);
 
         /** One SQS record as Lambda's poller hands it to a function (the shape of AWS's sample event). */
@@ -576,7 +591,7 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             assert.deepEqual(pendingObjects(), []);
         });
 
-        it("a forwarder run EventBridge fails keeps the object in the bucket and fails, so that Lambda retries the notification; the retry sends it and deletes it", async function () {
+        it("a forwarder run EventBridge fails keeps the object in the bucket, logs the outbox write marker (which brings the wake alarm back) and fails, so that Lambda retries the notification; the retry sends it and deletes it", async function () {
             // Prepare: EventBridge unreachable for the forwarder.
             const before = archives().eventBridge.entries.length;
             archives().eventBridge.failing = true;
@@ -593,10 +608,36 @@ describe(`Lambda archives of the dev stack (built offline, run on Node ${LAMBDA_
             const { eventId } = JSON.parse(response.body);
             assert.equal(kept.length, 1, "the object stayed for the retry");
             assert.match(archives().output("accounts-events-forwarder"), /"level":"WARN","message":"events forwarded".*"failed":\[\{"key":"pending\/[^"]*","error":"EventBridge did not take the event/);
+            // The outbox write marker, which the wake alarm's filter on the forwarder's log group counts: the alarm brings it back.
+            assert.match(archives().output("accounts-events-forwarder"), /"message":"outbox events written","service":"accounts","function":"event-forwarder","events":1/);
             assert.deepEqual({ forwarded: retried.forwarded, failed: retried.failed }, { forwarded: 1, failed: [] });
             assert.equal(archives().eventBridge.entries.length, before + 1);
             assert.equal(JSON.parse(archives().eventBridge.entries.at(-1)!.Detail).eventId, eventId);
             assert.deepEqual(pendingObjects(), []);
+        });
+
+        it("the relay's archive, woken by its alarm's state change (to ALARM, then to OK), runs the relay: it sends what a failed send left, then finds nothing", async function () {
+            // Prepare: a request whose send (its handover to the bucket) fails leaves its event in the outbox.
+            archives().s3.failing = true;
+            const response = await archives().invoke("accounts-post-accounts", openAccount("alan@example.com")).finally(() => (archives().s3.failing = false));
+            const { eventId } = JSON.parse(response.body);
+            const before = archives().eventBridge.entries.length;
+            const alarmArn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:serverless-microservices-dev-accounts-outbox-wake";
+            // Act: the relay hands the event over; the bucket's notification runs the forwarder, which puts it on the bus.
+            const toAlarm = await archives().invoke("accounts-outbox-relay", alarmStateChangeEvent({ alarmArn, state: "ALARM" }));
+            await archives().forwarded();
+            const toOk = await archives().invoke("accounts-outbox-relay", alarmStateChangeEvent({ alarmArn, state: "OK" }));
+            // Assess: a relay report each time, not a parked-events answer.
+            assert.equal(response.statusCode, 201, response.body);
+            assert.deepEqual({ sent: toAlarm.sent, unsent: toAlarm.unsent, parked: toAlarm.parked }, { sent: 1, unsent: 0, parked: 0 }, JSON.stringify(toAlarm));
+            assert.deepEqual({ sent: toOk.sent, unsent: toOk.unsent }, { sent: 0, unsent: 0 }, JSON.stringify(toOk));
+            assert.equal(archives().eventBridge.entries.length, before + 1);
+            assert.equal(JSON.parse(archives().eventBridge.entries.at(-1)!.Detail).eventId, eventId);
+            assert.deepEqual((await outboxRows()).filter((row) => !row.sent), []);
+            // The route's archive logged the marker that feeds the alarm, as its metric filter selects it.
+            const markers = archives().output("accounts-post-accounts").split("\n").filter((line) => matchesFilterPattern(outboxWriteFilterPattern(), line));
+            assert.ok(markers.length > 0, archives().output("accounts-post-accounts"));
+            assert.deepEqual([selectedField("$.service", markers.at(-1)!), selectedField(`$.${OUTBOX_WRITE_LOG.countField}`, markers.at(-1)!)], ["accounts", 1]);
         });
 
         it("the relay's check reads the publishing functions' invocations and the relay's backlog over the lookback, and invokes the relay's live alias (asynchronously) only when one of them is above 0 or it is forced", async function () {

@@ -210,6 +210,17 @@ describe("stack configuration", () => {
             ]);
             assert.deepEqual(problemsOf("dev", withEvents({ delivery: "bucket-handover", bucket: "mine" })), [`${key("events.bucket")}: is not a known setting; allowed: delivery, relayWake`]);
         });
+
+        it("refuses on-alarm wake-ups with a log level that drops the INFO line the alarm reads, and takes it at INFO", () => {
+            // Prepare
+            const withLevel = (logLevel: string, relayWake: string) => ({ ...withEvents({ relayWake }), [key("logLevel")]: logLevel });
+            // Act and assess
+            assert.deepEqual(problemsOf("dev", withLevel("WARN", "on-alarm")), [
+                `${key("events.relayWake")}: on-alarm wakes the outbox relays from an INFO log line, which logLevel WARN drops; set logLevel to INFO or DEBUG, or relayWake to every-minute`,
+            ]);
+            assert.equal(parseStackConfig("dev", withLevel("WARN", "every-minute")).logLevel, "WARN");
+            assert.equal(parseStackConfig("dev", withLevel("INFO", "on-alarm")).events.relayWake, "on-alarm");
+        });
     });
 
     it("rejects capacity that is not a multiple of 0.5 ACU, or a minimum above the maximum", () => {

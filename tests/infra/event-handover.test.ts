@@ -121,6 +121,23 @@ describe("the event handover under mocks", function () {
         assert.equal(ofType(prod, Types.securityGroupEgressRule).filter((rule) => rule.name === "network-functions-s3").length, 0);
     });
 
+    it("has the wake alarm run the forwarder beside the relay, and count the marker the forwarder logs for what it leaves in the bucket", () => {
+        // Prepare
+        const forwarderAlias = one(dev, Types.lambdaAlias, FORWARDER).outputs.arn;
+        const rule = ofType(dev, Types.eventRule).find((candidate) => candidate.name.startsWith("accounts-outbox-relay-wake"))!;
+        // Assess: the forwarder is a target of the wake rule, through its live alias, with a permission for that rule alone.
+        const target = ofType(dev, Types.eventTarget).find((candidate) => candidate.inputs.arn === forwarderAlias);
+        assert.ok(target, "the wake rule targets the forwarder");
+        assert.equal(target.inputs.rule, rule.outputs.name);
+        assert.ok(target.inputs.deadLetterConfig?.arn, "with the wake's dead-letter queue");
+        const forwarderArn = one(dev, Types.lambdaFunction, FORWARDER).outputs.arn;
+        const permission = ofType(dev, Types.lambdaPermission).find((candidate) => candidate.inputs.principal === "events.amazonaws.com" && candidate.inputs.function === forwarderArn && candidate.inputs.qualifier === "live");
+        assert.equal(permission?.inputs.sourceArn, rule.outputs.arn);
+        const filter = ofType(dev, "aws:cloudwatch/logMetricFilter:LogMetricFilter").find((candidate) => candidate.inputs.logGroupName === one(dev, Types.lambdaFunction, FORWARDER).inputs.loggingConfig.logGroup);
+        assert.equal(filter?.name, "accounts-outbox-relay-wake-writes-event-forwarder");
+        assert.equal(filter?.inputs.metricTransformation.name, "OutboxWrites");
+    });
+
     it("reaches EventBridge through its interface endpoint in a dev that asks for it, with no bucket", async () => {
         const config = readStackConfig("dev");
         const run = await runProgramOffline({ stack: "dev", services: eventRegistry, config: { ...config, [`${PROJECT}:events`]: { delivery: "interface-endpoint", relayWake: "every-minute" } } });

@@ -71,10 +71,13 @@ describe("the program under mocks", function () {
                 const hasContainers = resolved.containers.length > 0;
                 // The stack's bus exists while a service publishes or subscribes.
                 const usesEvents = resolved.subscriptions.length > 0 || resolved.services.some((service) => service.events.length > 0);
-                // A service publishing through its outbox has a relay and the relay's check, and where the stack hands events over through a bucket its forwarder.
+                // A service publishing through its outbox has a relay, the relay's check where relays are checked every minute, and its forwarder where the stack hands events over through a bucket.
                 const outboxServices = resolved.services.filter(publishesThroughOutbox);
-                const functionsPerOutbox = stackConfig.events.delivery === "bucket-handover" ? 3 : 2;
-                /** The API's invoke permissions: the others are S3's, on an event forwarder. */
+                const handsOver = stackConfig.events.delivery === "bucket-handover";
+                const onAlarm = stackConfig.events.relayWake === "on-alarm";
+                const outboxFunctions = 1 + (onAlarm ? 0 : 1) + (handsOver ? 1 : 0);
+                // The API's invoke permissions; the others are the outbox wake rules' (on-alarm: the relay's, and the forwarder's where there is one) and S3's on each forwarder.
+                const otherPermissionsPerOutbox = (onAlarm ? 1 + (handsOver ? 1 : 0) : 0) + (handsOver ? 1 : 0);
                 const apiPermissions = () => ofType(run, "aws:lambda/permission:Permission").filter((permission) => permission.inputs.principal === "apigateway.amazonaws.com");
 
                 before(async () => {
@@ -86,9 +89,9 @@ describe("the program under mocks", function () {
                     assert.deepEqual(ofType(run, Types.httpApiRoute).map((route) => route.inputs.routeKey).sort(), resolved.apiRoutes.map((route) => route.routeKey).sort());
                     assert.equal(functionIntegrations(run).length, routeKeys.length);
                     assert.equal(apiPermissions().length, routeKeys.length);
-                    assert.equal(ofType(run, "aws:lambda/permission:Permission").length - apiPermissions().length, functionsPerOutbox === 3 ? outboxServices.length : 0, "S3's, one per event forwarder");
-                    // Each subscription and schedule has a function; the migration runner two (its launcher and its worker) when a service keeps data; an outbox its relay and check (and its forwarder where events are handed over through a bucket).
-                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 2 : 0) + functionsPerOutbox * outboxServices.length);
+                    assert.equal(ofType(run, "aws:lambda/permission:Permission").length, routeKeys.length + otherPermissionsPerOutbox * outboxServices.length, "and the outbox wake rules' and S3's on the forwarders");
+                    // Each subscription and schedule has a function; the migration runner two (its launcher and its worker) when a service keeps data; an outbox its relay (and check, and forwarder).
+                    assert.equal(ofType(run, Types.lambdaFunction).length, routeKeys.length + resolved.subscriptions.length + resolved.schedules.length + (usesDatabase ? 2 : 0) + outboxFunctions * outboxServices.length);
                 });
 
                 it("pins nodejs24.x on arm64 and gives each route function the memory and timeout the registry resolves to", () => {

@@ -83,7 +83,8 @@ describe("safe releases under mocks", function () {
                     assert.ok(aliasArns().has(integration.inputs.integrationUri), `${integration.name}: ${integration.inputs.integrationUri}`);
                     assert.ok(integration.dependencies.includes(permissionOf(integration).urn), `${integration.name} may switch before its permission exists`);
                 }
-                assert.equal(permissions.length, integrations.length);
+                // Besides the API's: the outbox wake rules' (on-alarm), which invoke the relay's alias too.
+                assert.equal(permissions.filter((permission) => permission.inputs.principal === "apigateway.amazonaws.com").length, integrations.length);
                 for (const permission of permissions) assert.equal(permission.inputs.qualifier, LIVE, permission.name);
             });
 
@@ -95,16 +96,21 @@ describe("safe releases under mocks", function () {
                 for (const mapping of mappings) assert.ok(aliasArns().has(mapping.inputs.functionName), `${mapping.name}: ${mapping.inputs.functionName}`);
             });
 
-            it("has Scheduler invoke a live alias, and lets every role invoke only live aliases (but the migration launcher's, which runs the worker's newest code)", () => {
+            it("has Scheduler (and the outbox wake rules) invoke a live alias, and lets every role invoke only live aliases (but the migration launcher's, which runs the worker's newest code)", () => {
                 // Prepare
                 const lambdaTargets = ofType(run, Types.schedulerSchedule).filter((schedule) => String(schedule.inputs.target.arn).startsWith("arn:aws:lambda:"));
                 const invoked = ofType(run, Types.iamRolePolicy)
                     .filter((policy) => policy.name !== "migrations-launcher-permissions")
                     .flatMap((policy) => invokedArns(policy.inputs.policy));
                 // Assess
-                assert.ok(lambdaTargets.length > 0, "the outbox relay check's schedule invokes a function");
+                // Where relays are checked every minute, the check's schedule invokes a function; on-alarm, the wake rule's target does.
+                const ruleTargets = ofType(run, Types.eventTarget).filter((target) => String(target.inputs.arn).startsWith("arn:aws:lambda:"));
+                if (config.events.relayWake === "every-minute") assert.ok(lambdaTargets.length > 0, "the outbox relay check's schedule invokes a function");
+                else assert.ok(ruleTargets.length > 0, "the outbox wake rule invokes the relay");
+                for (const target of ruleTargets) assert.ok(aliasArns().has(target.inputs.arn), `${target.name}: ${target.inputs.arn}`);
                 for (const schedule of lambdaTargets) assert.ok(aliasArns().has(schedule.inputs.target.arn), `${schedule.name}: ${schedule.inputs.target.arn}`);
-                assert.ok(invoked.length > 0);
+                // Only the check's role invokes a function; an alarm-woken relay is invoked by its rule, under a resource policy.
+                if (config.events.relayWake === "every-minute") assert.ok(invoked.length > 0);
                 for (const arn of invoked) assert.ok(aliasArns().has(arn), arn);
             });
 

@@ -12,11 +12,11 @@ import {
     NotFoundException,
     UpdateStageCommand,
 } from "@aws-sdk/client-apigatewayv2";
-import * as pulumi from "@pulumi/pulumi";
 import { mockClient } from "aws-sdk-client-mock";
 import { Types } from "../../policy/lib/types";
 import { ApiStage } from "../../infra/components/api";
 import { routeThrottleProvider, throttleRoute, type RouteThrottleProps } from "../../infra/components/route-throttle";
+import { registered } from "../../testing/pulumi-mocks";
 
 const THROTTLE: RouteThrottleProps = { region: "eu-west-1", apiId: "a1b2c3d4e5", stageName: "$default", routeKey: "POST /users", rateLimit: 5, burstLimit: 10 };
 
@@ -168,42 +168,6 @@ describe("RouteThrottle's provider", () => {
         }
     });
 });
-
-interface Registration {
-    type: string;
-    name: string;
-    inputs: Record<string, any>;
-    ignoreChanges: string[];
-}
-
-/** Runs `program` under mocks and returns what it registered, with each resource's ignoreChanges. */
-async function registered(program: () => void): Promise<Registration[]> {
-    const registrations: Registration[] = [];
-    await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs }, "serverless-microservices", "dev", false);
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const registerResource = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (request: any, callback: (error: unknown, response: any) => void) => {
-        registerResource(request, (error: unknown, response: any) => {
-            if (!error) {
-                registrations.push({
-                    type: request.getType(),
-                    name: request.getName(),
-                    inputs: pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, any>,
-                    ignoreChanges: request.getIgnorechangesList(),
-                });
-            }
-            callback(error, response);
-        });
-    };
-    await pulumi.runtime.runInPulumiStack(async () => {
-        program();
-        return undefined;
-    });
-    // Registrations go on after the program returns: wait until every one has settled.
-    await pulumi.runtime.awaitStackRegistrations();
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return registrations;
-}
 
 describe("RouteThrottle under mocks", function () {
     this.timeout(60_000);

@@ -114,6 +114,23 @@ describe("the event handover through a bucket", () => {
             assert.equal(bucket.objects.size, 0);
         });
 
+        it("tells what a run leaves in the bucket, so that the wake alarm brings it back, and nothing when all went", async () => {
+            // Prepare
+            const bucket = memoryBucket();
+            const bus = recordingBus();
+            const leftOver: number[] = [];
+            const forward = createForwarder({ store: bucket.store, transport: bus.transport, logger: silent, onLeftOver: (objects) => leftOver.push(objects) });
+            await bucketHandoverTransport(bucket.store).send([entry("e1")]);
+            const [key] = bucket.objects.keys();
+            // Act
+            bus.state.unreachable = true;
+            await assert.rejects(forward(notification(key)));
+            bus.state.unreachable = false;
+            await forward(notification(key));
+            // Assess
+            assert.deepEqual(leftOver, [1]);
+        });
+
         it("counts an object already gone (a repeated notification) and sends nothing again", async () => {
             const bucket = memoryBucket();
             const bus = recordingBus();

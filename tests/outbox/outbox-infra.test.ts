@@ -2,25 +2,33 @@
  * The outbox's cloud resources under mocks, for dev and prod, over the event fixture registry
  * (`accounts` publishes from its database; `ledger` keeps data and publishes nothing; `mailer` has
  * no database): per publishing database service a relay in the VPC running as the service's role,
- * a check outside the VPC with a role that may only read metrics and invoke that relay, the
- * check's every-minute schedule, the relay's metric filters and, in prod, the alarm on the oldest
- * unsent event; the policy pack passes over both stacks.
+ * the relay's metric filters and, in prod, the alarm on the oldest unsent event; what wakes the
+ * relay per the stack's `events.relayWake`: in prod (every-minute) a check outside the VPC with a
+ * role that may only read metrics and invoke that relay, and its every-minute schedule; in dev
+ * (on-alarm) a metric filter on every publishing function's log, one wake alarm, and a rule on
+ * the default bus that invokes the relay on its state changes, with no check and no schedule;
+ * the policy pack passes over both stacks.
  */
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
+import { OUTBOX_WRITE_LOG } from "../../functions/runtime/outbox/outbox";
 import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
+import { EVENT_DELIVERY_RETRY } from "../../infra/components/queue-subscription";
+import { parseStackConfig } from "../../platform/config/stack-config";
 import { MONITORING_DEFAULTS } from "../../infra/components/monitoring";
 import { resolveRegistry } from "../../platform/registry/resolution";
-import { OUTBOX_RELAY_DEFAULTS, publishesThroughOutbox } from "../../platform/triggers/outbox-relay";
+import { OUTBOX_RELAY_DEFAULTS, publishesThroughOutbox, wakeEvaluationPeriods } from "../../platform/triggers/outbox-relay";
 import { Types } from "../../policy/lib/types";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
-import { runProgramOffline, type OfflineRun } from "../../tools/offline";
+import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
 import { eventRegistry } from "../../testing/fixtures/event-services";
 import { ofType, one } from "../../testing/graph";
 
 const policyOf = (run: OfflineRun, name: string) => JSON.parse(one(run, Types.iamRolePolicy, name).inputs.policy) as { Statement: { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown }[] };
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter";
+const wakeOf = (stack: string) => parseStackConfig(stack, readStackConfig(stack)).events.relayWake;
 
 describe("the outbox relay under mocks", function () {
     this.timeout(120_000);
@@ -31,17 +39,29 @@ describe("the outbox relay under mocks", function () {
     const registry = resolveRegistry(eventRegistry, { memoryMb: 256, timeoutSeconds: 10 });
     const outboxes = registry.services.filter(publishesThroughOutbox);
 
-    it("gives a relay to the services that publish from a database, and to no other", () => {
+    it("wakes dev's relays on an alarm and checks prod's every minute (the stack files' events.relayWake)", () => {
+        assert.deepEqual([wakeOf("dev"), wakeOf("prod")], ["on-alarm", "every-minute"]);
+    });
+
+    it("gives a relay to the services that publish from a database, and to no other; a check only where the relay is checked every minute", () => {
         // Assess: the fixture has one of each kind, so the filter is not vacuous.
         assert.deepEqual(outboxes.map((service) => service.name), ["accounts"]);
-        for (const run of runs.values()) {
-            assert.deepEqual(ofType(run, Types.lambdaFunction).filter((fn) => /outbox/.test(fn.name)).map((fn) => fn.name).sort(), outboxes.flatMap((service) => [`${service.name}-outbox-relay`, `${service.name}-outbox-relay-check`]).sort());
+        for (const [stack, run] of runs) {
+            const checked = wakeOf(stack) === "every-minute";
+            assert.deepEqual(
+                ofType(run, Types.lambdaFunction).filter((fn) => /outbox/.test(fn.name)).map((fn) => fn.name).sort(),
+                outboxes.flatMap((service) => [`${service.name}-outbox-relay`, ...(checked ? [`${service.name}-outbox-relay-check`] : [])]).sort(),
+                stack,
+            );
         }
     });
 
     for (const stack of ["dev", "prod"]) {
         for (const service of outboxes) {
             describe(`${stack}: ${service.name}`, () => {
+                const checked = wakeOf(stack) === "every-minute";
+                // The check's own cases, in a stack that has one.
+                const checkedIt = (title: string, test: () => void) => (checked ? it(title, test) : undefined);
                 const run = () => runs.get(stack)!;
                 const relay = () => one(run(), Types.lambdaFunction, `${service.name}-outbox-relay`);
                 const check = () => one(run(), Types.lambdaFunction, `${service.name}-outbox-relay-check`);
@@ -75,7 +95,7 @@ describe("the outbox relay under mocks", function () {
                     assert.match(statement("DatabaseConnect").Resource as string, new RegExp(`:dbuser:[^/]+/${service.name}_app$`));
                 });
 
-                it("runs the check outside the VPC, with no database, on a role of its own that may only read metrics, write its logs and invoke its relay's live alias", () => {
+                checkedIt("runs the check outside the VPC, with no database, on a role of its own that may only read metrics, write its logs and invoke its relay's live alias", () => {
                     // Prepare
                     const document = policyOf(run(), `${service.name}-outbox-relay-check-permissions`);
                     const actions = document.Statement.flatMap((s) => [s.Action].flat());
@@ -89,7 +109,7 @@ describe("the outbox relay under mocks", function () {
                     assert.deepEqual(document.Statement.find((s) => s.Sid === "OwnLogGroups")!.Resource, [`arn:aws:logs:us-east-1:123456789012:log-group:${check().inputs.loggingConfig.logGroup}:*`]);
                 });
 
-                it("tells the check its relay and the alias to invoke it through, every function of the service that may publish (not the relay), the backlog metric and a lookback of their longest timeout plus the metrics' delay", () => {
+                checkedIt("tells the check its relay and the alias to invoke it through, every function of the service that may publish (not the relay), the backlog metric and a lookback of their longest timeout plus the metrics' delay", () => {
                     // Prepare
                     const settings = JSON.parse(check().inputs.environment.variables[ENVIRONMENT.outboxRelayCheck]);
                     const producers = serviceFunctions();
@@ -101,7 +121,7 @@ describe("the outbox relay under mocks", function () {
                     assert.equal(settings.lookbackSeconds, Math.max(...producers.map((fn) => fn.inputs.timeout)) + OUTBOX_RELAY_DEFAULTS.metricDelaySeconds);
                 });
 
-                it("runs the check every minute from Scheduler through its live alias, whose role may only invoke that alias and keep what it could not deliver in its dead-letter queue", () => {
+                checkedIt("runs the check every minute from Scheduler through its live alias, whose role may only invoke that alias and keep what it could not deliver in its dead-letter queue", () => {
                     // Prepare
                     const schedule = one(run(), Types.schedulerSchedule, `${service.name}-outbox-relay-check`);
                     const dlq = one(run(), Types.sqsQueue, `${service.name}-outbox-relay-check-dlq`);
@@ -159,6 +179,96 @@ describe("the outbox relay under mocks", function () {
                         [OUTBOX_RELAY_DEFAULTS.metricNamespace, { Service: service.name }, "Maximum", "GreaterThanOrEqualToThreshold", 1, "ignore"],
                     );
                     assert.match(alarm.inputs.alarmDescription, /\{"parked": "redrive"\}/);
+                });
+
+                const wakeIt = (title: string, test: () => void) => (checked ? undefined : it(title, test));
+                const wakeAlarm = () => one(run(), ALARM, `${service.name}-outbox-relay-wake`);
+                const wakeRule = () => one(run(), Types.eventRule, `${service.name}-outbox-relay-wake`);
+                const writeFilters = () => ofType(run(), FILTER).filter((filter) => filter.inputs.metricTransformation.name === OUTBOX_RELAY_DEFAULTS.metrics.writes);
+
+                if (checked) {
+                    it("has no wake alarm, rule or outbox write filter: the check wakes the relay", () => {
+                        assert.deepEqual(ofType(run(), ALARM).filter((alarm) => /outbox-wake/.test(alarm.inputs.name ?? "")), []);
+                        assert.deepEqual(ofType(run(), Types.eventRule).filter((rule) => /wake/.test(rule.name)), []);
+                        assert.deepEqual(writeFilters(), []);
+                    });
+                }
+
+                wakeIt("has no check, no schedule, and no role that may read metrics", () => {
+                    // Prepare
+                    const actions = ofType(run(), Types.iamRolePolicy).flatMap((policy) => (JSON.parse(policy.inputs.policy).Statement as { Action: string | string[] }[]).flatMap((s) => [s.Action].flat()));
+                    // Assess
+                    assert.deepEqual(ofType(run(), Types.lambdaFunction).filter((fn) => /check/.test(fn.name)), []);
+                    assert.deepEqual(ofType(run(), Types.schedulerSchedule).filter((schedule) => /outbox/.test(schedule.name)), []);
+                    assert.ok(!actions.includes("cloudwatch:GetMetricData"), "no GetMetricData permission");
+                });
+
+                wakeIt("turns the outbox write marker in the log of every function of the service that may publish (not the relay), and of its event forwarder (what it leaves in the bucket), into the service's OutboxWrites", () => {
+                    // Prepare
+                    const producers = serviceFunctions();
+                    const forwarders = ofType(run(), Types.lambdaFunction).filter((fn) => fn.name === `${service.name}-events-forwarder`);
+                    // Assess: one filter per producer, on its own log group.
+                    assert.ok(producers.length > 0);
+                    assert.equal(forwarders.length, 1, "dev hands events over through a bucket");
+                    assert.deepEqual(writeFilters().map((filter) => filter.inputs.logGroupName).sort(), [...producers, ...forwarders].map((fn) => fn.inputs.loggingConfig.logGroup).sort());
+                    for (const filter of writeFilters()) {
+                        assert.equal(filter.inputs.pattern, `{ $.message = "${OUTBOX_WRITE_LOG.message}" }`);
+                        assert.deepEqual(filter.inputs.metricTransformation, {
+                            namespace: OUTBOX_RELAY_DEFAULTS.metricNamespace,
+                            name: OUTBOX_RELAY_DEFAULTS.metrics.writes,
+                            value: `$.${OUTBOX_WRITE_LOG.countField}`,
+                            dimensions: { Service: "$.service" },
+                            unit: "Count",
+                        });
+                    }
+                });
+
+                wakeIt("alarms when the service wrote events or the relay left some unsent in any minute, and returns to OK only after the producers' longest timeout and a margin", () => {
+                    // Prepare
+                    const alarm = wakeAlarm().inputs;
+                    const longest = Math.max(...serviceFunctions().map((fn) => fn.inputs.timeout));
+                    const metricOf = (id: string) => alarm.metricQueries.find((query: { id: string }) => query.id === id).metric;
+                    // Assess
+                    assert.equal(alarm.name, `serverless-microservices-${stack}-${service.name}-outbox-wake`);
+                    assert.deepEqual([alarm.comparisonOperator, alarm.threshold, alarm.datapointsToAlarm, alarm.treatMissingData], ["GreaterThanThreshold", 0, 1, "notBreaching"]);
+                    assert.equal(alarm.evaluationPeriods, wakeEvaluationPeriods(longest));
+                    assert.ok(alarm.evaluationPeriods * 60 >= longest + OUTBOX_RELAY_DEFAULTS.wakeMarginSeconds);
+                    assert.equal(alarm.metricQueries.filter((query: { returnData: boolean }) => query.returnData).length, 1);
+                    assert.equal(alarm.metricQueries.find((query: { returnData: boolean }) => query.returnData).expression, "SUM([writes, unsent])");
+                    assert.deepEqual(metricOf("writes"), { namespace: OUTBOX_RELAY_DEFAULTS.metricNamespace, metricName: OUTBOX_RELAY_DEFAULTS.metrics.writes, dimensions: { Service: service.name }, period: 60, stat: "Sum" });
+                    assert.deepEqual(metricOf("unsent"), { namespace: OUTBOX_RELAY_DEFAULTS.metricNamespace, metricName: OUTBOX_RELAY_DEFAULTS.metrics.unsent, dimensions: { Service: service.name }, period: 60, stat: "Maximum" });
+                    assert.equal(alarm.alarmActions, undefined, "the rule wakes the relay; nobody is paged");
+                    for (const tags of [alarm.tags, wakeRule().inputs.tags]) assert.deepEqual([tags.project, tags.environment], ["serverless-microservices", stack]);
+                });
+
+                wakeIt("runs the relay's live alias (and the event forwarder's, which sweeps its bucket) on the alarm's changes to ALARM and to OK, from a rule on the default bus, with retries and a dead-letter queue only that rule may fill", () => {
+                    // Prepare
+                    const rule = wakeRule();
+                    const targets = ofType(run(), Types.eventTarget).filter((target) => target.inputs.rule === rule.outputs.name);
+                    const permissions = ofType(run(), Types.lambdaPermission).filter((permission) => permission.inputs.sourceArn === rule.outputs.arn);
+                    const dlq = one(run(), Types.sqsQueue, `${service.name}-outbox-relay-wake-dlq`);
+                    const queuePolicy = JSON.parse(one(run(), Types.sqsQueuePolicy, `${service.name}-outbox-relay-wake-dlq`).inputs.policy);
+                    // Assess
+                    assert.equal(rule.inputs.eventBusName, undefined, "the account's default bus, where CloudWatch sends alarm changes");
+                    assert.deepEqual(JSON.parse(rule.inputs.eventPattern), {
+                        source: ["aws.cloudwatch"],
+                        "detail-type": ["CloudWatch Alarm State Change"],
+                        resources: [wakeAlarm().outputs.arn],
+                        detail: { state: { value: ["ALARM", "OK"] } },
+                    });
+                    const forwarder = one(run(), Types.lambdaFunction, `${service.name}-events-forwarder`);
+                    assert.deepEqual(targets.map((target) => [target.inputs.arn, target.inputs.retryPolicy, target.inputs.deadLetterConfig.arn]).sort(), [
+                        [`${relay().outputs.arn}:live`, EVENT_DELIVERY_RETRY, dlq.outputs.arn],
+                        [`${forwarder.outputs.arn}:live`, EVENT_DELIVERY_RETRY, dlq.outputs.arn],
+                    ].sort());
+                    assert.deepEqual(permissions.map((permission) => [permission.inputs.function, permission.inputs.qualifier, permission.inputs.principal, permission.inputs.action]).sort(), [
+                        [relay().outputs.name, "live", "events.amazonaws.com", "lambda:InvokeFunction"],
+                        [forwarder.outputs.arn, "live", "events.amazonaws.com", "lambda:InvokeFunction"],
+                    ].sort());
+                    assert.equal(dlq.inputs.sqsManagedSseEnabled, true);
+                    assert.deepEqual(queuePolicy.Statement.map((statement: { Principal: unknown; Action: string; Condition: unknown }) => [statement.Principal, statement.Action, statement.Condition]), [
+                        [{ Service: "events.amazonaws.com" }, "sqs:SendMessage", { ArnEquals: { "aws:SourceArn": rule.outputs.arn } }],
+                    ]);
                 });
 
                 it("passes the policy pack with no mandatory violation", async () => {

@@ -15,8 +15,15 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { mockClient } from "aws-sdk-client-mock";
 import { eventBridgeTransport, EventPublishError, type EventTransport } from "../../functions/runtime/outbox/publisher";
 import { createLogger } from "../../functions/runtime/logger";
-import { discardParked, listParked, OUTBOX_TABLE_SQL, redriveParked, writeToOutbox } from "../../functions/runtime/outbox/outbox";
-import { createRelayRunner, relayDecision, relayOutbox } from "../../functions/runtime/outbox/relay";
+import { createRouteHandler } from "../../functions/runtime/handler";
+import type { Database } from "../../functions/runtime/data/database";
+import type { EventCatalog } from "../../functions/runtime/events";
+import { discardParked, listParked, OUTBOX_TABLE_SQL, OUTBOX_WRITE_LOG, redriveParked, writeToOutbox } from "../../functions/runtime/outbox/outbox";
+import { createRelayRunner, RELAY_LOG_MESSAGE, relayDecision, relayOutbox } from "../../functions/runtime/outbox/relay";
+import { outboxWriteFilterPattern } from "../../infra/components/outbox-relay";
+import { OUTBOX_RELAY_DEFAULTS } from "../../platform/triggers/outbox-relay";
+import { httpApiEvent } from "../../testing/events";
+import { matchesFilterPattern, selectedField } from "../../testing/log-metric-filter";
 import { EVENTBRIDGE, putEventsEntrySize } from "../../policy/lib/limits";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { startLocalEvents } from "../../local/event-runtime";
@@ -373,6 +380,121 @@ describe("the transactional outbox and idempotent consumers (real PostgreSQL)", 
             assert.deepEqual(columns.map((c) => c.column_name), ["position", "event_id", "source", "detail_type", "detail", "published_at", "sent_at", "parked_at", "park_reason"]);
             assert.deepEqual(await postgres().sql("SELECT event_id, parked_at FROM legacy_outbox.platform_outbox"), [{ event_id: "old-1", parked_at: null }]);
             await postgres().sql("DROP SCHEMA legacy_outbox CASCADE");
+        });
+    });
+
+    describe("the outbox write marker (what wakes a relay on an alarm)", () => {
+        /**
+         * A database whose transactions record, in `timeline`, the moment their work is done and
+         * the COMMIT is sent, beside a logger that records the marker lines it writes there too.
+         */
+        function watched() {
+            const timeline: string[] = [];
+            const lines: string[] = [];
+            const db = postgres().serviceDb("shop");
+            const watchedDb: Database = {
+                ...db,
+                transaction: (work) =>
+                    db.transaction(async (tx) => {
+                        const result = await work(tx);
+                        timeline.push("COMMIT");
+                        return result;
+                    }),
+                withConnectDeadline: () => watchedDb,
+            };
+            const log = createLogger({
+                fields: { service: "shop", route: "POST /orders" },
+                write: (line) => {
+                    if ((JSON.parse(line) as { message: string }).message === OUTBOX_WRITE_LOG.message) {
+                        timeline.push("marker");
+                        lines.push(line);
+                    }
+                },
+            });
+            const placeOrder = createRouteHandler(shop.routes!["POST /orders"]!.handler as never, {
+                service: "shop",
+                routeKey: "POST /orders",
+                openDatabase: () => watchedDb,
+                logger: log,
+                events: { catalog: shop.events as EventCatalog, eventBusName: "test-bus", transport: transport().transport },
+            });
+            return { timeline, lines, placeOrder: (body: object) => placeOrder(httpApiEvent({ routeKey: "POST /orders", body: JSON.stringify(body), headers: { "content-type": "application/json" } })) };
+        }
+        const committed = async (item: string) => (await postgres().sql<{ n: number }>("SELECT count(*)::int AS n FROM shop.platform_outbox o JOIN shop.orders r ON o.detail LIKE '%' || r.id::text || '%' WHERE r.item = $1", [item]))[0].n;
+
+        it("logs the marker before the COMMIT of a request that wrote events, with the service and how many, and the rows then commit", async () => {
+            // Prepare
+            const { timeline, lines, placeOrder } = watched();
+            // Act: each request's first transaction is its unit of work; the sends after it commit their own.
+            const one = await placeOrder({ item: "marker-1" });
+            const afterOne = timeline.splice(0);
+            const two = await placeOrder({ item: "marker-2", note: "gift wrap" });
+            const afterTwo = timeline.splice(0);
+            // Assess
+            assert.deepEqual([one.statusCode, two.statusCode], [201, 201]);
+            for (const steps of [afterOne, afterTwo]) {
+                assert.deepEqual(steps.slice(0, 2), ["marker", "COMMIT"], steps.join(", "));
+                assert.equal(steps.filter((step) => step === "marker").length, 1);
+            }
+            assert.deepEqual(
+                lines.map((line) => JSON.parse(line)).map((entry) => [entry.level, entry.service, entry[OUTBOX_WRITE_LOG.countField]]),
+                [
+                    ["INFO", "shop", 1],
+                    ["INFO", "shop", 2],
+                ],
+            );
+            assert.deepEqual([await committed("marker-1"), await committed("marker-2")], [1, 2]);
+        });
+
+        for (const [item, status] of [["regret-marker", 409], ["refuse-marker", 422]] as const) {
+            it(`logs no marker when the handler publishes and then answers ${status}: the unit of work rolls back`, async () => {
+                // Prepare
+                const { timeline, placeOrder } = watched();
+                // Act
+                const answer = await placeOrder({ item });
+                // Assess
+                assert.equal(answer.statusCode, status);
+                assert.deepEqual(timeline, []);
+            });
+        }
+
+        it("logs no marker when a unit of work commits without writing events (a subscription's delivery and its dedupe record)", async () => {
+            // Prepare
+            const written: string[] = [];
+            const ship = createSubscriptionHandler(fulfilment.subscriptions!.ship.handler, {
+                service: "fulfilment",
+                subscription: "ship",
+                event: fulfilment.subscriptions!.ship.event,
+                openDatabase: () => postgres().serviceDb("fulfilment"),
+                logger: createLogger({ level: "DEBUG", write: (line) => void written.push(line) }),
+            });
+            const bus = transport();
+            await routeCaller(shop, () => postgres().serviceDb("shop"), bus.transport)("POST /orders", order("no-marker"));
+            // Act
+            const answer = await ship({ Records: [recordOf(bus.sent[0])] });
+            // Assess: it committed (a shipment), and logged no marker.
+            assert.deepEqual(answer.batchItemFailures, []);
+            assert.equal(await shipments("no-marker"), 1);
+            assert.ok(written.length > 0, "the consumer logs");
+            assert.deepEqual(written.filter((line) => JSON.parse(line).message === OUTBOX_WRITE_LOG.message), []);
+        });
+
+        it("is matched by the publishing functions' metric filter exactly as the logger writes it, its Service and count read from the line; the relay's report and a near miss are not", async () => {
+            // Prepare
+            const { lines, placeOrder } = watched();
+            await placeOrder({ item: "filtered", note: "fragile" });
+            const [marker] = lines;
+            const pattern = outboxWriteFilterPattern();
+            const relayReport = JSON.stringify({ timestamp: new Date().toISOString(), level: "INFO", message: RELAY_LOG_MESSAGE, service: "shop", unsent: 0 });
+            const nearMiss = marker.replace(`"${OUTBOX_WRITE_LOG.message}"`, `"${OUTBOX_WRITE_LOG.message}!"`);
+            // Act, Assess
+            assert.equal(matchesFilterPattern(pattern, marker), true);
+            assert.equal(selectedField("$.service", marker), "shop");
+            assert.equal(selectedField(`$.${OUTBOX_WRITE_LOG.countField}`, marker), 2);
+            assert.equal(matchesFilterPattern(pattern, relayReport), false);
+            assert.equal(matchesFilterPattern(pattern, nearMiss), false);
+            assert.equal(matchesFilterPattern(pattern, `not json ${OUTBOX_WRITE_LOG.message}`), false);
+            assert.equal(OUTBOX_RELAY_DEFAULTS.metrics.writes, "OutboxWrites");
         });
     });
 

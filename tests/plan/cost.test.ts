@@ -80,6 +80,32 @@ describe("cost model", () => {
             near(line.amount, 21.9, "endpoints in dollars");
         });
 
+        it("prices an outbox wake alarm by the metrics it reads, apart from the other alarms, and counts no check, GetMetricData or schedule for it", () => {
+            // Prepare: a wake alarm over the service's writes and its relay's backlog, beside an ordinary alarm.
+            const metric = (metricName: string, stat: string) => ({ namespace: "serverless-microservices/outbox", metricName, dimensions: { Service: "svc" }, period: 60, stat });
+            const wake = resource("aws:cloudwatch/metricAlarm:MetricAlarm", "svc-outbox-relay-wake", {
+                evaluationPeriods: 2,
+                metricQueries: [
+                    { id: "wake", expression: "SUM([writes, unsent])", returnData: true },
+                    { id: "writes", metric: metric("OutboxWrites", "Sum") },
+                    { id: "unsent", metric: metric("OutboxUnsent", "Maximum") },
+                ],
+            });
+            const other = resource("aws:cloudwatch/metricAlarm:MetricAlarm", "svc-errors", { namespace: "AWS/Lambda", metricName: "Errors" });
+            // Act
+            const lines = idleCost([wake, other]);
+            const withoutWake = idleCost([other]);
+            const notes = estimateCost([wake, other]).notes;
+            // Assess
+            const line = item(lines, "Outbox wake alarms: alarm metrics");
+            assert.equal(line.quantity, 2);
+            near(line.amount, 2 * PRICES.cloudWatch.perAlarmMonth, "two alarm metrics");
+            assert.equal(item(lines, "CloudWatch alarms").quantity, 1, "the wake alarm is not counted twice");
+            assert.deepEqual(lines.filter((l) => l.item.startsWith("Outbox checks")), []);
+            assert.deepEqual(withoutWake.filter((l) => l.item.startsWith("Outbox")), [], "no wake alarm, no wake line");
+            assert.ok(notes.some((note) => /woken by an alarm.*2 period\(s\) of 60 s/.test(note)), notes.join("\n"));
+        });
+
         it("prices an outbox relay check run every minute: its Scheduler invocations, its Lambda requests and compute, and one metric requested per publishing function plus the backlog", () => {
             // Prepare: a check watching three publishing functions, on its every-minute schedule.
             const settings = JSON.stringify({ service: "svc", relayFunctionName: "svc-relay", producerFunctionNames: ["a", "b", "c"], backlogMetric: { namespace: "n", metricName: "m" }, lookbackSeconds: 310 });

@@ -108,8 +108,9 @@ describe("plan: events, schedules and their cost", function () {
         it(`${stack}: lists each schedule with its expression, time zone, target queue, retries, dead-letter queue and consumer`, () => {
             const plan = plans.get(stack)!;
             const expected = resolvedFor(stack).schedules;
-            // Besides the registry's schedules: each outbox's check, run every minute, straight at its function's live alias.
-            const checks = resolvedFor(stack).services.filter(publishesThroughOutbox).map((service) => `${service.name}-outbox-relay-check`);
+            // Besides the registry's schedules: each outbox's check where relays are checked every minute, straight at its function's live alias.
+            const checked = parseStackConfig(stack, readStackConfig(stack)).events.relayWake === "every-minute";
+            const checks = checked ? resolvedFor(stack).services.filter(publishesThroughOutbox).map((service) => `${service.name}-outbox-relay-check`) : [];
             assert.equal(plan.events.schedules.length, expected.length + checks.length);
             for (const name of checks) {
                 const check = plan.events.schedules.find((listed) => listed.name === name);
@@ -128,6 +129,35 @@ describe("plan: events, schedules and their cost", function () {
             }
         });
     }
+
+    it("prices the event fixture's outbox relays: dev's woken by an alarm (its metrics, no GetMetricData) and prod's checked every minute, and says how long a left-over event waits in each", () => {
+        // Prepare
+        const items = (plan: StackPlan) => plan.cost.idle.lines.map((l) => l.item);
+        const [dev, prod] = [plans.get("dev")!, plans.get("prod")!];
+        const wake = dev.cost.idle.lines.find((l) => l.item === "Outbox wake alarms: alarm metrics");
+        // Assess: the stack files choose the modes.
+        assert.deepEqual([parseStackConfig("dev", readStackConfig("dev")).events.relayWake, parseStackConfig("prod", readStackConfig("prod")).events.relayWake], ["on-alarm", "every-minute"]);
+        assert.ok(wake, items(dev).join(", "));
+        assert.equal(wake.quantity % 2, 0, "two metrics per wake alarm: the outbox writes and the relay's backlog");
+        assert.ok(wake.quantity > 0);
+        assert.equal(Math.round(wake.amount * 100) / 100, Math.round(wake.quantity * 0.1 * 100) / 100, "$0.10 per alarm metric a month");
+        assert.deepEqual(items(dev).filter((item) => item.startsWith("Outbox checks")), []);
+        assert.ok(items(prod).includes("Outbox checks: CloudWatch GetMetricData"));
+        assert.deepEqual(items(prod).filter((item) => item.startsWith("Outbox wake")), []);
+        assert.match(devText, /^Note: Outbox relays woken by an alarm \(events\.relayWake on-alarm\): an event a request left unsent .* waits for the alarm's return to OK, \d+(-\d+)? period\(s\) of 60 s after the service's last write.*minutes, not seconds/m);
+        assert.ok(!dev.cost.notes.some((note) => /checked every minute/.test(note)));
+        assert.ok(prod.cost.notes.some((note) => /checked every minute .* waits about a minute/.test(note)));
+    });
+
+    it("keeps AWS's own events out of the stack's event flows: the alarm state changes that wake dev's outbox relays are no event of a service", () => {
+        // Prepare: dev wakes its relays on an alarm, through a rule on the default bus.
+        const plan = plans.get("dev")!;
+        assert.equal(parseStackConfig("dev", readStackConfig("dev")).events.relayWake, "on-alarm");
+        // Assess
+        assert.deepEqual(plan.events.flows.filter((flow) => flow.producer.startsWith("aws.")), []);
+        assert.deepEqual(plan.events.flows.flatMap((flow) => flow.subscribers).filter((subscriber) => /outbox-relay-wake/.test(subscriber.rule)), []);
+        assert.ok(plan.events.flows.length > 0, "the services' own flows are still listed");
+    });
 
     it("prints the flows and the schedules in the text plan", () => {
         assert.match(devText, /^EVENTS \(bus serverless-microservices-dev\)$/m);

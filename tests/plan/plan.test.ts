@@ -20,6 +20,7 @@ import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { fixtureServices } from "../../testing/fixtures";
 import { echoContainer } from "../../testing/fixtures/registries";
 import { ledger } from "../../testing/fixtures/secret-services";
+import { shop } from "../../testing/fixtures/outbox-services";
 import { scratchRegistry, serviceWithDuplicateRoute } from "../../testing/scratch-registry";
 import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
@@ -202,6 +203,21 @@ describe("plan (npm run plan)", function () {
         assert.ok(dev.cost.idle.total <= 10, `dev idle ${dev.cost.idle.total}`);
         const floor = dev.cost.idle.lines.find((l) => l.item.startsWith("Aurora capacity floor"));
         assert.equal(floor?.amount, 0, "dev pauses at 0 ACU");
+    });
+
+    it("idles the sample registry's dev at or under $10 a month with no interface endpoint, and a publishing database service more adds at most $0.50, its wake alarm's metrics alone", async () => {
+        // Prepare: the sample registry (events, outbox and container service included), then one more service that keeps data and publishes.
+        const before = await planStack({ stack: "dev" });
+        const after = await planStack({ stack: "dev", services: [...services, shop] });
+        const lineOf = (plan: StackPlan, item: string) => plan.cost.idle.lines.find((line) => line.item.startsWith(item))?.amount ?? 0;
+        // Assess
+        assert.ok(services.some((service) => "events" in service && service.events && service.database), "the sample registry has a publishing database service");
+        assert.ok(before.cost.idle.total <= 10, `dev idle ${before.cost.idle.total}`);
+        assert.equal(lineOf(before, "Interface VPC endpoints"), 0);
+        const added = after.cost.idle.total - before.cost.idle.total;
+        assert.ok(added > 0 && added <= 0.5, `a publishing database service adds ${added.toFixed(2)}`);
+        assert.equal(Math.round((lineOf(after, "Outbox wake alarms") - lineOf(before, "Outbox wake alarms")) * 100) / 100, Math.round(added * 100) / 100, "all of it is the wake alarm's");
+        assert.equal(lineOf(after, "Interface VPC endpoints"), 0, "no endpoint for it either");
     });
 
     it("shows each service's connection limit against the cluster's max_connections at its maximum capacity", () => {

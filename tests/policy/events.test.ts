@@ -254,6 +254,7 @@ describe("event rules over the program's offline run", function () {
         { rule: "scheduler-retry-dead-letter", pick: (r) => r.type === Types.schedulerSchedule, field: "target.deadLetterConfig", value: undefined },
         { rule: "eventbridge-target-dead-letter", pick: (r) => r.type === Types.eventTarget && r.name === "ledger-subscription-closed", field: "deadLetterConfig", value: undefined },
         { rule: "lambda-timeout-bounds", pick: (r) => r.type === Types.lambdaFunction && r.name === "ledger-subscription-opened", field: "timeout", value: 901 },
+        { rule: "lambda-permission-source", pick: (r) => r.type === Types.lambdaPermission && r.name === "accounts-post-accounts", field: "sourceArn", value: undefined },
     ];
 
     for (const stack of ["dev", "prod"]) {

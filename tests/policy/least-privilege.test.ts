@@ -12,6 +12,28 @@ import { NOT_APPLICABLE, validateResource } from "./harness";
 const ACCOUNT = "123456789012";
 const document = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 
+describe("lambda-permission-source", () => {
+    const permission = (props: object) => validateResource("lambda-permission-source", { type: Types.lambdaPermission, props: { action: "lambda:InvokeFunction", function: "accounts-outbox-relay-1234567", qualifier: "live", ...props } });
+    const RULE_ARN = `arn:aws:events:us-east-1:${ACCOUNT}:rule/accounts-outbox-relay-wake-1234567`;
+
+    it("accepts a service's permission that names its source rule, or its source account, and one whose source is not known yet (preview)", async () => {
+        assert.deepEqual(await permission({ principal: "events.amazonaws.com", sourceArn: RULE_ARN }), []);
+        assert.deepEqual(await permission({ principal: "s3.amazonaws.com", sourceAccount: ACCOUNT }), []);
+        assert.deepEqual(await permission({ principal: "events.amazonaws.com", sourceArn: UNKNOWN_STRING_SENTINEL }), []);
+    });
+
+    it("leaves alone a permission for an account, which names no service", async () => {
+        assert.deepEqual(await permission({ principal: ACCOUNT }), []);
+    });
+
+    it("rejects a service's permission that names neither, naming the principal and the fix", async () => {
+        assert.deepEqual(await permission({ principal: "events.amazonaws.com" }), [
+            "Invoke permission for events.amazonaws.com names no sourceArn or sourceAccount: any events.amazonaws.com resource in any account that names this function may invoke it. Set sourceArn to the resource that invokes it.",
+        ]);
+        assert.equal((await permission({ principal: "apigateway.amazonaws.com", sourceArn: "" })).length, 1);
+    });
+});
+
 describe("iam-service-principal-source", () => {
     const trust = (statement: object) => validateResource("iam-service-principal-source", { type: Types.iamRole, props: { assumeRolePolicy: document(statement) } });
     const keyPolicy = (statement: object) => validateResource("iam-service-principal-source", { type: Types.kmsKey, props: { policy: document(statement) } });

@@ -30,6 +30,7 @@ const SAMPLES: { type: string; props: Record<string, unknown> }[] = [
     { type: Types.httpApiIntegration, props: privateIntegrationProps() },
     { type: Types.schedulerSchedule, props: { scheduleExpression: "rate(1 day)", target: { arn: "q", roleArn: "r" } } },
     { type: Types.eventTarget, props: { rule: "r", arn: "q", retryPolicy: { maximumRetryAttempts: 1 }, deadLetterConfig: { arn: "d" } } },
+    { type: Types.lambdaPermission, props: { action: "lambda:InvokeFunction", function: "f", qualifier: "live", principal: "events.amazonaws.com", sourceArn: "arn:aws:events:us-east-1:123456789012:rule/r" } },
     { type: Types.rdsClusterParameterGroup, props: { family: "aurora-postgresql17", parameters: [{ name: "log_statement", value: "ddl" }] } },
     { type: Types.securityGroupEgressRule, props: { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-db" } },
 ];

@@ -21,6 +21,7 @@
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { Types } from "../../policy/lib/types";
 import { AURORA_SERVERLESS_V2 } from "../../policy/lib/limits";
+import { OUTBOX_RELAY_DEFAULTS } from "../../platform/triggers/outbox-relay";
 import { functionQualifier } from "../../policy/lib/links";
 import { readsSqs } from "../../policy/lib/queues";
 import { eventCost, idlePollRequestsPerMonth, type EventCostAssumptions, type EventCostEstimate } from "./event-cost";
@@ -153,6 +154,61 @@ function outboxCheckIdleCost(resources: readonly ResourceRecord[], assumptions: 
     ];
 }
 
+/** The metrics an alarm reads: its own, or each metric query of a metric math alarm. */
+function alarmMetrics(alarm: ResourceRecord): Array<{ namespace?: string; metricName?: string }> {
+    const queries = valueOf(alarm, "metricQueries");
+    if (Array.isArray(queries)) return queries.flatMap((query: { metric?: { namespace?: string; metricName?: string } }) => (query?.metric ? [query.metric] : []));
+    return valueOf(alarm, "metricName") ? [{ namespace: valueOf(alarm, "namespace"), metricName: valueOf(alarm, "metricName") }] : [];
+}
+
+/** An outbox relay's wake alarm (`relayWake: on-alarm`): the one alarm that reads a service's outbox writes. */
+function isOutboxWakeAlarm(alarm: ResourceRecord): boolean {
+    return alarmMetrics(alarm).some((metric) => metric.namespace === OUTBOX_RELAY_DEFAULTS.metricNamespace && metric.metricName === OUTBOX_RELAY_DEFAULTS.metrics.writes);
+}
+
+/** The wake alarms' evaluation periods (minutes a quiet service's alarm takes to return to OK), lowest and highest. */
+function wakeAlarmPeriods(resources: readonly ResourceRecord[]): number[] {
+    return ofType(resources, Types.metricAlarm).filter(isOutboxWakeAlarm).map((alarm) => Number(valueOf(alarm, "evaluationPeriods")));
+}
+
+/**
+ * What the outbox relays' wake alarms bill with no traffic: each alarm bills every metric its
+ * expression reads, by the month. Nothing runs per minute, and the OutboxWrites metric the
+ * publishing functions' metric filters make bills only in the hours it receives data.
+ */
+function outboxWakeIdleCost(resources: readonly ResourceRecord[]): CostLine[] {
+    const alarms = ofType(resources, Types.metricAlarm).filter(isOutboxWakeAlarm);
+    if (alarms.length === 0) return [];
+    const metrics = alarms.reduce((total, alarm) => total + alarmMetrics(alarm).length, 0);
+    return [
+        line(
+            "Outbox wake alarms: alarm metrics",
+            metrics,
+            "alarm-metric-months",
+            PRICES.cloudWatch.perAlarmMonth,
+            `${plural(alarms.length, "wake alarm")} (one per publishing database service), each reading its outbox writes and its relay's backlog; ` +
+                "no check and no GetMetricData; the writes metric bills only in hours it receives data (none idle)",
+        ),
+    ];
+}
+
+/** How long an event the request path left unsent waits for its relay, per what wakes the relays: a note of the plan. */
+function relayWaitNote(resources: readonly ResourceRecord[]): string[] {
+    const periods = wakeAlarmPeriods(resources);
+    const checked = ofType(resources, Types.lambdaFunction).some((fn) => typeof valueOf(fn, "environment")?.variables?.[ENVIRONMENT.outboxRelayCheck] === "string");
+    const notes: string[] = [];
+    if (periods.length > 0) {
+        const [least, most] = [Math.min(...periods), Math.max(...periods)];
+        const minutes = least === most ? `${least}` : `${least}-${most}`;
+        notes.push(
+            `Outbox relays woken by an alarm (events.relayWake on-alarm): an event a request left unsent (a crash or a failed send after its commit) waits for the alarm's return to OK, ` +
+                `${minutes} period(s) of ${OUTBOX_RELAY_DEFAULTS.wakePeriodSeconds} s after the service's last write, plus CloudWatch's evaluation delay: minutes, not seconds; under sustained writes it waits until they stop.`,
+        );
+    }
+    if (checked) notes.push("Outbox relays checked every minute (events.relayWake every-minute): an event a request left unsent waits about a minute.");
+    return notes;
+}
+
 function plural(count: number, word: string): string {
     return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
@@ -279,7 +335,7 @@ export function idleCost(resources: readonly ResourceRecord[], assumptions: Cost
     const keys = ofType(resources, Types.kmsKey).length;
     if (keys > 0) lines.push(line("KMS customer-managed keys", keys, "key-months", PRICES.kms.perCustomerKeyMonth, "requests extra"));
 
-    const alarms = ofType(resources, Types.metricAlarm).length;
+    const alarms = ofType(resources, Types.metricAlarm).filter((alarm) => !isOutboxWakeAlarm(alarm)).length;
     lines.push(line("CloudWatch alarms", alarms, "alarm-months", PRICES.cloudWatch.perAlarmMonth, "standard resolution, before free tier"));
     const dashboards = ofType(resources, Types.dashboard).length;
     lines.push(line("CloudWatch dashboards", dashboards, "dashboard-months", PRICES.cloudWatch.perDashboardMonth, "before free tier"));
@@ -339,6 +395,7 @@ export function idleCost(resources: readonly ResourceRecord[], assumptions: Cost
     }
 
     lines.push(...outboxCheckIdleCost(resources, assumptions));
+    lines.push(...outboxWakeIdleCost(resources));
 
     const topics = ofType(resources, Types.snsTopic).length;
     if (topics > 0) lines.push(line("SNS topics", topics, "topics", 0, "no charge idle; billed per publish and delivery"));
@@ -433,6 +490,7 @@ export function estimateCost(resources: readonly ResourceRecord[], assumptions: 
             `Idle: ${HOURS_PER_MONTH} hours a month; Lambda, the HTTP API, log groups, IAM and security groups cost nothing without traffic.`,
             `Per million requests: worst case runs every request to its route's timeout; not included: database capacity above the floor, ` +
                 `database I/O ($${PRICES.aurora.perIoRequest * 1_000_000}/million), NAT and endpoint data processing, Secrets Manager API calls, data transfer out.`,
+            ...relayWaitNote(resources),
         ],
     };
 }

@@ -194,6 +194,8 @@ export function eventFlows(resources: readonly ResourceRecord[]): PlannedEventFl
             return { subscription: consumerName(consumer.functionName, graph), rule: rule.resource.name, ...consumer, delivery };
         });
         for (const matched of patternEvents(rule.props.eventPattern)) {
+            // AWS's own events (an alarm's state change that wakes an outbox relay) are no event of the stack's, and publishing them bills nothing.
+            if (matched.producer.startsWith("aws.")) continue;
             const key = JSON.stringify([busName, matched.producer, matched.event, matched.version]);
             const flow: PlannedEventFlow = flows.get(key) ?? { ...(busName ? { bus: busName } : {}), ...matched, subscribers: [] };
             flow.subscribers.push(...subscribers);

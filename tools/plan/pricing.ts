@@ -49,7 +49,7 @@ export const PRICES = {
     cloudWatch: {
         logsIngestedPerGb: 0.5,
         logsStoredPerGbMonth: 0.03,
-        /** Standard-resolution metric alarm. */
+        /** Standard-resolution metric alarm, per metric it reads: a metric math alarm bills each metric of its expression. */
         perAlarmMonth: 0.1,
         perDashboardMonth: 3.0,
         /** GetMetricData: USD per metric requested (no free tier). */

@@ -6,6 +6,7 @@
 import { ENVIRONMENT, logLevelFromEnvironment } from "../environment";
 import { createLogger, type Logger } from "../logger";
 import { createForwarder, s3HandoverStore, type HandoverStore } from "../outbox/bucket-handover";
+import { logOutboxWrite } from "../outbox/outbox";
 import { eventBridgeTransport, type EventTransport } from "../outbox/publisher";
 
 export interface ForwarderProvider {
@@ -23,9 +24,12 @@ export interface ForwarderProvider {
 export function createForwarderEntry(provider: ForwarderProvider) {
     const service = provider.service ?? "unknown";
     if (!provider.bucket) throw new Error(`The event forwarder of service "${service}" needs its bucket: ${ENVIRONMENT.eventHandoverBucket} is not set.`);
+    const logger = provider.logger ?? createLogger({ level: logLevelFromEnvironment(), fields: { service, function: "event-forwarder" } });
     return createForwarder({
         store: provider.store ?? s3HandoverStore(provider.bucket),
         transport: provider.transport ?? eventBridgeTransport(),
-        logger: provider.logger ?? createLogger({ level: logLevelFromEnvironment(), fields: { service, function: "event-forwarder" } }),
+        logger,
+        // Matched by the wake alarm's metric filter on this function's log group: the alarm brings the forwarder back for them.
+        onLeftOver: (objects) => logOutboxWrite(logger, service, objects),
     });
 }

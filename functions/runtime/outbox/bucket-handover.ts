@@ -20,8 +20,11 @@ import { EventPublishError, isEventPublishError, type EventTransport } from "./p
 /** Where objects live in the bucket: waiting to be forwarded, or refused by EventBridge for good. */
 export const HANDOVER_PREFIXES = { pending: "pending/", refused: "refused/" } as const;
 
-/** A left-over object is swept once it is this old: younger ones may still be in their notification's run or retries. */
-export const SWEEP_AFTER_MS = 5 * 60_000;
+/**
+ * A left-over object is swept once it is this old, so that a sweep rarely runs beside the object's
+ * own notification run; one that does finds it gone or sends it once more (consumers dedupe).
+ */
+export const SWEEP_AFTER_MS = 60_000;
 
 /**
  * How often a forwarder's execution environment sweeps while notifications keep it busy: each
@@ -99,6 +102,12 @@ export interface ForwarderOptions {
     /** EventBridge (`eventBridgeTransport`). */
     transport: EventTransport;
     logger: Logger;
+    /**
+     * Told how many objects a run leaves in `pending/` (EventBridge did not take them): the
+     * forwarder's entry logs the outbox write marker for them, so that the service's wake alarm
+     * runs the forwarder again. @default nothing
+     */
+    onLeftOver?: (objects: number) => void;
     now?: () => Date;
 }
 
@@ -165,6 +174,7 @@ export function createForwarder(options: ForwarderOptions) {
             }
         }
         (report.failed.length > 0 ? logger.warn : logger.info).call(logger, "events forwarded", { ...report, swept: leftOver.length });
+        if (report.failed.length > 0) options.onLeftOver?.(report.failed.length);
         if (report.failed.length > 0) throw new Error(`${report.failed.length} object(s) stay pending: ${report.failed.map((failure) => `${failure.key}: ${failure.error}`).join("; ")}`);
         return report;
     };

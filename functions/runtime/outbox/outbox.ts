@@ -20,6 +20,7 @@
  * discards it (`redriveParked`, `discardParked`).
  */
 import type { Database, Queryable } from "../data/database";
+import type { Logger } from "../logger";
 import type { PutEventsEntry } from "../queue/event-envelope";
 import { isEventPublishError, type EventTransport } from "./publisher";
 import { EVENTBRIDGE, putEventsEntrySize } from "../limits";
@@ -62,6 +63,21 @@ export async function writeToOutbox(tx: Queryable, entries: readonly PutEventsEn
         [eventIds, entries.map((entry) => entry.Source), entries.map((entry) => entry.DetailType), entries.map((entry) => entry.Detail), entries.map((entry) => entry.Time)],
     );
     return eventIds;
+}
+
+/**
+ * The line a unit of work logs just before it commits events into the outbox: the signal that
+ * wakes the outbox relay where no check runs every minute (`relayWake: on-alarm`, docs/events.md).
+ * A metric filter on each publishing function's log group reads it: `message` selects the line,
+ * `service` is the metric's dimension and `countField` its value. Logged before the COMMIT, so a
+ * crash after the commit has already left it; a COMMIT that then fails leaves a false alarm,
+ * which costs one relay run that finds nothing.
+ */
+export const OUTBOX_WRITE_LOG = { message: "outbox events written", countField: "events" } as const;
+
+/** Logs the outbox write marker of `service`: `count` events are about to commit. */
+export function logOutboxWrite(log: Logger, service: string, count: number): void {
+    log.info(OUTBOX_WRITE_LOG.message, { service, [OUTBOX_WRITE_LOG.countField]: count });
 }
 
 interface OutboxRow {

@@ -38,6 +38,7 @@ interface Decoded<Message> {
 type Decoder<Message> = (record: SQSRecord) => { ok: true; decoded: Decoded<Message> } | { ok: false; problem: string };
 
 interface BatchOptions<Message> extends ServiceResources {
+    service: string;
     logger: Logger;
     /** Each delivery in a unit of work on the service's database (`unit-of-work.ts`). */
     unitOfWork: boolean;
@@ -52,7 +53,7 @@ function receiveCount(record: SQSRecord): number {
 
 /** The batch loop both kinds of consumer share. */
 function createBatchHandler<Message>(options: BatchOptions<Message>): QueueHandler {
-    const contextFor = createContextFactory(options, { unitOfWork: options.unitOfWork });
+    const contextFor = createContextFactory(options, { service: options.service, unitOfWork: options.unitOfWork });
     return async (event, invocation) => {
         const failures: SQSBatchResponse["batchItemFailures"] = [];
         const invocationId = invocation?.awsRequestId ?? "";
