@@ -11,7 +11,8 @@
  * info with it, so a file that failed fails again without being checked again.
  *
  * Most of a check is parsing the packages' declaration files, which the build info cannot spare.
- * So a run that found no errors also writes a stamp beside it (`<build info>.clean.json`): the
+ * So a run that found no errors also writes a stamp beside it (`<build info>.clean.json`, the last
+ * few, one per list of root files: the start of another registry does not drop the repository's): the
  * TypeScript version, the options, the root files and the content hash of every file the program
  * read. A check whose stamp still matches in all of these answers "no errors" without loading the
  * compiler, as `tsc --build` does for a project that is up to date. (Like `tsc --build`, it does not
@@ -42,6 +43,8 @@ interface CleanStamp {
 }
 
 const stampFile = (request: TypeCheckRequest) => `${request.buildInfoFile}.clean.json`;
+/** Stamps kept, the newest first: the repository's registry and a few others (a test's, `npm start --registry`'s). */
+const STAMPS_KEPT = 4;
 /** Of the text the compiler read; the stamp hashes what was checked, so an edit made during the check fails it. */
 const hashOf = (text: string) => crypto.createHash("sha1").update(text).digest("hex");
 
@@ -49,28 +52,41 @@ function typeScriptVersion(): string {
     return (JSON.parse(fs.readFileSync(require.resolve("typescript/package.json"), "utf8")) as { version: string }).version;
 }
 
-/** The stamp's project file count when the stamp holds for the tree as it is now; undefined when anything differs or cannot be read. */
-function unchangedSinceCleanRun(request: TypeCheckRequest): number | undefined {
+const sameRoots = (stamp: CleanStamp, request: TypeCheckRequest) => JSON.stringify(stamp.roots) === JSON.stringify(request.files);
+
+/** The stamps on disk; none when there is no file or it cannot be read (then the check runs in full). */
+function readStamps(request: TypeCheckRequest): CleanStamp[] {
     try {
-        const stamp = JSON.parse(fs.readFileSync(stampFile(request), "utf8")) as CleanStamp;
-        if (stamp.typescript !== typeScriptVersion() || stamp.tsconfig !== fs.readFileSync(request.tsconfig, "utf8")) return undefined;
-        if (JSON.stringify(stamp.roots) !== JSON.stringify(request.files)) return undefined;
-        for (const [file, hash] of Object.entries(stamp.inputs)) if (hashOf(fs.readFileSync(file, "utf8")) !== hash) return undefined;
-        return stamp.files;
+        const stamps = JSON.parse(fs.readFileSync(stampFile(request), "utf8")) as unknown;
+        return Array.isArray(stamps) ? (stamps as CleanStamp[]) : [];
     } catch {
-        return undefined;
+        return [];
     }
 }
 
-/** After a clean run: the stamp of what it read. After one with errors: none, so the next check runs in full. */
+/** The stamp's project file count when a stamp of these root files holds for the tree as it is now; undefined when anything differs or cannot be read. */
+function unchangedSinceCleanRun(request: TypeCheckRequest): number | undefined {
+    const stamp = readStamps(request).find((candidate) => sameRoots(candidate, request));
+    if (!stamp) return undefined;
+    try {
+        if (stamp.typescript !== typeScriptVersion() || stamp.tsconfig !== fs.readFileSync(request.tsconfig, "utf8")) return undefined;
+        for (const [file, hash] of Object.entries(stamp.inputs)) if (hashOf(fs.readFileSync(file, "utf8")) !== hash) return undefined;
+        return stamp.files;
+    } catch {
+        return undefined; // a file it read is gone
+    }
+}
+
+/** After a clean run: the stamp of what it read, first. After one with errors: none for these root files, so their next check runs in full. */
 function writeStamp(request: TypeCheckRequest, program: TypeScript.Program, errors: number, files: number): void {
+    const others = readStamps(request).filter((stamp) => !sameRoots(stamp, request));
     if (errors > 0) {
-        fs.rmSync(stampFile(request), { force: true });
+        writeAtomically(stampFile(request), JSON.stringify(others));
         return;
     }
     const inputs = Object.fromEntries(program.getSourceFiles().map((file) => [file.fileName, hashOf(file.text)]));
     const stamp: CleanStamp = { typescript: ts.version, tsconfig: fs.readFileSync(request.tsconfig, "utf8"), roots: request.files, inputs, files };
-    writeAtomically(stampFile(request), JSON.stringify(stamp));
+    writeAtomically(stampFile(request), JSON.stringify([stamp, ...others].slice(0, STAMPS_KEPT)));
 }
 
 function compilerOptions(request: TypeCheckRequest): TypeScript.CompilerOptions {

@@ -33,7 +33,7 @@ describe("the background type check", function () {
             scratch.writeService("twice", serviceWithOneRoute("twice", "fixed"));
             const fixed = await checker.check();
             checker.close();
-            const stamp = JSON.parse(fs.readFileSync(`${options.buildInfoFile}.clean.json`, "utf8")) as { inputs: Record<string, string> };
+            const [stamp] = JSON.parse(fs.readFileSync(`${options.buildInfoFile}.clean.json`, "utf8")) as [{ inputs: Record<string, string> }];
             const unchanged = await typeCheckOnce(options).result;
             // A service file the registry imports (not a root file of the check) gets the error back.
             scratch.writeService("twice", serviceWithDuplicateRoute("twice", ["first", "second"]));
