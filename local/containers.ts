@@ -21,6 +21,7 @@ import { freePort } from "./postgres";
 const LEASH_SCRIPT = path.join(__dirname, "process-leash.sh");
 /** How long a start may take to answer its health check (ECS's start period is 30 s). */
 const START_TIMEOUT_MS = 30_000;
+/** Time between health checks of a serving process. */
 const HEALTH_INTERVAL_MS = 5_000;
 const HEALTH_TIMEOUT_MS = 2_000;
 /** Consecutive failed health checks before the process is replaced, as ECS's `retries`. */
@@ -134,6 +135,11 @@ export interface LocalContainerOptions {
     writeLog?: (line: string) => void;
     /** What a person should know: a start, an exit, a restart. @default standard error */
     onNotice?: (message: string) => void;
+    /**
+     * Time between health checks of a serving process; tests pass less so that the three failures
+     * that replace an unhealthy one come in a second or two. @default 5 s
+     */
+    healthCheckIntervalMs?: number;
 }
 
 /** Where the gateway sends a container route's requests, while the service serves. */
@@ -289,7 +295,7 @@ export class LocalContainer implements ContainerUpstream {
                 this.notice(`Container service ${this.service} failed ${HEALTH_RETRIES} health checks; replacing it.`);
                 child.kill("SIGTERM");
             }
-        }, HEALTH_INTERVAL_MS);
+        }, this.options.healthCheckIntervalMs ?? HEALTH_INTERVAL_MS);
         this.healthTimer.unref();
     }
 

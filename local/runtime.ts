@@ -71,6 +71,8 @@ export interface LocalRuntimeOptions {
     containerMode?: ContainerMode;
     /** Told when a container service starts serving, exits or is restarted. @default standard error */
     onContainerNotice?: (message: string) => void;
+    /** Time between health checks of a serving container service (`LocalContainerOptions.healthCheckIntervalMs`). @default 5 s */
+    containerHealthCheckIntervalMs?: number;
     /**
      * Multiplies every subscription and schedule queue's visibility timeout, which is how long a
      * failed message waits before its next attempt: 1 is the cloud's (six times the consumer's
@@ -188,7 +190,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let events: LocalEvents | undefined;
     const logLevel = options.logLevel ?? stackConfig.logLevel;
     const startContainers = async (next: ResolvedRegistry, serviceDatabaseUrl: (service: string) => string) => {
-        const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, serviceDatabaseUrl, secretsFile, writeLog: options.writeLog, onNotice: options.onContainerNotice });
+        const started = new LocalContainers(next.containers, { mode: containerMode, logLevel, serviceDatabaseUrl, secretsFile, writeLog: options.writeLog, onNotice: options.onContainerNotice, healthCheckIntervalMs: options.containerHealthCheckIntervalMs });
         await started.start();
         return started;
     };

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../platform/config/stack-files";
+import { CACHE_ROOT } from "../tools/cache";
 import { TYPESCRIPT_LOADER_ARGS } from "../tools/typescript-loader";
 
 export interface TypeCheckRequest {
@@ -20,6 +21,8 @@ export interface TypeCheckRequest {
     root: string;
     tsconfig: string;
     files: string[];
+    /** Where the check keeps TypeScript's build info between runs and processes. */
+    buildInfoFile: string;
 }
 
 export interface TypeCheckResult {
@@ -28,6 +31,8 @@ export interface TypeCheckResult {
     /** Project files checked (declaration files of packages left out). */
     files: number;
     durationMs: number;
+    /** Every file the last clean check read is as it was then, so that result stands; the compiler did not run. */
+    unchanged?: boolean;
 }
 
 export interface TypeCheckOptions {
@@ -35,6 +40,16 @@ export interface TypeCheckOptions {
     root?: string;
     /** The registry module whose services are checked, beside every file under `<root>/functions`. @default `infra/registry.ts` */
     registryModule?: string;
+    /**
+     * Where the check keeps TypeScript's build info, so that the next check, in this process or
+     * another, redoes only what changed. @default `<root>/.cache/type-check/registry.tsbuildinfo`
+     */
+    buildInfoFile?: string;
+}
+
+/** The build info of the check of `root`: one per project, whichever registry module is checked (a file that did not change keeps its result). */
+export function defaultBuildInfoFile(root: string): string {
+    return path.join(root, path.relative(REPOSITORY_ROOT, CACHE_ROOT), "type-check", "registry.tsbuildinfo");
 }
 
 export interface TypeChecker {
@@ -101,7 +116,13 @@ export function startTypeChecker(options: TypeCheckOptions = {}): TypeChecker {
             }
             const id = nextId++;
             waiting.set(id, resolve);
-            const request: TypeCheckRequest = { id, root, tsconfig: path.join(root, "tsconfig.json"), files: typeCheckFiles(options) };
+            const request: TypeCheckRequest = {
+                id,
+                root,
+                tsconfig: path.join(root, "tsconfig.json"),
+                files: typeCheckFiles(options),
+                buildInfoFile: options.buildInfoFile ?? defaultBuildInfoFile(root),
+            };
             child.send(request);
         });
 
@@ -132,7 +153,8 @@ export function startTypeChecker(options: TypeCheckOptions = {}): TypeChecker {
 
 /** The result as the runtime and the plan print it. */
 export function formatTypeCheck(result: TypeCheckResult): string {
-    if (result.errors.length === 0) return `Type check: no errors (${result.files} files, ${(result.durationMs / 1000).toFixed(1)} s).`;
+    const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
+    if (result.errors.length === 0) return `Type check: no errors (${result.files} files, ${result.unchanged ? `unchanged since the last check, ${seconds}` : seconds}).`;
     const count = `${result.errors.length} error${result.errors.length === 1 ? "" : "s"}`;
     return [`Type check: ${count}:`, ...result.errors.map((error) => `  ${error.split("\n").join("\n  ")}`)].join("\n");
 }

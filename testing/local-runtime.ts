@@ -58,6 +58,8 @@ export interface TestRuntimeOptions {
      * (never the developer's `.data/secrets.json`). @default none
      */
     secrets?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+    /** Time between a container service's health checks. @default the runtime's (5 s) */
+    containerHealthCheckIntervalMs?: number;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function startTestRuntime(services: readonly RegisteredService[], o
             visibilityTimeoutScale: options.visibilityTimeoutScale,
             scheduleClock: options.scheduleClock,
             queueClock: options.queueClock,
+            containerHealthCheckIntervalMs: options.containerHealthCheckIntervalMs,
         });
     } catch (error) {
         fs.rmSync(dataDir, { recursive: true, force: true });

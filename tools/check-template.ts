@@ -11,8 +11,9 @@
  *   template cannot drift from what works;
  * - **remove**: deletes the `auth` line from `infra/registry.ts`;
  *
- * then runs, in each copy, `npm test` over what the change can affect, `npm run plan` for each
- * environment and `npm run policy` over every stack of it, in both layouts (`layoutCommands`). What the change can affect: the type check of the whole tree,
+ * then runs, in each copy, `npm test` over what the change can affect and, beside it, `npm run plan`
+ * for each environment and `npm run policy` over every stack of it, in both layouts
+ * (`layoutCommands`). What the change can affect: the type check of the whole tree,
  * and the test files that reach a file the change wrote or edited (`tools/test-selection.ts`: the
  * registry module, the new service's files, its own test file). The other suites never load the
  * registry; they ran in the original's `npm test` and a registry change cannot change their result.
@@ -27,7 +28,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT } from "../platform/config/stack-config";
 import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../platform/config/stack-files";
-import { layoutOf, platformStackName } from "../platform/config/stack-layout";
+import { layoutOf, platformStackName, type StackLayout } from "../platform/config/stack-layout";
 import { CACHE_ROOT } from "./cache";
 import { runAsCommand } from "./command";
 import { testFilesUnder } from "./test";
@@ -153,14 +154,25 @@ const SCENARIOS = {
 } as const;
 
 /**
- * What proves an environment in both layouts: the plan and the policy pack of the layout its file
- * sets, and the policy pack over every stack of the other layout (one process for all of them).
+ * What proves an environment in both layouts: the plan of the layout its file sets, which runs the
+ * policy pack over the stack it plans, and the policy pack over every stack of the environment
+ * where the plan does not cover them all: the other stacks of a stack-per-service environment, and
+ * every stack of the other layout (one process for all of them). A one-stack environment's plan
+ * already runs the pack over its one stack, with the same program run and pack config as
+ * `npm run policy -- --environment <env>` would.
  */
-export function layoutCommands(environment: string): string[] {
-    const layout = layoutOf(readStackConfig(environment), PROJECT);
+export function layoutCommands(environment: string, layout: StackLayout = layoutOf(readStackConfig(environment), PROJECT)): string[] {
     const other = layout === "one-stack" ? "stack-per-service" : "one-stack";
     const planned = layout === "one-stack" ? environment : platformStackName(environment);
-    return [`npm run plan -- --stack ${planned}`, `npm run policy -- --environment ${environment}`, `npm run policy -- --environment ${environment} --layout ${other}`];
+    const rest = layout === "one-stack" ? [] : [`npm run policy -- --environment ${environment}`];
+    return [`npm run plan -- --stack ${planned}`, ...rest, `npm run policy -- --environment ${environment} --layout ${other}`];
+}
+
+/** Runs `commands` one after another in `root`, each logged to `check-<label>-<index>.log` there. */
+async function runInOrder(root: string, label: string, commands: readonly string[]): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const [index, command] of commands.entries()) results.push(await runStep(root, command, path.join(root, `check-${label}-${index}.log`)));
+    return results;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -171,7 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`--only takes ${Object.keys(SCENARIOS).join(" or ")}`);
         return 2;
     }
-    const stackCommands = listStacks().flatMap(layoutCommands);
+    const stackCommands = listStacks().flatMap((environment) => layoutCommands(environment));
     let failed = false;
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
         if (only !== undefined && name !== only) continue;
@@ -184,10 +196,11 @@ async function main(argv: readonly string[]): Promise<number> {
         const tests = testsAffectedBy(changed, testFilesUnder("tests", root), root);
         const all = testFilesUnder("tests", root).length;
         console.log(`  changed ${changed.join(", ")}; ${tests.length} of ${all} test files reach a changed file`);
-        const commands = [`npm test -- ${tests.join(" ")}`, ...stackCommands];
-        for (const [index, command] of commands.entries()) {
-            const result = await runStep(root, command, path.join(root, `check-${index}.log`));
-            const shown = index === 0 ? `npm test -- <those ${tests.length} files>` : command;
+        // The plans and policy runs beside the tests: the suites spend much of their time waiting
+        // (for child processes, servers, timers), which the program runs fill.
+        const [testResults, stackResults] = await Promise.all([runInOrder(root, "tests", [`npm test -- ${tests.join(" ")}`]), runInOrder(root, "stacks", stackCommands)]);
+        for (const [index, result] of [...testResults, ...stackResults].entries()) {
+            const shown = index === 0 ? `npm test -- <those ${tests.length} files>` : result.command;
             console.log(`  ${result.ok ? "ok  " : "FAIL"} ${shown} (${result.seconds} s)`);
             if (!result.ok) {
                 failed = true;

@@ -37,7 +37,8 @@ describe("e2e: a container service behind the local gateway", function () {
     });
 
     before(async () => {
-        t = await startTestRuntime([ping, echo], { throttling: true });
+        // Health checks every second: the three failures that replace a process take seconds, not 15 s.
+        t = await startTestRuntime([ping, echo], { throttling: true, containerHealthCheckIntervalMs: 1_000 });
     });
     after(async () => {
         await t?.stop();

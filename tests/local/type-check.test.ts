@@ -1,13 +1,14 @@
 /**
  * The background type check of `npm start`, `npm run dev` and `npm run plan`: the registry and every
  * file under `functions/`, checked in a process of its own with the project's tsconfig, reporting
- * what the transpile-only run cannot see, and checking again, faster, after an edit.
+ * what the transpile-only run cannot see, and checking again, faster, after an edit; in a new
+ * process, from the last run's build info, without passing what changed since.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPOSITORY_ROOT } from "../../platform/config/stack-files";
-import { formatTypeCheck, startTypeChecker, typeCheckFiles } from "../../local/type-check";
+import { formatTypeCheck, startTypeChecker, typeCheckFiles, typeCheckOnce, type TypeCheckOptions } from "../../local/type-check";
 import { scratchRegistry, serviceWithDuplicateRoute, serviceWithOneRoute } from "../../testing/scratch-registry";
 import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
@@ -21,15 +22,22 @@ describe("the background type check", function () {
         assert.deepEqual(files.slice(1), under.map((file) => path.join(REPOSITORY_ROOT, "functions", file)).sort());
     });
 
-    it("reports a route key written twice with its file, line and code, and passes once the file is fixed", async () => {
-        // Prepare
+    it("reports a route key written twice with its file, line and code, passes once the file is fixed, then, in new processes, answers the unchanged tree from its stamp and still reports an error edited in", async () => {
+        // Prepare: a build info of its own (the repository's is for its own registry), so no other check's leftovers count.
         const scratch = scratchRegistry({ twice: serviceWithDuplicateRoute("twice", ["first", "second"]) });
-        const checker = startTypeChecker({ registryModule: scratch.registryModule });
+        const options: TypeCheckOptions = { registryModule: scratch.registryModule, buildInfoFile: path.join(scratch.dir, "cache", "registry.tsbuildinfo") };
+        const checker = startTypeChecker(options);
         try {
-            // Act
+            // Act: in one process (watch mode), then each check in a process of its own (a start, a plan).
             const broken = await checker.check();
             scratch.writeService("twice", serviceWithOneRoute("twice", "fixed"));
             const fixed = await checker.check();
+            checker.close();
+            const [stamp] = JSON.parse(fs.readFileSync(`${options.buildInfoFile}.clean.json`, "utf8")) as [{ inputs: Record<string, string> }];
+            const unchanged = await typeCheckOnce(options).result;
+            // A service file the registry imports (not a root file of the check) gets the error back.
+            scratch.writeService("twice", serviceWithDuplicateRoute("twice", ["first", "second"]));
+            const brokenAgain = await typeCheckOnce(options).result;
             // Assess
             assert.equal(broken.errors.length, 1, formatTypeCheck(broken));
             assert.match(broken.errors[0], /services\/twice\/service\.ts\(9,9\): error TS1117: An object literal cannot have multiple properties with the same name\.$/);
@@ -38,6 +46,18 @@ describe("the background type check", function () {
             // The second run reuses what the first parsed: the packages' declarations above all.
             assert.ok(fixed.durationMs < broken.durationMs, `${fixed.durationMs} ms after ${broken.durationMs} ms`);
             assert.match(formatTypeCheck(fixed), /^Type check: no errors \(\d+ files, \d+\.\d s\)\.$/);
+            assert.ok(fs.existsSync(options.buildInfoFile!), "the build info is written");
+            // The clean run's stamp covers every file the program read: what the registry imports, what that imports, the packages' declarations.
+            assert.ok(path.join(scratch.dir, "services", "twice", "service.ts") in stamp.inputs);
+            assert.ok(path.join(REPOSITORY_ROOT, "functions", "runtime", "service.ts") in stamp.inputs);
+            assert.ok(Object.keys(stamp.inputs).some((file) => file.includes("/node_modules/@types/node/")));
+
+            assert.deepEqual([unchanged.errors, unchanged.unchanged, unchanged.files], [[], true, fixed.files]);
+            assert.match(formatTypeCheck(unchanged), /^Type check: no errors \(\d+ files, unchanged since the last check, \d+\.\d s\)\.$/);
+
+            assert.equal(brokenAgain.unchanged, undefined, "an edited file is checked again");
+            assert.equal(brokenAgain.errors.length, 1, formatTypeCheck(brokenAgain));
+            assert.match(brokenAgain.errors[0], /services\/twice\/service\.ts\(9,9\): error TS1117: /);
         } finally {
             checker.close();
             scratch.remove();

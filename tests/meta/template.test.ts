@@ -22,7 +22,7 @@ import { functionBoundsFor } from "../../platform/function-bounds";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
 import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../../platform/config/stack-files";
-import { applyTemplate, removeRegistryLine, TEMPLATE_DIR, templateBlocks, type TemplateBlock } from "../../tools/check-template";
+import { applyTemplate, layoutCommands, removeRegistryLine, TEMPLATE_DIR, templateBlocks, type TemplateBlock } from "../../tools/check-template";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline } from "../../tools/offline";
 import { api, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
@@ -204,6 +204,15 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
             ] satisfies TemplateBlock[]);
             assert.throws(() => templateBlocks(path.join(template, "missing")), /the service template .*missing does not exist/);
             assert.throws(() => templateBlocks(path.join(template, "empty")), /the service template .*empty holds no files/);
+        });
+
+        it("proves an environment in both layouts: the plan (with its policy run) of its own, and the pack over every stack the plan does not cover", () => {
+            // Act
+            const oneStack = layoutCommands("dev", "one-stack");
+            const perService = layoutCommands("prod", "stack-per-service");
+            // Assess: a one-stack plan runs the pack over the environment's only stack; a platform stack's plan does not cover the services' stacks.
+            assert.deepEqual(oneStack, ["npm run plan -- --stack dev", "npm run policy -- --environment dev --layout stack-per-service"]);
+            assert.deepEqual(perService, ["npm run plan -- --stack prod-platform", "npm run policy -- --environment prod", "npm run policy -- --environment prod --layout one-stack"]);
         });
     });
 });

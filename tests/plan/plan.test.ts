@@ -160,14 +160,16 @@ describe("plan (npm run plan)", function () {
     it("exits 1 and prints the error when a service file does not type-check (a route key written twice)", async () => {
         // Prepare: a registry whose one service declares GET /twice twice.
         const scratch = scratchRegistry({ twice: serviceWithDuplicateRoute("twice", ["first", "second"]) });
+        // A build info of its own (the repository's is for its own registry); the second run starts from the first's.
+        const typeCheck = { registryModule: scratch.registryModule, buildInfoFile: path.join(scratch.dir, "registry.tsbuildinfo") };
         try {
             // Act: the plan itself passes; only the type check fails.
-            const result = await run(["--stack", "dev"], { typeCheck: { registryModule: scratch.registryModule } });
+            const result = await run(["--stack", "dev"], { typeCheck });
             // Assess
             assert.equal(result.code, 1, result.out + result.err);
             assert.match(result.out, /Policy check passed/);
             assert.match(result.out, /TYPE CHECK\n {2}Type check: 1 error:\n {4}\S*services\/twice\/service\.ts\(9,9\): error TS1117: An object literal cannot have multiple properties with the same name\./);
-            const json = await run(["--stack", "dev", "--json"], { typeCheck: { registryModule: scratch.registryModule } });
+            const json = await run(["--stack", "dev", "--json"], { typeCheck });
             assert.equal(json.code, 1);
             assert.equal(JSON.parse(json.out).policy.passed, true);
             assert.match(json.err, /TS1117/);

@@ -183,9 +183,16 @@ describe(".ci/run", () => {
         assert.match(script, /export PATH="\$node_home\/node_modules\/node\/bin:\$PATH"/);
     });
 
-    it("installs with npm ci, then runs npm test, the policy run of every stack and the template check", () => {
-        const commands = script.split("\n").filter((line) => /^npm (ci|test|run)\b/.test(line));
+    it("installs with npm ci, then runs npm test, the policy run of every stack (at once, each awaited and its exit status kept) and the template check", () => {
+        const lines = script.split("\n").filter((line) => /^npm (ci|test|run)\b/.test(line));
+        // A command run in the background is written `<command> ><log> 2>&1 &`.
+        const commands = lines.map((line) => line.replace(/ >\S+ 2>&1 &$/, ""));
         assert.deepEqual(commands, ["npm ci --no-audit --no-fund", "npm test", ...listStacks().map((stack) => `npm run policy -- --stack ${stack}`), "npm run check:template"]);
+        for (const stack of listStacks()) {
+            assert.match(script, new RegExp(`^npm run policy -- --stack ${stack} >\\S+ 2>&1 &\n${stack}_policy=\\$!$`, "m"));
+            assert.match(script, new RegExp(`^wait "\\$${stack}_policy" \\|\\| policy_failed=1$`, "m"));
+        }
+        assert.match(script, /^\[ "\$policy_failed" = 0 \]$/m, "a failed policy run fails the script");
     });
 });
 
