@@ -90,6 +90,17 @@ export const CONTAINER_PLATFORM_OWNER = "(container services)";
  */
 export const EVENTS_OWNER = "(event services)";
 
+/**
+ * The owner of the network's Secrets Manager endpoint: it exists while a service in the private
+ * subnets (a database service's functions, a container service's tasks) reads declared secrets.
+ */
+export const SECRETS_OWNER = "(services reading secrets in the VPC)";
+
+/** Whether a service declares secrets and reads them from the private subnets. */
+function readsSecretsInVpc(service: RegisteredService): boolean {
+    return (service.secrets?.length ?? 0) > 0 && (isContainerService(service) || service.database);
+}
+
 /** Whether a service publishes or subscribes. */
 function usesEvents(service: RegisteredService): boolean {
     return !isContainerService(service) && (Object.keys(service.events ?? {}).length > 0 || Object.keys(service.subscriptions ?? {}).length > 0);
@@ -101,6 +112,7 @@ export function ownersOf(registry: readonly RegisteredService[]): string[] {
         ...registry.map((service) => service.name),
         ...(registry.some(isContainerService) ? [CONTAINER_PLATFORM_OWNER] : []),
         ...(registry.some(usesEvents) ? [EVENTS_OWNER] : []),
+        ...(registry.some(readsSecretsInVpc) ? [SECRETS_OWNER] : []),
     ];
 }
 
@@ -192,6 +204,10 @@ export function engineResources(resources: readonly RegisteredResource[], servic
         }
         if (r.type === Types.vpcEndpoint && services.includes(EVENTS_OWNER) && endpointName(r.inputs.serviceName) === "events") {
             result[index].service = EVENTS_OWNER;
+            return;
+        }
+        if (r.type === Types.vpcEndpoint && services.includes(SECRETS_OWNER) && endpointName(r.inputs.serviceName) === "secretsmanager") {
+            result[index].service = SECRETS_OWNER;
             return;
         }
         const owners = new Set(

@@ -12,8 +12,9 @@ import { services } from "../../infra/services";
 import { ComponentTypes, Types } from "../../policy/lib/types";
 import { runProgramOffline } from "../../tools/offline";
 import { type RegisteredResource } from "../../tools/registered-resource";
-import { compareWithSnapshot, CONTAINER_PLATFORM_OWNER, engineResources, ownersOf, readSnapshot, type UrnRecord } from "../../tools/urn-snapshot";
+import { compareWithSnapshot, CONTAINER_PLATFORM_OWNER, engineResources, ownersOf, readSnapshot, SECRETS_OWNER, type UrnRecord } from "../../tools/urn-snapshot";
 import { echoContainer } from "../../testing/fixtures/registries";
+import { ledger } from "../../testing/fixtures/secret-services";
 
 const SERVICE_NAMES = ownersOf(services);
 const STACKS = ["dev", "prod"];
@@ -121,6 +122,23 @@ describe("URN snapshot of the deployed stacks", function () {
         const owners = [name, ...(services.some(isContainerService) ? [] : [CONTAINER_PLATFORM_OWNER])];
         assert.deepEqual([...new Set(byContainer.map((added) => added.service))].sort(), owners.sort());
         assert.ok(byContainer.some((added) => added.service === name && added.urn.endsWith(`::monitoring-${name}-container-tasks`)), "its alarms belong to it");
+    });
+
+    it("gives the Secrets Manager endpoint a database service that reads secrets brings back to the services reading secrets in the VPC, and asks for a refresh without that owner", async () => {
+        // Prepare: the registry plus a fixture database service that declares a secret.
+        const registry = [...services, ledger];
+        const { raw, engine } = await resourcesOf("prod", registry);
+        const endpoint = engine.find((r) => r.urn.endsWith("::network-secretsmanager"));
+        const withoutOwner = ownersOf(registry).filter((owner) => owner !== SECRETS_OWNER);
+        // Act
+        const owned = compareWithSnapshot(readSnapshot("prod"), engine, ownersOf(registry));
+        const unowned = compareWithSnapshot(readSnapshot("prod"), engineResources(raw, withoutOwner), withoutOwner);
+        // Assess
+        assert.ok(endpoint, "the endpoint is back with the service");
+        assert.ok(!services.some((service) => (service.secrets?.length ?? 0) > 0 && !isContainerService(service) && service.database), "the registry alone reads no secret in the VPC");
+        assert.deepEqual(owned.problems, []);
+        assert.equal(owned.added.find((added) => added.urn === endpoint.urn)?.service, SECRETS_OWNER);
+        assert.ok(unowned.problems.some((problem) => problem.startsWith(`${endpoint.urn} is new and belongs to no service`)), unowned.problems.join("\n"));
     });
 
     it("reports a resource renamed without an alias as a deployed resource lost", () => {
