@@ -20,7 +20,9 @@ import { estimatedMaxConnections } from "../../policy/lib/limits";
 import { fixtureServices } from "../../testing/fixtures";
 import { echoContainer } from "../../testing/fixtures/registries";
 import { ledger } from "../../testing/fixtures/secret-services";
-import { shop } from "../../testing/fixtures/outbox-services";
+import { defineEvents } from "../../functions/runtime/events";
+import { defineService } from "../../functions/runtime/service";
+import { uuid } from "../../functions/runtime/validate";
 import { scratchRegistry, serviceWithDuplicateRoute } from "../../testing/scratch-registry";
 import { TYPE_CHECK_PATIENCE_MS } from "../../testing/eventually";
 
@@ -29,6 +31,9 @@ interface Captured {
     out: string;
     err: string;
 }
+
+/** Whether a database service of the registry reads declared secrets: its functions then need the Secrets Manager endpoint. */
+const readsSecretsInVpc = services.some((service) => !isContainerService(service) && service.database && (service.secrets?.length ?? 0) > 0);
 
 /** What the plan tests plan: the fixture registry's function services and a container service. */
 const planned: readonly RegisteredService[] = [...fixtureServices, echoContainer()];
@@ -208,18 +213,28 @@ describe("plan (npm run plan)", function () {
     });
 
     it("idles the sample registry's dev at or under $10 a month with no interface endpoint, and a publishing database service more adds at most $0.50, its wake alarm's metrics alone", async () => {
-        // Prepare: the sample registry (events, outbox and container service included), then one more service that keeps data and publishes.
+        // Prepare: the registry (the sample's has events, an outbox and a container service), then one more service that keeps data and publishes,
+        // under a name the registry does not have.
+        let name = "idle-probe";
+        for (let n = 2; services.some((service) => service.name === name); n++) name = `idle-probe-${n}`;
+        const probe = defineService({
+            name,
+            description: "Keeps data and publishes: what one more such service adds idle",
+            database: true,
+            events: defineEvents(name, { "probe.made": { version: 1, description: "A probe was made", payload: { probeId: uuid() } } }),
+            routes: { "POST /idle-probe": { handler: async (_request, { events }) => events.publish("probe.made", { probeId: "00000000-0000-4000-8000-000000000000" }) } },
+        });
         const before = await planStack({ stack: "dev" });
-        const after = await planStack({ stack: "dev", services: [...services, shop] });
+        const after = await planStack({ stack: "dev", services: [...services, probe] });
         const lineOf = (plan: StackPlan, item: string) => plan.cost.idle.lines.find((line) => line.item.startsWith(item))?.amount ?? 0;
-        // Assess
-        assert.ok(services.some((service) => "events" in service && service.events && service.database), "the sample registry has a publishing database service");
+        // Assess: no endpoint, unless a database service reads declared secrets (one zone in dev).
+        assert.ok(services.some((service) => "events" in service && service.events && service.database), "the registry has a publishing database service");
         assert.ok(before.cost.idle.total <= 10, `dev idle ${before.cost.idle.total}`);
-        assert.equal(lineOf(before, "Interface VPC endpoints"), 0);
+        assert.equal(lineOf(before, "Interface VPC endpoints"), readsSecretsInVpc ? 7.3 : 0);
         const added = after.cost.idle.total - before.cost.idle.total;
         assert.ok(added > 0 && added <= 0.5, `a publishing database service adds ${added.toFixed(2)}`);
         assert.equal(Math.round((lineOf(after, "Outbox wake alarms") - lineOf(before, "Outbox wake alarms")) * 100) / 100, Math.round(added * 100) / 100, "all of it is the wake alarm's");
-        assert.equal(lineOf(after, "Interface VPC endpoints"), 0, "no endpoint for it either");
+        assert.equal(lineOf(after, "Interface VPC endpoints"), lineOf(before, "Interface VPC endpoints"), "no endpoint for it either");
     });
 
     it("shows each service's connection limit against the cluster's max_connections at its maximum capacity", () => {
@@ -270,10 +285,12 @@ describe("plan (npm run plan)", function () {
         for (const plan of [dev, prod]) assert.deepEqual(plan.networks[0].endpoints.filter((e) => e.service === "secretsmanager"), [], plan.stack);
     });
 
-    it("plans the sample registry's dev and prod with no Secrets Manager endpoint: the migration launcher reads the master secret outside the VPC", async () => {
+    it("plans the registry's dev and prod with a Secrets Manager endpoint only for a database service that reads declared secrets: the migration launcher reads the master secret outside the VPC", async () => {
         for (const stack of ["dev", "prod"]) {
             const plan = await planStack({ stack });
-            assert.deepEqual(plan.networks.flatMap((n) => n.endpoints).filter((e) => e.service === "secretsmanager"), [], stack);
+            const secretsEndpoints = plan.networks.flatMap((n) => n.endpoints).filter((e) => e.service === "secretsmanager");
+            assert.equal(secretsEndpoints.length, readsSecretsInVpc ? 1 : 0, stack);
+            for (const endpoint of secretsEndpoints) assert.ok(!endpoint.usedBy.some((user) => user.startsWith("migrations-")), `${stack}: ${endpoint.usedBy.join(", ")}`);
             assert.equal(plan.policy.mandatory, 0, stack);
         }
     });
