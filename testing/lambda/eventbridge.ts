@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 
 /** One entry as the client sent it (`Detail` is the JSON text of the platform's detail). */
 export interface ReceivedEntry {
@@ -56,14 +56,5 @@ export function startEventBridgeEndpoint(): Promise<EventBridgeEndpoint> {
             response.end(JSON.stringify({ FailedEntryCount: 0, Entries: received.map(() => ({ EventId: randomUUID() })) }));
         });
     });
-    return new Promise((resolve) =>
-        server.listen(0, "127.0.0.1", () =>
-            resolve(
-                Object.assign(endpoint, {
-                    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-                    close: () => new Promise<void>((done) => server.close(() => done())),
-                }),
-            ),
-        ),
-    );
+    return listenOnLoopback(server).then((listening) => Object.assign(endpoint, listening));
 }

@@ -7,7 +7,7 @@
  * `ResourceNotFoundException`; a payload over Lambda's limit a 413 `RequestTooLargeException`.
  */
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 import { LAMBDA } from "../../policy/lib/limits";
 import { OFFLINE_CREDENTIALS, type LambdaProcess } from "./runtime";
 
@@ -51,10 +51,5 @@ export function startInvokeEndpoint(functionNamed: (name: string) => LambdaProce
                 );
         });
     });
-    return new Promise((resolve) =>
-        server.listen(0, "127.0.0.1", () => {
-            const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-            resolve({ url, environment: { ...OFFLINE_CREDENTIALS, AWS_ENDPOINT_URL_LAMBDA: url }, invocations, close: () => new Promise<void>((done) => server.close(() => done())) });
-        }),
-    );
+    return listenOnLoopback(server).then(({ url, close }) => ({ url, environment: { ...OFFLINE_CREDENTIALS, AWS_ENDPOINT_URL_LAMBDA: url }, invocations, close }));
 }

@@ -6,7 +6,7 @@
  * `AWS_ENDPOINT_URL_CLOUDWATCH` and `AWS_ENDPOINT_URL_LAMBDA` (`environment`).
  */
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 
 /** One metric a query of `GetMetricData` asks for. */
 export interface MetricQuery {
@@ -77,22 +77,17 @@ export function startRelayCheckEndpoint(): Promise<RelayCheckEndpoint> {
             response.end(JSON.stringify({ MetricDataResults: results, Messages: [] }));
         });
     });
-    return new Promise((resolve) =>
-        server.listen(0, "127.0.0.1", () => {
-            const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-            resolve(
-                Object.assign(endpoint, {
-                    url,
-                    environment: {
-                        AWS_ENDPOINT_URL_CLOUDWATCH: url,
-                        AWS_ENDPOINT_URL_LAMBDA: url,
-                        AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE",
-                        AWS_SECRET_ACCESS_KEY: "offline-secret-access-key",
-                        AWS_SESSION_TOKEN: "offline-session-token",
-                    },
-                    close: () => new Promise<void>((done) => server.close(() => done())),
-                }),
-            );
+    return listenOnLoopback(server).then(({ url, close }) =>
+        Object.assign(endpoint, {
+            url,
+            environment: {
+                AWS_ENDPOINT_URL_CLOUDWATCH: url,
+                AWS_ENDPOINT_URL_LAMBDA: url,
+                AWS_ACCESS_KEY_ID: "AKIAOFFLINEEXAMPLE",
+                AWS_SECRET_ACCESS_KEY: "offline-secret-access-key",
+                AWS_SESSION_TOKEN: "offline-session-token",
+            },
+            close,
         }),
     );
 }

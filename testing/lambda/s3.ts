@@ -6,7 +6,7 @@
  * put is answered, as S3's notification does; `failing` answers every call with a 503.
  */
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 
 export interface StoredObject {
     body: string;
@@ -75,16 +75,5 @@ export function startS3Endpoint(): Promise<S3Endpoint> {
             }
         });
     });
-    return new Promise((resolve) =>
-        server.listen(0, "127.0.0.1", () => {
-            const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-            resolve(
-                Object.assign(endpoint, {
-                    url,
-                    environment: { AWS_ENDPOINT_URL_S3: url },
-                    close: () => new Promise<void>((done) => server.close(() => done())),
-                }),
-            );
-        }),
-    );
+    return listenOnLoopback(server).then(({ url, close }) => Object.assign(endpoint, { url, environment: { AWS_ENDPOINT_URL_S3: url }, close }));
 }

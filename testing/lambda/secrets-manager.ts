@@ -6,7 +6,7 @@
  * real SDK client through `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
  */
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 
 /** The ARN the local endpoint answers for. */
@@ -60,15 +60,7 @@ export function startSecretsEndpoint(
             );
         });
     });
-    return new Promise((resolve) =>
-        server.listen(0, "127.0.0.1", () =>
-            resolve({
-                url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-                requests,
-                close: () => new Promise((done) => server.close(() => done())),
-            }),
-        ),
-    );
+    return listenOnLoopback(server).then(({ url, close }) => ({ url, requests, close }));
 }
 
 /**
