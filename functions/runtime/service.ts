@@ -10,6 +10,7 @@ import type { EventCatalog, EventContract } from "./events";
 import type { Logger } from "./logger";
 import type { ScheduledRun } from "./queue/schedule-input";
 import type { ServiceSecrets } from "./secrets/secrets";
+import type { Check, Shape } from "./validate";
 
 /** HTTP methods an HTTP API route may declare (`ANY` matches every method). */
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
@@ -126,7 +127,32 @@ export interface RouteDefinition<UsesDatabase extends boolean = boolean, Publish
      * in a database service that publishes events, false in one that does not
      */
     transaction?: boolean;
+    /**
+     * What the route accepts, checked before the handler runs: every bad field of the path, the
+     * query and the body is reported in one 400. The same shapes describe the route in the API's
+     * OpenAPI document. @default nothing checked (the handler checks what it reads)
+     */
+    request?: RouteRequest;
+    /** What the route answers, by status code: described in the OpenAPI document and checked in the samples' tests. */
+    responses?: RouteResponses;
 }
+
+/** The parts of a request a route declares: path parameters, query parameters, a JSON body object. */
+export interface RouteRequest {
+    path?: Shape;
+    query?: Shape;
+    body?: Shape;
+}
+
+/** One described answer of a route. */
+export interface RouteResponse {
+    /** One line: when the route answers this. */
+    description: string;
+    /** The JSON body it carries. @default no body */
+    body?: Check<unknown>;
+}
+
+export type RouteResponses = { [statusCode: number]: RouteResponse };
 
 /**
  * The methods whose routes run without a transaction unless they declare `transaction: true`:
