@@ -15,7 +15,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as esbuild from "esbuild";
 import { BUNDLE_CACHE_VARIABLE, bundleCacheKey, keepBundle, keptBundle } from "./bundle-cache";
 import { LAMBDA_RUNTIME } from "./components/function-settings";
+import { lambdaCode, type FunctionUse } from "../functions/runtime/entry/lambda";
+import type { ResourcesProvider } from "../functions/runtime/entry/resources";
 import { REPOSITORY_ROOT } from "../platform/config/stack-files";
+import { valueKey } from "../platform/value-key";
 
 /** The runtime loads `__index.js` from the archive's root and calls its export `handler`. */
 export const HANDLER_MODULE = "__index";
@@ -171,6 +174,42 @@ export function bundledPackagesOf(source: string): string[] {
 /** Same closure, same bundle: the program runs once per stack and tests run it many times in one process. */
 const bundles = new Map<string, Promise<Bundle>>();
 
+/** What determines each identified factory's code (`identifiedCode`), as a `valueKey`. */
+const codeDeterminants = new WeakMap<Function, string>();
+/** Serialized closures by what determined them: the same inputs serialize to the same text. */
+const serializedByDeterminants = new Map<string, Promise<string>>();
+
+/**
+ * Marks `factory` as made from `determinants` alone (the entry it calls, its definition, what it
+ * uses), so that another factory made from the same ones (by value for plain data, by identity for
+ * functions and other objects: `valueKey`) is not serialized again. Closure serialization costs
+ * most of a program run, and the program builds the same functions for every stack and layout.
+ * Only for factories whose closure captures nothing but `determinants` and module-level code.
+ */
+export function identifiedCode<Factory extends () => (...args: any[]) => unknown>(factory: Factory, ...determinants: unknown[]): Factory {
+    codeDeterminants.set(factory, valueKey(determinants));
+    return factory;
+}
+
+/** `lambdaCode(createEntry, definition, use)`, identified by those three (`identifiedCode`). */
+export function entryCode<Definition extends object, Handler extends (...args: any[]) => unknown>(createEntry: (definition: Definition, provider: ResourcesProvider) => Handler, definition: Definition, use: FunctionUse): () => Handler {
+    return identifiedCode(lambdaCode(createEntry, definition, use), createEntry, definition, use);
+}
+
+/** The closure's JavaScript, as Pulumi serializes it; once per determinants for an identified factory. */
+function serializedClosure(factory: () => (...args: any[]) => unknown): Promise<string> {
+    const serialize = async () => (await pulumi.runtime.serializeFunction(factory, { exportName: HANDLER_EXPORT, isFactoryFunction: true, allowSecrets: false })).text;
+    const determinants = codeDeterminants.get(factory);
+    if (determinants === undefined) return serialize();
+    let serialized = serializedByDeterminants.get(determinants);
+    if (!serialized) {
+        serialized = serialize();
+        serializedByDeterminants.set(determinants, serialized);
+        serialized.catch(() => serializedByDeterminants.delete(determinants));
+    }
+    return serialized;
+}
+
 /**
  * The source of `__index.js` for a function whose code is `factory`: run once per container, the
  * function it returns handles each event. Rejects, naming the function, when the closure captures
@@ -180,7 +219,7 @@ const bundles = new Map<string, Promise<Bundle>>();
 export async function functionSource(name: string, factory: () => (...args: any[]) => unknown): Promise<string> {
     let serialized: string;
     try {
-        serialized = (await pulumi.runtime.serializeFunction(factory, { exportName: HANDLER_EXPORT, isFactoryFunction: true, allowSecrets: false })).text;
+        serialized = await serializedClosure(factory);
     } catch (error) {
         const reason = (error as Error).message;
         const hint = /secret/i.test(reason) ? " Read secrets at run time (Secrets Manager), never capture them." : "";

@@ -11,6 +11,7 @@ import type { RegisteredResource, ResourceAlias } from "./registered-resource";
 import { PROJECT } from "../platform/config/stack-config";
 import { listStacks, readStackConfig, readStackFile, REPOSITORY_ROOT } from "../platform/config/stack-files";
 import { platformStackName, resolveStackTarget, withLayout, type StackLayout } from "../platform/config/stack-layout";
+import { valueKey } from "../platform/value-key";
 
 export { listStacks, readStackConfig, REPOSITORY_ROOT };
 
@@ -288,44 +289,20 @@ function runKept(options: OfflineOptions, config: Record<string, string>): Promi
     return run;
 }
 
-/** Ids for values compared by identity (functions, class instances) in run keys. */
-const identities = new WeakMap<object, number>();
-let lastIdentity = 0;
-
 /**
  * What makes two runs the same: the stack, the mode, the config as the program receives it, the
- * held images, and the registry, compared by value where it is plain data (a service object built
- * twice from the same definition is the same service) and by identity for functions and anything
- * else (a handler is the same only if it is the same function).
+ * held images, and the registry, compared as `valueKey` compares (plain data by value, functions
+ * and other objects by identity).
  */
 function runKey(options: OfflineOptions, config: Record<string, string>): string {
-    const open = new Set<object>(); // the values being walked: a cycle is compared by identity
-    const canonical = (value: unknown): unknown => {
-        if (typeof value !== "object" && typeof value !== "function") return value ?? null;
-        if (value === null) return null;
-        const prototype = Object.getPrototypeOf(value);
-        const plain = Array.isArray(value) || (typeof value === "object" && (prototype === Object.prototype || prototype === null));
-        if (plain && !open.has(value)) {
-            open.add(value);
-            try {
-                if (Array.isArray(value)) return value.map(canonical);
-                return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
-            } finally {
-                open.delete(value);
-            }
-        }
-        let id = identities.get(value);
-        if (id === undefined) identities.set(value, (id = ++lastIdentity));
-        return `#identity-${id}`;
-    };
-    return JSON.stringify([
+    return valueKey([
         options.stack,
         options.preview ?? false,
-        canonical(config),
-        options.services ? canonical(options.services) : "registry",
-        canonical(options.heldImages ?? {}),
-        canonical(options.environments ?? {}),
-        canonical(options.stackOutputs ?? {}),
+        config,
+        options.services ?? "registry",
+        options.heldImages ?? {},
+        options.environments ?? {},
+        options.stackOutputs ?? {},
     ]);
 }
 

@@ -13,6 +13,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { lambdaForwarderCode } from "../../functions/runtime/entry/lambda";
+import { identifiedCode } from "../function-packaging";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { HANDOVER_PREFIXES } from "../../functions/runtime/outbox/bucket-handover";
 import { NAME_RULES } from "../../policy/lib/limits";
@@ -106,7 +107,7 @@ export class EventHandover extends pulumi.ComponentResource {
                 service,
                 functionId: "event-forwarder",
                 description: `Event forwarder of ${service}: puts the events its functions handed to its bucket on the bus`,
-                code: lambdaForwarderCode(),
+                code: identifiedCode(lambdaForwarderCode(), lambdaForwarderCode),
                 role,
                 permissions: permissions.resource,
                 memoryMb: EVENT_FORWARDER_DEFAULTS.memoryMb,

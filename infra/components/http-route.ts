@@ -7,7 +7,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
+import { functionUse } from "../../functions/runtime/entry/lambda";
+import { entryCode } from "../function-packaging";
 import { createRouteEntry, routeEntry } from "../../functions/runtime/entry/route";
 import { HTTP_API } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -52,7 +53,7 @@ export class HttpRoute extends pulumi.ComponentResource {
                 description: `${route.routeKey}: ${route.description}`,
                 // Only this closure is serialized: the route's own handler, its service's event contracts and
                 // the runtime, never the registry or any Pulumi value.
-                code: lambdaCode(createRouteEntry, routeEntry(route), functionUse(route)),
+                code: entryCode(createRouteEntry, routeEntry(route), functionUse(route)),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: route.memoryMb,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SERVICE_EVENT_TABLES_SQL } from "../../functions/runtime/data/provisioning";
 import { MIGRATION_LAUNCHER_EXTRA_SECONDS, MIGRATION_TIMEOUT_SECONDS, sha256, type ServiceMigrationRequest } from "../../functions/runtime/data/migrations";
 import { lambdaMigrationLauncherCode, lambdaMigrationWorkerCode } from "../../functions/runtime/entry/lambda";
+import { identifiedCode } from "../function-packaging";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { LAMBDA } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -93,7 +94,7 @@ export class MigrationRunner extends pulumi.ComponentResource {
                 service: "platform",
                 functionId: name,
                 description: "Applies a service's SQL migrations, given in the invocation's input with the master user's sign-in (from the migration launcher)",
-                code: lambdaMigrationWorkerCode(),
+                code: identifiedCode(lambdaMigrationWorkerCode(), lambdaMigrationWorkerCode),
                 role,
                 // The endpoints it calls must exist before its first run (Function waits for them).
                 permissions: permissions.resource,
@@ -123,7 +124,7 @@ export class MigrationRunner extends pulumi.ComponentResource {
                 service: "platform",
                 functionId: `${name}-launcher`,
                 description: "Reads the cluster's master secret and has the migration worker apply the invocation's service migrations",
-                code: lambdaMigrationLauncherCode(),
+                code: identifiedCode(lambdaMigrationLauncherCode(), lambdaMigrationLauncherCode),
                 role: launcherRole,
                 permissions: launcherPermissions.resource,
                 memoryMb: DEFAULTS.memoryMb,

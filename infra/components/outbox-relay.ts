@@ -22,7 +22,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { lambdaCode, lambdaRelayCheckCode } from "../../functions/runtime/entry/lambda";
+import { lambdaRelayCheckCode } from "../../functions/runtime/entry/lambda";
+import { entryCode, identifiedCode } from "../function-packaging";
 import { createRelayEntry } from "../../functions/runtime/entry/relay";
 import { OUTBOX_WRITE_LOG } from "../../functions/runtime/outbox/outbox";
 import { RELAY_LOG_MESSAGE } from "../../functions/runtime/outbox/relay";
@@ -94,7 +95,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 service: service.name,
                 functionId: "outbox-relay",
                 description: `Outbox relay of ${service.name}: sends the events its requests left unsent`,
-                code: lambdaCode(createRelayEntry, { service: service.name }, { database: true, publishes: true }),
+                code: entryCode(createRelayEntry, { service: service.name }, { database: true, publishes: true }),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: d.memoryMb,
@@ -145,7 +146,7 @@ export class OutboxRelay extends pulumi.ComponentResource {
                 service: service.name,
                 functionId: "outbox-relay-check",
                 description: `Outbox relay check of ${service.name}: runs the relay only when an event may be pending`,
-                code: lambdaRelayCheckCode(),
+                code: identifiedCode(lambdaRelayCheckCode(), lambdaRelayCheckCode),
                 role: checkRole,
                 permissions: checkPermissions.resource,
                 memoryMb: d.memoryMb,

@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
 import { subscriptionPattern } from "../../functions/runtime/queue/event-envelope";
 import { eventLabel } from "../../functions/runtime/events";
-import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
+import { functionUse } from "../../functions/runtime/entry/lambda";
+import { entryCode } from "../function-packaging";
 import { createSubscriptionEntry, subscriptionEntry } from "../../functions/runtime/entry/subscription";
 import { EVENTBRIDGE } from "../../policy/lib/limits";
 import { ComponentTypes } from "../../policy/lib/types";
@@ -58,7 +59,7 @@ export class QueueSubscription extends pulumi.ComponentResource {
                 service: subscription.service,
                 functionId: subscription.id,
                 description: `Subscription ${subscription.name}: ${subscription.description}`,
-                code: lambdaCode(createSubscriptionEntry, subscriptionEntry(subscription), functionUse(subscription)),
+                code: entryCode(createSubscriptionEntry, subscriptionEntry(subscription), functionUse(subscription)),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: subscription.memoryMb,

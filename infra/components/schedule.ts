@@ -13,7 +13,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { functionUse, lambdaCode } from "../../functions/runtime/entry/lambda";
+import { functionUse } from "../../functions/runtime/entry/lambda";
+import { entryCode } from "../function-packaging";
 import { createScheduleEntry, scheduleEntry } from "../../functions/runtime/entry/schedule";
 import { consumerTriggerLabel } from "../../functions/runtime/queue/trigger-label";
 import { scheduleTargetInput } from "../../functions/runtime/queue/schedule-input";
@@ -57,7 +58,7 @@ export class Schedule extends pulumi.ComponentResource {
                 service: schedule.service,
                 functionId: schedule.id,
                 description: `Schedule ${schedule.name}: ${schedule.description}`,
-                code: lambdaCode(createScheduleEntry, scheduleEntry(schedule), functionUse(schedule)),
+                code: entryCode(createScheduleEntry, scheduleEntry(schedule), functionUse(schedule)),
                 role: args.role,
                 permissions: args.permissions,
                 memoryMb: schedule.memoryMb,

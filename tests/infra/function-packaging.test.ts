@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import * as pg from "pg";
 import { defineService } from "../../functions/runtime/service";
-import { bundledPackagesOf, bundleTarget, functionCode, functionSource, HANDLER_FILE, LAMBDA_HANDLER } from "../../infra/function-packaging";
+import { bundledPackagesOf, bundleTarget, functionCode, functionSource, HANDLER_FILE, identifiedCode, LAMBDA_HANDLER } from "../../infra/function-packaging";
 import { runProgramOffline } from "../../tools/offline";
 import { archiveFiles } from "../../testing/lambda/archive";
 
@@ -90,6 +90,25 @@ describe("function code: one bundled file per function", function () {
         });
         // Act, Assess
         await assert.rejects(runProgramOffline({ stack: "dev", services: [leaky] }), /Function "leaky-get-leaky": bundling its code failed: the code loads "@pulumi\/pulumi"/);
+    });
+
+    it("serializes factories made from the same determinants once (by value for data, by identity for functions), and others anew", async () => {
+        // Prepare: two factories whose closures differ, identified by the same determinants; the
+        // text of the second is the first's, which shows it was not serialized again.
+        const entry = (greeting: string) => () => greeting;
+        const first = identifiedCode(() => entry("first"), entry, { service: "greeter", use: { database: false } });
+        const sameByValue = identifiedCode(() => entry("second"), entry, { service: "greeter", use: { database: false } });
+        const otherData = identifiedCode(() => entry("third"), entry, { service: "greeter", use: { database: true } });
+        const otherFunction = identifiedCode(() => entry("fourth"), (greeting: string) => () => greeting, { service: "greeter", use: { database: false } });
+        const unidentified = () => entry("fifth");
+        // Act
+        const [one, two, three, four, five] = await Promise.all([first, sameByValue, otherData, otherFunction, unidentified].map((factory, i) => functionSource(`f${i}`, factory)));
+        // Assess
+        assert.match(one, /"first"/);
+        assert.equal(two, one, "same determinants: the first serialization's text");
+        assert.match(three, /"third"/, "another value in the determinants");
+        assert.match(four, /"fourth"/, "another function in the determinants");
+        assert.match(five, /"fifth"/, "a factory without determinants is always serialized");
     });
 
     it("targets the pinned runtime's Node (nodejs24.x -> node24) and refuses a runtime that is not Node.js", () => {
