@@ -2,8 +2,9 @@
  * `npm run check:template [-- --keep] [--only add|remove]`: proves that adding or removing a service
  * never breaks the platform, the way a team that copies this template does it.
  *
- * In two copies of the repository (its files as git sees them, tracked and untracked but not
- * ignored, and the installed packages), it
+ * In a copy of the repository (its files as git sees them, tracked and untracked but not ignored,
+ * and the installed packages) it makes both changes below at once, or with `--only` one of them
+ * (`copiesToCheck`):
  *
  * - **add**: adds the `orders` service from the template's real files, `examples/orders/`, laid out
  *   as in the repository: every file is written to the same path in the copy, except
@@ -11,13 +12,13 @@
  *   template cannot drift from what works;
  * - **remove**: deletes the `auth` line from `infra/registry.ts`;
  *
- * then runs, in each copy, `npm test` over what the change can affect and, beside it, `npm run plan`
+ * then runs in the copy `npm test` over what the change can affect and, beside it, `npm run plan`
  * for each environment and `npm run policy` over every stack of it, in both layouts
  * (`layoutCommands`). What the change can affect: the type check of the whole tree,
  * and the test files that reach a file the change wrote or edited (`tools/test-selection.ts`: the
  * registry module, the new service's files, its own test file). The other suites never load the
  * registry; they ran in the original's `npm test` and a registry change cannot change their result.
- * Each copy starts with the original's `.cache/` (the type check's build info, the test
+ * The copy starts with the original's `.cache/` (the type check's build info, the test
  * PostgreSQL cluster), so it redoes only what the change touched. Exit 0 when all pass, 1 when
  * one fails (its output's end is printed; `--keep` keeps the copies). It takes minutes, so
  * `.ci/run` runs it after the suite rather than `npm test`.
@@ -175,6 +176,18 @@ async function runInOrder(root: string, label: string, commands: readonly string
     return results;
 }
 
+type ScenarioName = keyof typeof SCENARIOS;
+
+/**
+ * The copies to check: by default one copy with every scenario's change at once (the template
+ * added and `auth` removed: what a registry that gains one service and loses another must survive),
+ * since each copy re-runs most of the suite's heaviest files; `--only <scenario>` checks that one
+ * change alone, in a copy of its own.
+ */
+export function copiesToCheck(only: ScenarioName | undefined): ScenarioName[][] {
+    return only === undefined ? [Object.keys(SCENARIOS) as ScenarioName[]] : [[only]];
+}
+
 async function main(argv: readonly string[]): Promise<number> {
     const keep = argv.includes("--keep");
     const onlyAt = argv.indexOf("--only");
@@ -185,14 +198,14 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const stackCommands = listStacks().flatMap((environment) => layoutCommands(environment));
     let failed = false;
-    for (const [name, scenario] of Object.entries(SCENARIOS)) {
-        if (only !== undefined && name !== only) continue;
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), `check-template-${name}-`));
+    for (const names of copiesToCheck(only as ScenarioName | undefined)) {
+        const label = names.join("-");
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), `check-template-${label}-`));
         // PostgreSQL runs as its own user when we are root; it must be able to reach the data folders.
         fs.chmodSync(root, 0o755);
-        console.log(`\n${name}: ${scenario.description} (in ${root})`);
+        console.log(`\n${names.join(" and ")}: ${names.map((name) => SCENARIOS[name].description).join(", and ")} (in ${root})`);
         copyRepository(root);
-        const changed = scenario.prepare(root);
+        const changed = [...new Set(names.flatMap((name) => SCENARIOS[name].prepare(root)))];
         const tests = testsAffectedBy(changed, testFilesUnder("tests", root), root);
         const all = testFilesUnder("tests", root).length;
         console.log(`  changed ${changed.join(", ")}; ${tests.length} of ${all} test files reach a changed file`);

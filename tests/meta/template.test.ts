@@ -22,7 +22,7 @@ import { functionBoundsFor } from "../../platform/function-bounds";
 import { resolveRegistry } from "../../platform/registry/resolution";
 import { services } from "../../infra/services";
 import { listStacks, readStackConfig, REPOSITORY_ROOT } from "../../platform/config/stack-files";
-import { applyTemplate, layoutCommands, removeRegistryLine, TEMPLATE_DIR, templateBlocks, type TemplateBlock } from "../../tools/check-template";
+import { applyTemplate, copiesToCheck, layoutCommands, removeRegistryLine, TEMPLATE_DIR, templateBlocks, type TemplateBlock } from "../../tools/check-template";
 import { loadPackConfig, PACK_DIR, runPolicies } from "../../tools/policy-engine";
 import { runProgramOffline } from "../../tools/offline";
 import { api, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
@@ -172,6 +172,12 @@ describe("the service template (examples/orders, docs/adding-a-service.md)", () 
     });
 
     describe("the check's edits", () => {
+        it("checks both changes in one copy by default, and one change alone in its own copy with --only", () => {
+            assert.deepEqual(copiesToCheck(undefined), [["add", "remove"]]);
+            assert.deepEqual(copiesToCheck("add"), [["add"]]);
+            assert.deepEqual(copiesToCheck("remove"), [["remove"]]);
+        });
+
         it("removes exactly the line of a registered service, and refuses a service with no line", () => {
             // Prepare
             const root = scratchRoot();
