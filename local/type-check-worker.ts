@@ -102,6 +102,9 @@ function writeAtomically(file: string, text: string): void {
     fs.renameSync(temporary, file);
 }
 
+/** Files the current check read and parsed itself (`sourceCache` did not have them as they are). */
+let parsedThisCheck = 0;
+
 function cachingHost(options: TypeScript.CompilerOptions): TypeScript.CompilerHost {
     const host = ts.createIncrementalCompilerHost(options);
     const readSource = host.getSourceFile.bind(host);
@@ -115,7 +118,10 @@ function cachingHost(options: TypeScript.CompilerOptions): TypeScript.CompilerHo
         const cached = sourceCache.get(fileName);
         if (cached && cached.mtimeMs === mtimeMs) return cached.file;
         const file = readSource(fileName, languageVersion, onError, shouldCreate);
-        if (file) sourceCache.set(fileName, { mtimeMs, file });
+        if (file) {
+            sourceCache.set(fileName, { mtimeMs, file });
+            parsedThisCheck++;
+        }
         return file;
     };
     return host;
@@ -128,6 +134,7 @@ function check(request: TypeCheckRequest): TypeCheckResult {
     ts ??= require("typescript") as typeof TypeScript;
     const options = compilerOptions(request);
     const host = cachingHost(options);
+    parsedThisCheck = 0;
     // This process's last run when there is one (its parsed files are kept), else the last run's build info on disk.
     const old = previous ?? ts.readBuilderProgram(options, host);
     const builder = ts.createEmitAndSemanticDiagnosticsBuilderProgram(request.files, options, host, old);
@@ -153,7 +160,7 @@ function check(request: TypeCheckRequest): TypeCheckResult {
         .map((diagnostic) => ts.formatDiagnostic(diagnostic, formatHost).trimEnd());
     const projectFiles = program.getSourceFiles().filter((file) => !file.fileName.includes("/node_modules/") && !path.relative(request.root, file.fileName).startsWith(".."));
     writeStamp(request, program, errors.length, projectFiles.length);
-    return { errors, files: projectFiles.length, durationMs: Date.now() - started };
+    return { errors, files: projectFiles.length, durationMs: Date.now() - started, parsed: parsedThisCheck };
 }
 
 process.on("message", (message: TypeCheckRequest) => {

@@ -31,6 +31,11 @@ export interface TypeCheckResult {
     /** Project files checked (declaration files of packages left out). */
     files: number;
     durationMs: number;
+    /**
+     * Files this check read and parsed (packages' declarations included): every file on a process's
+     * first check, only what changed on the next ones, which keep what the earlier ones parsed.
+     */
+    parsed?: number;
     /** Every file the last clean check read is as it was then, so that result stands; the compiler did not run. */
     unchanged?: boolean;
 }
