@@ -308,6 +308,12 @@ describe("event schema records", () => {
         assert.equal(renamed.length, 2);
         assert.match(renamed[0], /^service "accounts", event "account.opened" v1: field "accountId" is removed against .*events\.schema\.json; consumers of that version would break: publish the change as a new version/);
         assert.deepEqual(newVersion, []);
+        // The refresh sees the same change as incompatible, which npm run events:record never writes.
+        const { recordStatus } = require("../../tools/event-schemas") as typeof import("../../tools/event-schemas");
+        assert.deepEqual(recordStatus([{ ...accounts, events: load("events-v1-id.ts") } as AnyService]).incompatible, [
+            'service "accounts", event "account.opened" v1: field "accountId" is removed',
+            'service "accounts", event "account.opened" v1: field "id" is added as required (within a version only optional fields may be added)',
+        ]);
     });
 
     it("keeps the fixture producers' records current (npm run events:record -- --check)", () => {
