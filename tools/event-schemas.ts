@@ -12,9 +12,19 @@ import type { AnyService } from "../functions/runtime/service";
 import { compareWithRecord, readSchemaRecord, refreshedRecord, schemaRecordFile } from "../platform/events/schemas";
 import { isContainerService, type RegisteredService } from "../functions/runtime/container";
 
-/** What is stale or missing per producer of `services`, and the records a refresh writes. */
-export function recordStatus(services: readonly AnyService[]): { problems: string[]; writes: { file: string; text: string }[] } {
+/** What is stale, missing or incompatible per producer of `services`, and the records a refresh writes. */
+export interface RecordStatus {
+    /** Every problem, one line each: what `--check` prints. */
+    problems: string[];
+    /** Those of `problems` that are incompatible changes within a version: no refresh may record them. */
+    incompatible: string[];
+    /** The records a refresh writes. */
+    writes: { file: string; text: string }[];
+}
+
+export function recordStatus(services: readonly AnyService[]): RecordStatus {
     const problems: string[] = [];
+    const incompatible: string[] = [];
     const writes: { file: string; text: string }[] = [];
     for (const service of services) {
         const catalog = service.events as EventCatalog | undefined;
@@ -25,24 +35,25 @@ export function recordStatus(services: readonly AnyService[]): { problems: strin
             continue;
         }
         const comparison = compareWithRecord(service);
-        problems.push(...comparison.incompatible.map((problem) => `service "${service.name}", ${problem}`));
+        const refused = comparison.incompatible.map((problem) => `service "${service.name}", ${problem}`);
+        problems.push(...refused);
+        incompatible.push(...refused);
         if (comparison.unrecorded.length > 0) problems.push(`service "${service.name}": ${path.relative(process.cwd(), file)} does not record ${comparison.unrecorded.join(", ")}`);
         const text = `${JSON.stringify(refreshedRecord(readSchemaRecord(file), catalog), null, 2)}\n`;
         if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) writes.push({ file, text });
     }
-    return { problems, writes };
+    return { problems, incompatible, writes };
 }
 
 /** The record status of a registry's services (container services publish no events): what `--check` and the tests judge. */
-export function registryRecordStatus(services: readonly RegisteredService[]): ReturnType<typeof recordStatus> {
+export function registryRecordStatus(services: readonly RegisteredService[]): RecordStatus {
     return recordStatus(services.filter((service): service is AnyService => !isContainerService(service)));
 }
 
 async function main(argv: readonly string[]): Promise<number> {
     const check = argv.includes("--check");
     const { services } = await import("../infra/services");
-    const { problems, writes } = registryRecordStatus(services);
-    const incompatible = problems.filter((problem) => / changes from | is removed| is added as required/.test(problem));
+    const { problems, incompatible, writes } = registryRecordStatus(services);
     for (const problem of problems) console.log(problem);
     if (check) return problems.length > 0 ? 1 : 0;
     if (incompatible.length > 0) {

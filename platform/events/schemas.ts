@@ -1,22 +1,25 @@
 /**
  * Events are a contract: the committed record of each producer's event schemas
- * (`functions/<service>/events.schema.json`, beside its `events.ts`) and the check that a change
- * within a version only adds optional fields. The registry refuses an incompatible change before
- * any resource (a consumer built on the record would reject, or misread, the new events);
- * `npm run events:record` refreshes the record on purpose, and `--check` fails while it is stale.
+ * (`functions/<service>/events.schema.json`, beside its `events.ts`), each version's payload as a
+ * JSON Schema 2020-12 object, and the check that a change within a version only adds optional
+ * fields. The registry refuses an incompatible change before any resource (a consumer built on the
+ * record would reject, or misread, the new events); `npm run events:record` refreshes the record on
+ * purpose, and `--check` fails while it is stale.
  */
+import { isDeepStrictEqual } from "node:util";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { catalogInfo, type EventCatalog } from "../../functions/runtime/events";
+import { catalogInfo, type EventCatalog, type EventContract } from "../../functions/runtime/events";
 import type { AnyService } from "../../functions/runtime/service";
-import { describeShape, type FieldSchema } from "../../functions/runtime/validate";
+import { shapeJsonSchema, type JsonSchema } from "../api/json-schema";
 
 export const SCHEMA_RECORD_FILE = "events.schema.json";
 
 /** One version of one event, as recorded. */
 export interface RecordedEvent {
     description: string;
-    fields: Record<string, FieldSchema>;
+    /** The payload as a JSON Schema object: `properties`, and `required` for the fields that are not optional. */
+    payload: JsonSchema;
 }
 
 export interface SchemaRecord {
@@ -34,38 +37,86 @@ export function schemaRecordFile(catalog: EventCatalog): string | undefined {
     return file ? path.join(path.dirname(file), SCHEMA_RECORD_FILE) : undefined;
 }
 
+/**
+ * An event's payload as JSON Schema. Open (no `additionalProperties: false`): within a version a
+ * producer may add optional fields, so a consumer must take fields it does not know. The producer
+ * itself refuses a field its contract lacks when it publishes (`parsePayload`).
+ */
+export function payloadJsonSchema(contract: Pick<EventContract, "payload">): JsonSchema {
+    return shapeJsonSchema(contract.payload, { closed: false });
+}
+
 /** The catalog's events as a record would hold them. */
 export function describeCatalog(catalog: EventCatalog): SchemaRecord["events"] {
     const events: SchemaRecord["events"] = {};
     for (const [name, contract] of Object.entries(catalog)) {
-        events[name] = { [String(contract.version)]: { description: contract.description, fields: describeShape(contract.payload).fields } };
+        events[name] = { [String(contract.version)]: { description: contract.description, payload: payloadJsonSchema(contract) } };
     }
     return events;
 }
 
-const same = (a: FieldSchema, b: FieldSchema) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+type SchemaObject = Record<string, unknown>;
+
+const isObject = (value: unknown): value is SchemaObject => typeof value === "object" && value !== null && !Array.isArray(value);
+const propertiesOf = (schema: JsonSchema): Record<string, JsonSchema> => (isObject(schema.properties) ? (schema.properties as Record<string, JsonSchema>) : {});
+const requiredOf = (schema: JsonSchema): Set<string> => new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+const shown = (value: unknown) => (value === undefined ? "(none)" : JSON.stringify(value));
+
+/** Where two schemas differ, one line per keyword (`maxLength 100 -> 200`, `properties.city.format "uuid" -> (none)`). */
+function schemaDifferences(before: unknown, after: unknown, at = ""): string[] {
+    if (isDeepStrictEqual(before, after)) return [];
+    if (!isObject(before) || !isObject(after)) return [`${at || "the schema"} ${shown(before)} -> ${shown(after)}`];
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    return keys.flatMap((key) => schemaDifferences(before[key], after[key], at ? `${at}.${key}` : key));
+}
 
 /**
- * What makes `current` incompatible with `recorded` (the same event and version): a field removed or
- * changed (type, format, bounds, optional or not), or a required field added. A new optional field is
+ * What makes `current` incompatible with `recorded` (the same event and version), one line per
+ * field: a field removed, a field's schema changed in any way (type, format, bounds narrowed or
+ * widened, enumeration, items, nested fields), an optional field made required or a required one
+ * optional, a required field added, or the payload's own schema changed. A new optional field is
  * fine: consumers ignore fields they do not know.
  */
 export function compatibilityProblems(recorded: RecordedEvent, current: RecordedEvent): string[] {
     const problems: string[] = [];
-    for (const [field, before] of Object.entries(recorded.fields)) {
-        const after = current.fields[field];
-        if (!after) problems.push(`field "${field}" is removed`);
-        else if (!same(before, after)) problems.push(`field "${field}" changes from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
+    const [before, after] = [propertiesOf(recorded.payload), propertiesOf(current.payload)];
+    const [requiredBefore, requiredAfter] = [requiredOf(recorded.payload), requiredOf(current.payload)];
+    for (const [field, schema] of Object.entries(before)) {
+        if (!(field in after)) {
+            problems.push(`field "${field}" is removed`);
+            continue;
+        }
+        const differences = schemaDifferences(schema, after[field]);
+        if (differences.length > 0) problems.push(`field "${field}" changes its schema: ${differences.join("; ")}`);
+        if (!requiredBefore.has(field) && requiredAfter.has(field)) problems.push(`field "${field}" is optional in the record and becomes required`);
+        if (requiredBefore.has(field) && !requiredAfter.has(field)) problems.push(`field "${field}" is required in the record and becomes optional (consumers count on it)`);
     }
-    for (const [field, after] of Object.entries(current.fields)) {
-        if (!(field in recorded.fields) && !after.optional) problems.push(`field "${field}" is added as required (within a version only optional fields may be added)`);
+    for (const field of Object.keys(after)) {
+        if (!(field in before) && requiredAfter.has(field)) problems.push(`field "${field}" is added as required (within a version only optional fields may be added)`);
     }
+    const { properties: _before, required: _requiredBefore, ...restBefore } = recorded.payload;
+    const { properties: _after, required: _requiredAfter, ...restAfter } = current.payload;
+    const differences = schemaDifferences(restBefore, restAfter);
+    if (differences.length > 0) problems.push(`the payload's schema changes: ${differences.join("; ")}`);
     return problems;
 }
 
+/**
+ * The record in `file`, or undefined when there is none. A record that is not one (a version without
+ * its payload schema) is an error naming the file, the event and the version.
+ */
 export function readSchemaRecord(file: string): SchemaRecord | undefined {
     if (!fs.existsSync(file)) return undefined;
-    return JSON.parse(fs.readFileSync(file, "utf8")) as SchemaRecord;
+    const record = JSON.parse(fs.readFileSync(file, "utf8")) as SchemaRecord;
+    if (!isObject(record?.events)) throw new Error(`${file}: has no "events" object`);
+    for (const [name, versions] of Object.entries(record.events)) {
+        for (const [version, recorded] of Object.entries(versions)) {
+            if (!isObject(recorded?.payload) || recorded.payload.type !== "object") {
+                throw new Error(`${file}: event "${name}" v${version} has no payload schema (a JSON Schema object under "payload")`);
+            }
+        }
+    }
+    return record;
 }
 
 /** The record with the catalog's current schemas merged in (older versions kept). */
@@ -94,10 +145,14 @@ export function compareWithRecord(service: AnyService): RecordComparison {
                 comparison.unrecorded.push(`${name} v${version}`);
                 continue;
             }
-            for (const problem of compatibilityProblems(recorded, current)) comparison.incompatible.push(`event "${name}" v${version}: ${problem}`);
-            if (compatibilityProblems(recorded, current).length === 0 && JSON.stringify(recorded.fields) !== JSON.stringify(current.fields)) {
-                comparison.unrecorded.push(`${name} v${version} (new optional fields)`);
+            const problems = compatibilityProblems(recorded, current);
+            comparison.incompatible.push(...problems.map((problem) => `event "${name}" v${version}: ${problem}`));
+            if (problems.length > 0) continue;
+            if (!isDeepStrictEqual(recorded.payload, current.payload)) {
+                const added = Object.keys(propertiesOf(current.payload)).filter((field) => !(field in propertiesOf(recorded.payload)));
+                comparison.unrecorded.push(`${name} v${version} (${added.length > 0 ? `new optional fields ${added.join(", ")}` : "its payload schema as written"})`);
             }
+            else if (recorded.description !== current.description) comparison.unrecorded.push(`${name} v${version} (its description)`);
         }
     }
     return comparison;
@@ -112,8 +167,8 @@ export function schemaRecordProblems(service: AnyService, where: string): string
     } catch (error) {
         return [`${where}: its event schema record cannot be read: ${(error as Error).message}`];
     }
-    const shown = comparison.file ? path.relative(process.cwd(), comparison.file) : SCHEMA_RECORD_FILE;
+    const file = comparison.file ? path.relative(process.cwd(), comparison.file) : SCHEMA_RECORD_FILE;
     return comparison.incompatible.map(
-        (problem) => `${where}, ${problem} against ${shown}; consumers of that version would break: publish the change as a new version (version + 1), or add the field as optional()`,
+        (problem) => `${where}, ${problem} against ${file}; consumers of that version would break: publish the change as a new version (version + 1), or add the field as optional()`,
     );
 }

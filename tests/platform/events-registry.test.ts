@@ -13,14 +13,15 @@ import { defineService, type AnyService, type SubscriptionDefinition } from "../
 import { validateRegistry } from "../../platform/registry/validation";
 import { migrationRunRequest } from "../../platform/data-plan";
 import { services } from "../../infra/services";
-import { compatibilityProblems, refreshedRecord, schemaRecordFile, schemaRecordProblems, SCHEMA_RECORD_FILE } from "../../platform/events/schemas";
+import { compatibilityProblems, payloadJsonSchema, readSchemaRecord, refreshedRecord, schemaRecordFile, schemaRecordProblems, SCHEMA_RECORD_FILE, type RecordedEvent } from "../../platform/events/schemas";
+import { checkJsonSchema } from "../../platform/api/json-schema";
 import { RegistryError, resolveRegistry } from "../../platform/registry/resolution";
 import { SCHEDULE_DEFAULTS } from "../../platform/triggers/schedule";
 import { SUBSCRIPTION_DEFAULTS } from "../../platform/triggers/subscription";
 import { cronerPattern, isTimeZone, parseScheduleExpression } from "../../platform/schedule-expression";
 import { nextRun } from "../../local/schedules";
 import { accountEvents, accounts, eventRegistry, ledger, mailer } from "../../testing/fixtures/event-services";
-import { uuid } from "../../functions/runtime/validate";
+import { email, integer, optional, text, uuid, type Shape } from "../../functions/runtime/validate";
 
 const DEFAULTS = { memoryMb: 256, timeoutSeconds: 10 };
 const handler = async () => undefined;
@@ -172,7 +173,7 @@ describe("events in the registry", () => {
         assert.deepEqual(problems, [
             'service "billing": its events are declared for source "accounts"; a service publishes only its own: defineEvents("billing", ...)',
             'service "accounts", event "Opened": the name must be dot-separated lower-case words, e.g. "user.created", at most 128 characters',
-            'service "accounts", event "account.opened": payload field "accountId" must be a validator from functions/runtime/validate.ts (text, email, uuid, integer, dateTime, optional): its schema is recorded and compared',
+            'service "accounts", event "account.opened": payload field "accountId" must be one of the validators functions/runtime/validate.ts exports (text(), integer(), optional(...) and the others), which describe themselves as JSON Schema; a hand-written check has no schema to record in events.schema.json and compare',
         ]);
     });
 
@@ -204,20 +205,83 @@ describe("events in the registry", () => {
 });
 
 describe("event schema records", () => {
-    const recorded = { description: "d", fields: { accountId: { type: "string" as const, format: "uuid" as const }, name: { type: "string" as const, minLength: 1, maxLength: 20 } } };
+    /** A version's record as the registry makes it from validators. */
+    const recordOf = (payload: Shape): RecordedEvent => ({ description: "d", payload: payloadJsonSchema({ payload }) });
+    const recorded = recordOf({ accountId: uuid(), name: text({ max: 20 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }) });
+    /** The record with its payload's JSON Schema edited: what a validator this runtime does not have yet would change. */
+    const edited = (edit: (payload: { properties: Record<string, Record<string, unknown>>; required: string[] } & Record<string, unknown>) => void): RecordedEvent => {
+        const payload = structuredClone(recorded.payload) as Parameters<typeof edit>[0];
+        edit(payload);
+        return { description: "d", payload };
+    };
 
-    it("lets a version gain an optional field", () => {
-        const current = { ...recorded, fields: { ...recorded.fields, plan: { type: "string" as const, minLength: 1, maxLength: 20, optional: true as const } } };
-        assert.deepEqual(compatibilityProblems(recorded, current), []);
+    it("records a payload as a JSON Schema object, its fields that are not optional required, open to fields added later", () => {
+        assert.deepEqual(recorded.payload, {
+            type: "object",
+            properties: {
+                accountId: checkJsonSchema(uuid()),
+                name: checkJsonSchema(text({ max: 20 })),
+                plan: checkJsonSchema(text({ max: 20 })),
+                seats: checkJsonSchema(integer({ min: 1, max: 50 })),
+            },
+            required: ["accountId", "name", "seats"],
+        });
     });
 
-    it("refuses a removed field, a changed field and a required field added within a version", () => {
-        const current = { description: "d", fields: { accountId: { type: "string" as const }, plan: { type: "string" as const, minLength: 1, maxLength: 20 } } };
-        assert.deepEqual(compatibilityProblems(recorded, current), [
-            'field "accountId" changes from {"type":"string","format":"uuid"} to {"type":"string"}',
-            'field "name" is removed',
-            'field "plan" is added as required (within a version only optional fields may be added)',
-        ]);
+    it("lets a version gain an optional field, and takes the same fields declared in another order", () => {
+        const gained = recordOf({ accountId: uuid(), name: text({ max: 20 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }), note: optional(text({ max: 80 }), undefined) });
+        const reordered = recordOf({ seats: integer({ min: 1, max: 50 }), plan: optional(text({ max: 20 }), undefined), name: text({ max: 20 }), accountId: uuid() });
+        assert.deepEqual(compatibilityProblems(recorded, gained), []);
+        assert.deepEqual(compatibilityProblems(recorded, reordered), []);
+    });
+
+    // Each a pattern, not the whole line: what else differs depends on how each validator describes itself.
+    const breaking: [string, RecordedEvent, RegExp][] = [
+        ["a removed field", recordOf({ accountId: uuid(), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }) }), /^field "name" is removed$/],
+        ["an optional field made required", recordOf({ accountId: uuid(), name: text({ max: 20 }), plan: text({ max: 20 }), seats: integer({ min: 1, max: 50 }) }), /^field "plan" is optional in the record and becomes required$/],
+        ["a required field made optional", recordOf({ accountId: uuid(), name: optional(text({ max: 20 }), undefined), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }) }), /^field "name" is required in the record and becomes optional \(consumers count on it\)$/],
+        ["a required field added", recordOf({ accountId: uuid(), name: text({ max: 20 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }), region: text({ max: 20 }) }), /^field "region" is added as required \(within a version only optional fields may be added\)$/],
+        ["a changed type", recordOf({ accountId: uuid(), name: integer({ min: 1, max: 20 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }) }), /^field "name" changes its schema: (.*; )?type "string" -> "integer"(;|$)/],
+        ["a changed format", recordOf({ accountId: email(), name: text({ max: 20 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }) }), /^field "accountId" changes its schema: (.*; )?format "uuid" -> "email"(;|$)/],
+        ["a narrowed length", recordOf({ accountId: uuid(), name: text({ max: 10 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }) }), /^field "name" changes its schema: maxLength 20 -> 10$/],
+        ["a widened length (a consumer may store it in 20 characters)", recordOf({ accountId: uuid(), name: text({ max: 40 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 1, max: 50 }) }), /^field "name" changes its schema: maxLength 20 -> 40$/],
+        ["a widened range", recordOf({ accountId: uuid(), name: text({ max: 20 }), plan: optional(text({ max: 20 }), undefined), seats: integer({ min: 0, max: 100 }) }), /^field "seats" changes its schema: minimum 1 -> 0; maximum 50 -> 100$/],
+        ["a changed enumeration", edited((p) => (p.properties.plan = { type: "string", enum: ["free", "team", "enterprise"] })), /^field "plan" changes its schema: (.*; )?enum \(none\) -> \["free","team","enterprise"\]$/],
+        ["a changed array's items", edited((p) => (p.properties.name = { type: "array", items: { type: "string", maxLength: 20 } })), /^field "name" changes its schema: (.*; )?items \(none\) -> \{"type":"string","maxLength":20\}$/],
+        ["a removed format", edited((p) => delete p.properties.accountId.format), /^field "accountId" changes its schema: format "uuid" -> \(none\)$/],
+        ["the payload closed to new fields", edited((p) => (p.additionalProperties = false)), /^the payload's schema changes: additionalProperties \(none\) -> false$/],
+    ];
+    for (const [what, current, problem] of breaking) {
+        it(`refuses ${what} within a version, naming the field`, () => {
+            const problems = compatibilityProblems(recorded, current);
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(problems[0], problem);
+        });
+    }
+
+    it("refuses a change inside a nested object's fields, naming the keyword's path", () => {
+        // Prepare: a recorded nested object, then its inner field narrowed and a required one added inside it.
+        const address = { type: "object", properties: { city: { type: "string", maxLength: 80 } }, required: ["city"] };
+        const before = edited((p) => (p.properties.address = address));
+        const after: RecordedEvent = { description: "d", payload: structuredClone(before.payload) };
+        const inner = (after.payload.properties as Record<string, typeof address>).address;
+        inner.properties.city.maxLength = 40;
+        Object.assign(inner.properties, { zip: { type: "string" } });
+        inner.required.push("zip");
+        // Act
+        const problems = compatibilityProblems(before, after);
+        // Assess
+        assert.deepEqual(problems, ['field "address" changes its schema: properties.city.maxLength 80 -> 40; properties.zip (none) -> {"type":"string"}; required ["city"] -> ["city","zip"]']);
+    });
+
+    it("reads only a record whose every version holds a payload schema, naming the file, the event and the version", () => {
+        // Prepare: a record of fields, not JSON Schema, beside a producer's events.ts.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "event-record-"));
+        const file = path.join(dir, SCHEMA_RECORD_FILE);
+        fs.writeFileSync(file, JSON.stringify({ refresh: "x", events: { "account.opened": { "1": { description: "d", fields: { accountId: { type: "string" } } } } } }));
+        // Act + Assess
+        assert.throws(() => readSchemaRecord(file), { message: `${file}: event "account.opened" v1 has no payload schema (a JSON Schema object under "payload")` });
+        fs.rmSync(dir, { recursive: true });
     });
 
     it("stops the registry on an incompatible change against the committed record beside the producer's events.ts, and takes a new version", () => {
@@ -244,6 +308,12 @@ describe("event schema records", () => {
         assert.equal(renamed.length, 2);
         assert.match(renamed[0], /^service "accounts", event "account.opened" v1: field "accountId" is removed against .*events\.schema\.json; consumers of that version would break: publish the change as a new version/);
         assert.deepEqual(newVersion, []);
+        // The refresh sees the same change as incompatible, which npm run events:record never writes.
+        const { recordStatus } = require("../../tools/event-schemas") as typeof import("../../tools/event-schemas");
+        assert.deepEqual(recordStatus([{ ...accounts, events: load("events-v1-id.ts") } as AnyService]).incompatible, [
+            'service "accounts", event "account.opened" v1: field "accountId" is removed',
+            'service "accounts", event "account.opened" v1: field "id" is added as required (within a version only optional fields may be added)',
+        ]);
     });
 
     it("keeps the fixture producers' records current (npm run events:record -- --check)", () => {
