@@ -117,7 +117,7 @@ export function validateRouteCount(count: number): string[] {
 }
 
 /** What every route on the API resolves to, a function's or a container's: its key's parts, id, description and access. */
-export function resolveRouteOnApi(service: { name: string; description: string }, routeKey: string, route: Pick<RouteDefinition, "description" | "auth" | "scopes" | "throttle">) {
+export function resolveRouteOnApi(service: { name: string; description: string }, routeKey: string, route: Pick<RouteDefinition, "description" | "auth" | "scopes" | "throttle" | "request" | "responses">) {
     const { method, path } = parseRouteKey(routeKey)!;
     return {
         service: service.name,
@@ -129,6 +129,8 @@ export function resolveRouteOnApi(service: { name: string; description: string }
         auth: route.auth ?? "none",
         scopes: route.scopes ?? [],
         throttle: route.throttle,
+        request: route.request,
+        responses: route.responses,
     } satisfies Partial<ResolvedRoute>;
 }
 
