@@ -22,6 +22,11 @@ export const OPENAPI_VERSION = "3.1.0";
  */
 export const API_DESCRIPTION_PATHS = { document: "/openapi.json", docs: "/docs" } as const;
 
+/** Whether `path` is one of `API_DESCRIPTION_PATHS` (the reference page's files included, under `/docs/`). */
+export function isApiDescriptionPath(path: string): boolean {
+    return path === API_DESCRIPTION_PATHS.document || path === API_DESCRIPTION_PATHS.docs || path.startsWith(`${API_DESCRIPTION_PATHS.docs}/`);
+}
+
 /** The name of the bearer-token security scheme every `auth: "jwt"` route refers to. */
 export const JWT_SECURITY_SCHEME = "jwt";
 

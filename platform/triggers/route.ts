@@ -11,6 +11,7 @@ import { publishedEvents } from "../events/catalog";
 import { declaredSecrets } from "../secrets";
 import { describeInteger, isOptionalInteger, PLATFORM_FUNCTION_BOUNDS, validateFunctionSettings, type FunctionBounds } from "../function-bounds";
 import type { ResolvedRoute } from "../model";
+import { API_DESCRIPTION_PATHS, isApiDescriptionPath } from "../api/openapi";
 import { routeId } from "../naming";
 import type { FunctionDefaults } from "./defaults";
 
@@ -26,6 +27,9 @@ const ROUTE_THROTTLE = { rateLimit: { min: 0, max: HTTP_API.throttle.rateLimit.m
 /** Problems with a route key's path, or none. Paths are `/segment/{param}/...`; `{proxy+}` only last. */
 export function pathProblems(path: string): string[] {
     if (path === "/") return [];
+    if (isApiDescriptionPath(path)) {
+        return [`the path ${path} is reserved for the API's description (${API_DESCRIPTION_PATHS.document}, ${API_DESCRIPTION_PATHS.docs} and below, served by npm start); choose another`];
+    }
     if (!path.startsWith("/")) return ["the path must start with /"];
     if (path.endsWith("/")) return ["the path must not end with /"];
     const problems: string[] = [];
