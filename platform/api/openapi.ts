@@ -270,6 +270,16 @@ function platformErrors(route: ResolvedRoute | ResolvedContainerRoute, method: s
     return statuses;
 }
 
+/**
+ * A declared body as a closed JSON object; a route of a body method that declares none takes any
+ * JSON its handler (or its container's process) checks itself.
+ */
+function requestBodyOf(route: ResolvedRoute | ResolvedContainerRoute, method: string): { requestBody?: Record<string, unknown> } {
+    if (route.request?.body) return { requestBody: { required: true, content: json(shapeJsonSchema(route.request.body, { closed: true })) } };
+    if (!BODY_METHODS.includes(method)) return {};
+    return { requestBody: { required: false, description: "Any JSON: the route declares no shape, so what reads the body checks it.", content: json({}) } };
+}
+
 function operationFor(route: ResolvedRoute | ResolvedContainerRoute, method: string, kind: "function" | "container", stackThrottle: RouteThrottle): OpenApiOperation {
     const routeMethod = route.method === "ANY" ? method.toUpperCase() : route.method;
     const operationId = `${route.service}.${camelCase(route.method === "ANY" ? `${method}-${route.id.replace(/^any-/, "")}` : route.id)}`;
@@ -287,7 +297,7 @@ function operationFor(route: ResolvedRoute | ResolvedContainerRoute, method: str
         summary: route.description,
         tags: [route.service],
         ...(parameters.length > 0 ? { parameters } : {}),
-        ...(route.request?.body ? { requestBody: { required: true, content: json(shapeJsonSchema(route.request.body, { closed: true })) } } : {}),
+        ...requestBodyOf(route, method),
         responses,
         ...(route.auth === "jwt" ? { security: [{ [JWT_SECURITY_SCHEME]: [...route.scopes] }] } : {}),
         "x-route-key": route.routeKey === `${routeMethod} ${route.path}` ? route.routeKey : `${route.routeKey} (${routeMethod})`,

@@ -96,6 +96,12 @@ describe("OpenAPI document", () => {
             },
         });
         assert.equal(operation(FIXTURE, "/things", "get").requestBody, undefined);
+        // A body method that declares no shape takes any JSON, for its handler to check.
+        assert.deepEqual(operation(FIXTURE, "/anything", "post").requestBody, {
+            required: false,
+            description: "Any JSON: the route declares no shape, so what reads the body checks it.",
+            content: { "application/json": { schema: {} } },
+        });
     });
 
     it("gives the described answers, and the platform's error answers where the platform gives them", () => {

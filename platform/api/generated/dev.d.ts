@@ -202,7 +202,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Any JSON: the route declares no shape, so what reads the body checks it. */
+        requestBody?: {
+            content: {
+                "application/json": unknown;
+            };
+        };
         responses: {
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
@@ -246,7 +251,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Any JSON: the route declares no shape, so what reads the body checks it. */
+        requestBody?: {
+            content: {
+                "application/json": unknown;
+            };
+        };
         responses: {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
@@ -321,7 +331,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Any JSON: the route declares no shape, so what reads the body checks it. */
+        requestBody?: {
+            content: {
+                "application/json": unknown;
+            };
+        };
         responses: {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
