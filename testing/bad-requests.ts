@@ -17,8 +17,8 @@ export interface BadRequest {
     method: string;
     /** Path and query string, encoded. */
     path: string;
-    /** A JSON body (serialized by the sender), or undefined for none. */
-    body?: unknown;
+    /** A JSON body (an object or a list, serialized by the sender), or undefined for none. */
+    body?: object;
 }
 
 interface Parameter {
@@ -134,7 +134,7 @@ export function badRequests(path: string, method: string, operation: OpenApiOper
     const declared = (parameter: Parameter) => Object.keys(parameter.schema).some((key) => key !== "type") || parameter.in === "query";
     const goodPath = Object.fromEntries(parameters.filter((p) => p.in === "path").map((p) => [p.name, String(goodValue(p.schema))]));
     const goodQuery = Object.fromEntries(parameters.filter((p) => p.in === "query" && p.required).map((p) => [p.name, String(goodValue(p.schema))]));
-    const goodBody = bodySchema ? goodObject(bodySchema) : undefined;
+    const goodBody: Record<string, unknown> | undefined = bodySchema ? goodObject(bodySchema) : undefined;
     const upper = method.toUpperCase();
     const requests: BadRequest[] = [];
     for (const parameter of parameters.filter(declared)) {
