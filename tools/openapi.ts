@@ -15,7 +15,7 @@ import * as path from "node:path";
 import type { RegisteredService } from "../functions/runtime/container";
 import { openApiDocument, type ApiServer, type OpenApiDocument } from "../platform/api/openapi";
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from "../local/issuer";
-import { REPOSITORY_ROOT } from "../local/stack-config";
+import { REPOSITORY_ROOT } from "../platform/config/stack-files";
 import { runAsCommand } from "./command";
 
 const USAGE =
