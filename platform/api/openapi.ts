@@ -9,6 +9,7 @@
  * const document = openApiDocument({ registry, config });
  */
 import { HTTP_METHODS, type RouteRequest, type RouteResponses, type RouteThrottle } from "../../functions/runtime/service";
+import { LAMBDA } from "../../policy/lib/limits";
 import type { StackConfig } from "../config/stack-config";
 import type { ResolvedContainerRoute, ResolvedRegistry, ResolvedRoute } from "../model";
 import { checkJsonSchema, isOptional, shapeJsonSchema, type JsonSchema } from "./json-schema";
@@ -159,7 +160,7 @@ const ERROR_RESPONSES: Record<string, { name: string; response: Record<string, u
     },
     "413": {
         name: "PayloadTooLarge",
-        response: { description: "The body is larger than a function takes (6 MB).", content: json(ref("schemas", "GatewayError")) },
+        response: { description: `The body is larger than a function takes (${LAMBDA.payloadBytes / 1024 / 1024} MB).`, content: json(ref("schemas", "GatewayError")) },
     },
     "429": {
         name: "TooManyRequests",
