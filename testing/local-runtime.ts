@@ -166,6 +166,18 @@ export interface TestRequest {
     body?: string | Buffer | object;
 }
 
+/** An answer as the tests read it, its body as text and, when it is JSON, parsed. */
+function testResponse(status: number, headers: http.IncomingHttpHeaders, raw: Buffer): TestResponse {
+    const text = raw.toString("utf8");
+    let json: unknown;
+    try {
+        json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+        json = undefined;
+    }
+    return { status, headers, raw, text, json };
+}
+
 /** One request over a fresh connection; never rejects on an HTTP error status. */
 export function request(baseUrl: string, options: TestRequest): Promise<TestResponse> {
     const headers: Record<string, string | string[]> = { ...(options.headers ?? {}) };
@@ -184,17 +196,7 @@ export function request(baseUrl: string, options: TestRequest): Promise<TestResp
             (res) => {
                 const chunks: Buffer[] = [];
                 res.on("data", (chunk: Buffer) => chunks.push(chunk));
-                res.on("end", () => {
-                    const raw = Buffer.concat(chunks);
-                    const text = raw.toString("utf8");
-                    let json: unknown;
-                    try {
-                        json = text === "" ? undefined : JSON.parse(text);
-                    } catch {
-                        json = undefined;
-                    }
-                    resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, text, json });
-                });
+                res.on("end", () => resolve(testResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
                 res.on("error", reject);
             },
         );
@@ -244,19 +246,11 @@ export function typedApi(baseUrl: string, headers: Record<string, string> = {}):
     const client = createApiClient(baseUrl, undefined, { headers });
     client.use({
         async onResponse({ response }) {
-            const raw = Buffer.from(await response.arrayBuffer());
-            const text = raw.toString("utf8");
-            let json: unknown;
-            try {
-                json = text === "" ? undefined : JSON.parse(text);
-            } catch {
-                json = undefined;
-            }
             const received: http.IncomingHttpHeaders = {};
             for (const [name, value] of response.headers) received[name] = value;
             // openapi-fetch gets an empty answer of the same status: the test reads `answered`.
             const emptied = new Response(null, { status: response.status, headers: { "content-length": "0" } });
-            typedAnswers.set(emptied, { status: response.status, headers: received, raw, text, json });
+            typedAnswers.set(emptied, testResponse(response.status, received, Buffer.from(await response.arrayBuffer())));
             return emptied;
         },
     });

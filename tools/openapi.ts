@@ -16,7 +16,7 @@ import type { RegisteredService } from "../functions/runtime/container";
 import { openApiDocument, type ApiServer, type OpenApiDocument } from "../platform/api/openapi";
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from "../local/issuer";
 import { REPOSITORY_ROOT } from "../platform/config/stack-files";
-import { runAsCommand } from "./command";
+import { runAsCommand, STANDARD_IO } from "./command";
 
 const USAGE =
     "usage: npm run openapi -- --stack <name> [--local <url>] [--out <file>]\n" +
@@ -140,10 +140,7 @@ export interface MainIo {
     services?: readonly RegisteredService[];
 }
 
-const defaultIo: MainIo = {
-    out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-    err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
-};
+const defaultIo: MainIo = STANDARD_IO;
 
 /** The CLI without `process`: returns the exit code. */
 export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
