@@ -10,7 +10,8 @@ import { API_DESCRIPTION_PATHS, openApiDocument, openApiPath, type OpenApiDocume
 import { resolveRegistry, RegistryError } from "../../platform/registry/resolution";
 import { pathProblems } from "../../platform/triggers/route";
 import { defineService } from "../../functions/runtime/service";
-import { describedService } from "../../testing/fixtures/described-service";
+import { describedService, THING_BODY, THING_NAME, THING_PATH, THING_QUERY } from "../../testing/fixtures/described-service";
+import { checkJsonSchema, shapeJsonSchema } from "../../platform/api/json-schema";
 import { openApiProblems, openApiVersion } from "../../testing/openapi";
 
 const documentOf = (stack: string, registry = services, server?: Parameters<typeof openApiDocument>[0]["server"]) => {
@@ -67,34 +68,30 @@ describe("OpenAPI document", () => {
     it("describes a route's path and query parameters from its declared shapes: required unless optional, a path parameter without a shape as a string", () => {
         const parameters = operation(FIXTURE, "/things/{id}", "get").parameters;
         assert.deepEqual(parameters, [
-            { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } },
-            { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 50 } },
-            { name: "q", in: "query", required: false, schema: { type: "string", minLength: 1, maxLength: 20 } },
+            { name: "id", in: "path", required: true, schema: checkJsonSchema(THING_PATH.id) },
+            { name: "limit", in: "query", required: false, schema: checkJsonSchema(THING_QUERY.limit) },
+            { name: "q", in: "query", required: false, schema: checkJsonSchema(THING_QUERY.q) },
         ]);
+        const [id, limit, q] = (parameters ?? []).map((parameter) => parameter.schema as Record<string, unknown>);
+        assert.deepEqual([id.type, id.format], ["string", "uuid"]);
+        assert.deepEqual([limit.type, limit.minimum, limit.maximum], ["integer", 1, 50]);
+        assert.deepEqual([q.type, q.maxLength], ["string", 20]);
         assert.deepEqual(operation(FIXTURE, "/files/{path}", "get").parameters, [
             { name: "path", in: "path", required: true, schema: { type: "string" }, description: "The rest of the path: may hold `/`.", "x-greedy": true },
         ]);
     });
 
     it("describes a declared body as a closed JSON object with its required fields", () => {
-        assert.deepEqual(operation(FIXTURE, "/things", "post").requestBody, {
-            required: true,
-            content: {
-                "application/json": {
-                    schema: {
-                        type: "object",
-                        properties: {
-                            name: { type: "string", minLength: 1, maxLength: 40 },
-                            email: { type: "string", format: "email", maxLength: 254 },
-                            count: { type: "integer", minimum: 0, maximum: 100 },
-                            note: { type: "string", minLength: 1, maxLength: 200 },
-                        },
-                        required: ["name", "email", "count"],
-                        additionalProperties: false,
-                    },
-                },
-            },
-        });
+        const body = operation(FIXTURE, "/things", "post").requestBody as { required: boolean; content: Record<string, { schema: Record<string, any> }> };
+        assert.equal(body.required, true);
+        assert.deepEqual(Object.keys(body.content), ["application/json"]);
+        const schema = body.content["application/json"].schema;
+        assert.deepEqual({ ...schema }, shapeJsonSchema(THING_BODY, { closed: true }));
+        assert.equal(schema.type, "object");
+        assert.equal(schema.additionalProperties, false);
+        assert.deepEqual(schema.required, ["name", "email", "count"]);
+        assert.deepEqual(Object.keys(schema.properties), ["name", "email", "count", "note"]);
+        assert.equal(schema.properties.email.format, "email");
         assert.equal(operation(FIXTURE, "/things", "get").requestBody, undefined);
         // A body method that declares no shape takes any JSON, for its handler to check.
         assert.deepEqual(operation(FIXTURE, "/anything", "post").requestBody, {
@@ -106,7 +103,7 @@ describe("OpenAPI document", () => {
 
     it("gives the described answers, and the platform's error answers where the platform gives them", () => {
         const read = operation(FIXTURE, "/things/{id}", "get").responses;
-        assert.deepEqual(read["200"], { description: "The thing's name", content: { "application/json": { schema: { type: "string", minLength: 1, maxLength: 40 } } } });
+        assert.deepEqual(read["200"], { description: "The thing's name", content: { "application/json": { schema: checkJsonSchema(THING_NAME) } } });
         // A described error without a body carries the platform's error shape.
         assert.equal((read["404"] as { description: string }).description, "No thing with this id");
         assert.deepEqual(Object.keys((read["404"] as { content: object }).content), ["application/json"]);
