@@ -8,11 +8,12 @@ import { inputsForStack } from "../../infra/program-inputs";
 import { services } from "../../infra/services";
 import { API_DESCRIPTION_PATHS, openApiDocument, openApiPath, type OpenApiDocument, type OpenApiOperation } from "../../platform/api/openapi";
 import { resolveRegistry, RegistryError } from "../../platform/registry/resolution";
-import { pathProblems } from "../../platform/triggers/route";
+import { pathProblems, validateRouteDescription } from "../../platform/triggers/route";
 import { defineService } from "../../functions/runtime/service";
 import { describedService, THING_BODY, THING_NAME, THING_PATH, THING_QUERY } from "../../testing/fixtures/described-service";
 import { checkJsonSchema, shapeJsonSchema } from "../../platform/api/json-schema";
 import { openApiProblems, openApiVersion } from "../../testing/openapi";
+import { echoContainer } from "../../testing/fixtures/registries";
 
 const documentOf = (stack: string, registry = services, server?: Parameters<typeof openApiDocument>[0]["server"]) => {
     const inputs = inputsForStack(stack, registry);
@@ -166,6 +167,17 @@ describe("OpenAPI document", () => {
         assert.match((reports.responses.default as { description: string }).description, /container service reports/);
     });
 
+    it("describes a container route by what its service declares, when it declares it", () => {
+        const echo = echoContainer({ routes: { "POST /echo": { description: "Echo a thing", request: { body: THING_BODY }, responses: { 200: { description: "The thing, echoed" } } } } });
+        const document = documentOf("dev", [echo]).document;
+        const op = operation(document, "/echo", "post");
+        assert.deepEqual((op.requestBody as { content: Record<string, { schema: unknown }> }).content["application/json"].schema, shapeJsonSchema(THING_BODY, { closed: true }));
+        assert.deepEqual(op.responses["200"], { description: "The thing, echoed" });
+        assert.equal(op.responses.default, undefined);
+        assert.deepEqual(op.responses["400"], { $ref: "#/components/responses/BadRequest" });
+        assert.equal(op["x-container-service"], "echo");
+    });
+
     it("names the servers: the execute-api URL with its id as a variable, a custom domain when the stack has one, or the local URL", () => {
         assert.deepEqual((DEV.servers as any[])[0].url, "https://{apiId}.execute-api.us-east-1.amazonaws.com");
         const { inputs } = documentOf("dev");
@@ -181,6 +193,38 @@ describe("OpenAPI document", () => {
         const pkg = require("../../package.json") as { name: string; version: string };
         assert.equal((DEV.info as { title: string }).title, pkg.name);
         assert.equal((DEV.info as { version: string }).version, pkg.version);
+    });
+
+    describe("a route's request and responses", () => {
+        const problemsOf = (route: Record<string, unknown>, routeKey = "GET /things/{id}") => validateRouteDescription(route, routeKey.split(" ")[1], `service "s", route "${routeKey}"`);
+
+        it("pass when they are shapes of checks and described answers by status", () => {
+            assert.deepEqual(problemsOf({ request: { path: THING_PATH, query: THING_QUERY }, responses: { 200: { description: "The thing", body: THING_NAME }, 404: { description: "None" } } }), []);
+            assert.deepEqual(problemsOf({}), []);
+        });
+
+        for (const [label, route, expected] of [
+            ["a part a request does not have", { request: { headers: {} } }, /request\.headers is not a part of a request; use path, query, body/],
+            ["a field that is not a check", { request: { query: { limit: 10 } } }, /request\.query must map each field to a check/],
+            ["a path field the path does not have", { request: { path: { name: THING_NAME } } }, /request\.path\.name is not a parameter of the path \/things\/\{id\}; its parameters are id/],
+            ["a status that is not one", { responses: { 99: { description: "Too low" } } }, /responses\.99 is not an HTTP status code/],
+            ["an answer without a description", { responses: { 200: { description: " " } } }, /responses\.200 needs a description/],
+            ["a body that is not a check", { responses: { 200: { description: "The thing", body: { type: "string" } } } }, /responses\.200\.body must be a check/],
+        ] as const) {
+            it(`are refused with ${label}, naming the route`, () => {
+                const problems = problemsOf(route as Record<string, unknown>);
+                assert.equal(problems.length, 1, problems.join("\n"));
+                assert.match(problems[0], /^service "s", route "GET \/things\/\{id\}": /);
+                assert.match(problems[0], expected);
+            });
+        }
+
+        it("stop the registry before anything is resolved, for a function route and a container route alike", () => {
+            const wrong = defineService({ name: "wrong", description: "Describes a path field it lacks", database: false, routes: { "GET /wrong": { request: { path: { id: THING_PATH.id } }, handler: async () => "x" } } });
+            assert.throws(() => resolveRegistry([wrong], { memoryMb: 256, timeoutSeconds: 10 }), /service "wrong".*request\.path\.id is not a parameter of the path \/wrong, which has none/s);
+            const container = echoContainer({ routes: { "GET /echo": { responses: { 200: { description: "" } } } } });
+            assert.throws(() => resolveRegistry([container], { memoryMb: 256, timeoutSeconds: 10 }), /"echo".*route "GET \/echo": responses\.200 needs a description/s);
+        });
     });
 
     describe("the description's own paths", () => {
