@@ -15,13 +15,14 @@ import { migrationRunRequest } from "../platform/data-plan";
 import { functionBoundsFor } from "../platform/function-bounds";
 import { createAuthorizerFor, type JwtAuthorizer, type LocalAuthSettings } from "./authorizer";
 import { containerModeFromEnv, LocalContainers, type ContainerMode } from "./containers";
-import { DEFAULT_JWT_DIR } from "./issuer";
+import { DEFAULT_JWT_DIR, LOCAL_AUDIENCE, LOCAL_ISSUER } from "./issuer";
 import { startLocalPostgres, type LocalPostgres } from "./postgres";
 import { resolveRegistry } from "../platform/registry/resolution";
 import { type ResolvedRegistry } from "../platform/model";
 import { loadRegistry } from "./registry";
 import { startLocalEvents, type LocalEvents } from "./event-runtime";
 import { createLocalServer, type AccessLogEntry, type LocalServer } from "./server";
+import { openApiDocument } from "../platform/api/openapi";
 import { localLogin, loginSecretFile, readOrCreateLoginSecret, type LocalLogin } from "./service-login";
 import { readLocalStackConfig, REPOSITORY_ROOT } from "./stack-config";
 import { DEFAULT_SECRETS_FILE, unsetSecretsProblem, UnsetSecretsError } from "./secrets";
@@ -177,7 +178,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let registry = resolved.registry;
     const containerMode = registry.containers.length > 0 ? (options.containerMode ?? containerModeFromEnv()) : "process";
     // Also before the database: a bad key file or issuer setting costs no start-up either.
-    const authorizer = await createAuthorizerFor(options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR });
+    const auth = options.auth ?? { kind: "local", dir: DEFAULT_JWT_DIR };
+    const authorizer = await createAuthorizerFor(auth);
+    const localJwt = auth.kind === "local" ? { issuer: LOCAL_ISSUER, audience: [LOCAL_AUDIENCE] } : { issuer: auth.issuer, audience: auth.audience };
     const throttling = options.throttling ?? true;
 
     let postgres: LocalPostgres | undefined;
@@ -226,6 +229,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             throttling: throttling && { defaults: stackThrottle(stackConfig) },
             containers: { routes: registry.containers.flatMap((container) => container.routes), upstream: (service) => running.upstream(service) },
             events: localEvents.bus,
+            apiDescription: (url) => openApiDocument({ registry, config: stackConfig, server: { kind: "local", url, jwt: localJwt } }),
         });
         const url = await server.listen(options.port ?? 3000, options.host ?? "127.0.0.1");
 

@@ -30,6 +30,8 @@ import type { ContainerUpstream } from "./containers";
 import { isPreflight, preflightHeaders, responseCorsHeaders } from "./cors";
 import { createEvent, newRequestId } from "./event";
 import { LOCAL_JWKS_PATH } from "./issuer";
+import { apiDescriptionResponse, requestBaseUrl } from "./api-docs";
+import { isApiDescriptionPath, type OpenApiDocument } from "../platform/api/openapi";
 import { localResources, localServiceDatabase } from "./function-resources";
 import { createLambdaPool, type InvocationOutcomes, type LambdaPool } from "./lambda-pool";
 import { fromFunctionResult, GATEWAY_ERRORS, writeResponse, type GatewayResponse } from "./response";
@@ -90,6 +92,11 @@ export interface LocalServerOptions {
     containers?: LocalContainerRoutes;
     /** Where the handlers' events go (`local/event-bus.ts`). @default none: a route that publishes fails */
     events?: EventTransport;
+    /**
+     * The API's OpenAPI document for a client that reached the server at `baseUrl`: served at
+     * `/openapi.json`, with the reference page at `/docs` (`local/api-docs.ts`). @default neither is served
+     */
+    apiDescription?: (baseUrl: string) => OpenApiDocument;
 }
 
 /** The container routes of a deployment and where their services serve. */
@@ -272,6 +279,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
     let current = createDeployment(options.routes, options);
     let port = 0;
+    let listening = "";
 
     const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
         const receivedAt = new Date();
@@ -322,6 +330,11 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
         // The local issuer's key set, so other local tools can verify its tokens too.
         if (options.authorizer?.publicJwks && path === LOCAL_JWKS_PATH && (method === "GET" || method === "HEAD")) {
             send({ statusCode: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(options.authorizer.publicJwks)) });
+            return;
+        }
+        // The API's description: paths the registry may not take (`API_DESCRIPTION_PATHS`).
+        if (options.apiDescription && isApiDescriptionPath(path) && (method === "GET" || method === "HEAD")) {
+            send(apiDescriptionResponse(path, requestBaseUrl(req.headers.host, listening), options.apiDescription));
             return;
         }
         const match = deployment.router.match(method, path);
@@ -399,7 +412,8 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
                 server.listen(listenPort, host, () => {
                     server.off("error", reject);
                     port = (server.address() as AddressInfo).port;
-                    resolve(`http://${host}:${port}`);
+                    listening = `http://${host}:${port}`;
+                    resolve(listening);
                 });
             });
         },

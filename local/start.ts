@@ -26,6 +26,7 @@ import { LOG_LEVELS, type LogLevel } from "../functions/runtime/logger";
 import { createAccessLog } from "./access-log";
 import { authSettingsFromEnv } from "./authorizer";
 import { LOCAL_JWKS_PATH } from "./issuer";
+import { API_DESCRIPTION_PATHS } from "../platform/api/openapi";
 import { superuserPasswordFile } from "./postgres";
 import { formatRouteTable } from "./route-table";
 import { secretsFileFromEnv } from "./secrets";
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
         console.log(`JWT: issuer ${auth.issuer}, audience ${auth.audience.join(", ")}, keys from ${auth.jwksUrl}`);
     }
     if (!throttling) console.log("Throttling: off (LOCAL_THROTTLING=off).");
+    console.log(`API reference: ${runtime.url}${API_DESCRIPTION_PATHS.docs} (try requests there), the OpenAPI document at ${runtime.url}${API_DESCRIPTION_PATHS.document}`);
 
     const stopWatching = watch
         ? watchFunctions(runtime, {

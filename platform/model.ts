@@ -6,7 +6,7 @@
 import type { ContainerScaling } from "../functions/runtime/container";
 import type { EventCatalog, EventContract } from "../functions/runtime/events";
 import type { Migration } from "../functions/runtime/data/migrations";
-import type { RouteAuth, RouteHandler, RouteThrottle, ScheduleHandler, SubscriptionHandler } from "../functions/runtime/service";
+import type { RouteAuth, RouteHandler, RouteRequest, RouteResponses, RouteThrottle, ScheduleHandler, SubscriptionHandler } from "../functions/runtime/service";
 import type { ReservationMode } from "./config/stack-config";
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
@@ -28,6 +28,10 @@ export interface ResolvedRoute {
     scopes: string[];
     /** Route throttling overriding the stack's defaults. */
     throttle?: RouteThrottle;
+    /** What it declares it accepts (path, query, body): checked before its handler, and described in the API's document. */
+    request?: RouteRequest;
+    /** What it declares it answers, by status code: described in the API's document. */
+    responses?: RouteResponses;
     /** Whether its handler runs in a unit of work: declared, else by its method (`routeRunsInTransaction`). */
     transaction: boolean;
     handler: RouteHandler;

@@ -2,7 +2,7 @@
  * What the end-to-end suites share: a local runtime on a free port over a fresh embedded
  * PostgreSQL in a temporary directory (a copy of an initialised cluster, `postgres-template.ts`),
  * with its own local token issuer there, a plain HTTP client (node:http, so every header and byte
- * sent is under the test's control), and a snapshot of a table for "nothing changed" checks.
+ * sent is under the test's control), the typed client of the API (`typedApi`), and a snapshot of a table for "nothing changed" checks.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -18,6 +18,8 @@ import { mintLocalToken, type MintOptions } from "../local/issuer";
 import { SQS } from "../policy/lib/limits";
 import { setLocalSecret } from "../local/secrets";
 import { startLocalRuntime, type LocalRuntime } from "../local/runtime";
+import type { Client } from "openapi-fetch";
+import { createApiClient, type ApiPaths } from "../platform/api/client";
 import { seedPostgresDataFolder } from "./postgres-template";
 
 export interface TestRuntime {
@@ -164,6 +166,18 @@ export interface TestRequest {
     body?: string | Buffer | object;
 }
 
+/** An answer as the tests read it, its body as text and, when it is JSON, parsed. */
+function testResponse(status: number, headers: http.IncomingHttpHeaders, raw: Buffer): TestResponse {
+    const text = raw.toString("utf8");
+    let json: unknown;
+    try {
+        json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+        json = undefined;
+    }
+    return { status, headers, raw, text, json };
+}
+
 /** One request over a fresh connection; never rejects on an HTTP error status. */
 export function request(baseUrl: string, options: TestRequest): Promise<TestResponse> {
     const headers: Record<string, string | string[]> = { ...(options.headers ?? {}) };
@@ -182,17 +196,7 @@ export function request(baseUrl: string, options: TestRequest): Promise<TestResp
             (res) => {
                 const chunks: Buffer[] = [];
                 res.on("data", (chunk: Buffer) => chunks.push(chunk));
-                res.on("end", () => {
-                    const raw = Buffer.concat(chunks);
-                    const text = raw.toString("utf8");
-                    let json: unknown;
-                    try {
-                        json = text === "" ? undefined : JSON.parse(text);
-                    } catch {
-                        json = undefined;
-                    }
-                    resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, text, json });
-                });
+                res.on("end", () => resolve(testResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
                 res.on("error", reject);
             },
         );
@@ -228,4 +232,35 @@ export function assertPlatformError(response: TestResponse, status: number, code
     assert.equal(response.json?.error?.code, code, response.text);
     assert.equal(typeof response.json.error.message, "string");
     assert.equal(response.json.error.requestId, response.headers["x-request-id"]);
+}
+
+/** What a typed client's call answered, exactly as sent (raw bytes, headers), for assertions. */
+const typedAnswers = new WeakMap<Response, TestResponse>();
+
+/**
+ * The typed client (`platform/api/client.ts`) of a test runtime: paths, parameters and bodies are
+ * checked at compile time against the generated types. Each answer is kept byte for byte for
+ * `answered`, so a test asserts on what the client received, whatever its content type.
+ */
+export function typedApi(baseUrl: string, headers: Record<string, string> = {}): Client<ApiPaths> {
+    const client = createApiClient(baseUrl, undefined, { headers });
+    client.use({
+        async onResponse({ response }) {
+            const received: http.IncomingHttpHeaders = {};
+            for (const [name, value] of response.headers) received[name] = value;
+            // openapi-fetch gets an empty answer of the same status: the test reads `answered`.
+            const emptied = new Response(null, { status: response.status, headers: { "content-length": "0" } });
+            typedAnswers.set(emptied, testResponse(response.status, received, Buffer.from(await response.arrayBuffer())));
+            return emptied;
+        },
+    });
+    return client;
+}
+
+/** The answer to a typed client's call, as `request` gives one. */
+export async function answered(call: Promise<{ response: Response }>): Promise<TestResponse> {
+    const { response } = await call;
+    const answer = typedAnswers.get(response);
+    assert.ok(answer, "the call was made with typedApi");
+    return answer;
 }

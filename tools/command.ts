@@ -8,3 +8,9 @@ export function runAsCommand(main: (argv: readonly string[]) => Promise<number>)
         },
     );
 }
+
+/** Where a command's `main` writes by default: standard output and error, each text ending in one newline. */
+export const STANDARD_IO = {
+    out: (text: string) => void process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+    err: (text: string) => void process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};

@@ -25,6 +25,7 @@ import { STACK_LAYOUTS, type StackLayout } from "../platform/config/stack-layout
 import { formatTypeCheck, typeCheckOnce, type TypeCheckOptions } from "../local/type-check";
 import { planStack } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";
+import { STANDARD_IO } from "./command";
 
 const USAGE =
     "usage: npm run plan -- --stack <name> [--json] [--compare <other stack>] [--policy-config <pack config file>]\n" +
@@ -94,10 +95,7 @@ export interface MainIo {
     services?: readonly RegisteredService[];
 }
 
-const defaultIo: MainIo = {
-    out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-    err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
-};
+const defaultIo: MainIo = STANDARD_IO;
 
 /** The CLI without `process`: returns the exit code (0 pass, 1 mandatory violation, 2 error). */
 export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {

@@ -9,7 +9,7 @@
  * `CLAIM_HEADERS`, set by the gateway and never by the client: any copy the client sent is
  * overwritten or removed. Nothing here imports Pulumi.
  */
-import { recordDeclaringFile, type AnyService, type RouteAuth, type RouteKey, type RouteThrottle, type ServiceDefinition } from "./service";
+import { recordDeclaringFile, type AnyService, type RouteAuth, type RouteKey, type RouteRequest, type RouteResponses, type RouteThrottle, type ServiceDefinition } from "./service";
 
 /** Where the image comes from: a folder with a Dockerfile, built and pushed at `pulumi up`, or an image already in a registry. */
 export type ContainerImage =
@@ -42,6 +42,13 @@ export interface ContainerRouteDefinition {
     scopes?: string[];
     /** Throttling of this route, overriding the stack's `api` defaults. */
     throttle?: RouteThrottle;
+    /**
+     * What the route accepts, for the API's OpenAPI document only: the process checks its own input.
+     * @default described as any request
+     */
+    request?: RouteRequest;
+    /** What the route answers, by status code, for the API's OpenAPI document. @default described as the process's answer */
+    responses?: RouteResponses;
 }
 
 /**

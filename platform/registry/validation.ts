@@ -18,7 +18,7 @@ import { describeInteger, isOptionalInteger, PLATFORM_FUNCTION_BOUNDS, validateF
 import { REGISTRY_NAME, routeId } from "../naming";
 import { REPOSITORY_ROOT } from "../config/stack-files";
 import { validateContainerRoute } from "../triggers/container-route";
-import { parseRouteKey, validateRoute, validateRouteCount, validateRouteKey, validateRouteTransaction } from "../triggers/route";
+import { parseRouteKey, validateRoute, validateRouteCount, validateRouteDescription, validateRouteKey, validateRouteTransaction } from "../triggers/route";
 import { validateSchedule } from "../triggers/schedule";
 import { validateSubscribedEvents, validateSubscription } from "../triggers/subscription";
 
@@ -177,6 +177,7 @@ export function validateRegistry(services: readonly RegisteredService[], bounds:
             idsInService.set(id, routeKey);
 
             problems.push(...(container ? validateContainerRoute(route, at) : [...validateRoute(route, at, bounds), ...validateRouteTransaction(route, service.database, at)]));
+            problems.push(...validateRouteDescription(route, path, at));
         }
     }
     problems.push(...validateRouteCount(routeCount));

@@ -11,6 +11,7 @@ import { publishedEvents } from "../events/catalog";
 import { declaredSecrets } from "../secrets";
 import { describeInteger, isOptionalInteger, PLATFORM_FUNCTION_BOUNDS, validateFunctionSettings, type FunctionBounds } from "../function-bounds";
 import type { ResolvedRoute } from "../model";
+import { API_DESCRIPTION_PATHS, isApiDescriptionPath } from "../api/openapi";
 import { routeId } from "../naming";
 import type { FunctionDefaults } from "./defaults";
 
@@ -26,6 +27,9 @@ const ROUTE_THROTTLE = { rateLimit: { min: 0, max: HTTP_API.throttle.rateLimit.m
 /** Problems with a route key's path, or none. Paths are `/segment/{param}/...`; `{proxy+}` only last. */
 export function pathProblems(path: string): string[] {
     if (path === "/") return [];
+    if (isApiDescriptionPath(path)) {
+        return [`the path ${path} is reserved for the API's description (${API_DESCRIPTION_PATHS.document}, ${API_DESCRIPTION_PATHS.docs} and below, served by npm start); choose another`];
+    }
     if (!path.startsWith("/")) return ["the path must start with /"];
     if (path.endsWith("/")) return ["the path must not end with /"];
     const problems: string[] = [];
@@ -103,6 +107,52 @@ export function validateRoute(route: RouteDefinition | undefined, at: string, bo
     return problems;
 }
 
+/** The parts a route's `request` may declare. */
+const REQUEST_PARTS = ["path", "query", "body"];
+
+/**
+ * A route's `request` and `responses`, which describe it in the API's document (and, for a function
+ * route, are checked before its handler): shapes of checks, path fields the path has, and answers
+ * by HTTP status code, each with a description.
+ */
+export function validateRouteDescription(route: { request?: unknown; responses?: unknown } | undefined, path: string, at: string): string[] {
+    const problems: string[] = [];
+    const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+    const request = route?.request;
+    if (request !== undefined) {
+        if (!isObject(request)) problems.push(`${at}: request must be an object with path, query and body shapes, e.g. { body: { name: text() } }`);
+        else {
+            for (const [part, shape] of Object.entries(request)) {
+                if (!REQUEST_PARTS.includes(part)) problems.push(`${at}: request.${part} is not a part of a request; use ${REQUEST_PARTS.join(", ")}`);
+                else if (shape !== undefined && (!isObject(shape) || Object.values(shape).some((check) => typeof check !== "function"))) {
+                    problems.push(`${at}: request.${part} must map each field to a check, e.g. { id: uuid() }`);
+                }
+            }
+            const parameters = [...path.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\+?\}/g)].map((match) => match[1]);
+            for (const field of isObject(request.path) ? Object.keys(request.path) : []) {
+                if (!parameters.includes(field)) {
+                    problems.push(`${at}: request.path.${field} is not a parameter of the path ${path}${parameters.length > 0 ? `; its parameters are ${parameters.join(", ")}` : ", which has none"}`);
+                }
+            }
+        }
+    }
+    const responses = route?.responses;
+    if (responses !== undefined) {
+        if (!isObject(responses)) problems.push(`${at}: responses must map HTTP status codes to answers, e.g. { 200: { description: "The user" } }`);
+        else {
+            for (const [status, response] of Object.entries(responses)) {
+                if (!/^[1-5]\d\d$/.test(status)) problems.push(`${at}: responses.${status} is not an HTTP status code (100-599)`);
+                if (!isObject(response) || typeof response.description !== "string" || response.description.trim() === "") {
+                    problems.push(`${at}: responses.${status} needs a description, one line saying when the route answers it`);
+                } else if (response.body !== undefined && typeof response.body !== "function") {
+                    problems.push(`${at}: responses.${status}.body must be a check, e.g. text() or object({...})`);
+                }
+            }
+        }
+    }
+    return problems;
+}
+
 /** A route's `transaction`: a boolean, and only where there is a database to run it on. */
 export function validateRouteTransaction(route: RouteDefinition | undefined, database: unknown, at: string): string[] {
     if (route?.transaction === undefined) return [];
@@ -117,7 +167,7 @@ export function validateRouteCount(count: number): string[] {
 }
 
 /** What every route on the API resolves to, a function's or a container's: its key's parts, id, description and access. */
-export function resolveRouteOnApi(service: { name: string; description: string }, routeKey: string, route: Pick<RouteDefinition, "description" | "auth" | "scopes" | "throttle">) {
+export function resolveRouteOnApi(service: { name: string; description: string }, routeKey: string, route: Pick<RouteDefinition, "description" | "auth" | "scopes" | "throttle" | "request" | "responses">) {
     const { method, path } = parseRouteKey(routeKey)!;
     return {
         service: service.name,
@@ -129,6 +179,8 @@ export function resolveRouteOnApi(service: { name: string; description: string }
         auth: route.auth ?? "none",
         scopes: route.scopes ?? [],
         throttle: route.throttle,
+        request: route.request,
+        responses: route.responses,
     } satisfies Partial<ResolvedRoute>;
 }
 
