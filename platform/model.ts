@@ -6,7 +6,7 @@
 import type { ContainerScaling } from "../functions/runtime/container";
 import type { EventCatalog, EventContract } from "../functions/runtime/events";
 import type { Migration } from "../functions/runtime/data/migrations";
-import type { RouteAuth, RouteHandler, RouteThrottle, ScheduleHandler, SubscriptionHandler } from "../functions/runtime/service";
+import type { RouteAuth, RouteHandler, RouteRequest, RouteThrottle, ScheduleHandler, SubscriptionHandler } from "../functions/runtime/service";
 import type { ReservationMode } from "./config/stack-config";
 
 /** A route with every setting decided: what one Lambda function, integration and route are made from. */
@@ -31,6 +31,8 @@ export interface ResolvedRoute {
     /** Whether its handler runs in a unit of work: declared, else by its method (`routeRunsInTransaction`). */
     transaction: boolean;
     handler: RouteHandler;
+    /** What the route accepts, checked before its handler runs. */
+    request?: RouteRequest;
     /** The service's events, which its handler may publish; undefined when it declares none. */
     events?: EventCatalog;
     /** The service's declared secrets, which its handler may read; empty when it declares none. */

@@ -49,6 +49,18 @@ export interface ApiRequest {
     readonly requestId: string;
     /** Verified JWT claims when the route is protected by an authorizer. */
     readonly claims?: Readonly<Record<string, unknown>>;
+    /**
+     * What the route's `request` declares, checked and parsed before the handler runs (path and
+     * query read from their text, the body as sent); a part the route does not declare is undefined.
+     */
+    readonly input?: RouteInput;
+}
+
+/** The parsed parts of a request that its route's `request` declares. */
+export interface RouteInput {
+    readonly path?: Record<string, unknown>;
+    readonly query?: Record<string, unknown>;
+    readonly body?: Record<string, unknown>;
 }
 
 /**

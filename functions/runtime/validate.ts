@@ -190,7 +190,7 @@ export function email(): Check<string> {
     );
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** A UUID in its canonical 36-character form, lower-cased. */
 export function uuid(): Check<string> {
@@ -395,4 +395,39 @@ export function parseParams<S extends Shape>(params: Readonly<Record<string, str
     const outcome = checkShape(params, shape, "text");
     if (!outcome.ok) throw badRequest(`Invalid ${where}: ${describeIssues(outcome.issues)}.`, { issues: outcome.issues });
     return outcome.value;
+}
+
+/** The parts of a request a route declares (`RouteRequest` in `service.ts`). */
+interface RequestShapes {
+    path?: Shape;
+    query?: Shape;
+    body?: Shape;
+}
+
+/**
+ * Checks a request against what its route declares, before the handler runs: path and query
+ * parameters read from their text (others ignored), the body as sent, an object with exactly the
+ * declared fields. One 400 names every bad field of the three, each prefixed with its part
+ * (`path.id`, `query.limit`, `body.email`, `body.items.0.sku`), as a field may be named in two
+ * parts. Returns the parsed parts; one not declared is left out.
+ */
+export function checkRequest(
+    request: { readonly pathParameters: Readonly<Record<string, string>>; readonly query: Readonly<Record<string, string>>; readonly body: unknown },
+    declared: RequestShapes,
+): { path?: Record<string, unknown>; query?: Record<string, unknown>; body?: Record<string, unknown> } {
+    const issues: Issue[] = [];
+    const parsed: { path?: Record<string, unknown>; query?: Record<string, unknown>; body?: Record<string, unknown> } = {};
+    const take = (part: "path" | "query" | "body", outcome: { ok: true; value: Record<string, unknown> } | { ok: false; issues: Issue[] }) => {
+        if (outcome.ok) parsed[part] = outcome.value;
+        else issues.push(...outcome.issues.map((issue) => within(part, issue)));
+    };
+    if (declared.path) take("path", checkFields(request.pathParameters, declared.path, "text", false));
+    if (declared.query) take("query", checkFields(request.query, declared.query, "text", false));
+    if (declared.body) {
+        const body = request.body;
+        if (isObject(body)) take("body", checkFields(body, declared.body, "json", true));
+        else issues.push({ field: "body", problem: body === undefined ? "is required" : "must be a JSON object" });
+    }
+    if (issues.length > 0) throw badRequest(`Invalid request: ${describeIssues(issues)}.`, { issues });
+    return parsed;
 }

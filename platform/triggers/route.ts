@@ -142,6 +142,7 @@ export function resolveRoute(service: AnyService, routeKey: string, route: Route
         database: service.database,
         transaction: routeRunsInTransaction(routeKey, route.transaction, { database: service.database, publishes: service.events !== undefined }),
         handler: route.handler,
+        ...(route.request ? { request: route.request } : {}),
         ...publishedEvents(service),
         secrets: declaredSecrets(service),
     };
