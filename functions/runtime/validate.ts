@@ -17,8 +17,9 @@
 import * as v from "valibot";
 import { badRequest } from "./errors";
 
-// The valibot functions a check runs, taken off the module once (see the header).
-const { array: vArray, boolean: vBoolean, check: vCheck, finite, integer: vInteger, maxValue, minValue, metadata, number: vNumber, picklist, pipe, regex, safeParse, string: vString, transform, trim, toLowerCase } = v;
+// The valibot functions used here, taken off the module once: a service's archive serializes this
+// module's exports by value, and one that named `v.` would bring the whole package (see the header).
+const { array: vArray, boolean: vBoolean, check: vCheck, description: vDescription, finite, maxLength: vMaxLength, minLength: vMinLength, optional: vOptional, strictObject, unknown: vUnknown, integer: vInteger, maxValue, minValue, metadata, number: vNumber, picklist, pipe, regex, safeParse, string: vString, transform, trim, toLowerCase } = v;
 
 /**
  * Where a value comes from: a JSON body keeps its types (`5` is a number, `"5"` a string); path and
@@ -299,7 +300,7 @@ export function optional<T, F extends T | undefined>(check: Check<T>, fallback: 
         value === undefined || (source === "text" && value === "") ? { ok: true, value: fallback } : check(value, source);
     const inner = describeCheck(check as Check<unknown>);
     const schema = check.schema ? { ...check.schema, optional: true as const } : undefined;
-    return described(guarded, { schema: v.optional(inner?.schema ?? v.unknown(), fallback), optional: true }, schema);
+    return described(guarded, { schema: vOptional(inner?.schema ?? vUnknown(), fallback), optional: true }, schema);
 }
 
 /**
@@ -311,8 +312,8 @@ export function refine<T>(base: Check<T>, predicate: (value: T) => boolean, prob
         const outcome = base(value, source);
         return !outcome.ok || predicate(outcome.value) ? outcome : { ok: false, problem };
     };
-    const inner = describeCheck(base as Check<unknown>)?.schema ?? v.unknown();
-    return described(check, { schema: pipe(inner, v.description(problem)), optional: false });
+    const inner = describeCheck(base as Check<unknown>)?.schema ?? vUnknown();
+    return described(check, { schema: pipe(inner, vDescription(problem)), optional: false });
 }
 
 /** The JSON types a check of an object's or an array's items can be, for its problem. */
@@ -346,8 +347,8 @@ export function object<S extends Shape>(shape: S): Check<Parsed<S>> {
         const outcome = checkFields(value, shape, "json", true);
         return outcome.ok ? { ok: true, value: outcome.value as Parsed<S> } : { ok: false, problem: describeIssues(outcome.issues), issues: outcome.issues };
     };
-    const entries = Object.fromEntries(Object.entries(shape).map(([field, inner]) => [field, describeCheck(inner)?.schema ?? v.unknown()]));
-    return described(check, { schema: v.strictObject(entries), optional: false });
+    const entries = Object.fromEntries(Object.entries(shape).map(([field, inner]) => [field, describeCheck(inner)?.schema ?? vUnknown()]));
+    return described(check, { schema: strictObject(entries), optional: false });
 }
 
 /** A JSON array of `min`-`max` items, each checked by `item` (issues name `field.index`). JSON bodies only. */
@@ -364,8 +365,8 @@ export function array<T>(item: Check<T>, limits: { min?: number; max: number }):
         });
         return issues.length > 0 ? { ok: false, problem: describeIssues(issues), issues } : { ok: true, value: items as T[] };
     };
-    const inner = describeCheck(item as Check<unknown>)?.schema ?? v.unknown();
-    return described(check, { schema: pipe(vArray(inner), v.minLength(min), v.maxLength(limits.max)), optional: false });
+    const inner = describeCheck(item as Check<unknown>)?.schema ?? vUnknown();
+    return described(check, { schema: pipe(vArray(inner), vMinLength(min), vMaxLength(limits.max)), optional: false });
 }
 
 /** Every field of `shape` checked in `input`: the parsed values, or every problem. Fields `shape` does not name are left out. */

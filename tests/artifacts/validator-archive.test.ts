@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { bundledPackagesOf, functionSource } from "../../infra/function-packaging";
 import { createRouteHandler } from "../../functions/runtime/handler";
-import { array, boolean, dateTime, email, enumeration, integer, number, object, optional, refine, text, uuid } from "../../functions/runtime/validate";
+import { parseParams, array, boolean, dateTime, email, enumeration, integer, number, object, optional, refine, text, uuid } from "../../functions/runtime/validate";
 
 describe("a route archive's validators", function () {
     this.timeout(120_000);
@@ -28,5 +28,10 @@ describe("a route archive's validators", function () {
         assert.deepEqual(bundledPackagesOf(source), []);
         assert.match(source, /"valibot"/, "the checks run valibot's schemas");
         assert.doesNotMatch(source, /to-json-schema|toJsonSchema|convertSchema/);
+    });
+
+    it("stay by value when a handler calls the helpers itself, which serializes every export of validate.ts", async () => {
+        const source = await functionSource("helpers", () => async (received: { query: Record<string, string> }) => parseParams(received.query, { limit: optional(integer({ min: 1, max: 9 }), 2) }));
+        assert.deepEqual(bundledPackagesOf(source), []);
     });
 });
