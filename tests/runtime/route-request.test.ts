@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { createRouteHandler } from "../../functions/runtime/handler";
 import { createLogger } from "../../functions/runtime/logger";
-import type { ApiRequest, RouteRequest } from "../../functions/runtime/service";
+import { defineService, type ApiRequest, type RouteRequest } from "../../functions/runtime/service";
 import { email, integer, optional, text, uuid } from "../../functions/runtime/validate";
 import { httpApiEvent } from "../../testing/events";
 
@@ -78,5 +78,49 @@ describe("a route's declared request", () => {
         const response = await call({ id: "anything", body: { whatever: 1 } });
         assert.equal(response.statusCode, 200);
         assert.equal(seen[0].input, undefined);
+    });
+
+    it("types the handler's input by each route's own declaration, with no cast (checked by tsc)", () => {
+        // The @ts-expect-error lines fail the type check if they ever compile.
+        const service = defineService({
+            name: "typed-input",
+            description: "Type test",
+            database: true,
+            routes: {
+                "POST /things/{id}": {
+                    request: { path: { id: uuid() }, body: { email: email(), count: optional(integer({ min: 1, max: 9 }), 1) } },
+                    handler: async (request, { db }) => {
+                        const id: string = request.input.path.id;
+                        const count: number = request.input.body.count;
+                        // @ts-expect-error: the body declares no field "name"
+                        request.input.body.name;
+                        // @ts-expect-error: this route declares no query
+                        request.input.query.limit;
+                        // @ts-expect-error: an email is a string, not a number
+                        const wrong: number = request.input.body.email;
+                        return { id, count, wrong, db: typeof db.query };
+                    },
+                },
+                "GET /things": {
+                    request: { query: { limit: optional(integer({ min: 1, max: 100 }), 20) } },
+                    handler: async (request) => {
+                        const limit: number = request.input.query.limit;
+                        return { limit };
+                    },
+                },
+                "GET /plain": { handler: async (request) => ({ path: request.path }) },
+            },
+        });
+        const misspelt = defineService({
+            name: "bad-key",
+            description: "Type test",
+            database: false,
+            routes: {
+                // @ts-expect-error: FETCH is not an HTTP method
+                "FETCH /things": { handler: async () => undefined },
+            },
+        });
+        assert.deepEqual(Object.keys(service.routes), ["POST /things/{id}", "GET /things", "GET /plain"]);
+        assert.ok(misspelt);
     });
 });
