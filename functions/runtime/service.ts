@@ -68,7 +68,8 @@ type DeclaredPart<Request, Part extends keyof RouteRequest> = Part extends keyof
 
 /** The request a route's handler sees, its `input` typed by the route's `request`. */
 export type TypedApiRequest<Request> = Omit<ApiRequest, "input"> & {
-    readonly input: { readonly path: DeclaredPart<Request, "path">; readonly query: DeclaredPart<Request, "query">; readonly body: DeclaredPart<Request, "body"> };
+    // `any` (a route of `AnyService`): any route's input.
+    readonly input: 0 extends 1 & Request ? any : { readonly path: DeclaredPart<Request, "path">; readonly query: DeclaredPart<Request, "query">; readonly body: DeclaredPart<Request, "body"> };
 };
 
 /**
@@ -401,7 +402,7 @@ export function defineService<UsesDatabase extends boolean, Published extends Ev
 }
 
 /** Any service, whatever its database flag and events. */
-export type AnyService = ServiceDefinition<true, any, any, any> | ServiceDefinition<false, any, any, any>;
+export type AnyService = ServiceDefinition<true, any, any, any, any> | ServiceDefinition<false, any, any, any, any>;
 
 const DEFINED_IN = Symbol.for("serverless-microservices.definedIn");
 

@@ -19,7 +19,7 @@ import { badRequest } from "./errors";
 
 // The valibot functions used here, taken off the module once: a service's archive serializes this
 // module's exports by value, and one that named `v.` would bring the whole package (see the header).
-const { array: vArray, boolean: vBoolean, check: vCheck, description: vDescription, finite, maxLength: vMaxLength, minLength: vMinLength, optional: vOptional, strictObject, unknown: vUnknown, integer: vInteger, maxValue, minValue, metadata, number: vNumber, picklist, pipe, regex, safeParse, string: vString, transform, trim, toLowerCase } = v;
+const { array: vArray, boolean: vBoolean, check: vCheck, description: vDescription, finite, maxLength: vMaxLength, minLength: vMinLength, nullable: vNullable, optional: vOptional, strictObject, unknown: vUnknown, integer: vInteger, maxValue, minValue, metadata, number: vNumber, picklist, pipe, regex, safeParse, string: vString, transform, trim, toLowerCase } = v;
 
 /**
  * Where a value comes from: a JSON body keeps its types (`5` is a number, `"5"` a string); path and
@@ -301,6 +301,12 @@ export function optional<T, F extends T | undefined>(check: Check<T>, fallback: 
     const inner = describeCheck(check as Check<unknown>);
     const schema = check.schema ? { ...check.schema, optional: true as const } : undefined;
     return described(guarded, { schema: vOptional(inner?.schema ?? vUnknown(), fallback), optional: true }, schema);
+}
+
+/** `check`'s values or `null` (JSON only: a parameter's text is never null). */
+export function nullable<T>(check: Check<T>): Check<T | null> {
+    const guarded = (value: unknown, source: InputSource): Outcome<T | null> => (value === null && source === "json" ? { ok: true, value: null } : check(value, source));
+    return described(guarded, { schema: vNullable(describeCheck(check as Check<unknown>)?.schema ?? vUnknown()), optional: false });
 }
 
 /**
