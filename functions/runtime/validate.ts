@@ -65,8 +65,7 @@ type Schema = v.GenericSchema<unknown, unknown>;
 
 /**
  * What a check accepts as a valibot schema of the JSON value (path and query parameters are
- * described by the value they carry), read by `platform/api/json-schema.ts` at build time. Kept
- * beside the checks rather than on them, so that no archive carries it.
+ * described by the value they carry), read by `platform/api/json-schema.ts` at build time.
  */
 export interface CheckDescription {
     schema: Schema;
@@ -74,15 +73,24 @@ export interface CheckDescription {
     optional: boolean;
 }
 
-const descriptions = new WeakMap<Function, CheckDescription>();
+/**
+ * Where each check's description is kept, built on request: a registry on the global object of
+ * the process that builds the program (the plan, `npm start`, the tests), set up when this module
+ * loads there. A function's archive holds the checks but not this module's set-up, so a check
+ * built inside a function (a handler that builds one per request) finds no registry and keeps
+ * nothing, and no archive carries a description.
+ */
+const DESCRIPTIONS = "__serverlessMicroservicesCheckDescriptions";
+type Registry = WeakMap<Function, () => CheckDescription>;
+(globalThis as { [DESCRIPTIONS]?: Registry })[DESCRIPTIONS] ??= new WeakMap();
 
 /** What `check` accepts, as a valibot schema; undefined for a hand-written check. */
 export function describeCheck(check: Check<unknown>): CheckDescription | undefined {
-    return descriptions.get(check);
+    return (globalThis as { [DESCRIPTIONS]?: Registry })[DESCRIPTIONS]?.get(check)?.();
 }
 
-function described<T>(check: (value: unknown, source: InputSource) => Outcome<T>, description: CheckDescription, schema?: FieldSchema): Check<T> {
-    descriptions.set(check, description);
+function described<T>(check: (value: unknown, source: InputSource) => Outcome<T>, describe: () => CheckDescription, schema?: FieldSchema): Check<T> {
+    (globalThis as { [DESCRIPTIONS]?: Registry })[DESCRIPTIONS]?.set(check, describe);
     return schema ? Object.assign(check, { schema }) : check;
 }
 
@@ -95,7 +103,7 @@ function schemaCheck<T>(schemas: { json: v.GenericSchema<unknown, T>; text?: v.G
         const result = safeParse(source === "text" && schemas.text ? schemas.text : schemas.json, value, PARSE_CONFIG);
         return result.success ? { ok: true, value: result.output } : { ok: false, problem: result.issues[0].message };
     };
-    return described(check, { schema: schemas.json as Schema, optional: false }, schema);
+    return described(check, () => ({ schema: schemas.json as Schema, optional: false }), schema);
 }
 
 /** The schema of every field of `shape`; a check without one (hand-written) is named, since it cannot be compared. */
@@ -298,15 +306,14 @@ export function enumeration<const T extends string>(values: readonly [T, ...T[]]
 export function optional<T, F extends T | undefined>(check: Check<T>, fallback: F): Check<T | F> {
     const guarded = (value: unknown, source: InputSource): Outcome<T | F> =>
         value === undefined || (source === "text" && value === "") ? { ok: true, value: fallback } : check(value, source);
-    const inner = describeCheck(check as Check<unknown>);
     const schema = check.schema ? { ...check.schema, optional: true as const } : undefined;
-    return described(guarded, { schema: vOptional(inner?.schema ?? vUnknown(), fallback), optional: true }, schema);
+    return described(guarded, () => ({ schema: vOptional(describeCheck(check as Check<unknown>)?.schema ?? vUnknown(), fallback), optional: true }), schema);
 }
 
 /** `check`'s values or `null` (JSON only: a parameter's text is never null). */
 export function nullable<T>(check: Check<T>): Check<T | null> {
     const guarded = (value: unknown, source: InputSource): Outcome<T | null> => (value === null && source === "json" ? { ok: true, value: null } : check(value, source));
-    return described(guarded, { schema: vNullable(describeCheck(check as Check<unknown>)?.schema ?? vUnknown()), optional: false });
+    return described(guarded, () => ({ schema: vNullable(describeCheck(check as Check<unknown>)?.schema ?? vUnknown()), optional: false }));
 }
 
 /**
@@ -318,8 +325,7 @@ export function refine<T>(base: Check<T>, predicate: (value: T) => boolean, prob
         const outcome = base(value, source);
         return !outcome.ok || predicate(outcome.value) ? outcome : { ok: false, problem };
     };
-    const inner = describeCheck(base as Check<unknown>)?.schema ?? vUnknown();
-    return described(check, { schema: pipe(inner, vDescription(problem)), optional: false });
+    return described(check, () => ({ schema: pipe(describeCheck(base as Check<unknown>)?.schema ?? vUnknown(), vDescription(problem)), optional: false }));
 }
 
 /** The JSON types a check of an object's or an array's items can be, for its problem. */
@@ -353,8 +359,10 @@ export function object<S extends Shape>(shape: S): Check<Parsed<S>> {
         const outcome = checkFields(value, shape, "json", true);
         return outcome.ok ? { ok: true, value: outcome.value as Parsed<S> } : { ok: false, problem: describeIssues(outcome.issues), issues: outcome.issues };
     };
-    const entries = Object.fromEntries(Object.entries(shape).map(([field, inner]) => [field, describeCheck(inner)?.schema ?? vUnknown()]));
-    return described(check, { schema: strictObject(entries), optional: false });
+    return described(check, () => ({
+        schema: strictObject(Object.fromEntries(Object.entries(shape).map(([field, inner]) => [field, describeCheck(inner)?.schema ?? vUnknown()]))),
+        optional: false,
+    }));
 }
 
 /** A JSON array of `min`-`max` items, each checked by `item` (issues name `field.index`). JSON bodies only. */
@@ -371,8 +379,7 @@ export function array<T>(item: Check<T>, limits: { min?: number; max: number }):
         });
         return issues.length > 0 ? { ok: false, problem: describeIssues(issues), issues } : { ok: true, value: items as T[] };
     };
-    const inner = describeCheck(item as Check<unknown>)?.schema ?? vUnknown();
-    return described(check, { schema: pipe(vArray(inner), vMinLength(min), vMaxLength(limits.max)), optional: false });
+    return described(check, () => ({ schema: pipe(vArray(describeCheck(item as Check<unknown>)?.schema ?? vUnknown()), vMinLength(min), vMaxLength(limits.max)), optional: false }));
 }
 
 /** Every field of `shape` checked in `input`: the parsed values, or every problem. Fields `shape` does not name are left out. */
