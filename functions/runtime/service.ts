@@ -122,10 +122,9 @@ export type RouteHandler<UsesDatabase extends boolean = boolean, Published exten
 export interface RouteDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string, Request = RouteRequest> {
     /**
      * The business logic. It becomes the Lambda function's code, serialized with what it
-     * references. (A method, so that a route's handler with its typed input is still a route of
-     * `AnyService`.)
+     * references. Its `request.input` holds what `request` declares, parsed.
      */
-    handler(request: TypedApiRequest<Request>, context: HandlerContext<UsesDatabase, Published, Secret>): Promise<ApiResponse | unknown> | ApiResponse | unknown;
+    handler: (request: TypedApiRequest<Request>, context: HandlerContext<UsesDatabase, Published, Secret>) => Promise<ApiResponse | unknown> | ApiResponse | unknown;
     /** One line for the route table and the function's description. */
     description?: string;
     /** Memory in MB, an integer within Lambda's limits. @default the service's `memoryMb` */

@@ -120,7 +120,17 @@ describe("a route's declared request", () => {
                 "FETCH /things": { handler: async () => undefined },
             },
         });
+        const notAShape = defineService({
+            name: "bad-request",
+            description: "Type test",
+            database: false,
+            routes: {
+                // @ts-expect-error: a body's fields are checks, not values
+                "POST /things": { request: { body: { count: 5 } }, handler: async () => undefined },
+            },
+        });
         assert.deepEqual(Object.keys(service.routes), ["POST /things/{id}", "GET /things", "GET /plain"]);
+        assert.ok(notAShape);
         assert.ok(misspelt);
     });
 });
