@@ -3,9 +3,12 @@
  * (`{"message"}` rather than the platform's error bodies): a handler may answer with any body.
  */
 import { defineService, type ApiRequest } from "../runtime/service";
+import { object, text } from "../runtime/validate";
 
 const AUTHENTICATED = { statusCode: 200, body: { message: "User authenticated successfully" } };
 const INVALID_REQUEST = { statusCode: 400, body: { message: "Invalid request" } };
+/** Its answers' one shape. */
+const MESSAGE = object({ message: text({ max: 100 }) });
 
 /** True for `{"request": {"type": "Create", ...}}`; reading a malformed JSON body throws. */
 function isCreateRequest(request: ApiRequest): boolean {
@@ -22,6 +25,11 @@ export default defineService({
     routes: {
         "POST /auth": {
             description: "Authenticate a Create request",
+            // No `request`: any bad body answers this service's own 400, never the platform's.
+            responses: {
+                200: { description: "Authenticated", body: MESSAGE },
+                400: { description: "Not a Create request, or not JSON", body: MESSAGE },
+            },
             handler: async (request) => {
                 try {
                     return isCreateRequest(request) ? AUTHENTICATED : INVALID_REQUEST;

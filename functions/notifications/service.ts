@@ -10,7 +10,7 @@
 import * as path from "node:path";
 import { callerOf } from "../runtime/caller";
 import { defineService } from "../runtime/service";
-import { dateTime, integer, optional, parseParams } from "../runtime/validate";
+import { array, dateTime, integer, object, optional, parseParams, text, uuid } from "../runtime/validate";
 import { userEvents } from "../users/events";
 
 /** How long a notification is kept, and a deleted user remembered (longer than SQS keeps a message, dead-letter queue included). */
@@ -26,6 +26,11 @@ interface NotificationRow {
 
 const COLUMNS = `id, user_id AS "userId", kind, message, created_at AS "createdAt"`;
 
+/** The most notifications a page holds. */
+const PAGE_MAX = 100;
+/** A notification as the route answers it. */
+const NOTIFICATION = object({ id: uuid(), userId: uuid(), kind: text({ max: 40 }), message: text({ max: 2000 }), createdAt: dateTime() });
+
 export default defineService({
     name: "notifications",
     description: "Keeps the notifications the users service's events call for.",
@@ -37,10 +42,12 @@ export default defineService({
         "GET /notifications": {
             description: "The caller's notifications, newest first",
             auth: "jwt",
+            request: { query: { limit: optional(integer({ min: 1, max: PAGE_MAX }), 20) } },
+            responses: { 200: { description: "The caller's newest notifications", body: object({ items: array(NOTIFICATION, { max: PAGE_MAX }) }) } },
             handler: async (request, { db }) => {
                 // Whose they are comes from the token, never from the request: no parameter names a user.
                 const me = callerOf(request);
-                const { limit } = parseParams(request.query, { limit: optional(integer({ min: 1, max: 100 }), 20) }, "query");
+                const { limit } = request.input.query;
                 const { rows } = await db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE owner = $1 ORDER BY created_at DESC, id LIMIT $2`, [me.sub, limit]);
                 return { items: rows };
             },

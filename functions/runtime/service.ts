@@ -10,7 +10,7 @@ import type { EventCatalog, EventContract } from "./events";
 import type { Logger } from "./logger";
 import type { ScheduledRun } from "./queue/schedule-input";
 import type { ServiceSecrets } from "./secrets/secrets";
-import type { Check, Shape } from "./validate";
+import type { Check, Parsed, Shape } from "./validate";
 
 /** HTTP methods an HTTP API route may declare (`ANY` matches every method). */
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
@@ -49,7 +49,28 @@ export interface ApiRequest {
     readonly requestId: string;
     /** Verified JWT claims when the route is protected by an authorizer. */
     readonly claims?: Readonly<Record<string, unknown>>;
+    /**
+     * What the route's `request` declares, checked and parsed before the handler runs (path and
+     * query read from their text, the body as sent); a part the route does not declare is undefined.
+     */
+    readonly input?: RouteInput;
 }
+
+/** The parsed parts of a request that its route's `request` declares. */
+export interface RouteInput {
+    readonly path?: Record<string, unknown>;
+    readonly query?: Record<string, unknown>;
+    readonly body?: Record<string, unknown>;
+}
+
+/** The parsed values of one part of a declared request: undefined when the route does not declare it. */
+type DeclaredPart<Request, Part extends keyof RouteRequest> = Part extends keyof Request ? (Request[Part] extends Shape ? Parsed<Request[Part]> : undefined) : undefined;
+
+/** The request a route's handler sees, its `input` typed by the route's `request`. */
+export type TypedApiRequest<Request> = Omit<ApiRequest, "input"> & {
+    // `any` (a route of `AnyService`): any route's input.
+    readonly input: 0 extends 1 & Request ? any : { readonly path: DeclaredPart<Request, "path">; readonly query: DeclaredPart<Request, "query">; readonly body: DeclaredPart<Request, "body"> };
+};
 
 /**
  * What a handler returns: a full response; `undefined` (nothing), sent as 204 No Content; or any
@@ -93,10 +114,17 @@ export type RouteHandler<UsesDatabase extends boolean = boolean, Published exten
     context: HandlerContext<UsesDatabase, Published, Secret>,
 ) => Promise<ApiResponse | unknown> | ApiResponse | unknown;
 
-/** One route of a service. Memory and timeout override the service's defaults. */
-export interface RouteDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> {
-    /** The business logic. It becomes the Lambda function's code, serialized with what it references. */
-    handler: RouteHandler<UsesDatabase, Published, Secret>;
+/**
+ * One route of a service. Memory and timeout override the service's defaults. `Request` is what
+ * its `request` declares, inferred per route by `defineService`, so the handler's `request.input`
+ * is typed without a cast.
+ */
+export interface RouteDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string, Request = RouteRequest> {
+    /**
+     * The business logic. It becomes the Lambda function's code, serialized with what it
+     * references. Its `request.input` holds what `request` declares, parsed.
+     */
+    handler: (request: TypedApiRequest<Request>, context: HandlerContext<UsesDatabase, Published, Secret>) => Promise<ApiResponse | unknown> | ApiResponse | unknown;
     /** One line for the route table and the function's description. */
     description?: string;
     /** Memory in MB, an integer within Lambda's limits. @default the service's `memoryMb` */
@@ -132,9 +160,18 @@ export interface RouteDefinition<UsesDatabase extends boolean = boolean, Publish
      * query and the body is reported in one 400. The same shapes describe the route in the API's
      * OpenAPI document. @default nothing checked (the handler checks what it reads)
      */
-    request?: RouteRequest;
+    request?: Request;
     /** What the route answers, by status code: described in the OpenAPI document and checked in the samples' tests. */
     responses?: RouteResponses;
+}
+
+/**
+ * A route's handler as the platform runs it: its `request.input` is what `createRouteHandler`
+ * parsed by the route's `request`, which the resolved route carries beside it, so the input the
+ * handler was typed for is the one it gets.
+ */
+export function routeHandler(route: Pick<RouteDefinition<any, any, any, any>, "handler">): RouteHandler {
+    return route.handler as RouteHandler;
 }
 
 /** The parts of a request a route declares: path parameters, query parameters, a JSON body object. */
@@ -263,7 +300,13 @@ export interface ScheduleDefinition<UsesDatabase extends boolean = boolean, Publ
  * A microservice: a name, its routes and what they need. Declared once, in
  * `functions/<name>/service.ts`, and listed in `infra/registry.ts`.
  */
-export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Subscribed = Record<string, any>, Secret extends string = string> {
+export interface ServiceDefinition<
+    UsesDatabase extends boolean = boolean,
+    Published extends EventCatalog = EventCatalog,
+    Subscribed = Record<string, any>,
+    Secret extends string = string,
+    Requests = RouteRequests,
+> {
     /** Lower-case DNS-safe name (`a-z`, `0-9`, `-`, at most 32 characters), unique in the registry. */
     name: string;
     /** What the service is for; shown in the route table and on its functions. */
@@ -296,7 +339,7 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Publi
      * at run time silently keeps the last one, and a method that is not one. A service may have none
      * when it has subscriptions or schedules.
      */
-    routes: ServiceRoutes<UsesDatabase, Published, Secret>;
+    routes: ServiceRoutes<UsesDatabase, Published, Secret, Requests>;
     /**
      * The events it publishes: the catalog its `events.ts` declares with `defineEvents` (its source
      * must be this service's name). Its handlers publish them with `ctx.events.publish`.
@@ -321,8 +364,24 @@ export interface ServiceDefinition<UsesDatabase extends boolean = boolean, Publi
     secrets?: readonly Secret[];
 }
 
-export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string> = {
-    [Key in RouteKey]?: RouteDefinition<UsesDatabase, Published, Secret>;
+/** What each route of a service declares it accepts (`unknown` when it declares nothing), by route key. */
+export type RouteRequests = { [Key in RouteKey]: unknown };
+
+/**
+ * A service's routes, keyed `"METHOD /path"`, each handler's `request.input` typed by its own
+ * route's `request` (`Requests`, which `defineService` infers from the routes written).
+ */
+export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published extends EventCatalog = EventCatalog, Secret extends string = string, Requests = RouteRequests> = {
+    [Key in keyof Requests]: RouteDefinition<UsesDatabase, Published, Secret, Requests[Key]>;
+};
+
+/**
+ * What `defineService` holds each route to beside its inferred type: a key that is
+ * `"METHOD /path"` (`RouteKey`), and a `request` that is a `RouteRequest` (constraining the
+ * inferred type itself would lose it).
+ */
+type RoutesChecked<Requests> = {
+    [Key in keyof Requests]: string extends Key ? unknown : Key extends RouteKey ? { request?: RouteRequest } : { error: "a route key is \"METHOD /path\" with one of HTTP_METHODS" };
 };
 
 /**
@@ -335,14 +394,14 @@ export type ServiceRoutes<UsesDatabase extends boolean = boolean, Published exte
  *   routes: { "GET /hello": { handler: async () => ({ message: "hello" }) } },
  * });
  */
-export function defineService<UsesDatabase extends boolean, Published extends EventCatalog = {}, Subscribed = {}, const Secret extends string = never>(
-    definition: ServiceDefinition<UsesDatabase, Published, Subscribed, Secret>,
-): ServiceDefinition<UsesDatabase, Published, Subscribed, Secret> {
+export function defineService<UsesDatabase extends boolean, Published extends EventCatalog = {}, Subscribed = {}, const Secret extends string = never, Requests = RouteRequests>(
+    definition: ServiceDefinition<UsesDatabase, Published, Subscribed, Secret, Requests> & { routes: NoInfer<RoutesChecked<Requests>> },
+): ServiceDefinition<UsesDatabase, Published, Subscribed, Secret, Requests> {
     return recordDeclaringFile(definition, defineService);
 }
 
 /** Any service, whatever its database flag and events. */
-export type AnyService = ServiceDefinition<true, any, any, any> | ServiceDefinition<false, any, any, any>;
+export type AnyService = ServiceDefinition<true, any, any, any, any> | ServiceDefinition<false, any, any, any, any>;
 
 const DEFINED_IN = Symbol.for("serverless-microservices.definedIn");
 

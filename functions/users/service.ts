@@ -1,6 +1,7 @@
 /**
- * `users`: a service that keeps personal data. It is the model to copy for a CRUD service: input
- * checked by `parseBody`/`parseParams`, parameterized SQL, errors thrown as `badRequest`/`notFound`/
+ * `users`: a service that keeps personal data. It is the model to copy for a CRUD service: what
+ * each route accepts and answers declared on it (`request`, checked before the handler runs, and
+ * `responses`), parameterized SQL, errors thrown as `badRequest`/`notFound`/
  * `conflict`, and who may touch which record decided here, in the handler.
  *
  * Every route needs a token from the stack's issuer. A user record belongs to the token subject
@@ -16,7 +17,7 @@ import * as path from "node:path";
 import { callerOf } from "../runtime/caller";
 import { assertOwnerOrAdmin, conflict, notFound } from "../runtime/errors";
 import { defineService } from "../runtime/service";
-import { dateTime, email, integer, optional, parseBody, parseParams, text, uuid, type Check } from "../runtime/validate";
+import { array, boolean, dateTime, email, integer, nullable, object, optional, text, uuid, type Check } from "../runtime/validate";
 import { userEvents } from "./events";
 
 interface UserRow {
@@ -32,6 +33,9 @@ export const USERS_ADMIN_SCOPE = "users:admin";
 
 const USER_COLUMNS = `id, email, email_verified AS "emailVerified", name, created_at AS "createdAt"`;
 const NAME = text({ max: 100 });
+const BY_ID = { id: uuid() };
+/** A user as the routes answer it. */
+const USER = object({ id: uuid(), email: email(), emailVerified: boolean(), name: NAME, createdAt: dateTime() });
 const USER_RECORD = { adminScope: USERS_ADMIN_SCOPE, notFound: "No user with this id." };
 
 /** The page cursor: the last row's (createdAt, id), base64url-encoded so clients treat it as opaque. */
@@ -74,9 +78,14 @@ export default defineService({
             auth: "jwt",
             // Sign-ups come in bursts; keep them from starving the reads.
             throttle: { rateLimit: 20, burstLimit: 40 },
+            request: { body: { email: email(), name: NAME } },
+            responses: {
+                201: { description: "The user, created", body: USER },
+                409: { description: "This token's subject has a user already" },
+            },
             handler: async (request, { db, log, events }) => {
                 const me = callerOf(request);
-                const input = parseBody(request.body, { email: email(), name: NAME });
+                const input = request.input.body;
                 const verified = me.verifiedEmail?.toLowerCase() === input.email;
                 const { rows } = await db.query<UserRow>(
                     `INSERT INTO users (owner, email, email_verified, name) VALUES ($1, $2, $3, $4)
@@ -94,9 +103,11 @@ export default defineService({
         "GET /users/{id}": {
             description: "Read a user: the caller's own (any with users:admin)",
             auth: "jwt",
+            request: { path: BY_ID },
+            responses: { 200: { description: "The user", body: USER }, 404: { description: "No such user, or someone else's" } },
             handler: async (request, { db }) => {
                 const me = callerOf(request);
-                const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
+                const { id } = request.input.path;
                 const { rows } = await db.query<UserRow & { owner: string | null }>(`SELECT ${USER_COLUMNS}, owner FROM users WHERE id = $1`, [id]);
                 assertOwnerOrAdmin(rows[0]?.owner, me, USER_RECORD);
                 const { owner: _owner, ...user } = rows[0];
@@ -107,13 +118,13 @@ export default defineService({
         "GET /users": {
             description: "List users by creation time, a page at a time: the caller's own (every one with users:admin)",
             auth: "jwt",
+            request: { query: { limit: optional(integer({ min: 1, max: 100 }), 20), cursor: optional(cursor, undefined) } },
+            responses: {
+                200: { description: "A page of users, and the cursor of the next page (null on the last)", body: object({ items: array(USER, { max: 100 }), nextCursor: nullable(text({ max: 200 })) }) },
+            },
             handler: async (request, { db }) => {
                 const me = callerOf(request);
-                const { limit, cursor: after } = parseParams(
-                    request.query,
-                    { limit: optional(integer({ min: 1, max: 100 }), 20), cursor: optional(cursor, undefined) },
-                    "query",
-                );
+                const { limit, cursor: after } = request.input.query;
                 // One row more than asked tells whether another page exists.
                 const { rows } = await db.query<UserRow>(
                     `SELECT ${USER_COLUMNS} FROM users WHERE ($2 OR owner = $3)
@@ -129,10 +140,12 @@ export default defineService({
         "PATCH /users/{id}": {
             description: "Rename a user: the caller's own (any with users:admin)",
             auth: "jwt",
+            request: { path: BY_ID, body: { name: NAME } },
+            responses: { 200: { description: "The user, renamed", body: USER }, 404: { description: "No such user, or someone else's" } },
             handler: async (request, { db }) => {
                 const me = callerOf(request);
-                const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
-                const input = parseBody(request.body, { name: NAME });
+                const { id } = request.input.path;
+                const input = request.input.body;
                 const { rows: found } = await db.query<{ owner: string | null }>("SELECT owner FROM users WHERE id = $1", [id]);
                 assertOwnerOrAdmin(found[0]?.owner, me, USER_RECORD);
                 const { rows } = await db.query<UserRow>(
@@ -148,9 +161,11 @@ export default defineService({
         "DELETE /users/{id}": {
             description: "Delete a user: the caller's own (any with users:admin)",
             auth: "jwt",
+            request: { path: BY_ID },
+            responses: { 204: { description: "Deleted" }, 404: { description: "No such user, or someone else's" } },
             handler: async (request, { db, events }) => {
                 const me = callerOf(request);
-                const { id } = parseParams(request.pathParameters, { id: uuid() }, "path");
+                const { id } = request.input.path;
                 const { rows } = await db.query<{ owner: string | null }>("SELECT owner FROM users WHERE id = $1", [id]);
                 assertOwnerOrAdmin(rows[0]?.owner, me, USER_RECORD);
                 const { rowCount } = await db.query("DELETE FROM users WHERE id = $1", [id]);

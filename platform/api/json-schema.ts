@@ -1,19 +1,29 @@
 /**
  * Validators as JSON Schema 2020-12 (the dialect of OpenAPI 3.1 and AsyncAPI 3.0), for the API's
- * description and the event contracts. Runs at build and plan time only: nothing here is ever
- * serialized into a function.
+ * description and the event contracts: valibot's own converter (`@valibot/to-json-schema`) over
+ * the schema each check describes itself by (`describeCheck`). Runs at build and plan time only:
+ * nothing here is ever serialized into a function (the converter is a devDependency).
  */
-import type { Check, FieldSchema, Shape } from "../../functions/runtime/validate";
+import { toJsonSchema } from "@valibot/to-json-schema";
+import { describeCheck, type Check, type Shape } from "../../functions/runtime/validate";
 
 /** A JSON Schema 2020-12 document or subschema. */
 export type JsonSchema = Record<string, unknown>;
 
-/** One value's schema. */
+/**
+ * The actions that normalize a value or refuse what JSON Schema has no keyword for (code-point
+ * lengths, control characters, real calendar dates, finite numbers): the checks state what JSON
+ * Schema can say of them in a `metadata` action beside them. Any other action the converter does
+ * not know is an error, never silently left out.
+ */
+const BEYOND_JSON_SCHEMA = ["check", "trim", "to_lower_case", "transform", "finite"];
+
+/** One value's schema; `{}` (anything) for a hand-written check, which cannot say what it takes. */
 export function checkJsonSchema(check: Check<unknown>): JsonSchema {
-    const schema: FieldSchema | undefined = check.schema;
-    if (!schema) return {};
-    const { optional: _optional, ...rest } = schema;
-    return { ...rest };
+    const description = describeCheck(check);
+    if (!description) return {};
+    const { $schema: _dialect, ...schema } = toJsonSchema(description.schema, { target: "draft-2020-12", errorMode: "throw", ignoreActions: BEYOND_JSON_SCHEMA }) as JsonSchema;
+    return schema;
 }
 
 /**
@@ -32,5 +42,5 @@ export function shapeJsonSchema(shape: Shape, options: { closed: boolean }): Jso
 
 /** Whether a field may be absent. */
 export function isOptional(check: Check<unknown>): boolean {
-    return check.schema?.optional === true;
+    return describeCheck(check)?.optional === true;
 }

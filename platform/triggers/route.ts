@@ -5,7 +5,7 @@
  * route of the registry; the cloud realises a route in `infra/components/http-route.ts`, the local
  * runtime in `local/server.ts`, and both run it through `functions/runtime/entry/route.ts`.
  */
-import { HTTP_METHODS, routeRunsInTransaction, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../../functions/runtime/service";
+import { HTTP_METHODS, routeHandler, routeRunsInTransaction, type AnyService, type RouteAuth, type RouteDefinition, type RouteThrottle } from "../../functions/runtime/service";
 import { HTTP_API } from "../../policy/lib/limits";
 import { publishedEvents } from "../events/catalog";
 import { declaredSecrets } from "../secrets";
@@ -193,7 +193,7 @@ export function resolveRoute(service: AnyService, routeKey: string, route: Route
         reservedConcurrency,
         database: service.database,
         transaction: routeRunsInTransaction(routeKey, route.transaction, { database: service.database, publishes: service.events !== undefined }),
-        handler: route.handler,
+        handler: routeHandler(route),
         ...publishedEvents(service),
         secrets: declaredSecrets(service),
     };

@@ -14,6 +14,7 @@ import { findLocalQueue } from "../../local/event-bus";
 import { fireSchedule } from "../../local/schedules";
 import { api, RETRY_AFTER_CONSUMER_TIMEOUT, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
 import { eventually } from "../../testing/eventually";
+import { assertDeclaredResponse } from "../../testing/responses";
 
 describe("notifications service (users' events, over HTTP)", function () {
     this.timeout(60_000);
@@ -23,6 +24,7 @@ describe("notifications service (users' events, over HTTP)", function () {
     const notificationsOf = async (client: ReturnType<typeof api>, query = "") => {
         const response = await client.get(`/notifications${query}`);
         assert.equal(response.status, 200, response.text);
+        assertDeclaredResponse("GET /notifications", notifications.routes["GET /notifications"].responses!, { status: response.status, body: response.json });
         return response.json.items as { userId: string; kind: string; message: string; createdAt: string }[];
     };
     const createUser = async (client: ReturnType<typeof api>, email: string, name = "Ada Lovelace") => {

@@ -143,9 +143,9 @@ describe("users service against PostgreSQL", () => {
         it("names every invalid field in one 400, unknown fields among them", async () => {
             const reply = await call("POST /users", { body: { email: 1, name: "", admin: true }, claims: someone() });
             assert.deepEqual(reply.body.error.details.issues, [
-                { field: "email", problem: "must be a string" },
-                { field: "name", problem: "must not be empty" },
-                { field: "admin", problem: "is not a field of this request (allowed: email, name)" },
+                { field: "body.email", problem: "must be a string" },
+                { field: "body.name", problem: "must not be empty" },
+                { field: "body.admin", problem: "is not a field of this request (allowed: email, name)" },
             ]);
         });
 
@@ -177,7 +177,7 @@ describe("users service against PostgreSQL", () => {
         it("answers 404 to an unknown id and 400 to an id that is not a UUID", async () => {
             assert.deepEqual([(await byId("GET /users/{id}", MISSING_ID, ALICE)).status], [404]);
             const reply = await byId("GET /users/{id}", "42' OR '1'='1", ALICE);
-            assert.deepEqual([reply.status, reply.body.error.message], [400, "Invalid path: id must be a UUID."]);
+            assert.deepEqual([reply.status, reply.body.error.message], [400, "Invalid request: path.id must be a UUID."]);
         });
     });
 
@@ -235,7 +235,7 @@ describe("users service against PostgreSQL", () => {
             it(`answers 400 to ${label}`, async () => {
                 const reply = await call("GET /users", { query, claims: OPERATOR });
                 assert.equal(reply.status, 400);
-                assert.match(reply.body.error.message, /^Invalid query: (limit must be an integer from 1 to 100|cursor must be a cursor returned by a previous page)\.$/);
+                assert.match(reply.body.error.message, /^Invalid request: query\.(limit must be an integer from 1 to 100|cursor must be a cursor returned by a previous page)\.$/);
             });
         }
     });

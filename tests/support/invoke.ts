@@ -9,6 +9,7 @@ import { createLogger } from "../../functions/runtime/logger";
 import { createServiceSecrets } from "../../functions/runtime/secrets/secrets";
 import type { AnyService, RouteDefinition } from "../../functions/runtime/service";
 import { httpApiEvent, type EventOptions } from "../../testing/events";
+import { assertDeclaredResponse } from "../../testing/responses";
 
 export interface Reply {
     status: number;
@@ -25,7 +26,8 @@ export function recordingTransport(): EventTransport & { entries: PutEventsEntry
 /**
  * `call("GET /users/{id}", { path: "/users/1", pathParameters: { id: "1" } })` -> status and parsed
  * body. A service's events go to `events` (by default a recording transport nobody reads); its
- * declared secrets come from `secrets`.
+ * declared secrets come from `secrets`. A route that declares `responses` fails the call on any
+ * answer it does not describe (`testing/responses.ts`).
  */
 export function routeCaller(service: AnyService, db?: () => Database, events: EventTransport = recordingTransport(), secrets: Readonly<Record<string, string>> = {}) {
     const silent = createLogger({ write: () => undefined });
@@ -40,6 +42,7 @@ export function routeCaller(service: AnyService, db?: () => Database, events: Ev
         const invoke = createRouteHandler(handler as never, {
             service: service.name,
             routeKey,
+            request: route.request,
             openDatabase: db,
             logger: silent,
             events: catalog ? { catalog, eventBusName: "test-bus", transport: events } : undefined,
@@ -47,6 +50,9 @@ export function routeCaller(service: AnyService, db?: () => Database, events: Ev
         const response = await invoke(httpApiEvent({ routeKey, ...options }));
         const text = response.body === undefined ? undefined : response.isBase64Encoded ? Buffer.from(response.body, "base64").toString() : response.body;
         const isJson = /json/.test(String(response.headers?.["content-type"]));
-        return { status: response.statusCode ?? 200, headers: (response.headers ?? {}) as Record<string, string>, body: text !== undefined && isJson ? JSON.parse(text) : text };
+        const reply = { status: response.statusCode ?? 200, headers: (response.headers ?? {}) as Record<string, string>, body: text !== undefined && isJson ? JSON.parse(text) : text };
+        // A route that declares its answers is held to them in every test that calls it.
+        if (route.responses) assertDeclaredResponse(routeKey, route.responses, reply);
+        return reply;
     };
 }

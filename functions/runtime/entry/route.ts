@@ -1,6 +1,6 @@
 /** A route's handler, as API Gateway's HTTP API invokes it. */
 import { createRouteHandler, type LambdaHttpHandler } from "../handler";
-import type { RouteHandler } from "../service";
+import type { RouteHandler, RouteRequest } from "../service";
 import { entryLogger, serviceResources, type ResourcesProvider, type ServiceUse } from "./resources";
 
 /** What the entry takes of a resolved route: only this is captured in the route's archive. */
@@ -9,11 +9,13 @@ export interface RouteEntry extends ServiceUse {
     routeKey: string;
     /** The route's declared `transaction`. @default the rule of `RouteDefinition.transaction` for its method */
     transaction?: boolean;
+    /** What the route accepts, checked before its handler runs. */
+    request?: RouteRequest;
 }
 
 export function routeEntry(route: RouteEntry): RouteEntry {
-    const { handler, service, routeKey, transaction, events } = route;
-    return { handler, service, routeKey, transaction, events };
+    const { handler, service, routeKey, transaction, events, request } = route;
+    return { handler, service, routeKey, transaction, events, ...(request ? { request } : {}) };
 }
 
 export function createRouteEntry(route: RouteEntry, provider: ResourcesProvider): LambdaHttpHandler {
@@ -21,6 +23,7 @@ export function createRouteEntry(route: RouteEntry, provider: ResourcesProvider)
         service: route.service,
         routeKey: route.routeKey,
         transaction: route.transaction,
+        request: route.request,
         logger: entryLogger(provider, { service: route.service, route: route.routeKey }),
         ...serviceResources(route, provider),
     });

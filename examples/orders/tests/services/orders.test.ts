@@ -73,7 +73,7 @@ describe("orders service against PostgreSQL", () => {
             const reply = await place({ reference: "A-2", item: "Engine", quantity });
             // Assess
             assert.equal(reply.status, 400, String(quantity));
-            assert.deepEqual(reply.body.error.details.issues.map((issue: { field: string }) => issue.field), ["quantity"]);
+            assert.deepEqual(reply.body.error.details.issues.map((issue: { field: string }) => issue.field), ["body.quantity"]);
         }
         assert.equal(await count(), 0);
     });
