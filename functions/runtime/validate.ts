@@ -32,8 +32,12 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; problem: string; issues?
 
 /** Checks one value; returns the (normalized) value or a problem description. */
 export type Check<T> = ((value: unknown, source: InputSource) => Outcome<T>) & {
-    /** What the check accepts, for the event contract record (`platform/events/`): the helpers of string and integer values set it. */
-    readonly schema?: FieldSchema;
+    /**
+     * The type the check yields, for the type checker alone (never set): it lets `defineService`
+     * infer each route's `request` from the checks written in it, which it cannot from a bare
+     * function type.
+     */
+    readonly output?: T;
 };
 export type Shape = Record<string, Check<unknown>>;
 export type Parsed<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
@@ -42,22 +46,6 @@ export interface Issue {
     /** The field, with a nested value's path after a dot: `email`, `items.0.sku`. */
     field: string;
     problem: string;
-}
-
-/**
- * What a check accepts, as data: the record an event's payload is compared against
- * (`functions/<service>/events.schema.json`). Two checks with the same schema accept the same values.
- */
-export interface FieldSchema {
-    type: "string" | "integer";
-    /** `email` and `uuid` are normalized to lower case. */
-    format?: "email" | "uuid" | "date-time";
-    minLength?: number;
-    maxLength?: number;
-    minimum?: number;
-    maximum?: number;
-    /** Absent (or empty in a path or query parameter) is allowed. */
-    optional?: true;
 }
 
 /** A valibot schema of any input and output. */
@@ -89,32 +77,21 @@ export function describeCheck(check: Check<unknown>): CheckDescription | undefin
     return (globalThis as { [DESCRIPTIONS]?: Registry })[DESCRIPTIONS]?.get(check)?.();
 }
 
-function described<T>(check: (value: unknown, source: InputSource) => Outcome<T>, describe: () => CheckDescription, schema?: FieldSchema): Check<T> {
+function described<T>(check: Check<T>, describe: () => CheckDescription): Check<T> {
     (globalThis as { [DESCRIPTIONS]?: Registry })[DESCRIPTIONS]?.set(check, describe);
-    return schema ? Object.assign(check, { schema }) : check;
+    return check;
 }
 
 /** Runs a schema with every action's message of our own; the first refusal of a value is its problem. */
 const PARSE_CONFIG = { abortPipeEarly: true } as const;
 
 /** A check that runs `json` on a body's value and `text` (default: `json`) on a parameter's. */
-function schemaCheck<T>(schemas: { json: v.GenericSchema<unknown, T>; text?: v.GenericSchema<unknown, T> }, schema?: FieldSchema): Check<T> {
+function schemaCheck<T>(schemas: { json: v.GenericSchema<unknown, T>; text?: v.GenericSchema<unknown, T> }): Check<T> {
     const check = (value: unknown, source: InputSource): Outcome<T> => {
         const result = safeParse(source === "text" && schemas.text ? schemas.text : schemas.json, value, PARSE_CONFIG);
         return result.success ? { ok: true, value: result.output } : { ok: false, problem: result.issues[0].message };
     };
-    return described(check, () => ({ schema: schemas.json as Schema, optional: false }), schema);
-}
-
-/** The schema of every field of `shape`; a check without one (hand-written) is named, since it cannot be compared. */
-export function describeShape(shape: Shape): { fields: Record<string, FieldSchema>; undescribed: string[] } {
-    const fields: Record<string, FieldSchema> = {};
-    const undescribed: string[] = [];
-    for (const [field, check] of Object.entries(shape)) {
-        if (check.schema) fields[field] = { ...check.schema };
-        else undescribed.push(field);
-    }
-    return { fields, undescribed };
+    return described(check, () => ({ schema: schemas.json as Schema, optional: false }));
 }
 
 /**
@@ -164,8 +141,7 @@ export function text(limits: { min?: number; max: number } = { max: 1000 }): Che
                 ...TEXT_CHECKS,
                 vCheck((value: string) => !BIDI_CONTROLS.test(value), "must not contain bidirectional text controls (U+202A-U+202E, U+2066-U+2069)"),
             ),
-        },
-        { type: "string", minLength: min, maxLength: limits.max },
+        }
     );
 }
 
@@ -175,7 +151,7 @@ export function text(limits: { min?: number; max: number } = { max: 1000 }): Che
  * characters.
  */
 export function subject(): Check<string> {
-    return schemaCheck({ json: pipe(vString("must be a string"), ...lengthChecks(1, 255), ...TEXT_CHECKS) }, { type: "string", minLength: 1, maxLength: 255 });
+    return schemaCheck({ json: pipe(vString("must be a string"), ...lengthChecks(1, 255), ...TEXT_CHECKS) });
 }
 
 // Deliberately plain: one @, no spaces, a dot in the domain. Deliverability is for a confirmation mail.
@@ -194,8 +170,7 @@ export function email(): Check<string> {
                 regex(EMAIL, "must be an email address"),
                 metadata<string, { format: string; maxLength: number }>({ format: "email", maxLength: 254 }),
             ),
-        },
-        { type: "string", format: "email", maxLength: 254 },
+        }
     );
 }
 
@@ -203,7 +178,7 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 
 /** A UUID in its canonical 36-character form, lower-cased. */
 export function uuid(): Check<string> {
-    return schemaCheck({ json: pipe(vString("must be a UUID"), regex(UUID, "must be a UUID"), toLowerCase(), metadata<string, { format: string }>({ format: "uuid" })) }, { type: "string", format: "uuid" });
+    return schemaCheck({ json: pipe(vString("must be a UUID"), regex(UUID, "must be a UUID"), toLowerCase(), metadata<string, { format: string }>({ format: "uuid" })) });
 }
 
 // ISO 8601 with a time and an offset, as `Date.prototype.toISOString` writes it.
@@ -242,7 +217,7 @@ function isRealDateTime(value: string): boolean {
  */
 export function dateTime(): Check<string> {
     const problem = "must be an ISO 8601 date and time with its offset, e.g. 2026-11-27T11:39:07.194Z";
-    return schemaCheck({ json: pipe(vString(problem), vCheck(isRealDateTime, problem), metadata<string, { format: string }>({ format: "date-time" })) }, { type: "string", format: "date-time" });
+    return schemaCheck({ json: pipe(vString(problem), vCheck(isRealDateTime, problem), metadata<string, { format: string }>({ format: "date-time" })) });
 }
 
 /** What a path or query parameter may hold for an integer: decimal digits (15, so every one is exact), nothing looser. */
@@ -268,11 +243,7 @@ function numeric(problem: string, pattern: RegExp, rest: readonly NumberAction[]
  */
 export function integer(limits: { min: number; max: number }): Check<number> {
     const problem = `must be an integer from ${limits.min} to ${limits.max}`;
-    return schemaCheck(numeric(problem, INTEGER_TEXT, [vInteger(problem), minValue<number, number, string>(limits.min, problem), maxValue<number, number, string>(limits.max, problem)]), {
-        type: "integer",
-        minimum: limits.min,
-        maximum: limits.max,
-    });
+    return schemaCheck(numeric(problem, INTEGER_TEXT, [vInteger(problem), minValue<number, number, string>(limits.min, problem), maxValue<number, number, string>(limits.max, problem)]));
 }
 
 /**
@@ -306,8 +277,7 @@ export function enumeration<const T extends string>(values: readonly [T, ...T[]]
 export function optional<T, F extends T | undefined>(check: Check<T>, fallback: F): Check<T | F> {
     const guarded = (value: unknown, source: InputSource): Outcome<T | F> =>
         value === undefined || (source === "text" && value === "") ? { ok: true, value: fallback } : check(value, source);
-    const schema = check.schema ? { ...check.schema, optional: true as const } : undefined;
-    return described(guarded, () => ({ schema: vOptional(describeCheck(check as Check<unknown>)?.schema ?? vUnknown(), fallback), optional: true }), schema);
+    return described(guarded, () => ({ schema: vOptional(describeCheck(check as Check<unknown>)?.schema ?? vUnknown(), fallback), optional: true }));
 }
 
 /** `check`'s values or `null` (JSON only: a parameter's text is never null). */
