@@ -137,6 +137,18 @@ function runStep(cwd: string, command: string, logFile: string): Promise<StepRes
     });
 }
 
+/** What regenerates the committed descriptions of the API and the events after a registry change (`docs/adding-a-service.md`). */
+export const REGENERATE_DESCRIPTIONS = "npm run -s docs:api";
+
+/** Files git sees changed or added in `root` (a copy is not a repository: compared with the original's). */
+function changedFiles(root: string): string[] {
+    const listed = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: REPOSITORY_ROOT, encoding: "utf8" });
+    return listed.stdout
+        .split("\0")
+        .filter(Boolean)
+        .filter((file) => fs.existsSync(path.join(root, file)) && fs.existsSync(path.join(REPOSITORY_ROOT, file)) && !fs.readFileSync(path.join(root, file)).equals(fs.readFileSync(path.join(REPOSITORY_ROOT, file))));
+}
+
 const SCENARIOS = {
     add: {
         description: `the orders service added from ${TEMPLATE_DIR}`,
@@ -206,6 +218,14 @@ async function main(argv: readonly string[]): Promise<number> {
         console.log(`\n${names.join(" and ")}: ${names.map((name) => SCENARIOS[name].description).join(", and ")} (in ${root})`);
         copyRepository(root);
         const changed = [...new Set(names.flatMap((name) => SCENARIOS[name].prepare(root)))];
+        // As the docs have a team do after a registry change: the committed API documents and client types follow it.
+        const regenerated = await runStep(root, REGENERATE_DESCRIPTIONS, path.join(root, "check-describe.log"));
+        if (!regenerated.ok) {
+            console.log(`  FAIL ${REGENERATE_DESCRIPTIONS}\n${fs.readFileSync(regenerated.log, "utf8").split("\n").slice(-30).map((line) => `       | ${line}`).join("\n")}`);
+            failed = true;
+            continue;
+        }
+        changed.push(...changedFiles(root).filter((file) => !changed.includes(file)));
         const tests = testsAffectedBy(changed, testFilesUnder("tests", root), root);
         const all = testFilesUnder("tests", root).length;
         console.log(`  changed ${changed.join(", ")}; ${tests.length} of ${all} test files reach a changed file`);

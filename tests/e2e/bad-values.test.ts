@@ -9,6 +9,7 @@ import { services } from "../../infra/services";
 import type { OpenApiDocument } from "../../platform/api/openapi";
 import { badRequests } from "../../testing/bad-requests";
 import { describedService } from "../../testing/fixtures/described-service";
+import { placeholderSecrets } from "../../testing/local-secrets";
 import { assertPlatformError, request, startTestRuntime, type TestRuntime } from "../../testing/local-runtime";
 
 describe("e2e: bad values from the document's schemas get 400", function () {
@@ -17,7 +18,8 @@ describe("e2e: bad values from the document's schemas get 400", function () {
     let document: OpenApiDocument;
 
     before(async () => {
-        t = await startTestRuntime([...services, describedService]);
+        // Whatever secrets the registry declares, set (the runtime refuses unset ones).
+        t = await startTestRuntime([...services, describedService], { secrets: placeholderSecrets(services) });
         document = (await request(t.url, { path: "/openapi.json" })).json;
     });
     after(async () => {
