@@ -19,7 +19,7 @@ import { SQS } from "../policy/lib/limits";
 import { setLocalSecret } from "../local/secrets";
 import { startLocalRuntime, type LocalRuntime } from "../local/runtime";
 import type { Client } from "openapi-fetch";
-import { createApiClient, type ApiPaths } from "../platform/api/client";
+import { createApiClient, type ServiceModulePaths } from "../platform/api/client";
 import { seedPostgresDataFolder } from "./postgres-template";
 
 export interface TestRuntime {
@@ -239,11 +239,12 @@ const typedAnswers = new WeakMap<Response, TestResponse>();
 
 /**
  * The typed client (`platform/api/client.ts`) of a test runtime: paths, parameters and bodies are
- * checked at compile time against the generated types. Each answer is kept byte for byte for
+ * checked at compile time against the generated types of the service modules (registered or not,
+ * as the samples' tests serve them). Each answer is kept byte for byte for
  * `answered`, so a test asserts on what the client received, whatever its content type.
  */
-export function typedApi(baseUrl: string, headers: Record<string, string> = {}): Client<ApiPaths> {
-    const client = createApiClient(baseUrl, undefined, { headers });
+export function typedApi(baseUrl: string, headers: Record<string, string> = {}): Client<ServiceModulePaths> {
+    const client = createApiClient<ServiceModulePaths>(baseUrl, undefined, { headers });
     client.use({
         async onResponse({ response }) {
             const received: http.IncomingHttpHeaders = {};

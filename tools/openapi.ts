@@ -122,7 +122,25 @@ export async function clientTypes(document: OpenApiDocument): Promise<string> {
     return astToString(ast);
 }
 
-/** Every committed generated file, by path, as the registry gives it now. */
+/** The types of every service module in the repository, registered or not (`serviceModules`), as dev would serve them. */
+export const SERVICE_MODULES_TYPES = path.join(GENERATED_DIR, "service-modules.d.ts");
+
+/**
+ * Every service module under `functions/` (`functions/<name>/service.ts` whose default export is a
+ * service), registered or not: what the samples' own tests serve, whatever the registry holds, so
+ * their typed client must not depend on it.
+ */
+export function serviceModules(root = REPOSITORY_ROOT): RegisteredService[] {
+    const functions = path.join(root, "functions");
+    return fs
+        .readdirSync(functions, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(functions, entry.name, "service.ts")))
+        .map((entry) => (require(path.join(functions, entry.name, "service.ts")) as { default?: RegisteredService }).default)
+        .filter((service): service is RegisteredService => typeof service?.name === "string" && typeof service.routes === "object")
+        .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Every committed generated file, by path, as the registry (and the service modules) give it now. */
 export async function generatedFiles(services?: readonly RegisteredService[]): Promise<Map<string, string>> {
     const files = new Map<string, string>();
     for (const stack of GENERATED_STACKS) {
@@ -130,6 +148,7 @@ export async function generatedFiles(services?: readonly RegisteredService[]): P
         files.set(path.join(GENERATED_DIR, `${stack}.openapi.json`), documentText(document));
         files.set(path.join(GENERATED_DIR, `${stack}.d.ts`), await clientTypes(document));
     }
+    files.set(SERVICE_MODULES_TYPES, await clientTypes(await stackDocument(GENERATED_STACKS[0], { services: serviceModules() })));
     return files;
 }
 

@@ -10,9 +10,13 @@
  */
 import createClient, { type Client, type ClientOptions } from "openapi-fetch";
 import type { paths } from "./generated/dev";
+import type { paths as serviceModulePaths } from "./generated/service-modules";
 
 /** The routes of the registry as the dev stack serves them. */
 export type ApiPaths = paths;
+
+/** The routes of every service module under `functions/`, registered or not: for tests that serve the modules themselves. */
+export type ServiceModulePaths = serviceModulePaths;
 
 /**
  * A client of the API at `baseUrl`, sending `token` (a JWT) as its bearer token when given.
