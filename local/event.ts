@@ -44,7 +44,6 @@ function idSequence(prefixBytes: number): () => Buffer {
 
 const requestIds = idSequence(5);
 const traceIds = idSequence(6);
-const invocationIds = idSequence(10);
 
 /**
  * A request id shaped like API Gateway's (`JKJaXmPLvHcESHA=`: 11 bytes in base64). The wrapper
@@ -54,24 +53,37 @@ export function newRequestId(): string {
     return requestIds().toString("base64");
 }
 
-/** An invocation's `awsRequestId`, shaped like Lambda's: a version 4 UUID. */
-export function newInvocationId(): string {
-    const bytes = invocationIds();
-    const hex = bytes.toString("hex");
-    const version = `4${hex.slice(13, 16)}`;
-    const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16) + hex.slice(17, 20);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${version}-${variant}-${hex.slice(20, 32)}`;
-}
+/**
+ * An invocation's `awsRequestId`, shaped like Lambda's: a version 4 UUID. Its first four groups
+ * are the process's random prefix (with the version and variant bits set) and the last group the
+ * counter, so that only the counter is formatted for each invocation.
+ */
+export const newInvocationId: () => string = (() => {
+    const hex = randomBytes(10).toString("hex");
+    const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+    const prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-`;
+    let counter = 0;
+    return () => {
+        counter = (counter + 1) % 2 ** 48;
+        return prefix + counter.toString(16).padStart(12, "0");
+    };
+})();
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const pad = (value: number) => String(value).padStart(2, "0");
 
+/** The last second formatted: every request within one second has the same `time`. */
+let formattedSecond = { epochSecond: Number.NaN, text: "" };
+
 /** `requestContext.time` in API Gateway's format: `27/Nov/2026:11:07:17 +0000` (always UTC). */
 export function formatRequestTime(date: Date): string {
-    return (
+    const epochSecond = Math.floor(date.getTime() / 1000);
+    if (epochSecond === formattedSecond.epochSecond) return formattedSecond.text;
+    const text =
         `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
-        `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
-    );
+        `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+    formattedSecond = { epochSecond, text };
+    return text;
 }
 
 /**

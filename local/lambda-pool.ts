@@ -65,50 +65,76 @@ export function createLambdaPool<E, R>(options: LambdaPoolOptions<E, R>): Lambda
     const waiting: Array<(environment: PooledHandler<E, R>) => void> = [];
     let started = 0;
 
-    const acquire = (): Promise<PooledHandler<E, R>> => {
-        const environment = idle.pop();
-        if (environment) return Promise.resolve(environment);
-        if (started < options.concurrency) {
-            started++;
-            return Promise.resolve(options.createHandler(openDatabase));
-        }
-        return new Promise((resolve) => waiting.push(resolve));
-    };
     const release = (environment: PooledHandler<E, R>) => {
         const next = waiting.shift();
         if (next) next(environment);
         else idle.push(environment);
+    };
+    /** Hands `run` a free environment now, a new one below the ceiling, or the next one freed. */
+    const withEnvironment = (run: (environment: PooledHandler<E, R>) => void, failed: (error: unknown) => void) => {
+        const environment = idle.pop();
+        if (environment) return run(environment);
+        if (started >= options.concurrency) return void waiting.push(run);
+        started++;
+        let created: PooledHandler<E, R>;
+        try {
+            created = options.createHandler(openDatabase);
+        } catch (error) {
+            // An environment that could not start takes no place under the ceiling.
+            started--;
+            return failed(error);
+        }
+        run(created);
     };
 
     return {
         get environments() {
             return started;
         },
-        async invoke<T>(event: E, outcomes: InvocationOutcomes<R, T>): Promise<T> {
+        // One promise per invocation, settled by whichever comes first, the handler or the timeout:
+        // this runs for every request of the local gateway.
+        invoke<T>(event: E, outcomes: InvocationOutcomes<R, T>): Promise<T> {
             const deadline = Date.now() + timeoutMs;
             const context: InvocationContext = {
                 awsRequestId: newInvocationId(),
                 getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
             };
-            let timer: NodeJS.Timeout | undefined;
-            const timeout = new Promise<T>((resolve) => {
-                timer = setTimeout(() => resolve(outcomes.timeout()), timeoutMs);
+            return new Promise<T>((resolve) => {
+                let settled = false;
+                const settle = (outcome: () => T) => {
+                    if (settled) return;
+                    settled = true;
+                    clearTimeout(timer);
+                    try {
+                        resolve(outcome());
+                    } catch (error) {
+                        resolve(outcomes.failed(error));
+                    }
+                };
+                const timer = setTimeout(() => settle(outcomes.timeout), timeoutMs);
+                withEnvironment(
+                    (environment) => {
+                        let execution: Promise<R>;
+                        try {
+                            execution = environment(event, context);
+                        } catch (error) {
+                            execution = Promise.reject(error);
+                        }
+                        // Only a settled handler frees its environment, also one that ran past its timeout.
+                        execution.then(
+                            (value) => {
+                                release(environment);
+                                settle(() => outcomes.result(value));
+                            },
+                            (error: unknown) => {
+                                release(environment);
+                                settle(() => outcomes.failed(error));
+                            },
+                        );
+                    },
+                    (error) => settle(() => outcomes.failed(error)),
+                );
             });
-            const execution = acquire().then(async (environment) => {
-                try {
-                    return outcomes.result(await environment(event, context));
-                } catch (error) {
-                    return outcomes.failed(error);
-                } finally {
-                    // Only a settled handler frees its environment, also one that ran past its timeout.
-                    release(environment);
-                }
-            });
-            try {
-                return await Promise.race([execution, timeout]);
-            } finally {
-                clearTimeout(timer);
-            }
         },
         async close() {
             await Promise.all(databases.map((database) => database.end().catch(() => undefined)));

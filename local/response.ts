@@ -52,7 +52,8 @@ export function fromFunctionResult(result: unknown): GatewayResponse {
     if (body !== undefined && body !== null && typeof body !== "string") return GATEWAY_ERRORS.internal();
 
     const responseHeaders: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(headers ?? {})) {
+    for (const name of headers ? Object.keys(headers) : []) {
+        const value = headers![name];
         if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
             responseHeaders[name.toLowerCase()] = String(value);
         } else {

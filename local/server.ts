@@ -290,14 +290,16 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
         const deployment = current;
         let routeKey: string | undefined;
 
-        const send = (response: GatewayResponse, extra: Record<string, string> = {}, endAfter?: Promise<void>) => {
-            const headers = { ...response.headers };
+        const send = (response: GatewayResponse, extra?: Record<string, string>, endAfter?: Promise<void>) => {
+            let headers = response.headers;
+            const added: Record<string, string> = { "apigw-requestid": requestId, ...extra };
             if (options.cors) {
                 // API Gateway owns CORS when it is configured: the function's own headers are replaced.
+                headers = { ...headers };
                 for (const name of Object.keys(headers)) if (name.startsWith("access-control-")) delete headers[name];
-                Object.assign(extra, responseCorsHeaders(options.cors, origin));
+                Object.assign(added, responseCorsHeaders(options.cors, origin));
             }
-            writeResponse(res, { ...response, headers }, { "apigw-requestid": requestId, ...extra }, endAfter);
+            writeResponse(res, headers === response.headers ? response : { ...response, headers }, added, endAfter);
             options.onRequest?.({
                 method,
                 path: url,

@@ -116,10 +116,19 @@ interface Finished {
     seconds: number;
 }
 
-function run(args: string[], options: { capture: boolean }): Promise<Finished> {
+/**
+ * Node options for the suites' processes and every Node process they start. A larger young
+ * generation than V8's default (16 MB) suits these short, allocation-heavy processes, which load
+ * the same large modules (TypeScript, Pulumi, the SDKs) again and again: fewer scavenges, and less
+ * of what is loaded copied from one half to the other before it is promoted. Measured on 2 CPUs:
+ * 15 s less CPU over the suite; 64 MB did no better.
+ */
+export const SUITE_NODE_OPTIONS = "--max-semi-space-size=32";
+
+function run(args: string[], options: { capture: boolean; env?: NodeJS.ProcessEnv }): Promise<Finished> {
     const started = Date.now();
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, args, { cwd: REPOSITORY_ROOT, stdio: options.capture ? ["ignore", "pipe", "pipe"] : "inherit" });
+        const child = spawn(process.execPath, args, { cwd: REPOSITORY_ROOT, env: options.env ?? process.env, stdio: options.capture ? ["ignore", "pipe", "pipe"] : "inherit" });
         let output = "";
         child.stdout?.on("data", (chunk) => (output += chunk));
         child.stderr?.on("data", (chunk) => (output += chunk));
@@ -143,7 +152,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
     const typeCheck = run([require.resolve("typescript/bin/tsc"), "--noEmit", "-p", "tsconfig.json"], { capture: true });
     const mochaArgs = options.serial ? files : ["--parallel", "--jobs", String(options.jobs), ...files];
-    const suites = await run([require.resolve("mocha/bin/mocha.js"), ...mochaArgs], { capture: false });
+    const nodeOptions = [process.env.NODE_OPTIONS, SUITE_NODE_OPTIONS].filter(Boolean).join(" ");
+    const suites = await run([require.resolve("mocha/bin/mocha.js"), ...mochaArgs], { capture: false, env: { ...process.env, NODE_OPTIONS: nodeOptions } });
     const checked = await typeCheck;
 
     console.log(checked.code === 0 ? `Type check (tsc --noEmit): no errors (${checked.seconds.toFixed(1)} s)` : `Type check (tsc --noEmit) FAILED:\n${checked.output}`);

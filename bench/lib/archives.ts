@@ -107,7 +107,7 @@ export async function startArchiveBench(options: {
     const workDir = isolatedTempDir("bench-artifacts-");
     const postgresDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
     fs.chmodSync(postgresDir, 0o777);
-    const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS, path.join(workDir, "runtime"));
+    const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS);
     const [postgres, eventBridge, relayCheckApis, s3] = await Promise.all([
         startLocalPostgres({ dataDir: path.join(postgresDir, "data"), persistent: false }),
         startEventBridgeEndpoint(),

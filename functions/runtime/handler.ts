@@ -10,7 +10,7 @@ import { isEventPublishError } from "./outbox/publisher";
 import { createContextFactory, type InvocationContext, type ServiceResources } from "./handler-context";
 import { errorResponse, formatResponse, parseRequest, type HttpApiEvent, type HttpApiResult } from "./http/payload";
 import { createLogger, type Logger } from "./logger";
-import { READ_ONLY_METHODS, routeRunsInTransaction, type ApiRequest, type RouteHandler, type RouteInput, type RouteRequest } from "./service";
+import { READ_ONLY_METHODS, routeRunsInTransaction, type RouteHandler, type RouteInput, type RouteRequest } from "./service";
 import { checkRequest } from "./validate";
 
 export type { InvocationContext } from "./handler-context";
@@ -54,8 +54,8 @@ export function createRouteHandler(handler: RouteHandler, options: RouteRuntimeO
         const requestId = event.requestContext?.requestId || context?.awsRequestId || "";
         const log = baseLogger.child({ requestId });
         try {
-            const parsed = parseRequest(event);
-            const request: ApiRequest = options.request ? Object.assign(parsed, { input: checkRequest(parsed, options.request) satisfies RouteInput }) : parsed;
+            const request = parseRequest(event);
+            if (options.request) request.input = checkRequest(request, options.request) satisfies RouteInput;
             const invocation = contextFor(requestId, log, context);
             let result: unknown;
             try {

@@ -34,23 +34,42 @@ function serializable(value: unknown): unknown {
     return value;
 }
 
+/**
+ * A class, not an object of closures: the route wrapper makes a child logger for every request,
+ * and a child is then one small object whose methods live on the prototype.
+ */
+class JsonLogger implements Logger {
+    constructor(
+        private readonly threshold: number,
+        private readonly write: (line: string) => void,
+        private readonly fields: Record<string, unknown>,
+    ) {}
+
+    debug(message: string, fields?: Record<string, unknown>): void {
+        this.emit("DEBUG", message, fields);
+    }
+    info(message: string, fields?: Record<string, unknown>): void {
+        this.emit("INFO", message, fields);
+    }
+    warn(message: string, fields?: Record<string, unknown>): void {
+        this.emit("WARN", message, fields);
+    }
+    error(message: string, fields?: Record<string, unknown>): void {
+        this.emit("ERROR", message, fields);
+    }
+    child(fields: Record<string, unknown>): Logger {
+        return new JsonLogger(this.threshold, this.write, { ...this.fields, ...fields });
+    }
+
+    private emit(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+        if (LEVEL_ORDER[level] < this.threshold) return;
+        const entry: Record<string, unknown> = { timestamp: new Date().toISOString(), level, message, ...this.fields };
+        if (fields) for (const key of Object.keys(fields)) entry[key] = serializable(fields[key]);
+        this.write(JSON.stringify(entry));
+    }
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
-    const threshold = LEVEL_ORDER[options.level ?? "INFO"];
     const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
-    const baseFields = options.fields ?? {};
-
-    const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-        if (LEVEL_ORDER[level] < threshold) return;
-        const entry: Record<string, unknown> = { timestamp: new Date().toISOString(), level, message, ...baseFields };
-        for (const [key, value] of Object.entries(fields ?? {})) entry[key] = serializable(value);
-        write(JSON.stringify(entry));
-    };
-
-    return {
-        debug: (message, fields) => emit("DEBUG", message, fields),
-        info: (message, fields) => emit("INFO", message, fields),
-        warn: (message, fields) => emit("WARN", message, fields),
-        error: (message, fields) => emit("ERROR", message, fields),
-        child: (fields) => createLogger({ level: options.level, write, fields: { ...baseFields, ...fields } }),
-    };
+    return new JsonLogger(LEVEL_ORDER[options.level ?? "INFO"], write, options.fields ?? {});
 }

@@ -10,7 +10,7 @@ import { ENVIRONMENT } from "../../functions/runtime/environment";
 import { LAMBDA_RUNTIME } from "../../infra/components/function-settings";
 import { bundle } from "../../infra/function-packaging";
 import { REPOSITORY_ROOT } from "../../tools/offline";
-import type { MaterializedFunction } from "./archive";
+import { isolatedTempDir, type MaterializedFunction } from "./archive";
 
 /** The Node major of the pinned runtime: 24 for `nodejs24.x`. */
 export const LAMBDA_NODE_MAJOR = Number(/^nodejs(\d+)\.x$/.exec(LAMBDA_RUNTIME)?.[1]);
@@ -32,13 +32,32 @@ export function lambdaNodePath(): string {
     return lambdaNode;
 }
 
+/** Runtime module folders laid out in this process, by package list: they are only read, so suites share them. */
+const runtimeModuleFolders = new Map<string, Promise<string>>();
+
 /**
- * Lays out `packages` under `<target>/node_modules` as the runtime provides the AWS SDK in
+ * The packages the runtime provides, laid out as it provides the AWS SDK in
  * /var/runtime/node_modules: whole package folders, the ones the bundler finds their code loads
- * (the product's own bundling step, so nothing here walks dependencies by hand).
+ * (the product's own bundling step, so nothing here walks dependencies by hand). Made once per
+ * process and package list, in a temporary folder with no node_modules above it (a package
+ * missing from the layout must fail to load, not be found in the repository's), removed when the
+ * process exits.
  */
-export async function provideRuntimeModules(packages: readonly string[], target: string): Promise<string> {
-    const modules = path.join(target, "node_modules");
+export function provideRuntimeModules(packages: readonly string[]): Promise<string> {
+    const key = JSON.stringify([...packages].sort());
+    let folder = runtimeModuleFolders.get(key);
+    if (!folder) {
+        folder = layOutRuntimeModules(packages);
+        runtimeModuleFolders.set(key, folder);
+        folder.catch(() => runtimeModuleFolders.delete(key));
+    }
+    return folder;
+}
+
+async function layOutRuntimeModules(packages: readonly string[]): Promise<string> {
+    const root = isolatedTempDir("lambda-runtime-modules-");
+    process.once("exit", () => fs.rmSync(root, { recursive: true, force: true }));
+    const modules = path.join(root, "node_modules");
     for (const name of packages) {
         const { packages: loaded } = await bundle({ file: require.resolve(name, { paths: [REPOSITORY_ROOT] }) }, []);
         for (const { folder } of loaded) {

@@ -144,7 +144,7 @@ function useArchives(registry: readonly RegisteredService[], options: { relayWak
                 .map((input) => [input.service.service, input]),
         );
         const workDir = isolatedTempDir("lambda-artifacts-");
-        const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS, path.join(workDir, "runtime"));
+        const runtimeModules = await provideRuntimeModules(RUNTIME_SDK_CLIENTS);
         const functions: MaterializedFunction[] = [];
         // Lambda tells the function the level of its logging configuration as AWS_LAMBDA_LOG_LEVEL.
         const logLevels = new Map<string, string>();

@@ -36,7 +36,7 @@ describe("the archives of services with secrets", function () {
     before(async () => {
         const run = await runProgramOffline({ stack: "dev", services: [...secretServices, ping] });
         workDir = isolatedTempDir("secret-archives-");
-        runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"], path.join(workDir, "runtime"));
+        runtimeModules = await provideRuntimeModules(["@aws-sdk/client-secrets-manager"]);
         functions = [];
         for (const resource of lambdaFunctions(run.resources)) functions.push(await materializeFunction(resource, path.join(workDir, "functions")));
         endpoint = await startSecretsEndpoint(credentialsOf("postgres://unused:unused@127.0.0.1/none"), secretValues);

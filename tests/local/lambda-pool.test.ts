@@ -126,6 +126,38 @@ describe("the local Lambda pool", () => {
         assert.equal(pool.environments, 1);
     });
 
+    it("answers a failure when an environment cannot start, and counts it against no ceiling", async () => {
+        // Prepare: the first start fails (a missing secret, say), the next ones work.
+        let starts = 0;
+        const pool = createLambdaPool<string, string>({
+            timeoutSeconds: 1,
+            concurrency: 1,
+            createHandler: () => {
+                if (++starts === 1) throw new Error("the environment did not start");
+                return async () => "done";
+            },
+        });
+        // Act, Assess
+        assert.deepEqual(await pool.invoke("first", OUTCOMES), { failed: "the environment did not start" });
+        assert.equal(pool.environments, 0);
+        assert.deepEqual(await pool.invoke("second", OUTCOMES), { result: "done" });
+        assert.equal(pool.environments, 1);
+    });
+
+    it("answers a failure when the caller cannot make its outcome of the result", async () => {
+        const pool = createLambdaPool<string, string>({ timeoutSeconds: 1, concurrency: 1, createHandler: () => async () => "not what the caller reads" });
+        const outcomes: InvocationOutcomes<string, Outcome> = {
+            ...OUTCOMES,
+            result: () => {
+                throw new Error("unreadable result");
+            },
+        };
+        assert.deepEqual(await pool.invoke("event", outcomes), { failed: "unreadable result" });
+        // The environment is free again.
+        assert.deepEqual(await pool.invoke("event", OUTCOMES), { result: "not what the caller reads" });
+        assert.equal(pool.environments, 1);
+    });
+
     it("gives each invocation Lambda's context: its own request id and the time left, counting down to zero", async () => {
         const readings: number[] = [];
         const ids: string[] = [];

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { createEvent, newInvocationId, newRequestId } from "../../local/event";
+import { createEvent, formatRequestTime, newInvocationId, newRequestId } from "../../local/event";
 
 /** API Gateway's request id: 11 bytes in base64. */
 const GATEWAY_REQUEST_ID = /^[A-Za-z0-9+/]{15}=$/;
@@ -40,5 +40,13 @@ describe("the local gateway's request ids", () => {
         for (const trace of traces.slice(0, 10)) assert.match(trace, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
         assert.equal(traces[0].slice(7, 15), Math.floor(Date.parse("2026-12-05T10:00:00Z") / 1000).toString(16));
         assert.equal(new Set(traces).size, traces.length);
+    });
+
+    it("formats each request's time in API Gateway's format, the second it arrived in, also after a request of another second", () => {
+        const times = ["2026-12-05T10:00:00.100Z", "2026-12-05T10:00:00.900Z", "2026-12-05T10:00:01.000Z", "2026-01-31T23:59:59.999Z", "2026-12-05T10:00:00.500Z"];
+        assert.deepEqual(
+            times.map((time) => formatRequestTime(new Date(time))),
+            ["05/Dec/2026:10:00:00 +0000", "05/Dec/2026:10:00:00 +0000", "05/Dec/2026:10:00:01 +0000", "31/Jan/2026:23:59:59 +0000", "05/Dec/2026:10:00:00 +0000"],
+        );
     });
 });

@@ -32,9 +32,12 @@ function parseCookies(cookies: string[] | undefined): Record<string, string> {
     return parsed;
 }
 
+// These run for every request: key loops, not Object.entries, which makes an array per entry.
 function lowerCaseKeys(headers: Record<string, string | undefined> | undefined): Record<string, string> {
     const result: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!headers) return result;
+    for (const name of Object.keys(headers)) {
+        const value = headers[name];
         if (value !== undefined) result[name.toLowerCase()] = value;
     }
     return result;
@@ -42,7 +45,9 @@ function lowerCaseKeys(headers: Record<string, string | undefined> | undefined):
 
 function definedValues(record: Record<string, string | undefined> | undefined): Record<string, string> {
     const result: Record<string, string> = {};
-    for (const [name, value] of Object.entries(record ?? {})) {
+    if (!record) return result;
+    for (const name of Object.keys(record)) {
+        const value = record[name];
         if (value !== undefined) result[name] = value;
     }
     return result;
@@ -58,71 +63,95 @@ function strictUtf8(bytes: Buffer): string {
 }
 
 /**
- * Turns an API Gateway v2 event into the handler's request: lower-case headers, cookies by name,
- * base64 bodies decoded, and the JSON body parsed when the handler first reads it.
+ * The handler's request over an API Gateway v2 event: lower-case headers, cookies by name, base64
+ * bodies decoded, and the JSON body parsed when the handler first reads it.
+ *
+ * A class rather than an object literal with getters: every request makes one, and a literal's
+ * accessors are defined one by one at run time, which leaves each object in V8's slow dictionary
+ * form; the prototype's getters cost nothing per request. Its fields are TypeScript-private rather
+ * than `#private`: Pulumi's closure serialization carries a getter without its class's `#` names.
  *
  * A base64-encoded body is the only place a handler sees the client's bytes (API Gateway decodes a
  * text body before Lambda gets it; the local gateway passes a text body that is not UTF-8 as base64
  * for this reason): reading one that is not valid UTF-8 as text or JSON is a 400, never text with
  * replacement characters in it.
  */
-export function parseRequest(event: HttpApiEvent): ApiRequest {
-    const headers = lowerCaseKeys(event.headers);
-    let decoded: { text: string | undefined } | undefined;
-    const readRawBody = (): string | undefined => {
-        if (decoded) return decoded.text;
+class EventRequest implements ApiRequest {
+    readonly routeKey: string;
+    readonly method: string;
+    readonly path: string;
+    readonly pathParameters: Record<string, string>;
+    readonly query: Record<string, string>;
+    readonly headers: Record<string, string>;
+    readonly cookies: Record<string, string>;
+    readonly requestId: string;
+    readonly claims: Readonly<Record<string, unknown>> | undefined;
+    input: ApiRequest["input"];
+    private readonly event: HttpApiEvent;
+    /** Whether the body may be parsed as JSON: a JSON content type, or none. */
+    private readonly declaresJson: boolean;
+    private decoded: { text: string | undefined } | undefined;
+    private parsed: { value: unknown } | undefined;
+
+    constructor(event: HttpApiEvent) {
+        this.event = event;
+        this.routeKey = event.routeKey;
+        this.method = (event.requestContext?.http?.method ?? "").toUpperCase();
+        this.path = event.rawPath;
+        this.pathParameters = definedValues(event.pathParameters);
+        this.query = definedValues(event.queryStringParameters);
+        this.headers = lowerCaseKeys(event.headers);
+        this.cookies = parseCookies(event.cookies);
+        this.requestId = event.requestContext?.requestId ?? "";
+        this.claims = event.requestContext?.authorizer?.jwt?.claims;
+        this.input = undefined;
+        const contentType = this.headers["content-type"];
+        this.declaresJson = contentType === undefined || JSON_CONTENT_TYPE.test(contentType);
+        this.decoded = undefined;
+        this.parsed = undefined;
+    }
+
+    get rawBody(): string | undefined {
+        if (this.decoded) return this.decoded.text;
+        const event = this.event;
         if (event.body === undefined || event.body === null) {
-            decoded = { text: undefined };
+            this.decoded = { text: undefined };
         } else if (!event.isBase64Encoded) {
-            decoded = { text: event.body };
+            this.decoded = { text: event.body };
         } else {
             try {
-                decoded = { text: strictUtf8(Buffer.from(event.body, "base64")) };
+                this.decoded = { text: strictUtf8(Buffer.from(event.body, "base64")) };
             } catch {
                 throw badRequest("The request body is not valid UTF-8.");
             }
         }
-        return decoded.text;
-    };
+        return this.decoded.text;
+    }
 
-    const contentType = headers["content-type"];
-    const declaresJson = contentType === undefined || JSON_CONTENT_TYPE.test(contentType);
-    // Parsed on first read, so a route that takes another format (or answers malformed input in a
-    // shape of its own) can use rawBody; reading a malformed JSON body throws a 400.
-    let parsed: { value: unknown } | undefined;
-    const readBody = (): unknown => {
-        if (parsed) return parsed.value;
+    /**
+     * Parsed on first read, so a route that takes another format (or answers malformed input in a
+     * shape of its own) can use rawBody; reading a malformed JSON body throws a 400.
+     */
+    get body(): unknown {
+        if (this.parsed) return this.parsed.value;
         // A body of another type is never read as text here: an image is not UTF-8, and not an error.
-        const rawBody = declaresJson ? readRawBody() : undefined;
+        const rawBody = this.declaresJson ? this.rawBody : undefined;
         if (rawBody === undefined || rawBody.length === 0) {
-            parsed = { value: undefined };
+            this.parsed = { value: undefined };
         } else {
             try {
-                parsed = { value: JSON.parse(rawBody) };
+                this.parsed = { value: JSON.parse(rawBody) };
             } catch {
                 throw badRequest("The request body is not valid JSON.");
             }
         }
-        return parsed.value;
-    };
+        return this.parsed.value;
+    }
+}
 
-    return {
-        routeKey: event.routeKey,
-        method: (event.requestContext?.http?.method ?? "").toUpperCase(),
-        path: event.rawPath,
-        pathParameters: definedValues(event.pathParameters),
-        query: definedValues(event.queryStringParameters),
-        headers,
-        cookies: parseCookies(event.cookies),
-        get body() {
-            return readBody();
-        },
-        get rawBody() {
-            return readRawBody();
-        },
-        requestId: event.requestContext?.requestId ?? "",
-        claims: event.requestContext?.authorizer?.jwt?.claims,
-    };
+/** The handler's request for an API Gateway v2 event (`EventRequest`). */
+export function parseRequest(event: HttpApiEvent): ApiRequest & { input: ApiRequest["input"] } {
+    return new EventRequest(event);
 }
 
 function isApiResponse(value: unknown): value is ApiResponse {
