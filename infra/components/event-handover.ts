@@ -6,7 +6,7 @@
  * the bus and deletes the object. It costs nothing while idle, where an interface endpoint costs
  * ~$7.30 a month per zone; an event takes about a second more to reach the bus.
  *
- * The bucket is private and encrypted, refuses anything but TLS, and takes writes under `pending/`
+ * The bucket is private, encrypted and versioned (earlier versions kept a week), refuses anything but TLS, and takes writes under `pending/`
  * only from the service's role; the forwarder reads, deletes and moves refused entries to
  * `refused/`, and may publish only the service's own events, as the service's role may.
  */
@@ -47,6 +47,11 @@ export const EVENT_FORWARDER_DEFAULTS = {
     retryAttempts: 2,
 } as const;
 
+/** The handover bucket's retention: how long an object deleted or overwritten can still be restored. */
+export const EVENT_HANDOVER_BUCKET = {
+    earlierVersionDays: 7,
+} as const;
+
 export class EventHandover extends pulumi.ComponentResource {
     readonly bucketName: pulumi.Output<string>;
     readonly bucketArn: pulumi.Output<string>;
@@ -69,6 +74,28 @@ export class EventHandover extends pulumi.ComponentResource {
             `${name}-bucket`,
             { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
             { parent: this },
+        );
+        // Versioned: an object deleted or overwritten by mistake (a forwarder bug, a hand in the
+        // console) is an event batch that can still be restored for a while. What versioning keeps
+        // is bounded: earlier versions go after a few days, then their bare delete markers.
+        const versioning = new aws.s3.BucketVersioning(`${name}-bucket`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-bucket`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "earlier-versions",
+                        status: "Enabled",
+                        filter: {},
+                        noncurrentVersionExpiration: { noncurrentDays: EVENT_HANDOVER_BUCKET.earlierVersionDays },
+                        expiration: { expiredObjectDeleteMarker: true },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                    },
+                ],
+            },
+            // S3 applies version rules only to a bucket whose versioning is set.
+            { parent: this, dependsOn: [versioning] },
         );
         new aws.s3.BucketPolicy(
             `${name}-bucket`,

@@ -7,7 +7,7 @@
  */
 import * as assert from "node:assert/strict";
 import { ENVIRONMENT } from "../../functions/runtime/environment";
-import { EVENT_FORWARDER_DEFAULTS } from "../../infra/components/event-handover";
+import { EVENT_FORWARDER_DEFAULTS, EVENT_HANDOVER_BUCKET } from "../../infra/components/event-handover";
 import { PROJECT } from "../../platform/config/stack-config";
 import { Types } from "../../policy/lib/types";
 import { readStackConfig, runProgramOffline, type OfflineRun } from "../../tools/offline";
@@ -46,6 +46,24 @@ describe("the event handover under mocks", function () {
         assert.deepEqual(policy.Statement, [
             { Sid: "TlsOnly", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn(), `${bucketArn()}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } },
         ]);
+    });
+
+    it("keeps what is deleted or overwritten in the bucket restorable for a week, then lets it go: versioning on, earlier versions and bare delete markers expired, unfinished uploads aborted", () => {
+        assert.deepEqual(one(dev, "aws:s3/bucketVersioning:BucketVersioning", BUCKET).inputs.versioningConfiguration, { status: "Enabled" });
+        const lifecycle = one(dev, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", BUCKET);
+        assert.equal(lifecycle.inputs.bucket, bucketName());
+        // One rule, and no expiry of current objects: events not yet forwarded, or refused ones, stay.
+        assert.deepEqual(lifecycle.inputs.rules, [
+            {
+                id: "earlier-versions",
+                status: "Enabled",
+                filter: {},
+                noncurrentVersionExpiration: { noncurrentDays: EVENT_HANDOVER_BUCKET.earlierVersionDays },
+                expiration: { expiredObjectDeleteMarker: true },
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+            },
+        ]);
+        assert.ok(lifecycle.dependencies?.some((urn: string) => urn.includes("bucketVersioning:BucketVersioning")), "the lifecycle rules wait for versioning");
     });
 
     it("lets destroy empty the bucket only where the stack's data is not protected", async () => {
