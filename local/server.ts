@@ -361,8 +361,10 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
                     send(decision.response);
                     return;
                 }
-                // Only the claims the cloud's mapping passes on this route.
-                claims = Object.fromEntries(claimsPassed(route).flatMap((claim) => (decision.claims[claim] !== undefined ? [[claim, decision.claims[claim]]] : [])));
+                // A container gets only the claims the cloud's mapping passes on its route, as headers.
+                if (match.route.kind === "container") {
+                    claims = Object.fromEntries(claimsPassed(route).flatMap((claim) => (decision.claims[claim] !== undefined ? [[claim, decision.claims[claim]]] : [])));
+                }
                 // API Gateway sends "scopes": null to a route that requires none.
                 authorizer = { jwt: { claims: decision.claims, scopes: (route.scopes.length > 0 ? decision.scopes : null) as string[] } };
             }
