@@ -99,7 +99,7 @@ export function createLambdaPool<E, R>(options: LambdaPoolOptions<E, R>): Lambda
                 awsRequestId: newInvocationId(),
                 getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
             };
-            return new Promise<T>((resolve) => {
+            return new Promise<T>((resolve, reject) => {
                 let settled = false;
                 const settle = (outcome: () => T) => {
                     if (settled) return;
@@ -108,15 +108,20 @@ export function createLambdaPool<E, R>(options: LambdaPoolOptions<E, R>): Lambda
                     try {
                         resolve(outcome());
                     } catch (error) {
-                        resolve(outcomes.failed(error));
+                        // An outcome the caller cannot make is a failure; one it cannot make of a failure is the caller's error.
+                        try {
+                            resolve(outcomes.failed(error));
+                        } catch (failure) {
+                            reject(failure);
+                        }
                     }
                 };
-                const timer = setTimeout(() => settle(outcomes.timeout), timeoutMs);
+                const timer = setTimeout(() => settle(() => outcomes.timeout()), timeoutMs);
                 withEnvironment(
                     (environment) => {
                         let execution: Promise<R>;
                         try {
-                            execution = environment(event, context);
+                            execution = Promise.resolve(environment(event, context));
                         } catch (error) {
                             execution = Promise.reject(error);
                         }

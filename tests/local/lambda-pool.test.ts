@@ -158,6 +158,21 @@ describe("the local Lambda pool", () => {
         assert.equal(pool.environments, 1);
     });
 
+    it("rejects the invocation, rather than leaving it pending, when the caller cannot make its failure outcome either", async () => {
+        const pool = createLambdaPool<string, string>({ timeoutSeconds: 1, concurrency: 1, createHandler: () => async () => "done" });
+        const broken: InvocationOutcomes<string, Outcome> = {
+            ...OUTCOMES,
+            result: () => {
+                throw new Error("unreadable result");
+            },
+            failed: () => {
+                throw new Error("no failure outcome either");
+            },
+        };
+        await assert.rejects(pool.invoke("event", broken), /no failure outcome either/);
+        assert.deepEqual(await pool.invoke("event", OUTCOMES), { result: "done" });
+    });
+
     it("gives each invocation Lambda's context: its own request id and the time left, counting down to zero", async () => {
         const readings: number[] = [];
         const ids: string[] = [];
